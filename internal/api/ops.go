@@ -1,0 +1,20 @@
+package api
+
+import "github.com/eni-net/eni/internal/core"
+
+// handlers is the dispatch table: one entry per implemented action.
+func handlers() map[string]handler {
+	return map[string]handler{
+		"DescribeRegions":           read((*core.Tx).DescribeRegions),
+		"DescribeAvailabilityZones": read((*core.Tx).DescribeAvailabilityZones),
+		"DescribeAccountAttributes": read((*core.Tx).DescribeAccountAttributes),
+
+		"CreateVpc":                write((*core.Tx).CreateVpc),
+		"DescribeVpcs":             read((*core.Tx).DescribeVpcs),
+		"DeleteVpc":                write((*core.Tx).DeleteVpc),
+		"AssociateVpcCidrBlock":    write((*core.Tx).AssociateVpcCidrBlock),
+		"DisassociateVpcCidrBlock": write((*core.Tx).DisassociateVpcCidrBlock),
+		"DescribeVpcAttribute":     read((*core.Tx).DescribeVpcAttribute),
+		"ModifyVpcAttribute":       write((*core.Tx).ModifyVpcAttribute),
+	}
+}

@@ -1,0 +1,368 @@
+// Package api is the EC2 Query API over HTTP: it decodes requests, finds the
+// caller's account and region, runs the core operation and writes the XML
+// reply or the EC2 error envelope. It holds no EC2 rules.
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/eni-net/eni/internal/core"
+	"github.com/eni-net/eni/internal/ec2query"
+	"github.com/eni-net/eni/internal/store"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// MaxBodyBytes bounds a request body.
+const MaxBodyBytes = 1 << 20
+
+// DefaultRegion is used when a request carries no SigV4 credential scope.
+const DefaultRegion = "us-east-1"
+
+// Options configure a Server.
+type Options struct {
+	Core   *core.Core
+	Store  store.Store
+	Logger *slog.Logger
+	// Registry receives the server's metrics (a new one if nil).
+	Registry *prometheus.Registry
+	// Authenticate, if set, checks a request's signature and returns the
+	// caller's account; nil accepts any request as the default account.
+	Authenticate func(r *http.Request, body []byte) (account string, err error)
+}
+
+// Server is the HTTP handler of the EC2 API, /healthz and /metrics.
+type Server struct {
+	opt      Options
+	core     *core.Core
+	log      *slog.Logger
+	ops      map[string]handler
+	metrics  http.Handler
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	bufs     sync.Pool
+	healthy  bool
+}
+
+// New returns a Server.
+func New(opt Options) *Server {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opt.Registry == nil {
+		opt.Registry = prometheus.NewRegistry()
+	}
+	s := &Server{opt: opt, core: opt.Core, log: opt.Logger, healthy: true}
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "eni_api_requests_total", Help: "EC2 API requests by action and result code.",
+	}, []string{"action", "code"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "eni_api_request_seconds", Help: "EC2 API request latency by action.",
+		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+	}, []string{"action"})
+	opt.Registry.MustRegister(s.requests, s.latency)
+	s.metrics = promhttp.HandlerFor(opt.Registry, promhttp.HandlerOpts{})
+	s.bufs.New = func() any { return new(bytes.Buffer) }
+	s.ops = handlers()
+	return s
+}
+
+// Actions lists the implemented actions.
+func (s *Server) Actions() []string {
+	out := make([]string, 0, len(s.ops))
+	for a := range s.ops {
+		out = append(out, a)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// request is one decoded API call.
+type request struct {
+	id     string
+	action string
+	params url.Values
+	who    core.Caller
+}
+
+type handler func(s *Server, r *request, buf *bytes.Buffer) error
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/healthz":
+		if !s.healthy {
+			http.Error(w, "store failed", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "ok\n")
+		return
+	case "/metrics":
+		s.metrics.ServeHTTP(w, r)
+		return
+	}
+	start := time.Now()
+	req := &request{id: newRequestID()}
+	buf := s.bufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer s.bufs.Put(buf)
+	err := s.serve(r, req, buf)
+	code := "OK"
+	status := http.StatusOK
+	if err != nil {
+		code, status = s.writeError(buf, req, err)
+	}
+	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
+	w.Header().Set("x-amzn-RequestId", req.id)
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+	action := req.action
+	if _, ok := s.ops[action]; !ok {
+		action = "unknown"
+	}
+	s.requests.WithLabelValues(action, code).Inc()
+	s.latency.WithLabelValues(action).Observe(time.Since(start).Seconds())
+}
+
+func (s *Server) serve(r *http.Request, req *request, buf *bytes.Buffer) error {
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		return &core.Error{Code: "InvalidAction", Message: "The method " + r.Method + " is not supported."}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &core.Error{Code: "RequestEntityTooLarge", Message: fmt.Sprintf("The request body exceeds the maximum of %d bytes.", MaxBodyBytes)}
+		}
+		return &core.Error{Code: core.CodeInvalidParameterValue, Message: "The request body could not be read."}
+	}
+	params := r.URL.Query()
+	if len(body) > 0 {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return &core.Error{Code: core.CodeInvalidParameterValue, Message: "The request body is not valid form encoding."}
+		}
+		for k, v := range form {
+			params[k] = append(params[k], v...)
+		}
+	}
+	req.params = params
+	req.action = params.Get("Action")
+	account := s.core.Config().DefaultAccount
+	if s.opt.Authenticate != nil {
+		if account, err = s.opt.Authenticate(r, body); err != nil {
+			return err
+		}
+	}
+	region := regionOf(r)
+	if !core.ValidRegion(region) {
+		return &core.Error{Code: "InvalidRegion", Message: fmt.Sprintf("The region '%s' is not valid.", region)}
+	}
+	req.who = core.Caller{Account: account, Region: region}
+	if req.action == "" {
+		return &core.Error{Code: core.CodeMissingParameter, Message: "The request must contain the parameter Action"}
+	}
+	h, ok := s.ops[req.action]
+	if !ok {
+		return &core.Error{Code: core.CodeInvalidAction, Message: fmt.Sprintf("The action %s is not valid for this web service.", req.action)}
+	}
+	return h(s, req, buf)
+}
+
+// regionOf reads the region from the SigV4 credential scope
+// (AKID/date/REGION/service/aws4_request), in the header or the query.
+func regionOf(r *http.Request) string {
+	cred := ""
+	if a := r.Header.Get("Authorization"); a != "" {
+		if i := strings.Index(a, "Credential="); i >= 0 {
+			cred = a[i+len("Credential="):]
+			if j := strings.IndexAny(cred, ", "); j >= 0 {
+				cred = cred[:j]
+			}
+		}
+	} else {
+		cred = r.URL.Query().Get("X-Amz-Credential")
+	}
+	parts := strings.Split(cred, "/")
+	if len(parts) >= 5 && parts[2] != "" {
+		return parts[2]
+	}
+	return DefaultRegion
+}
+
+func (s *Server) writeError(buf *bytes.Buffer, req *request, err error) (string, int) {
+	var ce *core.Error
+	var qe *ec2query.Error
+	code, msg := core.CodeInternalError, "An internal error has occurred"
+	switch {
+	case errors.As(err, &ce):
+		code, msg = ce.Code, ce.Message
+	case errors.As(err, &qe):
+		code, msg = qe.Code, qe.Message
+	default:
+		s.log.Error("internal error", "request_id", req.id, "action", req.action, "err", err)
+	}
+	buf.Reset()
+	ec2query.EncodeError(buf, code, msg, req.id)
+	return code, httpStatus(code)
+}
+
+// commit hands a change set to the store; a store failure makes the server
+// unhealthy, since memory is then ahead of the disk.
+func (s *Server) commit(cs core.ChangeSet) (func() error, error) {
+	wait, err := s.opt.Store.Commit(cs)
+	if err != nil {
+		return nil, fmt.Errorf("store commit: %w", err)
+	}
+	if wait == nil {
+		return nil, nil
+	}
+	return func() error {
+		if err := wait(); err != nil {
+			s.healthy = false
+			return fmt.Errorf("store commit: %w", err)
+		}
+		return nil
+	}, nil
+}
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand does not fail on Linux
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// read registers a read-only operation.
+func read[I, O any](fn func(*core.Tx, *I) (*O, error)) handler {
+	return func(s *Server, r *request, buf *bytes.Buffer) error {
+		in := new(I)
+		if err := ec2query.Decode(r.params, in); err != nil {
+			return err
+		}
+		if dryRun(in) {
+			// Reads need no change: validate by running, then answer 412.
+			err := s.core.Read(r.who, s.commit, func(tx *core.Tx) error { _, err := fn(tx, in); return err })
+			if err != nil {
+				return err
+			}
+			return &core.Error{Code: core.CodeDryRunOperation, Message: "Request would have succeeded, but DryRun flag is set."}
+		}
+		var out *O
+		err := s.core.Read(r.who, s.commit, func(tx *core.Tx) error {
+			var err error
+			out, err = fn(tx, in)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return ec2query.Encode(buf, r.action, r.id, out)
+	}
+}
+
+// write registers a mutating operation; ClientToken makes it idempotent.
+func write[I, O any](fn func(*core.Tx, *I) (*O, error)) handler {
+	return func(s *Server, r *request, buf *bytes.Buffer) error {
+		in := new(I)
+		if err := ec2query.Decode(r.params, in); err != nil {
+			return err
+		}
+		dry := dryRun(in)
+		token := clientToken(in)
+		var cached []byte
+		err := s.core.Write(r.who, dry, s.commit, func(tx *core.Tx) error {
+			key, hash := "", ""
+			if token != "" {
+				key = r.who.Account + "/" + r.action + "/" + token
+				hash = paramHash(r.params)
+				if t := tx.Token(key); t != nil {
+					if t.Hash != hash {
+						return &core.Error{Code: core.CodeIdempotentParameterMismatch, Message: "The client token you have provided is associated with a resource that is already deleted or with different parameters."}
+					}
+					cached = t.Output
+					return nil
+				}
+			}
+			out, err := fn(tx, in)
+			if err != nil {
+				return err
+			}
+			if dry {
+				return nil
+			}
+			buf.Reset()
+			if err := ec2query.Encode(buf, r.action, r.id, out); err != nil {
+				return err
+			}
+			if token != "" {
+				tx.PutToken(&core.Token{Key: key, Hash: hash, Output: bytes.Clone(buf.Bytes())})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if dry {
+			return &core.Error{Code: core.CodeDryRunOperation, Message: "Request would have succeeded, but DryRun flag is set."}
+		}
+		if cached != nil {
+			buf.Reset()
+			buf.Write(cached)
+		}
+		return nil
+	}
+}
+
+func dryRun(in any) bool {
+	f := reflect.ValueOf(in).Elem().FieldByName("DryRun")
+	return f.IsValid() && !f.IsNil() && f.Elem().Bool()
+}
+
+func clientToken(in any) string {
+	f := reflect.ValueOf(in).Elem().FieldByName("ClientToken")
+	if f.IsValid() && f.Kind() == reflect.Pointer && !f.IsNil() && f.Elem().Kind() == reflect.String {
+		return f.Elem().String()
+	}
+	return ""
+}
+
+// paramHash identifies a request's parameters, minus those that may differ
+// between retries of the same request.
+func paramHash(params url.Values) string {
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		switch k {
+		case "ClientToken", "DryRun", "Version":
+			continue
+		}
+		if strings.HasPrefix(k, "X-Amz-") {
+			continue
+		}
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h := sha256.New()
+	for _, k := range keys {
+		fmt.Fprintf(h, "%s=%s\n", k, strings.Join(params[k], ","))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Shutdown is for symmetry with http.Server; the store is closed by its owner.
+func (s *Server) Shutdown(ctx context.Context) error { return nil }

@@ -1,0 +1,154 @@
+// Package apitest starts an ENI API server for tests and returns real
+// aws-sdk-go-v2 EC2 clients pointed at it.
+package apitest
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/smithy-go"
+	"github.com/eni-net/eni/internal/api"
+	"github.com/eni-net/eni/internal/core"
+	"github.com/eni-net/eni/internal/store"
+)
+
+// Env is a running server and what it is made of.
+type Env struct {
+	T      testing.TB
+	Server *httptest.Server
+	API    *api.Server
+	Core   *core.Core
+	Store  store.Store
+	Path   string // bbolt file, when Durable
+}
+
+// Options for New.
+type Options struct {
+	Durable bool        // keep state in a bbolt file in t.TempDir()
+	Path    string      // reopen this bbolt file
+	Config  *core.Config
+}
+
+// seededRand is a deterministic, concurrency-safe id source.
+type seededRand struct {
+	mu sync.Mutex
+	r  *rand.ChaCha8
+}
+
+func (s *seededRand) Read(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.r.Read(b)
+}
+
+// New starts a server for the test.
+func New(t testing.TB, opts ...Options) *Env {
+	t.Helper()
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	cfg := core.DefaultConfig()
+	if o.Config != nil {
+		cfg = *o.Config
+	}
+	var seed [32]byte
+	seed[0] = byte(time.Now().UnixNano())
+	seed[1] = byte(time.Now().UnixNano() >> 8)
+	c := core.New(core.Env{Now: time.Now, Rand: &seededRand{r: rand.NewChaCha8(seed)}}, cfg)
+	e := &Env{T: t, Core: c}
+	if o.Durable || o.Path != "" {
+		e.Path = o.Path
+		if e.Path == "" {
+			e.Path = filepath.Join(t.TempDir(), "eni.db")
+		}
+		b, err := store.OpenBolt(e.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Load(c.Load); err != nil {
+			t.Fatal(err)
+		}
+		c.Rebuild()
+		e.Store = b
+	} else {
+		e.Store = store.NewMemory()
+	}
+	e.API = api.New(api.Options{Core: c, Store: e.Store})
+	e.Server = httptest.NewServer(e.API)
+	t.Cleanup(e.Close)
+	return e
+}
+
+// Close stops the server and closes the store.
+func (e *Env) Close() {
+	if e.Server != nil {
+		e.Server.Close()
+		e.Server = nil
+	}
+	if e.Store != nil {
+		e.Store.Close()
+		e.Store = nil
+	}
+}
+
+// HTTPClient returns an HTTP client suited to many concurrent requests.
+func HTTPClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 256
+	tr.MaxIdleConnsPerHost = 256
+	return &http.Client{Transport: tr}
+}
+
+// Client returns an EC2 client for the region (default us-east-1).
+func (e *Env) Client(region ...string) *ec2.Client {
+	r := "us-east-1"
+	if len(region) > 0 {
+		r = region[0]
+	}
+	return NewClient(e.Server.URL, r, "test", "test")
+}
+
+// NewClient returns an EC2 client for an endpoint.
+func NewClient(endpoint, region, key, secret string) *ec2.Client {
+	return ec2.New(ec2.Options{
+		Region:       region,
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider(key, secret, ""),
+		HTTPClient:   HTTPClient(),
+		RetryMaxAttempts: 1,
+	})
+}
+
+// Code returns the EC2 error code of err, or "".
+func Code(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// WantCode fails the test unless err carries the EC2 error code.
+func WantCode(t testing.TB, err error, code string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("got success, want error %s", code)
+	}
+	if got := Code(err); got != code {
+		t.Fatalf("got error %v, want code %s", err, code)
+	}
+}
+
+// Ctx is a context for test calls.
+func Ctx() context.Context { return context.Background() }

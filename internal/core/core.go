@@ -1,0 +1,199 @@
+// Package core is the VPC model: every EC2 rule of ENI lives here, once.
+//
+// It does no I/O and reads no clock or randomness of its own: time and ids come
+// from an injected Env, and every mutation is computed inside a transaction
+// (Tx) whose writes become a ChangeSet that the caller persists before anyone
+// is told "yes". Operations take the generated ec2wire input types and return
+// their output types or an *Error carrying the EC2 error code.
+package core
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// Env is everything from the outside world that the core needs.
+type Env struct {
+	Now  func() time.Time
+	Rand io.Reader // ids; crypto/rand in production, seeded in tests
+}
+
+// Config is the model's tunables.
+type Config struct {
+	DefaultAccount string         // the account of dev-mode requests
+	AZCount        int            // availability zones per region (default 3)
+	PublicPool     []netip.Prefix // public IPv4 pool for EIPs and auto-assigned addresses
+	EIPQuota       int            // Elastic IPs per account and region (default 5)
+	Ipv6Pool       netip.Prefix   // where VPC /56 blocks come from
+}
+
+// DefaultConfig returns the configuration of a fresh server.
+func DefaultConfig() Config {
+	return Config{
+		DefaultAccount: "123456789012",
+		AZCount:        3,
+		PublicPool:     []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24"), netip.MustParsePrefix("203.0.113.0/24")},
+		EIPQuota:       5,
+		Ipv6Pool:       netip.MustParsePrefix("2600:1f00::/32"),
+	}
+}
+
+// Core holds every region's model.
+type Core struct {
+	env Env
+	cfg Config
+
+	mu      sync.Mutex
+	regions map[string]*region
+}
+
+// New returns an empty core.
+func New(env Env, cfg Config) *Core {
+	if cfg.AZCount == 0 {
+		cfg.AZCount = 3
+	}
+	if cfg.EIPQuota == 0 {
+		cfg.EIPQuota = 5
+	}
+	if cfg.DefaultAccount == "" {
+		cfg.DefaultAccount = DefaultConfig().DefaultAccount
+	}
+	if !cfg.Ipv6Pool.IsValid() {
+		cfg.Ipv6Pool = DefaultConfig().Ipv6Pool
+	}
+	return &Core{env: env, cfg: cfg, regions: map[string]*region{}}
+}
+
+// Config returns the core's configuration.
+func (c *Core) Config() Config { return c.cfg }
+
+type region struct {
+	mu   sync.RWMutex
+	name string
+	db   *db
+}
+
+func (c *Core) region(name string) *region {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := c.regions[name]
+	if r == nil {
+		r = &region{name: name, db: newDB(name)}
+		c.regions[name] = r
+	}
+	return r
+}
+
+// Regions returns the names of the regions that have state.
+func (c *Core) Regions() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]string, 0, len(c.regions))
+	for n := range c.regions {
+		out = append(out, n)
+	}
+	return out
+}
+
+// Load puts one stored record (as written in a ChangeSet) into the model.
+// Call Rebuild once all are loaded.
+func (c *Core) Load(kind, key string, val []byte) error {
+	reg, id, ok := cut(key)
+	if !ok {
+		return fmt.Errorf("load %s: bad key %q", kind, key)
+	}
+	return c.region(reg).db.load(kind, id, val)
+}
+
+// Rebuild recomputes every index from the loaded records.
+func (c *Core) Rebuild() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range c.regions {
+		r.db.rebuild()
+	}
+}
+
+func cut(key string) (string, string, bool) {
+	for i := 0; i < len(key); i++ {
+		if key[i] == '/' {
+			return key[:i], key[i+1:], true
+		}
+	}
+	return "", "", false
+}
+
+// Caller says who asks and where.
+type Caller struct {
+	Account string
+	Region  string
+}
+
+// Committer persists a change set. It is called with the region locked, so
+// change sets reach it in the order they were applied; it must not block on
+// durability but return a function that waits for it.
+type Committer func(ChangeSet) (wait func() error, err error)
+
+// Read runs fn in a read-only transaction.
+func (c *Core) Read(who Caller, commit Committer, fn func(*Tx) error) error {
+	r := c.region(who.Region)
+	if err := c.ensureAccount(r, who, commit); err != nil {
+		return err
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	tx := c.newTx(r, who, true)
+	return fn(tx)
+}
+
+// Write runs fn in a transaction. On success its changes are handed to commit,
+// applied to the model and waited for; on error nothing changes. With dryRun
+// the transaction is always discarded.
+func (c *Core) Write(who Caller, dryRun bool, commit Committer, fn func(*Tx) error) error {
+	r := c.region(who.Region)
+	if err := c.ensureAccount(r, who, commit); err != nil {
+		return err
+	}
+	wait, err := c.write(r, who, dryRun, commit, fn)
+	if err != nil {
+		return err
+	}
+	if wait != nil {
+		return wait()
+	}
+	return nil
+}
+
+func (c *Core) write(r *region, who Caller, dryRun bool, commit Committer, fn func(*Tx) error) (func() error, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	tx := c.newTx(r, who, false)
+	if err := fn(tx); err != nil {
+		return nil, err
+	}
+	if dryRun {
+		return nil, nil
+	}
+	return tx.commit(commit)
+}
+
+func (c *Core) ensureAccount(r *region, who Caller, commit Committer) error {
+	r.mu.RLock()
+	m := r.db.meta.rows["meta"]
+	done := m != nil && m.Accounts[who.Account]
+	r.mu.RUnlock()
+	if done {
+		return nil
+	}
+	wait, err := c.write(r, who, false, commit, func(tx *Tx) error { return tx.bootstrap() })
+	if err != nil {
+		return err
+	}
+	if wait != nil {
+		return wait()
+	}
+	return nil
+}

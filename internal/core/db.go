@@ -1,0 +1,319 @@
+package core
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// db is one region's committed records and the indexes derived from them.
+type db struct {
+	region    string
+	meta      *table[Meta, *Meta]
+	vpcs      *table[VPC, *VPC]
+	subnets   *table[Subnet, *Subnet]
+	groups    *table[SecurityGroup, *SecurityGroup]
+	enis      *table[ENI, *ENI]
+	instances *table[Instance, *Instance]
+	addresses *table[Address, *Address]
+	igws      *table[InternetGateway, *InternetGateway]
+	rtbs      *table[RouteTable, *RouteTable]
+	perms     *table[Permission, *Permission]
+	tokens    *table[Token, *Token]
+	idx       indexes
+}
+
+func newDB(region string) *db {
+	d := &db{
+		region:    region,
+		meta:      newTable[Meta]("meta"),
+		vpcs:      newTable[VPC]("vpc"),
+		subnets:   newTable[Subnet]("subnet"),
+		groups:    newTable[SecurityGroup]("sg"),
+		enis:      newTable[ENI]("eni"),
+		instances: newTable[Instance]("instance"),
+		addresses: newTable[Address]("address"),
+		igws:      newTable[InternetGateway]("igw"),
+		rtbs:      newTable[RouteTable]("rtb"),
+		perms:     newTable[Permission]("perm"),
+		tokens:    newTable[Token]("token"),
+	}
+	d.idx.init()
+	return d
+}
+
+func (d *db) load(kind, id string, val []byte) error {
+	switch kind {
+	case "meta":
+		return d.meta.load(id, val)
+	case "vpc":
+		return d.vpcs.load(id, val)
+	case "subnet":
+		return d.subnets.load(id, val)
+	case "sg":
+		return d.groups.load(id, val)
+	case "eni":
+		return d.enis.load(id, val)
+	case "instance":
+		return d.instances.load(id, val)
+	case "address":
+		return d.addresses.load(id, val)
+	case "igw":
+		return d.igws.load(id, val)
+	case "rtb":
+		return d.rtbs.load(id, val)
+	case "perm":
+		return d.perms.load(id, val)
+	case "token":
+		return d.tokens.load(id, val)
+	}
+	return fmt.Errorf("load: unknown kind %q", kind)
+}
+
+// Kinds lists the record kinds a store must hold.
+var Kinds = []string{"meta", "vpc", "subnet", "sg", "eni", "instance", "address", "igw", "rtb", "perm", "token"}
+
+func (d *db) rebuild() {
+	d.idx.init()
+	for _, e := range d.enis.rows {
+		d.idx.eni(nil, e)
+	}
+	for _, a := range d.addresses.rows {
+		d.idx.address(nil, a)
+	}
+	for _, i := range d.instances.rows {
+		d.idx.instance(nil, i)
+	}
+}
+
+// Tx is one operation's view of a region: the committed state plus its own
+// writes. Operations are methods on Tx.
+type Tx struct {
+	Caller
+	now      time.Time
+	env      *Env
+	cfg      *Config
+	db       *db
+	readOnly bool
+
+	meta      txTable[Meta, *Meta]
+	vpcs      txTable[VPC, *VPC]
+	subnets   txTable[Subnet, *Subnet]
+	groups    txTable[SecurityGroup, *SecurityGroup]
+	enis      txTable[ENI, *ENI]
+	instances txTable[Instance, *Instance]
+	addresses txTable[Address, *Address]
+	igws      txTable[InternetGateway, *InternetGateway]
+	rtbs      txTable[RouteTable, *RouteTable]
+	perms     txTable[Permission, *Permission]
+	tokens    txTable[Token, *Token]
+}
+
+func (c *Core) newTx(r *region, who Caller, readOnly bool) *Tx {
+	d := r.db
+	return &Tx{
+		Caller:    who,
+		now:       c.env.Now().UTC(),
+		env:       &c.env,
+		cfg:       &c.cfg,
+		db:        d,
+		readOnly:  readOnly,
+		meta:      txTable[Meta, *Meta]{base: d.meta},
+		vpcs:      txTable[VPC, *VPC]{base: d.vpcs},
+		subnets:   txTable[Subnet, *Subnet]{base: d.subnets},
+		groups:    txTable[SecurityGroup, *SecurityGroup]{base: d.groups},
+		enis:      txTable[ENI, *ENI]{base: d.enis},
+		instances: txTable[Instance, *Instance]{base: d.instances},
+		addresses: txTable[Address, *Address]{base: d.addresses},
+		igws:      txTable[InternetGateway, *InternetGateway]{base: d.igws},
+		rtbs:      txTable[RouteTable, *RouteTable]{base: d.rtbs},
+		perms:     txTable[Permission, *Permission]{base: d.perms},
+		tokens:    txTable[Token, *Token]{base: d.tokens},
+	}
+}
+
+// Now is the transaction's time.
+func (tx *Tx) Now() time.Time { return tx.now }
+
+func (tx *Tx) commit(commit Committer) (func() error, error) {
+	var cs ChangeSet
+	name := tx.db.region
+	if _, err := tx.meta.changes(name, &cs); err != nil {
+		return nil, err
+	}
+	for _, f := range []func() error{
+		func() error { _, err := tx.vpcs.changes(name, &cs); return err },
+		func() error { _, err := tx.subnets.changes(name, &cs); return err },
+		func() error { _, err := tx.groups.changes(name, &cs); return err },
+		func() error { _, err := tx.igws.changes(name, &cs); return err },
+		func() error { _, err := tx.rtbs.changes(name, &cs); return err },
+		func() error { _, err := tx.perms.changes(name, &cs); return err },
+		func() error { _, err := tx.tokens.changes(name, &cs); return err },
+	} {
+		if err := f(); err != nil {
+			return nil, err
+		}
+	}
+	enis, err := tx.enis.changes(name, &cs)
+	if err != nil {
+		return nil, err
+	}
+	addrs, err := tx.addresses.changes(name, &cs)
+	if err != nil {
+		return nil, err
+	}
+	insts, err := tx.instances.changes(name, &cs)
+	if err != nil {
+		return nil, err
+	}
+	if len(cs.Changes) == 0 {
+		return nil, nil
+	}
+	var wait func() error
+	if commit != nil {
+		if wait, err = commit(cs); err != nil {
+			return nil, err
+		}
+	}
+	// Committed (or queued, in order): make it visible.
+	tx.meta.apply()
+	tx.vpcs.apply()
+	tx.subnets.apply()
+	tx.groups.apply()
+	tx.igws.apply()
+	tx.rtbs.apply()
+	tx.perms.apply()
+	tx.tokens.apply()
+	tx.enis.apply()
+	tx.addresses.apply()
+	tx.instances.apply()
+	for _, p := range enis {
+		tx.db.idx.eni(p.old, p.new)
+	}
+	for _, p := range addrs {
+		tx.db.idx.address(p.old, p.new)
+	}
+	for _, p := range insts {
+		tx.db.idx.instance(p.old, p.new)
+	}
+	return wait, nil
+}
+
+// indexes are derived from the records and never stored.
+type indexes struct {
+	ipv4       map[string]map[netip.Addr]string // subnet -> address -> ENI
+	ipv6       map[string]map[netip.Addr]string // subnet -> address -> ENI
+	public     map[netip.Addr]string            // public IPv4 -> allocation id or ENI id
+	bySubnet   map[string]map[string]struct{}   // subnet -> ENIs
+	byInstance map[string]map[string]struct{}   // instance -> attached ENIs
+	cursor     map[string]uint32                // subnet -> where the next IPv4 search starts
+}
+
+func (x *indexes) init() {
+	x.ipv4 = map[string]map[netip.Addr]string{}
+	x.ipv6 = map[string]map[netip.Addr]string{}
+	x.public = map[netip.Addr]string{}
+	x.bySubnet = map[string]map[string]struct{}{}
+	x.byInstance = map[string]map[string]struct{}{}
+	x.cursor = map[string]uint32{}
+}
+
+func addTo(m map[string]map[string]struct{}, k, v string) {
+	s := m[k]
+	if s == nil {
+		s = map[string]struct{}{}
+		m[k] = s
+	}
+	s[v] = struct{}{}
+}
+
+func delFrom(m map[string]map[string]struct{}, k, v string) {
+	if s := m[k]; s != nil {
+		delete(s, v)
+		if len(s) == 0 {
+			delete(m, k)
+		}
+	}
+}
+
+func (x *indexes) eni(old, new *ENI) {
+	if old != nil {
+		for _, p := range old.PrivateIPs {
+			if a, err := netip.ParseAddr(p.Address); err == nil {
+				if m := x.ipv4[old.SubnetID]; m != nil && m[a] == old.ID {
+					delete(m, a)
+				}
+			}
+		}
+		for _, s := range old.IPv6 {
+			if a, err := netip.ParseAddr(s); err == nil {
+				if m := x.ipv6[old.SubnetID]; m != nil && m[a] == old.ID {
+					delete(m, a)
+				}
+			}
+		}
+		if old.PublicIP != "" {
+			if a, err := netip.ParseAddr(old.PublicIP); err == nil && x.public[a] == old.ID {
+				delete(x.public, a)
+			}
+		}
+		delFrom(x.bySubnet, old.SubnetID, old.ID)
+		if old.Attachment != nil {
+			delFrom(x.byInstance, old.Attachment.InstanceID, old.ID)
+		}
+	}
+	if new != nil {
+		m := x.ipv4[new.SubnetID]
+		if m == nil {
+			m = map[netip.Addr]string{}
+			x.ipv4[new.SubnetID] = m
+		}
+		for _, p := range new.PrivateIPs {
+			if a, err := netip.ParseAddr(p.Address); err == nil {
+				m[a] = new.ID
+			}
+		}
+		if len(new.IPv6) > 0 {
+			m6 := x.ipv6[new.SubnetID]
+			if m6 == nil {
+				m6 = map[netip.Addr]string{}
+				x.ipv6[new.SubnetID] = m6
+			}
+			for _, s := range new.IPv6 {
+				if a, err := netip.ParseAddr(s); err == nil {
+					m6[a] = new.ID
+				}
+			}
+		}
+		if new.PublicIP != "" {
+			if a, err := netip.ParseAddr(new.PublicIP); err == nil {
+				x.public[a] = new.ID
+			}
+		}
+		addTo(x.bySubnet, new.SubnetID, new.ID)
+		if new.Attachment != nil {
+			addTo(x.byInstance, new.Attachment.InstanceID, new.ID)
+		}
+	}
+}
+
+func (x *indexes) address(old, new *Address) {
+	if old != nil {
+		if a, err := netip.ParseAddr(old.PublicIP); err == nil && x.public[a] == old.AllocationID {
+			delete(x.public, a)
+		}
+	}
+	if new != nil {
+		if a, err := netip.ParseAddr(new.PublicIP); err == nil {
+			x.public[a] = new.AllocationID
+		}
+	}
+}
+
+func (x *indexes) instance(old, new *Instance) {}
+
+// Token returns the remembered reply for an idempotency key, or nil.
+func (tx *Tx) Token(key string) *Token { return tx.tokens.Get(key) }
+
+// PutToken remembers a reply for an idempotency key.
+func (tx *Tx) PutToken(t *Token) { tx.tokens.Put(t) }

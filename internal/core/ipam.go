@@ -1,0 +1,243 @@
+package core
+
+import (
+	"math/big"
+	"net/netip"
+)
+
+// Subnet IPAM. A subnet's addresses in use are derived from its ENIs (the
+// committed index plus the transaction's own writes), so nothing can hand the
+// same address out twice: two ENIs of a transaction's view never share one.
+
+// subnetPrefix parses a subnet's IPv4 CIDR.
+func subnetPrefix(s *Subnet) netip.Prefix {
+	p, _ := netip.ParsePrefix(s.CidrBlock) // stored CIDRs were validated
+	return p.Masked()
+}
+
+func addrAdd(a netip.Addr, n uint64) netip.Addr {
+	if a.Is4() {
+		b := a.As4()
+		v := uint64(b[0])<<24 | uint64(b[1])<<16 | uint64(b[2])<<8 | uint64(b[3])
+		v += n
+		return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+	}
+	x := new(big.Int).SetBytes(a.AsSlice())
+	x.Add(x, new(big.Int).SetUint64(n))
+	var out [16]byte
+	x.FillBytes(out[:])
+	return netip.AddrFrom16(out)
+}
+
+// prefixSize returns the number of addresses in an IPv4 prefix.
+func prefixSize(p netip.Prefix) uint64 { return 1 << (32 - p.Bits()) }
+
+// lastAddr returns the last address of p.
+func lastAddr(p netip.Prefix) netip.Addr {
+	if p.Addr().Is4() {
+		return addrAdd(p.Masked().Addr(), prefixSize(p)-1)
+	}
+	b := p.Masked().Addr().As16()
+	for i := p.Bits(); i < 128; i++ {
+		b[i/8] |= 1 << (7 - i%8)
+	}
+	return netip.AddrFrom16(b)
+}
+
+// reservedIPv4 reports whether a is one of the five addresses AWS keeps in
+// every subnet: the network address, +1 (router), +2 (DNS), +3 and broadcast.
+func reservedIPv4(p netip.Prefix, a netip.Addr) bool {
+	base := p.Masked().Addr()
+	for i := uint64(0); i < 4; i++ {
+		if a == addrAdd(base, i) {
+			return true
+		}
+	}
+	return a == lastAddr(p)
+}
+
+// RouterIP returns the subnet's router address (base+1).
+func RouterIP(cidr string) netip.Addr {
+	p, err := netip.ParsePrefix(cidr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return addrAdd(p.Masked().Addr(), 1)
+}
+
+// ipv4Owner returns the ENI that holds a in the subnet in this transaction's
+// view, or "".
+func (tx *Tx) ipv4Owner(subnetID string, a netip.Addr) string {
+	s := a.String()
+	if owner, ok := tx.db.idx.ipv4[subnetID][a]; ok {
+		if e := tx.enis.Get(owner); e != nil && e.SubnetID == subnetID && e.HasIP(s) {
+			return owner
+		}
+	}
+	for id, e := range tx.enis.over {
+		if e != nil && e.SubnetID == subnetID && e.HasIP(s) {
+			return id
+		}
+	}
+	return ""
+}
+
+// checkIPv4 validates an address a client asked for in the subnet.
+func (tx *Tx) checkIPv4(s *Subnet, addr string) (netip.Addr, error) {
+	a, err := netip.ParseAddr(addr)
+	if err != nil || !a.Is4() {
+		return netip.Addr{}, errorf(CodeInvalidParameterValue, "Invalid IPv4 address: %s", addr)
+	}
+	p := subnetPrefix(s)
+	if !p.Contains(a) {
+		return netip.Addr{}, errorf(CodeInvalidParameterValue, "Address %s does not fall within the subnet's address range", addr)
+	}
+	if reservedIPv4(p, a) {
+		return netip.Addr{}, errorf(CodeInvalidParameterValue, "Address %s is reserved by AWS and cannot be assigned", addr)
+	}
+	return a, nil
+}
+
+// allocIPv4 picks a free address of the subnet. Callers must put the ENI that
+// takes it before allocating the next one.
+func (tx *Tx) allocIPv4(s *Subnet) (netip.Addr, error) {
+	p := subnetPrefix(s)
+	size := prefixSize(p)
+	base := p.Masked().Addr()
+	start := uint64(tx.db.idx.cursor[s.ID])
+	if start < 4 || start >= size-1 {
+		start = 4
+	}
+	for i := uint64(0); i < size; i++ {
+		off := 4 + (start-4+i)%(size-5)
+		a := addrAdd(base, off)
+		if tx.ipv4Owner(s.ID, a) == "" {
+			if !tx.readOnly {
+				tx.db.idx.cursor[s.ID] = uint32(off + 1) // only a hint; harmless if the tx aborts
+			}
+			return a, nil
+		}
+	}
+	return netip.Addr{}, errorf(CodeInsufficientFreeAddresses, "There aren't sufficient free Ipv4 addresses or prefixes in subnet %s", s.ID)
+}
+
+// AvailableIPv4 returns the subnet's free IPv4 count in this view.
+func (tx *Tx) availableIPv4(s *Subnet) int {
+	used := len(tx.db.idx.ipv4[s.ID])
+	for id, e := range tx.enis.over {
+		if old := tx.enis.base.rows[id]; old != nil && old.SubnetID == s.ID {
+			used -= len(old.PrivateIPs)
+		}
+		if e != nil && e.SubnetID == s.ID {
+			used += len(e.PrivateIPs)
+		}
+	}
+	return int(prefixSize(subnetPrefix(s))) - 5 - used
+}
+
+// ipv6Owner returns the ENI that holds a in the subnet, or "".
+func (tx *Tx) ipv6Owner(subnetID string, a netip.Addr) string {
+	has := func(e *ENI) bool {
+		for _, s := range e.IPv6 {
+			if b, err := netip.ParseAddr(s); err == nil && b == a {
+				return true
+			}
+		}
+		return false
+	}
+	if owner, ok := tx.db.idx.ipv6[subnetID][a]; ok {
+		if e := tx.enis.Get(owner); e != nil && e.SubnetID == subnetID && has(e) {
+			return owner
+		}
+	}
+	for id, e := range tx.enis.over {
+		if e != nil && e.SubnetID == subnetID && has(e) {
+			return id
+		}
+	}
+	return ""
+}
+
+// checkIPv6 validates an IPv6 address a client asked for in the subnet.
+func (tx *Tx) checkIPv6(s *Subnet, addr string) (netip.Addr, error) {
+	if s.Ipv6CidrBlock == "" {
+		return netip.Addr{}, errorf(CodeInvalidParameterValue, "Subnet %s does not have an IPv6 CIDR block", s.ID)
+	}
+	a, err := netip.ParseAddr(addr)
+	if err != nil || !a.Is6() || a.Is4In6() {
+		return netip.Addr{}, errorf(CodeInvalidParameterValue, "Invalid IPv6 address: %s", addr)
+	}
+	p := netip.MustParsePrefix(s.Ipv6CidrBlock)
+	if !p.Contains(a) {
+		return netip.Addr{}, errorf(CodeInvalidParameterValue, "Address %s does not fall within the subnet's address range", addr)
+	}
+	base := p.Masked().Addr()
+	for i := uint64(0); i < 4; i++ {
+		if a == addrAdd(base, i) {
+			return netip.Addr{}, errorf(CodeInvalidParameterValue, "Address %s is reserved by AWS and cannot be assigned", addr)
+		}
+	}
+	if a == lastAddr(p) {
+		return netip.Addr{}, errorf(CodeInvalidParameterValue, "Address %s is reserved by AWS and cannot be assigned", addr)
+	}
+	return a, nil
+}
+
+// allocIPv6 picks a free IPv6 address of the subnet's /64.
+func (tx *Tx) allocIPv6(s *Subnet) (netip.Addr, error) {
+	if s.Ipv6CidrBlock == "" {
+		return netip.Addr{}, errorf(CodeInvalidParameterValue, "Subnet %s does not have an IPv6 CIDR block", s.ID)
+	}
+	base := netip.MustParsePrefix(s.Ipv6CidrBlock).Masked().Addr()
+	// Pseudo-random start within the /64, as AWS does, then linear probing.
+	var b [4]byte
+	_, _ = tx.env.Rand.Read(b[:]) // the injected source does not fail (newID checks it)
+	start := uint64(b[0])<<24 | uint64(b[1])<<16 | uint64(b[2])<<8 | uint64(b[3])
+	for i := uint64(0); i < 1<<20; i++ {
+		a := addrAdd(base, 4+start+i)
+		if tx.ipv6Owner(s.ID, a) == "" {
+			return a, nil
+		}
+	}
+	return netip.Addr{}, errorf(CodeInsufficientFreeAddresses, "There aren't sufficient free Ipv6 addresses in subnet %s", s.ID)
+}
+
+// publicOwner returns the Elastic IP allocation or ENI that holds public
+// address a in this view, or "".
+func (tx *Tx) publicOwner(a netip.Addr) string {
+	s := a.String()
+	if owner, ok := tx.db.idx.public[a]; ok {
+		if ad := tx.addresses.Get(owner); ad != nil && ad.PublicIP == s {
+			return owner
+		}
+		if e := tx.enis.Get(owner); e != nil && e.PublicIP == s {
+			return owner
+		}
+	}
+	for id, ad := range tx.addresses.over {
+		if ad != nil && ad.PublicIP == s {
+			return id
+		}
+	}
+	for id, e := range tx.enis.over {
+		if e != nil && e.PublicIP == s {
+			return id
+		}
+	}
+	return ""
+}
+
+// allocPublicIP picks a free address of the public pool.
+func (tx *Tx) allocPublicIP() (netip.Addr, error) {
+	for _, p := range tx.cfg.PublicPool {
+		p = p.Masked()
+		size := prefixSize(p)
+		for off := uint64(1); off+1 < size; off++ { // skip network and broadcast
+			a := addrAdd(p.Addr(), off)
+			if tx.publicOwner(a) == "" {
+				return a, nil
+			}
+		}
+	}
+	return netip.Addr{}, errorf(CodeAddressLimitExceeded, "The public address pool is exhausted.")
+}

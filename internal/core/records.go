@@ -1,0 +1,338 @@
+package core
+
+import (
+	"maps"
+	"slices"
+	"time"
+)
+
+// The records below are the persisted VPC model of one region. Each has an id
+// (its key) and a deep clone; names follow AWS. JSON is their stored form.
+
+// Tags are a resource's key/value tags.
+type Tags map[string]string
+
+// Meta is per-region bookkeeping: counters that must never go backwards and
+// the accounts whose default resources exist.
+type Meta struct {
+	Region     string          `json:"region"`
+	MACCounter uint64          `json:"macCounter"`
+	Accounts   map[string]bool `json:"accounts"` // bootstrapped accounts
+}
+
+func (m *Meta) key() string { return "meta" }
+func (m *Meta) clone() *Meta {
+	c := *m
+	c.Accounts = maps.Clone(m.Accounts)
+	return &c
+}
+
+// CidrAssoc is an IPv4 or IPv6 CIDR block associated with a VPC or subnet.
+type CidrAssoc struct {
+	ID    string `json:"id"`
+	Cidr  string `json:"cidr"`
+	State string `json:"state"`
+}
+
+// VPC is a virtual private cloud.
+type VPC struct {
+	ID                 string      `json:"id"`
+	Owner              string      `json:"owner"`
+	CidrBlock          string      `json:"cidrBlock"`
+	CidrAssocs         []CidrAssoc `json:"cidrAssocs"`
+	Ipv6Assocs         []CidrAssoc `json:"ipv6Assocs,omitempty"`
+	IsDefault          bool        `json:"isDefault,omitempty"`
+	InstanceTenancy    string      `json:"instanceTenancy"`
+	DhcpOptionsID      string      `json:"dhcpOptionsId"`
+	EnableDnsSupport   bool        `json:"enableDnsSupport"`
+	EnableDnsHostnames bool        `json:"enableDnsHostnames"`
+	Tags               Tags        `json:"tags,omitempty"`
+	Seq                uint64      `json:"seq"` // creation order
+}
+
+func (v *VPC) key() string { return v.ID }
+func (v *VPC) clone() *VPC {
+	c := *v
+	c.CidrAssocs = slices.Clone(v.CidrAssocs)
+	c.Ipv6Assocs = slices.Clone(v.Ipv6Assocs)
+	c.Tags = maps.Clone(v.Tags)
+	return &c
+}
+
+// Subnet is a range of a VPC in one availability zone.
+type Subnet struct {
+	ID                          string `json:"id"`
+	Owner                       string `json:"owner"`
+	VpcID                       string `json:"vpcId"`
+	AZ                          string `json:"az"`
+	CidrBlock                   string `json:"cidrBlock"`
+	Ipv6CidrBlock               string `json:"ipv6CidrBlock,omitempty"`
+	Ipv6AssocID                 string `json:"ipv6AssocId,omitempty"`
+	DefaultForAz                bool   `json:"defaultForAz,omitempty"`
+	MapPublicIpOnLaunch         bool   `json:"mapPublicIpOnLaunch,omitempty"`
+	AssignIpv6AddressOnCreation bool   `json:"assignIpv6AddressOnCreation,omitempty"`
+	Tags                        Tags   `json:"tags,omitempty"`
+}
+
+func (s *Subnet) key() string { return s.ID }
+func (s *Subnet) clone() *Subnet {
+	c := *s
+	c.Tags = maps.Clone(s.Tags)
+	return &c
+}
+
+// Rule is one security group rule with exactly one peer (CIDR, IPv6 CIDR,
+// prefix list or group), as DescribeSecurityGroupRules shows it.
+type Rule struct {
+	ID           string `json:"id"` // sgr-...
+	Egress       bool   `json:"egress,omitempty"`
+	Protocol     string `json:"protocol"` // "-1", "tcp", "udp", "icmp", "icmpv6" or a number
+	FromPort     int32  `json:"fromPort"`
+	ToPort       int32  `json:"toPort"`
+	CidrIpv4     string `json:"cidrIpv4,omitempty"`
+	CidrIpv6     string `json:"cidrIpv6,omitempty"`
+	PrefixListID string `json:"prefixListId,omitempty"`
+	GroupID      string `json:"groupId,omitempty"`
+	GroupOwner   string `json:"groupOwner,omitempty"`
+	Description  string `json:"description,omitempty"`
+	Tags         Tags   `json:"tags,omitempty"`
+}
+
+// SecurityGroup is a VPC security group.
+type SecurityGroup struct {
+	ID          string `json:"id"`
+	Owner       string `json:"owner"`
+	VpcID       string `json:"vpcId"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Ingress     []Rule `json:"ingress,omitempty"`
+	Egress      []Rule `json:"egress,omitempty"`
+	Tags        Tags   `json:"tags,omitempty"`
+}
+
+func (g *SecurityGroup) key() string { return g.ID }
+func (g *SecurityGroup) clone() *SecurityGroup {
+	c := *g
+	c.Ingress = cloneRules(g.Ingress)
+	c.Egress = cloneRules(g.Egress)
+	c.Tags = maps.Clone(g.Tags)
+	return &c
+}
+
+func cloneRules(rs []Rule) []Rule {
+	if rs == nil {
+		return nil
+	}
+	out := make([]Rule, len(rs))
+	for i, r := range rs {
+		r.Tags = maps.Clone(r.Tags)
+		out[i] = r
+	}
+	return out
+}
+
+// PrivateIP is one private IPv4 address of an ENI.
+type PrivateIP struct {
+	Address string `json:"address"`
+	Primary bool   `json:"primary,omitempty"`
+}
+
+// Attachment ties an ENI to an instance.
+type Attachment struct {
+	ID                  string    `json:"id"` // eni-attach-...
+	InstanceID          string    `json:"instanceId"`
+	InstanceOwner       string    `json:"instanceOwner"`
+	DeviceIndex         int32     `json:"deviceIndex"`
+	NetworkCardIndex    int32     `json:"networkCardIndex"`
+	Status              string    `json:"status"` // attaching | attached | detaching
+	AttachTime          time.Time `json:"attachTime"`
+	DeleteOnTermination bool      `json:"deleteOnTermination"`
+}
+
+// ENI is an elastic network interface.
+type ENI struct {
+	ID               string      `json:"id"`
+	Owner            string      `json:"owner"`
+	SubnetID         string      `json:"subnetId"`
+	VpcID            string      `json:"vpcId"`
+	AZ               string      `json:"az"`
+	Description      string      `json:"description"`
+	InterfaceType    string      `json:"interfaceType"`
+	MAC              string      `json:"mac"`
+	PrivateIPs       []PrivateIP `json:"privateIps"` // primary first
+	IPv6             []string    `json:"ipv6,omitempty"`
+	Groups           []string    `json:"groups"`
+	SourceDestCheck  bool        `json:"sourceDestCheck"`
+	RequesterManaged bool        `json:"requesterManaged,omitempty"`
+	RequesterID      string      `json:"requesterId"`
+	// PublicIP is the auto-assigned (not Elastic) public IPv4 of the primary
+	// private address, if any.
+	PublicIP   string      `json:"publicIp,omitempty"`
+	Attachment *Attachment `json:"attachment,omitempty"`
+	Tags       Tags        `json:"tags,omitempty"`
+	CreatedAt  time.Time   `json:"createdAt"`
+}
+
+func (e *ENI) key() string { return e.ID }
+func (e *ENI) clone() *ENI {
+	c := *e
+	c.PrivateIPs = slices.Clone(e.PrivateIPs)
+	c.IPv6 = slices.Clone(e.IPv6)
+	c.Groups = slices.Clone(e.Groups)
+	if e.Attachment != nil {
+		a := *e.Attachment
+		c.Attachment = &a
+	}
+	c.Tags = maps.Clone(e.Tags)
+	return &c
+}
+
+// PrimaryIP returns the ENI's primary private IPv4 address.
+func (e *ENI) PrimaryIP() string {
+	for _, p := range e.PrivateIPs {
+		if p.Primary {
+			return p.Address
+		}
+	}
+	return ""
+}
+
+// HasIP reports whether addr is one of the ENI's private IPv4 addresses.
+func (e *ENI) HasIP(addr string) bool {
+	for _, p := range e.PrivateIPs {
+		if p.Address == addr {
+			return true
+		}
+	}
+	return false
+}
+
+// Instance is an EC2 instance. Its ENIs are the ENIs attached to it.
+type Instance struct {
+	ID               string    `json:"id"`
+	Owner            string    `json:"owner"`
+	ReservationID    string    `json:"reservationId"`
+	ImageID          string    `json:"imageId"`
+	InstanceType     string    `json:"instanceType"`
+	AZ               string    `json:"az"`
+	SubnetID         string    `json:"subnetId"`
+	VpcID            string    `json:"vpcId"`
+	State            string    `json:"state"` // pending|running|stopping|stopped|shutting-down|terminated
+	StateReason      string    `json:"stateReason,omitempty"`
+	KeyName          string    `json:"keyName,omitempty"`
+	UserData         string    `json:"userData,omitempty"`
+	LaunchTime       time.Time `json:"launchTime"`
+	AmiLaunchIndex   int32     `json:"amiLaunchIndex"`
+	ClientToken      string    `json:"clientToken,omitempty"`
+	DisableApiTerm   bool      `json:"disableApiTermination,omitempty"`
+	ShutdownBehavior string    `json:"shutdownBehavior,omitempty"`
+	Tags             Tags      `json:"tags,omitempty"`
+	TerminatedAt     time.Time `json:"terminatedAt,omitzero"`
+}
+
+func (i *Instance) key() string { return i.ID }
+func (i *Instance) clone() *Instance {
+	c := *i
+	c.Tags = maps.Clone(i.Tags)
+	return &c
+}
+
+// Address is an Elastic IP address.
+type Address struct {
+	AllocationID  string `json:"allocationId"`
+	Owner         string `json:"owner"`
+	PublicIP      string `json:"publicIp"`
+	AssociationID string `json:"associationId,omitempty"`
+	ENIID         string `json:"eniId,omitempty"`
+	PrivateIP     string `json:"privateIp,omitempty"`
+	Tags          Tags   `json:"tags,omitempty"`
+}
+
+func (a *Address) key() string { return a.AllocationID }
+func (a *Address) clone() *Address {
+	c := *a
+	c.Tags = maps.Clone(a.Tags)
+	return &c
+}
+
+// IGWAttachment is an internet gateway's attachment to a VPC.
+type IGWAttachment struct {
+	VpcID string `json:"vpcId"`
+	State string `json:"state"`
+}
+
+// InternetGateway is an internet gateway.
+type InternetGateway struct {
+	ID          string          `json:"id"`
+	Owner       string          `json:"owner"`
+	Attachments []IGWAttachment `json:"attachments,omitempty"`
+	Tags        Tags            `json:"tags,omitempty"`
+}
+
+func (g *InternetGateway) key() string { return g.ID }
+func (g *InternetGateway) clone() *InternetGateway {
+	c := *g
+	c.Attachments = slices.Clone(g.Attachments)
+	c.Tags = maps.Clone(g.Tags)
+	return &c
+}
+
+// Route is one route of a route table.
+type Route struct {
+	DestinationCidrBlock     string `json:"dest,omitempty"`
+	DestinationIpv6CidrBlock string `json:"dest6,omitempty"`
+	GatewayID                string `json:"gatewayId,omitempty"` // "local" or igw-...
+	NetworkInterfaceID       string `json:"eniId,omitempty"`
+	InstanceID               string `json:"instanceId,omitempty"`
+	Origin                   string `json:"origin"` // CreateRouteTable | CreateRoute
+}
+
+// RouteTableAssoc associates a route table with a subnet (or marks it main).
+type RouteTableAssoc struct {
+	ID       string `json:"id"` // rtbassoc-...
+	SubnetID string `json:"subnetId,omitempty"`
+	Main     bool   `json:"main,omitempty"`
+}
+
+// RouteTable is a VPC route table.
+type RouteTable struct {
+	ID           string            `json:"id"`
+	Owner        string            `json:"owner"`
+	VpcID        string            `json:"vpcId"`
+	Routes       []Route           `json:"routes"`
+	Associations []RouteTableAssoc `json:"associations,omitempty"`
+	Tags         Tags              `json:"tags,omitempty"`
+}
+
+func (r *RouteTable) key() string { return r.ID }
+func (r *RouteTable) clone() *RouteTable {
+	c := *r
+	c.Routes = slices.Clone(r.Routes)
+	c.Associations = slices.Clone(r.Associations)
+	c.Tags = maps.Clone(r.Tags)
+	return &c
+}
+
+// Permission is a network interface permission (eni-perm-...).
+type Permission struct {
+	ID         string `json:"id"`
+	Owner      string `json:"owner"`
+	ENIID      string `json:"eniId"`
+	Account    string `json:"account,omitempty"`
+	Service    string `json:"service,omitempty"`
+	Permission string `json:"permission"` // INSTANCE-ATTACH | EIP-ASSOCIATE
+	State      string `json:"state"`
+}
+
+func (p *Permission) key() string        { return p.ID }
+func (p *Permission) clone() *Permission { c := *p; return &c }
+
+// Token remembers the reply to a request with a ClientToken.
+type Token struct {
+	Key    string `json:"key"` // account/action/token
+	Hash   string `json:"hash"`
+	Output []byte `json:"output"`
+}
+
+func (t *Token) key() string   { return t.Key }
+func (t *Token) clone() *Token { c := *t; return &c }

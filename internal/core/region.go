@@ -1,0 +1,227 @@
+package core
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/eni-net/eni/internal/ec2wire"
+)
+
+// KnownRegions are the commercial regions DescribeRegions lists. Any
+// well-formed region name works: it is created on first use.
+var KnownRegions = []string{
+	"af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1",
+	"ap-southeast-1", "ap-southeast-2", "ca-central-1", "eu-central-1", "eu-north-1", "eu-south-1",
+	"eu-west-1", "eu-west-2", "eu-west-3", "me-south-1", "sa-east-1", "us-east-1", "us-east-2",
+	"us-west-1", "us-west-2",
+}
+
+var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+
+// ValidRegion reports whether name looks like an AWS region.
+func ValidRegion(name string) bool { return regionRE.MatchString(name) }
+
+// zoneIDPrefix returns the AZ id prefix of a region: us-east-1 -> use1.
+func zoneIDPrefix(region string) string {
+	parts := strings.Split(region, "-")
+	if len(parts) < 3 {
+		return region
+	}
+	var b strings.Builder
+	b.WriteString(parts[0])
+	for _, p := range parts[1 : len(parts)-1] {
+		for _, dir := range []string{"north", "south", "east", "west", "central"} {
+			if strings.HasPrefix(p, dir) {
+				b.WriteByte(dir[0])
+				p = p[len(dir):]
+			}
+		}
+		if p != "" {
+			b.WriteByte(p[0])
+		}
+	}
+	b.WriteString(parts[len(parts)-1])
+	return b.String()
+}
+
+// AZ is an availability zone.
+type AZ struct {
+	Name, ID string
+}
+
+// AZs returns the region's availability zones.
+func (tx *Tx) AZs() []AZ {
+	out := make([]AZ, tx.cfg.AZCount)
+	for i := range out {
+		out[i] = AZ{Name: fmt.Sprintf("%s%c", tx.Region, 'a'+i), ID: fmt.Sprintf("%s-az%d", zoneIDPrefix(tx.Region), i+1)}
+	}
+	return out
+}
+
+func (tx *Tx) azByName(name string) (AZ, bool) {
+	for _, z := range tx.AZs() {
+		if z.Name == name {
+			return z, true
+		}
+	}
+	return AZ{}, false
+}
+
+func (tx *Tx) azByID(id string) (AZ, bool) {
+	for _, z := range tx.AZs() {
+		if z.ID == id {
+			return z, true
+		}
+	}
+	return AZ{}, false
+}
+
+// zoneID returns the id of the AZ called name.
+func (tx *Tx) zoneID(name string) string {
+	z, _ := tx.azByName(name)
+	return z.ID
+}
+
+// bootstrap creates what a fresh AWS account has in a region: the default
+// VPC with its internet gateway, one default subnet per AZ and the default
+// security group.
+func (tx *Tx) bootstrap() error {
+	m := tx.meta.Mut("meta")
+	if m == nil {
+		m = &Meta{Region: tx.Region, Accounts: map[string]bool{}}
+		tx.meta.Put(m)
+	}
+	if m.Accounts[tx.Account] {
+		return nil
+	}
+	m.Accounts[tx.Account] = true
+	vpc, rtb := tx.createVPC("172.31.0.0/16", true, nil)
+	igw := &InternetGateway{ID: tx.newID("igw"), Owner: tx.Account, Attachments: []IGWAttachment{{VpcID: vpc.ID, State: "available"}}}
+	tx.igws.Put(igw)
+	rtb.Routes = append(rtb.Routes, Route{DestinationCidrBlock: "0.0.0.0/0", GatewayID: igw.ID, Origin: "CreateRoute"})
+	for i, z := range tx.AZs() {
+		tx.subnets.Put(&Subnet{
+			ID: tx.newID("subnet"), Owner: tx.Account, VpcID: vpc.ID, AZ: z.Name,
+			CidrBlock:    fmt.Sprintf("172.31.%d.0/20", 16*i),
+			DefaultForAz: true, MapPublicIpOnLaunch: true,
+		})
+	}
+	return nil
+}
+
+// DescribeRegions lists the regions.
+func (tx *Tx) DescribeRegions(in *ec2wire.DescribeRegionsInput) (*ec2wire.DescribeRegionsOutput, error) {
+	type reg struct{ name string }
+	fs := filterSet[reg]{
+		"region-name":  func(r *reg) []string { return []string{r.name} },
+		"endpoint":     func(r *reg) []string { return []string{"ec2." + r.name + ".amazonaws.com"} },
+		"opt-in-status": func(r *reg) []string { return []string{"opt-in-not-required"} },
+	}
+	m, err := newMatcher(fs, nil, in.Filters)
+	if err != nil {
+		return nil, err
+	}
+	names := KnownRegions
+	if len(in.RegionNames) > 0 {
+		names = in.RegionNames
+		for _, n := range names {
+			if !ValidRegion(n) {
+				return nil, errorf(CodeInvalidParameterValue, "Invalid region: %s", n)
+			}
+		}
+	}
+	out := &ec2wire.DescribeRegionsOutput{}
+	for _, n := range names {
+		if !m.match(&reg{n}) {
+			continue
+		}
+		out.Regions = append(out.Regions, ec2wire.Region{
+			RegionName: p(n), Endpoint: p("ec2." + n + ".amazonaws.com"), OptInStatus: p("opt-in-not-required"),
+		})
+	}
+	return out, nil
+}
+
+// DescribeAvailabilityZones lists the region's zones.
+func (tx *Tx) DescribeAvailabilityZones(in *ec2wire.DescribeAvailabilityZonesInput) (*ec2wire.DescribeAvailabilityZonesOutput, error) {
+	fs := filterSet[AZ]{
+		"zone-name":   func(z *AZ) []string { return []string{z.Name} },
+		"zone-id":     func(z *AZ) []string { return []string{z.ID} },
+		"region-name": func(z *AZ) []string { return []string{tx.Region} },
+		"state":       func(z *AZ) []string { return []string{"available"} },
+		"zone-type":   func(z *AZ) []string { return []string{"availability-zone"} },
+		"group-name":  func(z *AZ) []string { return []string{tx.Region} },
+		"opt-in-status": func(z *AZ) []string { return []string{"opt-in-not-required"} },
+	}
+	m, err := newMatcher(fs, nil, in.Filters)
+	if err != nil {
+		return nil, err
+	}
+	out := &ec2wire.DescribeAvailabilityZonesOutput{}
+	for _, z := range tx.AZs() {
+		if len(in.ZoneNames) > 0 && !contains(in.ZoneNames, z.Name) {
+			continue
+		}
+		if len(in.ZoneIds) > 0 && !contains(in.ZoneIds, z.ID) {
+			continue
+		}
+		if !m.match(&z) {
+			continue
+		}
+		out.AvailabilityZones = append(out.AvailabilityZones, ec2wire.AvailabilityZone{
+			ZoneName: p(z.Name), ZoneId: p(z.ID), RegionName: p(tx.Region), State: p("available"),
+			ZoneType: p("availability-zone"), GroupName: p(tx.Region), NetworkBorderGroup: p(tx.Region),
+			OptInStatus: p("opt-in-not-required"),
+		})
+	}
+	for _, n := range in.ZoneNames {
+		if _, ok := tx.azByName(n); !ok {
+			return nil, errorf(CodeInvalidParameterValue, "The zone '%s' does not exist.", n)
+		}
+	}
+	return out, nil
+}
+
+// DescribeAccountAttributes answers the account's limits.
+func (tx *Tx) DescribeAccountAttributes(in *ec2wire.DescribeAccountAttributesInput) (*ec2wire.DescribeAccountAttributesOutput, error) {
+	var defVPC string
+	tx.vpcs.Each(func(v *VPC) bool {
+		if v.IsDefault && v.Owner == tx.Account {
+			defVPC = v.ID
+			return false
+		}
+		return true
+	})
+	attrs := []struct{ name, value string }{
+		{"supported-platforms", "VPC"},
+		{"default-vpc", defVPC},
+		{"max-instances", "20"},
+		{"max-elastic-ips", fmt.Sprint(tx.cfg.EIPQuota)},
+		{"vpc-max-elastic-ips", fmt.Sprint(tx.cfg.EIPQuota)},
+		{"vpc-max-security-groups-per-interface", fmt.Sprint(maxGroupsPerENI)},
+	}
+	out := &ec2wire.DescribeAccountAttributesOutput{}
+	for _, a := range attrs {
+		if len(in.AttributeNames) > 0 && !contains(in.AttributeNames, a.name) {
+			continue
+		}
+		out.AccountAttributes = append(out.AccountAttributes, ec2wire.AccountAttribute{
+			AttributeName:   p(a.name),
+			AttributeValues: []ec2wire.AccountAttributeValue{{AttributeValue: p(a.value)}},
+		})
+	}
+	return out, nil
+}
+
+// maxGroupsPerENI is AWS's default quota of security groups per interface.
+const maxGroupsPerENI = 5
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

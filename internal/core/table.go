@@ -1,0 +1,188 @@
+package core
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+)
+
+// record is what every persisted resource is: it has a key and can copy itself
+// deeply, so that a transaction never changes the committed state in place.
+type record[T any] interface {
+	*T
+	key() string
+	clone() *T
+}
+
+// table holds the committed records of one kind.
+type table[T any, P record[T]] struct {
+	kind string
+	rows map[string]*T
+}
+
+func newTable[T any, P record[T]](kind string) *table[T, P] {
+	return &table[T, P]{kind: kind, rows: map[string]*T{}}
+}
+
+// txTable is a table seen through a transaction: reads see the transaction's
+// own writes; writes go to an overlay that becomes the change set.
+type txTable[T any, P record[T]] struct {
+	base *table[T, P]
+	over map[string]*T // nil value = deleted
+}
+
+// Get returns the record with id, or nil. The result must not be modified: use Mut.
+func (t *txTable[T, P]) Get(id string) *T {
+	if t.over != nil {
+		if v, ok := t.over[id]; ok {
+			return v
+		}
+	}
+	return t.base.rows[id]
+}
+
+// Mut returns a private copy of the record with id, to be modified, or nil.
+func (t *txTable[T, P]) Mut(id string) *T {
+	if v, ok := t.over[id]; ok {
+		return v
+	}
+	v := t.base.rows[id]
+	if v == nil {
+		return nil
+	}
+	c := P(v).clone()
+	t.setOver(id, c)
+	return c
+}
+
+// Put stores a new or replaced record.
+func (t *txTable[T, P]) Put(v *T) { t.setOver(P(v).key(), v) }
+
+// Delete removes the record with id.
+func (t *txTable[T, P]) Delete(id string) { t.setOver(id, nil) }
+
+func (t *txTable[T, P]) setOver(id string, v *T) {
+	if t.over == nil {
+		t.over = map[string]*T{}
+	}
+	t.over[id] = v
+}
+
+// Each calls fn for every record in the transaction's view, in no particular
+// order, until fn returns false.
+func (t *txTable[T, P]) Each(fn func(*T) bool) {
+	for id, v := range t.base.rows {
+		if _, ok := t.over[id]; ok {
+			continue
+		}
+		if !fn(v) {
+			return
+		}
+	}
+	for _, v := range t.over {
+		if v != nil && !fn(v) {
+			return
+		}
+	}
+}
+
+// Sorted returns the records for which keep is true, sorted by key.
+func (t *txTable[T, P]) Sorted(keep func(*T) bool) []*T {
+	var out []*T
+	t.Each(func(v *T) bool {
+		if keep == nil || keep(v) {
+			out = append(out, v)
+		}
+		return true
+	})
+	sort.Slice(out, func(i, j int) bool { return P(out[i]).key() < P(out[j]).key() })
+	return out
+}
+
+// Pick returns the transaction's view of the records with the given ids that
+// keep accepts (ids from an index of the committed state), plus the records
+// the transaction wrote that keep accepts; sorted by key, without duplicates.
+func (t *txTable[T, P]) Pick(ids []string, keep func(*T) bool) []*T {
+	seen := make(map[string]bool, len(ids))
+	var out []*T
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if v := t.Get(id); v != nil && (keep == nil || keep(v)) {
+			out = append(out, v)
+		}
+	}
+	for id, v := range t.over {
+		if !seen[id] && v != nil && (keep == nil || keep(v)) {
+			out = append(out, v)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return P(out[i]).key() < P(out[j]).key() })
+	return out
+}
+
+// changes appends the overlay to cs and returns the old and new values of each
+// changed record, for index maintenance.
+func (t *txTable[T, P]) changes(region string, cs *ChangeSet) ([]pair[T], error) {
+	if len(t.over) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, 0, len(t.over))
+	for id := range t.over {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	pairs := make([]pair[T], 0, len(ids))
+	for _, id := range ids {
+		v := t.over[id]
+		c := Change{Kind: t.base.kind, Key: region + "/" + id}
+		if v != nil {
+			b, err := json.Marshal(v)
+			if err != nil {
+				return nil, fmt.Errorf("encode %s %s: %w", t.base.kind, id, err)
+			}
+			c.Value = b
+		}
+		cs.Changes = append(cs.Changes, c)
+		pairs = append(pairs, pair[T]{old: t.base.rows[id], new: v})
+	}
+	return pairs, nil
+}
+
+type pair[T any] struct{ old, new *T }
+
+// apply makes the overlay committed.
+func (t *txTable[T, P]) apply() {
+	for id, v := range t.over {
+		if v == nil {
+			delete(t.base.rows, id)
+		} else {
+			t.base.rows[id] = v
+		}
+	}
+}
+
+func (t *table[T, P]) load(id string, val []byte) error {
+	v := new(T)
+	if err := json.Unmarshal(val, v); err != nil {
+		return fmt.Errorf("decode %s %s: %w", t.kind, id, err)
+	}
+	t.rows[id] = v
+	return nil
+}
+
+// ChangeSet is what one operation changes: records to put (Value set) or
+// delete (Value nil), keyed by kind and region/id. The store commits it
+// atomically.
+type ChangeSet struct {
+	Changes []Change
+}
+
+// Change is one record put or delete.
+type Change struct {
+	Kind  string
+	Key   string
+	Value []byte
+}

@@ -1,0 +1,211 @@
+// Package store keeps the model's change sets durable. Bolt is the embedded
+// default: one bbolt file, change sets committed in order with group commit
+// (many change sets per fsync), each acknowledged only once it is on disk.
+package store
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/eni-net/eni/internal/core"
+	bolt "go.etcd.io/bbolt"
+)
+
+// ErrClosed is returned by Commit after Close.
+var ErrClosed = errors.New("store: closed")
+
+// Store persists change sets and loads them back.
+type Store interface {
+	// Commit queues cs and returns a function that waits until it is durable.
+	// Change sets become durable in the order of their Commit calls.
+	Commit(cs core.ChangeSet) (wait func() error, err error)
+	// Load calls fn for every stored record.
+	Load(fn func(kind, key string, val []byte) error) error
+	Close() error
+}
+
+// Bolt is a Store in a bbolt file.
+type Bolt struct {
+	db *bolt.DB
+
+	mu      sync.Mutex
+	queue   []*pending
+	wake    chan struct{}
+	closed  bool
+	done    chan struct{}
+	maxWait time.Duration
+}
+
+type pending struct {
+	cs   core.ChangeSet
+	done chan error
+}
+
+// OpenBolt opens (or creates) the bbolt file at path.
+func OpenBolt(path string) (*Bolt, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout: time.Second,
+		// The options etcd uses: a map freelist that is not synced to disk.
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		for _, k := range core.Kinds {
+			if _, err := tx.CreateBucketIfNotExists([]byte(k)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("init %s: %w", path, err)
+	}
+	b := &Bolt{db: db, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	go b.loop()
+	return b, nil
+}
+
+// Commit queues cs for the next batch.
+func (b *Bolt) Commit(cs core.ChangeSet) (func() error, error) {
+	p := &pending{cs: cs, done: make(chan error, 1)}
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil, ErrClosed
+	}
+	b.queue = append(b.queue, p)
+	b.mu.Unlock()
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+	return func() error { return <-p.done }, nil
+}
+
+// loop writes queued change sets, as many as are waiting, in one bbolt
+// transaction (one fsync) at a time.
+func (b *Bolt) loop() {
+	defer close(b.done)
+	for {
+		<-b.wake
+		for {
+			b.mu.Lock()
+			batch := b.queue
+			b.queue = nil
+			closed := b.closed
+			b.mu.Unlock()
+			if len(batch) == 0 {
+				if closed {
+					return
+				}
+				break
+			}
+			err := b.db.Update(func(tx *bolt.Tx) error {
+				for _, p := range batch {
+					for _, c := range p.cs.Changes {
+						bk := tx.Bucket([]byte(c.Kind))
+						if bk == nil {
+							return fmt.Errorf("store: unknown kind %q", c.Kind)
+						}
+						var err error
+						if c.Value == nil {
+							err = bk.Delete([]byte(c.Key))
+						} else {
+							err = bk.Put([]byte(c.Key), c.Value)
+						}
+						if err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			})
+			for _, p := range batch {
+				p.done <- err
+			}
+		}
+	}
+}
+
+// Load calls fn for every record.
+func (b *Bolt) Load(fn func(kind, key string, val []byte) error) error {
+	return b.db.View(func(tx *bolt.Tx) error {
+		for _, k := range core.Kinds {
+			bk := tx.Bucket([]byte(k))
+			if bk == nil {
+				continue
+			}
+			if err := bk.ForEach(func(key, val []byte) error { return fn(k, string(key), val) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Close writes what is queued and closes the file.
+func (b *Bolt) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	b.mu.Unlock()
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+	<-b.done
+	return b.db.Close()
+}
+
+// Memory is a Store that keeps nothing across restarts (tests, --data "").
+type Memory struct {
+	mu   sync.Mutex
+	data map[string]map[string][]byte
+}
+
+// NewMemory returns an empty in-memory store.
+func NewMemory() *Memory { return &Memory{data: map[string]map[string][]byte{}} }
+
+// Commit applies cs at once.
+func (m *Memory) Commit(cs core.ChangeSet) (func() error, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range cs.Changes {
+		bk := m.data[c.Kind]
+		if bk == nil {
+			bk = map[string][]byte{}
+			m.data[c.Kind] = bk
+		}
+		if c.Value == nil {
+			delete(bk, c.Key)
+		} else {
+			bk[c.Key] = c.Value
+		}
+	}
+	return nil, nil
+}
+
+// Load calls fn for every record.
+func (m *Memory) Load(fn func(kind, key string, val []byte) error) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, bk := range m.data {
+		for key, v := range bk {
+			if err := fn(k, key, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Close does nothing.
+func (m *Memory) Close() error { return nil }
