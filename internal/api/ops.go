@@ -2,9 +2,10 @@ package api
 
 import "github.com/eni-net/eni/internal/core"
 
-// handlers is the dispatch table: one entry per implemented action.
+// handlers is the dispatch table: one entry per implemented action. Each
+// work area registers its actions in its own ops_*.go file.
 func handlers() map[string]handler {
-	return map[string]handler{
+	m := map[string]handler{
 		"DescribeRegions":           read((*core.Tx).DescribeRegions),
 		"DescribeAvailabilityZones": read((*core.Tx).DescribeAvailabilityZones),
 		"DescribeAccountAttributes": read((*core.Tx).DescribeAccountAttributes),
@@ -17,4 +18,11 @@ func handlers() map[string]handler {
 		"DescribeVpcAttribute":     read((*core.Tx).DescribeVpcAttribute),
 		"ModifyVpcAttribute":       write((*core.Tx).ModifyVpcAttribute),
 	}
+	subnetOps(m)
+	securityGroupOps(m)
+	eniOps(m)
+	instanceOps(m)
+	addressOps(m)
+	tagOps(m)
+	return m
 }

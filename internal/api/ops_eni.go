@@ -1,0 +1,5 @@
+package api
+
+// eniOps registers the actions of network interfaces.
+func eniOps(m map[string]handler) {
+}

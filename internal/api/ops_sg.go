@@ -1,0 +1,5 @@
+package api
+
+// securityGroupOps registers the actions of security groups.
+func securityGroupOps(m map[string]handler) {
+}

@@ -1,0 +1,5 @@
+package api
+
+// tagOps registers the actions of tags.
+func tagOps(m map[string]handler) {
+}
