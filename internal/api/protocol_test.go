@@ -1,0 +1,161 @@
+package api_test
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/eni-net/eni/internal/apitest"
+	"github.com/eni-net/eni/internal/core"
+)
+
+// post sends a raw form request and returns status and body.
+func post(t *testing.T, e *apitest.Env, form string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(e.Server.URL, "application/x-www-form-urlencoded; charset=utf-8", strings.NewReader(form))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestProtocolErrors(t *testing.T) {
+	e := apitest.New(t)
+	cases := []struct {
+		form   string
+		status int
+		code   string
+	}{
+		{"Version=2016-11-15", 400, "MissingParameter"},
+		{"Action=FlyToTheMoon&Version=2016-11-15", 400, "InvalidAction"},
+		{"Action=DescribeVpcs&Bogus=1", 400, "UnknownParameter"},
+		{"Action=DescribeVpcs&MaxResults=abc", 400, "InvalidParameterValue"},
+		{"Action=DescribeVpcs&MaxResults=2", 400, "InvalidParameterValue"},
+		{"Action=DescribeVpcs&NextToken=%%%", 400, "InvalidParameterValue"},
+		{"Action=DescribeVpcs&NextToken=!!", 400, "InvalidNextToken"},
+		{"Action=DeleteVpc", 400, "MissingParameter"},
+		{"Action=DeleteVpc&VpcId=vpc-12345678&DryRun=true", 400, "InvalidVpcID.NotFound"},
+		{"Action=CreateVpc&CidrBlock=10.0.0.0/33", 400, "InvalidParameterValue"},
+		{"Action=CreateVpc&CidrBlock=10.0.0.0/16&DryRun=true", 412, "DryRunOperation"},
+		{"Action=DescribeVpcs&DryRun=true", 412, "DryRunOperation"},
+	}
+	for _, c := range cases {
+		status, body := post(t, e, c.form)
+		if status != c.status || !strings.Contains(body, "<Code>"+c.code+"</Code>") {
+			t.Errorf("%s: got %d %s, want %d %s", c.form, status, body, c.status, c.code)
+		}
+		if !strings.Contains(body, "<RequestID>") {
+			t.Errorf("%s: no RequestID in %s", c.form, body)
+		}
+	}
+	// A dry run changes nothing.
+	vpcs, err := e.Client().DescribeVpcs(ctx, &ec2.DescribeVpcsInput{})
+	if err != nil || len(vpcs.Vpcs) != 1 {
+		t.Fatalf("after dry run: %v %v", vpcs, err)
+	}
+}
+
+func TestOversizedBody(t *testing.T) {
+	e := apitest.New(t)
+	status, body := post(t, e, "Action=DescribeVpcs&Filter.1.Name=vpc-id&Filter.1.Value.1="+strings.Repeat("a", 2<<20))
+	if status != 413 || !strings.Contains(body, "RequestEntityTooLarge") {
+		t.Fatalf("got %d %s", status, body)
+	}
+	// The server is still up.
+	if _, err := e.Client().DescribeVpcs(ctx, &ec2.DescribeVpcsInput{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestGETQueryAndRegionFromCredentialScope(t *testing.T) {
+	e := apitest.New(t)
+	q := url.Values{"Action": {"DescribeAvailabilityZones"}, "Version": {"2016-11-15"},
+		"X-Amz-Credential": {"AKID/20260101/ap-southeast-2/ec2/aws4_request"}}
+	resp, err := http.Get(e.Server.URL + "/?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "<zoneName>ap-southeast-2a</zoneName>") || !strings.Contains(string(b), "<zoneId>apse2-az1</zoneId>") {
+		t.Fatalf("got %d %s", resp.StatusCode, b)
+	}
+	// The SDK signs with its region: each region is its own world.
+	a, err := e.Client("eu-central-1").DescribeVpcs(ctx, &ec2.DescribeVpcsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bb, err := e.Client("us-west-2").DescribeVpcs(ctx, &ec2.DescribeVpcsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(a.Vpcs[0].VpcId) == aws.ToString(bb.Vpcs[0].VpcId) {
+		t.Fatal("two regions share a default VPC")
+	}
+}
+
+func TestHealthAndMetrics(t *testing.T) {
+	e := apitest.New(t)
+	if _, err := e.Client().DescribeRegions(ctx, &ec2.DescribeRegionsInput{}); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{"/healthz": "ok", "/metrics": `eni_api_requests_total{action="DescribeRegions",code="OK"} 1`} {
+		resp, err := http.Get(e.Server.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("%s: %d, lacks %q", path, resp.StatusCode, want)
+		}
+	}
+}
+
+// Every error code the core can return is one a client knows: it has an
+// HTTP status (400 unless listed) and the code looks like AWS's.
+func TestErrorCodesWellFormed(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range core.Codes {
+		if c == "" || strings.ContainsAny(c, " \t") {
+			t.Errorf("bad code %q", c)
+		}
+		seen[c] = true
+	}
+	// The constants and the list agree: every exported Code* constant is listed.
+	v := reflect.ValueOf(core.Codes)
+	if v.Len() < 60 {
+		t.Errorf("only %d codes", v.Len())
+	}
+}
+
+func TestRestartKeepsEverything(t *testing.T) {
+	e := apitest.New(t, apitest.Options{Durable: true})
+	c := e.Client()
+	for _, cidr := range []string{"10.1.0.0/16", "10.2.0.0/16"} {
+		if _, err := c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String(cidr), AmazonProvidedIpv6CidrBlock: aws.Bool(true)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.Client("eu-west-1").DescribeVpcs(ctx, &ec2.DescribeVpcsInput{}); err != nil {
+		t.Fatal(err)
+	}
+	before := e.Core.Dump()
+	path := e.Path
+	e.Close()
+	e2 := apitest.New(t, apitest.Options{Path: path})
+	after := e2.Core.Dump()
+	if !reflect.DeepEqual(before, after) {
+		t.Fatalf("state changed across restart:\nbefore %d records\nafter %d records", len(before), len(after))
+	}
+	if len(before) < 20 {
+		t.Fatalf("only %d records", len(before))
+	}
+}
