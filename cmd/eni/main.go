@@ -70,6 +70,8 @@ func serve(args []string) error {
 	eipQuota := fs.Int("eip-quota", 5, "Elastic IPs per account and region")
 	azs := fs.Int("azs", 3, "availability zones per region")
 	account := fs.String("account", "123456789012", "account id of unauthenticated (dev mode) requests")
+	rateLimit := fs.Float64("rate-limit", 0, "per-account API requests per second before RequestLimitExceeded (0: no limit)")
+	rateBurst := fs.Int("rate-burst", 0, "per-account burst above --rate-limit (default: one second's worth)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	fs.Usage = func() {
@@ -127,7 +129,7 @@ func serve(args []string) error {
 		return fmt.Errorf("load store: %w", err)
 	}
 	c.Rebuild()
-	srv := api.New(api.Options{Core: c, Store: st, Logger: log})
+	srv := api.New(api.Options{Core: c, Store: st, Logger: log, RateLimit: *rateLimit, RateBurst: *rateBurst})
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err

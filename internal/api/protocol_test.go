@@ -159,3 +159,22 @@ func TestRestartKeepsEverything(t *testing.T) {
 		t.Fatalf("only %d records", len(before))
 	}
 }
+
+func TestRateLimitSheds(t *testing.T) {
+	e := apitest.New(t, apitest.Options{RateLimit: 1, RateBurst: 3})
+	codes := map[string]int{}
+	for i := 0; i < 10; i++ {
+		status, body := post(t, e, "Action=DescribeRegions")
+		switch {
+		case status == 200:
+			codes["ok"]++
+		case status == 503 && strings.Contains(body, "<Code>RequestLimitExceeded</Code>"):
+			codes["shed"]++
+		default:
+			t.Fatalf("got %d %s", status, body)
+		}
+	}
+	if codes["ok"] < 3 || codes["shed"] == 0 {
+		t.Fatalf("results %v: want the burst through and the rest shed", codes)
+	}
+}

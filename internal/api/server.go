@@ -26,6 +26,7 @@ import (
 	"github.com/eni-net/eni/internal/store"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/time/rate"
 )
 
 // MaxBodyBytes bounds a request body.
@@ -44,6 +45,11 @@ type Options struct {
 	// Authenticate, if set, checks a request's signature and returns the
 	// caller's account; nil accepts any request as the default account.
 	Authenticate func(r *http.Request, body []byte) (account string, err error)
+	// RateLimit is each account's sustained request rate (requests/s) and
+	// RateBurst its burst; beyond it requests get RequestLimitExceeded (503),
+	// which SDK retryers back off from. Zero means no limit.
+	RateLimit float64
+	RateBurst int
 }
 
 // Server is the HTTP handler of the EC2 API, /healthz and /metrics.
@@ -57,6 +63,9 @@ type Server struct {
 	latency  *prometheus.HistogramVec
 	bufs     sync.Pool
 	healthy  bool
+
+	limMu    sync.Mutex
+	limiters map[string]*rate.Limiter
 }
 
 // New returns a Server.
@@ -174,6 +183,9 @@ func (s *Server) serve(r *http.Request, req *request, buf *bytes.Buffer) error {
 		return &core.Error{Code: "InvalidRegion", Message: fmt.Sprintf("The region '%s' is not valid.", region)}
 	}
 	req.who = core.Caller{Account: account, Region: region}
+	if !s.allow(account) {
+		return &core.Error{Code: "RequestLimitExceeded", Message: "Request limit exceeded."}
+	}
 	if req.action == "" {
 		return &core.Error{Code: core.CodeMissingParameter, Message: "The request must contain the parameter Action"}
 	}
@@ -182,6 +194,28 @@ func (s *Server) serve(r *http.Request, req *request, buf *bytes.Buffer) error {
 		return &core.Error{Code: core.CodeInvalidAction, Message: fmt.Sprintf("The action %s is not valid for this web service.", req.action)}
 	}
 	return h(s, req, buf)
+}
+
+// allow applies the account's rate limit.
+func (s *Server) allow(account string) bool {
+	if s.opt.RateLimit <= 0 {
+		return true
+	}
+	s.limMu.Lock()
+	l := s.limiters[account]
+	if l == nil {
+		burst := s.opt.RateBurst
+		if burst <= 0 {
+			burst = int(s.opt.RateLimit) + 1
+		}
+		l = rate.NewLimiter(rate.Limit(s.opt.RateLimit), burst)
+		if s.limiters == nil {
+			s.limiters = map[string]*rate.Limiter{}
+		}
+		s.limiters[account] = l
+	}
+	s.limMu.Unlock()
+	return l.Allow()
 }
 
 // regionOf reads the region from the SigV4 credential scope

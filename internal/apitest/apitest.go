@@ -37,6 +37,9 @@ type Options struct {
 	Durable bool        // keep state in a bbolt file in t.TempDir()
 	Path    string      // reopen this bbolt file
 	Config  *core.Config
+	// RateLimit and RateBurst set the server's per-account request limit.
+	RateLimit float64
+	RateBurst int
 }
 
 // seededRand is a deterministic, concurrency-safe id source.
@@ -84,7 +87,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	} else {
 		e.Store = store.NewMemory()
 	}
-	e.API = api.New(api.Options{Core: c, Store: e.Store})
+	e.API = api.New(api.Options{Core: c, Store: e.Store, RateLimit: o.RateLimit, RateBurst: o.RateBurst})
 	e.Server = httptest.NewServer(e.API)
 	t.Cleanup(e.Close)
 	return e
