@@ -13,11 +13,13 @@ import (
 	"go/format"
 	"log"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 )
 
 type member struct {
+	Documentation string `json:"documentation"`
 	Shape        string `json:"shape"`
 	LocationName string `json:"locationName"`
 	QueryName    string `json:"queryName"`
@@ -95,6 +97,30 @@ func main() {
 	fmt.Fprintf(&b, "// ModelOperations lists every operation of the EC2 API model.\nvar ModelOperations = []string{\n")
 	for _, n := range all {
 		fmt.Fprintf(&b, "\t%q,\n", n)
+	}
+	fmt.Fprintf(&b, "}\n\n")
+	// The filter names each operation's documentation lists, so that a test
+	// can show which of them are implemented.
+	filterRE := regexp.MustCompile(`<li>\s*<p>\s*<code>([^<]+)</code>`)
+	fmt.Fprintf(&b, "// ModelFilters lists, per operation, the filter names its model documentation gives.\nvar ModelFilters = map[string][]string{\n")
+	for _, name := range ops {
+		op := m.Operations[name]
+		if op.Input == nil {
+			continue
+		}
+		f, ok := m.Shapes[op.Input.Shape].Members["Filters"]
+		if !ok {
+			continue
+		}
+		var names []string
+		for _, mm := range filterRE.FindAllStringSubmatch(f.Documentation, -1) {
+			names = append(names, strings.TrimSpace(mm[1]))
+		}
+		fmt.Fprintf(&b, "\t%q: {", name)
+		for _, n := range names {
+			fmt.Fprintf(&b, "%q, ", n)
+		}
+		fmt.Fprintf(&b, "},\n")
 	}
 	fmt.Fprintf(&b, "}\n\n")
 	for _, name := range ops {

@@ -1,0 +1,156 @@
+package core
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+)
+
+// Check verifies the model's invariants over every region and returns what
+// is violated: no private IPv4, IPv6, MAC or public IPv4 held twice; every
+// address inside its subnet; every attachment pointing at a live instance of
+// the same AZ with a unique device slot; every reference resolvable; indexes
+// equal to what the records say.
+func (c *Core) Check() []error {
+	c.mu.Lock()
+	regions := make([]*region, 0, len(c.regions))
+	for _, r := range c.regions {
+		regions = append(regions, r)
+	}
+	c.mu.Unlock()
+	var errs []error
+	for _, r := range regions {
+		r.mu.RLock()
+		errs = append(errs, r.db.check()...)
+		r.mu.RUnlock()
+	}
+	return errs
+}
+
+func (d *db) check() []error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{d.region}, args...)...))
+	}
+	macs := map[string]string{}
+	v4 := map[string]string{}
+	v6 := map[string]string{}
+	public := map[string]string{}
+	slots := map[string]string{}
+	ids := make([]string, 0, len(d.enis.rows))
+	for id := range d.enis.rows {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		e := d.enis.rows[id]
+		if o, ok := macs[e.MAC]; ok {
+			bad("MAC %s held by %s and %s", e.MAC, o, e.ID)
+		}
+		macs[e.MAC] = e.ID
+		s := d.subnets.rows[e.SubnetID]
+		if s == nil {
+			bad("ENI %s in missing subnet %s", e.ID, e.SubnetID)
+			continue
+		}
+		pfx := subnetPrefix(s)
+		primaries := 0
+		for _, ip := range e.PrivateIPs {
+			if ip.Primary {
+				primaries++
+			}
+			a, err := netip.ParseAddr(ip.Address)
+			if err != nil || !pfx.Contains(a) || reservedIPv4(pfx, a) {
+				bad("ENI %s has address %s outside the usable range of %s", e.ID, ip.Address, s.CidrBlock)
+			}
+			k := e.SubnetID + "/" + ip.Address
+			if o, ok := v4[k]; ok {
+				bad("IPv4 %s held by %s and %s", ip.Address, o, e.ID)
+			}
+			v4[k] = e.ID
+			if d.idx.ipv4[e.SubnetID][a] != e.ID {
+				bad("index: IPv4 %s of %s not indexed", ip.Address, e.ID)
+			}
+		}
+		if len(e.PrivateIPs) > 0 && primaries != 1 {
+			bad("ENI %s has %d primary addresses", e.ID, primaries)
+		}
+		for _, ip := range e.IPv6 {
+			if o, ok := v6[ip]; ok {
+				bad("IPv6 %s held by %s and %s", ip, o, e.ID)
+			}
+			v6[ip] = e.ID
+		}
+		if e.PublicIP != "" {
+			if o, ok := public[e.PublicIP]; ok {
+				bad("public IPv4 %s held by %s and %s", e.PublicIP, o, e.ID)
+			}
+			public[e.PublicIP] = e.ID
+		}
+		if a := e.Attachment; a != nil {
+			inst := d.instances.rows[a.InstanceID]
+			switch {
+			case inst == nil:
+				bad("ENI %s attached to missing instance %s", e.ID, a.InstanceID)
+			case inst.State == "terminated":
+				bad("ENI %s attached to terminated instance %s", e.ID, a.InstanceID)
+			case inst.AZ != e.AZ:
+				bad("ENI %s (%s) attached to instance %s in %s", e.ID, e.AZ, inst.ID, inst.AZ)
+			}
+			slot := fmt.Sprintf("%s/%d/%d", a.InstanceID, a.NetworkCardIndex, a.DeviceIndex)
+			if o, ok := slots[slot]; ok {
+				bad("slot %s held by %s and %s", slot, o, e.ID)
+			}
+			slots[slot] = e.ID
+			if _, ok := d.idx.byInstance[a.InstanceID][e.ID]; !ok {
+				bad("index: attachment of %s not indexed", e.ID)
+			}
+		}
+		for _, g := range e.Groups {
+			if d.groups.rows[g] == nil {
+				bad("ENI %s references missing group %s", e.ID, g)
+			}
+		}
+	}
+	for _, a := range d.addresses.rows {
+		if o, ok := public[a.PublicIP]; ok {
+			bad("public IPv4 %s held by %s and %s", a.PublicIP, o, a.AllocationID)
+		}
+		public[a.PublicIP] = a.AllocationID
+		if a.ENIID != "" {
+			e := d.enis.rows[a.ENIID]
+			if e == nil || !e.HasIP(a.PrivateIP) {
+				bad("EIP %s associated with %s/%s, which does not hold it", a.AllocationID, a.ENIID, a.PrivateIP)
+			}
+		}
+	}
+	for _, inst := range d.instances.rows {
+		if inst.State == "terminated" {
+			continue
+		}
+		primary := false
+		for id := range d.idx.byInstance[inst.ID] {
+			if e := d.enis.rows[id]; e != nil && e.Attachment != nil && e.Attachment.DeviceIndex == 0 {
+				primary = true
+			}
+		}
+		if !primary {
+			bad("instance %s (%s) has no primary ENI", inst.ID, inst.State)
+		}
+	}
+	for _, s := range d.subnets.rows {
+		if d.vpcs.rows[s.VpcID] == nil {
+			bad("subnet %s in missing VPC %s", s.ID, s.VpcID)
+		}
+		n := 0
+		for _, e := range d.enis.rows {
+			if e.SubnetID == s.ID {
+				n += len(e.PrivateIPs)
+			}
+		}
+		if len(d.idx.ipv4[s.ID]) != n {
+			bad("index: subnet %s has %d indexed addresses, records say %d", s.ID, len(d.idx.ipv4[s.ID]), n)
+		}
+	}
+	return errs
+}
