@@ -40,6 +40,9 @@ type Options struct {
 	// RateLimit and RateBurst set the server's per-account request limit.
 	RateLimit float64
 	RateBurst int
+	// Authenticate is the server's signature check (nil: none, every
+	// request acts as the default account).
+	Authenticate func(r *http.Request, body []byte) (account string, err error)
 }
 
 // seededRand is a deterministic, concurrency-safe id source.
@@ -87,7 +90,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	} else {
 		e.Store = store.NewMemory()
 	}
-	e.API = api.New(api.Options{Core: c, Store: e.Store, RateLimit: o.RateLimit, RateBurst: o.RateBurst})
+	e.API = api.New(api.Options{Core: c, Store: e.Store, RateLimit: o.RateLimit, RateBurst: o.RateBurst, Authenticate: o.Authenticate})
 	e.Server = httptest.NewServer(e.API)
 	t.Cleanup(e.Close)
 	return e
@@ -110,7 +113,7 @@ func HTTPClient() *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns = 256
 	tr.MaxIdleConnsPerHost = 256
-	return &http.Client{Transport: tr}
+	return &http.Client{Transport: WrapTransport(tr)}
 }
 
 // Client returns an EC2 client for the region (default us-east-1).

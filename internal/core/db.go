@@ -201,12 +201,15 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 
 // indexes are derived from the records and never stored.
 type indexes struct {
-	ipv4       map[string]map[netip.Addr]string // subnet -> address -> ENI
-	ipv6       map[string]map[netip.Addr]string // subnet -> address -> ENI
-	public     map[netip.Addr]string            // public IPv4 -> allocation id or ENI id
-	bySubnet   map[string]map[string]struct{}   // subnet -> ENIs
-	byInstance map[string]map[string]struct{}   // instance -> attached ENIs
-	cursor     map[string]uint32                // subnet -> where the next IPv4 search starts
+	ipv4         map[string]map[netip.Addr]string // subnet -> address -> ENI
+	ipv6         map[string]map[netip.Addr]string // subnet -> address -> ENI
+	public       map[netip.Addr]string            // public IPv4 -> allocation id or ENI id
+	bySubnet     map[string]map[string]struct{}   // subnet -> ENIs
+	byInstance   map[string]map[string]struct{}   // instance -> attached ENIs
+	byAttachment map[string]string                // attachment id -> ENI
+	eipByAssoc   map[string]string                // EIP association id -> allocation id
+	eipByENI     map[string]map[string]struct{}   // ENI -> allocation ids associated with it
+	cursor       map[string]uint32                // subnet -> where the next IPv4 search starts
 }
 
 func (x *indexes) init() {
@@ -215,6 +218,9 @@ func (x *indexes) init() {
 	x.public = map[netip.Addr]string{}
 	x.bySubnet = map[string]map[string]struct{}{}
 	x.byInstance = map[string]map[string]struct{}{}
+	x.byAttachment = map[string]string{}
+	x.eipByAssoc = map[string]string{}
+	x.eipByENI = map[string]map[string]struct{}{}
 	x.cursor = map[string]uint32{}
 }
 
@@ -260,6 +266,9 @@ func (x *indexes) eni(old, new *ENI) {
 		delFrom(x.bySubnet, old.SubnetID, old.ID)
 		if old.Attachment != nil {
 			delFrom(x.byInstance, old.Attachment.InstanceID, old.ID)
+			if x.byAttachment[old.Attachment.ID] == old.ID {
+				delete(x.byAttachment, old.Attachment.ID)
+			}
 		}
 	}
 	if new != nil {
@@ -293,6 +302,7 @@ func (x *indexes) eni(old, new *ENI) {
 		addTo(x.bySubnet, new.SubnetID, new.ID)
 		if new.Attachment != nil {
 			addTo(x.byInstance, new.Attachment.InstanceID, new.ID)
+			x.byAttachment[new.Attachment.ID] = new.ID
 		}
 	}
 }
@@ -302,10 +312,22 @@ func (x *indexes) address(old, new *Address) {
 		if a, err := netip.ParseAddr(old.PublicIP); err == nil && x.public[a] == old.AllocationID {
 			delete(x.public, a)
 		}
+		if old.AssociationID != "" && x.eipByAssoc[old.AssociationID] == old.AllocationID {
+			delete(x.eipByAssoc, old.AssociationID)
+		}
+		if old.ENIID != "" {
+			delFrom(x.eipByENI, old.ENIID, old.AllocationID)
+		}
 	}
 	if new != nil {
 		if a, err := netip.ParseAddr(new.PublicIP); err == nil {
 			x.public[a] = new.AllocationID
+		}
+		if new.AssociationID != "" {
+			x.eipByAssoc[new.AssociationID] = new.AllocationID
+		}
+		if new.ENIID != "" {
+			addTo(x.eipByENI, new.ENIID, new.AllocationID)
 		}
 	}
 }

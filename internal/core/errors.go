@@ -10,6 +10,10 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
+// EC2Code is the error code, for callers that only know
+// interface{ error; EC2Code() string }.
+func (e *Error) EC2Code() string { return e.Code }
+
 func errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
@@ -85,6 +89,8 @@ const (
 	CodeInvalidRouteTableIDMalformed  = "InvalidRouteTableId.Malformed"
 	CodeInvalidRouteNotFound          = "InvalidRoute.NotFound"
 	CodeRouteAlreadyExists            = "RouteAlreadyExists"
+	CodeInvalidGatewayIDNotFound      = "InvalidGatewayID.NotFound"
+	CodeSubnetLimitExceeded           = "SubnetLimitExceeded"
 	CodeInvalidRouteTableAssocNotFound = "InvalidAssociationID.NotFound"
 	CodeInvalidPermIDNotFound         = "InvalidNetworkInterfacePermissionID.NotFound"
 	CodeInvalidPermIDMalformed        = "InvalidNetworkInterfacePermissionId.Malformed"
@@ -120,6 +126,7 @@ var Codes = []string{
 	CodeInvalidAddressNotFound, CodeAddressLimitExceeded, CodeResourceAlreadyAssociated, CodeGatewayNotAttached,
 	CodeInvalidIGWIDNotFound, CodeInvalidIGWIDMalformed, CodeInvalidRouteTableIDNotFound,
 	CodeInvalidRouteTableIDMalformed, CodeInvalidRouteNotFound, CodeRouteAlreadyExists,
+	CodeInvalidGatewayIDNotFound, CodeSubnetLimitExceeded,
 	CodeInvalidPermIDNotFound, CodeInvalidPermIDMalformed, CodeInvalidID, CodeInvalidTagKeyMalformed,
 	CodeTagLimitExceeded, CodeInvalidCidrBlockNotFound, CodeAuthFailure, CodeUnauthorizedOperation,
 	CodeInvalidRegion, CodeInternalError,

@@ -72,6 +72,11 @@ type Subnet struct {
 	MapPublicIpOnLaunch         bool   `json:"mapPublicIpOnLaunch,omitempty"`
 	AssignIpv6AddressOnCreation bool   `json:"assignIpv6AddressOnCreation,omitempty"`
 	Tags                        Tags   `json:"tags,omitempty"`
+	// DNS options a client may set with ModifySubnetAttribute.
+	EnableDns64         bool   `json:"enableDns64,omitempty"`
+	HostnameType        string `json:"hostnameType,omitempty"` // "" = ip-name
+	EnableDnsARecord    bool   `json:"enableDnsARecord,omitempty"`
+	EnableDnsAAAARecord bool   `json:"enableDnsAAAARecord,omitempty"`
 }
 
 func (s *Subnet) key() string { return s.ID }
@@ -228,6 +233,10 @@ type Instance struct {
 	ShutdownBehavior string    `json:"shutdownBehavior,omitempty"`
 	Tags             Tags      `json:"tags,omitempty"`
 	TerminatedAt     time.Time `json:"terminatedAt,omitzero"`
+	// AutoPublicIP says the instance was launched with an auto-assigned
+	// public IPv4, so StartInstances gives it a new one (AWS §3.5).
+	AutoPublicIP   bool `json:"autoPublicIp,omitempty"`
+	DisableApiStop bool `json:"disableApiStop,omitempty"`
 }
 
 func (i *Instance) key() string { return i.ID }

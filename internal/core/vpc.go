@@ -73,6 +73,13 @@ func (tx *Tx) CreateVpc(in *ec2wire.CreateVpcInput) (*ec2wire.CreateVpcOutput, e
 		if err := tx.addVPCIpv6(v); err != nil {
 			return nil, err
 		}
+		// The default group of an IPv6 VPC also lets all IPv6 out.
+		for id, g := range tx.groups.over {
+			if g != nil && g.VpcID == v.ID && g.Name == "default" {
+				m := tx.groups.Mut(id)
+				m.Egress = append(m.Egress, Rule{ID: tx.newID("sgr"), Egress: true, Protocol: "-1", FromPort: -1, ToPort: -1, CidrIpv6: "::/0"})
+			}
+		}
 	}
 	return &ec2wire.CreateVpcOutput{Vpc: tx.vpcOut(v)}, nil
 }

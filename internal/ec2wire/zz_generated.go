@@ -1285,9 +1285,10 @@ type CreateSecurityGroupRequest struct {
 
 // CreateSecurityGroupResult is the model's CreateSecurityGroupResult shape.
 type CreateSecurityGroupResult struct {
-	RequestId *string `xml:"requestId"`
-	GroupId   *string `query:"GroupId" xml:"groupId,omitempty"`
-	Tags      []Tag   `query:"TagSet" xml:"tagSet>item,omitempty"`
+	RequestId        *string `xml:"requestId"`
+	GroupId          *string `query:"GroupId" xml:"groupId,omitempty"`
+	SecurityGroupArn *string `query:"SecurityGroupArn" xml:"securityGroupArn,omitempty"`
+	Tags             []Tag   `query:"TagSet" xml:"tagSet>item,omitempty"`
 }
 
 // DescribeSecurityGroupsRequest is the model's DescribeSecurityGroupsRequest shape.
@@ -1374,9 +1375,10 @@ type RevokeSecurityGroupIngressRequest struct {
 
 // RevokeSecurityGroupIngressResult is the model's RevokeSecurityGroupIngressResult shape.
 type RevokeSecurityGroupIngressResult struct {
-	RequestId            *string        `xml:"requestId"`
-	Return               *bool          `query:"Return" xml:"return,omitempty"`
-	UnknownIpPermissions []IpPermission `query:"UnknownIpPermissionSet" xml:"unknownIpPermissionSet>item,omitempty"`
+	RequestId                 *string             `xml:"requestId"`
+	Return                    *bool               `query:"Return" xml:"return,omitempty"`
+	RevokedSecurityGroupRules []SecurityGroupRule `query:"RevokedSecurityGroupRuleSet" xml:"revokedSecurityGroupRuleSet>item,omitempty"`
+	UnknownIpPermissions      []IpPermission      `query:"UnknownIpPermissionSet" xml:"unknownIpPermissionSet>item,omitempty"`
 }
 
 // RevokeSecurityGroupEgressRequest is the model's RevokeSecurityGroupEgressRequest shape.
@@ -1395,9 +1397,10 @@ type RevokeSecurityGroupEgressRequest struct {
 
 // RevokeSecurityGroupEgressResult is the model's RevokeSecurityGroupEgressResult shape.
 type RevokeSecurityGroupEgressResult struct {
-	RequestId            *string        `xml:"requestId"`
-	Return               *bool          `query:"Return" xml:"return,omitempty"`
-	UnknownIpPermissions []IpPermission `query:"UnknownIpPermissionSet" xml:"unknownIpPermissionSet>item,omitempty"`
+	RequestId                 *string             `xml:"requestId"`
+	Return                    *bool               `query:"Return" xml:"return,omitempty"`
+	RevokedSecurityGroupRules []SecurityGroupRule `query:"RevokedSecurityGroupRuleSet" xml:"revokedSecurityGroupRuleSet>item,omitempty"`
+	UnknownIpPermissions      []IpPermission      `query:"UnknownIpPermissionSet" xml:"unknownIpPermissionSet>item,omitempty"`
 }
 
 // DescribeSecurityGroupRulesRequest is the model's DescribeSecurityGroupRulesRequest shape.
@@ -1466,6 +1469,7 @@ type DescribeInternetGatewaysResult struct {
 
 // CreateRouteTableRequest is the model's CreateRouteTableRequest shape.
 type CreateRouteTableRequest struct {
+	ClientToken       *string            `query:"ClientToken" xml:"clientToken,omitempty"`
 	DryRun            *bool              `query:"DryRun" xml:"dryRun,omitempty"`
 	TagSpecifications []TagSpecification `query:"TagSpecification" xml:"TagSpecification>item,omitempty"`
 	VpcId             *string            `query:"VpcId" required:"true" xml:"vpcId,omitempty"`
@@ -1473,8 +1477,9 @@ type CreateRouteTableRequest struct {
 
 // CreateRouteTableResult is the model's CreateRouteTableResult shape.
 type CreateRouteTableResult struct {
-	RequestId  *string     `xml:"requestId"`
-	RouteTable *RouteTable `query:"RouteTable" xml:"routeTable,omitempty"`
+	RequestId   *string     `xml:"requestId"`
+	ClientToken *string     `query:"ClientToken" xml:"clientToken,omitempty"`
+	RouteTable  *RouteTable `query:"RouteTable" xml:"routeTable,omitempty"`
 }
 
 // DeleteRouteTableRequest is the model's DeleteRouteTableRequest shape.
@@ -1590,6 +1595,7 @@ type RunInstancesRequest struct {
 	EbsOptimized                      *bool                                   `query:"EbsOptimized" xml:"ebsOptimized,omitempty"`
 	ElasticGpuSpecification           []ElasticGpuSpecification               `query:"ElasticGpuSpecification" xml:"ElasticGpuSpecification>item,omitempty"`
 	ElasticInferenceAccelerators      []ElasticInferenceAccelerator           `query:"ElasticInferenceAccelerator" xml:"ElasticInferenceAccelerator>item,omitempty"`
+	EnablePrimaryIpv6                 *bool                                   `query:"EnablePrimaryIpv6" xml:"EnablePrimaryIpv6,omitempty"`
 	EnclaveOptions                    *EnclaveOptionsRequest                  `query:"EnclaveOptions" xml:"EnclaveOptions,omitempty"`
 	HibernationOptions                *HibernationOptionsRequest              `query:"HibernationOptions" xml:"HibernationOptions,omitempty"`
 	IamInstanceProfile                *IamInstanceProfileSpecification        `query:"IamInstanceProfile" xml:"iamInstanceProfile,omitempty"`
@@ -1632,11 +1638,12 @@ type Reservation struct {
 
 // DescribeInstancesRequest is the model's DescribeInstancesRequest shape.
 type DescribeInstancesRequest struct {
-	DryRun      *bool    `query:"DryRun" xml:"dryRun,omitempty"`
-	Filters     []Filter `query:"Filter" xml:"Filter>Filter,omitempty"`
-	InstanceIds []string `query:"InstanceId" xml:"InstanceId>InstanceId,omitempty"`
-	MaxResults  *int32   `query:"MaxResults" xml:"maxResults,omitempty"`
-	NextToken   *string  `query:"NextToken" xml:"nextToken,omitempty"`
+	DryRun                  *bool    `query:"DryRun" xml:"dryRun,omitempty"`
+	Filters                 []Filter `query:"Filter" xml:"Filter>Filter,omitempty"`
+	IncludeManagedResources *bool    `query:"IncludeManagedResources" xml:"IncludeManagedResources,omitempty"`
+	InstanceIds             []string `query:"InstanceId" xml:"InstanceId>InstanceId,omitempty"`
+	MaxResults              *int32   `query:"MaxResults" xml:"maxResults,omitempty"`
+	NextToken               *string  `query:"NextToken" xml:"nextToken,omitempty"`
 }
 
 // DescribeInstancesResult is the model's DescribeInstancesResult shape.
@@ -1648,10 +1655,11 @@ type DescribeInstancesResult struct {
 
 // StopInstancesRequest is the model's StopInstancesRequest shape.
 type StopInstancesRequest struct {
-	DryRun      *bool    `query:"DryRun" xml:"dryRun,omitempty"`
-	Force       *bool    `query:"Force" xml:"force,omitempty"`
-	Hibernate   *bool    `query:"Hibernate" xml:"Hibernate,omitempty"`
-	InstanceIds []string `query:"InstanceId" required:"true" xml:"InstanceId>InstanceId,omitempty"`
+	DryRun         *bool    `query:"DryRun" xml:"dryRun,omitempty"`
+	Force          *bool    `query:"Force" xml:"force,omitempty"`
+	Hibernate      *bool    `query:"Hibernate" xml:"Hibernate,omitempty"`
+	InstanceIds    []string `query:"InstanceId" required:"true" xml:"InstanceId>InstanceId,omitempty"`
+	SkipOsShutdown *bool    `query:"SkipOsShutdown" xml:"SkipOsShutdown,omitempty"`
 }
 
 // StopInstancesResult is the model's StopInstancesResult shape.
@@ -1675,8 +1683,10 @@ type StartInstancesResult struct {
 
 // TerminateInstancesRequest is the model's TerminateInstancesRequest shape.
 type TerminateInstancesRequest struct {
-	DryRun      *bool    `query:"DryRun" xml:"dryRun,omitempty"`
-	InstanceIds []string `query:"InstanceId" required:"true" xml:"InstanceId>InstanceId,omitempty"`
+	DryRun         *bool    `query:"DryRun" xml:"dryRun,omitempty"`
+	Force          *bool    `query:"Force" xml:"Force,omitempty"`
+	InstanceIds    []string `query:"InstanceId" required:"true" xml:"InstanceId>InstanceId,omitempty"`
+	SkipOsShutdown *bool    `query:"SkipOsShutdown" xml:"SkipOsShutdown,omitempty"`
 }
 
 // TerminateInstancesResult is the model's TerminateInstancesResult shape.
@@ -1687,11 +1697,12 @@ type TerminateInstancesResult struct {
 
 // DescribeInstanceTypesRequest is the model's DescribeInstanceTypesRequest shape.
 type DescribeInstanceTypesRequest struct {
-	DryRun        *bool    `query:"DryRun" xml:"DryRun,omitempty"`
-	Filters       []Filter `query:"Filter" xml:"Filter>Filter,omitempty"`
-	InstanceTypes []string `query:"InstanceType" xml:"InstanceType>member,omitempty"`
-	MaxResults    *int32   `query:"MaxResults" xml:"MaxResults,omitempty"`
-	NextToken     *string  `query:"NextToken" xml:"NextToken,omitempty"`
+	DryRun                     *bool    `query:"DryRun" xml:"DryRun,omitempty"`
+	Filters                    []Filter `query:"Filter" xml:"Filter>Filter,omitempty"`
+	IncludeUnsupportedInRegion *bool    `query:"IncludeUnsupportedInRegion" xml:"IncludeUnsupportedInRegion,omitempty"`
+	InstanceTypes              []string `query:"InstanceType" xml:"InstanceType>member,omitempty"`
+	MaxResults                 *int32   `query:"MaxResults" xml:"MaxResults,omitempty"`
+	NextToken                  *string  `query:"NextToken" xml:"NextToken,omitempty"`
 }
 
 // DescribeInstanceTypesResult is the model's DescribeInstanceTypesResult shape.
@@ -1708,6 +1719,9 @@ type DescribeImagesRequest struct {
 	Filters           []Filter `query:"Filter" xml:"Filter>Filter,omitempty"`
 	ImageIds          []string `query:"ImageId" xml:"ImageId>ImageId,omitempty"`
 	IncludeDeprecated *bool    `query:"IncludeDeprecated" xml:"IncludeDeprecated,omitempty"`
+	IncludeDisabled   *bool    `query:"IncludeDisabled" xml:"IncludeDisabled,omitempty"`
+	MaxResults        *int32   `query:"MaxResults" xml:"MaxResults,omitempty"`
+	NextToken         *string  `query:"NextToken" xml:"NextToken,omitempty"`
 	Owners            []string `query:"Owner" xml:"Owner>Owner,omitempty"`
 }
 
@@ -1715,6 +1729,7 @@ type DescribeImagesRequest struct {
 type DescribeImagesResult struct {
 	RequestId *string `xml:"requestId"`
 	Images    []Image `query:"ImagesSet" xml:"imagesSet>item,omitempty"`
+	NextToken *string `query:"NextToken" xml:"nextToken,omitempty"`
 }
 
 // DescribeInstanceAttributeRequest is the model's DescribeInstanceAttributeRequest shape.
@@ -1772,6 +1787,7 @@ type CreateNetworkInterfaceRequest struct {
 	ClientToken                    *string                          `query:"ClientToken" xml:"ClientToken,omitempty"`
 	Description                    *string                          `query:"Description" xml:"description,omitempty"`
 	DryRun                         *bool                            `query:"DryRun" xml:"dryRun,omitempty"`
+	EnablePrimaryIpv6              *bool                            `query:"EnablePrimaryIpv6" xml:"EnablePrimaryIpv6,omitempty"`
 	Groups                         []string                         `query:"SecurityGroupId" xml:"SecurityGroupId>SecurityGroupId,omitempty"`
 	InterfaceType                  *string                          `query:"InterfaceType" xml:"InterfaceType,omitempty"`
 	Ipv4PrefixCount                *int32                           `query:"Ipv4PrefixCount" xml:"Ipv4PrefixCount,omitempty"`
@@ -1802,11 +1818,12 @@ type DeleteNetworkInterfaceRequest struct {
 
 // DescribeNetworkInterfacesRequest is the model's DescribeNetworkInterfacesRequest shape.
 type DescribeNetworkInterfacesRequest struct {
-	DryRun              *bool    `query:"DryRun" xml:"dryRun,omitempty"`
-	Filters             []Filter `query:"Filter" xml:"filter>Filter,omitempty"`
-	MaxResults          *int32   `query:"MaxResults" xml:"MaxResults,omitempty"`
-	NetworkInterfaceIds []string `query:"NetworkInterfaceId" xml:"NetworkInterfaceId>item,omitempty"`
-	NextToken           *string  `query:"NextToken" xml:"NextToken,omitempty"`
+	DryRun                  *bool    `query:"DryRun" xml:"dryRun,omitempty"`
+	Filters                 []Filter `query:"Filter" xml:"filter>Filter,omitempty"`
+	IncludeManagedResources *bool    `query:"IncludeManagedResources" xml:"IncludeManagedResources,omitempty"`
+	MaxResults              *int32   `query:"MaxResults" xml:"MaxResults,omitempty"`
+	NetworkInterfaceIds     []string `query:"NetworkInterfaceId" xml:"NetworkInterfaceId>item,omitempty"`
+	NextToken               *string  `query:"NextToken" xml:"NextToken,omitempty"`
 }
 
 // DescribeNetworkInterfacesResult is the model's DescribeNetworkInterfacesResult shape.
@@ -1820,6 +1837,7 @@ type DescribeNetworkInterfacesResult struct {
 type AttachNetworkInterfaceRequest struct {
 	DeviceIndex         *int32               `query:"DeviceIndex" required:"true" xml:"deviceIndex,omitempty"`
 	DryRun              *bool                `query:"DryRun" xml:"dryRun,omitempty"`
+	EnaQueueCount       *int32               `query:"EnaQueueCount" xml:"EnaQueueCount,omitempty"`
 	EnaSrdSpecification *EnaSrdSpecification `query:"EnaSrdSpecification" xml:"EnaSrdSpecification,omitempty"`
 	InstanceId          *string              `query:"InstanceId" required:"true" xml:"instanceId,omitempty"`
 	NetworkCardIndex    *int32               `query:"NetworkCardIndex" xml:"NetworkCardIndex,omitempty"`
@@ -1842,13 +1860,15 @@ type DetachNetworkInterfaceRequest struct {
 
 // ModifyNetworkInterfaceAttributeRequest is the model's ModifyNetworkInterfaceAttributeRequest shape.
 type ModifyNetworkInterfaceAttributeRequest struct {
-	Attachment          *NetworkInterfaceAttachmentChanges `query:"Attachment" xml:"attachment,omitempty"`
-	Description         *AttributeValue                    `query:"Description" xml:"description,omitempty"`
-	DryRun              *bool                              `query:"DryRun" xml:"dryRun,omitempty"`
-	EnaSrdSpecification *EnaSrdSpecification               `query:"EnaSrdSpecification" xml:"EnaSrdSpecification,omitempty"`
-	Groups              []string                           `query:"SecurityGroupId" xml:"SecurityGroupId>SecurityGroupId,omitempty"`
-	NetworkInterfaceId  *string                            `query:"NetworkInterfaceId" required:"true" xml:"networkInterfaceId,omitempty"`
-	SourceDestCheck     *AttributeBooleanValue             `query:"SourceDestCheck" xml:"sourceDestCheck,omitempty"`
+	AssociatePublicIpAddress *bool                              `query:"AssociatePublicIpAddress" xml:"AssociatePublicIpAddress,omitempty"`
+	Attachment               *NetworkInterfaceAttachmentChanges `query:"Attachment" xml:"attachment,omitempty"`
+	Description              *AttributeValue                    `query:"Description" xml:"description,omitempty"`
+	DryRun                   *bool                              `query:"DryRun" xml:"dryRun,omitempty"`
+	EnaSrdSpecification      *EnaSrdSpecification               `query:"EnaSrdSpecification" xml:"EnaSrdSpecification,omitempty"`
+	EnablePrimaryIpv6        *bool                              `query:"EnablePrimaryIpv6" xml:"EnablePrimaryIpv6,omitempty"`
+	Groups                   []string                           `query:"SecurityGroupId" xml:"SecurityGroupId>SecurityGroupId,omitempty"`
+	NetworkInterfaceId       *string                            `query:"NetworkInterfaceId" required:"true" xml:"networkInterfaceId,omitempty"`
+	SourceDestCheck          *AttributeBooleanValue             `query:"SourceDestCheck" xml:"sourceDestCheck,omitempty"`
 }
 
 // ResetNetworkInterfaceAttributeRequest is the model's ResetNetworkInterfaceAttributeRequest shape.
@@ -2188,6 +2208,7 @@ type SecurityGroup struct {
 	IpPermissions       []IpPermission `query:"IpPermissions" xml:"ipPermissions>item,omitempty"`
 	IpPermissionsEgress []IpPermission `query:"IpPermissionsEgress" xml:"ipPermissionsEgress>item,omitempty"`
 	OwnerId             *string        `query:"OwnerId" xml:"ownerId,omitempty"`
+	SecurityGroupArn    *string        `query:"SecurityGroupArn" xml:"securityGroupArn,omitempty"`
 	Tags                []Tag          `query:"TagSet" xml:"tagSet>item,omitempty"`
 	VpcId               *string        `query:"VpcId" xml:"vpcId,omitempty"`
 }
@@ -2305,7 +2326,8 @@ type InstanceMarketOptionsRequest struct {
 
 // InstanceIpv6Address is the model's InstanceIpv6Address shape.
 type InstanceIpv6Address struct {
-	Ipv6Address *string `query:"Ipv6Address" xml:"ipv6Address,omitempty"`
+	Ipv6Address   *string `query:"Ipv6Address" xml:"ipv6Address,omitempty"`
+	IsPrimaryIpv6 *bool   `query:"IsPrimaryIpv6" xml:"isPrimaryIpv6,omitempty"`
 }
 
 // LaunchTemplateSpecification is the model's LaunchTemplateSpecification shape.
@@ -2346,6 +2368,7 @@ type InstanceNetworkInterfaceSpecification struct {
 	DeleteOnTermination            *bool                            `query:"DeleteOnTermination" xml:"deleteOnTermination,omitempty"`
 	Description                    *string                          `query:"Description" xml:"description,omitempty"`
 	DeviceIndex                    *int32                           `query:"DeviceIndex" xml:"deviceIndex,omitempty"`
+	EnaQueueCount                  *int32                           `query:"EnaQueueCount" xml:"EnaQueueCount,omitempty"`
 	Groups                         []string                         `query:"SecurityGroupId" xml:"SecurityGroupId>SecurityGroupId,omitempty"`
 	InterfaceType                  *string                          `query:"InterfaceType" xml:"InterfaceType,omitempty"`
 	Ipv4PrefixCount                *int32                           `query:"Ipv4PrefixCount" xml:"Ipv4PrefixCount,omitempty"`
@@ -2356,6 +2379,7 @@ type InstanceNetworkInterfaceSpecification struct {
 	Ipv6Prefixes                   []Ipv6PrefixSpecificationRequest `query:"Ipv6Prefix" xml:"Ipv6Prefix>item,omitempty"`
 	NetworkCardIndex               *int32                           `query:"NetworkCardIndex" xml:"NetworkCardIndex,omitempty"`
 	NetworkInterfaceId             *string                          `query:"NetworkInterfaceId" xml:"networkInterfaceId,omitempty"`
+	PrimaryIpv6                    *bool                            `query:"PrimaryIpv6" xml:"PrimaryIpv6,omitempty"`
 	PrivateIpAddress               *string                          `query:"PrivateIpAddress" xml:"privateIpAddress,omitempty"`
 	PrivateIpAddresses             []PrivateIpAddressSpecification  `query:"PrivateIpAddresses" xml:"privateIpAddressesSet>item,omitempty"`
 	SecondaryPrivateIpAddressCount *int32                           `query:"SecondaryPrivateIpAddressCount" xml:"secondaryPrivateIpAddressCount,omitempty"`
@@ -2366,6 +2390,7 @@ type InstanceNetworkInterfaceSpecification struct {
 type Placement struct {
 	Affinity             *string `query:"Affinity" xml:"affinity,omitempty"`
 	AvailabilityZone     *string `query:"AvailabilityZone" xml:"availabilityZone,omitempty"`
+	AvailabilityZoneId   *string `query:"AvailabilityZoneId" xml:"availabilityZoneId,omitempty"`
 	GroupId              *string `query:"GroupId" xml:"groupId,omitempty"`
 	GroupName            *string `query:"GroupName" xml:"groupName,omitempty"`
 	HostId               *string `query:"HostId" xml:"hostId,omitempty"`
@@ -2573,6 +2598,7 @@ type NetworkInterface struct {
 	Association        *NetworkInterfaceAssociation       `query:"Association" xml:"association,omitempty"`
 	Attachment         *NetworkInterfaceAttachment        `query:"Attachment" xml:"attachment,omitempty"`
 	AvailabilityZone   *string                            `query:"AvailabilityZone" xml:"availabilityZone,omitempty"`
+	AvailabilityZoneId *string                            `query:"AvailabilityZoneId" xml:"availabilityZoneId,omitempty"`
 	DenyAllIgwTraffic  *bool                              `query:"DenyAllIgwTraffic" xml:"denyAllIgwTraffic,omitempty"`
 	Description        *string                            `query:"Description" xml:"description,omitempty"`
 	Groups             []GroupIdentifier                  `query:"GroupSet" xml:"groupSet>item,omitempty"`
@@ -2658,6 +2684,8 @@ type Address struct {
 	PrivateIpAddress        *string `query:"PrivateIpAddress" xml:"privateIpAddress,omitempty"`
 	PublicIp                *string `query:"PublicIp" xml:"publicIp,omitempty"`
 	PublicIpv4Pool          *string `query:"PublicIpv4Pool" xml:"publicIpv4Pool,omitempty"`
+	ServiceManaged          *string `query:"ServiceManaged" xml:"serviceManaged,omitempty"`
+	SubnetId                *string `query:"SubnetId" xml:"subnetId,omitempty"`
 	Tags                    []Tag   `query:"TagSet" xml:"tagSet>item,omitempty"`
 }
 

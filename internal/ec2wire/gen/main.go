@@ -47,6 +47,7 @@ type model struct {
 func main() {
 	modelPath := flag.String("model", "../../../shared/data/ec2-api-model-2016-11-15.json", "AWS EC2 API model")
 	opsPath := flag.String("ops", "operations.txt", "operations to generate, one per line")
+	patchPath := flag.String("patch", "model-patch.json", "members to add to the model's shapes (newer than the model)")
 	out := flag.String("out", "zz_generated.go", "output file")
 	flag.Parse()
 
@@ -57,6 +58,30 @@ func main() {
 	var m model
 	if err := json.Unmarshal(raw, &m); err != nil {
 		log.Fatal(err)
+	}
+	if *patchPath != "" {
+		raw, err := os.ReadFile(*patchPath)
+		if err != nil {
+			log.Fatal(err)
+		}
+		var patch struct {
+			Shapes map[string]map[string]member `json:"shapes"`
+		}
+		if err := json.Unmarshal(raw, &patch); err != nil {
+			log.Fatalf("%s: %v", *patchPath, err)
+		}
+		for name, members := range patch.Shapes {
+			sh, ok := m.Shapes[name]
+			if !ok {
+				log.Fatalf("patch: shape %s is not in the model", name)
+			}
+			for mn, mem := range members {
+				if _, dup := sh.Members[mn]; dup {
+					log.Fatalf("patch: %s.%s is already in the model", name, mn)
+				}
+				sh.Members[mn] = mem
+			}
+		}
 	}
 	opsRaw, err := os.ReadFile(*opsPath)
 	if err != nil {

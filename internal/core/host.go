@@ -1,0 +1,196 @@
+package core
+
+import (
+	"net/netip"
+	"sort"
+	"strings"
+)
+
+// HostView is what the data plane must realise for one region: plain data,
+// derived from the model, with every reference resolved (a rule naming a
+// security group carries its members' addresses).
+type HostView struct {
+	VPCs      []HostVPC
+	Instances []HostInstance
+	ENIs      []HostENI
+	Groups    []HostGroup
+	PublicIPs []PublicMapping
+}
+
+// HostVPC is a VPC and its subnets.
+type HostVPC struct {
+	ID      string
+	Subnets []HostSubnet
+}
+
+// HostSubnet is a subnet as the data plane sees it.
+type HostSubnet struct {
+	ID, CIDR, IPv6CIDR, RouterIP string
+	Public                       bool   // its table routes 0.0.0.0/0 to an attached internet gateway
+	DefaultRouteENI              string // its table routes 0.0.0.0/0 to this ENI (a NAT instance)
+}
+
+// HostInstance is an instance whose namespace should exist (pending or running).
+type HostInstance struct {
+	ID       string
+	State    string
+	UserData string // base64, as given to RunInstances
+}
+
+// HostENI is an ENI; InstanceID is set when it is attached to an instance
+// that should be up.
+type HostENI struct {
+	ID, MAC, SubnetID, VpcID string
+	PrivateIPs               []string // primary first
+	IPv6                     []string
+	InstanceID               string
+	DeviceIndex              int
+	SourceDestCheck          bool
+	Groups                   []string
+}
+
+// HostGroup is a security group with its rules resolved to CIDRs.
+type HostGroup struct {
+	ID              string
+	Ingress, Egress []HostRule
+}
+
+// HostRule is one permission: protocol, ports (ICMP type/code) and peers.
+type HostRule struct {
+	Protocol         string
+	FromPort, ToPort int
+	CIDRs            []string
+}
+
+// HostView returns the region's desired data plane state.
+func (c *Core) HostView(regionName string) HostView {
+	r := c.region(regionName)
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	tx := c.newTx(r, Caller{Region: regionName}, true)
+	return tx.hostView()
+}
+
+func (tx *Tx) hostView() HostView {
+	var hv HostView
+	up := map[string]bool{}
+	for _, i := range tx.instances.Sorted(nil) {
+		if i.State == "pending" || i.State == "running" {
+			up[i.ID] = true
+			hv.Instances = append(hv.Instances, HostInstance{ID: i.ID, State: i.State, UserData: i.UserData})
+		}
+	}
+	subnetsByVPC := map[string][]HostSubnet{}
+	for _, s := range tx.subnets.Sorted(nil) {
+		hs := HostSubnet{ID: s.ID, CIDR: s.CidrBlock, IPv6CIDR: s.Ipv6CidrBlock, RouterIP: RouterIP(s.CidrBlock).String(), Public: tx.SubnetIsPublic(s.ID)}
+		if rt := tx.SubnetRouteTable(s.ID); rt != nil && !hs.Public {
+			for _, route := range rt.Routes {
+				if route.DestinationCidrBlock != "0.0.0.0/0" {
+					continue
+				}
+				switch {
+				case route.NetworkInterfaceID != "":
+					hs.DefaultRouteENI = route.NetworkInterfaceID
+				case route.InstanceID != "":
+					for _, e := range tx.enisOfInstance(route.InstanceID) {
+						if e.Attachment.DeviceIndex == 0 {
+							hs.DefaultRouteENI = e.ID
+						}
+					}
+				}
+			}
+		}
+		subnetsByVPC[s.VpcID] = append(subnetsByVPC[s.VpcID], hs)
+	}
+	for _, v := range tx.vpcs.Sorted(nil) {
+		hv.VPCs = append(hv.VPCs, HostVPC{ID: v.ID, Subnets: subnetsByVPC[v.ID]})
+	}
+	members := map[string][]string{} // group -> member addresses as CIDRs
+	for _, e := range tx.enis.Sorted(nil) {
+		he := HostENI{ID: e.ID, MAC: e.MAC, SubnetID: e.SubnetID, VpcID: e.VpcID, IPv6: e.IPv6,
+			SourceDestCheck: e.SourceDestCheck, Groups: e.Groups}
+		he.PrivateIPs = append(he.PrivateIPs, e.PrimaryIP())
+		for _, ip := range e.PrivateIPs {
+			if !ip.Primary {
+				he.PrivateIPs = append(he.PrivateIPs, ip.Address)
+			}
+		}
+		if a := e.Attachment; a != nil && up[a.InstanceID] {
+			he.InstanceID = a.InstanceID
+			he.DeviceIndex = int(a.DeviceIndex)
+		}
+		hv.ENIs = append(hv.ENIs, he)
+		for _, g := range e.Groups {
+			for _, ip := range he.PrivateIPs {
+				members[g] = append(members[g], ip+"/32")
+			}
+			for _, ip := range e.IPv6 {
+				members[g] = append(members[g], ip+"/128")
+			}
+		}
+	}
+	for _, g := range tx.groups.Sorted(nil) {
+		hg := HostGroup{ID: g.ID}
+		conv := func(rules []Rule) []HostRule {
+			var out []HostRule
+			for _, r := range rules {
+				hr := HostRule{Protocol: r.Protocol, FromPort: int(r.FromPort), ToPort: int(r.ToPort)}
+				switch {
+				case r.CidrIpv4 != "":
+					hr.CIDRs = []string{r.CidrIpv4}
+				case r.CidrIpv6 != "":
+					hr.CIDRs = []string{r.CidrIpv6}
+				case r.GroupID != "":
+					hr.CIDRs = members[r.GroupID]
+					if len(hr.CIDRs) == 0 {
+						continue // a group without members admits nobody
+					}
+				default:
+					continue // prefix lists are not modelled on the host
+				}
+				out = append(out, hr)
+			}
+			return out
+		}
+		hg.Ingress = conv(g.Ingress)
+		hg.Egress = conv(g.Egress)
+		hv.Groups = append(hv.Groups, hg)
+	}
+	hv.PublicIPs = tx.PublicMappings()
+	return hv
+}
+
+// MarkRealised records what the data plane brought up: pending instances
+// whose namespace is up become running, and attachments of ENIs realised in
+// their instance become attached. It returns whether anything changed.
+func (tx *Tx) MarkRealised(instances map[string]bool, enis map[string]string) bool {
+	changed := false
+	ids := make([]string, 0, len(instances))
+	for id, ok := range instances {
+		if ok {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		if i := tx.instances.Get(id); i != nil && i.State == "pending" {
+			tx.instances.Mut(id).State = "running"
+			changed = true
+		}
+	}
+	for eniID, inst := range enis {
+		e := tx.enis.Get(eniID)
+		if e != nil && e.Attachment != nil && e.Attachment.InstanceID == inst && e.Attachment.Status == "attaching" {
+			tx.enis.Mut(eniID).Attachment.Status = "attached"
+			changed = true
+		}
+	}
+	return changed
+}
+
+// hostCIDRContains reports whether cidr holds addr (for tests and tools).
+func hostCIDRContains(cidr, addr string) bool {
+	p, err := netip.ParsePrefix(cidr)
+	a, err2 := netip.ParseAddr(strings.TrimSpace(addr))
+	return err == nil && err2 == nil && p.Contains(a)
+}

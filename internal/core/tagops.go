@@ -1,0 +1,286 @@
+package core
+
+// This file belongs to the tags work package: CreateTags, DeleteTags and
+// DescribeTags over every taggable resource, found by its id prefix.
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/eni-net/eni/internal/ec2wire"
+)
+
+func tagPrefix(id string) string {
+	pre, _, _ := strings.Cut(id, "-")
+	return pre
+}
+
+// tagFindRule returns the caller's security group holding rule id, and the
+// rule's index in its Ingress or Egress list.
+func (tx *Tx) tagFindRule(id string) (g *SecurityGroup, egress bool, i int, err error) {
+	if !validID(id, "sgr") {
+		return nil, false, 0, errorf(CodeSecurityGroupRuleIDMalformed, "Invalid id: \"%s\" (expecting \"sgr-...\")", id)
+	}
+	tx.groups.Each(func(sg *SecurityGroup) bool {
+		if sg.Owner != tx.Account {
+			return true
+		}
+		for j := range sg.Ingress {
+			if sg.Ingress[j].ID == id {
+				g, egress, i = sg, false, j
+				return false
+			}
+		}
+		for j := range sg.Egress {
+			if sg.Egress[j].ID == id {
+				g, egress, i = sg, true, j
+				return false
+			}
+		}
+		return true
+	})
+	if g == nil {
+		return nil, false, 0, errorf(CodeSecurityGroupRuleIDNotFound, "The security group rule ID '%s' does not exist", id)
+	}
+	return g, egress, i, nil
+}
+
+// tagGet returns the current tags of the caller's resource id, with the
+// resource type's Malformed/NotFound errors.
+func (tx *Tx) tagGet(id string) (Tags, error) {
+	switch tagPrefix(id) {
+	case "vpc":
+		v, err := tx.getVPC(id)
+		if err != nil {
+			return nil, err
+		}
+		return v.Tags, nil
+	case "subnet":
+		v, err := tx.getSubnet(id)
+		if err != nil {
+			return nil, err
+		}
+		return v.Tags, nil
+	case "sg":
+		v, err := tx.getGroup(id)
+		if err != nil {
+			return nil, err
+		}
+		return v.Tags, nil
+	case "sgr":
+		g, egress, i, err := tx.tagFindRule(id)
+		if err != nil {
+			return nil, err
+		}
+		if egress {
+			return g.Egress[i].Tags, nil
+		}
+		return g.Ingress[i].Tags, nil
+	case "eni":
+		v, err := tx.getENI(id)
+		if err != nil {
+			return nil, err
+		}
+		return v.Tags, nil
+	case "i":
+		v, err := tx.getInstance(id)
+		if err != nil {
+			return nil, err
+		}
+		return v.Tags, nil
+	case "eipalloc":
+		v, err := tx.getAddress(id)
+		if err != nil {
+			return nil, err
+		}
+		return v.Tags, nil
+	case "igw":
+		v, err := tx.getIGW(id)
+		if err != nil {
+			return nil, err
+		}
+		return v.Tags, nil
+	case "rtb":
+		v, err := tx.getRouteTable(id)
+		if err != nil {
+			return nil, err
+		}
+		return v.Tags, nil
+	}
+	return nil, errorf(CodeInvalidID, "The ID '%s' is not valid", id)
+}
+
+// tagSet replaces the tags of a resource that tagGet found.
+func (tx *Tx) tagSet(id string, t Tags) {
+	if len(t) == 0 {
+		t = nil
+	}
+	switch tagPrefix(id) {
+	case "vpc":
+		tx.vpcs.Mut(id).Tags = t
+	case "subnet":
+		tx.subnets.Mut(id).Tags = t
+	case "sg":
+		tx.groups.Mut(id).Tags = t
+	case "sgr":
+		g, egress, i, err := tx.tagFindRule(id)
+		if err != nil {
+			return // tagGet found it in this transaction
+		}
+		m := tx.groups.Mut(g.ID)
+		if egress {
+			m.Egress[i].Tags = t
+		} else {
+			m.Ingress[i].Tags = t
+		}
+	case "eni":
+		tx.enis.Mut(id).Tags = t
+	case "i":
+		tx.instances.Mut(id).Tags = t
+	case "eipalloc":
+		tx.addresses.Mut(id).Tags = t
+	case "igw":
+		tx.igws.Mut(id).Tags = t
+	case "rtb":
+		tx.rtbs.Mut(id).Tags = t
+	}
+}
+
+// CreateTags adds or overwrites tags on resources. One bad id or tag fails
+// the whole call and nothing is tagged.
+func (tx *Tx) CreateTags(in *ec2wire.CreateTagsInput) (*ec2wire.CreateTagsOutput, error) {
+	if len(in.Resources) == 0 {
+		return nil, errorf(CodeMissingParameter, "The request must contain the parameter resourceIdSet")
+	}
+	if len(in.Tags) == 0 {
+		return nil, errorf(CodeMissingParameter, "The request must contain the parameter tagSet")
+	}
+	for _, id := range in.Resources {
+		cur, err := tx.tagGet(id)
+		if err != nil {
+			return nil, err
+		}
+		t, err := addTags(cur, in.Tags)
+		if err != nil {
+			return nil, err
+		}
+		tx.tagSet(id, t)
+	}
+	return &ec2wire.CreateTagsOutput{Return: p(true)}, nil
+}
+
+// DeleteTags removes tags: a key alone removes it whatever its value, a key
+// with a value only if the value matches, and no tags at all removes every tag.
+func (tx *Tx) DeleteTags(in *ec2wire.DeleteTagsInput) (*ec2wire.DeleteTagsOutput, error) {
+	if len(in.Resources) == 0 {
+		return nil, errorf(CodeMissingParameter, "The request must contain the parameter resourceIdSet")
+	}
+	for _, tg := range in.Tags {
+		if err := checkTag(str(tg.Key), ""); err != nil {
+			return nil, err
+		}
+	}
+	for _, id := range in.Resources {
+		cur, err := tx.tagGet(id)
+		if err != nil {
+			return nil, err
+		}
+		if len(cur) == 0 {
+			continue
+		}
+		var t Tags
+		if len(in.Tags) > 0 {
+			t = Tags{}
+			for k, v := range cur {
+				t[k] = v
+			}
+			for _, tg := range in.Tags {
+				k := str(tg.Key)
+				if have, ok := t[k]; ok && (tg.Value == nil || *tg.Value == have) {
+					delete(t, k)
+				}
+			}
+			if len(t) == len(cur) {
+				continue
+			}
+		}
+		tx.tagSet(id, t)
+	}
+	return &ec2wire.DeleteTagsOutput{Return: p(true)}, nil
+}
+
+// tagItem is one tag of one resource, as DescribeTags lists it.
+type tagItem struct {
+	id, typ, key, value string
+	tags                Tags // all the resource's tags, for tag:<key> filters
+}
+
+var tagItemFilters = filterSet[tagItem]{
+	"key":           func(t *tagItem) []string { return []string{t.key} },
+	"value":         func(t *tagItem) []string { return []string{t.value} },
+	"resource-id":   func(t *tagItem) []string { return []string{t.id} },
+	"resource-type": func(t *tagItem) []string { return []string{t.typ} },
+}
+
+// tagItems returns every tag of the caller's resources.
+func (tx *Tx) tagItems() []*tagItem {
+	var out []*tagItem
+	add := func(owner, id, typ string, t Tags) {
+		if owner != tx.Account {
+			return
+		}
+		for k, v := range t {
+			out = append(out, &tagItem{id: id, typ: typ, key: k, value: v, tags: t})
+		}
+	}
+	tx.vpcs.Each(func(v *VPC) bool { add(v.Owner, v.ID, "vpc", v.Tags); return true })
+	tx.subnets.Each(func(v *Subnet) bool { add(v.Owner, v.ID, "subnet", v.Tags); return true })
+	tx.groups.Each(func(v *SecurityGroup) bool {
+		add(v.Owner, v.ID, "security-group", v.Tags)
+		for _, r := range v.Ingress {
+			add(v.Owner, r.ID, "security-group-rule", r.Tags)
+		}
+		for _, r := range v.Egress {
+			add(v.Owner, r.ID, "security-group-rule", r.Tags)
+		}
+		return true
+	})
+	tx.enis.Each(func(v *ENI) bool { add(v.Owner, v.ID, "network-interface", v.Tags); return true })
+	tx.instances.Each(func(v *Instance) bool { add(v.Owner, v.ID, "instance", v.Tags); return true })
+	tx.addresses.Each(func(v *Address) bool { add(v.Owner, v.AllocationID, "elastic-ip", v.Tags); return true })
+	tx.igws.Each(func(v *InternetGateway) bool { add(v.Owner, v.ID, "internet-gateway", v.Tags); return true })
+	tx.rtbs.Each(func(v *RouteTable) bool { add(v.Owner, v.ID, "route-table", v.Tags); return true })
+	return out
+}
+
+func tagItemKey(t *tagItem) string { return t.id + "\x00" + t.key }
+
+// DescribeTags lists the tags of the caller's resources, by resource id and key.
+func (tx *Tx) DescribeTags(in *ec2wire.DescribeTagsInput) (*ec2wire.DescribeTagsOutput, error) {
+	m, err := newMatcher(tagItemFilters, func(t *tagItem) Tags { return t.tags }, in.Filters)
+	if err != nil {
+		return nil, err
+	}
+	var items []*tagItem
+	for _, t := range tx.tagItems() {
+		if m.match(t) {
+			items = append(items, t)
+		}
+	}
+	sortTagItems(items)
+	page, next, err := paginate(items, tagItemKey, in.MaxResults, in.NextToken, 5, 1000)
+	if err != nil {
+		return nil, err
+	}
+	out := &ec2wire.DescribeTagsOutput{NextToken: next}
+	for _, t := range page {
+		out.Tags = append(out.Tags, ec2wire.TagDescription{
+			ResourceId: p(t.id), ResourceType: p(t.typ), Key: p(t.key), Value: p(t.value),
+		})
+	}
+	return out, nil
+}
+
+func sortTagItems(items []*tagItem) {
+	slices.SortFunc(items, func(a, b *tagItem) int { return strings.Compare(tagItemKey(a), tagItemKey(b)) })
+}
