@@ -1,0 +1,323 @@
+// Package crashtest kills a real server process with SIGKILL at random
+// moments while clients mutate it, restarts it on the same file, and checks
+// that every acknowledged change survived and the model's invariants hold.
+package crashtest
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"fmt"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/eni-net/eni/internal/api"
+	"github.com/eni-net/eni/internal/apitest"
+	"github.com/eni-net/eni/internal/core"
+	"github.com/eni-net/eni/internal/store"
+)
+
+const childEnv = "ENI_CRASHTEST_CHILD_DATA"
+
+func TestMain(m *testing.M) {
+	if path := os.Getenv(childEnv); path != "" {
+		child(path)
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// child is the server process: it prints its address and serves until killed.
+func child(path string) {
+	st, err := store.OpenBolt(path)
+	if err != nil {
+		fmt.Println("ERR", err)
+		os.Exit(1)
+	}
+	c := core.New(core.Env{Now: time.Now, Rand: rand.Reader}, core.DefaultConfig())
+	if err := st.Load(c.Load); err != nil {
+		fmt.Println("ERR", err)
+		os.Exit(1)
+	}
+	c.Rebuild()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Println("ERR", err)
+		os.Exit(1)
+	}
+	fmt.Println("ADDR", ln.Addr().String())
+	_ = http.Serve(ln, api.New(api.Options{Core: c, Store: st})) // runs until SIGKILL
+}
+
+type server struct {
+	cmd  *exec.Cmd
+	addr string
+}
+
+func start(t *testing.T, path string) *server {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "ADDR ") {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("child: %q %v", line, err)
+	}
+	return &server{cmd: cmd, addr: strings.TrimSpace(strings.TrimPrefix(line, "ADDR "))}
+}
+
+func (s *server) kill() {
+	_ = s.cmd.Process.Signal(syscall.SIGKILL) // the child is ours; it may already be gone
+	_ = s.cmd.Wait()
+}
+
+// ledger records what the server acknowledged.
+type ledger struct {
+	mu      sync.Mutex
+	enis    map[string]bool // id -> must exist (false: acknowledged deleted)
+	ips     map[string]string
+	vpcs    map[string]bool
+	ops     int
+	unknown int // calls whose outcome we cannot know (connection cut by the kill)
+}
+
+func TestKillNineKeepsAcknowledgedChanges(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test: skipped in -short mode")
+	}
+	kills := 12
+	if s := os.Getenv("ENI_CRASH_KILLS"); s != "" {
+		fmt.Sscan(s, &kills)
+	}
+	path := filepath.Join(t.TempDir(), "eni.db")
+	led := &ledger{enis: map[string]bool{}, ips: map[string]string{}, vpcs: map[string]bool{}}
+	srv := start(t, path)
+	c := apitest.NewClient("http://"+srv.addr, "us-east-1", "test", "test")
+	subnet := setup(t, c)
+	srv.kill()
+	for k := 0; k < kills; k++ {
+		srv = start(t, path)
+		verify(t, srv, led, k)
+		c := apitest.NewClient("http://"+srv.addr, "us-east-1", "test", "test")
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		for w := 0; w < 8; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				work(ctx, c, subnet, led, mrand.New(mrand.NewPCG(uint64(k), uint64(w))))
+			}(w)
+		}
+		time.Sleep(time.Duration(50+mrand.IntN(250)) * time.Millisecond)
+		srv.kill()
+		cancel()
+		wg.Wait()
+		offlineCheck(t, path, k)
+	}
+	srv = start(t, path)
+	verify(t, srv, led, kills)
+	srv.kill()
+	t.Logf("survived %d kills; %d acknowledged operations verified; %d in-flight calls cut by kills", kills, led.ops, led.unknown)
+}
+
+func setup(t *testing.T, c *ec2.Client) string {
+	ctx := context.Background()
+	vpc, err := c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.9.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sn, err := c.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.9.0.0/20"), AvailabilityZone: aws.String("us-east-1a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(sn.Subnet.SubnetId)
+}
+
+func work(ctx context.Context, c *ec2.Client, subnet string, led *ledger, r *mrand.Rand) {
+	var mine []string
+	for ctx.Err() == nil {
+		var err error
+		switch op := r.IntN(10); {
+		case op < 5 || len(mine) == 0:
+			var out *ec2.CreateNetworkInterfaceOutput
+			out, err = c.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(subnet), SecondaryPrivateIpAddressCount: aws.Int32(int32(r.IntN(3)))})
+			if err == nil {
+				id := aws.ToString(out.NetworkInterface.NetworkInterfaceId)
+				mine = append(mine, id)
+				led.mu.Lock()
+				led.enis[id] = true
+				led.ops++
+				led.mu.Unlock()
+			}
+		case op < 7:
+			id := mine[r.IntN(len(mine))]
+			var out *ec2.AssignPrivateIpAddressesOutput
+			out, err = c.AssignPrivateIpAddresses(ctx, &ec2.AssignPrivateIpAddressesInput{NetworkInterfaceId: aws.String(id), SecondaryPrivateIpAddressCount: aws.Int32(1)})
+			if err == nil {
+				led.mu.Lock()
+				for _, a := range out.AssignedPrivateIpAddresses {
+					led.ips[aws.ToString(a.PrivateIpAddress)] = id
+				}
+				led.ops++
+				led.mu.Unlock()
+			}
+		case op < 9:
+			i := r.IntN(len(mine))
+			id := mine[i]
+			_, err = c.DeleteNetworkInterface(ctx, &ec2.DeleteNetworkInterfaceInput{NetworkInterfaceId: aws.String(id)})
+			if err != nil && apitest.Code(err) == "" {
+				// Cut by the kill: the delete may or may not have been
+				// committed, so the ENI's fate is unknown.
+				mine = append(mine[:i], mine[i+1:]...)
+				led.mu.Lock()
+				delete(led.enis, id)
+				for ip, owner := range led.ips {
+					if owner == id {
+						delete(led.ips, ip)
+					}
+				}
+				led.mu.Unlock()
+			}
+			if err == nil {
+				mine = append(mine[:i], mine[i+1:]...)
+				led.mu.Lock()
+				led.enis[id] = false
+				for ip, owner := range led.ips {
+					if owner == id {
+						delete(led.ips, ip)
+					}
+				}
+				led.ops++
+				led.mu.Unlock()
+			}
+		default:
+			var out *ec2.CreateVpcOutput
+			out, err = c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.200.0.0/16")})
+			if err == nil {
+				led.mu.Lock()
+				led.vpcs[aws.ToString(out.Vpc.VpcId)] = true
+				led.ops++
+				led.mu.Unlock()
+			}
+		}
+		if err != nil {
+			if apitest.Code(err) != "" {
+				panic(fmt.Sprintf("server refused a valid call: %v", err))
+			}
+			led.mu.Lock()
+			led.unknown++
+			led.mu.Unlock()
+			if ctx.Err() == nil {
+				// The server died under us: stop until the next round.
+				return
+			}
+		}
+	}
+}
+
+func verify(t *testing.T, srv *server, led *ledger, round int) {
+	t.Helper()
+	// Invariants of the stored model, read by a fresh core.
+	led.mu.Lock()
+	defer led.mu.Unlock()
+	c := apitest.NewClient("http://"+srv.addr, "us-east-1", "test", "test")
+	ctx := context.Background()
+	var all []types.NetworkInterface
+	p := ec2.NewDescribeNetworkInterfacesPaginator(c, &ec2.DescribeNetworkInterfacesInput{MaxResults: aws.Int32(1000)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatalf("round %d: describe: %v", round, err)
+		}
+		all = append(all, page.NetworkInterfaces...)
+	}
+	have := map[string]types.NetworkInterface{}
+	for _, e := range all {
+		have[aws.ToString(e.NetworkInterfaceId)] = e
+	}
+	for id, live := range led.enis {
+		if _, ok := have[id]; live && !ok {
+			t.Fatalf("round %d: acknowledged ENI %s lost", round, id)
+		}
+		if _, ok := have[id]; !live && ok {
+			t.Fatalf("round %d: acknowledged delete of %s lost", round, id)
+		}
+	}
+	for ip, id := range led.ips {
+		e, ok := have[id]
+		if !ok {
+			continue
+		}
+		found := false
+		for _, a := range e.PrivateIpAddresses {
+			found = found || aws.ToString(a.PrivateIpAddress) == ip
+		}
+		if !found {
+			t.Fatalf("round %d: acknowledged address %s of %s lost", round, ip, id)
+		}
+	}
+	vpcs, err := c.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs := map[string]bool{}
+	for _, v := range vpcs.Vpcs {
+		vs[aws.ToString(v.VpcId)] = true
+	}
+	for id := range led.vpcs {
+		if !vs[id] {
+			t.Fatalf("round %d: acknowledged VPC %s lost", round, id)
+		}
+	}
+	// No address held twice across the whole reply.
+	seen := map[string]string{}
+	for _, e := range all {
+		for _, a := range e.PrivateIpAddresses {
+			ip := aws.ToString(a.PrivateIpAddress)
+			if o, ok := seen[ip]; ok {
+				t.Fatalf("round %d: %s held by %s and %s", round, ip, o, aws.ToString(e.NetworkInterfaceId))
+			}
+			seen[ip] = aws.ToString(e.NetworkInterfaceId)
+		}
+	}
+}
+
+// offlineCheck loads the file the killed server left into a fresh core and
+// checks every invariant of the model (nothing half-applied).
+func offlineCheck(t *testing.T, path string, round int) {
+	t.Helper()
+	st, err := store.OpenBolt(path)
+	if err != nil {
+		t.Fatalf("round %d: reopen: %v", round, err)
+	}
+	defer st.Close()
+	c := core.New(core.Env{Now: time.Now, Rand: rand.Reader}, core.DefaultConfig())
+	if err := st.Load(c.Load); err != nil {
+		t.Fatalf("round %d: load: %v", round, err)
+	}
+	c.Rebuild()
+	for _, err := range c.Check() {
+		t.Errorf("round %d: invariant: %v", round, err)
+	}
+}
