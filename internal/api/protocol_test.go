@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/eni-net/eni/internal/apitest"
 	"github.com/eni-net/eni/internal/core"
+	"github.com/eni-net/eni/internal/ec2wire"
 )
 
 // post sends a raw form request and returns status and body.
@@ -177,4 +178,20 @@ func TestRateLimitSheds(t *testing.T) {
 	if codes["ok"] < 3 || codes["shed"] == 0 {
 		t.Fatalf("results %v: want the burst through and the rest shed", codes)
 	}
+}
+
+// Every operation whose types are generated is served, and the coverage of
+// the whole EC2 model is visible in the test log.
+func TestOperationsImplemented(t *testing.T) {
+	e := apitest.New(t)
+	have := map[string]bool{}
+	for _, a := range e.API.Actions() {
+		have[a] = true
+	}
+	for _, op := range ec2wire.Operations {
+		if !have[op] {
+			t.Errorf("operation %s has generated types but no handler", op)
+		}
+	}
+	t.Logf("%d of the model's %d EC2 operations implemented", len(have), len(ec2wire.ModelOperations))
 }
