@@ -19,7 +19,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/eni-net/eni/internal/core"
 	"github.com/eni-net/eni/internal/ec2query"
@@ -50,6 +52,9 @@ type Options struct {
 	// which SDK retryers back off from. Zero means no limit.
 	RateLimit float64
 	RateBurst int
+	// OnCommit, if set, is called after each change set is durable (the data
+	// plane agent's kick).
+	OnCommit func()
 }
 
 // Server is the HTTP handler of the EC2 API, /healthz and /metrics.
@@ -62,7 +67,7 @@ type Server struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	bufs     sync.Pool
-	healthy  bool
+	healthy  atomic.Bool // false once a store commit failed
 
 	limMu    sync.Mutex
 	limiters map[string]*rate.Limiter
@@ -76,7 +81,8 @@ func New(opt Options) *Server {
 	if opt.Registry == nil {
 		opt.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{opt: opt, core: opt.Core, log: opt.Logger, healthy: true}
+	s := &Server{opt: opt, core: opt.Core, log: opt.Logger}
+	s.healthy.Store(true)
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "eni_api_requests_total", Help: "EC2 API requests by action and result code.",
 	}, []string{"action", "code"})
@@ -114,7 +120,7 @@ type handler func(s *Server, r *request, buf *bytes.Buffer) error
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/healthz":
-		if !s.healthy {
+		if !s.healthy.Load() {
 			http.Error(w, "store failed", http.StatusServiceUnavailable)
 			return
 		}
@@ -186,6 +192,9 @@ func (s *Server) serve(r *http.Request, req *request, buf *bytes.Buffer) error {
 	if !s.allow(account) {
 		return &core.Error{Code: "RequestLimitExceeded", Message: "Request limit exceeded."}
 	}
+	if err := checkProtocolParams(params); err != nil {
+		return err
+	}
 	if req.action == "" {
 		return &core.Error{Code: core.CodeMissingParameter, Message: "The request must contain the parameter Action"}
 	}
@@ -193,7 +202,79 @@ func (s *Server) serve(r *http.Request, req *request, buf *bytes.Buffer) error {
 	if !ok {
 		return &core.Error{Code: core.CodeInvalidAction, Message: fmt.Sprintf("The action %s is not valid for this web service.", req.action)}
 	}
+	if err := checkParamText(params); err != nil {
+		return err
+	}
 	return h(s, req, buf)
+}
+
+// apiVersion is the EC2 API version this server speaks; older versions are
+// accepted as they are subsets for the actions implemented here.
+const (
+	apiVersion      = "2016-11-15"
+	apiFirstVersion = "2006-06-26"
+)
+
+// checkProtocolParams refuses an Action or Version given more than once and
+// a Version that EC2 never had.
+func checkProtocolParams(params url.Values) error {
+	for _, k := range []string{"Action", "Version"} {
+		if len(params[k]) > 1 {
+			return &core.Error{Code: core.CodeInvalidParameterValue, Message: fmt.Sprintf("The parameter %s is given more than once", k)}
+		}
+	}
+	if vs, ok := params["Version"]; ok {
+		v := vs[0]
+		if _, err := time.Parse(time.DateOnly, v); err != nil || v < apiFirstVersion || v > apiVersion {
+			if len(v) > 64 {
+				v = v[:64] + "..."
+			}
+			return &core.Error{Code: "NoSuchVersion", Message: fmt.Sprintf("The requested version (%s) of service AmazonEC2 does not exist", strings.ToValidUTF8(v, "?"))}
+		}
+	}
+	return nil
+}
+
+// checkParamText refuses parameter names and values that are not valid UTF-8
+// or hold characters XML 1.0 cannot carry (NUL and other control
+// characters): values are stored and echoed in XML replies.
+func checkParamText(params url.Values) error {
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // the same error for the same request
+	for _, k := range keys {
+		if !xmlText(k) {
+			return &core.Error{Code: core.CodeUnknownParameter, Message: fmt.Sprintf("The parameter %q is not recognized", k)}
+		}
+		for _, v := range params[k] {
+			if !xmlText(v) {
+				return &core.Error{Code: core.CodeInvalidParameterValue, Message: fmt.Sprintf("Value for parameter %s is invalid: it is not valid UTF-8 or contains control characters.", k)}
+			}
+		}
+	}
+	return nil
+}
+
+// xmlText reports whether s is valid UTF-8 made only of XML 1.0 characters.
+func xmlText(s string) bool {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf { // ASCII fast path
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				return false
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 || r == 0xfffe || r == 0xffff {
+			return false
+		}
+		i += n
+	}
+	return true
 }
 
 // allow applies the account's rate limit.
@@ -256,6 +337,10 @@ func (s *Server) writeError(buf *bytes.Buffer, req *request, err error) (string,
 	return code, httpStatus(code)
 }
 
+// Commit is the server's Committer, for other writers of the model (the
+// data plane agent's status write-backs).
+func (s *Server) Commit(cs core.ChangeSet) (func() error, error) { return s.commit(cs) }
+
 // commit hands a change set to the store; a store failure makes the server
 // unhealthy, since memory is then ahead of the disk.
 func (s *Server) commit(cs core.ChangeSet) (func() error, error) {
@@ -263,13 +348,18 @@ func (s *Server) commit(cs core.ChangeSet) (func() error, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store commit: %w", err)
 	}
-	if wait == nil {
+	if wait == nil && s.opt.OnCommit == nil {
 		return nil, nil
 	}
 	return func() error {
-		if err := wait(); err != nil {
-			s.healthy = false
-			return fmt.Errorf("store commit: %w", err)
+		if wait != nil {
+			if err := wait(); err != nil {
+				s.healthy.Store(false)
+				return fmt.Errorf("store commit: %w", err)
+			}
+		}
+		if s.opt.OnCommit != nil {
+			s.opt.OnCommit()
 		}
 		return nil
 	}, nil
@@ -319,6 +409,9 @@ func write[I, O any](fn func(*core.Tx, *I) (*O, error)) handler {
 		}
 		dry := dryRun(in)
 		token := clientToken(in)
+		if len(token) > maxClientToken {
+			return &core.Error{Code: core.CodeInvalidParameterValue, Message: fmt.Sprintf("Value for parameter clientToken is invalid. Length exceeds maximum of %d.", maxClientToken)}
+		}
 		var cached []byte
 		err := s.core.Write(r.who, dry, s.commit, func(tx *core.Tx) error {
 			key, hash := "", ""
@@ -362,6 +455,9 @@ func write[I, O any](fn func(*core.Tx, *I) (*O, error)) handler {
 		return nil
 	}
 }
+
+// maxClientToken is the longest ClientToken EC2 accepts.
+const maxClientToken = 64
 
 func dryRun(in any) bool {
 	f := reflect.ValueOf(in).Elem().FieldByName("DryRun")

@@ -28,6 +28,9 @@ type Config struct {
 	PublicPool     []netip.Prefix // public IPv4 pool for EIPs and auto-assigned addresses
 	EIPQuota       int            // Elastic IPs per account and region (default 5)
 	Ipv6Pool       netip.Prefix   // where VPC /56 blocks come from
+	// DataPlane says a data plane realises the model: launched instances
+	// then stay pending until it reports them up (MarkRealised).
+	DataPlane bool
 }
 
 // DefaultConfig returns the configuration of a fresh server.

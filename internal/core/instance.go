@@ -31,7 +31,12 @@ func instanceStateOut(name string) *ec2wire.InstanceState {
 // stored as running at once; the replies of RunInstances and StartInstances
 // still say pending, as AWS's do. A data plane will store "pending" here and
 // flip the instance to running itself once it is up.
-func (tx *Tx) launchState() string { return "running" }
+func (tx *Tx) launchState() string {
+	if tx.cfg.DataPlane {
+		return "pending" // until the data plane reports the namespace up
+	}
+	return "running"
+}
 
 // instanceDefaultType is what RunInstances launches without InstanceType:
 // AWS's default, m1.small, when the type table has it.
