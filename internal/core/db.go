@@ -20,6 +20,7 @@ type db struct {
 	rtbs      *table[RouteTable, *RouteTable]
 	perms     *table[Permission, *Permission]
 	tokens    *table[Token, *Token]
+	tasks     *table[Task, *Task]
 	idx       indexes
 }
 
@@ -37,6 +38,7 @@ func newDB(region string) *db {
 		rtbs:      newTable[RouteTable]("rtb"),
 		perms:     newTable[Permission]("perm"),
 		tokens:    newTable[Token]("token"),
+		tasks:     newTable[Task]("task"),
 	}
 	d.idx.init()
 	return d
@@ -66,12 +68,14 @@ func (d *db) load(kind, id string, val []byte) error {
 		return d.perms.load(id, val)
 	case "token":
 		return d.tokens.load(id, val)
+	case "task":
+		return d.tasks.load(id, val)
 	}
 	return fmt.Errorf("load: unknown kind %q", kind)
 }
 
 // Kinds lists the record kinds a store must hold.
-var Kinds = []string{"meta", "vpc", "subnet", "sg", "eni", "instance", "address", "igw", "rtb", "perm", "token"}
+var Kinds = []string{"meta", "vpc", "subnet", "sg", "eni", "instance", "address", "igw", "rtb", "perm", "token", "task"}
 
 func (d *db) rebuild() {
 	d.idx.init()
@@ -107,6 +111,7 @@ type Tx struct {
 	rtbs      txTable[RouteTable, *RouteTable]
 	perms     txTable[Permission, *Permission]
 	tokens    txTable[Token, *Token]
+	tasks     txTable[Task, *Task]
 }
 
 func (c *Core) newTx(r *region, who Caller, readOnly bool) *Tx {
@@ -129,6 +134,7 @@ func (c *Core) newTx(r *region, who Caller, readOnly bool) *Tx {
 		rtbs:      txTable[RouteTable, *RouteTable]{base: d.rtbs},
 		perms:     txTable[Permission, *Permission]{base: d.perms},
 		tokens:    txTable[Token, *Token]{base: d.tokens},
+		tasks:     txTable[Task, *Task]{base: d.tasks},
 	}
 }
 
@@ -149,6 +155,7 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 		func() error { _, err := tx.rtbs.changes(name, &cs); return err },
 		func() error { _, err := tx.perms.changes(name, &cs); return err },
 		func() error { _, err := tx.tokens.changes(name, &cs); return err },
+		func() error { _, err := tx.tasks.changes(name, &cs); return err },
 	} {
 		if err := f(); err != nil {
 			return nil, err
@@ -184,6 +191,7 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 	tx.rtbs.apply()
 	tx.perms.apply()
 	tx.tokens.apply()
+	tx.tasks.apply()
 	tx.enis.apply()
 	tx.addresses.apply()
 	tx.instances.apply()
@@ -265,7 +273,9 @@ func (x *indexes) eni(old, new *ENI) {
 		}
 		delFrom(x.bySubnet, old.SubnetID, old.ID)
 		if old.Attachment != nil {
-			delFrom(x.byInstance, old.Attachment.InstanceID, old.ID)
+			if old.Attachment.InstanceID != "" { // "" = a task's host
+				delFrom(x.byInstance, old.Attachment.InstanceID, old.ID)
+			}
 			if x.byAttachment[old.Attachment.ID] == old.ID {
 				delete(x.byAttachment, old.Attachment.ID)
 			}
@@ -301,7 +311,9 @@ func (x *indexes) eni(old, new *ENI) {
 		}
 		addTo(x.bySubnet, new.SubnetID, new.ID)
 		if new.Attachment != nil {
-			addTo(x.byInstance, new.Attachment.InstanceID, new.ID)
+			if new.Attachment.InstanceID != "" {
+				addTo(x.byInstance, new.Attachment.InstanceID, new.ID)
+			}
 			x.byAttachment[new.Attachment.ID] = new.ID
 		}
 	}

@@ -28,6 +28,7 @@ func (c *Core) Dump() map[string]string {
 		dumpTable(out, r.name, d.rtbs)
 		dumpTable(out, r.name, d.perms)
 		dumpTable(out, r.name, d.tokens)
+		dumpTable(out, r.name, d.tasks)
 		r.mu.RUnlock()
 	}
 	return out

@@ -24,6 +24,16 @@ const (
 	eniUnattachedMaxIPs = 50
 )
 
+// eniMaxDescriptionLen bounds an ENI's description, as the EC2 console does.
+const eniMaxDescriptionLen = 255
+
+func eniCheckDescription(d string) error {
+	if len(d) > eniMaxDescriptionLen {
+		return errorf(CodeInvalidParameterValue, "Value for parameter description is invalid. Length exceeds maximum of %d.", eniMaxDescriptionLen)
+	}
+	return nil
+}
+
 // eniInterfaceTypes are the InterfaceType values a client may create.
 var eniInterfaceTypes = []string{"interface", "efa", "efa-only", "trunk"}
 
@@ -58,6 +68,9 @@ func (tx *Tx) createENI(spec eniSpec) (*ENI, error) {
 	}
 	if !spec.RequesterManaged && !slices.Contains(eniInterfaceTypes, typ) {
 		return nil, errorf(CodeInvalidParameterValue, "Value (%s) for parameter interfaceType is invalid. Allowed values are [%s].", typ, strings.Join(eniInterfaceTypes, ", "))
+	}
+	if err := eniCheckDescription(spec.Description); err != nil {
+		return nil, err
 	}
 	if spec.SecondaryCount < 0 {
 		return nil, errorf(CodeInvalidParameterValue, "Value (%d) for parameter secondaryPrivateIpAddressCount is invalid. Expecting a non-negative value.", spec.SecondaryCount)
@@ -414,9 +427,18 @@ func eniAttachmentOut(a *Attachment) *ec2wire.NetworkInterfaceAttachment {
 	}
 	return &ec2wire.NetworkInterfaceAttachment{
 		AttachTime: ec2wire.NewTime(a.AttachTime), AttachmentId: p(a.ID), DeleteOnTermination: p(a.DeleteOnTermination),
-		DeviceIndex: p(a.DeviceIndex), InstanceId: p(a.InstanceID), InstanceOwnerId: p(a.InstanceOwner),
+		DeviceIndex: p(a.DeviceIndex), InstanceId: nonEmpty(a.InstanceID), InstanceOwnerId: p(a.InstanceOwner),
 		NetworkCardIndex: p(a.NetworkCardIndex), Status: p(a.Status),
 	}
+}
+
+// nonEmpty is p(s), or nil for "" (an attachment to a task's host has no
+// instance id, as ECS's do not).
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // eniOut renders an ENI as DescribeNetworkInterfaces shows it.
@@ -960,6 +982,9 @@ func (tx *Tx) ModifyNetworkInterfaceAttribute(in *ec2wire.ModifyNetworkInterface
 	case n > 1:
 		return nil, errorf(CodeInvalidParameterCombination, "Fields for multiple attribute types specified: only one attribute may be modified per call.")
 	case in.Description != nil:
+		if err := eniCheckDescription(str(in.Description.Value)); err != nil {
+			return nil, err
+		}
 		e.Description = str(in.Description.Value)
 	case in.SourceDestCheck != nil:
 		if in.SourceDestCheck.Value == nil {

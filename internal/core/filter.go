@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/eni-net/eni/internal/ec2wire"
 )
@@ -92,37 +93,40 @@ func newMatcher[T any](fs filterSet[T], tags func(*T) Tags, filters []ec2wire.Fi
 // Wildcard reports whether s matches the EC2 filter pattern p: '*' is any run
 // of characters, '?' any one character, and '\' makes the next one literal.
 func Wildcard(p, s string) bool {
-	// Iterative matching with one backtrack point, as for glob patterns.
+	// Iterative matching with one backtrack point, as for glob patterns,
+	// stepping by UTF-8 characters ('?' is one character, not one byte).
 	pi, si := 0, 0
 	starP, starS := -1, 0
 	for si < len(s) {
+		r, rw := utf8.DecodeRuneInString(s[si:])
 		if pi < len(p) {
-			c := p[pi]
+			c, cw := utf8.DecodeRuneInString(p[pi:])
 			switch {
 			case c == '*':
 				starP, starS = pi, si
 				pi++
 				continue
 			case c == '?':
-				pi++
-				si++
+				pi += cw
+				si += rw
 				continue
 			case c == '\\' && pi+1 < len(p):
-				if p[pi+1] == s[si] {
-					pi += 2
-					si++
+				if n, nw := utf8.DecodeRuneInString(p[pi+1:]); n == r {
+					pi += 1 + nw
+					si += rw
 					continue
 				}
-			case c == s[si]:
-				pi++
-				si++
+			case c == r:
+				pi += cw
+				si += rw
 				continue
 			}
 		}
 		if starP < 0 {
 			return false
 		}
-		starS++
+		_, w := utf8.DecodeRuneInString(s[starS:])
+		starS += w
 		si = starS
 		pi = starP + 1
 	}

@@ -80,6 +80,12 @@ func (tx *Tx) hostView() HostView {
 			hv.Instances = append(hv.Instances, HostInstance{ID: i.ID, State: i.State, UserData: i.UserData})
 		}
 	}
+	taskOf := map[string]string{} // ENI -> task
+	for _, t := range tx.tasks.Sorted(nil) {
+		up[t.ID] = true
+		taskOf[t.ENIID] = t.ID
+		hv.Instances = append(hv.Instances, HostInstance{ID: t.ID, State: "running"})
+	}
 	subnetsByVPC := map[string][]HostSubnet{}
 	for _, s := range tx.subnets.Sorted(nil) {
 		hs := HostSubnet{ID: s.ID, CIDR: s.CidrBlock, IPv6CIDR: s.Ipv6CidrBlock, RouterIP: RouterIP(s.CidrBlock).String(), Public: tx.SubnetIsPublic(s.ID)}
@@ -118,6 +124,9 @@ func (tx *Tx) hostView() HostView {
 		if a := e.Attachment; a != nil && up[a.InstanceID] {
 			he.InstanceID = a.InstanceID
 			he.DeviceIndex = int(a.DeviceIndex)
+		}
+		if t := taskOf[e.ID]; t != "" {
+			he.InstanceID, he.DeviceIndex = t, 0 // a task's ENI is eth0 of its namespace
 		}
 		hv.ENIs = append(hv.ENIs, he)
 		for _, g := range e.Groups {

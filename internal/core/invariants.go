@@ -87,7 +87,11 @@ func (d *db) check() []error {
 			}
 			public[e.PublicIP] = e.ID
 		}
-		if a := e.Attachment; a != nil {
+		if a := e.Attachment; a != nil && a.InstanceID == "" {
+			if !e.RequesterManaged {
+				bad("ENI %s attached to no instance", e.ID)
+			}
+		} else if a != nil {
 			inst := d.instances.rows[a.InstanceID]
 			switch {
 			case inst == nil:
@@ -122,6 +126,11 @@ func (d *db) check() []error {
 			if e == nil || !e.HasIP(a.PrivateIP) {
 				bad("EIP %s associated with %s/%s, which does not hold it", a.AllocationID, a.ENIID, a.PrivateIP)
 			}
+		}
+	}
+	for _, t := range d.tasks.rows {
+		if e := d.enis.rows[t.ENIID]; e == nil || !e.RequesterManaged {
+			bad("task %s without its requester-managed ENI %s", t.ID, t.ENIID)
 		}
 	}
 	for _, inst := range d.instances.rows {

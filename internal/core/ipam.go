@@ -24,6 +24,9 @@ func addrAdd(a netip.Addr, n uint64) netip.Addr {
 	}
 	x := new(big.Int).SetBytes(a.AsSlice())
 	x.Add(x, new(big.Int).SetUint64(n))
+	if x.BitLen() > 128 {
+		return netip.Addr{} // past ffff:…:ffff: no such address
+	}
 	var out [16]byte
 	x.FillBytes(out[:])
 	return netip.AddrFrom16(out)

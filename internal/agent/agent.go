@@ -1,0 +1,186 @@
+// Package agent makes the model real on this host: it derives the desired
+// data plane state from the core (core.HostView), has the data plane converge
+// Linux to it, and writes back what came up (pending instances become
+// running). It is level-based: every pass starts from the whole desired
+// state, so a missed change, a crash or someone deleting an interface by hand
+// is repaired by the next pass. One loop owns retries and backoff.
+package agent
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/eni-net/eni/internal/core"
+	"github.com/eni-net/eni/internal/dataplane"
+)
+
+// Realiser is what the agent drives (dataplane.Plane on Linux; a fake in tests).
+type Realiser interface {
+	Reconcile(ctx context.Context, d dataplane.Desired) (dataplane.Status, error)
+}
+
+// Options configure an Agent.
+type Options struct {
+	Core   *core.Core
+	Plane  Realiser
+	Region string // the region this host realises
+	// Account is the caller used for status write-backs (the default account).
+	Account string
+	// Commit persists the write-backs (the server's store).
+	Commit core.Committer
+	Logger *slog.Logger
+	// Resync is the period of the drift pass (default 10s).
+	Resync time.Duration
+}
+
+// Agent is the reconcile loop.
+type Agent struct {
+	opt  Options
+	kick chan struct{}
+
+	mu   sync.Mutex
+	last dataplane.Status
+	err  error
+	runs int
+}
+
+// New returns an agent; Run starts it.
+func New(opt Options) *Agent {
+	if opt.Resync == 0 {
+		opt.Resync = 10 * time.Second
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	return &Agent{opt: opt, kick: make(chan struct{}, 1)}
+}
+
+// Kick asks for a reconcile soon; it never blocks.
+func (a *Agent) Kick() {
+	select {
+	case a.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run reconciles until ctx ends: after each Kick, every Resync, and with
+// exponential backoff (up to 5s) after a failure.
+func (a *Agent) Run(ctx context.Context) {
+	backoff := time.Duration(0)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.kick:
+		case <-timer.C:
+		}
+		err := a.Once(ctx)
+		next := a.opt.Resync
+		if err != nil {
+			if backoff == 0 {
+				backoff = 50 * time.Millisecond
+			} else if backoff < 5*time.Second {
+				backoff *= 2
+			}
+			next = backoff
+			a.opt.Logger.Warn("reconcile failed", "err", err, "retry_in", backoff)
+		} else {
+			backoff = 0
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		timer.Reset(next)
+	}
+}
+
+// Once runs one reconcile pass and writes back what it realised.
+func (a *Agent) Once(ctx context.Context) (err error) {
+	defer func() {
+		if r := recover(); r != nil { // a bug in one pass must not kill the server
+			a.opt.Logger.Error("reconcile panicked", "panic", r)
+			err = errPanic
+		}
+	}()
+	start := time.Now()
+	hv := a.opt.Core.HostView(a.opt.Region)
+	st, err := a.opt.Plane.Reconcile(ctx, Desired(hv))
+	a.mu.Lock()
+	a.runs++
+	a.err = err
+	if err == nil {
+		a.last = st
+	}
+	a.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if st.Changes > 0 {
+		a.opt.Logger.Info("reconciled", "changes", st.Changes, "instances", len(st.Instances), "enis", len(st.ENIs), "took", time.Since(start).String())
+	}
+	who := core.Caller{Account: a.opt.Account, Region: a.opt.Region}
+	return a.opt.Core.Write(who, false, a.opt.Commit, func(tx *core.Tx) error {
+		tx.MarkRealised(st.Instances, st.ENIs)
+		return nil
+	})
+}
+
+type panicError struct{}
+
+func (panicError) Error() string { return "agent: reconcile panicked" }
+
+var errPanic error = panicError{}
+
+// Status returns the last realised status and the last error.
+func (a *Agent) Status() (dataplane.Status, int, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.last, a.runs, a.err
+}
+
+// Desired translates the model's host view into the data plane's input.
+func Desired(hv core.HostView) dataplane.Desired {
+	var d dataplane.Desired
+	for _, v := range hv.VPCs {
+		dv := dataplane.VPC{ID: v.ID}
+		for _, s := range v.Subnets {
+			dv.Subnets = append(dv.Subnets, dataplane.Subnet{ID: s.ID, CIDR: s.CIDR, IPv6CIDR: s.IPv6CIDR, RouterIP: s.RouterIP, Public: s.Public, DefaultRouteENI: s.DefaultRouteENI})
+		}
+		d.VPCs = append(d.VPCs, dv)
+	}
+	for _, i := range hv.Instances {
+		d.Instances = append(d.Instances, dataplane.Instance{ID: i.ID, Running: true})
+	}
+	for _, e := range hv.ENIs {
+		de := dataplane.ENI{ID: e.ID, MAC: e.MAC, SubnetID: e.SubnetID, VPCID: e.VpcID, IPv6: e.IPv6,
+			InstanceID: e.InstanceID, DeviceIndex: e.DeviceIndex, SourceDestCheck: e.SourceDestCheck, Groups: e.Groups}
+		if len(e.PrivateIPs) > 0 {
+			de.PrimaryIP = e.PrivateIPs[0]
+			de.SecondaryIPs = e.PrivateIPs[1:]
+		}
+		d.ENIs = append(d.ENIs, de)
+	}
+	for _, g := range hv.Groups {
+		dg := dataplane.Group{ID: g.ID}
+		conv := func(rs []core.HostRule) []dataplane.Rule {
+			out := make([]dataplane.Rule, 0, len(rs))
+			for _, r := range rs {
+				out = append(out, dataplane.Rule{Protocol: r.Protocol, FromPort: r.FromPort, ToPort: r.ToPort, CIDRs: r.CIDRs})
+			}
+			return out
+		}
+		dg.Ingress, dg.Egress = conv(g.Ingress), conv(g.Egress)
+		d.Groups = append(d.Groups, dg)
+	}
+	for _, m := range hv.PublicIPs {
+		d.PublicIPs = append(d.PublicIPs, dataplane.PublicMapping{Public: m.Public, Private: m.Private, ENIID: m.ENIID, VPCID: m.VpcID})
+	}
+	return d
+}

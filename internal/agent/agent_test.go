@@ -1,0 +1,117 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/eni-net/eni/internal/apitest"
+	"github.com/eni-net/eni/internal/core"
+	"github.com/eni-net/eni/internal/dataplane"
+)
+
+// fakePlane realises everything it is given, or fails on demand.
+type fakePlane struct {
+	last dataplane.Desired
+	fail error
+}
+
+func (f *fakePlane) Reconcile(ctx context.Context, d dataplane.Desired) (dataplane.Status, error) {
+	if f.fail != nil {
+		return dataplane.Status{}, f.fail
+	}
+	f.last = d
+	st := dataplane.Status{Instances: map[string]bool{}, ENIs: map[string]string{}}
+	for _, i := range d.Instances {
+		st.Instances[i.ID] = true
+	}
+	for _, e := range d.ENIs {
+		if e.InstanceID != "" {
+			st.ENIs[e.ID] = e.InstanceID
+		}
+	}
+	return st, nil
+}
+
+func TestAgentRealisesAndWritesBack(t *testing.T) {
+	cfg := core.DefaultConfig()
+	cfg.DataPlane = true
+	e := apitest.New(t, apitest.Options{Config: &cfg})
+	c := e.Client()
+	ctx := context.Background()
+	run, err := c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-12345678"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1), InstanceType: types.InstanceTypeT3Micro})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(run.Instances[0].InstanceId)
+	state := func() string {
+		out, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out.Reservations[0].Instances[0].State.Name)
+	}
+	if s := state(); s != "pending" {
+		t.Fatalf("before the data plane: %s, want pending", s)
+	}
+	fp := &fakePlane{fail: errors.New("netlink: boom")}
+	a := New(Options{Core: e.Core, Plane: fp, Region: "us-east-1", Account: cfg.DefaultAccount, Commit: e.API.Commit})
+	if err := a.Once(ctx); err == nil {
+		t.Fatal("a failing plane must fail the pass")
+	}
+	if s := state(); s != "pending" {
+		t.Fatalf("after a failed pass: %s, want pending", s)
+	}
+	fp.fail = nil
+	if err := a.Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := state(); s != "running" {
+		t.Fatalf("after the data plane: %s, want running", s)
+	}
+	// The desired state carries the instance, its primary ENI at eth0 and
+	// the default VPC's subnets marked public.
+	var eni *dataplane.ENI
+	for i := range fp.last.ENIs {
+		if fp.last.ENIs[i].InstanceID == id {
+			eni = &fp.last.ENIs[i]
+		}
+	}
+	if eni == nil || eni.DeviceIndex != 0 || eni.PrimaryIP == "" || eni.MAC == "" || len(eni.Groups) != 1 {
+		t.Fatalf("desired ENI = %+v", eni)
+	}
+	public := 0
+	for _, v := range fp.last.VPCs {
+		for _, s := range v.Subnets {
+			if s.Public {
+				public++
+			}
+		}
+	}
+	if public != 3 {
+		t.Fatalf("%d public subnets, want the 3 default ones", public)
+	}
+	// A stopped instance leaves the desired state.
+	if _, err := c.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{id}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range fp.last.Instances {
+		if i.ID == id {
+			t.Fatal("stopped instance still desired")
+		}
+	}
+}
+
+func TestDesiredResolvesGroupReferences(t *testing.T) {
+	hv := core.HostView{Groups: []core.HostGroup{{ID: "sg-1", Ingress: []core.HostRule{{Protocol: "tcp", FromPort: 22, ToPort: 22, CIDRs: []string{"10.0.0.5/32"}}}}}}
+	d := Desired(hv)
+	if len(d.Groups) != 1 || d.Groups[0].Ingress[0].CIDRs[0] != "10.0.0.5/32" || d.Groups[0].Ingress[0].FromPort != 22 {
+		t.Fatalf("desired = %+v", d)
+	}
+}

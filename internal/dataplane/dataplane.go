@@ -1,0 +1,281 @@
+// Package dataplane realises one host's share of the VPC model on Linux: network namespaces
+// for instances, veth pairs for ENIs, one bridge per subnet, a router namespace per VPC, a
+// simulated internet, and nftables security groups and source/destination checks.
+//
+// The package is a library that converges Linux to a Desired state (level-based, see
+// Plane.Reconcile). It owns everything whose name carries its prefix — namespaces named
+// "<prefix>-…" and, inside them, interfaces named "<prefix><kind><hash>" — and never
+// touches the host's own (init namespace) interfaces, routes, sysctls or firewall.
+// It knows nothing about the control plane: the caller derives Desired from it.
+//
+// Layout on a host (prefix "eni"):
+//
+//	eni-dp         the datapath: a bridge per subnet (enib<h>), the host end of every ENI
+//	               (enie<h>), the router's leg on each subnet (enir<h>) and all enforcement
+//	               (nftables bridge table "<prefix>" + inet table "<prefix>sg")
+//	eni-<vpc-id>   the VPC router: a leg per subnet (enis<h>) at the subnet's router address,
+//	               an uplink (eniu<h>) to the internet, 1:1 NAT for public IPv4 addresses
+//	eni-inet       the simulated internet, InternetIP on a leg (enig<h>) to each VPC router
+//	eni-<i-id>     an instance: ENIs appear as eth<DeviceIndex>
+package dataplane
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net/netip"
+	"strings"
+)
+
+// Desired is everything one host must realise (plain data, derived from the control plane).
+type Desired struct {
+	VPCs      []VPC
+	Instances []Instance
+	ENIs      []ENI
+	Groups    []Group
+	PublicIPs []PublicMapping
+}
+
+// VPC is a VPC with its subnets.
+type VPC struct {
+	ID      string
+	Subnets []Subnet
+}
+
+// Subnet is one L2 segment of a VPC.
+type Subnet struct {
+	ID       string
+	CIDR     string // IPv4, e.g. "10.0.1.0/24"
+	IPv6CIDR string // optional, e.g. "2001:db8:1::/64"
+	RouterIP string // optional; default: the subnet's base address + 1
+	// Public: the subnet's route table sends 0.0.0.0/0 to an attached internet gateway.
+	Public bool
+	// DefaultRouteENI: the ENI that 0.0.0.0/0 goes to when the subnet's route table routes to
+	// an ENI (a NAT instance). Ignored when Public is set.
+	DefaultRouteENI string
+}
+
+// Instance is an EC2 instance; only running instances have a namespace.
+type Instance struct {
+	ID      string
+	Running bool
+}
+
+// ENI is a network interface. It is realised when it is attached to a running instance.
+type ENI struct {
+	ID              string
+	MAC             string
+	SubnetID        string
+	VPCID           string
+	PrimaryIP       string
+	SecondaryIPs    []string
+	IPv6            []string
+	InstanceID      string // "" = detached
+	DeviceIndex     int
+	SourceDestCheck bool
+	Groups          []string
+}
+
+// Group is a security group with its rules.
+type Group struct {
+	ID      string
+	Ingress []Rule
+	Egress  []Rule
+}
+
+// Rule is one security group permission. A rule that references a group is given with the
+// member ENIs' addresses already resolved into CIDRs.
+type Rule struct {
+	Protocol string // "-1", "tcp", "udp", "icmp", "icmpv6" or a protocol number
+	FromPort int    // port range for tcp/udp; ICMP type for icmp/icmpv6 (-1 = all)
+	ToPort   int    // port range end for tcp/udp; ICMP code for icmp/icmpv6 (-1 = all)
+	CIDRs    []string
+}
+
+// PublicMapping is a 1:1 NAT at the VPC's internet gateway (Elastic IP or public IPv4).
+type PublicMapping struct {
+	Public  string
+	Private string
+	ENIID   string
+	VPCID   string
+}
+
+// Options configure a Plane.
+type Options struct {
+	// Prefix of every namespace and interface the plane owns: 1–6 characters [a-z0-9].
+	// Default "eni". Two planes with different prefixes never touch each other's objects.
+	Prefix string
+	// InternetIP is the address of the simulated internet namespace. Default 100.64.0.1.
+	InternetIP string
+}
+
+// Status is what a Reconcile realised.
+type Status struct {
+	// Changes counts the Linux objects created, changed or removed; 0 when the host already
+	// matched the desired state.
+	Changes int
+	// Instances: instance id → its namespace is up.
+	Instances map[string]bool
+	// ENIs: ENI id → id of the instance it is realised in.
+	ENIs map[string]string
+}
+
+// Interface kinds, the character after the prefix in an interface name.
+const (
+	kindBridge   = 'b' // subnet bridge (datapath)
+	kindENIHost  = 'e' // host end of an ENI (datapath, bridge port)
+	kindRouterDP = 'r' // router leg, bridge side (datapath)
+	kindRouterNS = 's' // router leg, router side (router namespace)
+	kindUplink   = 'u' // router uplink (router namespace)
+	kindInetLeg  = 'g' // internet side of an uplink (internet namespace)
+	kindTrash    = 'x' // a renamed host end waiting to be deleted (datapath)
+)
+
+const maxPrefix = 6 // 6 + kind + 8 hex digits = 15 bytes, the kernel's limit
+
+func validPrefix(p string) error {
+	if p == "" || len(p) > maxPrefix {
+		return fmt.Errorf("dataplane: prefix %q must be 1-%d characters", p, maxPrefix)
+	}
+	for _, c := range p {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return fmt.Errorf("dataplane: prefix %q may hold only [a-z0-9]", p)
+		}
+	}
+	return nil
+}
+
+// ifName is the interface name of kind k for resource id: prefix, kind, 8 hex digits of a hash.
+func ifName(prefix string, k byte, id string) string {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(id)) // hash writes never fail
+	return fmt.Sprintf("%s%c%08x", prefix, k, h.Sum32())
+}
+
+// nsName is the namespace name for a resource id ("vpc-…", "i-…") or a role ("dp", "inet").
+func nsName(prefix, id string) string { return prefix + "-" + id }
+
+// hash32 is a stable 32-bit hash of s.
+func hash32(s string) uint32 {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(s)) // hash writes never fail
+	return h.Sum32()
+}
+
+// ethName is the instance-side name of the ENI at a device index.
+func ethName(deviceIndex int) string { return fmt.Sprintf("eth%d", deviceIndex) }
+
+// subnetInfo is a subnet with its addresses parsed.
+type subnetInfo struct {
+	Subnet
+	vpcID    string
+	prefix   netip.Prefix // IPv4
+	router   netip.Addr   // IPv4 router address
+	bcast    netip.Addr
+	prefix6  netip.Prefix // invalid when the subnet has no IPv6
+	router6  netip.Addr
+	ordinal  int // 1-based position among the host's subnets (conntrack zone)
+	bridge   string
+	legDP    string
+	legRT    string
+	routeTbl int // router table for DefaultRouteENI
+}
+
+func parseSubnet(vpcID string, s Subnet) (*subnetInfo, error) {
+	si := &subnetInfo{Subnet: s, vpcID: vpcID}
+	p, err := netip.ParsePrefix(s.CIDR)
+	if err != nil || !p.Addr().Is4() {
+		return nil, fmt.Errorf("subnet %s: bad IPv4 CIDR %q", s.ID, s.CIDR)
+	}
+	si.prefix = p.Masked()
+	if s.RouterIP != "" {
+		si.router, err = netip.ParseAddr(s.RouterIP)
+		if err != nil || !si.prefix.Contains(si.router) {
+			return nil, fmt.Errorf("subnet %s: bad router IP %q", s.ID, s.RouterIP)
+		}
+	} else {
+		si.router = si.prefix.Addr().Next()
+	}
+	si.bcast = lastAddr(si.prefix)
+	if s.IPv6CIDR != "" {
+		p6, err := netip.ParsePrefix(s.IPv6CIDR)
+		if err != nil || !p6.Addr().Is6() {
+			return nil, fmt.Errorf("subnet %s: bad IPv6 CIDR %q", s.ID, s.IPv6CIDR)
+		}
+		si.prefix6 = p6.Masked()
+		si.router6 = si.prefix6.Addr().Next()
+	}
+	return si, nil
+}
+
+// lastAddr is the highest address of p (the IPv4 broadcast address).
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Addr().AsSlice()
+	bits := p.Bits()
+	for i := range b {
+		for j := 0; j < 8; j++ {
+			if i*8+j >= bits {
+				b[i] |= 0x80 >> j
+			}
+		}
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
+}
+
+// eniInfo is a realised ENI with its addresses parsed.
+type eniInfo struct {
+	ENI
+	mac    string // lower-case
+	subnet *subnetInfo
+	ips    []netip.Addr // IPv4: primary first
+	ips6   []netip.Addr
+	mark   uint32 // 1-based number on this host (nftables marks)
+	host   string // host end name (datapath)
+	eth    string // instance end name
+}
+
+func parseENI(e ENI, si *subnetInfo) (*eniInfo, error) {
+	ei := &eniInfo{ENI: e, subnet: si, mac: strings.ToLower(e.MAC)}
+	if e.DeviceIndex < 0 || e.DeviceIndex > 9999 {
+		return nil, fmt.Errorf("eni %s: bad device index %d", e.ID, e.DeviceIndex)
+	}
+	for _, s := range append([]string{e.PrimaryIP}, e.SecondaryIPs...) {
+		a, err := netip.ParseAddr(s)
+		if err != nil || !a.Is4() || !si.prefix.Contains(a) {
+			return nil, fmt.Errorf("eni %s: bad IPv4 address %q for subnet %s", e.ID, s, si.CIDR)
+		}
+		ei.ips = append(ei.ips, a)
+	}
+	for _, s := range e.IPv6 {
+		a, err := netip.ParseAddr(s)
+		if err != nil || !a.Is6() || a.Is4In6() {
+			return nil, fmt.Errorf("eni %s: bad IPv6 address %q", e.ID, s)
+		}
+		ei.ips6 = append(ei.ips6, a)
+	}
+	return ei, nil
+}
+
+var errBadProtocol = errors.New("unsupported protocol")
+
+// protoNumber maps a security group protocol to an IP protocol number; -1 means all.
+func protoNumber(p string) (int, error) {
+	switch strings.ToLower(p) {
+	case "-1", "all", "":
+		return -1, nil
+	case "tcp", "6":
+		return 6, nil
+	case "udp", "17":
+		return 17, nil
+	case "icmp", "1":
+		return 1, nil
+	case "icmpv6", "58":
+		return 58, nil
+	}
+	var n int
+	if _, err := fmt.Sscanf(p, "%d", &n); err == nil && n >= 0 && n <= 255 {
+		return n, nil
+	}
+	return 0, fmt.Errorf("%w %q", errBadProtocol, p)
+}

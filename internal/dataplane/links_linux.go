@@ -1,0 +1,386 @@
+package dataplane
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"syscall"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// routeProto marks the routes the plane owns (any other route is left alone).
+const routeProto = netlink.RouteProtocol(0x45)
+
+// nsCtx is an open namespace with a netlink handle bound to it.
+type nsCtx struct {
+	name string
+	ns   netns.NsHandle
+	h    *netlink.Handle
+}
+
+func (c *nsCtx) close() {
+	if c.h != nil {
+		c.h.Close()
+	}
+	_ = c.ns.Close() // read-only fd
+}
+
+func openCtx(name string, ns netns.NsHandle) (*nsCtx, error) {
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		_ = ns.Close() // read-only fd
+		return nil, fmt.Errorf("netlink handle in %s: %w", name, err)
+	}
+	return &nsCtx{name: name, ns: ns, h: h}, nil
+}
+
+// linkByName returns the link or nil when there is none.
+func (c *nsCtx) linkByName(name string) (netlink.Link, error) {
+	l, err := c.h.LinkByName(name)
+	if err != nil {
+		var nf netlink.LinkNotFoundError
+		if errors.As(err, &nf) || errors.Is(err, unix.ENODEV) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("%s: link %s: %w", c.name, name, err)
+	}
+	return l, nil
+}
+
+// nsid is the id under which c knows other (-1 when none is assigned yet).
+func (c *nsCtx) nsid(other *nsCtx) int {
+	id, err := c.h.GetNetNsIdByFd(int(other.ns))
+	if err != nil {
+		return -1
+	}
+	return id
+}
+
+// delLink deletes a link; "not found" is done.
+func delLink(h *netlink.Handle, l netlink.Link) error {
+	if err := h.LinkDel(l); err != nil && !errors.Is(err, unix.ENODEV) && !errors.Is(err, unix.ENOENT) {
+		return err
+	}
+	return nil
+}
+
+// isPair reports whether a (in ca) and b (in cb) are the two ends of one veth.
+func isPair(ca *nsCtx, a netlink.Link, cb *nsCtx, b netlink.Link) bool {
+	if a == nil || b == nil || a.Type() != "veth" || b.Type() != "veth" {
+		return false
+	}
+	if a.Attrs().ParentIndex != b.Attrs().Index || b.Attrs().ParentIndex != a.Attrs().Index {
+		return false
+	}
+	id := ca.nsid(cb)
+	return id >= 0 && a.Attrs().NetNsID == id
+}
+
+// deterministicMAC is a locally administered unicast MAC derived from s.
+func deterministicMAC(s string) net.HardwareAddr {
+	v := hash32("mac:" + s)
+	w := hash32("mac2:" + s)
+	return net.HardwareAddr{0x0a, byte(w), byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}
+}
+
+// --- bridges with br_netfilter enabled per bridge (not in vishvananda/netlink) ---
+
+func bridgeRequest(ns netns.NsHandle, name string, index int, create bool) error {
+	return doInNS(ns, func() error {
+		flags := unix.NLM_F_ACK
+		if create {
+			flags |= unix.NLM_F_CREATE | unix.NLM_F_EXCL
+		}
+		req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, flags)
+		msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
+		msg.Index = int32(index)
+		req.AddData(msg)
+		if create {
+			req.AddData(nl.NewRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(name)))
+		}
+		li := nl.NewRtAttr(unix.IFLA_LINKINFO, nil)
+		li.AddRtAttr(nl.IFLA_INFO_KIND, nl.NonZeroTerminated("bridge"))
+		data := li.AddRtAttr(nl.IFLA_INFO_DATA, nil)
+		data.AddRtAttr(nl.IFLA_BR_NF_CALL_IPTABLES, []byte{1})
+		data.AddRtAttr(nl.IFLA_BR_NF_CALL_IP6TABLES, []byte{1})
+		req.AddData(li)
+		_, err := req.Execute(unix.NETLINK_ROUTE, 0)
+		return err
+	})
+}
+
+// bridgeNFCall reports whether the bridge calls the IPv4 and IPv6 netfilter hooks.
+func bridgeNFCall(ns netns.NsHandle, index int) (bool, error) {
+	var ok bool
+	err := doInNS(ns, func() error {
+		req := nl.NewNetlinkRequest(unix.RTM_GETLINK, unix.NLM_F_ACK)
+		msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
+		msg.Index = int32(index)
+		req.AddData(msg)
+		msgs, err := req.Execute(unix.NETLINK_ROUTE, unix.RTM_NEWLINK)
+		if err != nil {
+			return err
+		}
+		if len(msgs) == 0 || len(msgs[0]) < unix.SizeofIfInfomsg {
+			return errors.New("short RTM_NEWLINK")
+		}
+		attrs, err := nl.ParseRouteAttr(msgs[0][unix.SizeofIfInfomsg:])
+		if err != nil {
+			return err
+		}
+		v4, v6 := false, false
+		for _, a := range attrs {
+			if a.Attr.Type != unix.IFLA_LINKINFO {
+				continue
+			}
+			infos, err := nl.ParseRouteAttr(a.Value)
+			if err != nil {
+				return err
+			}
+			for _, info := range infos {
+				if info.Attr.Type != nl.IFLA_INFO_DATA {
+					continue
+				}
+				datas, err := nl.ParseRouteAttr(info.Value)
+				if err != nil {
+					return err
+				}
+				for _, d := range datas {
+					switch {
+					case d.Attr.Type == nl.IFLA_BR_NF_CALL_IPTABLES && len(d.Value) > 0:
+						v4 = d.Value[0] == 1
+					case d.Attr.Type == nl.IFLA_BR_NF_CALL_IP6TABLES && len(d.Value) > 0:
+						v6 = d.Value[0] == 1
+					}
+				}
+			}
+		}
+		ok = v4 && v6
+		return nil
+	})
+	return ok, err
+}
+
+// --- addresses, routes, rules: level-based diffs ---
+
+func ipNet(p netip.Prefix) *net.IPNet {
+	return &net.IPNet{IP: net.IP(p.Addr().AsSlice()), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
+}
+
+func prefixOf(n *net.IPNet) netip.Prefix {
+	a, _ := netip.AddrFromSlice(n.IP)
+	ones, _ := n.Mask.Size()
+	return netip.PrefixFrom(a.Unmap(), ones)
+}
+
+// ensureAddrs makes the link's global addresses exactly want; it returns the changes made.
+func ensureAddrs(c *nsCtx, l netlink.Link, want []netip.Prefix) (int, error) {
+	have, err := c.h.AddrList(l, netlink.FAMILY_ALL)
+	if err != nil {
+		return 0, fmt.Errorf("%s: addresses of %s: %w", c.name, l.Attrs().Name, err)
+	}
+	wantSet := map[netip.Prefix]bool{}
+	for _, p := range want {
+		wantSet[p] = true
+	}
+	n := 0
+	var errs error
+	haveSet := map[netip.Prefix]bool{}
+	for _, a := range have {
+		p := prefixOf(a.IPNet)
+		if p.Addr().IsLinkLocalUnicast() {
+			continue
+		}
+		if wantSet[p] {
+			haveSet[p] = true
+			continue
+		}
+		if err := c.h.AddrDel(l, &a); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) {
+			errs = errors.Join(errs, fmt.Errorf("%s: delete address %s: %w", c.name, p, err))
+			continue
+		}
+		n++
+	}
+	for _, p := range want {
+		if haveSet[p] {
+			continue
+		}
+		a := &netlink.Addr{IPNet: ipNet(p)}
+		if p.Addr().Is6() {
+			a.Flags = unix.IFA_F_NODAD
+		}
+		if err := c.h.AddrReplace(l, a); err != nil {
+			errs = errors.Join(errs, fmt.Errorf("%s: add address %s to %s: %w", c.name, p, l.Attrs().Name, err))
+			continue
+		}
+		n++
+	}
+	return n, errs
+}
+
+// route is a route the plane owns.
+type route struct {
+	dst   netip.Prefix
+	gw    netip.Addr // invalid: a device route
+	link  int
+	src   netip.Addr
+	table int
+}
+
+func (r route) key() string {
+	return fmt.Sprintf("%s|%s|%d|%d", r.dst, r.gw, r.link, r.table)
+}
+
+func (r route) netlink() *netlink.Route {
+	nr := &netlink.Route{Dst: ipNet(r.dst), LinkIndex: r.link, Table: r.table, Protocol: routeProto}
+	if r.gw.IsValid() {
+		nr.Gw = net.IP(r.gw.AsSlice())
+		nr.Flags = int(netlink.FLAG_ONLINK)
+	} else {
+		nr.Scope = netlink.SCOPE_LINK
+	}
+	if r.src.IsValid() {
+		nr.Src = net.IP(r.src.AsSlice())
+	}
+	return nr
+}
+
+// ensureRoutes makes the plane's routes in the given tables of c exactly want.
+func ensureRoutes(c *nsCtx, tables []int, want []route) (int, error) {
+	n := 0
+	var errs error
+	wantKeys := map[string]bool{}
+	for _, r := range want {
+		wantKeys[r.key()] = true
+	}
+	haveKeys := map[string]bool{}
+	inTables := map[int]bool{}
+	for _, t := range tables {
+		inTables[t] = true
+	}
+	for _, fam := range []int{netlink.FAMILY_V4, netlink.FAMILY_V6} {
+		// Table 0 (RT_TABLE_UNSPEC) with RT_FILTER_TABLE lists every table.
+		have, err := c.h.RouteListFiltered(fam, &netlink.Route{Protocol: routeProto, Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_PROTOCOL|netlink.RT_FILTER_TABLE)
+		if err != nil {
+			return n, fmt.Errorf("%s: list routes: %w", c.name, err)
+		}
+		for _, hr := range have {
+			if !inTables[hr.Table] {
+				continue
+			}
+			r := route{link: hr.LinkIndex, table: hr.Table}
+			if hr.Dst != nil {
+				r.dst = prefixOf(hr.Dst)
+			} else if fam == netlink.FAMILY_V4 {
+				r.dst = netip.MustParsePrefix("0.0.0.0/0")
+			} else {
+				r.dst = netip.MustParsePrefix("::/0")
+			}
+			if hr.Gw != nil {
+				r.gw, _ = netip.AddrFromSlice(hr.Gw)
+				r.gw = r.gw.Unmap()
+			}
+			if wantKeys[r.key()] {
+				haveKeys[r.key()] = true
+				continue
+			}
+			if err := c.h.RouteDel(&hr); err != nil && !errors.Is(err, unix.ESRCH) {
+				errs = errors.Join(errs, fmt.Errorf("%s: delete route %s: %w", c.name, r.dst, err))
+				continue
+			}
+			n++
+		}
+	}
+	for _, r := range want {
+		if haveKeys[r.key()] {
+			continue
+		}
+		if err := c.h.RouteReplace(r.netlink()); err != nil {
+			errs = errors.Join(errs, fmt.Errorf("%s: add route %s via %s table %d: %w", c.name, r.dst, r.gw, r.table, err))
+			continue
+		}
+		haveKeys[r.key()] = true
+		n++
+	}
+	return n, errs
+}
+
+// policy is an `ip rule from SRC lookup TABLE` the plane owns (priority in [lo, hi]).
+type policy struct {
+	prio  int
+	src   netip.Prefix
+	table int
+}
+
+func (p policy) key() string { return fmt.Sprintf("%d|%s|%d", p.prio, p.src, p.table) }
+
+// ensureRules makes the rules with priorities in [lo, hi] exactly want.
+func ensureRules(c *nsCtx, lo, hi int, want []policy) (int, error) {
+	n := 0
+	var errs error
+	wantKeys := map[string]bool{}
+	for _, p := range want {
+		wantKeys[p.key()] = true
+	}
+	haveKeys := map[string]bool{}
+	for _, fam := range []int{netlink.FAMILY_V4, netlink.FAMILY_V6} {
+		have, err := c.h.RuleList(fam)
+		if err != nil {
+			return n, fmt.Errorf("%s: list rules: %w", c.name, err)
+		}
+		for _, hr := range have {
+			if hr.Priority < lo || hr.Priority > hi {
+				continue
+			}
+			p := policy{prio: hr.Priority, table: hr.Table}
+			if hr.Src != nil {
+				p.src = prefixOf(hr.Src)
+			}
+			if wantKeys[p.key()] && !haveKeys[p.key()] {
+				haveKeys[p.key()] = true
+				continue
+			}
+			hr := hr
+			if err := c.h.RuleDel(&hr); err != nil && !errors.Is(err, unix.ENOENT) {
+				errs = errors.Join(errs, fmt.Errorf("%s: delete rule %s: %w", c.name, p.key(), err))
+				continue
+			}
+			n++
+		}
+	}
+	for _, p := range want {
+		if haveKeys[p.key()] {
+			continue
+		}
+		r := netlink.NewRule()
+		r.Priority = p.prio
+		r.Table = p.table
+		r.Src = ipNet(p.src)
+		r.Family = netlink.FAMILY_V4
+		if p.src.Addr().Is6() {
+			r.Family = netlink.FAMILY_V6
+		}
+		if err := c.h.RuleAdd(r); err != nil && !errors.Is(err, syscall.EEXIST) {
+			errs = errors.Join(errs, fmt.Errorf("%s: add rule %s: %w", c.name, p.key(), err))
+			continue
+		}
+		n++
+	}
+	return n, errs
+}
+
+// setUp brings a link up when it is down; it returns 1 when it changed something.
+func setUp(c *nsCtx, l netlink.Link) (int, error) {
+	if l.Attrs().Flags&net.FlagUp != 0 {
+		return 0, nil
+	}
+	if err := c.h.LinkSetUp(l); err != nil {
+		return 0, fmt.Errorf("%s: set %s up: %w", c.name, l.Attrs().Name, err)
+	}
+	return 1, nil
+}

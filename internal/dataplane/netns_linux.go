@@ -1,0 +1,163 @@
+package dataplane
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// netnsDir is where named namespaces are bind-mounted (the iproute2 convention).
+const netnsDir = "/run/netns"
+
+const nsfsMagic = 0x6e736673
+
+func nsPath(name string) string { return filepath.Join(netnsDir, name) }
+
+// openNS opens the named namespace. A missing (or stale, unmounted) name is os.ErrNotExist.
+func openNS(name string) (netns.NsHandle, error) {
+	fd, err := unix.Open(nsPath(name), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return netns.None(), fmt.Errorf("netns %s: %w", name, os.ErrNotExist)
+		}
+		return netns.None(), fmt.Errorf("netns %s: %w", name, err)
+	}
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(fd, &st); err != nil || st.Type != nsfsMagic {
+		_ = unix.Close(fd) // read-only fd
+		return netns.None(), fmt.Errorf("netns %s: not mounted: %w", name, os.ErrNotExist)
+	}
+	return netns.NsHandle(fd), nil
+}
+
+// createNS creates a named network namespace without changing the caller's namespace.
+func createNS(name string) (netns.NsHandle, error) {
+	if err := os.MkdirAll(netnsDir, 0o755); err != nil {
+		return netns.None(), fmt.Errorf("create netns %s: %w", name, err)
+	}
+	p := nsPath(name)
+	// A stale file (not a mount) would make the bind mount fail: remove it.
+	_ = unix.Unmount(p, unix.MNT_DETACH) // not mounted is fine
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return netns.None(), fmt.Errorf("create netns %s: %w", name, err)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		// The thread stays locked: it ends with this goroutine and never runs other code
+		// in the new namespace.
+		runtime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			errc <- err
+			return
+		}
+		f, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_RDONLY, 0o444)
+		if err != nil {
+			errc <- err
+			return
+		}
+		_ = f.Close() // empty mount point
+		src := fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid())
+		if err := unix.Mount(src, p, "none", unix.MS_BIND, ""); err != nil {
+			_ = os.Remove(p) // undo the mount point
+			errc <- err
+			return
+		}
+		errc <- nil
+	}()
+	if err := <-errc; err != nil {
+		return netns.None(), fmt.Errorf("create netns %s: %w", name, err)
+	}
+	return openNS(name)
+}
+
+// deleteNS removes a named namespace; the kernel frees it when its last user goes away.
+func deleteNS(name string) error {
+	p := nsPath(name)
+	if err := unix.Unmount(p, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("delete netns %s: %w", name, err)
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("delete netns %s: %w", name, err)
+	}
+	return nil
+}
+
+// listNS lists the named namespaces whose names start with prefix+"-".
+func listNS(prefix string) ([]string, error) {
+	ents, err := os.ReadDir(netnsDir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), prefix+"-") {
+			out = append(out, e.Name())
+		}
+	}
+	return out, nil
+}
+
+// doInNS runs fn on an OS thread switched into ns. Sockets fn opens belong to ns; processes
+// it starts inherit ns. A thread that cannot be switched back is discarded.
+func doInNS(ns netns.NsHandle, fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := netns.Get()
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer orig.Close()
+		if err := netns.Set(ns); err != nil {
+			errc <- err
+			return
+		}
+		ferr := fn()
+		if err := netns.Set(orig); err != nil {
+			errc <- errors.Join(ferr, err) // thread stays locked and dies with the goroutine
+			return
+		}
+		runtime.UnlockOSThread()
+		errc <- ferr
+	}()
+	return <-errc
+}
+
+// sysctl is one /proc/sys key (with slashes) and its wanted value.
+type sysctl struct{ key, val string }
+
+// ensureSysctls sets the keys inside ns; it returns how many it had to change.
+func ensureSysctls(ns netns.NsHandle, kvs []sysctl) (int, error) {
+	n := 0
+	err := doInNS(ns, func() error {
+		var errs error
+		for _, kv := range kvs {
+			p := "/proc/sys/" + kv.key
+			cur, err := os.ReadFile(p)
+			if err != nil {
+				errs = errors.Join(errs, fmt.Errorf("sysctl %s: %w", kv.key, err))
+				continue
+			}
+			if strings.TrimSpace(string(cur)) == kv.val {
+				continue
+			}
+			if err := os.WriteFile(p, []byte(kv.val), 0o644); err != nil {
+				errs = errors.Join(errs, fmt.Errorf("sysctl %s: %w", kv.key, err))
+				continue
+			}
+			n++
+		}
+		return errs
+	})
+	return n, err
+}
