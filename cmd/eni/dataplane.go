@@ -53,6 +53,7 @@ type dataPlaneOptions struct {
 	Prefix     string
 	Region     string
 	InternetIP string
+	UserData   bool
 }
 
 // startAgent creates the data plane and runs the agent until ctx ends. It
@@ -64,7 +65,7 @@ func startAgent(ctx context.Context, o dataPlaneOptions, c *core.Core, st store.
 	}
 	a := agent.New(agent.Options{
 		Core: c, Plane: p, Region: o.Region, Account: c.Config().DefaultAccount,
-		Commit: st.Commit, Logger: log.With("component", "agent"),
+		Commit: st.Commit, Logger: log.With("component", "agent"), UserData: o.UserData,
 	})
 	go a.Run(ctx)
 	return a, p, nil
@@ -115,4 +116,27 @@ func execCmd(args []string) error {
 		return err
 	}
 	return nil
+}
+
+// cleanupCmd is `eni cleanup [--prefix eni]`: remove every namespace and
+// interface the data plane created (instances keep running across server
+// restarts otherwise; this is how to take them all down).
+func cleanupCmd(args []string) error {
+	fs := flag.NewFlagSet("cleanup", flag.ContinueOnError)
+	prefix := fs.String("prefix", "eni", "the server's --dataplane-prefix")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: eni cleanup [--prefix eni]\n\nRemoves every namespace and interface the data plane made (stop eni serve first). Needs root.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	p, err := dataplane.New(dataplane.Options{Prefix: *prefix})
+	if err != nil {
+		return err
+	}
+	return p.Teardown(context.Background())
 }

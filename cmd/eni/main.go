@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/eni-net/eni/internal/api"
+	"github.com/eni-net/eni/internal/bench"
 	"github.com/eni-net/eni/internal/core"
 	"github.com/eni-net/eni/internal/store"
 )
@@ -31,6 +32,11 @@ const usage = `eni — a self-hosted, EC2-compatible service for Elastic Network
 
 Usage:
   eni serve [flags]        run the EC2 API server (see eni serve --help)
+  eni bench [flags]        load-test an EC2 endpoint (see eni bench --help)
+  eni exec INSTANCE -- CMD run a command inside an instance's namespace (root; "internet" for the simulated internet)
+  eni run-task [flags] -- CMD
+                           run a command in a fresh namespace with its own requester-managed ENI (root)
+  eni cleanup [--prefix]   remove every namespace and interface the data plane made (root)
   eni version              print the version
 
 Point any AWS client at it:
@@ -47,6 +53,14 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		err = serve(os.Args[2:])
+	case "bench":
+		err = bench.Main(os.Args[2:])
+	case "exec":
+		err = execCmd(os.Args[2:])
+	case "run-task":
+		err = runTask(os.Args[2:])
+	case "cleanup":
+		err = cleanupCmd(os.Args[2:])
 	case "version", "--version", "-v":
 		fmt.Println("eni", version)
 	case "help", "--help", "-h":
@@ -65,11 +79,18 @@ func serve(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:4566", "address to listen on")
 	dataDir := fs.String("data", defaultDataDir(), "directory of the embedded store (empty: keep nothing)")
-	dataplane := fs.String("dataplane", "none", "data plane: none (API only)")
+	dataplane := fs.String("dataplane", "auto", "data plane: auto (linux when run with CAP_NET_ADMIN, else none), linux, or none (API only)")
+	dpRegion := fs.String("dataplane-region", "us-east-1", "the region whose resources the data plane makes real on this host")
+	dpPrefix := fs.String("dataplane-prefix", "eni", "prefix of every namespace and interface the data plane creates (1-6 of [a-z0-9])")
+	internetIP := fs.String("internet-ip", "100.64.0.1", "address of the simulated internet namespace")
+	userData := fs.Bool("user-data", false, "run an instance's user data as its start script (as root, inside its namespace) when it comes up")
 	pool := fs.String("public-pool", "198.51.100.0/24,203.0.113.0/24", "public IPv4 pool for Elastic IPs and auto-assigned addresses (comma-separated CIDRs)")
 	eipQuota := fs.Int("eip-quota", 5, "Elastic IPs per account and region")
 	azs := fs.Int("azs", 3, "availability zones per region")
 	account := fs.String("account", "123456789012", "account id of unauthenticated (dev mode) requests")
+	authMode := fs.String("auth", "none", "request authentication: none (every request acts as --account) or sigv4 (AWS Signature V4 with --credentials)")
+	credFile := fs.String("credentials", "", "for --auth sigv4: file of \"ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID\" lines (# comments allowed)")
+	insecure := fs.Bool("allow-insecure-bind", false, "allow --auth none on a non-loopback --listen address")
 	rateLimit := fs.Float64("rate-limit", 0, "per-account API requests per second before RequestLimitExceeded (0: no limit)")
 	rateBurst := fs.Int("rate-burst", 0, "per-account burst above --rate-limit (default: one second's worth)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
@@ -93,13 +114,19 @@ func serve(args []string) error {
 		h = slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})
 	}
 	log := slog.New(h)
-	if *dataplane != "none" {
-		return fmt.Errorf("--dataplane %q: only \"none\" is available in this build", *dataplane)
+	realNet, err := dataPlaneMode(*dataplane, log)
+	if err != nil {
+		return err
+	}
+	authenticate, authDesc, err := authenticator(authOptions{Mode: *authMode, Credentials: *credFile, Listen: *listen, AllowInsecure: *insecure})
+	if err != nil {
+		return err
 	}
 	cfg := core.DefaultConfig()
 	cfg.DefaultAccount = *account
 	cfg.EIPQuota = *eipQuota
 	cfg.AZCount = *azs
+	cfg.DataPlane = realNet
 	cfg.PublicPool = nil
 	for _, c := range strings.Split(*pool, ",") {
 		p, err := netip.ParsePrefix(strings.TrimSpace(c))
@@ -129,7 +156,20 @@ func serve(args []string) error {
 		return fmt.Errorf("load store: %w", err)
 	}
 	c.Rebuild()
-	srv := api.New(api.Options{Core: c, Store: st, Logger: log, RateLimit: *rateLimit, RateBurst: *rateBurst})
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var onCommit func()
+	var taskReady func(string) bool
+	dpDesc := "none"
+	if realNet {
+		a, p, err := startAgent(ctx, dataPlaneOptions{Prefix: *dpPrefix, Region: *dpRegion, InternetIP: *internetIP, UserData: *userData}, c, st, log)
+		if err != nil {
+			return err
+		}
+		onCommit, taskReady = a.Kick, a.Realised
+		dpDesc = "linux (region " + *dpRegion + ", prefix " + p.Prefix() + ")"
+	}
+	srv := api.New(api.Options{Core: c, Store: st, Logger: log, RateLimit: *rateLimit, RateBurst: *rateBurst, Authenticate: authenticate, OnCommit: onCommit, Tasks: taskReady})
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
@@ -143,9 +183,7 @@ func serve(args []string) error {
 		MaxHeaderBytes:    64 << 10,
 	}
 	log.Info("eni serving", "listen", ln.Addr().String(), "data", *dataDir, "records", n,
-		"dataplane", *dataplane, "startup", time.Since(start).String(), "version", version)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+		"dataplane", dpDesc, "auth", authDesc, "startup", time.Since(start).String(), "version", version)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -8,6 +8,8 @@ package agent
 
 import (
 	"context"
+	"encoding/base64"
+	"os/exec"
 	"log/slog"
 	"sync"
 	"time"
@@ -33,6 +35,14 @@ type Options struct {
 	Logger *slog.Logger
 	// Resync is the period of the drift pass (default 10s).
 	Resync time.Duration
+	// UserData runs each instance's user data once, as its start script,
+	// when the instance first comes up (the Plane must be a Starter).
+	UserData bool
+}
+
+// Starter starts a command inside an instance's namespace.
+type Starter interface {
+	Start(instanceID string, cmd *exec.Cmd) error
 }
 
 // Agent is the reconcile loop.
@@ -40,10 +50,11 @@ type Agent struct {
 	opt  Options
 	kick chan struct{}
 
-	mu   sync.Mutex
-	last dataplane.Status
-	err  error
-	runs int
+	mu      sync.Mutex
+	last    dataplane.Status
+	err     error
+	runs    int
+	started map[string]bool // instances whose user data ran
 }
 
 // New returns an agent; Run starts it.
@@ -126,10 +137,60 @@ func (a *Agent) Once(ctx context.Context) (err error) {
 		a.opt.Logger.Info("reconciled", "changes", st.Changes, "instances", len(st.Instances), "enis", len(st.ENIs), "took", time.Since(start).String())
 	}
 	who := core.Caller{Account: a.opt.Account, Region: a.opt.Region}
-	return a.opt.Core.Write(who, false, a.opt.Commit, func(tx *core.Tx) error {
+	if err := a.opt.Core.Write(who, false, a.opt.Commit, func(tx *core.Tx) error {
 		tx.MarkRealised(st.Instances, st.ENIs)
 		return nil
-	})
+	}); err != nil {
+		return err
+	}
+	if a.opt.UserData {
+		a.runUserData(hv, st)
+	}
+	return nil
+}
+
+// runUserData starts the user data of instances that came up for the first
+// time (as cloud-init does by default: once per instance, not per boot).
+// It is remembered in memory only: after a server restart a running
+// instance's script is not run again, since its namespace survived.
+func (a *Agent) runUserData(hv core.HostView, st dataplane.Status) {
+	starter, ok := a.opt.Plane.(Starter)
+	if !ok {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.started == nil {
+		a.started = map[string]bool{}
+	}
+	for _, i := range hv.Instances {
+		if i.UserData == "" || a.started[i.ID] || !st.Instances[i.ID] || i.State != "pending" {
+			continue
+		}
+		a.started[i.ID] = true
+		script, err := base64.StdEncoding.DecodeString(i.UserData)
+		if err != nil {
+			script = []byte(i.UserData) // the CLI sends it encoded; some clients do not
+		}
+		cmd := exec.Command("/bin/sh", "-c", string(script))
+		log := a.opt.Logger.With("instance", i.ID)
+		if err := starter.Start(i.ID, cmd); err != nil {
+			log.Warn("user data did not start", "err", err)
+			continue
+		}
+		log.Info("user data started", "pid", cmd.Process.Pid)
+		go func() {
+			err := cmd.Wait()
+			log.Info("user data finished", "err", err)
+		}()
+	}
+}
+
+// Realised reports whether the last pass brought the instance (or task) up.
+func (a *Agent) Realised(id string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.last.Instances[id]
 }
 
 type panicError struct{}

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -55,6 +56,9 @@ type Options struct {
 	// OnCommit, if set, is called after each change set is durable (the data
 	// plane agent's kick).
 	OnCommit func()
+	// Tasks, if set, enables the /eni/v1/tasks endpoints of `eni run-task`
+	// and says whether a task's namespace is up.
+	Tasks func(taskID string) bool
 }
 
 // Server is the HTTP handler of the EC2 API, /healthz and /metrics.
@@ -131,12 +135,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.metrics.ServeHTTP(w, r)
 		return
 	}
+	if strings.HasPrefix(r.URL.Path, "/eni/v1/tasks") {
+		s.serveTasks(w, r)
+		return
+	}
 	start := time.Now()
 	req := &request{id: newRequestID()}
 	buf := s.bufs.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer s.bufs.Put(buf)
-	err := s.serve(r, req, buf)
+	err := s.serveSafe(r, req, buf)
 	code := "OK"
 	status := http.StatusOK
 	if err != nil {
@@ -152,6 +160,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.requests.WithLabelValues(action, code).Inc()
 	s.latency.WithLabelValues(action).Observe(time.Since(start).Seconds())
+}
+
+// serveSafe turns a panic into an InternalError reply (its stack goes to the
+// log): a bug hit by one request must not drop the connection unanswered.
+// An operation that panics has not committed: the transaction is discarded
+// and the region lock released by the core's deferred unlock.
+func (s *Server) serveSafe(r *http.Request, req *request, buf *bytes.Buffer) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+		}
+	}()
+	return s.serve(r, req, buf)
 }
 
 func (s *Server) serve(r *http.Request, req *request, buf *bytes.Buffer) error {

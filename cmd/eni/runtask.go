@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/eni-net/eni/internal/api"
+	"github.com/eni-net/eni/internal/dataplane"
+)
+
+// runTask is `eni run-task --subnet S [--security-group G]... -- CMD...`: the
+// Fargate "awsvpc" pattern. The server creates a requester-managed ENI and a
+// namespace for the task; the command runs there; the ENI is deleted when the
+// command exits or run-task is interrupted (SIGINT/SIGTERM are passed on to
+// the command first).
+func runTask(args []string) error {
+	fs := flag.NewFlagSet("run-task", flag.ContinueOnError)
+	endpoint := fs.String("endpoint", envOr("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"), "the eni server (on this host)")
+	region := fs.String("region", envOr("AWS_REGION", envOr("AWS_DEFAULT_REGION", "us-east-1")), "region (the server's --dataplane-region)")
+	subnet := fs.String("subnet", "", "subnet of the task's ENI (required)")
+	var groups multiFlag
+	fs.Var(&groups, "security-group", "security group of the task's ENI (repeat, or comma-separate; default: the VPC's default group)")
+	prefix := fs.String("prefix", "eni", "the server's --dataplane-prefix")
+	wait := fs.Duration("wait", 30*time.Second, "how long to wait for the task's network")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: eni run-task --subnet SUBNET [--security-group SG]... -- COMMAND [ARG...]\n\n"+
+			"Runs COMMAND in a fresh network namespace with its own requester-managed ENI (as ECS does\n"+
+			"for tasks in awsvpc mode). The ENI shows in DescribeNetworkInterfaces while the task runs and\n"+
+			"is deleted when COMMAND exits or run-task is interrupted. Needs root, on the server's host.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	cmdArgs := fs.Args()
+	if len(cmdArgs) > 0 && cmdArgs[0] == "--" {
+		cmdArgs = cmdArgs[1:]
+	}
+	if *subnet == "" || len(cmdArgs) == 0 {
+		fs.Usage()
+		return errors.New("run-task: need --subnet and a command")
+	}
+	base := strings.TrimRight(*endpoint, "/") + "/eni/v1/tasks"
+	body, _ := json.Marshal(api.TaskRequest{Region: *region, SubnetID: *subnet, SecurityGroupIDs: groups}) // plain data
+	var task api.TaskReply
+	if err := call(http.MethodPost, base, body, &task); err != nil {
+		return err
+	}
+	taskURL := base + "/" + task.TaskID + "?region=" + url.QueryEscape(*region)
+	cleanup := func() {
+		if err := call(http.MethodDelete, taskURL, nil, nil); err != nil {
+			fmt.Fprintf(os.Stderr, "eni run-task: deleting %s: %v\n", task.TaskID, err)
+		}
+	}
+	fmt.Fprintf(os.Stderr, "eni run-task: task %s, ENI %s, %s\n", task.TaskID, task.NetworkInterfaceID, task.PrivateIPAddress)
+	// Signals from now on end the task, not run-task.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	deadline := time.Now().Add(*wait)
+	for {
+		var st api.TaskReply
+		if err := call(http.MethodGet, taskURL, nil, &st); err != nil {
+			cleanup()
+			return err
+		}
+		if st.Ready {
+			break
+		}
+		if time.Now().After(deadline) {
+			cleanup()
+			return fmt.Errorf("run-task: the task's network was not up after %s (is the server's data plane on?)", *wait)
+		}
+		select {
+		case <-sigs:
+			cleanup()
+			return errors.New("run-task: interrupted")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	p, err := dataplane.New(dataplane.Options{Prefix: *prefix})
+	if err != nil {
+		cleanup()
+		return err
+	}
+	cmd := exec.Command(cmdArgs[0], cmdArgs[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(), "ENI_TASK_ID="+task.TaskID, "ENI_NETWORK_INTERFACE_ID="+task.NetworkInterfaceID, "ENI_PRIVATE_IP="+task.PrivateIPAddress)
+	if err := p.Start(task.TaskID, cmd); err != nil {
+		cleanup()
+		return fmt.Errorf("run-task: start: %w", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var werr error
+	select {
+	case werr = <-done:
+	case s := <-sigs:
+		_ = cmd.Process.Signal(s) // it may have exited meanwhile
+		select {
+		case werr = <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			werr = <-done
+		}
+	}
+	cleanup()
+	var ee *exec.ExitError
+	if errors.As(werr, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			os.Exit(128 + int(ws.Signal())) // as a shell reports a command killed by a signal
+		}
+		os.Exit(ee.ExitCode())
+	}
+	return werr
+}
+
+func call(method, u string, body []byte, out any) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("run-task: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var e struct{ Code, Message string }
+		_ = json.NewDecoder(resp.Body).Decode(&e) // best effort: the status says enough
+		return fmt.Errorf("run-task: %s: %s (HTTP %d)", e.Code, e.Message, resp.StatusCode)
+	}
+	if out != nil {
+		return json.NewDecoder(resp.Body).Decode(out)
+	}
+	return nil
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+// multiFlag is a repeatable, comma-separated string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*m = append(*m, s)
+		}
+	}
+	return nil
+}

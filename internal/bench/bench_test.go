@@ -1,0 +1,153 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/eni-net/eni/internal/apitest"
+)
+
+// TestBenchEveryScenario runs every scenario with tiny settings against an
+// in-process server and checks the JSON output, that no call failed, and
+// that cleanup removed what setup created. It is functional, not timed.
+func TestBenchEveryScenario(t *testing.T) {
+	e := apitest.New(t)
+	out := filepath.Join(t.TempDir(), "bench.json")
+	var stdout, stderr bytes.Buffer
+	err := Run(context.Background(), []string{
+		"--endpoint", e.Server.URL, "--region", "us-east-1",
+		"--population", "20", "--count", "50", "--concurrency", "4",
+		"--json", out,
+	}, &stdout, &stderr, nil)
+	t.Logf("stdout:\n%s", stdout.String())
+	if err != nil {
+		t.Fatalf("bench: %v\nstderr:\n%s", err, stderr.String())
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal(raw, &rows); err != nil {
+		t.Fatalf("JSON output: %v\n%s", err, raw)
+	}
+	if len(rows) != len(scenarioOrder) {
+		t.Fatalf("got %d rows, want %d (one per scenario)", len(rows), len(scenarioOrder))
+	}
+	for i, r := range rows {
+		if r["scenario"] != scenarioOrder[i] {
+			t.Errorf("row %d: scenario %v, want %s", i, r["scenario"], scenarioOrder[i])
+		}
+		for _, k := range []string{"ops_per_sec", "p50_ms", "p90_ms", "p99_ms", "max_ms", "errors", "count", "concurrency", "population"} {
+			if _, ok := r[k].(float64); !ok {
+				t.Errorf("%v: field %s is %T (%v), want a number", r["scenario"], k, r[k], r[k])
+			}
+		}
+		if s, ok := r["skipped"]; ok {
+			t.Errorf("%v: skipped: %v", r["scenario"], s)
+			continue
+		}
+		if u, ok := r["unsupported"]; ok {
+			t.Errorf("%v: unsupported: %v", r["scenario"], u)
+		}
+		if r["errors"] != 0.0 {
+			t.Errorf("%v: %v errors: %v", r["scenario"], r["errors"], r["error_codes"])
+		}
+		if r["count"] != 50.0 || r["concurrency"] != 4.0 || r["population"] != 20.0 {
+			t.Errorf("%v: count %v concurrency %v population %v, want 50 4 20", r["scenario"], r["count"], r["concurrency"], r["population"])
+		}
+		if r["ops_per_sec"].(float64) <= 0 || r["p50_ms"].(float64) <= 0 || r["max_ms"].(float64) < r["p99_ms"].(float64) {
+			t.Errorf("%v: implausible figures %v", r["scenario"], r)
+		}
+	}
+	for _, s := range scenarioOrder {
+		if !strings.Contains(stdout.String(), s) {
+			t.Errorf("table lacks %s", s)
+		}
+	}
+
+	// Cleanup left nothing tagged by the run, and only the default VPC.
+	c := e.Client()
+	enis, err := c.DescribeNetworkInterfaces(apitest.Ctx(), &ec2.DescribeNetworkInterfacesInput{
+		Filters: []types.Filter{{Name: aws.String("tag-key"), Values: []string{tagRun}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(enis.NetworkInterfaces); n != 0 {
+		t.Errorf("%d bench ENIs left after cleanup", n)
+	}
+	vpcs, err := c.DescribeVpcs(apitest.Ctx(), &ec2.DescribeVpcsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(vpcs.Vpcs); n != 1 {
+		t.Errorf("%d VPCs after cleanup, want 1 (the default)", n)
+	}
+}
+
+// TestBenchKeepAndFlags checks --keep, a scenario list and flag errors.
+func TestBenchKeepAndFlags(t *testing.T) {
+	e := apitest.New(t)
+	var stdout, stderr bytes.Buffer
+	err := Run(context.Background(), []string{
+		"--endpoint", e.Server.URL, "--scenario", "noop,describe-filter",
+		"--population", "150", "--count", "10", "--concurrency", "2", "--keep", "--json", "-",
+	}, &stdout, &stderr, nil)
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, stderr.String())
+	}
+	i := strings.Index(stdout.String(), "[")
+	if i < 0 {
+		t.Fatalf("no JSON on stdout:\n%s", stdout.String())
+	}
+	var rows []Result
+	if err := json.Unmarshal(stdout.Bytes()[i:], &rows); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range rows {
+		names = append(names, r.Scenario)
+		if r.Errors != 0 || r.Skipped != "" {
+			t.Errorf("%s: errors %d skipped %q %v", r.Scenario, r.Errors, r.Skipped, r.ErrorCodes)
+		}
+	}
+	if got := strings.Join(names, ","); got != "noop,describe-filter-subnet,describe-filter-instance,describe-filter-tag" {
+		t.Errorf("scenarios %s", got)
+	}
+	// --keep: the population (150) + the workers' ENIs (2) + instances' primary ENIs (2) remain.
+	enis, err := e.Client().DescribeNetworkInterfaces(apitest.Ctx(), &ec2.DescribeNetworkInterfacesInput{
+		Filters: []types.Filter{{Name: aws.String("tag-key"), Values: []string{tagRun}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(enis.NetworkInterfaces); n != 150 {
+		t.Errorf("%d tagged ENIs kept, want 150", n)
+	}
+
+	for _, args := range [][]string{
+		{"--endpoint", e.Server.URL, "--scenario", "fly"},
+		{"--endpoint", e.Server.URL, "--count", "5", "--duration", "1s"},
+		{"--endpoint", e.Server.URL, "--concurrency", "0"},
+		{"--endpoint", e.Server.URL, "--mix", "noop=x"},
+		{"--endpoint", ""},
+	} {
+		if err := Run(context.Background(), args, &stdout, &stderr, nil); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+	stderr.Reset()
+	if err := Run(context.Background(), []string{"--help"}, &stdout, &stderr, nil); err != nil {
+		t.Errorf("--help: %v", err)
+	}
+	if !strings.Contains(stderr.String(), "describe-filter-tag") || !strings.Contains(stderr.String(), "-population") {
+		t.Errorf("--help text:\n%s", stderr.String())
+	}
+}
