@@ -9,8 +9,8 @@ package agent
 import (
 	"context"
 	"encoding/base64"
-	"os/exec"
 	"log/slog"
+	"os/exec"
 	"sync"
 	"time"
 

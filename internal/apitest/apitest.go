@@ -34,8 +34,8 @@ type Env struct {
 
 // Options for New.
 type Options struct {
-	Durable bool        // keep state in a bbolt file in t.TempDir()
-	Path    string      // reopen this bbolt file
+	Durable bool   // keep state in a bbolt file in t.TempDir()
+	Path    string // reopen this bbolt file
 	Config  *core.Config
 	// RateLimit and RateBurst set the server's per-account request limit.
 	RateLimit float64
@@ -128,10 +128,10 @@ func (e *Env) Client(region ...string) *ec2.Client {
 // NewClient returns an EC2 client for an endpoint.
 func NewClient(endpoint, region, key, secret string) *ec2.Client {
 	return ec2.New(ec2.Options{
-		Region:       region,
-		BaseEndpoint: aws.String(endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider(key, secret, ""),
-		HTTPClient:   HTTPClient(),
+		Region:           region,
+		BaseEndpoint:     aws.String(endpoint),
+		Credentials:      credentials.NewStaticCredentialsProvider(key, secret, ""),
+		HTTPClient:       HTTPClient(),
 		RetryMaxAttempts: 1,
 	})
 }

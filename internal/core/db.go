@@ -209,15 +209,16 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 
 // indexes are derived from the records and never stored.
 type indexes struct {
-	ipv4         map[string]map[netip.Addr]string // subnet -> address -> ENI
-	ipv6         map[string]map[netip.Addr]string // subnet -> address -> ENI
-	public       map[netip.Addr]string            // public IPv4 -> allocation id or ENI id
-	bySubnet     map[string]map[string]struct{}   // subnet -> ENIs
-	byInstance   map[string]map[string]struct{}   // instance -> attached ENIs
-	byAttachment map[string]string                // attachment id -> ENI
-	eipByAssoc   map[string]string                // EIP association id -> allocation id
-	eipByENI     map[string]map[string]struct{}   // ENI -> allocation ids associated with it
-	cursor       map[string]uint32                // subnet -> where the next IPv4 search starts
+	ipv4         map[string]map[netip.Addr]string          // subnet -> address -> ENI
+	ipv6         map[string]map[netip.Addr]string          // subnet -> address -> ENI
+	public       map[netip.Addr]string                     // public IPv4 -> allocation id or ENI id
+	bySubnet     map[string]map[string]struct{}            // subnet -> ENIs
+	byInstance   map[string]map[string]struct{}            // instance -> attached ENIs
+	byAttachment map[string]string                         // attachment id -> ENI
+	eipByAssoc   map[string]string                         // EIP association id -> allocation id
+	eipByENI     map[string]map[string]struct{}            // ENI -> allocation ids associated with it
+	cursor       map[string]uint32                         // subnet -> where the next IPv4 search starts
+	eniByTag     map[string]map[string]map[string]struct{} // tag key -> value -> ENIs
 }
 
 func (x *indexes) init() {
@@ -230,6 +231,33 @@ func (x *indexes) init() {
 	x.eipByAssoc = map[string]string{}
 	x.eipByENI = map[string]map[string]struct{}{}
 	x.cursor = map[string]uint32{}
+	x.eniByTag = map[string]map[string]map[string]struct{}{}
+}
+
+// eniTags updates the tag index of ENI id from its old to its new tags.
+func (x *indexes) eniTags(id string, old, new Tags) {
+	for k, v := range old {
+		if nv, ok := new[k]; ok && nv == v {
+			continue
+		}
+		if vals := x.eniByTag[k]; vals != nil {
+			delFrom(vals, v, id)
+			if len(vals) == 0 {
+				delete(x.eniByTag, k)
+			}
+		}
+	}
+	for k, v := range new {
+		if ov, ok := old[k]; ok && ov == v {
+			continue
+		}
+		vals := x.eniByTag[k]
+		if vals == nil {
+			vals = map[string]map[string]struct{}{}
+			x.eniByTag[k] = vals
+		}
+		addTo(vals, v, id)
+	}
 }
 
 func addTo(m map[string]map[string]struct{}, k, v string) {
@@ -251,6 +279,17 @@ func delFrom(m map[string]map[string]struct{}, k, v string) {
 }
 
 func (x *indexes) eni(old, new *ENI) {
+	switch {
+	case old != nil && new != nil && old.ID == new.ID:
+		x.eniTags(new.ID, old.Tags, new.Tags)
+	default:
+		if old != nil {
+			x.eniTags(old.ID, old.Tags, nil)
+		}
+		if new != nil {
+			x.eniTags(new.ID, nil, new.Tags)
+		}
+	}
 	if old != nil {
 		for _, p := range old.PrivateIPs {
 			if a, err := netip.ParseAddr(p.Address); err == nil {

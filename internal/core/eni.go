@@ -796,6 +796,11 @@ var eniIndexable = []string{"network-interface-id", "attachment.attachment-id", 
 // applied.
 func (tx *Tx) eniCandidates(filters []ec2wire.Filter) ([]string, bool) {
 	for _, name := range eniIndexable {
+		if name == "subnet-id" { // a tag usually selects fewer ENIs than a subnet
+			if ids, ok := tx.eniTagCandidates(filters); ok {
+				return ids, true
+			}
+		}
 		for _, f := range filters {
 			if str(f.Name) != name || len(f.Values) == 0 || slices.ContainsFunc(f.Values, func(v string) bool { return strings.ContainsAny(v, `*?\`) }) {
 				continue
@@ -831,6 +836,26 @@ func (tx *Tx) eniCandidates(filters []ec2wire.Filter) ([]string, bool) {
 			}
 			return ids, true
 		}
+	}
+	return nil, false
+}
+
+// eniTagCandidates returns the ids of the ENIs a tag:<key> filter with
+// literal values allows (from the tag index), and whether there is one.
+func (tx *Tx) eniTagCandidates(filters []ec2wire.Filter) ([]string, bool) {
+	for _, f := range filters {
+		name := str(f.Name)
+		if !strings.HasPrefix(name, "tag:") || len(f.Values) == 0 || slices.ContainsFunc(f.Values, func(v string) bool { return strings.ContainsAny(v, `*?\`) }) {
+			continue
+		}
+		byValue := tx.db.idx.eniByTag[name[len("tag:"):]]
+		var ids []string
+		for _, v := range f.Values {
+			for id := range byValue[v] {
+				ids = append(ids, id)
+			}
+		}
+		return ids, true
 	}
 	return nil, false
 }

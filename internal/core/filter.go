@@ -32,6 +32,7 @@ const maxFilterValueLen = 255
 
 func newMatcher[T any](fs filterSet[T], tags func(*T) Tags, filters []ec2wire.Filter) (*matcher[T], error) {
 	m := &matcher[T]{}
+	total := 0 // values over all filters: each may cost a wildcard match per resource
 	for _, f := range filters {
 		name := str(f.Name)
 		if name == "" {
@@ -43,7 +44,7 @@ func newMatcher[T any](fs filterSet[T], tags func(*T) Tags, filters []ec2wire.Fi
 				return nil, errorf(CodeFilterLimitExceeded, "The maximum length for a filter value is %d characters", maxFilterValueLen)
 			}
 		}
-		if len(vals) > 200 {
+		if total += len(vals); total > 200 {
 			return nil, errorf(CodeFilterLimitExceeded, "The maximum number of filter values specified on a single call is 200")
 		}
 		var get func(*T) []string

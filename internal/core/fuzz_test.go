@@ -53,7 +53,6 @@ func FuzzWildcard(f *testing.F) {
 	})
 }
 
-
 // FuzzCIDR checks the VPC CIDR validation and the IPv4 address helpers of
 // the IPAM on arbitrary strings and offsets.
 func FuzzCIDR(f *testing.F) {

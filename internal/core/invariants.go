@@ -161,5 +161,22 @@ func (d *db) check() []error {
 			bad("index: subnet %s has %d indexed addresses, records say %d", s.ID, len(d.idx.ipv4[s.ID]), n)
 		}
 	}
+	tags, indexed := 0, 0
+	for _, e := range d.enis.rows {
+		for k, v := range e.Tags {
+			tags++
+			if _, ok := d.idx.eniByTag[k][v][e.ID]; !ok {
+				bad("index: ENI %s tag %s=%s is not indexed", e.ID, k, v)
+			}
+		}
+	}
+	for _, vals := range d.idx.eniByTag {
+		for _, set := range vals {
+			indexed += len(set)
+		}
+	}
+	if tags != indexed {
+		bad("index: %d ENI tags indexed, records have %d", indexed, tags)
+	}
 	return errs
 }

@@ -114,8 +114,8 @@ func (tx *Tx) bootstrap() error {
 func (tx *Tx) DescribeRegions(in *ec2wire.DescribeRegionsInput) (*ec2wire.DescribeRegionsOutput, error) {
 	type reg struct{ name string }
 	fs := filterSet[reg]{
-		"region-name":  func(r *reg) []string { return []string{r.name} },
-		"endpoint":     func(r *reg) []string { return []string{"ec2." + r.name + ".amazonaws.com"} },
+		"region-name":   func(r *reg) []string { return []string{r.name} },
+		"endpoint":      func(r *reg) []string { return []string{"ec2." + r.name + ".amazonaws.com"} },
 		"opt-in-status": func(r *reg) []string { return []string{"opt-in-not-required"} },
 	}
 	m, err := newMatcher(fs, nil, in.Filters)
@@ -146,12 +146,12 @@ func (tx *Tx) DescribeRegions(in *ec2wire.DescribeRegionsInput) (*ec2wire.Descri
 // DescribeAvailabilityZones lists the region's zones.
 func (tx *Tx) DescribeAvailabilityZones(in *ec2wire.DescribeAvailabilityZonesInput) (*ec2wire.DescribeAvailabilityZonesOutput, error) {
 	fs := filterSet[AZ]{
-		"zone-name":   func(z *AZ) []string { return []string{z.Name} },
-		"zone-id":     func(z *AZ) []string { return []string{z.ID} },
-		"region-name": func(z *AZ) []string { return []string{tx.Region} },
-		"state":       func(z *AZ) []string { return []string{"available"} },
-		"zone-type":   func(z *AZ) []string { return []string{"availability-zone"} },
-		"group-name":  func(z *AZ) []string { return []string{tx.Region} },
+		"zone-name":     func(z *AZ) []string { return []string{z.Name} },
+		"zone-id":       func(z *AZ) []string { return []string{z.ID} },
+		"region-name":   func(z *AZ) []string { return []string{tx.Region} },
+		"state":         func(z *AZ) []string { return []string{"available"} },
+		"zone-type":     func(z *AZ) []string { return []string{"availability-zone"} },
+		"group-name":    func(z *AZ) []string { return []string{tx.Region} },
 		"opt-in-status": func(z *AZ) []string { return []string{"opt-in-not-required"} },
 	}
 	m, err := newMatcher(fs, nil, in.Filters)

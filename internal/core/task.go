@@ -22,7 +22,7 @@ type Task struct {
 	CreatedAt time.Time `json:"createdAt"`
 }
 
-func (t *Task) key() string { return t.ID }
+func (t *Task) key() string  { return t.ID }
 func (t *Task) clone() *Task { c := *t; return &c }
 
 // TaskSpec is what a task asks for.

@@ -76,6 +76,14 @@ func Decode(params map[string][]string, dst any) error {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys) // deterministic error for several bad parameters
+	// Sparse indexes (Foo.N.Bar.1000 for many N) would make a small request
+	// allocate millions of list members. A dense request makes at most one
+	// member per list level of each parameter's path: that, plus one sparse
+	// list, is the budget.
+	budget := MaxListIndex
+	for _, k := range keys {
+		budget += strings.Count(k, ".")
+	}
 	for _, k := range keys {
 		if ignored[k] {
 			continue
@@ -88,14 +96,14 @@ func Decode(params map[string][]string, dst any) error {
 		if len(vals) == 1 {
 			val = vals[0]
 		}
-		if err := set(v, k, strings.Split(k, "."), val); err != nil {
+		if err := set(v, k, strings.Split(k, "."), val, &budget); err != nil {
 			return err
 		}
 	}
 	return checkRequired(v, "")
 }
 
-func set(v reflect.Value, full string, path []string, val string) error {
+func set(v reflect.Value, full string, path []string, val string, budget *int) error {
 	for {
 		switch v.Kind() {
 		case reflect.Pointer:
@@ -147,6 +155,9 @@ func set(v reflect.Value, full string, path []string, val string) error {
 				return &Error{"InvalidParameterValue", fmt.Sprintf("The list index in %s exceeds the maximum of %d", full, MaxListIndex)}
 			}
 			if v.Len() < n {
+				if *budget -= n - v.Len(); *budget < 0 {
+					return &Error{"InvalidParameterValue", fmt.Sprintf("The list indexes of the request leave too many gaps (at %s): number list members 1, 2, 3, ...", full)}
+				}
 				v.Set(reflect.AppendSlice(v, reflect.MakeSlice(v.Type(), n-v.Len(), n-v.Len())))
 			}
 			v = v.Index(n - 1)

@@ -11,17 +11,17 @@ import (
 
 func TestDecodeNestedListsAndScalars(t *testing.T) {
 	params := map[string][]string{
-		"Action":                                       {"CreateNetworkInterface"},
-		"SubnetId":                                     {"subnet-1"},
-		"SecurityGroupId.1":                            {"sg-a"},
-		"SecurityGroupId.2":                            {"sg-b"},
-		"PrivateIpAddresses.1.PrivateIpAddress":        {"10.0.0.9"},
-		"PrivateIpAddresses.1.Primary":                 {"true"},
-		"SecondaryPrivateIpAddressCount":               {"2"},
-		"TagSpecification.1.ResourceType":              {"network-interface"},
-		"TagSpecification.1.Tag.1.Key":                 {"Name"},
-		"TagSpecification.1.Tag.1.Value":               {"web"},
-		"DryRun":                                       {"false"},
+		"Action":                                {"CreateNetworkInterface"},
+		"SubnetId":                              {"subnet-1"},
+		"SecurityGroupId.1":                     {"sg-a"},
+		"SecurityGroupId.2":                     {"sg-b"},
+		"PrivateIpAddresses.1.PrivateIpAddress": {"10.0.0.9"},
+		"PrivateIpAddresses.1.Primary":          {"true"},
+		"SecondaryPrivateIpAddressCount":        {"2"},
+		"TagSpecification.1.ResourceType":       {"network-interface"},
+		"TagSpecification.1.Tag.1.Key":          {"Name"},
+		"TagSpecification.1.Tag.1.Value":        {"web"},
+		"DryRun":                                {"false"},
 	}
 	var in ec2wire.CreateNetworkInterfaceInput
 	if err := Decode(params, &in); err != nil {

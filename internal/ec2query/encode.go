@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/xml"
 	"reflect"
+
+	"github.com/eni-net/eni/internal/ec2wire"
 )
 
 // Encode writes the XML reply of action: <ActionResponse xmlns=...> with the
@@ -15,11 +17,28 @@ func Encode(buf *bytes.Buffer, action, requestID string, out any) error {
 			f.Set(reflect.ValueOf(&requestID))
 		}
 	}
+	if v.Kind() == reflect.Pointer && !v.IsNil() {
+		if pl, ok := xmlPlanOf(v.Elem().Type()); ok {
+			buf.WriteString(xml.Header)
+			buf.WriteString("<" + action + "Response xmlns=\"" + ec2wire.Namespace + "\">")
+			if err := pl.fieldsOf(buf, v.Elem()); err != nil {
+				return err
+			}
+			xmlClose(buf, action+"Response")
+			return nil
+		}
+	}
+	return encodeXML(buf, action, out)
+}
+
+// encodeXML is Encode with encoding/xml: the reference the fast writer
+// matches, and the path for types it does not handle.
+func encodeXML(buf *bytes.Buffer, action string, out any) error {
 	buf.WriteString(xml.Header)
 	enc := xml.NewEncoder(buf)
 	start := xml.StartElement{
 		Name: xml.Name{Local: action + "Response"},
-		Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: "http://ec2.amazonaws.com/doc/2016-11-15/"}},
+		Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: ec2wire.Namespace}},
 	}
 	if err := enc.EncodeElement(out, start); err != nil {
 		return err

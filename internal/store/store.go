@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/eni-net/eni/internal/core"
@@ -36,7 +37,12 @@ type Bolt struct {
 	closed  bool
 	done    chan struct{}
 	maxWait time.Duration
+	batches atomic.Int64 // bbolt transactions written, for benchmarks
 }
+
+// Batches returns how many bbolt transactions (fsyncs) have committed
+// change sets so far.
+func (b *Bolt) Batches() int64 { return b.batches.Load() }
 
 type pending struct {
 	cs   core.ChangeSet
@@ -125,6 +131,7 @@ func (b *Bolt) loop() {
 				}
 				return nil
 			})
+			b.batches.Add(1)
 			for _, p := range batch {
 				p.done <- err
 			}

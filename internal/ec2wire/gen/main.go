@@ -20,9 +20,9 @@ import (
 
 type member struct {
 	Documentation string `json:"documentation"`
-	Shape        string `json:"shape"`
-	LocationName string `json:"locationName"`
-	QueryName    string `json:"queryName"`
+	Shape         string `json:"shape"`
+	LocationName  string `json:"locationName"`
+	QueryName     string `json:"queryName"`
 }
 
 type shape struct {

@@ -1,0 +1,213 @@
+package ec2query
+
+import (
+	"bytes"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eni-net/eni/internal/ec2wire"
+)
+
+// xmlOutputTypes is every generated output type (TestEncodeCoversOutputTypes
+// keeps the list complete).
+var xmlOutputTypes = []reflect.Type{
+	reflect.TypeFor[ec2wire.DescribeRegionsOutput](),
+	reflect.TypeFor[ec2wire.DescribeAvailabilityZonesOutput](),
+	reflect.TypeFor[ec2wire.DescribeAccountAttributesOutput](),
+	reflect.TypeFor[ec2wire.CreateVpcOutput](),
+	reflect.TypeFor[ec2wire.DescribeVpcsOutput](),
+	reflect.TypeFor[ec2wire.DeleteVpcOutput](),
+	reflect.TypeFor[ec2wire.AssociateVpcCidrBlockOutput](),
+	reflect.TypeFor[ec2wire.DisassociateVpcCidrBlockOutput](),
+	reflect.TypeFor[ec2wire.DescribeVpcAttributeOutput](),
+	reflect.TypeFor[ec2wire.ModifyVpcAttributeOutput](),
+	reflect.TypeFor[ec2wire.CreateSubnetOutput](),
+	reflect.TypeFor[ec2wire.DescribeSubnetsOutput](),
+	reflect.TypeFor[ec2wire.DeleteSubnetOutput](),
+	reflect.TypeFor[ec2wire.ModifySubnetAttributeOutput](),
+	reflect.TypeFor[ec2wire.CreateSecurityGroupOutput](),
+	reflect.TypeFor[ec2wire.DescribeSecurityGroupsOutput](),
+	reflect.TypeFor[ec2wire.DeleteSecurityGroupOutput](),
+	reflect.TypeFor[ec2wire.AuthorizeSecurityGroupIngressOutput](),
+	reflect.TypeFor[ec2wire.AuthorizeSecurityGroupEgressOutput](),
+	reflect.TypeFor[ec2wire.RevokeSecurityGroupIngressOutput](),
+	reflect.TypeFor[ec2wire.RevokeSecurityGroupEgressOutput](),
+	reflect.TypeFor[ec2wire.DescribeSecurityGroupRulesOutput](),
+	reflect.TypeFor[ec2wire.CreateInternetGatewayOutput](),
+	reflect.TypeFor[ec2wire.AttachInternetGatewayOutput](),
+	reflect.TypeFor[ec2wire.DetachInternetGatewayOutput](),
+	reflect.TypeFor[ec2wire.DeleteInternetGatewayOutput](),
+	reflect.TypeFor[ec2wire.DescribeInternetGatewaysOutput](),
+	reflect.TypeFor[ec2wire.CreateRouteTableOutput](),
+	reflect.TypeFor[ec2wire.DeleteRouteTableOutput](),
+	reflect.TypeFor[ec2wire.DescribeRouteTablesOutput](),
+	reflect.TypeFor[ec2wire.CreateRouteOutput](),
+	reflect.TypeFor[ec2wire.DeleteRouteOutput](),
+	reflect.TypeFor[ec2wire.ReplaceRouteOutput](),
+	reflect.TypeFor[ec2wire.AssociateRouteTableOutput](),
+	reflect.TypeFor[ec2wire.DisassociateRouteTableOutput](),
+	reflect.TypeFor[ec2wire.RunInstancesOutput](),
+	reflect.TypeFor[ec2wire.DescribeInstancesOutput](),
+	reflect.TypeFor[ec2wire.StopInstancesOutput](),
+	reflect.TypeFor[ec2wire.StartInstancesOutput](),
+	reflect.TypeFor[ec2wire.TerminateInstancesOutput](),
+	reflect.TypeFor[ec2wire.DescribeInstanceTypesOutput](),
+	reflect.TypeFor[ec2wire.DescribeImagesOutput](),
+	reflect.TypeFor[ec2wire.DescribeInstanceAttributeOutput](),
+	reflect.TypeFor[ec2wire.ModifyInstanceAttributeOutput](),
+	reflect.TypeFor[ec2wire.CreateNetworkInterfaceOutput](),
+	reflect.TypeFor[ec2wire.DeleteNetworkInterfaceOutput](),
+	reflect.TypeFor[ec2wire.DescribeNetworkInterfacesOutput](),
+	reflect.TypeFor[ec2wire.AttachNetworkInterfaceOutput](),
+	reflect.TypeFor[ec2wire.DetachNetworkInterfaceOutput](),
+	reflect.TypeFor[ec2wire.ModifyNetworkInterfaceAttributeOutput](),
+	reflect.TypeFor[ec2wire.ResetNetworkInterfaceAttributeOutput](),
+	reflect.TypeFor[ec2wire.DescribeNetworkInterfaceAttributeOutput](),
+	reflect.TypeFor[ec2wire.AssignPrivateIpAddressesOutput](),
+	reflect.TypeFor[ec2wire.UnassignPrivateIpAddressesOutput](),
+	reflect.TypeFor[ec2wire.AssignIpv6AddressesOutput](),
+	reflect.TypeFor[ec2wire.UnassignIpv6AddressesOutput](),
+	reflect.TypeFor[ec2wire.CreateNetworkInterfacePermissionOutput](),
+	reflect.TypeFor[ec2wire.DescribeNetworkInterfacePermissionsOutput](),
+	reflect.TypeFor[ec2wire.DeleteNetworkInterfacePermissionOutput](),
+	reflect.TypeFor[ec2wire.AllocateAddressOutput](),
+	reflect.TypeFor[ec2wire.AssociateAddressOutput](),
+	reflect.TypeFor[ec2wire.DisassociateAddressOutput](),
+	reflect.TypeFor[ec2wire.ReleaseAddressOutput](),
+	reflect.TypeFor[ec2wire.DescribeAddressesOutput](),
+	reflect.TypeFor[ec2wire.CreateTagsOutput](),
+	reflect.TypeFor[ec2wire.DeleteTagsOutput](),
+	reflect.TypeFor[ec2wire.DescribeTagsOutput](),
+}
+
+// TestEncodeCoversOutputTypes fails when the generator adds an output type
+// that TestEncodeMatchesXML does not check.
+func TestEncodeCoversOutputTypes(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "../ec2wire/zz_generated.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, rt := range xmlOutputTypes {
+		have[rt.Name()] = true
+	}
+	for _, d := range f.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.TYPE {
+			continue
+		}
+		for _, s := range g.Specs {
+			ts := s.(*ast.TypeSpec)
+			if !strings.HasSuffix(ts.Name.Name, "Output") {
+				continue
+			}
+			// An alias has the name of its target shape.
+			name := ts.Name.Name
+			if ts.Assign != 0 {
+				if id, ok := ts.Type.(*ast.Ident); ok {
+					name = id.Name
+				}
+			}
+			if !have[name] {
+				t.Errorf("output type %s (%s) is not in xmlOutputTypes", ts.Name.Name, name)
+			}
+		}
+	}
+}
+
+// xmlFill sets v (addressable) to pseudo-random content: present or absent
+// fields, nil, empty and filled slices, text that needs escaping.
+func xmlFill(r *rand.Rand, v reflect.Value, depth int) {
+	texts := []string{"", "plain", "a<b>&\"c'd", "tab\tnl\ncr\r", "\xff\xfebad utf8", "caf\u00e9 \u2603", "\x01ctl", "]]>"}
+	switch v.Kind() {
+	case reflect.Pointer:
+		if depth > 6 || r.IntN(4) == 0 {
+			return
+		}
+		v.Set(reflect.New(v.Type().Elem()))
+		xmlFill(r, v.Elem(), depth+1)
+	case reflect.Slice:
+		if depth > 6 {
+			return
+		}
+		switch r.IntN(4) {
+		case 0: // nil
+		case 1:
+			v.Set(reflect.MakeSlice(v.Type(), 0, 0))
+		default:
+			n := 1 + r.IntN(3)
+			v.Set(reflect.MakeSlice(v.Type(), n, n))
+			for i := range n {
+				xmlFill(r, v.Index(i), depth+1)
+			}
+		}
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[ec2wire.Time]() {
+			v.Set(reflect.ValueOf(ec2wire.Time{Time: time.Unix(r.Int64N(4e9), r.Int64N(1e9)).In(time.FixedZone("x", 3600))}))
+			return
+		}
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				xmlFill(r, v.Field(i), depth+1)
+			}
+		}
+	case reflect.String:
+		v.SetString(texts[r.IntN(len(texts))])
+	case reflect.Bool:
+		v.SetBool(r.IntN(2) == 0)
+	case reflect.Int32, reflect.Int64:
+		v.SetInt([]int64{0, 1, -7, 1 << 30}[r.IntN(4)])
+	case reflect.Float64:
+		v.SetFloat([]float64{0, 1.5, -2, 1e21, 3.14159}[r.IntN(5)])
+	}
+}
+
+// TestEncodeMatchesXML checks that Encode writes exactly what encoding/xml
+// writes for every generated output type, on empty and random values.
+func TestEncodeMatchesXML(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, rt := range xmlOutputTypes {
+		if _, ok := xmlPlanOf(rt); !ok {
+			t.Errorf("%s: the fast writer does not handle it", rt)
+			continue
+		}
+		for i := range 60 {
+			v := reflect.New(rt)
+			if i > 0 {
+				xmlFill(r, v.Elem(), 0)
+			}
+			var fast, ref bytes.Buffer
+			if err := Encode(&fast, "Test", "req-1", v.Interface()); err != nil {
+				t.Fatalf("%s: %v", rt, err)
+			}
+			if err := encodeXML(&ref, "Test", v.Interface()); err != nil {
+				t.Fatalf("%s: %v", rt, err)
+			}
+			if fast.String() != ref.String() {
+				t.Fatalf("%s: fast writer differs\n got %s\nwant %s", rt, fast.String(), ref.String())
+			}
+		}
+	}
+}
+
+func TestEncodeMatchesXMLReturnOutput(t *testing.T) {
+	tr := true
+	for _, out := range []any{&ec2wire.ReturnOutput{}, &ec2wire.ReturnOutput{Return: &tr}} {
+		var fast, ref bytes.Buffer
+		if err := Encode(&fast, "DeleteVpc", "r", out); err != nil {
+			t.Fatal(err)
+		}
+		if err := encodeXML(&ref, "DeleteVpc", out); err != nil {
+			t.Fatal(err)
+		}
+		if fast.String() != ref.String() {
+			t.Fatalf("got %s\nwant %s", fast.String(), ref.String())
+		}
+	}
+}
