@@ -42,7 +42,7 @@ func authenticator(o authOptions) (func(r *http.Request, body []byte) (string, e
 		if len(keys) == 0 {
 			return nil, "", fmt.Errorf("--credentials %s: no keys", o.Credentials)
 		}
-		v := &sigv4.Verifier{Keys: keys, Now: time.Now, Service: "ec2"}
+		v := &sigv4.Verifier{Keys: keys, Now: time.Now} // the API checks the scope's service per action (ec2, or sts for GetCallerIdentity)
 		return v.Verify, fmt.Sprintf("sigv4 (%d keys)", len(keys)), nil
 	default:
 		return nil, "", fmt.Errorf("--auth %q: want none or sigv4", o.Mode)

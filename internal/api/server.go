@@ -117,6 +117,7 @@ type request struct {
 	action string
 	params url.Values
 	who    core.Caller
+	sts    bool // an STS GetCallerIdentity call
 }
 
 type handler func(s *Server, r *request, buf *bytes.Buffer) error
@@ -199,6 +200,7 @@ func (s *Server) serve(r *http.Request, req *request, buf *bytes.Buffer) error {
 	}
 	req.params = params
 	req.action = params.Get("Action")
+	req.sts = isSTS(req.action, params.Get("Version"))
 	account := s.core.Config().DefaultAccount
 	if s.opt.Authenticate != nil {
 		if account, err = s.opt.Authenticate(r, body); err != nil {
@@ -212,6 +214,25 @@ func (s *Server) serve(r *http.Request, req *request, buf *bytes.Buffer) error {
 	req.who = core.Caller{Account: account, Region: region}
 	if !s.allow(account) {
 		return &core.Error{Code: "RequestLimitExceeded", Message: "Request limit exceeded."}
+	}
+	accessKey, service := credentialScope(r)
+	if s.opt.Authenticate != nil {
+		// The signature holds for its scope's service: EC2 calls are signed
+		// for "ec2", GetCallerIdentity for "sts".
+		want := "ec2"
+		if req.sts {
+			want = "sts"
+		}
+		if service != want {
+			return &core.Error{Code: "SignatureDoesNotMatch", Message: fmt.Sprintf("Credential should be scoped to correct service: '%s'.", want)}
+		}
+	}
+	if req.sts {
+		if s.opt.Authenticate == nil {
+			accessKey = ""
+		}
+		writeCallerIdentity(buf, account, accessKey, req.id)
+		return nil
 	}
 	if err := checkProtocolParams(params); err != nil {
 		return err
@@ -354,7 +375,11 @@ func (s *Server) writeError(buf *bytes.Buffer, req *request, err error) (string,
 		s.log.Error("internal error", "request_id", req.id, "action", req.action, "err", err)
 	}
 	buf.Reset()
-	ec2query.EncodeError(buf, code, msg, req.id)
+	if req.sts {
+		writeSTSError(buf, code, msg, req.id)
+	} else {
+		ec2query.EncodeError(buf, code, msg, req.id)
+	}
 	return code, httpStatus(code)
 }
 
