@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/eni-net/eni/internal/apitest"
 	"github.com/eni-net/eni/internal/core"
 	"github.com/eni-net/eni/internal/ec2wire"
@@ -140,10 +141,52 @@ func TestErrorCodesWellFormed(t *testing.T) {
 func TestRestartKeepsEverything(t *testing.T) {
 	e := apitest.New(t, apitest.Options{Durable: true})
 	c := e.Client()
-	for _, cidr := range []string{"10.1.0.0/16", "10.2.0.0/16"} {
-		if _, err := c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String(cidr), AmazonProvidedIpv6CidrBlock: aws.Bool(true)}); err != nil {
-			t.Fatal(err)
-		}
+	vpc, err := c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.1.0.0/16"), AmazonProvidedIpv6CidrBlock: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vpcID := vpc.Vpc.VpcId
+	sn, err := c.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpcID, CidrBlock: aws.String("10.1.1.0/24"), AvailabilityZone: aws.String("us-east-1a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg, err := c.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{VpcId: vpcID, GroupName: aws.String("web"), Description: aws.String("web")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: sg.GroupId, IpProtocol: aws.String("tcp"), FromPort: aws.Int32(80), ToPort: aws.Int32(80), CidrIp: aws.String("0.0.0.0/0")}); err != nil {
+		t.Fatal(err)
+	}
+	igw, err := c.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AttachInternetGateway(ctx, &ec2.AttachInternetGatewayInput{InternetGatewayId: igw.InternetGateway.InternetGatewayId, VpcId: vpcID}); err != nil {
+		t.Fatal(err)
+	}
+	run, err := c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-12345678"), MinCount: aws.Int32(2), MaxCount: aws.Int32(2), InstanceType: "t3.small", SubnetId: sn.Subnet.SubnetId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eni, err := c.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: sn.Subnet.SubnetId, Groups: []string{aws.ToString(sg.GroupId)}, SecondaryPrivateIpAddressCount: aws.Int32(2), ClientToken: aws.String("restart-1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AttachNetworkInterface(ctx, &ec2.AttachNetworkInterfaceInput{NetworkInterfaceId: eni.NetworkInterface.NetworkInterfaceId, InstanceId: run.Instances[0].InstanceId, DeviceIndex: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	eip, err := c.AllocateAddress(ctx, &ec2.AllocateAddressInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AssociateAddress(ctx, &ec2.AssociateAddressInput{AllocationId: eip.AllocationId, NetworkInterfaceId: eni.NetworkInterface.NetworkInterfaceId}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{aws.ToString(eni.NetworkInterface.NetworkInterfaceId)}, Tags: []types.Tag{{Key: aws.String("role"), Value: aws.String("mgmt")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{aws.ToString(run.Instances[1].InstanceId)}}); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := e.Client("eu-west-1").DescribeVpcs(ctx, &ec2.DescribeVpcsInput{}); err != nil {
 		t.Fatal(err)
@@ -153,11 +196,38 @@ func TestRestartKeepsEverything(t *testing.T) {
 	e.Close()
 	e2 := apitest.New(t, apitest.Options{Path: path})
 	after := e2.Core.Dump()
-	if !reflect.DeepEqual(before, after) {
-		t.Fatalf("state changed across restart:\nbefore %d records\nafter %d records", len(before), len(after))
-	}
-	if len(before) < 20 {
+	if len(before) < 25 {
 		t.Fatalf("only %d records", len(before))
+	}
+	for k, v := range before {
+		if after[k] != v {
+			t.Errorf("record %s changed across restart:\n%s\n%s", k, v, after[k])
+		}
+	}
+	for k := range after {
+		if _, ok := before[k]; !ok {
+			t.Errorf("record %s appeared across restart", k)
+		}
+	}
+	if errs := e2.Core.Check(); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	// The idempotency token, counters and indexes survived: a retry returns
+	// the same ENI; new ones get new addresses and MACs.
+	c2 := e2.Client()
+	again, err := c2.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: sn.Subnet.SubnetId, Groups: []string{aws.ToString(sg.GroupId)}, SecondaryPrivateIpAddressCount: aws.Int32(2), ClientToken: aws.String("restart-1")})
+	if err != nil || aws.ToString(again.NetworkInterface.NetworkInterfaceId) != aws.ToString(eni.NetworkInterface.NetworkInterfaceId) {
+		t.Fatalf("retry after restart: %v %v", again, err)
+	}
+	fresh, err := c2.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: sn.Subnet.SubnetId, SecondaryPrivateIpAddressCount: aws.Int32(3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(fresh.NetworkInterface.MacAddress) == aws.ToString(eni.NetworkInterface.MacAddress) {
+		t.Fatal("MAC handed out twice across a restart")
+	}
+	if errs := e2.Core.Check(); len(errs) > 0 {
+		t.Fatal(errs)
 	}
 }
 
