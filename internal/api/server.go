@@ -223,7 +223,7 @@ func (s *Server) serve(r *http.Request, req *request, buf *bytes.Buffer) error {
 		if req.sts {
 			want = "sts"
 		}
-		if service != want {
+		if service != "" && service != want {
 			return &core.Error{Code: "SignatureDoesNotMatch", Message: fmt.Sprintf("Credential should be scoped to correct service: '%s'.", want)}
 		}
 	}
@@ -344,19 +344,7 @@ func (s *Server) allow(account string) bool {
 // regionOf reads the region from the SigV4 credential scope
 // (AKID/date/REGION/service/aws4_request), in the header or the query.
 func regionOf(r *http.Request) string {
-	cred := ""
-	if a := r.Header.Get("Authorization"); a != "" {
-		if i := strings.Index(a, "Credential="); i >= 0 {
-			cred = a[i+len("Credential="):]
-			if j := strings.IndexAny(cred, ", "); j >= 0 {
-				cred = cred[:j]
-			}
-		}
-	} else {
-		cred = r.URL.Query().Get("X-Amz-Credential")
-	}
-	parts := strings.Split(cred, "/")
-	if len(parts) >= 5 && parts[2] != "" {
+	if parts := credentialParts(r); len(parts) >= 5 && parts[2] != "" {
 		return parts[2]
 	}
 	return DefaultRegion

@@ -60,8 +60,18 @@ func writeSTSError(buf *bytes.Buffer, code, message, requestID string) {
 }
 
 // credentialScope returns the access key and service of a SigV4 request's
-// credential scope (AKID/date/region/service/aws4_request), or "".
+// credential scope, or "".
 func credentialScope(r *http.Request) (accessKey, service string) {
+	if parts := credentialParts(r); len(parts) >= 5 {
+		return parts[0], parts[3]
+	}
+	return "", ""
+}
+
+// credentialParts splits a SigV4 credential scope
+// (AKID/date/region/service/aws4_request), from the Authorization header or
+// the presigned query.
+func credentialParts(r *http.Request) []string {
 	cred := ""
 	if a := r.Header.Get("Authorization"); a != "" {
 		if i := strings.Index(a, "Credential="); i >= 0 {
@@ -73,9 +83,5 @@ func credentialScope(r *http.Request) (accessKey, service string) {
 	} else {
 		cred = r.URL.Query().Get("X-Amz-Credential")
 	}
-	parts := strings.Split(cred, "/")
-	if len(parts) >= 5 {
-		return parts[0], parts[3]
-	}
-	return "", ""
+	return strings.Split(cred, "/")
 }

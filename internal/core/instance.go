@@ -653,7 +653,7 @@ func (tx *Tx) instanceOut(inst *Instance) ec2wire.Instance {
 		ip := prim.PrimaryIP()
 		out.SubnetId, out.VpcId = p(prim.SubnetID), p(prim.VpcID)
 		out.SourceDestCheck = p(prim.SourceDestCheck)
-		out.SecurityGroups = tx.instanceGroupsOut(prim.Groups)
+		out.SecurityGroups = tx.GroupNames(prim.Groups)
 		if ip != "" {
 			out.PrivateIpAddress = p(ip)
 			out.PrivateDnsName = p(tx.instancePrivateDNS(ip))
@@ -665,18 +665,6 @@ func (tx *Tx) instanceOut(inst *Instance) ec2wire.Instance {
 	}
 	for _, e := range enis {
 		out.NetworkInterfaces = append(out.NetworkInterfaces, tx.instanceENIOut(e))
-	}
-	return out
-}
-
-func (tx *Tx) instanceGroupsOut(ids []string) []ec2wire.GroupIdentifier {
-	out := make([]ec2wire.GroupIdentifier, 0, len(ids))
-	for _, id := range ids {
-		gi := ec2wire.GroupIdentifier{GroupId: p(id)}
-		if g := tx.groups.Get(id); g != nil {
-			gi.GroupName = p(g.Name)
-		}
-		out = append(out, gi)
 	}
 	return out
 }
@@ -1036,7 +1024,7 @@ func (tx *Tx) DescribeInstanceAttribute(in *ec2wire.DescribeInstanceAttributeInp
 	case "groupSet":
 		out.Groups = []ec2wire.GroupIdentifier{}
 		if prim != nil {
-			out.Groups = tx.instanceGroupsOut(prim.Groups)
+			out.Groups = tx.GroupNames(prim.Groups)
 		}
 	case "ebsOptimized":
 		out.EbsOptimized = boolAttr(false)
