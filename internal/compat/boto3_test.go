@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/eni-net/eni/internal/apitest"
+	"github.com/eni-net/eni/internal/sigv4"
 )
 
 // scriptDir is tests/compat at the root of the module.
@@ -39,7 +40,7 @@ func clientEnv(t *testing.T) []string {
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch {
-		case strings.HasPrefix(k, "AWS_"), strings.EqualFold(k, "http_proxy"), strings.EqualFold(k, "https_proxy"),
+		case strings.HasPrefix(k, "AWS_"), strings.HasPrefix(k, "ENI_COMPAT_"), k == "ENI_ENDPOINT", strings.EqualFold(k, "http_proxy"), strings.EqualFold(k, "https_proxy"),
 			strings.EqualFold(k, "no_proxy"), strings.EqualFold(k, "all_proxy"):
 			continue
 		}
@@ -59,8 +60,14 @@ func clientEnv(t *testing.T) []string {
 
 // runScript runs a client script against a fresh in-process server and fails
 // the test, with the script's output, unless it exits 0.
-func runScript(t *testing.T, name string, args ...string) {
-	e := apitest.New(t)
+func runScript(t *testing.T, opts apitest.Options, env []string, name string, args ...string) {
+	// Reading the script makes it part of go test's cache key: a changed
+	// script must run again, not replay a cached result.
+	script := args[len(args)-1]
+	if _, err := os.ReadFile(script); err != nil {
+		t.Fatalf("script: %v", err)
+	}
+	e := apitest.New(t, opts)
 	ctx := context.Background()
 	if d, ok := t.Deadline(); ok {
 		var cancel context.CancelFunc
@@ -68,17 +75,17 @@ func runScript(t *testing.T, name string, args ...string) {
 		defer cancel()
 	}
 	cmd := exec.CommandContext(ctx, name, append(args, e.Server.URL)...)
-	cmd.Env = clientEnv(t)
+	cmd.Env = append(clientEnv(t), env...)
 	out, err := cmd.CombinedOutput()
 	summary := lastLine(string(out))
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) && ee.ExitCode() == 3 {
-			t.Skipf("%s: client not usable: %s", filepath.Base(args[len(args)-1]), strings.TrimSpace(string(out)))
+			t.Skipf("%s: client not usable: %s", filepath.Base(script), strings.TrimSpace(string(out)))
 		}
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 	}
-	t.Logf("%s: %s", filepath.Base(args[len(args)-1]), summary)
+	t.Logf("%s: %s", filepath.Base(script), summary)
 	if testing.Verbose() {
 		t.Logf("output:\n%s", out)
 	}
@@ -96,6 +103,26 @@ func lastLine(s string) string {
 // through boto3, with the replies' values, Python types and wire shape
 // checked against botocore's model.
 func TestBoto3Smoke(t *testing.T) {
+	py := needBoto3(t)
+	runScript(t, apitest.Options{}, nil, py, filepath.Join(scriptDir(t), "boto3_smoke.py"))
+}
+
+// TestBoto3SigV4 runs the same script against a server that checks SigV4
+// signatures as botocore makes them, with the auth failures it must report.
+func TestBoto3SigV4(t *testing.T) {
+	py := needBoto3(t)
+	key := sigv4.Key{AccessKeyID: "AKIACOMPATTEST000001", SecretAccessKey: "compat/secret+key/0123456789abcdefghijkl", Account: "111122223333"}
+	v := &sigv4.Verifier{Keys: sigv4.Credentials{key.AccessKeyID: key}, Now: time.Now}
+	runScript(t, apitest.Options{Authenticate: v.Verify}, []string{
+		"ENI_COMPAT_SIGV4=1",
+		"ENI_COMPAT_ACCESS_KEY=" + key.AccessKeyID,
+		"ENI_COMPAT_SECRET_KEY=" + key.SecretAccessKey,
+		"ENI_COMPAT_ACCOUNT=" + key.Account,
+	}, py, filepath.Join(scriptDir(t), "boto3_smoke.py"))
+}
+
+// needBoto3 returns python3's path, or skips the test.
+func needBoto3(t *testing.T) string {
 	py, err := exec.LookPath("python3")
 	if err != nil {
 		t.Skip("python3 is not on PATH: boto3 compatibility not checked")
@@ -103,7 +130,7 @@ func TestBoto3Smoke(t *testing.T) {
 	if out, err := exec.Command(py, "-c", "import boto3").CombinedOutput(); err != nil {
 		t.Skipf("boto3 is not importable (pip install boto3): boto3 compatibility not checked: %s", strings.TrimSpace(string(out)))
 	}
-	runScript(t, py, filepath.Join(scriptDir(t), "boto3_smoke.py"))
+	return py
 }
 
 // TestAWSCLISmoke runs tests/compat/cli_smoke.sh: the README's quick start
@@ -116,5 +143,5 @@ func TestAWSCLISmoke(t *testing.T) {
 	if err != nil {
 		t.Skip("bash is not on PATH: CLI compatibility not checked")
 	}
-	runScript(t, bash, filepath.Join(scriptDir(t), "cli_smoke.sh"))
+	runScript(t, apitest.Options{}, nil, bash, filepath.Join(scriptDir(t), "cli_smoke.sh"))
 }

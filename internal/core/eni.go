@@ -450,7 +450,7 @@ func (tx *Tx) eniRender(e *ENI, addr eniAddrLookup) ec2wire.NetworkInterface {
 	primary := e.PrimaryIP()
 	out := ec2wire.NetworkInterface{
 		NetworkInterfaceId: p(e.ID), SubnetId: p(e.SubnetID), VpcId: p(e.VpcID), AvailabilityZone: p(e.AZ),
-		Description: p(e.Description), Groups: tx.eniGroupsOut(e.Groups), InterfaceType: p(e.InterfaceType),
+		AvailabilityZoneId: p(tx.zoneID(e.AZ)), Description: p(e.Description), Groups: tx.eniGroupsOut(e.Groups), InterfaceType: p(e.InterfaceType),
 		MacAddress: p(e.MAC), OwnerId: p(e.Owner), RequesterId: p(e.RequesterID), RequesterManaged: p(e.RequesterManaged),
 		SourceDestCheck: p(e.SourceDestCheck), Status: p(eniStatus(e)), TagSet: tagsOut(e.Tags),
 		Attachment: eniAttachmentOut(e.Attachment), Association: tx.eniAssoc(e, primary, true, addr),

@@ -129,6 +129,18 @@ func (tx *Tx) RunInstances(in *ec2wire.RunInstancesInput) (*ec2wire.RunInstances
 			return nil, errorf(CodeInvalidParameterValue, "Invalid availability zone: [%s]", placeAZ)
 		}
 	}
+	if in.Placement != nil && str(in.Placement.AvailabilityZoneId) != "" {
+		// boto3 and the SDKs send Placement.AvailabilityZoneId (use1-az1)
+		// instead of the name; it must not be ignored.
+		if placeAZ != "" {
+			return nil, errorf(CodeInvalidParameterCombination, "The parameters availabilityZone and availabilityZoneId cannot be specified together.")
+		}
+		z, ok := tx.azByID(str(in.Placement.AvailabilityZoneId))
+		if !ok {
+			return nil, errorf(CodeInvalidParameterValue, "Invalid availability zone ID: [%s]", str(in.Placement.AvailabilityZoneId))
+		}
+		placeAZ = z.Name
+	}
 
 	nics, err := tx.instanceNICs(in)
 	if err != nil {
@@ -622,7 +634,7 @@ func (tx *Tx) instanceOut(inst *Instance) ec2wire.Instance {
 		InstanceId: p(inst.ID), ImageId: p(inst.ImageID), InstanceType: p(inst.InstanceType),
 		State: instanceStateOut(inst.State), AmiLaunchIndex: p(inst.AmiLaunchIndex),
 		LaunchTime: ec2wire.NewTime(inst.LaunchTime), Architecture: p(instanceArch(inst)),
-		Placement:  &ec2wire.Placement{AvailabilityZone: p(inst.AZ), GroupName: p(""), Tenancy: p("default")},
+		Placement:  &ec2wire.Placement{AvailabilityZone: p(inst.AZ), AvailabilityZoneId: p(tx.zoneID(inst.AZ)), GroupName: p(""), Tenancy: p("default")},
 		Monitoring: &ec2wire.Monitoring{State: p("disabled")}, StateTransitionReason: p(inst.StateReason),
 		Hypervisor: p("xen"), VirtualizationType: p("hvm"), RootDeviceType: p("ebs"), RootDeviceName: p("/dev/xvda"),
 		EbsOptimized: p(false), EnaSupport: p(true), PlatformDetails: p("Linux/UNIX"), UsageOperation: p("RunInstances"),
