@@ -992,7 +992,7 @@ func (tx *Tx) detachENI(e *ENI, force bool) error {
 // ModifyNetworkInterfaceAttribute changes exactly one attribute.
 func (tx *Tx) ModifyNetworkInterfaceAttribute(in *ec2wire.ModifyNetworkInterfaceAttributeInput) (*ec2wire.ModifyNetworkInterfaceAttributeOutput, error) {
 	n := 0
-	for _, set := range []bool{in.Description != nil, in.SourceDestCheck != nil, len(in.Groups) > 0, in.Attachment != nil, in.EnaSrdSpecification != nil} {
+	for _, set := range []bool{in.Description != nil, in.SourceDestCheck != nil, len(in.Groups) > 0, in.Attachment != nil, in.EnaSrdSpecification != nil, in.AssociatePublicIpAddress != nil} {
 		if set {
 			n++
 		}
@@ -1039,6 +1039,19 @@ func (tx *Tx) ModifyNetworkInterfaceAttribute(in *ec2wire.ModifyNetworkInterface
 		e.Attachment.DeleteOnTermination = *in.Attachment.DeleteOnTermination
 	case in.EnaSrdSpecification != nil:
 		// ENA Express has no effect here; accepted and not recorded.
+	case in.AssociatePublicIpAddress != nil:
+		// The newer API's switch for the auto-assigned public IPv4 of the
+		// primary address; an Elastic IP there takes precedence.
+		switch {
+		case *in.AssociatePublicIpAddress && e.PublicIP == "" && tx.addressFor(e.ID, e.PrimaryIP()) == nil:
+			a, err := tx.allocPublicIP()
+			if err != nil {
+				return nil, err
+			}
+			e.PublicIP = a.String()
+		case !*in.AssociatePublicIpAddress:
+			e.PublicIP = ""
+		}
 	}
 	return &ec2wire.ModifyNetworkInterfaceAttributeOutput{Return: p(true)}, nil
 }
@@ -1070,6 +1083,8 @@ func (tx *Tx) DescribeNetworkInterfaceAttribute(in *ec2wire.DescribeNetworkInter
 		out.SourceDestCheck = &ec2wire.AttributeBooleanValue{Value: p(e.SourceDestCheck)}
 	case "attachment":
 		out.Attachment = eniAttachmentOut(e.Attachment)
+	case "associatePublicIpAddress":
+		out.AssociatePublicIpAddress = p(e.PublicIP != "")
 	case "":
 		return nil, errorf(CodeMissingParameter, "The request must contain the parameter attribute")
 	default:

@@ -146,15 +146,19 @@ func sortedKeys(t Tags) []string {
 	return out
 }
 
+// tokenPrefix marks our pagination tokens, so that a made-up token is
+// refused rather than read as a position.
+const tokenPrefix = "eni1:"
+
 // paginate returns one page of items (sorted by key) after nextToken.
 func paginate[T any](items []*T, key func(*T) string, maxResults *int32, nextToken *string, lo, hi int32) ([]*T, *string, error) {
 	start := 0
 	if nextToken != nil && *nextToken != "" {
 		b, err := base64.RawURLEncoding.DecodeString(*nextToken)
-		if err != nil || len(b) == 0 {
+		after, ok := strings.CutPrefix(string(b), tokenPrefix)
+		if err != nil || !ok || after == "" {
 			return nil, nil, errorf(CodeInvalidNextToken, "The token '%s' is invalid", *nextToken)
 		}
-		after := string(b)
 		start, _ = slices.BinarySearchFunc(items, after, func(v *T, k string) int { return strings.Compare(key(v), k) })
 		for start < len(items) && key(items[start]) <= after {
 			start++
@@ -174,7 +178,7 @@ func paginate[T any](items []*T, key func(*T) string, maxResults *int32, nextTok
 	if end >= len(items) {
 		return items[start:], nil, nil
 	}
-	tok := base64.RawURLEncoding.EncodeToString([]byte(key(items[end-1])))
+	tok := base64.RawURLEncoding.EncodeToString([]byte(tokenPrefix + key(items[end-1])))
 	return items[start:end], &tok, nil
 }
 

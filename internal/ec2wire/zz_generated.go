@@ -1887,12 +1887,13 @@ type DescribeNetworkInterfaceAttributeRequest struct {
 
 // DescribeNetworkInterfaceAttributeResult is the model's DescribeNetworkInterfaceAttributeResult shape.
 type DescribeNetworkInterfaceAttributeResult struct {
-	RequestId          *string                     `xml:"requestId"`
-	Attachment         *NetworkInterfaceAttachment `query:"Attachment" xml:"attachment,omitempty"`
-	Description        *AttributeValue             `query:"Description" xml:"description,omitempty"`
-	Groups             []GroupIdentifier           `query:"GroupSet" xml:"groupSet>item,omitempty"`
-	NetworkInterfaceId *string                     `query:"NetworkInterfaceId" xml:"networkInterfaceId,omitempty"`
-	SourceDestCheck    *AttributeBooleanValue      `query:"SourceDestCheck" xml:"sourceDestCheck,omitempty"`
+	RequestId                *string                     `xml:"requestId"`
+	AssociatePublicIpAddress *bool                       `query:"AssociatePublicIpAddress" xml:"associatePublicIpAddress,omitempty"`
+	Attachment               *NetworkInterfaceAttachment `query:"Attachment" xml:"attachment,omitempty"`
+	Description              *AttributeValue             `query:"Description" xml:"description,omitempty"`
+	Groups                   []GroupIdentifier           `query:"GroupSet" xml:"groupSet>item,omitempty"`
+	NetworkInterfaceId       *string                     `query:"NetworkInterfaceId" xml:"networkInterfaceId,omitempty"`
+	SourceDestCheck          *AttributeBooleanValue      `query:"SourceDestCheck" xml:"sourceDestCheck,omitempty"`
 }
 
 // AssignPrivateIpAddressesRequest is the model's AssignPrivateIpAddressesRequest shape.
