@@ -317,14 +317,40 @@ func xmlClose(buf *bytes.Buffer, name string) {
 	buf.WriteByte('>')
 }
 
-// xmlEscape writes s escaped as xml.EscapeText does.
+// xmlEscape writes s escaped as xml.EscapeText does: ASCII here, anything
+// else (where UTF-8 validity and XML's character range matter) by it.
 func xmlEscape(buf *bytes.Buffer, s string) {
+	last := 0
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\'' || c == '&' || c == '<' || c == '>' {
-			_ = xml.EscapeText(buf, []byte(s)) // a bytes.Buffer does not fail
+		var esc string
+		switch c := s[i]; c {
+		case '"':
+			esc = "&#34;"
+		case '\'':
+			esc = "&#39;"
+		case '&':
+			esc = "&amp;"
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '\t':
+			esc = "&#x9;"
+		case '\n':
+			esc = "&#xA;"
+		case '\r':
+			esc = "&#xD;"
+		default:
+			if c >= 0x20 && c < utf8.RuneSelf {
+				continue
+			}
+			buf.WriteString(s[last:i])
+			_ = xml.EscapeText(buf, []byte(s[i:])) // a bytes.Buffer does not fail
 			return
 		}
+		buf.WriteString(s[last:i])
+		buf.WriteString(esc)
+		last = i + 1
 	}
-	buf.WriteString(s)
+	buf.WriteString(s[last:])
 }

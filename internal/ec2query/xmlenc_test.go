@@ -124,7 +124,7 @@ func TestEncodeCoversOutputTypes(t *testing.T) {
 // xmlFill sets v (addressable) to pseudo-random content: present or absent
 // fields, nil, empty and filled slices, text that needs escaping.
 func xmlFill(r *rand.Rand, v reflect.Value, depth int) {
-	texts := []string{"", "plain", "a<b>&\"c'd", "tab\tnl\ncr\r", "\xff\xfebad utf8", "caf\u00e9 \u2603", "\x01ctl", "]]>"}
+	texts := []string{"", "plain", "a<b>&\"c'd", "tab\tnl\ncr\r", "\xff\xfebad utf8", "caf\u00e9 \u2603", "\x01ctl", "]]>", "x<y\u00e9&\x01z\"\t\xc3", "\x7f\u00a0\ufffd'"}
 	switch v.Kind() {
 	case reflect.Pointer:
 		if depth > 6 || r.IntN(4) == 0 {
