@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -134,6 +135,12 @@ func serve(args []string) error {
 			return fmt.Errorf("--public-pool: %q is not an IPv4 CIDR", c)
 		}
 		cfg.PublicPool = append(cfg.PublicPool, p)
+	}
+	// The model lives on the heap and replies are short-lived garbage: a
+	// higher GC target trades memory for tail latency (measured: describe
+	// p99 7-44 ms at the default, 1-3 ms at 400, for 100 of 100k ENIs).
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
 	}
 	start := time.Now()
 	var st store.Store
