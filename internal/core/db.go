@@ -3,6 +3,7 @@ package core
 import (
 	"fmt"
 	"net/netip"
+	"sort"
 	"time"
 )
 
@@ -88,6 +89,10 @@ func (d *db) rebuild() {
 	for _, i := range d.instances.rows {
 		d.idx.instance(nil, i)
 	}
+	for _, t := range d.tokens.rows {
+		d.idx.tokenQueue = append(d.idx.tokenQueue, tokenAge{t.CreatedAt, t.Key})
+	}
+	sort.Slice(d.idx.tokenQueue, func(i, j int) bool { return d.idx.tokenQueue[i].at.Before(d.idx.tokenQueue[j].at) })
 }
 
 // Tx is one operation's view of a region: the committed state plus its own
@@ -190,7 +195,13 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 	tx.igws.apply()
 	tx.rtbs.apply()
 	tx.perms.apply()
+	for key, t := range tx.tokens.over {
+		if t != nil {
+			tx.db.idx.tokenQueue = append(tx.db.idx.tokenQueue, tokenAge{t.CreatedAt, key})
+		}
+	}
 	tx.tokens.apply()
+	tx.db.idx.popTokens(tx.db.tokens)
 	tx.tasks.apply()
 	tx.enis.apply()
 	tx.addresses.apply()
@@ -218,7 +229,23 @@ type indexes struct {
 	eipByAssoc   map[string]string                         // EIP association id -> allocation id
 	eipByENI     map[string]map[string]struct{}            // ENI -> allocation ids associated with it
 	cursor       map[string]uint32                         // subnet -> where the next IPv4 search starts
+	tokenQueue   []tokenAge                                // ClientTokens, oldest first (entries may be stale)
 	eniByTag     map[string]map[string]map[string]struct{} // tag key -> value -> ENIs
+}
+
+// popTokens drops the queue's head entries whose token is gone or newer.
+func (x *indexes) popTokens(t *table[Token, *Token]) {
+	n := 0
+	for n < len(x.tokenQueue) {
+		h := x.tokenQueue[n]
+		if cur := t.rows[h.key]; cur != nil && cur.CreatedAt.Equal(h.at) {
+			break
+		}
+		n++
+	}
+	if n > 0 {
+		x.tokenQueue = x.tokenQueue[n:]
+	}
 }
 
 func (x *indexes) init() {
@@ -386,7 +413,40 @@ func (x *indexes) address(old, new *Address) {
 func (x *indexes) instance(old, new *Instance) {}
 
 // Token returns the remembered reply for an idempotency key, or nil.
-func (tx *Tx) Token(key string) *Token { return tx.tokens.Get(key) }
 
-// PutToken remembers a reply for an idempotency key.
-func (tx *Tx) PutToken(t *Token) { tx.tokens.Put(t) }
+// TokenLifetime is how long a ClientToken is remembered. AWS keeps them
+// "at least 24 hours"; a retry later than that creates a new resource.
+const TokenLifetime = 24 * time.Hour
+
+// Token returns the remembered reply for an idempotency key, or nil when
+// there is none or it has expired.
+func (tx *Tx) Token(key string) *Token {
+	t := tx.tokens.Get(key)
+	if t == nil || (!t.CreatedAt.IsZero() && tx.now.Sub(t.CreatedAt) > TokenLifetime) {
+		return nil
+	}
+	return t
+}
+
+// PutToken remembers a reply for an idempotency key, and forgets a few
+// expired ones (oldest first) so that tokens do not pile up: every
+// SDK-created ENI carries one.
+func (tx *Tx) PutToken(t *Token) {
+	t.CreatedAt = tx.now
+	tx.tokens.Put(t)
+	q := tx.db.idx.tokenQueue
+	for i := 0; i < len(q) && i < 8; i++ {
+		if tx.now.Sub(q[i].at) <= TokenLifetime {
+			break
+		}
+		if old := tx.tokens.Get(q[i].key); old != nil && old.CreatedAt.Equal(q[i].at) {
+			tx.tokens.Delete(q[i].key)
+		}
+	}
+}
+
+// tokenAge is an entry of the queue of tokens by age.
+type tokenAge struct {
+	at  time.Time
+	key string
+}

@@ -336,8 +336,10 @@ type Permission struct {
 func (p *Permission) key() string        { return p.ID }
 func (p *Permission) clone() *Permission { c := *p; return &c }
 
-// Token remembers the reply to a request with a ClientToken.
+// Token remembers the reply to a request with a ClientToken, for
+// TokenLifetime.
 type Token struct {
+	CreatedAt time.Time `json:"createdAt,omitzero"`
 	Key    string `json:"key"` // account/action/token
 	Hash   string `json:"hash"`
 	Output []byte `json:"output"`

@@ -1,0 +1,46 @@
+package core
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+func TestTokensExpire(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := New(Env{Now: func() time.Time { return now }, Rand: newTestCore(t).env.Rand}, DefaultConfig())
+	put := func(key string) {
+		if err := mutate(t, c, func(tx *Tx) error { tx.PutToken(&Token{Key: key, Hash: "h", Output: []byte("x")}); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 20; i++ {
+		put(fmt.Sprintf("old-%d", i))
+	}
+	got := func(key string) *Token {
+		var tok *Token
+		_ = view(t, c, func(tx *Tx) error { tok = tx.Token(key); return nil })
+		return tok
+	}
+	now = now.Add(TokenLifetime - time.Minute)
+	if got("old-3") == nil {
+		t.Fatal("a token vanished before its lifetime")
+	}
+	now = now.Add(2 * time.Minute)
+	if got("old-3") != nil {
+		t.Fatal("an expired token still answers")
+	}
+	// New tokens push the expired ones out of the store, a few at a time.
+	for i := 0; i < 5; i++ {
+		put(fmt.Sprintf("new-%d", i))
+	}
+	n := 0
+	for k := range c.Dump() {
+		if len(k) > 6 && k[:6] == "token/" {
+			n++
+		}
+	}
+	if n != 5 {
+		t.Fatalf("%d tokens stored, want only the 5 fresh ones", n)
+	}
+}
