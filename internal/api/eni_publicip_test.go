@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -56,4 +58,50 @@ func TestMadeUpNextToken(t *testing.T) {
 	e := apitest.New(t)
 	_, err := e.Client().DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{MaxResults: aws.Int32(5), NextToken: aws.String("bogus-token")})
 	apitest.WantCode(t, err, "InvalidNextToken")
+}
+
+// An INSTANCE-ATTACH permission is the one way to attach an ENI to another
+// account's instance, which lives in that account's own VPC.
+func TestCrossAccountAttachNeedsPermission(t *testing.T) {
+	e := apitest.New(t, apitest.Options{Authenticate: func(r *http.Request, body []byte) (string, error) {
+		if strings.Contains(r.Header.Get("Authorization"), "Credential=other/") {
+			return "210987654321", nil
+		}
+		return "123456789012", nil
+	}})
+	owner := e.Client()
+	other := apitest.NewClient(e.Server.URL, "us-east-1", "other", "x")
+	sn, err := owner.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []types.Filter{{Name: aws.String("availability-zone"), Values: []string{"us-east-1a"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eni, err := owner.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: sn.Subnets[0].SubnetId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := other.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-12345678"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1), InstanceType: "t3.small", Placement: &types.Placement{AvailabilityZone: aws.String("us-east-1a")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attach := func() error {
+		_, err := other.AttachNetworkInterface(ctx, &ec2.AttachNetworkInterfaceInput{NetworkInterfaceId: eni.NetworkInterface.NetworkInterfaceId, InstanceId: run.Instances[0].InstanceId, DeviceIndex: aws.Int32(1)})
+		return err
+	}
+	apitest.WantCode(t, attach(), "InvalidNetworkInterfaceID.NotFound")
+	if _, err := owner.CreateNetworkInterfacePermission(ctx, &ec2.CreateNetworkInterfacePermissionInput{NetworkInterfaceId: eni.NetworkInterface.NetworkInterfaceId, Permission: types.InterfacePermissionTypeInstanceAttach, AwsAccountId: aws.String("210987654321")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := attach(); err != nil {
+		t.Fatalf("attach with permission: %v", err)
+	}
+	got, err := owner.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: []string{aws.ToString(eni.NetworkInterface.NetworkInterfaceId)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := got.NetworkInterfaces[0].Attachment; a == nil || aws.ToString(a.InstanceOwnerId) != "210987654321" {
+		t.Fatalf("attachment = %+v", a)
+	}
+	if errs := e.Core.Check(); len(errs) > 0 {
+		t.Fatal(errs)
+	}
 }

@@ -298,11 +298,9 @@ func (tx *Tx) attachENI(e *ENI, inst *Instance, deviceIndex, cardIndex int32, de
 			}
 		}
 	}
-	// A secondary ENI may come from another VPC of the same account
-	// (multi-VPC attachments); a cross-account ENI must be in the instance's VPC.
-	if deviceIndex != 0 && e.VpcID != inst.VpcID && inst.VpcID != "" && e.Owner != inst.Owner {
-		return nil, errorf(CodeInvalidParameterValue, "Network interface '%s' is in a VPC of another account; only network interfaces of your own VPCs may be attached from another VPC.", e.ID)
-	}
+	// A secondary ENI may come from another VPC: of the same account
+	// (multi-VPC attachments), or of the account that granted the
+	// INSTANCE-ATTACH permission checked above (cross-account interfaces).
 	if maxENIs, v4, v6, ok := eniTypeLimits(inst.InstanceType); ok {
 		if n := len(attached) + 1; n > maxENIs || (known && onCard+1 > info.CardMaxENIs(int(cardIndex))) {
 			return nil, errorf(CodeAttachmentLimitExceeded, "Interface count %d exceeds the limit for %s", n, inst.InstanceType)
