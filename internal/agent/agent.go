@@ -23,6 +23,12 @@ type Realiser interface {
 	Reconcile(ctx context.Context, d dataplane.Desired) (dataplane.Status, error)
 }
 
+// Verifier is a Realiser with a full pass: Reconcile is then incremental (it
+// touches only what changed) and Verify reads everything and repairs drift.
+type Verifier interface {
+	Verify(ctx context.Context, d dataplane.Desired) (dataplane.Status, error)
+}
+
 // Options configure an Agent.
 type Options struct {
 	Core   *core.Core
@@ -33,7 +39,8 @@ type Options struct {
 	// Commit persists the write-backs (the server's store).
 	Commit core.Committer
 	Logger *slog.Logger
-	// Resync is the period of the drift pass (default 10s).
+	// Resync is the period of the drift pass (default 10s): a full pass (Verify)
+	// when the Plane is a Verifier; kicks run an incremental Reconcile.
 	Resync time.Duration
 	// UserData runs each instance's user data once, as its start script,
 	// when the instance first comes up (the Plane must be a Starter).
@@ -83,13 +90,15 @@ func (a *Agent) Run(ctx context.Context) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
+		full := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-a.kick:
 		case <-timer.C:
+			full = true // periodic resync, first pass, retry after a failure
 		}
-		err := a.Once(ctx)
+		err := a.pass(ctx, full)
 		next := a.opt.Resync
 		if err != nil {
 			if backoff == 0 {
@@ -113,7 +122,11 @@ func (a *Agent) Run(ctx context.Context) {
 }
 
 // Once runs one reconcile pass and writes back what it realised.
-func (a *Agent) Once(ctx context.Context) (err error) {
+func (a *Agent) Once(ctx context.Context) error { return a.pass(ctx, false) }
+
+// pass runs one reconcile pass (full: Verify, when the Plane has it) and writes
+// back what it realised.
+func (a *Agent) pass(ctx context.Context, full bool) (err error) {
 	defer func() {
 		if r := recover(); r != nil { // a bug in one pass must not kill the server
 			a.opt.Logger.Error("reconcile panicked", "panic", r)
@@ -122,7 +135,11 @@ func (a *Agent) Once(ctx context.Context) (err error) {
 	}()
 	start := time.Now()
 	hv := a.opt.Core.HostView(a.opt.Region)
-	st, err := a.opt.Plane.Reconcile(ctx, Desired(hv))
+	realise := a.opt.Plane.Reconcile
+	if v, ok := a.opt.Plane.(Verifier); ok && full {
+		realise = v.Verify
+	}
+	st, err := realise(ctx, Desired(hv))
 	a.mu.Lock()
 	a.runs++
 	a.err = err

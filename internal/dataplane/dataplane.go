@@ -11,7 +11,7 @@
 // Layout on a host (prefix "eni"):
 //
 //	eni-dp         the datapath: a bridge per subnet (enib<h>), the host end of every ENI
-//	               (enie<h>), the router's leg on each subnet (enir<h>) and all enforcement
+//	               (enie<h>, or enif<h> after a move), the router's leg on each subnet (enir<h>) and all enforcement
 //	               (nftables bridge table "<prefix>" + inet table "<prefix>sg")
 //	eni-<vpc-id>   the VPC router: a leg per subnet (enis<h>) at the subnet's router address,
 //	               an uplink (eniu<h>) to the internet, 1:1 NAT for public IPv4 addresses
@@ -25,6 +25,7 @@ import (
 	"hash/fnv"
 	"net/netip"
 	"strings"
+	"time"
 )
 
 // Desired is everything one host must realise (plain data, derived from the control plane).
@@ -107,6 +108,10 @@ type Options struct {
 	Prefix string
 	// InternetIP is the address of the simulated internet namespace. Default 100.64.0.1.
 	InternetIP string
+	// FullEvery: a Reconcile that starts this long after the last full pass is a full pass
+	// (it reads everything and repairs drift, see Plane.Verify). 0: only the first
+	// Reconcile and explicit Verify calls are full passes.
+	FullEvery time.Duration
 }
 
 // Status is what a Reconcile realised.
@@ -124,6 +129,7 @@ type Status struct {
 const (
 	kindBridge   = 'b' // subnet bridge (datapath)
 	kindENIHost  = 'e' // host end of an ENI (datapath, bridge port)
+	kindENIHost2 = 'f' // its alternate name: a move creates the new pair under the other name
 	kindRouterDP = 'r' // router leg, bridge side (datapath)
 	kindRouterNS = 's' // router leg, router side (router namespace)
 	kindUplink   = 'u' // router uplink (router namespace)
@@ -232,6 +238,7 @@ type eniInfo struct {
 	ips6   []netip.Addr
 	mark   uint32 // 1-based number on this host (nftables marks)
 	host   string // host end name (datapath)
+	host2  string // alternate host end name
 	eth    string // instance end name
 }
 

@@ -79,13 +79,28 @@ func reconcile(tb testing.TB, p *Plane, d Desired) Status {
 	return st
 }
 
-// reconcileStable reconciles twice and checks that the second pass changes nothing.
+// verify runs a full pass (it repairs damage done behind the plane's back).
+func verify(tb testing.TB, p *Plane, d Desired) Status {
+	tb.Helper()
+	st, err := p.Verify(context.Background(), d)
+	if err != nil {
+		tb.Fatalf("verify: %v", err)
+	}
+	return st
+}
+
+// reconcileStable reconciles twice and checks that the second pass changes nothing, and
+// that a full pass then finds nothing to repair either (what the incremental passes
+// realised is what a full pass wants).
 func reconcileStable(tb testing.TB, p *Plane, d Desired) Status {
 	tb.Helper()
 	reconcile(tb, p, d)
 	st := reconcile(tb, p, d)
 	if st.Changes != 0 {
 		tb.Fatalf("second reconcile made %d changes, want 0", st.Changes)
+	}
+	if vs := verify(tb, p, d); vs.Changes != 0 {
+		tb.Fatalf("verify after reconcile made %d changes, want 0", vs.Changes)
 	}
 	return st
 }
@@ -359,7 +374,8 @@ func TestDataplane(t *testing.T) {
 			t.Fatal("spoofed source passed with the source/dest check on")
 		}
 		findENI(&d, "eni-web").SourceDestCheck = false
-		if st := reconcileStable(t, p, d); st.ENIs["eni-web"] != "i-web" {
+		// The spoofed address added by hand is damage that only a full pass looks for.
+		if st := reconcile(t, p, d); st.ENIs["eni-web"] != "i-web" || st.Changes == 0 {
 			t.Fatalf("eni-web not attached: %+v", st.ENIs)
 		}
 		sendUDPFrom(t, p, "i-web", "10.0.1.99", "10.0.1.11:5000")
@@ -367,7 +383,9 @@ func TestDataplane(t *testing.T) {
 			t.Fatal("spoofed source dropped with the source/dest check off")
 		}
 		findENI(&d, "eni-web").SourceDestCheck = true
-		reconcileStable(t, p, d) // also removes the spoofed address
+		reconcile(t, p, d)
+		verify(t, p, d) // also removes the spoofed address
+		reconcileStable(t, p, d)
 		mustReach(t, p, b, "10.0.1.10:80", "web")
 	})
 	t.Run("MACSpoof", func(t *testing.T) {
@@ -391,8 +409,8 @@ func TestDataplane(t *testing.T) {
 		})
 		mustNotReach(t, p, b, "10.0.1.10:80")
 		mustNotReach(t, p, web, "10.0.1.11:8080")
-		if st := reconcile(t, p, d); st.Changes == 0 {
-			t.Fatal("reconcile did not restore the MAC")
+		if st := verify(t, p, d); st.Changes == 0 {
+			t.Fatal("verify did not restore the MAC")
 		}
 		mustReach(t, p, b, "10.0.1.10:80", "web")
 	})
@@ -418,6 +436,14 @@ func TestENIMove(t *testing.T) {
 	// instance's ARP entry stays valid: the MAC moves with the ENI).
 	mustReach(t, p, p.InstanceNS("i-c"), "10.0.1.20:9000", "b")
 	mustReach(t, p, p.InstanceNS("i-web"), "10.0.1.20:9000", "b")
+	// Back and forth before the old pairs are deleted in the background.
+	for _, to := range []string{"i-web", "i-b", "i-web", "i-b"} {
+		findENI(&d, "eni-x").InstanceID = to
+		if st := reconcile(t, p, d); st.ENIs["eni-x"] != to {
+			t.Fatalf("eni-x realised in %q, want %s", st.ENIs["eni-x"], to)
+		}
+		mustReach(t, p, p.InstanceNS("i-c"), "10.0.1.20:9000", strings.TrimPrefix(to, "i-"))
+	}
 	p.bg.Wait()
 	reconcileStable(t, p, d)
 	withHandle(t, p.InstanceNS("i-web"), func(h *netlink.Handle) {
@@ -434,6 +460,8 @@ func TestENIMove(t *testing.T) {
 	mustNotReach(t, p, p.InstanceNS("i-c"), "10.0.1.20:9000")
 }
 
+// TestReconcileRepairsDamage: damage done by hand is repaired by a full pass (Verify); an
+// incremental Reconcile, which trusts the plane's memory, touches only what changed.
 func TestReconcileRepairsDamage(t *testing.T) {
 	p := newTestPlane(t)
 	d := baseDesired()
@@ -443,7 +471,7 @@ func TestReconcileRepairsDamage(t *testing.T) {
 	if err := deleteNS(p.InstanceNS("i-web")); err != nil {
 		t.Fatal(err)
 	}
-	if st := reconcile(t, p, d); st.Changes == 0 || st.ENIs["eni-web"] != "i-web" {
+	if st := verify(t, p, d); st.Changes == 0 || st.ENIs["eni-web"] != "i-web" {
 		t.Fatalf("repair of i-web: %+v", st)
 	}
 	p.bg.Wait()
@@ -462,7 +490,10 @@ func TestReconcileRepairsDamage(t *testing.T) {
 		}
 	})
 	mustNotReach(t, p, p.InstanceNS("i-b"), "10.0.1.10:80")
-	if st := reconcile(t, p, d); st.Changes == 0 {
+	if st := reconcile(t, p, d); st.Changes != 0 {
+		t.Fatalf("incremental reconcile of an unchanged desired state made %d changes", st.Changes)
+	}
+	if st := verify(t, p, d); st.Changes == 0 {
 		t.Fatal("deleted veth not repaired")
 	}
 	reconcileStable(t, p, d)
@@ -487,11 +518,37 @@ func TestReconcileRepairsDamage(t *testing.T) {
 		}
 	})
 	mustNotReach(t, p, p.InstanceNS("i-c"), "10.0.1.10:80")
+	// A change elsewhere (eni-web's rules) is realised without touching the damage.
+	d.Groups[0].Ingress = append(d.Groups[0].Ingress, Rule{Protocol: "tcp", FromPort: 443, ToPort: 443, CIDRs: []string{"0.0.0.0/0"}})
 	if st := reconcile(t, p, d); st.Changes == 0 {
+		t.Fatal("rule change not realised")
+	}
+	mustNotReach(t, p, p.InstanceNS("i-c"), "10.0.1.10:80")
+	if st := verify(t, p, d); st.Changes == 0 {
 		t.Fatal("router leg not repaired")
 	}
 	reconcileStable(t, p, d)
 	mustReach(t, p, p.InstanceNS("i-c"), "10.0.1.10:80", "web")
+}
+
+// TestFullEvery: with Options.FullEvery, Reconcile itself turns into a full pass.
+func TestFullEvery(t *testing.T) {
+	p := newTestPlane(t)
+	p.fullEvery = time.Nanosecond
+	d := baseDesired()
+	reconcile(t, p, d)
+	withHandle(t, p.InstanceNS("i-c"), func(h *netlink.Handle) {
+		l, err := h.LinkByName("eth0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.LinkSetDown(l); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if st := reconcile(t, p, d); st.Changes == 0 {
+		t.Fatal("a Reconcile due for a full pass did not repair eth0")
+	}
 }
 
 func TestLeftoversRemoved(t *testing.T) {
@@ -512,9 +569,9 @@ func TestLeftoversRemoved(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	// An instance that stops and a VPC that goes away.
+	// An instance that stops and a VPC that goes away; the strays are found by a full pass.
 	d.Instances[2].Running = false // i-c
-	st := reconcile(t, p, d)
+	st := verify(t, p, d)
 	if st.Changes == 0 || st.Instances["i-c"] {
 		t.Fatalf("leftovers not removed: %+v", st)
 	}
@@ -645,7 +702,7 @@ func TestRulesetNamesUnique(t *testing.T) {
 
 func TestNames(t *testing.T) {
 	for _, id := range []string{"eni-0123456789abcdef0", "subnet-1", "vpc-1"} {
-		for _, k := range []byte{kindBridge, kindENIHost, kindRouterDP, kindRouterNS, kindUplink, kindInetLeg} {
+		for _, k := range []byte{kindBridge, kindENIHost, kindENIHost2, kindRouterDP, kindRouterNS, kindUplink, kindInetLeg} {
 			n := ifName("eni123", k, id)
 			if len(n) > 15 || !strings.HasPrefix(n, "eni123") {
 				t.Errorf("ifName(%q) = %q", id, n)
@@ -716,11 +773,7 @@ func startProber(tb testing.TB, p *Plane, nsname, addr string) *prober {
 			pr.mu.Unlock()
 		}
 	}()
-	tb.Cleanup(func() {
-		close(pr.stop)
-		_ = pr.conn.Close()
-		pr.wg.Wait()
-	})
+	tb.Cleanup(pr.close)
 	return pr
 }
 
@@ -854,4 +907,44 @@ func BenchmarkLaunch(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(percentile(ds, 0.5), "p50-ms")
 	b.ReportMetric(percentile(ds, 0.99), "p99-ms")
+}
+
+// TestIncrementalRules: the ruleset parts of ENIs added, changed and removed by incremental
+// passes enforce like a full load.
+func TestIncrementalRules(t *testing.T) {
+	p := newTestPlane(t)
+	d := baseDesired()
+	reconcileStable(t, p, d)
+
+	// A new instance in sg-web, added incrementally.
+	d.Instances = append(d.Instances, Instance{ID: "i-d", Running: true})
+	d.ENIs = append(d.ENIs, ENI{ID: "eni-d", MAC: "02:00:00:00:01:0d", SubnetID: "subnet-a", VPCID: "vpc-1",
+		PrimaryIP: "10.0.1.13", InstanceID: "i-d", SourceDestCheck: true, Groups: []string{"sg-web"}})
+	reconcileStable(t, p, d)
+	serveTCP(t, p, p.InstanceNS("i-d"), 80, "d")
+	serveTCP(t, p, p.InstanceNS("i-d"), 22, "dssh")
+	mustReach(t, p, p.InstanceNS("i-b"), "10.0.1.13:80", "d")
+	mustNotReach(t, p, p.InstanceNS("i-b"), "10.0.1.13:22")
+	mustReach(t, p, p.InstanceNS("i-c"), "10.0.1.13:22", "dssh")
+
+	// A rule change reaches both members of sg-web.
+	d.Groups[0].Ingress[1].CIDRs = []string{"10.0.1.0/24"}
+	reconcileStable(t, p, d)
+	mustReach(t, p, p.InstanceNS("i-b"), "10.0.1.13:22", "dssh")
+	mustNotReach(t, p, p.InstanceNS("i-c"), "10.0.1.13:22")
+
+	// eni-d leaves sg-web for sg-open; eni-web goes away; its chains and mark are reused.
+	findENI(&d, "eni-d").Groups = []string{"sg-open"}
+	findENI(&d, "eni-web").InstanceID = ""
+	reconcileStable(t, p, d)
+	mustReach(t, p, p.InstanceNS("i-c"), "10.0.1.13:22", "dssh")
+	d.ENIs = append(d.ENIs, ENI{ID: "eni-e", MAC: "02:00:00:00:01:0e", SubnetID: "subnet-a", VPCID: "vpc-1",
+		PrimaryIP: "10.0.1.14", InstanceID: "i-web", SourceDestCheck: true, Groups: []string{"sg-web"}})
+	reconcileStable(t, p, d)
+	serveTCP(t, p, p.InstanceNS("i-web"), 80, "e")
+	serveTCP(t, p, p.InstanceNS("i-web"), 22, "essh")
+	mustReach(t, p, p.InstanceNS("i-b"), "10.0.1.14:80", "e")
+	mustReach(t, p, p.InstanceNS("i-b"), "10.0.1.14:22", "essh")
+	mustNotReach(t, p, p.InstanceNS("i-c"), "10.0.1.14:22")
+	mustNotReach(t, p, p.InstanceNS("i-b"), "10.0.1.10:80") // eni-web is gone
 }

@@ -21,17 +21,22 @@ type nsCtx struct {
 	name string
 	ns   netns.NsHandle
 	h    *netlink.Handle
+	gen  uint64 // changes whenever the plane (re)opens the namespace
 }
 
+// close releases the handle and the namespace fd; it may be called more than once.
 func (c *nsCtx) close() {
 	if c.h != nil {
 		c.h.Close()
+		c.h = nil
 	}
-	_ = c.ns.Close() // read-only fd
+	if c.ns.IsOpen() {
+		_ = c.ns.Close() // read-only fd; sets c.ns to -1
+	}
 }
 
 func openCtx(name string, ns netns.NsHandle) (*nsCtx, error) {
-	h, err := netlink.NewHandleAt(ns)
+	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE) // one socket, not one per family
 	if err != nil {
 		_ = ns.Close() // read-only fd
 		return nil, fmt.Errorf("netlink handle in %s: %w", name, err)

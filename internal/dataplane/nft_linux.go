@@ -3,6 +3,7 @@ package dataplane
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"net/netip"
@@ -18,7 +19,7 @@ import (
 
 // nftVersion changes whenever the shape of the generated rulesets changes, so that a new
 // binary replaces rulesets written by an old one.
-const nftVersion = "2"
+const nftVersion = "4"
 
 // nftSockBuf is the netlink buffer size forced on nftables sockets: with default buffers a
 // batch fails at about 30 ENIs.
@@ -46,10 +47,19 @@ func newNFT(fd int) (*nftables.Conn, error) {
 		}))
 }
 
-// nftRule is one rule: exprs, optionally followed by a verdict map lookup on register 1.
+// nftRule is one rule: exprs, optionally followed by a verdict map lookup on register 1
+// (an anonymous map, or the table's named map mapName).
 type nftRule struct {
-	exprs []expr.Any
-	vmap  *nftVmap
+	exprs   []expr.Any
+	vmap    *nftVmap
+	mapName string
+}
+
+// nftMap is a named verdict map of a table.
+type nftMap struct {
+	name    string
+	keyType nftables.SetDatatype
+	elems   []nftVmapElem
 }
 
 type nftVmap struct {
@@ -76,6 +86,7 @@ type nftTable struct {
 	name   string
 	family nftables.TableFamily
 	chains []*nftChain
+	maps   []*nftMap
 }
 
 func (t *nftTable) chain(c *nftChain) *nftChain { t.chains = append(t.chains, c); return c }
@@ -99,8 +110,18 @@ func nftDigest(ts ...*nftTable) string {
 						fmt.Fprintf(h, " %x:%s", e.key, e.chain)
 					}
 				}
+				if r.mapName != "" {
+					fmt.Fprintf(h, " vmap @%s", r.mapName)
+				}
 				h.Write([]byte("\n"))
 			}
+		}
+		for _, m := range t.maps {
+			fmt.Fprintf(h, "map %s %s", m.name, m.keyType.Name)
+			for _, e := range m.elems {
+				fmt.Fprintf(h, " %x:%s", e.key, e.chain)
+			}
+			h.Write([]byte("\n"))
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
@@ -161,7 +182,9 @@ func nftReplace(c *nftables.Conn, digest string, ts ...*nftTable) error {
 		c.AddTable(tab)
 		c.DelTable(tab)
 		c.AddTable(tab)
-		c.AddChain(&nftables.Chain{Name: nftMarker(digest), Table: tab})
+		if digest != "" {
+			c.AddChain(&nftables.Chain{Name: nftMarker(digest), Table: tab})
+		}
 		for _, ch := range t.chains {
 			nc := &nftables.Chain{Name: ch.name, Table: tab}
 			if ch.hook != nil {
@@ -171,10 +194,26 @@ func nftReplace(c *nftables.Conn, digest string, ts ...*nftTable) error {
 			}
 			c.AddChain(nc)
 		}
+		named := map[string]*nftables.Set{}
+		for _, m := range t.maps {
+			set := nftMapSet(tab, m)
+			if err := c.AddSet(set, nftElems(m.elems)); err != nil {
+				return fmt.Errorf("nftables map %s: %w", m.name, err)
+			}
+			named[m.name] = set
+		}
 		for _, ch := range t.chains {
 			nc := &nftables.Chain{Name: ch.name, Table: tab}
 			for _, r := range ch.rules {
 				es := slices.Clone(r.exprs)
+				if r.mapName != "" {
+					set := named[r.mapName]
+					if set == nil {
+						return fmt.Errorf("nftables: no map %s", r.mapName)
+					}
+					es = append(es, &expr.Lookup{SourceRegister: 1, SetName: set.Name, SetID: set.ID,
+						IsDestRegSet: true, DestRegister: 0})
+				}
 				if r.vmap != nil {
 					if len(r.vmap.elems) == 0 {
 						continue
@@ -200,6 +239,18 @@ func nftReplace(c *nftables.Conn, digest string, ts ...*nftTable) error {
 		return fmt.Errorf("nftables batch: %w", err)
 	}
 	return nil
+}
+
+func nftMapSet(tab *nftables.Table, m *nftMap) *nftables.Set {
+	return &nftables.Set{Table: tab, Name: m.name, IsMap: true, KeyType: m.keyType, DataType: nftables.TypeVerdict}
+}
+
+func nftElems(es []nftVmapElem) []nftables.SetElement {
+	out := make([]nftables.SetElement, 0, len(es))
+	for _, e := range es {
+		out = append(out, nftables.SetElement{Key: e.key, VerdictData: &expr.Verdict{Kind: expr.VerdictJump, Chain: e.chain}})
+	}
+	return out
 }
 
 // nftDelete deletes the tables (missing ones are fine).
@@ -277,20 +328,59 @@ func native32(v uint32) []byte { return binaryutil.NativeEndian.PutUint32(v) }
 
 // --- the datapath ruleset ---
 
-// dpTables builds the datapath's bridge table (anti-spoofing, source/dest check, marks) and
-// inet table (conntrack zones, stateful security groups).
-func dpTables(prefix string, subnets []*subnetInfo, enis []*eniInfo, groups map[string]Group) []*nftTable {
-	br := &nftTable{name: prefix, family: nftables.TableFamilyBridge}
+// The datapath ruleset: a bridge table (anti-spoofing, source/dest check, marks) and an
+// inet table (conntrack zones, stateful security groups). The base chains look up named
+// verdict maps (host end name → per-ENI bridge chains; mark → per-ENI security group
+// chains), so an ENI is added, changed or removed in a small batch of its own (dpApply)
+// instead of a reload of the whole ruleset. Which spec each part was built from is
+// recorded in the names of empty marker chains in the bridge table: "v<base key>" and,
+// per ENI, "k<mark>_<key>"; a full pass compares the chain names.
+const (
+	dpPreMap = "premap" // bridge: iifname → from_<mark>
+	dpFwdMap = "fwdmap" // bridge: oifname → to_<mark>
+	dpOutMap = "outmap" // inet: mark & 0xffff → out_<mark>
+	dpInMap  = "inmap"  // inet: mark & 0xffff0000 → in_<mark>
+)
+
+func dpBaseMarker(key uint64) string { return fmt.Sprintf("v%016x", key) }
+
+func dpENIMarker(mark uint32, key uint64) string { return fmt.Sprintf("k%d_%016x", mark, key) }
+
+// dpBaseKey is the spec of the base chains.
+func dpBaseKey(prefix string, subnets []*subnetInfo) uint64 {
+	var b strings.Builder
+	fmt.Fprintf(&b, "v%s %s;", nftVersion, prefix)
+	for _, s := range subnets {
+		fmt.Fprintf(&b, "%s %d;", s.bridge, s.ordinal)
+	}
+	return specKey(b.String())
+}
+
+// dpENIKey is the spec of an ENI's chains and map elements.
+func dpENIKey(e *eniInfo, groups map[string]Group) uint64 {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d %s %s %s %v %v %v %s;", e.mark, e.host, e.host2, e.mac, e.ips, e.ips6, e.SourceDestCheck, e.subnet.bcast)
+	for _, gid := range e.Groups {
+		g, ok := groups[gid]
+		fmt.Fprintf(&b, "g %s %v %v %v;", gid, ok, g.Ingress, g.Egress)
+	}
+	return specKey(b.String())
+}
+
+// dpBase builds the two tables with their base chains, empty maps and base marker.
+func dpBase(prefix string, subnets []*subnetInfo) (br, sg *nftTable) {
+	br = &nftTable{name: prefix, family: nftables.TableFamilyBridge,
+		maps: []*nftMap{{name: dpPreMap, keyType: nftables.TypeIFName}, {name: dpFwdMap, keyType: nftables.TypeIFName}}}
+	br.chain(&nftChain{name: dpBaseMarker(dpBaseKey(prefix, subnets))})
 	pre := br.chain(&nftChain{name: "pre", hook: nftables.ChainHookPrerouting,
 		prio: nftables.ChainPriorityRef(-200), typ: nftables.ChainTypeFilter})
 	fwd := br.chain(&nftChain{name: "forward", hook: nftables.ChainHookForward,
 		prio: nftables.ChainPriorityRef(-200), typ: nftables.ChainTypeFilter})
-	preMap := &nftVmap{keyType: nftables.TypeIFName}
-	fwdMap := &nftVmap{keyType: nftables.TypeIFName}
-	pre.rules = append(pre.rules, nftRule{exprs: []expr.Any{meta(expr.MetaKeyIIFNAME)}, vmap: preMap})
-	fwd.rules = append(fwd.rules, nftRule{exprs: []expr.Any{meta(expr.MetaKeyOIFNAME)}, vmap: fwdMap})
+	pre.rules = append(pre.rules, nftRule{exprs: []expr.Any{meta(expr.MetaKeyIIFNAME)}, mapName: dpPreMap})
+	fwd.rules = append(fwd.rules, nftRule{exprs: []expr.Any{meta(expr.MetaKeyOIFNAME)}, mapName: dpFwdMap})
 
-	sg := &nftTable{name: prefix + "sg", family: nftables.TableFamilyINet}
+	sg = &nftTable{name: prefix + "sg", family: nftables.TableFamilyINet,
+		maps: []*nftMap{{name: dpOutMap, keyType: nftables.TypeMark}, {name: dpInMap, keyType: nftables.TypeMark}}}
 	raw := sg.chain(&nftChain{name: "raw", hook: nftables.ChainHookPrerouting,
 		prio: nftables.ChainPriorityRaw, typ: nftables.ChainTypeFilter})
 	for _, s := range subnets {
@@ -311,101 +401,287 @@ func dpTables(prefix string, subnets []*subnetInfo, enis []*eniInfo, groups map[
 	}
 	ctState(expr.CtStateBitESTABLISHED|expr.CtStateBitRELATED, expr.VerdictAccept)
 	ctState(expr.CtStateBitINVALID, expr.VerdictDrop)
-	outMap := &nftVmap{keyType: nftables.TypeMark}
-	inMap := &nftVmap{keyType: nftables.TypeMark}
 	markMasked := func(mask uint32) []expr.Any {
 		return []expr.Any{meta(expr.MetaKeyMARK),
 			&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(mask), Xor: native32(0)}}
 	}
-	sfwd.rules = append(sfwd.rules, nftRule{exprs: markMasked(0xffff), vmap: outMap},
-		nftRule{exprs: markMasked(0xffff0000), vmap: inMap})
+	sfwd.rules = append(sfwd.rules, nftRule{exprs: markMasked(0xffff), mapName: dpOutMap},
+		nftRule{exprs: markMasked(0xffff0000), mapName: dpInMap})
+	return br, sg
+}
 
-	for _, e := range enis {
-		n := e.mark
-		id := fmt.Sprint(n)
-		preMap.elems = append(preMap.elems, nftVmapElem{ifnameKey(e.host), "from_" + id})
-		fwdMap.elems = append(fwdMap.elems, nftVmapElem{ifnameKey(e.host), "to_" + id})
-		mac, _ := parseMAC(e.mac) // validated in plan
+// dpENIPart is what one ENI adds to the datapath ruleset.
+type dpENIPart struct {
+	br, sg             []*nftChain // its chains, the marker first in br
+	pre, fwd, out, in_ []nftVmapElem
+}
 
-		// from<N>: anti-spoofing, then mark the source ENI in bits 0-15.
-		from := br.chain(&nftChain{name: "from_" + id})
-		from.add(load(expr.PayloadBaseLLHeader, 6, 6), cmpNeq(mac), &expr.Counter{}, verdict(expr.VerdictDrop))
-		fromARP := br.chain(&nftChain{name: "from_arp_" + id})
-		from.add(append(etherType(ethARP), jump(fromARP.name))...)
+// dpENIChainNames are the names of an ENI's chains (the same set whatever its spec, so that
+// a change only flushes and refills them).
+func dpENIChainNames(mark uint32) (br, sg []string) {
+	id := fmt.Sprint(mark)
+	return []string{"from_" + id, "from_arp_" + id, "from_ip4_" + id, "from_ip6_" + id, "to_" + id, "to_ip4_" + id, "to_ip6_" + id},
+		[]string{"out_" + id, "in_" + id}
+}
+
+// dpENI builds an ENI's chains and map elements.
+func dpENI(e *eniInfo, groups map[string]Group, key uint64) *dpENIPart {
+	n := e.mark
+	brNames, sgNames := dpENIChainNames(n)
+	part := &dpENIPart{}
+	ch := map[string]*nftChain{}
+	part.br = append(part.br, &nftChain{name: dpENIMarker(n, key)})
+	for _, name := range brNames {
+		ch[name] = &nftChain{name: name}
+		part.br = append(part.br, ch[name])
+	}
+	for _, name := range sgNames {
+		ch[name] = &nftChain{name: name}
+		part.sg = append(part.sg, ch[name])
+	}
+	from, fromARP, f4, f6 := ch[brNames[0]], ch[brNames[1]], ch[brNames[2]], ch[brNames[3]]
+	to, t4, t6 := ch[brNames[4]], ch[brNames[5]], ch[brNames[6]]
+	out, in := ch[sgNames[0]], ch[sgNames[1]]
+	for _, h := range []string{e.host, e.host2} {
+		if h == "" {
+			continue
+		}
+		part.pre = append(part.pre, nftVmapElem{ifnameKey(h), from.name})
+		part.fwd = append(part.fwd, nftVmapElem{ifnameKey(h), to.name})
+	}
+	part.out = []nftVmapElem{{native32(n), out.name}}
+	part.in_ = []nftVmapElem{{native32(n << 16), in.name}}
+	mac, _ := parseMAC(e.mac) // validated in plan
+
+	// from_<N>: anti-spoofing, then mark the source ENI in bits 0-15.
+	from.add(load(expr.PayloadBaseLLHeader, 6, 6), cmpNeq(mac), &expr.Counter{}, verdict(expr.VerdictDrop))
+	from.add(append(etherType(ethARP), jump(fromARP.name))...)
+	for _, a := range e.ips {
+		fromARP.add(load(expr.PayloadBaseNetworkHeader, 14, 4), cmpEq(a.AsSlice()), verdict(expr.VerdictReturn))
+	}
+	fromARP.add(&expr.Counter{}, verdict(expr.VerdictDrop))
+	if e.SourceDestCheck {
+		from.add(append(etherType(ethIPv4), jump(f4.name))...)
 		for _, a := range e.ips {
-			fromARP.add(load(expr.PayloadBaseNetworkHeader, 14, 4), cmpEq(a.AsSlice()), verdict(expr.VerdictReturn))
+			f4.add(append(prefixMatch(12, hostPrefix(a)), verdict(expr.VerdictReturn))...)
 		}
-		fromARP.add(&expr.Counter{}, verdict(expr.VerdictDrop))
-		if e.SourceDestCheck {
-			f4 := br.chain(&nftChain{name: "from_ip4_" + id})
-			from.add(append(etherType(ethIPv4), jump(f4.name))...)
-			for _, a := range e.ips {
-				f4.add(append(prefixMatch(12, hostPrefix(a)), verdict(expr.VerdictReturn))...)
-			}
-			f4.add(&expr.Counter{}, verdict(expr.VerdictDrop))
-			f6 := br.chain(&nftChain{name: "from_ip6_" + id})
-			from.add(append(etherType(ethIPv6), jump(f6.name))...)
-			f6.add(append(prefixMatch(8, hostPrefix(netip.IPv6Unspecified())), verdict(expr.VerdictReturn))...)
-			f6.add(append(prefixMatch(8, netip.MustParsePrefix("fe80::/64")), verdict(expr.VerdictReturn))...)
-			for _, a := range e.ips6 {
-				f6.add(append(prefixMatch(8, hostPrefix(a)), verdict(expr.VerdictReturn))...)
-			}
-			f6.add(&expr.Counter{}, verdict(expr.VerdictDrop))
+		f4.add(&expr.Counter{}, verdict(expr.VerdictDrop))
+		from.add(append(etherType(ethIPv6), jump(f6.name))...)
+		f6.add(append(prefixMatch(8, hostPrefix(netip.IPv6Unspecified())), verdict(expr.VerdictReturn))...)
+		f6.add(append(prefixMatch(8, netip.MustParsePrefix("fe80::/64")), verdict(expr.VerdictReturn))...)
+		for _, a := range e.ips6 {
+			f6.add(append(prefixMatch(8, hostPrefix(a)), verdict(expr.VerdictReturn))...)
 		}
-		// Only IPv4, ARP and IPv6 frames; no router advertisements from instances.
-		from.add(load(expr.PayloadBaseLLHeader, 12, 2), cmpNeq(binaryutil.BigEndian.PutUint16(ethIPv4)),
-			cmpNeq(binaryutil.BigEndian.PutUint16(ethARP)), cmpNeq(binaryutil.BigEndian.PutUint16(ethIPv6)),
-			&expr.Counter{}, verdict(expr.VerdictDrop))
-		from.add(cat(etherType(ethIPv6), []expr.Any{meta(expr.MetaKeyL4PROTO), cmpEq([]byte{unix.IPPROTO_ICMPV6}),
-			load(expr.PayloadBaseTransportHeader, 0, 1), cmpEq([]byte{134}), &expr.Counter{}, verdict(expr.VerdictDrop)})...)
-		from.add(&expr.Immediate{Register: 1, Data: native32(n)}, markSet())
+		f6.add(&expr.Counter{}, verdict(expr.VerdictDrop))
+	}
+	// Only IPv4, ARP and IPv6 frames; no router advertisements from instances.
+	from.add(load(expr.PayloadBaseLLHeader, 12, 2), cmpNeq(binaryutil.BigEndian.PutUint16(ethIPv4)),
+		cmpNeq(binaryutil.BigEndian.PutUint16(ethARP)), cmpNeq(binaryutil.BigEndian.PutUint16(ethIPv6)),
+		&expr.Counter{}, verdict(expr.VerdictDrop))
+	from.add(cat(etherType(ethIPv6), []expr.Any{meta(expr.MetaKeyL4PROTO), cmpEq([]byte{unix.IPPROTO_ICMPV6}),
+		load(expr.PayloadBaseTransportHeader, 0, 1), cmpEq([]byte{134}), &expr.Counter{}, verdict(expr.VerdictDrop)})...)
+	from.add(&expr.Immediate{Register: 1, Data: native32(n)}, markSet())
 
-		// to<N>: destination check, then mark the destination ENI in bits 16-31.
-		to := br.chain(&nftChain{name: "to_" + id})
-		if e.SourceDestCheck {
-			t4 := br.chain(&nftChain{name: "to_ip4_" + id})
-			to.add(append(etherType(ethIPv4), jump(t4.name))...)
-			dsts := append(slices.Clone(e.ips), e.subnet.bcast, netip.AddrFrom4([4]byte{255, 255, 255, 255}))
-			for _, a := range dsts {
-				t4.add(append(prefixMatch(16, hostPrefix(a)), verdict(expr.VerdictReturn))...)
-			}
-			t4.add(append(prefixMatch(16, netip.MustParsePrefix("224.0.0.0/4")), verdict(expr.VerdictReturn))...)
-			t4.add(&expr.Counter{}, verdict(expr.VerdictDrop))
-			t6 := br.chain(&nftChain{name: "to_ip6_" + id})
-			to.add(append(etherType(ethIPv6), jump(t6.name))...)
-			for _, a := range e.ips6 {
-				t6.add(append(prefixMatch(24, hostPrefix(a)), verdict(expr.VerdictReturn))...)
-			}
-			t6.add(append(prefixMatch(24, netip.MustParsePrefix("ff00::/8")), verdict(expr.VerdictReturn))...)
-			t6.add(append(prefixMatch(24, netip.MustParsePrefix("fe80::/10")), verdict(expr.VerdictReturn))...)
-			t6.add(&expr.Counter{}, verdict(expr.VerdictDrop))
+	// to_<N>: destination check, then mark the destination ENI in bits 16-31.
+	if e.SourceDestCheck {
+		to.add(append(etherType(ethIPv4), jump(t4.name))...)
+		dsts := append(slices.Clone(e.ips), e.subnet.bcast, netip.AddrFrom4([4]byte{255, 255, 255, 255}))
+		for _, a := range dsts {
+			t4.add(append(prefixMatch(16, hostPrefix(a)), verdict(expr.VerdictReturn))...)
 		}
-		to.add(meta(expr.MetaKeyMARK),
-			&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(^(n << 16)), Xor: native32(n << 16)},
-			markSet())
+		t4.add(append(prefixMatch(16, netip.MustParsePrefix("224.0.0.0/4")), verdict(expr.VerdictReturn))...)
+		t4.add(&expr.Counter{}, verdict(expr.VerdictDrop))
+		to.add(append(etherType(ethIPv6), jump(t6.name))...)
+		for _, a := range e.ips6 {
+			t6.add(append(prefixMatch(24, hostPrefix(a)), verdict(expr.VerdictReturn))...)
+		}
+		t6.add(append(prefixMatch(24, netip.MustParsePrefix("ff00::/8")), verdict(expr.VerdictReturn))...)
+		t6.add(append(prefixMatch(24, netip.MustParsePrefix("fe80::/10")), verdict(expr.VerdictReturn))...)
+		t6.add(&expr.Counter{}, verdict(expr.VerdictDrop))
+	}
+	to.add(meta(expr.MetaKeyMARK),
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(^(n << 16)), Xor: native32(n << 16)},
+		markSet())
 
-		// Security groups: out<N> returns when egress is allowed, in<N> accepts ingress.
-		out := sg.chain(&nftChain{name: "out_" + id})
-		in := sg.chain(&nftChain{name: "in_" + id})
-		outMap.elems = append(outMap.elems, nftVmapElem{native32(n), out.name})
-		inMap.elems = append(inMap.elems, nftVmapElem{native32(n << 16), in.name})
-		for _, gid := range e.Groups {
-			g := groups[gid]
-			for _, r := range g.Egress {
-				for _, es := range sgRuleExprs(r, false) {
-					out.add(append(es, verdict(expr.VerdictReturn))...)
-				}
-			}
-			for _, r := range g.Ingress {
-				for _, es := range sgRuleExprs(r, true) {
-					in.add(append(es, verdict(expr.VerdictAccept))...)
-				}
+	// Security groups: out_<N> returns when egress is allowed, in_<N> accepts ingress.
+	for _, gid := range e.Groups {
+		g := groups[gid]
+		for _, r := range g.Egress {
+			for _, es := range sgRuleExprs(r, false) {
+				out.add(append(es, verdict(expr.VerdictReturn))...)
 			}
 		}
-		out.add(&expr.Counter{}, verdict(expr.VerdictDrop))
-		in.add(&expr.Counter{}, verdict(expr.VerdictDrop))
+		for _, r := range g.Ingress {
+			for _, es := range sgRuleExprs(r, true) {
+				in.add(append(es, verdict(expr.VerdictAccept))...)
+			}
+		}
+	}
+	out.add(&expr.Counter{}, verdict(expr.VerdictDrop))
+	in.add(&expr.Counter{}, verdict(expr.VerdictDrop))
+	return part
+}
+
+// dpTables builds the whole datapath ruleset (e.mark must be set on every ENI).
+func dpTables(prefix string, subnets []*subnetInfo, enis []*eniInfo, groups map[string]Group) []*nftTable {
+	br, sg := dpBase(prefix, subnets)
+	for _, e := range enis {
+		part := dpENI(e, groups, dpENIKey(e, groups))
+		br.chains = append(br.chains, part.br...)
+		sg.chains = append(sg.chains, part.sg...)
+		br.maps[0].elems = append(br.maps[0].elems, part.pre...)
+		br.maps[1].elems = append(br.maps[1].elems, part.fwd...)
+		sg.maps[0].elems = append(sg.maps[0].elems, part.out...)
+		sg.maps[1].elems = append(sg.maps[1].elems, part.in_...)
 	}
 	return []*nftTable{br, sg}
+}
+
+// dpCurrent reports whether the kernel holds exactly the tables' chains (by name: the
+// markers name the specs) and their maps.
+func dpCurrent(c *nftables.Conn, ts ...*nftTable) (bool, error) {
+	fams := map[nftables.TableFamily][]*nftables.Chain{}
+	for _, t := range ts {
+		if _, ok := fams[t.family]; ok {
+			continue
+		}
+		chains, err := c.ListChainsOfTableFamily(t.family)
+		if err != nil {
+			return false, fmt.Errorf("list nftables chains: %w", err)
+		}
+		fams[t.family] = chains
+	}
+	for _, t := range ts {
+		want := map[string]bool{}
+		for _, ch := range t.chains {
+			want[ch.name] = true
+		}
+		n := 0
+		for _, ch := range fams[t.family] {
+			if ch.Table == nil || ch.Table.Name != t.name {
+				continue
+			}
+			if !want[ch.Name] {
+				return false, nil
+			}
+			n++
+		}
+		if n != len(want) {
+			return false, nil
+		}
+		// The maps must exist. Their elements are not counted: google/nftables reads only
+		// the first part of a long element dump (about 900 of 2,000 here). Like rules
+		// edited by hand, elements deleted by hand are not detected.
+		tab := &nftables.Table{Name: t.name, Family: t.family}
+		sets, err := c.GetSets(tab)
+		if err != nil {
+			return false, nil // no table
+		}
+		have := map[string]bool{}
+		for _, s := range sets {
+			have[s.Name] = true
+		}
+		for _, m := range t.maps {
+			if !have[m.name] {
+				return false, nil
+			}
+		}
+	}
+	return true, nil
+}
+
+// dpGone is an ENI whose chains and map elements go.
+type dpGone struct {
+	mark uint32
+	key  uint64
+	host []string
+}
+
+// dpApply changes the ruleset in one atomic batch: adds the new ENIs' parts, refills the
+// changed ones' chains (old marker key in oldKey) and removes the gone ones.
+func dpApply(c *nftables.Conn, prefix string, add, change []*eniInfo, keys map[*eniInfo]uint64, oldKey map[uint32]uint64,
+	gone []dpGone, groups map[string]Group) error {
+	br := &nftables.Table{Name: prefix, Family: nftables.TableFamilyBridge}
+	sg := &nftables.Table{Name: prefix + "sg", Family: nftables.TableFamilyINet}
+	pre := nftMapSet(br, &nftMap{name: dpPreMap, keyType: nftables.TypeIFName})
+	fwd := nftMapSet(br, &nftMap{name: dpFwdMap, keyType: nftables.TypeIFName})
+	out := nftMapSet(sg, &nftMap{name: dpOutMap, keyType: nftables.TypeMark})
+	in := nftMapSet(sg, &nftMap{name: dpInMap, keyType: nftables.TypeMark})
+	keysOf := func(es []nftVmapElem) []nftables.SetElement {
+		var out []nftables.SetElement
+		for _, e := range es {
+			out = append(out, nftables.SetElement{Key: e.key})
+		}
+		return out
+	}
+	var errs []error
+	// Gone: map elements first (they jump to the chains), then the chains.
+	for _, g := range gone {
+		var hosts []nftVmapElem
+		for _, h := range g.host {
+			hosts = append(hosts, nftVmapElem{key: ifnameKey(h)})
+		}
+		errs = append(errs, c.SetDeleteElements(pre, keysOf(hosts)), c.SetDeleteElements(fwd, keysOf(hosts)),
+			c.SetDeleteElements(out, keysOf([]nftVmapElem{{key: native32(g.mark)}})),
+			c.SetDeleteElements(in, keysOf([]nftVmapElem{{key: native32(g.mark << 16)}})))
+		brNames, sgNames := dpENIChainNames(g.mark)
+		for _, n := range brNames {
+			c.FlushChain(&nftables.Chain{Name: n, Table: br})
+		}
+		for _, n := range sgNames {
+			c.FlushChain(&nftables.Chain{Name: n, Table: sg})
+		}
+		for _, n := range brNames {
+			c.DelChain(&nftables.Chain{Name: n, Table: br})
+		}
+		for _, n := range sgNames {
+			c.DelChain(&nftables.Chain{Name: n, Table: sg})
+		}
+		c.DelChain(&nftables.Chain{Name: dpENIMarker(g.mark, g.key), Table: br})
+	}
+	fill := func(tab *nftables.Table, chs []*nftChain) {
+		for _, ch := range chs {
+			nc := &nftables.Chain{Name: ch.name, Table: tab}
+			for _, r := range ch.rules {
+				c.AddRule(&nftables.Rule{Table: tab, Chain: nc, Exprs: r.exprs})
+			}
+		}
+	}
+	// Changed: flush the chains, refill them, swap the marker.
+	for _, e := range change {
+		part := dpENI(e, groups, keys[e])
+		for _, ch := range part.br[1:] {
+			c.FlushChain(&nftables.Chain{Name: ch.name, Table: br})
+		}
+		for _, ch := range part.sg {
+			c.FlushChain(&nftables.Chain{Name: ch.name, Table: sg})
+		}
+		c.DelChain(&nftables.Chain{Name: dpENIMarker(e.mark, oldKey[e.mark]), Table: br})
+		c.AddChain(&nftables.Chain{Name: part.br[0].name, Table: br})
+		fill(br, part.br)
+		fill(sg, part.sg)
+	}
+	// New: chains, rules, then the map elements that jump to them.
+	for _, e := range add {
+		part := dpENI(e, groups, keys[e])
+		for _, ch := range part.br {
+			c.AddChain(&nftables.Chain{Name: ch.name, Table: br})
+		}
+		for _, ch := range part.sg {
+			c.AddChain(&nftables.Chain{Name: ch.name, Table: sg})
+		}
+		fill(br, part.br)
+		fill(sg, part.sg)
+		errs = append(errs, c.SetAddElements(pre, nftElems(part.pre)), c.SetAddElements(fwd, nftElems(part.fwd)),
+			c.SetAddElements(out, nftElems(part.out)), c.SetAddElements(in, nftElems(part.in_)))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("nftables batch: %w", err)
+	}
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("nftables batch: %w", err)
+	}
+	return nil
 }
 
 // sgRuleExprs is one match (without verdict) per CIDR of r; ingress matches the source

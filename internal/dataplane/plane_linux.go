@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // Table and rule numbers inside the namespaces the plane owns.
@@ -41,6 +42,9 @@ type Plane struct {
 	pending    map[string]bool // trash interface names (datapath) being deleted
 	pendingIdx map[int]bool    // and their ifindexes
 	trashSeq   atomic.Uint32
+
+	fullEvery time.Duration
+	cache     *planeCache // what the plane last realised (guarded by mu)
 }
 
 // New returns a Plane. It does not touch the system until the first Reconcile.
@@ -62,7 +66,8 @@ func New(opts Options) (*Plane, error) {
 	if ip == up {
 		up = netip.MustParseAddr("100.64.0.3")
 	}
-	p := &Plane{prefix: opts.Prefix, inetIP: ip, upIP: up, pending: map[string]bool{}, pendingIdx: map[int]bool{}}
+	p := &Plane{prefix: opts.Prefix, inetIP: ip, upIP: up, pending: map[string]bool{}, pendingIdx: map[int]bool{},
+		fullEvery: opts.FullEvery, cache: newPlaneCache()}
 	p.trashSeq.Store(uint32(time.Now().UnixNano()))
 	return p, nil
 }
@@ -114,6 +119,8 @@ func (p *Plane) Teardown(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.bg.Wait()
+	p.cache.closeAll()
+	p.cache = newPlaneCache()
 	names, err := listNS(p.prefix)
 	if err != nil {
 		return err
@@ -131,8 +138,11 @@ func (p *Plane) Teardown(ctx context.Context) error {
 // reconciler is the state of one Reconcile.
 type reconciler struct {
 	p       *Plane
+	c       *planeCache
+	full    bool // read everything from the kernel (else: only objects whose spec changed)
 	changes int
 	errs    error
+	nerr    int // number of errors so far (to tell whether one object failed)
 
 	vpcs      []VPC
 	subnets   map[string]*subnetInfo
@@ -146,14 +156,18 @@ type reconciler struct {
 	dp, inet *nsCtx
 	routers  map[string]*nsCtx
 	insts    map[string]*nsCtx
-	bridges  map[string]int // subnet id → bridge ifindex
-	garps    []func() error // announcements of recreated ENIs, once their routing is in place
+	bridges  map[string]int            // subnet id → bridge ifindex
+	retirees []int                     // datapath ifindexes to delete in the background
+	cuts     []cut                     // instance ends of old pairs to take down first
+	eniLink  map[string]int            // ENI id → ifindex of its instance end
+	garps    map[string][]func() error // instance id → announcements of its recreated ENIs
 	status   Status
 }
 
 func (r *reconciler) fail(err error) {
 	if err != nil {
 		r.errs = errors.Join(r.errs, err)
+		r.nerr++
 	}
 }
 
@@ -163,19 +177,36 @@ func (r *reconciler) count(n int, err error) {
 }
 
 // Reconcile converges the host to d: it creates what is missing, fixes what differs and
-// removes what the plane owns but d does not contain. It is level-based: it reads the
-// actual state every time, so it repairs damage, and a second call with the same d makes no
-// change (Status.Changes == 0). Errors of single objects do not stop the others; they are
-// joined in the returned error.
+// removes what the plane owns but d does not contain, and a second call with the same d
+// makes no change (Status.Changes == 0). Errors of single objects do not stop the others;
+// they are joined in the returned error, and the failed objects are retried next time.
+//
+// Reconcile is incremental: it touches only the objects whose desired spec differs from
+// what the plane last realised (new, changed or removed ones) and trusts its memory of the
+// others. The first Reconcile of a Plane, and one every Options.FullEvery, is a full pass
+// (see Verify) that reads the actual state of everything and so repairs damage done behind
+// the plane's back.
 func (p *Plane) Reconcile(ctx context.Context, d Desired) (Status, error) {
+	return p.reconcile(ctx, d, false)
+}
+
+func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	r := &reconciler{p: p, routers: map[string]*nsCtx{}, insts: map[string]*nsCtx{}, bridges: map[string]int{},
+	c := p.cache
+	if !c.valid || (p.fullEvery > 0 && time.Since(c.lastFull) >= p.fullEvery) {
+		full = true
+	}
+	start := time.Now()
+	r := &reconciler{p: p, c: c, full: full, routers: map[string]*nsCtx{}, insts: map[string]*nsCtx{},
+		bridges: map[string]int{}, eniLink: map[string]int{}, garps: map[string][]func() error{},
 		status: Status{Instances: map[string]bool{}, ENIs: map[string]string{}}}
-	defer r.closeAll()
 	r.plan(d)
-	steps := []func(){r.infra, r.ensureBridges, r.ensureRouters, r.ensureInstances, r.ensureENIs,
-		r.ensureInstanceRouting, r.announce, r.ensureDatapathRules, r.removeLeftovers}
+	// Moves and launches first: an ENI's link, addresses, routing and announcement depend
+	// only on its bridge and instance namespace; the routers and the ruleset come after
+	// (a moved ENI keeps its host end's name, so the ruleset already covers it).
+	steps := []func(){r.infra, r.ensureBridges, r.ensureInstances, r.ensureENIs,
+		r.ensureInstanceRouting, r.ensureRouters, r.ensureDatapathRules, r.removeLeftovers}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			r.fail(err)
@@ -183,23 +214,13 @@ func (p *Plane) Reconcile(ctx context.Context, d Desired) (Status, error) {
 		}
 		step()
 	}
+	r.startRetire()
+	if full && ctx.Err() == nil {
+		c.valid = true
+		c.lastFull = start
+	}
 	r.status.Changes = r.changes
 	return r.status, r.errs
-}
-
-func (r *reconciler) closeAll() {
-	for _, c := range r.insts {
-		c.close()
-	}
-	for _, c := range r.routers {
-		c.close()
-	}
-	if r.dp != nil {
-		r.dp.close()
-	}
-	if r.inet != nil {
-		r.inet.close()
-	}
 }
 
 // plan indexes and validates d.
@@ -268,6 +289,7 @@ func (r *reconciler) plan(d Desired) {
 		}
 		used[key] = true
 		ei.host = ifName(r.p.prefix, kindENIHost, e.ID)
+		ei.host2 = ifName(r.p.prefix, kindENIHost2, e.ID)
 		ei.eth = ethName(e.DeviceIndex)
 		ei.mark = uint32(len(r.enis) + 1)
 		r.enis = append(r.enis, ei)
@@ -282,7 +304,20 @@ func (r *reconciler) plan(d Desired) {
 }
 
 // ensureNS opens (creating it if needed) a namespace with lo up and the given sysctls.
-func (r *reconciler) ensureNS(name string, sysctls []sysctl) (*nsCtx, error) {
+// cached is the plane's open handle of the namespace, if any: an incremental pass trusts
+// it; a full pass checks that the name still leads to it and re-checks lo and the sysctls.
+// On error, cached is closed; the caller forgets it.
+func (r *reconciler) ensureNS(name string, sysctls []sysctl, cached *nsCtx) (*nsCtx, error) {
+	if cached != nil {
+		if !r.full {
+			return cached, nil
+		}
+		if sameNS(name, cached) {
+			r.nsBasics(cached, sysctls)
+			return cached, nil
+		}
+		cached.close() // deleted (and maybe recreated) behind our back
+	}
 	ns, err := openNS(name)
 	if errors.Is(err, os.ErrNotExist) {
 		ns, err = createNS(name)
@@ -297,13 +332,19 @@ func (r *reconciler) ensureNS(name string, sysctls []sysctl) (*nsCtx, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.p.stamp(c)
+	r.nsBasics(c, sysctls)
+	return c, nil
+}
+
+// nsBasics brings lo up and sets the sysctls.
+func (r *reconciler) nsBasics(c *nsCtx, sysctls []sysctl) {
 	lo, err := c.linkByName("lo")
 	if err == nil && lo != nil {
 		r.count(setUp(c, lo))
 	}
 	r.fail(err)
-	r.count(ensureSysctls(ns, sysctls))
-	return c, nil
+	r.count(ensureSysctls(c.ns, sysctls))
 }
 
 var (
@@ -336,10 +377,21 @@ var (
 // infra: the datapath and internet namespaces.
 func (r *reconciler) infra() {
 	var err error
-	r.dp, err = r.ensureNS(r.p.DatapathNS(), dpSysctls)
+	r.dp, err = r.ensureNS(r.p.DatapathNS(), dpSysctls, r.c.dp)
 	r.fail(err)
-	r.inet, err = r.ensureNS(r.p.InternetNS(), inetSysctls)
+	if r.dp != r.c.dp { // new handle: everything in the datapath must be looked at again
+		r.c.dp = r.dp
+		clear(r.c.bridges)
+		clear(r.c.enis)
+		r.c.nftBase = 0
+	}
+	r.inet, err = r.ensureNS(r.p.InternetNS(), inetSysctls, r.c.inet)
 	r.fail(err)
+	if r.inet != r.c.inet {
+		r.c.inet = r.inet
+		r.c.inetKey = 0
+		clear(r.c.routers)
+	}
 }
 
 // ensureBridges: one bridge per subnet in the datapath, with br_netfilter on.
@@ -348,6 +400,12 @@ func (r *reconciler) ensureBridges() {
 		return
 	}
 	for _, s := range r.subnetSeq {
+		if idx, ok := r.c.bridges[s.ID]; ok && !r.full {
+			r.bridges[s.ID] = idx
+			continue
+		}
+		delete(r.c.bridges, s.ID)
+		n0 := r.nerr
 		l, err := r.dp.linkByName(s.bridge)
 		if err != nil {
 			r.fail(err)
@@ -377,6 +435,9 @@ func (r *reconciler) ensureBridges() {
 		}
 		r.count(setUp(r.dp, l))
 		r.bridges[s.ID] = l.Attrs().Index
+		if r.nerr == n0 {
+			r.c.bridges[s.ID] = l.Attrs().Index
+		}
 	}
 }
 
@@ -437,12 +498,23 @@ func (r *reconciler) ensureRouters() {
 	}
 	var inetRoutes []route
 	for _, v := range r.vpcs {
-		c, err := r.ensureNS(r.p.RouterNS(v.ID), routerSysctls)
+		cached := r.c.routerNS[v.ID]
+		c, err := r.ensureNS(r.p.RouterNS(v.ID), routerSysctls, cached)
 		if err != nil {
+			delete(r.c.routerNS, v.ID)
+			delete(r.c.routers, v.ID)
 			r.fail(err)
 			continue
 		}
+		r.c.routerNS[v.ID] = c
 		r.routers[v.ID] = c
+		key := r.routerKey(v, c)
+		if ent, ok := r.c.routers[v.ID]; ok && ent.key == key && !r.full {
+			inetRoutes = append(inetRoutes, ent.inetRoutes...)
+			continue
+		}
+		delete(r.c.routers, v.ID)
+		n0, nInet := r.nerr, len(inetRoutes)
 		upName := ifName(r.p.prefix, kindUplink, v.ID)
 		gName := ifName(r.p.prefix, kindInetLeg, v.ID)
 		up := r.ensurePair(c, upName, nil, r.inet, gName, 0)
@@ -509,8 +581,20 @@ func (r *reconciler) ensureRouters() {
 		r.count(ensureRoutes(c, tables, routes))
 		r.count(ensureRules(c, rtPrioRouter, rtPrioRouter, rules))
 		r.ensureNAT(c, upName, r.publics[v.ID])
+		if r.nerr == n0 {
+			r.c.routers[v.ID] = routerEntry{key: key, inetRoutes: slices.Clone(inetRoutes[nInet:])}
+		}
 	}
+	key := specKey(fmt.Sprint(inetRoutes))
+	if key == r.c.inetKey && !r.full {
+		return
+	}
+	r.c.inetKey = 0
+	n0 := r.nerr
 	r.count(ensureRoutes(r.inet, []int{254}, inetRoutes))
+	if r.nerr == n0 {
+		r.c.inetKey = key
+	}
 }
 
 func (r *reconciler) ensureNAT(c *nsCtx, uplink string, maps []PublicMapping) {
@@ -542,11 +626,17 @@ func (r *reconciler) ensureInstances() {
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		c, err := r.ensureNS(r.p.InstanceNS(id), instanceSysctls)
+		c, err := r.ensureNS(r.p.InstanceNS(id), instanceSysctls, r.c.instNS[id])
 		if err != nil {
+			delete(r.c.instNS, id)
+			delete(r.c.routing, id)
 			r.fail(err)
 			continue
 		}
+		if c != r.c.instNS[id] {
+			delete(r.c.routing, id)
+		}
+		r.c.instNS[id] = c
 		r.insts[id] = c
 		r.status.Instances[id] = true
 	}
@@ -558,73 +648,57 @@ func (r *reconciler) ensureENIs() {
 		return
 	}
 	for _, e := range r.enis {
-		if err := r.ensureENI(e); err != nil {
+		inst := r.insts[e.InstanceID]
+		br, ok := r.bridges[e.SubnetID]
+		if inst == nil || !ok {
+			r.fail(fmt.Errorf("eni %s: instance namespace or bridge missing", e.ID))
+			continue
+		}
+		key := eniKey(e, br, inst)
+		ent, cached := r.c.enis[e.ID]
+		if cached && ent.key == key && !r.full {
+			r.eniLink[e.ID] = ent.peer
+			r.status.ENIs[e.ID] = e.InstanceID
+			continue
+		}
+		if cached { // invalid until realised again; still remembered, for removal
+			ent.key = 0
+			r.c.enis[e.ID] = ent
+			if ent.instance != e.InstanceID || ent.eth != e.eth {
+				r.cuts = append(r.cuts, cut{ent.instance, ent.peer}) // it moves
+			}
+		}
+		n0 := r.nerr
+		peer, err := r.ensureENI(e, inst, br)
+		if err != nil {
 			r.fail(fmt.Errorf("eni %s: %w", e.ID, err))
 			continue
 		}
+		if r.nerr == n0 {
+			r.c.enis[e.ID] = eniEntry{key: key, instance: e.InstanceID, eth: e.eth, peer: peer}
+		} else {
+			r.c.enis[e.ID] = eniEntry{instance: e.InstanceID, eth: e.eth, peer: peer}
+		}
+		r.eniLink[e.ID] = peer
 		r.status.ENIs[e.ID] = e.InstanceID
 	}
 }
 
-func (r *reconciler) ensureENI(e *eniInfo) error {
-	inst := r.insts[e.InstanceID]
-	br, ok := r.bridges[e.SubnetID]
-	if inst == nil || !ok {
-		return errors.New("instance namespace or bridge missing")
-	}
+// ensureENI realises e's veth in inst on bridge br; it returns the instance end's ifindex.
+func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, error) {
 	mac, _ := net.ParseMAC(e.mac) // validated in plan
-	host, err := r.dp.linkByName(e.host)
+	h1, err := r.dp.linkByName(e.host)
 	if err != nil {
-		return err
+		return 0, err
+	}
+	h2, err := r.dp.linkByName(e.host2)
+	if err != nil {
+		return 0, err
 	}
 	peer, err := inst.linkByName(e.eth)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	fresh := false
-	if !isPair(r.dp, host, inst, peer) {
-		// Recreate (also how an ENI moves): take the old pair off the bridge under another
-		// name and delete it in the background; a new pair with the same MAC and host name
-		// answers within milliseconds.
-		if host != nil {
-			r.trash(host)
-			r.changes++
-		}
-		if peer != nil {
-			if err := delLink(inst.h, peer); err != nil {
-				return err
-			}
-			r.changes++
-		}
-		v := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: e.host, MasterIndex: br, Flags: net.FlagUp},
-			PeerName: e.eth, PeerHardwareAddr: mac, PeerNamespace: netlink.NsFd(int(inst.ns))}
-		if err := r.dp.h.LinkAdd(v); err != nil {
-			return fmt.Errorf("create veth %s/%s: %w", e.host, e.eth, err)
-		}
-		r.changes++
-		fresh = true
-		if host, err = r.dp.linkByName(e.host); err != nil || host == nil {
-			return fmt.Errorf("veth %s vanished: %v", e.host, err)
-		}
-		if peer, err = inst.linkByName(e.eth); err != nil || peer == nil {
-			return fmt.Errorf("veth %s vanished: %v", e.eth, err)
-		}
-	}
-	if peer.Attrs().HardwareAddr.String() != mac.String() {
-		if err := inst.h.LinkSetHardwareAddr(peer, mac); err != nil {
-			return err
-		}
-		r.changes++
-	}
-	if host.Attrs().MasterIndex != br {
-		if err := r.dp.h.LinkSetMasterByIndex(host, br); err != nil {
-			return err
-		}
-		r.changes++
-	}
-	r.count(setUp(r.dp, host))
-	r.count(setUp(inst, peer))
-
 	si := e.subnet
 	var addrs []netip.Prefix
 	for _, a := range e.ips {
@@ -637,29 +711,142 @@ func (r *reconciler) ensureENI(e *eniInfo) error {
 		}
 		addrs = append(addrs, netip.PrefixFrom(a, bits))
 	}
+	// A pair being deleted in the background (the ENI moved away and back quickly) is not
+	// the ENI's.
+	pending := func(l netlink.Link) bool { return l != nil && r.p.isPending("", l.Attrs().Index) }
+	var host, other netlink.Link
+	switch {
+	case !pending(h1) && isPair(r.dp, h1, inst, peer):
+		host, other = h1, h2
+	case !pending(h2) && isPair(r.dp, h2, inst, peer):
+		host, other = h2, h1
+	}
+	if host != nil {
+		if other != nil && !pending(other) { // a stale old pair
+			r.retire(other)
+			r.changes++
+		}
+	} else {
+		// Recreate (also how an ENI moves): a new pair with the same MAC under whichever of
+		// the ENI's two host names is free (the ruleset covers both) answers within
+		// milliseconds; the old pair is deleted in the background, after the announcement.
+		if peer != nil { // something else holds eth<N> in this instance
+			switch {
+			case pending(h1) && isPair(r.dp, h1, inst, peer), pending(h2) && isPair(r.dp, h2, inst, peer):
+				// The old pair of this ENI (it moved away and back quickly), being deleted in
+				// the background: deleting it here would wait for that (tens of ms); moving
+				// it out of the way takes a rename.
+				if err := r.setAside(inst, peer); err != nil {
+					return 0, err
+				}
+			default:
+				if isPair(r.dp, h1, inst, peer) {
+					h1 = nil // goes with its peer
+				} else if isPair(r.dp, h2, inst, peer) {
+					h2 = nil
+				}
+				if err := delLink(inst.h, peer); err != nil {
+					return 0, err
+				}
+			}
+			r.changes++
+		}
+		name := e.host
+		switch {
+		case h1 == nil:
+		case h2 == nil:
+			name = e.host2
+		default: // both taken (a move right after a move): free one now
+			victim := h1
+			if pending(h2) && !pending(h1) {
+				victim, name = h2, e.host2
+			}
+			r.trash(victim)
+			r.changes++
+			if victim == h1 {
+				h1 = nil
+			} else {
+				h2 = nil
+			}
+		}
+		for _, old := range []netlink.Link{h1, h2} {
+			if old != nil && !pending(old) {
+				r.retire(old)
+				r.changes++
+			}
+		}
+		v := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: name, MasterIndex: br, Flags: net.FlagUp},
+			PeerName: e.eth, PeerHardwareAddr: mac, PeerNamespace: netlink.NsFd(int(inst.ns))}
+		if err := r.dp.h.LinkAdd(v); err != nil {
+			return 0, fmt.Errorf("create veth %s/%s: %w", name, e.eth, err)
+		}
+		r.changes++
+		// Fresh: the MAC, master and host-end state are as created; only the instance end
+		// needs to come up and get its addresses (there are none to remove).
+		if peer, err = inst.linkByName(e.eth); err != nil || peer == nil {
+			return 0, fmt.Errorf("veth %s vanished: %v", e.eth, err)
+		}
+		idx := peer.Attrs().Index
+		if err := inst.h.LinkSetUp(peer); err != nil {
+			return 0, fmt.Errorf("%s: set %s up: %w", inst.name, e.eth, err)
+		}
+		for _, p := range addrs {
+			a := &netlink.Addr{IPNet: ipNet(p)}
+			if p.Addr().Is6() {
+				a.Flags = unix.IFA_F_NODAD
+			}
+			if err := inst.h.AddrReplace(peer, a); err != nil {
+				r.fail(fmt.Errorf("%s: add address %s to %s: %w", inst.name, p, e.eth, err))
+				continue
+			}
+			r.changes++
+		}
+		ns, ips := inst.ns, e.ips
+		r.garps[e.InstanceID] = append(r.garps[e.InstanceID], func() error { return r.p.sendGARP(ns, idx, mac, ips) })
+		return idx, nil
+	}
+	if peer.Attrs().HardwareAddr.String() != mac.String() {
+		if err := inst.h.LinkSetHardwareAddr(peer, mac); err != nil {
+			return 0, err
+		}
+		r.changes++
+	}
+	if host.Attrs().MasterIndex != br {
+		if err := r.dp.h.LinkSetMasterByIndex(host, br); err != nil {
+			return 0, err
+		}
+		r.changes++
+	}
+	r.count(setUp(r.dp, host))
+	r.count(setUp(inst, peer))
 	r.count(ensureAddrs(inst, peer, addrs))
-	if fresh {
-		ns, idx := inst.ns, peer.Attrs().Index
-		r.garps = append(r.garps, func() error { return r.p.sendGARP(ns, idx, mac, e.ips) })
-	}
-	return nil
-}
-
-// announce sends the gratuitous ARPs of recreated (moved) ENIs.
-func (r *reconciler) announce() {
-	for _, g := range r.garps {
-		r.fail(g())
-	}
+	return peer.Attrs().Index, nil
 }
 
 // ensureInstanceRouting: default routes via eth0 and per-ENI tables and rules, so that
-// replies leave by the ENI they came in on.
+// replies leave by the ENI they came in on. Instances with recreated (moved, new) ENIs go
+// first, and each announces its ENIs (gratuitous ARP) as soon as its routing is in place.
 func (r *reconciler) ensureInstanceRouting() {
 	byInst := map[string][]*eniInfo{}
 	for _, e := range r.enis {
 		byInst[e.InstanceID] = append(byInst[e.InstanceID], e)
 	}
-	for id, c := range r.insts {
+	ids := make([]string, 0, len(r.insts))
+	for id := range r.insts {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b string) int {
+		fa, fb := len(r.garps[a]) > 0, len(r.garps[b]) > 0
+		if fa != fb {
+			if fa {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+	for _, id := range ids {
+		c := r.insts[id]
 		var routes []route
 		var rules []policy
 		tables := []int{254}
@@ -667,12 +854,7 @@ func (r *reconciler) ensureInstanceRouting() {
 			if _, ok := r.status.ENIs[e.ID]; !ok {
 				continue
 			}
-			l, err := c.linkByName(e.eth)
-			if err != nil || l == nil {
-				r.fail(err)
-				continue
-			}
-			idx := l.Attrs().Index
+			idx := r.eniLink[e.ID]
 			tbl := rtInstanceBase + e.DeviceIndex
 			si := e.subnet
 			tables = append(tables, tbl)
@@ -701,23 +883,112 @@ func (r *reconciler) ensureInstanceRouting() {
 				}
 			}
 		}
-		r.count(ensureRoutes(c, tables, routes))
-		r.count(ensureRules(c, rtPrioInstLo, rtPrioInstHi, rules))
+		key := specKey(c.gen, fmt.Sprint(tables), fmt.Sprint(routes), fmt.Sprint(rules))
+		if k, ok := r.c.routing[id]; !ok || k != key || r.full || len(r.garps[id]) > 0 {
+			delete(r.c.routing, id)
+			n0 := r.nerr
+			r.count(ensureRoutes(c, tables, routes))
+			r.count(ensureRules(c, rtPrioInstLo, rtPrioInstHi, rules))
+			if r.nerr == n0 {
+				r.c.routing[id] = key
+			}
+		}
+		for _, g := range r.garps[id] {
+			r.fail(g())
+		}
+		if len(r.garps[id]) == 0 {
+			r.startRetire() // the moves are done: old pairs go now
+		}
 	}
 }
 
-// ensureDatapathRules: the whole datapath ruleset, replaced in one atomic batch when it
-// differs from the desired one.
+// ensureDatapathRules: the datapath ruleset. A full pass checks it and reloads it whole
+// in one atomic batch when it differs; an incremental pass changes only the parts of the
+// ENIs that are new, changed or gone, in one atomic batch.
 func (r *reconciler) ensureDatapathRules() {
 	if r.dp == nil {
 		return
 	}
+	c := r.c
 	var enis []*eniInfo
 	for _, e := range r.enis {
-		if _, ok := r.status.ENIs[e.ID]; ok {
-			enis = append(enis, e)
+		if _, ok := r.status.ENIs[e.ID]; !ok {
+			continue
 		}
+		m, err := c.mark(e.ID)
+		if err != nil {
+			r.fail(err)
+			delete(r.status.ENIs, e.ID)
+			continue
+		}
+		e.mark = m
+		enis = append(enis, e)
 	}
+	keys := make(map[*eniInfo]uint64, len(enis))
+	for _, e := range enis {
+		keys[e] = dpENIKey(e, r.groups)
+	}
+	base := dpBaseKey(r.p.prefix, r.subnetSeq)
+	entries := func() map[string]nftEntry {
+		m := make(map[string]nftEntry, len(enis))
+		for _, e := range enis {
+			m[e.ID] = nftEntry{mark: e.mark, key: keys[e], host: []string{e.host, e.host2}}
+		}
+		return m
+	}
+	defer func() { // marks of ENIs whose chains are gone
+		for id := range c.marks {
+			if _, ok := c.nftENI[id]; !ok {
+				if _, ok := r.status.ENIs[id]; !ok {
+					c.releaseMark(id)
+				}
+			}
+		}
+	}()
+
+	if !r.full && c.nftBase == base {
+		var add, change []*eniInfo
+		var gone []dpGone
+		oldKey := map[uint32]uint64{}
+		want := map[string]bool{}
+		for _, e := range enis {
+			want[e.ID] = true
+			old, ok := c.nftENI[e.ID]
+			switch {
+			case !ok:
+				add = append(add, e)
+			case old.key != keys[e]:
+				change = append(change, e)
+				oldKey[e.mark] = old.key
+			}
+		}
+		for id, old := range c.nftENI {
+			if !want[id] {
+				gone = append(gone, dpGone{mark: old.mark, key: old.key, host: old.host})
+			}
+		}
+		if len(add)+len(change)+len(gone) == 0 {
+			return
+		}
+		conn, err := newNFT(int(r.dp.ns))
+		if err != nil {
+			r.fail(fmt.Errorf("datapath nftables: %w", err))
+			return
+		}
+		defer conn.CloseLasting()
+		if err := dpApply(conn, r.p.prefix, add, change, keys, oldKey, gone, r.groups); err != nil {
+			r.fail(fmt.Errorf("datapath: %w", err))
+			c.nftBase = 0 // reload it all next time
+			for _, e := range append(add, change...) {
+				delete(r.status.ENIs, e.ID) // not enforced: not attached
+			}
+			return
+		}
+		c.nftENI = entries()
+		r.changes += len(add) + len(change) + len(gone)
+		return
+	}
+
 	ts := dpTables(r.p.prefix, r.subnetSeq, enis, r.groups)
 	conn, err := newNFT(int(r.dp.ns))
 	if err != nil {
@@ -725,20 +996,24 @@ func (r *reconciler) ensureDatapathRules() {
 		return
 	}
 	defer conn.CloseLasting()
-	digest := nftDigest(ts...)
-	ok, err := nftCurrent(conn, digest, ts...)
-	if err != nil || ok {
+	c.nftBase = 0
+	ok, err := dpCurrent(conn, ts...)
+	if err != nil {
 		r.fail(err)
 		return
 	}
-	if err := nftReplace(conn, digest, ts...); err != nil {
-		r.fail(fmt.Errorf("datapath: %w", err))
-		for _, e := range enis { // not enforced: not attached
-			delete(r.status.ENIs, e.ID)
+	if !ok {
+		if err := nftReplace(conn, "", ts...); err != nil {
+			r.fail(fmt.Errorf("datapath: %w", err))
+			for _, e := range enis { // not enforced: not attached
+				delete(r.status.ENIs, e.ID)
+			}
+			return
 		}
-		return
+		r.changes++
 	}
-	r.changes++
+	c.nftBase = base
+	c.nftENI = entries()
 }
 
 // trash takes a datapath link out of service and deletes it in the background.
@@ -780,6 +1055,85 @@ func (r *reconciler) trash(l netlink.Link) {
 	}()
 }
 
+// setAside renames a link that is about to be deleted in the background (so its name is
+// free at once); a link that is already gone is fine.
+func (r *reconciler) setAside(c *nsCtx, l netlink.Link) error {
+	_ = c.h.LinkSetDown(l) // renaming needs it down; gone is fine
+	name := fmt.Sprintf("%s%c%08x", r.p.prefix, kindTrash, r.p.trashSeq.Add(1))
+	if err := c.h.LinkSetName(l, name); err != nil && !errors.Is(err, unix.ENODEV) && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("%s: set %s aside: %w", c.name, l.Attrs().Name, err)
+	}
+	return nil
+}
+
+// retire marks a datapath link (an ENI's old pair) for deletion in the background; the
+// deletions start once the moves of this pass are announced (startRetire), so that they
+// do not compete with them for the kernel's RTNL lock.
+func (r *reconciler) retire(l netlink.Link) {
+	idx := l.Attrs().Index
+	r.p.pendMu.Lock()
+	r.p.pendingIdx[idx] = true
+	r.p.pendMu.Unlock()
+	r.retirees = append(r.retirees, idx)
+}
+
+// cut is the instance end of an ENI's old pair: instance id, ifindex.
+type cut struct {
+	instance string
+	index    int
+}
+
+// startRetire removes the addresses of the instance ends of old pairs (so that the old
+// instance no longer has the ENI's addresses when the pass returns) and starts the
+// background deletion of the old pairs.
+func (r *reconciler) startRetire() {
+	for _, x := range r.cuts {
+		c := r.c.instNS[x.instance]
+		if c == nil || x.index <= 0 {
+			continue
+		}
+		l, err := c.h.LinkByIndex(x.index)
+		if err != nil || l.Type() != "veth" {
+			continue // gone already
+		}
+		// Its addresses go at once (taking it down would not: the addresses of a down
+		// interface stay local, and would cost an RCU grace period).
+		n, err := ensureAddrs(c, l, nil)
+		r.count(n, err)
+	}
+	r.cuts = nil
+	if len(r.retirees) == 0 || r.dp == nil {
+		return
+	}
+	p, dpName, idxs := r.p, r.dp.name, r.retirees
+	r.retirees = nil
+	p.bg.Add(1)
+	go func() {
+		defer p.bg.Done()
+		defer func() {
+			p.pendMu.Lock()
+			for _, idx := range idxs {
+				delete(p.pendingIdx, idx)
+			}
+			p.pendMu.Unlock()
+		}()
+		ns, err := openNS(dpName)
+		if err != nil {
+			return // the datapath is gone, and the links with it
+		}
+		c, err := openCtx(dpName, ns)
+		if err != nil {
+			return
+		}
+		defer c.close()
+		for _, idx := range idxs {
+			// By index: the name may already belong to a new pair. A leftover is removed by
+			// the next full pass.
+			_ = delLink(c.h, &netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: idx}})
+		}
+	}()
+}
+
 func (p *Plane) isPending(name string, idx int) bool {
 	p.pendMu.Lock()
 	defer p.pendMu.Unlock()
@@ -789,6 +1143,10 @@ func (p *Plane) isPending(name string, idx int) bool {
 // removeLeftovers deletes namespaces and interfaces with the plane's prefix that d does not
 // contain.
 func (r *reconciler) removeLeftovers() {
+	r.pruneCache()
+	if !r.full {
+		return
+	}
 	p := r.p
 	wantNS := map[string]bool{p.DatapathNS(): true, p.InternetNS(): true}
 	for id := range r.routers {
@@ -816,11 +1174,11 @@ func (r *reconciler) removeLeftovers() {
 			want[s.bridge], want[s.legDP] = true, true
 		}
 		for _, e := range r.enis {
-			want[e.host] = true
+			want[e.host], want[e.host2] = true, true
 		}
 		r.removeLinks(r.dp, func(l netlink.Link) bool {
 			n := l.Attrs().Name
-			return strings.HasPrefix(n, p.prefix) && !want[n] && !p.isPending(n, 0)
+			return strings.HasPrefix(n, p.prefix) && !want[n] && !p.isPending(n, l.Attrs().Index)
 		})
 	}
 	if r.inet != nil {
@@ -854,6 +1212,81 @@ func (r *reconciler) removeLeftovers() {
 		r.removeLinks(c, func(l netlink.Link) bool {
 			return l.Type() == "veth" && !want[id+"/"+l.Attrs().Name] && !p.isPending("", l.Attrs().ParentIndex)
 		})
+	}
+}
+
+// pruneCache removes what the plane remembers realising and d no longer contains: ENIs
+// (their old pair goes in the background), instance and router namespaces, subnets.
+func (r *reconciler) pruneCache() {
+	p, c := r.p, r.c
+	want := map[string]bool{}
+	for _, e := range r.enis {
+		want[e.ID] = true
+	}
+	for id, ent := range c.enis {
+		if want[id] {
+			continue
+		}
+		delete(c.enis, id)
+		r.cuts = append(r.cuts, cut{ent.instance, ent.peer})
+		if r.dp == nil {
+			continue
+		}
+		// The host end (and with it the instance end) goes in the background.
+		for _, k := range []byte{kindENIHost, kindENIHost2} {
+			if l, err := r.dp.linkByName(ifName(p.prefix, k, id)); err != nil {
+				r.fail(err)
+			} else if l != nil && !p.isPending("", l.Attrs().Index) {
+				r.retire(l)
+				r.changes++
+			}
+		}
+	}
+	for id, x := range c.instNS {
+		if r.running[id] {
+			continue
+		}
+		x.close()
+		delete(c.instNS, id)
+		delete(c.routing, id)
+		r.fail(deleteNS(p.InstanceNS(id)))
+		r.changes++
+	}
+	for id := range c.routing {
+		if c.instNS[id] == nil {
+			delete(c.routing, id)
+		}
+	}
+	vpcs := map[string]bool{}
+	for _, v := range r.vpcs {
+		vpcs[v.ID] = true
+	}
+	for id, x := range c.routerNS {
+		if vpcs[id] {
+			continue
+		}
+		x.close()
+		delete(c.routerNS, id)
+		delete(c.routers, id)
+		r.fail(deleteNS(p.RouterNS(id)))
+		r.changes++
+	}
+	for id := range c.bridges {
+		if _, ok := r.subnets[id]; ok {
+			continue
+		}
+		delete(c.bridges, id)
+		if r.dp == nil {
+			continue
+		}
+		for _, n := range []string{ifName(p.prefix, kindBridge, id), ifName(p.prefix, kindRouterDP, id)} {
+			if l, err := r.dp.linkByName(n); err != nil {
+				r.fail(err)
+			} else if l != nil {
+				r.fail(delLink(r.dp.h, l))
+				r.changes++
+			}
+		}
 	}
 }
 

@@ -20,6 +20,9 @@ func New(Options) (*Plane, error) { return nil, ErrUnsupported }
 // Reconcile fails on this OS.
 func (*Plane) Reconcile(context.Context, Desired) (Status, error) { return Status{}, ErrUnsupported }
 
+// Verify fails on this OS.
+func (*Plane) Verify(context.Context, Desired) (Status, error) { return Status{}, ErrUnsupported }
+
 // Exec fails on this OS.
 func (*Plane) Exec(string, *exec.Cmd) error { return ErrUnsupported }
 

@@ -1,0 +1,222 @@
+package dataplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// BenchmarkSGRuleUpdate: a client probes a closed UDP port every millisecond; the time from
+// the start of the Reconcile that adds a rule opening it until the first answer. Each
+// iteration probes from a new socket (a new flow), and the rule is removed again between
+// iterations (not timed).
+func BenchmarkSGRuleUpdate(b *testing.B) {
+	p := newTestPlane(b)
+	d := baseDesired()
+	d.Groups = append(d.Groups, Group{ID: "sg-udp",
+		Egress: []Rule{{Protocol: "-1", CIDRs: []string{"0.0.0.0/0"}}}})
+	findENI(&d, "eni-c").Groups = []string{"sg-udp"}
+	reconcile(b, p, d)
+	echoUDP(b, p, p.InstanceNS("i-c"), "10.0.2.10:7", "c")
+	sg := &d.Groups[len(d.Groups)-1]
+	open := []Rule{{Protocol: "udp", FromPort: 7, ToPort: 7, CIDRs: []string{"10.0.1.0/24"}}}
+	var ds []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		sg.Ingress = nil
+		reconcile(b, p, d)
+		pr := startProber(b, p, p.InstanceNS("i-b"), "10.0.2.10:7")
+		time.Sleep(5 * time.Millisecond) // probes are flowing (and dropped)
+		if _, ok := pr.firstSeen("c"); ok {
+			b.Fatalf("iteration %d: the port answered before the rule was added", i)
+		}
+		b.StartTimer()
+		sg.Ingress = open
+		start := time.Now()
+		if _, err := p.Reconcile(context.Background(), d); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if t, ok := pr.firstSeen("c"); ok {
+				ds = append(ds, t.Sub(start))
+				break
+			}
+			if time.Since(start) > 5*time.Second {
+				b.Fatalf("iteration %d: no answer after the rule was added", i)
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+		b.StopTimer()
+		pr.close()
+	}
+	b.ReportMetric(percentile(ds, 0.5), "p50-ms")
+	b.ReportMetric(percentile(ds, 0.99), "p99-ms")
+}
+
+// scaleDesired: n instances with one ENI each, spread over subnets of at most 250 ENIs
+// (a bridge holds at most 1,023 ports), all in one VPC.
+func scaleDesired(n int) Desired {
+	d := Desired{Groups: []Group{{ID: "sg-open",
+		Ingress: []Rule{{Protocol: "-1", CIDRs: []string{"0.0.0.0/0"}}},
+		Egress:  []Rule{{Protocol: "-1", CIDRs: []string{"0.0.0.0/0"}}}}}}
+	nsub := (n + 249) / 250
+	if nsub < 2 {
+		nsub = 2
+	}
+	v := VPC{ID: "vpc-s"}
+	for s := 0; s < nsub; s++ {
+		v.Subnets = append(v.Subnets, Subnet{ID: fmt.Sprintf("subnet-s%d", s), CIDR: fmt.Sprintf("10.%d.0.0/16", 10+s), Public: s == 0})
+	}
+	d.VPCs = []VPC{v}
+	for i := 0; i < n; i++ {
+		s := i % nsub
+		id := fmt.Sprintf("i-s%d", i)
+		d.Instances = append(d.Instances, Instance{ID: id, Running: true})
+		d.ENIs = append(d.ENIs, ENI{ID: fmt.Sprintf("eni-s%d", i), MAC: fmt.Sprintf("02:01:00:00:%02x:%02x", i>>8, i&0xff),
+			SubnetID: v.Subnets[s].ID, VPCID: v.ID, PrimaryIP: fmt.Sprintf("10.%d.%d.%d", 10+s, (i/nsub)/200, 10+(i/nsub)%200), InstanceID: id,
+			SourceDestCheck: true, Groups: []string{"sg-open"}})
+	}
+	return d
+}
+
+// meminfo returns /proc/meminfo values in KiB.
+func meminfo(tb testing.TB) map[string]int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := map[string]int64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 {
+			v, _ := strconv.ParseInt(f[1], 10, 64)
+			out[strings.TrimSuffix(f[0], ":")] = v
+		}
+	}
+	return out
+}
+
+func goMem() runtime.MemStats {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m
+}
+
+// reachable: a TCP connection to a closed port of ip from inside nsname is refused (the
+// instance's kernel answered).
+func reachable(p *Plane, nsname, ip string, within time.Duration) error {
+	start := time.Now()
+	for {
+		_, err := dialTCP(p, nsname, ip+":9", 50*time.Millisecond)
+		if errors.Is(err, syscall.ECONNREFUSED) || err == nil || errors.Is(err, io.EOF) {
+			return nil
+		}
+		if time.Since(start) > within {
+			return err
+		}
+	}
+}
+
+// TestScale (ENI_SCALE=<n>, e.g. 1000; skipped by default) creates n instances with one
+// ENI each in one Reconcile, then measures a launch, a move, an incremental no-op pass and
+// a full pass at that scale, and kernel and Go memory per instance. Everything is torn
+// down at the end, also on failure.
+func TestScale(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("ENI_SCALE"))
+	if n <= 0 {
+		t.Skip("set ENI_SCALE=<instances> (e.g. 1000) to run the scale test")
+	}
+	p := newTestPlane(t) // its cleanup tears everything down
+	ctx := context.Background()
+	d := scaleDesired(n)
+	mem0, go0 := meminfo(t), goMem()
+
+	start := time.Now()
+	st, err := p.Reconcile(ctx, d)
+	took := time.Since(start)
+	if err != nil {
+		t.Fatalf("create %d: %v", n, err)
+	}
+	if len(st.ENIs) != n {
+		t.Fatalf("%d ENIs realised, want %d", len(st.ENIs), n)
+	}
+	t.Logf("create %d instances in one Reconcile: %v (%.0f instances/s)", n, took.Round(time.Millisecond), float64(n)/took.Seconds())
+	mem1, go1 := meminfo(t), goMem()
+	used := func(m map[string]int64) int64 { return m["MemTotal"] - m["MemAvailable"] }
+	t.Logf("kernel: used +%d KiB (%.0f KiB/instance), slab +%d KiB (%.0f KiB/instance); Go: heap in use +%d KiB (%.1f KiB/instance), sys +%d KiB",
+		used(mem1)-used(mem0), float64(used(mem1)-used(mem0))/float64(n),
+		mem1["Slab"]-mem0["Slab"], float64(mem1["Slab"]-mem0["Slab"])/float64(n),
+		(int64(go1.HeapInuse)-int64(go0.HeapInuse))/1024, float64(int64(go1.HeapInuse)-int64(go0.HeapInuse))/1024/float64(n),
+		(int64(go1.Sys)-int64(go0.Sys))/1024)
+
+	// Spot checks: the first and the last instance answer their neighbours.
+	for _, i := range []int{0, n - 1} {
+		from := p.InstanceNS(d.ENIs[(i+1)%n].InstanceID)
+		if err := reachable(p, from, d.ENIs[i].PrimaryIP, 5*time.Second); err != nil {
+			t.Fatalf("instance %d unreachable: %v", i, err)
+		}
+	}
+
+	timed := func(what string, full bool) {
+		t.Helper()
+		start := time.Now()
+		var st Status
+		var err error
+		if full {
+			st, err = p.Verify(ctx, d)
+		} else {
+			st, err = p.Reconcile(ctx, d)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		t.Logf("%s: %v, %d changes", what, time.Since(start).Round(time.Microsecond), st.Changes)
+	}
+	timed("incremental pass, nothing changed", false)
+	timed("full pass (Verify), nothing changed", true)
+
+	// One more launch at this scale.
+	id := "i-extra"
+	d.Instances = append(d.Instances, Instance{ID: id, Running: true})
+	d.ENIs = append(d.ENIs, ENI{ID: "eni-extra", MAC: "02:01:00:ff:00:01", SubnetID: d.VPCs[0].Subnets[1].ID, VPCID: "vpc-s",
+		PrimaryIP: "10.11.9.9", InstanceID: id, SourceDestCheck: true, Groups: []string{"sg-open"}})
+	start = time.Now()
+	timed("launch one more instance (Reconcile)", false)
+	if err := reachable(p, p.InstanceNS(d.ENIs[1].InstanceID), "10.11.9.9", 5*time.Second); err != nil {
+		t.Fatalf("the extra instance is unreachable: %v", err)
+	}
+	t.Logf("launch one more instance, until it answers: %v", time.Since(start).Round(time.Microsecond))
+
+	// A move at this scale.
+	d.ENIs[len(d.ENIs)-1].InstanceID = d.ENIs[1].InstanceID
+	d.ENIs[len(d.ENIs)-1].DeviceIndex = 1
+	timed("move an ENI (Reconcile)", false)
+
+	start = time.Now()
+	if err := p.Teardown(ctx); err != nil {
+		t.Fatalf("teardown: %v", err)
+	}
+	t.Logf("teardown: %v", time.Since(start).Round(time.Millisecond))
+}
+
+// close stops a prober before the test ends.
+func (pr *prober) close() {
+	select {
+	case <-pr.stop:
+		return
+	default:
+	}
+	close(pr.stop)
+	_ = pr.conn.Close()
+	pr.wg.Wait()
+}
