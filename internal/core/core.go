@@ -85,6 +85,7 @@ func (c *Core) region(name string) *region {
 	r := c.regions[name]
 	if r == nil {
 		r = &region{name: name, db: newDB(name)}
+		r.db.azs = regionAZs(name, c.cfg.AZCount)
 		c.regions[name] = r
 	}
 	return r

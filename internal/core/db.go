@@ -10,6 +10,7 @@ import (
 // db is one region's committed records and the indexes derived from them.
 type db struct {
 	region    string
+	azs       []AZ // fixed for the region's life
 	meta      *table[Meta, *Meta]
 	vpcs      *table[VPC, *VPC]
 	subnets   *table[Subnet, *Subnet]

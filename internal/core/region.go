@@ -50,11 +50,14 @@ type AZ struct {
 	Name, ID string
 }
 
-// AZs returns the region's availability zones.
-func (tx *Tx) AZs() []AZ {
-	out := make([]AZ, tx.cfg.AZCount)
+// AZs returns the region's availability zones (computed once per region).
+func (tx *Tx) AZs() []AZ { return tx.db.azs }
+
+// regionAZs names a region's zones: <region>a, b, ... with ids <prefix>-azN.
+func regionAZs(region string, n int) []AZ {
+	out := make([]AZ, n)
 	for i := range out {
-		out[i] = AZ{Name: fmt.Sprintf("%s%c", tx.Region, 'a'+i), ID: fmt.Sprintf("%s-az%d", zoneIDPrefix(tx.Region), i+1)}
+		out[i] = AZ{Name: fmt.Sprintf("%s%c", region, 'a'+i), ID: fmt.Sprintf("%s-az%d", zoneIDPrefix(region), i+1)}
 	}
 	return out
 }
