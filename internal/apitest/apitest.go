@@ -43,6 +43,10 @@ type Options struct {
 	// Authenticate is the server's signature check (nil: none, every
 	// request acts as the default account).
 	Authenticate func(r *http.Request, body []byte) (account string, err error)
+	// OnCommit and Tasks are passed to api.Options (a data plane agent's
+	// kick, and the task endpoints' readiness check).
+	OnCommit func()
+	Tasks    func(taskID string) bool
 }
 
 // seededRand is a deterministic, concurrency-safe id source.
@@ -90,7 +94,8 @@ func New(t testing.TB, opts ...Options) *Env {
 	} else {
 		e.Store = store.NewMemory()
 	}
-	e.API = api.New(api.Options{Core: c, Store: e.Store, RateLimit: o.RateLimit, RateBurst: o.RateBurst, Authenticate: o.Authenticate})
+	e.API = api.New(api.Options{Core: c, Store: e.Store, RateLimit: o.RateLimit, RateBurst: o.RateBurst, Authenticate: o.Authenticate,
+		OnCommit: o.OnCommit, Tasks: o.Tasks})
 	e.Server = httptest.NewServer(e.API)
 	t.Cleanup(e.Close)
 	return e
