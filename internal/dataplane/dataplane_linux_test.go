@@ -948,3 +948,23 @@ func TestIncrementalRules(t *testing.T) {
 	mustNotReach(t, p, p.InstanceNS("i-c"), "10.0.1.14:22")
 	mustNotReach(t, p, p.InstanceNS("i-b"), "10.0.1.10:80") // eni-web is gone
 }
+
+// /run/netns is a mount point of its own once the plane has made a
+// namespace, so that iproute2's `ip netns add` leaves our mounts alone.
+func TestNetnsDirIsAMountPoint(t *testing.T) {
+	requireNetAdmin(t)
+	if err := ensureNetnsMount(); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(info), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 6 && f[4] == netnsDir && strings.Contains(line, "shared:") {
+			return
+		}
+	}
+	t.Fatalf("%s is not a shared mount point:\n%s", netnsDir, info)
+}

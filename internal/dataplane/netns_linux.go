@@ -41,6 +41,9 @@ func createNS(name string) (netns.NsHandle, error) {
 	if err := os.MkdirAll(netnsDir, 0o755); err != nil {
 		return netns.None(), fmt.Errorf("create netns %s: %w", name, err)
 	}
+	if err := ensureNetnsMount(); err != nil {
+		return netns.None(), fmt.Errorf("create netns %s: %w", name, err)
+	}
 	p := nsPath(name)
 	// A stale file (not a mount) would make the bind mount fail: remove it.
 	_ = unix.Unmount(p, unix.MNT_DETACH) // not mounted is fine
@@ -74,6 +77,28 @@ func createNS(name string) (netns.NsHandle, error) {
 		return netns.None(), fmt.Errorf("create netns %s: %w", name, err)
 	}
 	return openNS(name)
+}
+
+// ensureNetnsMount makes /run/netns a shared mount point of its own, as
+// iproute2 does on its first `ip netns add`. Without it, a later `ip netns
+// add` by anyone bind-mounts the directory over itself and hides the
+// namespaces already mounted there, which then can no longer be deleted.
+// Done already (by us or by iproute2), it changes nothing.
+func ensureNetnsMount() error {
+	err := unix.Mount("", netnsDir, "none", unix.MS_SHARED|unix.MS_REC, "")
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, unix.EINVAL) { // EINVAL: not a mount point yet
+		return fmt.Errorf("make %s shared: %w", netnsDir, err)
+	}
+	if err := unix.Mount(netnsDir, netnsDir, "none", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind %s: %w", netnsDir, err)
+	}
+	if err := unix.Mount("", netnsDir, "none", unix.MS_SHARED|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("make %s shared: %w", netnsDir, err)
+	}
+	return nil
 }
 
 // deleteNS removes a named namespace; the kernel frees it when its last user goes away.
