@@ -158,11 +158,10 @@ func serve(args []string) error {
 	}
 	defer st.Close()
 	c := core.New(core.Env{Now: time.Now, Rand: rand.Reader}, cfg)
-	n := 0
-	if err := st.Load(func(kind, key string, val []byte) error { n++; return c.Load(kind, key, val) }); err != nil {
+	n, err := c.LoadFrom(st.Load)
+	if err != nil {
 		return fmt.Errorf("load store: %w", err)
 	}
-	c.Rebuild()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var onCommit func()

@@ -86,10 +86,9 @@ func New(t testing.TB, opts ...Options) *Env {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := b.Load(c.Load); err != nil {
+		if _, err := c.LoadFrom(b.Load); err != nil {
 			t.Fatal(err)
 		}
-		c.Rebuild()
 		e.Store = b
 	} else {
 		e.Store = store.NewMemory()

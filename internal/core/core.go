@@ -8,9 +8,11 @@
 package core
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/netip"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -110,6 +112,60 @@ func (c *Core) Load(kind, key string, val []byte) error {
 		return fmt.Errorf("load %s: bad key %q", kind, key)
 	}
 	return c.region(reg).db.load(kind, id, val)
+}
+
+// LoadFrom loads every record a store's Load yields, decoding them on all
+// cores, and rebuilds the indexes. It returns the number of records.
+func (c *Core) LoadFrom(load func(fn func(kind, key string, val []byte) error) error) (int, error) {
+	type rec struct {
+		l       loader
+		id      string
+		val     []byte
+		decoded any
+	}
+	var recs []rec
+	if err := load(func(kind, key string, val []byte) error {
+		reg, id, ok := cut(key)
+		if !ok {
+			return fmt.Errorf("load %s: bad key %q", kind, key)
+		}
+		l, err := c.region(reg).db.loaderFor(kind)
+		if err != nil {
+			return err
+		}
+		recs = append(recs, rec{l: l, id: id, val: bytes.Clone(val)}) // the store's buffer is only valid during the call
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	workers := runtime.GOMAXPROCS(0)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(recs); i += workers {
+				v, err := recs[i].l.decode(recs[i].id, recs[i].val)
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				recs[i].decoded, recs[i].val = v, nil
+			}
+		}(w)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return 0, err
+		}
+	}
+	for _, r := range recs {
+		r.l.put(r.id, r.decoded)
+	}
+	c.Rebuild()
+	return len(recs), nil
 }
 
 // Rebuild recomputes every index from the loaded records.

@@ -46,34 +46,48 @@ func newDB(region string) *db {
 	return d
 }
 
-func (d *db) load(kind, id string, val []byte) error {
+// loaderFor returns the table that holds records of kind, as a loader.
+func (d *db) loaderFor(kind string) (loader, error) {
 	switch kind {
 	case "meta":
-		return d.meta.load(id, val)
+		return d.meta, nil
 	case "vpc":
-		return d.vpcs.load(id, val)
+		return d.vpcs, nil
 	case "subnet":
-		return d.subnets.load(id, val)
+		return d.subnets, nil
 	case "sg":
-		return d.groups.load(id, val)
+		return d.groups, nil
 	case "eni":
-		return d.enis.load(id, val)
+		return d.enis, nil
 	case "instance":
-		return d.instances.load(id, val)
+		return d.instances, nil
 	case "address":
-		return d.addresses.load(id, val)
+		return d.addresses, nil
 	case "igw":
-		return d.igws.load(id, val)
+		return d.igws, nil
 	case "rtb":
-		return d.rtbs.load(id, val)
+		return d.rtbs, nil
 	case "perm":
-		return d.perms.load(id, val)
+		return d.perms, nil
 	case "token":
-		return d.tokens.load(id, val)
+		return d.tokens, nil
 	case "task":
-		return d.tasks.load(id, val)
+		return d.tasks, nil
 	}
-	return fmt.Errorf("load: unknown kind %q", kind)
+	return nil, fmt.Errorf("load: unknown kind %q", kind)
+}
+
+func (d *db) load(kind, id string, val []byte) error {
+	l, err := d.loaderFor(kind)
+	if err != nil {
+		return err
+	}
+	v, err := l.decode(id, val)
+	if err != nil {
+		return err
+	}
+	l.put(id, v)
+	return nil
 }
 
 // Kinds lists the record kinds a store must hold.

@@ -340,9 +340,9 @@ func (p *Permission) clone() *Permission { c := *p; return &c }
 // TokenLifetime.
 type Token struct {
 	CreatedAt time.Time `json:"createdAt,omitzero"`
-	Key    string `json:"key"` // account/action/token
-	Hash   string `json:"hash"`
-	Output []byte `json:"output"`
+	Key       string    `json:"key"` // account/action/token
+	Hash      string    `json:"hash"`
+	Output    []byte    `json:"output"`
 }
 
 func (t *Token) key() string   { return t.Key }

@@ -164,14 +164,22 @@ func (t *txTable[T, P]) apply() {
 	}
 }
 
-func (t *table[T, P]) load(id string, val []byte) error {
+// loader is a table seen by the loading code: decoding may run on many
+// goroutines, putting on one.
+type loader interface {
+	decode(id string, val []byte) (any, error)
+	put(id string, v any)
+}
+
+func (t *table[T, P]) decode(id string, val []byte) (any, error) {
 	v := new(T)
 	if err := json.Unmarshal(val, v); err != nil {
-		return fmt.Errorf("decode %s %s: %w", t.kind, id, err)
+		return nil, fmt.Errorf("decode %s %s: %w", t.kind, id, err)
 	}
-	t.rows[id] = v
-	return nil
+	return v, nil
 }
+
+func (t *table[T, P]) put(id string, v any) { t.rows[id] = v.(*T) }
 
 // ChangeSet is what one operation changes: records to put (Value set) or
 // delete (Value nil), keyed by kind and region/id. The store commits it

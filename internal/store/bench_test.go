@@ -134,10 +134,9 @@ func BenchmarkStartup(b *testing.B) {
 					b.Fatal(err)
 				}
 				c := core.New(core.Env{Now: time.Now, Rand: rand.NewChaCha8([32]byte{8})}, core.DefaultConfig())
-				if err := s.Load(c.Load); err != nil {
+				if _, err := c.LoadFrom(s.Load); err != nil {
 					b.Fatal(err)
 				}
-				c.Rebuild()
 				b.StopTimer()
 				if err := s.Close(); err != nil {
 					b.Fatal(err)
