@@ -1,7 +1,10 @@
 package core
 
 import (
+	"bytes"
+	"compress/flate"
 	"fmt"
+	"io"
 	"net/netip"
 	"sort"
 	"time"
@@ -440,6 +443,15 @@ func (tx *Tx) Token(key string) *Token {
 	if t == nil || (!t.CreatedAt.IsZero() && tx.now.Sub(t.CreatedAt) > TokenLifetime) {
 		return nil
 	}
+	if t.Deflated {
+		out, err := io.ReadAll(flate.NewReader(bytes.NewReader(t.Output)))
+		if err != nil {
+			return nil // unreadable: treat as unknown (the request runs again)
+		}
+		c := t.clone()
+		c.Output, c.Deflated = out, false
+		return c
+	}
 	return t
 }
 
@@ -448,6 +460,13 @@ func (tx *Tx) Token(key string) *Token {
 // SDK-created ENI carries one.
 func (tx *Tx) PutToken(t *Token) {
 	t.CreatedAt = tx.now
+	if !t.Deflated {
+		var buf bytes.Buffer
+		w, _ := flate.NewWriter(&buf, flate.BestSpeed) // BestSpeed is a valid level
+		_, _ = w.Write(t.Output)                       // writes to a bytes.Buffer do not fail
+		_ = w.Close()
+		t.Output, t.Deflated = buf.Bytes(), true
+	}
 	tx.tokens.Put(t)
 	q := tx.db.idx.tokenQueue
 	for i := 0; i < len(q) && i < 8; i++ {

@@ -340,9 +340,12 @@ func (p *Permission) clone() *Permission { c := *p; return &c }
 // TokenLifetime.
 type Token struct {
 	CreatedAt time.Time `json:"createdAt,omitzero"`
-	Key       string    `json:"key"` // account/action/token
-	Hash      string    `json:"hash"`
-	Output    []byte    `json:"output"`
+	// Deflated says Output is stored compressed (replies are XML and shrink
+	// five-fold, which makes loading a large store much faster).
+	Deflated bool   `json:"deflated,omitempty"`
+	Key      string `json:"key"` // account/action/token
+	Hash     string `json:"hash"`
+	Output   []byte `json:"output"`
 }
 
 func (t *Token) key() string   { return t.Key }
