@@ -180,6 +180,8 @@ func (e *env) startAgent(plane agent.Realiser, wrap func(agent.Realiser) agent.R
 		// Passes happen on kicks (every commit, or the test's): no drift pass
 		// repairs what a test damaged before the test looks.
 		Resync: time.Hour,
+		// As eni serve --user-data: instances launched with user data run it.
+		UserData: true,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
