@@ -8,25 +8,17 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"runtime"
+
+	"github.com/eni-net/eni/internal/netadmin"
 
 	"github.com/eni-net/eni/internal/agent"
 	"github.com/eni-net/eni/internal/core"
 	"github.com/eni-net/eni/internal/dataplane"
 	"github.com/eni-net/eni/internal/store"
-	"golang.org/x/sys/unix"
 )
 
-// hasNetAdmin reports whether this process may create network namespaces:
-// it tries, on a thread that is then thrown away.
-func hasNetAdmin() bool {
-	res := make(chan bool)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
-		res <- unix.Unshare(unix.CLONE_NEWNET) == nil
-	}()
-	return <-res
-}
+// hasNetAdmin reports whether this process may create network namespaces.
+func hasNetAdmin() bool { return netadmin.Check() == nil }
 
 // dataPlaneMode resolves --dataplane auto|none|linux.
 func dataPlaneMode(mode string, log *slog.Logger) (bool, error) {

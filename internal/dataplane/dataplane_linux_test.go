@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -19,30 +18,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eni-net/eni/internal/netadmin"
+
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
-// requireNetAdmin skips (fails under CI=true) when the process cannot create network
-// namespaces.
-func requireNetAdmin(tb testing.TB) {
-	tb.Helper()
-	errc := make(chan error, 1)
-	go func() {
-		// The thread stays locked: it ends with the goroutine, in its throwaway namespace.
-		runtime.LockOSThread()
-		errc <- unix.Unshare(unix.CLONE_NEWNET)
-	}()
-	if err := <-errc; err != nil {
-		msg := fmt.Sprintf("data plane tests need CAP_NET_ADMIN: run as root (sudo go test ./internal/dataplane): %v", err)
-		if os.Getenv("CI") == "true" {
-			tb.Fatal(msg)
-		}
-		tb.Skip(msg)
-	}
-}
+// requireNetAdmin skips (fails under CI=true) when the process cannot create
+// network namespaces.
+func requireNetAdmin(tb testing.TB) { tb.Helper(); netadmin.Require(tb, "./internal/dataplane") }
 
 // newTestPlane returns a plane with a unique prefix, torn down when the test ends.
 func newTestPlane(tb testing.TB) *Plane {

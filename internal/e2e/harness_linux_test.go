@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -20,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eni-net/eni/internal/netadmin"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -27,7 +28,6 @@ import (
 	"github.com/eni-net/eni/internal/apitest"
 	"github.com/eni-net/eni/internal/core"
 	"github.com/eni-net/eni/internal/dataplane"
-	"golang.org/x/sys/unix"
 )
 
 // Timeouts of probes. A probe that must pass is retried (the agent realises
@@ -87,22 +87,7 @@ func runHelper(spec string) int {
 
 // requireNetAdmin skips (fails under CI=true) when the process cannot create
 // network namespaces.
-func requireNetAdmin(tb testing.TB) {
-	tb.Helper()
-	errc := make(chan error, 1)
-	go func() {
-		// The thread stays locked: it ends with the goroutine, in its throwaway namespace.
-		runtime.LockOSThread()
-		errc <- unix.Unshare(unix.CLONE_NEWNET)
-	}()
-	if err := <-errc; err != nil {
-		msg := fmt.Sprintf("end-to-end data plane tests need CAP_NET_ADMIN: run as root (sudo go test ./internal/e2e): %v", err)
-		if os.Getenv("CI") == "true" {
-			tb.Fatal(msg)
-		}
-		tb.Skip(msg)
-	}
-}
+func requireNetAdmin(tb testing.TB) { tb.Helper(); netadmin.Require(tb, "./internal/e2e") }
 
 // env is a server with a real data plane, driven through its EC2 API.
 type env struct {
