@@ -105,3 +105,20 @@ func TestCrossAccountAttachNeedsPermission(t *testing.T) {
 		t.Fatal(errs)
 	}
 }
+
+// DeleteSecurityGroup answers with the deleted group's id, as current EC2 does.
+func TestDeleteSecurityGroupReturnsGroupId(t *testing.T) {
+	e := apitest.New(t)
+	c := e.Client()
+	g, err := c.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("gone"), Description: aws.String("gone")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: g.GroupId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(out.GroupId) != aws.ToString(g.GroupId) || !aws.ToBool(out.Return) {
+		t.Fatalf("DeleteSecurityGroup = %+v", out)
+	}
+}

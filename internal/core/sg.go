@@ -222,7 +222,7 @@ func (tx *Tx) DeleteSecurityGroup(in *ec2wire.DeleteSecurityGroupInput) (*ec2wir
 		return nil, derr
 	}
 	tx.groups.Delete(g.ID)
-	return &ec2wire.DeleteSecurityGroupOutput{Return: p(true)}, nil
+	return &ec2wire.DeleteSecurityGroupOutput{Return: p(true), GroupId: p(g.ID)}, nil
 }
 
 // sgProtocol normalises an IpProtocol: names are case-insensitive, "all" is

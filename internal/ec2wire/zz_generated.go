@@ -771,8 +771,8 @@ type DescribeSecurityGroupsOutput = DescribeSecurityGroupsResult
 // DeleteSecurityGroupInput is the input of DeleteSecurityGroup.
 type DeleteSecurityGroupInput = DeleteSecurityGroupRequest
 
-// DeleteSecurityGroupOutput is the output of DeleteSecurityGroup: a request id and <return>true</return>.
-type DeleteSecurityGroupOutput = ReturnOutput
+// DeleteSecurityGroupOutput is the output of DeleteSecurityGroup.
+type DeleteSecurityGroupOutput = DeleteSecurityGroupResult
 
 // AuthorizeSecurityGroupIngressInput is the input of AuthorizeSecurityGroupIngress.
 type AuthorizeSecurityGroupIngressInput = AuthorizeSecurityGroupIngressRequest
@@ -1313,6 +1313,13 @@ type DeleteSecurityGroupRequest struct {
 	DryRun    *bool   `query:"DryRun" xml:"dryRun,omitempty"`
 	GroupId   *string `query:"GroupId" xml:"GroupId,omitempty"`
 	GroupName *string `query:"GroupName" xml:"GroupName,omitempty"`
+}
+
+// DeleteSecurityGroupResult is the model's DeleteSecurityGroupResult shape.
+type DeleteSecurityGroupResult struct {
+	RequestId *string `xml:"requestId"`
+	GroupId   *string `query:"GroupId" xml:"groupId,omitempty"`
+	Return    *bool   `query:"Return" xml:"return,omitempty"`
 }
 
 // AuthorizeSecurityGroupIngressRequest is the model's AuthorizeSecurityGroupIngressRequest shape.

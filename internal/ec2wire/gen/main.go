@@ -66,9 +66,25 @@ func main() {
 		}
 		var patch struct {
 			Shapes map[string]map[string]member `json:"shapes"`
+			// Outputs gives an operation without an output shape in the
+			// model a new one, named <Operation>Result, with these members.
+			Outputs map[string]map[string]member `json:"outputs"`
 		}
 		if err := json.Unmarshal(raw, &patch); err != nil {
 			log.Fatalf("%s: %v", *patchPath, err)
+		}
+		for op, members := range patch.Outputs {
+			o, ok := m.Operations[op]
+			if !ok || o.Output != nil {
+				log.Fatalf("patch: operation %s is not in the model or has an output already", op)
+			}
+			name := op + "Result"
+			if _, dup := m.Shapes[name]; dup {
+				log.Fatalf("patch: shape %s exists", name)
+			}
+			m.Shapes[name] = shape{Type: "structure", Members: members}
+			o.Output = &member{Shape: name}
+			m.Operations[op] = o
 		}
 		for name, members := range patch.Shapes {
 			sh, ok := m.Shapes[name]
