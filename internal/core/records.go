@@ -1,6 +1,9 @@
 package core
 
 import (
+	"bytes"
+	"encoding/binary"
+	"errors"
 	"maps"
 	"slices"
 	"time"
@@ -348,5 +351,53 @@ type Token struct {
 	Output   []byte `json:"output"`
 }
 
-func (t *Token) key() string   { return t.Key }
+func (t *Token) key() string { return t.Key }
+
+// tokenFormat is the first byte of a token's binary form.
+const tokenFormat = 1
+
+// MarshalBinary stores a token compactly: format, creation time, flags,
+// then key, hash and reply, each with its length.
+func (t *Token) MarshalBinary() ([]byte, error) {
+	b := make([]byte, 0, 16+len(t.Key)+len(t.Hash)+len(t.Output))
+	b = append(b, tokenFormat)
+	b = binary.AppendVarint(b, t.CreatedAt.UnixNano())
+	flags := byte(0)
+	if t.Deflated {
+		flags = 1
+	}
+	b = append(b, flags)
+	for _, f := range [][]byte{[]byte(t.Key), []byte(t.Hash), t.Output} {
+		b = binary.AppendUvarint(b, uint64(len(f)))
+		b = append(b, f...)
+	}
+	return b, nil
+}
+
+// UnmarshalBinary reads MarshalBinary's form.
+func (t *Token) UnmarshalBinary(b []byte) error {
+	bad := errors.New("token: bad binary form")
+	if len(b) < 2 || b[0] != tokenFormat {
+		return bad
+	}
+	b = b[1:]
+	ns, n := binary.Varint(b)
+	if n <= 0 || len(b) < n+1 {
+		return bad
+	}
+	t.CreatedAt = time.Unix(0, ns).UTC()
+	t.Deflated = b[n] == 1
+	b = b[n+1:]
+	var fields [3][]byte
+	for i := range fields {
+		l, n := binary.Uvarint(b)
+		if n <= 0 || uint64(len(b)-n) < l {
+			return bad
+		}
+		fields[i] = b[n : n+int(l)]
+		b = b[n+int(l):]
+	}
+	t.Key, t.Hash, t.Output = string(fields[0]), string(fields[1]), bytes.Clone(fields[2])
+	return nil
+}
 func (t *Token) clone() *Token { c := *t; return &c }

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"encoding"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -139,7 +140,7 @@ func (t *txTable[T, P]) changes(region string, cs *ChangeSet) ([]pair[T], error)
 		v := t.over[id]
 		c := Change{Kind: t.base.kind, Key: region + "/" + id}
 		if v != nil {
-			b, err := json.Marshal(v)
+			b, err := encodeRecord(v)
 			if err != nil {
 				return nil, fmt.Errorf("encode %s %s: %w", t.base.kind, id, err)
 			}
@@ -173,7 +174,7 @@ type loader interface {
 
 func (t *table[T, P]) decode(id string, val []byte) (any, error) {
 	v := new(T)
-	if err := json.Unmarshal(val, v); err != nil {
+	if err := decodeRecord(val, v); err != nil {
 		return nil, fmt.Errorf("decode %s %s: %w", t.kind, id, err)
 	}
 	return v, nil
@@ -193,4 +194,20 @@ type Change struct {
 	Kind  string
 	Key   string
 	Value []byte
+}
+
+// Records are stored as JSON, except those that have a compact binary form
+// of their own (tokens: many, and mostly an opaque reply).
+func encodeRecord(v any) ([]byte, error) {
+	if m, ok := v.(encoding.BinaryMarshaler); ok {
+		return m.MarshalBinary()
+	}
+	return json.Marshal(v)
+}
+
+func decodeRecord(val []byte, v any) error {
+	if u, ok := v.(encoding.BinaryUnmarshaler); ok && (len(val) == 0 || val[0] != '{') {
+		return u.UnmarshalBinary(val)
+	}
+	return json.Unmarshal(val, v)
 }

@@ -44,3 +44,29 @@ func TestTokensExpire(t *testing.T) {
 		t.Fatalf("%d tokens stored, want only the 5 fresh ones", n)
 	}
 }
+
+func TestTokenBinaryForm(t *testing.T) {
+	in := &Token{Key: "123456789012/CreateNetworkInterface/abc", Hash: "h", Output: []byte{1, 2, 3}, Deflated: true,
+		CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)}
+	b, err := encodeRecord(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out Token
+	if err := decodeRecord(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Key != in.Key || out.Hash != in.Hash || string(out.Output) != string(in.Output) || !out.Deflated || !out.CreatedAt.Equal(in.CreatedAt) {
+		t.Fatalf("round trip: %+v", out)
+	}
+	// JSON written before the binary form still loads.
+	if err := decodeRecord([]byte(`{"key":"k","hash":"h","output":"AQI="}`), &out); err != nil || out.Key != "k" {
+		t.Fatalf("JSON token: %+v %v", out, err)
+	}
+	// Every truncation is an error, never a panic.
+	for i := 0; i < len(b); i++ {
+		if err := decodeRecord(b[:i], &out); err == nil {
+			t.Fatalf("truncated to %d bytes: no error", i)
+		}
+	}
+}
