@@ -160,7 +160,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		action = "unknown"
 	}
 	s.requests.WithLabelValues(action, code).Inc()
-	s.latency.WithLabelValues(action).Observe(time.Since(start).Seconds())
+	took := time.Since(start)
+	s.latency.WithLabelValues(action).Observe(took.Seconds())
+	if s.log.Enabled(r.Context(), slog.LevelDebug) {
+		s.log.Debug("request", "request_id", req.id, "action", req.action, "account", req.who.Account,
+			"region", req.who.Region, "code", code, "status", status, "took", took.String())
+	}
 }
 
 // serveSafe turns a panic into an InternalError reply (its stack goes to the
