@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/eni-net/eni/internal/netadmin"
 
 	"github.com/eni-net/eni/internal/agent"
@@ -50,14 +52,14 @@ type dataPlaneOptions struct {
 
 // startAgent creates the data plane and runs the agent until ctx ends. It
 // returns the agent (whose Kick the API calls after each commit).
-func startAgent(ctx context.Context, o dataPlaneOptions, c *core.Core, st store.Store, log *slog.Logger) (*agent.Agent, *dataplane.Plane, error) {
+func startAgent(ctx context.Context, o dataPlaneOptions, c *core.Core, st store.Store, reg prometheus.Registerer, log *slog.Logger) (*agent.Agent, *dataplane.Plane, error) {
 	p, err := dataplane.New(dataplane.Options{Prefix: o.Prefix, InternetIP: o.InternetIP})
 	if err != nil {
 		return nil, nil, err
 	}
 	a := agent.New(agent.Options{
 		Core: c, Plane: p, Region: o.Region, Account: c.Config().DefaultAccount,
-		Commit: st.Commit, Logger: log.With("component", "agent"), UserData: o.UserData,
+		Commit: st.Commit, Logger: log.With("component", "agent"), UserData: o.UserData, Registry: reg,
 	})
 	go a.Run(ctx)
 	return a, p, nil

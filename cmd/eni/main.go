@@ -20,6 +20,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/eni-net/eni/internal/api"
 	"github.com/eni-net/eni/internal/bench"
 	"github.com/eni-net/eni/internal/core"
@@ -164,18 +167,20 @@ func serve(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var onCommit func()
 	var taskReady func(string) bool
 	dpDesc := "none"
 	if realNet {
-		a, p, err := startAgent(ctx, dataPlaneOptions{Prefix: *dpPrefix, Region: *dpRegion, InternetIP: *internetIP, UserData: *userData}, c, st, log)
+		a, p, err := startAgent(ctx, dataPlaneOptions{Prefix: *dpPrefix, Region: *dpRegion, InternetIP: *internetIP, UserData: *userData}, c, st, reg, log)
 		if err != nil {
 			return err
 		}
 		onCommit, taskReady = a.Kick, a.Realised
 		dpDesc = "linux (region " + *dpRegion + ", prefix " + p.Prefix() + ")"
 	}
-	srv := api.New(api.Options{Core: c, Store: st, Logger: log, RateLimit: *rateLimit, RateBurst: *rateBurst, Authenticate: authenticate, OnCommit: onCommit, Tasks: taskReady})
+	srv := api.New(api.Options{Core: c, Store: st, Logger: log, RateLimit: *rateLimit, RateBurst: *rateBurst, Authenticate: authenticate, OnCommit: onCommit, Tasks: taskReady, Registry: reg})
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err

@@ -8,11 +8,14 @@ package agent
 
 import (
 	"context"
+
 	"encoding/base64"
 	"log/slog"
 	"os/exec"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eni-net/eni/internal/core"
 	"github.com/eni-net/eni/internal/dataplane"
@@ -42,6 +45,8 @@ type Options struct {
 	// Resync is the period of the drift pass (default 10s): a full pass (Verify)
 	// when the Plane is a Verifier; kicks run an incremental Reconcile.
 	Resync time.Duration
+	// Registry, if set, receives the agent's metrics.
+	Registry prometheus.Registerer
 	// UserData runs each instance's user data once, as its start script,
 	// when the instance first comes up (the Plane must be a Starter).
 	UserData bool
@@ -56,6 +61,10 @@ type Starter interface {
 type Agent struct {
 	opt  Options
 	kick chan struct{}
+
+	passes  *prometheus.CounterVec
+	took    prometheus.Histogram
+	changes prometheus.Counter
 
 	mu      sync.Mutex
 	last    dataplane.Status
@@ -72,7 +81,21 @@ func New(opt Options) *Agent {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	return &Agent{opt: opt, kick: make(chan struct{}, 1)}
+	a := &Agent{opt: opt, kick: make(chan struct{}, 1)}
+	a.passes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "eni_agent_reconciles_total", Help: "Data plane reconcile passes by kind (incremental, full) and result (ok, error).",
+	}, []string{"kind", "result"})
+	a.took = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "eni_agent_reconcile_seconds", Help: "Duration of data plane reconcile passes.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+	})
+	a.changes = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "eni_agent_changes_total", Help: "Linux objects created, changed or removed by the data plane.",
+	})
+	if opt.Registry != nil {
+		opt.Registry.MustRegister(a.passes, a.took, a.changes)
+	}
+	return a
 }
 
 // Kick asks for a reconcile soon; it never blocks.
@@ -140,6 +163,16 @@ func (a *Agent) pass(ctx context.Context, full bool) (err error) {
 		realise = v.Verify
 	}
 	st, err := realise(ctx, Desired(hv))
+	kind, result := "incremental", "ok"
+	if full {
+		kind = "full"
+	}
+	if err != nil {
+		result = "error"
+	}
+	a.passes.WithLabelValues(kind, result).Inc()
+	a.took.Observe(time.Since(start).Seconds())
+	a.changes.Add(float64(st.Changes))
 	a.mu.Lock()
 	a.runs++
 	a.err = err

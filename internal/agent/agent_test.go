@@ -11,6 +11,8 @@ import (
 	"github.com/eni-net/eni/internal/apitest"
 	"github.com/eni-net/eni/internal/core"
 	"github.com/eni-net/eni/internal/dataplane"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // fakePlane realises everything it is given, or fails on demand.
@@ -58,7 +60,8 @@ func TestAgentRealisesAndWritesBack(t *testing.T) {
 		t.Fatalf("before the data plane: %s, want pending", s)
 	}
 	fp := &fakePlane{fail: errors.New("netlink: boom")}
-	a := New(Options{Core: e.Core, Plane: fp, Region: "us-east-1", Account: cfg.DefaultAccount, Commit: e.API.Commit})
+	reg := prometheus.NewRegistry()
+	a := New(Options{Core: e.Core, Plane: fp, Region: "us-east-1", Account: cfg.DefaultAccount, Commit: e.API.Commit, Registry: reg})
 	if err := a.Once(ctx); err == nil {
 		t.Fatal("a failing plane must fail the pass")
 	}
@@ -71,6 +74,9 @@ func TestAgentRealisesAndWritesBack(t *testing.T) {
 	}
 	if s := state(); s != "running" {
 		t.Fatalf("after the data plane: %s, want running", s)
+	}
+	if failed, ok := testutil.ToFloat64(a.passes.WithLabelValues("incremental", "error")), testutil.ToFloat64(a.passes.WithLabelValues("incremental", "ok")); failed != 1 || ok != 1 {
+		t.Fatalf("metrics: %v failed and %v ok passes, want 1 and 1", failed, ok)
 	}
 	// The desired state carries the instance, its primary ENI at eth0 and
 	// the default VPC's subnets marked public.
