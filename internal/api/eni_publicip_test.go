@@ -122,3 +122,38 @@ func TestDeleteSecurityGroupReturnsGroupId(t *testing.T) {
 		t.Fatalf("DeleteSecurityGroup = %+v", out)
 	}
 }
+
+// What Terraform's aws_instance reads besides networking.
+func TestCreditSpecificationsAndVolumes(t *testing.T) {
+	e := apitest.New(t)
+	c := e.Client()
+	run := func(typ types.InstanceType) string {
+		out, err := c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-12345678"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1), InstanceType: typ})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.Instances[0].InstanceId)
+	}
+	t2, t3, m5 := run("t2.micro"), run("t3.micro"), run("m5.large")
+	out, err := c.DescribeInstanceCreditSpecifications(ctx, &ec2.DescribeInstanceCreditSpecificationsInput{InstanceIds: []string{t2, t3, m5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, s := range out.InstanceCreditSpecifications {
+		got[aws.ToString(s.InstanceId)] = aws.ToString(s.CpuCredits)
+	}
+	if len(got) != 2 || got[t2] != "standard" || got[t3] != "unlimited" {
+		t.Fatalf("credit specifications = %v", got)
+	}
+	_, err = c.DescribeInstanceCreditSpecifications(ctx, &ec2.DescribeInstanceCreditSpecificationsInput{InstanceIds: []string{"i-0123456789abcdef0"}})
+	apitest.WantCode(t, err, "InvalidInstanceID.NotFound")
+	vols, err := c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{Filters: []types.Filter{{Name: aws.String("attachment.instance-id"), Values: []string{t2}}}})
+	if err != nil || len(vols.Volumes) != 0 {
+		t.Fatalf("volumes: %v %v", vols, err)
+	}
+	_, err = c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: []string{"vol-0123456789abcdef0"}})
+	apitest.WantCode(t, err, "InvalidVolume.NotFound")
+	_, err = c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{Filters: []types.Filter{{Name: aws.String("bogus"), Values: []string{"x"}}}})
+	apitest.WantCode(t, err, "InvalidParameterValue")
+}

@@ -13,4 +13,6 @@ func instanceOps(m map[string]handler) {
 	m["ModifyInstanceAttribute"] = write((*core.Tx).ModifyInstanceAttribute)
 	m["DescribeInstanceTypes"] = read((*core.Tx).DescribeInstanceTypes)
 	m["DescribeImages"] = read((*core.Tx).DescribeImages)
+	m["DescribeInstanceCreditSpecifications"] = read((*core.Tx).DescribeInstanceCreditSpecifications)
+	m["DescribeVolumes"] = read((*core.Tx).DescribeVolumes)
 }

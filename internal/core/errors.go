@@ -103,6 +103,8 @@ const (
 	CodeUnauthorizedOperation          = "UnauthorizedOperation"
 	CodeInvalidRegion                  = "InvalidRegion"
 	CodeInternalError                  = "InternalError"
+	CodeInvalidVolumeNotFound          = "InvalidVolume.NotFound"
+	CodeInvalidVolumeIDMalformed       = "InvalidVolumeID.Malformed"
 )
 
 // Codes lists every code above (the API layer maps each to an HTTP status).
@@ -129,5 +131,5 @@ var Codes = []string{
 	CodeInvalidGatewayIDNotFound, CodeSubnetLimitExceeded,
 	CodeInvalidPermIDNotFound, CodeInvalidPermIDMalformed, CodeInvalidID, CodeInvalidTagKeyMalformed,
 	CodeTagLimitExceeded, CodeInvalidCidrBlockNotFound, CodeAuthFailure, CodeUnauthorizedOperation,
-	CodeInvalidRegion, CodeInternalError,
+	CodeInvalidRegion, CodeInternalError, CodeInvalidVolumeNotFound, CodeInvalidVolumeIDMalformed,
 }

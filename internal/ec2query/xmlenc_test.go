@@ -59,6 +59,8 @@ var xmlOutputTypes = []reflect.Type{
 	reflect.TypeFor[ec2wire.TerminateInstancesOutput](),
 	reflect.TypeFor[ec2wire.DescribeInstanceTypesOutput](),
 	reflect.TypeFor[ec2wire.DescribeImagesOutput](),
+	reflect.TypeFor[ec2wire.DescribeInstanceCreditSpecificationsOutput](),
+	reflect.TypeFor[ec2wire.DescribeVolumesOutput](),
 	reflect.TypeFor[ec2wire.DescribeInstanceAttributeOutput](),
 	reflect.TypeFor[ec2wire.ModifyInstanceAttributeOutput](),
 	reflect.TypeFor[ec2wire.CreateNetworkInterfaceOutput](),
