@@ -68,6 +68,24 @@ type instanceNIC struct {
 	fixed        bool  // explicit addresses: one instance only
 }
 
+// ipv6Spec takes a launch's IPv6 count or explicit addresses (one or the other).
+func (n *instanceNIC) ipv6Spec(count *int32, addrs []ec2wire.InstanceIpv6Address) error {
+	if count != nil {
+		if len(addrs) > 0 {
+			return errorf(CodeInvalidParameterCombination, "The parameters ipv6AddressCount and ipv6Addresses cannot be specified together.")
+		}
+		n.spec.IPv6Count = int(*count)
+		if n.spec.IPv6Count < 0 {
+			return errorf(CodeInvalidParameterValue, "Value (%d) for parameter ipv6AddressCount is invalid. Expecting a non-negative value.", n.spec.IPv6Count)
+		}
+	}
+	for _, a := range addrs {
+		n.spec.IPv6 = append(n.spec.IPv6, str(a.Ipv6Address))
+		n.fixed = true
+	}
+	return nil
+}
+
 func (n *instanceNIC) primary() bool { return n.deviceIndex == 0 && n.cardIndex == 0 }
 
 // RunInstances launches MinCount..MaxCount instances, each with its ENIs.
@@ -289,18 +307,8 @@ func (tx *Tx) instanceNICs(in *ec2wire.RunInstancesInput) ([]*instanceNIC, error
 			n.spec.PrimaryIP = ip
 			n.fixed = true
 		}
-		if in.Ipv6AddressCount != nil {
-			if len(in.Ipv6Addresses) > 0 {
-				return nil, errorf(CodeInvalidParameterCombination, "The parameters ipv6AddressCount and ipv6Addresses cannot be specified together.")
-			}
-			n.spec.IPv6Count = int(*in.Ipv6AddressCount)
-			if n.spec.IPv6Count < 0 {
-				return nil, errorf(CodeInvalidParameterValue, "Value (%d) for parameter ipv6AddressCount is invalid. Expecting a non-negative value.", n.spec.IPv6Count)
-			}
-		}
-		for _, a := range in.Ipv6Addresses {
-			n.spec.IPv6 = append(n.spec.IPv6, str(a.Ipv6Address))
-			n.fixed = true
+		if err := n.ipv6Spec(in.Ipv6AddressCount, in.Ipv6Addresses); err != nil {
+			return nil, err
 		}
 		if len(in.SecurityGroups) > 0 {
 			ids, err := tx.instanceGroupsByName(in.SecurityGroups, n.subnet)
@@ -418,18 +426,8 @@ func (tx *Tx) instanceNICs(in *ec2wire.RunInstancesInput) ([]*instanceNIC, error
 			}
 		}
 		n.fixed = n.spec.PrimaryIP != "" || len(n.spec.SecondaryIPs) > 0
-		if s.Ipv6AddressCount != nil {
-			if len(s.Ipv6Addresses) > 0 {
-				return nil, errorf(CodeInvalidParameterCombination, "The parameters ipv6AddressCount and ipv6Addresses cannot be specified together.")
-			}
-			n.spec.IPv6Count = int(*s.Ipv6AddressCount)
-			if n.spec.IPv6Count < 0 {
-				return nil, errorf(CodeInvalidParameterValue, "Value (%d) for parameter ipv6AddressCount is invalid. Expecting a non-negative value.", n.spec.IPv6Count)
-			}
-		}
-		for _, a := range s.Ipv6Addresses {
-			n.spec.IPv6 = append(n.spec.IPv6, str(a.Ipv6Address))
-			n.fixed = true
+		if err := n.ipv6Spec(s.Ipv6AddressCount, s.Ipv6Addresses); err != nil {
+			return nil, err
 		}
 		nics = append(nics, n)
 	}

@@ -47,28 +47,6 @@ func (tx *Tx) SecurityGroupRules(id string) ([]Rule, []Rule) {
 	return cloneRules(g.Ingress), cloneRules(g.Egress)
 }
 
-// Wire types the 2016-11-15 model of 2022 lacks: securityGroupArn was added
-// to CreateSecurityGroup and SecurityGroup later, and current SDKs read it.
-
-// CreateSecurityGroupReply is CreateSecurityGroup's reply with securityGroupArn.
-type CreateSecurityGroupReply struct {
-	ec2wire.CreateSecurityGroupOutput
-	SecurityGroupArn *string `xml:"securityGroupArn,omitempty"`
-}
-
-// SecurityGroupWithArn is a described security group with securityGroupArn.
-type SecurityGroupWithArn struct {
-	ec2wire.SecurityGroup
-	SecurityGroupArn *string `xml:"securityGroupArn,omitempty"`
-}
-
-// DescribeSecurityGroupsReply is DescribeSecurityGroups' reply with securityGroupArn.
-type DescribeSecurityGroupsReply struct {
-	RequestId      *string                `xml:"requestId"`
-	NextToken      *string                `xml:"nextToken,omitempty"`
-	SecurityGroups []SecurityGroupWithArn `xml:"securityGroupInfo>item,omitempty"`
-}
-
 func (tx *Tx) sgArn(g *SecurityGroup) string {
 	return fmt.Sprintf("arn:aws:ec2:%s:%s:security-group/%s", tx.Region, g.Owner, g.ID)
 }
@@ -142,7 +120,7 @@ func (tx *Tx) sgTarget(id, name *string) (*SecurityGroup, error) {
 }
 
 // CreateSecurityGroup creates a group with the default egress rule(s).
-func (tx *Tx) CreateSecurityGroup(in *ec2wire.CreateSecurityGroupInput) (*CreateSecurityGroupReply, error) {
+func (tx *Tx) CreateSecurityGroup(in *ec2wire.CreateSecurityGroupInput) (*ec2wire.CreateSecurityGroupOutput, error) {
 	name, desc := str(in.GroupName), str(in.Description)
 	if err := sgCheckText("GroupName", name); err != nil {
 		return nil, err
@@ -179,10 +157,7 @@ func (tx *Tx) CreateSecurityGroup(in *ec2wire.CreateSecurityGroupInput) (*Create
 		g.Egress = append(g.Egress, Rule{ID: tx.newID("sgr"), Egress: true, Protocol: "-1", FromPort: -1, ToPort: -1, CidrIpv6: "::/0"})
 	}
 	tx.groups.Put(g)
-	out := &CreateSecurityGroupReply{SecurityGroupArn: p(tx.sgArn(g))}
-	out.GroupId = p(g.ID)
-	out.Tags = tagsOut(g.Tags)
-	return out, nil
+	return &ec2wire.CreateSecurityGroupOutput{GroupId: p(g.ID), Tags: tagsOut(g.Tags), SecurityGroupArn: p(tx.sgArn(g))}, nil
 }
 
 // DeleteSecurityGroup deletes a group no ENI uses and no other group's rule
@@ -809,19 +784,16 @@ func (tx *Tx) sgFilters() filterSet[SecurityGroup] {
 }
 
 // sgOut renders a group for DescribeSecurityGroups.
-func (tx *Tx) sgOut(g *SecurityGroup) SecurityGroupWithArn {
-	return SecurityGroupWithArn{
-		SecurityGroup: ec2wire.SecurityGroup{
-			GroupId: p(g.ID), GroupName: p(g.Name), Description: p(g.Description), VpcId: p(g.VpcID),
-			OwnerId: p(g.Owner), IpPermissions: sgMerge(g.Ingress), IpPermissionsEgress: sgMerge(g.Egress),
-			Tags: tagsOut(g.Tags),
-		},
-		SecurityGroupArn: p(tx.sgArn(g)),
+func (tx *Tx) sgOut(g *SecurityGroup) ec2wire.SecurityGroup {
+	return ec2wire.SecurityGroup{
+		GroupId: p(g.ID), GroupName: p(g.Name), Description: p(g.Description), VpcId: p(g.VpcID),
+		OwnerId: p(g.Owner), IpPermissions: sgMerge(g.Ingress), IpPermissionsEgress: sgMerge(g.Egress),
+		Tags: tagsOut(g.Tags), SecurityGroupArn: p(tx.sgArn(g)),
 	}
 }
 
 // DescribeSecurityGroups lists groups.
-func (tx *Tx) DescribeSecurityGroups(in *ec2wire.DescribeSecurityGroupsInput) (*DescribeSecurityGroupsReply, error) {
+func (tx *Tx) DescribeSecurityGroups(in *ec2wire.DescribeSecurityGroupsInput) (*ec2wire.DescribeSecurityGroupsOutput, error) {
 	m, err := newMatcher(tx.sgFilters(), func(g *SecurityGroup) Tags { return g.Tags }, in.Filters)
 	if err != nil {
 		return nil, err
@@ -847,7 +819,7 @@ func (tx *Tx) DescribeSecurityGroups(in *ec2wire.DescribeSecurityGroupsInput) (*
 	if err != nil {
 		return nil, err
 	}
-	out := &DescribeSecurityGroupsReply{NextToken: next, SecurityGroups: make([]SecurityGroupWithArn, 0, len(page))}
+	out := &ec2wire.DescribeSecurityGroupsOutput{NextToken: next, SecurityGroups: make([]ec2wire.SecurityGroup, 0, len(page))}
 	for _, g := range page {
 		out.SecurityGroups = append(out.SecurityGroups, tx.sgOut(g))
 	}
