@@ -477,7 +477,7 @@ func write[I, O any](fn func(*core.Tx, *I) (*O, error)) handler {
 				return err
 			}
 			if token != "" {
-				tx.PutToken(&core.Token{Key: key, Hash: hash, Output: bytes.Clone(buf.Bytes())})
+				tx.PutToken(&core.Token{Key: key, Hash: hash, Output: buf.Bytes()}) // PutToken keeps a copy
 			}
 			return nil
 		})

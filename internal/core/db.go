@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/netip"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -457,15 +458,12 @@ func (tx *Tx) Token(key string) *Token {
 
 // PutToken remembers a reply for an idempotency key, and forgets a few
 // expired ones (oldest first) so that tokens do not pile up: every
-// SDK-created ENI carries one.
+// SDK-created ENI carries one. It keeps a compressed copy of t.Output, not
+// t.Output itself.
 func (tx *Tx) PutToken(t *Token) {
 	t.CreatedAt = tx.now
 	if !t.Deflated {
-		var buf bytes.Buffer
-		w, _ := flate.NewWriter(&buf, flate.BestSpeed) // BestSpeed is a valid level
-		_, _ = w.Write(t.Output)                       // writes to a bytes.Buffer do not fail
-		_ = w.Close()
-		t.Output, t.Deflated = buf.Bytes(), true
+		t.Output, t.Deflated = deflate(t.Output), true
 	}
 	tx.tokens.Put(t)
 	q := tx.db.idx.tokenQueue
@@ -477,6 +475,26 @@ func (tx *Tx) PutToken(t *Token) {
 			tx.tokens.Delete(q[i].key)
 		}
 	}
+}
+
+// deflaters are reused: a flate.Writer holds about 1 MB of state, and one
+// per create was most of a busy server's garbage.
+var deflaters = sync.Pool{New: func() any {
+	w, _ := flate.NewWriter(nil, flate.BestSpeed) // BestSpeed is a valid level
+	return w
+}}
+
+// deflate returns b compressed, in a slice of its own exact size (a token
+// lives for a day; spare capacity would be kept as long).
+func deflate(b []byte) []byte {
+	var buf bytes.Buffer
+	buf.Grow(len(b)/3 + 64)
+	w := deflaters.Get().(*flate.Writer)
+	w.Reset(&buf)
+	_, _ = w.Write(b) // writes to a bytes.Buffer do not fail
+	_ = w.Close()
+	deflaters.Put(w)
+	return bytes.Clone(buf.Bytes())
 }
 
 // tokenAge is an entry of the queue of tokens by age.

@@ -178,7 +178,9 @@ type timeValue struct{ T time.Time }
 func scalar(v reflect.Value, name, val string) error {
 	switch v.Kind() {
 	case reflect.String:
-		v.SetString(val)
+		// A copy: values are substrings of the request body, and a record
+		// that kept one (a description, a tag) would keep the whole body.
+		v.SetString(strings.Clone(val))
 	case reflect.Bool:
 		switch strings.ToLower(val) {
 		case "true":
