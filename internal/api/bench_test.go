@@ -1,7 +1,9 @@
 package api_test
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -251,4 +253,57 @@ func BenchmarkServeDescribeFilter100of100k(b *testing.B) {
 			})
 		})
 	}
+}
+
+// BenchmarkSDKDecodeDescribeFilter100 is the client's share of
+// BenchmarkAPIDescribeFilter100of100k: aws-sdk-go-v2 making the same
+// DescribeNetworkInterfaces call and parsing this server's reply for 100
+// ENIs (≈ 120 KB), with the reply handed over in memory — no server and no
+// network. What it measures bounds the end-to-end latency from below.
+func BenchmarkSDKDecodeDescribeFilter100(b *testing.B) {
+	e := apitest.New(b)
+	_, target := benchENIs(b, e.Core, 100)
+	body := url.Values{"Action": {"DescribeNetworkInterfaces"}, "Version": {"2016-11-15"},
+		"Filter.1.Name": {"subnet-id"}, "Filter.1.Value.1": {target}}.Encode()
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	e.API.ServeHTTP(w, r)
+	reply := w.Body.Bytes()
+	if w.Code != http.StatusOK || strings.Count(string(reply), "<networkInterfaceId>") != 100 {
+		b.Fatalf("status %d: %.300s", w.Code, reply)
+	}
+	b.SetBytes(int64(len(reply)))
+	c := ec2.New(ec2.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String("http://127.0.0.1:1"),
+		Credentials:  aws.AnonymousCredentials{},
+		HTTPClient:   cannedReply(reply),
+	})
+	in := &ec2.DescribeNetworkInterfacesInput{Filters: []types.Filter{{Name: aws.String("subnet-id"), Values: []string{target}}}}
+	runtime.GC()
+	benchParallel(b, 1, func() error {
+		out, err := c.DescribeNetworkInterfaces(apitest.Ctx(), in)
+		if err == nil && len(out.NetworkInterfaces) != 100 {
+			err = fmt.Errorf("%d ENIs", len(out.NetworkInterfaces))
+		}
+		return err
+	})
+}
+
+// cannedReply answers every request with the same 200 text/xml body.
+type cannedReply []byte
+
+func (c cannedReply) Do(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+	}
+	return &http.Response{
+		StatusCode: http.StatusOK, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:        http.Header{"Content-Type": {"text/xml;charset=UTF-8"}},
+		Body:          io.NopCloser(bytes.NewReader(c)),
+		ContentLength: int64(len(c)),
+		Request:       r,
+	}, nil
 }

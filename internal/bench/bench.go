@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"syscall"
@@ -27,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/eni-net/eni/internal/apitest"
 )
 
@@ -58,9 +60,14 @@ Scenarios (one API call = one op; --scenario takes a comma-separated list):
 
 Output: a progress line on stderr, then a table on stdout: ops/s (successful
 calls per second), p50/p90/p99/max latency of successful calls in ms, errors,
-count (calls made), and "x noop": noop ops/s divided by the scenario's ops/s,
-i.e. how many times the floor's cost one op is. A scenario whose action the
+count (calls made), "x noop": noop ops/s divided by the scenario's ops/s,
+i.e. how many times the floor's cost one op is, and "srv p50/p99": the
+endpoint's own time for the same calls, from its Server-Timing response header
+(ENI sends it; "-" for an endpoint that does not), so that what the server
+takes can be told from what the network and the client take. A scenario whose action the
 endpoint does not implement (InvalidAction) is reported as unsupported.
+
+The tool runs with GOGC=400 (as eni serve does) unless GOGC is set.
 
 Environment: AWS_ENDPOINT_URL_EC2 or AWS_ENDPOINT_URL (default of --endpoint),
 AWS_REGION or AWS_DEFAULT_REGION (default us-east-1), AWS_ACCESS_KEY_ID and
@@ -96,12 +103,17 @@ type Config struct {
 
 // Result is one scenario's figures (one object of the --json array).
 type Result struct {
-	Scenario    string  `json:"scenario"`
-	OpsPerSec   float64 `json:"ops_per_sec"`
-	P50         float64 `json:"p50_ms"`
-	P90         float64 `json:"p90_ms"`
-	P99         float64 `json:"p99_ms"`
-	Max         float64 `json:"max_ms"`
+	Scenario  string  `json:"scenario"`
+	OpsPerSec float64 `json:"ops_per_sec"`
+	P50       float64 `json:"p50_ms"`
+	P90       float64 `json:"p90_ms"`
+	P99       float64 `json:"p99_ms"`
+	Max       float64 `json:"max_ms"`
+	// ServerP50 and ServerP99 are the endpoint's own time for the same
+	// calls, from its Server-Timing header (absent when it sends none);
+	// the rest of the latency is the network and the client.
+	ServerP50   float64 `json:"server_p50_ms,omitempty"`
+	ServerP99   float64 `json:"server_p99_ms,omitempty"`
 	Errors      int64   `json:"errors"`
 	Count       int64   `json:"count"`
 	Concurrency int     `json:"concurrency"`
@@ -131,6 +143,11 @@ const defaultMix = "describe-by-id=40,describe-filter-subnet=5,describe-filter-i
 
 // Main runs `eni bench` with the process's stdout, stderr and signals.
 func Main(args []string) error {
+	// The load generator's own collector is not what is measured: it gets
+	// the GC target eni serve uses (GOGC in the environment overrides).
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return Run(ctx, args, os.Stdout, os.Stderr, stop)
@@ -325,6 +342,7 @@ func newClient(cfg *Config, conns int) (*ec2.Client, error) {
 		Credentials:      credentials.NewStaticCredentialsProvider(cfg.AccessKey, cfg.SecretKey, cfg.SessionToken),
 		HTTPClient:       &http.Client{Transport: apitest.WrapTransport(tr)},
 		RetryMaxAttempts: 1, // every error is counted, none is hidden by a retry
+		APIOptions:       []func(*middleware.Stack) error{addServerTiming},
 	}), nil
 }
 
@@ -359,7 +377,7 @@ func printTable(w io.Writer, results []Result, cfg *Config) {
 		mode = fmt.Sprintf("%d ops per scenario", cfg.Count)
 	}
 	fmt.Fprintf(w, "\neni bench: %s, population %d, concurrency %d, %s\n\n", cfg.Endpoint, cfg.Population, cfg.Concurrency, mode)
-	fmt.Fprintf(w, "%-26s %10s %9s %9s %9s %9s %7s %9s %8s\n", "scenario", "ops/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "count", "x noop")
+	fmt.Fprintf(w, "%-26s %10s %9s %9s %9s %9s %7s %9s %8s %9s %9s\n", "scenario", "ops/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "count", "x noop", "srv p50", "srv p99")
 	for _, r := range results {
 		if r.Skipped != "" {
 			fmt.Fprintf(w, "%-26s skipped: %s\n", r.Scenario, r.Skipped)
@@ -369,7 +387,11 @@ func printTable(w io.Writer, results []Result, cfg *Config) {
 		if r.XNoop > 0 {
 			x = fmt.Sprintf("%.2f", r.XNoop)
 		}
-		fmt.Fprintf(w, "%-26s %10.1f %9.2f %9.2f %9.2f %9.2f %7d %9d %8s", r.Scenario, r.OpsPerSec, r.P50, r.P90, r.P99, r.Max, r.Errors, r.Count, x)
+		srv50, srv99 := "-", "-"
+		if r.ServerP50 > 0 || r.ServerP99 > 0 {
+			srv50, srv99 = fmt.Sprintf("%.2f", r.ServerP50), fmt.Sprintf("%.2f", r.ServerP99)
+		}
+		fmt.Fprintf(w, "%-26s %10.1f %9.2f %9.2f %9.2f %9.2f %7d %9d %8s %9s %9s", r.Scenario, r.OpsPerSec, r.P50, r.P90, r.P99, r.Max, r.Errors, r.Count, x, srv50, srv99)
 		if r.Unsupported != "" {
 			fmt.Fprintf(w, "  unsupported: %s", r.Unsupported)
 		}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -66,6 +67,13 @@ func TestBenchEveryScenario(t *testing.T) {
 		}
 		if r["ops_per_sec"].(float64) <= 0 || r["p50_ms"].(float64) <= 0 || r["max_ms"].(float64) < r["p99_ms"].(float64) {
 			t.Errorf("%v: implausible figures %v", r["scenario"], r)
+		}
+		// Each call's server time is part of its latency, so the same
+		// order statistics of the two are ordered too.
+		sp50, ok1 := r["server_p50_ms"].(float64)
+		sp99, ok2 := r["server_p99_ms"].(float64)
+		if !ok1 || !ok2 || sp99 <= 0 || sp50 > r["p50_ms"].(float64) || sp99 > r["p99_ms"].(float64) {
+			t.Errorf("%v: server time p50 %v p99 %v against p50 %v p99 %v", r["scenario"], r["server_p50_ms"], r["server_p99_ms"], r["p50_ms"], r["p99_ms"])
 		}
 	}
 	for _, s := range scenarioOrder {
@@ -149,5 +157,24 @@ func TestBenchKeepAndFlags(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "describe-filter-tag") || !strings.Contains(stderr.String(), "-population") {
 		t.Errorf("--help text:\n%s", stderr.String())
+	}
+}
+
+func TestParseServerTiming(t *testing.T) {
+	for _, c := range []struct {
+		in   []string
+		want time.Duration
+		ok   bool
+	}{
+		{[]string{"app;dur=0.412"}, 412 * time.Microsecond, true},
+		{[]string{"db;dur=1", "app;desc=\"x\";dur=2.5"}, 3500 * time.Microsecond, true},
+		{[]string{"cache;desc=hit, app;dur=\"3\""}, 3 * time.Millisecond, true},
+		{[]string{"app;dur=-1", "miss"}, 0, false},
+		{nil, 0, false},
+	} {
+		got, ok := parseServerTiming(c.in)
+		if ok != c.ok || (got-c.want).Abs() > time.Microsecond {
+			t.Errorf("parseServerTiming(%q) = %v, %v; want %v, %v", c.in, got, ok, c.want, c.ok)
+		}
 	}
 }

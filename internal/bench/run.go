@@ -236,6 +236,7 @@ func (b *bench) runScenario(ctx context.Context, name string) Result {
 	)
 	remaining.Store(int64(b.cfg.Count))
 	lat := make([][]time.Duration, len(b.workers))
+	srv := make([][]time.Duration, len(b.workers))
 	start := time.Now()
 	deadline := start.Add(b.cfg.Duration)
 	for i, w := range b.workers {
@@ -243,6 +244,9 @@ func (b *bench) runScenario(ctx context.Context, name string) Result {
 		go func() {
 			defer wg.Done()
 			l := make([]time.Duration, 0, 1024)
+			var sl []time.Duration
+			var st serverTime
+			opCtx := withServerTime(runCtx, &st)
 			for runCtx.Err() == nil {
 				if b.cfg.Count > 0 {
 					if remaining.Add(-1) < 0 {
@@ -251,12 +255,16 @@ func (b *bench) runScenario(ctx context.Context, name string) Result {
 				} else if time.Now().After(deadline) {
 					break
 				}
+				st = serverTime{}
 				t0 := time.Now()
-				err := sc.op(b, runCtx, w)
+				err := sc.op(b, opCtx, w)
 				d := time.Since(t0)
 				total.Add(1)
 				if err == nil {
 					l = append(l, d)
+					if st.ok {
+						sl = append(sl, st.d)
+					}
 					continue
 				}
 				if runCtx.Err() != nil {
@@ -279,7 +287,7 @@ func (b *bench) runScenario(ctx context.Context, name string) Result {
 				}
 				mu.Unlock()
 			}
-			lat[i] = l
+			lat[i], srv[i] = l, sl
 		}()
 	}
 	stop := make(chan struct{})
@@ -322,6 +330,17 @@ func (b *bench) runScenario(ctx context.Context, name string) Result {
 	res.P99 = ms(percentile(all, 0.99))
 	if len(all) > 0 {
 		res.Max = ms(all[len(all)-1])
+	}
+	var server []time.Duration
+	for _, l := range srv {
+		server = append(server, l...)
+	}
+	// Only when every measured call carried a server time: a partial set
+	// would not describe the same calls.
+	if len(server) > 0 && len(server) == len(all) {
+		slices.Sort(server)
+		res.ServerP50 = ms(percentile(server, 0.50))
+		res.ServerP99 = ms(percentile(server, 0.99))
 	}
 	if len(codes) > 0 {
 		res.ErrorCodes = codes
