@@ -30,9 +30,36 @@ func TestBootstrapDefaultVPCPerRegion(t *testing.T) {
 			t.Fatalf("%s: zones = %+v", region, azs.AvailabilityZones)
 		}
 	}
-	regs, err := e.Client().DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
-	if err != nil || len(regs.Regions) < 10 {
-		t.Fatalf("regions: %v %v", regs, err)
+	// As in a new AWS account: opt-in regions only with AllRegions.
+	status := func(in *ec2.DescribeRegionsInput) map[string]string {
+		t.Helper()
+		out, err := e.Client().DescribeRegions(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for _, r := range out.Regions {
+			m[aws.ToString(r.RegionName)] = aws.ToString(r.OptInStatus)
+			if aws.ToString(r.Endpoint) != "ec2."+aws.ToString(r.RegionName)+".amazonaws.com" {
+				t.Errorf("region %+v", r)
+			}
+		}
+		return m
+	}
+	enabled := status(&ec2.DescribeRegionsInput{})
+	if len(enabled) != 17 || enabled["us-east-1"] != "opt-in-not-required" || enabled["af-south-1"] != "" {
+		t.Errorf("regions: %v", enabled)
+	}
+	all := status(&ec2.DescribeRegionsInput{AllRegions: aws.Bool(true)})
+	if len(all) != 32 || all["af-south-1"] != "not-opted-in" || all["eu-west-1"] != "opt-in-not-required" {
+		t.Errorf("all regions: %v", all)
+	}
+	optIn := status(&ec2.DescribeRegionsInput{AllRegions: aws.Bool(true), Filters: []types.Filter{{Name: aws.String("opt-in-status"), Values: []string{"not-opted-in"}}}})
+	if len(optIn) != 15 {
+		t.Errorf("opt-in regions: %v", optIn)
+	}
+	if named := status(&ec2.DescribeRegionsInput{RegionNames: []string{"me-south-1"}}); named["me-south-1"] != "not-opted-in" || len(named) != 1 {
+		t.Errorf("named region: %v", named)
 	}
 	attrs, err := e.Client().DescribeAccountAttributes(ctx, &ec2.DescribeAccountAttributesInput{})
 	if err != nil || len(attrs.AccountAttributes) == 0 {

@@ -3,18 +3,36 @@ package core
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/eni-net/eni/internal/ec2wire"
 )
 
-// KnownRegions are the commercial regions DescribeRegions lists. Any
-// well-formed region name works: it is created on first use.
+// KnownRegions are the commercial regions DescribeRegions lists: those
+// enabled in every account by default. Any well-formed region name works:
+// it is created on first use.
 var KnownRegions = []string{
-	"af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1",
-	"ap-southeast-1", "ap-southeast-2", "ca-central-1", "eu-central-1", "eu-north-1", "eu-south-1",
-	"eu-west-1", "eu-west-2", "eu-west-3", "me-south-1", "sa-east-1", "us-east-1", "us-east-2",
-	"us-west-1", "us-west-2",
+	"ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-southeast-1",
+	"ap-southeast-2", "ca-central-1", "eu-central-1", "eu-north-1", "eu-west-1", "eu-west-2",
+	"eu-west-3", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+}
+
+// OptInRegions are the regions an AWS account has to opt in to. As in a new
+// account, DescribeRegions lists them only with AllRegions, as
+// "not-opted-in"; the API serves them all the same.
+var OptInRegions = []string{
+	"af-south-1", "ap-east-1", "ap-south-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
+	"ap-southeast-7", "ca-west-1", "eu-central-2", "eu-south-1", "eu-south-2", "il-central-1",
+	"me-central-1", "me-south-1", "mx-central-1",
+}
+
+// regionOptIn is a region's opt-in status as DescribeRegions gives it.
+func regionOptIn(name string) string {
+	if slices.Contains(OptInRegions, name) {
+		return "not-opted-in"
+	}
+	return "opt-in-not-required"
 }
 
 var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
@@ -113,19 +131,24 @@ func (tx *Tx) bootstrap() error {
 	return nil
 }
 
-// DescribeRegions lists the regions.
+// DescribeRegions lists the regions: the enabled ones, or with AllRegions
+// the opt-in ones too; RegionNames lists those named, whatever their status.
 func (tx *Tx) DescribeRegions(in *ec2wire.DescribeRegionsInput) (*ec2wire.DescribeRegionsOutput, error) {
 	type reg struct{ name string }
 	fs := filterSet[reg]{
 		"region-name":   func(r *reg) []string { return []string{r.name} },
 		"endpoint":      func(r *reg) []string { return []string{"ec2." + r.name + ".amazonaws.com"} },
-		"opt-in-status": func(r *reg) []string { return []string{"opt-in-not-required"} },
+		"opt-in-status": func(r *reg) []string { return []string{regionOptIn(r.name)} },
 	}
 	m, err := newMatcher(fs, nil, in.Filters)
 	if err != nil {
 		return nil, err
 	}
 	names := KnownRegions
+	if in.AllRegions != nil && *in.AllRegions {
+		names = slices.Concat(KnownRegions, OptInRegions)
+		slices.Sort(names)
+	}
 	if len(in.RegionNames) > 0 {
 		names = in.RegionNames
 		for _, n := range names {
@@ -140,7 +163,7 @@ func (tx *Tx) DescribeRegions(in *ec2wire.DescribeRegionsInput) (*ec2wire.Descri
 			continue
 		}
 		out.Regions = append(out.Regions, ec2wire.Region{
-			RegionName: p(n), Endpoint: p("ec2." + n + ".amazonaws.com"), OptInStatus: p("opt-in-not-required"),
+			RegionName: p(n), Endpoint: p("ec2." + n + ".amazonaws.com"), OptInStatus: p(regionOptIn(n)),
 		})
 	}
 	return out, nil
