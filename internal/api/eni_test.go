@@ -462,7 +462,8 @@ func TestENIModifyResetDescribeAttribute(t *testing.T) {
 	if o := attr(types.NetworkInterfaceAttributeSourceDestCheck); !aws.ToBool(o.SourceDestCheck.Value) || aws.ToString(o.NetworkInterfaceId) != id {
 		t.Fatalf("sourceDestCheck = %+v", o)
 	}
-	if o := attr(types.NetworkInterfaceAttributeDescription); aws.ToString(o.Description.Value) != "router" || o.SourceDestCheck != nil {
+	// Only the requested attribute: no empty groupSet beside it.
+	if o := attr(types.NetworkInterfaceAttributeDescription); aws.ToString(o.Description.Value) != "router" || o.SourceDestCheck != nil || o.Groups != nil {
 		t.Fatalf("description = %+v", o)
 	}
 	if o := attr(types.NetworkInterfaceAttributeGroupSet); len(o.Groups) != 1 || aws.ToString(o.Groups[0].GroupName) != "db" {

@@ -771,6 +771,13 @@ func TestInstanceAttributes(t *testing.T) {
 	if v := desc(types.InstanceAttributeNameDisableApiStop).DisableApiStop; v == nil || aws.ToBool(v.Value) {
 		t.Errorf("disableApiStop = %+v", v)
 	}
+	// Only the requested attribute; an empty list when it is the one asked for.
+	if o := desc(types.InstanceAttributeNameInstanceType); o.Groups != nil || o.BlockDeviceMappings != nil || o.ProductCodes != nil {
+		t.Errorf("instanceType reply has lists: %+v", o)
+	}
+	if o := desc(types.InstanceAttributeNameBlockDeviceMapping); o.BlockDeviceMappings == nil || len(o.BlockDeviceMappings) != 0 || o.Groups != nil {
+		t.Errorf("blockDeviceMapping reply: %+v", o)
+	}
 
 	// sourceDestCheck and groupSet act on the primary ENI.
 	if _, err := c.ModifyInstanceAttribute(ctx, &ec2.ModifyInstanceAttributeInput{InstanceId: id, SourceDestCheck: &types.AttributeBooleanValue{Value: aws.Bool(false)}}); err != nil {

@@ -1025,8 +1025,10 @@ func (tx *Tx) DescribeInstanceAttribute(in *ec2wire.DescribeInstanceAttributeInp
 		out.InstanceInitiatedShutdownBehavior = &ec2wire.AttributeValue{Value: p(inst.ShutdownBehavior)}
 	case "rootDeviceName":
 		out.RootDeviceName = &ec2wire.AttributeValue{Value: p("/dev/xvda")}
-	case "blockDeviceMapping", "productCodes":
-		// No volumes or product codes: empty lists.
+	case "blockDeviceMapping":
+		out.BlockDeviceMappings = []ec2wire.InstanceBlockDeviceMapping{} // no volumes: an empty list
+	case "productCodes":
+		out.ProductCodes = []ec2wire.ProductCode{}
 	case "sourceDestCheck":
 		if prim != nil {
 			out.SourceDestCheck = boolAttr(prim.SourceDestCheck)

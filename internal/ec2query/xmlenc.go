@@ -25,6 +25,12 @@ import (
 //     slice, and shared by consecutive fields with the same parents;
 //   - xml.Marshaler values (ec2wire.Time) are written by their MarshalXML;
 //   - text is escaped as xml.EscapeText does.
+//
+// One deliberate difference: in the replies of the Describe*Attribute
+// actions (attributeReplies), a nil slice writes nothing, not even its
+// parents, because AWS answers with the requested attribute only (an empty
+// but non-nil slice still writes <groupSet></groupSet>). Encode therefore
+// never hands these types to encoding/xml.
 
 type xmlEncFunc func(buf *bytes.Buffer, name string, v reflect.Value) error
 
@@ -59,6 +65,13 @@ func xmlPlanOf(t reflect.Type) (*xmlStructPlan, bool) {
 	}
 	xmlPlans.Store(t, pl)
 	return pl, true
+}
+
+// attributeReplies are the output types whose nil slices are left out.
+var attributeReplies = map[reflect.Type]bool{
+	reflect.TypeFor[ec2wire.DescribeNetworkInterfaceAttributeOutput](): true,
+	reflect.TypeFor[ec2wire.DescribeInstanceAttributeOutput]():         true,
+	reflect.TypeFor[ec2wire.DescribeVpcAttributeOutput]():              true,
 }
 
 func buildXMLPlan(t reflect.Type, visiting map[reflect.Type]bool) (*xmlStructPlan, bool) {
@@ -110,7 +123,9 @@ func buildXMLPlan(t reflect.Type, visiting map[reflect.Type]bool) (*xmlStructPla
 		}
 		pl.fields = append(pl.fields, xmlField{
 			index: i, parents: parents, name: name, omit: omit,
-			nilable: f.Type.Kind() == reflect.Pointer || f.Type.Kind() == reflect.Interface, enc: enc,
+			nilable: f.Type.Kind() == reflect.Pointer || f.Type.Kind() == reflect.Interface ||
+				(f.Type.Kind() == reflect.Slice && attributeReplies[t]),
+			enc: enc,
 		})
 	}
 	return pl, true
