@@ -345,10 +345,13 @@ type Token struct {
 	CreatedAt time.Time `json:"createdAt,omitzero"`
 	// Deflated says Output is stored compressed (replies are XML and shrink
 	// five-fold, which makes loading a large store much faster).
-	Deflated bool   `json:"deflated,omitempty"`
-	Key      string `json:"key"` // account/action/token
-	Hash     string `json:"hash"`
-	Output   []byte `json:"output"`
+	Deflated bool `json:"deflated,omitempty"`
+	// Dict is the preset dictionary of the compressed Output: 0 none, 1
+	// tokenDictV1.
+	Dict   uint8  `json:"dict,omitempty"`
+	Key    string `json:"key"` // account/action/token
+	Hash   string `json:"hash"`
+	Output []byte `json:"output"`
 }
 
 func (t *Token) key() string { return t.Key }
@@ -356,15 +359,15 @@ func (t *Token) key() string { return t.Key }
 // tokenFormat is the first byte of a token's binary form.
 const tokenFormat = 1
 
-// MarshalBinary stores a token compactly: format, creation time, flags,
-// then key, hash and reply, each with its length.
+// MarshalBinary stores a token compactly: format, creation time, flags
+// (deflated, dictionary), then key, hash and reply, each with its length.
 func (t *Token) MarshalBinary() ([]byte, error) {
 	b := make([]byte, 0, 16+len(t.Key)+len(t.Hash)+len(t.Output))
 	b = append(b, tokenFormat)
 	b = binary.AppendVarint(b, t.CreatedAt.UnixNano())
-	flags := byte(0)
+	flags := t.Dict << 1 // bit 0: deflated; bits 1-7: the dictionary
 	if t.Deflated {
-		flags = 1
+		flags |= 1
 	}
 	b = append(b, flags)
 	for _, f := range [][]byte{[]byte(t.Key), []byte(t.Hash), t.Output} {
@@ -386,7 +389,7 @@ func (t *Token) UnmarshalBinary(b []byte) error {
 		return bad
 	}
 	t.CreatedAt = time.Unix(0, ns).UTC()
-	t.Deflated = b[n] == 1
+	t.Deflated, t.Dict = b[n]&1 == 1, b[n]>>1
 	b = b[n+1:]
 	var fields [3][]byte
 	for i := range fields {

@@ -1,7 +1,10 @@
 package core
 
 import (
+	"bytes"
+	"compress/flate"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -46,7 +49,7 @@ func TestTokensExpire(t *testing.T) {
 }
 
 func TestTokenBinaryForm(t *testing.T) {
-	in := &Token{Key: "123456789012/CreateNetworkInterface/abc", Hash: "h", Output: []byte{1, 2, 3}, Deflated: true,
+	in := &Token{Key: "123456789012/CreateNetworkInterface/abc", Hash: "h", Output: []byte{1, 2, 3}, Deflated: true, Dict: 1,
 		CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)}
 	b, err := encodeRecord(in)
 	if err != nil {
@@ -56,7 +59,7 @@ func TestTokenBinaryForm(t *testing.T) {
 	if err := decodeRecord(b, &out); err != nil {
 		t.Fatal(err)
 	}
-	if out.Key != in.Key || out.Hash != in.Hash || string(out.Output) != string(in.Output) || !out.Deflated || !out.CreatedAt.Equal(in.CreatedAt) {
+	if out.Key != in.Key || out.Hash != in.Hash || string(out.Output) != string(in.Output) || !out.Deflated || out.Dict != 1 || !out.CreatedAt.Equal(in.CreatedAt) {
 		t.Fatalf("round trip: %+v", out)
 	}
 	// JSON written before the binary form still loads.
@@ -69,4 +72,39 @@ func TestTokenBinaryForm(t *testing.T) {
 			t.Fatalf("truncated to %d bytes: no error", i)
 		}
 	}
+}
+
+// Replies are stored compressed against tokenDictV1 and come back intact;
+// a token compressed without a dictionary (as stored before it) still reads.
+func TestTokenCompression(t *testing.T) {
+	c := newTestCore(t)
+	reply := []byte(strings.Replace(tokenDictV1[strings.Index(tokenDictV1, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CreateNetworkInterfaceResponse"):], "web", "db", -1))
+	old := &Token{Key: "a/CreateVpc/old", Hash: "h", Deflated: true}
+	{
+		var buf bytes.Buffer
+		w, _ := flate.NewWriter(&buf, flate.BestSpeed)
+		w.Write([]byte("<old/>"))
+		w.Close()
+		old.Output = buf.Bytes()
+	}
+	if err := mutate(t, c, func(tx *Tx) error {
+		tx.PutToken(&Token{Key: "a/CreateNetworkInterface/t", Hash: "h", Output: bytes.Clone(reply)})
+		tx.tokens.Put(old)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_ = view(t, c, func(tx *Tx) error {
+		stored := tx.tokens.Get("a/CreateNetworkInterface/t")
+		if stored.Dict != 1 || len(stored.Output) > 300 || cap(stored.Output) > len(stored.Output)*9/8+16 {
+			t.Errorf("stored: dict %d, %d bytes (cap %d) for a %d-byte reply", stored.Dict, len(stored.Output), cap(stored.Output), len(reply))
+		}
+		if got := tx.Token("a/CreateNetworkInterface/t"); got == nil || !bytes.Equal(got.Output, reply) {
+			t.Errorf("reply did not come back intact: %+v", got)
+		}
+		if got := tx.Token("a/CreateVpc/old"); got == nil || string(got.Output) != "<old/>" {
+			t.Errorf("token without a dictionary: %+v", got)
+		}
+		return nil
+	})
 }
