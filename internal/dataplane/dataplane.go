@@ -22,8 +22,8 @@ package dataplane
 import (
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -153,9 +153,14 @@ func validPrefix(p string) error {
 
 // ifName is the interface name of kind k for resource id: prefix, kind, 8 hex digits of a hash.
 func ifName(prefix string, k byte, id string) string {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(id)) // hash writes never fail
-	return fmt.Sprintf("%s%c%08x", prefix, k, h.Sum32())
+	v := hash32(id)
+	b := make([]byte, 0, len(prefix)+9)
+	b = append(b, prefix...)
+	b = append(b, k)
+	for i := 28; i >= 0; i -= 4 {
+		b = append(b, "0123456789abcdef"[v>>i&0xf])
+	}
+	return string(b)
 }
 
 // nsName is the namespace name for a resource id ("vpc-…", "i-…") or a role ("dp", "inet").
@@ -163,13 +168,15 @@ func nsName(prefix, id string) string { return prefix + "-" + id }
 
 // hash32 is a stable 32-bit hash of s.
 func hash32(s string) uint32 {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(s)) // hash writes never fail
-	return h.Sum32()
+	h := uint32(2166136261) // FNV-1a, as hash/fnv's New32a
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	return h
 }
 
 // ethName is the instance-side name of the ENI at a device index.
-func ethName(deviceIndex int) string { return fmt.Sprintf("eth%d", deviceIndex) }
+func ethName(deviceIndex int) string { return "eth" + strconv.Itoa(deviceIndex) }
 
 // subnetInfo is a subnet with its addresses parsed.
 type subnetInfo struct {

@@ -282,9 +282,9 @@ func ensureRoutes(c *nsCtx, tables []int, want []route) (int, error) {
 			if hr.Dst != nil {
 				r.dst = prefixOf(hr.Dst)
 			} else if fam == netlink.FAMILY_V4 {
-				r.dst = netip.MustParsePrefix("0.0.0.0/0")
+				r.dst = anyIPv4
 			} else {
-				r.dst = netip.MustParsePrefix("::/0")
+				r.dst = anyIPv6
 			}
 			if hr.Gw != nil {
 				r.gw, _ = netip.AddrFromSlice(hr.Gw)

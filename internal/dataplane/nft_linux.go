@@ -357,14 +357,45 @@ func dpBaseKey(prefix string, subnets []*subnetInfo) uint64 {
 }
 
 // dpENIKey is the spec of an ENI's chains and map elements.
-func dpENIKey(e *eniInfo, groups map[string]Group) uint64 {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d %s %s %s %v %v %v %s;", e.mark, e.host, e.host2, e.mac, e.ips, e.ips6, e.SourceDestCheck, e.subnet.bcast)
+func dpENIKey(e *eniInfo, groups map[string]Group, groupKeys map[string]uint64) uint64 {
+	k := newKeyHash()
+	k.u64(uint64(e.mark))
+	k.str(e.host)
+	k.str(e.host2)
+	k.str(e.mac)
+	k.addrs(e.ips)
+	k.addrs(e.ips6)
+	k.bool(e.SourceDestCheck)
+	k.addr(e.subnet.bcast)
+	k.int(len(e.Groups))
 	for _, gid := range e.Groups {
-		g, ok := groups[gid]
-		fmt.Fprintf(&b, "g %s %v %v %v;", gid, ok, g.Ingress, g.Egress)
+		k.str(gid)
+		gk, ok := groupKeys[gid]
+		if !ok {
+			gk = groupKey(groups, gid)
+			groupKeys[gid] = gk
+		}
+		k.u64(gk)
 	}
-	return specKey(b.String())
+	return k.sum()
+}
+
+// groupKey is the spec of a security group's rules (a group missing from groups has its
+// own key).
+func groupKey(groups map[string]Group, gid string) uint64 {
+	g, ok := groups[gid]
+	k := newKeyHash()
+	k.bool(ok)
+	for _, rules := range [][]Rule{g.Ingress, g.Egress} {
+		k.int(len(rules))
+		for _, r := range rules {
+			k.str(r.Protocol)
+			k.int(r.FromPort)
+			k.int(r.ToPort)
+			k.strs(r.CIDRs)
+		}
+	}
+	return k.sum()
 }
 
 // dpBase builds the two tables with their base chains, empty maps and base marker.
@@ -525,8 +556,9 @@ func dpENI(e *eniInfo, groups map[string]Group, key uint64) *dpENIPart {
 // dpTables builds the whole datapath ruleset (e.mark must be set on every ENI).
 func dpTables(prefix string, subnets []*subnetInfo, enis []*eniInfo, groups map[string]Group) []*nftTable {
 	br, sg := dpBase(prefix, subnets)
+	groupKeys := map[string]uint64{}
 	for _, e := range enis {
-		part := dpENI(e, groups, dpENIKey(e, groups))
+		part := dpENI(e, groups, dpENIKey(e, groups, groupKeys))
 		br.chains = append(br.chains, part.br...)
 		sg.chains = append(sg.chains, part.sg...)
 		br.maps[0].elems = append(br.maps[0].elems, part.pre...)
@@ -771,17 +803,33 @@ func natTable(prefix, uplink string, maps []PublicMapping) *nftTable {
 
 // parseMAC parses a MAC address into its 6 bytes.
 func parseMAC(s string) ([]byte, error) {
-	parts := strings.Split(s, ":")
-	if len(parts) != 6 {
+	// Exactly six two-digit hex octets separated by colons: "02:00:5e:00:53:01".
+	if len(s) != 17 {
 		return nil, fmt.Errorf("bad MAC %q", s)
 	}
 	b := make([]byte, 6)
-	for i, p := range parts {
-		v, err := hex.DecodeString(p)
-		if err != nil || len(v) != 1 {
+	for i := range b {
+		if i > 0 && s[3*i-1] != ':' {
 			return nil, fmt.Errorf("bad MAC %q", s)
 		}
-		b[i] = v[0]
+		hi, ok1 := unhex(s[3*i])
+		lo, ok2 := unhex(s[3*i+1])
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("bad MAC %q", s)
+		}
+		b[i] = hi<<4 | lo
 	}
 	return b, nil
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }

@@ -258,7 +258,7 @@ func (r *reconciler) plan(d Desired) {
 		r.groups[g.ID] = g
 	}
 	r.allENIs = map[string]ENI{}
-	used := map[string]bool{} // instance/device index
+	used := map[slot]bool{}
 	sorted := slices.Clone(d.ENIs)
 	slices.SortFunc(sorted, func(a, b ENI) int { return strings.Compare(a.ID, b.ID) })
 	for _, e := range sorted {
@@ -282,7 +282,7 @@ func (r *reconciler) plan(d Desired) {
 			r.fail(err)
 			continue
 		}
-		key := fmt.Sprintf("%s/%d", e.InstanceID, e.DeviceIndex)
+		key := slot{e.InstanceID, e.DeviceIndex}
 		if used[key] {
 			r.fail(fmt.Errorf("eni %s: device index %d of %s is taken", e.ID, e.DeviceIndex, e.InstanceID))
 			continue
@@ -522,7 +522,7 @@ func (r *reconciler) ensureRouters() {
 		var rules []policy
 		if up != nil {
 			r.count(ensureAddrs(c, up, []netip.Prefix{netip.PrefixFrom(r.p.upIP, 32)}))
-			routes = append(routes, route{dst: netip.MustParsePrefix("0.0.0.0/0"), gw: r.p.inetIP,
+			routes = append(routes, route{dst: anyIPv4, gw: r.p.inetIP,
 				link: up.Attrs().Index, table: rtInternet})
 			if g, err := r.inet.linkByName(gName); err == nil && g != nil {
 				r.count(ensureAddrs(r.inet, g, []netip.Prefix{netip.PrefixFrom(r.p.inetIP, 32)}))
@@ -568,7 +568,7 @@ func (r *reconciler) ensureRouters() {
 					continue
 				}
 				rules = append(rules, policy{prio: rtPrioRouter, src: si.prefix, table: si.routeTbl})
-				routes = append(routes, route{dst: netip.MustParsePrefix("0.0.0.0/0"), gw: gw,
+				routes = append(routes, route{dst: anyIPv4, gw: gw,
 					link: leg.Attrs().Index, table: si.routeTbl})
 			}
 		}
@@ -859,14 +859,14 @@ func (r *reconciler) ensureInstanceRouting() {
 			si := e.subnet
 			tables = append(tables, tbl)
 			if e.DeviceIndex == 0 {
-				routes = append(routes, route{dst: netip.MustParsePrefix("0.0.0.0/0"), gw: si.router, link: idx, table: 254})
+				routes = append(routes, route{dst: anyIPv4, gw: si.router, link: idx, table: 254})
 				if si.prefix6.IsValid() && len(e.ips6) > 0 {
-					routes = append(routes, route{dst: netip.MustParsePrefix("::/0"), gw: si.router6, link: idx, table: 254})
+					routes = append(routes, route{dst: anyIPv6, gw: si.router6, link: idx, table: 254})
 				}
 			}
 			routes = append(routes,
 				route{dst: si.prefix, link: idx, src: e.ips[0], table: tbl},
-				route{dst: netip.MustParsePrefix("0.0.0.0/0"), gw: si.router, link: idx, table: tbl})
+				route{dst: anyIPv4, gw: si.router, link: idx, table: tbl})
 			prio := rtPrioInstLo + e.DeviceIndex
 			if prio > rtPrioInstHi {
 				prio = rtPrioInstHi
@@ -877,13 +877,13 @@ func (r *reconciler) ensureInstanceRouting() {
 			if si.prefix6.IsValid() && len(e.ips6) > 0 {
 				routes = append(routes,
 					route{dst: si.prefix6, link: idx, table: tbl},
-					route{dst: netip.MustParsePrefix("::/0"), gw: si.router6, link: idx, table: tbl})
+					route{dst: anyIPv6, gw: si.router6, link: idx, table: tbl})
 				for _, a := range e.ips6 {
 					rules = append(rules, policy{prio: prio, src: netip.PrefixFrom(a, 128), table: tbl})
 				}
 			}
 		}
-		key := specKey(c.gen, fmt.Sprint(tables), fmt.Sprint(routes), fmt.Sprint(rules))
+		key := routingKey(c.gen, tables, routes, rules)
 		if k, ok := r.c.routing[id]; !ok || k != key || r.full || len(r.garps[id]) > 0 {
 			delete(r.c.routing, id)
 			n0 := r.nerr
@@ -925,8 +925,9 @@ func (r *reconciler) ensureDatapathRules() {
 		enis = append(enis, e)
 	}
 	keys := make(map[*eniInfo]uint64, len(enis))
+	groupKeys := map[string]uint64{} // each group's rules hashed once per pass
 	for _, e := range enis {
-		keys[e] = dpENIKey(e, r.groups)
+		keys[e] = dpENIKey(e, r.groups, groupKeys)
 	}
 	base := dpBaseKey(r.p.prefix, r.subnetSeq)
 	entries := func() map[string]nftEntry {
@@ -1303,3 +1304,40 @@ func (r *reconciler) removeLinks(c *nsCtx, drop func(netlink.Link) bool) {
 		}
 	}
 }
+
+// routingKey is the spec of an instance's routes and policy rules: what
+// ensureInstanceRouting realises for it.
+func routingKey(gen uint64, tables []int, routes []route, rules []policy) uint64 {
+	k := newKeyHash()
+	k.u64(gen)
+	k.int(len(tables))
+	for _, t := range tables {
+		k.int(t)
+	}
+	k.int(len(routes))
+	for _, rt := range routes {
+		k.prefix(rt.dst)
+		k.addr(rt.gw)
+		k.int(rt.link)
+		k.addr(rt.src)
+		k.int(rt.table)
+	}
+	k.int(len(rules))
+	for _, p := range rules {
+		k.int(p.prio)
+		k.prefix(p.src)
+		k.int(p.table)
+	}
+	return k.sum()
+}
+
+// slot is a device index of an instance.
+type slot struct {
+	instance string
+	index    int
+}
+
+var (
+	anyIPv4 = netip.MustParsePrefix("0.0.0.0/0")
+	anyIPv6 = netip.MustParsePrefix("::/0")
+)
