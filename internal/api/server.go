@@ -157,6 +157,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("x-amzn-RequestId", req.id)
 	// The server's own time (W3C Server-Timing), so that a client can tell
 	// it from the network's and its own; eni bench reports it.
+	h["Content-Length"] = []string{strconv.Itoa(buf.Len())} // not chunked: the client reads it in one piece
 	h["Server-Timing"] = []string{"app;dur=" + strconv.FormatFloat(float64(time.Since(start).Microseconds())/1000, 'f', 3, 64)}
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
