@@ -205,6 +205,7 @@ func TestENICreateDescribeDelete(t *testing.T) {
 func TestENICreateErrors(t *testing.T) {
 	x := newENIEnv(t)
 	x.create(t, &ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.subA), PrivateIpAddress: aws.String("10.0.1.10")})
+	x.create(t, &ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.subA), PrivateIpAddress: aws.String("10.0.1.20")})
 	six := []string{x.sg1, x.sg2}
 	for i := range 4 {
 		out, err := x.c.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{VpcId: aws.String(x.vpc), GroupName: aws.String(fmt.Sprint("g", i)), Description: aws.String("g")})
@@ -236,7 +237,15 @@ func TestENICreateErrors(t *testing.T) {
 		{"six groups", ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.subA), Groups: six}, "SecurityGroupsPerInterfaceLimitExceeded"},
 		{"too many addresses", ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.subA), SecondaryPrivateIpAddressCount: aws.Int32(50)}, "PrivateIpAddressLimitExceeded"},
 		{"bad interface type", ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.subA), InterfaceType: "lambda"}, "InvalidParameterValue"},
-		{"prefixes", ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.subA), Ipv4PrefixCount: aws.Int32(1)}, "InvalidParameterValue"},
+		{"prefixes and count", ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.subA), Ipv4PrefixCount: aws.Int32(1),
+			Ipv4Prefixes: []types.Ipv4PrefixSpecificationRequest{{Ipv4Prefix: aws.String("10.0.1.16/28")}}}, "InvalidParameterCombination"},
+		{"prefix unaligned", ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.subA), Ipv4Prefixes: []types.Ipv4PrefixSpecificationRequest{{Ipv4Prefix: aws.String("10.0.1.24/28")}}}, "InvalidParameterValue"},
+		{"prefix not /28", ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.subA), Ipv4Prefixes: []types.Ipv4PrefixSpecificationRequest{{Ipv4Prefix: aws.String("10.0.1.32/27")}}}, "InvalidParameterValue"},
+		{"prefix reserved", ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.subA), Ipv4Prefixes: []types.Ipv4PrefixSpecificationRequest{{Ipv4Prefix: aws.String("10.0.1.0/28")}}}, "InvalidParameterValue"},
+		{"prefix outside", ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.subA), Ipv4Prefixes: []types.Ipv4PrefixSpecificationRequest{{Ipv4Prefix: aws.String("10.0.2.16/28")}}}, "InvalidParameterValue"},
+		{"prefix holding an address", ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.subA), Ipv4Prefixes: []types.Ipv4PrefixSpecificationRequest{{Ipv4Prefix: aws.String("10.0.1.16/28")}}}, "InvalidIPAddress.InUse"},
+		{"ipv6 prefixes", ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.sub6), Ipv6PrefixCount: aws.Int32(1)}, "InvalidParameterValue"},
+		{"prefix in a /28 subnet", ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.tiny), Ipv4PrefixCount: aws.Int32(1)}, "InsufficientCidrBlocks"},
 		{"tag type", ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.subA), TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeVpc, Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("b")}}}}}, "InvalidParameterValue"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

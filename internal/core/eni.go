@@ -46,6 +46,8 @@ type eniSpec struct {
 	SecondaryCount   int      // secondary private IPv4s to allocate
 	IPv6             []string // explicit IPv6 addresses
 	IPv6Count        int      // IPv6 addresses to allocate; -1 = the subnet's AssignIpv6AddressOnCreation default
+	IPv4Prefixes     []string // explicit delegated /28s
+	IPv4PrefixCount  int      // /28s to delegate
 	Groups           []string // security group ids; empty = the VPC's default group
 	InterfaceType    string   // "" = "interface"
 	RequesterManaged bool
@@ -84,6 +86,16 @@ func (tx *Tx) createENI(spec eniSpec) (*ENI, error) {
 	if len(spec.IPv6) > 0 && spec.IPv6Count > 0 {
 		return nil, errorf(CodeInvalidParameterCombination, "The parameters ipv6Addresses and ipv6AddressCount cannot be specified together.")
 	}
+	if spec.IPv4PrefixCount < 0 {
+		return nil, errorf(CodeInvalidParameterValue, "Value (%d) for parameter ipv4PrefixCount is invalid. Expecting a non-negative value.", spec.IPv4PrefixCount)
+	}
+	if len(spec.IPv4Prefixes) > 0 && spec.IPv4PrefixCount > 0 {
+		return nil, errorf(CodeInvalidParameterCombination, "The parameters ipv4Prefixes and ipv4PrefixCount cannot be specified together.")
+	}
+	nPrefixes := len(spec.IPv4Prefixes) + spec.IPv4PrefixCount
+	if typ == "efa-only" && nPrefixes > 0 {
+		return nil, errorf(CodeInvalidParameterCombination, "An efa-only network interface cannot have IP addresses.")
+	}
 	ipv6Count := spec.IPv6Count
 	if ipv6Count < 0 {
 		ipv6Count = 0
@@ -94,7 +106,7 @@ func (tx *Tx) createENI(spec eniSpec) (*ENI, error) {
 	if typ == "efa-only" && (spec.PrimaryIP != "" || len(spec.SecondaryIPs) > 0 || spec.SecondaryCount > 0 || len(spec.IPv6) > 0 || ipv6Count > 0) {
 		return nil, errorf(CodeInvalidParameterCombination, "An efa-only network interface cannot have IP addresses.")
 	}
-	if n := 1 + len(spec.SecondaryIPs) + spec.SecondaryCount; typ != "efa-only" && n > eniUnattachedMaxIPs {
+	if n := 1 + len(spec.SecondaryIPs) + spec.SecondaryCount + nPrefixes; typ != "efa-only" && n > eniUnattachedMaxIPs {
 		return nil, errorf(CodePrivateIPLimitExceeded, "Number of private addresses will exceed limit.")
 	}
 	if n := len(spec.IPv6) + ipv6Count; n > eniUnattachedMaxIPs {
@@ -117,21 +129,33 @@ func (tx *Tx) createENI(spec eniSpec) (*ENI, error) {
 	// took in this transaction's overlay.
 	tx.enis.Put(e)
 	if typ != "efa-only" {
+		// Explicit addresses and prefixes first, then what is allocated, so
+		// that an allocation never takes what the request names.
 		if spec.PrimaryIP != "" {
 			if err := tx.eniTakeIPv4(e, spec.PrimaryIP, true); err != nil {
 				return nil, err
 			}
-		} else {
-			a, err := tx.allocIPv4(s)
-			if err != nil {
-				return nil, err
-			}
-			e.PrivateIPs = append(e.PrivateIPs, PrivateIP{Address: a.String(), Primary: true})
 		}
 		for _, ip := range spec.SecondaryIPs {
 			if err := tx.eniTakeIPv4(e, ip, false); err != nil {
 				return nil, err
 			}
+		}
+		if dup := prefixDuplicate(spec.IPv4Prefixes); dup != "" {
+			return nil, errorf(CodeInvalidParameterValue, "The prefix %s is specified more than once.", dup)
+		}
+		for _, pf := range spec.IPv4Prefixes {
+			if err := tx.eniTakeIPv4Prefix(e, pf); err != nil {
+				return nil, err
+			}
+		}
+		if spec.PrimaryIP == "" {
+			a, err := tx.allocIPv4(s)
+			if err != nil {
+				return nil, err
+			}
+			// The primary comes first.
+			e.PrivateIPs = append([]PrivateIP{{Address: a.String(), Primary: true}}, e.PrivateIPs...)
 		}
 		for range spec.SecondaryCount {
 			a, err := tx.allocIPv4(s)
@@ -139,6 +163,13 @@ func (tx *Tx) createENI(spec eniSpec) (*ENI, error) {
 				return nil, err
 			}
 			e.PrivateIPs = append(e.PrivateIPs, PrivateIP{Address: a.String()})
+		}
+		for range spec.IPv4PrefixCount {
+			pf, err := tx.allocIPv4Prefix(s)
+			if err != nil {
+				return nil, err
+			}
+			e.IPv4Prefixes = append(e.IPv4Prefixes, pf.String())
 		}
 	}
 	for _, ip := range spec.IPv6 {
@@ -169,6 +200,22 @@ func (tx *Tx) eniTakeIPv4(e *ENI, ip string, primary bool) error {
 		return errorf(CodeInvalidIPAddressInUse, "Address %s is in use.", a)
 	}
 	e.PrivateIPs = append(e.PrivateIPs, PrivateIP{Address: a.String(), Primary: primary})
+	return nil
+}
+
+// eniTakeIPv4Prefix delegates the explicit /28 prefix to e (which must be in
+// the transaction's overlay) after checking it is valid and that neither it
+// nor any address in it is taken.
+func (tx *Tx) eniTakeIPv4Prefix(e *ENI, prefix string) error {
+	s := tx.subnets.Get(e.SubnetID)
+	pf, err := tx.checkIPv4Prefix(s, prefix)
+	if err != nil {
+		return err
+	}
+	if !tx.ipv4PrefixFree(s.ID, pf) {
+		return errorf(CodeInvalidIPAddressInUse, "Prefix %s is in use.", pf)
+	}
+	e.IPv4Prefixes = append(e.IPv4Prefixes, pf.String())
 	return nil
 }
 
@@ -305,8 +352,8 @@ func (tx *Tx) attachENI(e *ENI, inst *Instance, deviceIndex, cardIndex int32, de
 		if n := len(attached) + 1; n > maxENIs || (known && onCard+1 > info.CardMaxENIs(int(cardIndex))) {
 			return nil, errorf(CodeAttachmentLimitExceeded, "Interface count %d exceeds the limit for %s", n, inst.InstanceType)
 		}
-		if len(e.PrivateIPs) > v4 {
-			return nil, errorf(CodeInterfaceIPLimitExceeded, "The network interface '%s' has %d private IPv4 addresses, more than the limit of %d for %s.", e.ID, len(e.PrivateIPs), v4, inst.InstanceType)
+		if n := len(e.PrivateIPs) + len(e.IPv4Prefixes); n > v4 { // a prefix counts as one address
+			return nil, errorf(CodeInterfaceIPLimitExceeded, "The network interface '%s' has %d private IPv4 addresses and prefixes, more than the limit of %d for %s.", e.ID, n, v4, inst.InstanceType)
 		}
 		if len(e.IPv6) > v6 {
 			return nil, errorf(CodeInterfaceIPLimitExceeded, "The network interface '%s' has %d IPv6 addresses, more than the limit of %d for %s.", e.ID, len(e.IPv6), v6, inst.InstanceType)
@@ -466,6 +513,9 @@ func (tx *Tx) eniRender(e *ENI, addr eniAddrLookup) ec2wire.NetworkInterface {
 	for _, a := range e.IPv6 {
 		out.Ipv6Addresses = append(out.Ipv6Addresses, ec2wire.NetworkInterfaceIpv6Address{Ipv6Address: p(a)})
 	}
+	for _, pf := range e.IPv4Prefixes {
+		out.Ipv4Prefixes = append(out.Ipv4Prefixes, ec2wire.Ipv4PrefixSpecification{Ipv4Prefix: p(pf)})
+	}
 	return out
 }
 
@@ -499,6 +549,9 @@ func (tx *Tx) instanceENIOut(e *ENI) ec2wire.InstanceNetworkInterface {
 	}
 	for _, a := range e.IPv6 {
 		out.Ipv6Addresses = append(out.Ipv6Addresses, ec2wire.InstanceIpv6Address{Ipv6Address: p(a)})
+	}
+	for _, pf := range e.IPv4Prefixes {
+		out.Ipv4Prefixes = append(out.Ipv4Prefixes, ec2wire.InstanceIpv4Prefix{Ipv4Prefix: p(pf)})
 	}
 	return out
 }
@@ -675,8 +728,8 @@ func (tx *Tx) CreateNetworkInterface(in *ec2wire.CreateNetworkInterfaceInput) (*
 	if err != nil {
 		return nil, err
 	}
-	if len(in.Ipv4Prefixes) > 0 || i32(in.Ipv4PrefixCount) > 0 || len(in.Ipv6Prefixes) > 0 || i32(in.Ipv6PrefixCount) > 0 {
-		return nil, errorf(CodeInvalidParameterValue, "Prefix delegation is not supported.")
+	if len(in.Ipv6Prefixes) > 0 || i32(in.Ipv6PrefixCount) > 0 {
+		return nil, errorf(CodeInvalidParameterValue, "IPv6 prefix delegation is not supported.")
 	}
 	tags, err := tagSpecs(in.TagSpecifications, "network-interface")
 	if err != nil {
@@ -686,6 +739,13 @@ func (tx *Tx) CreateNetworkInterface(in *ec2wire.CreateNetworkInterfaceInput) (*
 		Subnet: s, Description: str(in.Description), PrimaryIP: str(in.PrivateIpAddress),
 		SecondaryCount: int(i32(in.SecondaryPrivateIpAddressCount)), Groups: in.Groups,
 		InterfaceType: str(in.InterfaceType), Tags: tags, IPv6Count: -1,
+		IPv4PrefixCount: int(i32(in.Ipv4PrefixCount)),
+	}
+	for _, pf := range in.Ipv4Prefixes {
+		if str(pf.Ipv4Prefix) == "" {
+			return nil, errorf(CodeMissingParameter, "The request must contain the parameter ipv4Prefix")
+		}
+		spec.IPv4Prefixes = append(spec.IPv4Prefixes, str(pf.Ipv4Prefix))
 	}
 	// PrivateIpAddresses.N: at most one primary, which must agree with
 	// PrivateIpAddress; without any, the first listed address is the primary.
@@ -738,6 +798,22 @@ func (tx *Tx) CreateNetworkInterface(in *ec2wire.CreateNetworkInterfaceInput) (*
 	}
 	n := tx.eniOut(e)
 	return &ec2wire.CreateNetworkInterfaceOutput{NetworkInterface: &n, ClientToken: in.ClientToken}, nil
+}
+
+// prefixDuplicate returns a prefix listed twice, or "".
+func prefixDuplicate(prefixes []string) string {
+	seen := map[netip.Prefix]bool{}
+	for _, s := range prefixes {
+		pf, err := netip.ParsePrefix(s)
+		if err != nil {
+			continue // reported by the prefix check
+		}
+		if seen[pf] {
+			return s
+		}
+		seen[pf] = true
+	}
+	return ""
 }
 
 // eniDuplicate returns an address listed twice (ignoring ""), or "".
@@ -1099,14 +1175,21 @@ func (tx *Tx) AssignPrivateIpAddresses(in *ec2wire.AssignPrivateIpAddressesInput
 	if err != nil {
 		return nil, err
 	}
-	if len(in.Ipv4Prefixes) > 0 || in.Ipv4PrefixCount != nil {
-		return nil, errorf(CodeInvalidParameterValue, "Prefix delegation is not supported.")
-	}
 	if len(in.PrivateIpAddresses) > 0 && in.SecondaryPrivateIpAddressCount != nil {
 		return nil, errorf(CodeInvalidParameterCombination, "The parameters privateIpAddresses and secondaryPrivateIpAddressCount cannot be specified together.")
 	}
-	if len(in.PrivateIpAddresses) == 0 && in.SecondaryPrivateIpAddressCount == nil {
-		return nil, errorf(CodeMissingParameter, "Either privateIpAddresses or secondaryPrivateIpAddressCount must be specified.")
+	if len(in.Ipv4Prefixes) > 0 && in.Ipv4PrefixCount != nil {
+		return nil, errorf(CodeInvalidParameterCombination, "The parameters ipv4Prefixes and ipv4PrefixCount cannot be specified together.")
+	}
+	if len(in.PrivateIpAddresses) == 0 && in.SecondaryPrivateIpAddressCount == nil && len(in.Ipv4Prefixes) == 0 && in.Ipv4PrefixCount == nil {
+		return nil, errorf(CodeMissingParameter, "Either privateIpAddresses, secondaryPrivateIpAddressCount, ipv4Prefixes or ipv4PrefixCount must be specified.")
+	}
+	prefixCount := int(i32(in.Ipv4PrefixCount))
+	if in.Ipv4PrefixCount != nil && prefixCount < 1 {
+		return nil, errorf(CodeInvalidParameterValue, "Value (%d) for parameter ipv4PrefixCount is invalid. Expecting a value greater than 0.", prefixCount)
+	}
+	if dup := prefixDuplicate(in.Ipv4Prefixes); dup != "" {
+		return nil, errorf(CodeInvalidParameterValue, "The prefix %s is specified more than once.", dup)
 	}
 	count := int(i32(in.SecondaryPrivateIpAddressCount))
 	if in.SecondaryPrivateIpAddressCount != nil && count < 1 {
@@ -1129,17 +1212,38 @@ func (tx *Tx) AssignPrivateIpAddresses(in *ec2wire.AssignPrivateIpAddressesInput
 		}
 		if owner := tx.ipv4Owner(s.ID, a); owner != "" {
 			o := tx.enis.Get(owner)
-			if !boolv(in.AllowReassignment) || o.PrimaryIP() == a.String() || o.RequesterManaged {
+			// An address inside a delegated prefix (even this ENI's) is not
+			// reassignable: it is not one of the owner's addresses.
+			if !boolv(in.AllowReassignment) || !o.HasIP(a.String()) || o.PrimaryIP() == a.String() || o.RequesterManaged {
 				return nil, errorf(CodeInvalidIPAddressInUse, "Address %s is in use.", a)
 			}
 		}
 		add = append(add, a)
 	}
-	v4, _, _ := tx.eniIPLimits(e)
-	if len(e.PrivateIPs)+len(add)+count > v4 {
+	var addPrefixes []netip.Prefix
+	for _, pfs := range in.Ipv4Prefixes {
+		pf, err := tx.checkIPv4Prefix(s, pfs)
+		if err != nil {
+			return nil, err
+		}
+		if e.HasIPv4Prefix(pf.String()) {
+			continue // already here
+		}
+		if !tx.ipv4PrefixFree(s.ID, pf) || slices.ContainsFunc(add, pf.Contains) {
+			return nil, errorf(CodeInvalidIPAddressInUse, "Prefix %s is in use.", pf)
+		}
+		addPrefixes = append(addPrefixes, pf)
+	}
+	v4, _, _ := tx.eniIPLimits(e) // a prefix counts as one address
+	if len(e.PrivateIPs)+len(e.IPv4Prefixes)+len(add)+count+len(addPrefixes)+prefixCount > v4 {
 		return nil, errorf(CodePrivateIPLimitExceeded, "Number of private addresses will exceed limit.")
 	}
 	out := &ec2wire.AssignPrivateIpAddressesOutput{NetworkInterfaceId: p(e.ID)}
+	// Named prefixes first, so that no counted address lands in one.
+	for _, pf := range addPrefixes {
+		e.IPv4Prefixes = append(e.IPv4Prefixes, pf.String())
+		out.AssignedIpv4Prefixes = append(out.AssignedIpv4Prefixes, ec2wire.Ipv4PrefixSpecification{Ipv4Prefix: p(pf.String())})
+	}
 	for _, a := range add {
 		if owner := tx.ipv4Owner(s.ID, a); owner != "" {
 			o := tx.enis.Mut(owner)
@@ -1157,6 +1261,14 @@ func (tx *Tx) AssignPrivateIpAddresses(in *ec2wire.AssignPrivateIpAddressesInput
 		e.PrivateIPs = append(e.PrivateIPs, PrivateIP{Address: a.String()})
 		out.AssignedPrivateIpAddresses = append(out.AssignedPrivateIpAddresses, ec2wire.AssignedPrivateIpAddress{PrivateIpAddress: p(a.String())})
 	}
+	for range prefixCount {
+		pf, err := tx.allocIPv4Prefix(s)
+		if err != nil {
+			return nil, err
+		}
+		e.IPv4Prefixes = append(e.IPv4Prefixes, pf.String())
+		out.AssignedIpv4Prefixes = append(out.AssignedIpv4Prefixes, ec2wire.Ipv4PrefixSpecification{Ipv4Prefix: p(pf.String())})
+	}
 	return out, nil
 }
 
@@ -1167,11 +1279,14 @@ func (tx *Tx) UnassignPrivateIpAddresses(in *ec2wire.UnassignPrivateIpAddressesI
 	if err != nil {
 		return nil, err
 	}
-	if len(in.Ipv4Prefixes) > 0 {
-		return nil, errorf(CodeInvalidParameterValue, "Prefix delegation is not supported.")
-	}
-	if len(in.PrivateIpAddresses) == 0 {
+	if len(in.PrivateIpAddresses) == 0 && len(in.Ipv4Prefixes) == 0 {
 		return nil, errorf(CodeMissingParameter, "The request must contain the parameter privateIpAddress")
+	}
+	for _, pfs := range in.Ipv4Prefixes {
+		pf, err := netip.ParsePrefix(pfs)
+		if err != nil || !e.HasIPv4Prefix(pf.Masked().String()) || pf != pf.Masked() {
+			return nil, errorf(CodeInvalidParameterValue, "Some of the specified prefixes are not assigned to interface %s", e.ID)
+		}
 	}
 	for _, ip := range in.PrivateIpAddresses {
 		a, err := netip.ParseAddr(ip)
@@ -1187,6 +1302,10 @@ func (tx *Tx) UnassignPrivateIpAddresses(in *ec2wire.UnassignPrivateIpAddressesI
 		e.PrivateIPs = slices.DeleteFunc(e.PrivateIPs, func(pi PrivateIP) bool { return pi.Address == a })
 		tx.addressDisassociateIP(e.ID, a)
 	}
+	for _, pfs := range in.Ipv4Prefixes {
+		pf := netip.MustParsePrefix(pfs).String()
+		e.IPv4Prefixes = slices.DeleteFunc(e.IPv4Prefixes, func(x string) bool { return x == pf })
+	}
 	return &ec2wire.UnassignPrivateIpAddressesOutput{Return: p(true)}, nil
 }
 
@@ -1198,7 +1317,7 @@ func (tx *Tx) AssignIpv6Addresses(in *ec2wire.AssignIpv6AddressesInput) (*ec2wir
 		return nil, err
 	}
 	if len(in.Ipv6Prefixes) > 0 || in.Ipv6PrefixCount != nil {
-		return nil, errorf(CodeInvalidParameterValue, "Prefix delegation is not supported.")
+		return nil, errorf(CodeInvalidParameterValue, "IPv6 prefix delegation is not supported.")
 	}
 	if len(in.Ipv6Addresses) > 0 && in.Ipv6AddressCount != nil {
 		return nil, errorf(CodeInvalidParameterCombination, "The parameters ipv6Addresses and ipv6AddressCount cannot be specified together.")
@@ -1259,7 +1378,7 @@ func (tx *Tx) UnassignIpv6Addresses(in *ec2wire.UnassignIpv6AddressesInput) (*ec
 		return nil, err
 	}
 	if len(in.Ipv6Prefixes) > 0 {
-		return nil, errorf(CodeInvalidParameterValue, "Prefix delegation is not supported.")
+		return nil, errorf(CodeInvalidParameterValue, "IPv6 prefix delegation is not supported.")
 	}
 	if len(in.Ipv6Addresses) == 0 {
 		return nil, errorf(CodeMissingParameter, "The request must contain the parameter ipv6Addresses")

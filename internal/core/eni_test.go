@@ -654,7 +654,8 @@ func TestENIAssignPrivateIPs(t *testing.T) {
 		{ec2wire.AssignPrivateIpAddressesInput{NetworkInterfaceId: m.NetworkInterfaceId, PrivateIpAddresses: []string{"10.0.2.5"}}, CodeInvalidParameterValue},
 		{ec2wire.AssignPrivateIpAddressesInput{NetworkInterfaceId: m.NetworkInterfaceId, PrivateIpAddresses: []string{"10.0.1.100"}}, CodeInvalidIPAddressInUse},
 		{ec2wire.AssignPrivateIpAddressesInput{NetworkInterfaceId: m.NetworkInterfaceId, PrivateIpAddresses: []string{*n.PrivateIpAddress}, AllowReassignment: p(true)}, CodeInvalidIPAddressInUse},
-		{ec2wire.AssignPrivateIpAddressesInput{NetworkInterfaceId: m.NetworkInterfaceId, Ipv4PrefixCount: p(int32(1))}, CodeInvalidParameterValue},
+		{ec2wire.AssignPrivateIpAddressesInput{NetworkInterfaceId: m.NetworkInterfaceId, Ipv4PrefixCount: p(int32(0))}, CodeInvalidParameterValue},
+		{ec2wire.AssignPrivateIpAddressesInput{NetworkInterfaceId: m.NetworkInterfaceId, Ipv4Prefixes: []string{"10.0.1.17/28"}}, CodeInvalidParameterValue},
 		{ec2wire.AssignPrivateIpAddressesInput{NetworkInterfaceId: p("eni-0123456789abcdef0"), SecondaryPrivateIpAddressCount: p(int32(1))}, CodeInvalidENINotFound},
 	} {
 		_, err := f.assign(t, &tc.in)

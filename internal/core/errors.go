@@ -66,6 +66,7 @@ const (
 	CodePrivateIPLimitExceeded         = "PrivateIpAddressLimitExceeded"
 	CodeInvalidIPAddressInUse          = "InvalidIPAddress.InUse"
 	CodeInsufficientFreeAddresses      = "InsufficientFreeAddressesInSubnet"
+	CodeInsufficientCidrBlocks         = "InsufficientCidrBlocks"
 	CodeNetworkInterfaceLimitExceeded  = "NetworkInterfaceLimitExceeded"
 	CodeInvalidInstanceIDNotFound      = "InvalidInstanceID.NotFound"
 	CodeInvalidInstanceIDMalformed     = "InvalidInstanceID.Malformed"
@@ -121,7 +122,7 @@ var Codes = []string{
 	CodeVPCIdNotSpecified, CodeInvalidENINotFound, CodeInvalidENIMalformed, CodeInvalidENIInUse,
 	CodeInvalidAttachmentNotFound, CodeInvalidAttachmentMalformed, CodeAttachmentLimitExceeded,
 	CodeInterfaceIPLimitExceeded, CodePrivateIPLimitExceeded, CodeInvalidIPAddressInUse,
-	CodeInsufficientFreeAddresses, CodeNetworkInterfaceLimitExceeded, CodeInvalidInstanceIDNotFound,
+	CodeInsufficientFreeAddresses, CodeInsufficientCidrBlocks, CodeNetworkInterfaceLimitExceeded, CodeInvalidInstanceIDNotFound,
 	CodeInvalidInstanceIDMalformed, CodeInvalidInstanceID, CodeIncorrectInstanceState, CodeInvalidInstanceType,
 	CodeInvalidAMIIDMalformed, CodeInvalidAMIIDNotFound, CodeInvalidAllocationIDNotFound,
 	CodeInvalidAllocationIDMalformed, CodeInvalidAssociationIDNotFound, CodeInvalidAssociationIDMalformed,

@@ -179,7 +179,7 @@ func (tx *Tx) RunInstances(in *ec2wire.RunInstancesInput) (*ec2wire.RunInstances
 		if n.existing != nil {
 			continue // attachENI checks the ENI's own addresses
 		}
-		v4 := 1 + len(n.spec.SecondaryIPs) + n.spec.SecondaryCount
+		v4 := 1 + len(n.spec.SecondaryIPs) + n.spec.SecondaryCount + len(n.spec.IPv4Prefixes) + n.spec.IPv4PrefixCount // a prefix counts as one
 		v6 := len(n.spec.IPv6) + max(n.spec.IPv6Count, 0)
 		if n.spec.IPv6Count < 0 && len(n.spec.IPv6) == 0 && n.subnet.AssignIpv6AddressOnCreation {
 			v6 = 1 // the subnet's automatic address
@@ -345,8 +345,8 @@ func (tx *Tx) instanceNICs(in *ec2wire.RunInstancesInput) ([]*instanceNIC, error
 			return nil, errorf(CodeInvalidParameterValue, "Each network interface requires a unique device index.")
 		}
 		seen[key] = true
-		if len(s.Ipv4Prefixes) > 0 || s.Ipv4PrefixCount != nil || len(s.Ipv6Prefixes) > 0 || s.Ipv6PrefixCount != nil {
-			return nil, errorf(CodeInvalidParameterValue, "Prefix delegation (Ipv4Prefix/Ipv6Prefix) is not supported at launch.")
+		if len(s.Ipv6Prefixes) > 0 || s.Ipv6PrefixCount != nil {
+			return nil, errorf(CodeInvalidParameterValue, "IPv6 prefix delegation is not supported.")
 		}
 		if boolv(s.AssociateCarrierIpAddress) {
 			return nil, errorf(CodeInvalidParameterValue, "Carrier IP addresses are only available in Wavelength Zones.")
@@ -370,6 +370,8 @@ func (tx *Tx) instanceNICs(in *ec2wire.RunInstancesInput) ([]*instanceNIC, error
 				other = "private IP addresses"
 			case len(s.Ipv6Addresses) > 0 || s.Ipv6AddressCount != nil:
 				other = "IPv6 addresses"
+			case len(s.Ipv4Prefixes) > 0 || s.Ipv4PrefixCount != nil:
+				other = "IPv4 prefixes"
 			case str(s.Description) != "":
 				other = "a description"
 			case str(s.InterfaceType) != "":
@@ -403,6 +405,13 @@ func (tx *Tx) instanceNICs(in *ec2wire.RunInstancesInput) ([]*instanceNIC, error
 		n.spec = eniSpec{
 			Description: str(s.Description), Groups: s.Groups, InterfaceType: str(s.InterfaceType),
 			SecondaryCount: int(i32(s.SecondaryPrivateIpAddressCount)), IPv6Count: -1,
+			IPv4PrefixCount: int(i32(s.Ipv4PrefixCount)),
+		}
+		for _, pf := range s.Ipv4Prefixes {
+			if str(pf.Ipv4Prefix) == "" {
+				return nil, errorf(CodeMissingParameter, "The request must contain the parameter ipv4Prefix")
+			}
+			n.spec.IPv4Prefixes = append(n.spec.IPv4Prefixes, str(pf.Ipv4Prefix))
 		}
 		if sid := str(s.SubnetId); sid != "" {
 			sub, err := tx.getSubnet(sid)
@@ -425,7 +434,7 @@ func (tx *Tx) instanceNICs(in *ec2wire.RunInstancesInput) ([]*instanceNIC, error
 				n.spec.SecondaryIPs = append(n.spec.SecondaryIPs, ip)
 			}
 		}
-		n.fixed = n.spec.PrimaryIP != "" || len(n.spec.SecondaryIPs) > 0
+		n.fixed = n.spec.PrimaryIP != "" || len(n.spec.SecondaryIPs) > 0 || len(n.spec.IPv4Prefixes) > 0
 		if err := n.ipv6Spec(s.Ipv6AddressCount, s.Ipv6Addresses); err != nil {
 			return nil, err
 		}
@@ -1131,7 +1140,7 @@ func (tx *Tx) ModifyInstanceAttribute(in *ec2wire.ModifyInstanceAttributeInput) 
 			return nil, errorf(CodeAttachmentLimitExceeded, "Interface count %d exceeds the limit for %s", len(enis), typ)
 		}
 		for _, e := range enis {
-			if len(e.PrivateIPs) > v4 || len(e.IPv6) > v6 {
+			if len(e.PrivateIPs)+len(e.IPv4Prefixes) > v4 || len(e.IPv6) > v6 {
 				return nil, errorf(CodeInterfaceIPLimitExceeded, "The network interface '%s' has more addresses than instance type %s allows per interface.", e.ID, typ)
 			}
 		}

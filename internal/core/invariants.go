@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strings"
 )
 
 // Check verifies the model's invariants over every region and returns what
@@ -35,6 +36,7 @@ func (d *db) check() []error {
 	macs := map[string]string{}
 	v4 := map[string]string{}
 	v6 := map[string]string{}
+	prefixes := map[string]string{} // subnet/prefix -> ENI
 	public := map[string]string{}
 	slots := map[string]string{}
 	ids := make([]string, 0, len(d.enis.rows))
@@ -75,6 +77,22 @@ func (d *db) check() []error {
 		if len(e.PrivateIPs) > 0 && primaries != 1 {
 			bad("ENI %s has %d primary addresses", e.ID, primaries)
 		}
+		for _, ps := range e.IPv4Prefixes {
+			pf, err := netip.ParsePrefix(ps)
+			if err != nil || pf.Bits() != ipv4PrefixBits || pf != pf.Masked() || !pfx.Contains(pf.Addr()) ||
+				reservedIPv4(pfx, pf.Addr()) || reservedIPv4(pfx, lastAddr(pf)) {
+				bad("ENI %s has prefix %s outside the usable range of %s", e.ID, ps, s.CidrBlock)
+				continue
+			}
+			k := e.SubnetID + "/" + pf.String()
+			if o, ok := prefixes[k]; ok {
+				bad("IPv4 prefix %s held by %s and %s", ps, o, e.ID)
+			}
+			prefixes[k] = e.ID
+			if d.idx.ipv4Prefix[e.SubnetID][pf] != e.ID {
+				bad("index: IPv4 prefix %s of %s not indexed", ps, e.ID)
+			}
+		}
 		for _, ip := range e.IPv6 {
 			if o, ok := v6[ip]; ok {
 				bad("IPv6 %s held by %s and %s", ip, o, e.ID)
@@ -113,6 +131,15 @@ func (d *db) check() []error {
 		for _, g := range e.Groups {
 			if d.groups.rows[g] == nil {
 				bad("ENI %s references missing group %s", e.ID, g)
+			}
+		}
+	}
+	// No address is inside a delegated prefix.
+	for k, id := range v4 {
+		subnet, addr, _ := strings.Cut(k, "/")
+		if a, err := netip.ParseAddr(addr); err == nil {
+			if o, ok := prefixes[subnet+"/"+netip.PrefixFrom(a, ipv4PrefixBits).Masked().String()]; ok {
+				bad("IPv4 %s of %s lies in a prefix delegated to %s", addr, id, o)
 			}
 		}
 	}
@@ -159,6 +186,15 @@ func (d *db) check() []error {
 		}
 		if len(d.idx.ipv4[s.ID]) != n {
 			bad("index: subnet %s has %d indexed addresses, records say %d", s.ID, len(d.idx.ipv4[s.ID]), n)
+		}
+		np := 0
+		for _, e := range d.enis.rows {
+			if e.SubnetID == s.ID {
+				np += len(e.IPv4Prefixes)
+			}
+		}
+		if len(d.idx.ipv4Prefix[s.ID]) != np {
+			bad("index: subnet %s has %d indexed prefixes, records say %d", s.ID, len(d.idx.ipv4Prefix[s.ID]), np)
 		}
 	}
 	tags, indexed := 0, 0

@@ -69,8 +69,18 @@ func RouterIP(cidr string) netip.Addr {
 }
 
 // ipv4Owner returns the ENI that holds a in the subnet in this transaction's
-// view, or "".
+// view, as one of its addresses or inside one of its delegated prefixes, or
+// "".
 func (tx *Tx) ipv4Owner(subnetID string, a netip.Addr) string {
+	if owner := tx.ipv4PrefixOwner(subnetID, netip.PrefixFrom(a, ipv4PrefixBits).Masked()); owner != "" {
+		return owner
+	}
+	return tx.ipv4AddrOwner(subnetID, a)
+}
+
+// ipv4AddrOwner returns the ENI that holds a as one of its addresses (not in
+// a prefix), or "".
+func (tx *Tx) ipv4AddrOwner(subnetID string, a netip.Addr) string {
 	s := a.String()
 	if owner, ok := tx.db.idx.ipv4[subnetID][a]; ok {
 		if e := tx.enis.Get(owner); e != nil && e.SubnetID == subnetID && e.HasIP(s) {
@@ -83,6 +93,75 @@ func (tx *Tx) ipv4Owner(subnetID string, a netip.Addr) string {
 		}
 	}
 	return ""
+}
+
+// ipv4PrefixBits is the size of a delegated IPv4 prefix: always a /28.
+const ipv4PrefixBits = 28
+
+// ipv4PrefixOwner returns the ENI that holds the delegated /28 pf in the
+// subnet in this transaction's view, or "".
+func (tx *Tx) ipv4PrefixOwner(subnetID string, pf netip.Prefix) string {
+	if owner, ok := tx.db.idx.ipv4Prefix[subnetID][pf]; ok {
+		if e := tx.enis.Get(owner); e != nil && e.SubnetID == subnetID && e.HasIPv4Prefix(pf.String()) {
+			return owner
+		}
+	}
+	for id, e := range tx.enis.over {
+		if e != nil && e.SubnetID == subnetID && len(e.IPv4Prefixes) > 0 && e.HasIPv4Prefix(pf.String()) {
+			return id
+		}
+	}
+	return ""
+}
+
+// checkIPv4Prefix validates a /28 a client asked for in the subnet: aligned,
+// inside the subnet and clear of its reserved addresses.
+func (tx *Tx) checkIPv4Prefix(s *Subnet, prefix string) (netip.Prefix, error) {
+	pf, err := netip.ParsePrefix(prefix)
+	if err != nil || !pf.Addr().Is4() || pf.Bits() != ipv4PrefixBits || pf != pf.Masked() {
+		return netip.Prefix{}, errorf(CodeInvalidParameterValue, "Invalid IPv4 prefix: %s. A prefix must be a /28 CIDR block (for example 10.0.0.16/28).", prefix)
+	}
+	sp := subnetPrefix(s)
+	if !sp.Contains(pf.Addr()) || sp.Bits() > pf.Bits() {
+		return netip.Prefix{}, errorf(CodeInvalidParameterValue, "Prefix %s does not fall within the subnet's address range", prefix)
+	}
+	if reservedIPv4(sp, pf.Addr()) || reservedIPv4(sp, lastAddr(pf)) {
+		return netip.Prefix{}, errorf(CodeInvalidParameterValue, "Prefix %s includes addresses reserved by AWS", prefix)
+	}
+	return pf, nil
+}
+
+// ipv4PrefixFree reports whether no ENI holds pf or any address in it.
+func (tx *Tx) ipv4PrefixFree(subnetID string, pf netip.Prefix) bool {
+	if tx.ipv4PrefixOwner(subnetID, pf) != "" {
+		return false
+	}
+	for i := uint64(0); i < prefixSize(pf); i++ {
+		if tx.ipv4AddrOwner(subnetID, addrAdd(pf.Addr(), i)) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// allocIPv4Prefix picks a free /28 of the subnet: one in which no address is
+// taken, so a subnet with free addresses may still have none (AWS answers
+// InsufficientCidrBlocks then too). Callers must put the ENI that takes it
+// before allocating the next one.
+func (tx *Tx) allocIPv4Prefix(s *Subnet) (netip.Prefix, error) {
+	sp := subnetPrefix(s)
+	if sp.Bits() <= ipv4PrefixBits {
+		for off := uint64(0); off < prefixSize(sp); off += 1 << (32 - ipv4PrefixBits) {
+			pf := netip.PrefixFrom(addrAdd(sp.Addr(), off), ipv4PrefixBits)
+			if reservedIPv4(sp, pf.Addr()) || reservedIPv4(sp, lastAddr(pf)) {
+				continue
+			}
+			if tx.ipv4PrefixFree(s.ID, pf) {
+				return pf, nil
+			}
+		}
+	}
+	return netip.Prefix{}, errorf(CodeInsufficientCidrBlocks, "The specified subnet does not have enough free cidr blocks to satisfy the request.")
 }
 
 // checkIPv4 validates an address a client asked for in the subnet.
@@ -126,13 +205,14 @@ func (tx *Tx) allocIPv4(s *Subnet) (netip.Addr, error) {
 
 // AvailableIPv4 returns the subnet's free IPv4 count in this view.
 func (tx *Tx) availableIPv4(s *Subnet) int {
-	used := len(tx.db.idx.ipv4[s.ID])
+	const perPrefix = 1 << (32 - ipv4PrefixBits)
+	used := len(tx.db.idx.ipv4[s.ID]) + perPrefix*len(tx.db.idx.ipv4Prefix[s.ID])
 	for id, e := range tx.enis.over {
 		if old := tx.enis.base.rows[id]; old != nil && old.SubnetID == s.ID {
-			used -= len(old.PrivateIPs)
+			used -= len(old.PrivateIPs) + perPrefix*len(old.IPv4Prefixes)
 		}
 		if e != nil && e.SubnetID == s.ID {
-			used += len(e.PrivateIPs)
+			used += len(e.PrivateIPs) + perPrefix*len(e.IPv4Prefixes)
 		}
 	}
 	return int(prefixSize(subnetPrefix(s))) - 5 - used

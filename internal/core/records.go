@@ -169,6 +169,7 @@ type ENI struct {
 	MAC              string      `json:"mac"`
 	PrivateIPs       []PrivateIP `json:"privateIps"` // primary first
 	IPv6             []string    `json:"ipv6,omitempty"`
+	IPv4Prefixes     []string    `json:"ipv4Prefixes,omitempty"` // delegated /28s
 	Groups           []string    `json:"groups"`
 	SourceDestCheck  bool        `json:"sourceDestCheck"`
 	RequesterManaged bool        `json:"requesterManaged,omitempty"`
@@ -186,6 +187,7 @@ func (e *ENI) clone() *ENI {
 	c := *e
 	c.PrivateIPs = slices.Clone(e.PrivateIPs)
 	c.IPv6 = slices.Clone(e.IPv6)
+	c.IPv4Prefixes = slices.Clone(e.IPv4Prefixes)
 	c.Groups = slices.Clone(e.Groups)
 	if e.Attachment != nil {
 		a := *e.Attachment
@@ -204,6 +206,10 @@ func (e *ENI) PrimaryIP() string {
 	}
 	return ""
 }
+
+// HasIPv4Prefix reports whether the /28 prefix (in canonical form) is
+// delegated to the ENI.
+func (e *ENI) HasIPv4Prefix(prefix string) bool { return slices.Contains(e.IPv4Prefixes, prefix) }
 
 // HasIP reports whether addr is one of the ENI's private IPv4 addresses.
 func (e *ENI) HasIP(addr string) bool {
