@@ -43,6 +43,7 @@ type HostENI struct {
 	ID, MAC, SubnetID, VpcID string
 	PrivateIPs               []string // primary first
 	IPv6                     []string
+	IPv4Prefixes             []string // delegated /28s
 	InstanceID               string
 	DeviceIndex              int
 	SourceDestCheck          bool
@@ -114,7 +115,7 @@ func (tx *Tx) hostView() HostView {
 	members := map[string][]string{} // group -> member addresses as CIDRs
 	for _, e := range tx.enis.Sorted(nil) {
 		he := HostENI{ID: e.ID, MAC: e.MAC, SubnetID: e.SubnetID, VpcID: e.VpcID, IPv6: e.IPv6,
-			SourceDestCheck: e.SourceDestCheck, Groups: e.Groups}
+			IPv4Prefixes: e.IPv4Prefixes, SourceDestCheck: e.SourceDestCheck, Groups: e.Groups}
 		he.PrivateIPs = append(he.PrivateIPs, e.PrimaryIP())
 		for _, ip := range e.PrivateIPs {
 			if !ip.Primary {
@@ -136,6 +137,7 @@ func (tx *Tx) hostView() HostView {
 			for _, ip := range e.IPv6 {
 				members[g] = append(members[g], ip+"/128")
 			}
+			members[g] = append(members[g], e.IPv4Prefixes...) // addresses in them are the ENI's too
 		}
 	}
 	for _, g := range tx.groups.Sorted(nil) {

@@ -81,7 +81,8 @@ func TestHostViewResolvesGroupsAndRoutes(t *testing.T) {
 				}
 			}
 		}
-		m, err := tx.CreateNetworkInterface(&ec2wire.CreateNetworkInterfaceInput{SubnetId: &priv, Groups: []string{web}, SecondaryPrivateIpAddressCount: p(int32(1))})
+		m, err := tx.CreateNetworkInterface(&ec2wire.CreateNetworkInterfaceInput{SubnetId: &priv, Groups: []string{web}, SecondaryPrivateIpAddressCount: p(int32(1)),
+			Ipv4PrefixCount: p(int32(1))})
 		if err != nil {
 			return err
 		}
@@ -108,9 +109,10 @@ func TestHostViewResolvesGroupsAndRoutes(t *testing.T) {
 			for _, ip := range e.PrivateIPs {
 				memberIPs = append(memberIPs, ip+"/32")
 			}
+			memberIPs = append(memberIPs, e.IPv4Prefixes...) // its delegated prefix is the member's too
 		}
 	}
-	if got := ingressOf(hv, db); len(memberIPs) != 2 || !slices.Equal(got, memberIPs) {
+	if got := ingressOf(hv, db); len(memberIPs) != 3 || !slices.Equal(got, memberIPs) {
 		t.Fatalf("db's rule admits %v, want web's members %v", got, memberIPs)
 	}
 	for _, v := range hv.VPCs {

@@ -71,7 +71,8 @@ type ENI struct {
 	PrimaryIP       string
 	SecondaryIPs    []string
 	IPv6            []string
-	InstanceID      string // "" = detached
+	IPv4Prefixes    []string // delegated /28s: the instance may use any address in them
+	InstanceID      string   // "" = detached
 	DeviceIndex     int
 	SourceDestCheck bool
 	Groups          []string
@@ -243,10 +244,11 @@ type eniInfo struct {
 	subnet *subnetInfo
 	ips    []netip.Addr // IPv4: primary first
 	ips6   []netip.Addr
-	mark   uint32 // 1-based number on this host (nftables marks)
-	host   string // host end name (datapath)
-	host2  string // alternate host end name
-	eth    string // instance end name
+	pfx4   []netip.Prefix // delegated IPv4 prefixes
+	mark   uint32         // 1-based number on this host (nftables marks)
+	host   string         // host end name (datapath)
+	host2  string         // alternate host end name
+	eth    string         // instance end name
 }
 
 func parseENI(e ENI, si *subnetInfo) (*eniInfo, error) {
@@ -267,6 +269,13 @@ func parseENI(e ENI, si *subnetInfo) (*eniInfo, error) {
 			return nil, fmt.Errorf("eni %s: bad IPv6 address %q", e.ID, s)
 		}
 		ei.ips6 = append(ei.ips6, a)
+	}
+	for _, s := range e.IPv4Prefixes {
+		p, err := netip.ParsePrefix(s)
+		if err != nil || !p.Addr().Is4() || p != p.Masked() || p.Bits() < si.prefix.Bits() || !si.prefix.Contains(p.Addr()) {
+			return nil, fmt.Errorf("eni %s: bad IPv4 prefix %q for subnet %s", e.ID, s, si.CIDR)
+		}
+		ei.pfx4 = append(ei.pfx4, p)
 	}
 	return ei, nil
 }

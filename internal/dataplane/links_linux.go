@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"syscall"
 
 	"github.com/vishvananda/netlink"
@@ -183,8 +184,9 @@ func prefixOf(n *net.IPNet) netip.Prefix {
 	return netip.PrefixFrom(a.Unmap(), ones)
 }
 
-// ensureAddrs makes the link's global addresses exactly want; it returns the changes made.
-func ensureAddrs(c *nsCtx, l netlink.Link, want []netip.Prefix) (int, error) {
+// ensureAddrs makes the link's global addresses exactly want, leaving alone any address
+// inside one of keep; it returns the changes made.
+func ensureAddrs(c *nsCtx, l netlink.Link, want []netip.Prefix, keep ...netip.Prefix) (int, error) {
 	have, err := c.h.AddrList(l, netlink.FAMILY_ALL)
 	if err != nil {
 		return 0, fmt.Errorf("%s: addresses of %s: %w", c.name, l.Attrs().Name, err)
@@ -203,6 +205,9 @@ func ensureAddrs(c *nsCtx, l netlink.Link, want []netip.Prefix) (int, error) {
 		}
 		if wantSet[p] {
 			haveSet[p] = true
+			continue
+		}
+		if slices.ContainsFunc(keep, func(k netip.Prefix) bool { return k.Contains(p.Addr()) }) {
 			continue
 		}
 		if err := c.h.AddrDel(l, &a); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) {

@@ -365,6 +365,10 @@ func dpENIKey(e *eniInfo, groups map[string]Group, groupKeys map[string]uint64) 
 	k.str(e.mac)
 	k.addrs(e.ips)
 	k.addrs(e.ips6)
+	k.int(len(e.pfx4))
+	for _, p := range e.pfx4 {
+		k.prefix(p)
+	}
 	k.bool(e.SourceDestCheck)
 	k.addr(e.subnet.bcast)
 	k.int(len(e.Groups))
@@ -490,11 +494,17 @@ func dpENI(e *eniInfo, groups map[string]Group, key uint64) *dpENIPart {
 	for _, a := range e.ips {
 		fromARP.add(load(expr.PayloadBaseNetworkHeader, 14, 4), cmpEq(a.AsSlice()), verdict(expr.VerdictReturn))
 	}
+	for _, p := range e.pfx4 { // ARP sender address
+		fromARP.add(append(prefixMatch(14, p), verdict(expr.VerdictReturn))...)
+	}
 	fromARP.add(&expr.Counter{}, verdict(expr.VerdictDrop))
 	if e.SourceDestCheck {
 		from.add(append(etherType(ethIPv4), jump(f4.name))...)
 		for _, a := range e.ips {
 			f4.add(append(prefixMatch(12, hostPrefix(a)), verdict(expr.VerdictReturn))...)
+		}
+		for _, p := range e.pfx4 {
+			f4.add(append(prefixMatch(12, p), verdict(expr.VerdictReturn))...)
 		}
 		f4.add(&expr.Counter{}, verdict(expr.VerdictDrop))
 		from.add(append(etherType(ethIPv6), jump(f6.name))...)
@@ -519,6 +529,9 @@ func dpENI(e *eniInfo, groups map[string]Group, key uint64) *dpENIPart {
 		dsts := append(slices.Clone(e.ips), e.subnet.bcast, netip.AddrFrom4([4]byte{255, 255, 255, 255}))
 		for _, a := range dsts {
 			t4.add(append(prefixMatch(16, hostPrefix(a)), verdict(expr.VerdictReturn))...)
+		}
+		for _, p := range e.pfx4 {
+			t4.add(append(prefixMatch(16, p), verdict(expr.VerdictReturn))...)
 		}
 		t4.add(append(prefixMatch(16, netip.MustParsePrefix("224.0.0.0/4")), verdict(expr.VerdictReturn))...)
 		t4.add(&expr.Counter{}, verdict(expr.VerdictDrop))

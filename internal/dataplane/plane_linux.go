@@ -819,7 +819,7 @@ func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, error) {
 	}
 	r.count(setUp(r.dp, host))
 	r.count(setUp(inst, peer))
-	r.count(ensureAddrs(inst, peer, addrs))
+	r.count(ensureAddrs(inst, peer, addrs, e.pfx4...)) // addresses in delegated prefixes are the instance's to set
 	return peer.Attrs().Index, nil
 }
 
@@ -873,6 +873,9 @@ func (r *reconciler) ensureInstanceRouting() {
 			}
 			for _, a := range e.ips {
 				rules = append(rules, policy{prio: prio, src: netip.PrefixFrom(a, 32), table: tbl})
+			}
+			for _, p := range e.pfx4 {
+				rules = append(rules, policy{prio: prio, src: p, table: tbl})
 			}
 			if si.prefix6.IsValid() && len(e.ips6) > 0 {
 				routes = append(routes,

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -9,13 +10,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/vishvananda/netlink"
 )
 
 // TestInstanceLifecycle drives an instance through the EC2 API and checks
 // the host follows: pending then running with eth0 carrying the ENI's MAC and
 // address; stop takes the namespace down; start brings it back with the same
 // address and MAC; a hot-attached ENI appears as eth1 and goes on detach; an
-// assigned secondary address is live on eth0 and goes when unassigned;
+// assigned secondary address is live on eth0 and goes when unassigned; an address the
+// instance takes from a delegated prefix is reachable until the prefix is unassigned;
 // terminate removes the namespace and the ENI.
 func TestInstanceLifecycle(t *testing.T) {
 	e := newEnv(t)
@@ -98,6 +101,28 @@ func TestInstanceLifecycle(t *testing.T) {
 		l, _ := e.ifaceIn(ns, "eth0")
 		return slices.Equal(l.Addrs, []string{ip}), strings.Join(l.Addrs, ",")
 	})
+
+	// A delegated /28: the instance gives itself an address of it (as a CNI gives one to a
+	// pod) and is reached on it; once the prefix is unassigned, it is not.
+	ap, err := e.ec2.AssignPrivateIpAddresses(ctx(), &ec2.AssignPrivateIpAddressesInput{NetworkInterfaceId: eth0.NetworkInterfaceId,
+		Ipv4PrefixCount: aws.Int32(1)})
+	e.must(err)
+	pfx := netip.MustParsePrefix(*ap.AssignedIpv4Prefixes[0].Ipv4Prefix)
+	podIP := pfx.Addr().Next().String()
+	e.settle()
+	e.must(e.plane.Do(ns, func() error {
+		l, err := netlink.LinkByName("eth0")
+		if err != nil {
+			return err
+		}
+		return netlink.AddrAdd(l, &netlink.Addr{IPNet: &net.IPNet{IP: net.ParseIP(podIP).To4(), Mask: net.CIDRMask(32, 32)}})
+	}))
+	e.reach(clientNS, net.JoinHostPort(podIP, "80"), "inst")
+	_, err = e.ec2.UnassignPrivateIpAddresses(ctx(), &ec2.UnassignPrivateIpAddressesInput{NetworkInterfaceId: eth0.NetworkInterfaceId,
+		Ipv4Prefixes: []string{pfx.String()}})
+	e.must(err)
+	e.settle()
+	e.noReach(clientNS, net.JoinHostPort(podIP, "80"))
 
 	// Terminate: the namespace goes, and eth0's ENI with the instance.
 	_, err = e.ec2.TerminateInstances(ctx(), &ec2.TerminateInstancesInput{InstanceIds: []string{inst}})

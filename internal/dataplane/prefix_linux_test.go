@@ -1,0 +1,85 @@
+package dataplane
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink"
+)
+
+// dialFrom connects from inside the namespace with the given source address and returns
+// the first line the server sends.
+func dialFrom(p *Plane, nsname, src, addr string, timeout time.Duration) (string, error) {
+	var c net.Conn
+	err := p.Do(nsname, func() error {
+		var err error
+		d := net.Dialer{Timeout: timeout, LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}
+		c, err = d.Dial("tcp", addr)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(timeout))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	return strings.TrimSpace(line), err
+}
+
+// TestIPv4Prefix: an instance may use any address of a /28 delegated to its ENI (as the
+// EKS VPC CNI gives them to pods), to receive and to send, and no address outside it; when
+// the prefix goes, so does the permission.
+func TestIPv4Prefix(t *testing.T) {
+	p := newTestPlane(t)
+	d := baseDesired()
+	findENI(&d, "eni-b").IPv4Prefixes = []string{"10.0.1.32/28"}
+	reconcileStable(t, p, d)
+	// The instance configures addresses itself, one in the prefix and one outside it.
+	withHandle(t, p.InstanceNS("i-b"), func(h *netlink.Handle) {
+		link, err := h.LinkByName("eth0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range []string{"10.0.1.33/32", "10.0.1.60/32"} {
+			addr, _ := netlink.ParseAddr(a)
+			if err := h.AddrAdd(link, addr); err != nil {
+				t.Fatalf("add %s: %v", a, err)
+			}
+		}
+	})
+	serveTCP(t, p, p.InstanceNS("i-b"), 9001, "b")
+	serveTCP(t, p, p.InstanceNS("i-c"), 9001, "c")
+
+	// In: from the same subnet (ARP) and through the router.
+	mustReach(t, p, p.InstanceNS("i-web"), "10.0.1.33:9001", "b")
+	mustReach(t, p, p.InstanceNS("i-c"), "10.0.1.33:9001", "b")
+	mustNotReach(t, p, p.InstanceNS("i-c"), "10.0.1.60:9001")
+	mustNotReach(t, p, p.InstanceNS("i-web"), "10.0.1.60:9001")
+	// Out: from a prefix address, not from one outside it.
+	if got, err := dialFrom(p, p.InstanceNS("i-b"), "10.0.1.33", "10.0.2.10:9001", passTimeout); err != nil || !strings.HasPrefix(got, "c 10.0.1.33:") {
+		t.Fatalf("from 10.0.1.33: %q %v, want c to see 10.0.1.33", got, err)
+	}
+	if got, err := dialFrom(p, p.InstanceNS("i-b"), "10.0.1.60", "10.0.2.10:9001", failTimeout); err == nil {
+		t.Fatalf("from 10.0.1.60 (outside the prefix): %q, want no connection", got)
+	}
+
+	// A full pass leaves the instance's own prefix address alone (it only removes the one
+	// outside the prefix, as it does any address the ENI does not hold).
+	st, err := p.Verify(context.Background(), d)
+	if err != nil || st.Changes != 1 {
+		t.Fatalf("verify: %d changes, %v; want 1 (10.0.1.60 removed)", st.Changes, err)
+	}
+	mustReach(t, p, p.InstanceNS("i-c"), "10.0.1.33:9001", "b")
+
+	// Unassigned: the prefix's addresses are refused too.
+	findENI(&d, "eni-b").IPv4Prefixes = nil
+	reconcile(t, p, d)
+	mustNotReach(t, p, p.InstanceNS("i-c"), "10.0.1.33:9001")
+	if got, err := dialFrom(p, p.InstanceNS("i-b"), "10.0.1.33", "10.0.2.10:9001", failTimeout); err == nil {
+		t.Fatalf("from 10.0.1.33 after the prefix went: %q, want no connection", got)
+	}
+}
