@@ -931,6 +931,20 @@ def run(ec2, cleanup):
     expect_error("unassign primary", "InvalidParameterValue", ec2.unassign_private_ip_addresses, NetworkInterfaceId=ENI, PrivateIpAddresses=[eni["PrivateIpAddress"]])
     d = ec2.describe_network_interfaces(NetworkInterfaceIds=[ENI])["NetworkInterfaces"][0]
     eq("3 addresses again", len(d["PrivateIpAddresses"]), 3)
+
+    # delegated /28 prefixes (the EKS VPC CNI's prefix mode)
+    r = ec2.assign_private_ip_addresses(NetworkInterfaceId=ENI, Ipv4PrefixCount=1)
+    check_out("AssignPrivateIpAddresses prefix", ec2, "AssignPrivateIpAddresses", r)
+    pfx = [x["Ipv4Prefix"] for x in r.get("AssignedIpv4Prefixes", [])]
+    ok("AssignPrivateIpAddresses gave a /28", len(pfx) == 1 and pfx[0].endswith("/28"), r)
+    d = ec2.describe_network_interfaces(NetworkInterfaceIds=[ENI])["NetworkInterfaces"][0]
+    eq("Ipv4Prefixes described", [x["Ipv4Prefix"] for x in d.get("Ipv4Prefixes", [])], pfx)
+    expect_error("prefix in use", "InvalidIPAddress.InUse", ec2.assign_private_ip_addresses, NetworkInterfaceId=ENI2, Ipv4Prefixes=pfx)
+    expect_error("prefix unaligned", "InvalidParameterValue", ec2.assign_private_ip_addresses, NetworkInterfaceId=ENI2, Ipv4Prefixes=["10.77.1.200/28"])
+    r = ec2.unassign_private_ip_addresses(NetworkInterfaceId=ENI, Ipv4Prefixes=pfx)
+    eq("UnassignPrivateIpAddresses prefix", r["ResponseMetadata"]["HTTPStatusCode"], 200)
+    d = ec2.describe_network_interfaces(NetworkInterfaceIds=[ENI])["NetworkInterfaces"][0]
+    eq("no prefixes again", d.get("Ipv4Prefixes", []), [])
     if VPC6:
         r = ec2.assign_ipv6_addresses(NetworkInterfaceId=ENI, Ipv6AddressCount=2)
         check_out("AssignIpv6Addresses", ec2, "AssignIpv6Addresses", r)
