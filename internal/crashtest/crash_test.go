@@ -11,6 +11,7 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -93,6 +94,9 @@ func (s *server) kill() {
 }
 
 // ledger records what the server acknowledged.
+// prefixKey marks a delegated prefix among the ledger's addresses.
+const prefixKey = "prefix:"
+
 type ledger struct {
 	mu      sync.Mutex
 	enis    map[string]bool // id -> must exist (false: acknowledged deleted)
@@ -177,11 +181,18 @@ func work(ctx context.Context, c *ec2.Client, subnet string, led *ledger, r *mra
 		case op < 7:
 			id := mine[r.IntN(len(mine))]
 			var out *ec2.AssignPrivateIpAddressesOutput
-			out, err = c.AssignPrivateIpAddresses(ctx, &ec2.AssignPrivateIpAddressesInput{NetworkInterfaceId: aws.String(id), SecondaryPrivateIpAddressCount: aws.Int32(1)})
+			in := &ec2.AssignPrivateIpAddressesInput{NetworkInterfaceId: aws.String(id), SecondaryPrivateIpAddressCount: aws.Int32(1)}
+			if r.IntN(2) == 0 {
+				in = &ec2.AssignPrivateIpAddressesInput{NetworkInterfaceId: aws.String(id), Ipv4PrefixCount: aws.Int32(1)}
+			}
+			out, err = c.AssignPrivateIpAddresses(ctx, in)
 			if err == nil {
 				led.mu.Lock()
 				for _, a := range out.AssignedPrivateIpAddresses {
 					led.ips[aws.ToString(a.PrivateIpAddress)] = id
+				}
+				for _, a := range out.AssignedIpv4Prefixes {
+					led.ips[prefixKey+aws.ToString(a.Ipv4Prefix)] = id
 				}
 				led.ops++
 				led.mu.Unlock()
@@ -229,7 +240,7 @@ func work(ctx context.Context, c *ec2.Client, subnet string, led *ledger, r *mra
 			switch apitest.Code(err) {
 			case "":
 			case "PrivateIpAddressLimitExceeded", // an unattached ENI holds at most 50 addresses
-				"InsufficientFreeAddressesInSubnet": // a long run can fill the subnet
+				"InsufficientFreeAddressesInSubnet", "InsufficientCidrBlocks": // a long run can fill the subnet
 				continue
 			default:
 				led.mu.Lock()
@@ -287,6 +298,9 @@ func verify(t *testing.T, srv *server, led *ledger, round int) {
 		for _, a := range e.PrivateIpAddresses {
 			found = found || aws.ToString(a.PrivateIpAddress) == ip
 		}
+		for _, pf := range e.Ipv4Prefixes {
+			found = found || prefixKey+aws.ToString(pf.Ipv4Prefix) == ip
+		}
 		if !found {
 			t.Fatalf("round %d: acknowledged address %s of %s lost", round, ip, id)
 		}
@@ -304,11 +318,20 @@ func verify(t *testing.T, srv *server, led *ledger, round int) {
 			t.Fatalf("round %d: acknowledged VPC %s lost", round, id)
 		}
 	}
-	// No address held twice across the whole reply.
+	// No address held twice across the whole reply, nor inside a delegated prefix.
 	seen := map[string]string{}
 	for _, e := range all {
+		var own []string
 		for _, a := range e.PrivateIpAddresses {
-			ip := aws.ToString(a.PrivateIpAddress)
+			own = append(own, aws.ToString(a.PrivateIpAddress))
+		}
+		for _, pf := range e.Ipv4Prefixes {
+			p := netip.MustParsePrefix(aws.ToString(pf.Ipv4Prefix))
+			for a := p.Addr(); p.Contains(a); a = a.Next() {
+				own = append(own, a.String())
+			}
+		}
+		for _, ip := range own {
 			if o, ok := seen[ip]; ok {
 				t.Fatalf("round %d: %s held by %s and %s", round, ip, o, aws.ToString(e.NetworkInterfaceId))
 			}
