@@ -270,7 +270,7 @@ func Desired(hv core.HostView) dataplane.Desired {
 		d.Instances = append(d.Instances, dataplane.Instance{ID: i.ID, Running: true})
 	}
 	for _, e := range hv.ENIs {
-		de := dataplane.ENI{ID: e.ID, MAC: e.MAC, SubnetID: e.SubnetID, VPCID: e.VpcID, IPv6: e.IPv6, IPv4Prefixes: e.IPv4Prefixes,
+		de := dataplane.ENI{ID: e.ID, MAC: e.MAC, SubnetID: e.SubnetID, VPCID: e.VpcID, IPv6: e.IPv6, IPv4Prefixes: e.IPv4Prefixes, IPv6Prefixes: e.IPv6Prefixes,
 			InstanceID: e.InstanceID, DeviceIndex: e.DeviceIndex, SourceDestCheck: e.SourceDestCheck, Groups: e.Groups}
 		if len(e.PrivateIPs) > 0 {
 			de.PrimaryIP = e.PrivateIPs[0]

@@ -175,3 +175,60 @@ func TestRunInstancesWithPrefixes(t *testing.T) {
 		t.Fatalf("invariants: %v", errs)
 	}
 }
+
+// IPv6 prefix delegation: /80s of the subnet's /64.
+func TestENIIPv6PrefixDelegation(t *testing.T) {
+	x := newENIEnv(t)
+	sub, err := x.c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{x.sub6}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := netip.MustParsePrefix(aws.ToString(sub.Subnets[0].Ipv6CidrBlockAssociationSet[0].Ipv6CidrBlock))
+	n := x.create(t, &ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.sub6), Ipv6PrefixCount: aws.Int32(1)})
+	id := aws.ToString(n.NetworkInterfaceId)
+	if len(n.Ipv6Prefixes) != 1 {
+		t.Fatalf("created with %+v", n.Ipv6Prefixes)
+	}
+	pf := netip.MustParsePrefix(aws.ToString(n.Ipv6Prefixes[0].Ipv6Prefix))
+	if pf.Bits() != 80 || pf != pf.Masked() || !block.Contains(pf.Addr()) || pf.Addr() == block.Addr() {
+		t.Fatalf("prefix %s in %s", pf, block)
+	}
+	// An address inside it is taken; so is the prefix.
+	_, err = x.c.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.sub6),
+		Ipv6Addresses: []types.InstanceIpv6Address{{Ipv6Address: aws.String(pf.Addr().Next().String())}}})
+	apitest.WantCode(t, err, "InvalidIPAddress.InUse")
+	other := x.create(t, &ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.sub6)})
+	_, err = x.c.AssignIpv6Addresses(ctx, &ec2.AssignIpv6AddressesInput{NetworkInterfaceId: other.NetworkInterfaceId, Ipv6Prefixes: []string{pf.String()}})
+	apitest.WantCode(t, err, "InvalidIPAddress.InUse")
+	_, err = x.c.AssignIpv6Addresses(ctx, &ec2.AssignIpv6AddressesInput{NetworkInterfaceId: other.NetworkInterfaceId, Ipv6Prefixes: []string{block.String()}})
+	apitest.WantCode(t, err, "InvalidParameterValue")
+	// Assign and unassign.
+	out, err := x.c.AssignIpv6Addresses(ctx, &ec2.AssignIpv6AddressesInput{NetworkInterfaceId: aws.String(id), Ipv6PrefixCount: aws.Int32(2)})
+	if err != nil || len(out.AssignedIpv6Prefixes) != 2 || len(out.AssignedIpv6Addresses) != 0 {
+		t.Fatalf("assign: %+v %v", out, err)
+	}
+	if got := x.get(t, id).Ipv6Prefixes; len(got) != 3 {
+		t.Fatalf("described %+v", got)
+	}
+	un, err := x.c.UnassignIpv6Addresses(ctx, &ec2.UnassignIpv6AddressesInput{NetworkInterfaceId: aws.String(id), Ipv6Prefixes: out.AssignedIpv6Prefixes})
+	if err != nil || !slices.Equal(un.UnassignedIpv6Prefixes, out.AssignedIpv6Prefixes) {
+		t.Fatalf("unassign: %+v %v", un, err)
+	}
+	_, err = x.c.UnassignIpv6Addresses(ctx, &ec2.UnassignIpv6AddressesInput{NetworkInterfaceId: other.NetworkInterfaceId, Ipv6Prefixes: []string{pf.String()}})
+	apitest.WantCode(t, err, "InvalidParameterValue")
+	if got := x.get(t, id).Ipv6Prefixes; len(got) != 1 || aws.ToString(got[0].Ipv6Prefix) != pf.String() {
+		t.Fatalf("after unassign %+v", got)
+	}
+	// The instance type's IPv6 limit counts a prefix as one (t3.nano: 2).
+	_, err = x.c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(testAMI), MinCount: aws.Int32(1), MaxCount: aws.Int32(1), InstanceType: types.InstanceTypeT3Nano,
+		NetworkInterfaces: []types.InstanceNetworkInterfaceSpecification{{DeviceIndex: aws.Int32(0), SubnetId: aws.String(x.sub6), Ipv6PrefixCount: aws.Int32(3)}}})
+	apitest.WantCode(t, err, "InvalidInterface.IpAddressLimitExceeded")
+	inst := runInstance(t, x.c, &ec2.RunInstancesInput{InstanceType: types.InstanceTypeT3Nano,
+		NetworkInterfaces: []types.InstanceNetworkInterfaceSpecification{{DeviceIndex: aws.Int32(0), SubnetId: aws.String(x.sub6), Ipv6PrefixCount: aws.Int32(1)}}})
+	if len(inst.NetworkInterfaces[0].Ipv6Prefixes) != 1 {
+		t.Fatalf("launched with %+v", inst.NetworkInterfaces[0])
+	}
+	if errs := x.e.Core.Check(); len(errs) > 0 {
+		t.Fatalf("invariants: %v", errs)
+	}
+}

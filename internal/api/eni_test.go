@@ -244,7 +244,8 @@ func TestENICreateErrors(t *testing.T) {
 		{"prefix reserved", ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.subA), Ipv4Prefixes: []types.Ipv4PrefixSpecificationRequest{{Ipv4Prefix: aws.String("10.0.1.0/28")}}}, "InvalidParameterValue"},
 		{"prefix outside", ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.subA), Ipv4Prefixes: []types.Ipv4PrefixSpecificationRequest{{Ipv4Prefix: aws.String("10.0.2.16/28")}}}, "InvalidParameterValue"},
 		{"prefix holding an address", ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.subA), Ipv4Prefixes: []types.Ipv4PrefixSpecificationRequest{{Ipv4Prefix: aws.String("10.0.1.16/28")}}}, "InvalidIPAddress.InUse"},
-		{"ipv6 prefixes", ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.sub6), Ipv6PrefixCount: aws.Int32(1)}, "InvalidParameterValue"},
+		{"ipv6 prefixes without a block", ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.subA), Ipv6PrefixCount: aws.Int32(1)}, "InvalidParameterValue"},
+		{"ipv6 prefix not /80", ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.sub6), Ipv6Prefixes: []types.Ipv6PrefixSpecificationRequest{{Ipv6Prefix: aws.String("2600::/64")}}}, "InvalidParameterValue"},
 		{"prefix in a /28 subnet", ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.tiny), Ipv4PrefixCount: aws.Int32(1)}, "InsufficientCidrBlocks"},
 		{"tag type", ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.subA), TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeVpc, Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("b")}}}}}, "InvalidParameterValue"},
 	} {

@@ -242,6 +242,7 @@ type indexes struct {
 	ipv4         map[string]map[netip.Addr]string          // subnet -> address -> ENI
 	ipv6         map[string]map[netip.Addr]string          // subnet -> address -> ENI
 	ipv4Prefix   map[string]map[netip.Prefix]string        // subnet -> delegated /28 -> ENI
+	ipv6Prefix   map[string]map[netip.Prefix]string        // subnet -> delegated /80 -> ENI
 	public       map[netip.Addr]string                     // public IPv4 -> allocation id or ENI id
 	bySubnet     map[string]map[string]struct{}            // subnet -> ENIs
 	byInstance   map[string]map[string]struct{}            // instance -> attached ENIs
@@ -272,6 +273,7 @@ func (x *indexes) init() {
 	x.ipv4 = map[string]map[netip.Addr]string{}
 	x.ipv6 = map[string]map[netip.Addr]string{}
 	x.ipv4Prefix = map[string]map[netip.Prefix]string{}
+	x.ipv6Prefix = map[string]map[netip.Prefix]string{}
 	x.public = map[netip.Addr]string{}
 	x.bySubnet = map[string]map[string]struct{}{}
 	x.byInstance = map[string]map[string]struct{}{}
@@ -360,6 +362,13 @@ func (x *indexes) eni(old, new *ENI) {
 				}
 			}
 		}
+		for _, s := range old.IPv6Prefixes {
+			if pf, err := netip.ParsePrefix(s); err == nil {
+				if m := x.ipv6Prefix[old.SubnetID]; m != nil && m[pf] == old.ID {
+					delete(m, pf)
+				}
+			}
+		}
 		if old.PublicIP != "" {
 			if a, err := netip.ParseAddr(old.PublicIP); err == nil && x.public[a] == old.ID {
 				delete(x.public, a)
@@ -405,6 +414,18 @@ func (x *indexes) eni(old, new *ENI) {
 				x.ipv4Prefix[new.SubnetID] = mp
 			}
 			for _, s := range new.IPv4Prefixes {
+				if pf, err := netip.ParsePrefix(s); err == nil {
+					mp[pf] = new.ID
+				}
+			}
+		}
+		if len(new.IPv6Prefixes) > 0 {
+			mp := x.ipv6Prefix[new.SubnetID]
+			if mp == nil {
+				mp = map[netip.Prefix]string{}
+				x.ipv6Prefix[new.SubnetID] = mp
+			}
+			for _, s := range new.IPv6Prefixes {
 				if pf, err := netip.ParsePrefix(s); err == nil {
 					mp[pf] = new.ID
 				}

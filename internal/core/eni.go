@@ -48,6 +48,8 @@ type eniSpec struct {
 	IPv6Count        int      // IPv6 addresses to allocate; -1 = the subnet's AssignIpv6AddressOnCreation default
 	IPv4Prefixes     []string // explicit delegated /28s
 	IPv4PrefixCount  int      // /28s to delegate
+	IPv6Prefixes     []string // explicit delegated /80s
+	IPv6PrefixCount  int      // /80s to delegate
 	Groups           []string // security group ids; empty = the VPC's default group
 	InterfaceType    string   // "" = "interface"
 	RequesterManaged bool
@@ -92,8 +94,18 @@ func (tx *Tx) createENI(spec eniSpec) (*ENI, error) {
 	if len(spec.IPv4Prefixes) > 0 && spec.IPv4PrefixCount > 0 {
 		return nil, errorf(CodeInvalidParameterCombination, "The parameters ipv4Prefixes and ipv4PrefixCount cannot be specified together.")
 	}
+	if spec.IPv6PrefixCount < 0 {
+		return nil, errorf(CodeInvalidParameterValue, "Value (%d) for parameter ipv6PrefixCount is invalid. Expecting a non-negative value.", spec.IPv6PrefixCount)
+	}
+	if len(spec.IPv6Prefixes) > 0 && spec.IPv6PrefixCount > 0 {
+		return nil, errorf(CodeInvalidParameterCombination, "The parameters ipv6Prefixes and ipv6PrefixCount cannot be specified together.")
+	}
 	nPrefixes := len(spec.IPv4Prefixes) + spec.IPv4PrefixCount
-	if typ == "efa-only" && nPrefixes > 0 {
+	nPrefixes6 := len(spec.IPv6Prefixes) + spec.IPv6PrefixCount
+	if nPrefixes6 > 0 && s.Ipv6CidrBlock == "" {
+		return nil, errorf(CodeInvalidParameterValue, "Subnet %s does not have an IPv6 CIDR block", s.ID)
+	}
+	if typ == "efa-only" && nPrefixes+nPrefixes6 > 0 {
 		return nil, errorf(CodeInvalidParameterCombination, "An efa-only network interface cannot have IP addresses.")
 	}
 	ipv6Count := spec.IPv6Count
@@ -109,7 +121,7 @@ func (tx *Tx) createENI(spec eniSpec) (*ENI, error) {
 	if n := 1 + len(spec.SecondaryIPs) + spec.SecondaryCount + nPrefixes; typ != "efa-only" && n > eniUnattachedMaxIPs {
 		return nil, errorf(CodePrivateIPLimitExceeded, "Number of private addresses will exceed limit.")
 	}
-	if n := len(spec.IPv6) + ipv6Count; n > eniUnattachedMaxIPs {
+	if n := len(spec.IPv6) + ipv6Count + nPrefixes6; n > eniUnattachedMaxIPs {
 		return nil, errorf(CodePrivateIPLimitExceeded, "Number of IPv6 addresses will exceed limit.")
 	}
 	groups, err := tx.eniCheckGroups(s, spec.Groups, false)
@@ -177,12 +189,32 @@ func (tx *Tx) createENI(spec eniSpec) (*ENI, error) {
 			return nil, err
 		}
 	}
+	if dup := prefixDuplicate(spec.IPv6Prefixes); dup != "" {
+		return nil, errorf(CodeInvalidParameterValue, "The prefix %s is specified more than once.", dup)
+	}
+	for _, ps := range spec.IPv6Prefixes {
+		pf, err := tx.checkIPv6Prefix(s, ps)
+		if err != nil {
+			return nil, err
+		}
+		if !tx.ipv6PrefixFree(s.ID, pf) {
+			return nil, errorf(CodeInvalidIPAddressInUse, "Prefix %s is in use.", pf)
+		}
+		e.IPv6Prefixes = append(e.IPv6Prefixes, pf.String())
+	}
 	for range ipv6Count {
 		a, err := tx.allocIPv6(s)
 		if err != nil {
 			return nil, err
 		}
 		e.IPv6 = append(e.IPv6, a.String())
+	}
+	for range spec.IPv6PrefixCount {
+		pf, err := tx.allocIPv6Prefix(s)
+		if err != nil {
+			return nil, err
+		}
+		e.IPv6Prefixes = append(e.IPv6Prefixes, pf.String())
 	}
 	e.MAC = tx.nextMAC()
 	return e, nil
@@ -355,8 +387,8 @@ func (tx *Tx) attachENI(e *ENI, inst *Instance, deviceIndex, cardIndex int32, de
 		if n := len(e.PrivateIPs) + len(e.IPv4Prefixes); n > v4 { // a prefix counts as one address
 			return nil, errorf(CodeInterfaceIPLimitExceeded, "The network interface '%s' has %d private IPv4 addresses and prefixes, more than the limit of %d for %s.", e.ID, n, v4, inst.InstanceType)
 		}
-		if len(e.IPv6) > v6 {
-			return nil, errorf(CodeInterfaceIPLimitExceeded, "The network interface '%s' has %d IPv6 addresses, more than the limit of %d for %s.", e.ID, len(e.IPv6), v6, inst.InstanceType)
+		if n := len(e.IPv6) + len(e.IPv6Prefixes); n > v6 {
+			return nil, errorf(CodeInterfaceIPLimitExceeded, "The network interface '%s' has %d IPv6 addresses and prefixes, more than the limit of %d for %s.", e.ID, n, v6, inst.InstanceType)
 		}
 	}
 	status := "attached"
@@ -516,6 +548,9 @@ func (tx *Tx) eniRender(e *ENI, addr eniAddrLookup) ec2wire.NetworkInterface {
 	for _, pf := range e.IPv4Prefixes {
 		out.Ipv4Prefixes = append(out.Ipv4Prefixes, ec2wire.Ipv4PrefixSpecification{Ipv4Prefix: p(pf)})
 	}
+	for _, pf := range e.IPv6Prefixes {
+		out.Ipv6Prefixes = append(out.Ipv6Prefixes, ec2wire.Ipv6PrefixSpecification{Ipv6Prefix: p(pf)})
+	}
 	return out
 }
 
@@ -552,6 +587,9 @@ func (tx *Tx) instanceENIOut(e *ENI) ec2wire.InstanceNetworkInterface {
 	}
 	for _, pf := range e.IPv4Prefixes {
 		out.Ipv4Prefixes = append(out.Ipv4Prefixes, ec2wire.InstanceIpv4Prefix{Ipv4Prefix: p(pf)})
+	}
+	for _, pf := range e.IPv6Prefixes {
+		out.Ipv6Prefixes = append(out.Ipv6Prefixes, ec2wire.InstanceIpv6Prefix{Ipv6Prefix: p(pf)})
 	}
 	return out
 }
@@ -728,9 +766,6 @@ func (tx *Tx) CreateNetworkInterface(in *ec2wire.CreateNetworkInterfaceInput) (*
 	if err != nil {
 		return nil, err
 	}
-	if len(in.Ipv6Prefixes) > 0 || i32(in.Ipv6PrefixCount) > 0 {
-		return nil, errorf(CodeInvalidParameterValue, "IPv6 prefix delegation is not supported.")
-	}
 	tags, err := tagSpecs(in.TagSpecifications, "network-interface")
 	if err != nil {
 		return nil, err
@@ -739,13 +774,19 @@ func (tx *Tx) CreateNetworkInterface(in *ec2wire.CreateNetworkInterfaceInput) (*
 		Subnet: s, Description: str(in.Description), PrimaryIP: str(in.PrivateIpAddress),
 		SecondaryCount: int(i32(in.SecondaryPrivateIpAddressCount)), Groups: in.Groups,
 		InterfaceType: str(in.InterfaceType), Tags: tags, IPv6Count: -1,
-		IPv4PrefixCount: int(i32(in.Ipv4PrefixCount)),
+		IPv4PrefixCount: int(i32(in.Ipv4PrefixCount)), IPv6PrefixCount: int(i32(in.Ipv6PrefixCount)),
 	}
 	for _, pf := range in.Ipv4Prefixes {
 		if str(pf.Ipv4Prefix) == "" {
 			return nil, errorf(CodeMissingParameter, "The request must contain the parameter ipv4Prefix")
 		}
 		spec.IPv4Prefixes = append(spec.IPv4Prefixes, str(pf.Ipv4Prefix))
+	}
+	for _, pf := range in.Ipv6Prefixes {
+		if str(pf.Ipv6Prefix) == "" {
+			return nil, errorf(CodeMissingParameter, "The request must contain the parameter ipv6Prefix")
+		}
+		spec.IPv6Prefixes = append(spec.IPv6Prefixes, str(pf.Ipv6Prefix))
 	}
 	// PrivateIpAddresses.N: at most one primary, which must agree with
 	// PrivateIpAddress; without any, the first listed address is the primary.
@@ -1316,18 +1357,25 @@ func (tx *Tx) AssignIpv6Addresses(in *ec2wire.AssignIpv6AddressesInput) (*ec2wir
 	if err != nil {
 		return nil, err
 	}
-	if len(in.Ipv6Prefixes) > 0 || in.Ipv6PrefixCount != nil {
-		return nil, errorf(CodeInvalidParameterValue, "IPv6 prefix delegation is not supported.")
-	}
 	if len(in.Ipv6Addresses) > 0 && in.Ipv6AddressCount != nil {
 		return nil, errorf(CodeInvalidParameterCombination, "The parameters ipv6Addresses and ipv6AddressCount cannot be specified together.")
 	}
-	if len(in.Ipv6Addresses) == 0 && in.Ipv6AddressCount == nil {
-		return nil, errorf(CodeMissingParameter, "Either ipv6Addresses or ipv6AddressCount must be specified.")
+	if len(in.Ipv6Prefixes) > 0 && in.Ipv6PrefixCount != nil {
+		return nil, errorf(CodeInvalidParameterCombination, "The parameters ipv6Prefixes and ipv6PrefixCount cannot be specified together.")
+	}
+	if len(in.Ipv6Addresses) == 0 && in.Ipv6AddressCount == nil && len(in.Ipv6Prefixes) == 0 && in.Ipv6PrefixCount == nil {
+		return nil, errorf(CodeMissingParameter, "Either ipv6Addresses, ipv6AddressCount, ipv6Prefixes or ipv6PrefixCount must be specified.")
 	}
 	count := int(i32(in.Ipv6AddressCount))
 	if in.Ipv6AddressCount != nil && count < 1 {
 		return nil, errorf(CodeInvalidParameterValue, "Value (%d) for parameter ipv6AddressCount is invalid. Expecting a value greater than 0.", count)
+	}
+	prefixCount := int(i32(in.Ipv6PrefixCount))
+	if in.Ipv6PrefixCount != nil && prefixCount < 1 {
+		return nil, errorf(CodeInvalidParameterValue, "Value (%d) for parameter ipv6PrefixCount is invalid. Expecting a value greater than 0.", prefixCount)
+	}
+	if dup := prefixDuplicate(in.Ipv6Prefixes); dup != "" {
+		return nil, errorf(CodeInvalidParameterValue, "The prefix %s is specified more than once.", dup)
 	}
 	if dup := eniDuplicate(in.Ipv6Addresses); dup != "" {
 		return nil, errorf(CodeInvalidParameterValue, "The address %s is specified more than once.", dup)
@@ -1350,14 +1398,30 @@ func (tx *Tx) AssignIpv6Addresses(in *ec2wire.AssignIpv6AddressesInput) (*ec2wir
 		}
 		add = append(add, a.String())
 	}
-	_, v6, typ := tx.eniIPLimits(e)
-	if len(e.IPv6)+len(add)+count > v6 {
+	var addPrefixes []string
+	for _, ps := range in.Ipv6Prefixes {
+		pf, err := tx.checkIPv6Prefix(s, ps)
+		if err != nil {
+			return nil, err
+		}
+		if e.HasIPv6Prefix(pf.String()) {
+			continue
+		}
+		if !tx.ipv6PrefixFree(s.ID, pf) || slices.ContainsFunc(add, func(a string) bool { return pf.Contains(netip.MustParseAddr(a)) }) {
+			return nil, errorf(CodeInvalidIPAddressInUse, "Prefix %s is in use.", pf)
+		}
+		addPrefixes = append(addPrefixes, pf.String())
+	}
+	_, v6, typ := tx.eniIPLimits(e) // a prefix counts as one address
+	if len(e.IPv6)+len(e.IPv6Prefixes)+len(add)+count+len(addPrefixes)+prefixCount > v6 {
 		if typ != "" && v6 == 0 {
 			return nil, errorf(CodeInvalidParameterValue, "Instance type %s does not support IPv6 addresses.", typ)
 		}
 		return nil, errorf(CodePrivateIPLimitExceeded, "Number of IPv6 addresses will exceed limit.")
 	}
 	out := &ec2wire.AssignIpv6AddressesOutput{NetworkInterfaceId: p(e.ID)}
+	e.IPv6Prefixes = append(e.IPv6Prefixes, addPrefixes...)
+	out.AssignedIpv6Prefixes = append(out.AssignedIpv6Prefixes, addPrefixes...)
 	e.IPv6 = append(e.IPv6, add...)
 	out.AssignedIpv6Addresses = append(out.AssignedIpv6Addresses, add...)
 	for range count {
@@ -1368,6 +1432,14 @@ func (tx *Tx) AssignIpv6Addresses(in *ec2wire.AssignIpv6AddressesInput) (*ec2wir
 		e.IPv6 = append(e.IPv6, a.String())
 		out.AssignedIpv6Addresses = append(out.AssignedIpv6Addresses, a.String())
 	}
+	for range prefixCount {
+		pf, err := tx.allocIPv6Prefix(s)
+		if err != nil {
+			return nil, err
+		}
+		e.IPv6Prefixes = append(e.IPv6Prefixes, pf.String())
+		out.AssignedIpv6Prefixes = append(out.AssignedIpv6Prefixes, pf.String())
+	}
 	return out, nil
 }
 
@@ -1377,13 +1449,18 @@ func (tx *Tx) UnassignIpv6Addresses(in *ec2wire.UnassignIpv6AddressesInput) (*ec
 	if err != nil {
 		return nil, err
 	}
-	if len(in.Ipv6Prefixes) > 0 {
-		return nil, errorf(CodeInvalidParameterValue, "IPv6 prefix delegation is not supported.")
-	}
-	if len(in.Ipv6Addresses) == 0 {
+	if len(in.Ipv6Addresses) == 0 && len(in.Ipv6Prefixes) == 0 {
 		return nil, errorf(CodeMissingParameter, "The request must contain the parameter ipv6Addresses")
 	}
 	out := &ec2wire.UnassignIpv6AddressesOutput{NetworkInterfaceId: p(e.ID)}
+	for _, ps := range in.Ipv6Prefixes {
+		pf, err := netip.ParsePrefix(ps)
+		if err != nil || pf != pf.Masked() || !e.HasIPv6Prefix(pf.String()) {
+			return nil, errorf(CodeInvalidParameterValue, "Some of the specified prefixes are not assigned to interface %s", e.ID)
+		}
+		e.IPv6Prefixes = slices.DeleteFunc(e.IPv6Prefixes, func(s string) bool { return s == pf.String() })
+		out.UnassignedIpv6Prefixes = append(out.UnassignedIpv6Prefixes, pf.String())
+	}
 	for _, ip := range in.Ipv6Addresses {
 		a, err := netip.ParseAddr(ip)
 		if err != nil || !slices.Contains(e.IPv6, a.String()) {

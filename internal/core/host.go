@@ -44,6 +44,7 @@ type HostENI struct {
 	PrivateIPs               []string // primary first
 	IPv6                     []string
 	IPv4Prefixes             []string // delegated /28s
+	IPv6Prefixes             []string // delegated /80s
 	InstanceID               string
 	DeviceIndex              int
 	SourceDestCheck          bool
@@ -115,7 +116,7 @@ func (tx *Tx) hostView() HostView {
 	members := map[string][]string{} // group -> member addresses as CIDRs
 	for _, e := range tx.enis.Sorted(nil) {
 		he := HostENI{ID: e.ID, MAC: e.MAC, SubnetID: e.SubnetID, VpcID: e.VpcID, IPv6: e.IPv6,
-			IPv4Prefixes: e.IPv4Prefixes, SourceDestCheck: e.SourceDestCheck, Groups: e.Groups}
+			IPv4Prefixes: e.IPv4Prefixes, IPv6Prefixes: e.IPv6Prefixes, SourceDestCheck: e.SourceDestCheck, Groups: e.Groups}
 		he.PrivateIPs = append(he.PrivateIPs, e.PrimaryIP())
 		for _, ip := range e.PrivateIPs {
 			if !ip.Primary {
@@ -138,6 +139,7 @@ func (tx *Tx) hostView() HostView {
 				members[g] = append(members[g], ip+"/128")
 			}
 			members[g] = append(members[g], e.IPv4Prefixes...) // addresses in them are the ENI's too
+			members[g] = append(members[g], e.IPv6Prefixes...)
 		}
 	}
 	for _, g := range tx.groups.Sorted(nil) {

@@ -180,7 +180,7 @@ func (tx *Tx) RunInstances(in *ec2wire.RunInstancesInput) (*ec2wire.RunInstances
 			continue // attachENI checks the ENI's own addresses
 		}
 		v4 := 1 + len(n.spec.SecondaryIPs) + n.spec.SecondaryCount + len(n.spec.IPv4Prefixes) + n.spec.IPv4PrefixCount // a prefix counts as one
-		v6 := len(n.spec.IPv6) + max(n.spec.IPv6Count, 0)
+		v6 := len(n.spec.IPv6) + max(n.spec.IPv6Count, 0) + len(n.spec.IPv6Prefixes) + n.spec.IPv6PrefixCount
 		if n.spec.IPv6Count < 0 && len(n.spec.IPv6) == 0 && n.subnet.AssignIpv6AddressOnCreation {
 			v6 = 1 // the subnet's automatic address
 		}
@@ -345,9 +345,6 @@ func (tx *Tx) instanceNICs(in *ec2wire.RunInstancesInput) ([]*instanceNIC, error
 			return nil, errorf(CodeInvalidParameterValue, "Each network interface requires a unique device index.")
 		}
 		seen[key] = true
-		if len(s.Ipv6Prefixes) > 0 || s.Ipv6PrefixCount != nil {
-			return nil, errorf(CodeInvalidParameterValue, "IPv6 prefix delegation is not supported.")
-		}
 		if boolv(s.AssociateCarrierIpAddress) {
 			return nil, errorf(CodeInvalidParameterValue, "Carrier IP addresses are only available in Wavelength Zones.")
 		}
@@ -372,6 +369,8 @@ func (tx *Tx) instanceNICs(in *ec2wire.RunInstancesInput) ([]*instanceNIC, error
 				other = "IPv6 addresses"
 			case len(s.Ipv4Prefixes) > 0 || s.Ipv4PrefixCount != nil:
 				other = "IPv4 prefixes"
+			case len(s.Ipv6Prefixes) > 0 || s.Ipv6PrefixCount != nil:
+				other = "IPv6 prefixes"
 			case str(s.Description) != "":
 				other = "a description"
 			case str(s.InterfaceType) != "":
@@ -405,7 +404,13 @@ func (tx *Tx) instanceNICs(in *ec2wire.RunInstancesInput) ([]*instanceNIC, error
 		n.spec = eniSpec{
 			Description: str(s.Description), Groups: s.Groups, InterfaceType: str(s.InterfaceType),
 			SecondaryCount: int(i32(s.SecondaryPrivateIpAddressCount)), IPv6Count: -1,
-			IPv4PrefixCount: int(i32(s.Ipv4PrefixCount)),
+			IPv4PrefixCount: int(i32(s.Ipv4PrefixCount)), IPv6PrefixCount: int(i32(s.Ipv6PrefixCount)),
+		}
+		for _, pf := range s.Ipv6Prefixes {
+			if str(pf.Ipv6Prefix) == "" {
+				return nil, errorf(CodeMissingParameter, "The request must contain the parameter ipv6Prefix")
+			}
+			n.spec.IPv6Prefixes = append(n.spec.IPv6Prefixes, str(pf.Ipv6Prefix))
 		}
 		for _, pf := range s.Ipv4Prefixes {
 			if str(pf.Ipv4Prefix) == "" {
@@ -434,7 +439,7 @@ func (tx *Tx) instanceNICs(in *ec2wire.RunInstancesInput) ([]*instanceNIC, error
 				n.spec.SecondaryIPs = append(n.spec.SecondaryIPs, ip)
 			}
 		}
-		n.fixed = n.spec.PrimaryIP != "" || len(n.spec.SecondaryIPs) > 0 || len(n.spec.IPv4Prefixes) > 0
+		n.fixed = n.spec.PrimaryIP != "" || len(n.spec.SecondaryIPs) > 0 || len(n.spec.IPv4Prefixes) > 0 || len(n.spec.IPv6Prefixes) > 0
 		if err := n.ipv6Spec(s.Ipv6AddressCount, s.Ipv6Addresses); err != nil {
 			return nil, err
 		}
@@ -1140,7 +1145,7 @@ func (tx *Tx) ModifyInstanceAttribute(in *ec2wire.ModifyInstanceAttributeInput) 
 			return nil, errorf(CodeAttachmentLimitExceeded, "Interface count %d exceeds the limit for %s", len(enis), typ)
 		}
 		for _, e := range enis {
-			if len(e.PrivateIPs)+len(e.IPv4Prefixes) > v4 || len(e.IPv6) > v6 {
+			if len(e.PrivateIPs)+len(e.IPv4Prefixes) > v4 || len(e.IPv6)+len(e.IPv6Prefixes) > v6 {
 				return nil, errorf(CodeInterfaceIPLimitExceeded, "The network interface '%s' has more addresses than instance type %s allows per interface.", e.ID, typ)
 			}
 		}

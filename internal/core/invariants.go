@@ -93,6 +93,22 @@ func (d *db) check() []error {
 				bad("index: IPv4 prefix %s of %s not indexed", ps, e.ID)
 			}
 		}
+		for _, ps := range e.IPv6Prefixes {
+			pf, err := netip.ParsePrefix(ps)
+			sp, err2 := netip.ParsePrefix(s.Ipv6CidrBlock)
+			if err != nil || err2 != nil || pf.Bits() != ipv6PrefixBits || pf != pf.Masked() || !sp.Contains(pf.Addr()) {
+				bad("ENI %s has IPv6 prefix %s outside %s", e.ID, ps, s.Ipv6CidrBlock)
+				continue
+			}
+			k := e.SubnetID + "/" + pf.String()
+			if o, ok := prefixes[k]; ok {
+				bad("IPv6 prefix %s held by %s and %s", ps, o, e.ID)
+			}
+			prefixes[k] = e.ID
+			if d.idx.ipv6Prefix[e.SubnetID][pf] != e.ID {
+				bad("index: IPv6 prefix %s of %s not indexed", ps, e.ID)
+			}
+		}
 		for _, ip := range e.IPv6 {
 			if o, ok := v6[ip]; ok {
 				bad("IPv6 %s held by %s and %s", ip, o, e.ID)
@@ -135,6 +151,14 @@ func (d *db) check() []error {
 		}
 	}
 	// No address is inside a delegated prefix.
+	for ip, id := range v6 {
+		e := d.enis.rows[id]
+		if a, err := netip.ParseAddr(ip); err == nil && e != nil {
+			if o, ok := prefixes[e.SubnetID+"/"+netip.PrefixFrom(a, ipv6PrefixBits).Masked().String()]; ok {
+				bad("IPv6 %s of %s lies in a prefix delegated to %s", ip, id, o)
+			}
+		}
+	}
 	for k, id := range v4 {
 		subnet, addr, _ := strings.Cut(k, "/")
 		if a, err := netip.ParseAddr(addr); err == nil {

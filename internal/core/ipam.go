@@ -218,8 +218,107 @@ func (tx *Tx) availableIPv4(s *Subnet) int {
 	return int(prefixSize(subnetPrefix(s))) - 5 - used
 }
 
-// ipv6Owner returns the ENI that holds a in the subnet, or "".
+// ipv6PrefixBits is the size of a delegated IPv6 prefix: always a /80.
+const ipv6PrefixBits = 80
+
+// ipv6Owner returns the ENI that holds a in the subnet, as one of its
+// addresses or inside one of its delegated prefixes, or "".
 func (tx *Tx) ipv6Owner(subnetID string, a netip.Addr) string {
+	if owner := tx.ipv6PrefixOwner(subnetID, netip.PrefixFrom(a, ipv6PrefixBits).Masked()); owner != "" {
+		return owner
+	}
+	return tx.ipv6AddrOwner(subnetID, a)
+}
+
+// ipv6PrefixOwner returns the ENI that holds the delegated /80 pf in the
+// subnet in this transaction's view, or "".
+func (tx *Tx) ipv6PrefixOwner(subnetID string, pf netip.Prefix) string {
+	if owner, ok := tx.db.idx.ipv6Prefix[subnetID][pf]; ok {
+		if e := tx.enis.Get(owner); e != nil && e.SubnetID == subnetID && e.HasIPv6Prefix(pf.String()) {
+			return owner
+		}
+	}
+	for id, e := range tx.enis.over {
+		if e != nil && e.SubnetID == subnetID && len(e.IPv6Prefixes) > 0 && e.HasIPv6Prefix(pf.String()) {
+			return id
+		}
+	}
+	return ""
+}
+
+// checkIPv6Prefix validates a /80 a client asked for in the subnet: aligned,
+// inside the subnet's /64 and clear of its reserved addresses.
+func (tx *Tx) checkIPv6Prefix(s *Subnet, prefix string) (netip.Prefix, error) {
+	if s.Ipv6CidrBlock == "" {
+		return netip.Prefix{}, errorf(CodeInvalidParameterValue, "Subnet %s does not have an IPv6 CIDR block", s.ID)
+	}
+	pf, err := netip.ParsePrefix(prefix)
+	if err != nil || !pf.Addr().Is6() || pf.Addr().Is4In6() || pf.Bits() != ipv6PrefixBits || pf != pf.Masked() {
+		return netip.Prefix{}, errorf(CodeInvalidParameterValue, "Invalid IPv6 prefix: %s. A prefix must be a /80 CIDR block.", prefix)
+	}
+	sp := netip.MustParsePrefix(s.Ipv6CidrBlock).Masked()
+	if !sp.Contains(pf.Addr()) {
+		return netip.Prefix{}, errorf(CodeInvalidParameterValue, "Prefix %s does not fall within the subnet's address range", prefix)
+	}
+	if pf.Addr() == sp.Addr() || lastAddr(pf) == lastAddr(sp) {
+		return netip.Prefix{}, errorf(CodeInvalidParameterValue, "Prefix %s includes addresses reserved by AWS", prefix)
+	}
+	return pf, nil
+}
+
+// ipv6PrefixFree reports whether no ENI holds pf or any address in it.
+func (tx *Tx) ipv6PrefixFree(subnetID string, pf netip.Prefix) bool {
+	if tx.ipv6PrefixOwner(subnetID, pf) != "" {
+		return false
+	}
+	for a := range tx.db.idx.ipv6[subnetID] {
+		if pf.Contains(a) && tx.ipv6AddrOwner(subnetID, a) != "" {
+			return false
+		}
+	}
+	for _, e := range tx.enis.over {
+		if e == nil || e.SubnetID != subnetID {
+			continue
+		}
+		for _, s := range e.IPv6 {
+			if a, err := netip.ParseAddr(s); err == nil && pf.Contains(a) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// allocIPv6Prefix picks a free /80 of the subnet's /64, from a pseudo-random
+// start as for addresses. Callers must put the ENI that takes it before
+// allocating the next one.
+func (tx *Tx) allocIPv6Prefix(s *Subnet) (netip.Prefix, error) {
+	if s.Ipv6CidrBlock == "" {
+		return netip.Prefix{}, errorf(CodeInvalidParameterValue, "Subnet %s does not have an IPv6 CIDR block", s.ID)
+	}
+	sp := netip.MustParsePrefix(s.Ipv6CidrBlock).Masked()
+	const blocks = 1 << (ipv6PrefixBits - 64)
+	var b [2]byte
+	_, _ = tx.env.Rand.Read(b[:]) // the injected source does not fail (newID checks it)
+	start := uint64(b[0])<<8 | uint64(b[1])
+	for i := uint64(0); i < blocks; i++ {
+		k := (start + i) % blocks
+		if k == 0 || k == blocks-1 { // hold the reserved addresses
+			continue
+		}
+		base := sp.Addr().As16()
+		base[8], base[9] = byte(k>>8), byte(k)
+		pf := netip.PrefixFrom(netip.AddrFrom16(base), ipv6PrefixBits)
+		if tx.ipv6PrefixFree(s.ID, pf) {
+			return pf, nil
+		}
+	}
+	return netip.Prefix{}, errorf(CodeInsufficientCidrBlocks, "The specified subnet does not have enough free cidr blocks to satisfy the request.")
+}
+
+// ipv6AddrOwner returns the ENI that holds a as one of its addresses (not in
+// a prefix), or "".
+func (tx *Tx) ipv6AddrOwner(subnetID string, a netip.Addr) string {
 	has := func(e *ENI) bool {
 		for _, s := range e.IPv6 {
 			if b, err := netip.ParseAddr(s); err == nil && b == a {

@@ -170,6 +170,7 @@ type ENI struct {
 	PrivateIPs       []PrivateIP `json:"privateIps"` // primary first
 	IPv6             []string    `json:"ipv6,omitempty"`
 	IPv4Prefixes     []string    `json:"ipv4Prefixes,omitempty"` // delegated /28s
+	IPv6Prefixes     []string    `json:"ipv6Prefixes,omitempty"` // delegated /80s
 	Groups           []string    `json:"groups"`
 	SourceDestCheck  bool        `json:"sourceDestCheck"`
 	RequesterManaged bool        `json:"requesterManaged,omitempty"`
@@ -188,6 +189,7 @@ func (e *ENI) clone() *ENI {
 	c.PrivateIPs = slices.Clone(e.PrivateIPs)
 	c.IPv6 = slices.Clone(e.IPv6)
 	c.IPv4Prefixes = slices.Clone(e.IPv4Prefixes)
+	c.IPv6Prefixes = slices.Clone(e.IPv6Prefixes)
 	c.Groups = slices.Clone(e.Groups)
 	if e.Attachment != nil {
 		a := *e.Attachment
@@ -210,6 +212,10 @@ func (e *ENI) PrimaryIP() string {
 // HasIPv4Prefix reports whether the /28 prefix (in canonical form) is
 // delegated to the ENI.
 func (e *ENI) HasIPv4Prefix(prefix string) bool { return slices.Contains(e.IPv4Prefixes, prefix) }
+
+// HasIPv6Prefix reports whether the /80 prefix (in canonical form) is
+// delegated to the ENI.
+func (e *ENI) HasIPv6Prefix(prefix string) bool { return slices.Contains(e.IPv6Prefixes, prefix) }
 
 // HasIP reports whether addr is one of the ENI's private IPv4 addresses.
 func (e *ENI) HasIP(addr string) bool {

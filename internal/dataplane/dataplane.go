@@ -72,6 +72,7 @@ type ENI struct {
 	SecondaryIPs    []string
 	IPv6            []string
 	IPv4Prefixes    []string // delegated /28s: the instance may use any address in them
+	IPv6Prefixes    []string // delegated /80s, likewise
 	InstanceID      string   // "" = detached
 	DeviceIndex     int
 	SourceDestCheck bool
@@ -245,6 +246,7 @@ type eniInfo struct {
 	ips    []netip.Addr // IPv4: primary first
 	ips6   []netip.Addr
 	pfx4   []netip.Prefix // delegated IPv4 prefixes
+	pfx6   []netip.Prefix // delegated IPv6 prefixes
 	mark   uint32         // 1-based number on this host (nftables marks)
 	host   string         // host end name (datapath)
 	host2  string         // alternate host end name
@@ -276,6 +278,13 @@ func parseENI(e ENI, si *subnetInfo) (*eniInfo, error) {
 			return nil, fmt.Errorf("eni %s: bad IPv4 prefix %q for subnet %s", e.ID, s, si.CIDR)
 		}
 		ei.pfx4 = append(ei.pfx4, p)
+	}
+	for _, s := range e.IPv6Prefixes {
+		p, err := netip.ParsePrefix(s)
+		if err != nil || !p.Addr().Is6() || p.Addr().Is4In6() || p != p.Masked() || !si.prefix6.IsValid() || p.Bits() < si.prefix6.Bits() || !si.prefix6.Contains(p.Addr()) {
+			return nil, fmt.Errorf("eni %s: bad IPv6 prefix %q for subnet %s", e.ID, s, si.ID)
+		}
+		ei.pfx6 = append(ei.pfx6, p)
 	}
 	return ei, nil
 }

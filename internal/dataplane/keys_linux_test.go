@@ -44,6 +44,7 @@ func TestSpecKeysSeeEveryChange(t *testing.T) {
 		"ips":   func(e *eniInfo, g map[string]Group) { e.ips = append(e.ips, a("10.0.1.6")) },
 		"ips6":  func(e *eniInfo, g map[string]Group) { e.ips6 = []netip.Addr{a("2001:db8::1")} },
 		"pfx4":  func(e *eniInfo, g map[string]Group) { e.pfx4 = []netip.Prefix{pf("10.0.1.16/28")} },
+		"pfx6":  func(e *eniInfo, g map[string]Group) { e.pfx6 = []netip.Prefix{pf("2001:db8::1:0:0:0/80")} },
 		"sdc":   func(e *eniInfo, g map[string]Group) { e.SourceDestCheck = false },
 		"bcast": func(e *eniInfo, g map[string]Group) {
 			e.subnet = &subnetInfo{prefix: si.prefix, bcast: a("10.0.1.127")}

@@ -369,6 +369,10 @@ func dpENIKey(e *eniInfo, groups map[string]Group, groupKeys map[string]uint64) 
 	for _, p := range e.pfx4 {
 		k.prefix(p)
 	}
+	k.int(len(e.pfx6))
+	for _, p := range e.pfx6 {
+		k.prefix(p)
+	}
 	k.bool(e.SourceDestCheck)
 	k.addr(e.subnet.bcast)
 	k.int(len(e.Groups))
@@ -513,6 +517,9 @@ func dpENI(e *eniInfo, groups map[string]Group, key uint64) *dpENIPart {
 		for _, a := range e.ips6 {
 			f6.add(append(prefixMatch(8, hostPrefix(a)), verdict(expr.VerdictReturn))...)
 		}
+		for _, p := range e.pfx6 {
+			f6.add(append(prefixMatch(8, p), verdict(expr.VerdictReturn))...)
+		}
 		f6.add(&expr.Counter{}, verdict(expr.VerdictDrop))
 	}
 	// Only IPv4, ARP and IPv6 frames; no router advertisements from instances.
@@ -538,6 +545,9 @@ func dpENI(e *eniInfo, groups map[string]Group, key uint64) *dpENIPart {
 		to.add(append(etherType(ethIPv6), jump(t6.name))...)
 		for _, a := range e.ips6 {
 			t6.add(append(prefixMatch(24, hostPrefix(a)), verdict(expr.VerdictReturn))...)
+		}
+		for _, p := range e.pfx6 {
+			t6.add(append(prefixMatch(24, p), verdict(expr.VerdictReturn))...)
 		}
 		t6.add(append(prefixMatch(24, netip.MustParsePrefix("ff00::/8")), verdict(expr.VerdictReturn))...)
 		t6.add(append(prefixMatch(24, netip.MustParsePrefix("fe80::/10")), verdict(expr.VerdictReturn))...)

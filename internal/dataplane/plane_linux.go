@@ -819,7 +819,7 @@ func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, error) {
 	}
 	r.count(setUp(r.dp, host))
 	r.count(setUp(inst, peer))
-	r.count(ensureAddrs(inst, peer, addrs, e.pfx4...)) // addresses in delegated prefixes are the instance's to set
+	r.count(ensureAddrs(inst, peer, addrs, append(slices.Clone(e.pfx4), e.pfx6...)...)) // addresses in delegated prefixes are the instance's to set
 	return peer.Attrs().Index, nil
 }
 
@@ -883,6 +883,9 @@ func (r *reconciler) ensureInstanceRouting() {
 					route{dst: anyIPv6, gw: si.router6, link: idx, table: tbl})
 				for _, a := range e.ips6 {
 					rules = append(rules, policy{prio: prio, src: netip.PrefixFrom(a, 128), table: tbl})
+				}
+				for _, p := range e.pfx6 {
+					rules = append(rules, policy{prio: prio, src: p, table: tbl})
 				}
 			}
 		}

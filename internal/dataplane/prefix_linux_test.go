@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // dialFrom connects from inside the namespace with the given source address and returns
@@ -82,4 +83,38 @@ func TestIPv4Prefix(t *testing.T) {
 	if got, err := dialFrom(p, p.InstanceNS("i-b"), "10.0.1.33", "10.0.2.10:9001", failTimeout); err == nil {
 		t.Fatalf("from 10.0.1.33 after the prefix went: %q, want no connection", got)
 	}
+}
+
+// TestIPv6Prefix: likewise for a /80 delegated to an ENI.
+func TestIPv6Prefix(t *testing.T) {
+	p := newTestPlane(t)
+	d := baseDesired()
+	findENI(&d, "eni-b").IPv6Prefixes = []string{"2001:db8:1:0:1::/80"}
+	reconcileStable(t, p, d)
+	withHandle(t, p.InstanceNS("i-b"), func(h *netlink.Handle) {
+		link, err := h.LinkByName("eth0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range []string{"2001:db8:1:0:1::5/128", "2001:db8:1:0:2::5/128"} {
+			addr, _ := netlink.ParseAddr(a)
+			addr.Flags = unix.IFA_F_NODAD
+			if err := h.AddrAdd(link, addr); err != nil {
+				t.Fatalf("add %s: %v", a, err)
+			}
+		}
+	})
+	serveTCP(t, p, p.InstanceNS("i-b"), 9001, "b")
+	serveTCP(t, p, p.InstanceNS("i-web"), 80, "web") // sg-web admits port 80 from anywhere
+	mustReach(t, p, p.InstanceNS("i-web"), "[2001:db8:1:0:1::5]:9001", "b")
+	mustNotReach(t, p, p.InstanceNS("i-web"), "[2001:db8:1:0:2::5]:9001")
+	if got, err := dialFrom(p, p.InstanceNS("i-b"), "2001:db8:1:0:1::5", "[2001:db8:1::10]:80", passTimeout); err != nil || !strings.HasPrefix(got, "web [2001:db8:1:0:1::5]:") {
+		t.Fatalf("from the prefix: %q %v", got, err)
+	}
+	if got, err := dialFrom(p, p.InstanceNS("i-b"), "2001:db8:1:0:2::5", "[2001:db8:1::10]:80", failTimeout); err == nil {
+		t.Fatalf("from outside the prefix: %q, want no connection", got)
+	}
+	findENI(&d, "eni-b").IPv6Prefixes = nil
+	reconcile(t, p, d)
+	mustNotReach(t, p, p.InstanceNS("i-web"), "[2001:db8:1:0:1::5]:9001")
 }

@@ -957,6 +957,15 @@ def run(ec2, cleanup):
         eq("UnassignIpv6Addresses", sorted(r.get("UnassignedIpv6Addresses", [])), sorted(got6))
         d = ec2.describe_network_interfaces(NetworkInterfaceIds=[ENI])["NetworkInterfaces"][0]
         eq("1 IPv6 again", len(d["Ipv6Addresses"]), 1)
+        r = ec2.assign_ipv6_addresses(NetworkInterfaceId=ENI, Ipv6PrefixCount=1)
+        check_out("AssignIpv6Addresses prefix", ec2, "AssignIpv6Addresses", r)
+        p6 = r.get("AssignedIpv6Prefixes", [])
+        ok("AssignIpv6Addresses gave a /80", len(p6) == 1 and p6[0].endswith("/80"), r)
+        d = ec2.describe_network_interfaces(NetworkInterfaceIds=[ENI])["NetworkInterfaces"][0]
+        eq("Ipv6Prefixes described", [x["Ipv6Prefix"] for x in d.get("Ipv6Prefixes", [])], p6)
+        r = ec2.unassign_ipv6_addresses(NetworkInterfaceId=ENI, Ipv6Prefixes=p6)
+        check_out("UnassignIpv6Addresses prefix", ec2, "UnassignIpv6Addresses", r)
+        eq("UnassignIpv6Addresses prefix", r.get("UnassignedIpv6Prefixes", []), p6)
     else:
         expect_error("AssignIpv6Addresses without IPv6", "InvalidParameterValue", ec2.assign_ipv6_addresses, NetworkInterfaceId=ENI, Ipv6AddressCount=1)
 
