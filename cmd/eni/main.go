@@ -99,6 +99,7 @@ func serve(args []string) error {
 	rateBurst := fs.Int("rate-burst", 0, "per-account burst above --rate-limit (default: one second's worth)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	taskLease := fs.Duration("task-lease", api.DefaultTaskLease, "how long an eni run-task task lives once its run-task stops renewing its lease (killed, say)")
 	pprofOn := fs.Bool("pprof", false, "serve Go's profiles under /debug/pprof/ (only on a loopback --listen address)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: eni serve [flags]\n\nRuns the EC2 Query API (and /healthz, /metrics).\n\nFlags:\n")
@@ -189,7 +190,10 @@ func serve(args []string) error {
 		onCommit, taskReady = a.Kick, a.Realised
 		dpDesc = "linux (region " + *dpRegion + ", prefix " + p.Prefix() + ")"
 	}
-	srv := api.New(api.Options{Core: c, Store: st, Logger: log, RateLimit: *rateLimit, RateBurst: *rateBurst, Authenticate: authenticate, OnCommit: onCommit, Tasks: taskReady, Registry: reg})
+	srv := api.New(api.Options{Core: c, Store: st, Logger: log, RateLimit: *rateLimit, RateBurst: *rateBurst, Authenticate: authenticate, OnCommit: onCommit, Tasks: taskReady, Registry: reg, TaskLease: *taskLease})
+	if taskReady != nil {
+		go srv.ReapTasks(ctx, max(*taskLease/3, 100*time.Millisecond))
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err

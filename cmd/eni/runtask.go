@@ -68,6 +68,12 @@ func runTask(args []string) error {
 		}
 	}
 	fmt.Fprintf(os.Stderr, "eni run-task: task %s, ENI %s, %s\n", task.TaskID, task.NetworkInterfaceID, task.PrivateIPAddress)
+	// Renew the task's lease from now on; the server deletes a task whose
+	// run-task stopped renewing (this process killed, say).
+	lost := make(chan error, 1)
+	stopRenew := make(chan struct{})
+	defer close(stopRenew)
+	go renewTask(taskURL, task.LeaseSeconds, stopRenew, lost)
 	// Signals from now on end the task, not run-task.
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
@@ -90,6 +96,8 @@ func runTask(args []string) error {
 		case <-sigs:
 			cleanup()
 			return errors.New("run-task: interrupted")
+		case err := <-lost:
+			return fmt.Errorf("run-task: %w", err)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
@@ -110,6 +118,16 @@ func runTask(args []string) error {
 	var werr error
 	select {
 	case werr = <-done:
+	case err := <-lost:
+		fmt.Fprintf(os.Stderr, "eni run-task: %v; stopping the command\n", err)
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		return fmt.Errorf("run-task: %w", err)
 	case s := <-sigs:
 		_ = cmd.Process.Signal(s) // it may have exited meanwhile
 		select {
@@ -172,4 +190,33 @@ func (m *multiFlag) Set(v string) error {
 		}
 	}
 	return nil
+}
+
+// renewTask renews the task's lease every third of it until stop closes. It
+// sends on lost when the server says the task is gone, or when renewals have
+// failed for a whole lease (the server then deletes the task anyway).
+func renewTask(taskURL string, leaseSeconds float64, stop <-chan struct{}, lost chan<- error) {
+	lease := time.Duration(leaseSeconds * float64(time.Second))
+	if lease <= 0 {
+		lease = api.DefaultTaskLease
+	}
+	t := time.NewTicker(lease / 3)
+	defer t.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		err := call(http.MethodPut, taskURL, nil, nil)
+		if err == nil {
+			last = time.Now()
+			continue
+		}
+		if strings.Contains(err.Error(), "InvalidTaskID.NotFound") || time.Since(last) > lease {
+			lost <- fmt.Errorf("the task's lease is lost (%v)", err)
+			return
+		}
+	}
 }

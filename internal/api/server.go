@@ -60,6 +60,9 @@ type Options struct {
 	// Tasks, if set, enables the /eni/v1/tasks endpoints of `eni run-task`
 	// and says whether a task's namespace is up.
 	Tasks func(taskID string) bool
+	// TaskLease is how long a task lives without its run-task renewing it
+	// (0: DefaultTaskLease); ReapTasks deletes those whose lease ran out.
+	TaskLease time.Duration
 }
 
 // Server is the HTTP handler of the EC2 API, /healthz and /metrics.

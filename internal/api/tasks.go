@@ -1,11 +1,13 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/eni-net/eni/internal/core"
 )
@@ -17,7 +19,12 @@ import (
 //
 //	POST   /eni/v1/tasks        {"region","subnetId","securityGroupIds"} -> TaskReply
 //	GET    /eni/v1/tasks/ID?region=R                                    -> TaskReply (ready: realised)
+//	PUT    /eni/v1/tasks/ID?region=R                                    -> TaskReply (lease renewed)
 //	DELETE /eni/v1/tasks/ID?region=R
+//
+// A task holds a lease (Options.TaskLease): run-task renews it while its
+// command runs, and ReapTasks deletes a task whose run-task stopped renewing
+// (killed with SIGKILL, say), with its ENI.
 
 // TaskRequest creates a task.
 type TaskRequest struct {
@@ -33,6 +40,41 @@ type TaskReply struct {
 	PrivateIPAddress   string `json:"privateIpAddress,omitempty"`
 	MACAddress         string `json:"macAddress,omitempty"`
 	Ready              bool   `json:"ready"`
+	// LeaseSeconds is how long the task lives unless renewed (PUT).
+	LeaseSeconds float64 `json:"leaseSeconds,omitempty"`
+}
+
+// DefaultTaskLease is a task's lease when Options.TaskLease is 0: run-task
+// renews it every third of it.
+const DefaultTaskLease = 30 * time.Second
+
+func (s *Server) taskLease() time.Duration {
+	if s.opt.TaskLease > 0 {
+		return s.opt.TaskLease
+	}
+	return DefaultTaskLease
+}
+
+// ReapTasks deletes, every interval until ctx ends, the tasks whose lease
+// ran out, with their ENIs.
+func (s *Server) ReapTasks(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, x := range s.core.ExpiredTasks(time.Now()) {
+			who := core.Caller{Account: x.Owner, Region: x.Region}
+			if err := s.core.Write(who, false, s.commit, func(tx *core.Tx) error { return tx.ReapTask(x.ID) }); err != nil {
+				s.log.Error("reaping a task", "task", x.ID, "region", x.Region, "err", err)
+				continue
+			}
+			s.log.Warn("task lease ran out: task and its ENI deleted", "task", x.ID, "region", x.Region)
+		}
+	}
 }
 
 type taskError struct {
@@ -80,14 +122,15 @@ func (s *Server) serveTasks(w http.ResponseWriter, r *http.Request) {
 		var info *core.TaskInfo
 		err := s.core.Write(who, false, s.commit, func(tx *core.Tx) error {
 			var err error
-			info, err = tx.CreateTask(core.TaskSpec{SubnetID: req.SubnetID, Groups: req.SecurityGroupIDs})
+			info, err = tx.CreateTask(core.TaskSpec{SubnetID: req.SubnetID, Groups: req.SecurityGroupIDs, Lease: s.taskLease()})
 			return err
 		})
 		if err != nil {
 			fail(err)
 			return
 		}
-		reply(200, TaskReply{TaskID: info.ID, NetworkInterfaceID: info.ENIID, PrivateIPAddress: info.PrivateIP, MACAddress: info.MAC})
+		reply(200, TaskReply{TaskID: info.ID, NetworkInterfaceID: info.ENIID, PrivateIPAddress: info.PrivateIP, MACAddress: info.MAC,
+			LeaseSeconds: s.taskLease().Seconds()})
 	case r.Method == http.MethodGet && id != "":
 		if region == "" {
 			region = DefaultRegion
@@ -103,6 +146,21 @@ func (s *Server) serveTasks(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		reply(200, TaskReply{TaskID: t.ID, NetworkInterfaceID: t.ENIID, Ready: s.opt.Tasks(t.ID)})
+	case r.Method == http.MethodPut && id != "":
+		if region == "" {
+			region = DefaultRegion
+		}
+		who := core.Caller{Account: s.core.Config().DefaultAccount, Region: region}
+		found := false
+		if err := s.core.Write(who, false, s.commit, func(tx *core.Tx) error { found = tx.RenewTask(id, s.taskLease()); return nil }); err != nil {
+			fail(err)
+			return
+		}
+		if !found {
+			reply(404, taskError{"InvalidTaskID.NotFound", "The task '" + id + "' does not exist"})
+			return
+		}
+		reply(200, TaskReply{TaskID: id, LeaseSeconds: s.taskLease().Seconds()})
 	case r.Method == http.MethodDelete && id != "":
 		if region == "" {
 			region = DefaultRegion

@@ -47,6 +47,8 @@ type Options struct {
 	// kick, and the task endpoints' readiness check).
 	OnCommit func()
 	Tasks    func(taskID string) bool
+	// TaskLease is passed to api.Options.
+	TaskLease time.Duration
 }
 
 // seededRand is a deterministic, concurrency-safe id source.
@@ -94,7 +96,7 @@ func New(t testing.TB, opts ...Options) *Env {
 		e.Store = store.NewMemory()
 	}
 	e.API = api.New(api.Options{Core: c, Store: e.Store, RateLimit: o.RateLimit, RateBurst: o.RateBurst, Authenticate: o.Authenticate,
-		OnCommit: o.OnCommit, Tasks: o.Tasks})
+		OnCommit: o.OnCommit, Tasks: o.Tasks, TaskLease: o.TaskLease})
 	e.Server = httptest.NewServer(e.API)
 	t.Cleanup(e.Close)
 	return e

@@ -20,6 +20,9 @@ type Task struct {
 	Owner     string    `json:"owner"`
 	ENIID     string    `json:"eniId"`
 	CreatedAt time.Time `json:"createdAt"`
+	// LeaseUntil is when the task ends unless its run-task renews it first
+	// (zero: never; tasks stored before leases).
+	LeaseUntil time.Time `json:"leaseUntil,omitzero"`
 }
 
 func (t *Task) key() string  { return t.ID }
@@ -29,6 +32,7 @@ func (t *Task) clone() *Task { c := *t; return &c }
 type TaskSpec struct {
 	SubnetID string
 	Groups   []string
+	Lease    time.Duration // 0: the task lives until it is deleted
 }
 
 // TaskInfo describes a created task.
@@ -54,7 +58,11 @@ func (tx *Tx) CreateTask(spec TaskSpec) (*TaskInfo, error) {
 	}
 	m := tx.enis.Mut(e.ID)
 	m.Attachment = &Attachment{ID: tx.newID("ela-attach"), InstanceOwner: "amazon-aws", DeviceIndex: 1, Status: "attached", AttachTime: tx.now}
-	tx.tasks.Put(&Task{ID: id, Owner: tx.Account, ENIID: e.ID, CreatedAt: tx.now})
+	t := &Task{ID: id, Owner: tx.Account, ENIID: e.ID, CreatedAt: tx.now}
+	if spec.Lease > 0 {
+		t.LeaseUntil = tx.now.Add(spec.Lease)
+	}
+	tx.tasks.Put(t)
 	return &TaskInfo{ID: id, ENIID: e.ID, PrivateIP: e.PrimaryIP(), MAC: e.MAC, SubnetID: s.ID}, nil
 }
 
@@ -78,4 +86,55 @@ func (tx *Tx) GetTask(id string) *Task {
 		return nil
 	}
 	return t
+}
+
+// RenewTask extends a task's lease to now+lease; it reports false when the
+// task is gone (deleted, or reaped when its lease ran out).
+func (tx *Tx) RenewTask(id string, lease time.Duration) bool {
+	t := tx.tasks.Get(id)
+	if t == nil || t.Owner != tx.Account {
+		return false
+	}
+	if lease > 0 {
+		tx.tasks.Mut(id).LeaseUntil = tx.now.Add(lease)
+	}
+	return true
+}
+
+// ExpiredTask names a task whose lease ran out.
+type ExpiredTask struct {
+	Region, Owner, ID string
+}
+
+// ExpiredTasks lists the tasks of every region whose lease ended before
+// now: their run-task is gone (killed, or its host rebooted), and nothing
+// else would ever delete them.
+func (c *Core) ExpiredTasks(now time.Time) []ExpiredTask {
+	c.mu.Lock()
+	regions := make([]*region, 0, len(c.regions))
+	for _, r := range c.regions {
+		regions = append(regions, r)
+	}
+	c.mu.Unlock()
+	var out []ExpiredTask
+	for _, r := range regions {
+		r.mu.RLock()
+		for _, t := range r.db.tasks.rows {
+			if !t.LeaseUntil.IsZero() && t.LeaseUntil.Before(now) {
+				out = append(out, ExpiredTask{Region: r.name, Owner: t.Owner, ID: t.ID})
+			}
+		}
+		r.mu.RUnlock()
+	}
+	return out
+}
+
+// ReapTask deletes a task whose lease has run out (checked again inside the
+// transaction: a renewal may have come in since ExpiredTasks).
+func (tx *Tx) ReapTask(id string) error {
+	t := tx.tasks.Get(id)
+	if t == nil || t.Owner != tx.Account || t.LeaseUntil.IsZero() || !t.LeaseUntil.Before(tx.now) {
+		return nil
+	}
+	return tx.DeleteTask(id)
 }

@@ -101,6 +101,10 @@ type env struct {
 	stop  func() // stops the running agent
 }
 
+// taskLease is the tests' task lease: short, so that a killed run-task's
+// task goes quickly, and long enough that a live one renews it in time.
+const taskLease = 1500 * time.Millisecond
+
 // newEnv starts the server (data plane mode), a plane with a unique prefix
 // and an agent kicked after every commit. Cleanup stops the agent and tears
 // the plane down, and fails if a namespace with the prefix is left.
@@ -127,8 +131,12 @@ func newEnv(t *testing.T) *env {
 			a := e.agent.Load()
 			return a != nil && a.Realised(id)
 		},
+		TaskLease: taskLease,
 	})
 	e.ec2 = e.api.Client()
+	reapCtx, stopReaper := context.WithCancel(context.Background())
+	t.Cleanup(stopReaper)
+	go e.api.API.ReapTasks(reapCtx, taskLease/5)
 	var err error
 	e.plane, err = dataplane.New(dataplane.Options{Prefix: prefix})
 	if err != nil {

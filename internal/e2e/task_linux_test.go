@@ -149,6 +149,13 @@ func TestTasks(t *testing.T) {
 		}
 	}
 
+	// Live tasks renew their leases: they outlast several of them.
+	time.Sleep(3 * taskLease)
+	for _, tk := range []*task{a, b} {
+		if _, ok := e.eni(tk.ENI); !ok {
+			t.Fatalf("task %s's ENI went while its run-task was renewing the lease; stderr: %s", tk.ID, tk.stderr)
+		}
+	}
 	got := e.reach(clientNS, net.JoinHostPort(a.IP, "8080"), "task-a")
 	if clientIP := *e.primaryENI(client).PrivateIpAddress; !strings.Contains(got, clientIP+":") {
 		t.Errorf("task A saw %q, want the client %s", got, clientIP)
@@ -179,6 +186,19 @@ func TestTasks(t *testing.T) {
 	}
 	e.waitFor("task B's namespace removed", func() (bool, string) {
 		return !e.hasNS(e.plane.InstanceNS(b.ID)), ""
+	})
+	// SIGKILL leaves run-task no chance to delete its task: the lease runs
+	// out and the server deletes the task and its ENI.
+	c := e.runTask(subnet, sgA, "task-c", 8080)
+	e.must(c.cmd.Process.Kill())
+	e.must(c.stdin.Close()) // the helper, orphaned, exits too (it holds run-task's stdout)
+	c.wait(t)
+	e.waitFor("the killed run-task's ENI deleted when its lease ran out", func() (bool, string) {
+		_, ok := e.eni(c.ENI)
+		return !ok, ""
+	})
+	e.waitFor("the killed run-task's namespace removed", func() (bool, string) {
+		return !e.hasNS(e.plane.InstanceNS(c.ID)), ""
 	})
 	e.settle()
 	if got, want := strings.Join(e.namespaces(), " "), strings.Join(e.wantNamespaces(), " "); got != want {
