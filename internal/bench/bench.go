@@ -41,7 +41,9 @@ Setup creates, with a run tag (eni-bench-run=<id>), VPCs with /16 subnets
 sized for the population, a population of N network interfaces spread over
 them (tagged eni-bench-group=<id>-g<k>, 100 per group; the first 100 also in a
 small subnet of their own), one network interface and one instance per
-worker; it deletes all of it at the end unless --keep.
+worker; it deletes all of it at the end unless --keep. With --reuse RUN it
+finds the population (and its VPCs and subnets) of a run kept earlier instead
+of creating one, and deletes only what it creates itself.
 
 Scenarios (one API call = one op; --scenario takes a comma-separated list):
   noop                      DescribeRegions: the floor (HTTP + SigV4 + XML)
@@ -96,6 +98,7 @@ type Config struct {
 	Count        int // total ops per scenario; 0: run for Duration
 	JSON         string
 	Keep         bool
+	Reuse        string // run id of a kept run whose population to use
 	Image        string // "" : look one up
 	InstanceType string
 	Mix          map[string]int
@@ -208,6 +211,7 @@ func parse(args []string, stderr io.Writer) (*Config, error) {
 	count := fs.Int("count", 0, "total ops per scenario, instead of --duration")
 	jsonOut := fs.String("json", "", "write the results as a JSON array to this file (- for stdout)")
 	keep := fs.Bool("keep", false, "keep the VPCs, subnets, network interfaces and instances created")
+	reuse := fs.String("reuse", "", "measure against the population of a run kept with --keep (its run id) instead of creating one; that population is left in place")
 	image := fs.String("image", "", "image id for the workers' instances (default: look up an Amazon Linux 2023 image)")
 	itype := fs.String("instance-type", "m5.large", "instance type of the workers' instances")
 	mix := fs.String("mix", defaultMix, "weights of the mixed scenario")
@@ -235,6 +239,7 @@ func parse(args []string, stderr io.Writer) (*Config, error) {
 		Count:        *count,
 		JSON:         *jsonOut,
 		Keep:         *keep,
+		Reuse:        strings.TrimSpace(*reuse),
 		Image:        *image,
 		InstanceType: *itype,
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -138,6 +139,46 @@ func TestBenchKeepAndFlags(t *testing.T) {
 	}
 	if n := len(enis.NetworkInterfaces); n != 150 {
 		t.Errorf("%d tagged ENIs kept, want 150", n)
+	}
+
+	// --reuse RUN measures against the kept population and leaves it.
+	m := regexp.MustCompile(`kept \(--keep\): run ([0-9a-f]+):`).FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("no run id in: %s", stderr.String())
+	}
+	stdout.Reset()
+	stderr.Reset()
+	err = Run(context.Background(), []string{
+		"--endpoint", e.Server.URL, "--scenario", "describe-filter,describe-by-id,create-eni,attach-detach",
+		"--reuse", m[1], "--count", "10", "--concurrency", "2", "--json", "-",
+	}, &stdout, &stderr, nil)
+	if err != nil {
+		t.Fatalf("bench --reuse: %v\n%s", err, stderr.String())
+	}
+	rows = nil
+	if err := json.Unmarshal(stdout.Bytes()[strings.Index(stdout.String(), "["):], &rows); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r.Errors != 0 || r.Skipped != "" || r.Population != 150 {
+			t.Errorf("--reuse %s: errors %d skipped %q population %d %v", r.Scenario, r.Errors, r.Skipped, r.Population, r.ErrorCodes)
+		}
+	}
+	enis, err = e.Client().DescribeNetworkInterfaces(apitest.Ctx(), &ec2.DescribeNetworkInterfacesInput{
+		Filters: []types.Filter{{Name: aws.String("tag-key"), Values: []string{tagRun}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(enis.NetworkInterfaces); n != 150 {
+		t.Errorf("%d tagged ENIs after --reuse, want the 150 kept (its own workers' and created ENIs deleted)", n)
+	}
+	stdout.Reset()
+	if err := Run(context.Background(), []string{"--endpoint", e.Server.URL, "--scenario", "describe-by-id", "--reuse", "feedf00d", "--count", "1", "--json", "-"},
+		&stdout, &stderr, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "no kept run") {
+		t.Errorf("--reuse of an unknown run: %s", stdout.String())
 	}
 
 	for _, args := range [][]string{

@@ -213,6 +213,7 @@ func (b *bench) runScenario(ctx context.Context, name string) Result {
 			return res
 		}
 	}
+	res.Population = b.cfg.Population // with --reuse, the kept population's size
 	// Warm the connections up (untimed): one noop per worker.
 	var wg sync.WaitGroup
 	for range b.workers {

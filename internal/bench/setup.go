@@ -59,6 +59,10 @@ type bench struct {
 
 	mu      sync.Mutex
 	created []string // ENIs created by create-eni (deleted at cleanup)
+
+	// reused: the population, its VPCs and subnets come from a kept run
+	// (--reuse); they are not in vpcs/subnets and cleanup leaves them.
+	reused bool
 }
 
 type stepResult struct{ err error }
@@ -73,6 +77,9 @@ func newBench(cfg *Config, stderr io.Writer) (*bench, error) {
 		return nil, err
 	}
 	b := &bench{cfg: cfg, c: c, runID: newRunID(), stderr: stderr, steps: map[string]*stepResult{}}
+	if cfg.Reuse != "" {
+		b.runID, b.reused = cfg.Reuse, true
+	}
 	if f, ok := stderr.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			b.tty = true
@@ -194,6 +201,9 @@ func (b *bench) newSubnet(ctx context.Context, vpc, cidr, az string) (string, er
 // and one instance per worker) and the probe subnet (10.0.16.0/24: the
 // first 100 population ENIs, for describe-filter-subnet).
 func (b *bench) base(ctx context.Context) error {
+	if b.reused {
+		return b.need(ctx, "base", b.findKept)
+	}
 	return b.need(ctx, "base", func(ctx context.Context) error {
 		vpc, err := b.newVPC(ctx, "10.0.0.0/16")
 		if err != nil {
@@ -225,6 +235,9 @@ func (b *bench) createSubnetStep(ctx context.Context) error {
 func (b *bench) population(ctx context.Context) error {
 	if err := b.base(ctx); err != nil {
 		return err
+	}
+	if b.reused {
+		return nil // found by base
 	}
 	return b.need(ctx, "population", func(ctx context.Context) error {
 		n := b.cfg.Population
@@ -489,7 +502,13 @@ func (b *bench) settle(ctx context.Context) {
 
 // cleanup deletes everything the run created, unless --keep.
 func (b *bench) cleanup(ctx context.Context) error {
-	if len(b.vpcs) == 0 && len(b.instances) == 0 {
+	workers := 0
+	for _, w := range b.workers {
+		if w.eni != "" {
+			workers++
+		}
+	}
+	if len(b.vpcs) == 0 && len(b.instances) == 0 && len(b.created) == 0 && workers == 0 && (b.reused || len(b.pop) == 0) {
 		return nil
 	}
 	if b.cfg.Keep {
@@ -508,7 +527,7 @@ func (b *bench) cleanup(ctx context.Context) error {
 	}
 	var enis []string
 	for _, id := range b.pop {
-		if id != "" {
+		if id != "" && !b.reused {
 			enis = append(enis, id)
 		}
 	}
@@ -576,4 +595,64 @@ func (b *bench) retryDependency(ctx context.Context, fn func() error) error {
 		}
 		time.Sleep(time.Second)
 	}
+}
+
+// findKept finds, for --reuse, what a kept run made: its probe and side
+// subnets (by CIDR), its create-eni subnet if any, and its population (the
+// ENIs with a group tag), so that no population is created.
+func (b *bench) findKept(ctx context.Context) error {
+	tagged := []types.Filter{{Name: aws.String("tag:" + tagRun), Values: []string{b.runID}}}
+	subs, err := b.c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: tagged})
+	if err != nil {
+		return stepErr("find the kept run's subnets", err)
+	}
+	for _, s := range subs.Subnets {
+		switch aws.ToString(s.CidrBlock) {
+		case "10.0.0.0/20":
+			b.sideSubnet = aws.ToString(s.SubnetId)
+		case "10.0.16.0/24":
+			b.probeSubnet = aws.ToString(s.SubnetId)
+		case "10.1.0.0/16":
+			b.createSubnet = aws.ToString(s.SubnetId)
+			b.steps["create-subnet"] = &stepResult{}
+		}
+	}
+	if b.sideSubnet == "" || b.probeSubnet == "" {
+		return fmt.Errorf("--reuse %s: no kept run with that id at this endpoint (its subnets are tagged %s=%s)", b.runID, tagRun, b.runID)
+	}
+	groups := map[string]int{}
+	p := ec2.NewDescribeNetworkInterfacesPaginator(b.c, &ec2.DescribeNetworkInterfacesInput{
+		Filters:    append(tagged, types.Filter{Name: aws.String("tag-key"), Values: []string{tagGroup}}),
+		MaxResults: aws.Int32(1000),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return stepErr("find the kept population", err)
+		}
+		for _, n := range page.NetworkInterfaces {
+			b.pop = append(b.pop, aws.ToString(n.NetworkInterfaceId))
+			for _, t := range n.TagSet {
+				if aws.ToString(t.Key) == tagGroup {
+					groups[aws.ToString(t.Value)]++
+				}
+			}
+		}
+		b.progress("finding the kept population: %d ENIs", len(b.pop))
+	}
+	b.progressEnd()
+	if len(b.pop) == 0 {
+		return fmt.Errorf("--reuse %s: the kept run has no population", b.runID)
+	}
+	// Groups are numbered from 0; the tag scenario uses the full ones.
+	b.groups = 0
+	for b.groups < len(groups) && groups[b.group(b.groups)] == min(groupSize, len(b.pop)) {
+		b.groups++
+	}
+	if b.groups == 0 {
+		b.groups = 1
+	}
+	b.cfg.Population = len(b.pop)
+	b.steps["population"] = &stepResult{}
+	return nil
 }
