@@ -192,14 +192,17 @@ func (m *multiFlag) Set(v string) error {
 	return nil
 }
 
-// renewTask renews the task's lease every third of it until stop closes. It
-// sends on lost when the server says the task is gone, or when renewals have
-// failed for a whole lease (the server then deletes the task anyway).
+// renewTask renews the task's lease every third of it until stop closes,
+// following the lease each renewal reports (the server may have been
+// restarted with another --task-lease). It sends on lost when the server
+// says the task is gone, or when renewals have failed for a whole lease (the
+// server then deletes the task anyway). Against a server without leases
+// (leaseSeconds 0) there is nothing to renew.
 func renewTask(taskURL string, leaseSeconds float64, stop <-chan struct{}, lost chan<- error) {
-	lease := time.Duration(leaseSeconds * float64(time.Second))
-	if lease <= 0 {
-		lease = api.DefaultTaskLease
+	if leaseSeconds <= 0 {
+		return
 	}
+	lease := time.Duration(leaseSeconds * float64(time.Second))
 	t := time.NewTicker(lease / 3)
 	defer t.Stop()
 	last := time.Now()
@@ -209,9 +212,14 @@ func renewTask(taskURL string, leaseSeconds float64, stop <-chan struct{}, lost 
 			return
 		case <-t.C:
 		}
-		err := call(http.MethodPut, taskURL, nil, nil)
+		var rep api.TaskReply
+		err := call(http.MethodPut, taskURL, nil, &rep)
 		if err == nil {
 			last = time.Now()
+			if l := time.Duration(rep.LeaseSeconds * float64(time.Second)); l > 0 && l != lease {
+				lease = l
+				t.Reset(lease / 3)
+			}
 			continue
 		}
 		if strings.Contains(err.Error(), "InvalidTaskID.NotFound") || time.Since(last) > lease {

@@ -68,11 +68,18 @@ func (s *Server) ReapTasks(ctx context.Context, every time.Duration) {
 		}
 		for _, x := range s.core.ExpiredTasks(time.Now()) {
 			who := core.Caller{Account: x.Owner, Region: x.Region}
-			if err := s.core.Write(who, false, s.commit, func(tx *core.Tx) error { return tx.ReapTask(x.ID) }); err != nil {
+			reaped := false
+			if err := s.core.Write(who, false, s.commit, func(tx *core.Tx) error {
+				var err error
+				reaped, err = tx.ReapTask(x.ID)
+				return err
+			}); err != nil {
 				s.log.Error("reaping a task", "task", x.ID, "region", x.Region, "err", err)
 				continue
 			}
-			s.log.Warn("task lease ran out: task and its ENI deleted", "task", x.ID, "region", x.Region)
+			if reaped {
+				s.log.Warn("task lease ran out: task and its ENI deleted", "task", x.ID, "region", x.Region)
+			}
 		}
 	}
 }

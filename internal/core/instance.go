@@ -202,9 +202,11 @@ func (tx *Tx) RunInstances(in *ec2wire.RunInstancesInput) (*ec2wire.RunInstances
 	// every instance's new addresses.
 	count := min(maxCount, instanceMaxPerLaunch)
 	demand := map[string]int{}
+	prefixDemand := map[string]int{} // delegated /28s: they need whole free blocks
 	for _, n := range nics {
 		if n.existing == nil {
-			demand[n.subnet.ID] += 1 + len(n.spec.SecondaryIPs) + n.spec.SecondaryCount
+			demand[n.subnet.ID] += 1 + len(n.spec.SecondaryIPs) + n.spec.SecondaryCount + 16*(len(n.spec.IPv4Prefixes)+n.spec.IPv4PrefixCount)
+			prefixDemand[n.subnet.ID] += len(n.spec.IPv4Prefixes) + n.spec.IPv4PrefixCount
 		}
 	}
 	for _, sid := range slices.Sorted(maps.Keys(demand)) {
@@ -214,6 +216,14 @@ func (tx *Tx) RunInstances(in *ec2wire.RunInstancesInput) (*ec2wire.RunInstances
 		}
 		if count < minCount {
 			return nil, errorf(CodeInsufficientFreeAddresses, "There aren't sufficient free Ipv4 addresses or prefixes in subnet %s to launch %d instance(s).", sid, minCount)
+		}
+		if pd := prefixDemand[sid]; pd > 0 {
+			if fit := int32(tx.freeIPv4PrefixBlocks(s, int(count)*pd) / pd); fit < count {
+				count = fit
+			}
+			if count < minCount {
+				return nil, errorf(CodeInsufficientCidrBlocks, "The specified subnet does not have enough free cidr blocks to satisfy the request.")
+			}
 		}
 	}
 
@@ -239,16 +249,28 @@ func (tx *Tx) RunInstances(in *ec2wire.RunInstancesInput) (*ec2wire.RunInstances
 			ShutdownBehavior: shutdown, Tags: instTags,
 		}
 		tx.instances.Put(inst) // inst is new: it may be changed below
-		for _, n := range nics {
-			e := n.existing
-			if e == nil {
+		// New ENIs that name their addresses or prefixes first, so that what
+		// another NIC allocates never takes them; attachments in NIC order.
+		enis := make([]*ENI, len(nics))
+		for _, named := range []bool{true, false} {
+			for k, n := range nics {
+				if n.existing != nil {
+					enis[k] = n.existing
+					continue
+				}
+				if n.fixed != named {
+					continue
+				}
 				spec := n.spec
 				spec.Subnet = n.subnet
 				spec.Tags = eniTags
-				if e, err = tx.createENI(spec); err != nil {
+				if enis[k], err = tx.createENI(spec); err != nil {
 					return nil, err
 				}
 			}
+		}
+		for k, n := range nics {
+			e := enis[k]
 			if n.primary() {
 				inst.SubnetID, inst.VpcID = e.SubnetID, e.VpcID
 			}

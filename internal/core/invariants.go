@@ -211,14 +211,18 @@ func (d *db) check() []error {
 		if len(d.idx.ipv4[s.ID]) != n {
 			bad("index: subnet %s has %d indexed addresses, records say %d", s.ID, len(d.idx.ipv4[s.ID]), n)
 		}
-		np := 0
+		np, np6 := 0, 0
 		for _, e := range d.enis.rows {
 			if e.SubnetID == s.ID {
 				np += len(e.IPv4Prefixes)
+				np6 += len(e.IPv6Prefixes)
 			}
 		}
 		if len(d.idx.ipv4Prefix[s.ID]) != np {
 			bad("index: subnet %s has %d indexed prefixes, records say %d", s.ID, len(d.idx.ipv4Prefix[s.ID]), np)
+		}
+		if len(d.idx.ipv6Prefix[s.ID]) != np6 {
+			bad("index: subnet %s has %d indexed IPv6 prefixes, records say %d", s.ID, len(d.idx.ipv6Prefix[s.ID]), np6)
 		}
 	}
 	tags, indexed := 0, 0

@@ -144,6 +144,22 @@ func (tx *Tx) ipv4PrefixFree(subnetID string, pf netip.Prefix) bool {
 	return true
 }
 
+// freeIPv4PrefixBlocks counts the subnet's free /28s, stopping at enough.
+func (tx *Tx) freeIPv4PrefixBlocks(s *Subnet, enough int) int {
+	sp := subnetPrefix(s)
+	n := 0
+	if sp.Bits() > ipv4PrefixBits {
+		return 0
+	}
+	for off := uint64(0); off < prefixSize(sp) && n < enough; off += 1 << (32 - ipv4PrefixBits) {
+		pf := netip.PrefixFrom(addrAdd(sp.Addr(), off), ipv4PrefixBits)
+		if !reservedIPv4(sp, pf.Addr()) && !reservedIPv4(sp, lastAddr(pf)) && tx.ipv4PrefixFree(s.ID, pf) {
+			n++
+		}
+	}
+	return n
+}
+
 // allocIPv4Prefix picks a free /28 of the subnet: one in which no address is
 // taken, so a subnet with free addresses may still have none (AWS answers
 // InsufficientCidrBlocks then too). Callers must put the ENI that takes it

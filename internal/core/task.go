@@ -130,11 +130,12 @@ func (c *Core) ExpiredTasks(now time.Time) []ExpiredTask {
 }
 
 // ReapTask deletes a task whose lease has run out (checked again inside the
-// transaction: a renewal may have come in since ExpiredTasks).
-func (tx *Tx) ReapTask(id string) error {
+// transaction: a renewal may have come in since ExpiredTasks) and reports
+// whether it did.
+func (tx *Tx) ReapTask(id string) (bool, error) {
 	t := tx.tasks.Get(id)
 	if t == nil || t.Owner != tx.Account || t.LeaseUntil.IsZero() || !t.LeaseUntil.Before(tx.now) {
-		return nil
+		return false, nil
 	}
-	return tx.DeleteTask(id)
+	return true, tx.DeleteTask(id)
 }

@@ -104,7 +104,7 @@ func TestTaskLease(t *testing.T) {
 	reap := func() {
 		t.Helper()
 		for _, x := range c.ExpiredTasks(now) {
-			if err := c.Write(Caller{Account: x.Owner, Region: x.Region}, false, nil, func(tx *Tx) error { return tx.ReapTask(x.ID) }); err != nil {
+			if err := c.Write(Caller{Account: x.Owner, Region: x.Region}, false, nil, func(tx *Tx) error { _, err := tx.ReapTask(x.ID); return err }); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -234,6 +234,12 @@ func eniKey(e *eniInfo, bridge int, inst *nsCtx) uint64 {
 	k.str(e.SubnetID)
 	k.addrs(e.ips)
 	k.addrs(e.ips6)
+	for _, ps := range [][]netip.Prefix{e.pfx4, e.pfx6} { // ensureAddrs keeps addresses inside them
+		k.int(len(ps))
+		for _, p := range ps {
+			k.prefix(p)
+		}
+	}
 	k.int(e.subnet.prefix.Bits())
 	k.int(bits6)
 	k.str(e.host)

@@ -81,6 +81,8 @@ func TestSpecKeysSeeEveryChange(t *testing.T) {
 		"ips":      func(e *eniInfo) { e.ips = []netip.Addr{a("10.0.1.7")} },
 		"eth":      func(e *eniInfo) { e.eth = "eth1" },
 		"host":     func(e *eniInfo) { e.host = "hx" },
+		"pfx4":     func(e *eniInfo) { e.pfx4 = []netip.Prefix{netip.MustParsePrefix("10.0.1.16/28")} },
+		"pfx6":     func(e *eniInfo) { e.pfx6 = []netip.Prefix{netip.MustParsePrefix("2001:db8::1:0:0:0/80")} },
 	} {
 		e := base()
 		change(e)

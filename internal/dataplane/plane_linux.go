@@ -860,7 +860,7 @@ func (r *reconciler) ensureInstanceRouting() {
 			tables = append(tables, tbl)
 			if e.DeviceIndex == 0 {
 				routes = append(routes, route{dst: anyIPv4, gw: si.router, link: idx, table: 254})
-				if si.prefix6.IsValid() && len(e.ips6) > 0 {
+				if si.prefix6.IsValid() && len(e.ips6)+len(e.pfx6) > 0 {
 					routes = append(routes, route{dst: anyIPv6, gw: si.router6, link: idx, table: 254})
 				}
 			}
@@ -877,7 +877,7 @@ func (r *reconciler) ensureInstanceRouting() {
 			for _, p := range e.pfx4 {
 				rules = append(rules, policy{prio: prio, src: p, table: tbl})
 			}
-			if si.prefix6.IsValid() && len(e.ips6) > 0 {
+			if si.prefix6.IsValid() && len(e.ips6)+len(e.pfx6) > 0 { // an IPv6 prefix alone is IPv6 too
 				routes = append(routes,
 					route{dst: si.prefix6, link: idx, table: tbl},
 					route{dst: anyIPv6, gw: si.router6, link: idx, table: tbl})

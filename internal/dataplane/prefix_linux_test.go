@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"net"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -117,4 +118,66 @@ func TestIPv6Prefix(t *testing.T) {
 	findENI(&d, "eni-b").IPv6Prefixes = nil
 	reconcile(t, p, d)
 	mustNotReach(t, p, p.InstanceNS("i-web"), "[2001:db8:1:0:1::5]:9001")
+}
+
+// An ENI with a delegated /80 but no IPv6 address of its own: the instance uses an
+// address of the prefix as TestIPv6Prefix does, and should reach its subnet neighbour.
+func TestIPv6PrefixOnly(t *testing.T) {
+	p := newTestPlane(t)
+	d := baseDesired()
+	findENI(&d, "eni-b").IPv6 = nil
+	findENI(&d, "eni-b").IPv6Prefixes = []string{"2001:db8:1:0:1::/80"}
+	reconcileStable(t, p, d)
+	withHandle(t, p.InstanceNS("i-b"), func(h *netlink.Handle) {
+		link, err := h.LinkByName("eth0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr, _ := netlink.ParseAddr("2001:db8:1:0:1::5/128")
+		addr.Flags = unix.IFA_F_NODAD
+		if err := h.AddrAdd(link, addr); err != nil {
+			t.Fatal(err)
+		}
+	})
+	serveTCP(t, p, p.InstanceNS("i-web"), 80, "web")
+	if got, err := dialFrom(p, p.InstanceNS("i-b"), "2001:db8:1:0:1::5", "[2001:db8:1::10]:80", passTimeout); err != nil || !strings.HasPrefix(got, "web ") {
+		t.Fatalf("prefix-only ENI, from its /80 to the subnet: %q %v", got, err)
+	}
+}
+
+// Unassigning a prefix: the incremental pass should remove the addresses the instance set
+// in it (as a full pass does), not only the permission.
+func TestPrefixRemovedIncremental(t *testing.T) {
+	p := newTestPlane(t)
+	d := baseDesired()
+	findENI(&d, "eni-b").IPv4Prefixes = []string{"10.0.1.32/28"}
+	reconcileStable(t, p, d)
+	withHandle(t, p.InstanceNS("i-b"), func(h *netlink.Handle) {
+		link, _ := h.LinkByName("eth0")
+		addr, _ := netlink.ParseAddr("10.0.1.33/32")
+		if err := h.AddrAdd(link, addr); err != nil {
+			t.Fatal(err)
+		}
+	})
+	findENI(&d, "eni-b").IPv4Prefixes = nil
+	reconcile(t, p, d)
+	has := func() bool {
+		found := false
+		withHandle(t, p.InstanceNS("i-b"), func(h *netlink.Handle) {
+			link, _ := h.LinkByName("eth0")
+			as, _ := h.AddrList(link, netlink.FAMILY_V4)
+			for _, a := range as {
+				if pa, ok := netip.AddrFromSlice(a.IP); ok && pa.Unmap() == netip.MustParseAddr("10.0.1.33") {
+					found = true
+				}
+			}
+		})
+		return found
+	}
+	inc := has()
+	st := verify(t, p, d)
+	t.Logf("after incremental pass: 10.0.1.33 still set = %v; full pass then made %d changes", inc, st.Changes)
+	if inc {
+		t.Errorf("incremental pass left 10.0.1.33 (from the unassigned prefix) on eth0; full pass changes=%d", st.Changes)
+	}
 }
