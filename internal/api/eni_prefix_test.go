@@ -232,3 +232,44 @@ func TestENIIPv6PrefixDelegation(t *testing.T) {
 		t.Fatalf("invariants: %v", errs)
 	}
 }
+
+// ConnectionTrackingSpecification: stored within AWS's ranges, shown as
+// ConnectionTrackingConfiguration, changed one field at a time.
+func TestENIConnectionTracking(t *testing.T) {
+	x := newENIEnv(t)
+	plain := x.create(t, &ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.subA)})
+	if plain.ConnectionTrackingConfiguration != nil {
+		t.Errorf("an ENI created without one shows %+v", plain.ConnectionTrackingConfiguration)
+	}
+	n := x.create(t, &ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.subA),
+		ConnectionTrackingSpecification: &types.ConnectionTrackingSpecificationRequest{TcpEstablishedTimeout: aws.Int32(300)}})
+	id := aws.ToString(n.NetworkInterfaceId)
+	want := func(tcp, stream, udp int32) {
+		t.Helper()
+		c := x.get(t, id).ConnectionTrackingConfiguration
+		if c == nil || aws.ToInt32(c.TcpEstablishedTimeout) != tcp || aws.ToInt32(c.UdpStreamTimeout) != stream || aws.ToInt32(c.UdpTimeout) != udp {
+			t.Fatalf("configuration %+v, want %d/%d/%d", c, tcp, stream, udp)
+		}
+	}
+	want(300, 180, 30)
+	if _, err := x.c.ModifyNetworkInterfaceAttribute(ctx, &ec2.ModifyNetworkInterfaceAttributeInput{NetworkInterfaceId: aws.String(id),
+		ConnectionTrackingSpecification: &types.ConnectionTrackingSpecificationRequest{UdpTimeout: aws.Int32(60)}}); err != nil {
+		t.Fatal(err)
+	}
+	want(300, 180, 60)
+	for _, bad := range []types.ConnectionTrackingSpecificationRequest{
+		{TcpEstablishedTimeout: aws.Int32(59)}, {TcpEstablishedTimeout: aws.Int32(432001)},
+		{UdpStreamTimeout: aws.Int32(181)}, {UdpTimeout: aws.Int32(29)},
+	} {
+		_, err := x.c.ModifyNetworkInterfaceAttribute(ctx, &ec2.ModifyNetworkInterfaceAttributeInput{NetworkInterfaceId: aws.String(id), ConnectionTrackingSpecification: &bad})
+		apitest.WantCode(t, err, "InvalidParameterValue")
+		_, err = x.c.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(x.subA), ConnectionTrackingSpecification: &bad})
+		apitest.WantCode(t, err, "InvalidParameterValue")
+	}
+	want(300, 180, 60)
+	inst := runInstance(t, x.c, &ec2.RunInstancesInput{InstanceType: types.InstanceTypeM5Large, NetworkInterfaces: []types.InstanceNetworkInterfaceSpecification{{
+		DeviceIndex: aws.Int32(0), SubnetId: aws.String(x.subA), ConnectionTrackingSpecification: &types.ConnectionTrackingSpecificationRequest{UdpStreamTimeout: aws.Int32(60)}}}})
+	if c := inst.NetworkInterfaces[0].ConnectionTrackingConfiguration; c == nil || aws.ToInt32(c.UdpStreamTimeout) != 60 || aws.ToInt32(c.TcpEstablishedTimeout) != 432000 {
+		t.Errorf("launched with %+v", c)
+	}
+}

@@ -50,6 +50,7 @@ type eniSpec struct {
 	IPv4PrefixCount  int      // /28s to delegate
 	IPv6Prefixes     []string // explicit delegated /80s
 	IPv6PrefixCount  int      // /80s to delegate
+	ConnTrack        *ConnTrack
 	Groups           []string // security group ids; empty = the VPC's default group
 	InterfaceType    string   // "" = "interface"
 	RequesterManaged bool
@@ -133,7 +134,8 @@ func (tx *Tx) createENI(spec eniSpec) (*ENI, error) {
 		requester = tx.Account
 	}
 	e := &ENI{
-		ID: tx.newID("eni"), Owner: tx.Account, SubnetID: s.ID, VpcID: s.VpcID, AZ: s.AZ,
+		ConnTrack: spec.ConnTrack,
+		ID:        tx.newID("eni"), Owner: tx.Account, SubnetID: s.ID, VpcID: s.VpcID, AZ: s.AZ,
 		Description: spec.Description, InterfaceType: typ, Groups: groups, SourceDestCheck: true,
 		RequesterManaged: spec.RequesterManaged, RequesterID: requester, Tags: spec.Tags, CreatedAt: tx.Now(),
 	}
@@ -551,6 +553,10 @@ func (tx *Tx) eniRender(e *ENI, addr eniAddrLookup) ec2wire.NetworkInterface {
 	for _, pf := range e.IPv6Prefixes {
 		out.Ipv6Prefixes = append(out.Ipv6Prefixes, ec2wire.Ipv6PrefixSpecification{Ipv6Prefix: p(pf)})
 	}
+	if ct := e.ConnTrack; ct != nil {
+		out.ConnectionTrackingConfiguration = &ec2wire.ConnectionTrackingConfiguration{
+			TcpEstablishedTimeout: p(ct.TCPEstablished), UdpStreamTimeout: p(ct.UDPStream), UdpTimeout: p(ct.UDP)}
+	}
 	return out
 }
 
@@ -590,6 +596,10 @@ func (tx *Tx) instanceENIOut(e *ENI) ec2wire.InstanceNetworkInterface {
 	}
 	for _, pf := range e.IPv6Prefixes {
 		out.Ipv6Prefixes = append(out.Ipv6Prefixes, ec2wire.InstanceIpv6Prefix{Ipv6Prefix: p(pf)})
+	}
+	if c := n.ConnectionTrackingConfiguration; c != nil {
+		out.ConnectionTrackingConfiguration = &ec2wire.ConnectionTrackingSpecificationResponse{
+			TcpEstablishedTimeout: c.TcpEstablishedTimeout, UdpStreamTimeout: c.UdpStreamTimeout, UdpTimeout: c.UdpTimeout}
 	}
 	return out
 }
@@ -787,6 +797,9 @@ func (tx *Tx) CreateNetworkInterface(in *ec2wire.CreateNetworkInterfaceInput) (*
 			return nil, errorf(CodeMissingParameter, "The request must contain the parameter ipv6Prefix")
 		}
 		spec.IPv6Prefixes = append(spec.IPv6Prefixes, str(pf.Ipv6Prefix))
+	}
+	if spec.ConnTrack, err = connTrackSpec(in.ConnectionTrackingSpecification, nil); err != nil {
+		return nil, err
 	}
 	// PrivateIpAddresses.N: at most one primary, which must agree with
 	// PrivateIpAddress; without any, the first listed address is the primary.
@@ -1107,7 +1120,8 @@ func (tx *Tx) detachENI(e *ENI, force bool) error {
 // ModifyNetworkInterfaceAttribute changes exactly one attribute.
 func (tx *Tx) ModifyNetworkInterfaceAttribute(in *ec2wire.ModifyNetworkInterfaceAttributeInput) (*ec2wire.ModifyNetworkInterfaceAttributeOutput, error) {
 	n := 0
-	for _, set := range []bool{in.Description != nil, in.SourceDestCheck != nil, len(in.Groups) > 0, in.Attachment != nil, in.EnaSrdSpecification != nil, in.AssociatePublicIpAddress != nil} {
+	for _, set := range []bool{in.Description != nil, in.SourceDestCheck != nil, len(in.Groups) > 0, in.Attachment != nil, in.EnaSrdSpecification != nil,
+		in.AssociatePublicIpAddress != nil, in.ConnectionTrackingSpecification != nil} {
 		if set {
 			n++
 		}
@@ -1121,6 +1135,12 @@ func (tx *Tx) ModifyNetworkInterfaceAttribute(in *ec2wire.ModifyNetworkInterface
 		return nil, errorf(CodeMissingParameter, "You must specify one attribute to modify: description, sourceDestCheck, groupSet or attachment.")
 	case n > 1:
 		return nil, errorf(CodeInvalidParameterCombination, "Fields for multiple attribute types specified: only one attribute may be modified per call.")
+	case in.ConnectionTrackingSpecification != nil:
+		ct, err := connTrackSpec(in.ConnectionTrackingSpecification, e.ConnTrack)
+		if err != nil {
+			return nil, err
+		}
+		e.ConnTrack = ct
 	case in.Description != nil:
 		if err := eniCheckDescription(str(in.Description.Value)); err != nil {
 			return nil, err
@@ -1583,4 +1603,42 @@ func (tx *Tx) DeleteNetworkInterfacePermission(in *ec2wire.DeleteNetworkInterfac
 	}
 	tx.perms.Delete(pm.ID)
 	return &ec2wire.DeleteNetworkInterfacePermissionOutput{Return: p(true)}, nil
+}
+
+// AWS's connection tracking timeouts (seconds): defaults and ranges.
+const (
+	connTrackTCPDefault, connTrackTCPMin, connTrackTCPMax                   = 432000, 60, 432000
+	connTrackUDPStreamDefault, connTrackUDPStreamMin, connTrackUDPStreamMax = 180, 60, 180
+	connTrackUDPDefault, connTrackUDPMin, connTrackUDPMax                   = 30, 30, 60
+)
+
+// connTrackSpec applies a ConnectionTrackingSpecification to cur (nil: the
+// defaults): the fields given change, each within AWS's range.
+func connTrackSpec(in *ec2wire.ConnectionTrackingSpecificationRequest, cur *ConnTrack) (*ConnTrack, error) {
+	if in == nil {
+		return cur, nil
+	}
+	out := ConnTrack{TCPEstablished: connTrackTCPDefault, UDPStream: connTrackUDPStreamDefault, UDP: connTrackUDPDefault}
+	if cur != nil {
+		out = *cur
+	}
+	for _, f := range []struct {
+		name     string
+		v        *int32
+		min, max int32
+		dst      *int32
+	}{
+		{"TcpEstablishedTimeout", in.TcpEstablishedTimeout, connTrackTCPMin, connTrackTCPMax, &out.TCPEstablished},
+		{"UdpStreamTimeout", in.UdpStreamTimeout, connTrackUDPStreamMin, connTrackUDPStreamMax, &out.UDPStream},
+		{"UdpTimeout", in.UdpTimeout, connTrackUDPMin, connTrackUDPMax, &out.UDP},
+	} {
+		if f.v == nil {
+			continue
+		}
+		if *f.v < f.min || *f.v > f.max {
+			return nil, errorf(CodeInvalidParameterValue, "Value (%d) for parameter %s is invalid. It must be between %d and %d seconds.", *f.v, f.name, f.min, f.max)
+		}
+		*f.dst = *f.v
+	}
+	return &out, nil
 }

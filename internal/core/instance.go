@@ -428,6 +428,11 @@ func (tx *Tx) instanceNICs(in *ec2wire.RunInstancesInput) ([]*instanceNIC, error
 			SecondaryCount: int(i32(s.SecondaryPrivateIpAddressCount)), IPv6Count: -1,
 			IPv4PrefixCount: int(i32(s.Ipv4PrefixCount)), IPv6PrefixCount: int(i32(s.Ipv6PrefixCount)),
 		}
+		ct, err := connTrackSpec(s.ConnectionTrackingSpecification, nil)
+		if err != nil {
+			return nil, err
+		}
+		n.spec.ConnTrack = ct
 		for _, pf := range s.Ipv6Prefixes {
 			if str(pf.Ipv6Prefix) == "" {
 				return nil, errorf(CodeMissingParameter, "The request must contain the parameter ipv6Prefix")

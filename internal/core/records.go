@@ -159,22 +159,25 @@ type Attachment struct {
 
 // ENI is an elastic network interface.
 type ENI struct {
-	ID               string      `json:"id"`
-	Owner            string      `json:"owner"`
-	SubnetID         string      `json:"subnetId"`
-	VpcID            string      `json:"vpcId"`
-	AZ               string      `json:"az"`
-	Description      string      `json:"description"`
-	InterfaceType    string      `json:"interfaceType"`
-	MAC              string      `json:"mac"`
-	PrivateIPs       []PrivateIP `json:"privateIps"` // primary first
-	IPv6             []string    `json:"ipv6,omitempty"`
-	IPv4Prefixes     []string    `json:"ipv4Prefixes,omitempty"` // delegated /28s
-	IPv6Prefixes     []string    `json:"ipv6Prefixes,omitempty"` // delegated /80s
-	Groups           []string    `json:"groups"`
-	SourceDestCheck  bool        `json:"sourceDestCheck"`
-	RequesterManaged bool        `json:"requesterManaged,omitempty"`
-	RequesterID      string      `json:"requesterId"`
+	ID            string      `json:"id"`
+	Owner         string      `json:"owner"`
+	SubnetID      string      `json:"subnetId"`
+	VpcID         string      `json:"vpcId"`
+	AZ            string      `json:"az"`
+	Description   string      `json:"description"`
+	InterfaceType string      `json:"interfaceType"`
+	MAC           string      `json:"mac"`
+	PrivateIPs    []PrivateIP `json:"privateIps"` // primary first
+	IPv6          []string    `json:"ipv6,omitempty"`
+	IPv4Prefixes  []string    `json:"ipv4Prefixes,omitempty"` // delegated /28s
+	IPv6Prefixes  []string    `json:"ipv6Prefixes,omitempty"` // delegated /80s
+	// ConnTrack is the ENI's connection tracking configuration (nil: AWS's
+	// defaults, not shown).
+	ConnTrack        *ConnTrack `json:"connTrack,omitempty"`
+	Groups           []string   `json:"groups"`
+	SourceDestCheck  bool       `json:"sourceDestCheck"`
+	RequesterManaged bool       `json:"requesterManaged,omitempty"`
+	RequesterID      string     `json:"requesterId"`
 	// PublicIP is the auto-assigned (not Elastic) public IPv4 of the primary
 	// private address, if any.
 	PublicIP   string      `json:"publicIp,omitempty"`
@@ -190,6 +193,10 @@ func (e *ENI) clone() *ENI {
 	c.IPv6 = slices.Clone(e.IPv6)
 	c.IPv4Prefixes = slices.Clone(e.IPv4Prefixes)
 	c.IPv6Prefixes = slices.Clone(e.IPv6Prefixes)
+	if e.ConnTrack != nil {
+		ct := *e.ConnTrack
+		c.ConnTrack = &ct
+	}
 	c.Groups = slices.Clone(e.Groups)
 	if e.Attachment != nil {
 		a := *e.Attachment
@@ -416,3 +423,11 @@ func (t *Token) UnmarshalBinary(b []byte) error {
 	return nil
 }
 func (t *Token) clone() *Token { c := *t; return &c }
+
+// ConnTrack is an ENI's ConnectionTrackingSpecification: idle timeouts, in
+// seconds, of its tracked TCP connections, UDP streams and other UDP flows.
+type ConnTrack struct {
+	TCPEstablished int32 `json:"tcpEstablished"`
+	UDPStream      int32 `json:"udpStream"`
+	UDP            int32 `json:"udp"`
+}

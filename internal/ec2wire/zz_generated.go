@@ -1807,23 +1807,24 @@ type ModifyInstanceAttributeRequest struct {
 
 // CreateNetworkInterfaceRequest is the model's CreateNetworkInterfaceRequest shape.
 type CreateNetworkInterfaceRequest struct {
-	ClientToken                    *string                          `query:"ClientToken" xml:"ClientToken,omitempty"`
-	Description                    *string                          `query:"Description" xml:"description,omitempty"`
-	DryRun                         *bool                            `query:"DryRun" xml:"dryRun,omitempty"`
-	EnablePrimaryIpv6              *bool                            `query:"EnablePrimaryIpv6" xml:"EnablePrimaryIpv6,omitempty"`
-	Groups                         []string                         `query:"SecurityGroupId" xml:"SecurityGroupId>SecurityGroupId,omitempty"`
-	InterfaceType                  *string                          `query:"InterfaceType" xml:"InterfaceType,omitempty"`
-	Ipv4PrefixCount                *int32                           `query:"Ipv4PrefixCount" xml:"Ipv4PrefixCount,omitempty"`
-	Ipv4Prefixes                   []Ipv4PrefixSpecificationRequest `query:"Ipv4Prefix" xml:"Ipv4Prefix>item,omitempty"`
-	Ipv6AddressCount               *int32                           `query:"Ipv6AddressCount" xml:"ipv6AddressCount,omitempty"`
-	Ipv6Addresses                  []InstanceIpv6Address            `query:"Ipv6Addresses" xml:"ipv6Addresses>item,omitempty"`
-	Ipv6PrefixCount                *int32                           `query:"Ipv6PrefixCount" xml:"Ipv6PrefixCount,omitempty"`
-	Ipv6Prefixes                   []Ipv6PrefixSpecificationRequest `query:"Ipv6Prefix" xml:"Ipv6Prefix>item,omitempty"`
-	PrivateIpAddress               *string                          `query:"PrivateIpAddress" xml:"privateIpAddress,omitempty"`
-	PrivateIpAddresses             []PrivateIpAddressSpecification  `query:"PrivateIpAddresses" xml:"privateIpAddresses>item,omitempty"`
-	SecondaryPrivateIpAddressCount *int32                           `query:"SecondaryPrivateIpAddressCount" xml:"secondaryPrivateIpAddressCount,omitempty"`
-	SubnetId                       *string                          `query:"SubnetId" required:"true" xml:"subnetId,omitempty"`
-	TagSpecifications              []TagSpecification               `query:"TagSpecification" xml:"TagSpecification>item,omitempty"`
+	ClientToken                     *string                                 `query:"ClientToken" xml:"ClientToken,omitempty"`
+	ConnectionTrackingSpecification *ConnectionTrackingSpecificationRequest `query:"ConnectionTrackingSpecification" xml:"ConnectionTrackingSpecification,omitempty"`
+	Description                     *string                                 `query:"Description" xml:"description,omitempty"`
+	DryRun                          *bool                                   `query:"DryRun" xml:"dryRun,omitempty"`
+	EnablePrimaryIpv6               *bool                                   `query:"EnablePrimaryIpv6" xml:"EnablePrimaryIpv6,omitempty"`
+	Groups                          []string                                `query:"SecurityGroupId" xml:"SecurityGroupId>SecurityGroupId,omitempty"`
+	InterfaceType                   *string                                 `query:"InterfaceType" xml:"InterfaceType,omitempty"`
+	Ipv4PrefixCount                 *int32                                  `query:"Ipv4PrefixCount" xml:"Ipv4PrefixCount,omitempty"`
+	Ipv4Prefixes                    []Ipv4PrefixSpecificationRequest        `query:"Ipv4Prefix" xml:"Ipv4Prefix>item,omitempty"`
+	Ipv6AddressCount                *int32                                  `query:"Ipv6AddressCount" xml:"ipv6AddressCount,omitempty"`
+	Ipv6Addresses                   []InstanceIpv6Address                   `query:"Ipv6Addresses" xml:"ipv6Addresses>item,omitempty"`
+	Ipv6PrefixCount                 *int32                                  `query:"Ipv6PrefixCount" xml:"Ipv6PrefixCount,omitempty"`
+	Ipv6Prefixes                    []Ipv6PrefixSpecificationRequest        `query:"Ipv6Prefix" xml:"Ipv6Prefix>item,omitempty"`
+	PrivateIpAddress                *string                                 `query:"PrivateIpAddress" xml:"privateIpAddress,omitempty"`
+	PrivateIpAddresses              []PrivateIpAddressSpecification         `query:"PrivateIpAddresses" xml:"privateIpAddresses>item,omitempty"`
+	SecondaryPrivateIpAddressCount  *int32                                  `query:"SecondaryPrivateIpAddressCount" xml:"secondaryPrivateIpAddressCount,omitempty"`
+	SubnetId                        *string                                 `query:"SubnetId" required:"true" xml:"subnetId,omitempty"`
+	TagSpecifications               []TagSpecification                      `query:"TagSpecification" xml:"TagSpecification>item,omitempty"`
 }
 
 // CreateNetworkInterfaceResult is the model's CreateNetworkInterfaceResult shape.
@@ -1883,15 +1884,16 @@ type DetachNetworkInterfaceRequest struct {
 
 // ModifyNetworkInterfaceAttributeRequest is the model's ModifyNetworkInterfaceAttributeRequest shape.
 type ModifyNetworkInterfaceAttributeRequest struct {
-	AssociatePublicIpAddress *bool                              `query:"AssociatePublicIpAddress" xml:"AssociatePublicIpAddress,omitempty"`
-	Attachment               *NetworkInterfaceAttachmentChanges `query:"Attachment" xml:"attachment,omitempty"`
-	Description              *AttributeValue                    `query:"Description" xml:"description,omitempty"`
-	DryRun                   *bool                              `query:"DryRun" xml:"dryRun,omitempty"`
-	EnaSrdSpecification      *EnaSrdSpecification               `query:"EnaSrdSpecification" xml:"EnaSrdSpecification,omitempty"`
-	EnablePrimaryIpv6        *bool                              `query:"EnablePrimaryIpv6" xml:"EnablePrimaryIpv6,omitempty"`
-	Groups                   []string                           `query:"SecurityGroupId" xml:"SecurityGroupId>SecurityGroupId,omitempty"`
-	NetworkInterfaceId       *string                            `query:"NetworkInterfaceId" required:"true" xml:"networkInterfaceId,omitempty"`
-	SourceDestCheck          *AttributeBooleanValue             `query:"SourceDestCheck" xml:"sourceDestCheck,omitempty"`
+	AssociatePublicIpAddress        *bool                                   `query:"AssociatePublicIpAddress" xml:"AssociatePublicIpAddress,omitempty"`
+	Attachment                      *NetworkInterfaceAttachmentChanges      `query:"Attachment" xml:"attachment,omitempty"`
+	ConnectionTrackingSpecification *ConnectionTrackingSpecificationRequest `query:"ConnectionTrackingSpecification" xml:"ConnectionTrackingSpecification,omitempty"`
+	Description                     *AttributeValue                         `query:"Description" xml:"description,omitempty"`
+	DryRun                          *bool                                   `query:"DryRun" xml:"dryRun,omitempty"`
+	EnaSrdSpecification             *EnaSrdSpecification                    `query:"EnaSrdSpecification" xml:"EnaSrdSpecification,omitempty"`
+	EnablePrimaryIpv6               *bool                                   `query:"EnablePrimaryIpv6" xml:"EnablePrimaryIpv6,omitempty"`
+	Groups                          []string                                `query:"SecurityGroupId" xml:"SecurityGroupId>SecurityGroupId,omitempty"`
+	NetworkInterfaceId              *string                                 `query:"NetworkInterfaceId" required:"true" xml:"networkInterfaceId,omitempty"`
+	SourceDestCheck                 *AttributeBooleanValue                  `query:"SourceDestCheck" xml:"sourceDestCheck,omitempty"`
 }
 
 // ResetNetworkInterfaceAttributeRequest is the model's ResetNetworkInterfaceAttributeRequest shape.
@@ -2419,27 +2421,28 @@ type RunInstancesMonitoringEnabled struct {
 
 // InstanceNetworkInterfaceSpecification is the model's InstanceNetworkInterfaceSpecification shape.
 type InstanceNetworkInterfaceSpecification struct {
-	AssociateCarrierIpAddress      *bool                            `query:"AssociateCarrierIpAddress" xml:"AssociateCarrierIpAddress,omitempty"`
-	AssociatePublicIpAddress       *bool                            `query:"AssociatePublicIpAddress" xml:"associatePublicIpAddress,omitempty"`
-	DeleteOnTermination            *bool                            `query:"DeleteOnTermination" xml:"deleteOnTermination,omitempty"`
-	Description                    *string                          `query:"Description" xml:"description,omitempty"`
-	DeviceIndex                    *int32                           `query:"DeviceIndex" xml:"deviceIndex,omitempty"`
-	EnaQueueCount                  *int32                           `query:"EnaQueueCount" xml:"EnaQueueCount,omitempty"`
-	Groups                         []string                         `query:"SecurityGroupId" xml:"SecurityGroupId>SecurityGroupId,omitempty"`
-	InterfaceType                  *string                          `query:"InterfaceType" xml:"InterfaceType,omitempty"`
-	Ipv4PrefixCount                *int32                           `query:"Ipv4PrefixCount" xml:"Ipv4PrefixCount,omitempty"`
-	Ipv4Prefixes                   []Ipv4PrefixSpecificationRequest `query:"Ipv4Prefix" xml:"Ipv4Prefix>item,omitempty"`
-	Ipv6AddressCount               *int32                           `query:"Ipv6AddressCount" xml:"ipv6AddressCount,omitempty"`
-	Ipv6Addresses                  []InstanceIpv6Address            `query:"Ipv6Addresses" xml:"ipv6AddressesSet>item,omitempty"`
-	Ipv6PrefixCount                *int32                           `query:"Ipv6PrefixCount" xml:"Ipv6PrefixCount,omitempty"`
-	Ipv6Prefixes                   []Ipv6PrefixSpecificationRequest `query:"Ipv6Prefix" xml:"Ipv6Prefix>item,omitempty"`
-	NetworkCardIndex               *int32                           `query:"NetworkCardIndex" xml:"NetworkCardIndex,omitempty"`
-	NetworkInterfaceId             *string                          `query:"NetworkInterfaceId" xml:"networkInterfaceId,omitempty"`
-	PrimaryIpv6                    *bool                            `query:"PrimaryIpv6" xml:"PrimaryIpv6,omitempty"`
-	PrivateIpAddress               *string                          `query:"PrivateIpAddress" xml:"privateIpAddress,omitempty"`
-	PrivateIpAddresses             []PrivateIpAddressSpecification  `query:"PrivateIpAddresses" xml:"privateIpAddressesSet>item,omitempty"`
-	SecondaryPrivateIpAddressCount *int32                           `query:"SecondaryPrivateIpAddressCount" xml:"secondaryPrivateIpAddressCount,omitempty"`
-	SubnetId                       *string                          `query:"SubnetId" xml:"subnetId,omitempty"`
+	AssociateCarrierIpAddress       *bool                                   `query:"AssociateCarrierIpAddress" xml:"AssociateCarrierIpAddress,omitempty"`
+	AssociatePublicIpAddress        *bool                                   `query:"AssociatePublicIpAddress" xml:"associatePublicIpAddress,omitempty"`
+	ConnectionTrackingSpecification *ConnectionTrackingSpecificationRequest `query:"ConnectionTrackingSpecification" xml:"ConnectionTrackingSpecification,omitempty"`
+	DeleteOnTermination             *bool                                   `query:"DeleteOnTermination" xml:"deleteOnTermination,omitempty"`
+	Description                     *string                                 `query:"Description" xml:"description,omitempty"`
+	DeviceIndex                     *int32                                  `query:"DeviceIndex" xml:"deviceIndex,omitempty"`
+	EnaQueueCount                   *int32                                  `query:"EnaQueueCount" xml:"EnaQueueCount,omitempty"`
+	Groups                          []string                                `query:"SecurityGroupId" xml:"SecurityGroupId>SecurityGroupId,omitempty"`
+	InterfaceType                   *string                                 `query:"InterfaceType" xml:"InterfaceType,omitempty"`
+	Ipv4PrefixCount                 *int32                                  `query:"Ipv4PrefixCount" xml:"Ipv4PrefixCount,omitempty"`
+	Ipv4Prefixes                    []Ipv4PrefixSpecificationRequest        `query:"Ipv4Prefix" xml:"Ipv4Prefix>item,omitempty"`
+	Ipv6AddressCount                *int32                                  `query:"Ipv6AddressCount" xml:"ipv6AddressCount,omitempty"`
+	Ipv6Addresses                   []InstanceIpv6Address                   `query:"Ipv6Addresses" xml:"ipv6AddressesSet>item,omitempty"`
+	Ipv6PrefixCount                 *int32                                  `query:"Ipv6PrefixCount" xml:"Ipv6PrefixCount,omitempty"`
+	Ipv6Prefixes                    []Ipv6PrefixSpecificationRequest        `query:"Ipv6Prefix" xml:"Ipv6Prefix>item,omitempty"`
+	NetworkCardIndex                *int32                                  `query:"NetworkCardIndex" xml:"NetworkCardIndex,omitempty"`
+	NetworkInterfaceId              *string                                 `query:"NetworkInterfaceId" xml:"networkInterfaceId,omitempty"`
+	PrimaryIpv6                     *bool                                   `query:"PrimaryIpv6" xml:"PrimaryIpv6,omitempty"`
+	PrivateIpAddress                *string                                 `query:"PrivateIpAddress" xml:"privateIpAddress,omitempty"`
+	PrivateIpAddresses              []PrivateIpAddressSpecification         `query:"PrivateIpAddresses" xml:"privateIpAddressesSet>item,omitempty"`
+	SecondaryPrivateIpAddressCount  *int32                                  `query:"SecondaryPrivateIpAddressCount" xml:"secondaryPrivateIpAddressCount,omitempty"`
+	SubnetId                        *string                                 `query:"SubnetId" xml:"subnetId,omitempty"`
 }
 
 // Placement is the model's Placement shape.
@@ -2633,6 +2636,13 @@ type BlobAttributeValue struct {
 	Value *string `query:"Value" xml:"value,omitempty"`
 }
 
+// ConnectionTrackingSpecificationRequest is the model's ConnectionTrackingSpecificationRequest shape.
+type ConnectionTrackingSpecificationRequest struct {
+	TcpEstablishedTimeout *int32 `query:"TcpEstablishedTimeout" xml:"TcpEstablishedTimeout,omitempty"`
+	UdpStreamTimeout      *int32 `query:"UdpStreamTimeout" xml:"UdpStreamTimeout,omitempty"`
+	UdpTimeout            *int32 `query:"UdpTimeout" xml:"UdpTimeout,omitempty"`
+}
+
 // Ipv4PrefixSpecificationRequest is the model's Ipv4PrefixSpecificationRequest shape.
 type Ipv4PrefixSpecificationRequest struct {
 	Ipv4Prefix *string `query:"Ipv4Prefix" xml:"Ipv4Prefix,omitempty"`
@@ -2651,33 +2661,34 @@ type PrivateIpAddressSpecification struct {
 
 // NetworkInterface is the model's NetworkInterface shape.
 type NetworkInterface struct {
-	Association        *NetworkInterfaceAssociation       `query:"Association" xml:"association,omitempty"`
-	Attachment         *NetworkInterfaceAttachment        `query:"Attachment" xml:"attachment,omitempty"`
-	AvailabilityZone   *string                            `query:"AvailabilityZone" xml:"availabilityZone,omitempty"`
-	AvailabilityZoneId *string                            `query:"AvailabilityZoneId" xml:"availabilityZoneId,omitempty"`
-	DenyAllIgwTraffic  *bool                              `query:"DenyAllIgwTraffic" xml:"denyAllIgwTraffic,omitempty"`
-	Description        *string                            `query:"Description" xml:"description,omitempty"`
-	Groups             []GroupIdentifier                  `query:"GroupSet" xml:"groupSet>item,omitempty"`
-	InterfaceType      *string                            `query:"InterfaceType" xml:"interfaceType,omitempty"`
-	Ipv4Prefixes       []Ipv4PrefixSpecification          `query:"Ipv4PrefixSet" xml:"ipv4PrefixSet>item,omitempty"`
-	Ipv6Address        *string                            `query:"Ipv6Address" xml:"ipv6Address,omitempty"`
-	Ipv6Addresses      []NetworkInterfaceIpv6Address      `query:"Ipv6AddressesSet" xml:"ipv6AddressesSet>item,omitempty"`
-	Ipv6Native         *bool                              `query:"Ipv6Native" xml:"ipv6Native,omitempty"`
-	Ipv6Prefixes       []Ipv6PrefixSpecification          `query:"Ipv6PrefixSet" xml:"ipv6PrefixSet>item,omitempty"`
-	MacAddress         *string                            `query:"MacAddress" xml:"macAddress,omitempty"`
-	NetworkInterfaceId *string                            `query:"NetworkInterfaceId" xml:"networkInterfaceId,omitempty"`
-	OutpostArn         *string                            `query:"OutpostArn" xml:"outpostArn,omitempty"`
-	OwnerId            *string                            `query:"OwnerId" xml:"ownerId,omitempty"`
-	PrivateDnsName     *string                            `query:"PrivateDnsName" xml:"privateDnsName,omitempty"`
-	PrivateIpAddress   *string                            `query:"PrivateIpAddress" xml:"privateIpAddress,omitempty"`
-	PrivateIpAddresses []NetworkInterfacePrivateIpAddress `query:"PrivateIpAddressesSet" xml:"privateIpAddressesSet>item,omitempty"`
-	RequesterId        *string                            `query:"RequesterId" xml:"requesterId,omitempty"`
-	RequesterManaged   *bool                              `query:"RequesterManaged" xml:"requesterManaged,omitempty"`
-	SourceDestCheck    *bool                              `query:"SourceDestCheck" xml:"sourceDestCheck,omitempty"`
-	Status             *string                            `query:"Status" xml:"status,omitempty"`
-	SubnetId           *string                            `query:"SubnetId" xml:"subnetId,omitempty"`
-	TagSet             []Tag                              `query:"TagSet" xml:"tagSet>item,omitempty"`
-	VpcId              *string                            `query:"VpcId" xml:"vpcId,omitempty"`
+	Association                     *NetworkInterfaceAssociation       `query:"Association" xml:"association,omitempty"`
+	Attachment                      *NetworkInterfaceAttachment        `query:"Attachment" xml:"attachment,omitempty"`
+	AvailabilityZone                *string                            `query:"AvailabilityZone" xml:"availabilityZone,omitempty"`
+	AvailabilityZoneId              *string                            `query:"AvailabilityZoneId" xml:"availabilityZoneId,omitempty"`
+	ConnectionTrackingConfiguration *ConnectionTrackingConfiguration   `query:"ConnectionTrackingConfiguration" xml:"connectionTrackingConfiguration,omitempty"`
+	DenyAllIgwTraffic               *bool                              `query:"DenyAllIgwTraffic" xml:"denyAllIgwTraffic,omitempty"`
+	Description                     *string                            `query:"Description" xml:"description,omitempty"`
+	Groups                          []GroupIdentifier                  `query:"GroupSet" xml:"groupSet>item,omitempty"`
+	InterfaceType                   *string                            `query:"InterfaceType" xml:"interfaceType,omitempty"`
+	Ipv4Prefixes                    []Ipv4PrefixSpecification          `query:"Ipv4PrefixSet" xml:"ipv4PrefixSet>item,omitempty"`
+	Ipv6Address                     *string                            `query:"Ipv6Address" xml:"ipv6Address,omitempty"`
+	Ipv6Addresses                   []NetworkInterfaceIpv6Address      `query:"Ipv6AddressesSet" xml:"ipv6AddressesSet>item,omitempty"`
+	Ipv6Native                      *bool                              `query:"Ipv6Native" xml:"ipv6Native,omitempty"`
+	Ipv6Prefixes                    []Ipv6PrefixSpecification          `query:"Ipv6PrefixSet" xml:"ipv6PrefixSet>item,omitempty"`
+	MacAddress                      *string                            `query:"MacAddress" xml:"macAddress,omitempty"`
+	NetworkInterfaceId              *string                            `query:"NetworkInterfaceId" xml:"networkInterfaceId,omitempty"`
+	OutpostArn                      *string                            `query:"OutpostArn" xml:"outpostArn,omitempty"`
+	OwnerId                         *string                            `query:"OwnerId" xml:"ownerId,omitempty"`
+	PrivateDnsName                  *string                            `query:"PrivateDnsName" xml:"privateDnsName,omitempty"`
+	PrivateIpAddress                *string                            `query:"PrivateIpAddress" xml:"privateIpAddress,omitempty"`
+	PrivateIpAddresses              []NetworkInterfacePrivateIpAddress `query:"PrivateIpAddressesSet" xml:"privateIpAddressesSet>item,omitempty"`
+	RequesterId                     *string                            `query:"RequesterId" xml:"requesterId,omitempty"`
+	RequesterManaged                *bool                              `query:"RequesterManaged" xml:"requesterManaged,omitempty"`
+	SourceDestCheck                 *bool                              `query:"SourceDestCheck" xml:"sourceDestCheck,omitempty"`
+	Status                          *string                            `query:"Status" xml:"status,omitempty"`
+	SubnetId                        *string                            `query:"SubnetId" xml:"subnetId,omitempty"`
+	TagSet                          []Tag                              `query:"TagSet" xml:"tagSet>item,omitempty"`
+	VpcId                           *string                            `query:"VpcId" xml:"vpcId,omitempty"`
 }
 
 // EnaSrdSpecification is the model's EnaSrdSpecification shape.
@@ -2982,24 +2993,25 @@ type Monitoring struct {
 
 // InstanceNetworkInterface is the model's InstanceNetworkInterface shape.
 type InstanceNetworkInterface struct {
-	Association        *InstanceNetworkInterfaceAssociation `query:"Association" xml:"association,omitempty"`
-	Attachment         *InstanceNetworkInterfaceAttachment  `query:"Attachment" xml:"attachment,omitempty"`
-	Description        *string                              `query:"Description" xml:"description,omitempty"`
-	Groups             []GroupIdentifier                    `query:"GroupSet" xml:"groupSet>item,omitempty"`
-	InterfaceType      *string                              `query:"InterfaceType" xml:"interfaceType,omitempty"`
-	Ipv4Prefixes       []InstanceIpv4Prefix                 `query:"Ipv4PrefixSet" xml:"ipv4PrefixSet>item,omitempty"`
-	Ipv6Addresses      []InstanceIpv6Address                `query:"Ipv6AddressesSet" xml:"ipv6AddressesSet>item,omitempty"`
-	Ipv6Prefixes       []InstanceIpv6Prefix                 `query:"Ipv6PrefixSet" xml:"ipv6PrefixSet>item,omitempty"`
-	MacAddress         *string                              `query:"MacAddress" xml:"macAddress,omitempty"`
-	NetworkInterfaceId *string                              `query:"NetworkInterfaceId" xml:"networkInterfaceId,omitempty"`
-	OwnerId            *string                              `query:"OwnerId" xml:"ownerId,omitempty"`
-	PrivateDnsName     *string                              `query:"PrivateDnsName" xml:"privateDnsName,omitempty"`
-	PrivateIpAddress   *string                              `query:"PrivateIpAddress" xml:"privateIpAddress,omitempty"`
-	PrivateIpAddresses []InstancePrivateIpAddress           `query:"PrivateIpAddressesSet" xml:"privateIpAddressesSet>item,omitempty"`
-	SourceDestCheck    *bool                                `query:"SourceDestCheck" xml:"sourceDestCheck,omitempty"`
-	Status             *string                              `query:"Status" xml:"status,omitempty"`
-	SubnetId           *string                              `query:"SubnetId" xml:"subnetId,omitempty"`
-	VpcId              *string                              `query:"VpcId" xml:"vpcId,omitempty"`
+	Association                     *InstanceNetworkInterfaceAssociation     `query:"Association" xml:"association,omitempty"`
+	Attachment                      *InstanceNetworkInterfaceAttachment      `query:"Attachment" xml:"attachment,omitempty"`
+	ConnectionTrackingConfiguration *ConnectionTrackingSpecificationResponse `query:"ConnectionTrackingConfiguration" xml:"connectionTrackingConfiguration,omitempty"`
+	Description                     *string                                  `query:"Description" xml:"description,omitempty"`
+	Groups                          []GroupIdentifier                        `query:"GroupSet" xml:"groupSet>item,omitempty"`
+	InterfaceType                   *string                                  `query:"InterfaceType" xml:"interfaceType,omitempty"`
+	Ipv4Prefixes                    []InstanceIpv4Prefix                     `query:"Ipv4PrefixSet" xml:"ipv4PrefixSet>item,omitempty"`
+	Ipv6Addresses                   []InstanceIpv6Address                    `query:"Ipv6AddressesSet" xml:"ipv6AddressesSet>item,omitempty"`
+	Ipv6Prefixes                    []InstanceIpv6Prefix                     `query:"Ipv6PrefixSet" xml:"ipv6PrefixSet>item,omitempty"`
+	MacAddress                      *string                                  `query:"MacAddress" xml:"macAddress,omitempty"`
+	NetworkInterfaceId              *string                                  `query:"NetworkInterfaceId" xml:"networkInterfaceId,omitempty"`
+	OwnerId                         *string                                  `query:"OwnerId" xml:"ownerId,omitempty"`
+	PrivateDnsName                  *string                                  `query:"PrivateDnsName" xml:"privateDnsName,omitempty"`
+	PrivateIpAddress                *string                                  `query:"PrivateIpAddress" xml:"privateIpAddress,omitempty"`
+	PrivateIpAddresses              []InstancePrivateIpAddress               `query:"PrivateIpAddressesSet" xml:"privateIpAddressesSet>item,omitempty"`
+	SourceDestCheck                 *bool                                    `query:"SourceDestCheck" xml:"sourceDestCheck,omitempty"`
+	Status                          *string                                  `query:"Status" xml:"status,omitempty"`
+	SubnetId                        *string                                  `query:"SubnetId" xml:"subnetId,omitempty"`
+	VpcId                           *string                                  `query:"VpcId" xml:"vpcId,omitempty"`
 }
 
 // PrivateDnsNameOptionsResponse is the model's PrivateDnsNameOptionsResponse shape.
@@ -3121,6 +3133,13 @@ type NetworkInterfaceAssociation struct {
 	PublicIp        *string `query:"PublicIp" xml:"publicIp,omitempty"`
 }
 
+// ConnectionTrackingConfiguration is the model's ConnectionTrackingConfiguration shape.
+type ConnectionTrackingConfiguration struct {
+	TcpEstablishedTimeout *int32 `query:"TcpEstablishedTimeout" xml:"tcpEstablishedTimeout,omitempty"`
+	UdpStreamTimeout      *int32 `query:"UdpStreamTimeout" xml:"udpStreamTimeout,omitempty"`
+	UdpTimeout            *int32 `query:"UdpTimeout" xml:"udpTimeout,omitempty"`
+}
+
 // NetworkInterfaceIpv6Address is the model's NetworkInterfaceIpv6Address shape.
 type NetworkInterfaceIpv6Address struct {
 	Ipv6Address *string `query:"Ipv6Address" xml:"ipv6Address,omitempty"`
@@ -3195,6 +3214,13 @@ type InstanceNetworkInterfaceAttachment struct {
 	DeviceIndex         *int32  `query:"DeviceIndex" xml:"deviceIndex,omitempty"`
 	NetworkCardIndex    *int32  `query:"NetworkCardIndex" xml:"networkCardIndex,omitempty"`
 	Status              *string `query:"Status" xml:"status,omitempty"`
+}
+
+// ConnectionTrackingSpecificationResponse is the model's ConnectionTrackingSpecificationResponse shape.
+type ConnectionTrackingSpecificationResponse struct {
+	TcpEstablishedTimeout *int32 `query:"TcpEstablishedTimeout" xml:"tcpEstablishedTimeout,omitempty"`
+	UdpStreamTimeout      *int32 `query:"UdpStreamTimeout" xml:"udpStreamTimeout,omitempty"`
+	UdpTimeout            *int32 `query:"UdpTimeout" xml:"udpTimeout,omitempty"`
 }
 
 // InstanceIpv4Prefix is the model's InstanceIpv4Prefix shape.

@@ -932,6 +932,14 @@ def run(ec2, cleanup):
     d = ec2.describe_network_interfaces(NetworkInterfaceIds=[ENI])["NetworkInterfaces"][0]
     eq("3 addresses again", len(d["PrivateIpAddresses"]), 3)
 
+    # connection tracking timeouts (newer than the 2022 model the server was generated from)
+    r = ec2.modify_network_interface_attribute(NetworkInterfaceId=ENI, ConnectionTrackingSpecification={"TcpEstablishedTimeout": 3600})
+    eq("ModifyNetworkInterfaceAttribute ConnectionTrackingSpecification", r["ResponseMetadata"]["HTTPStatusCode"], 200)
+    d = ec2.describe_network_interfaces(NetworkInterfaceIds=[ENI])["NetworkInterfaces"][0]
+    eq("ConnectionTrackingConfiguration", d.get("ConnectionTrackingConfiguration"), {"TcpEstablishedTimeout": 3600, "UdpStreamTimeout": 180, "UdpTimeout": 30})
+    expect_error("UdpTimeout out of range", "InvalidParameterValue", ec2.modify_network_interface_attribute,
+                 NetworkInterfaceId=ENI, ConnectionTrackingSpecification={"UdpTimeout": 61})
+
     # delegated /28 prefixes (the EKS VPC CNI's prefix mode)
     r = ec2.assign_private_ip_addresses(NetworkInterfaceId=ENI, Ipv4PrefixCount=1)
     check_out("AssignPrivateIpAddresses prefix", ec2, "AssignPrivateIpAddresses", r)

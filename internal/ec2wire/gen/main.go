@@ -65,13 +65,21 @@ func main() {
 			log.Fatal(err)
 		}
 		var patch struct {
-			Shapes map[string]map[string]member `json:"shapes"`
+			// NewShapes are structures the model lacks altogether.
+			NewShapes map[string]shape             `json:"newShapes"`
+			Shapes    map[string]map[string]member `json:"shapes"`
 			// Outputs gives an operation without an output shape in the
 			// model a new one, named <Operation>Result, with these members.
 			Outputs map[string]map[string]member `json:"outputs"`
 		}
 		if err := json.Unmarshal(raw, &patch); err != nil {
 			log.Fatalf("%s: %v", *patchPath, err)
+		}
+		for name, sh := range patch.NewShapes {
+			if _, dup := m.Shapes[name]; dup {
+				log.Fatalf("patch: new shape %s is already in the model", name)
+			}
+			m.Shapes[name] = sh
 		}
 		for op, members := range patch.Outputs {
 			o, ok := m.Operations[op]
