@@ -109,6 +109,11 @@ func runTask(args []string) error {
 	cmd := exec.Command(cmdArgs[0], cmdArgs[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(), "ENI_TASK_ID="+task.TaskID, "ENI_NETWORK_INTERFACE_ID="+task.NetworkInterfaceID, "ENI_PRIVATE_IP="+task.PrivateIPAddress)
+	// The command ends with run-task, even one killed outright: its task (and
+	// network) goes when the lease runs out, and a command left without a
+	// network would be of no use. (The signal follows the thread that starts
+	// the command; Go keeps that thread, which Start returns unlocked.)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := p.Start(task.TaskID, cmd); err != nil {
 		cleanup()
 		return fmt.Errorf("run-task: start: %w", err)

@@ -191,8 +191,7 @@ func TestTasks(t *testing.T) {
 	// out and the server deletes the task and its ENI.
 	c := e.runTask(subnet, sgA, "task-c", 8080)
 	e.must(c.cmd.Process.Kill())
-	e.must(c.stdin.Close()) // the helper, orphaned, exits too (it holds run-task's stdout)
-	c.wait(t)
+	c.wait(t) // returns once the helper, killed with run-task, closes run-task's stdout
 	e.waitFor("the killed run-task's ENI deleted when its lease ran out", func() (bool, string) {
 		_, ok := e.eni(c.ENI)
 		return !ok, ""
