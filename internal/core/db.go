@@ -310,6 +310,34 @@ func (x *indexes) eniTags(id string, old, new Tags) {
 	}
 }
 
+// indexPrefixes records ENI id as the holder of its delegated prefixes.
+func indexPrefixes(m map[string]map[netip.Prefix]string, subnet, id string, prefixes []string) {
+	if len(prefixes) == 0 {
+		return
+	}
+	mp := m[subnet]
+	if mp == nil {
+		mp = map[netip.Prefix]string{}
+		m[subnet] = mp
+	}
+	for _, s := range prefixes {
+		if pf, err := netip.ParsePrefix(s); err == nil {
+			mp[pf] = id
+		}
+	}
+}
+
+// unindexPrefixes forgets the prefixes ENI id held.
+func unindexPrefixes(m map[string]map[netip.Prefix]string, subnet, id string, prefixes []string) {
+	for _, s := range prefixes {
+		if pf, err := netip.ParsePrefix(s); err == nil {
+			if mp := m[subnet]; mp != nil && mp[pf] == id {
+				delete(mp, pf)
+			}
+		}
+	}
+}
+
 func addTo(m map[string]map[string]struct{}, k, v string) {
 	s := m[k]
 	if s == nil {
@@ -355,20 +383,8 @@ func (x *indexes) eni(old, new *ENI) {
 				}
 			}
 		}
-		for _, s := range old.IPv4Prefixes {
-			if pf, err := netip.ParsePrefix(s); err == nil {
-				if m := x.ipv4Prefix[old.SubnetID]; m != nil && m[pf] == old.ID {
-					delete(m, pf)
-				}
-			}
-		}
-		for _, s := range old.IPv6Prefixes {
-			if pf, err := netip.ParsePrefix(s); err == nil {
-				if m := x.ipv6Prefix[old.SubnetID]; m != nil && m[pf] == old.ID {
-					delete(m, pf)
-				}
-			}
-		}
+		unindexPrefixes(x.ipv4Prefix, old.SubnetID, old.ID, old.IPv4Prefixes)
+		unindexPrefixes(x.ipv6Prefix, old.SubnetID, old.ID, old.IPv6Prefixes)
 		if old.PublicIP != "" {
 			if a, err := netip.ParseAddr(old.PublicIP); err == nil && x.public[a] == old.ID {
 				delete(x.public, a)
@@ -407,30 +423,8 @@ func (x *indexes) eni(old, new *ENI) {
 				}
 			}
 		}
-		if len(new.IPv4Prefixes) > 0 {
-			mp := x.ipv4Prefix[new.SubnetID]
-			if mp == nil {
-				mp = map[netip.Prefix]string{}
-				x.ipv4Prefix[new.SubnetID] = mp
-			}
-			for _, s := range new.IPv4Prefixes {
-				if pf, err := netip.ParsePrefix(s); err == nil {
-					mp[pf] = new.ID
-				}
-			}
-		}
-		if len(new.IPv6Prefixes) > 0 {
-			mp := x.ipv6Prefix[new.SubnetID]
-			if mp == nil {
-				mp = map[netip.Prefix]string{}
-				x.ipv6Prefix[new.SubnetID] = mp
-			}
-			for _, s := range new.IPv6Prefixes {
-				if pf, err := netip.ParsePrefix(s); err == nil {
-					mp[pf] = new.ID
-				}
-			}
-		}
+		indexPrefixes(x.ipv4Prefix, new.SubnetID, new.ID, new.IPv4Prefixes)
+		indexPrefixes(x.ipv6Prefix, new.SubnetID, new.ID, new.IPv6Prefixes)
 		if new.PublicIP != "" {
 			if a, err := netip.ParseAddr(new.PublicIP); err == nil {
 				x.public[a] = new.ID

@@ -58,6 +58,24 @@ type eniSpec struct {
 	Tags             Tags
 }
 
+// requestedPrefixes takes the Ipv4Prefix.N / Ipv6Prefix.N of a create or
+// launch request into the spec.
+func (spec *eniSpec) requestedPrefixes(v4 []ec2wire.Ipv4PrefixSpecificationRequest, v6 []ec2wire.Ipv6PrefixSpecificationRequest) error {
+	for _, pf := range v4 {
+		if str(pf.Ipv4Prefix) == "" {
+			return errorf(CodeMissingParameter, "The request must contain the parameter ipv4Prefix")
+		}
+		spec.IPv4Prefixes = append(spec.IPv4Prefixes, str(pf.Ipv4Prefix))
+	}
+	for _, pf := range v6 {
+		if str(pf.Ipv6Prefix) == "" {
+			return errorf(CodeMissingParameter, "The request must contain the parameter ipv6Prefix")
+		}
+		spec.IPv6Prefixes = append(spec.IPv6Prefixes, str(pf.Ipv6Prefix))
+	}
+	return nil
+}
+
 // createENI validates spec, allocates addresses and a MAC and puts a new,
 // available ENI. Explicit addresses must be inside the subnet, not reserved
 // and free; groups default to the VPC's default group and must belong to the
@@ -194,15 +212,10 @@ func (tx *Tx) createENI(spec eniSpec) (*ENI, error) {
 	if dup := prefixDuplicate(spec.IPv6Prefixes); dup != "" {
 		return nil, errorf(CodeInvalidParameterValue, "The prefix %s is specified more than once.", dup)
 	}
-	for _, ps := range spec.IPv6Prefixes {
-		pf, err := tx.checkIPv6Prefix(s, ps)
-		if err != nil {
+	for _, pf := range spec.IPv6Prefixes {
+		if err := tx.eniTakeIPv6Prefix(e, pf); err != nil {
 			return nil, err
 		}
-		if !tx.ipv6PrefixFree(s.ID, pf) {
-			return nil, errorf(CodeInvalidIPAddressInUse, "Prefix %s is in use.", pf)
-		}
-		e.IPv6Prefixes = append(e.IPv6Prefixes, pf.String())
 	}
 	for range ipv6Count {
 		a, err := tx.allocIPv6(s)
@@ -242,7 +255,7 @@ func (tx *Tx) eniTakeIPv4(e *ENI, ip string, primary bool) error {
 // nor any address in it is taken.
 func (tx *Tx) eniTakeIPv4Prefix(e *ENI, prefix string) error {
 	s := tx.subnets.Get(e.SubnetID)
-	pf, err := tx.checkIPv4Prefix(s, prefix)
+	pf, err := checkIPv4Prefix(s, prefix)
 	if err != nil {
 		return err
 	}
@@ -250,6 +263,21 @@ func (tx *Tx) eniTakeIPv4Prefix(e *ENI, prefix string) error {
 		return errorf(CodeInvalidIPAddressInUse, "Prefix %s is in use.", pf)
 	}
 	e.IPv4Prefixes = append(e.IPv4Prefixes, pf.String())
+	return nil
+}
+
+// eniTakeIPv6Prefix delegates the explicit /80 prefix to e, as
+// eniTakeIPv4Prefix does a /28.
+func (tx *Tx) eniTakeIPv6Prefix(e *ENI, prefix string) error {
+	s := tx.subnets.Get(e.SubnetID)
+	pf, err := checkIPv6Prefix(s, prefix)
+	if err != nil {
+		return err
+	}
+	if !tx.ipv6PrefixFree(s.ID, pf) {
+		return errorf(CodeInvalidIPAddressInUse, "Prefix %s is in use.", pf)
+	}
+	e.IPv6Prefixes = append(e.IPv6Prefixes, pf.String())
 	return nil
 }
 
@@ -786,17 +814,8 @@ func (tx *Tx) CreateNetworkInterface(in *ec2wire.CreateNetworkInterfaceInput) (*
 		InterfaceType: str(in.InterfaceType), Tags: tags, IPv6Count: -1,
 		IPv4PrefixCount: int(i32(in.Ipv4PrefixCount)), IPv6PrefixCount: int(i32(in.Ipv6PrefixCount)),
 	}
-	for _, pf := range in.Ipv4Prefixes {
-		if str(pf.Ipv4Prefix) == "" {
-			return nil, errorf(CodeMissingParameter, "The request must contain the parameter ipv4Prefix")
-		}
-		spec.IPv4Prefixes = append(spec.IPv4Prefixes, str(pf.Ipv4Prefix))
-	}
-	for _, pf := range in.Ipv6Prefixes {
-		if str(pf.Ipv6Prefix) == "" {
-			return nil, errorf(CodeMissingParameter, "The request must contain the parameter ipv6Prefix")
-		}
-		spec.IPv6Prefixes = append(spec.IPv6Prefixes, str(pf.Ipv6Prefix))
+	if err := spec.requestedPrefixes(in.Ipv4Prefixes, in.Ipv6Prefixes); err != nil {
+		return nil, err
 	}
 	if spec.ConnTrack, err = connTrackSpec(in.ConnectionTrackingSpecification, nil); err != nil {
 		return nil, err
@@ -1283,7 +1302,7 @@ func (tx *Tx) AssignPrivateIpAddresses(in *ec2wire.AssignPrivateIpAddressesInput
 	}
 	var addPrefixes []netip.Prefix
 	for _, pfs := range in.Ipv4Prefixes {
-		pf, err := tx.checkIPv4Prefix(s, pfs)
+		pf, err := checkIPv4Prefix(s, pfs)
 		if err != nil {
 			return nil, err
 		}
@@ -1420,7 +1439,7 @@ func (tx *Tx) AssignIpv6Addresses(in *ec2wire.AssignIpv6AddressesInput) (*ec2wir
 	}
 	var addPrefixes []string
 	for _, ps := range in.Ipv6Prefixes {
-		pf, err := tx.checkIPv6Prefix(s, ps)
+		pf, err := checkIPv6Prefix(s, ps)
 		if err != nil {
 			return nil, err
 		}

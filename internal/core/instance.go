@@ -433,17 +433,8 @@ func (tx *Tx) instanceNICs(in *ec2wire.RunInstancesInput) ([]*instanceNIC, error
 			return nil, err
 		}
 		n.spec.ConnTrack = ct
-		for _, pf := range s.Ipv6Prefixes {
-			if str(pf.Ipv6Prefix) == "" {
-				return nil, errorf(CodeMissingParameter, "The request must contain the parameter ipv6Prefix")
-			}
-			n.spec.IPv6Prefixes = append(n.spec.IPv6Prefixes, str(pf.Ipv6Prefix))
-		}
-		for _, pf := range s.Ipv4Prefixes {
-			if str(pf.Ipv4Prefix) == "" {
-				return nil, errorf(CodeMissingParameter, "The request must contain the parameter ipv4Prefix")
-			}
-			n.spec.IPv4Prefixes = append(n.spec.IPv4Prefixes, str(pf.Ipv4Prefix))
+		if err := n.spec.requestedPrefixes(s.Ipv4Prefixes, s.Ipv6Prefixes); err != nil {
+			return nil, err
 		}
 		if sid := str(s.SubnetId); sid != "" {
 			sub, err := tx.getSubnet(sid)

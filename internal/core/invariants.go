@@ -77,36 +77,25 @@ func (d *db) check() []error {
 		if len(e.PrivateIPs) > 0 && primaries != 1 {
 			bad("ENI %s has %d primary addresses", e.ID, primaries)
 		}
-		for _, ps := range e.IPv4Prefixes {
-			pf, err := netip.ParsePrefix(ps)
-			if err != nil || pf.Bits() != ipv4PrefixBits || pf != pf.Masked() || !pfx.Contains(pf.Addr()) ||
-				reservedIPv4(pfx, pf.Addr()) || reservedIPv4(pfx, lastAddr(pf)) {
-				bad("ENI %s has prefix %s outside the usable range of %s", e.ID, ps, s.CidrBlock)
-				continue
-			}
-			k := e.SubnetID + "/" + pf.String()
-			if o, ok := prefixes[k]; ok {
-				bad("IPv4 prefix %s held by %s and %s", ps, o, e.ID)
-			}
-			prefixes[k] = e.ID
-			if d.idx.ipv4Prefix[e.SubnetID][pf] != e.ID {
-				bad("index: IPv4 prefix %s of %s not indexed", ps, e.ID)
-			}
-		}
-		for _, ps := range e.IPv6Prefixes {
-			pf, err := netip.ParsePrefix(ps)
-			sp, err2 := netip.ParsePrefix(s.Ipv6CidrBlock)
-			if err != nil || err2 != nil || pf.Bits() != ipv6PrefixBits || pf != pf.Masked() || !sp.Contains(pf.Addr()) {
-				bad("ENI %s has IPv6 prefix %s outside %s", e.ID, ps, s.Ipv6CidrBlock)
-				continue
-			}
-			k := e.SubnetID + "/" + pf.String()
-			if o, ok := prefixes[k]; ok {
-				bad("IPv6 prefix %s held by %s and %s", ps, o, e.ID)
-			}
-			prefixes[k] = e.ID
-			if d.idx.ipv6Prefix[e.SubnetID][pf] != e.ID {
-				bad("index: IPv6 prefix %s of %s not indexed", ps, e.ID)
+		for _, fam := range []struct {
+			held  []string
+			check func(*Subnet, string) (netip.Prefix, error)
+			idx   map[string]map[netip.Prefix]string
+		}{{e.IPv4Prefixes, checkIPv4Prefix, d.idx.ipv4Prefix}, {e.IPv6Prefixes, checkIPv6Prefix, d.idx.ipv6Prefix}} {
+			for _, ps := range fam.held {
+				pf, err := fam.check(s, ps) // the rules a new prefix is held to
+				if err != nil {
+					bad("ENI %s has prefix %s: %v", e.ID, ps, err)
+					continue
+				}
+				k := e.SubnetID + "/" + pf.String()
+				if o, ok := prefixes[k]; ok {
+					bad("prefix %s held by %s and %s", ps, o, e.ID)
+				}
+				prefixes[k] = e.ID
+				if fam.idx[e.SubnetID][pf] != e.ID {
+					bad("index: prefix %s of %s not indexed", ps, e.ID)
+				}
 			}
 		}
 		for _, ip := range e.IPv6 {

@@ -3,6 +3,7 @@ package core
 import (
 	"math/big"
 	"net/netip"
+	"slices"
 )
 
 // Subnet IPAM. A subnet's addresses in use are derived from its ENIs (the
@@ -72,7 +73,7 @@ func RouterIP(cidr string) netip.Addr {
 // view, as one of its addresses or inside one of its delegated prefixes, or
 // "".
 func (tx *Tx) ipv4Owner(subnetID string, a netip.Addr) string {
-	if owner := tx.ipv4PrefixOwner(subnetID, netip.PrefixFrom(a, ipv4PrefixBits).Masked()); owner != "" {
+	if owner := tx.prefixOwner(subnetID, netip.PrefixFrom(a, ipv4PrefixBits).Masked()); owner != "" {
 		return owner
 	}
 	return tx.ipv4AddrOwner(subnetID, a)
@@ -98,16 +99,25 @@ func (tx *Tx) ipv4AddrOwner(subnetID string, a netip.Addr) string {
 // ipv4PrefixBits is the size of a delegated IPv4 prefix: always a /28.
 const ipv4PrefixBits = 28
 
-// ipv4PrefixOwner returns the ENI that holds the delegated /28 pf in the
-// subnet in this transaction's view, or "".
-func (tx *Tx) ipv4PrefixOwner(subnetID string, pf netip.Prefix) string {
-	if owner, ok := tx.db.idx.ipv4Prefix[subnetID][pf]; ok {
-		if e := tx.enis.Get(owner); e != nil && e.SubnetID == subnetID && e.HasIPv4Prefix(pf.String()) {
+// prefixOwner returns the ENI that holds the delegated prefix pf (a /28 or
+// a /80) in the subnet in this transaction's view, or "".
+func (tx *Tx) prefixOwner(subnetID string, pf netip.Prefix) string {
+	idx, held := tx.db.idx.ipv4Prefix, func(e *ENI) []string { return e.IPv4Prefixes }
+	if pf.Addr().Is6() {
+		idx, held = tx.db.idx.ipv6Prefix, func(e *ENI) []string { return e.IPv6Prefixes }
+	}
+	// On every address lookup: no string is made unless an ENI holds prefixes.
+	holds := func(e *ENI) bool {
+		ps := held(e)
+		return e.SubnetID == subnetID && len(ps) > 0 && slices.Contains(ps, pf.String())
+	}
+	if owner, ok := idx[subnetID][pf]; ok {
+		if e := tx.enis.Get(owner); e != nil && holds(e) {
 			return owner
 		}
 	}
 	for id, e := range tx.enis.over {
-		if e != nil && e.SubnetID == subnetID && len(e.IPv4Prefixes) > 0 && e.HasIPv4Prefix(pf.String()) {
+		if e != nil && holds(e) {
 			return id
 		}
 	}
@@ -116,7 +126,7 @@ func (tx *Tx) ipv4PrefixOwner(subnetID string, pf netip.Prefix) string {
 
 // checkIPv4Prefix validates a /28 a client asked for in the subnet: aligned,
 // inside the subnet and clear of its reserved addresses.
-func (tx *Tx) checkIPv4Prefix(s *Subnet, prefix string) (netip.Prefix, error) {
+func checkIPv4Prefix(s *Subnet, prefix string) (netip.Prefix, error) {
 	pf, err := netip.ParsePrefix(prefix)
 	if err != nil || !pf.Addr().Is4() || pf.Bits() != ipv4PrefixBits || pf != pf.Masked() {
 		return netip.Prefix{}, errorf(CodeInvalidParameterValue, "Invalid IPv4 prefix: %s. A prefix must be a /28 CIDR block (for example 10.0.0.16/28).", prefix)
@@ -133,7 +143,7 @@ func (tx *Tx) checkIPv4Prefix(s *Subnet, prefix string) (netip.Prefix, error) {
 
 // ipv4PrefixFree reports whether no ENI holds pf or any address in it.
 func (tx *Tx) ipv4PrefixFree(subnetID string, pf netip.Prefix) bool {
-	if tx.ipv4PrefixOwner(subnetID, pf) != "" {
+	if tx.prefixOwner(subnetID, pf) != "" {
 		return false
 	}
 	for i := uint64(0); i < prefixSize(pf); i++ {
@@ -240,31 +250,15 @@ const ipv6PrefixBits = 80
 // ipv6Owner returns the ENI that holds a in the subnet, as one of its
 // addresses or inside one of its delegated prefixes, or "".
 func (tx *Tx) ipv6Owner(subnetID string, a netip.Addr) string {
-	if owner := tx.ipv6PrefixOwner(subnetID, netip.PrefixFrom(a, ipv6PrefixBits).Masked()); owner != "" {
+	if owner := tx.prefixOwner(subnetID, netip.PrefixFrom(a, ipv6PrefixBits).Masked()); owner != "" {
 		return owner
 	}
 	return tx.ipv6AddrOwner(subnetID, a)
 }
 
-// ipv6PrefixOwner returns the ENI that holds the delegated /80 pf in the
-// subnet in this transaction's view, or "".
-func (tx *Tx) ipv6PrefixOwner(subnetID string, pf netip.Prefix) string {
-	if owner, ok := tx.db.idx.ipv6Prefix[subnetID][pf]; ok {
-		if e := tx.enis.Get(owner); e != nil && e.SubnetID == subnetID && e.HasIPv6Prefix(pf.String()) {
-			return owner
-		}
-	}
-	for id, e := range tx.enis.over {
-		if e != nil && e.SubnetID == subnetID && len(e.IPv6Prefixes) > 0 && e.HasIPv6Prefix(pf.String()) {
-			return id
-		}
-	}
-	return ""
-}
-
 // checkIPv6Prefix validates a /80 a client asked for in the subnet: aligned,
 // inside the subnet's /64 and clear of its reserved addresses.
-func (tx *Tx) checkIPv6Prefix(s *Subnet, prefix string) (netip.Prefix, error) {
+func checkIPv6Prefix(s *Subnet, prefix string) (netip.Prefix, error) {
 	if s.Ipv6CidrBlock == "" {
 		return netip.Prefix{}, errorf(CodeInvalidParameterValue, "Subnet %s does not have an IPv6 CIDR block", s.ID)
 	}
@@ -284,7 +278,7 @@ func (tx *Tx) checkIPv6Prefix(s *Subnet, prefix string) (netip.Prefix, error) {
 
 // ipv6PrefixFree reports whether no ENI holds pf or any address in it.
 func (tx *Tx) ipv6PrefixFree(subnetID string, pf netip.Prefix) bool {
-	if tx.ipv6PrefixOwner(subnetID, pf) != "" {
+	if tx.prefixOwner(subnetID, pf) != "" {
 		return false
 	}
 	for a := range tx.db.idx.ipv6[subnetID] {

@@ -181,6 +181,13 @@ func (k *keyHash) prefix(p netip.Prefix) {
 	k.int(p.Bits())
 }
 
+func (k *keyHash) prefixes(ps []netip.Prefix) {
+	k.int(len(ps))
+	for _, p := range ps {
+		k.prefix(p)
+	}
+}
+
 // sum is the key; never 0 (0 means "invalid").
 func (k keyHash) sum() uint64 {
 	if k == 0 {
@@ -234,12 +241,8 @@ func eniKey(e *eniInfo, bridge int, inst *nsCtx) uint64 {
 	k.str(e.SubnetID)
 	k.addrs(e.ips)
 	k.addrs(e.ips6)
-	for _, ps := range [][]netip.Prefix{e.pfx4, e.pfx6} { // ensureAddrs keeps addresses inside them
-		k.int(len(ps))
-		for _, p := range ps {
-			k.prefix(p)
-		}
-	}
+	k.prefixes(e.pfx4) // ensureAddrs keeps addresses inside them
+	k.prefixes(e.pfx6)
 	k.int(e.subnet.prefix.Bits())
 	k.int(bits6)
 	k.str(e.host)

@@ -118,10 +118,19 @@ func serveTCP(tb testing.TB, p *Plane, nsname string, port int, name string) {
 
 // dialTCP connects from inside the namespace and returns the first line the server sends.
 func dialTCP(p *Plane, nsname, addr string, timeout time.Duration) (string, error) {
+	return dialFrom(p, nsname, "", addr, timeout)
+}
+
+// dialFrom is dialTCP from source address src ("" : the kernel's choice).
+func dialFrom(p *Plane, nsname, src, addr string, timeout time.Duration) (string, error) {
 	var c net.Conn
 	err := p.Do(nsname, func() error {
+		d := net.Dialer{Timeout: timeout}
+		if src != "" {
+			d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(src)}
+		}
 		var err error
-		c, err = net.DialTimeout("tcp", addr, timeout)
+		c, err = d.Dial("tcp", addr)
 		return err
 	})
 	if err != nil {

@@ -365,14 +365,8 @@ func dpENIKey(e *eniInfo, groups map[string]Group, groupKeys map[string]uint64) 
 	k.str(e.mac)
 	k.addrs(e.ips)
 	k.addrs(e.ips6)
-	k.int(len(e.pfx4))
-	for _, p := range e.pfx4 {
-		k.prefix(p)
-	}
-	k.int(len(e.pfx6))
-	for _, p := range e.pfx6 {
-		k.prefix(p)
-	}
+	k.prefixes(e.pfx4)
+	k.prefixes(e.pfx6)
 	k.bool(e.SourceDestCheck)
 	k.addr(e.subnet.bcast)
 	k.int(len(e.Groups))

@@ -1,36 +1,14 @@
 package dataplane
 
 import (
-	"bufio"
 	"context"
-	"net"
 	"net/netip"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
-
-// dialFrom connects from inside the namespace with the given source address and returns
-// the first line the server sends.
-func dialFrom(p *Plane, nsname, src, addr string, timeout time.Duration) (string, error) {
-	var c net.Conn
-	err := p.Do(nsname, func() error {
-		var err error
-		d := net.Dialer{Timeout: timeout, LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}
-		c, err = d.Dial("tcp", addr)
-		return err
-	})
-	if err != nil {
-		return "", err
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(timeout))
-	line, err := bufio.NewReader(c).ReadString('\n')
-	return strings.TrimSpace(line), err
-}
 
 // TestIPv4Prefix: an instance may use any address of a /28 delegated to its ENI (as the
 // EKS VPC CNI gives them to pods), to receive and to send, and no address outside it; when
