@@ -1,6 +1,12 @@
 package api
 
-import "github.com/eni-net/eni/internal/core"
+import (
+	"fmt"
+	"slices"
+
+	"github.com/eni-net/eni/internal/core"
+	"github.com/eni-net/eni/internal/ec2wire"
+)
 
 // statusOf maps EC2 error codes to HTTP statuses. Codes not listed are client
 // errors (400); InternalError is 500. A test checks that every core code is
@@ -25,4 +31,17 @@ func httpStatus(code string) int {
 		return s
 	}
 	return 400
+}
+
+// invalidAction is the error of an action this server does not know: AWS's
+// InvalidAction with AWS's own message (clients such as Terraform's
+// provider match on "is not valid for this web service" to skip optional
+// reads), and, for an action of the EC2 API that ENI does not implement
+// yet, a hint that says so, so that a user knows it is not their mistake.
+func invalidAction(action string) error {
+	msg := fmt.Sprintf("The action %s is not valid for this web service.", action)
+	if _, ok := slices.BinarySearch(ec2wire.ModelOperations, action); ok {
+		msg += fmt.Sprintf(" (This EC2-compatible server does not implement %s yet.)", action)
+	}
+	return &core.Error{Code: core.CodeInvalidAction, Message: msg}
 }

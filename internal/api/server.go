@@ -256,7 +256,7 @@ func (s *Server) serve(r *http.Request, req *request, buf *bytes.Buffer) error {
 	}
 	h, ok := s.ops[req.action]
 	if !ok {
-		return &core.Error{Code: core.CodeInvalidAction, Message: fmt.Sprintf("The action %s is not valid for this web service.", req.action)}
+		return invalidAction(req.action)
 	}
 	if err := checkParamText(params); err != nil {
 		return err
