@@ -52,6 +52,12 @@ type Options struct {
 	UserData bool
 }
 
+// DriftWatcher is a Realiser that notices changes made behind its back: WatchDrift
+// calls kick (until ctx ends) whenever what it realised was changed by someone else.
+type DriftWatcher interface {
+	WatchDrift(ctx context.Context, kick func())
+}
+
 // Starter starts a command inside an instance's namespace.
 type Starter interface {
 	Start(instanceID string, cmd *exec.Cmd) error
@@ -107,8 +113,12 @@ func (a *Agent) Kick() {
 }
 
 // Run reconciles until ctx ends: after each Kick, every Resync, and with
-// exponential backoff (up to 5s) after a failure.
+// exponential backoff (up to 5s) after a failure; a Plane that is a
+// DriftWatcher kicks it when its work is changed behind its back.
 func (a *Agent) Run(ctx context.Context) {
+	if w, ok := a.opt.Plane.(DriftWatcher); ok {
+		go w.WatchDrift(ctx, a.Kick)
+	}
 	backoff := time.Duration(0)
 	timer := time.NewTimer(0)
 	defer timer.Stop()

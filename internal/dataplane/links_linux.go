@@ -114,13 +114,17 @@ func bridgeRequest(ns netns.NsHandle, name string, index int, create bool) error
 		data := li.AddRtAttr(nl.IFLA_INFO_DATA, nil)
 		data.AddRtAttr(nl.IFLA_BR_NF_CALL_IPTABLES, []byte{1})
 		data.AddRtAttr(nl.IFLA_BR_NF_CALL_IP6TABLES, []byte{1})
+		// No multicast snooping: an instance's MLD/IGMP reports cannot fill the bridge's
+		// group database (VPCs do not route multicast; it floods like broadcast).
+		data.AddRtAttr(nl.IFLA_BR_MCAST_SNOOPING, []byte{0})
 		req.AddData(li)
 		_, err := req.Execute(unix.NETLINK_ROUTE, 0)
 		return err
 	})
 }
 
-// bridgeNFCall reports whether the bridge calls the IPv4 and IPv6 netfilter hooks.
+// bridgeNFCall reports whether the bridge calls the IPv4 and IPv6 netfilter hooks (and does
+// no multicast snooping).
 func bridgeNFCall(ns netns.NsHandle, index int) (bool, error) {
 	var ok bool
 	err := doInNS(ns, func() error {
@@ -139,7 +143,7 @@ func bridgeNFCall(ns netns.NsHandle, index int) (bool, error) {
 		if err != nil {
 			return err
 		}
-		v4, v6 := false, false
+		v4, v6, snoop := false, false, true
 		for _, a := range attrs {
 			if a.Attr.Type != unix.IFLA_LINKINFO {
 				continue
@@ -162,11 +166,13 @@ func bridgeNFCall(ns netns.NsHandle, index int) (bool, error) {
 						v4 = d.Value[0] == 1
 					case d.Attr.Type == nl.IFLA_BR_NF_CALL_IP6TABLES && len(d.Value) > 0:
 						v6 = d.Value[0] == 1
+					case d.Attr.Type == nl.IFLA_BR_MCAST_SNOOPING && len(d.Value) > 0:
+						snoop = d.Value[0] != 0
 					}
 				}
 			}
 		}
-		ok = v4 && v6
+		ok = v4 && v6 && !snoop
 		return nil
 	})
 	return ok, err

@@ -19,7 +19,7 @@ import (
 
 // nftVersion changes whenever the shape of the generated rulesets changes, so that a new
 // binary replaces rulesets written by an old one.
-const nftVersion = "4"
+const nftVersion = "5"
 
 // nftSockBuf is the netlink buffer size forced on nftables sockets: with default buffers a
 // batch fails at about 30 ENIs.
@@ -410,6 +410,12 @@ func dpBase(prefix string, subnets []*subnetInfo) (br, sg *nftTable) {
 	fwd := br.chain(&nftChain{name: "forward", hook: nftables.ChainHookForward,
 		prio: nftables.ChainPriorityRef(-200), typ: nftables.ChainTypeFilter})
 	pre.rules = append(pre.rules, nftRule{exprs: []expr.Any{meta(expr.MetaKeyIIFNAME)}, mapName: dpPreMap})
+	// Nothing reaches or leaves the datapath namespace's own stack: the bridges are
+	// switches, not hosts an instance could talk to.
+	for _, hook := range []*nftables.ChainHook{nftables.ChainHookInput, nftables.ChainHookOutput} {
+		br.chain(&nftChain{name: fmt.Sprint("local", *hook), hook: hook,
+			prio: nftables.ChainPriorityRef(-200), typ: nftables.ChainTypeFilter}).add(&expr.Counter{}, verdict(expr.VerdictDrop))
+	}
 	fwd.rules = append(fwd.rules, nftRule{exprs: []expr.Any{meta(expr.MetaKeyOIFNAME)}, mapName: dpFwdMap})
 
 	sg = &nftTable{name: prefix + "sg", family: nftables.TableFamilyINet,
@@ -427,13 +433,11 @@ func dpBase(prefix string, subnets []*subnetInfo) (br, sg *nftTable) {
 		sfwd.add(meta(expr.MetaKeyL4PROTO), cmpEq([]byte{unix.IPPROTO_ICMPV6}),
 			load(expr.PayloadBaseTransportHeader, 0, 1), cmpEq([]byte{t}), verdict(expr.VerdictAccept))
 	}
-	ctState := func(bits uint32, v expr.VerdictKind) {
-		sfwd.add(&expr.Ct{Key: expr.CtKeySTATE, Register: 1},
-			&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(bits), Xor: native32(0)},
-			cmpNeq(native32(0)), verdict(v))
-	}
-	ctState(expr.CtStateBitESTABLISHED|expr.CtStateBitRELATED, expr.VerdictAccept)
-	ctState(expr.CtStateBitINVALID, expr.VerdictDrop)
+	sfwd.add(append(ctState(expr.CtStateBitINVALID), verdict(expr.VerdictDrop))...)
+	// A new connection remembers which ENIs it is between (the packet mark) in its ct
+	// mark; out_<N> and in_<N> let its later packets through between those two only.
+	sfwd.add(append(ctState(expr.CtStateBitNEW), meta(expr.MetaKeyMARK),
+		&expr.Ct{Key: expr.CtKeyMARK, Register: 1, SourceRegister: true})...)
 	markMasked := func(mask uint32) []expr.Any {
 		return []expr.Any{meta(expr.MetaKeyMARK),
 			&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(mask), Xor: native32(0)}}
@@ -441,133 +445,6 @@ func dpBase(prefix string, subnets []*subnetInfo) (br, sg *nftTable) {
 	sfwd.rules = append(sfwd.rules, nftRule{exprs: markMasked(0xffff), mapName: dpOutMap},
 		nftRule{exprs: markMasked(0xffff0000), mapName: dpInMap})
 	return br, sg
-}
-
-// dpENIPart is what one ENI adds to the datapath ruleset.
-type dpENIPart struct {
-	br, sg             []*nftChain // its chains, the marker first in br
-	pre, fwd, out, in_ []nftVmapElem
-}
-
-// dpENIChainNames are the names of an ENI's chains (the same set whatever its spec, so that
-// a change only flushes and refills them).
-func dpENIChainNames(mark uint32) (br, sg []string) {
-	id := fmt.Sprint(mark)
-	return []string{"from_" + id, "from_arp_" + id, "from_ip4_" + id, "from_ip6_" + id, "to_" + id, "to_ip4_" + id, "to_ip6_" + id},
-		[]string{"out_" + id, "in_" + id}
-}
-
-// dpENI builds an ENI's chains and map elements.
-func dpENI(e *eniInfo, groups map[string]Group, key uint64) *dpENIPart {
-	n := e.mark
-	brNames, sgNames := dpENIChainNames(n)
-	part := &dpENIPart{}
-	ch := map[string]*nftChain{}
-	part.br = append(part.br, &nftChain{name: dpENIMarker(n, key)})
-	for _, name := range brNames {
-		ch[name] = &nftChain{name: name}
-		part.br = append(part.br, ch[name])
-	}
-	for _, name := range sgNames {
-		ch[name] = &nftChain{name: name}
-		part.sg = append(part.sg, ch[name])
-	}
-	from, fromARP, f4, f6 := ch[brNames[0]], ch[brNames[1]], ch[brNames[2]], ch[brNames[3]]
-	to, t4, t6 := ch[brNames[4]], ch[brNames[5]], ch[brNames[6]]
-	out, in := ch[sgNames[0]], ch[sgNames[1]]
-	for _, h := range []string{e.host, e.host2} {
-		if h == "" {
-			continue
-		}
-		part.pre = append(part.pre, nftVmapElem{ifnameKey(h), from.name})
-		part.fwd = append(part.fwd, nftVmapElem{ifnameKey(h), to.name})
-	}
-	part.out = []nftVmapElem{{native32(n), out.name}}
-	part.in_ = []nftVmapElem{{native32(n << 16), in.name}}
-	mac, _ := parseMAC(e.mac) // validated in plan
-
-	// from_<N>: anti-spoofing, then mark the source ENI in bits 0-15.
-	from.add(load(expr.PayloadBaseLLHeader, 6, 6), cmpNeq(mac), &expr.Counter{}, verdict(expr.VerdictDrop))
-	from.add(append(etherType(ethARP), jump(fromARP.name))...)
-	for _, a := range e.ips {
-		fromARP.add(load(expr.PayloadBaseNetworkHeader, 14, 4), cmpEq(a.AsSlice()), verdict(expr.VerdictReturn))
-	}
-	for _, p := range e.pfx4 { // ARP sender address
-		fromARP.add(append(prefixMatch(14, p), verdict(expr.VerdictReturn))...)
-	}
-	fromARP.add(&expr.Counter{}, verdict(expr.VerdictDrop))
-	if e.SourceDestCheck {
-		from.add(append(etherType(ethIPv4), jump(f4.name))...)
-		for _, a := range e.ips {
-			f4.add(append(prefixMatch(12, hostPrefix(a)), verdict(expr.VerdictReturn))...)
-		}
-		for _, p := range e.pfx4 {
-			f4.add(append(prefixMatch(12, p), verdict(expr.VerdictReturn))...)
-		}
-		f4.add(&expr.Counter{}, verdict(expr.VerdictDrop))
-		from.add(append(etherType(ethIPv6), jump(f6.name))...)
-		f6.add(append(prefixMatch(8, hostPrefix(netip.IPv6Unspecified())), verdict(expr.VerdictReturn))...)
-		f6.add(append(prefixMatch(8, netip.MustParsePrefix("fe80::/64")), verdict(expr.VerdictReturn))...)
-		for _, a := range e.ips6 {
-			f6.add(append(prefixMatch(8, hostPrefix(a)), verdict(expr.VerdictReturn))...)
-		}
-		for _, p := range e.pfx6 {
-			f6.add(append(prefixMatch(8, p), verdict(expr.VerdictReturn))...)
-		}
-		f6.add(&expr.Counter{}, verdict(expr.VerdictDrop))
-	}
-	// Only IPv4, ARP and IPv6 frames; no router advertisements from instances.
-	from.add(load(expr.PayloadBaseLLHeader, 12, 2), cmpNeq(binaryutil.BigEndian.PutUint16(ethIPv4)),
-		cmpNeq(binaryutil.BigEndian.PutUint16(ethARP)), cmpNeq(binaryutil.BigEndian.PutUint16(ethIPv6)),
-		&expr.Counter{}, verdict(expr.VerdictDrop))
-	from.add(cat(etherType(ethIPv6), []expr.Any{meta(expr.MetaKeyL4PROTO), cmpEq([]byte{unix.IPPROTO_ICMPV6}),
-		load(expr.PayloadBaseTransportHeader, 0, 1), cmpEq([]byte{134}), &expr.Counter{}, verdict(expr.VerdictDrop)})...)
-	from.add(&expr.Immediate{Register: 1, Data: native32(n)}, markSet())
-
-	// to_<N>: destination check, then mark the destination ENI in bits 16-31.
-	if e.SourceDestCheck {
-		to.add(append(etherType(ethIPv4), jump(t4.name))...)
-		dsts := append(slices.Clone(e.ips), e.subnet.bcast, netip.AddrFrom4([4]byte{255, 255, 255, 255}))
-		for _, a := range dsts {
-			t4.add(append(prefixMatch(16, hostPrefix(a)), verdict(expr.VerdictReturn))...)
-		}
-		for _, p := range e.pfx4 {
-			t4.add(append(prefixMatch(16, p), verdict(expr.VerdictReturn))...)
-		}
-		t4.add(append(prefixMatch(16, netip.MustParsePrefix("224.0.0.0/4")), verdict(expr.VerdictReturn))...)
-		t4.add(&expr.Counter{}, verdict(expr.VerdictDrop))
-		to.add(append(etherType(ethIPv6), jump(t6.name))...)
-		for _, a := range e.ips6 {
-			t6.add(append(prefixMatch(24, hostPrefix(a)), verdict(expr.VerdictReturn))...)
-		}
-		for _, p := range e.pfx6 {
-			t6.add(append(prefixMatch(24, p), verdict(expr.VerdictReturn))...)
-		}
-		t6.add(append(prefixMatch(24, netip.MustParsePrefix("ff00::/8")), verdict(expr.VerdictReturn))...)
-		t6.add(append(prefixMatch(24, netip.MustParsePrefix("fe80::/10")), verdict(expr.VerdictReturn))...)
-		t6.add(&expr.Counter{}, verdict(expr.VerdictDrop))
-	}
-	to.add(meta(expr.MetaKeyMARK),
-		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(^(n << 16)), Xor: native32(n << 16)},
-		markSet())
-
-	// Security groups: out_<N> returns when egress is allowed, in_<N> accepts ingress.
-	for _, gid := range e.Groups {
-		g := groups[gid]
-		for _, r := range g.Egress {
-			for _, es := range sgRuleExprs(r, false) {
-				out.add(append(es, verdict(expr.VerdictReturn))...)
-			}
-		}
-		for _, r := range g.Ingress {
-			for _, es := range sgRuleExprs(r, true) {
-				in.add(append(es, verdict(expr.VerdictAccept))...)
-			}
-		}
-	}
-	out.add(&expr.Counter{}, verdict(expr.VerdictDrop))
-	in.add(&expr.Counter{}, verdict(expr.VerdictDrop))
-	return part
 }
 
 // dpTables builds the whole datapath ruleset (e.mark must be set on every ENI).

@@ -45,6 +45,10 @@ type Plane struct {
 
 	fullEvery time.Duration
 	cache     *planeCache // what the plane last realised (guarded by mu)
+
+	// dpGen is 1 + the nftables generation of the datapath namespace that the plane's
+	// own last change of its ruleset produced (0: not known). See drift_linux.go.
+	dpGen atomic.Uint64
 }
 
 // New returns a Plane. It does not touch the system until the first Reconcile.
@@ -352,6 +356,10 @@ var (
 		{"net/bridge/bridge-nf-call-iptables", "0"},
 		{"net/bridge/bridge-nf-call-ip6tables", "0"},
 		{"net/bridge/bridge-nf-call-arptables", "0"},
+		// No IPv6 stack on the bridges (no link-local address an instance could reach,
+		// no RS, DAD or MLD of their own).
+		{"net/ipv6/conf/all/disable_ipv6", "1"},
+		{"net/ipv6/conf/default/disable_ipv6", "1"},
 	}
 	routerSysctls = []sysctl{
 		{"net/ipv4/ip_forward", "1"},
@@ -910,13 +918,14 @@ func (r *reconciler) ensureInstanceRouting() {
 
 // ensureDatapathRules: the datapath ruleset. A full pass checks it and reloads it whole
 // in one atomic batch when it differs; an incremental pass changes only the parts of the
-// ENIs that are new, changed or gone, in one atomic batch.
+// ENIs that are new, changed or gone, in one atomic batch. Either reloads it whole when
+// someone else changed it (drift_linux.go).
 func (r *reconciler) ensureDatapathRules() {
 	if r.dp == nil {
 		return
 	}
 	c := r.c
-	var enis []*eniInfo
+	d := &dpPass{r: r, keys: map[*eniInfo]uint64{}}
 	for _, e := range r.enis {
 		if _, ok := r.status.ENIs[e.ID]; !ok {
 			continue
@@ -928,20 +937,11 @@ func (r *reconciler) ensureDatapathRules() {
 			continue
 		}
 		e.mark = m
-		enis = append(enis, e)
+		d.enis = append(d.enis, e)
 	}
-	keys := make(map[*eniInfo]uint64, len(enis))
 	groupKeys := map[string]uint64{} // each group's rules hashed once per pass
-	for _, e := range enis {
-		keys[e] = dpENIKey(e, r.groups, groupKeys)
-	}
-	base := dpBaseKey(r.p.prefix, r.subnetSeq)
-	entries := func() map[string]nftEntry {
-		m := make(map[string]nftEntry, len(enis))
-		for _, e := range enis {
-			m[e.ID] = nftEntry{mark: e.mark, key: keys[e], host: []string{e.host, e.host2}}
-		}
-		return m
+	for _, e := range d.enis {
+		d.keys[e] = dpENIKey(e, r.groups, groupKeys)
 	}
 	defer func() { // marks of ENIs whose chains are gone
 		for id := range c.marks {
@@ -952,51 +952,97 @@ func (r *reconciler) ensureDatapathRules() {
 			}
 		}
 	}()
-
+	d.gen, d.genErr = nftGen(int(r.dp.ns))
+	d.trusted = d.genErr == nil && uint64(d.gen)+1 == r.p.dpGen.Load()
+	if !d.trusted {
+		// Not the generation the plane's last change left: someone else changed the
+		// ruleset (or this plane never wrote it): load it again whole.
+		c.nftBase = 0
+	}
+	base := dpBaseKey(r.p.prefix, r.subnetSeq)
 	if !r.full && c.nftBase == base {
-		var add, change []*eniInfo
-		var gone []dpGone
-		oldKey := map[uint32]uint64{}
-		want := map[string]bool{}
-		for _, e := range enis {
-			want[e.ID] = true
-			old, ok := c.nftENI[e.ID]
-			switch {
-			case !ok:
-				add = append(add, e)
-			case old.key != keys[e]:
-				change = append(change, e)
-				oldKey[e.mark] = old.key
-			}
-		}
-		for id, old := range c.nftENI {
-			if !want[id] {
-				gone = append(gone, dpGone{mark: old.mark, key: old.key, host: old.host})
-			}
-		}
-		if len(add)+len(change)+len(gone) == 0 {
-			return
-		}
-		conn, err := newNFT(int(r.dp.ns))
-		if err != nil {
-			r.fail(fmt.Errorf("datapath nftables: %w", err))
-			return
-		}
-		defer conn.CloseLasting()
-		if err := dpApply(conn, r.p.prefix, add, change, keys, oldKey, gone, r.groups); err != nil {
-			r.fail(fmt.Errorf("datapath: %w", err))
-			c.nftBase = 0 // reload it all next time
-			for _, e := range append(add, change...) {
-				delete(r.status.ENIs, e.ID) // not enforced: not attached
-			}
-			return
-		}
-		c.nftENI = entries()
-		r.changes += len(add) + len(change) + len(gone)
+		d.incremental()
 		return
 	}
+	d.whole(base)
+}
 
-	ts := dpTables(r.p.prefix, r.subnetSeq, enis, r.groups)
+// dpPass is one pass's work on the datapath ruleset.
+type dpPass struct {
+	r       *reconciler
+	enis    []*eniInfo
+	keys    map[*eniInfo]uint64
+	gen     uint32 // the ruleset's generation before the pass
+	genErr  error
+	trusted bool // gen is the one the plane's last change left
+}
+
+// wrote records that the plane's change made the generation after d.gen.
+func (d *dpPass) wrote() {
+	if d.genErr != nil {
+		d.r.p.dpGen.Store(0)
+		return
+	}
+	d.r.p.dpGen.Store(uint64(d.gen+1) + 1)
+}
+
+func (d *dpPass) entries() map[string]nftEntry {
+	m := make(map[string]nftEntry, len(d.enis))
+	for _, e := range d.enis {
+		m[e.ID] = nftEntry{mark: e.mark, key: d.keys[e], host: []string{e.host, e.host2}}
+	}
+	return m
+}
+
+// incremental changes the parts of the ENIs that are new, changed or gone.
+func (d *dpPass) incremental() {
+	r, c := d.r, d.r.c
+	var add, change []*eniInfo
+	var gone []dpGone
+	oldKey := map[uint32]uint64{}
+	want := map[string]bool{}
+	for _, e := range d.enis {
+		want[e.ID] = true
+		old, ok := c.nftENI[e.ID]
+		switch {
+		case !ok:
+			add = append(add, e)
+		case old.key != d.keys[e]:
+			change = append(change, e)
+			oldKey[e.mark] = old.key
+		}
+	}
+	for id, old := range c.nftENI {
+		if !want[id] {
+			gone = append(gone, dpGone{mark: old.mark, key: old.key, host: old.host})
+		}
+	}
+	if len(add)+len(change)+len(gone) == 0 {
+		return
+	}
+	conn, err := newNFT(int(r.dp.ns))
+	if err != nil {
+		r.fail(fmt.Errorf("datapath nftables: %w", err))
+		return
+	}
+	defer conn.CloseLasting()
+	if err := dpApply(conn, r.p.prefix, add, change, d.keys, oldKey, gone, r.groups); err != nil {
+		r.fail(fmt.Errorf("datapath: %w", err))
+		c.nftBase = 0 // reload it all next time
+		for _, e := range append(add, change...) {
+			delete(r.status.ENIs, e.ID) // not enforced: not attached
+		}
+		return
+	}
+	d.wrote()
+	c.nftENI = d.entries()
+	r.changes += len(add) + len(change) + len(gone)
+}
+
+// whole checks the ruleset and loads it whole when it is not the plane's.
+func (d *dpPass) whole(base uint64) {
+	r, c := d.r, d.r.c
+	ts := dpTables(r.p.prefix, r.subnetSeq, d.enis, r.groups)
 	conn, err := newNFT(int(r.dp.ns))
 	if err != nil {
 		r.fail(fmt.Errorf("datapath nftables: %w", err))
@@ -1009,18 +1055,19 @@ func (r *reconciler) ensureDatapathRules() {
 		r.fail(err)
 		return
 	}
-	if !ok {
+	if !ok || !d.trusted {
 		if err := nftReplace(conn, "", ts...); err != nil {
 			r.fail(fmt.Errorf("datapath: %w", err))
-			for _, e := range enis { // not enforced: not attached
+			for _, e := range d.enis { // not enforced: not attached
 				delete(r.status.ENIs, e.ID)
 			}
 			return
 		}
+		d.wrote()
 		r.changes++
 	}
 	c.nftBase = base
-	c.nftENI = entries()
+	c.nftENI = d.entries()
 }
 
 // trash takes a datapath link out of service and deletes it in the background.

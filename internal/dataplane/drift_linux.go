@@ -1,0 +1,144 @@
+package dataplane
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	mdnetlink "github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// Drift of the datapath ruleset. Everything the plane enforces lives in two nftables
+// tables of the datapath namespace, which only the host's root can reach. Should anyone
+// change them there (an administrator's `nft flush ruleset`, a firewall manager, a chain
+// edited by hand), the plane notices within driftPoll and loads its ruleset again whole:
+//
+//   - the kernel counts every committed change of a namespace's ruleset (the nftables
+//     generation id); the plane records the generation its own last change produced;
+//   - every pass compares the namespace's generation with it (one netlink round trip) and
+//     replaces the ruleset when another writer changed anything;
+//   - WatchDrift listens to the namespace's nftables notifications (as `nft monitor`
+//     does) and polls the generation every driftPoll besides, and asks for a pass (kick)
+//     as soon as the generation is not the plane's.
+//
+// (nftables' table flag `owner` would refuse such changes outright, but it binds the table
+// to one netlink socket, and google/nftables v0.3.0 cannot set table flags.)
+
+// driftPoll is how often WatchDrift reads the generation when no notification came.
+const driftPoll = 500 * time.Millisecond
+
+// nftGen reads the nftables ruleset generation of the namespace fd.
+func nftGen(fd int) (uint32, error) {
+	c, err := mdnetlink.Dial(unix.NETLINK_NETFILTER, &mdnetlink.Config{NetNS: fd})
+	if err != nil {
+		return 0, fmt.Errorf("nftables generation: %w", err)
+	}
+	defer c.Close()
+	return nftGenOn(c)
+}
+
+func nftGenOn(c *mdnetlink.Conn) (uint32, error) {
+	msgs, err := c.Execute(mdnetlink.Message{
+		Header: mdnetlink.Header{Type: mdnetlink.HeaderType(unix.NFNL_SUBSYS_NFTABLES<<8 | unix.NFT_MSG_GETGEN),
+			Flags: mdnetlink.Request},
+		Data: []byte{unix.AF_UNSPEC, unix.NFNETLINK_V0, 0, 0},
+	})
+	if err != nil {
+		return 0, fmt.Errorf("nftables generation: %w", err)
+	}
+	for _, m := range msgs {
+		if len(m.Data) < 4 {
+			continue
+		}
+		ad, err := mdnetlink.NewAttributeDecoder(m.Data[4:])
+		if err != nil {
+			return 0, err
+		}
+		for ad.Next() {
+			if ad.Type() == unix.NFTA_GEN_ID && len(ad.Bytes()) == 4 {
+				return binary.BigEndian.Uint32(ad.Bytes()), nil
+			}
+		}
+	}
+	return 0, errors.New("nftables generation: no NFTA_GEN_ID in the reply")
+}
+
+// WatchDrift calls kick whenever the datapath ruleset was changed by anyone but the plane,
+// until ctx ends: at once on an nftables notification, and at the latest after driftPoll.
+func (p *Plane) WatchDrift(ctx context.Context, kick func()) {
+	notes := make(chan struct{}, 1)
+	go p.listenRulesets(ctx, notes)
+	t := time.NewTicker(driftPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-notes:
+		}
+		if p.drifted() {
+			kick()
+		}
+	}
+}
+
+// drifted reports whether the datapath ruleset's generation is not the one the plane's
+// last change left (false when the plane has not written it yet, or it cannot be read:
+// the pass itself then finds out).
+func (p *Plane) drifted() bool {
+	want := p.dpGen.Load()
+	if want == 0 {
+		return false
+	}
+	ns, err := openNS(p.DatapathNS())
+	if err != nil {
+		return false
+	}
+	defer ns.Close()
+	g, err := nftGen(int(ns))
+	return err == nil && uint64(g) != want-1
+}
+
+// listenRulesets forwards the datapath namespace's nftables notifications to notes (the
+// subscription is made again whenever it fails, e.g. because the namespace is new).
+func (p *Plane) listenRulesets(ctx context.Context, notes chan<- struct{}) {
+	for ctx.Err() == nil {
+		if err := p.listenOnce(ctx, notes); err != nil {
+			select {
+			case <-ctx.Done():
+			case <-time.After(driftPoll):
+			}
+		}
+	}
+}
+
+func (p *Plane) listenOnce(ctx context.Context, notes chan<- struct{}) error {
+	ns, err := openNS(p.DatapathNS())
+	if err != nil {
+		return err
+	}
+	c, err := mdnetlink.Dial(unix.NETLINK_NETFILTER, &mdnetlink.Config{NetNS: int(ns)})
+	_ = ns.Close()
+	if err != nil {
+		return err
+	}
+	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
+	defer stop()
+	defer c.Close()
+	if err := c.JoinGroup(unix.NFNLGRP_NFTABLES); err != nil {
+		return err
+	}
+	for {
+		if _, err := c.Receive(); err != nil {
+			return err
+		}
+		select {
+		case notes <- struct{}{}:
+		default:
+		}
+	}
+}
