@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -91,6 +92,10 @@ func serve(args []string) error {
 	pool := fs.String("public-pool", "198.51.100.0/24,203.0.113.0/24", "public IPv4 pool for Elastic IPs and auto-assigned addresses (comma-separated CIDRs)")
 	eipQuota := fs.Int("eip-quota", 5, "Elastic IPs per account and region")
 	azs := fs.Int("azs", 3, "availability zones per region")
+	regionsFlag := fs.String("regions", "", "regions served (a request naming another gets SignatureDoesNotMatch and creates nothing):\n"+
+		"empty: AWS's public partition (the 32 regions of DescribeRegions --all-regions);\n"+
+		"NAME,NAME...: only these AWS regions (us-east-1,eu-west-1);\n"+
+		"+NAME: add a region of your own, of AWS's form (+my-lab-1: AWS's regions and my-lab-1; us-east-1,+my-lab-1: those two)")
 	account := fs.String("account", "123456789012", "account id of unauthenticated (dev mode) requests")
 	authMode := fs.String("auth", "none", "request authentication: none (every request acts as --account) or sigv4 (AWS Signature V4 with --credentials)")
 	credFile := fs.String("credentials", "", "for --auth sigv4: file of \"ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID\" lines (# comments allowed)")
@@ -133,6 +138,12 @@ func serve(args []string) error {
 	cfg.EIPQuota = *eipQuota
 	cfg.AZCount = *azs
 	cfg.DataPlane = realNet
+	if cfg.Regions, err = core.ParseRegions(*regionsFlag); err != nil {
+		return fmt.Errorf("--regions: %w", err)
+	}
+	if realNet && !slices.Contains(cfg.Regions, *dpRegion) {
+		return fmt.Errorf("--dataplane-region %s is not served (see --regions)", *dpRegion)
+	}
 	cfg.PublicPool = nil
 	for _, c := range strings.Split(*pool, ",") {
 		p, err := netip.ParsePrefix(strings.TrimSpace(c))
@@ -174,6 +185,10 @@ func serve(args []string) error {
 	n, err := c.LoadFrom(st.Load)
 	if err != nil {
 		return fmt.Errorf("load store: %w", err)
+	}
+	if skipped := c.SkippedRegions(); len(skipped) > 0 {
+		log.Warn("the store holds regions that are not served: their records stay on disk, unused (see --regions)",
+			"regions", len(skipped), "first", skipped[:min(len(skipped), 5)])
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

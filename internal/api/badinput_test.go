@@ -282,8 +282,12 @@ func (x *badEnv) cases() []badCase {
 	cs[len(cs)-1].method = http.MethodPut
 	add("DELETE method", "Action=DeleteVpc&VpcId="+x.vpcA+v, 400, "InvalidAction")
 	cs[len(cs)-1].method = http.MethodDelete
-	cs = append(cs, badCase{name: "invalid region in credential scope", region: "mars-north-9x", form: "Action=DescribeVpcs" + v, status: 400, code: "InvalidRegion"})
-	cs = append(cs, badCase{name: "region with path characters", region: "..%2f..", form: "Action=DescribeVpcs" + v, status: 400, code: "InvalidRegion"})
+	// A region AWS does not have creates nothing (issue 9): AWS's answer to a
+	// credential scoped to a region that is not the endpoint's.
+	cs = append(cs, badCase{name: "invalid region in credential scope", region: "mars-north-9x", form: "Action=DescribeVpcs" + v, status: 403, code: "SignatureDoesNotMatch"})
+	cs = append(cs, badCase{name: "region with path characters", region: "..%2f..", form: "Action=DescribeVpcs" + v, status: 403, code: "SignatureDoesNotMatch"})
+	cs = append(cs, badCase{name: "well-formed made-up region", region: "mars-north-9", form: "Action=CreateVpc&CidrBlock=10.0.0.0/16" + v, status: 403, code: "SignatureDoesNotMatch"})
+	cs = append(cs, badCase{name: "3000-character region", region: "us-" + long(2994) + "-1", form: "Action=DescribeVpcs" + v, status: 403, code: "SignatureDoesNotMatch"})
 
 	// Wrong types and out-of-range numbers.
 	add("non-numeric MaxResults", "Action=DescribeVpcs&MaxResults=ten"+v, 400, "InvalidParameterValue")

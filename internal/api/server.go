@@ -222,8 +222,8 @@ func (s *Server) serve(r *http.Request, req *request, buf *bytes.Buffer) error {
 		}
 	}
 	region := regionOf(r)
-	if !core.ValidRegion(region) {
-		return &core.Error{Code: "InvalidRegion", Message: fmt.Sprintf("The region '%s' is not valid.", region)}
+	if err := s.core.CheckRegion(region); err != nil {
+		return err // before anything can create the region
 	}
 	req.who = core.Caller{Account: account, Region: region}
 	if !s.allow(account) {

@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/netip"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 )
@@ -33,6 +34,9 @@ type Config struct {
 	// DataPlane says a data plane realises the model: launched instances
 	// then stay pending until it reports them up (MarkRealised).
 	DataPlane bool
+	// Regions are the regions served (see ParseRegions); nil means AWS's
+	// public partition (AWSRegions). No other region can hold state.
+	Regions []string
 }
 
 // DefaultConfig returns the configuration of a fresh server.
@@ -51,8 +55,11 @@ type Core struct {
 	env Env
 	cfg Config
 
+	served map[string]bool // cfg.Regions
+
 	mu      sync.Mutex
 	regions map[string]*region
+	skipped map[string]bool // regions found in the store but not served
 }
 
 // New returns an empty core.
@@ -69,7 +76,15 @@ func New(env Env, cfg Config) *Core {
 	if !cfg.Ipv6Pool.IsValid() {
 		cfg.Ipv6Pool = DefaultConfig().Ipv6Pool
 	}
-	return &Core{env: env, cfg: cfg, regions: map[string]*region{}}
+	if cfg.Regions == nil {
+		cfg.Regions = AWSRegions()
+	}
+	cfg.Regions = slices.Clone(cfg.Regions)
+	served := map[string]bool{}
+	for _, r := range cfg.Regions {
+		served[r] = true
+	}
+	return &Core{env: env, cfg: cfg, served: served, regions: map[string]*region{}, skipped: map[string]bool{}}
 }
 
 // Config returns the core's configuration.
@@ -111,7 +126,37 @@ func (c *Core) Load(kind, key string, val []byte) error {
 	if !ok {
 		return fmt.Errorf("load %s: bad key %q", kind, key)
 	}
+	if !c.keepRegion(reg) {
+		return nil
+	}
 	return c.region(reg).db.load(kind, id, val)
+}
+
+// keepRegion reports whether records of a stored region are loaded: those of
+// a region not served stay on disk, untouched, and are listed by
+// SkippedRegions (a region left out of --regions, or made up by a request
+// before regions were checked).
+func (c *Core) keepRegion(name string) bool {
+	if c.served[name] {
+		return true
+	}
+	c.mu.Lock()
+	c.skipped[name] = true
+	c.mu.Unlock()
+	return false
+}
+
+// SkippedRegions lists the regions whose stored records were not loaded
+// because they are not served, sorted.
+func (c *Core) SkippedRegions() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]string, 0, len(c.skipped))
+	for n := range c.skipped {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // LoadFrom loads every record a store's Load yields, decoding them on all
@@ -128,6 +173,9 @@ func (c *Core) LoadFrom(load func(fn func(kind, key string, val []byte) error) e
 		reg, id, ok := cut(key)
 		if !ok {
 			return fmt.Errorf("load %s: bad key %q", kind, key)
+		}
+		if !c.keepRegion(reg) {
+			return nil
 		}
 		l, err := c.region(reg).db.loaderFor(kind)
 		if err != nil {
@@ -199,6 +247,9 @@ type Committer func(ChangeSet) (wait func() error, err error)
 
 // Read runs fn in a read-only transaction.
 func (c *Core) Read(who Caller, commit Committer, fn func(*Tx) error) error {
+	if err := c.CheckRegion(who.Region); err != nil {
+		return err
+	}
 	r := c.region(who.Region)
 	if err := c.ensureAccount(r, who, commit); err != nil {
 		return err
@@ -213,6 +264,9 @@ func (c *Core) Read(who Caller, commit Committer, fn func(*Tx) error) error {
 // applied to the model and waited for; on error nothing changes. With dryRun
 // the transaction is always discarded.
 func (c *Core) Write(who Caller, dryRun bool, commit Committer, fn func(*Tx) error) error {
+	if err := c.CheckRegion(who.Region); err != nil {
+		return err
+	}
 	r := c.region(who.Region)
 	if err := c.ensureAccount(r, who, commit); err != nil {
 		return err

@@ -66,6 +66,9 @@ type HostRule struct {
 
 // HostView returns the region's desired data plane state.
 func (c *Core) HostView(regionName string) HostView {
+	if !c.ServesRegion(regionName) {
+		return HostView{}
+	}
 	r := c.region(regionName)
 	r.mu.RLock()
 	defer r.mu.RUnlock()

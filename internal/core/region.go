@@ -10,8 +10,7 @@ import (
 )
 
 // KnownRegions are the commercial regions DescribeRegions lists: those
-// enabled in every account by default. Any well-formed region name works:
-// it is created on first use.
+// enabled in every account by default.
 var KnownRegions = []string{
 	"ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-southeast-1",
 	"ap-southeast-2", "ca-central-1", "eu-central-1", "eu-north-1", "eu-west-1", "eu-west-2",
@@ -27,6 +26,15 @@ var OptInRegions = []string{
 	"me-central-1", "me-south-1", "mx-central-1",
 }
 
+// AWSRegions returns the regions of AWS's public partition: KnownRegions and
+// OptInRegions, sorted. A core serves these unless Config.Regions says
+// otherwise.
+func AWSRegions() []string {
+	out := slices.Concat(KnownRegions, OptInRegions)
+	slices.Sort(out)
+	return out
+}
+
 // regionOptIn is a region's opt-in status as DescribeRegions gives it.
 func regionOptIn(name string) string {
 	if slices.Contains(OptInRegions, name) {
@@ -37,8 +45,83 @@ func regionOptIn(name string) string {
 
 var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 
+// maxRegionName bounds the name of a region of one's own (AWS's longest is
+// 14 characters): zone names and ids are made from it.
+const maxRegionName = 32
+
 // ValidRegion reports whether name looks like an AWS region.
-func ValidRegion(name string) bool { return regionRE.MatchString(name) }
+func ValidRegion(name string) bool { return len(name) <= maxRegionName && regionRE.MatchString(name) }
+
+// ParseRegions reads the --regions setting: a comma-separated list where a
+// plain NAME serves that region of AWS's (and, once one is named, only the
+// AWS regions named) and +NAME adds a region of one's own (any name of AWS's
+// form, such as my-lab-1). "" is AWS's whole public partition;
+// "+my-lab-1" is that and my-lab-1; "us-east-1,eu-west-1" only those two.
+// The result is sorted, without duplicates.
+func ParseRegions(spec string) ([]string, error) {
+	var named, added []string
+	for _, f := range strings.Split(spec, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		extra := strings.HasPrefix(f, "+")
+		name := strings.TrimPrefix(f, "+")
+		aws := slices.Contains(KnownRegions, name) || slices.Contains(OptInRegions, name)
+		switch {
+		case !ValidRegion(name):
+			return nil, fmt.Errorf("%q is not a region name (two letters, words and a number, joined by '-': eu-west-1, my-lab-1)", truncateName(name))
+		case extra && aws:
+			return nil, fmt.Errorf("+%s: %s is an AWS region; name it without '+'", name, name)
+		case !extra && !aws:
+			return nil, fmt.Errorf("%s is not an AWS region; add a region of your own as +%s", name, name)
+		case extra:
+			added = append(added, name)
+		default:
+			named = append(named, name)
+		}
+	}
+	if len(named) == 0 {
+		named = AWSRegions()
+	}
+	out := slices.Concat(named, added)
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// UnknownRegionError is what EC2 answers a request whose credential scope
+// names a region it does not serve: SignatureDoesNotMatch (HTTP 403), as AWS
+// answers a signature scoped to a region that is not the endpoint's.
+func UnknownRegionError(name string) *Error {
+	return errorf("SignatureDoesNotMatch", "Credential should be scoped to a valid region, not '%s'.", truncateName(name))
+}
+
+// truncateName keeps a hostile name from bloating a message, and keeps the
+// message valid XML text.
+func truncateName(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "..."
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == 0xfffd {
+			return '?'
+		}
+		return r
+	}, strings.ToValidUTF8(s, "?"))
+}
+
+// ServesRegion reports whether the core serves the region: only those can
+// hold state, so that no request creates a region by naming one.
+func (c *Core) ServesRegion(name string) bool { return c.served[name] }
+
+// CheckRegion returns UnknownRegionError unless the core serves the region.
+// Every entry point goes through it (Read and Write do).
+func (c *Core) CheckRegion(name string) error {
+	if !c.served[name] {
+		return UnknownRegionError(name)
+	}
+	return nil
+}
 
 // zoneIDPrefix returns the AZ id prefix of a region: us-east-1 -> use1.
 func zoneIDPrefix(region string) string {
@@ -144,16 +227,18 @@ func (tx *Tx) DescribeRegions(in *ec2wire.DescribeRegionsInput) (*ec2wire.Descri
 	if err != nil {
 		return nil, err
 	}
-	names := KnownRegions
-	if in.AllRegions != nil && *in.AllRegions {
-		names = slices.Concat(KnownRegions, OptInRegions)
-		slices.Sort(names)
+	// The regions served; opt-in ones only with AllRegions.
+	var names []string
+	for _, n := range tx.cfg.Regions {
+		if regionOptIn(n) != "not-opted-in" || in.AllRegions != nil && *in.AllRegions {
+			names = append(names, n)
+		}
 	}
 	if len(in.RegionNames) > 0 {
 		names = in.RegionNames
 		for _, n := range names {
-			if !ValidRegion(n) {
-				return nil, errorf(CodeInvalidParameterValue, "Invalid region: %s", n)
+			if !slices.Contains(tx.cfg.Regions, n) {
+				return nil, errorf(CodeInvalidParameterValue, "Invalid region: %s", truncateName(n))
 			}
 		}
 	}
