@@ -24,5 +24,6 @@ func handlers() map[string]handler {
 	instanceOps(m)
 	addressOps(m)
 	tagOps(m)
+	classicLinkOps(m)
 	return m
 }

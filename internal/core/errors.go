@@ -106,6 +106,7 @@ const (
 	CodeInternalError                  = "InternalError"
 	CodeInvalidVolumeNotFound          = "InvalidVolume.NotFound"
 	CodeInvalidVolumeIDMalformed       = "InvalidVolumeID.Malformed"
+	CodeUnsupportedOperation           = "UnsupportedOperation"
 )
 
 // Codes lists every code above (the API layer maps each to an HTTP status).
@@ -133,4 +134,5 @@ var Codes = []string{
 	CodeInvalidPermIDNotFound, CodeInvalidPermIDMalformed, CodeInvalidID, CodeInvalidTagKeyMalformed,
 	CodeTagLimitExceeded, CodeInvalidCidrBlockNotFound, CodeAuthFailure, CodeUnauthorizedOperation,
 	CodeInvalidRegion, CodeInternalError, CodeInvalidVolumeNotFound, CodeInvalidVolumeIDMalformed,
+	CodeUnsupportedOperation,
 }

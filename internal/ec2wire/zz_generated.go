@@ -73,6 +73,15 @@ var Operations = []string{
 	"DescribeTags",
 	"DescribeInstanceCreditSpecifications",
 	"DescribeVolumes",
+	"DescribeVpcClassicLink",
+	"DescribeVpcClassicLinkDnsSupport",
+	"EnableVpcClassicLink",
+	"DisableVpcClassicLink",
+	"EnableVpcClassicLinkDnsSupport",
+	"DisableVpcClassicLinkDnsSupport",
+	"AttachClassicLinkVpc",
+	"DetachClassicLinkVpc",
+	"DescribeClassicLinkInstances",
 }
 
 // ModelOperations lists every operation of the EC2 API model.
@@ -674,6 +683,8 @@ var ModelFilters = map[string][]string{
 	"DescribeTags":                         {"key", "resource-id", "resource-type", "tag", "value"},
 	"DescribeInstanceCreditSpecifications": {"instance-id"},
 	"DescribeVolumes":                      {"attachment.attach-time", "attachment.delete-on-termination", "attachment.device", "attachment.instance-id", "attachment.status", "availability-zone", "create-time", "encrypted", "multi-attach-enabled", "fast-restored", "size", "snapshot-id", "status", "tag", "tag-key", "volume-id", "volume-type"},
+	"DescribeVpcClassicLink":               {"is-classic-link-enabled", "tag", "tag-key"},
+	"DescribeClassicLinkInstances":         {"group-id", "instance-id", "tag", "tag-key", "vpc-id"},
 }
 
 // DescribeRegionsInput is the input of DescribeRegions.
@@ -1089,6 +1100,60 @@ type DescribeVolumesInput = DescribeVolumesRequest
 
 // DescribeVolumesOutput is the output of DescribeVolumes.
 type DescribeVolumesOutput = DescribeVolumesResult
+
+// DescribeVpcClassicLinkInput is the input of DescribeVpcClassicLink.
+type DescribeVpcClassicLinkInput = DescribeVpcClassicLinkRequest
+
+// DescribeVpcClassicLinkOutput is the output of DescribeVpcClassicLink.
+type DescribeVpcClassicLinkOutput = DescribeVpcClassicLinkResult
+
+// DescribeVpcClassicLinkDnsSupportInput is the input of DescribeVpcClassicLinkDnsSupport.
+type DescribeVpcClassicLinkDnsSupportInput = DescribeVpcClassicLinkDnsSupportRequest
+
+// DescribeVpcClassicLinkDnsSupportOutput is the output of DescribeVpcClassicLinkDnsSupport.
+type DescribeVpcClassicLinkDnsSupportOutput = DescribeVpcClassicLinkDnsSupportResult
+
+// EnableVpcClassicLinkInput is the input of EnableVpcClassicLink.
+type EnableVpcClassicLinkInput = EnableVpcClassicLinkRequest
+
+// EnableVpcClassicLinkOutput is the output of EnableVpcClassicLink.
+type EnableVpcClassicLinkOutput = EnableVpcClassicLinkResult
+
+// DisableVpcClassicLinkInput is the input of DisableVpcClassicLink.
+type DisableVpcClassicLinkInput = DisableVpcClassicLinkRequest
+
+// DisableVpcClassicLinkOutput is the output of DisableVpcClassicLink.
+type DisableVpcClassicLinkOutput = DisableVpcClassicLinkResult
+
+// EnableVpcClassicLinkDnsSupportInput is the input of EnableVpcClassicLinkDnsSupport.
+type EnableVpcClassicLinkDnsSupportInput = EnableVpcClassicLinkDnsSupportRequest
+
+// EnableVpcClassicLinkDnsSupportOutput is the output of EnableVpcClassicLinkDnsSupport.
+type EnableVpcClassicLinkDnsSupportOutput = EnableVpcClassicLinkDnsSupportResult
+
+// DisableVpcClassicLinkDnsSupportInput is the input of DisableVpcClassicLinkDnsSupport.
+type DisableVpcClassicLinkDnsSupportInput = DisableVpcClassicLinkDnsSupportRequest
+
+// DisableVpcClassicLinkDnsSupportOutput is the output of DisableVpcClassicLinkDnsSupport.
+type DisableVpcClassicLinkDnsSupportOutput = DisableVpcClassicLinkDnsSupportResult
+
+// AttachClassicLinkVpcInput is the input of AttachClassicLinkVpc.
+type AttachClassicLinkVpcInput = AttachClassicLinkVpcRequest
+
+// AttachClassicLinkVpcOutput is the output of AttachClassicLinkVpc.
+type AttachClassicLinkVpcOutput = AttachClassicLinkVpcResult
+
+// DetachClassicLinkVpcInput is the input of DetachClassicLinkVpc.
+type DetachClassicLinkVpcInput = DetachClassicLinkVpcRequest
+
+// DetachClassicLinkVpcOutput is the output of DetachClassicLinkVpc.
+type DetachClassicLinkVpcOutput = DetachClassicLinkVpcResult
+
+// DescribeClassicLinkInstancesInput is the input of DescribeClassicLinkInstances.
+type DescribeClassicLinkInstancesInput = DescribeClassicLinkInstancesRequest
+
+// DescribeClassicLinkInstancesOutput is the output of DescribeClassicLinkInstances.
+type DescribeClassicLinkInstancesOutput = DescribeClassicLinkInstancesResult
 
 // DescribeRegionsRequest is the model's DescribeRegionsRequest shape.
 type DescribeRegionsRequest struct {
@@ -2152,6 +2217,122 @@ type DescribeVolumesResult struct {
 	Volumes   []Volume `query:"VolumeSet" xml:"volumeSet>item,omitempty"`
 }
 
+// DescribeVpcClassicLinkRequest is the model's DescribeVpcClassicLinkRequest shape.
+type DescribeVpcClassicLinkRequest struct {
+	DryRun  *bool    `query:"DryRun" xml:"dryRun,omitempty"`
+	Filters []Filter `query:"Filter" xml:"Filter>Filter,omitempty"`
+	VpcIds  []string `query:"VpcId" xml:"VpcId>VpcId,omitempty"`
+}
+
+// DescribeVpcClassicLinkResult is the model's DescribeVpcClassicLinkResult shape.
+type DescribeVpcClassicLinkResult struct {
+	RequestId *string          `xml:"requestId"`
+	Vpcs      []VpcClassicLink `query:"VpcSet" xml:"vpcSet>item,omitempty"`
+}
+
+// DescribeVpcClassicLinkDnsSupportRequest is the model's DescribeVpcClassicLinkDnsSupportRequest shape.
+type DescribeVpcClassicLinkDnsSupportRequest struct {
+	MaxResults *int32   `query:"MaxResults" xml:"maxResults,omitempty"`
+	NextToken  *string  `query:"NextToken" xml:"nextToken,omitempty"`
+	VpcIds     []string `query:"VpcIds" xml:"VpcIds>VpcId,omitempty"`
+}
+
+// DescribeVpcClassicLinkDnsSupportResult is the model's DescribeVpcClassicLinkDnsSupportResult shape.
+type DescribeVpcClassicLinkDnsSupportResult struct {
+	RequestId *string                 `xml:"requestId"`
+	NextToken *string                 `query:"NextToken" xml:"nextToken,omitempty"`
+	Vpcs      []ClassicLinkDnsSupport `query:"Vpcs" xml:"vpcs>item,omitempty"`
+}
+
+// EnableVpcClassicLinkRequest is the model's EnableVpcClassicLinkRequest shape.
+type EnableVpcClassicLinkRequest struct {
+	DryRun *bool   `query:"DryRun" xml:"dryRun,omitempty"`
+	VpcId  *string `query:"VpcId" required:"true" xml:"vpcId,omitempty"`
+}
+
+// EnableVpcClassicLinkResult is the model's EnableVpcClassicLinkResult shape.
+type EnableVpcClassicLinkResult struct {
+	RequestId *string `xml:"requestId"`
+	Return    *bool   `query:"Return" xml:"return,omitempty"`
+}
+
+// DisableVpcClassicLinkRequest is the model's DisableVpcClassicLinkRequest shape.
+type DisableVpcClassicLinkRequest struct {
+	DryRun *bool   `query:"DryRun" xml:"dryRun,omitempty"`
+	VpcId  *string `query:"VpcId" required:"true" xml:"vpcId,omitempty"`
+}
+
+// DisableVpcClassicLinkResult is the model's DisableVpcClassicLinkResult shape.
+type DisableVpcClassicLinkResult struct {
+	RequestId *string `xml:"requestId"`
+	Return    *bool   `query:"Return" xml:"return,omitempty"`
+}
+
+// EnableVpcClassicLinkDnsSupportRequest is the model's EnableVpcClassicLinkDnsSupportRequest shape.
+type EnableVpcClassicLinkDnsSupportRequest struct {
+	VpcId *string `query:"VpcId" xml:"VpcId,omitempty"`
+}
+
+// EnableVpcClassicLinkDnsSupportResult is the model's EnableVpcClassicLinkDnsSupportResult shape.
+type EnableVpcClassicLinkDnsSupportResult struct {
+	RequestId *string `xml:"requestId"`
+	Return    *bool   `query:"Return" xml:"return,omitempty"`
+}
+
+// DisableVpcClassicLinkDnsSupportRequest is the model's DisableVpcClassicLinkDnsSupportRequest shape.
+type DisableVpcClassicLinkDnsSupportRequest struct {
+	VpcId *string `query:"VpcId" xml:"VpcId,omitempty"`
+}
+
+// DisableVpcClassicLinkDnsSupportResult is the model's DisableVpcClassicLinkDnsSupportResult shape.
+type DisableVpcClassicLinkDnsSupportResult struct {
+	RequestId *string `xml:"requestId"`
+	Return    *bool   `query:"Return" xml:"return,omitempty"`
+}
+
+// AttachClassicLinkVpcRequest is the model's AttachClassicLinkVpcRequest shape.
+type AttachClassicLinkVpcRequest struct {
+	DryRun     *bool    `query:"DryRun" xml:"dryRun,omitempty"`
+	Groups     []string `query:"SecurityGroupId" required:"true" xml:"SecurityGroupId>groupId,omitempty"`
+	InstanceId *string  `query:"InstanceId" required:"true" xml:"instanceId,omitempty"`
+	VpcId      *string  `query:"VpcId" required:"true" xml:"vpcId,omitempty"`
+}
+
+// AttachClassicLinkVpcResult is the model's AttachClassicLinkVpcResult shape.
+type AttachClassicLinkVpcResult struct {
+	RequestId *string `xml:"requestId"`
+	Return    *bool   `query:"Return" xml:"return,omitempty"`
+}
+
+// DetachClassicLinkVpcRequest is the model's DetachClassicLinkVpcRequest shape.
+type DetachClassicLinkVpcRequest struct {
+	DryRun     *bool   `query:"DryRun" xml:"dryRun,omitempty"`
+	InstanceId *string `query:"InstanceId" required:"true" xml:"instanceId,omitempty"`
+	VpcId      *string `query:"VpcId" required:"true" xml:"vpcId,omitempty"`
+}
+
+// DetachClassicLinkVpcResult is the model's DetachClassicLinkVpcResult shape.
+type DetachClassicLinkVpcResult struct {
+	RequestId *string `xml:"requestId"`
+	Return    *bool   `query:"Return" xml:"return,omitempty"`
+}
+
+// DescribeClassicLinkInstancesRequest is the model's DescribeClassicLinkInstancesRequest shape.
+type DescribeClassicLinkInstancesRequest struct {
+	DryRun      *bool    `query:"DryRun" xml:"dryRun,omitempty"`
+	Filters     []Filter `query:"Filter" xml:"Filter>Filter,omitempty"`
+	InstanceIds []string `query:"InstanceId" xml:"InstanceId>InstanceId,omitempty"`
+	MaxResults  *int32   `query:"MaxResults" xml:"maxResults,omitempty"`
+	NextToken   *string  `query:"NextToken" xml:"nextToken,omitempty"`
+}
+
+// DescribeClassicLinkInstancesResult is the model's DescribeClassicLinkInstancesResult shape.
+type DescribeClassicLinkInstancesResult struct {
+	RequestId *string               `xml:"requestId"`
+	Instances []ClassicLinkInstance `query:"InstancesSet" xml:"instancesSet>item,omitempty"`
+	NextToken *string               `query:"NextToken" xml:"nextToken,omitempty"`
+}
+
 // Filter is the model's Filter shape.
 type Filter struct {
 	Name   *string  `query:"Name" xml:"Name,omitempty"`
@@ -2788,6 +2969,27 @@ type Volume struct {
 	Throughput         *int32             `query:"Throughput" xml:"throughput,omitempty"`
 	VolumeId           *string            `query:"VolumeId" xml:"volumeId,omitempty"`
 	VolumeType         *string            `query:"VolumeType" xml:"volumeType,omitempty"`
+}
+
+// VpcClassicLink is the model's VpcClassicLink shape.
+type VpcClassicLink struct {
+	ClassicLinkEnabled *bool   `query:"ClassicLinkEnabled" xml:"classicLinkEnabled,omitempty"`
+	Tags               []Tag   `query:"TagSet" xml:"tagSet>item,omitempty"`
+	VpcId              *string `query:"VpcId" xml:"vpcId,omitempty"`
+}
+
+// ClassicLinkDnsSupport is the model's ClassicLinkDnsSupport shape.
+type ClassicLinkDnsSupport struct {
+	ClassicLinkDnsSupported *bool   `query:"ClassicLinkDnsSupported" xml:"classicLinkDnsSupported,omitempty"`
+	VpcId                   *string `query:"VpcId" xml:"vpcId,omitempty"`
+}
+
+// ClassicLinkInstance is the model's ClassicLinkInstance shape.
+type ClassicLinkInstance struct {
+	Groups     []GroupIdentifier `query:"GroupSet" xml:"groupSet>item,omitempty"`
+	InstanceId *string           `query:"InstanceId" xml:"instanceId,omitempty"`
+	Tags       []Tag             `query:"TagSet" xml:"tagSet>item,omitempty"`
+	VpcId      *string           `query:"VpcId" xml:"vpcId,omitempty"`
 }
 
 // AvailabilityZoneMessage is the model's AvailabilityZoneMessage shape.

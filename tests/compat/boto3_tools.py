@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""boto3 session of the calls real tools make around ENIs (issue 10).
+
+Usage: boto3_tools.py [ENDPOINT_URL] [REGION]   (as boto3_smoke.py)
+
+What Ansible's amazon.aws modules, Terraform's provider and the SDK waiters
+call even when they do not use the feature: the ClassicLink family (which
+AWS answers UnsupportedOperation since EC2-Classic was retired), unknown
+actions, and the newer instance, volume and key pair calls. Every reply is
+checked on the wire against botocore's model by boto3_smoke's hook, and the
+values and error codes as AWS gives them. It prints "N passed, M failed" last
+and exits 1 if anything failed.
+"""
+
+import sys
+import traceback
+
+import boto3_smoke as s  # the checks, the wire hook and the client (exits 3 without boto3)
+from boto3_smoke import ClientError, WaiterError, botocore, ok, eq, expect_error, section
+
+
+def classiclink(ec2, vpc_id):
+    section("ClassicLink (retired: UnsupportedOperation)")
+    msg = "The functionality you requested is not available in this region."
+    calls = [
+        ("describe_vpc_classic_link", {"VpcIds": [vpc_id]}),
+        ("describe_vpc_classic_link_dns_support", {"VpcIds": [vpc_id]}),
+        ("describe_classic_link_instances", {}),
+        ("enable_vpc_classic_link", {"VpcId": vpc_id}),
+        ("disable_vpc_classic_link", {"VpcId": vpc_id}),
+        ("enable_vpc_classic_link_dns_support", {"VpcId": vpc_id}),
+        ("disable_vpc_classic_link_dns_support", {"VpcId": vpc_id}),
+        ("attach_classic_link_vpc", {"VpcId": vpc_id, "InstanceId": "i-0123456789abcdef0", "Groups": ["sg-0123456789abcdef0"]}),
+        ("detach_classic_link_vpc", {"VpcId": vpc_id, "InstanceId": "i-0123456789abcdef0"}),
+    ]
+    for op, kw in calls:
+        e = expect_error(op, "UnsupportedOperation", getattr(ec2, op), **kw)
+        if e is not None:
+            eq(op + " message", e.response["Error"]["Message"], msg)
+
+
+def unimplemented(ec2):
+    section("unimplemented actions")
+    e = expect_error("describe_fleets", "InvalidAction", ec2.describe_fleets)
+    if e is not None:
+        m = e.response["Error"]["Message"]
+        ok("InvalidAction message is AWS's, then the hint",
+           m.startswith("The action DescribeFleets is not valid for this web service.") and "does not implement" in m, m)
+
+
+def run(ec2, cleanup):
+    vpc_id = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    classiclink(ec2, vpc_id)
+    unimplemented(ec2)
+
+
+def main():
+    print("boto3 tools session against %s (%s)" % (s.ENDPOINT, s.REGION))
+    ec2 = s.client()
+    cleanup = []
+    try:
+        run(ec2, cleanup)
+    except (ClientError, WaiterError, botocore.exceptions.BotoCoreError, KeyError, IndexError, TypeError, AttributeError, ValueError) as e:
+        ok("script ran to the end", False, "%s: %s\n%s" % (type(e).__name__, e, traceback.format_exc()))
+    else:
+        ok("script ran to the end", True)
+    s.cleanup_all(cleanup)
+    ok("every reply matches botocore's model on the wire (%d replies)" % s.wire_checked[0], not s.wire_problems,
+       "\n  " + "\n  ".join(sorted(set(s.wire_problems))[:60]))
+    print("%d passed, %d failed" % (s.passed, s.failed))
+    sys.exit(1 if s.failed else 0)
+
+
+if __name__ == "__main__":
+    main()
