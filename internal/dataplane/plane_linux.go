@@ -505,6 +505,7 @@ func (r *reconciler) ensureRouters() {
 		return
 	}
 	var inetRoutes []route
+	byVPC := r.enisByVPC()
 	for _, v := range r.vpcs {
 		cached := r.c.routerNS[v.ID]
 		c, err := r.ensureNS(r.p.RouterNS(v.ID), routerSysctls, cached)
@@ -516,7 +517,8 @@ func (r *reconciler) ensureRouters() {
 		}
 		r.c.routerNS[v.ID] = c
 		r.routers[v.ID] = c
-		key := r.routerKey(v, c)
+		nbrs, pfx6 := routerNeighbours(byVPC[v.ID])
+		key := r.routerKey(v, c) ^ neighboursKey(nbrs, pfx6)
 		if ent, ok := r.c.routers[v.ID]; ok && ent.key == key && !r.full {
 			inetRoutes = append(inetRoutes, ent.inetRoutes...)
 			continue
@@ -580,7 +582,14 @@ func (r *reconciler) ensureRouters() {
 					link: leg.Attrs().Index, table: si.routeTbl})
 			}
 		}
-		tables := []int{rtInternet}
+		for _, p := range pfx6 {
+			if leg := legs[p.subnet]; leg != nil {
+				routes = append(routes, route{dst: p.pfx, gw: p.via, link: leg.Attrs().Index, table: unix.RT_TABLE_MAIN})
+			}
+		}
+		r.count(ensureNeighbours(c, legs, nbrs))
+		r.ensureRouterGuard(c, upName, nbrs)
+		tables := []int{rtInternet, unix.RT_TABLE_MAIN}
 		for _, s := range r.subnetSeq {
 			if s.vpcID == v.ID {
 				tables = append(tables, s.routeTbl)
