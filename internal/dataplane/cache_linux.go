@@ -46,6 +46,9 @@ type planeCache struct {
 	marks    map[string]uint32
 	freeMark []uint32
 	nextMark uint32
+	// reused are marks given again since the datapath's connection tracking last
+	// forgot the connections of their former ENIs (see forgetConnections).
+	reused []uint32
 }
 
 type nftEntry struct {
@@ -62,6 +65,7 @@ func (c *planeCache) mark(id string) (uint32, error) {
 	var m uint32
 	if n := len(c.freeMark); n > 0 {
 		m, c.freeMark = c.freeMark[n-1], c.freeMark[:n-1]
+		c.reused = append(c.reused, m)
 	} else {
 		if c.nextMark >= 0xffff {
 			return 0, fmt.Errorf("eni %s: more than %d ENIs on this host", id, 0xffff)

@@ -948,6 +948,7 @@ func (r *reconciler) ensureDatapathRules() {
 		e.mark = m
 		d.enis = append(d.enis, e)
 	}
+	r.forgetConnections()
 	groupKeys := map[string]uint64{} // each group's rules hashed once per pass
 	for _, e := range d.enis {
 		d.keys[e] = dpENIKey(e, r.groups, groupKeys)
@@ -974,6 +975,33 @@ func (r *reconciler) ensureDatapathRules() {
 		return
 	}
 	d.whole(base)
+}
+
+// forgetConnections deletes the tracked connections of the ENIs whose marks were given
+// to other ENIs in this pass, before the new ENIs' chains go in: a connection's ct mark
+// names the ENIs it is between, and must not name the new owner of a mark.
+func (r *reconciler) forgetConnections() {
+	if len(r.c.reused) == 0 {
+		return
+	}
+	f := markFilter{}
+	for _, m := range r.c.reused {
+		f[m] = true
+	}
+	for _, fam := range []netlink.InetFamily{unix.AF_INET, unix.AF_INET6} {
+		if _, err := r.dp.h.ConntrackDeleteFilters(netlink.ConntrackTable, fam, f); err != nil {
+			r.fail(fmt.Errorf("datapath: forget connections: %w", err))
+			return
+		}
+	}
+	r.c.reused = nil
+}
+
+// markFilter matches the connections between any ENI of its marks and another.
+type markFilter map[uint32]bool
+
+func (f markFilter) MatchConntrackFlow(c *netlink.ConntrackFlow) bool {
+	return f[c.Mark&0xffff] || f[c.Mark>>16]
 }
 
 // dpPass is one pass's work on the datapath ruleset.
