@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -16,6 +18,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/eni-net/eni/internal/api"
 	"github.com/eni-net/eni/internal/dataplane"
 )
@@ -38,7 +44,10 @@ func runTask(args []string) error {
 		fmt.Fprintf(fs.Output(), "Usage: eni run-task --subnet SUBNET [--security-group SG]... -- COMMAND [ARG...]\n\n"+
 			"Runs COMMAND in a fresh network namespace with its own requester-managed ENI (as ECS does\n"+
 			"for tasks in awsvpc mode). The ENI shows in DescribeNetworkInterfaces while the task runs and\n"+
-			"is deleted when COMMAND exits or run-task is interrupted. Needs root, on the server's host.\n\nFlags:\n")
+			"is deleted when COMMAND exits or run-task is interrupted. Needs root, on the server's host.\n"+
+			"Its calls are signed (SigV4, service \"eni\") with the standard AWS credential chain\n"+
+			"(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws), as eni serve --auth sigv4\n"+
+			"needs; the task is that key's account's.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -55,15 +64,17 @@ func runTask(args []string) error {
 		fs.Usage()
 		return errors.New("run-task: need --subnet and a command")
 	}
-	base := strings.TrimRight(*endpoint, "/") + "/eni/v1/tasks"
+	tc := newTaskClient(*region)
+	base := strings.TrimRight(*endpoint, "/") + api.TasksPath
 	body, _ := json.Marshal(api.TaskRequest{Region: *region, SubnetID: *subnet, SecurityGroupIDs: groups}) // plain data
 	var task api.TaskReply
-	if err := call(http.MethodPost, base, body, &task); err != nil {
+	if err := tc.call(http.MethodPost, base+"?region="+url.QueryEscape(*region), body, &task); err != nil {
 		return err
 	}
 	taskURL := base + "/" + task.TaskID + "?region=" + url.QueryEscape(*region)
 	cleanup := func() {
-		if err := call(http.MethodDelete, taskURL, nil, nil); err != nil {
+		// A task already gone (its lease ran out) is not found: nothing to do.
+		if err := tc.call(http.MethodDelete, taskURL, nil, nil); err != nil && !strings.Contains(err.Error(), "InvalidTaskID.NotFound") {
 			fmt.Fprintf(os.Stderr, "eni run-task: deleting %s: %v\n", task.TaskID, err)
 		}
 	}
@@ -73,7 +84,7 @@ func runTask(args []string) error {
 	lost := make(chan error, 1)
 	stopRenew := make(chan struct{})
 	defer close(stopRenew)
-	go renewTask(taskURL, task.LeaseSeconds, stopRenew, lost)
+	go renewTask(tc, taskURL, task.LeaseSeconds, stopRenew, lost)
 	// Signals from now on end the task, not run-task.
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
@@ -81,7 +92,7 @@ func runTask(args []string) error {
 	deadline := time.Now().Add(*wait)
 	for {
 		var st api.TaskReply
-		if err := call(http.MethodGet, taskURL, nil, &st); err != nil {
+		if err := tc.call(http.MethodGet, taskURL, nil, &st); err != nil {
 			cleanup()
 			return err
 		}
@@ -153,7 +164,36 @@ func runTask(args []string) error {
 	return werr
 }
 
-func call(method, u string, body []byte, out any) error {
+// taskClient calls the server's task API, signed (SigV4, for the service
+// api.TaskService) with the credentials of the standard AWS chain
+// (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE and the shared
+// files, ...) when it finds any; a server with --auth none needs none.
+type taskClient struct {
+	region string
+	creds  aws.CredentialsProvider // nil: unsigned
+	signer *v4.Signer
+}
+
+// newTaskClient finds the credentials. The instance metadata service is not
+// asked: a role's session credentials are never in eni serve's keys.
+func newTaskClient(region string) *taskClient {
+	tc := &taskClient{region: region, signer: v4.NewSigner()}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region), config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "eni run-task: no AWS configuration (%v); requests are not signed\n", err)
+		return tc
+	}
+	if cfg.Credentials != nil {
+		if _, err := cfg.Credentials.Retrieve(ctx); err == nil {
+			tc.creds = cfg.Credentials
+		}
+	}
+	return tc
+}
+
+func (c *taskClient) call(method, u string, body []byte, out any) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
@@ -161,6 +201,16 @@ func call(method, u string, body []byte, out any) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if c.creds != nil {
+		creds, err := c.creds.Retrieve(ctx)
+		if err != nil {
+			return fmt.Errorf("run-task: credentials: %w", err)
+		}
+		sum := sha256.Sum256(body)
+		if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), api.TaskService, c.region, time.Now()); err != nil {
+			return fmt.Errorf("run-task: signing: %w", err)
+		}
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("run-task: %w", err)
@@ -203,7 +253,7 @@ func (m *multiFlag) Set(v string) error {
 // says the task is gone, or when renewals have failed for a whole lease (the
 // server then deletes the task anyway). Against a server without leases
 // (leaseSeconds 0) there is nothing to renew.
-func renewTask(taskURL string, leaseSeconds float64, stop <-chan struct{}, lost chan<- error) {
+func renewTask(tc *taskClient, taskURL string, leaseSeconds float64, stop <-chan struct{}, lost chan<- error) {
 	if leaseSeconds <= 0 {
 		return
 	}
@@ -218,7 +268,7 @@ func renewTask(taskURL string, leaseSeconds float64, stop <-chan struct{}, lost 
 		case <-t.C:
 		}
 		var rep api.TaskReply
-		err := call(http.MethodPut, taskURL, nil, &rep)
+		err := tc.call(http.MethodPut, taskURL, nil, &rep)
 		if err == nil {
 			last = time.Now()
 			if l := time.Duration(rep.LeaseSeconds * float64(time.Second)); l > 0 && l != lease {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/eni-net/eni/internal/api"
 	"github.com/eni-net/eni/internal/apitest"
+	"github.com/eni-net/eni/internal/sigv4"
 )
 
 // The server restarts with a shorter --task-lease: a live run-task follows
@@ -24,7 +27,8 @@ func TestRenewFollowsTheServersLease(t *testing.T) {
 	}
 	body, _ := json.Marshal(api.TaskRequest{Region: "us-east-1", SubnetID: aws.ToString(out.Subnets[0].SubnetId)})
 	var task api.TaskReply
-	if err := call("POST", env.Server.URL+"/eni/v1/tasks", body, &task); err != nil {
+	tc := &taskClient{region: "us-east-1"} // unsigned: the server has no --auth
+	if err := tc.call("POST", env.Server.URL+"/eni/v1/tasks", body, &task); err != nil {
 		t.Fatal(err)
 	}
 	if task.LeaseSeconds != 0.9 {
@@ -40,7 +44,7 @@ func TestRenewFollowsTheServersLease(t *testing.T) {
 	taskURL := hs.URL + "/eni/v1/tasks/" + task.TaskID + "?region=us-east-1"
 	stop := make(chan struct{})
 	lost := make(chan error, 1)
-	go renewTask(taskURL, task.LeaseSeconds, stop, lost)
+	go renewTask(tc, taskURL, task.LeaseSeconds, stop, lost)
 	select {
 	case err := <-lost:
 		t.Fatalf("a live, renewing run-task lost its task: %v", err)
@@ -49,7 +53,7 @@ func TestRenewFollowsTheServersLease(t *testing.T) {
 	// Renewals stop (run-task killed): the task goes.
 	close(stop)
 	time.Sleep(500 * time.Millisecond)
-	if err := call("PUT", taskURL, nil, nil); err == nil {
+	if err := tc.call("PUT", taskURL, nil, nil); err == nil {
 		t.Fatal("the task outlived its lease without renewals")
 	}
 }
@@ -63,12 +67,66 @@ func TestRenewWithoutLeases(t *testing.T) {
 	defer close(stop)
 	lost := make(chan error, 1)
 	done := make(chan struct{})
-	go func() { renewTask(hs.URL+"/eni/v1/tasks/task-1", 0, stop, lost); close(done) }()
+	go func() { renewTask(&taskClient{}, hs.URL+"/eni/v1/tasks/task-1", 0, stop, lost); close(done) }()
 	select {
 	case <-done:
 	case err := <-lost:
 		t.Fatalf("lost: %v", err)
 	case <-time.After(time.Second):
 		t.Fatal("renewTask did not return at once without a lease")
+	}
+}
+
+// run-task signs its calls with the standard AWS credential chain, for the
+// service "eni": against eni serve --auth sigv4 the task is the signer's
+// account's, and without credentials the call is refused.
+func TestRunTaskSigns(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAALICE0000000001")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "alice-secret")
+	keys, err := sigv4.Parse(strings.NewReader("AKIAALICE0000000001 alice-secret 111111111111\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &sigv4.Verifier{Keys: keys, Now: time.Now}
+	env := apitest.New(t, apitest.Options{Authenticate: v.Verify, Tasks: func(string) bool { return true }})
+	alice := apitest.NewClient(env.Server.URL, "eu-west-1", "AKIAALICE0000000001", "alice-secret")
+	out, err := alice.DescribeSubnets(context.Background(), &ec2.DescribeSubnetsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(api.TaskRequest{Region: "eu-west-1", SubnetID: aws.ToString(out.Subnets[0].SubnetId)})
+	tc := newTaskClient("eu-west-1")
+	if tc.creds == nil {
+		t.Fatal("no credentials from the environment")
+	}
+	var task api.TaskReply
+	if err := tc.call("POST", env.Server.URL+"/eni/v1/tasks?region=eu-west-1", body, &task); err != nil {
+		t.Fatal(err)
+	}
+	enis, err := alice.DescribeNetworkInterfaces(context.Background(), &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: []string{task.NetworkInterfaceID}})
+	if err != nil || len(enis.NetworkInterfaces) != 1 || aws.ToString(enis.NetworkInterfaces[0].OwnerId) != "111111111111" {
+		t.Fatalf("the task's ENI: %+v %v", enis, err)
+	}
+	taskURL := env.Server.URL + "/eni/v1/tasks/" + task.TaskID + "?region=eu-west-1"
+	if err := tc.call("PUT", taskURL, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Without credentials: refused.
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	unsigned := newTaskClient("eu-west-1")
+	if unsigned.creds != nil {
+		t.Fatal("credentials found in an empty environment")
+	}
+	if err := unsigned.call("DELETE", taskURL, nil, nil); err == nil || !strings.Contains(err.Error(), "MissingAuthenticationToken") {
+		t.Fatalf("unsigned delete: %v", err)
+	}
+	if err := tc.call("DELETE", taskURL, nil, nil); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -122,6 +122,7 @@ type request struct {
 	params url.Values
 	who    core.Caller
 	sts    bool // an STS GetCallerIdentity call
+	task   bool // a call of the task API (tasks.go): JSON, not the EC2 envelope
 }
 
 type handler func(s *Server, r *request, buf *bytes.Buffer) error
@@ -140,12 +141,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.metrics.ServeHTTP(w, r)
 		return
 	}
-	if strings.HasPrefix(r.URL.Path, "/eni/v1/tasks") {
-		s.serveTasks(w, r)
-		return
-	}
 	start := time.Now()
-	req := &request{id: newRequestID()}
+	req := &request{id: newRequestID(), task: isTaskPath(r.URL.Path)}
 	buf := s.bufs.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer s.bufs.Put(buf)
@@ -157,6 +154,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/xml;charset=UTF-8")
+	if req.task {
+		h.Set("Content-Type", "application/json")
+	}
 	h.Set("x-amzn-RequestId", req.id)
 	// The server's own time (W3C Server-Timing), so that a client can tell
 	// it from the network's and its own; eni bench reports it.
@@ -165,7 +165,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 	action := req.action
-	if _, ok := s.ops[action]; !ok {
+	if _, ok := s.ops[action]; !ok && !req.task { // task actions are a fixed few
 		action = "unknown"
 	}
 	s.requests.WithLabelValues(action, code).Inc()
@@ -187,6 +187,9 @@ func (s *Server) serveSafe(r *http.Request, req *request, buf *bytes.Buffer) (er
 			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
 		}
 	}()
+	if req.task {
+		return s.serveTask(r, req, buf)
+	}
 	return s.serve(r, req, buf)
 }
 
@@ -215,37 +218,20 @@ func (s *Server) serve(r *http.Request, req *request, buf *bytes.Buffer) error {
 	req.params = params
 	req.action = params.Get("Action")
 	req.sts = isSTS(req.action, params.Get("Version"))
-	account := s.core.Config().DefaultAccount
-	if s.opt.Authenticate != nil {
-		if account, err = s.opt.Authenticate(r, body); err != nil {
-			return err
-		}
+	// EC2 calls are signed for "ec2", GetCallerIdentity for "sts".
+	service := "ec2"
+	if req.sts {
+		service = "sts"
 	}
-	region := regionOf(r)
-	if err := s.core.CheckRegion(region); err != nil {
-		return err // before anything can create the region
-	}
-	req.who = core.Caller{Account: account, Region: region}
-	if !s.allow(account) {
-		return &core.Error{Code: "RequestLimitExceeded", Message: "Request limit exceeded."}
-	}
-	accessKey, service := credentialScope(r)
-	if s.opt.Authenticate != nil {
-		// The signature holds for its scope's service: EC2 calls are signed
-		// for "ec2", GetCallerIdentity for "sts".
-		want := "ec2"
-		if req.sts {
-			want = "sts"
-		}
-		if service != "" && service != want {
-			return &core.Error{Code: "SignatureDoesNotMatch", Message: fmt.Sprintf("Credential should be scoped to correct service: '%s'.", want)}
-		}
+	if err := s.identify(r, req, body, regionOf(r), service); err != nil {
+		return err
 	}
 	if req.sts {
+		accessKey, _ := credentialScope(r)
 		if s.opt.Authenticate == nil {
 			accessKey = ""
 		}
-		writeCallerIdentity(buf, account, accessKey, req.id)
+		writeCallerIdentity(buf, req.who.Account, accessKey, req.id)
 		return nil
 	}
 	if err := checkProtocolParams(params); err != nil {
@@ -262,6 +248,34 @@ func (s *Server) serve(r *http.Request, req *request, buf *bytes.Buffer) error {
 		return err
 	}
 	return h(s, req, buf)
+}
+
+// identify is what every API (EC2, STS, tasks) asks of a request before it
+// runs: with Authenticate a valid signature, scoped to service, whose key's
+// account the request acts as (without it, the default account); a region
+// the core serves, checked before anything can create it; and the account's
+// rate limit. It sets req.who.
+func (s *Server) identify(r *http.Request, req *request, body []byte, region, service string) error {
+	account := s.core.Config().DefaultAccount
+	if s.opt.Authenticate != nil {
+		var err error
+		if account, err = s.opt.Authenticate(r, body); err != nil {
+			return err
+		}
+	}
+	if err := s.core.CheckRegion(region); err != nil {
+		return err
+	}
+	req.who = core.Caller{Account: account, Region: region}
+	if !s.allow(account) {
+		return &core.Error{Code: "RequestLimitExceeded", Message: "Request limit exceeded."}
+	}
+	if s.opt.Authenticate != nil {
+		if _, scoped := credentialScope(r); scoped != "" && scoped != service {
+			return &core.Error{Code: "SignatureDoesNotMatch", Message: fmt.Sprintf("Credential should be scoped to correct service: '%s'.", service)}
+		}
+	}
+	return nil
 }
 
 // apiVersion is the EC2 API version this server speaks; older versions are
@@ -377,9 +391,13 @@ func (s *Server) writeError(buf *bytes.Buffer, req *request, err error) (string,
 		s.log.Error("internal error", "request_id", req.id, "action", req.action, "err", err)
 	}
 	buf.Reset()
-	if req.sts {
+	switch {
+	case req.task:
+		writeTaskError(buf, code, msg)
+		return code, taskStatus(err, code)
+	case req.sts:
 		writeSTSError(buf, code, msg, req.id)
-	} else {
+	default:
 		ec2query.EncodeError(buf, code, msg, req.id)
 	}
 	return code, httpStatus(code)

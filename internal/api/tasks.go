@@ -1,9 +1,11 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -13,18 +15,31 @@ import (
 )
 
 // The task endpoints serve `eni run-task` (not part of EC2): a command in a
-// namespace of its own with a requester-managed ENI. They answer only
-// loopback clients, as the default account, since the command runs on this
-// host anyway.
+// namespace of its own with a requester-managed ENI. They answer loopback
+// clients only (the command runs on this host), and go through what every
+// EC2 call goes through (identify: request id, panic recovery, metrics, the
+// rate limit and, with --auth sigv4, a SigV4 signature, scoped to the
+// service TaskService, whose key's account owns the task). A task belongs to
+// its account and region: another account's task id is not found.
 //
-//	POST   /eni/v1/tasks        {"region","subnetId","securityGroupIds"} -> TaskReply
+//	POST   /eni/v1/tasks[?region=R]  {"region","subnetId","securityGroupIds"} -> TaskReply
 //	GET    /eni/v1/tasks/ID?region=R                                    -> TaskReply (ready: realised)
 //	PUT    /eni/v1/tasks/ID?region=R                                    -> TaskReply (lease renewed)
 //	DELETE /eni/v1/tasks/ID?region=R
 //
+// The region is R (or the body's), else the credential scope's, else
+// us-east-1; it must be served, and with --auth sigv4 it must be the scope's.
+// Errors are {"code","message"} with the HTTP status.
+//
 // A task holds a lease (Options.TaskLease): run-task renews it while its
 // command runs, and ReapTasks deletes a task whose run-task stopped renewing
 // (killed with SIGKILL, say), with its ENI.
+
+// TaskService is the service name task API requests are signed for.
+const TaskService = "eni"
+
+// TasksPath is where the task API is served.
+const TasksPath = "/eni/v1/tasks"
 
 // TaskRequest creates a task.
 type TaskRequest struct {
@@ -84,101 +99,180 @@ func (s *Server) ReapTasks(ctx context.Context, every time.Duration) {
 	}
 }
 
-type taskError struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
+// taskErr is a task API error with its own HTTP status (writeError finds
+// the code and message in the *core.Error it wraps).
+type taskErr struct {
+	status int
+	err    *core.Error
 }
 
-func (s *Server) serveTasks(w http.ResponseWriter, r *http.Request) {
-	reply := func(status int, v any) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(v) // the client may be gone; nothing to do
+func newTaskErr(status int, code, message string) *taskErr {
+	return &taskErr{status, &core.Error{Code: code, Message: message}}
+}
+
+func (e *taskErr) Error() string { return e.err.Error() }
+func (e *taskErr) Unwrap() error { return e.err }
+
+func errTaskNotFound(id string) error {
+	return newTaskErr(http.StatusNotFound, "InvalidTaskID.NotFound", "The task '"+truncateID(id)+"' does not exist")
+}
+
+func truncateID(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
 	}
-	fail := func(err error) {
-		var ce *core.Error
-		if errors.As(err, &ce) {
-			reply(httpStatus(ce.Code), taskError{ce.Code, ce.Message})
-			return
-		}
-		s.log.Error("task", "err", err)
-		reply(500, taskError{core.CodeInternalError, "An internal error has occurred"})
+	return strings.ToValidUTF8(s, "?")
+}
+
+// taskStatus is the HTTP status of a task API error.
+func taskStatus(err error, code string) int {
+	var te *taskErr
+	if errors.As(err, &te) {
+		return te.status
 	}
+	return httpStatus(code)
+}
+
+// writeTaskError writes a task API error: {"code","message"}.
+func writeTaskError(buf *bytes.Buffer, code, message string) {
+	_ = json.NewEncoder(buf).Encode(struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}{code, message}) // plain strings: Encode does not fail
+}
+
+func isTaskPath(p string) bool { return p == TasksPath || strings.HasPrefix(p, TasksPath+"/") }
+
+// taskOp names a task API call for the metrics and the log, "" if there is none.
+func taskOp(method, id string) string {
+	switch {
+	case method == http.MethodPost && id == "":
+		return "CreateTask"
+	case method == http.MethodGet && id != "":
+		return "DescribeTask"
+	case method == http.MethodPut && id != "":
+		return "RenewTask"
+	case method == http.MethodDelete && id != "":
+		return "DeleteTask"
+	}
+	return ""
+}
+
+// serveTask serves one task API call (see the top of the file) into buf.
+func (s *Server) serveTask(r *http.Request, req *request, buf *bytes.Buffer) error {
+	req.action = "eni:unknown"
 	if s.opt.Tasks == nil {
-		reply(404, taskError{"InvalidAction", "tasks need the Linux data plane (eni serve as root)"})
-		return
+		return newTaskErr(http.StatusNotFound, core.CodeInvalidAction, "tasks need the Linux data plane (eni serve as root)")
 	}
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err != nil || !net.ParseIP(host).IsLoopback() {
-		reply(403, taskError{core.CodeUnauthorizedOperation, "tasks are served to loopback clients only"})
-		return
+		return newTaskErr(http.StatusForbidden, core.CodeUnauthorizedOperation, "tasks are served to loopback clients only")
 	}
-	id := strings.TrimPrefix(r.URL.Path, "/eni/v1/tasks")
-	id = strings.TrimPrefix(id, "/")
+	id := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, TasksPath), "/")
+	op := taskOp(r.Method, id)
+	if op == "" {
+		return newTaskErr(http.StatusMethodNotAllowed, core.CodeInvalidAction, "unsupported task request")
+	}
+	req.action = "eni:" + op
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, 64<<10))
+	if err != nil {
+		return newTaskErr(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "the request body exceeds 64 KiB or could not be read")
+	}
+	var spec TaskRequest
+	var specErr error
 	region := r.URL.Query().Get("region")
-	switch {
-	case r.Method == http.MethodPost && id == "":
-		var req TaskRequest
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&req); err != nil {
-			reply(400, taskError{core.CodeInvalidParameterValue, "the body is not a task request: " + err.Error()})
-			return
+	if op == "CreateTask" {
+		if specErr = json.Unmarshal(body, &spec); specErr == nil && region == "" {
+			region = spec.Region
 		}
-		if req.Region == "" {
-			req.Region = DefaultRegion
-		}
-		who := core.Caller{Account: s.core.Config().DefaultAccount, Region: req.Region}
-		var info *core.TaskInfo
-		err := s.core.Write(who, false, s.commit, func(tx *core.Tx) error {
-			var err error
-			info, err = tx.CreateTask(core.TaskSpec{SubnetID: req.SubnetID, Groups: req.SecurityGroupIDs, Lease: s.taskLease()})
-			return err
-		})
-		if err != nil {
-			fail(err)
-			return
-		}
-		reply(200, TaskReply{TaskID: info.ID, NetworkInterfaceID: info.ENIID, PrivateIPAddress: info.PrivateIP, MACAddress: info.MAC,
-			LeaseSeconds: s.taskLease().Seconds()})
-	case r.Method == http.MethodGet && id != "":
-		if region == "" {
-			region = DefaultRegion
-		}
-		who := core.Caller{Account: s.core.Config().DefaultAccount, Region: region}
-		var t *core.Task
-		if err := s.core.Read(who, s.commit, func(tx *core.Tx) error { t = tx.GetTask(id); return nil }); err != nil {
-			fail(err)
-			return
-		}
-		if t == nil {
-			reply(404, taskError{"InvalidTaskID.NotFound", "The task '" + id + "' does not exist"})
-			return
-		}
-		reply(200, TaskReply{TaskID: t.ID, NetworkInterfaceID: t.ENIID, Ready: s.opt.Tasks(t.ID)})
-	case r.Method == http.MethodPut && id != "":
-		if region == "" {
-			region = DefaultRegion
-		}
-		who := core.Caller{Account: s.core.Config().DefaultAccount, Region: region}
-		found := false
-		if err := s.core.Write(who, false, s.commit, func(tx *core.Tx) error { found = tx.RenewTask(id, s.taskLease()); return nil }); err != nil {
-			fail(err)
-			return
-		}
-		if !found {
-			reply(404, taskError{"InvalidTaskID.NotFound", "The task '" + id + "' does not exist"})
-			return
-		}
-		reply(200, TaskReply{TaskID: id, LeaseSeconds: s.taskLease().Seconds()})
-	case r.Method == http.MethodDelete && id != "":
-		if region == "" {
-			region = DefaultRegion
-		}
-		who := core.Caller{Account: s.core.Config().DefaultAccount, Region: region}
-		if err := s.core.Write(who, false, s.commit, func(tx *core.Tx) error { return tx.DeleteTask(id) }); err != nil {
-			fail(err)
-			return
-		}
-		reply(200, TaskReply{TaskID: id})
-	default:
-		reply(405, taskError{core.CodeInvalidAction, "unsupported task request"})
 	}
+	if err := s.identifyTask(r, req, body, region); err != nil {
+		return err
+	}
+	if specErr != nil {
+		return newTaskErr(http.StatusBadRequest, core.CodeInvalidParameterValue, "the body is not a task request: "+specErr.Error())
+	}
+	var rep *TaskReply
+	switch op {
+	case "CreateTask":
+		rep, err = s.createTask(req.who, spec)
+	case "DescribeTask":
+		rep, err = s.describeTask(req.who, id)
+	case "RenewTask":
+		rep, err = s.renewTask(req.who, id)
+	case "DeleteTask":
+		rep, err = s.deleteTask(req.who, id)
+	}
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(buf).Encode(rep)
+}
+
+// identifyTask authenticates a task call (identify) in the region it names,
+// or its credential scope's: with signatures, a region named must be the
+// scope's.
+func (s *Server) identifyTask(r *http.Request, req *request, body []byte, region string) error {
+	scoped := regionOf(r)
+	named := region != ""
+	if !named {
+		region = scoped
+	}
+	if err := s.identify(r, req, body, region, TaskService); err != nil {
+		return err
+	}
+	if named && s.opt.Authenticate != nil && region != scoped {
+		return core.UnknownRegionError(scoped)
+	}
+	return nil
+}
+
+func (s *Server) createTask(who core.Caller, spec TaskRequest) (*TaskReply, error) {
+	var info *core.TaskInfo
+	err := s.core.Write(who, false, s.commit, func(tx *core.Tx) error {
+		var err error
+		info, err = tx.CreateTask(core.TaskSpec{SubnetID: spec.SubnetID, Groups: spec.SecurityGroupIDs, Lease: s.taskLease()})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &TaskReply{TaskID: info.ID, NetworkInterfaceID: info.ENIID, PrivateIPAddress: info.PrivateIP, MACAddress: info.MAC,
+		LeaseSeconds: s.taskLease().Seconds()}, nil
+}
+
+func (s *Server) describeTask(who core.Caller, id string) (*TaskReply, error) {
+	var t *core.Task
+	if err := s.core.Read(who, s.commit, func(tx *core.Tx) error { t = tx.GetTask(id); return nil }); err != nil {
+		return nil, err
+	}
+	if t == nil {
+		return nil, errTaskNotFound(id)
+	}
+	return &TaskReply{TaskID: t.ID, NetworkInterfaceID: t.ENIID, Ready: s.opt.Tasks(t.ID)}, nil
+}
+
+func (s *Server) renewTask(who core.Caller, id string) (*TaskReply, error) {
+	found := false
+	if err := s.core.Write(who, false, s.commit, func(tx *core.Tx) error { found = tx.RenewTask(id, s.taskLease()); return nil }); err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, errTaskNotFound(id)
+	}
+	return &TaskReply{TaskID: id, LeaseSeconds: s.taskLease().Seconds()}, nil
+}
+
+// deleteTask deletes a task of the caller's with its ENI; a task that is
+// gone, or another account's, is not found.
+func (s *Server) deleteTask(who core.Caller, id string) (*TaskReply, error) {
+	err := s.core.Write(who, false, s.commit, func(tx *core.Tx) error {
+		if tx.GetTask(id) == nil {
+			return errTaskNotFound(id)
+		}
+		return tx.DeleteTask(id)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &TaskReply{TaskID: id}, nil
 }
