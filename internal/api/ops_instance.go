@@ -15,4 +15,5 @@ func instanceOps(m map[string]handler) {
 	m["DescribeImages"] = read((*core.Tx).DescribeImages)
 	m["DescribeInstanceCreditSpecifications"] = read((*core.Tx).DescribeInstanceCreditSpecifications)
 	m["DescribeVolumes"] = read((*core.Tx).DescribeVolumes)
+	m["DescribeInstanceStatus"] = read((*core.Tx).DescribeInstanceStatus)
 }

@@ -49,6 +49,9 @@ type Options struct {
 	Tasks    func(taskID string) bool
 	// TaskLease is passed to api.Options.
 	TaskLease time.Duration
+	// Now is the core's clock (time.Now if nil), for tests of what time
+	// settles.
+	Now func() time.Time
 }
 
 // seededRand is a deterministic, concurrency-safe id source.
@@ -77,7 +80,11 @@ func New(t testing.TB, opts ...Options) *Env {
 	var seed [32]byte
 	seed[0] = byte(time.Now().UnixNano())
 	seed[1] = byte(time.Now().UnixNano() >> 8)
-	c := core.New(core.Env{Now: time.Now, Rand: &seededRand{r: rand.NewChaCha8(seed)}}, cfg)
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	c := core.New(core.Env{Now: now, Rand: &seededRand{r: rand.NewChaCha8(seed)}}, cfg)
 	e := &Env{T: t, Core: c}
 	if o.Durable || o.Path != "" {
 		e.Path = o.Path

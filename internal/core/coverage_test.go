@@ -38,6 +38,7 @@ func TestModelFiltersImplemented(t *testing.T) {
 			"DescribeInstanceTypes":               filterKeys(instanceTypeFilters),
 			"DescribeSecurityGroupRules":          filterKeys(sgRuleFilters),
 			"DescribeTags":                        filterKeys(tagItemFilters),
+			"DescribeInstanceStatus":              filterKeys(tx.instanceStatusFilters()),
 		}
 		return nil
 	}); err != nil {
@@ -46,7 +47,7 @@ func TestModelFiltersImplemented(t *testing.T) {
 	// Filters the model documents that the product deliberately does not
 	// model (Outposts, IPAM, carrier gateways, instance details without a
 	// meaning here). Each is still accepted where listed in a filter set.
-	required := []string{"DescribeNetworkInterfaces", "DescribeSubnets", "DescribeVpcs", "DescribeSecurityGroups", "DescribeAddresses", "DescribeRouteTables", "DescribeInternetGateways", "DescribeNetworkInterfacePermissions", "DescribeSecurityGroupRules", "DescribeTags"}
+	required := []string{"DescribeNetworkInterfaces", "DescribeSubnets", "DescribeVpcs", "DescribeSecurityGroups", "DescribeAddresses", "DescribeRouteTables", "DescribeInternetGateways", "DescribeNetworkInterfacePermissions", "DescribeSecurityGroupRules", "DescribeTags", "DescribeInstanceStatus"}
 	names := make([]string, 0, len(sets))
 	for n := range sets {
 		names = append(names, n)

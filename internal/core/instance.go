@@ -959,6 +959,7 @@ func (tx *Tx) StartInstances(in *ec2wire.StartInstancesInput) (*ec2wire.StartIns
 		}
 		m := tx.instances.Mut(inst.ID)
 		m.State, m.StateReason = tx.launchState(), ""
+		m.LaunchTime = tx.Now() // AWS's LaunchTime is the last start; status checks start over
 		if enis := tx.enisOfInstance(inst.ID); inst.AutoPublicIP && len(enis) == 1 && !tx.instanceHasEIP(enis[0]) {
 			ip, err := tx.allocPublicIP()
 			if err != nil {

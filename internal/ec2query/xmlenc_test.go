@@ -86,6 +86,16 @@ var xmlOutputTypes = []reflect.Type{
 	reflect.TypeFor[ec2wire.CreateTagsOutput](),
 	reflect.TypeFor[ec2wire.DeleteTagsOutput](),
 	reflect.TypeFor[ec2wire.DescribeTagsOutput](),
+	reflect.TypeFor[ec2wire.DescribeVpcClassicLinkOutput](),
+	reflect.TypeFor[ec2wire.DescribeVpcClassicLinkDnsSupportOutput](),
+	reflect.TypeFor[ec2wire.EnableVpcClassicLinkOutput](),
+	reflect.TypeFor[ec2wire.DisableVpcClassicLinkOutput](),
+	reflect.TypeFor[ec2wire.EnableVpcClassicLinkDnsSupportOutput](),
+	reflect.TypeFor[ec2wire.DisableVpcClassicLinkDnsSupportOutput](),
+	reflect.TypeFor[ec2wire.AttachClassicLinkVpcOutput](),
+	reflect.TypeFor[ec2wire.DetachClassicLinkVpcOutput](),
+	reflect.TypeFor[ec2wire.DescribeClassicLinkInstancesOutput](),
+	reflect.TypeFor[ec2wire.DescribeInstanceStatusOutput](),
 }
 
 // TestEncodeCoversOutputTypes fails when the generator adds an output type

@@ -82,6 +82,7 @@ var Operations = []string{
 	"AttachClassicLinkVpc",
 	"DetachClassicLinkVpc",
 	"DescribeClassicLinkInstances",
+	"DescribeInstanceStatus",
 }
 
 // ModelOperations lists every operation of the EC2 API model.
@@ -685,6 +686,7 @@ var ModelFilters = map[string][]string{
 	"DescribeVolumes":                      {"attachment.attach-time", "attachment.delete-on-termination", "attachment.device", "attachment.instance-id", "attachment.status", "availability-zone", "create-time", "encrypted", "multi-attach-enabled", "fast-restored", "size", "snapshot-id", "status", "tag", "tag-key", "volume-id", "volume-type"},
 	"DescribeVpcClassicLink":               {"is-classic-link-enabled", "tag", "tag-key"},
 	"DescribeClassicLinkInstances":         {"group-id", "instance-id", "tag", "tag-key", "vpc-id"},
+	"DescribeInstanceStatus":               {"availability-zone", "event.code", "event.description", "event.instance-event-id", "event.not-after", "event.not-before", "event.not-before-deadline", "instance-state-code", "instance-state-name", "instance-status.reachability", "instance-status.status", "system-status.reachability", "system-status.status"},
 }
 
 // DescribeRegionsInput is the input of DescribeRegions.
@@ -1154,6 +1156,12 @@ type DescribeClassicLinkInstancesInput = DescribeClassicLinkInstancesRequest
 
 // DescribeClassicLinkInstancesOutput is the output of DescribeClassicLinkInstances.
 type DescribeClassicLinkInstancesOutput = DescribeClassicLinkInstancesResult
+
+// DescribeInstanceStatusInput is the input of DescribeInstanceStatus.
+type DescribeInstanceStatusInput = DescribeInstanceStatusRequest
+
+// DescribeInstanceStatusOutput is the output of DescribeInstanceStatus.
+type DescribeInstanceStatusOutput = DescribeInstanceStatusResult
 
 // DescribeRegionsRequest is the model's DescribeRegionsRequest shape.
 type DescribeRegionsRequest struct {
@@ -2333,6 +2341,23 @@ type DescribeClassicLinkInstancesResult struct {
 	NextToken *string               `query:"NextToken" xml:"nextToken,omitempty"`
 }
 
+// DescribeInstanceStatusRequest is the model's DescribeInstanceStatusRequest shape.
+type DescribeInstanceStatusRequest struct {
+	DryRun              *bool    `query:"DryRun" xml:"dryRun,omitempty"`
+	Filters             []Filter `query:"Filter" xml:"Filter>Filter,omitempty"`
+	IncludeAllInstances *bool    `query:"IncludeAllInstances" xml:"includeAllInstances,omitempty"`
+	InstanceIds         []string `query:"InstanceId" xml:"InstanceId>InstanceId,omitempty"`
+	MaxResults          *int32   `query:"MaxResults" xml:"MaxResults,omitempty"`
+	NextToken           *string  `query:"NextToken" xml:"NextToken,omitempty"`
+}
+
+// DescribeInstanceStatusResult is the model's DescribeInstanceStatusResult shape.
+type DescribeInstanceStatusResult struct {
+	RequestId        *string          `xml:"requestId"`
+	InstanceStatuses []InstanceStatus `query:"InstanceStatusSet" xml:"instanceStatusSet>item,omitempty"`
+	NextToken        *string          `query:"NextToken" xml:"nextToken,omitempty"`
+}
+
 // Filter is the model's Filter shape.
 type Filter struct {
 	Name   *string  `query:"Name" xml:"Name,omitempty"`
@@ -2992,6 +3017,17 @@ type ClassicLinkInstance struct {
 	VpcId      *string           `query:"VpcId" xml:"vpcId,omitempty"`
 }
 
+// InstanceStatus is the model's InstanceStatus shape.
+type InstanceStatus struct {
+	AvailabilityZone *string                `query:"AvailabilityZone" xml:"availabilityZone,omitempty"`
+	Events           []InstanceStatusEvent  `query:"EventsSet" xml:"eventsSet>item,omitempty"`
+	InstanceId       *string                `query:"InstanceId" xml:"instanceId,omitempty"`
+	InstanceState    *InstanceState         `query:"InstanceState" xml:"instanceState,omitempty"`
+	InstanceStatus   *InstanceStatusSummary `query:"InstanceStatus" xml:"instanceStatus,omitempty"`
+	OutpostArn       *string                `query:"OutpostArn" xml:"outpostArn,omitempty"`
+	SystemStatus     *InstanceStatusSummary `query:"SystemStatus" xml:"systemStatus,omitempty"`
+}
+
 // AvailabilityZoneMessage is the model's AvailabilityZoneMessage shape.
 type AvailabilityZoneMessage struct {
 	Message *string `query:"Message" xml:"message,omitempty"`
@@ -3387,6 +3423,22 @@ type VolumeAttachment struct {
 	VolumeId            *string `query:"VolumeId" xml:"volumeId,omitempty"`
 }
 
+// InstanceStatusEvent is the model's InstanceStatusEvent shape.
+type InstanceStatusEvent struct {
+	Code              *string `query:"Code" xml:"code,omitempty"`
+	Description       *string `query:"Description" xml:"description,omitempty"`
+	InstanceEventId   *string `query:"InstanceEventId" xml:"instanceEventId,omitempty"`
+	NotAfter          *Time   `query:"NotAfter" xml:"notAfter,omitempty"`
+	NotBefore         *Time   `query:"NotBefore" xml:"notBefore,omitempty"`
+	NotBeforeDeadline *Time   `query:"NotBeforeDeadline" xml:"notBeforeDeadline,omitempty"`
+}
+
+// InstanceStatusSummary is the model's InstanceStatusSummary shape.
+type InstanceStatusSummary struct {
+	Details []InstanceStatusDetails `query:"Details" xml:"details>item,omitempty"`
+	Status  *string                 `query:"Status" xml:"status,omitempty"`
+}
+
 // SubnetCidrBlockState is the model's SubnetCidrBlockState shape.
 type SubnetCidrBlockState struct {
 	State         *string `query:"State" xml:"state,omitempty"`
@@ -3498,6 +3550,13 @@ type NetworkCardInfo struct {
 // AttachmentEnaSrdUdpSpecification is the model's AttachmentEnaSrdUdpSpecification shape.
 type AttachmentEnaSrdUdpSpecification struct {
 	EnaSrdUdpEnabled *bool `query:"EnaSrdUdpEnabled" xml:"enaSrdUdpEnabled,omitempty"`
+}
+
+// InstanceStatusDetails is the model's InstanceStatusDetails shape.
+type InstanceStatusDetails struct {
+	ImpairedSince *Time   `query:"ImpairedSince" xml:"impairedSince,omitempty"`
+	Name          *string `query:"Name" xml:"name,omitempty"`
+	Status        *string `query:"Status" xml:"status,omitempty"`
 }
 
 // FpgaDeviceMemoryInfo is the model's FpgaDeviceMemoryInfo shape.

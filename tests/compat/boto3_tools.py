@@ -48,10 +48,40 @@ def unimplemented(ec2):
            m.startswith("The action DescribeFleets is not valid for this web service.") and "does not implement" in m, m)
 
 
+def instance_status(ec2, cleanup):
+    section("DescribeInstanceStatus (ec2_instance after RunInstances, the instance_status_ok waiter)")
+    inst = ec2.run_instances(ImageId=s.AMI, InstanceType="t3.micro", MinCount=1, MaxCount=1)["Instances"][0]
+    iid = inst["InstanceId"]
+    cleanup.append(("terminate status instance", lambda: ec2.terminate_instances(InstanceIds=[iid])))
+    ec2.get_waiter("instance_running").wait(InstanceIds=[iid], WaiterConfig=s.FAST)
+    r = ec2.describe_instance_status(InstanceIds=[iid], IncludeAllInstances=True)
+    s.check_out("describe_instance_status", ec2, "DescribeInstanceStatus", r)
+    st = r["InstanceStatuses"][0]
+    eq("InstanceState", st["InstanceState"], {"Code": 16, "Name": "running"})
+    ok("InstanceStatus just after launch", st["InstanceStatus"]["Status"] in ("initializing", "ok"), st["InstanceStatus"])
+    eq("SystemStatus = InstanceStatus", st["SystemStatus"], st["InstanceStatus"])
+    eq("reachability detail", [d["Name"] for d in st["InstanceStatus"]["Details"]], ["reachability"])
+    ec2.get_waiter("instance_status_ok").wait(InstanceIds=[iid], WaiterConfig={"Delay": 2, "MaxAttempts": 15})
+    ok("instance_status_ok waiter settles", True)
+    r = ec2.describe_instance_status(Filters=[{"Name": "instance-status.reachability", "Values": ["passed"]}])
+    ok("filter instance-status.reachability=passed", iid in [x["InstanceId"] for x in r["InstanceStatuses"]], r["InstanceStatuses"])
+    ec2.stop_instances(InstanceIds=[iid])
+    eq("stopped: not listed by default", ec2.describe_instance_status(InstanceIds=[iid])["InstanceStatuses"], [])
+    st = ec2.describe_instance_status(InstanceIds=[iid], IncludeAllInstances=True)["InstanceStatuses"][0]
+    eq("stopped: not-applicable", (st["InstanceState"]["Name"], st["InstanceStatus"]["Status"], st["SystemStatus"]["Status"]),
+       ("stopped", "not-applicable", "not-applicable"))
+    eq("stopped: no check details", st["InstanceStatus"].get("Details", []), [])
+    expect_error("describe_instance_status unknown id", "InvalidInstanceID.NotFound", ec2.describe_instance_status,
+                 InstanceIds=["i-0123456789abcdef0"])
+    expect_error("describe_instance_status ids and MaxResults", "InvalidParameterCombination", ec2.describe_instance_status,
+                 InstanceIds=[iid], MaxResults=5)
+
+
 def run(ec2, cleanup):
     vpc_id = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
     classiclink(ec2, vpc_id)
     unimplemented(ec2)
+    instance_status(ec2, cleanup)
 
 
 def main():
