@@ -155,7 +155,7 @@ func eniFrom6(e *eniInfo, mac []byte, ch eniChains) {
 	for _, t := range []byte{icmp6MLDQuery, icmp6RA, icmp6Redirect, icmp6RouterRen} {
 		f6.add(append(icmp6Type(t), &expr.Counter{}, verdict(expr.VerdictDrop))...)
 	}
-	f6.add(append(udpPorts(547, 546), &expr.Counter{}, verdict(expr.VerdictDrop))...) // DHCPv6 server
+	f6.add(cat(etherType(ethIPv6), udpPorts(547, 546), []expr.Any{&expr.Counter{}, verdict(expr.VerdictDrop)})...) // DHCPv6 server
 	for _, t := range []byte{icmp6MLDReport, icmp6MLDDone, icmp6RS, icmp6NS, icmp6NA, icmp6MLDv2} {
 		f6.add(append(icmp6Type(t), jump(ch.nd.name))...)
 	}
@@ -324,9 +324,10 @@ func ctState(bits uint32) []expr.Any {
 		cmpNeq(native32(0))}
 }
 
-// icmp6Type matches ICMPv6 messages of type t.
+// icmp6Type matches ICMPv6 messages of type t (in the bridge table: meta nfproto is
+// the bridge's there, so the frame's ethertype says IPv6).
 func icmp6Type(t byte) []expr.Any {
-	return []expr.Any{meta(expr.MetaKeyNFPROTO), cmpEq([]byte{unix.NFPROTO_IPV6}),
+	return []expr.Any{load(expr.PayloadBaseLLHeader, 12, 2), cmpEq(binaryutil.BigEndian.PutUint16(ethIPv6)),
 		meta(expr.MetaKeyL4PROTO), cmpEq([]byte{unix.IPPROTO_ICMPV6}),
 		load(expr.PayloadBaseTransportHeader, 0, 1), cmpEq([]byte{t})}
 }
