@@ -20,7 +20,7 @@ import (
 // the lease its renewals report, and its task is not reaped.
 func TestRenewFollowsTheServersLease(t *testing.T) {
 	ready := func(string) bool { return true }
-	env := apitest.New(t, apitest.Options{Tasks: ready, TaskLease: 900 * time.Millisecond})
+	env := apitest.New(t, apitest.Options{Tasks: ready, TaskLease: 6 * time.Second})
 	out, err := env.Client().DescribeSubnets(context.Background(), &ec2.DescribeSubnetsInput{})
 	if err != nil {
 		t.Fatal(err)
@@ -31,11 +31,14 @@ func TestRenewFollowsTheServersLease(t *testing.T) {
 	if err := tc.call("POST", env.Server.URL+"/eni/v1/tasks", body, &task); err != nil {
 		t.Fatal(err)
 	}
-	if task.LeaseSeconds != 0.9 {
-		t.Fatalf("leaseSeconds %v, want 0.9", task.LeaseSeconds)
+	if task.LeaseSeconds != 6 {
+		t.Fatalf("leaseSeconds %v, want 6", task.LeaseSeconds)
 	}
-	// "Restart": the same state served with a 150 ms lease, and its reaper.
-	srv2 := api.New(api.Options{Core: env.Core, Store: env.Store, Tasks: ready, TaskLease: 150 * time.Millisecond})
+	// "Restart": the same state served with a 1.2 s lease, and its reaper. run-task
+	// renews every 2 s (a third of 6 s) until a renewal reports 1.2 s, then every
+	// 400 ms: one that kept renewing every 2 s would lose its task by 4 s. The
+	// margins (800 ms) hold on a loaded machine.
+	srv2 := api.New(api.Options{Core: env.Core, Store: env.Store, Tasks: ready, TaskLease: 1200 * time.Millisecond})
 	hs := httptest.NewServer(srv2)
 	defer hs.Close()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -48,11 +51,11 @@ func TestRenewFollowsTheServersLease(t *testing.T) {
 	select {
 	case err := <-lost:
 		t.Fatalf("a live, renewing run-task lost its task: %v", err)
-	case <-time.After(2 * time.Second):
+	case <-time.After(5 * time.Second):
 	}
 	// Renewals stop (run-task killed): the task goes.
 	close(stop)
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(2 * time.Second)
 	if err := tc.call("PUT", taskURL, nil, nil); err == nil {
 		t.Fatal("the task outlived its lease without renewals")
 	}
