@@ -149,8 +149,8 @@ func TestCreditSpecificationsAndVolumes(t *testing.T) {
 	_, err = c.DescribeInstanceCreditSpecifications(ctx, &ec2.DescribeInstanceCreditSpecificationsInput{InstanceIds: []string{"i-0123456789abcdef0"}})
 	apitest.WantCode(t, err, "InvalidInstanceID.NotFound")
 	vols, err := c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{Filters: []types.Filter{{Name: aws.String("attachment.instance-id"), Values: []string{t2}}}})
-	if err != nil || len(vols.Volumes) != 0 {
-		t.Fatalf("volumes: %v %v", vols, err)
+	if err != nil || len(vols.Volumes) != 1 || vols.Volumes[0].Attachments[0].Device == nil {
+		t.Fatalf("volumes: %v %v", vols, err) // the root volume
 	}
 	_, err = c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: []string{"vol-0123456789abcdef0"}})
 	apitest.WantCode(t, err, "InvalidVolume.NotFound")

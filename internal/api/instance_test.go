@@ -775,7 +775,7 @@ func TestInstanceAttributes(t *testing.T) {
 	if o := desc(types.InstanceAttributeNameInstanceType); o.Groups != nil || o.BlockDeviceMappings != nil || o.ProductCodes != nil {
 		t.Errorf("instanceType reply has lists: %+v", o)
 	}
-	if o := desc(types.InstanceAttributeNameBlockDeviceMapping); o.BlockDeviceMappings == nil || len(o.BlockDeviceMappings) != 0 || o.Groups != nil {
+	if o := desc(types.InstanceAttributeNameBlockDeviceMapping); len(o.BlockDeviceMappings) != 1 || aws.ToString(o.BlockDeviceMappings[0].DeviceName) != "/dev/xvda" || o.Groups != nil {
 		t.Errorf("blockDeviceMapping reply: %+v", o)
 	}
 

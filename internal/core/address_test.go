@@ -774,7 +774,8 @@ func TestTagsErrorsAreAtomic(t *testing.T) {
 		{"eipalloc-0123456789abcdef0", CodeInvalidAllocationIDNotFound},
 		{"igw-0123456789abcdef0", CodeInvalidIGWIDNotFound},
 		{"rtb-0123456789abcdef0", CodeInvalidRouteTableIDNotFound},
-		{"vol-0123456789abcdef0", CodeInvalidID},
+		{"vol-0123456789abcdef0", CodeInvalidVolumeNotFound},
+		{"nat-0123456789abcdef0", CodeInvalidID},
 		{"nothing", CodeInvalidID},
 	}
 	for _, tc := range cases {

@@ -27,6 +27,7 @@ type db struct {
 	perms     *table[Permission, *Permission]
 	tokens    *table[Token, *Token]
 	tasks     *table[Task, *Task]
+	volumes   *table[Volume, *Volume]
 	idx       indexes
 }
 
@@ -45,6 +46,7 @@ func newDB(region string) *db {
 		perms:     newTable[Permission]("perm"),
 		tokens:    newTable[Token]("token"),
 		tasks:     newTable[Task]("task"),
+		volumes:   newTable[Volume]("volume"),
 	}
 	d.idx.init()
 	return d
@@ -77,6 +79,8 @@ func (d *db) loaderFor(kind string) (loader, error) {
 		return d.tokens, nil
 	case "task":
 		return d.tasks, nil
+	case "volume":
+		return d.volumes, nil
 	}
 	return nil, fmt.Errorf("load: unknown kind %q", kind)
 }
@@ -95,7 +99,7 @@ func (d *db) load(kind, id string, val []byte) error {
 }
 
 // Kinds lists the record kinds a store must hold.
-var Kinds = []string{"meta", "vpc", "subnet", "sg", "eni", "instance", "address", "igw", "rtb", "perm", "token", "task"}
+var Kinds = []string{"meta", "vpc", "subnet", "sg", "eni", "instance", "address", "igw", "rtb", "perm", "token", "task", "volume"}
 
 func (d *db) rebuild() {
 	d.idx.init()
@@ -107,6 +111,9 @@ func (d *db) rebuild() {
 	}
 	for _, i := range d.instances.rows {
 		d.idx.instance(nil, i)
+	}
+	for _, v := range d.volumes.rows {
+		d.idx.volume(nil, v)
 	}
 	for _, t := range d.tokens.rows {
 		d.idx.tokenQueue = append(d.idx.tokenQueue, tokenAge{t.CreatedAt, t.Key})
@@ -136,6 +143,7 @@ type Tx struct {
 	perms     txTable[Permission, *Permission]
 	tokens    txTable[Token, *Token]
 	tasks     txTable[Task, *Task]
+	volumes   txTable[Volume, *Volume]
 }
 
 func (c *Core) newTx(r *region, who Caller, readOnly bool) *Tx {
@@ -159,6 +167,7 @@ func (c *Core) newTx(r *region, who Caller, readOnly bool) *Tx {
 		perms:     txTable[Permission, *Permission]{base: d.perms},
 		tokens:    txTable[Token, *Token]{base: d.tokens},
 		tasks:     txTable[Task, *Task]{base: d.tasks},
+		volumes:   txTable[Volume, *Volume]{base: d.volumes},
 	}
 }
 
@@ -197,6 +206,10 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 	if err != nil {
 		return nil, err
 	}
+	vols, err := tx.volumes.changes(name, &cs)
+	if err != nil {
+		return nil, err
+	}
 	if len(cs.Changes) == 0 {
 		return nil, nil
 	}
@@ -225,6 +238,7 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 	tx.enis.apply()
 	tx.addresses.apply()
 	tx.instances.apply()
+	tx.volumes.apply()
 	for _, p := range enis {
 		tx.db.idx.eni(p.old, p.new)
 	}
@@ -233,6 +247,9 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 	}
 	for _, p := range insts {
 		tx.db.idx.instance(p.old, p.new)
+	}
+	for _, p := range vols {
+		tx.db.idx.volume(p.old, p.new)
 	}
 	return wait, nil
 }
@@ -252,6 +269,7 @@ type indexes struct {
 	cursor       map[string]uint32                         // subnet -> where the next IPv4 search starts
 	tokenQueue   []tokenAge                                // ClientTokens, oldest first (entries may be stale)
 	eniByTag     map[string]map[string]map[string]struct{} // tag key -> value -> ENIs
+	volByInst    map[string]map[string]struct{}            // instance -> attached volumes
 }
 
 // popTokens drops the queue's head entries whose token is gone or newer.
@@ -282,6 +300,7 @@ func (x *indexes) init() {
 	x.eipByENI = map[string]map[string]struct{}{}
 	x.cursor = map[string]uint32{}
 	x.eniByTag = map[string]map[string]map[string]struct{}{}
+	x.volByInst = map[string]map[string]struct{}{}
 }
 
 // eniTags updates the tag index of ENI id from its old to its new tags.
@@ -466,6 +485,15 @@ func (x *indexes) address(old, new *Address) {
 }
 
 func (x *indexes) instance(old, new *Instance) {}
+
+func (x *indexes) volume(old, new *Volume) {
+	if old != nil && old.Attachment != nil {
+		delFrom(x.volByInst, old.Attachment.InstanceID, old.ID)
+	}
+	if new != nil && new.Attachment != nil {
+		addTo(x.volByInst, new.Attachment.InstanceID, new.ID)
+	}
+}
 
 // Token returns the remembered reply for an idempotency key, or nil.
 

@@ -29,6 +29,7 @@ func (c *Core) Dump() map[string]string {
 		dumpTable(out, r.name, d.perms)
 		dumpTable(out, r.name, d.tokens)
 		dumpTable(out, r.name, d.tasks)
+		dumpTable(out, r.name, d.volumes)
 		r.mu.RUnlock()
 	}
 	return out

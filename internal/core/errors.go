@@ -107,6 +107,10 @@ const (
 	CodeInvalidVolumeNotFound          = "InvalidVolume.NotFound"
 	CodeInvalidVolumeIDMalformed       = "InvalidVolumeID.Malformed"
 	CodeUnsupportedOperation           = "UnsupportedOperation"
+	CodeInvalidBlockDeviceMapping      = "InvalidBlockDeviceMapping"
+	CodeInvalidSnapshotNotFound        = "InvalidSnapshot.NotFound"
+	CodeInvalidSnapshotIDMalformed     = "InvalidSnapshotID.Malformed"
+	CodeInvalidParameterDependency     = "InvalidParameterDependency"
 )
 
 // Codes lists every code above (the API layer maps each to an HTTP status).
@@ -134,5 +138,6 @@ var Codes = []string{
 	CodeInvalidPermIDNotFound, CodeInvalidPermIDMalformed, CodeInvalidID, CodeInvalidTagKeyMalformed,
 	CodeTagLimitExceeded, CodeInvalidCidrBlockNotFound, CodeAuthFailure, CodeUnauthorizedOperation,
 	CodeInvalidRegion, CodeInternalError, CodeInvalidVolumeNotFound, CodeInvalidVolumeIDMalformed,
-	CodeUnsupportedOperation,
+	CodeUnsupportedOperation, CodeInvalidBlockDeviceMapping, CodeInvalidSnapshotNotFound, CodeInvalidSnapshotIDMalformed,
+	CodeInvalidParameterDependency,
 }

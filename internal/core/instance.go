@@ -140,6 +140,10 @@ func (tx *Tx) RunInstances(in *ec2wire.RunInstancesInput) (*ec2wire.RunInstances
 	if err != nil {
 		return nil, err
 	}
+	opts, err := tx.launchOptionsOf(in, imageID)
+	if err != nil {
+		return nil, err
+	}
 	placeAZ := ""
 	if in.Placement != nil && str(in.Placement.AvailabilityZone) != "" {
 		placeAZ = str(in.Placement.AvailabilityZone)
@@ -249,6 +253,7 @@ func (tx *Tx) RunInstances(in *ec2wire.RunInstancesInput) (*ec2wire.RunInstances
 			ShutdownBehavior: shutdown, Tags: instTags,
 		}
 		tx.instances.Put(inst) // inst is new: it may be changed below
+		tx.applyLaunchOptions(inst, opts)
 		// New ENIs that name their addresses or prefixes first, so that what
 		// another NIC allocates never takes them; attachments in NIC order.
 		enis := make([]*ENI, len(nics))
@@ -666,7 +671,7 @@ func (tx *Tx) instanceOut(inst *Instance) ec2wire.Instance {
 		LaunchTime: ec2wire.NewTime(inst.LaunchTime), Architecture: p(instanceArch(inst)),
 		Placement:  &ec2wire.Placement{AvailabilityZone: p(inst.AZ), AvailabilityZoneId: p(tx.zoneID(inst.AZ)), GroupName: p(""), Tenancy: p("default")},
 		Monitoring: &ec2wire.Monitoring{State: p("disabled")}, StateTransitionReason: p(inst.StateReason),
-		Hypervisor: p("xen"), VirtualizationType: p("hvm"), RootDeviceType: p("ebs"), RootDeviceName: p("/dev/xvda"),
+		Hypervisor: p("xen"), VirtualizationType: p("hvm"), RootDeviceType: p("ebs"), RootDeviceName: p(instanceRootDevice(inst)),
 		EbsOptimized: p(false), EnaSupport: p(true), PlatformDetails: p("Linux/UNIX"), UsageOperation: p("RunInstances"),
 		UsageOperationUpdateTime: ec2wire.NewTime(inst.LaunchTime), Tags: tagsOut(inst.Tags),
 		PrivateDnsName: p(""), PublicDnsName: p(""),
@@ -682,6 +687,7 @@ func (tx *Tx) instanceOut(inst *Instance) ec2wire.Instance {
 		HibernationOptions:               &ec2wire.HibernationOptions{Configured: p(false)},
 		CapacityReservationSpecification: &ec2wire.CapacityReservationSpecificationResponse{CapacityReservationPreference: p("open")},
 	}
+	out.BlockDeviceMappings = tx.instanceBlockDevices(inst)
 	if inst.KeyName != "" {
 		out.KeyName = p(inst.KeyName)
 	}
@@ -821,6 +827,7 @@ func (tx *Tx) instanceFilterSet() filterSet[Instance] {
 			fs["network-interface."+alias] = anyENI(f)
 		}
 	}
+	tx.instanceVolumeFilters(fs)
 	return fs
 }
 
@@ -1010,6 +1017,7 @@ func (tx *Tx) TerminateInstances(in *ec2wire.TerminateInstancesInput) (*ec2wire.
 			m := tx.enis.Mut(e.ID)
 			m.Attachment, m.PublicIP = nil, ""
 		}
+		tx.terminateVolumes(inst)
 		m := tx.instances.Mut(inst.ID)
 		m.State, m.StateReason, m.TerminatedAt = "terminated", tx.instanceUserReason(), tx.Now()
 		out.TerminatingInstances = append(out.TerminatingInstances, stateChange(inst.ID, prev, "shutting-down"))
@@ -1057,9 +1065,9 @@ func (tx *Tx) DescribeInstanceAttribute(in *ec2wire.DescribeInstanceAttributeInp
 	case "instanceInitiatedShutdownBehavior":
 		out.InstanceInitiatedShutdownBehavior = &ec2wire.AttributeValue{Value: p(inst.ShutdownBehavior)}
 	case "rootDeviceName":
-		out.RootDeviceName = &ec2wire.AttributeValue{Value: p("/dev/xvda")}
+		out.RootDeviceName = &ec2wire.AttributeValue{Value: p(instanceRootDevice(inst))}
 	case "blockDeviceMapping":
-		out.BlockDeviceMappings = []ec2wire.InstanceBlockDeviceMapping{} // no volumes: an empty list
+		out.BlockDeviceMappings = tx.instanceBlockDevices(inst)
 	case "productCodes":
 		out.ProductCodes = []ec2wire.ProductCode{}
 	case "sourceDestCheck":

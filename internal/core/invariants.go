@@ -231,5 +231,6 @@ func (d *db) check() []error {
 	if tags != indexed {
 		bad("index: %d ENI tags indexed, records have %d", indexed, tags)
 	}
+	d.checkVolumes(bad)
 	return errs
 }

@@ -431,3 +431,41 @@ type ConnTrack struct {
 	UDPStream      int32 `json:"udpStream"`
 	UDP            int32 `json:"udp"`
 }
+
+// Volume is an EBS volume: an instance's root volume, created at launch
+// from its image's block device mapping, or another volume of the launch.
+type Volume struct {
+	ID         string    `json:"id"` // vol-...
+	Owner      string    `json:"owner"`
+	AZ         string    `json:"az"`
+	Size       int32     `json:"size"` // GiB
+	Type       string    `json:"type"` // gp2 | gp3 | io1 | io2 | st1 | sc1 | standard
+	Iops       int32     `json:"iops,omitempty"`
+	Throughput int32     `json:"throughput,omitempty"` // MiB/s, gp3 only
+	SnapshotID string    `json:"snapshotId,omitempty"`
+	Encrypted  bool      `json:"encrypted,omitempty"`
+	KmsKeyID   string    `json:"kmsKeyId,omitempty"`
+	CreateTime time.Time `json:"createTime"`
+	// Attachment is nil for an available volume.
+	Attachment *VolumeAttachment `json:"attachment,omitempty"`
+	Tags       Tags              `json:"tags,omitempty"`
+}
+
+// VolumeAttachment ties a volume to an instance at a device name.
+type VolumeAttachment struct {
+	InstanceID          string    `json:"instanceId"`
+	Device              string    `json:"device"`
+	AttachTime          time.Time `json:"attachTime"`
+	DeleteOnTermination bool      `json:"deleteOnTermination"`
+}
+
+func (v *Volume) key() string { return v.ID }
+func (v *Volume) clone() *Volume {
+	c := *v
+	if v.Attachment != nil {
+		a := *v.Attachment
+		c.Attachment = &a
+	}
+	c.Tags = maps.Clone(v.Tags)
+	return &c
+}

@@ -237,6 +237,8 @@ func (tx *Tx) subnetFilters() filterSet[Subnet] {
 		"availability-zone":          az,
 		"availabilityZone":           az,
 		"availability-zone-id":       one(func(s *Subnet) string { return tx.zoneID(s.AZ) }),
+		"availabilityZoneId":         one(func(s *Subnet) string { return tx.zoneID(s.AZ) }),
+		"vpcId":                      one(func(s *Subnet) string { return s.VpcID }),
 		"available-ip-address-count": one(func(s *Subnet) string { return fmt.Sprint(tx.availableIPv4(s)) }),
 		"default-for-az":             def,
 		"defaultForAz":               def,

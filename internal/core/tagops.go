@@ -106,6 +106,12 @@ func (tx *Tx) tagGet(id string) (Tags, error) {
 			return nil, err
 		}
 		return v.Tags, nil
+	case "vol":
+		v, err := tx.getVolume(id)
+		if err != nil {
+			return nil, err
+		}
+		return v.Tags, nil
 	}
 	return nil, errorf(CodeInvalidID, "The ID '%s' is not valid", id)
 }
@@ -143,6 +149,8 @@ func (tx *Tx) tagSet(id string, t Tags) {
 		tx.igws.Mut(id).Tags = t
 	case "rtb":
 		tx.rtbs.Mut(id).Tags = t
+	case "vol":
+		tx.volumes.Mut(id).Tags = t
 	}
 }
 
@@ -250,6 +258,7 @@ func (tx *Tx) tagItems() []*tagItem {
 	tx.addresses.Each(func(v *Address) bool { add(v.Owner, v.AllocationID, "elastic-ip", v.Tags); return true })
 	tx.igws.Each(func(v *InternetGateway) bool { add(v.Owner, v.ID, "internet-gateway", v.Tags); return true })
 	tx.rtbs.Each(func(v *RouteTable) bool { add(v.Owner, v.ID, "route-table", v.Tags); return true })
+	tx.volumes.Each(func(v *Volume) bool { add(v.Owner, v.ID, "volume", v.Tags); return true })
 	return out
 }
 

@@ -192,6 +192,19 @@ var vpcFilters = filterSet[VPC]{
 	},
 }
 
+// vpcLegacyFilters are the names from EC2's first VPC API (its XML element
+// names) that AWS still accepts beside the documented ones: Ansible's
+// ec2_instance finds the default VPC with isDefault.
+var vpcLegacyFilters = map[string]string{
+	"isDefault": "is-default", "vpcId": "vpc-id", "cidrBlock": "cidr-block", "dhcpOptionsId": "dhcp-options-id",
+}
+
+func init() {
+	for legacy, name := range vpcLegacyFilters {
+		vpcFilters[legacy] = vpcFilters[name]
+	}
+}
+
 // DescribeVpcs lists VPCs.
 func (tx *Tx) DescribeVpcs(in *ec2wire.DescribeVpcsInput) (*ec2wire.DescribeVpcsOutput, error) {
 	m, err := newMatcher(vpcFilters, func(v *VPC) Tags { return v.Tags }, in.Filters)

@@ -18,6 +18,8 @@ import traceback
 import boto3_smoke as s  # the checks, the wire hook and the client (exits 3 without boto3)
 from boto3_smoke import ClientError, WaiterError, botocore, ok, eq, expect_error, section
 
+s.AMI_AL2023 = "ami-0a3c3a20c09d6f377"  # Amazon Linux 2023 (x86_64) of the built-in catalogue
+
 
 def classiclink(ec2, vpc_id):
     section("ClassicLink (retired: UnsupportedOperation)")
@@ -77,11 +79,46 @@ def instance_status(ec2, cleanup):
                  InstanceIds=[iid], MaxResults=5)
 
 
+def volumes(ec2, cleanup):
+    section("root volumes, images' block device mappings, legacy filter names")
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"]
+    eq("describe_vpcs isDefault=true", [v["IsDefault"] for v in vpcs], [True])
+    img = ec2.describe_images(ImageIds=[s.AMI_AL2023])["Images"][0]
+    s.check_out("describe_images", ec2, "DescribeImages", {"Images": [img]})
+    bdm = img["BlockDeviceMappings"]
+    eq("image root mapping device", [m["DeviceName"] for m in bdm], [img["RootDeviceName"]])
+    ebs = bdm[0]["Ebs"]
+    eq("image root mapping", (ebs["VolumeSize"], ebs["VolumeType"], ebs["DeleteOnTermination"], ebs["SnapshotId"][:5]), (8, "gp3", True, "snap-"))
+    inst = ec2.run_instances(ImageId=s.AMI_AL2023, InstanceType="t3.micro", MinCount=1, MaxCount=1,
+                             BlockDeviceMappings=[{"DeviceName": "/dev/sdf", "Ebs": {"VolumeSize": 5, "DeleteOnTermination": False}}],
+                             TagSpecifications=[{"ResourceType": "volume", "Tags": [{"Key": "k", "Value": "v"}]}])["Instances"][0]
+    iid = inst["InstanceId"]
+    cleanup.append(("terminate volume instance", lambda: ec2.terminate_instances(InstanceIds=[iid])))
+    eq("RunInstances block device mappings", [m["DeviceName"] for m in inst["BlockDeviceMappings"]], ["/dev/xvda", "/dev/sdf"])
+    vols = ec2.describe_volumes(Filters=[{"Name": "attachment.instance-id", "Values": [iid]}])["Volumes"]
+    s.check_out("describe_volumes", ec2, "DescribeVolumes", {"Volumes": vols})
+    eq("volumes of the instance", sorted((v["Attachments"][0]["Device"], v["Size"], v["State"]) for v in vols),
+       [("/dev/sdf", 5, "in-use"), ("/dev/xvda", 8, "in-use")])
+    eq("volume tags", [s.tagmap(v["Tags"]) for v in vols], [{"k": "v"}, {"k": "v"}])
+    data = [v["VolumeId"] for v in vols if v["Attachments"][0]["Device"] == "/dev/sdf"][0]
+    ec2.terminate_instances(InstanceIds=[iid])
+    ec2.get_waiter("instance_terminated").wait(InstanceIds=[iid], WaiterConfig=s.FAST)
+    left = ec2.describe_volumes(Filters=[{"Name": "attachment.instance-id", "Values": [iid]}])["Volumes"]
+    eq("terminated: no attached volumes", left, [])
+    v = ec2.describe_volumes(VolumeIds=[data])["Volumes"][0]
+    eq("kept volume is available", (v["State"], v["Attachments"]), ("available", []))
+    ec2.get_waiter("volume_available").wait(VolumeIds=[data], WaiterConfig=s.FAST)
+    ok("volume_available waiter", True)
+    expect_error("root smaller than its snapshot", "InvalidBlockDeviceMapping", ec2.run_instances, ImageId=s.AMI_AL2023,
+                 MinCount=1, MaxCount=1, BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 2}}])
+
+
 def run(ec2, cleanup):
     vpc_id = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
     classiclink(ec2, vpc_id)
     unimplemented(ec2)
     instance_status(ec2, cleanup)
+    volumes(ec2, cleanup)
 
 
 def main():
