@@ -79,7 +79,9 @@ func TestDescribeInstanceStatus(t *testing.T) {
 	if got[ida] != want || got[idb] != want {
 		t.Fatalf("after %v: %v", core.StatusCheckDelay, got)
 	}
-	w := ec2.NewInstanceStatusOkWaiter(c, func(o *ec2.InstanceStatusOkWaiterOptions) { o.MinDelay, o.MaxDelay = 10*time.Millisecond, 20*time.Millisecond })
+	w := ec2.NewInstanceStatusOkWaiter(c, func(o *ec2.InstanceStatusOkWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 10*time.Millisecond, 20*time.Millisecond
+	})
 	if err := w.Wait(ctx, &ec2.DescribeInstanceStatusInput{InstanceIds: []string{ida, idb}}, 5*time.Second); err != nil {
 		t.Fatalf("InstanceStatusOk waiter: %v", err)
 	}

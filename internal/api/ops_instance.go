@@ -16,4 +16,6 @@ func instanceOps(m map[string]handler) {
 	m["DescribeInstanceCreditSpecifications"] = read((*core.Tx).DescribeInstanceCreditSpecifications)
 	m["DescribeVolumes"] = read((*core.Tx).DescribeVolumes)
 	m["DescribeInstanceStatus"] = read((*core.Tx).DescribeInstanceStatus)
+	m["DescribeInstanceTypeOfferings"] = read((*core.Tx).DescribeInstanceTypeOfferings)
+	m["RebootInstances"] = write((*core.Tx).RebootInstances)
 }

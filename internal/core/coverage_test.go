@@ -39,6 +39,8 @@ func TestModelFiltersImplemented(t *testing.T) {
 			"DescribeSecurityGroupRules":          filterKeys(sgRuleFilters),
 			"DescribeTags":                        filterKeys(tagItemFilters),
 			"DescribeInstanceStatus":              filterKeys(tx.instanceStatusFilters()),
+			"DescribeInstanceTypeOfferings":       filterKeys(offeringFilters),
+			"DescribeVolumes":                     filterKeys(volumeFilters()),
 		}
 		return nil
 	}); err != nil {
@@ -47,7 +49,7 @@ func TestModelFiltersImplemented(t *testing.T) {
 	// Filters the model documents that the product deliberately does not
 	// model (Outposts, IPAM, carrier gateways, instance details without a
 	// meaning here). Each is still accepted where listed in a filter set.
-	required := []string{"DescribeNetworkInterfaces", "DescribeSubnets", "DescribeVpcs", "DescribeSecurityGroups", "DescribeAddresses", "DescribeRouteTables", "DescribeInternetGateways", "DescribeNetworkInterfacePermissions", "DescribeSecurityGroupRules", "DescribeTags", "DescribeInstanceStatus"}
+	required := []string{"DescribeNetworkInterfaces", "DescribeSubnets", "DescribeVpcs", "DescribeSecurityGroups", "DescribeAddresses", "DescribeRouteTables", "DescribeInternetGateways", "DescribeNetworkInterfacePermissions", "DescribeSecurityGroupRules", "DescribeTags", "DescribeInstanceStatus", "DescribeInstanceTypeOfferings", "DescribeVolumes"}
 	names := make([]string, 0, len(sets))
 	for n := range sets {
 		names = append(names, n)

@@ -101,3 +101,19 @@ func (tx *Tx) DescribeInstanceStatus(in *ec2wire.DescribeInstanceStatusInput) (*
 	}
 	return out, nil
 }
+
+// RebootInstances reboots running instances. Nothing of the model changes
+// (a reboot keeps the instance running with its addresses and volumes);
+// terminated instances are ignored, as AWS ignores them.
+func (tx *Tx) RebootInstances(in *ec2wire.RebootInstancesInput) (*ec2wire.RebootInstancesOutput, error) {
+	insts, err := tx.instancesByID(in.InstanceIds)
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range insts {
+		if i.State != "running" && i.State != "terminated" {
+			return nil, errorf(CodeIncorrectInstanceState, "The instance '%s' is not in a state from which it can be rebooted.", i.ID)
+		}
+	}
+	return &ec2wire.RebootInstancesOutput{Return: p(true)}, nil
+}

@@ -96,6 +96,8 @@ var xmlOutputTypes = []reflect.Type{
 	reflect.TypeFor[ec2wire.DetachClassicLinkVpcOutput](),
 	reflect.TypeFor[ec2wire.DescribeClassicLinkInstancesOutput](),
 	reflect.TypeFor[ec2wire.DescribeInstanceStatusOutput](),
+	reflect.TypeFor[ec2wire.DescribeInstanceTypeOfferingsOutput](),
+	reflect.TypeFor[ec2wire.RebootInstancesOutput](),
 }
 
 // TestEncodeCoversOutputTypes fails when the generator adds an output type

@@ -83,6 +83,8 @@ var Operations = []string{
 	"DetachClassicLinkVpc",
 	"DescribeClassicLinkInstances",
 	"DescribeInstanceStatus",
+	"DescribeInstanceTypeOfferings",
+	"RebootInstances",
 }
 
 // ModelOperations lists every operation of the EC2 API model.
@@ -687,6 +689,7 @@ var ModelFilters = map[string][]string{
 	"DescribeVpcClassicLink":               {"is-classic-link-enabled", "tag", "tag-key"},
 	"DescribeClassicLinkInstances":         {"group-id", "instance-id", "tag", "tag-key", "vpc-id"},
 	"DescribeInstanceStatus":               {"availability-zone", "event.code", "event.description", "event.instance-event-id", "event.not-after", "event.not-before", "event.not-before-deadline", "instance-state-code", "instance-state-name", "instance-status.reachability", "instance-status.status", "system-status.reachability", "system-status.status"},
+	"DescribeInstanceTypeOfferings":        {"location", "instance-type"},
 }
 
 // DescribeRegionsInput is the input of DescribeRegions.
@@ -1162,6 +1165,18 @@ type DescribeInstanceStatusInput = DescribeInstanceStatusRequest
 
 // DescribeInstanceStatusOutput is the output of DescribeInstanceStatus.
 type DescribeInstanceStatusOutput = DescribeInstanceStatusResult
+
+// DescribeInstanceTypeOfferingsInput is the input of DescribeInstanceTypeOfferings.
+type DescribeInstanceTypeOfferingsInput = DescribeInstanceTypeOfferingsRequest
+
+// DescribeInstanceTypeOfferingsOutput is the output of DescribeInstanceTypeOfferings.
+type DescribeInstanceTypeOfferingsOutput = DescribeInstanceTypeOfferingsResult
+
+// RebootInstancesInput is the input of RebootInstances.
+type RebootInstancesInput = RebootInstancesRequest
+
+// RebootInstancesOutput is the output of RebootInstances: a request id and <return>true</return>.
+type RebootInstancesOutput = ReturnOutput
 
 // DescribeRegionsRequest is the model's DescribeRegionsRequest shape.
 type DescribeRegionsRequest struct {
@@ -2358,6 +2373,28 @@ type DescribeInstanceStatusResult struct {
 	NextToken        *string          `query:"NextToken" xml:"nextToken,omitempty"`
 }
 
+// DescribeInstanceTypeOfferingsRequest is the model's DescribeInstanceTypeOfferingsRequest shape.
+type DescribeInstanceTypeOfferingsRequest struct {
+	DryRun       *bool    `query:"DryRun" xml:"DryRun,omitempty"`
+	Filters      []Filter `query:"Filter" xml:"Filter>Filter,omitempty"`
+	LocationType *string  `query:"LocationType" xml:"LocationType,omitempty"`
+	MaxResults   *int32   `query:"MaxResults" xml:"MaxResults,omitempty"`
+	NextToken    *string  `query:"NextToken" xml:"NextToken,omitempty"`
+}
+
+// DescribeInstanceTypeOfferingsResult is the model's DescribeInstanceTypeOfferingsResult shape.
+type DescribeInstanceTypeOfferingsResult struct {
+	RequestId             *string                `xml:"requestId"`
+	InstanceTypeOfferings []InstanceTypeOffering `query:"InstanceTypeOfferingSet" xml:"instanceTypeOfferingSet>item,omitempty"`
+	NextToken             *string                `query:"NextToken" xml:"nextToken,omitempty"`
+}
+
+// RebootInstancesRequest is the model's RebootInstancesRequest shape.
+type RebootInstancesRequest struct {
+	DryRun      *bool    `query:"DryRun" xml:"dryRun,omitempty"`
+	InstanceIds []string `query:"InstanceId" required:"true" xml:"InstanceId>InstanceId,omitempty"`
+}
+
 // Filter is the model's Filter shape.
 type Filter struct {
 	Name   *string  `query:"Name" xml:"Name,omitempty"`
@@ -3026,6 +3063,13 @@ type InstanceStatus struct {
 	InstanceStatus   *InstanceStatusSummary `query:"InstanceStatus" xml:"instanceStatus,omitempty"`
 	OutpostArn       *string                `query:"OutpostArn" xml:"outpostArn,omitempty"`
 	SystemStatus     *InstanceStatusSummary `query:"SystemStatus" xml:"systemStatus,omitempty"`
+}
+
+// InstanceTypeOffering is the model's InstanceTypeOffering shape.
+type InstanceTypeOffering struct {
+	InstanceType *string `query:"InstanceType" xml:"instanceType,omitempty"`
+	Location     *string `query:"Location" xml:"location,omitempty"`
+	LocationType *string `query:"LocationType" xml:"locationType,omitempty"`
 }
 
 // AvailabilityZoneMessage is the model's AvailabilityZoneMessage shape.

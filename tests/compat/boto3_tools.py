@@ -113,12 +113,33 @@ def volumes(ec2, cleanup):
                  MinCount=1, MaxCount=1, BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 2}}])
 
 
+def offerings_and_reboot(ec2, cleanup):
+    section("DescribeInstanceTypeOfferings, RebootInstances")
+    for lt, want in (("region", [s.REGION]), ("availability-zone", [s.REGION + z for z in "abc"])):
+        r = ec2.describe_instance_type_offerings(LocationType=lt, Filters=[{"Name": "instance-type", "Values": ["t3.micro"]}])
+        s.check_out("describe_instance_type_offerings " + lt, ec2, "DescribeInstanceTypeOfferings", r)
+        eq("offerings " + lt, [(o["InstanceType"], o["LocationType"], o["Location"]) for o in r["InstanceTypeOfferings"]],
+           [("t3.micro", lt, w) for w in want])
+    n = sum(len(p["InstanceTypeOfferings"]) for p in ec2.get_paginator("describe_instance_type_offerings").paginate(
+        LocationType="availability-zone-id", PaginationConfig={"PageSize": 1000}))
+    ok("offerings paginate (every type in every zone)", n > 3000, n)
+    expect_error("bad LocationType", "InvalidParameterValue", ec2.describe_instance_type_offerings, LocationType="planet")
+    iid = ec2.run_instances(ImageId=s.AMI, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    cleanup.append(("terminate reboot instance", lambda: ec2.terminate_instances(InstanceIds=[iid])))
+    ec2.get_waiter("instance_running").wait(InstanceIds=[iid], WaiterConfig=s.FAST)
+    r = ec2.reboot_instances(InstanceIds=[iid])
+    eq("reboot_instances", r["ResponseMetadata"]["HTTPStatusCode"], 200)
+    ec2.get_waiter("instance_running").wait(InstanceIds=[iid], WaiterConfig=s.FAST)
+    ok("running after reboot", True)
+
+
 def run(ec2, cleanup):
     vpc_id = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
     classiclink(ec2, vpc_id)
     unimplemented(ec2)
     instance_status(ec2, cleanup)
     volumes(ec2, cleanup)
+    offerings_and_reboot(ec2, cleanup)
 
 
 def main():
