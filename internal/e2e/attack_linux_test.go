@@ -778,10 +778,11 @@ func (l *lab) hostEnd(n node) (name string, index, bridge int) {
 
 // dpPort is an interface of the datapath namespace on A's subnet.
 type dpPort struct {
-	name string
-	mac  net.HardwareAddr
-	ll   netip.Addr // its link-local address, or the EUI-64 of its MAC if it has none
-	has  bool       // it carries ll
+	name  string
+	index int
+	mac   net.HardwareAddr
+	ll    netip.Addr // its link-local address, or the EUI-64 of its MAC if it has none
+	has   bool       // it carries ll
 }
 
 // dpPorts lists the bridge of n's subnet and every port on it, with the
@@ -800,7 +801,7 @@ func (l *lab) dpPorts(n node) []dpPort {
 			if at.Index != br && at.MasterIndex != br {
 				continue
 			}
-			p := dpPort{name: at.Name, mac: at.HardwareAddr, ll: eui64LL(at.HardwareAddr)}
+			p := dpPort{name: at.Name, index: at.Index, mac: at.HardwareAddr, ll: eui64LL(at.HardwareAddr)}
 			addrs, _ := netlink.AddrList(lk, netlink.FAMILY_ALL)
 			for _, a := range addrs {
 				if ip, ok := netip.AddrFromSlice(a.IP); ok && ip.IsLinkLocalUnicast() {
@@ -833,6 +834,14 @@ func TestAttackDatapathStackUnreachable(t *testing.T) {
 	if len(ports) < 4 { // bridge, A's, V's host ends, router leg
 		t.Fatalf("datapath ports on A's subnet: %+v", ports)
 	}
+	hostA, _, bridge := l.hostEnd(a)
+	hostV, _, _ := l.hostEnd(l.v)
+	var br string
+	for _, p := range ports {
+		if p.index == bridge {
+			br = p.name
+		}
+	}
 	type result struct {
 		err     error
 		answers []pkt
@@ -861,11 +870,20 @@ func TestAttackDatapathStackUnreachable(t *testing.T) {
 				res[i].answers = append(res[i].answers, h)
 			}
 		}
-		name := "Port"
-		if strings.HasPrefix(p.name, l.prefix+"b") {
+		name := "Port_" + p.name
+		switch p.name {
+		case br:
 			name = "Bridge"
+		case hostA:
+			name = "HostEndOfA"
+		case hostV:
+			name = "HostEndOfV"
+		default:
+			if strings.HasPrefix(p.name, l.prefix+"r") {
+				name = "RouterLeg"
+			}
 		}
-		l.sub(t, name+"_"+p.name+"_Silent", func(t *testing.T) {
+		l.sub(t, name+"Silent", func(t *testing.T) {
 			t.Logf("%s %s %s (on it: %v): connect → %v", p.name, p.mac, p.ll, p.has, res[i].err)
 			if res[i].err == nil || isRefused(res[i].err) {
 				t.Errorf("TCP connect [%s%%eth0]:22 to datapath %s: %v (the datapath's stack answered)", p.ll, p.name, res[i].err)
@@ -889,8 +907,8 @@ func (l *lab) ingressChains(c *nftables.Conn, host string) ([]string, error) {
 		els, err := c.GetSetElements(set)
 		if err == nil {
 			for _, el := range els {
-				if strings.TrimRight(string(el.Key), "\x00") == host && el.VerdictData != nil {
-					if mark, ok := strings.CutPrefix(el.VerdictData.Chain, "from_"); ok {
+				if strings.TrimRight(string(el.Key), "\x00") == host {
+					if mark, ok := strings.CutPrefix(verdictChain(el), "from_"); ok {
 						return []string{"in_" + mark}, nil
 					}
 				}
@@ -908,6 +926,26 @@ func (l *lab) ingressChains(c *nftables.Conn, host string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// verdictChain is the chain a verdict map element jumps to. google/nftables
+// leaves the verdict undecoded in Val (NFTA_VERDICT_CODE, NFTA_VERDICT_CHAIN).
+func verdictChain(el nftables.SetElement) string {
+	if el.VerdictData != nil {
+		return el.VerdictData.Chain
+	}
+	b := el.Val
+	for len(b) >= 4 {
+		n := int(nl.NativeEndian().Uint16(b))
+		if n < 4 || n > len(b) {
+			break
+		}
+		if nl.NativeEndian().Uint16(b[2:])&0x7fff == 2 { // NFTA_VERDICT_CHAIN
+			return strings.TrimRight(string(b[4:n]), "\x00")
+		}
+		b = b[min((n+3)&^3, len(b)):]
+	}
+	return ""
 }
 
 // tamper runs f on an nftables connection in the datapath namespace.
