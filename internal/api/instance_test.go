@@ -231,6 +231,7 @@ func TestDescribeImages(t *testing.T) {
 func TestRunInstancesDefaults(t *testing.T) {
 	e := apitest.New(t)
 	c := e.Client()
+	createKey(t, c, "mykey")
 	out, err := c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-12345678"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
 		KeyName: aws.String("mykey"), UserData: aws.String(base64.StdEncoding.EncodeToString([]byte("#!/bin/sh\necho hi\n")))})
 	if err != nil {
@@ -646,6 +647,7 @@ func TestInstanceDisableApiTermination(t *testing.T) {
 func TestDescribeInstancesFilters(t *testing.T) {
 	e := apitest.New(t)
 	c := e.Client()
+	createKey(t, c, "k1")
 	web := runInstance(t, c, &ec2.RunInstancesInput{InstanceType: types.InstanceTypeT3Micro, KeyName: aws.String("k1"),
 		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeInstance, Tags: []types.Tag{{Key: aws.String("Name"), Value: aws.String("web")}}}}})
 	db := runInstance(t, c, &ec2.RunInstancesInput{InstanceType: types.InstanceTypeM5Large, Placement: &types.Placement{AvailabilityZone: aws.String("us-east-1b")},

@@ -25,5 +25,6 @@ func handlers() map[string]handler {
 	addressOps(m)
 	tagOps(m)
 	classicLinkOps(m)
+	keyPairOps(m)
 	return m
 }

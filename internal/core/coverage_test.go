@@ -41,6 +41,7 @@ func TestModelFiltersImplemented(t *testing.T) {
 			"DescribeInstanceStatus":              filterKeys(tx.instanceStatusFilters()),
 			"DescribeInstanceTypeOfferings":       filterKeys(offeringFilters),
 			"DescribeVolumes":                     filterKeys(volumeFilters()),
+			"DescribeKeyPairs":                    filterKeys(keyFilters),
 		}
 		return nil
 	}); err != nil {
@@ -49,7 +50,7 @@ func TestModelFiltersImplemented(t *testing.T) {
 	// Filters the model documents that the product deliberately does not
 	// model (Outposts, IPAM, carrier gateways, instance details without a
 	// meaning here). Each is still accepted where listed in a filter set.
-	required := []string{"DescribeNetworkInterfaces", "DescribeSubnets", "DescribeVpcs", "DescribeSecurityGroups", "DescribeAddresses", "DescribeRouteTables", "DescribeInternetGateways", "DescribeNetworkInterfacePermissions", "DescribeSecurityGroupRules", "DescribeTags", "DescribeInstanceStatus", "DescribeInstanceTypeOfferings", "DescribeVolumes"}
+	required := []string{"DescribeNetworkInterfaces", "DescribeSubnets", "DescribeVpcs", "DescribeSecurityGroups", "DescribeAddresses", "DescribeRouteTables", "DescribeInternetGateways", "DescribeNetworkInterfacePermissions", "DescribeSecurityGroupRules", "DescribeTags", "DescribeInstanceStatus", "DescribeInstanceTypeOfferings", "DescribeVolumes", "DescribeKeyPairs"}
 	names := make([]string, 0, len(sets))
 	for n := range sets {
 		names = append(names, n)

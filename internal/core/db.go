@@ -28,6 +28,7 @@ type db struct {
 	tokens    *table[Token, *Token]
 	tasks     *table[Task, *Task]
 	volumes   *table[Volume, *Volume]
+	keys      *table[KeyPair, *KeyPair]
 	idx       indexes
 }
 
@@ -47,6 +48,7 @@ func newDB(region string) *db {
 		tokens:    newTable[Token]("token"),
 		tasks:     newTable[Task]("task"),
 		volumes:   newTable[Volume]("volume"),
+		keys:      newTable[KeyPair]("keypair"),
 	}
 	d.idx.init()
 	return d
@@ -81,6 +83,8 @@ func (d *db) loaderFor(kind string) (loader, error) {
 		return d.tasks, nil
 	case "volume":
 		return d.volumes, nil
+	case "keypair":
+		return d.keys, nil
 	}
 	return nil, fmt.Errorf("load: unknown kind %q", kind)
 }
@@ -99,7 +103,7 @@ func (d *db) load(kind, id string, val []byte) error {
 }
 
 // Kinds lists the record kinds a store must hold.
-var Kinds = []string{"meta", "vpc", "subnet", "sg", "eni", "instance", "address", "igw", "rtb", "perm", "token", "task", "volume"}
+var Kinds = []string{"meta", "vpc", "subnet", "sg", "eni", "instance", "address", "igw", "rtb", "perm", "token", "task", "volume", "keypair"}
 
 func (d *db) rebuild() {
 	d.idx.init()
@@ -144,6 +148,7 @@ type Tx struct {
 	tokens    txTable[Token, *Token]
 	tasks     txTable[Task, *Task]
 	volumes   txTable[Volume, *Volume]
+	keys      txTable[KeyPair, *KeyPair]
 }
 
 func (c *Core) newTx(r *region, who Caller, readOnly bool) *Tx {
@@ -168,6 +173,7 @@ func (c *Core) newTx(r *region, who Caller, readOnly bool) *Tx {
 		tokens:    txTable[Token, *Token]{base: d.tokens},
 		tasks:     txTable[Task, *Task]{base: d.tasks},
 		volumes:   txTable[Volume, *Volume]{base: d.volumes},
+		keys:      txTable[KeyPair, *KeyPair]{base: d.keys},
 	}
 }
 
@@ -189,6 +195,7 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 		func() error { _, err := tx.perms.changes(name, &cs); return err },
 		func() error { _, err := tx.tokens.changes(name, &cs); return err },
 		func() error { _, err := tx.tasks.changes(name, &cs); return err },
+		func() error { _, err := tx.keys.changes(name, &cs); return err },
 	} {
 		if err := f(); err != nil {
 			return nil, err
@@ -235,6 +242,7 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 	tx.tokens.apply()
 	tx.db.idx.popTokens(tx.db.tokens)
 	tx.tasks.apply()
+	tx.keys.apply()
 	tx.enis.apply()
 	tx.addresses.apply()
 	tx.instances.apply()

@@ -30,6 +30,7 @@ func (c *Core) Dump() map[string]string {
 		dumpTable(out, r.name, d.tokens)
 		dumpTable(out, r.name, d.tasks)
 		dumpTable(out, r.name, d.volumes)
+		dumpTable(out, r.name, d.keys)
 		r.mu.RUnlock()
 	}
 	return out

@@ -111,6 +111,9 @@ const (
 	CodeInvalidSnapshotNotFound        = "InvalidSnapshot.NotFound"
 	CodeInvalidSnapshotIDMalformed     = "InvalidSnapshotID.Malformed"
 	CodeInvalidParameterDependency     = "InvalidParameterDependency"
+	CodeInvalidKeyPairNotFound         = "InvalidKeyPair.NotFound"
+	CodeInvalidKeyPairDuplicate        = "InvalidKeyPair.Duplicate"
+	CodeInvalidKeyFormat               = "InvalidKey.Format"
 )
 
 // Codes lists every code above (the API layer maps each to an HTTP status).
@@ -139,5 +142,5 @@ var Codes = []string{
 	CodeTagLimitExceeded, CodeInvalidCidrBlockNotFound, CodeAuthFailure, CodeUnauthorizedOperation,
 	CodeInvalidRegion, CodeInternalError, CodeInvalidVolumeNotFound, CodeInvalidVolumeIDMalformed,
 	CodeUnsupportedOperation, CodeInvalidBlockDeviceMapping, CodeInvalidSnapshotNotFound, CodeInvalidSnapshotIDMalformed,
-	CodeInvalidParameterDependency,
+	CodeInvalidParameterDependency, CodeInvalidKeyPairNotFound, CodeInvalidKeyPairDuplicate, CodeInvalidKeyFormat,
 }

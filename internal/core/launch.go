@@ -9,8 +9,12 @@ type launchOptions struct {
 	volumeTags Tags
 }
 
-// launchOptionsOf resolves a launch's block device mappings against its image.
+// launchOptionsOf checks a launch's key pair and resolves its block device
+// mappings against its image.
 func (tx *Tx) launchOptionsOf(in *ec2wire.RunInstancesInput, imageID string) (*launchOptions, error) {
+	if err := tx.checkLaunchKey(str(in.KeyName)); err != nil {
+		return nil, err
+	}
 	vols, err := launchVolumes(imageID, in.BlockDeviceMappings)
 	if err != nil {
 		return nil, err

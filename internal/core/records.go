@@ -469,3 +469,23 @@ func (v *Volume) clone() *Volume {
 	c.Tags = maps.Clone(v.Tags)
 	return &c
 }
+
+// KeyPair is an EC2 key pair: its public key only (the private key of a
+// created pair is returned once and not kept).
+type KeyPair struct {
+	ID          string    `json:"id"` // key-...
+	Owner       string    `json:"owner"`
+	Name        string    `json:"name"`
+	Type        string    `json:"type"` // rsa | ed25519
+	Fingerprint string    `json:"fingerprint"`
+	PublicKey   string    `json:"publicKey"` // OpenSSH authorized_keys line
+	CreateTime  time.Time `json:"createTime"`
+	Tags        Tags      `json:"tags,omitempty"`
+}
+
+func (k *KeyPair) key() string { return k.ID }
+func (k *KeyPair) clone() *KeyPair {
+	c := *k
+	c.Tags = maps.Clone(k.Tags)
+	return &c
+}

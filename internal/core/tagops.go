@@ -112,6 +112,11 @@ func (tx *Tx) tagGet(id string) (Tags, error) {
 			return nil, err
 		}
 		return v.Tags, nil
+	case "key":
+		if k := tx.keys.Get(id); k != nil && k.Owner == tx.Account {
+			return k.Tags, nil
+		}
+		return nil, keyNotFound(id)
 	}
 	return nil, errorf(CodeInvalidID, "The ID '%s' is not valid", id)
 }
@@ -151,6 +156,8 @@ func (tx *Tx) tagSet(id string, t Tags) {
 		tx.rtbs.Mut(id).Tags = t
 	case "vol":
 		tx.volumes.Mut(id).Tags = t
+	case "key":
+		tx.keys.Mut(id).Tags = t
 	}
 }
 
@@ -259,6 +266,7 @@ func (tx *Tx) tagItems() []*tagItem {
 	tx.igws.Each(func(v *InternetGateway) bool { add(v.Owner, v.ID, "internet-gateway", v.Tags); return true })
 	tx.rtbs.Each(func(v *RouteTable) bool { add(v.Owner, v.ID, "route-table", v.Tags); return true })
 	tx.volumes.Each(func(v *Volume) bool { add(v.Owner, v.ID, "volume", v.Tags); return true })
+	tx.keys.Each(func(v *KeyPair) bool { add(v.Owner, v.ID, "key-pair", v.Tags); return true })
 	return out
 }
 

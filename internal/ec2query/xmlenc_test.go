@@ -98,6 +98,10 @@ var xmlOutputTypes = []reflect.Type{
 	reflect.TypeFor[ec2wire.DescribeInstanceStatusOutput](),
 	reflect.TypeFor[ec2wire.DescribeInstanceTypeOfferingsOutput](),
 	reflect.TypeFor[ec2wire.RebootInstancesOutput](),
+	reflect.TypeFor[ec2wire.CreateKeyPairOutput](),
+	reflect.TypeFor[ec2wire.ImportKeyPairOutput](),
+	reflect.TypeFor[ec2wire.DescribeKeyPairsOutput](),
+	reflect.TypeFor[ec2wire.DeleteKeyPairOutput](),
 }
 
 // TestEncodeCoversOutputTypes fails when the generator adds an output type

@@ -85,6 +85,10 @@ var Operations = []string{
 	"DescribeInstanceStatus",
 	"DescribeInstanceTypeOfferings",
 	"RebootInstances",
+	"CreateKeyPair",
+	"ImportKeyPair",
+	"DescribeKeyPairs",
+	"DeleteKeyPair",
 }
 
 // ModelOperations lists every operation of the EC2 API model.
@@ -690,6 +694,7 @@ var ModelFilters = map[string][]string{
 	"DescribeClassicLinkInstances":         {"group-id", "instance-id", "tag", "tag-key", "vpc-id"},
 	"DescribeInstanceStatus":               {"availability-zone", "event.code", "event.description", "event.instance-event-id", "event.not-after", "event.not-before", "event.not-before-deadline", "instance-state-code", "instance-state-name", "instance-status.reachability", "instance-status.status", "system-status.reachability", "system-status.status"},
 	"DescribeInstanceTypeOfferings":        {"location", "instance-type"},
+	"DescribeKeyPairs":                     {"key-pair-id", "fingerprint", "key-name", "tag-key", "tag"},
 }
 
 // DescribeRegionsInput is the input of DescribeRegions.
@@ -1177,6 +1182,30 @@ type RebootInstancesInput = RebootInstancesRequest
 
 // RebootInstancesOutput is the output of RebootInstances: a request id and <return>true</return>.
 type RebootInstancesOutput = ReturnOutput
+
+// CreateKeyPairInput is the input of CreateKeyPair.
+type CreateKeyPairInput = CreateKeyPairRequest
+
+// CreateKeyPairOutput is the output of CreateKeyPair.
+type CreateKeyPairOutput = KeyPair
+
+// ImportKeyPairInput is the input of ImportKeyPair.
+type ImportKeyPairInput = ImportKeyPairRequest
+
+// ImportKeyPairOutput is the output of ImportKeyPair.
+type ImportKeyPairOutput = ImportKeyPairResult
+
+// DescribeKeyPairsInput is the input of DescribeKeyPairs.
+type DescribeKeyPairsInput = DescribeKeyPairsRequest
+
+// DescribeKeyPairsOutput is the output of DescribeKeyPairs.
+type DescribeKeyPairsOutput = DescribeKeyPairsResult
+
+// DeleteKeyPairInput is the input of DeleteKeyPair.
+type DeleteKeyPairInput = DeleteKeyPairRequest
+
+// DeleteKeyPairOutput is the output of DeleteKeyPair: a request id and <return>true</return>.
+type DeleteKeyPairOutput = ReturnOutput
 
 // DescribeRegionsRequest is the model's DescribeRegionsRequest shape.
 type DescribeRegionsRequest struct {
@@ -2395,6 +2424,64 @@ type RebootInstancesRequest struct {
 	InstanceIds []string `query:"InstanceId" required:"true" xml:"InstanceId>InstanceId,omitempty"`
 }
 
+// CreateKeyPairRequest is the model's CreateKeyPairRequest shape.
+type CreateKeyPairRequest struct {
+	DryRun            *bool              `query:"DryRun" xml:"dryRun,omitempty"`
+	KeyFormat         *string            `query:"KeyFormat" xml:"KeyFormat,omitempty"`
+	KeyName           *string            `query:"KeyName" required:"true" xml:"KeyName,omitempty"`
+	KeyType           *string            `query:"KeyType" xml:"KeyType,omitempty"`
+	TagSpecifications []TagSpecification `query:"TagSpecification" xml:"TagSpecification>item,omitempty"`
+}
+
+// KeyPair is the model's KeyPair shape.
+type KeyPair struct {
+	RequestId      *string `xml:"requestId"`
+	KeyFingerprint *string `query:"KeyFingerprint" xml:"keyFingerprint,omitempty"`
+	KeyMaterial    *string `query:"KeyMaterial" xml:"keyMaterial,omitempty"`
+	KeyName        *string `query:"KeyName" xml:"keyName,omitempty"`
+	KeyPairId      *string `query:"KeyPairId" xml:"keyPairId,omitempty"`
+	Tags           []Tag   `query:"TagSet" xml:"tagSet>item,omitempty"`
+}
+
+// ImportKeyPairRequest is the model's ImportKeyPairRequest shape.
+type ImportKeyPairRequest struct {
+	DryRun            *bool              `query:"DryRun" xml:"dryRun,omitempty"`
+	KeyName           *string            `query:"KeyName" required:"true" xml:"keyName,omitempty"`
+	PublicKeyMaterial *string            `query:"PublicKeyMaterial" required:"true" xml:"publicKeyMaterial,omitempty"`
+	TagSpecifications []TagSpecification `query:"TagSpecification" xml:"TagSpecification>item,omitempty"`
+}
+
+// ImportKeyPairResult is the model's ImportKeyPairResult shape.
+type ImportKeyPairResult struct {
+	RequestId      *string `xml:"requestId"`
+	KeyFingerprint *string `query:"KeyFingerprint" xml:"keyFingerprint,omitempty"`
+	KeyName        *string `query:"KeyName" xml:"keyName,omitempty"`
+	KeyPairId      *string `query:"KeyPairId" xml:"keyPairId,omitempty"`
+	Tags           []Tag   `query:"TagSet" xml:"tagSet>item,omitempty"`
+}
+
+// DescribeKeyPairsRequest is the model's DescribeKeyPairsRequest shape.
+type DescribeKeyPairsRequest struct {
+	DryRun           *bool    `query:"DryRun" xml:"dryRun,omitempty"`
+	Filters          []Filter `query:"Filter" xml:"Filter>Filter,omitempty"`
+	IncludePublicKey *bool    `query:"IncludePublicKey" xml:"IncludePublicKey,omitempty"`
+	KeyNames         []string `query:"KeyName" xml:"KeyName>KeyName,omitempty"`
+	KeyPairIds       []string `query:"KeyPairId" xml:"KeyPairId>KeyPairId,omitempty"`
+}
+
+// DescribeKeyPairsResult is the model's DescribeKeyPairsResult shape.
+type DescribeKeyPairsResult struct {
+	RequestId *string       `xml:"requestId"`
+	KeyPairs  []KeyPairInfo `query:"KeySet" xml:"keySet>item,omitempty"`
+}
+
+// DeleteKeyPairRequest is the model's DeleteKeyPairRequest shape.
+type DeleteKeyPairRequest struct {
+	DryRun    *bool   `query:"DryRun" xml:"dryRun,omitempty"`
+	KeyName   *string `query:"KeyName" xml:"KeyName,omitempty"`
+	KeyPairId *string `query:"KeyPairId" xml:"KeyPairId,omitempty"`
+}
+
 // Filter is the model's Filter shape.
 type Filter struct {
 	Name   *string  `query:"Name" xml:"Name,omitempty"`
@@ -3070,6 +3157,17 @@ type InstanceTypeOffering struct {
 	InstanceType *string `query:"InstanceType" xml:"instanceType,omitempty"`
 	Location     *string `query:"Location" xml:"location,omitempty"`
 	LocationType *string `query:"LocationType" xml:"locationType,omitempty"`
+}
+
+// KeyPairInfo is the model's KeyPairInfo shape.
+type KeyPairInfo struct {
+	CreateTime     *Time   `query:"CreateTime" xml:"createTime,omitempty"`
+	KeyFingerprint *string `query:"KeyFingerprint" xml:"keyFingerprint,omitempty"`
+	KeyName        *string `query:"KeyName" xml:"keyName,omitempty"`
+	KeyPairId      *string `query:"KeyPairId" xml:"keyPairId,omitempty"`
+	KeyType        *string `query:"KeyType" xml:"keyType,omitempty"`
+	PublicKey      *string `query:"PublicKey" xml:"publicKey,omitempty"`
+	Tags           []Tag   `query:"TagSet" xml:"tagSet>item,omitempty"`
 }
 
 // AvailabilityZoneMessage is the model's AvailabilityZoneMessage shape.

@@ -12,6 +12,7 @@ values and error codes as AWS gives them. It prints "N passed, M failed" last
 and exits 1 if anything failed.
 """
 
+import re
 import sys
 import traceback
 
@@ -133,6 +134,33 @@ def offerings_and_reboot(ec2, cleanup):
     ok("running after reboot", True)
 
 
+def key_pairs(ec2, cleanup):
+    section("key pairs (ec2_key, aws_key_pair)")
+    k = ec2.create_key_pair(KeyName="tools-rsa", TagSpecifications=[{"ResourceType": "key-pair", "Tags": [{"Key": "k", "Value": "v"}]}])
+    cleanup.append(("delete key tools-rsa", lambda: ec2.delete_key_pair(KeyName="tools-rsa")))
+    s.check_out("create_key_pair", ec2, "CreateKeyPair", k)
+    ok("rsa key material", k["KeyMaterial"].startswith("-----BEGIN RSA PRIVATE KEY-----"), k["KeyMaterial"][:40])
+    ok("rsa fingerprint (SHA-1, 20 hex pairs)", re.match(r"^([0-9a-f]{2}:){19}[0-9a-f]{2}$", k["KeyFingerprint"]), k["KeyFingerprint"])
+    ed = ec2.create_key_pair(KeyName="tools-ed", KeyType="ed25519", KeyFormat="ppk")
+    cleanup.append(("delete key tools-ed", lambda: ec2.delete_key_pair(KeyName="tools-ed")))
+    ok("ed25519 ppk material", ed["KeyMaterial"].startswith("PuTTY-User-Key-File-2: ssh-ed25519"), ed["KeyMaterial"][:40])
+    d = ec2.describe_key_pairs(KeyNames=["tools-rsa", "tools-ed"], IncludePublicKey=True)
+    s.check_out("describe_key_pairs", ec2, "DescribeKeyPairs", d)
+    eq("describe_key_pairs", sorted((x["KeyName"], x["KeyType"], x["PublicKey"].split()[0]) for x in d["KeyPairs"]),
+       [("tools-ed", "ed25519", "ssh-ed25519"), ("tools-rsa", "rsa", "ssh-rsa")])
+    pub = [x["PublicKey"] for x in d["KeyPairs"] if x["KeyName"] == "tools-ed"][0]
+    # ec2_key finds a key's fingerprint by importing it under a temporary name
+    imp = ec2.import_key_pair(KeyName="tools-imported", PublicKeyMaterial=pub.encode())
+    cleanup.append(("delete key tools-imported", lambda: ec2.delete_key_pair(KeyName="tools-imported")))
+    s.check_out("import_key_pair", ec2, "ImportKeyPair", imp)
+    eq("imported ed25519 fingerprint = created", imp["KeyFingerprint"], ed["KeyFingerprint"])
+    expect_error("import garbage", "InvalidKey.Format", ec2.import_key_pair, KeyName="tools-bad", PublicKeyMaterial=b"ssh-rsa nope")
+    expect_error("duplicate name", "InvalidKeyPair.Duplicate", ec2.create_key_pair, KeyName="tools-rsa")
+    expect_error("unknown key at launch", "InvalidKeyPair.NotFound", ec2.run_instances, ImageId=s.AMI, MinCount=1, MaxCount=1, KeyName="tools-none")
+    ec2.delete_key_pair(KeyName="tools-imported")
+    expect_error("describe deleted key", "InvalidKeyPair.NotFound", ec2.describe_key_pairs, KeyNames=["tools-imported"])
+
+
 def run(ec2, cleanup):
     vpc_id = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
     classiclink(ec2, vpc_id)
@@ -140,6 +168,7 @@ def run(ec2, cleanup):
     instance_status(ec2, cleanup)
     volumes(ec2, cleanup)
     offerings_and_reboot(ec2, cleanup)
+    key_pairs(ec2, cleanup)
 
 
 def main():
