@@ -9,4 +9,7 @@ func addressOps(m map[string]handler) {
 	m["DisassociateAddress"] = write((*core.Tx).DisassociateAddress)
 	m["ReleaseAddress"] = write((*core.Tx).ReleaseAddress)
 	m["DescribeAddresses"] = read((*core.Tx).DescribeAddresses)
+	m["DescribeAddressesAttribute"] = read((*core.Tx).DescribeAddressesAttribute)
+	m["ModifyAddressAttribute"] = write((*core.Tx).ModifyAddressAttribute)
+	m["ResetAddressAttribute"] = write((*core.Tx).ResetAddressAttribute)
 }

@@ -18,4 +18,5 @@ func instanceOps(m map[string]handler) {
 	m["DescribeInstanceStatus"] = read((*core.Tx).DescribeInstanceStatus)
 	m["DescribeInstanceTypeOfferings"] = read((*core.Tx).DescribeInstanceTypeOfferings)
 	m["RebootInstances"] = write((*core.Tx).RebootInstances)
+	m["ModifyInstanceMetadataOptions"] = write((*core.Tx).ModifyInstanceMetadataOptions)
 }

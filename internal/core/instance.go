@@ -293,6 +293,7 @@ func (tx *Tx) RunInstances(in *ec2wire.RunInstancesInput) (*ec2wire.RunInstances
 		}
 		out := tx.instanceOut(inst)
 		out.State = instanceStateOut("pending")
+		out.MetadataOptions.State = p("pending") // as AWS's reply; applied at once
 		res.Instances = append(res.Instances, out)
 	}
 	return res, nil
@@ -675,10 +676,7 @@ func (tx *Tx) instanceOut(inst *Instance) ec2wire.Instance {
 		EbsOptimized: p(false), EnaSupport: p(true), PlatformDetails: p("Linux/UNIX"), UsageOperation: p("RunInstances"),
 		UsageOperationUpdateTime: ec2wire.NewTime(inst.LaunchTime), Tags: tagsOut(inst.Tags),
 		PrivateDnsName: p(""), PublicDnsName: p(""),
-		MetadataOptions: &ec2wire.InstanceMetadataOptionsResponse{
-			State: p("applied"), HttpTokens: p("required"), HttpPutResponseHopLimit: p(int32(2)),
-			HttpEndpoint: p("enabled"), HttpProtocolIpv6: p("disabled"), InstanceMetadataTags: p("disabled"),
-		},
+		MetadataOptions: metadataOut(instanceMetadata(inst), "applied"),
 		PrivateDnsNameOptions: &ec2wire.PrivateDnsNameOptionsResponse{
 			HostnameType: p("ip-name"), EnableResourceNameDnsARecord: p(false), EnableResourceNameDnsAAAARecord: p(false),
 		},
@@ -828,6 +826,7 @@ func (tx *Tx) instanceFilterSet() filterSet[Instance] {
 		}
 	}
 	tx.instanceVolumeFilters(fs)
+	instanceMetadataFilters(fs)
 	return fs
 }
 

@@ -7,10 +7,11 @@ import "github.com/eni-net/eni/internal/ec2wire"
 type launchOptions struct {
 	volumes    []volumeSpec // root first
 	volumeTags Tags
+	metadata   MetadataOptions
 }
 
 // launchOptionsOf checks a launch's key pair and resolves its block device
-// mappings against its image.
+// mappings and metadata options against its image.
 func (tx *Tx) launchOptionsOf(in *ec2wire.RunInstancesInput, imageID string) (*launchOptions, error) {
 	if err := tx.checkLaunchKey(str(in.KeyName)); err != nil {
 		return nil, err
@@ -23,10 +24,16 @@ func (tx *Tx) launchOptionsOf(in *ec2wire.RunInstancesInput, imageID string) (*l
 	if err != nil {
 		return nil, err
 	}
-	return &launchOptions{volumes: vols, volumeTags: volTags}, nil
+	md, err := launchMetadata(imageID, in.MetadataOptions)
+	if err != nil {
+		return nil, err
+	}
+	return &launchOptions{volumes: vols, volumeTags: volTags, metadata: md}, nil
 }
 
-// applyLaunchOptions gives a new instance its volumes.
+// applyLaunchOptions gives a new instance its volumes and metadata options.
 func (tx *Tx) applyLaunchOptions(inst *Instance, o *launchOptions) {
+	md := o.metadata
+	inst.Metadata = &md
 	tx.createVolumes(inst, o.volumes, o.volumeTags)
 }

@@ -259,12 +259,28 @@ type Instance struct {
 	// public IPv4, so StartInstances gives it a new one (AWS §3.5).
 	AutoPublicIP   bool `json:"autoPublicIp,omitempty"`
 	DisableApiStop bool `json:"disableApiStop,omitempty"`
+	// Metadata is the instance's metadata options (nil: its image's
+	// defaults, for instances stored before they were kept).
+	Metadata *MetadataOptions `json:"metadata,omitempty"`
+}
+
+// MetadataOptions are an instance's instance metadata service options.
+type MetadataOptions struct {
+	HttpTokens   string `json:"httpTokens"`   // optional | required
+	HopLimit     int32  `json:"hopLimit"`     // 1-64
+	HttpEndpoint string `json:"httpEndpoint"` // enabled | disabled
+	HttpIPv6     string `json:"httpIpv6"`     // enabled | disabled
+	Tags         string `json:"tags"`         // enabled | disabled
 }
 
 func (i *Instance) key() string { return i.ID }
 func (i *Instance) clone() *Instance {
 	c := *i
 	c.Tags = maps.Clone(i.Tags)
+	if i.Metadata != nil {
+		m := *i.Metadata
+		c.Metadata = &m
+	}
 	return &c
 }
 
@@ -277,6 +293,9 @@ type Address struct {
 	ENIID         string `json:"eniId,omitempty"`
 	PrivateIP     string `json:"privateIp,omitempty"`
 	Tags          Tags   `json:"tags,omitempty"`
+	// PtrRecord is the reverse DNS name set with ModifyAddressAttribute
+	// ("": AWS's default name).
+	PtrRecord string `json:"ptrRecord,omitempty"`
 }
 
 func (a *Address) key() string { return a.AllocationID }

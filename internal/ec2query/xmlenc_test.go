@@ -102,6 +102,10 @@ var xmlOutputTypes = []reflect.Type{
 	reflect.TypeFor[ec2wire.ImportKeyPairOutput](),
 	reflect.TypeFor[ec2wire.DescribeKeyPairsOutput](),
 	reflect.TypeFor[ec2wire.DeleteKeyPairOutput](),
+	reflect.TypeFor[ec2wire.DescribeAddressesAttributeOutput](),
+	reflect.TypeFor[ec2wire.ModifyAddressAttributeOutput](),
+	reflect.TypeFor[ec2wire.ResetAddressAttributeOutput](),
+	reflect.TypeFor[ec2wire.ModifyInstanceMetadataOptionsOutput](),
 }
 
 // TestEncodeCoversOutputTypes fails when the generator adds an output type

@@ -89,6 +89,10 @@ var Operations = []string{
 	"ImportKeyPair",
 	"DescribeKeyPairs",
 	"DeleteKeyPair",
+	"DescribeAddressesAttribute",
+	"ModifyAddressAttribute",
+	"ResetAddressAttribute",
+	"ModifyInstanceMetadataOptions",
 }
 
 // ModelOperations lists every operation of the EC2 API model.
@@ -1206,6 +1210,30 @@ type DeleteKeyPairInput = DeleteKeyPairRequest
 
 // DeleteKeyPairOutput is the output of DeleteKeyPair: a request id and <return>true</return>.
 type DeleteKeyPairOutput = ReturnOutput
+
+// DescribeAddressesAttributeInput is the input of DescribeAddressesAttribute.
+type DescribeAddressesAttributeInput = DescribeAddressesAttributeRequest
+
+// DescribeAddressesAttributeOutput is the output of DescribeAddressesAttribute.
+type DescribeAddressesAttributeOutput = DescribeAddressesAttributeResult
+
+// ModifyAddressAttributeInput is the input of ModifyAddressAttribute.
+type ModifyAddressAttributeInput = ModifyAddressAttributeRequest
+
+// ModifyAddressAttributeOutput is the output of ModifyAddressAttribute.
+type ModifyAddressAttributeOutput = ModifyAddressAttributeResult
+
+// ResetAddressAttributeInput is the input of ResetAddressAttribute.
+type ResetAddressAttributeInput = ResetAddressAttributeRequest
+
+// ResetAddressAttributeOutput is the output of ResetAddressAttribute.
+type ResetAddressAttributeOutput = ResetAddressAttributeResult
+
+// ModifyInstanceMetadataOptionsInput is the input of ModifyInstanceMetadataOptions.
+type ModifyInstanceMetadataOptionsInput = ModifyInstanceMetadataOptionsRequest
+
+// ModifyInstanceMetadataOptionsOutput is the output of ModifyInstanceMetadataOptions.
+type ModifyInstanceMetadataOptionsOutput = ModifyInstanceMetadataOptionsResult
 
 // DescribeRegionsRequest is the model's DescribeRegionsRequest shape.
 type DescribeRegionsRequest struct {
@@ -2482,6 +2510,66 @@ type DeleteKeyPairRequest struct {
 	KeyPairId *string `query:"KeyPairId" xml:"KeyPairId,omitempty"`
 }
 
+// DescribeAddressesAttributeRequest is the model's DescribeAddressesAttributeRequest shape.
+type DescribeAddressesAttributeRequest struct {
+	AllocationIds []string `query:"AllocationId" xml:"AllocationId>item,omitempty"`
+	Attribute     *string  `query:"Attribute" xml:"Attribute,omitempty"`
+	DryRun        *bool    `query:"DryRun" xml:"DryRun,omitempty"`
+	MaxResults    *int32   `query:"MaxResults" xml:"MaxResults,omitempty"`
+	NextToken     *string  `query:"NextToken" xml:"NextToken,omitempty"`
+}
+
+// DescribeAddressesAttributeResult is the model's DescribeAddressesAttributeResult shape.
+type DescribeAddressesAttributeResult struct {
+	RequestId *string            `xml:"requestId"`
+	Addresses []AddressAttribute `query:"AddressSet" xml:"addressSet>item,omitempty"`
+	NextToken *string            `query:"NextToken" xml:"nextToken,omitempty"`
+}
+
+// ModifyAddressAttributeRequest is the model's ModifyAddressAttributeRequest shape.
+type ModifyAddressAttributeRequest struct {
+	AllocationId *string `query:"AllocationId" required:"true" xml:"AllocationId,omitempty"`
+	DomainName   *string `query:"DomainName" xml:"DomainName,omitempty"`
+	DryRun       *bool   `query:"DryRun" xml:"DryRun,omitempty"`
+}
+
+// ModifyAddressAttributeResult is the model's ModifyAddressAttributeResult shape.
+type ModifyAddressAttributeResult struct {
+	RequestId *string           `xml:"requestId"`
+	Address   *AddressAttribute `query:"Address" xml:"address,omitempty"`
+}
+
+// ResetAddressAttributeRequest is the model's ResetAddressAttributeRequest shape.
+type ResetAddressAttributeRequest struct {
+	AllocationId *string `query:"AllocationId" required:"true" xml:"AllocationId,omitempty"`
+	Attribute    *string `query:"Attribute" required:"true" xml:"Attribute,omitempty"`
+	DryRun       *bool   `query:"DryRun" xml:"DryRun,omitempty"`
+}
+
+// ResetAddressAttributeResult is the model's ResetAddressAttributeResult shape.
+type ResetAddressAttributeResult struct {
+	RequestId *string           `xml:"requestId"`
+	Address   *AddressAttribute `query:"Address" xml:"address,omitempty"`
+}
+
+// ModifyInstanceMetadataOptionsRequest is the model's ModifyInstanceMetadataOptionsRequest shape.
+type ModifyInstanceMetadataOptionsRequest struct {
+	DryRun                  *bool   `query:"DryRun" xml:"DryRun,omitempty"`
+	HttpEndpoint            *string `query:"HttpEndpoint" xml:"HttpEndpoint,omitempty"`
+	HttpProtocolIpv6        *string `query:"HttpProtocolIpv6" xml:"HttpProtocolIpv6,omitempty"`
+	HttpPutResponseHopLimit *int32  `query:"HttpPutResponseHopLimit" xml:"HttpPutResponseHopLimit,omitempty"`
+	HttpTokens              *string `query:"HttpTokens" xml:"HttpTokens,omitempty"`
+	InstanceId              *string `query:"InstanceId" required:"true" xml:"InstanceId,omitempty"`
+	InstanceMetadataTags    *string `query:"InstanceMetadataTags" xml:"InstanceMetadataTags,omitempty"`
+}
+
+// ModifyInstanceMetadataOptionsResult is the model's ModifyInstanceMetadataOptionsResult shape.
+type ModifyInstanceMetadataOptionsResult struct {
+	RequestId               *string                          `xml:"requestId"`
+	InstanceId              *string                          `query:"InstanceId" xml:"instanceId,omitempty"`
+	InstanceMetadataOptions *InstanceMetadataOptionsResponse `query:"InstanceMetadataOptions" xml:"instanceMetadataOptions,omitempty"`
+}
+
 // Filter is the model's Filter shape.
 type Filter struct {
 	Name   *string  `query:"Name" xml:"Name,omitempty"`
@@ -3170,6 +3258,24 @@ type KeyPairInfo struct {
 	Tags           []Tag   `query:"TagSet" xml:"tagSet>item,omitempty"`
 }
 
+// AddressAttribute is the model's AddressAttribute shape.
+type AddressAttribute struct {
+	AllocationId    *string          `query:"AllocationId" xml:"allocationId,omitempty"`
+	PtrRecord       *string          `query:"PtrRecord" xml:"ptrRecord,omitempty"`
+	PtrRecordUpdate *PtrUpdateStatus `query:"PtrRecordUpdate" xml:"ptrRecordUpdate,omitempty"`
+	PublicIp        *string          `query:"PublicIp" xml:"publicIp,omitempty"`
+}
+
+// InstanceMetadataOptionsResponse is the model's InstanceMetadataOptionsResponse shape.
+type InstanceMetadataOptionsResponse struct {
+	HttpEndpoint            *string `query:"HttpEndpoint" xml:"httpEndpoint,omitempty"`
+	HttpProtocolIpv6        *string `query:"HttpProtocolIpv6" xml:"httpProtocolIpv6,omitempty"`
+	HttpPutResponseHopLimit *int32  `query:"HttpPutResponseHopLimit" xml:"httpPutResponseHopLimit,omitempty"`
+	HttpTokens              *string `query:"HttpTokens" xml:"httpTokens,omitempty"`
+	InstanceMetadataTags    *string `query:"InstanceMetadataTags" xml:"instanceMetadataTags,omitempty"`
+	State                   *string `query:"State" xml:"state,omitempty"`
+}
+
 // AvailabilityZoneMessage is the model's AvailabilityZoneMessage shape.
 type AvailabilityZoneMessage struct {
 	Message *string `query:"Message" xml:"message,omitempty"`
@@ -3354,16 +3460,6 @@ type LicenseConfiguration struct {
 // InstanceMaintenanceOptions is the model's InstanceMaintenanceOptions shape.
 type InstanceMaintenanceOptions struct {
 	AutoRecovery *string `query:"AutoRecovery" xml:"autoRecovery,omitempty"`
-}
-
-// InstanceMetadataOptionsResponse is the model's InstanceMetadataOptionsResponse shape.
-type InstanceMetadataOptionsResponse struct {
-	HttpEndpoint            *string `query:"HttpEndpoint" xml:"httpEndpoint,omitempty"`
-	HttpProtocolIpv6        *string `query:"HttpProtocolIpv6" xml:"httpProtocolIpv6,omitempty"`
-	HttpPutResponseHopLimit *int32  `query:"HttpPutResponseHopLimit" xml:"httpPutResponseHopLimit,omitempty"`
-	HttpTokens              *string `query:"HttpTokens" xml:"httpTokens,omitempty"`
-	InstanceMetadataTags    *string `query:"InstanceMetadataTags" xml:"instanceMetadataTags,omitempty"`
-	State                   *string `query:"State" xml:"state,omitempty"`
 }
 
 // Monitoring is the model's Monitoring shape.
@@ -3579,6 +3675,13 @@ type InstanceStatusEvent struct {
 type InstanceStatusSummary struct {
 	Details []InstanceStatusDetails `query:"Details" xml:"details>item,omitempty"`
 	Status  *string                 `query:"Status" xml:"status,omitempty"`
+}
+
+// PtrUpdateStatus is the model's PtrUpdateStatus shape.
+type PtrUpdateStatus struct {
+	Reason *string `query:"Reason" xml:"reason,omitempty"`
+	Status *string `query:"Status" xml:"status,omitempty"`
+	Value  *string `query:"Value" xml:"value,omitempty"`
 }
 
 // SubnetCidrBlockState is the model's SubnetCidrBlockState shape.

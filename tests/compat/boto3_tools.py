@@ -161,6 +161,35 @@ def key_pairs(ec2, cleanup):
     expect_error("describe deleted key", "InvalidKeyPair.NotFound", ec2.describe_key_pairs, KeyNames=["tools-imported"])
 
 
+def attributes(ec2, cleanup):
+    section("address attributes (reverse DNS), instance metadata options")
+    a = ec2.allocate_address(Domain="vpc")
+    cleanup.append(("release tools eip", lambda: ec2.release_address(AllocationId=a["AllocationId"])))
+    r = ec2.describe_addresses_attribute(AllocationIds=[a["AllocationId"]], Attribute="domain-name")
+    s.check_out("describe_addresses_attribute", ec2, "DescribeAddressesAttribute", r)
+    ok("default PTR record", r["Addresses"][0]["PtrRecord"].startswith("ec2-") and r["Addresses"][0]["PtrRecord"].endswith("."), r)
+    m = ec2.modify_address_attribute(AllocationId=a["AllocationId"], DomainName="mail.example.com")
+    s.check_out("modify_address_attribute", ec2, "ModifyAddressAttribute", m)
+    eq("modify reply", m["Address"]["PtrRecordUpdate"], {"Value": "mail.example.com.", "Status": "PENDING"})
+    r = ec2.describe_addresses_attribute(AllocationIds=[a["AllocationId"]], Attribute="domain-name")["Addresses"][0]
+    eq("applied", (r["PtrRecord"], "PtrRecordUpdate" in r), ("mail.example.com.", False))
+    ec2.reset_address_attribute(AllocationId=a["AllocationId"], Attribute="domain-name")
+    r = ec2.describe_addresses_attribute(AllocationIds=[a["AllocationId"]], Attribute="domain-name")["Addresses"][0]
+    ok("reset", r["PtrRecord"].startswith("ec2-"), r)
+
+    inst = ec2.run_instances(ImageId=s.AMI_AL2023, MinCount=1, MaxCount=1,
+                             MetadataOptions={"HttpTokens": "required", "HttpEndpoint": "enabled", "InstanceMetadataTags": "enabled"})["Instances"][0]
+    iid = inst["InstanceId"]
+    cleanup.append(("terminate metadata instance", lambda: ec2.terminate_instances(InstanceIds=[iid])))
+    m = ec2.modify_instance_metadata_options(InstanceId=iid, HttpTokens="optional", HttpPutResponseHopLimit=5)
+    s.check_out("modify_instance_metadata_options", ec2, "ModifyInstanceMetadataOptions", m)
+    eq("modify reply state", m["InstanceMetadataOptions"]["State"], "pending")
+    got = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]["MetadataOptions"]
+    eq("metadata options applied", (got["State"], got["HttpTokens"], got["HttpPutResponseHopLimit"], got["InstanceMetadataTags"]),
+       ("applied", "optional", 5, "enabled"))
+    expect_error("hop limit 0", "InvalidParameterValue", ec2.modify_instance_metadata_options, InstanceId=iid, HttpPutResponseHopLimit=0)
+
+
 def run(ec2, cleanup):
     vpc_id = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
     classiclink(ec2, vpc_id)
@@ -169,6 +198,7 @@ def run(ec2, cleanup):
     volumes(ec2, cleanup)
     offerings_and_reboot(ec2, cleanup)
     key_pairs(ec2, cleanup)
+    attributes(ec2, cleanup)
 
 
 def main():
