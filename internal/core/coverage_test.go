@@ -29,7 +29,7 @@ func TestModelFiltersImplemented(t *testing.T) {
 			"DescribeNetworkInterfaces":           filterKeys(tx.eniFilterSet(tx.addressFor)),
 			"DescribeInstances":                   filterKeys(tx.instanceFilterSet()),
 			"DescribeSubnets":                     filterKeys(tx.subnetFilters()),
-			"DescribeVpcs":                        filterKeys(vpcFilters),
+			"DescribeVpcs":                        filterKeys(tx.vpcFilters()),
 			"DescribeSecurityGroups":              filterKeys(tx.sgFilters()),
 			"DescribeAddresses":                   filterKeys(tx.addressFilters()),
 			"DescribeRouteTables":                 filterKeys(tx.rtbFilters()),

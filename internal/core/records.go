@@ -35,6 +35,8 @@ type CidrAssoc struct {
 	ID    string `json:"id"`
 	Cidr  string `json:"cidr"`
 	State string `json:"state"`
+	// GoneAt is when a disassociated block was disassociated.
+	GoneAt time.Time `json:"goneAt,omitzero"`
 }
 
 // VPC is a virtual private cloud.
@@ -51,6 +53,10 @@ type VPC struct {
 	EnableDnsHostnames bool        `json:"enableDnsHostnames"`
 	Tags               Tags        `json:"tags,omitempty"`
 	Seq                uint64      `json:"seq"` // creation order
+	// CidrGone and Ipv6Gone are blocks disassociated lately, which
+	// DescribeVpcs still shows, as AWS does, as "disassociated".
+	CidrGone []CidrAssoc `json:"cidrGone,omitempty"`
+	Ipv6Gone []CidrAssoc `json:"ipv6Gone,omitempty"`
 }
 
 func (v *VPC) key() string { return v.ID }
@@ -58,6 +64,8 @@ func (v *VPC) clone() *VPC {
 	c := *v
 	c.CidrAssocs = slices.Clone(v.CidrAssocs)
 	c.Ipv6Assocs = slices.Clone(v.Ipv6Assocs)
+	c.CidrGone = slices.Clone(v.CidrGone)
+	c.Ipv6Gone = slices.Clone(v.Ipv6Gone)
 	c.Tags = maps.Clone(v.Tags)
 	return &c
 }

@@ -119,12 +119,12 @@ func (tx *Tx) vpcOut(v *VPC) *ec2wire.Vpc {
 		IsDefault: p(v.IsDefault), InstanceTenancy: p(v.InstanceTenancy), DhcpOptionsId: p(v.DhcpOptionsID),
 		Tags: tagsOut(v.Tags),
 	}
-	for _, a := range v.CidrAssocs {
+	for _, a := range tx.vpcCidrs(v) {
 		out.CidrBlockAssociationSet = append(out.CidrBlockAssociationSet, ec2wire.VpcCidrBlockAssociation{
 			AssociationId: p(a.ID), CidrBlock: p(a.Cidr), CidrBlockState: &ec2wire.VpcCidrBlockState{State: p(a.State)},
 		})
 	}
-	for _, a := range v.Ipv6Assocs {
+	for _, a := range tx.vpcIpv6s(v) {
 		out.Ipv6CidrBlockAssociationSet = append(out.Ipv6CidrBlockAssociationSet, ec2wire.VpcIpv6CidrBlockAssociation{
 			AssociationId: p(a.ID), Ipv6CidrBlock: p(a.Cidr), Ipv6CidrBlockState: &ec2wire.VpcCidrBlockState{State: p(a.State)},
 			NetworkBorderGroup: p(tx.Region), Ipv6Pool: p("Amazon"),
@@ -133,63 +133,40 @@ func (tx *Tx) vpcOut(v *VPC) *ec2wire.Vpc {
 	return out
 }
 
-var vpcFilters = filterSet[VPC]{
-	"vpc-id":           func(v *VPC) []string { return []string{v.ID} },
-	"cidr":             func(v *VPC) []string { return []string{v.CidrBlock} },
-	"cidr-block":       func(v *VPC) []string { return []string{v.CidrBlock} },
-	"is-default":       func(v *VPC) []string { return []string{bstr(v.IsDefault)} },
-	"state":            func(v *VPC) []string { return []string{"available"} },
-	"owner-id":         func(v *VPC) []string { return []string{v.Owner} },
-	"dhcp-options-id":  func(v *VPC) []string { return []string{v.DhcpOptionsID} },
-	"instance-tenancy": func(v *VPC) []string { return []string{v.InstanceTenancy} },
-	"cidr-block-association.cidr-block": func(v *VPC) []string {
-		var out []string
-		for _, a := range v.CidrAssocs {
-			out = append(out, a.Cidr)
+// vpcFilters are DescribeVpcs' filters; the association filters see the
+// associations DescribeVpcs shows (recently disassociated ones too).
+func (tx *Tx) vpcFilters() filterSet[VPC] {
+	each := func(list func(v *VPC) []CidrAssoc, f func(a CidrAssoc) string) func(v *VPC) []string {
+		return func(v *VPC) []string {
+			var out []string
+			for _, a := range list(v) {
+				out = append(out, f(a))
+			}
+			return out
 		}
-		return out
-	},
-	"cidr-block-association.association-id": func(v *VPC) []string {
-		var out []string
-		for _, a := range v.CidrAssocs {
-			out = append(out, a.ID)
-		}
-		return out
-	},
-	"cidr-block-association.state": func(v *VPC) []string {
-		var out []string
-		for _, a := range v.CidrAssocs {
-			out = append(out, a.State)
-		}
-		return out
-	},
-	"ipv6-cidr-block-association.ipv6-cidr-block": func(v *VPC) []string {
-		var out []string
-		for _, a := range v.Ipv6Assocs {
-			out = append(out, a.Cidr)
-		}
-		return out
-	},
-	"ipv6-cidr-block-association.association-id": func(v *VPC) []string {
-		var out []string
-		for _, a := range v.Ipv6Assocs {
-			out = append(out, a.ID)
-		}
-		return out
-	},
-	"ipv6-cidr-block-association.state": func(v *VPC) []string {
-		var out []string
-		for _, a := range v.Ipv6Assocs {
-			out = append(out, a.State)
-		}
-		return out
-	},
-	"ipv6-cidr-block-association.ipv6-pool": func(v *VPC) []string {
-		if len(v.Ipv6Assocs) > 0 {
-			return []string{"Amazon"}
-		}
-		return nil
-	},
+	}
+	cidr, id, state := func(a CidrAssoc) string { return a.Cidr }, func(a CidrAssoc) string { return a.ID }, func(a CidrAssoc) string { return a.State }
+	fs := filterSet[VPC]{
+		"vpc-id":                                func(v *VPC) []string { return []string{v.ID} },
+		"cidr":                                  func(v *VPC) []string { return []string{v.CidrBlock} },
+		"cidr-block":                            func(v *VPC) []string { return []string{v.CidrBlock} },
+		"is-default":                            func(v *VPC) []string { return []string{bstr(v.IsDefault)} },
+		"state":                                 func(v *VPC) []string { return []string{"available"} },
+		"owner-id":                              func(v *VPC) []string { return []string{v.Owner} },
+		"dhcp-options-id":                       func(v *VPC) []string { return []string{v.DhcpOptionsID} },
+		"instance-tenancy":                      func(v *VPC) []string { return []string{v.InstanceTenancy} },
+		"cidr-block-association.cidr-block":     each(tx.vpcCidrs, cidr),
+		"cidr-block-association.association-id": each(tx.vpcCidrs, id),
+		"cidr-block-association.state":          each(tx.vpcCidrs, state),
+		"ipv6-cidr-block-association.ipv6-cidr-block": each(tx.vpcIpv6s, cidr),
+		"ipv6-cidr-block-association.association-id":  each(tx.vpcIpv6s, id),
+		"ipv6-cidr-block-association.state":           each(tx.vpcIpv6s, state),
+		"ipv6-cidr-block-association.ipv6-pool":       each(tx.vpcIpv6s, func(CidrAssoc) string { return "Amazon" }),
+	}
+	for legacy, name := range vpcLegacyFilters {
+		fs[legacy] = fs[name]
+	}
+	return fs
 }
 
 // vpcLegacyFilters are the names from EC2's first VPC API (its XML element
@@ -199,15 +176,9 @@ var vpcLegacyFilters = map[string]string{
 	"isDefault": "is-default", "vpcId": "vpc-id", "cidrBlock": "cidr-block", "dhcpOptionsId": "dhcp-options-id",
 }
 
-func init() {
-	for legacy, name := range vpcLegacyFilters {
-		vpcFilters[legacy] = vpcFilters[name]
-	}
-}
-
 // DescribeVpcs lists VPCs.
 func (tx *Tx) DescribeVpcs(in *ec2wire.DescribeVpcsInput) (*ec2wire.DescribeVpcsOutput, error) {
-	m, err := newMatcher(vpcFilters, func(v *VPC) Tags { return v.Tags }, in.Filters)
+	m, err := newMatcher(tx.vpcFilters(), func(v *VPC) Tags { return v.Tags }, in.Filters)
 	if err != nil {
 		return nil, err
 	}
@@ -408,6 +379,7 @@ func (tx *Tx) DisassociateVpcCidrBlock(in *ec2wire.DisassociateVpcCidrBlockInput
 			return nil, derr
 		}
 		v.CidrAssocs = append(v.CidrAssocs[:i:i], v.CidrAssocs[i+1:]...)
+		tx.cidrGone(v, a, false)
 		out.CidrBlockAssociation = &ec2wire.VpcCidrBlockAssociation{AssociationId: p(a.ID), CidrBlock: p(a.Cidr), CidrBlockState: &ec2wire.VpcCidrBlockState{State: p("disassociating")}}
 		return out, nil
 	}
@@ -426,6 +398,7 @@ func (tx *Tx) DisassociateVpcCidrBlock(in *ec2wire.DisassociateVpcCidrBlockInput
 			return nil, derr
 		}
 		v.Ipv6Assocs = append(v.Ipv6Assocs[:i:i], v.Ipv6Assocs[i+1:]...)
+		tx.cidrGone(v, a, true)
 		out.Ipv6CidrBlockAssociation = &ec2wire.VpcIpv6CidrBlockAssociation{AssociationId: p(a.ID), Ipv6CidrBlock: p(a.Cidr), Ipv6CidrBlockState: &ec2wire.VpcCidrBlockState{State: p("disassociating")}}
 	}
 	return out, nil

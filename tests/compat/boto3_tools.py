@@ -190,6 +190,35 @@ def attributes(ec2, cleanup):
     expect_error("hop limit 0", "InvalidParameterValue", ec2.modify_instance_metadata_options, InstanceId=iid, HttpPutResponseHopLimit=0)
 
 
+def settles(ec2, cleanup):
+    section("transitional states settle (ec2_vpc_net ipv6_cidr: false, ec2_eip idempotence)")
+    vpc = ec2.create_vpc(CidrBlock="10.77.0.0/16", AmazonProvidedIpv6CidrBlock=True)["Vpc"]
+    vid = vpc["VpcId"]
+    cleanup.append(("delete settle vpc", lambda: ec2.delete_vpc(VpcId=vid)))
+    assoc = vpc["Ipv6CidrBlockAssociationSet"][0]["AssociationId"]
+    r = ec2.disassociate_vpc_cidr_block(AssociationId=assoc)
+    eq("disassociate reply", r["Ipv6CidrBlockAssociation"]["Ipv6CidrBlockState"]["State"], "disassociating")
+    # ec2_vpc_net's wait_for_vpc_ipv6_state(False): a non-empty set whose
+    # Amazon blocks are all disassociated
+    ipv6 = ec2.describe_vpcs(VpcIds=[vid])["Vpcs"][0].get("Ipv6CidrBlockAssociationSet", [])
+    amazon = [a for a in ipv6 if a.get("Ipv6Pool") == "Amazon"]
+    ok("ec2_vpc_net sees every Amazon block disassociated",
+       amazon and all(a["Ipv6CidrBlockState"]["State"] == "disassociated" for a in amazon), ipv6)
+    inst = ec2.run_instances(ImageId=s.AMI, MinCount=1, MaxCount=1)["Instances"][0]
+    iid = inst["InstanceId"]
+    cleanup.append(("terminate settle instance", lambda: ec2.terminate_instances(InstanceIds=[iid])))
+    ec2.get_waiter("instance_running").wait(InstanceIds=[iid], WaiterConfig=s.FAST)
+    a = ec2.allocate_address(Domain="vpc")
+    cleanup.append(("release settle eip", lambda: ec2.release_address(AllocationId=a["AllocationId"])))
+    first = ec2.associate_address(AllocationId=a["AllocationId"], InstanceId=iid)["AssociationId"]
+    again = ec2.associate_address(AllocationId=a["AllocationId"], InstanceId=iid, AllowReassociation=False)["AssociationId"]
+    eq("re-association keeps the association", again, first)
+    ec2.get_waiter("instance_running").wait(InstanceIds=[iid], WaiterConfig={"Delay": 1, "MaxAttempts": 2})
+    eni = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]["NetworkInterfaces"][0]
+    eq("ENI settled", (eni["Status"], eni["Attachment"]["Status"], eni["Association"]["PublicIp"]), ("in-use", "attached", a["PublicIp"]))
+    ec2.disassociate_address(AssociationId=first)
+
+
 def run(ec2, cleanup):
     vpc_id = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
     classiclink(ec2, vpc_id)
@@ -199,6 +228,7 @@ def run(ec2, cleanup):
     offerings_and_reboot(ec2, cleanup)
     key_pairs(ec2, cleanup)
     attributes(ec2, cleanup)
+    settles(ec2, cleanup)
 
 
 def main():
