@@ -16,7 +16,6 @@ import (
 	"github.com/eni-net/eni/internal/agent"
 	"github.com/eni-net/eni/internal/core"
 	"github.com/eni-net/eni/internal/dataplane"
-	"github.com/eni-net/eni/internal/store"
 )
 
 // hasNetAdmin reports whether this process may create network namespaces.
@@ -50,18 +49,20 @@ type dataPlaneOptions struct {
 	UserData   bool
 }
 
-// startAgent creates the data plane and runs the agent until ctx ends. It
-// returns the agent (whose Kick the API calls after each commit).
-func startAgent(ctx context.Context, o dataPlaneOptions, c *core.Core, st store.Store, reg prometheus.Registerer, log *slog.Logger) (*agent.Agent, *dataplane.Plane, error) {
+// newAgent creates the data plane and its agent, which commits its
+// write-backs through commit (the API server's, so that they are ordered and
+// refused with the API's own after a failed commit). The caller runs it
+// (a.Run) once commit can be called; the API calls its Kick after each
+// commit.
+func newAgent(o dataPlaneOptions, c *core.Core, commit core.Committer, reg prometheus.Registerer, log *slog.Logger) (*agent.Agent, *dataplane.Plane, error) {
 	p, err := dataplane.New(dataplane.Options{Prefix: o.Prefix, InternetIP: o.InternetIP})
 	if err != nil {
 		return nil, nil, err
 	}
 	a := agent.New(agent.Options{
 		Core: c, Plane: p, Region: o.Region, Account: c.Config().DefaultAccount,
-		Commit: st.Commit, Logger: log.With("component", "agent"), UserData: o.UserData, Registry: reg,
+		Commit: commit, Logger: log.With("component", "agent"), UserData: o.UserData, Registry: reg,
 	})
-	go a.Run(ctx)
 	return a, p, nil
 }
 

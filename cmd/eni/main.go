@@ -196,17 +196,22 @@ func serve(args []string) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var onCommit func()
 	var taskReady func(string) bool
+	var srv *api.Server
+	var runAgent func()
 	dpDesc := "none"
 	if realNet {
-		a, p, err := startAgent(ctx, dataPlaneOptions{Prefix: *dpPrefix, Region: *dpRegion, InternetIP: *internetIP, UserData: *userData}, c, st, reg, log)
+		commit := func(cs core.ChangeSet) (func() error, error) { return srv.Commit(cs) } // srv is set before the agent runs
+		a, p, err := newAgent(dataPlaneOptions{Prefix: *dpPrefix, Region: *dpRegion, InternetIP: *internetIP, UserData: *userData}, c, commit, reg, log)
 		if err != nil {
 			return err
 		}
 		onCommit, taskReady = a.Kick, a.Realised
+		runAgent = func() { go a.Run(ctx) }
 		dpDesc = "linux (region " + *dpRegion + ", prefix " + p.Prefix() + ")"
 	}
-	srv := api.New(api.Options{Core: c, Store: st, Logger: log, RateLimit: *rateLimit, RateBurst: *rateBurst, Authenticate: authenticate, OnCommit: onCommit, Tasks: taskReady, Registry: reg, TaskLease: *taskLease})
-	if taskReady != nil {
+	srv = api.New(api.Options{Core: c, Store: st, Logger: log, RateLimit: *rateLimit, RateBurst: *rateBurst, Authenticate: authenticate, OnCommit: onCommit, Tasks: taskReady, Registry: reg, TaskLease: *taskLease})
+	if runAgent != nil {
+		runAgent()
 		go srv.ReapTasks(ctx, max(*taskLease/3, 100*time.Millisecond))
 	}
 	ln, err := net.Listen("tcp", *listen)

@@ -21,6 +21,7 @@ var statusOf = map[string]int{
 	"InvalidClientTokenId":         401,
 	"RequestExpired":               400,
 	"RequestLimitExceeded":         503,
+	"ServiceUnavailable":           503,
 	"Unavailable":                  503,
 	"RequestEntityTooLarge":        413,
 	core.CodeInternalError:         500,

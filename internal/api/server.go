@@ -75,7 +75,8 @@ type Server struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	bufs     sync.Pool
-	healthy  atomic.Bool // false once a store commit failed
+	healthy  atomic.Bool // false from a failed commit until the model is reloaded
+	dur      durability  // durability.go
 
 	limMu    sync.Mutex
 	limiters map[string]*rate.Limiter
@@ -91,6 +92,7 @@ func New(opt Options) *Server {
 	}
 	s := &Server{opt: opt, core: opt.Core, log: opt.Logger}
 	s.healthy.Store(true)
+	s.dur.init()
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "eni_api_requests_total", Help: "EC2 API requests by action and result code.",
 	}, []string{"action", "code"})
@@ -407,30 +409,6 @@ func (s *Server) writeError(buf *bytes.Buffer, req *request, err error) (string,
 // data plane agent's status write-backs).
 func (s *Server) Commit(cs core.ChangeSet) (func() error, error) { return s.commit(cs) }
 
-// commit hands a change set to the store; a store failure makes the server
-// unhealthy, since memory is then ahead of the disk.
-func (s *Server) commit(cs core.ChangeSet) (func() error, error) {
-	wait, err := s.opt.Store.Commit(cs)
-	if err != nil {
-		return nil, fmt.Errorf("store commit: %w", err)
-	}
-	if wait == nil && s.opt.OnCommit == nil {
-		return nil, nil
-	}
-	return func() error {
-		if wait != nil {
-			if err := wait(); err != nil {
-				s.healthy.Store(false)
-				return fmt.Errorf("store commit: %w", err)
-			}
-		}
-		if s.opt.OnCommit != nil {
-			s.opt.OnCommit()
-		}
-		return nil
-	}, nil
-}
-
 func newRequestID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand does not fail on Linux
@@ -447,19 +425,22 @@ func read[I, O any](fn func(*core.Tx, *I) (*O, error)) handler {
 		}
 		if dryRun(in) {
 			// Reads need no change: validate by running, then answer 412.
-			err := s.core.Read(r.who, s.commit, func(tx *core.Tx) error { _, err := fn(tx, in); return err })
-			if err != nil {
+			var need mark
+			err := s.core.Read(r.who, s.commit, func(tx *core.Tx) error { need = s.seen(); _, err := fn(tx, in); return err })
+			if err := s.settled(err, need); err != nil {
 				return err
 			}
 			return &core.Error{Code: core.CodeDryRunOperation, Message: "Request would have succeeded, but DryRun flag is set."}
 		}
 		var out *O
+		var need mark // what it saw must be durable before it answers
 		err := s.core.Read(r.who, s.commit, func(tx *core.Tx) error {
 			var err error
+			need = s.seen()
 			out, err = fn(tx, in)
 			return err
 		})
-		if err != nil {
+		if err := s.settled(err, need); err != nil {
 			return err
 		}
 		return ec2query.Encode(buf, r.action, r.id, out)
@@ -479,7 +460,9 @@ func write[I, O any](fn func(*core.Tx, *I) (*O, error)) handler {
 			return &core.Error{Code: core.CodeInvalidParameterValue, Message: fmt.Sprintf("Value for parameter clientToken is invalid. Length exceeds maximum of %d.", maxClientToken)}
 		}
 		var cached []byte
+		var need mark
 		err := s.core.Write(r.who, dry, s.commit, func(tx *core.Tx) error {
+			need = s.seen()
 			key, hash := "", ""
 			if token != "" {
 				key = r.who.Account + "/" + r.action + "/" + token
@@ -508,7 +491,10 @@ func write[I, O any](fn func(*core.Tx, *I) (*O, error)) handler {
 			}
 			return nil
 		})
-		if err != nil {
+		// It answers from what it saw (a refusal, a dry run, a retry's reply
+		// or a change of nothing): that must be durable too. A change set of
+		// its own came after it, and is durable already.
+		if err := s.settled(err, need); err != nil {
 			return err
 		}
 		if dry {

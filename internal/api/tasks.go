@@ -242,7 +242,9 @@ func (s *Server) createTask(who core.Caller, spec TaskRequest) (*TaskReply, erro
 
 func (s *Server) describeTask(who core.Caller, id string) (*TaskReply, error) {
 	var t *core.Task
-	if err := s.core.Read(who, s.commit, func(tx *core.Tx) error { t = tx.GetTask(id); return nil }); err != nil {
+	var need mark
+	err := s.core.Read(who, s.commit, func(tx *core.Tx) error { need = s.seen(); t = tx.GetTask(id); return nil })
+	if err := s.settled(err, need); err != nil {
 		return nil, err
 	}
 	if t == nil {

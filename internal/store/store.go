@@ -17,13 +17,22 @@ import (
 // ErrClosed is returned by Commit after Close.
 var ErrClosed = errors.New("store: closed")
 
+// ErrFailed is the error of every change set committed after one that
+// failed, until Reset.
+var ErrFailed = errors.New("store: an earlier commit failed")
+
 // Store persists change sets and loads them back.
 type Store interface {
 	// Commit queues cs and returns a function that waits until it is durable.
-	// Change sets become durable in the order of their Commit calls.
+	// Change sets become durable in the order of their Commit calls. Once
+	// one fails, every later one fails too (ErrFailed), without being
+	// written, until Reset: it may build on the one that failed.
 	Commit(cs core.ChangeSet) (wait func() error, err error)
 	// Load calls fn for every stored record.
 	Load(fn func(kind, key string, val []byte) error) error
+	// Reset makes a store whose commit failed take commits again; the
+	// caller has first brought its model back to what Load yields.
+	Reset() error
 	Close() error
 }
 
@@ -35,6 +44,7 @@ type Bolt struct {
 	queue   []*pending
 	wake    chan struct{}
 	closed  bool
+	failed  error // the first error of a batch, until Reset
 	done    chan struct{}
 	maxWait time.Duration
 	batches atomic.Int64 // bbolt transactions written, for benchmarks
@@ -84,6 +94,11 @@ func (b *Bolt) Commit(cs core.ChangeSet) (func() error, error) {
 		b.mu.Unlock()
 		return nil, ErrClosed
 	}
+	if b.failed != nil {
+		err := fmt.Errorf("%w: %w", ErrFailed, b.failed)
+		b.mu.Unlock()
+		return nil, err
+	}
 	b.queue = append(b.queue, p)
 	b.mu.Unlock()
 	select {
@@ -94,7 +109,8 @@ func (b *Bolt) Commit(cs core.ChangeSet) (func() error, error) {
 }
 
 // loop writes queued change sets, as many as are waiting, in one bbolt
-// transaction (one fsync) at a time.
+// transaction (one fsync) at a time. After a batch fails, those queued
+// behind it fail unwritten, until Reset.
 func (b *Bolt) loop() {
 	defer close(b.done)
 	for {
@@ -103,7 +119,7 @@ func (b *Bolt) loop() {
 			b.mu.Lock()
 			batch := b.queue
 			b.queue = nil
-			closed := b.closed
+			closed, failed := b.closed, b.failed
 			b.mu.Unlock()
 			if len(batch) == 0 {
 				if closed {
@@ -111,27 +127,14 @@ func (b *Bolt) loop() {
 				}
 				break
 			}
-			err := b.db.Update(func(tx *bolt.Tx) error {
-				for _, p := range batch {
-					for _, c := range p.cs.Changes {
-						bk := tx.Bucket([]byte(c.Kind))
-						if bk == nil {
-							return fmt.Errorf("store: unknown kind %q", c.Kind)
-						}
-						var err error
-						if c.Value == nil {
-							err = bk.Delete([]byte(c.Key))
-						} else {
-							err = bk.Put([]byte(c.Key), c.Value)
-						}
-						if err != nil {
-							return err
-						}
-					}
-				}
-				return nil
-			})
-			b.batches.Add(1)
+			var err error
+			if failed != nil {
+				err = fmt.Errorf("%w: %w", ErrFailed, failed)
+			} else if err = b.write(batch); err != nil {
+				b.mu.Lock()
+				b.failed = err
+				b.mu.Unlock()
+			}
 			for _, p := range batch {
 				p.done <- err
 			}
@@ -139,8 +142,53 @@ func (b *Bolt) loop() {
 	}
 }
 
+// write commits a batch in one bbolt transaction.
+func (b *Bolt) write(batch []*pending) error {
+	defer b.batches.Add(1)
+	return b.db.Update(func(tx *bolt.Tx) error {
+		for _, p := range batch {
+			for _, c := range p.cs.Changes {
+				bk := tx.Bucket([]byte(c.Kind))
+				if bk == nil {
+					return fmt.Errorf("store: unknown kind %q", c.Kind)
+				}
+				var err error
+				if c.Value == nil {
+					err = bk.Delete([]byte(c.Key))
+				} else {
+					err = bk.Put([]byte(c.Key), c.Value)
+				}
+				if err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// Reset takes commits again after a failed batch. A bbolt transaction that
+// fails is rolled back whole, so the file holds what was acknowledged (but
+// after an fsync error the kernel may have dropped pages it reported
+// written: what the file holds then is what a restart would load anyway).
+func (b *Bolt) Reset() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return ErrClosed
+	}
+	b.failed = nil
+	return nil
+}
+
 // Load calls fn for every record.
 func (b *Bolt) Load(fn func(kind, key string, val []byte) error) error {
+	b.mu.Lock()
+	closed := b.closed
+	b.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
 	return b.db.View(func(tx *bolt.Tx) error {
 		for _, k := range core.Kinds {
 			bk := tx.Bucket([]byte(k))
@@ -213,6 +261,9 @@ func (m *Memory) Load(fn func(kind, key string, val []byte) error) error {
 	}
 	return nil
 }
+
+// Reset does nothing: Memory's commits do not fail.
+func (m *Memory) Reset() error { return nil }
 
 // Close does nothing.
 func (m *Memory) Close() error { return nil }
