@@ -127,7 +127,9 @@ func settled(t *testing.T, c *ec2.Client, inst, alloc string) {
 	if err != nil || aws.ToString(a.Addresses[0].InstanceId) != inst || aws.ToString(a.Addresses[0].PublicIp) != aws.ToString(i.PublicIpAddress) {
 		t.Errorf("address %+v, instance public IP %v (%v)", a, aws.ToString(i.PublicIpAddress), err)
 	}
-	fast := func(o *ec2.InstanceRunningWaiterOptions) { o.MinDelay, o.MaxDelay = time.Millisecond, 2*time.Millisecond }
+	fast := func(o *ec2.InstanceRunningWaiterOptions) {
+		o.MinDelay, o.MaxDelay = time.Millisecond, 2*time.Millisecond
+	}
 	if err := ec2.NewInstanceRunningWaiter(c, fast).Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{inst}}, time.Second); err != nil {
 		t.Errorf("instance_running: %v", err)
 	}

@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -116,20 +117,10 @@ func ensureNeighbours(c *nsCtx, legs map[string]netlink.Link, want []neighbour) 
 			}
 		}
 	}
-	return n, joinErrs(c.name, errs)
-}
-
-func joinErrs(where string, errs []error) error {
-	var out []error
-	for _, e := range errs {
-		if e != nil {
-			out = append(out, e)
-		}
+	if err := errors.Join(errs...); err != nil {
+		return n, fmt.Errorf("%s: neighbours: %w", c.name, err)
 	}
-	if len(out) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%s: neighbours: %v", where, out)
+	return n, nil
 }
 
 // neighboursKey is the spec of a router's neighbours and prefix routes.
