@@ -88,6 +88,7 @@ func (c *planeCache) releaseMark(id string) {
 type routerEntry struct {
 	key        uint64
 	inetRoutes []route // routes this VPC contributes to the internet namespace
+	gen        uint32  // the router's nftables generation after the plane's last change
 }
 
 type eniEntry struct {

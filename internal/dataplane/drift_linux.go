@@ -11,18 +11,20 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Drift of the datapath ruleset. Everything the plane enforces lives in two nftables
-// tables of the datapath namespace, which only the host's root can reach. Should anyone
-// change them there (an administrator's `nft flush ruleset`, a firewall manager, a chain
-// edited by hand), the plane notices within driftPoll and loads its ruleset again whole:
+// Drift of the plane's nftables tables. What the plane enforces lives in two tables of
+// the datapath namespace and, per VPC, in the router namespace's guard and NAT tables,
+// which only the host's root can reach. Should anyone change them there (an
+// administrator's `nft flush ruleset`, a firewall manager, a chain edited by hand), the
+// plane notices within driftPoll and loads them again whole:
 //
 //   - the kernel counts every committed change of a namespace's ruleset (the nftables
 //     generation id); the plane records the generation its own last change produced;
 //   - every pass compares the namespace's generation with it (one netlink round trip) and
 //     replaces the ruleset when another writer changed anything;
-//   - WatchDrift listens to the namespace's nftables notifications (as `nft monitor`
-//     does) and polls the generation every driftPoll besides, and asks for a pass (kick)
-//     as soon as the generation is not the plane's.
+//   - WatchDrift listens to the datapath namespace's nftables notifications (as `nft
+//     monitor` does) and polls every generation (datapath and routers) every driftPoll
+//     besides, and asks for a pass (kick) as soon as one is not the plane's; a router
+//     whose generation moved is rebuilt in that pass (guard and NAT tables replaced).
 //
 // (nftables' table flag `owner` would refuse such changes outright, but it binds the table
 // to one netlink socket, and google/nftables v0.3.0 cannot set table flags.)
@@ -86,15 +88,28 @@ func (p *Plane) WatchDrift(ctx context.Context, kick func()) {
 	}
 }
 
-// drifted reports whether the datapath ruleset's generation is not the one the plane's
-// last change left (false when the plane has not written it yet, or it cannot be read:
-// the pass itself then finds out).
+// drifted reports whether the datapath ruleset's generation, or a VPC router's, is not
+// the one the plane's last change left (false when the plane has not written it yet, or
+// it cannot be read: the pass itself then finds out).
 func (p *Plane) drifted() bool {
-	want := p.dpGen.Load()
+	if genMoved(p.DatapathNS(), p.dpGen.Load()) {
+		return true
+	}
+	moved := false
+	p.routerGens.Range(func(name, want any) bool {
+		moved = genMoved(name.(string), want.(uint64))
+		return !moved
+	})
+	return moved
+}
+
+// genMoved reports whether the nftables generation of the named namespace is not want-1
+// (want 0: not known).
+func genMoved(name string, want uint64) bool {
 	if want == 0 {
 		return false
 	}
-	ns, err := openNS(p.DatapathNS())
+	ns, err := openNS(name)
 	if err != nil {
 		return false
 	}

@@ -49,6 +49,9 @@ type Plane struct {
 	// dpGen is 1 + the nftables generation of the datapath namespace that the plane's
 	// own last change of its ruleset produced (0: not known). See drift_linux.go.
 	dpGen atomic.Uint64
+	// routerGens: for each router namespace's name, 1 + the nftables generation the
+	// plane's last change of its tables (guard, NAT) left.
+	routerGens sync.Map
 }
 
 // New returns a Plane. It does not touch the system until the first Reconcile.
@@ -519,7 +522,10 @@ func (r *reconciler) ensureRouters() {
 		r.routers[v.ID] = c
 		nbrs, pfx6 := routerNeighbours(byVPC[v.ID])
 		key := r.routerKey(v, c) ^ neighboursKey(nbrs, pfx6)
-		if ent, ok := r.c.routers[v.ID]; ok && ent.key == key && !r.full {
+		ent, ok := r.c.routers[v.ID]
+		gen, genErr := nftGen(int(c.ns))
+		trusted := ok && genErr == nil && gen == ent.gen // nobody else changed its tables
+		if ok && ent.key == key && trusted && !r.full {
 			inetRoutes = append(inetRoutes, ent.inetRoutes...)
 			continue
 		}
@@ -588,7 +594,7 @@ func (r *reconciler) ensureRouters() {
 			}
 		}
 		r.count(ensureNeighbours(c, legs, nbrs))
-		r.ensureRouterGuard(c, upName, nbrs)
+		r.ensureRouterGuard(c, upName, nbrs, !trusted)
 		tables := []int{rtInternet, unix.RT_TABLE_MAIN}
 		for _, s := range r.subnetSeq {
 			if s.vpcID == v.ID {
@@ -597,9 +603,12 @@ func (r *reconciler) ensureRouters() {
 		}
 		r.count(ensureRoutes(c, tables, routes))
 		r.count(ensureRules(c, rtPrioRouter, rtPrioRouter, rules))
-		r.ensureNAT(c, upName, r.publics[v.ID])
+		r.ensureNAT(c, upName, r.publics[v.ID], !trusted)
 		if r.nerr == n0 {
-			r.c.routers[v.ID] = routerEntry{key: key, inetRoutes: slices.Clone(inetRoutes[nInet:])}
+			if gen, err := nftGen(int(c.ns)); err == nil {
+				r.c.routers[v.ID] = routerEntry{key: key, inetRoutes: slices.Clone(inetRoutes[nInet:]), gen: gen}
+				r.p.routerGens.Store(c.name, uint64(gen)+1)
+			}
 		}
 	}
 	key := specKey(fmt.Sprint(inetRoutes))
@@ -614,7 +623,9 @@ func (r *reconciler) ensureRouters() {
 	}
 }
 
-func (r *reconciler) ensureNAT(c *nsCtx, uplink string, maps []PublicMapping) {
+// ensureNAT replaces the router's NAT table unless it holds what maps ask for (always
+// when force: its generation says someone else changed it).
+func (r *reconciler) ensureNAT(c *nsCtx, uplink string, maps []PublicMapping, force bool) {
 	t := natTable(r.p.prefix, uplink, maps)
 	conn, err := newNFT(int(c.ns))
 	if err != nil {
@@ -623,10 +634,12 @@ func (r *reconciler) ensureNAT(c *nsCtx, uplink string, maps []PublicMapping) {
 	}
 	defer conn.CloseLasting()
 	digest := nftDigest(t)
-	ok, err := nftCurrent(conn, digest, t)
-	if err != nil || ok {
-		r.fail(err)
-		return
+	if !force {
+		ok, err := nftCurrent(conn, digest, t)
+		if err != nil || ok {
+			r.fail(err)
+			return
+		}
 	}
 	if err := nftReplace(conn, digest, t); err != nil {
 		r.fail(fmt.Errorf("%s: %w", c.name, err))
@@ -1356,6 +1369,7 @@ func (r *reconciler) pruneCache() {
 		if vpcs[id] {
 			continue
 		}
+		p.routerGens.Delete(x.name)
 		x.close()
 		delete(c.routerNS, id)
 		delete(c.routers, id)

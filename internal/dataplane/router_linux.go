@@ -142,7 +142,8 @@ func neighboursKey(ns []neighbour, pfx6 []prefixRoute) uint64 {
 // ensureRouterGuard replaces the router's filter table: the next hop of everything
 // forwarded or sent to a leg is a known neighbour; nothing but ICMP reaches the router's
 // own stack. (The router's spec key covers the neighbours, so this runs when they change.)
-func (r *reconciler) ensureRouterGuard(c *nsCtx, uplink string, ns []neighbour) {
+// It is replaced whatever it holds when force (its generation says someone else changed it).
+func (r *reconciler) ensureRouterGuard(c *nsCtx, uplink string, ns []neighbour, force bool) {
 	conn, err := newNFT(int(c.ns))
 	if err != nil {
 		r.fail(fmt.Errorf("%s: nftables: %w", c.name, err))
@@ -151,7 +152,7 @@ func (r *reconciler) ensureRouterGuard(c *nsCtx, uplink string, ns []neighbour) 
 	defer conn.CloseLasting()
 	tab := &nftables.Table{Name: r.p.prefix + "rt", Family: nftables.TableFamilyINet}
 	marker := fmt.Sprintf("v%s_%016x", nftVersion, neighboursKey(ns, nil)^specKey(uplink))
-	if chains, err := conn.ListChainsOfTableFamily(tab.Family); err == nil {
+	if chains, err := conn.ListChainsOfTableFamily(tab.Family); err == nil && !force {
 		for _, ch := range chains {
 			if ch.Table != nil && ch.Table.Name == tab.Name && ch.Name == marker {
 				return // what it holds is what ns asks for
