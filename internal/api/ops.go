@@ -26,5 +26,6 @@ func handlers() map[string]handler {
 	tagOps(m)
 	classicLinkOps(m)
 	keyPairOps(m)
+	volumeOps(m)
 	return m
 }

@@ -114,6 +114,13 @@ const (
 	CodeInvalidKeyPairNotFound         = "InvalidKeyPair.NotFound"
 	CodeInvalidKeyPairDuplicate        = "InvalidKeyPair.Duplicate"
 	CodeInvalidKeyFormat               = "InvalidKey.Format"
+	CodeVolumeInUse                    = "VolumeInUse"
+	CodeIncorrectState                 = "IncorrectState"
+	CodeInvalidVolumeZoneMismatch      = "InvalidVolume.ZoneMismatch"
+	CodeInvalidVolumeAttachNotFound    = "InvalidAttachment.NotFound"
+	CodeVolumeModRateExceeded          = "VolumeModificationRateExceeded"
+	CodeInvalidVolumeModNotFound       = "InvalidVolumeModification.NotFound"
+	CodeInvalidInstanceAttributeValue  = "InvalidInstanceAttributeValue"
 )
 
 // Codes lists every code above (the API layer maps each to an HTTP status).
@@ -143,4 +150,6 @@ var Codes = []string{
 	CodeInvalidRegion, CodeInternalError, CodeInvalidVolumeNotFound, CodeInvalidVolumeIDMalformed,
 	CodeUnsupportedOperation, CodeInvalidBlockDeviceMapping, CodeInvalidSnapshotNotFound, CodeInvalidSnapshotIDMalformed,
 	CodeInvalidParameterDependency, CodeInvalidKeyPairNotFound, CodeInvalidKeyPairDuplicate, CodeInvalidKeyFormat,
+	CodeVolumeInUse, CodeIncorrectState, CodeInvalidVolumeZoneMismatch, CodeInvalidVolumeAttachNotFound,
+	CodeVolumeModRateExceeded, CodeInvalidVolumeModNotFound, CodeInvalidInstanceAttributeValue,
 }

@@ -960,6 +960,9 @@ func (tx *Tx) StartInstances(in *ec2wire.StartInstancesInput) (*ec2wire.StartIns
 			out.StartingInstances = append(out.StartingInstances, stateChange(inst.ID, inst.State, inst.State))
 			continue
 		case "stopped":
+			if !tx.instanceHasRoot(inst) {
+				return nil, errorf(CodeInvalidParameterValue, "Invalid value '%s' for instanceId. Instance does not have a volume attached at root (%s)", inst.ID, instanceRootDevice(inst))
+			}
 		default:
 			return nil, errorf(CodeIncorrectInstanceState, "The instance '%s' is not in a state from which it can be started.", inst.ID)
 		}
@@ -1245,6 +1248,13 @@ func (tx *Tx) ModifyInstanceAttribute(in *ec2wire.ModifyInstanceAttributeInput) 
 			return nil, err
 		}
 		tx.enis.Mut(prim.ID).Groups = groups
+	case "blockDeviceMapping":
+		if attr != "" {
+			return nil, errorf(CodeInvalidParameterValue, "Use BlockDeviceMapping.N to change the blockDeviceMapping attribute.")
+		}
+		if err := tx.modifyInstanceVolumes(inst, in.BlockDeviceMappings); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, errorf(CodeInvalidParameterValue, "The attribute '%s' cannot be modified by this service.", name)
 	}

@@ -476,6 +476,19 @@ type Volume struct {
 	// Attachment is nil for an available volume.
 	Attachment *VolumeAttachment `json:"attachment,omitempty"`
 	Tags       Tags              `json:"tags,omitempty"`
+	// Modification is the volume's latest ModifyVolume (nil: never
+	// modified); what it asked for is already the volume's.
+	Modification *VolumeModification `json:"modification,omitempty"`
+}
+
+// VolumeModification is a ModifyVolume of a volume: what the volume was,
+// and when. Its state follows from the time (see volumeModState).
+type VolumeModification struct {
+	StartTime      time.Time `json:"startTime"`
+	OrigSize       int32     `json:"origSize"`
+	OrigType       string    `json:"origType"`
+	OrigIops       int32     `json:"origIops,omitempty"`
+	OrigThroughput int32     `json:"origThroughput,omitempty"`
 }
 
 // VolumeAttachment ties a volume to an instance at a device name.
@@ -492,6 +505,10 @@ func (v *Volume) clone() *Volume {
 	if v.Attachment != nil {
 		a := *v.Attachment
 		c.Attachment = &a
+	}
+	if v.Modification != nil {
+		m := *v.Modification
+		c.Modification = &m
 	}
 	c.Tags = maps.Clone(v.Tags)
 	return &c

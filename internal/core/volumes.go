@@ -167,13 +167,19 @@ func checkVolume(v *volumeSpec) error {
 		if v.iops == 0 {
 			return errorf(CodeInvalidParameterCombination, "The parameter iops must be specified for %s volumes.", v.typ)
 		}
+		if err := checkVolumeIops(v); err != nil {
+			return err
+		}
 	case "gp3":
 		v.iops, v.tput = cmpOr(v.iops, 3000), cmpOr(v.tput, 125)
-		if v.iops < 3000 || v.iops > 16000 {
-			return errorf(CodeInvalidParameterValue, "The iops value %d is outside the range of 3000-16000 for gp3 volumes.", v.iops)
+		if err := checkVolumeIops(v); err != nil {
+			return err
 		}
 		if v.tput < 125 || v.tput > 1000 {
 			return errorf(CodeInvalidParameterValue, "The throughput value %d is outside the range of 125-1000 MiB/s for gp3 volumes.", v.tput)
+		}
+		if v.tput*4 > v.iops {
+			return errorf(CodeInvalidParameterValue, "Throughput (MiBps) to iops ratio of %f is too high; maximum is 0.250000 MiBps per iops.", float64(v.tput)/float64(v.iops))
 		}
 		return nil
 	default:
@@ -186,6 +192,25 @@ func checkVolume(v *volumeSpec) error {
 	}
 	if v.typ == "gp2" {
 		v.iops = min(max(3*v.size, 100), 16000) // gp2's baseline, as AWS reports it
+	}
+	return nil
+}
+
+// volumeIops are the provisioned IOPS range and the most IOPS per GiB of
+// the types that take IOPS.
+var volumeIops = map[string]struct{ min, max, perGiB int32 }{
+	"gp3": {3000, 16000, 500}, "io1": {100, 64000, 50}, "io2": {100, 256000, 1000},
+}
+
+// checkVolumeIops checks a volume's IOPS against its type's range and IOPS
+// per GiB (gp3's baseline of 3,000 is allowed on any size).
+func checkVolumeIops(v *volumeSpec) error {
+	r := volumeIops[v.typ]
+	if v.iops < r.min || v.iops > r.max {
+		return errorf(CodeInvalidParameterValue, "The iops value %d is outside the range of %d-%d for %s volumes.", v.iops, r.min, r.max, v.typ)
+	}
+	if v.iops > v.size*r.perGiB && !(v.typ == "gp3" && v.iops == 3000) {
+		return errorf(CodeInvalidParameterValue, "Iops to volume size ratio of %f is too high; maximum is %f.", float64(v.iops)/float64(v.size), float64(r.perGiB))
 	}
 	return nil
 }

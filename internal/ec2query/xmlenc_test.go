@@ -106,6 +106,13 @@ var xmlOutputTypes = []reflect.Type{
 	reflect.TypeFor[ec2wire.ModifyAddressAttributeOutput](),
 	reflect.TypeFor[ec2wire.ResetAddressAttributeOutput](),
 	reflect.TypeFor[ec2wire.ModifyInstanceMetadataOptionsOutput](),
+	reflect.TypeFor[ec2wire.CreateVolumeOutput](),
+	reflect.TypeFor[ec2wire.AttachVolumeOutput](),
+	reflect.TypeFor[ec2wire.DetachVolumeOutput](),
+	reflect.TypeFor[ec2wire.DeleteVolumeOutput](),
+	reflect.TypeFor[ec2wire.ModifyVolumeOutput](),
+	reflect.TypeFor[ec2wire.DescribeVolumesModificationsOutput](),
+	reflect.TypeFor[ec2wire.DescribeVolumeStatusOutput](),
 }
 
 // TestEncodeCoversOutputTypes fails when the generator adds an output type

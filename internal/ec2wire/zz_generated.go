@@ -93,6 +93,13 @@ var Operations = []string{
 	"ModifyAddressAttribute",
 	"ResetAddressAttribute",
 	"ModifyInstanceMetadataOptions",
+	"CreateVolume",
+	"AttachVolume",
+	"DetachVolume",
+	"DeleteVolume",
+	"ModifyVolume",
+	"DescribeVolumesModifications",
+	"DescribeVolumeStatus",
 }
 
 // ModelOperations lists every operation of the EC2 API model.
@@ -699,6 +706,8 @@ var ModelFilters = map[string][]string{
 	"DescribeInstanceStatus":               {"availability-zone", "event.code", "event.description", "event.instance-event-id", "event.not-after", "event.not-before", "event.not-before-deadline", "instance-state-code", "instance-state-name", "instance-status.reachability", "instance-status.status", "system-status.reachability", "system-status.status"},
 	"DescribeInstanceTypeOfferings":        {"location", "instance-type"},
 	"DescribeKeyPairs":                     {"key-pair-id", "fingerprint", "key-name", "tag-key", "tag"},
+	"DescribeVolumesModifications":         {"modification-state", "original-iops", "original-size", "original-volume-type", "originalMultiAttachEnabled", "start-time", "target-iops", "target-size", "target-volume-type", "targetMultiAttachEnabled", "volume-id"},
+	"DescribeVolumeStatus":                 {"action.code", "action.description", "action.event-id", "availability-zone", "event.description", "event.event-id", "event.event-type", "event.not-after", "event.not-before", "volume-status.details-name", "volume-status.details-status", "volume-status.status"},
 }
 
 // DescribeRegionsInput is the input of DescribeRegions.
@@ -1234,6 +1243,48 @@ type ModifyInstanceMetadataOptionsInput = ModifyInstanceMetadataOptionsRequest
 
 // ModifyInstanceMetadataOptionsOutput is the output of ModifyInstanceMetadataOptions.
 type ModifyInstanceMetadataOptionsOutput = ModifyInstanceMetadataOptionsResult
+
+// CreateVolumeInput is the input of CreateVolume.
+type CreateVolumeInput = CreateVolumeRequest
+
+// CreateVolumeOutput is the output of CreateVolume.
+type CreateVolumeOutput = Volume
+
+// AttachVolumeInput is the input of AttachVolume.
+type AttachVolumeInput = AttachVolumeRequest
+
+// AttachVolumeOutput is the output of AttachVolume.
+type AttachVolumeOutput = VolumeAttachment
+
+// DetachVolumeInput is the input of DetachVolume.
+type DetachVolumeInput = DetachVolumeRequest
+
+// DetachVolumeOutput is the output of DetachVolume.
+type DetachVolumeOutput = VolumeAttachment
+
+// DeleteVolumeInput is the input of DeleteVolume.
+type DeleteVolumeInput = DeleteVolumeRequest
+
+// DeleteVolumeOutput is the output of DeleteVolume: a request id and <return>true</return>.
+type DeleteVolumeOutput = ReturnOutput
+
+// ModifyVolumeInput is the input of ModifyVolume.
+type ModifyVolumeInput = ModifyVolumeRequest
+
+// ModifyVolumeOutput is the output of ModifyVolume.
+type ModifyVolumeOutput = ModifyVolumeResult
+
+// DescribeVolumesModificationsInput is the input of DescribeVolumesModifications.
+type DescribeVolumesModificationsInput = DescribeVolumesModificationsRequest
+
+// DescribeVolumesModificationsOutput is the output of DescribeVolumesModifications.
+type DescribeVolumesModificationsOutput = DescribeVolumesModificationsResult
+
+// DescribeVolumeStatusInput is the input of DescribeVolumeStatus.
+type DescribeVolumeStatusInput = DescribeVolumeStatusRequest
+
+// DescribeVolumeStatusOutput is the output of DescribeVolumeStatus.
+type DescribeVolumeStatusOutput = DescribeVolumeStatusResult
 
 // DescribeRegionsRequest is the model's DescribeRegionsRequest shape.
 type DescribeRegionsRequest struct {
@@ -2570,6 +2621,127 @@ type ModifyInstanceMetadataOptionsResult struct {
 	InstanceMetadataOptions *InstanceMetadataOptionsResponse `query:"InstanceMetadataOptions" xml:"instanceMetadataOptions,omitempty"`
 }
 
+// CreateVolumeRequest is the model's CreateVolumeRequest shape.
+type CreateVolumeRequest struct {
+	AvailabilityZone   *string            `query:"AvailabilityZone" required:"true" xml:"AvailabilityZone,omitempty"`
+	ClientToken        *string            `query:"ClientToken" xml:"ClientToken,omitempty"`
+	DryRun             *bool              `query:"DryRun" xml:"dryRun,omitempty"`
+	Encrypted          *bool              `query:"Encrypted" xml:"encrypted,omitempty"`
+	Iops               *int32             `query:"Iops" xml:"Iops,omitempty"`
+	KmsKeyId           *string            `query:"KmsKeyId" xml:"KmsKeyId,omitempty"`
+	MultiAttachEnabled *bool              `query:"MultiAttachEnabled" xml:"MultiAttachEnabled,omitempty"`
+	OutpostArn         *string            `query:"OutpostArn" xml:"OutpostArn,omitempty"`
+	Size               *int32             `query:"Size" xml:"Size,omitempty"`
+	SnapshotId         *string            `query:"SnapshotId" xml:"SnapshotId,omitempty"`
+	TagSpecifications  []TagSpecification `query:"TagSpecification" xml:"TagSpecification>item,omitempty"`
+	Throughput         *int32             `query:"Throughput" xml:"Throughput,omitempty"`
+	VolumeType         *string            `query:"VolumeType" xml:"VolumeType,omitempty"`
+}
+
+// Volume is the model's Volume shape.
+type Volume struct {
+	RequestId          *string            `xml:"requestId"`
+	Attachments        []VolumeAttachment `query:"AttachmentSet" xml:"attachmentSet>item,omitempty"`
+	AvailabilityZone   *string            `query:"AvailabilityZone" xml:"availabilityZone,omitempty"`
+	CreateTime         *Time              `query:"CreateTime" xml:"createTime,omitempty"`
+	Encrypted          *bool              `query:"Encrypted" xml:"encrypted,omitempty"`
+	FastRestored       *bool              `query:"FastRestored" xml:"fastRestored,omitempty"`
+	Iops               *int32             `query:"Iops" xml:"iops,omitempty"`
+	KmsKeyId           *string            `query:"KmsKeyId" xml:"kmsKeyId,omitempty"`
+	MultiAttachEnabled *bool              `query:"MultiAttachEnabled" xml:"multiAttachEnabled,omitempty"`
+	OutpostArn         *string            `query:"OutpostArn" xml:"outpostArn,omitempty"`
+	Size               *int32             `query:"Size" xml:"size,omitempty"`
+	SnapshotId         *string            `query:"SnapshotId" xml:"snapshotId,omitempty"`
+	State              *string            `query:"Status" xml:"status,omitempty"`
+	Tags               []Tag              `query:"TagSet" xml:"tagSet>item,omitempty"`
+	Throughput         *int32             `query:"Throughput" xml:"throughput,omitempty"`
+	VolumeId           *string            `query:"VolumeId" xml:"volumeId,omitempty"`
+	VolumeType         *string            `query:"VolumeType" xml:"volumeType,omitempty"`
+}
+
+// AttachVolumeRequest is the model's AttachVolumeRequest shape.
+type AttachVolumeRequest struct {
+	Device     *string `query:"Device" required:"true" xml:"Device,omitempty"`
+	DryRun     *bool   `query:"DryRun" xml:"dryRun,omitempty"`
+	InstanceId *string `query:"InstanceId" required:"true" xml:"InstanceId,omitempty"`
+	VolumeId   *string `query:"VolumeId" required:"true" xml:"VolumeId,omitempty"`
+}
+
+// VolumeAttachment is the model's VolumeAttachment shape.
+type VolumeAttachment struct {
+	RequestId           *string `xml:"requestId"`
+	AttachTime          *Time   `query:"AttachTime" xml:"attachTime,omitempty"`
+	DeleteOnTermination *bool   `query:"DeleteOnTermination" xml:"deleteOnTermination,omitempty"`
+	Device              *string `query:"Device" xml:"device,omitempty"`
+	InstanceId          *string `query:"InstanceId" xml:"instanceId,omitempty"`
+	State               *string `query:"Status" xml:"status,omitempty"`
+	VolumeId            *string `query:"VolumeId" xml:"volumeId,omitempty"`
+}
+
+// DetachVolumeRequest is the model's DetachVolumeRequest shape.
+type DetachVolumeRequest struct {
+	Device     *string `query:"Device" xml:"Device,omitempty"`
+	DryRun     *bool   `query:"DryRun" xml:"dryRun,omitempty"`
+	Force      *bool   `query:"Force" xml:"Force,omitempty"`
+	InstanceId *string `query:"InstanceId" xml:"InstanceId,omitempty"`
+	VolumeId   *string `query:"VolumeId" required:"true" xml:"VolumeId,omitempty"`
+}
+
+// DeleteVolumeRequest is the model's DeleteVolumeRequest shape.
+type DeleteVolumeRequest struct {
+	DryRun   *bool   `query:"DryRun" xml:"dryRun,omitempty"`
+	VolumeId *string `query:"VolumeId" required:"true" xml:"VolumeId,omitempty"`
+}
+
+// ModifyVolumeRequest is the model's ModifyVolumeRequest shape.
+type ModifyVolumeRequest struct {
+	DryRun             *bool   `query:"DryRun" xml:"DryRun,omitempty"`
+	Iops               *int32  `query:"Iops" xml:"Iops,omitempty"`
+	MultiAttachEnabled *bool   `query:"MultiAttachEnabled" xml:"MultiAttachEnabled,omitempty"`
+	Size               *int32  `query:"Size" xml:"Size,omitempty"`
+	Throughput         *int32  `query:"Throughput" xml:"Throughput,omitempty"`
+	VolumeId           *string `query:"VolumeId" required:"true" xml:"VolumeId,omitempty"`
+	VolumeType         *string `query:"VolumeType" xml:"VolumeType,omitempty"`
+}
+
+// ModifyVolumeResult is the model's ModifyVolumeResult shape.
+type ModifyVolumeResult struct {
+	RequestId          *string             `xml:"requestId"`
+	VolumeModification *VolumeModification `query:"VolumeModification" xml:"volumeModification,omitempty"`
+}
+
+// DescribeVolumesModificationsRequest is the model's DescribeVolumesModificationsRequest shape.
+type DescribeVolumesModificationsRequest struct {
+	DryRun     *bool    `query:"DryRun" xml:"DryRun,omitempty"`
+	Filters    []Filter `query:"Filter" xml:"Filter>Filter,omitempty"`
+	MaxResults *int32   `query:"MaxResults" xml:"MaxResults,omitempty"`
+	NextToken  *string  `query:"NextToken" xml:"NextToken,omitempty"`
+	VolumeIds  []string `query:"VolumeId" xml:"VolumeId>VolumeId,omitempty"`
+}
+
+// DescribeVolumesModificationsResult is the model's DescribeVolumesModificationsResult shape.
+type DescribeVolumesModificationsResult struct {
+	RequestId            *string              `xml:"requestId"`
+	NextToken            *string              `query:"NextToken" xml:"nextToken,omitempty"`
+	VolumesModifications []VolumeModification `query:"VolumeModificationSet" xml:"volumeModificationSet>item,omitempty"`
+}
+
+// DescribeVolumeStatusRequest is the model's DescribeVolumeStatusRequest shape.
+type DescribeVolumeStatusRequest struct {
+	DryRun     *bool    `query:"DryRun" xml:"dryRun,omitempty"`
+	Filters    []Filter `query:"Filter" xml:"Filter>Filter,omitempty"`
+	MaxResults *int32   `query:"MaxResults" xml:"MaxResults,omitempty"`
+	NextToken  *string  `query:"NextToken" xml:"NextToken,omitempty"`
+	VolumeIds  []string `query:"VolumeId" xml:"VolumeId>VolumeId,omitempty"`
+}
+
+// DescribeVolumeStatusResult is the model's DescribeVolumeStatusResult shape.
+type DescribeVolumeStatusResult struct {
+	RequestId      *string            `xml:"requestId"`
+	NextToken      *string            `query:"NextToken" xml:"nextToken,omitempty"`
+	VolumeStatuses []VolumeStatusItem `query:"VolumeStatusSet" xml:"volumeStatusSet>item,omitempty"`
+}
+
 // Filter is the model's Filter shape.
 type Filter struct {
 	Name   *string  `query:"Name" xml:"Name,omitempty"`
@@ -3188,26 +3360,6 @@ type InstanceCreditSpecification struct {
 	InstanceId *string `query:"InstanceId" xml:"instanceId,omitempty"`
 }
 
-// Volume is the model's Volume shape.
-type Volume struct {
-	Attachments        []VolumeAttachment `query:"AttachmentSet" xml:"attachmentSet>item,omitempty"`
-	AvailabilityZone   *string            `query:"AvailabilityZone" xml:"availabilityZone,omitempty"`
-	CreateTime         *Time              `query:"CreateTime" xml:"createTime,omitempty"`
-	Encrypted          *bool              `query:"Encrypted" xml:"encrypted,omitempty"`
-	FastRestored       *bool              `query:"FastRestored" xml:"fastRestored,omitempty"`
-	Iops               *int32             `query:"Iops" xml:"iops,omitempty"`
-	KmsKeyId           *string            `query:"KmsKeyId" xml:"kmsKeyId,omitempty"`
-	MultiAttachEnabled *bool              `query:"MultiAttachEnabled" xml:"multiAttachEnabled,omitempty"`
-	OutpostArn         *string            `query:"OutpostArn" xml:"outpostArn,omitempty"`
-	Size               *int32             `query:"Size" xml:"size,omitempty"`
-	SnapshotId         *string            `query:"SnapshotId" xml:"snapshotId,omitempty"`
-	State              *string            `query:"Status" xml:"status,omitempty"`
-	Tags               []Tag              `query:"TagSet" xml:"tagSet>item,omitempty"`
-	Throughput         *int32             `query:"Throughput" xml:"throughput,omitempty"`
-	VolumeId           *string            `query:"VolumeId" xml:"volumeId,omitempty"`
-	VolumeType         *string            `query:"VolumeType" xml:"volumeType,omitempty"`
-}
-
 // VpcClassicLink is the model's VpcClassicLink shape.
 type VpcClassicLink struct {
 	ClassicLinkEnabled *bool   `query:"ClassicLinkEnabled" xml:"classicLinkEnabled,omitempty"`
@@ -3274,6 +3426,37 @@ type InstanceMetadataOptionsResponse struct {
 	HttpTokens              *string `query:"HttpTokens" xml:"httpTokens,omitempty"`
 	InstanceMetadataTags    *string `query:"InstanceMetadataTags" xml:"instanceMetadataTags,omitempty"`
 	State                   *string `query:"State" xml:"state,omitempty"`
+}
+
+// VolumeModification is the model's VolumeModification shape.
+type VolumeModification struct {
+	EndTime                    *Time   `query:"EndTime" xml:"endTime,omitempty"`
+	ModificationState          *string `query:"ModificationState" xml:"modificationState,omitempty"`
+	OriginalIops               *int32  `query:"OriginalIops" xml:"originalIops,omitempty"`
+	OriginalMultiAttachEnabled *bool   `query:"OriginalMultiAttachEnabled" xml:"originalMultiAttachEnabled,omitempty"`
+	OriginalSize               *int32  `query:"OriginalSize" xml:"originalSize,omitempty"`
+	OriginalThroughput         *int32  `query:"OriginalThroughput" xml:"originalThroughput,omitempty"`
+	OriginalVolumeType         *string `query:"OriginalVolumeType" xml:"originalVolumeType,omitempty"`
+	Progress                   *int64  `query:"Progress" xml:"progress,omitempty"`
+	StartTime                  *Time   `query:"StartTime" xml:"startTime,omitempty"`
+	StatusMessage              *string `query:"StatusMessage" xml:"statusMessage,omitempty"`
+	TargetIops                 *int32  `query:"TargetIops" xml:"targetIops,omitempty"`
+	TargetMultiAttachEnabled   *bool   `query:"TargetMultiAttachEnabled" xml:"targetMultiAttachEnabled,omitempty"`
+	TargetSize                 *int32  `query:"TargetSize" xml:"targetSize,omitempty"`
+	TargetThroughput           *int32  `query:"TargetThroughput" xml:"targetThroughput,omitempty"`
+	TargetVolumeType           *string `query:"TargetVolumeType" xml:"targetVolumeType,omitempty"`
+	VolumeId                   *string `query:"VolumeId" xml:"volumeId,omitempty"`
+}
+
+// VolumeStatusItem is the model's VolumeStatusItem shape.
+type VolumeStatusItem struct {
+	Actions            []VolumeStatusAction           `query:"ActionsSet" xml:"actionsSet>item,omitempty"`
+	AttachmentStatuses []VolumeStatusAttachmentStatus `query:"AttachmentStatuses" xml:"attachmentStatuses>item,omitempty"`
+	AvailabilityZone   *string                        `query:"AvailabilityZone" xml:"availabilityZone,omitempty"`
+	Events             []VolumeStatusEvent            `query:"EventsSet" xml:"eventsSet>item,omitempty"`
+	OutpostArn         *string                        `query:"OutpostArn" xml:"outpostArn,omitempty"`
+	VolumeId           *string                        `query:"VolumeId" xml:"volumeId,omitempty"`
+	VolumeStatus       *VolumeStatusInfo              `query:"VolumeStatus" xml:"volumeStatus,omitempty"`
 }
 
 // AvailabilityZoneMessage is the model's AvailabilityZoneMessage shape.
@@ -3651,16 +3834,6 @@ type NetworkInterfacePermissionState struct {
 	StatusMessage *string `query:"StatusMessage" xml:"statusMessage,omitempty"`
 }
 
-// VolumeAttachment is the model's VolumeAttachment shape.
-type VolumeAttachment struct {
-	AttachTime          *Time   `query:"AttachTime" xml:"attachTime,omitempty"`
-	DeleteOnTermination *bool   `query:"DeleteOnTermination" xml:"deleteOnTermination,omitempty"`
-	Device              *string `query:"Device" xml:"device,omitempty"`
-	InstanceId          *string `query:"InstanceId" xml:"instanceId,omitempty"`
-	State               *string `query:"Status" xml:"status,omitempty"`
-	VolumeId            *string `query:"VolumeId" xml:"volumeId,omitempty"`
-}
-
 // InstanceStatusEvent is the model's InstanceStatusEvent shape.
 type InstanceStatusEvent struct {
 	Code              *string `query:"Code" xml:"code,omitempty"`
@@ -3682,6 +3855,36 @@ type PtrUpdateStatus struct {
 	Reason *string `query:"Reason" xml:"reason,omitempty"`
 	Status *string `query:"Status" xml:"status,omitempty"`
 	Value  *string `query:"Value" xml:"value,omitempty"`
+}
+
+// VolumeStatusAction is the model's VolumeStatusAction shape.
+type VolumeStatusAction struct {
+	Code        *string `query:"Code" xml:"code,omitempty"`
+	Description *string `query:"Description" xml:"description,omitempty"`
+	EventId     *string `query:"EventId" xml:"eventId,omitempty"`
+	EventType   *string `query:"EventType" xml:"eventType,omitempty"`
+}
+
+// VolumeStatusAttachmentStatus is the model's VolumeStatusAttachmentStatus shape.
+type VolumeStatusAttachmentStatus struct {
+	InstanceId    *string `query:"InstanceId" xml:"instanceId,omitempty"`
+	IoPerformance *string `query:"IoPerformance" xml:"ioPerformance,omitempty"`
+}
+
+// VolumeStatusEvent is the model's VolumeStatusEvent shape.
+type VolumeStatusEvent struct {
+	Description *string `query:"Description" xml:"description,omitempty"`
+	EventId     *string `query:"EventId" xml:"eventId,omitempty"`
+	EventType   *string `query:"EventType" xml:"eventType,omitempty"`
+	InstanceId  *string `query:"InstanceId" xml:"instanceId,omitempty"`
+	NotAfter    *Time   `query:"NotAfter" xml:"notAfter,omitempty"`
+	NotBefore   *Time   `query:"NotBefore" xml:"notBefore,omitempty"`
+}
+
+// VolumeStatusInfo is the model's VolumeStatusInfo shape.
+type VolumeStatusInfo struct {
+	Details []VolumeStatusDetails `query:"Details" xml:"details>item,omitempty"`
+	Status  *string               `query:"Status" xml:"status,omitempty"`
 }
 
 // SubnetCidrBlockState is the model's SubnetCidrBlockState shape.
@@ -3802,6 +4005,12 @@ type InstanceStatusDetails struct {
 	ImpairedSince *Time   `query:"ImpairedSince" xml:"impairedSince,omitempty"`
 	Name          *string `query:"Name" xml:"name,omitempty"`
 	Status        *string `query:"Status" xml:"status,omitempty"`
+}
+
+// VolumeStatusDetails is the model's VolumeStatusDetails shape.
+type VolumeStatusDetails struct {
+	Name   *string `query:"Name" xml:"name,omitempty"`
+	Status *string `query:"Status" xml:"status,omitempty"`
 }
 
 // FpgaDeviceMemoryInfo is the model's FpgaDeviceMemoryInfo shape.
