@@ -431,17 +431,44 @@ func TestDisassociateAddress(t *testing.T) {
 	}
 }
 
+// ReleaseAddress of an address associated with an instance of the default
+// VPC disassociates and releases it (the instance gets an auto-assigned
+// public IP back, as after DisassociateAddress); in any other VPC the
+// address must be disassociated first (InvalidIPAddress.InUse).
 func TestReleaseAddress(t *testing.T) {
 	e := apitest.New(t)
 	c := e.Client()
 	inst := addrLaunch(t, c)
 	out := addrAlloc(t, c)
-	assoc, err := c.AssociateAddress(ctx, &ec2.AssociateAddressInput{AllocationId: out.AllocationId, InstanceId: inst.InstanceId})
+	if _, err := c.AssociateAddress(ctx, &ec2.AssociateAddressInput{AllocationId: out.AllocationId, InstanceId: inst.InstanceId}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: out.AllocationId}); err != nil {
+		t.Fatalf("release in the default VPC: %v", err)
+	}
+	_, err := c.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{AllocationIds: []string{aws.ToString(out.AllocationId)}})
+	apitest.WantCode(t, err, "InvalidAllocationID.NotFound")
+	n := addrDescribeENI(t, c, aws.ToString(inst.NetworkInterfaces[0].NetworkInterfaceId))
+	if n.Association == nil || aws.ToString(n.Association.PublicIp) == aws.ToString(out.PublicIp) || aws.ToString(n.Association.IpOwnerId) != "amazon" {
+		t.Fatalf("after release: ENI association %+v", n.Association)
+	}
+
+	vpc, err := c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.1.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrAttachGateway(t, c, aws.ToString(vpc.Vpc.VpcId))
+	eni := addrCreateENI(t, c, addrSubnet(t, c, aws.ToString(vpc.Vpc.VpcId), "10.1.1.0/24"), 0)
+	out = addrAlloc(t, c)
+	assoc, err := c.AssociateAddress(ctx, &ec2.AssociateAddressInput{AllocationId: out.AllocationId, NetworkInterfaceId: eni.NetworkInterfaceId})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = c.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: out.AllocationId})
 	apitest.WantCode(t, err, "InvalidIPAddress.InUse")
+	if a := addrDescribe(t, c, aws.ToString(out.AllocationId)); aws.ToString(a.AssociationId) != aws.ToString(assoc.AssociationId) {
+		t.Fatalf("refused release changed the address: %+v", a)
+	}
 	if _, err := c.DisassociateAddress(ctx, &ec2.DisassociateAddressInput{AssociationId: assoc.AssociationId}); err != nil {
 		t.Fatal(err)
 	}
@@ -449,8 +476,6 @@ func TestReleaseAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: out.AllocationId})
-	apitest.WantCode(t, err, "InvalidAllocationID.NotFound")
-	_, err = c.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{AllocationIds: []string{aws.ToString(out.AllocationId)}})
 	apitest.WantCode(t, err, "InvalidAllocationID.NotFound")
 }
 

@@ -550,7 +550,9 @@ func (x *badEnv) cases() []badCase {
 	add("allocate garbage address", "Action=AllocateAddress&Address=300.1.1.1"+v, 400, "InvalidParameterValue")
 	add("associate nothing", "Action=AssociateAddress&AllocationId="+x.allocA+v, 400, "MissingParameter")
 	add("associate foreign private IP", "Action=AssociateAddress&AllocationId="+x.allocA+"&NetworkInterfaceId="+x.eniA+"&PrivateIpAddress=10.0.1.99"+v, 400, "InvalidParameterValue")
-	add("release associated address", "Action=ReleaseAddress&AllocationId="+x.allocA+v, 400, "InvalidIPAddress.InUse")
+	// (Releasing the associated address is no mistake here: it is in the
+	// default VPC, where ReleaseAddress disassociates it; TestReleaseAddress
+	// checks InvalidIPAddress.InUse elsewhere.)
 	add("release an address outside the pool", "Action=ReleaseAddress&PublicIp=192.0.2.1"+v, 400, "InvalidAddress.NotFound")
 	add("release garbage public IP", "Action=ReleaseAddress&PublicIp=not-an-ip"+v, 400, "InvalidAddress.NotFound")
 	addAs("B releases A's public IP", "other", "Action=ReleaseAddress&PublicIp="+x.publicA+v, 401, "AuthFailure")

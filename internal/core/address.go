@@ -373,11 +373,27 @@ func (tx *Tx) ReleaseAddress(in *ec2wire.ReleaseAddressInput) (*ec2wire.ReleaseA
 	if g := str(in.NetworkBorderGroup); g != "" && g != tx.Region {
 		return nil, errorf(CodeInvalidParameterValue, "Network border group %s is not valid for this address.", g)
 	}
-	if a.ENIID != "" {
+	if a.ENIID != "" && !tx.addressInDefaultVPC(a) {
 		return nil, errorf(CodeInvalidIPAddressInUse, "Address %s (%s) is in use: it is associated with %s.", a.PublicIP, a.AllocationID, a.AssociationID)
 	}
 	tx.addresses.Delete(a.AllocationID)
+	if a.ENIID != "" {
+		tx.addressRestorePublicIP(a.ENIID) // as DisassociateAddress does
+	}
 	return &ec2wire.ReleaseAddressOutput{Return: p(true)}, nil
+}
+
+// addressInDefaultVPC reports whether a is associated with an interface of
+// a default VPC. There AWS releases an associated address, disassociating
+// it first; in any other VPC it must be disassociated before
+// (InvalidIPAddress.InUse), as ReleaseAddress's reference says.
+func (tx *Tx) addressInDefaultVPC(a *Address) bool {
+	e := tx.enis.Get(a.ENIID)
+	if e == nil {
+		return false
+	}
+	v := tx.vpcs.Get(e.VpcID)
+	return v != nil && v.IsDefault
 }
 
 // addressFilters are DescribeAddresses' filters.

@@ -378,6 +378,10 @@ func TestAddressSecondaryKeepsAutoPublicIP(t *testing.T) {
 
 func TestAddressDisassociateAndRelease(t *testing.T) {
 	f := newAddrFix(t)
+	// Outside a default VPC, an associated address cannot be released.
+	if err := mutate(t, f.c, func(tx *Tx) error { tx.vpcs.Mut(f.vpc).IsDefault = false; return nil }); err != nil {
+		t.Fatal(err)
+	}
 	out := f.alloc(t)
 	a := str(out.AllocationId)
 	assoc, err := f.assoc(t, &ec2wire.AssociateAddressInput{AllocationId: p(a), NetworkInterfaceId: p(f.eniA)})
@@ -421,6 +425,31 @@ func TestAddressDisassociateAndRelease(t *testing.T) {
 		t.Fatal(err)
 	}
 	addrWantCode(t, release(&ec2wire.ReleaseAddressInput{AllocationId: p(a)}), CodeInvalidAllocationIDNotFound)
+	addrCheck(t, f.c)
+}
+
+// In a default VPC, ReleaseAddress disassociates an associated address
+// and releases it, and the instance gets its auto-assigned address back
+// as after DisassociateAddress.
+func TestAddressReleaseInDefaultVPC(t *testing.T) {
+	f := newAddrFix(t)
+	out := f.alloc(t)
+	a := str(out.AllocationId)
+	if _, err := f.assoc(t, &ec2wire.AssociateAddressInput{AllocationId: p(a), NetworkInterfaceId: p(f.eniA)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := mutate(t, f.c, func(tx *Tx) error {
+		_, err := tx.ReleaseAddress(&ec2wire.ReleaseAddressInput{AllocationId: p(a)})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_ = view(t, f.c, func(tx *Tx) error {
+		if tx.addresses.Get(a) != nil || len(tx.addressesOfENI(f.eniA)) != 0 {
+			t.Errorf("released address still there or still associated")
+		}
+		return nil
+	})
 	addrCheck(t, f.c)
 }
 
