@@ -548,13 +548,17 @@ func TestENIAssignUnassignPrivateIPs(t *testing.T) {
 		{ec2.AssignPrivateIpAddressesInput{NetworkInterfaceId: aws.String(other)}, "MissingParameter"},
 		{ec2.AssignPrivateIpAddressesInput{NetworkInterfaceId: aws.String(other), PrivateIpAddresses: []string{"10.0.1.50"}, SecondaryPrivateIpAddressCount: aws.Int32(1)}, "InvalidParameterCombination"},
 		{ec2.AssignPrivateIpAddressesInput{NetworkInterfaceId: aws.String(other), PrivateIpAddresses: []string{"10.0.2.50"}}, "InvalidParameterValue"},
-		{ec2.AssignPrivateIpAddressesInput{NetworkInterfaceId: aws.String(other), PrivateIpAddresses: []string{"10.0.1.11"}}, "InvalidIPAddress.InUse"},
 		{ec2.AssignPrivateIpAddressesInput{NetworkInterfaceId: aws.String(other), PrivateIpAddresses: []string{"10.0.1.10"}, AllowReassignment: aws.Bool(true)}, "InvalidIPAddress.InUse"},
 		{ec2.AssignPrivateIpAddressesInput{NetworkInterfaceId: aws.String("eni-0123456789abcdef0"), SecondaryPrivateIpAddressCount: aws.Int32(1)}, "InvalidNetworkInterfaceID.NotFound"},
 	} {
 		_, err := x.c.AssignPrivateIpAddresses(ctx, &tc.in)
 		apitest.WantCode(t, err, tc.code)
 	}
+	// An address of another interface moves only with AllowReassignment
+	// (the amazon.aws ec2_eni integration test matches "move is not allowed").
+	_, err = x.c.AssignPrivateIpAddresses(ctx, &ec2.AssignPrivateIpAddressesInput{NetworkInterfaceId: aws.String(other), PrivateIpAddresses: []string{"10.0.1.11"}})
+	apitest.WantCode(t, err, "InvalidParameterValue")
+	eniWantMessage(t, err, "Address 10.0.1.11 is already assigned and move is not allowed.")
 	// AllowReassignment moves a secondary and its Elastic IP.
 	alloc, public := x.eip(t, id, "10.0.1.11")
 	if _, err := x.c.AssignPrivateIpAddresses(ctx, &ec2.AssignPrivateIpAddressesInput{NetworkInterfaceId: aws.String(other), PrivateIpAddresses: []string{"10.0.1.11"}, AllowReassignment: aws.Bool(true)}); err != nil {

@@ -1294,6 +1294,9 @@ func (tx *Tx) AssignPrivateIpAddresses(in *ec2wire.AssignPrivateIpAddressesInput
 			o := tx.enis.Get(owner)
 			// An address inside a delegated prefix (even this ENI's) is not
 			// reassignable: it is not one of the owner's addresses.
+			if !boolv(in.AllowReassignment) && o.HasIP(a.String()) {
+				return nil, errorf(CodeInvalidParameterValue, "Address %s is already assigned and move is not allowed.", a)
+			}
 			if !boolv(in.AllowReassignment) || !o.HasIP(a.String()) || o.PrimaryIP() == a.String() || o.RequesterManaged {
 				return nil, errorf(CodeInvalidIPAddressInUse, "Address %s is in use.", a)
 			}

@@ -652,7 +652,7 @@ func TestENIAssignPrivateIPs(t *testing.T) {
 		{ec2wire.AssignPrivateIpAddressesInput{NetworkInterfaceId: m.NetworkInterfaceId, PrivateIpAddresses: []string{"10.0.1.120"}, SecondaryPrivateIpAddressCount: p(int32(1))}, CodeInvalidParameterCombination},
 		{ec2wire.AssignPrivateIpAddressesInput{NetworkInterfaceId: m.NetworkInterfaceId, SecondaryPrivateIpAddressCount: p(int32(0))}, CodeInvalidParameterValue},
 		{ec2wire.AssignPrivateIpAddressesInput{NetworkInterfaceId: m.NetworkInterfaceId, PrivateIpAddresses: []string{"10.0.2.5"}}, CodeInvalidParameterValue},
-		{ec2wire.AssignPrivateIpAddressesInput{NetworkInterfaceId: m.NetworkInterfaceId, PrivateIpAddresses: []string{"10.0.1.100"}}, CodeInvalidIPAddressInUse},
+		{ec2wire.AssignPrivateIpAddressesInput{NetworkInterfaceId: m.NetworkInterfaceId, PrivateIpAddresses: []string{"10.0.1.100"}}, CodeInvalidParameterValue},
 		{ec2wire.AssignPrivateIpAddressesInput{NetworkInterfaceId: m.NetworkInterfaceId, PrivateIpAddresses: []string{*n.PrivateIpAddress}, AllowReassignment: p(true)}, CodeInvalidIPAddressInUse},
 		{ec2wire.AssignPrivateIpAddressesInput{NetworkInterfaceId: m.NetworkInterfaceId, Ipv4PrefixCount: p(int32(0))}, CodeInvalidParameterValue},
 		{ec2wire.AssignPrivateIpAddressesInput{NetworkInterfaceId: m.NetworkInterfaceId, Ipv4Prefixes: []string{"10.0.1.17/28"}}, CodeInvalidParameterValue},
@@ -672,7 +672,7 @@ func TestENIAssignReassignmentMovesEIP(t *testing.T) {
 	to := f.mustCreate(t, f.subA)
 	alloc := f.eip(t, *from.NetworkInterfaceId, "10.0.1.11", "198.51.100.20")
 	_, err := f.assign(t, &ec2wire.AssignPrivateIpAddressesInput{NetworkInterfaceId: to.NetworkInterfaceId, PrivateIpAddresses: []string{"10.0.1.11"}})
-	eniWantCode(t, err, CodeInvalidIPAddressInUse)
+	eniWantCode(t, err, CodeInvalidParameterValue)
 	_, err = f.assign(t, &ec2wire.AssignPrivateIpAddressesInput{NetworkInterfaceId: to.NetworkInterfaceId, PrivateIpAddresses: []string{"10.0.1.11"}, AllowReassignment: p(true)})
 	eniMust(t, err)
 	if got := eniIPs(f.get(t, *from.NetworkInterfaceId)); !slices.Equal(got, []string{"10.0.1.10"}) {

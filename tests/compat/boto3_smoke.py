@@ -920,7 +920,7 @@ def run(ec2, cleanup):
     eq("AssignPrivateIpAddresses assigned one", len(new), 1)
     r = ec2.assign_private_ip_addresses(NetworkInterfaceId=ENI, PrivateIpAddresses=["10.77.1.150"])
     eq("assign explicit", [x["PrivateIpAddress"] for x in r.get("AssignedPrivateIpAddresses", [])], ["10.77.1.150"])
-    expect_error("assign in-use ip", "InvalidIPAddress.InUse", ec2.assign_private_ip_addresses, NetworkInterfaceId=ENI2, PrivateIpAddresses=["10.77.1.150"])
+    expect_error("assign in-use ip", "InvalidParameterValue", ec2.assign_private_ip_addresses, NetworkInterfaceId=ENI2, PrivateIpAddresses=["10.77.1.150"])
     r = ec2.assign_private_ip_addresses(NetworkInterfaceId=ENI2, PrivateIpAddresses=["10.77.1.150"], AllowReassignment=True)
     eq("AllowReassignment moves the address", [x["PrivateIpAddress"] for x in r.get("AssignedPrivateIpAddresses", [])], ["10.77.1.150"])
     d = ec2.describe_network_interfaces(NetworkInterfaceIds=[ENI])["NetworkInterfaces"][0]
