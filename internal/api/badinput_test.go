@@ -385,6 +385,8 @@ func (x *badEnv) cases() []badCase {
 	// Overlong values, invalid characters.
 	add("10 KB ENI description", "Action=CreateNetworkInterface&SubnetId="+x.subA+"&Description="+long(10<<10)+v, 400, "InvalidParameterValue")
 	add("10 KB modified description", "Action=ModifyNetworkInterfaceAttribute&NetworkInterfaceId="+x.eniA+"&Description.Value="+long(10<<10)+v, 400, "InvalidParameterValue")
+	add("empty group description", "Action=CreateSecurityGroup&VpcId="+x.vpcA+"&GroupName=nodesc&GroupDescription="+v, 400, "MissingParameter")
+	add("no group description", "Action=CreateSecurityGroup&VpcId="+x.vpcA+"&GroupName=nodesc"+v, 400, "MissingParameter")
 	add("10 KB group description", "Action=CreateSecurityGroup&VpcId="+x.vpcA+"&GroupName=big&GroupDescription="+long(10<<10)+v, 400, "InvalidParameterValue")
 	add("256-char group name", "Action=CreateSecurityGroup&VpcId="+x.vpcA+"&GroupName="+long(256)+"&GroupDescription=d"+v, 400, "InvalidParameterValue")
 	add("10 KB rule description", "Action=AuthorizeSecurityGroupIngress&GroupId="+x.sgA+"&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=22&IpPermissions.1.ToPort=22&IpPermissions.1.IpRanges.1.CidrIp=10.0.0.0/8&IpPermissions.1.IpRanges.1.Description="+long(10<<10)+v, 400, "InvalidParameterValue")

@@ -118,6 +118,7 @@ func TestSGCreateSecurityGroupErrors(t *testing.T) {
 		{"naïve", "x", "", "InvalidParameterValue"},
 		{"ok", "x", "vpc-0123456789abcdef0", "InvalidVpcID.NotFound"},
 		{"ok", "x", "vpc", "InvalidVpcID.Malformed"},
+		{"ok", "", "", "MissingParameter"},
 	} {
 		in := &ec2.CreateSecurityGroupInput{GroupName: aws.String(cs.name), Description: aws.String(cs.desc)}
 		if cs.vpc != "" {
@@ -126,7 +127,9 @@ func TestSGCreateSecurityGroupErrors(t *testing.T) {
 		_, err := c.CreateSecurityGroup(ctx, in)
 		apitest.WantCode(t, err, cs.code)
 	}
-	_, err := c.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("x"), Description: aws.String("x"),
+	_, err := c.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("nodesc"), Description: aws.String("")})
+	eniWantMessage(t, err, "The request must contain the parameter GroupDescription")
+	_, err = c.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("x"), Description: aws.String("x"),
 		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeVpc, Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("b")}}}}})
 	apitest.WantCode(t, err, "InvalidParameterValue")
 	_, err = c.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("dry"), Description: aws.String("x"), DryRun: aws.Bool(true)})
@@ -604,4 +607,16 @@ func TestSGDescribeSecurityGroupRules(t *testing.T) {
 	apitest.WantCode(t, err, "InvalidParameterValue")
 	_, err = c.DescribeSecurityGroupRules(ctx, &ec2.DescribeSecurityGroupRulesInput{MaxResults: aws.Int32(1001)})
 	apitest.WantCode(t, err, "InvalidParameterValue")
+	// A group-id filter value that is no group id is malformed (AWS's
+	// answer, even for ""), not a filter that matches nothing.
+	for _, v := range []string{"", "web", "sg-xyz"} {
+		_, err = c.DescribeSecurityGroupRules(ctx, &ec2.DescribeSecurityGroupRulesInput{Filters: []types.Filter{{Name: aws.String("group-id"), Values: []string{web, v}}}})
+		apitest.WantCode(t, err, "InvalidGroupId.Malformed")
+		eniWantMessage(t, err, "The security group ID '"+v+"' is malformed")
+	}
+	// A well-formed id of no group matches nothing.
+	out, err = c.DescribeSecurityGroupRules(ctx, &ec2.DescribeSecurityGroupRulesInput{Filters: []types.Filter{{Name: aws.String("group-id"), Values: []string{"sg-0123456789abcdef0"}}}})
+	if err != nil || len(out.SecurityGroupRules) != 0 {
+		t.Fatalf("unknown group: %+v %v", out, err)
+	}
 }

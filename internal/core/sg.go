@@ -125,6 +125,9 @@ func (tx *Tx) CreateSecurityGroup(in *ec2wire.CreateSecurityGroupInput) (*ec2wir
 	if err := sgCheckText("GroupName", name); err != nil {
 		return nil, err
 	}
+	if desc == "" { // absent or empty: AWS answers both alike
+		return nil, errorf(CodeMissingParameter, "The request must contain the parameter GroupDescription")
+	}
 	if err := sgCheckText("GroupDescription", desc); err != nil {
 		return nil, err
 	}
@@ -837,10 +840,30 @@ var sgRuleFilters = filterSet[sgRuleRef]{
 	"security-group-rule-id": func(x *sgRuleRef) []string { return []string{x.r.ID} },
 }
 
+// checkGroupIDFilter checks DescribeSecurityGroupRules' group-id filter
+// values: AWS answers a value that is not a group id (even "") with
+// InvalidGroupId.Malformed instead of matching nothing.
+func checkGroupIDFilter(filters []ec2wire.Filter) error {
+	for _, f := range filters {
+		if str(f.Name) != "group-id" {
+			continue
+		}
+		for _, v := range f.Values {
+			if !validID(v, "sg") {
+				return errorf(CodeInvalidGroupIDMalformed, "The security group ID '%s' is malformed", v)
+			}
+		}
+	}
+	return nil
+}
+
 // DescribeSecurityGroupRules lists rules one peer at a time.
 func (tx *Tx) DescribeSecurityGroupRules(in *ec2wire.DescribeSecurityGroupRulesInput) (*ec2wire.DescribeSecurityGroupRulesOutput, error) {
 	m, err := newMatcher(sgRuleFilters, func(x *sgRuleRef) Tags { return x.r.Tags }, in.Filters)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkGroupIDFilter(in.Filters); err != nil {
 		return nil, err
 	}
 	var all []*sgRuleRef
