@@ -99,3 +99,28 @@ func TestVPCLifecycle(t *testing.T) {
 	_, err = c.DeleteVpc(ctx, &ec2.DeleteVpcInput{VpcId: aws.String(id)})
 	apitest.WantCode(t, err, "InvalidVpcID.NotFound")
 }
+
+// DeleteVpc of a VPC that still holds something answers AWS's message,
+// which names no dependency.
+func TestDeleteVpcDependencyMessage(t *testing.T) {
+	e := apitest.New(t)
+	c := e.Client()
+	out, err := c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.0.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(out.Vpc.VpcId)
+	sub, err := c.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: aws.String(id), CidrBlock: aws.String("10.0.1.0/24")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.DeleteVpc(ctx, &ec2.DeleteVpcInput{VpcId: aws.String(id)})
+	apitest.WantCode(t, err, "DependencyViolation")
+	eniWantMessage(t, err, "The vpc '"+id+"' has dependencies and cannot be deleted.")
+	if _, err := c.DeleteSubnet(ctx, &ec2.DeleteSubnetInput{SubnetId: sub.Subnet.SubnetId}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeleteVpc(ctx, &ec2.DeleteVpcInput{VpcId: aws.String(id)}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -208,8 +208,10 @@ func (tx *Tx) DeleteVpc(in *ec2wire.DeleteVpcInput) (*ec2wire.DeleteVpcOutput, e
 	if err != nil {
 		return nil, err
 	}
+	// AWS's message names no dependency (Terraform and Ansible users see
+	// exactly this); what and id only say which check found one.
 	dep := func(what, id string) error {
-		return errorf(CodeDependencyViolation, "The vpc '%s' has dependencies and cannot be deleted. (%s %s)", v.ID, what, id)
+		return errorf(CodeDependencyViolation, "The vpc '%s' has dependencies and cannot be deleted.", v.ID)
 	}
 	var derr error
 	tx.subnets.Each(func(s *Subnet) bool {
