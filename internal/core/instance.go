@@ -294,6 +294,9 @@ func (tx *Tx) RunInstances(in *ec2wire.RunInstancesInput) (*ec2wire.RunInstances
 		out := tx.instanceOut(inst)
 		out.State = instanceStateOut("pending")
 		out.MetadataOptions.State = p("pending") // as AWS's reply; applied at once
+		if inst.Monitoring {
+			out.Monitoring.State = p("pending") // likewise
+		}
 		res.Instances = append(res.Instances, out)
 	}
 	return res, nil
@@ -662,6 +665,15 @@ func instanceArch(inst *Instance) string {
 	return instanceTypeArch(inst.InstanceType)
 }
 
+// instanceMonitoring is the state of an instance's detailed monitoring as
+// DescribeInstances shows it (enabled at once: there is nothing to wait for).
+func instanceMonitoring(on bool) string {
+	if on {
+		return "enabled"
+	}
+	return "disabled"
+}
+
 // instanceOut renders an instance as DescribeInstances shows it.
 func (tx *Tx) instanceOut(inst *Instance) ec2wire.Instance {
 	enis := tx.enisOfInstance(inst.ID)
@@ -671,9 +683,9 @@ func (tx *Tx) instanceOut(inst *Instance) ec2wire.Instance {
 		State: instanceStateOut(inst.State), AmiLaunchIndex: p(inst.AmiLaunchIndex),
 		LaunchTime: ec2wire.NewTime(inst.LaunchTime), Architecture: p(instanceArch(inst)),
 		Placement:  &ec2wire.Placement{AvailabilityZone: p(inst.AZ), AvailabilityZoneId: p(tx.zoneID(inst.AZ)), GroupName: p(""), Tenancy: p("default")},
-		Monitoring: &ec2wire.Monitoring{State: p("disabled")}, StateTransitionReason: p(inst.StateReason),
+		Monitoring: &ec2wire.Monitoring{State: p(instanceMonitoring(inst.Monitoring))}, StateTransitionReason: p(inst.StateReason),
 		Hypervisor: p("xen"), VirtualizationType: p("hvm"), RootDeviceType: p("ebs"), RootDeviceName: p(instanceRootDevice(inst)),
-		EbsOptimized: p(false), EnaSupport: p(true), PlatformDetails: p("Linux/UNIX"), UsageOperation: p("RunInstances"),
+		EbsOptimized: p(inst.EbsOptimized), EnaSupport: p(true), PlatformDetails: p("Linux/UNIX"), UsageOperation: p("RunInstances"),
 		UsageOperationUpdateTime: ec2wire.NewTime(inst.LaunchTime), Tags: tagsOut(inst.Tags),
 		PrivateDnsName: p(""), PublicDnsName: p(""),
 		MetadataOptions: metadataOut(instanceMetadata(inst), "applied"),
@@ -682,7 +694,7 @@ func (tx *Tx) instanceOut(inst *Instance) ec2wire.Instance {
 		},
 		MaintenanceOptions:               &ec2wire.InstanceMaintenanceOptions{AutoRecovery: p("default")},
 		EnclaveOptions:                   &ec2wire.EnclaveOptions{Enabled: p(false)},
-		HibernationOptions:               &ec2wire.HibernationOptions{Configured: p(false)},
+		HibernationOptions:               &ec2wire.HibernationOptions{Configured: p(inst.Hibernation)},
 		CapacityReservationSpecification: &ec2wire.CapacityReservationSpecificationResponse{CapacityReservationPreference: p("open")},
 	}
 	out.BlockDeviceMappings = tx.instanceBlockDevices(inst)
@@ -762,24 +774,26 @@ func (tx *Tx) instanceFilterSet() filterSet[Instance] {
 		"instance-state-code": func(i *Instance) []string {
 			return []string{strconv.Itoa(int(instanceStateCodes[i.State]))}
 		},
-		"instance-type":        func(i *Instance) []string { return []string{i.InstanceType} },
-		"image-id":             func(i *Instance) []string { return []string{i.ImageID} },
-		"availability-zone":    func(i *Instance) []string { return []string{i.AZ} },
-		"reservation-id":       func(i *Instance) []string { return []string{i.ReservationID} },
-		"key-name":             func(i *Instance) []string { return one(i.KeyName) },
-		"owner-id":             func(i *Instance) []string { return []string{i.Owner} },
-		"launch-index":         func(i *Instance) []string { return []string{strconv.Itoa(int(i.AmiLaunchIndex))} },
-		"launch-time":          func(i *Instance) []string { return []string{i.LaunchTime.UTC().Format(ec2wire.TimeFormat)} },
-		"architecture":         func(i *Instance) []string { return []string{instanceArch(i)} },
-		"client-token":         func(i *Instance) []string { return one(i.ClientToken) },
-		"hypervisor":           func(i *Instance) []string { return []string{"xen"} },
-		"virtualization-type":  func(i *Instance) []string { return []string{"hvm"} },
-		"root-device-type":     func(i *Instance) []string { return []string{"ebs"} },
-		"tenancy":              func(i *Instance) []string { return []string{"default"} },
-		"monitoring-state":     func(i *Instance) []string { return []string{"disabled"} },
-		"platform-details":     func(i *Instance) []string { return []string{"Linux/UNIX"} },
-		"placement-group-name": func(i *Instance) []string { return nil },
-		"reason":               func(i *Instance) []string { return one(i.StateReason) },
+		"instance-type":                  func(i *Instance) []string { return []string{i.InstanceType} },
+		"image-id":                       func(i *Instance) []string { return []string{i.ImageID} },
+		"availability-zone":              func(i *Instance) []string { return []string{i.AZ} },
+		"reservation-id":                 func(i *Instance) []string { return []string{i.ReservationID} },
+		"key-name":                       func(i *Instance) []string { return one(i.KeyName) },
+		"owner-id":                       func(i *Instance) []string { return []string{i.Owner} },
+		"launch-index":                   func(i *Instance) []string { return []string{strconv.Itoa(int(i.AmiLaunchIndex))} },
+		"launch-time":                    func(i *Instance) []string { return []string{i.LaunchTime.UTC().Format(ec2wire.TimeFormat)} },
+		"architecture":                   func(i *Instance) []string { return []string{instanceArch(i)} },
+		"client-token":                   func(i *Instance) []string { return one(i.ClientToken) },
+		"hypervisor":                     func(i *Instance) []string { return []string{"xen"} },
+		"virtualization-type":            func(i *Instance) []string { return []string{"hvm"} },
+		"root-device-type":               func(i *Instance) []string { return []string{"ebs"} },
+		"tenancy":                        func(i *Instance) []string { return []string{"default"} },
+		"monitoring-state":               func(i *Instance) []string { return []string{instanceMonitoring(i.Monitoring)} },
+		"hibernation-options.configured": func(i *Instance) []string { return []string{strconv.FormatBool(i.Hibernation)} },
+		"ebs-optimized":                  func(i *Instance) []string { return []string{strconv.FormatBool(i.EbsOptimized)} },
+		"platform-details":               func(i *Instance) []string { return []string{"Linux/UNIX"} },
+		"placement-group-name":           func(i *Instance) []string { return nil },
+		"reason":                         func(i *Instance) []string { return one(i.StateReason) },
 		"state-reason-code": func(i *Instance) []string {
 			if i.State == "stopped" || i.State == "terminated" {
 				return []string{"Client.UserInitiatedShutdown"}
@@ -1082,7 +1096,7 @@ func (tx *Tx) DescribeInstanceAttribute(in *ec2wire.DescribeInstanceAttributeInp
 			out.Groups = tx.GroupNames(prim.Groups)
 		}
 	case "ebsOptimized":
-		out.EbsOptimized = boolAttr(false)
+		out.EbsOptimized = boolAttr(inst.EbsOptimized)
 	case "sriovNetSupport":
 		out.SriovNetSupport = &ec2wire.AttributeValue{Value: p("simple")}
 	case "enaSupport":

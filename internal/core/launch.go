@@ -8,6 +8,8 @@ type launchOptions struct {
 	volumes    []volumeSpec // root first
 	volumeTags Tags
 	metadata   MetadataOptions
+
+	ebsOptimized, monitoring, hibernation bool
 }
 
 // launchOptionsOf checks a launch's key pair and resolves its block device
@@ -28,12 +30,21 @@ func (tx *Tx) launchOptionsOf(in *ec2wire.RunInstancesInput, imageID string) (*l
 	if err != nil {
 		return nil, err
 	}
-	return &launchOptions{volumes: vols, volumeTags: volTags, metadata: md}, nil
+	o := &launchOptions{volumes: vols, volumeTags: volTags, metadata: md, ebsOptimized: boolv(in.EbsOptimized)}
+	if in.Monitoring != nil {
+		o.monitoring = boolv(in.Monitoring.Enabled)
+	}
+	if in.HibernationOptions != nil {
+		o.hibernation = boolv(in.HibernationOptions.Configured)
+	}
+	return o, nil
 }
 
-// applyLaunchOptions gives a new instance its volumes and metadata options.
+// applyLaunchOptions gives a new instance its volumes, metadata options,
+// EBS optimization, monitoring and hibernation options.
 func (tx *Tx) applyLaunchOptions(inst *Instance, o *launchOptions) {
 	md := o.metadata
 	inst.Metadata = &md
+	inst.EbsOptimized, inst.Monitoring, inst.Hibernation = o.ebsOptimized, o.monitoring, o.hibernation
 	tx.createVolumes(inst, o.volumes, o.volumeTags)
 }

@@ -270,6 +270,11 @@ type Instance struct {
 	// Metadata is the instance's metadata options (nil: its image's
 	// defaults, for instances stored before they were kept).
 	Metadata *MetadataOptions `json:"metadata,omitempty"`
+	// As launched (RunInstances or its launch template): stored and
+	// described, with no effect here.
+	EbsOptimized bool `json:"ebsOptimized,omitempty"`
+	Monitoring   bool `json:"monitoring,omitempty"`  // detailed monitoring
+	Hibernation  bool `json:"hibernation,omitempty"` // HibernationOptions.Configured
 }
 
 // MetadataOptions are an instance's instance metadata service options.
