@@ -27,5 +27,6 @@ func handlers() map[string]handler {
 	classicLinkOps(m)
 	keyPairOps(m)
 	volumeOps(m)
+	vpcExtraOps(m)
 	return m
 }

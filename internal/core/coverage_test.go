@@ -42,6 +42,8 @@ func TestModelFiltersImplemented(t *testing.T) {
 			"DescribeInstanceTypeOfferings":       filterKeys(offeringFilters),
 			"DescribeVolumes":                     filterKeys(volumeFilters()),
 			"DescribeKeyPairs":                    filterKeys(keyFilters),
+			"DescribeDhcpOptions":                 filterKeys(dhcpFilters),
+			"DescribeEgressOnlyInternetGateways":  filterKeys(eigwFilters),
 		}
 		return nil
 	}); err != nil {
@@ -50,7 +52,7 @@ func TestModelFiltersImplemented(t *testing.T) {
 	// Filters the model documents that the product deliberately does not
 	// model (Outposts, IPAM, carrier gateways, instance details without a
 	// meaning here). Each is still accepted where listed in a filter set.
-	required := []string{"DescribeNetworkInterfaces", "DescribeSubnets", "DescribeVpcs", "DescribeSecurityGroups", "DescribeAddresses", "DescribeRouteTables", "DescribeInternetGateways", "DescribeNetworkInterfacePermissions", "DescribeSecurityGroupRules", "DescribeTags", "DescribeInstanceStatus", "DescribeInstanceTypeOfferings", "DescribeVolumes", "DescribeKeyPairs"}
+	required := []string{"DescribeNetworkInterfaces", "DescribeSubnets", "DescribeVpcs", "DescribeSecurityGroups", "DescribeAddresses", "DescribeRouteTables", "DescribeInternetGateways", "DescribeNetworkInterfacePermissions", "DescribeSecurityGroupRules", "DescribeTags", "DescribeInstanceStatus", "DescribeInstanceTypeOfferings", "DescribeVolumes", "DescribeKeyPairs", "DescribeDhcpOptions", "DescribeEgressOnlyInternetGateways"}
 	names := make([]string, 0, len(sets))
 	for n := range sets {
 		names = append(names, n)

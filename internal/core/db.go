@@ -29,6 +29,8 @@ type db struct {
 	tasks     *table[Task, *Task]
 	volumes   *table[Volume, *Volume]
 	keys      *table[KeyPair, *KeyPair]
+	dhcp      *table[DhcpOptions, *DhcpOptions]
+	eigws     *table[EgressOnlyIGW, *EgressOnlyIGW]
 	idx       indexes
 }
 
@@ -49,6 +51,8 @@ func newDB(region string) *db {
 		tasks:     newTable[Task]("task"),
 		volumes:   newTable[Volume]("volume"),
 		keys:      newTable[KeyPair]("keypair"),
+		dhcp:      newTable[DhcpOptions]("dopt"),
+		eigws:     newTable[EgressOnlyIGW]("eigw"),
 	}
 	d.idx.init()
 	return d
@@ -85,6 +89,10 @@ func (d *db) loaderFor(kind string) (loader, error) {
 		return d.volumes, nil
 	case "keypair":
 		return d.keys, nil
+	case "dopt":
+		return d.dhcp, nil
+	case "eigw":
+		return d.eigws, nil
 	}
 	return nil, fmt.Errorf("load: unknown kind %q", kind)
 }
@@ -103,7 +111,7 @@ func (d *db) load(kind, id string, val []byte) error {
 }
 
 // Kinds lists the record kinds a store must hold.
-var Kinds = []string{"meta", "vpc", "subnet", "sg", "eni", "instance", "address", "igw", "rtb", "perm", "token", "task", "volume", "keypair"}
+var Kinds = []string{"meta", "vpc", "subnet", "sg", "eni", "instance", "address", "igw", "rtb", "perm", "token", "task", "volume", "keypair", "dopt", "eigw"}
 
 func (d *db) rebuild() {
 	d.idx.init()
@@ -149,6 +157,8 @@ type Tx struct {
 	tasks     txTable[Task, *Task]
 	volumes   txTable[Volume, *Volume]
 	keys      txTable[KeyPair, *KeyPair]
+	dhcp      txTable[DhcpOptions, *DhcpOptions]
+	eigws     txTable[EgressOnlyIGW, *EgressOnlyIGW]
 }
 
 func (c *Core) newTx(r *region, who Caller, readOnly bool) *Tx {
@@ -174,6 +184,8 @@ func (c *Core) newTx(r *region, who Caller, readOnly bool) *Tx {
 		tasks:     txTable[Task, *Task]{base: d.tasks},
 		volumes:   txTable[Volume, *Volume]{base: d.volumes},
 		keys:      txTable[KeyPair, *KeyPair]{base: d.keys},
+		dhcp:      txTable[DhcpOptions, *DhcpOptions]{base: d.dhcp},
+		eigws:     txTable[EgressOnlyIGW, *EgressOnlyIGW]{base: d.eigws},
 	}
 }
 
@@ -196,6 +208,8 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 		func() error { _, err := tx.tokens.changes(name, &cs); return err },
 		func() error { _, err := tx.tasks.changes(name, &cs); return err },
 		func() error { _, err := tx.keys.changes(name, &cs); return err },
+		func() error { _, err := tx.dhcp.changes(name, &cs); return err },
+		func() error { _, err := tx.eigws.changes(name, &cs); return err },
 	} {
 		if err := f(); err != nil {
 			return nil, err
@@ -243,6 +257,8 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 	tx.db.idx.popTokens(tx.db.tokens)
 	tx.tasks.apply()
 	tx.keys.apply()
+	tx.dhcp.apply()
+	tx.eigws.apply()
 	tx.enis.apply()
 	tx.addresses.apply()
 	tx.instances.apply()

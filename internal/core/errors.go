@@ -121,6 +121,9 @@ const (
 	CodeVolumeModRateExceeded          = "VolumeModificationRateExceeded"
 	CodeInvalidVolumeModNotFound       = "InvalidVolumeModification.NotFound"
 	CodeInvalidInstanceAttributeValue  = "InvalidInstanceAttributeValue"
+	CodeInvalidDhcpOptionIDNotFound    = "InvalidDhcpOptionID.NotFound"
+	CodeInvalidDhcpOptionsIDMalformed  = "InvalidDhcpOptionsId.Malformed"
+	CodeInvalidEIGWIDMalformed         = "InvalidEgressOnlyInternetGatewayId.Malformed"
 )
 
 // Codes lists every code above (the API layer maps each to an HTTP status).
@@ -152,4 +155,5 @@ var Codes = []string{
 	CodeInvalidParameterDependency, CodeInvalidKeyPairNotFound, CodeInvalidKeyPairDuplicate, CodeInvalidKeyFormat,
 	CodeVolumeInUse, CodeIncorrectState, CodeInvalidVolumeZoneMismatch, CodeInvalidVolumeAttachNotFound,
 	CodeVolumeModRateExceeded, CodeInvalidVolumeModNotFound, CodeInvalidInstanceAttributeValue,
+	CodeInvalidDhcpOptionIDNotFound, CodeInvalidDhcpOptionsIDMalformed, CodeInvalidEIGWIDMalformed,
 }

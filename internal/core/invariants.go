@@ -232,5 +232,6 @@ func (d *db) check() []error {
 		bad("index: %d ENI tags indexed, records have %d", indexed, tags)
 	}
 	d.checkVolumes(bad)
+	d.checkVPCExtras(bad)
 	return errs
 }

@@ -21,12 +21,16 @@ type Meta struct {
 	Region     string          `json:"region"`
 	MACCounter uint64          `json:"macCounter"`
 	Accounts   map[string]bool `json:"accounts"` // bootstrapped accounts
+	// DhcpDefaults are the accounts' default DHCP options sets (kept once
+	// the set is deleted: the account is bootstrapped).
+	DhcpDefaults map[string]string `json:"dhcpDefaults,omitempty"`
 }
 
 func (m *Meta) key() string { return "meta" }
 func (m *Meta) clone() *Meta {
 	c := *m
 	c.Accounts = maps.Clone(m.Accounts)
+	c.DhcpDefaults = maps.Clone(m.DhcpDefaults)
 	return &c
 }
 
@@ -347,6 +351,7 @@ type Route struct {
 	GatewayID                string `json:"gatewayId,omitempty"` // "local" or igw-...
 	NetworkInterfaceID       string `json:"eniId,omitempty"`
 	InstanceID               string `json:"instanceId,omitempty"`
+	EgressOnlyIGWID          string `json:"eigwId,omitempty"`
 	Origin                   string `json:"origin"` // CreateRouteTable | CreateRoute
 }
 

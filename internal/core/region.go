@@ -197,9 +197,11 @@ func (tx *Tx) bootstrap() error {
 		tx.meta.Put(m)
 	}
 	if m.Accounts[tx.Account] {
+		tx.bootstrapDhcp(m, true) // an account bootstrapped before DHCP options sets were records
 		return nil
 	}
 	m.Accounts[tx.Account] = true
+	tx.bootstrapDhcp(m, false)
 	vpc, rtb := tx.createVPC("172.31.0.0/16", true, nil)
 	igw := &InternetGateway{ID: tx.newID("igw"), Owner: tx.Account, Attachments: []IGWAttachment{{VpcID: vpc.ID, State: "available"}}}
 	tx.igws.Put(igw)

@@ -78,6 +78,11 @@ func (tx *Tx) RouteState(r *RouteTable, rt Route) string {
 			return "active"
 		}
 		return "blackhole"
+	case rt.EgressOnlyIGWID != "":
+		if tx.eigws.Get(rt.EgressOnlyIGWID) != nil {
+			return "active"
+		}
+		return "blackhole"
 	}
 	return "blackhole"
 }
@@ -110,6 +115,9 @@ func (tx *Tx) rtbRouteOut(r *RouteTable, rt Route) ec2wire.Route {
 	}
 	if rt.NetworkInterfaceID != "" {
 		o.NetworkInterfaceId = p(rt.NetworkInterfaceID)
+	}
+	if rt.EgressOnlyIGWID != "" {
+		o.EgressOnlyInternetGatewayId = p(rt.EgressOnlyIGWID)
 	}
 	if id := tx.rtbRouteInstance(rt); id != "" {
 		o.InstanceId = p(id)
@@ -221,7 +229,7 @@ func (tx *Tx) rtbFilters() filterSet[RouteTable] {
 		"route.origin":                          route(func(_ *RouteTable, rt Route) string { return rt.Origin }),
 		"route.state":                           route(tx.RouteState),
 		"route.destination-prefix-list-id":      none,
-		"route.egress-only-internet-gateway-id": none,
+		"route.egress-only-internet-gateway-id": route(func(_ *RouteTable, rt Route) string { return rt.EgressOnlyIGWID }),
 		"route.nat-gateway-id":                  none,
 		"route.transit-gateway-id":              none,
 		"route.vpc-peering-connection-id":       none,
@@ -279,7 +287,7 @@ func rtbDest(v4, v6, prefixList *string) (netip.Prefix, error) {
 
 // rtbTargetIn is a route request's target parameters.
 type rtbTargetIn struct {
-	gateway, eni, instance *string
+	gateway, eni, instance, eigw *string
 	// gatewayLike are targets of gateway kinds this service has none of;
 	// other are targets of kinds it does not model.
 	gatewayLike, other []*string
@@ -289,7 +297,7 @@ type rtbTargetIn struct {
 // destination dest, and returns the route (without destination or origin).
 func (tx *Tx) rtbTarget(r *RouteTable, dest netip.Prefix, t rtbTargetIn) (Route, error) {
 	n := 0
-	for _, s := range append(append([]*string{t.gateway, t.eni, t.instance}, t.gatewayLike...), t.other...) {
+	for _, s := range append(append([]*string{t.gateway, t.eni, t.instance, t.eigw}, t.gatewayLike...), t.other...) {
 		if s != nil {
 			n++
 		}
@@ -311,6 +319,8 @@ func (tx *Tx) rtbTarget(r *RouteTable, dest netip.Prefix, t rtbTargetIn) (Route,
 		}
 	}
 	switch {
+	case t.eigw != nil:
+		return tx.eigwRouteTarget(r, *t.eigw, dest.Addr().Is6())
 	case t.gateway != nil:
 		id := *t.gateway
 		if id == "local" {
@@ -382,8 +392,8 @@ func (tx *Tx) CreateRoute(in *ec2wire.CreateRouteInput) (*ec2wire.CreateRouteOut
 		return nil, errorf(CodeRouteAlreadyExists, "The route identified by %s already exists.", dest)
 	}
 	rt, err := tx.rtbTarget(r, dest, rtbTargetIn{
-		gateway: in.GatewayId, eni: in.NetworkInterfaceId, instance: in.InstanceId,
-		gatewayLike: []*string{in.NatGatewayId, in.EgressOnlyInternetGatewayId, in.TransitGatewayId, in.LocalGatewayId, in.CarrierGatewayId},
+		gateway: in.GatewayId, eni: in.NetworkInterfaceId, instance: in.InstanceId, eigw: in.EgressOnlyInternetGatewayId,
+		gatewayLike: []*string{in.NatGatewayId, in.TransitGatewayId, in.LocalGatewayId, in.CarrierGatewayId},
 		other:       []*string{in.VpcPeeringConnectionId, in.VpcEndpointId, in.CoreNetworkArn},
 	})
 	if err != nil {
@@ -421,8 +431,8 @@ func (tx *Tx) ReplaceRoute(in *ec2wire.ReplaceRouteInput) (*ec2wire.ReplaceRoute
 		return nil, errorf(CodeInvalidParameterValue, "The route %s is not a local route; localTarget cannot be used.", dest)
 	}
 	rt, err := tx.rtbTarget(r, dest, rtbTargetIn{
-		gateway: in.GatewayId, eni: in.NetworkInterfaceId, instance: in.InstanceId,
-		gatewayLike: []*string{in.NatGatewayId, in.EgressOnlyInternetGatewayId, in.TransitGatewayId, in.LocalGatewayId, in.CarrierGatewayId},
+		gateway: in.GatewayId, eni: in.NetworkInterfaceId, instance: in.InstanceId, eigw: in.EgressOnlyInternetGatewayId,
+		gatewayLike: []*string{in.NatGatewayId, in.TransitGatewayId, in.LocalGatewayId, in.CarrierGatewayId},
 		other:       []*string{in.VpcPeeringConnectionId, in.VpcEndpointId, in.CoreNetworkArn},
 	})
 	if err != nil {

@@ -117,6 +117,18 @@ func (tx *Tx) tagGet(id string) (Tags, error) {
 			return k.Tags, nil
 		}
 		return nil, keyNotFound(id)
+	case "dopt":
+		v, err := tx.getDhcp(id)
+		if err != nil {
+			return nil, err
+		}
+		return v.Tags, nil
+	case "eigw":
+		v, err := tx.getEIGW(id)
+		if err != nil {
+			return nil, err
+		}
+		return v.Tags, nil
 	}
 	return nil, errorf(CodeInvalidID, "The ID '%s' is not valid", id)
 }
@@ -158,6 +170,10 @@ func (tx *Tx) tagSet(id string, t Tags) {
 		tx.volumes.Mut(id).Tags = t
 	case "key":
 		tx.keys.Mut(id).Tags = t
+	case "dopt":
+		tx.dhcp.Mut(id).Tags = t
+	case "eigw":
+		tx.eigws.Mut(id).Tags = t
 	}
 }
 
@@ -267,6 +283,8 @@ func (tx *Tx) tagItems() []*tagItem {
 	tx.rtbs.Each(func(v *RouteTable) bool { add(v.Owner, v.ID, "route-table", v.Tags); return true })
 	tx.volumes.Each(func(v *Volume) bool { add(v.Owner, v.ID, "volume", v.Tags); return true })
 	tx.keys.Each(func(v *KeyPair) bool { add(v.Owner, v.ID, "key-pair", v.Tags); return true })
+	tx.dhcp.Each(func(v *DhcpOptions) bool { add(v.Owner, v.ID, "dhcp-options", v.Tags); return true })
+	tx.eigws.Each(func(v *EgressOnlyIGW) bool { add(v.Owner, v.ID, "egress-only-internet-gateway", v.Tags); return true })
 	return out
 }
 

@@ -11,7 +11,7 @@ import (
 func (tx *Tx) createVPC(cidr string, isDefault bool, tags Tags) (*VPC, *RouteTable) {
 	v := &VPC{
 		ID: tx.newID("vpc"), Owner: tx.Account, CidrBlock: cidr, IsDefault: isDefault,
-		InstanceTenancy: "default", DhcpOptionsID: "dopt-" + tx.Account[:8], EnableDnsSupport: true,
+		InstanceTenancy: "default", DhcpOptionsID: tx.defaultDhcpID(), EnableDnsSupport: true,
 		EnableDnsHostnames: isDefault, Tags: tags,
 	}
 	v.CidrAssocs = []CidrAssoc{{ID: tx.newID("vpc-cidr-assoc"), Cidr: cidr, State: "associated"}}
@@ -233,6 +233,9 @@ func (tx *Tx) DeleteVpc(in *ec2wire.DeleteVpcInput) (*ec2wire.DeleteVpcOutput, e
 	})
 	if derr != nil {
 		return nil, derr
+	}
+	if id := tx.eigwInVPC(v.ID); id != "" {
+		return nil, dep("egress-only internet gateway", id)
 	}
 	tx.enis.Each(func(e *ENI) bool {
 		if e.VpcID == v.ID {

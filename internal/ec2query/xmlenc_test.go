@@ -113,6 +113,13 @@ var xmlOutputTypes = []reflect.Type{
 	reflect.TypeFor[ec2wire.ModifyVolumeOutput](),
 	reflect.TypeFor[ec2wire.DescribeVolumesModificationsOutput](),
 	reflect.TypeFor[ec2wire.DescribeVolumeStatusOutput](),
+	reflect.TypeFor[ec2wire.CreateDhcpOptionsOutput](),
+	reflect.TypeFor[ec2wire.DescribeDhcpOptionsOutput](),
+	reflect.TypeFor[ec2wire.AssociateDhcpOptionsOutput](),
+	reflect.TypeFor[ec2wire.DeleteDhcpOptionsOutput](),
+	reflect.TypeFor[ec2wire.CreateEgressOnlyInternetGatewayOutput](),
+	reflect.TypeFor[ec2wire.DescribeEgressOnlyInternetGatewaysOutput](),
+	reflect.TypeFor[ec2wire.DeleteEgressOnlyInternetGatewayOutput](),
 }
 
 // TestEncodeCoversOutputTypes fails when the generator adds an output type

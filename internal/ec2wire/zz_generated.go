@@ -100,6 +100,13 @@ var Operations = []string{
 	"ModifyVolume",
 	"DescribeVolumesModifications",
 	"DescribeVolumeStatus",
+	"CreateDhcpOptions",
+	"DescribeDhcpOptions",
+	"AssociateDhcpOptions",
+	"DeleteDhcpOptions",
+	"CreateEgressOnlyInternetGateway",
+	"DescribeEgressOnlyInternetGateways",
+	"DeleteEgressOnlyInternetGateway",
 }
 
 // ModelOperations lists every operation of the EC2 API model.
@@ -708,6 +715,8 @@ var ModelFilters = map[string][]string{
 	"DescribeKeyPairs":                     {"key-pair-id", "fingerprint", "key-name", "tag-key", "tag"},
 	"DescribeVolumesModifications":         {"modification-state", "original-iops", "original-size", "original-volume-type", "originalMultiAttachEnabled", "start-time", "target-iops", "target-size", "target-volume-type", "targetMultiAttachEnabled", "volume-id"},
 	"DescribeVolumeStatus":                 {"action.code", "action.description", "action.event-id", "availability-zone", "event.description", "event.event-id", "event.event-type", "event.not-after", "event.not-before", "volume-status.details-name", "volume-status.details-status", "volume-status.status"},
+	"DescribeDhcpOptions":                  {"dhcp-options-id", "key", "value", "owner-id", "tag", "tag-key"},
+	"DescribeEgressOnlyInternetGateways":   {"tag", "tag-key"},
 }
 
 // DescribeRegionsInput is the input of DescribeRegions.
@@ -1285,6 +1294,48 @@ type DescribeVolumeStatusInput = DescribeVolumeStatusRequest
 
 // DescribeVolumeStatusOutput is the output of DescribeVolumeStatus.
 type DescribeVolumeStatusOutput = DescribeVolumeStatusResult
+
+// CreateDhcpOptionsInput is the input of CreateDhcpOptions.
+type CreateDhcpOptionsInput = CreateDhcpOptionsRequest
+
+// CreateDhcpOptionsOutput is the output of CreateDhcpOptions.
+type CreateDhcpOptionsOutput = CreateDhcpOptionsResult
+
+// DescribeDhcpOptionsInput is the input of DescribeDhcpOptions.
+type DescribeDhcpOptionsInput = DescribeDhcpOptionsRequest
+
+// DescribeDhcpOptionsOutput is the output of DescribeDhcpOptions.
+type DescribeDhcpOptionsOutput = DescribeDhcpOptionsResult
+
+// AssociateDhcpOptionsInput is the input of AssociateDhcpOptions.
+type AssociateDhcpOptionsInput = AssociateDhcpOptionsRequest
+
+// AssociateDhcpOptionsOutput is the output of AssociateDhcpOptions: a request id and <return>true</return>.
+type AssociateDhcpOptionsOutput = ReturnOutput
+
+// DeleteDhcpOptionsInput is the input of DeleteDhcpOptions.
+type DeleteDhcpOptionsInput = DeleteDhcpOptionsRequest
+
+// DeleteDhcpOptionsOutput is the output of DeleteDhcpOptions: a request id and <return>true</return>.
+type DeleteDhcpOptionsOutput = ReturnOutput
+
+// CreateEgressOnlyInternetGatewayInput is the input of CreateEgressOnlyInternetGateway.
+type CreateEgressOnlyInternetGatewayInput = CreateEgressOnlyInternetGatewayRequest
+
+// CreateEgressOnlyInternetGatewayOutput is the output of CreateEgressOnlyInternetGateway.
+type CreateEgressOnlyInternetGatewayOutput = CreateEgressOnlyInternetGatewayResult
+
+// DescribeEgressOnlyInternetGatewaysInput is the input of DescribeEgressOnlyInternetGateways.
+type DescribeEgressOnlyInternetGatewaysInput = DescribeEgressOnlyInternetGatewaysRequest
+
+// DescribeEgressOnlyInternetGatewaysOutput is the output of DescribeEgressOnlyInternetGateways.
+type DescribeEgressOnlyInternetGatewaysOutput = DescribeEgressOnlyInternetGatewaysResult
+
+// DeleteEgressOnlyInternetGatewayInput is the input of DeleteEgressOnlyInternetGateway.
+type DeleteEgressOnlyInternetGatewayInput = DeleteEgressOnlyInternetGatewayRequest
+
+// DeleteEgressOnlyInternetGatewayOutput is the output of DeleteEgressOnlyInternetGateway.
+type DeleteEgressOnlyInternetGatewayOutput = DeleteEgressOnlyInternetGatewayResult
 
 // DescribeRegionsRequest is the model's DescribeRegionsRequest shape.
 type DescribeRegionsRequest struct {
@@ -2742,6 +2793,91 @@ type DescribeVolumeStatusResult struct {
 	VolumeStatuses []VolumeStatusItem `query:"VolumeStatusSet" xml:"volumeStatusSet>item,omitempty"`
 }
 
+// CreateDhcpOptionsRequest is the model's CreateDhcpOptionsRequest shape.
+type CreateDhcpOptionsRequest struct {
+	DhcpConfigurations []NewDhcpConfiguration `query:"DhcpConfiguration" required:"true" xml:"dhcpConfiguration>item,omitempty"`
+	DryRun             *bool                  `query:"DryRun" xml:"dryRun,omitempty"`
+	TagSpecifications  []TagSpecification     `query:"TagSpecification" xml:"TagSpecification>item,omitempty"`
+}
+
+// CreateDhcpOptionsResult is the model's CreateDhcpOptionsResult shape.
+type CreateDhcpOptionsResult struct {
+	RequestId   *string      `xml:"requestId"`
+	DhcpOptions *DhcpOptions `query:"DhcpOptions" xml:"dhcpOptions,omitempty"`
+}
+
+// DescribeDhcpOptionsRequest is the model's DescribeDhcpOptionsRequest shape.
+type DescribeDhcpOptionsRequest struct {
+	DhcpOptionsIds []string `query:"DhcpOptionsId" xml:"DhcpOptionsId>DhcpOptionsId,omitempty"`
+	DryRun         *bool    `query:"DryRun" xml:"dryRun,omitempty"`
+	Filters        []Filter `query:"Filter" xml:"Filter>Filter,omitempty"`
+	MaxResults     *int32   `query:"MaxResults" xml:"MaxResults,omitempty"`
+	NextToken      *string  `query:"NextToken" xml:"NextToken,omitempty"`
+}
+
+// DescribeDhcpOptionsResult is the model's DescribeDhcpOptionsResult shape.
+type DescribeDhcpOptionsResult struct {
+	RequestId   *string       `xml:"requestId"`
+	DhcpOptions []DhcpOptions `query:"DhcpOptionsSet" xml:"dhcpOptionsSet>item,omitempty"`
+	NextToken   *string       `query:"NextToken" xml:"nextToken,omitempty"`
+}
+
+// AssociateDhcpOptionsRequest is the model's AssociateDhcpOptionsRequest shape.
+type AssociateDhcpOptionsRequest struct {
+	DhcpOptionsId *string `query:"DhcpOptionsId" required:"true" xml:"DhcpOptionsId,omitempty"`
+	DryRun        *bool   `query:"DryRun" xml:"dryRun,omitempty"`
+	VpcId         *string `query:"VpcId" required:"true" xml:"VpcId,omitempty"`
+}
+
+// DeleteDhcpOptionsRequest is the model's DeleteDhcpOptionsRequest shape.
+type DeleteDhcpOptionsRequest struct {
+	DhcpOptionsId *string `query:"DhcpOptionsId" required:"true" xml:"DhcpOptionsId,omitempty"`
+	DryRun        *bool   `query:"DryRun" xml:"dryRun,omitempty"`
+}
+
+// CreateEgressOnlyInternetGatewayRequest is the model's CreateEgressOnlyInternetGatewayRequest shape.
+type CreateEgressOnlyInternetGatewayRequest struct {
+	ClientToken       *string            `query:"ClientToken" xml:"ClientToken,omitempty"`
+	DryRun            *bool              `query:"DryRun" xml:"DryRun,omitempty"`
+	TagSpecifications []TagSpecification `query:"TagSpecification" xml:"TagSpecification>item,omitempty"`
+	VpcId             *string            `query:"VpcId" required:"true" xml:"VpcId,omitempty"`
+}
+
+// CreateEgressOnlyInternetGatewayResult is the model's CreateEgressOnlyInternetGatewayResult shape.
+type CreateEgressOnlyInternetGatewayResult struct {
+	RequestId                 *string                    `xml:"requestId"`
+	ClientToken               *string                    `query:"ClientToken" xml:"clientToken,omitempty"`
+	EgressOnlyInternetGateway *EgressOnlyInternetGateway `query:"EgressOnlyInternetGateway" xml:"egressOnlyInternetGateway,omitempty"`
+}
+
+// DescribeEgressOnlyInternetGatewaysRequest is the model's DescribeEgressOnlyInternetGatewaysRequest shape.
+type DescribeEgressOnlyInternetGatewaysRequest struct {
+	DryRun                       *bool    `query:"DryRun" xml:"DryRun,omitempty"`
+	EgressOnlyInternetGatewayIds []string `query:"EgressOnlyInternetGatewayId" xml:"EgressOnlyInternetGatewayId>item,omitempty"`
+	Filters                      []Filter `query:"Filter" xml:"Filter>Filter,omitempty"`
+	MaxResults                   *int32   `query:"MaxResults" xml:"MaxResults,omitempty"`
+	NextToken                    *string  `query:"NextToken" xml:"NextToken,omitempty"`
+}
+
+// DescribeEgressOnlyInternetGatewaysResult is the model's DescribeEgressOnlyInternetGatewaysResult shape.
+type DescribeEgressOnlyInternetGatewaysResult struct {
+	RequestId                  *string                     `xml:"requestId"`
+	EgressOnlyInternetGateways []EgressOnlyInternetGateway `query:"EgressOnlyInternetGatewaySet" xml:"egressOnlyInternetGatewaySet>item,omitempty"`
+	NextToken                  *string                     `query:"NextToken" xml:"nextToken,omitempty"`
+}
+
+// DeleteEgressOnlyInternetGatewayRequest is the model's DeleteEgressOnlyInternetGatewayRequest shape.
+type DeleteEgressOnlyInternetGatewayRequest struct {
+	DryRun                      *bool   `query:"DryRun" xml:"DryRun,omitempty"`
+	EgressOnlyInternetGatewayId *string `query:"EgressOnlyInternetGatewayId" required:"true" xml:"EgressOnlyInternetGatewayId,omitempty"`
+}
+
+// DeleteEgressOnlyInternetGatewayResult is the model's DeleteEgressOnlyInternetGatewayResult shape.
+type DeleteEgressOnlyInternetGatewayResult struct {
+	RequestId  *string `xml:"requestId"`
+	ReturnCode *bool   `query:"ReturnCode" xml:"returnCode,omitempty"`
+}
+
 // Filter is the model's Filter shape.
 type Filter struct {
 	Name   *string  `query:"Name" xml:"Name,omitempty"`
@@ -3459,6 +3595,27 @@ type VolumeStatusItem struct {
 	VolumeStatus       *VolumeStatusInfo              `query:"VolumeStatus" xml:"volumeStatus,omitempty"`
 }
 
+// NewDhcpConfiguration is the model's NewDhcpConfiguration shape.
+type NewDhcpConfiguration struct {
+	Key    *string  `query:"Key" xml:"key,omitempty"`
+	Values []string `query:"Value" xml:"Value>item,omitempty"`
+}
+
+// DhcpOptions is the model's DhcpOptions shape.
+type DhcpOptions struct {
+	DhcpConfigurations []DhcpConfiguration `query:"DhcpConfigurationSet" xml:"dhcpConfigurationSet>item,omitempty"`
+	DhcpOptionsId      *string             `query:"DhcpOptionsId" xml:"dhcpOptionsId,omitempty"`
+	OwnerId            *string             `query:"OwnerId" xml:"ownerId,omitempty"`
+	Tags               []Tag               `query:"TagSet" xml:"tagSet>item,omitempty"`
+}
+
+// EgressOnlyInternetGateway is the model's EgressOnlyInternetGateway shape.
+type EgressOnlyInternetGateway struct {
+	Attachments                 []InternetGatewayAttachment `query:"AttachmentSet" xml:"attachmentSet>item,omitempty"`
+	EgressOnlyInternetGatewayId *string                     `query:"EgressOnlyInternetGatewayId" xml:"egressOnlyInternetGatewayId,omitempty"`
+	Tags                        []Tag                       `query:"TagSet" xml:"tagSet>item,omitempty"`
+}
+
 // AvailabilityZoneMessage is the model's AvailabilityZoneMessage shape.
 type AvailabilityZoneMessage struct {
 	Message *string `query:"Message" xml:"message,omitempty"`
@@ -3885,6 +4042,12 @@ type VolumeStatusEvent struct {
 type VolumeStatusInfo struct {
 	Details []VolumeStatusDetails `query:"Details" xml:"details>item,omitempty"`
 	Status  *string               `query:"Status" xml:"status,omitempty"`
+}
+
+// DhcpConfiguration is the model's DhcpConfiguration shape.
+type DhcpConfiguration struct {
+	Key    *string          `query:"Key" xml:"key,omitempty"`
+	Values []AttributeValue `query:"ValueSet" xml:"valueSet>item,omitempty"`
 }
 
 // SubnetCidrBlockState is the model's SubnetCidrBlockState shape.

@@ -1,0 +1,16 @@
+package api
+
+import "github.com/eni-net/eni/internal/core"
+
+// vpcExtraOps registers DHCP options sets, egress-only internet gateways,
+// subnet CIDR blocks and the default VPC and subnets.
+func vpcExtraOps(m map[string]handler) {
+	m["CreateDhcpOptions"] = write((*core.Tx).CreateDhcpOptions)
+	m["DescribeDhcpOptions"] = read((*core.Tx).DescribeDhcpOptions)
+	m["AssociateDhcpOptions"] = write((*core.Tx).AssociateDhcpOptions)
+	m["DeleteDhcpOptions"] = write((*core.Tx).DeleteDhcpOptions)
+
+	m["CreateEgressOnlyInternetGateway"] = write((*core.Tx).CreateEgressOnlyInternetGateway)
+	m["DescribeEgressOnlyInternetGateways"] = read((*core.Tx).DescribeEgressOnlyInternetGateways)
+	m["DeleteEgressOnlyInternetGateway"] = write((*core.Tx).DeleteEgressOnlyInternetGateway)
+}
