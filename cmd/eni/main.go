@@ -41,6 +41,7 @@ Usage:
   eni exec INSTANCE -- CMD run a command inside an instance's namespace (root; "internet" for the simulated internet)
   eni run-task [flags] -- CMD
                            run a command in a fresh namespace with its own requester-managed ENI (root)
+  eni usage [flags]        public IPv4 hours and cost per address and usage type (see eni usage --help)
   eni cleanup [--prefix]   remove every namespace and interface the data plane made (root)
   eni version              print the version
 
@@ -64,6 +65,8 @@ func main() {
 		err = execCmd(os.Args[2:])
 	case "run-task":
 		err = runTask(os.Args[2:])
+	case "usage":
+		err = usageCmd(os.Args[2:])
 	case "cleanup":
 		err = cleanupCmd(os.Args[2:])
 	case "version", "--version", "-v":
@@ -91,6 +94,7 @@ func serve(args []string) error {
 	userData := fs.Bool("user-data", false, "run an instance's user data as its start script (as root, inside its namespace) when it comes up")
 	pool := fs.String("public-pool", "198.51.100.0/24,203.0.113.0/24", "public IPv4 pool for Elastic IPs and auto-assigned addresses (comma-separated CIDRs)")
 	eipQuota := fs.Int("eip-quota", 5, "Elastic IPs per account and region")
+	ipv4Rate := fs.Float64("ipv4-rate", core.DefaultIPv4Rate, "price of a public IPv4 address in USD per hour, in use or idle (AWS's since February 2024); applies from this start on")
 	azs := fs.Int("azs", 3, "availability zones per region")
 	regionsFlag := fs.String("regions", "", "regions served (a request naming another gets SignatureDoesNotMatch and creates nothing):\n"+
 		"empty: AWS's public partition (the 32 regions of DescribeRegions --all-regions);\n"+
@@ -136,6 +140,10 @@ func serve(args []string) error {
 	cfg := core.DefaultConfig()
 	cfg.DefaultAccount = *account
 	cfg.EIPQuota = *eipQuota
+	if !(*ipv4Rate > 0) {
+		return fmt.Errorf("--ipv4-rate: %v is not a positive price", *ipv4Rate)
+	}
+	cfg.IPv4Rate = *ipv4Rate
 	cfg.AZCount = *azs
 	cfg.DataPlane = realNet
 	if cfg.Regions, err = core.ParseRegions(*regionsFlag); err != nil {
@@ -210,6 +218,11 @@ func serve(args []string) error {
 		dpDesc = "linux (region " + *dpRegion + ", prefix " + p.Prefix() + ")"
 	}
 	srv = api.New(api.Options{Core: c, Store: st, Logger: log, RateLimit: *rateLimit, RateBurst: *rateBurst, Authenticate: authenticate, OnCommit: onCommit, Tasks: taskReady, Registry: reg, TaskLease: *taskLease})
+	// Usage intervals open at another rate (or missing, in a store written
+	// before metering) are settled before anything else is served.
+	if err := c.SettleUsage(srv.Commit); err != nil {
+		return err
+	}
 	if runAgent != nil {
 		runAgent()
 		go srv.ReapTasks(ctx, max(*taskLease/3, 100*time.Millisecond))

@@ -169,6 +169,7 @@ func runTask(args []string) error {
 // (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE and the shared
 // files, ...) when it finds any; a server with --auth none needs none.
 type taskClient struct {
+	cmd    string // the command, in messages
 	region string
 	creds  aws.CredentialsProvider // nil: unsigned
 	signer *v4.Signer
@@ -176,13 +177,16 @@ type taskClient struct {
 
 // newTaskClient finds the credentials. The instance metadata service is not
 // asked: a role's session credentials are never in eni serve's keys.
-func newTaskClient(region string) *taskClient {
-	tc := &taskClient{region: region, signer: v4.NewSigner()}
+func newTaskClient(region string) *taskClient { return newAPIClient("run-task", region) }
+
+// newAPIClient is newTaskClient for the eni command cmd.
+func newAPIClient(cmd, region string) *taskClient {
+	tc := &taskClient{cmd: cmd, region: region, signer: v4.NewSigner()}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region), config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "eni run-task: no AWS configuration (%v); requests are not signed\n", err)
+		fmt.Fprintf(os.Stderr, "eni %s: no AWS configuration (%v); requests are not signed\n", tc.cmd, err)
 		return tc
 	}
 	if cfg.Credentials != nil {
@@ -204,22 +208,22 @@ func (c *taskClient) call(method, u string, body []byte, out any) error {
 	if c.creds != nil {
 		creds, err := c.creds.Retrieve(ctx)
 		if err != nil {
-			return fmt.Errorf("run-task: credentials: %w", err)
+			return fmt.Errorf("%s: credentials: %w", c.cmd, err)
 		}
 		sum := sha256.Sum256(body)
 		if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), api.TaskService, c.region, time.Now()); err != nil {
-			return fmt.Errorf("run-task: signing: %w", err)
+			return fmt.Errorf("%s: signing: %w", c.cmd, err)
 		}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("run-task: %w", err)
+		return fmt.Errorf("%s: %w", c.cmd, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		var e struct{ Code, Message string }
 		_ = json.NewDecoder(resp.Body).Decode(&e) // best effort: the status says enough
-		return fmt.Errorf("run-task: %s: %s (HTTP %d)", e.Code, e.Message, resp.StatusCode)
+		return fmt.Errorf("%s: %s: %s (HTTP %d)", c.cmd, e.Code, e.Message, resp.StatusCode)
 	}
 	if out != nil {
 		return json.NewDecoder(resp.Body).Decode(out)

@@ -100,7 +100,7 @@ func New(opt Options) *Server {
 		Name: "eni_api_request_seconds", Help: "EC2 API request latency by action.",
 		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
 	}, []string{"action"})
-	opt.Registry.MustRegister(s.requests, s.latency)
+	opt.Registry.MustRegister(s.requests, s.latency, newUsageCollector(opt.Core))
 	s.metrics = promhttp.HandlerFor(opt.Registry, promhttp.HandlerOpts{})
 	s.bufs.New = func() any { return new(bytes.Buffer) }
 	s.ops = handlers()
@@ -124,7 +124,7 @@ type request struct {
 	params url.Values
 	who    core.Caller
 	sts    bool // an STS GetCallerIdentity call
-	task   bool // a call of the task API (tasks.go): JSON, not the EC2 envelope
+	task   bool // a call of the task or usage API (tasks.go, usage.go): JSON, not the EC2 envelope
 }
 
 type handler func(s *Server, r *request, buf *bytes.Buffer) error
@@ -144,7 +144,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
-	req := &request{id: newRequestID(), task: isTaskPath(r.URL.Path)}
+	req := &request{id: newRequestID(), task: isTaskPath(r.URL.Path) || isUsagePath(r.URL.Path)}
 	buf := s.bufs.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer s.bufs.Put(buf)
@@ -189,6 +189,9 @@ func (s *Server) serveSafe(r *http.Request, req *request, buf *bytes.Buffer) (er
 			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
 		}
 	}()
+	if isUsagePath(r.URL.Path) {
+		return s.serveUsage(r, req, buf)
+	}
 	if req.task {
 		return s.serveTask(r, req, buf)
 	}

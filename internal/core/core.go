@@ -37,6 +37,9 @@ type Config struct {
 	// Regions are the regions served (see ParseRegions); nil means AWS's
 	// public partition (AWSRegions). No other region can hold state.
 	Regions []string
+	// IPv4Rate is the price of a public IPv4 address, in USD per hour
+	// (default DefaultIPv4Rate); a usage interval keeps the rate it began at.
+	IPv4Rate float64
 }
 
 // DefaultConfig returns the configuration of a fresh server.
@@ -46,6 +49,7 @@ func DefaultConfig() Config {
 		AZCount:        3,
 		PublicPool:     []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24"), netip.MustParsePrefix("203.0.113.0/24")},
 		EIPQuota:       5,
+		IPv4Rate:       DefaultIPv4Rate,
 		Ipv6Pool:       netip.MustParsePrefix("2600:1f00::/32"),
 	}
 }
@@ -69,6 +73,9 @@ func New(env Env, cfg Config) *Core {
 	}
 	if cfg.EIPQuota == 0 {
 		cfg.EIPQuota = 5
+	}
+	if cfg.IPv4Rate == 0 {
+		cfg.IPv4Rate = DefaultIPv4Rate
 	}
 	if cfg.DefaultAccount == "" {
 		cfg.DefaultAccount = DefaultConfig().DefaultAccount

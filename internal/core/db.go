@@ -31,6 +31,7 @@ type db struct {
 	keys      *table[KeyPair, *KeyPair]
 	dhcp      *table[DhcpOptions, *DhcpOptions]
 	eigws     *table[EgressOnlyIGW, *EgressOnlyIGW]
+	usage     *table[UsageInterval, *UsageInterval]
 	idx       indexes
 }
 
@@ -53,6 +54,7 @@ func newDB(region string) *db {
 		keys:      newTable[KeyPair]("keypair"),
 		dhcp:      newTable[DhcpOptions]("dopt"),
 		eigws:     newTable[EgressOnlyIGW]("eigw"),
+		usage:     newTable[UsageInterval]("usage"),
 	}
 	d.idx.init()
 	return d
@@ -93,6 +95,8 @@ func (d *db) loaderFor(kind string) (loader, error) {
 		return d.dhcp, nil
 	case "eigw":
 		return d.eigws, nil
+	case "usage":
+		return d.usage, nil
 	}
 	return nil, fmt.Errorf("load: unknown kind %q", kind)
 }
@@ -111,7 +115,7 @@ func (d *db) load(kind, id string, val []byte) error {
 }
 
 // Kinds lists the record kinds a store must hold.
-var Kinds = []string{"meta", "vpc", "subnet", "sg", "eni", "instance", "address", "igw", "rtb", "perm", "token", "task", "volume", "keypair", "dopt", "eigw"}
+var Kinds = []string{"meta", "vpc", "subnet", "sg", "eni", "instance", "address", "igw", "rtb", "perm", "token", "task", "volume", "keypair", "dopt", "eigw", "usage"}
 
 func (d *db) rebuild() {
 	d.idx.init()
@@ -126,6 +130,9 @@ func (d *db) rebuild() {
 	}
 	for _, v := range d.volumes.rows {
 		d.idx.volume(nil, v)
+	}
+	for _, u := range d.usage.rows {
+		d.idx.usageInterval(nil, u)
 	}
 	for _, t := range d.tokens.rows {
 		d.idx.tokenQueue = append(d.idx.tokenQueue, tokenAge{t.CreatedAt, t.Key})
@@ -159,6 +166,7 @@ type Tx struct {
 	keys      txTable[KeyPair, *KeyPair]
 	dhcp      txTable[DhcpOptions, *DhcpOptions]
 	eigws     txTable[EgressOnlyIGW, *EgressOnlyIGW]
+	usage     txTable[UsageInterval, *UsageInterval]
 }
 
 func (c *Core) newTx(r *region, who Caller, readOnly bool) *Tx {
@@ -186,6 +194,7 @@ func (c *Core) newTx(r *region, who Caller, readOnly bool) *Tx {
 		keys:      txTable[KeyPair, *KeyPair]{base: d.keys},
 		dhcp:      txTable[DhcpOptions, *DhcpOptions]{base: d.dhcp},
 		eigws:     txTable[EgressOnlyIGW, *EgressOnlyIGW]{base: d.eigws},
+		usage:     txTable[UsageInterval, *UsageInterval]{base: d.usage},
 	}
 }
 
@@ -193,6 +202,7 @@ func (c *Core) newTx(r *region, who Caller, readOnly bool) *Tx {
 func (tx *Tx) Now() time.Time { return tx.now }
 
 func (tx *Tx) commit(commit Committer) (func() error, error) {
+	tx.meterUsage() // the usage of the addresses changed goes in the same change set
 	var cs ChangeSet
 	name := tx.db.region
 	if _, err := tx.meta.changes(name, &cs); err != nil {
@@ -231,6 +241,10 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 	if err != nil {
 		return nil, err
 	}
+	usage, err := tx.usage.changes(name, &cs)
+	if err != nil {
+		return nil, err
+	}
 	if len(cs.Changes) == 0 {
 		return nil, nil
 	}
@@ -263,6 +277,7 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 	tx.addresses.apply()
 	tx.instances.apply()
 	tx.volumes.apply()
+	tx.usage.apply()
 	for _, p := range enis {
 		tx.db.idx.eni(p.old, p.new)
 	}
@@ -274,6 +289,9 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 	}
 	for _, p := range vols {
 		tx.db.idx.volume(p.old, p.new)
+	}
+	for _, p := range usage {
+		tx.db.idx.usageInterval(p.old, p.new)
 	}
 	return wait, nil
 }
@@ -294,6 +312,7 @@ type indexes struct {
 	tokenQueue   []tokenAge                                // ClientTokens, oldest first (entries may be stale)
 	eniByTag     map[string]map[string]map[string]struct{} // tag key -> value -> ENIs
 	volByInst    map[string]map[string]struct{}            // instance -> attached volumes
+	usageOpen    map[string]string                         // address key -> its open usage interval
 }
 
 // popTokens drops the queue's head entries whose token is gone or newer.
@@ -325,6 +344,7 @@ func (x *indexes) init() {
 	x.cursor = map[string]uint32{}
 	x.eniByTag = map[string]map[string]map[string]struct{}{}
 	x.volByInst = map[string]map[string]struct{}{}
+	x.usageOpen = map[string]string{}
 }
 
 // eniTags updates the tag index of ENI id from its old to its new tags.
@@ -509,6 +529,15 @@ func (x *indexes) address(old, new *Address) {
 }
 
 func (x *indexes) instance(old, new *Instance) {}
+
+func (x *indexes) usageInterval(old, new *UsageInterval) {
+	if old != nil && old.End.IsZero() && x.usageOpen[old.addressKey()] == old.ID {
+		delete(x.usageOpen, old.addressKey())
+	}
+	if new != nil && new.End.IsZero() {
+		x.usageOpen[new.addressKey()] = new.ID
+	}
+}
 
 func (x *indexes) volume(old, new *Volume) {
 	if old != nil && old.Attachment != nil {

@@ -233,5 +233,6 @@ func (d *db) check() []error {
 	}
 	d.checkVolumes(bad)
 	d.checkVPCExtras(bad)
+	d.checkUsage(bad)
 	return errs
 }
