@@ -11,34 +11,43 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/eni-net/eni/internal/netadmin"
-
 	"github.com/eni-net/eni/internal/agent"
 	"github.com/eni-net/eni/internal/core"
 	"github.com/eni-net/eni/internal/dataplane"
 )
 
-// hasNetAdmin reports whether this process may create network namespaces.
-func hasNetAdmin() bool { return netadmin.Check() == nil }
-
-// dataPlaneMode resolves --dataplane auto|none|linux.
-func dataPlaneMode(mode string, log *slog.Logger) (bool, error) {
+// dataPlaneMode resolves --dataplane none|linux|auto: whether this server
+// makes instances real on the host, and why (said at start). The default is
+// none: a quick start must not build namespaces that outlive it; linux is
+// asked for, and refused with the reason when this process may not; auto is
+// the explicit "linux if I may".
+func dataPlaneMode(mode string, check func() error) (on bool, why string, err error) {
 	switch mode {
 	case "none":
-		return false, nil
+		return false, "--dataplane none (the default; --dataplane linux, as root, makes instances real namespaces on this host)", nil
 	case "linux":
-		if !hasNetAdmin() {
-			return false, errors.New("--dataplane linux needs CAP_NET_ADMIN: run as root, or use --dataplane none")
+		if err := check(); err != nil {
+			return false, "", fmt.Errorf("--dataplane linux: %w (or use --dataplane none)", err)
 		}
-		return true, nil
+		return true, "--dataplane linux", nil
 	case "auto":
-		if hasNetAdmin() {
-			return true, nil
+		if err := check(); err != nil {
+			return false, fmt.Sprintf("--dataplane auto, and this process may not run it: %v", err), nil
 		}
-		log.Info("data plane off: no CAP_NET_ADMIN (run as root for real ENIs, or pass --dataplane none to silence this)")
-		return false, nil
+		return true, "--dataplane auto, and this process has CAP_NET_ADMIN and CAP_SYS_ADMIN", nil
 	}
-	return false, fmt.Errorf("--dataplane %q: want auto, none or linux", mode)
+	return false, "", &usageError{cmd: "serve", err: fmt.Errorf("--dataplane %q: want none, linux or auto", mode)}
+}
+
+// announceDataPlane says at start, loudly when it is on, whether instances
+// are real on this host and why.
+func announceDataPlane(log *slog.Logger, on bool, why, prefix string) {
+	if !on {
+		log.Info("DATA PLANE OFF: API only, nothing is made on this host", "why", why)
+		return
+	}
+	log.Warn("DATA PLANE ON: instances are network namespaces "+prefix+"-… on this host; they outlive this server "+
+		"(POST /moto-api/reset empties the server and removes them; eni cleanup removes them once it is stopped)", "why", why)
 }
 
 // dataPlaneOptions are serve's data plane flags.
@@ -76,10 +85,7 @@ func execCmd(args []string) error {
 			"the simulated internet when the target is \"internet\". Needs root.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	rest := fs.Args()
@@ -87,8 +93,7 @@ func execCmd(args []string) error {
 		rest = append(rest[:1], rest[2:]...)
 	}
 	if len(rest) < 2 {
-		fs.Usage()
-		return errors.New("exec: need a target and a command")
+		return &usageError{cmd: "exec", err: errors.New("need a target and a command")}
 	}
 	p, err := dataplane.New(dataplane.Options{Prefix: *prefix})
 	if err != nil {
@@ -123,10 +128,7 @@ func cleanupCmd(args []string) error {
 		fmt.Fprintf(fs.Output(), "Usage: eni cleanup [--prefix eni]\n\nRemoves every namespace and interface the data plane made (stop eni serve first). Needs root.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	p, err := dataplane.New(dataplane.Options{Prefix: *prefix})

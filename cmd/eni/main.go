@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -25,25 +26,23 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/eni-net/eni/internal/api"
-	"github.com/eni-net/eni/internal/bench"
 	"github.com/eni-net/eni/internal/core"
+	"github.com/eni-net/eni/internal/netadmin"
 	"github.com/eni-net/eni/internal/store"
 )
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
 
 const usage = `eni — a self-hosted, EC2-compatible service for Elastic Network Interfaces
 
 Usage:
   eni serve [flags]        run the EC2 API server (see eni serve --help)
-  eni bench [flags]        load-test an EC2 endpoint (see eni bench --help)
   eni exec INSTANCE -- CMD run a command inside an instance's namespace (root; "internet" for the simulated internet)
   eni run-task [flags] -- CMD
                            run a command in a fresh namespace with its own requester-managed ENI (root)
   eni usage [flags]        public IPv4 hours and cost per address and usage type (see eni usage --help)
   eni cleanup [--prefix]   remove every namespace and interface the data plane made (root)
-  eni version              print the version
+  eni version              print the version (module version and VCS revision)
+
+The load generator is its own command: go run ./cmd/eni-bench --help
 
 Point any AWS client at it:
   export AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
@@ -60,7 +59,7 @@ func main() {
 	case "serve":
 		err = serve(os.Args[2:])
 	case "bench":
-		err = bench.Main(os.Args[2:])
+		err = errors.New("bench is its own command now (the server does not link the SDK's EC2 client): go run ./cmd/eni-bench")
 	case "exec":
 		err = execCmd(os.Args[2:])
 	case "run-task":
@@ -70,14 +69,20 @@ func main() {
 	case "cleanup":
 		err = cleanupCmd(os.Args[2:])
 	case "version", "--version", "-v":
-		fmt.Println("eni", version)
+		fmt.Println("eni", version(), runtime.Version())
 	case "help", "--help", "-h":
 		fmt.Print(usage)
 	default:
-		fmt.Fprintf(os.Stderr, "eni: unknown command %q\n\n%s", os.Args[1], usage)
+		fmt.Fprintf(os.Stderr, "eni: unknown command %q\nRun 'eni help' for usage.\n", os.Args[1])
 		os.Exit(2)
 	}
-	if err != nil {
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, errHelp):
+	case errors.As(err, &ue):
+		fmt.Fprintln(os.Stderr, "eni", err)
+		os.Exit(2)
+	default:
 		fmt.Fprintln(os.Stderr, "eni:", err)
 		os.Exit(1)
 	}
@@ -87,7 +92,7 @@ func serve(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:4566", "address to listen on")
 	dataDir := fs.String("data", defaultDataDir(), "directory of the embedded store (empty: keep nothing)")
-	dataplane := fs.String("dataplane", "auto", "data plane: auto (linux when run with CAP_NET_ADMIN, else none), linux, or none (API only)")
+	dataplane := fs.String("dataplane", "none", "data plane: none (API only), linux (instances are network namespaces on this host; root), or auto (linux when this process has CAP_NET_ADMIN and CAP_SYS_ADMIN, else none)")
 	dpRegion := fs.String("dataplane-region", "us-east-1", "the region whose resources the data plane makes real on this host")
 	dpPrefix := fs.String("dataplane-prefix", "eni", "prefix of every namespace and interface the data plane creates (1-6 of [a-z0-9])")
 	internetIP := fs.String("internet-ip", "100.64.0.1", "address of the simulated internet namespace")
@@ -114,10 +119,7 @@ func serve(args []string) error {
 		fmt.Fprintf(fs.Output(), "Usage: eni serve [flags]\n\nRuns the EC2 Query API (and /healthz, /metrics).\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	var lvl slog.Level
@@ -129,7 +131,7 @@ func serve(args []string) error {
 		h = slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})
 	}
 	log := slog.New(h)
-	realNet, err := dataPlaneMode(*dataplane, log)
+	realNet, dpWhy, err := dataPlaneMode(*dataplane, netadmin.Check)
 	if err != nil {
 		return err
 	}
@@ -246,8 +248,9 @@ func serve(args []string) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
+	announceDataPlane(log, realNet, dpWhy, *dpPrefix)
 	log.Info("eni serving", "listen", ln.Addr().String(), "data", *dataDir, "records", n,
-		"dataplane", dpDesc, "auth", authDesc, "startup", time.Since(start).String(), "version", version)
+		"dataplane", dpDesc, "auth", authDesc, "startup", time.Since(start).String(), "version", version())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -50,10 +50,7 @@ func runTask(args []string) error {
 			"needs; the task is that key's account's.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cmdArgs := fs.Args()
@@ -61,8 +58,7 @@ func runTask(args []string) error {
 		cmdArgs = cmdArgs[1:]
 	}
 	if *subnet == "" || len(cmdArgs) == 0 {
-		fs.Usage()
-		return errors.New("run-task: need --subnet and a command")
+		return &usageError{cmd: "run-task", err: errors.New("need --subnet and a command")}
 	}
 	tc := newTaskClient(*region)
 	base := strings.TrimRight(*endpoint, "/") + api.TasksPath

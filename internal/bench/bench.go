@@ -1,4 +1,4 @@
-// Package bench is `eni bench`: a load generator that drives any
+// Package bench is `eni-bench`: a load generator that drives any
 // EC2-compatible endpoint (ENI or another) through the real aws-sdk-go-v2 EC2
 // client, with standard EC2 calls only, and reports throughput and latency
 // per scenario.
@@ -32,7 +32,7 @@ import (
 	"github.com/eni-net/eni/internal/apitest"
 )
 
-const usageText = `Usage: eni bench [flags]
+const usageText = `Usage: eni-bench [flags]
 
 Load generator for any EC2-compatible endpoint (ENI or another). It uses the
 real aws-sdk-go-v2 EC2 client and standard EC2 calls only.
@@ -77,9 +77,9 @@ AWS_SECRET_ACCESS_KEY (default test/test), AWS_SESSION_TOKEN, AWS_CA_BUNDLE
 (extra CA certificates for an https endpoint).
 
 Examples:
-  eni bench --endpoint http://127.0.0.1:4566
-  eni bench --scenario noop,describe-filter --population 100000 --concurrency 64 --duration 30s
-  eni bench --scenario create-eni --count 10000 --json results.json
+  eni-bench --endpoint http://127.0.0.1:4566
+  eni-bench --scenario noop,describe-filter --population 100000 --concurrency 64 --duration 30s
+  eni-bench --scenario create-eni --count 10000 --json results.json
 
 Flags:
 `
@@ -144,7 +144,7 @@ var scenarioOrder = []string{
 
 const defaultMix = "describe-by-id=40,describe-filter-subnet=5,describe-filter-instance=5,describe-filter-tag=10,create-eni=10,assign-ip=10,attach-detach=10,noop=10"
 
-// Main runs `eni bench` with the process's stdout, stderr and signals.
+// Main runs `eni-bench` with the process's stdout, stderr and signals.
 func Main(args []string) error {
 	// The load generator's own collector is not what is measured: it gets
 	// the GC target eni serve uses (GOGC in the environment overrides).
@@ -223,7 +223,7 @@ func parse(args []string, stderr io.Writer) (*Config, error) {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q (see eni bench --help)", fs.Arg(0))
+		return nil, fmt.Errorf("unexpected argument %q (see eni-bench --help)", fs.Arg(0))
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -272,7 +272,7 @@ func parse(args []string, stderr io.Writer) (*Config, error) {
 			want["describe-filter-tag"] = true
 		default:
 			if _, ok := scenarios[s]; !ok {
-				return nil, fmt.Errorf("unknown scenario %q (see eni bench --help)", s)
+				return nil, fmt.Errorf("unknown scenario %q (see eni-bench --help)", s)
 			}
 			want[s] = true
 		}
@@ -381,7 +381,7 @@ func printTable(w io.Writer, results []Result, cfg *Config) {
 	if cfg.Count > 0 {
 		mode = fmt.Sprintf("%d ops per scenario", cfg.Count)
 	}
-	fmt.Fprintf(w, "\neni bench: %s, population %d, concurrency %d, %s\n\n", cfg.Endpoint, cfg.Population, cfg.Concurrency, mode)
+	fmt.Fprintf(w, "\neni-bench: %s, population %d, concurrency %d, %s\n\n", cfg.Endpoint, cfg.Population, cfg.Concurrency, mode)
 	fmt.Fprintf(w, "%-26s %10s %9s %9s %9s %9s %7s %9s %8s %9s %9s\n", "scenario", "ops/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "count", "x noop", "srv p50", "srv p99")
 	for _, r := range results {
 		if r.Skipped != "" {

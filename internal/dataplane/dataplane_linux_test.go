@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eni-net/eni/internal/netadmin"
+	"github.com/eni-net/eni/internal/netadmin/nettest"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
@@ -28,7 +28,7 @@ import (
 
 // requireNetAdmin skips (fails under CI=true) when the process cannot create
 // network namespaces.
-func requireNetAdmin(tb testing.TB) { tb.Helper(); netadmin.Require(tb, "./internal/dataplane") }
+func requireNetAdmin(tb testing.TB) { tb.Helper(); nettest.Require(tb, "./internal/dataplane") }
 
 // newTestPlane returns a plane with a unique prefix, torn down when the test ends.
 func newTestPlane(tb testing.TB) *Plane {

@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eni-net/eni/internal/netadmin"
+	"github.com/eni-net/eni/internal/netadmin/nettest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -50,7 +50,7 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv(helperEnv); spec != "" {
 		os.Exit(runHelper(spec))
 	}
-	code := m.Run()
+	code := nettest.Main(m, "./internal/e2e")
 	if binDir != "" {
 		_ = os.RemoveAll(binDir) // a temporary build directory
 	}
@@ -87,7 +87,7 @@ func runHelper(spec string) int {
 
 // requireNetAdmin skips (fails under CI=true) when the process cannot create
 // network namespaces.
-func requireNetAdmin(tb testing.TB) { tb.Helper(); netadmin.Require(tb, "./internal/e2e") }
+func requireNetAdmin(tb testing.TB) { tb.Helper(); nettest.Require(tb, "./internal/e2e") }
 
 // env is a server with a real data plane, driven through its EC2 API.
 type env struct {
