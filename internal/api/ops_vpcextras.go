@@ -13,4 +13,7 @@ func vpcExtraOps(m map[string]handler) {
 	m["CreateEgressOnlyInternetGateway"] = write((*core.Tx).CreateEgressOnlyInternetGateway)
 	m["DescribeEgressOnlyInternetGateways"] = read((*core.Tx).DescribeEgressOnlyInternetGateways)
 	m["DeleteEgressOnlyInternetGateway"] = write((*core.Tx).DeleteEgressOnlyInternetGateway)
+
+	m["AssociateSubnetCidrBlock"] = write((*core.Tx).AssociateSubnetCidrBlock)
+	m["DisassociateSubnetCidrBlock"] = write((*core.Tx).DisassociateSubnetCidrBlock)
 }

@@ -122,6 +122,7 @@ const (
 	CodeInvalidVolumeModNotFound       = "InvalidVolumeModification.NotFound"
 	CodeInvalidInstanceAttributeValue  = "InvalidInstanceAttributeValue"
 	CodeInvalidDhcpOptionIDNotFound    = "InvalidDhcpOptionID.NotFound"
+	CodeInvalidSubnetCidrAssocNotFound = "InvalidSubnetCidrBlockAssociationID.NotFound"
 	CodeInvalidDhcpOptionsIDMalformed  = "InvalidDhcpOptionsId.Malformed"
 	CodeInvalidEIGWIDMalformed         = "InvalidEgressOnlyInternetGatewayId.Malformed"
 )
@@ -155,5 +156,5 @@ var Codes = []string{
 	CodeInvalidParameterDependency, CodeInvalidKeyPairNotFound, CodeInvalidKeyPairDuplicate, CodeInvalidKeyFormat,
 	CodeVolumeInUse, CodeIncorrectState, CodeInvalidVolumeZoneMismatch, CodeInvalidVolumeAttachNotFound,
 	CodeVolumeModRateExceeded, CodeInvalidVolumeModNotFound, CodeInvalidInstanceAttributeValue,
-	CodeInvalidDhcpOptionIDNotFound, CodeInvalidDhcpOptionsIDMalformed, CodeInvalidEIGWIDMalformed,
+	CodeInvalidDhcpOptionIDNotFound, CodeInvalidDhcpOptionsIDMalformed, CodeInvalidSubnetCidrAssocNotFound, CodeInvalidEIGWIDMalformed,
 }

@@ -92,11 +92,17 @@ type Subnet struct {
 	HostnameType        string `json:"hostnameType,omitempty"` // "" = ip-name
 	EnableDnsARecord    bool   `json:"enableDnsARecord,omitempty"`
 	EnableDnsAAAARecord bool   `json:"enableDnsAAAARecord,omitempty"`
+	// Ipv6Gone are IPv6 blocks disassociated lately, shown as
+	// "disassociated" for a while (subnetcidr.go).
+	Ipv6Gone []CidrAssoc `json:"ipv6Gone,omitempty"`
+	// Ipv6Native marks an IPv6-only subnet (no IPv4 block).
+	Ipv6Native bool `json:"ipv6Native,omitempty"`
 }
 
 func (s *Subnet) key() string { return s.ID }
 func (s *Subnet) clone() *Subnet {
 	c := *s
+	c.Ipv6Gone = slices.Clone(s.Ipv6Gone)
 	c.Tags = maps.Clone(s.Tags)
 	return &c
 }

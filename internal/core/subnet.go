@@ -199,11 +199,8 @@ func (tx *Tx) subnetOut(s *Subnet) *ec2wire.Subnet {
 		},
 		Tags: tagsOut(s.Tags),
 	}
-	if s.Ipv6CidrBlock != "" {
-		out.Ipv6CidrBlockAssociationSet = []ec2wire.SubnetIpv6CidrBlockAssociation{{
-			AssociationId: p(s.Ipv6AssocID), Ipv6CidrBlock: p(s.Ipv6CidrBlock),
-			Ipv6CidrBlockState: &ec2wire.SubnetCidrBlockState{State: p("associated")},
-		}}
+	for _, a := range tx.subnetIpv6s(s) {
+		out.Ipv6CidrBlockAssociationSet = append(out.Ipv6CidrBlockAssociationSet, *subnetIpv6AssocOut(a, a.State))
 	}
 	return out
 }
@@ -213,12 +210,13 @@ func (tx *Tx) subnetFilters() filterSet[Subnet] {
 	one := func(f func(*Subnet) string) func(*Subnet) []string {
 		return func(s *Subnet) []string { return []string{f(s)} }
 	}
-	ipv6 := func(f func(*Subnet) string) func(*Subnet) []string {
+	ipv6 := func(f func(CidrAssoc) string) func(*Subnet) []string {
 		return func(s *Subnet) []string {
-			if s.Ipv6CidrBlock == "" {
-				return nil
+			var out []string
+			for _, a := range tx.subnetIpv6s(s) {
+				out = append(out, f(a))
 			}
-			return []string{f(s)}
+			return out
 		}
 	}
 	none := func(*Subnet) []string { return nil }
@@ -252,9 +250,9 @@ func (tx *Tx) subnetFilters() filterSet[Subnet] {
 		"customer-owned-ipv4-pool":                         none,
 		"outpost-arn":                                      none,
 		"enable-lni-at-device-index":                       none,
-		"ipv6-cidr-block-association.ipv6-cidr-block":      ipv6(func(s *Subnet) string { return s.Ipv6CidrBlock }),
-		"ipv6-cidr-block-association.association-id":       ipv6(func(s *Subnet) string { return s.Ipv6AssocID }),
-		"ipv6-cidr-block-association.state":                ipv6(func(s *Subnet) string { return "associated" }),
+		"ipv6-cidr-block-association.ipv6-cidr-block":      ipv6(func(a CidrAssoc) string { return a.Cidr }),
+		"ipv6-cidr-block-association.association-id":       ipv6(func(a CidrAssoc) string { return a.ID }),
+		"ipv6-cidr-block-association.state":                ipv6(func(a CidrAssoc) string { return a.State }),
 		"private-dns-name-options-on-launch.hostname-type": one(subnetHostnameType),
 		"private-dns-name-options-on-launch.enable-resource-name-dns-a-record": one(func(s *Subnet) string {
 			return bstr(s.EnableDnsARecord)

@@ -326,6 +326,9 @@ func (tx *Tx) AssociateVpcCidrBlock(in *ec2wire.AssociateVpcCidrBlockInput) (*ec
 				return nil, errorf(CodeInvalidVpcRange, "The CIDR '%s' conflicts with another CIDR of the VPC.", pfx)
 			}
 		}
+		if err := tx.vpcCidrRouteConflict(v, pfx); err != nil {
+			return nil, err
+		}
 		a := CidrAssoc{ID: tx.newID("vpc-cidr-assoc"), Cidr: pfx.String(), State: "associated"}
 		v.CidrAssocs = append(v.CidrAssocs, a)
 		out.CidrBlockAssociation = &ec2wire.VpcCidrBlockAssociation{

@@ -120,6 +120,8 @@ var xmlOutputTypes = []reflect.Type{
 	reflect.TypeFor[ec2wire.CreateEgressOnlyInternetGatewayOutput](),
 	reflect.TypeFor[ec2wire.DescribeEgressOnlyInternetGatewaysOutput](),
 	reflect.TypeFor[ec2wire.DeleteEgressOnlyInternetGatewayOutput](),
+	reflect.TypeFor[ec2wire.AssociateSubnetCidrBlockOutput](),
+	reflect.TypeFor[ec2wire.DisassociateSubnetCidrBlockOutput](),
 }
 
 // TestEncodeCoversOutputTypes fails when the generator adds an output type

@@ -107,6 +107,8 @@ var Operations = []string{
 	"CreateEgressOnlyInternetGateway",
 	"DescribeEgressOnlyInternetGateways",
 	"DeleteEgressOnlyInternetGateway",
+	"AssociateSubnetCidrBlock",
+	"DisassociateSubnetCidrBlock",
 }
 
 // ModelOperations lists every operation of the EC2 API model.
@@ -1336,6 +1338,18 @@ type DeleteEgressOnlyInternetGatewayInput = DeleteEgressOnlyInternetGatewayReque
 
 // DeleteEgressOnlyInternetGatewayOutput is the output of DeleteEgressOnlyInternetGateway.
 type DeleteEgressOnlyInternetGatewayOutput = DeleteEgressOnlyInternetGatewayResult
+
+// AssociateSubnetCidrBlockInput is the input of AssociateSubnetCidrBlock.
+type AssociateSubnetCidrBlockInput = AssociateSubnetCidrBlockRequest
+
+// AssociateSubnetCidrBlockOutput is the output of AssociateSubnetCidrBlock.
+type AssociateSubnetCidrBlockOutput = AssociateSubnetCidrBlockResult
+
+// DisassociateSubnetCidrBlockInput is the input of DisassociateSubnetCidrBlock.
+type DisassociateSubnetCidrBlockInput = DisassociateSubnetCidrBlockRequest
+
+// DisassociateSubnetCidrBlockOutput is the output of DisassociateSubnetCidrBlock.
+type DisassociateSubnetCidrBlockOutput = DisassociateSubnetCidrBlockResult
 
 // DescribeRegionsRequest is the model's DescribeRegionsRequest shape.
 type DescribeRegionsRequest struct {
@@ -2878,6 +2892,31 @@ type DeleteEgressOnlyInternetGatewayResult struct {
 	ReturnCode *bool   `query:"ReturnCode" xml:"returnCode,omitempty"`
 }
 
+// AssociateSubnetCidrBlockRequest is the model's AssociateSubnetCidrBlockRequest shape.
+type AssociateSubnetCidrBlockRequest struct {
+	Ipv6CidrBlock *string `query:"Ipv6CidrBlock" required:"true" xml:"ipv6CidrBlock,omitempty"`
+	SubnetId      *string `query:"SubnetId" required:"true" xml:"subnetId,omitempty"`
+}
+
+// AssociateSubnetCidrBlockResult is the model's AssociateSubnetCidrBlockResult shape.
+type AssociateSubnetCidrBlockResult struct {
+	RequestId                *string                         `xml:"requestId"`
+	Ipv6CidrBlockAssociation *SubnetIpv6CidrBlockAssociation `query:"Ipv6CidrBlockAssociation" xml:"ipv6CidrBlockAssociation,omitempty"`
+	SubnetId                 *string                         `query:"SubnetId" xml:"subnetId,omitempty"`
+}
+
+// DisassociateSubnetCidrBlockRequest is the model's DisassociateSubnetCidrBlockRequest shape.
+type DisassociateSubnetCidrBlockRequest struct {
+	AssociationId *string `query:"AssociationId" required:"true" xml:"associationId,omitempty"`
+}
+
+// DisassociateSubnetCidrBlockResult is the model's DisassociateSubnetCidrBlockResult shape.
+type DisassociateSubnetCidrBlockResult struct {
+	RequestId                *string                         `xml:"requestId"`
+	Ipv6CidrBlockAssociation *SubnetIpv6CidrBlockAssociation `query:"Ipv6CidrBlockAssociation" xml:"ipv6CidrBlockAssociation,omitempty"`
+	SubnetId                 *string                         `query:"SubnetId" xml:"subnetId,omitempty"`
+}
+
 // Filter is the model's Filter shape.
 type Filter struct {
 	Name   *string  `query:"Name" xml:"Name,omitempty"`
@@ -3616,6 +3655,13 @@ type EgressOnlyInternetGateway struct {
 	Tags                        []Tag                       `query:"TagSet" xml:"tagSet>item,omitempty"`
 }
 
+// SubnetIpv6CidrBlockAssociation is the model's SubnetIpv6CidrBlockAssociation shape.
+type SubnetIpv6CidrBlockAssociation struct {
+	AssociationId      *string               `query:"AssociationId" xml:"associationId,omitempty"`
+	Ipv6CidrBlock      *string               `query:"Ipv6CidrBlock" xml:"ipv6CidrBlock,omitempty"`
+	Ipv6CidrBlockState *SubnetCidrBlockState `query:"Ipv6CidrBlockState" xml:"ipv6CidrBlockState,omitempty"`
+}
+
 // AvailabilityZoneMessage is the model's AvailabilityZoneMessage shape.
 type AvailabilityZoneMessage struct {
 	Message *string `query:"Message" xml:"message,omitempty"`
@@ -3630,13 +3676,6 @@ type AccountAttributeValue struct {
 type VpcCidrBlockState struct {
 	State         *string `query:"State" xml:"state,omitempty"`
 	StatusMessage *string `query:"StatusMessage" xml:"statusMessage,omitempty"`
-}
-
-// SubnetIpv6CidrBlockAssociation is the model's SubnetIpv6CidrBlockAssociation shape.
-type SubnetIpv6CidrBlockAssociation struct {
-	AssociationId      *string               `query:"AssociationId" xml:"associationId,omitempty"`
-	Ipv6CidrBlock      *string               `query:"Ipv6CidrBlock" xml:"ipv6CidrBlock,omitempty"`
-	Ipv6CidrBlockState *SubnetCidrBlockState `query:"Ipv6CidrBlockState" xml:"ipv6CidrBlockState,omitempty"`
 }
 
 // PrivateDnsNameOptionsOnLaunch is the model's PrivateDnsNameOptionsOnLaunch shape.
