@@ -33,6 +33,7 @@ func (c *Core) Dump() map[string]string {
 		dumpTable(out, r.name, d.keys)
 		dumpTable(out, r.name, d.dhcp)
 		dumpTable(out, r.name, d.eigws)
+		dumpTable(out, r.name, d.usage)
 		r.mu.RUnlock()
 	}
 	return out
