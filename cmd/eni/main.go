@@ -208,10 +208,16 @@ func serve(args []string) error {
 	var taskReady func(string) bool
 	var srv *api.Server
 	var runAgent func()
+	var identityCert []byte // the certificate of the metadata service's identity documents
 	dpDesc := "none"
 	if realNet {
 		commit := func(cs core.ChangeSet) (func() error, error) { return srv.Commit(cs) } // srv is set before the agent runs
-		a, p, err := newAgent(dataPlaneOptions{Prefix: *dpPrefix, Region: *dpRegion, InternetIP: *internetIP, UserData: *userData}, c, commit, reg, log)
+		md, cert, err := metadataServer(c, *dpRegion, *dataDir, log)
+		if err != nil {
+			return err
+		}
+		identityCert = cert
+		a, p, err := newAgent(dataPlaneOptions{Prefix: *dpPrefix, Region: *dpRegion, InternetIP: *internetIP, UserData: *userData, Metadata: md}, c, commit, reg, log)
 		if err != nil {
 			return err
 		}
@@ -234,6 +240,9 @@ func serve(args []string) error {
 		return err
 	}
 	var handler http.Handler = srv
+	if identityCert != nil {
+		handler = withIdentityCertificate(handler, identityCert)
+	}
 	if *pprofOn {
 		if !loopbackListen(*listen) {
 			return errors.New("--pprof: only on a loopback --listen address")

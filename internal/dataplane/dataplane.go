@@ -22,6 +22,7 @@ package dataplane
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -114,6 +115,16 @@ type Options struct {
 	// (it reads everything and repairs drift, see Plane.Verify). 0: only the first
 	// Reconcile and explicit Verify calls are full passes.
 	FullEvery time.Duration
+	// Metadata, if set, serves the instance metadata service: the plane hands it a
+	// listener on 169.254.169.254:80 and one on [fd00:ec2::254]:80 in every VPC router,
+	// whose connections name the ENI they came in through (a MetadataAsker() string
+	// method). An *imds.Server is one.
+	Metadata MetadataServer
+}
+
+// MetadataServer serves the connections of a listener until it is closed.
+type MetadataServer interface {
+	Serve(ln net.Listener) error
 }
 
 // Status is what a Reconcile realised.

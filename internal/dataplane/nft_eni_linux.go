@@ -261,6 +261,9 @@ func eniGroups(e *eniInfo, groups map[string]Group, ch eniChains) {
 	out.add(cat(ctState(expr.CtStateBitNEW), []expr.Any{
 		&expr.Connlimit{Count: connPerENI, Flags: 1 /* NFT_CONNLIMIT_F_INV: over the count */},
 		&expr.Counter{}, verdict(expr.VerdictDrop)})...)
+	for _, es := range metadataEgress() {
+		out.add(es...)
+	}
 	for _, gid := range e.Groups {
 		g := groups[gid]
 		for _, r := range g.Egress {

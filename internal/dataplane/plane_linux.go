@@ -52,6 +52,9 @@ type Plane struct {
 	// routerGens: for each router namespace's name, 1 + the nftables generation the
 	// plane's last change of its tables (guard, NAT) left.
 	routerGens sync.Map
+
+	metadata MetadataServer
+	md       mdState // metadata numbers and listeners (metadata_linux.go)
 }
 
 // New returns a Plane. It does not touch the system until the first Reconcile.
@@ -74,7 +77,7 @@ func New(opts Options) (*Plane, error) {
 		up = netip.MustParseAddr("100.64.0.3")
 	}
 	p := &Plane{prefix: opts.Prefix, inetIP: ip, upIP: up, pending: map[string]bool{}, pendingIdx: map[int]bool{},
-		fullEvery: opts.FullEvery, cache: newPlaneCache()}
+		fullEvery: opts.FullEvery, cache: newPlaneCache(), metadata: opts.Metadata, md: newMDState()}
 	p.trashSeq.Store(uint32(time.Now().UnixNano()))
 	return p, nil
 }
@@ -126,6 +129,7 @@ func (p *Plane) Teardown(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.bg.Wait()
+	p.closeAllMetadata()
 	p.cache.closeAll()
 	p.cache = newPlaneCache()
 	names, err := listNS(p.prefix)
@@ -222,6 +226,11 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 		step()
 	}
 	r.startRetire()
+	realised := make(map[string]bool, len(r.enis))
+	for _, e := range r.enis {
+		realised[e.ID] = true
+	}
+	p.forgetMetadataIDs(realised)
 	if full && ctx.Err() == nil {
 		c.valid = true
 		c.lastFull = start
@@ -371,6 +380,9 @@ var (
 		{"net/ipv4/conf/default/rp_filter", "0"},
 		{"net/ipv4/conf/all/send_redirects", "0"},
 		{"net/ipv4/conf/default/send_redirects", "0"},
+		// An accepted connection's socket carries its SYN's mark: the metadata
+		// listener reads the asking ENI from it (metadata_linux.go).
+		{"net/ipv4/tcp_fwmark_accept", "1"},
 	}
 	inetSysctls = []sysctl{
 		{"net/ipv4/conf/all/rp_filter", "0"},
@@ -520,8 +532,10 @@ func (r *reconciler) ensureRouters() {
 		}
 		r.c.routerNS[v.ID] = c
 		r.routers[v.ID] = c
+		r.ensureMetadataListeners(v.ID, c)
 		nbrs, pfx6 := routerNeighbours(byVPC[v.ID])
-		key := r.routerKey(v, c) ^ neighboursKey(nbrs, pfx6)
+		md := r.p.metadataIDs(v.ID, byVPC[v.ID])
+		key := r.routerKey(v, c) ^ neighboursKey(nbrs, pfx6) ^ mdKey(md)
 		ent, ok := r.c.routers[v.ID]
 		gen, genErr := nftGen(int(c.ns))
 		trusted := ok && genErr == nil && gen == ent.gen // nobody else changed its tables
@@ -594,7 +608,7 @@ func (r *reconciler) ensureRouters() {
 			}
 		}
 		r.count(ensureNeighbours(c, legs, nbrs))
-		r.ensureRouterGuard(c, upName, nbrs, !trusted)
+		r.ensureRouterGuard(c, upName, nbrs, md, !trusted)
 		tables := []int{rtInternet, unix.RT_TABLE_MAIN}
 		for _, s := range r.subnetSeq {
 			if s.vpcID == v.ID {
@@ -1371,6 +1385,7 @@ func (r *reconciler) pruneCache() {
 		}
 		p.routerGens.Delete(x.name)
 		x.close()
+		p.closeMetadata(id)
 		delete(c.routerNS, id)
 		delete(c.routers, id)
 		r.fail(deleteNS(p.RouterNS(id)))

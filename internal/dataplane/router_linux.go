@@ -143,7 +143,7 @@ func neighboursKey(ns []neighbour, pfx6 []prefixRoute) uint64 {
 // forwarded or sent to a leg is a known neighbour; nothing but ICMP reaches the router's
 // own stack. (The router's spec key covers the neighbours, so this runs when they change.)
 // It is replaced whatever it holds when force (its generation says someone else changed it).
-func (r *reconciler) ensureRouterGuard(c *nsCtx, uplink string, ns []neighbour, force bool) {
+func (r *reconciler) ensureRouterGuard(c *nsCtx, uplink string, ns []neighbour, md []mdEntry, force bool) {
 	conn, err := newNFT(int(c.ns))
 	if err != nil {
 		r.fail(fmt.Errorf("%s: nftables: %w", c.name, err))
@@ -151,7 +151,7 @@ func (r *reconciler) ensureRouterGuard(c *nsCtx, uplink string, ns []neighbour, 
 	}
 	defer conn.CloseLasting()
 	tab := &nftables.Table{Name: r.p.prefix + "rt", Family: nftables.TableFamilyINet}
-	marker := fmt.Sprintf("v%s_%016x", nftVersion, neighboursKey(ns, nil)^specKey(uplink))
+	marker := fmt.Sprintf("v%s_%016x", nftVersion, neighboursKey(ns, nil)^specKey(uplink)^mdKey(md))
 	if chains, err := conn.ListChainsOfTableFamily(tab.Family); err == nil && !force {
 		for _, ch := range chains {
 			if ch.Table != nil && ch.Table.Name == tab.Name && ch.Name == marker {
@@ -166,6 +166,9 @@ func (r *reconciler) ensureRouterGuard(c *nsCtx, uplink string, ns []neighbour, 
 	accept := nftables.ChainPolicyAccept
 	in := conn.AddChain(&nftables.Chain{Name: "input", Table: tab, Hooknum: nftables.ChainHookInput,
 		Priority: nftables.ChainPriorityFilter, Type: nftables.ChainTypeFilter, Policy: &accept})
+	// What the metadata chains marked is for the metadata service (metadata_linux.go).
+	conn.AddRule(&nftables.Rule{Table: tab, Chain: in, Exprs: []expr.Any{meta(expr.MetaKeyMARK), cmpNeq(native32(0)),
+		verdict(expr.VerdictAccept)}})
 	conn.AddRule(&nftables.Rule{Table: tab, Chain: in, Exprs: []expr.Any{meta(expr.MetaKeyL4PROTO),
 		cmpNeq([]byte{unix.IPPROTO_ICMP}), cmpNeq([]byte{unix.IPPROTO_ICMPV6}), &expr.Counter{}, verdict(expr.VerdictDrop)}})
 	var v4, v6 []nftables.SetElement
@@ -175,6 +178,10 @@ func (r *reconciler) ensureRouterGuard(c *nsCtx, uplink string, ns []neighbour, 
 		} else {
 			v6 = append(v6, nftables.SetElement{Key: n.ip.AsSlice()})
 		}
+	}
+	if err := addMetadataRules(conn, tab, md); err != nil {
+		r.fail(fmt.Errorf("%s: router guard: %w", c.name, err))
+		return
 	}
 	for _, hook := range []*nftables.ChainHook{nftables.ChainHookForward, nftables.ChainHookOutput} {
 		ch := conn.AddChain(&nftables.Chain{Name: fmt.Sprint("guard", *hook), Table: tab, Hooknum: hook,

@@ -28,6 +28,7 @@ import (
 	"github.com/eni-net/eni/internal/apitest"
 	"github.com/eni-net/eni/internal/core"
 	"github.com/eni-net/eni/internal/dataplane"
+	"github.com/eni-net/eni/internal/imds"
 )
 
 // Timeouts of probes. A probe that must pass is retried (the agent realises
@@ -91,11 +92,13 @@ func requireNetAdmin(tb testing.TB) { tb.Helper(); nettest.Require(tb, "./intern
 
 // env is a server with a real data plane, driven through its EC2 API.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	api    *apitest.Env
 	ec2    *ec2.Client
 	plane  *dataplane.Plane
 	prefix string
+	md     *imds.Server
+	asked  askLog // the ENIs the metadata service was asked through
 
 	agent atomic.Pointer[agent.Agent]
 	stop  func() // stops the running agent
@@ -108,7 +111,7 @@ const taskLease = 1500 * time.Millisecond
 // newEnv starts the server (data plane mode), a plane with a unique prefix
 // and an agent kicked after every commit. Cleanup stops the agent and tears
 // the plane down, and fails if a namespace with the prefix is left.
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	requireNetAdmin(t)
 	b := make([]byte, 3)
@@ -138,7 +141,11 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(stopReaper)
 	go e.api.API.ReapTasks(reapCtx, taskLease/5)
 	var err error
-	e.plane, err = dataplane.New(dataplane.Options{Prefix: prefix})
+	e.md = imds.New(imds.Options{Lookup: func(eni string) (core.MetadataView, bool) {
+		e.asked.add(eni)
+		return e.api.Core.InstanceMetadataOf("us-east-1", eni)
+	}})
+	e.plane, err = dataplane.New(dataplane.Options{Prefix: prefix, Metadata: e.md})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +207,7 @@ func (e *env) stopAgent() {
 
 // testLogWriter sends the agent's warnings to the test log.
 type testLogWriter struct {
-	t  *testing.T
+	t  testing.TB
 	mu sync.Mutex
 }
 
@@ -602,7 +609,7 @@ var (
 )
 
 // eniBinary builds cmd/eni once per test binary run.
-func eniBinary(t *testing.T) string {
+func eniBinary(t testing.TB) string {
 	t.Helper()
 	binOnce.Do(func() {
 		binDir, binError = os.MkdirTemp("", "eni-e2e-")

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"github.com/eni-net/eni/internal/core"
+	"github.com/eni-net/eni/internal/imds"
+)
+
+// IdentityCertificatePath is where eni serve publishes the certificate whose key signs
+// instance identity documents (as AWS publishes its regions' certificates).
+const IdentityCertificatePath = "/eni/v1/instance-identity/certificate"
+
+// metadataServer is the instance metadata service of the data plane's region: its
+// signing key lives in the data directory (imds-key.pem; a new one per run without
+// one), its certificate is written next to it and returned.
+func metadataServer(c *core.Core, region, dataDir string, log *slog.Logger) (*imds.Server, []byte, error) {
+	keyPath := ""
+	if dataDir != "" {
+		keyPath = filepath.Join(dataDir, "imds-key.pem")
+	}
+	key, err := imds.LoadOrCreateKey(keyPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	cert, err := imds.Certificate(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	if dataDir != "" {
+		if err := os.WriteFile(filepath.Join(dataDir, "imds-certificate.pem"), cert, 0o644); err != nil {
+			return nil, nil, err
+		}
+	}
+	s := imds.New(imds.Options{
+		Lookup: func(eni string) (core.MetadataView, bool) { return c.InstanceMetadataOf(region, eni) },
+		Key:    key, Logger: log.With("component", "imds"),
+	})
+	return s, cert, nil
+}
+
+// withIdentityCertificate serves the certificate at IdentityCertificatePath.
+func withIdentityCertificate(next http.Handler, cert []byte) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != IdentityCertificatePath || r.Method != http.MethodGet {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/x-pem-file")
+		_, _ = w.Write(cert) // the client may be gone
+	})
+}

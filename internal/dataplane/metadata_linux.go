@@ -1,0 +1,355 @@
+package dataplane
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+	"sync"
+	"syscall"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/binaryutil"
+	"github.com/google/nftables/expr"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// The instance metadata service, and how it knows who asks.
+//
+// An instance reaches 169.254.169.254 (and [fd00:ec2::254]) through its default
+// gateway, the VPC router: both addresses are on the router namespace's loopback, and
+// the plane opens one TCP listener on each, inside the router namespace, that it hands
+// to the server (Options.Metadata). Nothing of it runs inside an instance, so root in
+// an instance can neither stop nor replace it.
+//
+// The asker is the ENI the packets came in through, never what they say. Every frame
+// reaching a router leg from a subnet bridge passed its ENI's from_<N> chain in the
+// datapath, which drops any frame whose source MAC is not that ENI's: at the router, the
+// source MAC names the port the frame entered by. (Packet marks do not cross network
+// namespaces, so the datapath's own ENI marks cannot be read there.) The router's
+// "mdpre" chain maps the source MAC of every packet for a metadata address to the
+// ENI's metadata number (a verdict map, "mdmacs", one chain md<id> per ENI), sets it
+// as the packet mark, and pins each connection to the ENI that opened it: a new
+// connection's ct mark is set to it, and a later packet of the connection whose mark
+// differs (another ENI guessing a connection's addresses and sequence numbers) is
+// dropped, as is anything for a metadata address from an unknown MAC (the uplink), to
+// a port other than 80, or not TCP. The router's stack has net.ipv4.tcp_fwmark_accept
+// on, so an accepted connection's socket mark is the mark of its SYN; the listener reads
+// it (SO_MARK) and its connections tell the server their ENI (MetadataAsker). A spoofed
+// source address changes nothing: the reply goes to that address, and the asker is
+// still the ENI the request came in through.
+//
+// Metadata numbers are given once per plane and never reused, so a connection that
+// outlives its ENI's attachment never speaks for another ENI. Security groups do not
+// apply to the metadata service (as on AWS): out_<N> lets TCP to its port 80 pass.
+
+// Metadata service addresses and port.
+var (
+	MetadataIPv4 = netip.MustParseAddr("169.254.169.254")
+	MetadataIPv6 = netip.MustParseAddr("fd00:ec2::254")
+)
+
+const metadataPort = 80
+
+// mdState is the plane's metadata numbers and listeners.
+type mdState struct {
+	mu      sync.Mutex
+	next    uint32
+	ids     map[string]uint32 // ENI id → metadata number
+	askers  map[uint32]mdAsker
+	routers map[string]*mdRouter // VPC id → its listeners
+}
+
+type mdAsker struct{ vpc, eni string }
+
+func newMDState() mdState {
+	return mdState{ids: map[string]uint32{}, askers: map[uint32]mdAsker{}, routers: map[string]*mdRouter{}}
+}
+
+type mdRouter struct {
+	gen uint64 // of the router namespace's handle the listeners were opened in
+	lns []net.Listener
+}
+
+// mdEntry is one ENI's metadata number with its MAC.
+type mdEntry struct {
+	mac []byte
+	id  uint32
+}
+
+// metadataIDs gives the ENIs of a VPC their metadata numbers (new ones for new ENIs).
+func (p *Plane) metadataIDs(vpcID string, enis []*eniInfo) []mdEntry {
+	p.md.mu.Lock()
+	defer p.md.mu.Unlock()
+	var out []mdEntry
+	for _, e := range enis {
+		mac, err := parseMAC(e.mac)
+		if err != nil {
+			continue
+		}
+		id, ok := p.md.ids[e.ID]
+		if !ok || p.md.askers[id].vpc != vpcID {
+			delete(p.md.askers, id)
+			p.md.next++
+			id = p.md.next
+			p.md.ids[e.ID] = id
+		}
+		p.md.askers[id] = mdAsker{vpc: vpcID, eni: e.ID}
+		out = append(out, mdEntry{mac: mac, id: id})
+	}
+	return out
+}
+
+// forgetMetadataIDs drops the numbers of ENIs that are not realised any more.
+func (p *Plane) forgetMetadataIDs(keep map[string]bool) {
+	p.md.mu.Lock()
+	defer p.md.mu.Unlock()
+	for eni, id := range p.md.ids {
+		if !keep[eni] {
+			delete(p.md.ids, eni)
+			delete(p.md.askers, id)
+		}
+	}
+}
+
+// metadataAsker is the ENI that metadata number id stands for in the VPC's router.
+func (p *Plane) metadataAsker(vpcID string, id uint32) (string, bool) {
+	p.md.mu.Lock()
+	defer p.md.mu.Unlock()
+	a, ok := p.md.askers[id]
+	return a.eni, ok && a.vpc == vpcID
+}
+
+// mdKey is the spec of a router's metadata entries.
+func mdKey(es []mdEntry) uint64 {
+	k := newKeyHash()
+	for _, e := range es {
+		k.str(string(e.mac))
+		k.u64(uint64(e.id))
+	}
+	return k.sum()
+}
+
+// ensureMetadataListeners puts the metadata addresses on the router's loopback and
+// serves a listener on each (once per router namespace handle).
+func (r *reconciler) ensureMetadataListeners(vpcID string, c *nsCtx) {
+	p := r.p
+	if p.metadata == nil {
+		return
+	}
+	p.md.mu.Lock()
+	cur := p.md.routers[vpcID]
+	p.md.mu.Unlock()
+	if cur != nil && cur.gen == c.gen && !r.full {
+		return
+	}
+	lo, err := c.linkByName("lo")
+	if err != nil || lo == nil {
+		r.fail(fmt.Errorf("%s: lo: %v", c.name, err))
+		return
+	}
+	n, err := ensureLocalAddrs(c, lo, []netip.Prefix{netip.PrefixFrom(MetadataIPv4, 32), netip.PrefixFrom(MetadataIPv6, 128)})
+	r.count(n, err)
+	if err != nil || (cur != nil && cur.gen == c.gen) {
+		return
+	}
+	p.closeMetadata(vpcID)
+	var lns []net.Listener
+	err = doInNS(c.ns, func() error {
+		for _, a := range []netip.Addr{MetadataIPv4, MetadataIPv6} {
+			ln, err := net.Listen("tcp", netip.AddrPortFrom(a, metadataPort).String())
+			if err != nil {
+				return err
+			}
+			lns = append(lns, &mdListener{Listener: ln, p: p, vpc: vpcID})
+		}
+		return nil
+	})
+	if err != nil {
+		for _, ln := range lns {
+			_ = ln.Close() // not served yet
+		}
+		r.fail(fmt.Errorf("%s: metadata listener: %w", c.name, err))
+		return
+	}
+	p.md.mu.Lock()
+	p.md.routers[vpcID] = &mdRouter{gen: c.gen, lns: lns}
+	p.md.mu.Unlock()
+	for _, ln := range lns {
+		go func() { _ = p.metadata.Serve(ln) }() // returns when the listener is closed
+	}
+	r.changes++
+}
+
+// closeMetadata closes the listeners of a VPC's router.
+func (p *Plane) closeMetadata(vpcID string) {
+	p.md.mu.Lock()
+	cur := p.md.routers[vpcID]
+	delete(p.md.routers, vpcID)
+	p.md.mu.Unlock()
+	if cur == nil {
+		return
+	}
+	for _, ln := range cur.lns {
+		_ = ln.Close() // its Serve returns
+	}
+}
+
+// closeAllMetadata closes every listener.
+func (p *Plane) closeAllMetadata() {
+	p.md.mu.Lock()
+	ids := make([]string, 0, len(p.md.routers))
+	for id := range p.md.routers {
+		ids = append(ids, id)
+	}
+	p.md.mu.Unlock()
+	for _, id := range ids {
+		p.closeMetadata(id)
+	}
+}
+
+// ensureLocalAddrs adds the addresses (and removes none): loopback keeps its own.
+func ensureLocalAddrs(c *nsCtx, l netlink.Link, want []netip.Prefix) (int, error) {
+	have, err := c.h.AddrList(l, netlink.FAMILY_ALL)
+	if err != nil {
+		return 0, fmt.Errorf("%s: addresses of %s: %w", c.name, l.Attrs().Name, err)
+	}
+	n := 0
+	var errs []error
+	for _, w := range want {
+		if slices.ContainsFunc(have, func(a netlink.Addr) bool { return prefixOf(a.IPNet) == w }) {
+			continue
+		}
+		a := &netlink.Addr{IPNet: ipNet(w)}
+		if w.Addr().Is6() {
+			a.Flags = unix.IFA_F_NODAD
+		}
+		if err := c.h.AddrReplace(l, a); err != nil {
+			errs = append(errs, fmt.Errorf("%s: add address %s: %w", c.name, w, err))
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
+// mdListener accepts the connections of the ENIs it knows, each with its asker.
+type mdListener struct {
+	net.Listener
+	p   *Plane
+	vpc string
+}
+
+// Accept returns the next connection whose SYN carried a known ENI's metadata number
+// (closing the others).
+func (l *mdListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		id, err := socketMark(c)
+		if err == nil {
+			if eni, ok := l.p.metadataAsker(l.vpc, id); ok {
+				return &mdConn{TCPConn: c.(*net.TCPConn), eni: eni}, nil
+			}
+		}
+		_ = c.Close() // an asker the plane does not know: nothing to say
+	}
+}
+
+// mdConn is a metadata connection and the ENI it came in through.
+type mdConn struct {
+	*net.TCPConn
+	eni string
+}
+
+// MetadataAsker is the ENI the connection came in through (imds.Asker).
+func (c *mdConn) MetadataAsker() string { return c.eni }
+
+// socketMark is the SO_MARK of a TCP connection's socket.
+func socketMark(c net.Conn) (uint32, error) {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return 0, errors.New("no socket")
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var v int
+	var serr error
+	if err := raw.Control(func(fd uintptr) { v, serr = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_MARK) }); err != nil {
+		return 0, err
+	}
+	return uint32(v), serr
+}
+
+// addMetadataRules adds to the router's guard table the chains that name the asking ENI
+// (see the top of this file); the input chain accepts what they marked.
+func addMetadataRules(conn *nftables.Conn, tab *nftables.Table, es []mdEntry) error {
+	md := conn.AddChain(&nftables.Chain{Name: "md", Table: tab})
+	elems := make([]nftables.SetElement, 0, len(es))
+	for _, e := range es {
+		name := "md" + strconv.FormatUint(uint64(e.id), 10)
+		ch := conn.AddChain(&nftables.Chain{Name: name, Table: tab})
+		id := native32(e.id)
+		for _, r := range [][]expr.Any{
+			{&expr.Immediate{Register: 1, Data: id}, markSet()},
+			append(ctState(expr.CtStateBitNEW), &expr.Immediate{Register: 1, Data: id},
+				&expr.Ct{Key: expr.CtKeyMARK, Register: 1, SourceRegister: true}),
+			{&expr.Ct{Key: expr.CtKeyMARK, Register: 1}, cmpNeq(id), &expr.Counter{}, verdict(expr.VerdictDrop)},
+		} {
+			conn.AddRule(&nftables.Rule{Table: tab, Chain: ch, Exprs: r})
+		}
+		elems = append(elems, nftables.SetElement{Key: e.mac, VerdictData: &expr.Verdict{Kind: expr.VerdictJump, Chain: name}})
+	}
+	macs := &nftables.Set{Table: tab, Name: "mdmacs", IsMap: true, KeyType: nftables.TypeEtherAddr, DataType: nftables.TypeVerdict}
+	if err := conn.AddSet(macs, elems); err != nil {
+		return fmt.Errorf("metadata map: %w", err)
+	}
+	drop := []expr.Any{&expr.Counter{}, verdict(expr.VerdictDrop)}
+	for _, r := range [][]expr.Any{
+		{&expr.Immediate{Register: 1, Data: native32(0)}, markSet()},
+		append([]expr.Any{meta(expr.MetaKeyL4PROTO), cmpNeq([]byte{unix.IPPROTO_TCP})}, drop...),
+		append([]expr.Any{load(expr.PayloadBaseTransportHeader, 2, 2), cmpNeq(binaryutil.BigEndian.PutUint16(metadataPort))}, drop...),
+		{load(expr.PayloadBaseLLHeader, 6, 6), &expr.Lookup{SourceRegister: 1, SetName: macs.Name, SetID: macs.ID, IsDestRegSet: true, DestRegister: 0}},
+		append([]expr.Any{meta(expr.MetaKeyMARK), cmpEq(native32(0))}, drop...),
+	} {
+		conn.AddRule(&nftables.Rule{Table: tab, Chain: md, Exprs: r})
+	}
+	accept := nftables.ChainPolicyAccept
+	pre := conn.AddChain(&nftables.Chain{Name: "mdpre", Table: tab, Hooknum: nftables.ChainHookPrerouting,
+		Priority: nftables.ChainPriorityMangle, Type: nftables.ChainTypeFilter, Policy: &accept})
+	for _, a := range []struct {
+		proto byte
+		off   uint32
+		addr  netip.Addr
+	}{{unix.NFPROTO_IPV4, 16, MetadataIPv4}, {unix.NFPROTO_IPV6, 24, MetadataIPv6}} {
+		conn.AddRule(&nftables.Rule{Table: tab, Chain: pre, Exprs: cat(
+			[]expr.Any{meta(expr.MetaKeyNFPROTO), cmpEq([]byte{a.proto})}, prefixMatch(a.off, hostPrefix(a.addr)),
+			[]expr.Any{jump(md.Name)})})
+	}
+	return nil
+}
+
+// metadataEgress are the rules of out_<N> that let an ENI reach the metadata service
+// whatever its groups (as on AWS, where groups do not filter it).
+func metadataEgress() [][]expr.Any {
+	var out [][]expr.Any
+	for _, a := range []struct {
+		proto byte
+		off   uint32
+		addr  netip.Addr
+	}{{unix.NFPROTO_IPV4, 16, MetadataIPv4}, {unix.NFPROTO_IPV6, 24, MetadataIPv6}} {
+		out = append(out, cat([]expr.Any{meta(expr.MetaKeyNFPROTO), cmpEq([]byte{a.proto})},
+			prefixMatch(a.off, hostPrefix(a.addr)),
+			[]expr.Any{meta(expr.MetaKeyL4PROTO), cmpEq([]byte{unix.IPPROTO_TCP}),
+				load(expr.PayloadBaseTransportHeader, 2, 2), cmpEq(binaryutil.BigEndian.PutUint16(metadataPort)),
+				verdict(expr.VerdictReturn)}))
+	}
+	return out
+}
