@@ -55,6 +55,8 @@ type VPC struct {
 	DhcpOptionsID      string      `json:"dhcpOptionsId"`
 	EnableDnsSupport   bool        `json:"enableDnsSupport"`
 	EnableDnsHostnames bool        `json:"enableDnsHostnames"`
+	// EnableNAUMetrics is enableNetworkAddressUsageMetrics.
+	EnableNAUMetrics bool `json:"enableNauMetrics,omitempty"`
 	Tags               Tags        `json:"tags,omitempty"`
 	Seq                uint64      `json:"seq"` // creation order
 	// CidrGone and Ipv6Gone are blocks disassociated lately, which

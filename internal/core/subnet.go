@@ -321,8 +321,8 @@ func (tx *Tx) ModifySubnetAttribute(in *ec2wire.ModifySubnetAttributeInput) (*ec
 	for _, set := range []bool{
 		in.MapPublicIpOnLaunch != nil, in.AssignIpv6AddressOnCreation != nil, in.EnableDns64 != nil,
 		in.EnableResourceNameDnsARecordOnLaunch != nil, in.EnableResourceNameDnsAAAARecordOnLaunch != nil,
-		in.PrivateDnsHostnameTypeOnLaunch != nil, in.MapCustomerOwnedIpOnLaunch != nil,
-		in.CustomerOwnedIpv4Pool != nil, in.EnableLniAtDeviceIndex != nil, in.DisableLniAtDeviceIndex != nil,
+		in.PrivateDnsHostnameTypeOnLaunch != nil, in.MapCustomerOwnedIpOnLaunch != nil || in.CustomerOwnedIpv4Pool != nil,
+		in.EnableLniAtDeviceIndex != nil, in.DisableLniAtDeviceIndex != nil,
 	} {
 		if set {
 			n++
@@ -360,8 +360,27 @@ func (tx *Tx) ModifySubnetAttribute(in *ec2wire.ModifySubnetAttributeInput) (*ec
 			return nil, errorf(CodeInvalidParameterValue, "Value (%s) for parameter privateDnsHostnameTypeOnLaunch is invalid. Valid values are ip-name and resource-name.", t)
 		}
 		s.HostnameType = t
-	default: // Outposts-only attributes
-		return nil, errorf(CodeInvalidParameterValue, "The attribute can only be modified for subnets in an Outpost; subnet %s is not.", s.ID)
+	default:
+		if err := subnetOutpostAttribute(s, in); err != nil {
+			return nil, err
+		}
 	}
 	return &ec2wire.ModifySubnetAttributeOutput{Return: p(true)}, nil
+}
+
+// subnetOutpostAttribute answers the attributes of subnets in an Outpost
+// (customer-owned IPv4 addresses, local network interfaces). No subnet here
+// is in an Outpost: their "off" values (which every subnet has, and
+// DescribeSubnets shows) are accepted, turning one on is refused.
+func subnetOutpostAttribute(s *Subnet, in *ec2wire.ModifySubnetAttributeInput) error {
+	notOutpost := errorf(CodeInvalidParameterValue, "The attribute can only be enabled for subnets in an Outpost; subnet %s is not.", s.ID)
+	switch {
+	case in.MapCustomerOwnedIpOnLaunch != nil && boolv(in.MapCustomerOwnedIpOnLaunch.Value) && in.CustomerOwnedIpv4Pool == nil:
+		return errorf(CodeInvalidParameterCombination, "customerOwnedIpv4Pool must be specified when mapCustomerOwnedIpOnLaunch is true.")
+	case in.MapCustomerOwnedIpOnLaunch != nil && boolv(in.MapCustomerOwnedIpOnLaunch.Value), in.CustomerOwnedIpv4Pool != nil:
+		return notOutpost
+	case in.EnableLniAtDeviceIndex != nil:
+		return notOutpost
+	}
+	return nil // MapCustomerOwnedIpOnLaunch false, DisableLniAtDeviceIndex: already so
 }

@@ -412,7 +412,7 @@ func (tx *Tx) DisassociateVpcCidrBlock(in *ec2wire.DisassociateVpcCidrBlockInput
 	return out, nil
 }
 
-// DescribeVpcAttribute answers enableDnsSupport / enableDnsHostnames.
+// DescribeVpcAttribute answers one of the VPC's three attributes.
 func (tx *Tx) DescribeVpcAttribute(in *ec2wire.DescribeVpcAttributeInput) (*ec2wire.DescribeVpcAttributeOutput, error) {
 	v, err := tx.getVPC(str(in.VpcId))
 	if err != nil {
@@ -425,14 +425,15 @@ func (tx *Tx) DescribeVpcAttribute(in *ec2wire.DescribeVpcAttributeInput) (*ec2w
 	case "enableDnsHostnames":
 		out.EnableDnsHostnames = &ec2wire.AttributeBooleanValue{Value: p(v.EnableDnsHostnames)}
 	case "enableNetworkAddressUsageMetrics":
-		out.EnableNetworkAddressUsageMetrics = &ec2wire.AttributeBooleanValue{Value: p(false)}
+		out.EnableNetworkAddressUsageMetrics = &ec2wire.AttributeBooleanValue{Value: p(v.EnableNAUMetrics)}
 	default:
 		return nil, errorf(CodeInvalidParameterValue, "Value (%s) for parameter attribute is invalid.", str(in.Attribute))
 	}
 	return out, nil
 }
 
-// ModifyVpcAttribute sets one DNS attribute.
+// ModifyVpcAttribute sets one attribute: DNS support, DNS hostnames or
+// Network Address Usage metrics.
 func (tx *Tx) ModifyVpcAttribute(in *ec2wire.ModifyVpcAttributeInput) (*ec2wire.ModifyVpcAttributeOutput, error) {
 	v, err := tx.getVPC(str(in.VpcId))
 	if err != nil {
@@ -453,6 +454,9 @@ func (tx *Tx) ModifyVpcAttribute(in *ec2wire.ModifyVpcAttributeInput) (*ec2wire.
 	}
 	if in.EnableDnsHostnames != nil {
 		v.EnableDnsHostnames = boolv(in.EnableDnsHostnames.Value)
+	}
+	if in.EnableNetworkAddressUsageMetrics != nil {
+		v.EnableNAUMetrics = boolv(in.EnableNetworkAddressUsageMetrics.Value)
 	}
 	return &ec2wire.ModifyVpcAttributeOutput{Return: p(true)}, nil
 }
