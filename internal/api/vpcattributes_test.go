@@ -9,7 +9,9 @@ import (
 	"github.com/eni-net/eni/internal/apitest"
 )
 
-func boolAttr(b bool) *types.AttributeBooleanValue { return &types.AttributeBooleanValue{Value: aws.Bool(b)} }
+func boolAttr(b bool) *types.AttributeBooleanValue {
+	return &types.AttributeBooleanValue{Value: aws.Bool(b)}
+}
 
 // Every VPC attribute is stored and described, one per call.
 func TestVpcAttributes(t *testing.T) {

@@ -56,9 +56,9 @@ type VPC struct {
 	EnableDnsSupport   bool        `json:"enableDnsSupport"`
 	EnableDnsHostnames bool        `json:"enableDnsHostnames"`
 	// EnableNAUMetrics is enableNetworkAddressUsageMetrics.
-	EnableNAUMetrics bool `json:"enableNauMetrics,omitempty"`
-	Tags               Tags        `json:"tags,omitempty"`
-	Seq                uint64      `json:"seq"` // creation order
+	EnableNAUMetrics bool   `json:"enableNauMetrics,omitempty"`
+	Tags             Tags   `json:"tags,omitempty"`
+	Seq              uint64 `json:"seq"` // creation order
 	// CidrGone and Ipv6Gone are blocks disassociated lately, which
 	// DescribeVpcs still shows, as AWS does, as "disassociated".
 	CidrGone []CidrAssoc `json:"cidrGone,omitempty"`
