@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/eni-net/eni/internal/api"
+	"github.com/eni-net/eni/internal/console"
 	"github.com/eni-net/eni/internal/core"
 	"github.com/eni-net/eni/internal/netadmin"
 	"github.com/eni-net/eni/internal/store"
@@ -115,6 +116,8 @@ func serve(args []string) error {
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	taskLease := fs.Duration("task-lease", api.DefaultTaskLease, "how long an eni run-task task lives once its run-task stops renewing its lease (killed, say)")
 	pprofOn := fs.Bool("pprof", false, "serve Go's profiles under /debug/pprof/ (only on a loopback --listen address)")
+	consoleOn := fs.Bool("console", true, "serve the web console at / (under --auth sigv4: to loopback clients, with a token)")
+	consoleToken := fs.String("console-token", os.Getenv("ENI_CONSOLE_TOKEN"), "token the web console asks for (default: none under --auth none, a random one under --auth sigv4)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: eni serve [flags]\n\nRuns the EC2 Query API (and /healthz, /metrics).\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -225,7 +228,10 @@ func serve(args []string) error {
 		runAgent = func() { go a.Run(ctx) }
 		dpDesc = "linux (region " + *dpRegion + ", prefix " + p.Prefix() + ")"
 	}
-	srv = api.New(api.Options{Core: c, Store: st, Logger: log, RateLimit: *rateLimit, RateBurst: *rateBurst, Authenticate: authenticate, OnCommit: onCommit, Tasks: taskReady, Registry: reg, TaskLease: *taskLease})
+	var con *console.Console
+	onChange := func(regions []string) { con.Notify(regions) } // con is set before anything commits
+	srv = api.New(api.Options{Core: c, Store: st, Logger: log, RateLimit: *rateLimit, RateBurst: *rateBurst, Authenticate: authenticate, OnCommit: onCommit, OnChange: onChange, Tasks: taskReady, Registry: reg, TaskLease: *taskLease})
+	con = newConsole(consoleOptions{Enabled: *consoleOn, Token: *consoleToken, AuthMode: *authMode}, c, srv)
 	// Usage intervals open at another rate (or missing, in a store written
 	// before metering) are settled before anything else is served.
 	if err := c.SettleUsage(srv.Commit); err != nil {
@@ -240,6 +246,9 @@ func serve(args []string) error {
 		return err
 	}
 	var handler http.Handler = srv
+	if con != nil {
+		handler = con.Wrap(handler)
+	}
 	if identityCert != nil {
 		handler = withIdentityCertificate(handler, identityCert)
 	}
@@ -247,7 +256,7 @@ func serve(args []string) error {
 		if !loopbackListen(*listen) {
 			return errors.New("--pprof: only on a loopback --listen address")
 		}
-		handler = withPprof(srv)
+		handler = withPprof(handler)
 	}
 	hs := &http.Server{
 		Handler:           handler,
@@ -257,9 +266,14 @@ func serve(args []string) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
+	consoleDesc := "off"
+	if con != nil {
+		hs.RegisterOnShutdown(con.Close) // end the console's event streams, or Shutdown waits for them
+		consoleDesc = consoleURL(ln.Addr(), con.Token())
+	}
 	announceDataPlane(log, realNet, dpWhy, *dpPrefix)
 	log.Info("eni serving", "listen", ln.Addr().String(), "data", *dataDir, "records", n,
-		"dataplane", dpDesc, "auth", authDesc, "startup", time.Since(start).String(), "version", version())
+		"dataplane", dpDesc, "auth", authDesc, "console", consoleDesc, "startup", time.Since(start).String(), "version", version())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -84,7 +84,7 @@ func (s *Server) commit(cs core.ChangeSet) (func() error, error) {
 		d.markDurable(seq)
 	}
 	d.mu.Unlock()
-	if wait == nil && s.opt.OnCommit == nil {
+	if wait == nil && s.opt.OnCommit == nil && s.opt.OnChange == nil {
 		return nil, nil
 	}
 	return func() error {
@@ -99,6 +99,9 @@ func (s *Server) commit(cs core.ChangeSet) (func() error, error) {
 		}
 		if s.opt.OnCommit != nil {
 			s.opt.OnCommit()
+		}
+		if s.opt.OnChange != nil {
+			s.opt.OnChange(changedRegions(cs))
 		}
 		return nil
 	}, nil

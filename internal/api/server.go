@@ -57,6 +57,9 @@ type Options struct {
 	// OnCommit, if set, is called after each change set is durable (the data
 	// plane agent's kick).
 	OnCommit func()
+	// OnChange, if set, is told which regions each durable change set
+	// changed (the web console's live updates).
+	OnChange func(regions []string)
 	// Tasks, if set, enables the /eni/v1/tasks endpoints of `eni run-task`
 	// and says whether a task's namespace is up.
 	Tasks func(taskID string) bool

@@ -47,6 +47,8 @@ type Options struct {
 	// kick, and the task endpoints' readiness check).
 	OnCommit func()
 	Tasks    func(taskID string) bool
+	// OnChange is passed to api.Options (the web console's live updates).
+	OnChange func(regions []string)
 	// TaskLease is passed to api.Options.
 	TaskLease time.Duration
 	// Now is the core's clock (time.Now if nil), for tests of what time
@@ -103,7 +105,7 @@ func New(t testing.TB, opts ...Options) *Env {
 		e.Store = store.NewMemory()
 	}
 	e.API = api.New(api.Options{Core: c, Store: e.Store, RateLimit: o.RateLimit, RateBurst: o.RateBurst, Authenticate: o.Authenticate,
-		OnCommit: o.OnCommit, Tasks: o.Tasks, TaskLease: o.TaskLease})
+		OnCommit: o.OnCommit, OnChange: o.OnChange, Tasks: o.Tasks, TaskLease: o.TaskLease})
 	e.Server = httptest.NewServer(e.API)
 	t.Cleanup(e.Close)
 	return e
