@@ -28,5 +28,6 @@ func handlers() map[string]handler {
 	keyPairOps(m)
 	volumeOps(m)
 	vpcExtraOps(m)
+	networkACLOps(m)
 	return m
 }

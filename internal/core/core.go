@@ -304,7 +304,7 @@ func (c *Core) write(r *region, who Caller, dryRun bool, commit Committer, fn fu
 func (c *Core) ensureAccount(r *region, who Caller, commit Committer) error {
 	r.mu.RLock()
 	m := r.db.meta.rows["meta"]
-	done := m != nil && m.Accounts[who.Account] && m.DhcpDefaults[who.Account] != ""
+	done := m != nil && m.Accounts[who.Account] && m.DhcpDefaults[who.Account] != "" && m.Defaults[who.Account] >= defaultsVersion
 	r.mu.RUnlock()
 	if done {
 		return nil

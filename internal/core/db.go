@@ -32,6 +32,8 @@ type db struct {
 	dhcp      *table[DhcpOptions, *DhcpOptions]
 	eigws     *table[EgressOnlyIGW, *EgressOnlyIGW]
 	usage     *table[UsageInterval, *UsageInterval]
+	acls      *table[NetworkACL, *NetworkACL]
+	pls       *table[PrefixList, *PrefixList]
 	idx       indexes
 }
 
@@ -55,6 +57,8 @@ func newDB(region string) *db {
 		dhcp:      newTable[DhcpOptions]("dopt"),
 		eigws:     newTable[EgressOnlyIGW]("eigw"),
 		usage:     newTable[UsageInterval]("usage"),
+		acls:      newTable[NetworkACL]("acl"),
+		pls:       newTable[PrefixList]("prefixlist"),
 	}
 	d.idx.init()
 	return d
@@ -97,6 +101,10 @@ func (d *db) loaderFor(kind string) (loader, error) {
 		return d.eigws, nil
 	case "usage":
 		return d.usage, nil
+	case "acl":
+		return d.acls, nil
+	case "prefixlist":
+		return d.pls, nil
 	}
 	return nil, fmt.Errorf("load: unknown kind %q", kind)
 }
@@ -115,7 +123,7 @@ func (d *db) load(kind, id string, val []byte) error {
 }
 
 // Kinds lists the record kinds a store must hold.
-var Kinds = []string{"meta", "vpc", "subnet", "sg", "eni", "instance", "address", "igw", "rtb", "perm", "token", "task", "volume", "keypair", "dopt", "eigw", "usage"}
+var Kinds = []string{"meta", "vpc", "subnet", "sg", "eni", "instance", "address", "igw", "rtb", "perm", "token", "task", "volume", "keypair", "dopt", "eigw", "usage", "acl", "prefixlist"}
 
 func (d *db) rebuild() {
 	d.idx.init()
@@ -167,6 +175,8 @@ type Tx struct {
 	dhcp      txTable[DhcpOptions, *DhcpOptions]
 	eigws     txTable[EgressOnlyIGW, *EgressOnlyIGW]
 	usage     txTable[UsageInterval, *UsageInterval]
+	acls      txTable[NetworkACL, *NetworkACL]
+	pls       txTable[PrefixList, *PrefixList]
 }
 
 func (c *Core) newTx(r *region, who Caller, readOnly bool) *Tx {
@@ -195,6 +205,8 @@ func (c *Core) newTx(r *region, who Caller, readOnly bool) *Tx {
 		dhcp:      txTable[DhcpOptions, *DhcpOptions]{base: d.dhcp},
 		eigws:     txTable[EgressOnlyIGW, *EgressOnlyIGW]{base: d.eigws},
 		usage:     txTable[UsageInterval, *UsageInterval]{base: d.usage},
+		acls:      txTable[NetworkACL, *NetworkACL]{base: d.acls},
+		pls:       txTable[PrefixList, *PrefixList]{base: d.pls},
 	}
 }
 
@@ -220,6 +232,8 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 		func() error { _, err := tx.keys.changes(name, &cs); return err },
 		func() error { _, err := tx.dhcp.changes(name, &cs); return err },
 		func() error { _, err := tx.eigws.changes(name, &cs); return err },
+		func() error { _, err := tx.acls.changes(name, &cs); return err },
+		func() error { _, err := tx.pls.changes(name, &cs); return err },
 	} {
 		if err := f(); err != nil {
 			return nil, err
@@ -273,6 +287,8 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 	tx.keys.apply()
 	tx.dhcp.apply()
 	tx.eigws.apply()
+	tx.acls.apply()
+	tx.pls.apply()
 	tx.enis.apply()
 	tx.addresses.apply()
 	tx.instances.apply()

@@ -34,6 +34,8 @@ func (c *Core) Dump() map[string]string {
 		dumpTable(out, r.name, d.dhcp)
 		dumpTable(out, r.name, d.eigws)
 		dumpTable(out, r.name, d.usage)
+		dumpTable(out, r.name, d.acls)
+		dumpTable(out, r.name, d.pls)
 		r.mu.RUnlock()
 	}
 	return out

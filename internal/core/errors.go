@@ -93,6 +93,18 @@ const (
 	CodeInvalidGatewayIDNotFound       = "InvalidGatewayID.NotFound"
 	CodeSubnetLimitExceeded            = "SubnetLimitExceeded"
 	CodeInvalidRouteTableAssocNotFound = "InvalidAssociationID.NotFound"
+	// Network ACLs and managed prefix lists.
+	CodeInvalidNetworkACLIDNotFound    = "InvalidNetworkAclID.NotFound"
+	CodeInvalidNetworkACLIDMalformed   = "InvalidNetworkAclId.Malformed"
+	CodeNetworkACLLimitExceeded        = "NetworkAclLimitExceeded"
+	CodeNetworkACLEntryAlreadyExists   = "NetworkAclEntryAlreadyExists"
+	CodeInvalidNetworkACLEntryNotFound = "InvalidNetworkAclEntry.NotFound"
+	CodeRulesPerACLLimitExceeded       = "RulesPerAclLimitExceeded"
+	CodeInvalidPrefixListIDNotFound    = "InvalidPrefixListID.NotFound"
+	CodeInvalidPrefixListIDMalformed   = "InvalidPrefixListId.Malformed"
+	CodePrefixListVersionMismatch      = "PrefixListVersionMismatch"
+	CodePrefixListEntriesExceeded      = "PrefixListMaxEntriesExceeded"
+	CodeInvalidPrefixListModification  = "InvalidPrefixListModification"
 	CodeInvalidPermIDNotFound          = "InvalidNetworkInterfacePermissionID.NotFound"
 	CodeInvalidPermIDMalformed         = "InvalidNetworkInterfacePermissionId.Malformed"
 	CodeInvalidID                      = "InvalidID"
@@ -149,6 +161,10 @@ var Codes = []string{
 	CodeInvalidIGWIDNotFound, CodeInvalidIGWIDMalformed, CodeInvalidRouteTableIDNotFound,
 	CodeInvalidRouteTableIDMalformed, CodeInvalidRouteNotFound, CodeRouteAlreadyExists,
 	CodeInvalidGatewayIDNotFound, CodeSubnetLimitExceeded,
+	CodeInvalidNetworkACLIDNotFound, CodeInvalidNetworkACLIDMalformed, CodeNetworkACLLimitExceeded,
+	CodeNetworkACLEntryAlreadyExists, CodeInvalidNetworkACLEntryNotFound, CodeRulesPerACLLimitExceeded,
+	CodeInvalidPrefixListIDNotFound, CodeInvalidPrefixListIDMalformed, CodePrefixListVersionMismatch,
+	CodePrefixListEntriesExceeded, CodeInvalidPrefixListModification,
 	CodeInvalidPermIDNotFound, CodeInvalidPermIDMalformed, CodeInvalidID, CodeInvalidTagKeyMalformed,
 	CodeTagLimitExceeded, CodeInvalidCidrBlockNotFound, CodeAuthFailure, CodeUnauthorizedOperation,
 	CodeInvalidRegion, CodeInternalError, CodeInvalidVolumeNotFound, CodeInvalidVolumeIDMalformed,

@@ -234,5 +234,6 @@ func (d *db) check() []error {
 	d.checkVolumes(bad)
 	d.checkVPCExtras(bad)
 	d.checkUsage(bad)
+	d.checkACLs(bad)
 	return errs
 }

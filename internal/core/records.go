@@ -24,6 +24,9 @@ type Meta struct {
 	// DhcpDefaults are the accounts' default DHCP options sets (kept once
 	// the set is deleted: the account is bootstrapped).
 	DhcpDefaults map[string]string `json:"dhcpDefaults,omitempty"`
+	// Defaults is, per account, the defaultsVersion its default resources
+	// were last brought to (see upgradeDefaults).
+	Defaults map[string]int `json:"defaults,omitempty"`
 }
 
 func (m *Meta) key() string { return "meta" }
@@ -31,6 +34,7 @@ func (m *Meta) clone() *Meta {
 	c := *m
 	c.Accounts = maps.Clone(m.Accounts)
 	c.DhcpDefaults = maps.Clone(m.DhcpDefaults)
+	c.Defaults = maps.Clone(m.Defaults)
 	return &c
 }
 

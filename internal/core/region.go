@@ -198,10 +198,12 @@ func (tx *Tx) bootstrap() error {
 	}
 	if m.Accounts[tx.Account] {
 		tx.bootstrapDhcp(m, true) // an account bootstrapped before DHCP options sets were records
+		tx.upgradeDefaults(m)
 		return nil
 	}
 	m.Accounts[tx.Account] = true
 	tx.bootstrapDhcp(m, false)
+	tx.upgradeDefaults(m) // nothing to add: records the version
 	vpc, rtb := tx.createVPC("172.31.0.0/16", true, nil)
 	igw := &InternetGateway{ID: tx.newID("igw"), Owner: tx.Account, Attachments: []IGWAttachment{{VpcID: vpc.ID, State: "available"}}}
 	tx.igws.Put(igw)

@@ -307,6 +307,7 @@ func (tx *Tx) DeleteSubnet(in *ec2wire.DeleteSubnetInput) (*ec2wire.DeleteSubnet
 			}
 		}
 	}
+	tx.aclForgetSubnet(s.ID)
 	tx.subnets.Delete(s.ID)
 	return &ec2wire.DeleteSubnetOutput{Return: p(true)}, nil
 }

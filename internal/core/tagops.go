@@ -123,8 +123,20 @@ func (tx *Tx) tagGet(id string) (Tags, error) {
 			return nil, err
 		}
 		return v.Tags, nil
+	case "acl":
+		v, err := tx.getACL(id)
+		if err != nil {
+			return nil, err
+		}
+		return v.Tags, nil
 	case "eigw":
 		v, err := tx.getEIGW(id)
+		if err != nil {
+			return nil, err
+		}
+		return v.Tags, nil
+	case "pl":
+		v, err := tx.getOwnPrefixList(id)
 		if err != nil {
 			return nil, err
 		}
@@ -174,6 +186,10 @@ func (tx *Tx) tagSet(id string, t Tags) {
 		tx.dhcp.Mut(id).Tags = t
 	case "eigw":
 		tx.eigws.Mut(id).Tags = t
+	case "acl":
+		tx.acls.Mut(id).Tags = t
+	case "pl":
+		tx.pls.Mut(id).Tags = t
 	}
 }
 
@@ -285,6 +301,8 @@ func (tx *Tx) tagItems() []*tagItem {
 	tx.keys.Each(func(v *KeyPair) bool { add(v.Owner, v.ID, "key-pair", v.Tags); return true })
 	tx.dhcp.Each(func(v *DhcpOptions) bool { add(v.Owner, v.ID, "dhcp-options", v.Tags); return true })
 	tx.eigws.Each(func(v *EgressOnlyIGW) bool { add(v.Owner, v.ID, "egress-only-internet-gateway", v.Tags); return true })
+	tx.acls.Each(func(v *NetworkACL) bool { add(v.Owner, v.ID, "network-acl", v.Tags); return true })
+	tx.pls.Each(func(v *PrefixList) bool { add(v.Owner, v.ID, "prefix-list", v.Tags); return true })
 	return out
 }
 

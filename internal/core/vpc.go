@@ -16,6 +16,7 @@ func (tx *Tx) createVPC(cidr string, isDefault bool, tags Tags) (*VPC, *RouteTab
 	}
 	v.CidrAssocs = []CidrAssoc{{ID: tx.newID("vpc-cidr-assoc"), Cidr: cidr, State: "associated"}}
 	tx.vpcs.Put(v)
+	tx.aclCreateDefault(v)
 	tx.groups.Put(&SecurityGroup{
 		ID: tx.newID("sg"), Owner: tx.Account, VpcID: v.ID, Name: "default",
 		Description: "default VPC security group",
@@ -107,6 +108,9 @@ func (tx *Tx) addVPCIpv6(v *VPC) error {
 		})
 		if !taken {
 			v.Ipv6Assocs = append(v.Ipv6Assocs, CidrAssoc{ID: tx.newID("vpc-cidr-assoc"), Cidr: cand, State: "associated"})
+			if len(v.Ipv6Assocs) == 1 {
+				tx.aclVPCGainedIpv6(v.ID)
+			}
 			return nil
 		}
 	}
@@ -246,6 +250,9 @@ func (tx *Tx) DeleteVpc(in *ec2wire.DeleteVpcInput) (*ec2wire.DeleteVpcOutput, e
 	if derr != nil {
 		return nil, derr
 	}
+	if id := tx.aclBlockingVPC(v.ID); id != "" {
+		return nil, dep("network ACL", id)
+	}
 	var groups, rtbs []string
 	tx.groups.Each(func(g *SecurityGroup) bool {
 		if g.VpcID == v.ID {
@@ -277,6 +284,7 @@ func (tx *Tx) DeleteVpc(in *ec2wire.DeleteVpcInput) (*ec2wire.DeleteVpcOutput, e
 	for _, id := range rtbs {
 		tx.rtbs.Delete(id)
 	}
+	tx.aclDeleteVPC(v.ID)
 	tx.vpcs.Delete(v.ID)
 	return &ec2wire.DeleteVpcOutput{Return: p(true)}, nil
 }

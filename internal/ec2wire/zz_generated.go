@@ -109,6 +109,13 @@ var Operations = []string{
 	"DeleteEgressOnlyInternetGateway",
 	"AssociateSubnetCidrBlock",
 	"DisassociateSubnetCidrBlock",
+	"CreateNetworkAcl",
+	"DeleteNetworkAcl",
+	"DescribeNetworkAcls",
+	"CreateNetworkAclEntry",
+	"ReplaceNetworkAclEntry",
+	"DeleteNetworkAclEntry",
+	"ReplaceNetworkAclAssociation",
 }
 
 // ModelOperations lists every operation of the EC2 API model.
@@ -719,6 +726,7 @@ var ModelFilters = map[string][]string{
 	"DescribeVolumeStatus":                 {"action.code", "action.description", "action.event-id", "availability-zone", "event.description", "event.event-id", "event.event-type", "event.not-after", "event.not-before", "volume-status.details-name", "volume-status.details-status", "volume-status.status"},
 	"DescribeDhcpOptions":                  {"dhcp-options-id", "key", "value", "owner-id", "tag", "tag-key"},
 	"DescribeEgressOnlyInternetGateways":   {"tag", "tag-key"},
+	"DescribeNetworkAcls":                  {"association.association-id", "association.network-acl-id", "association.subnet-id", "default", "entry.cidr", "entry.icmp.code", "entry.icmp.type", "entry.ipv6-cidr", "entry.port-range.from", "entry.port-range.to", "entry.protocol", "entry.rule-action", "entry.egress", "entry.rule-number", "network-acl-id", "owner-id", "tag", "tag-key", "vpc-id"},
 }
 
 // DescribeRegionsInput is the input of DescribeRegions.
@@ -1350,6 +1358,48 @@ type DisassociateSubnetCidrBlockInput = DisassociateSubnetCidrBlockRequest
 
 // DisassociateSubnetCidrBlockOutput is the output of DisassociateSubnetCidrBlock.
 type DisassociateSubnetCidrBlockOutput = DisassociateSubnetCidrBlockResult
+
+// CreateNetworkAclInput is the input of CreateNetworkAcl.
+type CreateNetworkAclInput = CreateNetworkAclRequest
+
+// CreateNetworkAclOutput is the output of CreateNetworkAcl.
+type CreateNetworkAclOutput = CreateNetworkAclResult
+
+// DeleteNetworkAclInput is the input of DeleteNetworkAcl.
+type DeleteNetworkAclInput = DeleteNetworkAclRequest
+
+// DeleteNetworkAclOutput is the output of DeleteNetworkAcl: a request id and <return>true</return>.
+type DeleteNetworkAclOutput = ReturnOutput
+
+// DescribeNetworkAclsInput is the input of DescribeNetworkAcls.
+type DescribeNetworkAclsInput = DescribeNetworkAclsRequest
+
+// DescribeNetworkAclsOutput is the output of DescribeNetworkAcls.
+type DescribeNetworkAclsOutput = DescribeNetworkAclsResult
+
+// CreateNetworkAclEntryInput is the input of CreateNetworkAclEntry.
+type CreateNetworkAclEntryInput = CreateNetworkAclEntryRequest
+
+// CreateNetworkAclEntryOutput is the output of CreateNetworkAclEntry: a request id and <return>true</return>.
+type CreateNetworkAclEntryOutput = ReturnOutput
+
+// ReplaceNetworkAclEntryInput is the input of ReplaceNetworkAclEntry.
+type ReplaceNetworkAclEntryInput = ReplaceNetworkAclEntryRequest
+
+// ReplaceNetworkAclEntryOutput is the output of ReplaceNetworkAclEntry: a request id and <return>true</return>.
+type ReplaceNetworkAclEntryOutput = ReturnOutput
+
+// DeleteNetworkAclEntryInput is the input of DeleteNetworkAclEntry.
+type DeleteNetworkAclEntryInput = DeleteNetworkAclEntryRequest
+
+// DeleteNetworkAclEntryOutput is the output of DeleteNetworkAclEntry: a request id and <return>true</return>.
+type DeleteNetworkAclEntryOutput = ReturnOutput
+
+// ReplaceNetworkAclAssociationInput is the input of ReplaceNetworkAclAssociation.
+type ReplaceNetworkAclAssociationInput = ReplaceNetworkAclAssociationRequest
+
+// ReplaceNetworkAclAssociationOutput is the output of ReplaceNetworkAclAssociation.
+type ReplaceNetworkAclAssociationOutput = ReplaceNetworkAclAssociationResult
 
 // DescribeRegionsRequest is the model's DescribeRegionsRequest shape.
 type DescribeRegionsRequest struct {
@@ -2917,6 +2967,92 @@ type DisassociateSubnetCidrBlockResult struct {
 	SubnetId                 *string                         `query:"SubnetId" xml:"subnetId,omitempty"`
 }
 
+// CreateNetworkAclRequest is the model's CreateNetworkAclRequest shape.
+type CreateNetworkAclRequest struct {
+	ClientToken       *string            `query:"ClientToken" xml:"clientToken,omitempty"`
+	DryRun            *bool              `query:"DryRun" xml:"dryRun,omitempty"`
+	TagSpecifications []TagSpecification `query:"TagSpecification" xml:"TagSpecification>item,omitempty"`
+	VpcId             *string            `query:"VpcId" required:"true" xml:"vpcId,omitempty"`
+}
+
+// CreateNetworkAclResult is the model's CreateNetworkAclResult shape.
+type CreateNetworkAclResult struct {
+	RequestId   *string     `xml:"requestId"`
+	ClientToken *string     `query:"ClientToken" xml:"clientToken,omitempty"`
+	NetworkAcl  *NetworkAcl `query:"NetworkAcl" xml:"networkAcl,omitempty"`
+}
+
+// DeleteNetworkAclRequest is the model's DeleteNetworkAclRequest shape.
+type DeleteNetworkAclRequest struct {
+	DryRun       *bool   `query:"DryRun" xml:"dryRun,omitempty"`
+	NetworkAclId *string `query:"NetworkAclId" required:"true" xml:"networkAclId,omitempty"`
+}
+
+// DescribeNetworkAclsRequest is the model's DescribeNetworkAclsRequest shape.
+type DescribeNetworkAclsRequest struct {
+	DryRun        *bool    `query:"DryRun" xml:"dryRun,omitempty"`
+	Filters       []Filter `query:"Filter" xml:"Filter>Filter,omitempty"`
+	MaxResults    *int32   `query:"MaxResults" xml:"MaxResults,omitempty"`
+	NetworkAclIds []string `query:"NetworkAclId" xml:"NetworkAclId>item,omitempty"`
+	NextToken     *string  `query:"NextToken" xml:"NextToken,omitempty"`
+}
+
+// DescribeNetworkAclsResult is the model's DescribeNetworkAclsResult shape.
+type DescribeNetworkAclsResult struct {
+	RequestId   *string      `xml:"requestId"`
+	NetworkAcls []NetworkAcl `query:"NetworkAclSet" xml:"networkAclSet>item,omitempty"`
+	NextToken   *string      `query:"NextToken" xml:"nextToken,omitempty"`
+}
+
+// CreateNetworkAclEntryRequest is the model's CreateNetworkAclEntryRequest shape.
+type CreateNetworkAclEntryRequest struct {
+	CidrBlock     *string       `query:"CidrBlock" xml:"cidrBlock,omitempty"`
+	DryRun        *bool         `query:"DryRun" xml:"dryRun,omitempty"`
+	Egress        *bool         `query:"Egress" required:"true" xml:"egress,omitempty"`
+	IcmpTypeCode  *IcmpTypeCode `query:"Icmp" xml:"Icmp,omitempty"`
+	Ipv6CidrBlock *string       `query:"Ipv6CidrBlock" xml:"ipv6CidrBlock,omitempty"`
+	NetworkAclId  *string       `query:"NetworkAclId" required:"true" xml:"networkAclId,omitempty"`
+	PortRange     *PortRange    `query:"PortRange" xml:"portRange,omitempty"`
+	Protocol      *string       `query:"Protocol" required:"true" xml:"protocol,omitempty"`
+	RuleAction    *string       `query:"RuleAction" required:"true" xml:"ruleAction,omitempty"`
+	RuleNumber    *int32        `query:"RuleNumber" required:"true" xml:"ruleNumber,omitempty"`
+}
+
+// ReplaceNetworkAclEntryRequest is the model's ReplaceNetworkAclEntryRequest shape.
+type ReplaceNetworkAclEntryRequest struct {
+	CidrBlock     *string       `query:"CidrBlock" xml:"cidrBlock,omitempty"`
+	DryRun        *bool         `query:"DryRun" xml:"dryRun,omitempty"`
+	Egress        *bool         `query:"Egress" required:"true" xml:"egress,omitempty"`
+	IcmpTypeCode  *IcmpTypeCode `query:"Icmp" xml:"Icmp,omitempty"`
+	Ipv6CidrBlock *string       `query:"Ipv6CidrBlock" xml:"ipv6CidrBlock,omitempty"`
+	NetworkAclId  *string       `query:"NetworkAclId" required:"true" xml:"networkAclId,omitempty"`
+	PortRange     *PortRange    `query:"PortRange" xml:"portRange,omitempty"`
+	Protocol      *string       `query:"Protocol" required:"true" xml:"protocol,omitempty"`
+	RuleAction    *string       `query:"RuleAction" required:"true" xml:"ruleAction,omitempty"`
+	RuleNumber    *int32        `query:"RuleNumber" required:"true" xml:"ruleNumber,omitempty"`
+}
+
+// DeleteNetworkAclEntryRequest is the model's DeleteNetworkAclEntryRequest shape.
+type DeleteNetworkAclEntryRequest struct {
+	DryRun       *bool   `query:"DryRun" xml:"dryRun,omitempty"`
+	Egress       *bool   `query:"Egress" required:"true" xml:"egress,omitempty"`
+	NetworkAclId *string `query:"NetworkAclId" required:"true" xml:"networkAclId,omitempty"`
+	RuleNumber   *int32  `query:"RuleNumber" required:"true" xml:"ruleNumber,omitempty"`
+}
+
+// ReplaceNetworkAclAssociationRequest is the model's ReplaceNetworkAclAssociationRequest shape.
+type ReplaceNetworkAclAssociationRequest struct {
+	AssociationId *string `query:"AssociationId" required:"true" xml:"associationId,omitempty"`
+	DryRun        *bool   `query:"DryRun" xml:"dryRun,omitempty"`
+	NetworkAclId  *string `query:"NetworkAclId" required:"true" xml:"networkAclId,omitempty"`
+}
+
+// ReplaceNetworkAclAssociationResult is the model's ReplaceNetworkAclAssociationResult shape.
+type ReplaceNetworkAclAssociationResult struct {
+	RequestId        *string `xml:"requestId"`
+	NewAssociationId *string `query:"NewAssociationId" xml:"newAssociationId,omitempty"`
+}
+
 // Filter is the model's Filter shape.
 type Filter struct {
 	Name   *string  `query:"Name" xml:"Name,omitempty"`
@@ -3662,6 +3798,29 @@ type SubnetIpv6CidrBlockAssociation struct {
 	Ipv6CidrBlockState *SubnetCidrBlockState `query:"Ipv6CidrBlockState" xml:"ipv6CidrBlockState,omitempty"`
 }
 
+// NetworkAcl is the model's NetworkAcl shape.
+type NetworkAcl struct {
+	Associations []NetworkAclAssociation `query:"AssociationSet" xml:"associationSet>item,omitempty"`
+	Entries      []NetworkAclEntry       `query:"EntrySet" xml:"entrySet>item,omitempty"`
+	IsDefault    *bool                   `query:"Default" xml:"default,omitempty"`
+	NetworkAclId *string                 `query:"NetworkAclId" xml:"networkAclId,omitempty"`
+	OwnerId      *string                 `query:"OwnerId" xml:"ownerId,omitempty"`
+	Tags         []Tag                   `query:"TagSet" xml:"tagSet>item,omitempty"`
+	VpcId        *string                 `query:"VpcId" xml:"vpcId,omitempty"`
+}
+
+// IcmpTypeCode is the model's IcmpTypeCode shape.
+type IcmpTypeCode struct {
+	Code *int32 `query:"Code" xml:"code,omitempty"`
+	Type *int32 `query:"Type" xml:"type,omitempty"`
+}
+
+// PortRange is the model's PortRange shape.
+type PortRange struct {
+	From *int32 `query:"From" xml:"from,omitempty"`
+	To   *int32 `query:"To" xml:"to,omitempty"`
+}
+
 // AvailabilityZoneMessage is the model's AvailabilityZoneMessage shape.
 type AvailabilityZoneMessage struct {
 	Message *string `query:"Message" xml:"message,omitempty"`
@@ -4093,6 +4252,25 @@ type DhcpConfiguration struct {
 type SubnetCidrBlockState struct {
 	State         *string `query:"State" xml:"state,omitempty"`
 	StatusMessage *string `query:"StatusMessage" xml:"statusMessage,omitempty"`
+}
+
+// NetworkAclAssociation is the model's NetworkAclAssociation shape.
+type NetworkAclAssociation struct {
+	NetworkAclAssociationId *string `query:"NetworkAclAssociationId" xml:"networkAclAssociationId,omitempty"`
+	NetworkAclId            *string `query:"NetworkAclId" xml:"networkAclId,omitempty"`
+	SubnetId                *string `query:"SubnetId" xml:"subnetId,omitempty"`
+}
+
+// NetworkAclEntry is the model's NetworkAclEntry shape.
+type NetworkAclEntry struct {
+	CidrBlock     *string       `query:"CidrBlock" xml:"cidrBlock,omitempty"`
+	Egress        *bool         `query:"Egress" xml:"egress,omitempty"`
+	IcmpTypeCode  *IcmpTypeCode `query:"IcmpTypeCode" xml:"icmpTypeCode,omitempty"`
+	Ipv6CidrBlock *string       `query:"Ipv6CidrBlock" xml:"ipv6CidrBlock,omitempty"`
+	PortRange     *PortRange    `query:"PortRange" xml:"portRange,omitempty"`
+	Protocol      *string       `query:"Protocol" xml:"protocol,omitempty"`
+	RuleAction    *string       `query:"RuleAction" xml:"ruleAction,omitempty"`
+	RuleNumber    *int32        `query:"RuleNumber" xml:"ruleNumber,omitempty"`
 }
 
 // CapacityReservationTargetResponse is the model's CapacityReservationTargetResponse shape.
