@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/chromedp/chromedp"
+	"github.com/eni-net/eni/internal/apitest"
+	"github.com/eni-net/eni/internal/console"
 )
 
 // chromium returns the browser to drive: $ENI_CHROMIUM, else chromium on
@@ -275,5 +278,118 @@ func TestConsoleDrawsTheManagementNetwork(t *testing.T) {
 		if !strings.Contains(detail, want) {
 			t.Errorf("the group's details lack %q", want)
 		}
+	}
+}
+
+// twoAccounts authenticates requests by their access key, unverified: alice
+// is 111111111111, anyone else 222222222222 (enough to have two accounts).
+func twoAccounts(r *http.Request, _ []byte) (string, error) {
+	if strings.Contains(r.Header.Get("Authorization"), "Credential=alice/") {
+		return "111111111111", nil
+	}
+	return "222222222222", nil
+}
+
+// TestConsoleDrawsEveryKind draws what the management network lacks: two
+// zones, a private subnet, a stopped instance, an ENI attached to nothing,
+// an Elastic IP associated with nothing, an auto-assigned public address,
+// IPv6; and another account's network only when that account is chosen.
+func TestConsoleDrawsEveryKind(t *testing.T) {
+	bctx := browser(t)
+	e := newEnv(t, console.Options{}, apitest.Options{Authenticate: twoAccounts})
+	alice := apitest.NewClient(e.url, "us-east-1", "alice", "x")
+	bob := apitest.NewClient(e.url, "us-east-1", "bob", "x")
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	tags := func(rt types.ResourceType, name string) []types.TagSpecification {
+		return []types.TagSpecification{{ResourceType: rt, Tags: []types.Tag{{Key: aws.String("Name"), Value: aws.String(name)}}}}
+	}
+	vpc, err := alice.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.1.0.0/16"), AmazonProvidedIpv6CidrBlock: aws.Bool(true), TagSpecifications: tags(types.ResourceTypeVpc, "lab")})
+	must(err)
+	vpcID := *vpc.Vpc.VpcId
+	igw, err := alice.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{})
+	must(err)
+	_, err = alice.AttachInternetGateway(ctx, &ec2.AttachInternetGatewayInput{InternetGatewayId: igw.InternetGateway.InternetGatewayId, VpcId: &vpcID})
+	must(err)
+	subnet := func(cidr, az, name string) string {
+		out, err := alice.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: &vpcID, CidrBlock: aws.String(cidr), AvailabilityZone: aws.String(az), TagSpecifications: tags(types.ResourceTypeSubnet, name)})
+		must(err)
+		return *out.Subnet.SubnetId
+	}
+	public, private := subnet("10.1.0.0/24", "us-east-1a", "public-a"), subnet("10.1.1.0/24", "us-east-1b", "private-b")
+	rtb, err := alice.CreateRouteTable(ctx, &ec2.CreateRouteTableInput{VpcId: &vpcID})
+	must(err)
+	_, err = alice.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: rtb.RouteTable.RouteTableId, DestinationCidrBlock: aws.String("0.0.0.0/0"), GatewayId: igw.InternetGateway.InternetGatewayId})
+	must(err)
+	_, err = alice.AssociateRouteTable(ctx, &ec2.AssociateRouteTableInput{RouteTableId: rtb.RouteTable.RouteTableId, SubnetId: &public})
+	must(err)
+	web, err := alice.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-0abcdef1234567890"), InstanceType: types.InstanceTypeT3Micro, MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		NetworkInterfaces: []types.InstanceNetworkInterfaceSpecification{{DeviceIndex: aws.Int32(0), SubnetId: &public, AssociatePublicIpAddress: aws.Bool(true)}},
+		TagSpecifications: tags(types.ResourceTypeInstance, "web")})
+	must(err)
+	db, err := alice.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-0abcdef1234567890"), InstanceType: types.InstanceTypeM5Large, MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		SubnetId: &private, TagSpecifications: tags(types.ResourceTypeInstance, "db")})
+	must(err)
+	dbID := *db.Instances[0].InstanceId
+	_, err = alice.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{dbID}})
+	must(err)
+	spare, err := alice.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: &private, Description: aws.String("spare"), Ipv6AddressCount: aws.Int32(0)})
+	must(err)
+	_, err = alice.ModifyNetworkInterfaceAttribute(ctx, &ec2.ModifyNetworkInterfaceAttributeInput{NetworkInterfaceId: spare.NetworkInterface.NetworkInterfaceId, SourceDestCheck: &types.AttributeBooleanValue{Value: aws.Bool(false)}})
+	must(err)
+	idle, err := alice.AllocateAddress(ctx, &ec2.AllocateAddressInput{Domain: types.DomainTypeVpc})
+	must(err)
+	_, err = bob.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.2.0.0/16"), TagSpecifications: tags(types.ResourceTypeVpc, "bob-secret")})
+	must(err)
+
+	webENI := *web.Instances[0].NetworkInterfaces[0].NetworkInterfaceId
+	run(t, bctx, "open the console",
+		chromedp.Navigate(e.url+"/"),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`.tray [data-eni=%q]`, *spare.NetworkInterface.NetworkInterfaceId))),
+		poll(fmt.Sprintf(`!!document.querySelector('.instance.stopped[data-instance=%q]')`, dbID), 10*time.Second),
+	)
+	text := value(t, bctx, "read the diagram", chromedp.Text(chromedp.CSS(`#canvas`)))
+	for _, want := range []string{"111111111111", "lab", "public-a", "private-b", "us-east-1a", "us-east-1b", "web", "db", "stopped", "spare",
+		"src/dst check off", "Not attached (1)", *idle.PublicIp, "→ nothing", "not associated", "m5.large"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the diagram lacks %q", want)
+		}
+	}
+	if strings.Contains(text, "bob-secret") {
+		t.Error("alice's picture shows bob's VPC")
+	}
+	classes := map[string]string{
+		fmt.Sprintf(`[data-subnet=%q]`, public):                         "subnet public",
+		fmt.Sprintf(`[data-subnet=%q]`, private):                        "subnet private",
+		fmt.Sprintf(`[data-eni=%q] .pub`, webENI):                       "pub", // the auto-assigned public IPv4
+		fmt.Sprintf(`[data-vpc=%q]`, *vpc.Vpc.VpcId):                    "vpc",
+		`.igw[data-igw-vpc]`:                                            "igw",
+		fmt.Sprintf(`[data-instance=%q]`, *web.Instances[0].InstanceId): "instance running",
+	}
+	for sel, want := range classes {
+		got := value(t, bctx, "class of "+sel, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q) || {}).className || ''`, sel)))
+		if got != want {
+			t.Errorf("%s: class %q, want %q", sel, got, want)
+		}
+	}
+	if n := value(t, bctx, "count public subnet wires", chromedp.Evaluate[int](`document.querySelectorAll('#wires path.wire.igw').length`)); n != 1 {
+		t.Errorf("%d gateway wires, want 1 (one public subnet)", n)
+	}
+	saveScreenshot(t, value(t, bctx, "screenshot", chromedp.FullScreenshot(100)), "console-every-kind.png")
+
+	// One VPC, when it is chosen: the page asks the server for it alone.
+	run(t, bctx, "choose the lab VPC", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const s = document.querySelector('#vpc'); s.value = %q; s.dispatchEvent(new Event('change')); })()`, vpcID)),
+		poll(`document.querySelectorAll('.vpc').length === 1 && location.hash.includes('vpc=')`, 10*time.Second))
+
+	// Bob's network, when bob's account is chosen.
+	run(t, bctx, "choose bob", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#account'); s.value = '222222222222'; s.dispatchEvent(new Event('change')); })()`),
+		poll(`document.querySelector('#canvas').textContent.includes('bob-secret')`, 10*time.Second))
+	text = value(t, bctx, "read bob's diagram", chromedp.Text(chromedp.CSS(`#canvas`)))
+	if strings.Contains(text, "public-a") || !strings.Contains(text, "222222222222") {
+		t.Errorf("bob's picture: %q", text)
 	}
 }

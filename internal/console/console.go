@@ -49,7 +49,12 @@ type Options struct {
 	LoopbackOnly bool
 	// MaxStreams bounds the open event streams (default 64).
 	MaxStreams int
-	Logger     *slog.Logger
+	// MaxDrawn bounds the instances, and the ENIs, a snapshot carries
+	// (default 2000): a picture of more is unreadable, and its JSON would be
+	// megabytes per change. Beyond it they are left out, and the page says
+	// so; choosing a VPC draws fewer.
+	MaxDrawn int
+	Logger   *slog.Logger
 }
 
 // Console is the web console's HTTP handler.
@@ -67,6 +72,9 @@ func New(opt Options) *Console {
 	}
 	if opt.MaxStreams <= 0 {
 		opt.MaxStreams = 64
+	}
+	if opt.MaxDrawn <= 0 {
+		opt.MaxDrawn = 2000
 	}
 	assets, _ := fs.Sub(static, "static") // the directory is embedded: Sub does not fail
 	c := &Console{opt: opt, hub: newHub(opt.MaxStreams), assets: assets}

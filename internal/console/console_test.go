@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/eni-net/eni/internal/apitest"
 	"github.com/eni-net/eni/internal/console"
 )
@@ -29,14 +30,21 @@ type env struct {
 
 // newEnv starts the API behind the console, as eni serve does, and an EC2
 // client that goes through the console's routing.
-func newEnv(t *testing.T, opts ...console.Options) *env {
+func newEnv(t *testing.T, opts ...any) *env {
 	t.Helper()
 	var con *console.Console
-	a := apitest.New(t, apitest.Options{OnChange: func(r []string) { con.Notify(r) }})
 	var o console.Options
-	if len(opts) > 0 {
-		o = opts[0]
+	var ao apitest.Options
+	for _, opt := range opts {
+		switch v := opt.(type) {
+		case console.Options:
+			o = v
+		case apitest.Options:
+			ao = v
+		}
 	}
+	ao.OnChange = func(r []string) { con.Notify(r) }
+	a := apitest.New(t, ao)
 	o.Core, o.View = a.Core, a.API.View
 	con = console.New(o)
 	srv := httptest.NewServer(con.Wrap(a.API))
@@ -240,5 +248,67 @@ func TestNoTokenRefusesNames(t *testing.T) {
 		if st, _, _ := get(t, e.url+"/console/api/state", "Host", host); st != want {
 			t.Errorf("Host %s: %d, want %d", host, st, want)
 		}
+	}
+}
+
+// A VPC filter narrows the snapshot to one VPC's contents; past MaxDrawn
+// ENIs the snapshot leaves instances and ENIs out and says so.
+func TestStateScope(t *testing.T) {
+	e := newEnv(t, console.Options{MaxDrawn: 4})
+	n := createMgmtNetwork(t, e.ec2) // 3 ENIs in its VPC
+	state := func(q string) console.State {
+		t.Helper()
+		st, body, _ := get(t, e.url+"/console/api/state?"+q)
+		var s console.State
+		if err := json.Unmarshal([]byte(body), &s); st != 200 || err != nil {
+			t.Fatalf("%s: %d %v %s", q, st, err, body)
+		}
+		return s
+	}
+	s := state("vpc=" + n.vpc)
+	if s.VPC != n.vpc || len(s.EC2.Vpcs) != 2 || len(s.EC2.Subnets) != 1 || len(s.EC2.NetworkInterfaces) != 3 || len(s.EC2.SecurityGroups) != 2 ||
+		len(s.EC2.RouteTables) != 2 || len(s.EC2.InternetGateways) != 1 || s.Omitted != "" {
+		t.Fatalf("one VPC: %d VPCs, %d subnets, %d ENIs, %d groups, %d tables, %d gateways, omitted %q", len(s.EC2.Vpcs), len(s.EC2.Subnets),
+			len(s.EC2.NetworkInterfaces), len(s.EC2.SecurityGroups), len(s.EC2.RouteTables), len(s.EC2.InternetGateways), s.Omitted)
+	}
+	groups := map[string]bool{}
+	for _, g := range s.EC2.SecurityGroups {
+		groups[*g.GroupId] = true
+	}
+	if len(s.EC2.SecurityGroupRules) != 4 { // the VPC's default group (from itself; out anywhere) and mgmt (22 in; out anywhere)
+		t.Errorf("%d rules, want the VPC's 4", len(s.EC2.SecurityGroupRules))
+	}
+	for _, r := range s.EC2.SecurityGroupRules {
+		if !groups[*r.GroupId] {
+			t.Errorf("rule %s of a group of another VPC: %s", *r.SecurityGroupRuleId, *r.GroupId)
+		}
+	}
+	if s := state("vpc=vpc-0123456789abcdef0"); len(s.EC2.Subnets) != 0 || len(s.EC2.NetworkInterfaces) != 0 {
+		t.Fatalf("an unknown VPC: %+v", s.EC2)
+	}
+	if st, _, _ := get(t, e.url+"/console/api/state?vpc=nope"); st != 400 {
+		t.Fatalf("vpc=nope: %d", st)
+	}
+	// Two more ENIs in the default VPC: five in all, more than MaxDrawn.
+	def := ""
+	for _, v := range s.EC2.Vpcs {
+		if *v.IsDefault {
+			def = *v.VpcId
+		}
+	}
+	subs, err := e.ec2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []types.Filter{{Name: aws.String("vpc-id"), Values: []string{def}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := e.ec2.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: subs.Subnets[0].SubnetId}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := state(""); s.Omitted == "" || len(s.EC2.NetworkInterfaces) != 0 || len(s.EC2.Instances) != 0 || len(s.EC2.Subnets) != 4 {
+		t.Fatalf("past MaxDrawn: omitted %q, %d ENIs, %d instances, %d subnets", s.Omitted, len(s.EC2.NetworkInterfaces), len(s.EC2.Instances), len(s.EC2.Subnets))
+	}
+	if s := state("vpc=" + n.vpc); s.Omitted != "" || len(s.EC2.NetworkInterfaces) != 3 {
+		t.Fatalf("one VPC, under MaxDrawn: omitted %q, %d ENIs", s.Omitted, len(s.EC2.NetworkInterfaces))
 	}
 }

@@ -3,6 +3,7 @@ package console
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -19,10 +20,13 @@ import (
 type State struct {
 	Region   string    `json:"region"`
 	Account  string    `json:"account"`
-	Regions  []string  `json:"regions"`  // regions that have state, sorted
-	Accounts []string  `json:"accounts"` // accounts that have state in Region, sorted
+	Regions  []string  `json:"regions"`       // regions that have state, sorted
+	Accounts []string  `json:"accounts"`      // accounts that have state in Region, sorted
+	VPC      string    `json:"vpc,omitempty"` // the only VPC whose contents are described ("": all)
 	Time     time.Time `json:"time"`
 	EC2      EC2       `json:"ec2"`
+	// Omitted says what the snapshot leaves out (Options.MaxDrawn), if anything.
+	Omitted string `json:"omitted,omitempty"`
 	// Subnets is what the core says of each subnet that no Describe call
 	// shows, by subnet id.
 	Subnets map[string]SubnetInfo `json:"subnets"`
@@ -50,20 +54,27 @@ type EC2 struct {
 	RouteTables        []ec2wire.RouteTable
 }
 
-var accountRE = regexp.MustCompile(`^[0-9]{12}$`)
+var (
+	accountRE = regexp.MustCompile(`^[0-9]{12}$`)
+	vpcRE     = regexp.MustCompile(`^vpc-[0-9a-f]{1,32}$`)
+)
 
-// state answers GET /console/api/state?region=R&account=A. Without a region
+// state answers GET /console/api/state?region=R&account=A&vpc=V. Without a region
 // it picks the default one (us-east-1) if it has state, else the first that
 // has; without an account, the default account if it has state there, else
 // the first that has.
 func (c *Console) state(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	region, account := q.Get("region"), q.Get("account")
+	region, account, vpc := q.Get("region"), q.Get("account"), q.Get("vpc")
 	if account != "" && !accountRE.MatchString(account) {
 		writeJSONError(w, http.StatusBadRequest, "account must be 12 digits")
 		return
 	}
-	st, err := c.snapshot(region, account)
+	if vpc != "" && !vpcRE.MatchString(vpc) {
+		writeJSONError(w, http.StatusBadRequest, "vpc must be a VPC id (vpc-…)")
+		return
+	}
+	st, err := c.snapshot(region, account, scope{vpc: vpc, max: c.opt.MaxDrawn})
 	if err != nil {
 		var ce *core.Error
 		if errors.As(err, &ce) && ce.Code != core.CodeInternalError && ce.Code != "ServiceUnavailable" {
@@ -80,8 +91,8 @@ func (c *Console) state(w http.ResponseWriter, r *http.Request) {
 }
 
 // snapshot reads one account's view of a region.
-func (c *Console) snapshot(region, account string) (*State, error) {
-	st := &State{Regions: c.regionsWithState(), Time: time.Now().UTC()}
+func (c *Console) snapshot(region, account string, sc scope) (*State, error) {
+	st := &State{Regions: c.regionsWithState(), VPC: sc.vpc, Time: time.Now().UTC()}
 	if region == "" {
 		region = defaultRegion
 		if len(st.Regions) > 0 && !slices.Contains(st.Regions, region) {
@@ -101,7 +112,8 @@ func (c *Console) snapshot(region, account string) (*State, error) {
 	}
 	st.Account = account
 	err := c.opt.View(core.Caller{Account: account, Region: region}, func(tx *core.Tx) error {
-		if err := describe(tx, &st.EC2); err != nil {
+		var err error
+		if st.Omitted, err = describe(tx, &st.EC2, sc); err != nil {
 			return err
 		}
 		st.Subnets = subnetInfo(tx, st.EC2.Subnets)
@@ -127,47 +139,91 @@ func (c *Console) regionsWithState() []string {
 	return out
 }
 
-// describe fills e with the Describe* outputs of the transaction's account.
-func describe(tx *core.Tx, e *EC2) error {
+// scope is what a snapshot covers: one VPC, or all (""), and at most max
+// instances and as many ENIs (Options.MaxDrawn).
+type scope struct {
+	vpc string
+	max int
+}
+
+// filter is a Describe filter on the VPC, or none.
+func (sc scope) filter(name string) []ec2wire.Filter {
+	if sc.vpc == "" {
+		return nil
+	}
+	return []ec2wire.Filter{{Name: &name, Values: []string{sc.vpc}}}
+}
+
+// describe fills e with the Describe* outputs of the transaction's account,
+// and says what it left out ("" if nothing).
+func describe(tx *core.Tx, e *EC2, sc scope) (omitted string, err error) {
 	azs, err := tx.DescribeAvailabilityZones(&ec2wire.DescribeAvailabilityZonesInput{})
 	if err != nil {
-		return err
+		return "", err
 	}
 	e.AvailabilityZones = azs.AvailabilityZones
-	vpcs, err := tx.DescribeVpcs(&ec2wire.DescribeVpcsInput{})
+	vpcs, err := tx.DescribeVpcs(&ec2wire.DescribeVpcsInput{}) // all: the page lists them to choose from
 	if err != nil {
-		return err
+		return "", err
 	}
 	e.Vpcs = vpcs.Vpcs
-	subnets, err := tx.DescribeSubnets(&ec2wire.DescribeSubnetsInput{})
+	subnets, err := tx.DescribeSubnets(&ec2wire.DescribeSubnetsInput{Filters: sc.filter("vpc-id")})
 	if err != nil {
-		return err
+		return "", err
 	}
 	e.Subnets = subnets.Subnets
-	res, err := tx.DescribeInstances(&ec2wire.DescribeInstancesInput{})
-	if err != nil {
-		return err
+	if omitted, err = describeHosts(tx, e, sc); err != nil {
+		return "", err
 	}
-	for _, rv := range res.Reservations {
-		e.Instances = append(e.Instances, rv.Instances...)
+	return omitted, describeEdges(tx, e, sc)
+}
+
+// describeHosts fills the instances and ENIs, page by page, unless there are
+// more than sc.max.
+func describeHosts(tx *core.Tx, e *EC2, sc scope) (string, error) {
+	page := int32(1000)
+	var next *string
+	for {
+		out, err := tx.DescribeNetworkInterfaces(&ec2wire.DescribeNetworkInterfacesInput{Filters: sc.filter("vpc-id"), MaxResults: &page, NextToken: next})
+		if err != nil {
+			return "", err
+		}
+		e.NetworkInterfaces = append(e.NetworkInterfaces, out.NetworkInterfaces...)
+		if len(e.NetworkInterfaces) > sc.max {
+			e.NetworkInterfaces = nil
+			return fmt.Sprintf("More than %d network interfaces: instances and ENIs are not drawn; choose a VPC.", sc.max), nil
+		}
+		if next = out.NextToken; next == nil {
+			break
+		}
 	}
-	enis, err := tx.DescribeNetworkInterfaces(&ec2wire.DescribeNetworkInterfacesInput{})
-	if err != nil {
-		return err
+	for next = nil; ; {
+		out, err := tx.DescribeInstances(&ec2wire.DescribeInstancesInput{Filters: sc.filter("vpc-id"), MaxResults: &page, NextToken: next})
+		if err != nil {
+			return "", err
+		}
+		for _, rv := range out.Reservations {
+			e.Instances = append(e.Instances, rv.Instances...)
+		}
+		if len(e.Instances) > sc.max {
+			e.Instances, e.NetworkInterfaces = nil, nil
+			return fmt.Sprintf("More than %d instances: instances and ENIs are not drawn; choose a VPC.", sc.max), nil
+		}
+		if next = out.NextToken; next == nil {
+			return "", nil
+		}
 	}
-	e.NetworkInterfaces = enis.NetworkInterfaces
-	return describeEdges(tx, e)
 }
 
 // describeEdges fills what surrounds the ENIs: addresses, groups, gateways
 // and route tables.
-func describeEdges(tx *core.Tx, e *EC2) error {
-	addrs, err := tx.DescribeAddresses(&ec2wire.DescribeAddressesInput{})
+func describeEdges(tx *core.Tx, e *EC2, sc scope) error {
+	addrs, err := tx.DescribeAddresses(&ec2wire.DescribeAddressesInput{}) // few (a quota), and idle ones belong to no VPC
 	if err != nil {
 		return err
 	}
 	e.Addresses = addrs.Addresses
-	sgs, err := tx.DescribeSecurityGroups(&ec2wire.DescribeSecurityGroupsInput{})
+	sgs, err := tx.DescribeSecurityGroups(&ec2wire.DescribeSecurityGroupsInput{Filters: sc.filter("vpc-id")})
 	if err != nil {
 		return err
 	}
@@ -176,13 +232,21 @@ func describeEdges(tx *core.Tx, e *EC2) error {
 	if err != nil {
 		return err
 	}
-	e.SecurityGroupRules = rules.SecurityGroupRules
-	igws, err := tx.DescribeInternetGateways(&ec2wire.DescribeInternetGatewaysInput{})
+	groups := map[string]bool{}
+	for _, g := range e.SecurityGroups {
+		groups[*g.GroupId] = true
+	}
+	for _, r := range rules.SecurityGroupRules {
+		if groups[*r.GroupId] {
+			e.SecurityGroupRules = append(e.SecurityGroupRules, r)
+		}
+	}
+	igws, err := tx.DescribeInternetGateways(&ec2wire.DescribeInternetGatewaysInput{Filters: sc.filter("attachment.vpc-id")})
 	if err != nil {
 		return err
 	}
 	e.InternetGateways = igws.InternetGateways
-	rtbs, err := tx.DescribeRouteTables(&ec2wire.DescribeRouteTablesInput{})
+	rtbs, err := tx.DescribeRouteTables(&ec2wire.DescribeRouteTablesInput{Filters: sc.filter("vpc-id")})
 	if err != nil {
 		return err
 	}

@@ -504,6 +504,7 @@
     const q = new URLSearchParams();
     if (view.region) q.set('region', view.region);
     if (view.account) q.set('account', view.account);
+    if (view.vpc) q.set('vpc', view.vpc);
     const r = await fetch('/console/api/state?' + q, { cache: 'no-store', credentials: 'same-origin' });
     const body = await r.json().catch(() => ({ error: r.statusText }));
     if (!r.ok) throw new HTTPError(r.status, body.error || r.statusText);
@@ -519,7 +520,7 @@
         again = false;
         apply(await load());
       } while (again);
-      setBanner('');
+      setBanner(state.omitted || '');
     } catch (err) {
       setBanner(err.status === 401 ? err.message : 'Cannot load the state: ' + err.message, true);
     } finally {
@@ -531,17 +532,17 @@
   function apply(st) {
     // The same picture again (a hello after a reconnection, a change of
     // nothing the page shows): keep the DOM, and what the user is pointing at.
-    const json = JSON.stringify([st.region, st.account, st.regions, st.accounts, st.ec2, st.subnets]);
+    const json = JSON.stringify([st.region, st.account, st.vpc, st.regions, st.accounts, st.ec2, st.subnets, st.omitted]);
     if (json === lastJSON) return;
     lastJSON = json;
     const prev = model;
     const before = prev ? rectsOf() : new Map();
-    const sameView = state && st.region === state.region && st.account === state.account;
+    const sameView = state && st.region === state.region && st.account === state.account && st.vpc === state.vpc;
     state = st;
     model = index(st);
     view.region = st.region;
     view.account = st.account;
-    if (view.vpc && !model.vpcs.has(view.vpc)) view.vpc = '';
+    if (view.vpc && !model.vpcs.has(view.vpc)) { view.vpc = ''; again = true; } // gone: draw them all
     fillSelects();
     draw();
     if (sameView) { logChanges(prev, model); animate(before, true); }
@@ -643,13 +644,12 @@
   });
   $('#region').addEventListener('change', (ev) => { view.region = ev.target.value; view.account = ''; view.vpc = ''; selected = null; refresh(); });
   $('#account').addEventListener('change', (ev) => { view.account = ev.target.value; view.vpc = ''; selected = null; refresh(); });
-  $('#vpc').addEventListener('change', (ev) => { view.vpc = ev.target.value; writeHash(); draw(); drawWires(); });
+  $('#vpc').addEventListener('change', (ev) => { view.vpc = ev.target.value; refresh(); });
   window.addEventListener('resize', () => drawWires());
   window.addEventListener('hashchange', () => {
     const before = { ...view };
     readHash();
-    if (before.region !== view.region || before.account !== view.account) refresh();
-    else if (before.vpc !== view.vpc && model) { draw(); drawWires(); }
+    if (before.region !== view.region || before.account !== view.account || before.vpc !== view.vpc) refresh();
   });
 
   readHash();
