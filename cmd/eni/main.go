@@ -212,6 +212,7 @@ func serve(args []string) error {
 	var srv *api.Server
 	var runAgent func()
 	var identityCert []byte // the certificate of the metadata service's identity documents
+	var settle func(context.Context) error
 	dpDesc := "none"
 	if realNet {
 		commit := func(cs core.ChangeSet) (func() error, error) { return srv.Commit(cs) } // srv is set before the agent runs
@@ -224,13 +225,14 @@ func serve(args []string) error {
 		if err != nil {
 			return err
 		}
-		onCommit, taskReady = a.Kick, a.Realised
+		onCommit, taskReady, settle = a.Kick, a.Realised, a.Settle
 		runAgent = func() { go a.Run(ctx) }
 		dpDesc = "linux (region " + *dpRegion + ", prefix " + p.Prefix() + ")"
 	}
 	var con *console.Console
 	onChange := func(regions []string) { con.Notify(regions) } // con is set before anything commits
-	srv = api.New(api.Options{Core: c, Store: st, Logger: log, RateLimit: *rateLimit, RateBurst: *rateBurst, Authenticate: authenticate, OnCommit: onCommit, OnChange: onChange, Tasks: taskReady, Registry: reg, TaskLease: *taskLease})
+	srv = api.New(api.Options{Core: c, Store: st, Logger: log, RateLimit: *rateLimit, RateBurst: *rateBurst, Authenticate: authenticate, OnCommit: onCommit, OnChange: onChange, Tasks: taskReady, Registry: reg, TaskLease: *taskLease,
+		AllowReset: *authMode == "none", Settle: settle})
 	con = newConsole(consoleOptions{Enabled: *consoleOn, Token: *consoleToken, AuthMode: *authMode}, c, srv)
 	// Usage intervals open at another rate (or missing, in a store written
 	// before metering) are settled before anything else is served.

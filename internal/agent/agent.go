@@ -77,6 +77,10 @@ type Agent struct {
 	err     error
 	runs    int
 	started map[string]bool // instances whose user data ran
+	begun   uint64          // passes begun (Settle)
+	ended   uint64          // passes ended, however
+	endErr  error           // the last pass's error, write-back included
+	passed  chan struct{}   // closed (and replaced) when a pass ends
 }
 
 // New returns an agent; Run starts it.
@@ -87,7 +91,7 @@ func New(opt Options) *Agent {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	a := &Agent{opt: opt, kick: make(chan struct{}, 1)}
+	a := &Agent{opt: opt, kick: make(chan struct{}, 1), passed: make(chan struct{})}
 	a.passes = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "eni_agent_reconciles_total", Help: "Data plane reconcile passes by kind (incremental, full) and result (ok, error).",
 	}, []string{"kind", "result"})
@@ -165,7 +169,16 @@ func (a *Agent) pass(ctx context.Context, full bool) (err error) {
 			a.opt.Logger.Error("reconcile panicked", "panic", r)
 			err = errPanic
 		}
+		a.mu.Lock()
+		a.ended++
+		a.endErr = err
+		close(a.passed)
+		a.passed = make(chan struct{})
+		a.mu.Unlock()
 	}()
+	a.mu.Lock()
+	a.begun++
+	a.mu.Unlock()
 	start := time.Now()
 	hv := a.opt.Core.HostView(a.opt.Region)
 	realise := a.opt.Plane.Reconcile
@@ -243,6 +256,29 @@ func (a *Agent) runUserData(hv core.HostView, st dataplane.Status) {
 			err := cmd.Wait()
 			log.Info("user data finished", "err", err)
 		}()
+	}
+}
+
+// Settle kicks a pass and waits until one that began after the call has
+// ended (the model as it is now realised, or failed to be: its error), or ctx
+// ends. The server's reset waits on it. Run must be running.
+func (a *Agent) Settle(ctx context.Context) error {
+	a.mu.Lock()
+	want := a.begun + 1
+	a.mu.Unlock()
+	a.Kick()
+	for {
+		a.mu.Lock()
+		ended, passed, err := a.ended, a.passed, a.endErr
+		a.mu.Unlock()
+		if ended >= want {
+			return err
+		}
+		select {
+		case <-passed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 

@@ -3,7 +3,9 @@ package agent
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -119,5 +121,54 @@ func TestDesiredResolvesGroupReferences(t *testing.T) {
 	d := Desired(hv)
 	if len(d.Groups) != 1 || d.Groups[0].Ingress[0].CIDRs[0] != "10.0.0.5/32" || d.Groups[0].Ingress[0].FromPort != 22 {
 		t.Fatalf("desired = %+v", d)
+	}
+}
+
+// lockedPlane is a fakePlane safe to read while the agent runs.
+type lockedPlane struct {
+	mu sync.Mutex
+	fp fakePlane
+}
+
+func (l *lockedPlane) Reconcile(ctx context.Context, d dataplane.Desired) (dataplane.Status, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.fp.Reconcile(ctx, d)
+}
+
+func (l *lockedPlane) instances() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.fp.last.Instances)
+}
+
+// The server's reset returns once the data plane has followed: Settle waits
+// for a pass that began after it was called.
+func TestResetWaitsForTheDataPlane(t *testing.T) {
+	cfg := core.DefaultConfig()
+	cfg.DataPlane = true
+	lp := &lockedPlane{}
+	var a *Agent
+	e := apitest.New(t, apitest.Options{Config: &cfg, OnCommit: func() { a.Kick() }, Settle: func(ctx context.Context) error { return a.Settle(ctx) }})
+	a = New(Options{Core: e.Core, Plane: lp, Region: "us-east-1", Account: cfg.DefaultAccount, Commit: e.API.Commit, Resync: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go a.Run(ctx)
+	if _, err := e.Client().RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-12345678"), MinCount: aws.Int32(2), MaxCount: aws.Int32(2), InstanceType: types.InstanceTypeT3Micro}); err != nil {
+		t.Fatal(err)
+	}
+	sctx, scancel := context.WithTimeout(ctx, 30*time.Second)
+	defer scancel()
+	if err := a.Settle(sctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := lp.instances(); n != 2 {
+		t.Fatalf("settled with %d instances realised, want 2", n)
+	}
+	if err := e.API.Reset(sctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := lp.instances(); n != 0 {
+		t.Fatalf("reset returned with %d instances realised, want 0", n)
 	}
 }

@@ -66,6 +66,10 @@ type Options struct {
 	// TaskLease is how long a task lives without its run-task renewing it
 	// (0: DefaultTaskLease); ReapTasks deletes those whose lease ran out.
 	TaskLease time.Duration
+	// AllowReset serves the reset endpoint (reset.go); Settle, if set, waits
+	// after a reset until the data plane has followed (the agent's).
+	AllowReset bool
+	Settle     func(ctx context.Context) error
 }
 
 // Server is the HTTP handler of the EC2 API, /healthz and /metrics.
@@ -144,6 +148,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case "/metrics":
 		s.metrics.ServeHTTP(w, r)
+		return
+	case ResetPath, MotoResetPath:
+		s.serveReset(w, r)
 		return
 	}
 	start := time.Now()

@@ -51,6 +51,8 @@ type Options struct {
 	OnChange func(regions []string)
 	// TaskLease is passed to api.Options.
 	TaskLease time.Duration
+	// Settle is passed to api.Options (what a reset waits for).
+	Settle func(ctx context.Context) error
 	// Now is the core's clock (time.Now if nil), for tests of what time
 	// settles.
 	Now func() time.Time
@@ -104,8 +106,8 @@ func New(t testing.TB, opts ...Options) *Env {
 	} else {
 		e.Store = store.NewMemory()
 	}
-	e.API = api.New(api.Options{Core: c, Store: e.Store, RateLimit: o.RateLimit, RateBurst: o.RateBurst, Authenticate: o.Authenticate,
-		OnCommit: o.OnCommit, OnChange: o.OnChange, Tasks: o.Tasks, TaskLease: o.TaskLease})
+	e.API = api.New(api.Options{Core: c, Store: e.Store, AllowReset: true, RateLimit: o.RateLimit, RateBurst: o.RateBurst, Authenticate: o.Authenticate,
+		OnCommit: o.OnCommit, OnChange: o.OnChange, Tasks: o.Tasks, TaskLease: o.TaskLease, Settle: o.Settle})
 	e.Server = httptest.NewServer(e.API)
 	t.Cleanup(e.Close)
 	return e

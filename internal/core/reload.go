@@ -1,5 +1,7 @@
 package core
 
+import "slices"
+
 // Reload replaces the model with the records load yields: the store's, after
 // a commit failed and memory went ahead of the disk. Each region is swapped
 // under its write lock, so no transaction sees half of it; a region with
@@ -31,4 +33,33 @@ func (c *Core) Reload(load func(fn func(kind, key string, val []byte) error) err
 	}
 	c.skipped = fresh.skipped
 	return n, nil
+}
+
+// Clear empties the model: every region as if it had never been used (its
+// default VPC comes back on its next request, as on a fresh server). clear
+// empties the store: it runs with every region locked, so after every change
+// set handed to the store before and before any after, and if it fails the
+// model is left as it was.
+func (c *Core) Clear(clear func() error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	names := make([]string, 0, len(c.regions))
+	for n := range c.regions {
+		names = append(names, n)
+	}
+	slices.Sort(names) // one order for every caller that locks several
+	for _, n := range names {
+		c.regions[n].mu.Lock()
+		defer c.regions[n].mu.Unlock()
+	}
+	if err := clear(); err != nil {
+		return err
+	}
+	for _, n := range names {
+		d := newDB(n)
+		d.azs = regionAZs(n, c.cfg.AZCount)
+		c.regions[n].db = d
+	}
+	c.skipped = map[string]bool{}
+	return nil
 }

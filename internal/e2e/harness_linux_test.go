@@ -135,6 +135,12 @@ func newEnv(t testing.TB) *env {
 			return a != nil && a.Realised(id)
 		},
 		TaskLease: taskLease,
+		Settle: func(ctx context.Context) error {
+			if a := e.agent.Load(); a != nil {
+				return a.Settle(ctx)
+			}
+			return nil
+		},
 	})
 	e.ec2 = e.api.Client()
 	reapCtx, stopReaper := context.WithCancel(context.Background())

@@ -4,6 +4,7 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"sync"
@@ -33,6 +34,9 @@ type Store interface {
 	// Reset makes a store whose commit failed take commits again; the
 	// caller has first brought its model back to what Load yields.
 	Reset() error
+	// Clear deletes every record, durably, after every change set
+	// committed before it (the server's reset: an empty store).
+	Clear() error
 	Close() error
 }
 
@@ -55,8 +59,9 @@ type Bolt struct {
 func (b *Bolt) Batches() int64 { return b.batches.Load() }
 
 type pending struct {
-	cs   core.ChangeSet
-	done chan error
+	cs    core.ChangeSet
+	clear bool // delete every record instead (Clear)
+	done  chan error
 }
 
 // OpenBolt opens (or creates) the bbolt file at path.
@@ -88,7 +93,20 @@ func OpenBolt(path string) (*Bolt, error) {
 
 // Commit queues cs for the next batch.
 func (b *Bolt) Commit(cs core.ChangeSet) (func() error, error) {
-	p := &pending{cs: cs, done: make(chan error, 1)}
+	return b.enqueue(&pending{cs: cs, done: make(chan error, 1)})
+}
+
+// Clear deletes every record, in the order of the queue: after what was
+// committed before, in the same bbolt transaction as what is batched with it.
+func (b *Bolt) Clear() error {
+	wait, err := b.enqueue(&pending{clear: true, done: make(chan error, 1)})
+	if err != nil {
+		return err
+	}
+	return wait()
+}
+
+func (b *Bolt) enqueue(p *pending) (func() error, error) {
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
@@ -147,6 +165,12 @@ func (b *Bolt) write(batch []*pending) error {
 	defer b.batches.Add(1)
 	return b.db.Update(func(tx *bolt.Tx) error {
 		for _, p := range batch {
+			if p.clear {
+				if err := clearBuckets(tx); err != nil {
+					return err
+				}
+				continue
+			}
 			for _, c := range p.cs.Changes {
 				bk := tx.Bucket([]byte(c.Kind))
 				if bk == nil {
@@ -165,6 +189,29 @@ func (b *Bolt) write(batch []*pending) error {
 		}
 		return nil
 	})
+}
+
+// clearBuckets empties the file: every bucket goes (those of kinds this
+// version does not know too), the model's come back empty.
+func clearBuckets(tx *bolt.Tx) error {
+	var names [][]byte
+	if err := tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+		names = append(names, bytes.Clone(name))
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := tx.DeleteBucket(n); err != nil {
+			return err
+		}
+	}
+	for _, k := range core.Kinds {
+		if _, err := tx.CreateBucket([]byte(k)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Reset takes commits again after a failed batch. A bbolt transaction that
@@ -259,6 +306,14 @@ func (m *Memory) Load(fn func(kind, key string, val []byte) error) error {
 			}
 		}
 	}
+	return nil
+}
+
+// Clear deletes every record.
+func (m *Memory) Clear() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.data = map[string]map[string][]byte{}
 	return nil
 }
 

@@ -73,6 +73,32 @@ func suite(t *testing.T, open func(t *testing.T) Store, reopen func(t *testing.T
 	if n != 50 {
 		t.Errorf("%d concurrent commits survived, want 50", n)
 	}
+	// Clear empties the store, durably, after what was committed before it;
+	// commits after it are kept.
+	wait, err := s.Commit(core.ChangeSet{Changes: []core.Change{{Kind: "eni", Key: "us-east-1/eni-3", Value: []byte("{}")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Clear(); err != nil {
+		t.Fatal(err)
+	}
+	if wait != nil {
+		if err := wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commit(core.ChangeSet{Changes: []core.Change{{Kind: "vpc", Key: "us-east-1/vpc-2", Value: []byte("{}")}}})
+	s = reopen(t, s)
+	got = map[string]string{}
+	if err := s.Load(func(kind, key string, val []byte) error {
+		got[kind+"/"+key] = string(val)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got["vpc/us-east-1/vpc-2"] != "{}" {
+		t.Errorf("after Clear and one commit: %v", got)
+	}
 	s.Close()
 }
 
