@@ -29,5 +29,6 @@ func handlers() map[string]handler {
 	volumeOps(m)
 	vpcExtraOps(m)
 	networkACLOps(m)
+	instanceOptionOps(m)
 	return m
 }

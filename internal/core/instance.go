@@ -692,7 +692,7 @@ func (tx *Tx) instanceOut(inst *Instance) ec2wire.Instance {
 		PrivateDnsNameOptions: &ec2wire.PrivateDnsNameOptionsResponse{
 			HostnameType: p("ip-name"), EnableResourceNameDnsARecord: p(false), EnableResourceNameDnsAAAARecord: p(false),
 		},
-		MaintenanceOptions:               &ec2wire.InstanceMaintenanceOptions{AutoRecovery: p("default")},
+		MaintenanceOptions:               &ec2wire.InstanceMaintenanceOptions{AutoRecovery: p(instanceAutoRecovery(inst))},
 		EnclaveOptions:                   &ec2wire.EnclaveOptions{Enabled: p(false)},
 		HibernationOptions:               &ec2wire.HibernationOptions{Configured: p(inst.Hibernation)},
 		CapacityReservationSpecification: &ec2wire.CapacityReservationSpecificationResponse{CapacityReservationPreference: p("open")},

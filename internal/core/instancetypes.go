@@ -282,7 +282,7 @@ func (t *instanceTypeInfo) out() ec2wire.InstanceTypeInfo {
 		BareMetal:                     p(t.BareMetal),
 		InstanceStorageSupported:      p(false),
 		HibernationSupported:          p(false),
-		BurstablePerformanceSupported: p(strings.HasPrefix(t.Name, "t")),
+		BurstablePerformanceSupported: p(creditOption(t.Name) != ""), // T2, T3, T3a, T4g: not t1 or trn*
 		DedicatedHostsSupported:       p(!strings.HasPrefix(t.Name, "t")),
 		AutoRecoverySupported:         p(!t.BareMetal),
 		ProcessorInfo:                 &ec2wire.ProcessorInfo{SupportedArchitectures: []string{instanceTypeArch(t.Name)}},

@@ -10,6 +10,7 @@ type launchOptions struct {
 	metadata   MetadataOptions
 
 	ebsOptimized, monitoring, hibernation bool
+	credits, autoRecovery                 string
 }
 
 // launchOptionsOf checks a launch's key pair and resolves its block device
@@ -37,14 +38,19 @@ func (tx *Tx) launchOptionsOf(in *ec2wire.RunInstancesInput, imageID string) (*l
 	if in.HibernationOptions != nil {
 		o.hibernation = boolv(in.HibernationOptions.Configured)
 	}
+	if o.credits, o.autoRecovery, err = launchCreditAndRecovery(in); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
 // applyLaunchOptions gives a new instance its volumes, metadata options,
-// EBS optimization, monitoring and hibernation options.
+// EBS optimization, monitoring, hibernation, CPU credit and automatic
+// recovery options.
 func (tx *Tx) applyLaunchOptions(inst *Instance, o *launchOptions) {
 	md := o.metadata
 	inst.Metadata = &md
 	inst.EbsOptimized, inst.Monitoring, inst.Hibernation = o.ebsOptimized, o.monitoring, o.hibernation
+	inst.CPUCredits, inst.AutoRecovery = o.credits, o.autoRecovery
 	tx.createVolumes(inst, o.volumes, o.volumeTags)
 }

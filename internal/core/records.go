@@ -291,6 +291,10 @@ type Instance struct {
 	EbsOptimized bool `json:"ebsOptimized,omitempty"`
 	Monitoring   bool `json:"monitoring,omitempty"`  // detailed monitoring
 	Hibernation  bool `json:"hibernation,omitempty"` // HibernationOptions.Configured
+	// CPUCredits is a burstable instance's CPU credit option ("": its
+	// type's default); AutoRecovery its maintenance option ("": default).
+	CPUCredits   string `json:"cpuCredits,omitempty"`
+	AutoRecovery string `json:"autoRecovery,omitempty"`
 }
 
 // MetadataOptions are an instance's instance metadata service options.

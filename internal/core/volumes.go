@@ -18,9 +18,6 @@ import (
 // BlockDeviceMappings, DescribeVolumes lists them, and TerminateInstances
 // deletes those marked DeleteOnTermination and detaches the others. Nothing
 // is stored on them: there is no disk.
-//
-// Terraform's aws_instance also reads the CPU credit option of burstable
-// instances, answered here too.
 
 // volumeSpec is one volume a launch creates.
 type volumeSpec struct {
@@ -438,46 +435,4 @@ func (d *db) checkVolumes(bad func(format string, args ...any)) {
 	if indexed != attached {
 		bad("index: %d volume attachments indexed, records have %d", indexed, attached)
 	}
-}
-
-// DescribeInstanceCreditSpecifications answers the CPU credit option of
-// burstable (T-family) instances: AWS's defaults, standard for T2 and
-// unlimited for T3, T3a and T4g.
-func (tx *Tx) DescribeInstanceCreditSpecifications(in *ec2wire.DescribeInstanceCreditSpecificationsInput) (*ec2wire.DescribeInstanceCreditSpecificationsOutput, error) {
-	fs := filterSet[Instance]{"instance-id": func(i *Instance) []string { return []string{i.ID} }}
-	m, err := newMatcher(fs, nil, in.Filters)
-	if err != nil {
-		return nil, err
-	}
-	for _, id := range in.InstanceIds {
-		if _, err := tx.getInstance(id); err != nil {
-			return nil, err
-		}
-	}
-	items := tx.instances.Sorted(func(i *Instance) bool {
-		return i.Owner == tx.Account && i.State != "terminated" && creditOption(i.InstanceType) != "" &&
-			(len(in.InstanceIds) == 0 || contains(in.InstanceIds, i.ID)) && m.match(i)
-	})
-	page, next, err := paginate(items, func(i *Instance) string { return i.ID }, in.MaxResults, in.NextToken, 5, 1000)
-	if err != nil {
-		return nil, err
-	}
-	out := &ec2wire.DescribeInstanceCreditSpecificationsOutput{NextToken: next}
-	for _, i := range page {
-		out.InstanceCreditSpecifications = append(out.InstanceCreditSpecifications, ec2wire.InstanceCreditSpecification{
-			InstanceId: p(i.ID), CpuCredits: p(creditOption(i.InstanceType)),
-		})
-	}
-	return out, nil
-}
-
-// creditOption is the default CPU credit option of a burstable type, or "".
-func creditOption(typ string) string {
-	switch {
-	case strings.HasPrefix(typ, "t2."):
-		return "standard"
-	case strings.HasPrefix(typ, "t3.") || strings.HasPrefix(typ, "t3a.") || strings.HasPrefix(typ, "t4g."):
-		return "unlimited"
-	}
-	return ""
 }

@@ -122,6 +122,12 @@ var xmlOutputTypes = []reflect.Type{
 	reflect.TypeFor[ec2wire.DeleteEgressOnlyInternetGatewayOutput](),
 	reflect.TypeFor[ec2wire.AssociateSubnetCidrBlockOutput](),
 	reflect.TypeFor[ec2wire.DisassociateSubnetCidrBlockOutput](),
+	reflect.TypeFor[ec2wire.MonitorInstancesOutput](),
+	reflect.TypeFor[ec2wire.UnmonitorInstancesOutput](),
+	reflect.TypeFor[ec2wire.GetPasswordDataOutput](),
+	reflect.TypeFor[ec2wire.ModifyVpcTenancyOutput](),
+	reflect.TypeFor[ec2wire.ModifyInstanceCreditSpecificationOutput](),
+	reflect.TypeFor[ec2wire.ModifyInstanceMaintenanceOptionsOutput](),
 }
 
 // TestEncodeCoversOutputTypes fails when the generator adds an output type

@@ -116,6 +116,12 @@ var Operations = []string{
 	"ReplaceNetworkAclEntry",
 	"DeleteNetworkAclEntry",
 	"ReplaceNetworkAclAssociation",
+	"MonitorInstances",
+	"UnmonitorInstances",
+	"GetPasswordData",
+	"ModifyVpcTenancy",
+	"ModifyInstanceCreditSpecification",
+	"ModifyInstanceMaintenanceOptions",
 }
 
 // ModelOperations lists every operation of the EC2 API model.
@@ -1400,6 +1406,42 @@ type ReplaceNetworkAclAssociationInput = ReplaceNetworkAclAssociationRequest
 
 // ReplaceNetworkAclAssociationOutput is the output of ReplaceNetworkAclAssociation.
 type ReplaceNetworkAclAssociationOutput = ReplaceNetworkAclAssociationResult
+
+// MonitorInstancesInput is the input of MonitorInstances.
+type MonitorInstancesInput = MonitorInstancesRequest
+
+// MonitorInstancesOutput is the output of MonitorInstances.
+type MonitorInstancesOutput = MonitorInstancesResult
+
+// UnmonitorInstancesInput is the input of UnmonitorInstances.
+type UnmonitorInstancesInput = UnmonitorInstancesRequest
+
+// UnmonitorInstancesOutput is the output of UnmonitorInstances.
+type UnmonitorInstancesOutput = UnmonitorInstancesResult
+
+// GetPasswordDataInput is the input of GetPasswordData.
+type GetPasswordDataInput = GetPasswordDataRequest
+
+// GetPasswordDataOutput is the output of GetPasswordData.
+type GetPasswordDataOutput = GetPasswordDataResult
+
+// ModifyVpcTenancyInput is the input of ModifyVpcTenancy.
+type ModifyVpcTenancyInput = ModifyVpcTenancyRequest
+
+// ModifyVpcTenancyOutput is the output of ModifyVpcTenancy.
+type ModifyVpcTenancyOutput = ModifyVpcTenancyResult
+
+// ModifyInstanceCreditSpecificationInput is the input of ModifyInstanceCreditSpecification.
+type ModifyInstanceCreditSpecificationInput = ModifyInstanceCreditSpecificationRequest
+
+// ModifyInstanceCreditSpecificationOutput is the output of ModifyInstanceCreditSpecification.
+type ModifyInstanceCreditSpecificationOutput = ModifyInstanceCreditSpecificationResult
+
+// ModifyInstanceMaintenanceOptionsInput is the input of ModifyInstanceMaintenanceOptions.
+type ModifyInstanceMaintenanceOptionsInput = ModifyInstanceMaintenanceOptionsRequest
+
+// ModifyInstanceMaintenanceOptionsOutput is the output of ModifyInstanceMaintenanceOptions.
+type ModifyInstanceMaintenanceOptionsOutput = ModifyInstanceMaintenanceOptionsResult
 
 // DescribeRegionsRequest is the model's DescribeRegionsRequest shape.
 type DescribeRegionsRequest struct {
@@ -3053,6 +3095,85 @@ type ReplaceNetworkAclAssociationResult struct {
 	NewAssociationId *string `query:"NewAssociationId" xml:"newAssociationId,omitempty"`
 }
 
+// MonitorInstancesRequest is the model's MonitorInstancesRequest shape.
+type MonitorInstancesRequest struct {
+	DryRun      *bool    `query:"DryRun" xml:"dryRun,omitempty"`
+	InstanceIds []string `query:"InstanceId" required:"true" xml:"InstanceId>InstanceId,omitempty"`
+}
+
+// MonitorInstancesResult is the model's MonitorInstancesResult shape.
+type MonitorInstancesResult struct {
+	RequestId           *string              `xml:"requestId"`
+	InstanceMonitorings []InstanceMonitoring `query:"InstancesSet" xml:"instancesSet>item,omitempty"`
+}
+
+// UnmonitorInstancesRequest is the model's UnmonitorInstancesRequest shape.
+type UnmonitorInstancesRequest struct {
+	DryRun      *bool    `query:"DryRun" xml:"dryRun,omitempty"`
+	InstanceIds []string `query:"InstanceId" required:"true" xml:"InstanceId>InstanceId,omitempty"`
+}
+
+// UnmonitorInstancesResult is the model's UnmonitorInstancesResult shape.
+type UnmonitorInstancesResult struct {
+	RequestId           *string              `xml:"requestId"`
+	InstanceMonitorings []InstanceMonitoring `query:"InstancesSet" xml:"instancesSet>item,omitempty"`
+}
+
+// GetPasswordDataRequest is the model's GetPasswordDataRequest shape.
+type GetPasswordDataRequest struct {
+	DryRun     *bool   `query:"DryRun" xml:"dryRun,omitempty"`
+	InstanceId *string `query:"InstanceId" required:"true" xml:"InstanceId,omitempty"`
+}
+
+// GetPasswordDataResult is the model's GetPasswordDataResult shape.
+type GetPasswordDataResult struct {
+	RequestId    *string `xml:"requestId"`
+	InstanceId   *string `query:"InstanceId" xml:"instanceId,omitempty"`
+	PasswordData *string `query:"PasswordData" xml:"passwordData,omitempty"`
+	Timestamp    *Time   `query:"Timestamp" xml:"timestamp,omitempty"`
+}
+
+// ModifyVpcTenancyRequest is the model's ModifyVpcTenancyRequest shape.
+type ModifyVpcTenancyRequest struct {
+	DryRun          *bool   `query:"DryRun" xml:"DryRun,omitempty"`
+	InstanceTenancy *string `query:"InstanceTenancy" required:"true" xml:"InstanceTenancy,omitempty"`
+	VpcId           *string `query:"VpcId" required:"true" xml:"VpcId,omitempty"`
+}
+
+// ModifyVpcTenancyResult is the model's ModifyVpcTenancyResult shape.
+type ModifyVpcTenancyResult struct {
+	RequestId   *string `xml:"requestId"`
+	ReturnValue *bool   `query:"Return" xml:"return,omitempty"`
+}
+
+// ModifyInstanceCreditSpecificationRequest is the model's ModifyInstanceCreditSpecificationRequest shape.
+type ModifyInstanceCreditSpecificationRequest struct {
+	ClientToken                  *string                              `query:"ClientToken" xml:"ClientToken,omitempty"`
+	DryRun                       *bool                                `query:"DryRun" xml:"DryRun,omitempty"`
+	InstanceCreditSpecifications []InstanceCreditSpecificationRequest `query:"InstanceCreditSpecification" required:"true" xml:"InstanceCreditSpecification>item,omitempty"`
+}
+
+// ModifyInstanceCreditSpecificationResult is the model's ModifyInstanceCreditSpecificationResult shape.
+type ModifyInstanceCreditSpecificationResult struct {
+	RequestId                                *string                                       `xml:"requestId"`
+	SuccessfulInstanceCreditSpecifications   []SuccessfulInstanceCreditSpecificationItem   `query:"SuccessfulInstanceCreditSpecificationSet" xml:"successfulInstanceCreditSpecificationSet>item,omitempty"`
+	UnsuccessfulInstanceCreditSpecifications []UnsuccessfulInstanceCreditSpecificationItem `query:"UnsuccessfulInstanceCreditSpecificationSet" xml:"unsuccessfulInstanceCreditSpecificationSet>item,omitempty"`
+}
+
+// ModifyInstanceMaintenanceOptionsRequest is the model's ModifyInstanceMaintenanceOptionsRequest shape.
+type ModifyInstanceMaintenanceOptionsRequest struct {
+	AutoRecovery *string `query:"AutoRecovery" xml:"AutoRecovery,omitempty"`
+	DryRun       *bool   `query:"DryRun" xml:"DryRun,omitempty"`
+	InstanceId   *string `query:"InstanceId" required:"true" xml:"InstanceId,omitempty"`
+}
+
+// ModifyInstanceMaintenanceOptionsResult is the model's ModifyInstanceMaintenanceOptionsResult shape.
+type ModifyInstanceMaintenanceOptionsResult struct {
+	RequestId    *string `xml:"requestId"`
+	AutoRecovery *string `query:"AutoRecovery" xml:"autoRecovery,omitempty"`
+	InstanceId   *string `query:"InstanceId" xml:"instanceId,omitempty"`
+}
+
 // Filter is the model's Filter shape.
 type Filter struct {
 	Name   *string  `query:"Name" xml:"Name,omitempty"`
@@ -3821,6 +3942,29 @@ type PortRange struct {
 	To   *int32 `query:"To" xml:"to,omitempty"`
 }
 
+// InstanceMonitoring is the model's InstanceMonitoring shape.
+type InstanceMonitoring struct {
+	InstanceId *string     `query:"InstanceId" xml:"instanceId,omitempty"`
+	Monitoring *Monitoring `query:"Monitoring" xml:"monitoring,omitempty"`
+}
+
+// InstanceCreditSpecificationRequest is the model's InstanceCreditSpecificationRequest shape.
+type InstanceCreditSpecificationRequest struct {
+	CpuCredits *string `query:"CpuCredits" xml:"CpuCredits,omitempty"`
+	InstanceId *string `query:"InstanceId" xml:"InstanceId,omitempty"`
+}
+
+// SuccessfulInstanceCreditSpecificationItem is the model's SuccessfulInstanceCreditSpecificationItem shape.
+type SuccessfulInstanceCreditSpecificationItem struct {
+	InstanceId *string `query:"InstanceId" xml:"instanceId,omitempty"`
+}
+
+// UnsuccessfulInstanceCreditSpecificationItem is the model's UnsuccessfulInstanceCreditSpecificationItem shape.
+type UnsuccessfulInstanceCreditSpecificationItem struct {
+	Error      *UnsuccessfulInstanceCreditSpecificationItemError `query:"Error" xml:"error,omitempty"`
+	InstanceId *string                                           `query:"InstanceId" xml:"instanceId,omitempty"`
+}
+
 // AvailabilityZoneMessage is the model's AvailabilityZoneMessage shape.
 type AvailabilityZoneMessage struct {
 	Message *string `query:"Message" xml:"message,omitempty"`
@@ -4271,6 +4415,12 @@ type NetworkAclEntry struct {
 	Protocol      *string       `query:"Protocol" xml:"protocol,omitempty"`
 	RuleAction    *string       `query:"RuleAction" xml:"ruleAction,omitempty"`
 	RuleNumber    *int32        `query:"RuleNumber" xml:"ruleNumber,omitempty"`
+}
+
+// UnsuccessfulInstanceCreditSpecificationItemError is the model's UnsuccessfulInstanceCreditSpecificationItemError shape.
+type UnsuccessfulInstanceCreditSpecificationItemError struct {
+	Code    *string `query:"Code" xml:"code,omitempty"`
+	Message *string `query:"Message" xml:"message,omitempty"`
 }
 
 // CapacityReservationTargetResponse is the model's CapacityReservationTargetResponse shape.

@@ -1,0 +1,165 @@
+package api_test
+
+import (
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/eni-net/eni/internal/apitest"
+)
+
+func creditsOf(t *testing.T, c *ec2.Client, ids ...string) map[string]string {
+	t.Helper()
+	out, err := c.DescribeInstanceCreditSpecifications(ctx, &ec2.DescribeInstanceCreditSpecificationsInput{InstanceIds: ids})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, s := range out.InstanceCreditSpecifications {
+		m[aws.ToString(s.InstanceId)] = aws.ToString(s.CpuCredits)
+	}
+	return m
+}
+
+// ModifyInstanceCreditSpecification changes a burstable instance's option,
+// read back at once (what aws_instance polls); an instance that cannot take
+// it is listed unsuccessful and the others still change.
+func TestModifyInstanceCreditSpecification(t *testing.T) {
+	e := apitest.New(t, apitest.Options{Durable: true})
+	c := e.Client()
+	t3 := aws.ToString(runInstance(t, c, &ec2.RunInstancesInput{InstanceType: types.InstanceTypeT3Micro}).InstanceId)
+	m5 := aws.ToString(runInstance(t, c, &ec2.RunInstancesInput{InstanceType: types.InstanceTypeM5Large}).InstanceId)
+	if got := creditsOf(t, c); got[t3] != "unlimited" || len(got) != 1 {
+		t.Fatalf("defaults %v", got)
+	}
+	out, err := c.ModifyInstanceCreditSpecification(ctx, &ec2.ModifyInstanceCreditSpecificationInput{InstanceCreditSpecifications: []types.InstanceCreditSpecificationRequest{
+		{InstanceId: aws.String(t3), CpuCredits: aws.String("standard")},
+		{InstanceId: aws.String(m5), CpuCredits: aws.String("standard")},
+		{InstanceId: aws.String("i-0123456789abcdef0"), CpuCredits: aws.String("standard")},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.SuccessfulInstanceCreditSpecifications) != 1 || aws.ToString(out.SuccessfulInstanceCreditSpecifications[0].InstanceId) != t3 ||
+		len(out.UnsuccessfulInstanceCreditSpecifications) != 2 || string(out.UnsuccessfulInstanceCreditSpecifications[1].Error.Code) != "InvalidInstanceID.NotFound" {
+		t.Errorf("reply %+v %+v", out.SuccessfulInstanceCreditSpecifications, out.UnsuccessfulInstanceCreditSpecifications)
+	}
+	if got := creditsOf(t, c, t3); got[t3] != "standard" {
+		t.Errorf("after modify %v", got)
+	}
+	_, err = c.ModifyInstanceCreditSpecification(ctx, &ec2.ModifyInstanceCreditSpecificationInput{InstanceCreditSpecifications: []types.InstanceCreditSpecificationRequest{
+		{InstanceId: aws.String(t3), CpuCredits: aws.String("fast")},
+	}})
+	ebsWantErr(t, "bad value", err, "InvalidParameterValue", "")
+
+	// Durable; the automatic recovery option too, shown by DescribeInstances.
+	mo, err := c.ModifyInstanceMaintenanceOptions(ctx, &ec2.ModifyInstanceMaintenanceOptionsInput{InstanceId: aws.String(t3), AutoRecovery: types.InstanceAutoRecoveryStateDisabled})
+	if err != nil || mo.AutoRecovery != types.InstanceAutoRecoveryStateDisabled || aws.ToString(mo.InstanceId) != t3 {
+		t.Fatalf("ModifyInstanceMaintenanceOptions %+v %v", mo, err)
+	}
+	_, err = c.ModifyInstanceMaintenanceOptions(ctx, &ec2.ModifyInstanceMaintenanceOptionsInput{InstanceId: aws.String(t3), AutoRecovery: "sometimes"})
+	ebsWantErr(t, "bad auto recovery", err, "InvalidParameterValue", "")
+	path := e.Path
+	e.Close()
+	e = apitest.New(t, apitest.Options{Path: path})
+	c = e.Client()
+	if got := creditsOf(t, c, t3); got[t3] != "standard" {
+		t.Errorf("after restart %v", got)
+	}
+	if mo := describeInstance(t, c, t3).MaintenanceOptions; mo == nil || mo.AutoRecovery != types.InstanceAutoRecoveryStateDisabled {
+		t.Errorf("maintenance options %+v", mo)
+	}
+	if mo := describeInstance(t, c, m5).MaintenanceOptions; mo == nil || mo.AutoRecovery != types.InstanceAutoRecoveryStateDefault {
+		t.Errorf("maintenance options of another %+v", mo)
+	}
+}
+
+// GetPasswordData of a Linux instance: empty, as AWS answers; the SDK's
+// password-data-available waiter therefore never succeeds, as against AWS.
+func TestGetPasswordData(t *testing.T) {
+	e := apitest.New(t)
+	c := e.Client()
+	id := aws.ToString(runInstance(t, c, &ec2.RunInstancesInput{}).InstanceId)
+	out, err := c.GetPasswordData(ctx, &ec2.GetPasswordDataInput{InstanceId: aws.String(id)})
+	if err != nil || aws.ToString(out.InstanceId) != id || out.PasswordData == nil || *out.PasswordData != "" || out.Timestamp == nil {
+		t.Fatalf("GetPasswordData %+v %v", out, err)
+	}
+	_, err = c.GetPasswordData(ctx, &ec2.GetPasswordDataInput{InstanceId: aws.String("i-0123456789abcdef0")})
+	ebsWantErr(t, "unknown instance", err, "InvalidInstanceID.NotFound", "")
+}
+
+// ModifyVpcTenancy: dedicated becomes default, read back by DescribeVpcs;
+// nothing else is a valid target.
+func TestModifyVpcTenancy(t *testing.T) {
+	e := apitest.New(t)
+	c := e.Client()
+	vpc, err := c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.40.0.0/16"), InstanceTenancy: types.TenancyDedicated})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(vpc.Vpc.VpcId)
+	_, err = c.ModifyVpcTenancy(ctx, &ec2.ModifyVpcTenancyInput{VpcId: aws.String(id), InstanceTenancy: "dedicated"})
+	ebsWantErr(t, "to dedicated", err, "InvalidParameterValue", "")
+	out, err := c.ModifyVpcTenancy(ctx, &ec2.ModifyVpcTenancyInput{VpcId: aws.String(id), InstanceTenancy: types.VpcTenancyDefault})
+	if err != nil || !aws.ToBool(out.ReturnValue) {
+		t.Fatalf("ModifyVpcTenancy %+v %v", out, err)
+	}
+	d, err := c.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{id}})
+	if err != nil || d.Vpcs[0].InstanceTenancy != types.TenancyDefault {
+		t.Errorf("tenancy %+v %v", d, err)
+	}
+	_, err = c.ModifyVpcTenancy(ctx, &ec2.ModifyVpcTenancyInput{VpcId: aws.String("vpc-0123456789abcdef0"), InstanceTenancy: types.VpcTenancyDefault})
+	ebsWantErr(t, "unknown vpc", err, "InvalidVpcID.NotFound", "")
+}
+
+// MonitorInstances / UnmonitorInstances: the replies say pending and
+// disabling, DescribeInstances (and its filter) shows enabled and disabled
+// at once, which is what aws_instance reads back.
+func TestMonitorInstances(t *testing.T) {
+	e := apitest.New(t)
+	c := e.Client()
+	a := aws.ToString(runInstance(t, c, &ec2.RunInstancesInput{}).InstanceId)
+	b := aws.ToString(runInstance(t, c, &ec2.RunInstancesInput{}).InstanceId)
+	on, err := c.MonitorInstances(ctx, &ec2.MonitorInstancesInput{InstanceIds: []string{a, b}})
+	if err != nil || len(on.InstanceMonitorings) != 2 || on.InstanceMonitorings[0].Monitoring.State != types.MonitoringStatePending {
+		t.Fatalf("MonitorInstances %+v %v", on, err)
+	}
+	if s := describeInstance(t, c, a).Monitoring.State; s != types.MonitoringStateEnabled {
+		t.Errorf("after monitor: %s", s)
+	}
+	off, err := c.UnmonitorInstances(ctx, &ec2.UnmonitorInstancesInput{InstanceIds: []string{b}})
+	if err != nil || len(off.InstanceMonitorings) != 1 || off.InstanceMonitorings[0].Monitoring.State != types.MonitoringStateDisabling {
+		t.Fatalf("UnmonitorInstances %+v %v", off, err)
+	}
+	d, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []types.Filter{filter("monitoring-state", "enabled")}})
+	if err != nil || len(d.Reservations) != 1 || aws.ToString(d.Reservations[0].Instances[0].InstanceId) != a {
+		t.Errorf("by monitoring state %+v %v", d, err)
+	}
+	_, err = c.MonitorInstances(ctx, &ec2.MonitorInstancesInput{InstanceIds: []string{a, "i-0123456789abcdef0"}})
+	ebsWantErr(t, "unknown instance", err, "InvalidInstanceID.NotFound", "")
+	if _, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{b}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.MonitorInstances(ctx, &ec2.MonitorInstancesInput{InstanceIds: []string{b}})
+	ebsWantErr(t, "terminated", err, "IncorrectInstanceState", "")
+}
+
+// RunInstances keeps CreditSpecification and MaintenanceOptions, read back
+// the way aws_instance reads them.
+func TestLaunchCreditAndMaintenance(t *testing.T) {
+	e := apitest.New(t)
+	c := e.Client()
+	id := aws.ToString(runInstance(t, c, &ec2.RunInstancesInput{InstanceType: types.InstanceTypeT3Micro,
+		CreditSpecification: &types.CreditSpecificationRequest{CpuCredits: aws.String("standard")},
+		MaintenanceOptions:  &types.InstanceMaintenanceOptionsRequest{AutoRecovery: types.InstanceAutoRecoveryStateDisabled}}).InstanceId)
+	if got := creditsOf(t, c, id); got[id] != "standard" {
+		t.Errorf("credits %v", got)
+	}
+	if mo := describeInstance(t, c, id).MaintenanceOptions; mo.AutoRecovery != types.InstanceAutoRecoveryStateDisabled {
+		t.Errorf("maintenance %+v", mo)
+	}
+	_, err := c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(testAMI), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		CreditSpecification: &types.CreditSpecificationRequest{CpuCredits: aws.String("turbo")}})
+	ebsWantErr(t, "bad credits", err, "InvalidParameterValue", "")
+}
