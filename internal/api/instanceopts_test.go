@@ -163,3 +163,26 @@ func TestLaunchCreditAndMaintenance(t *testing.T) {
 		CreditSpecification: &types.CreditSpecificationRequest{CpuCredits: aws.String("turbo")}})
 	ebsWantErr(t, "bad credits", err, "InvalidParameterValue", "")
 }
+
+// ModifyInstanceAttribute ebsOptimized: on a stopped instance, as AWS; read
+// back by DescribeInstanceAttribute and DescribeInstances.
+func TestModifyEbsOptimized(t *testing.T) {
+	e := apitest.New(t)
+	c := e.Client()
+	id := aws.ToString(runInstance(t, c, &ec2.RunInstancesInput{InstanceType: types.InstanceTypeM5Large}).InstanceId)
+	modify := func() error {
+		_, err := c.ModifyInstanceAttribute(ctx, &ec2.ModifyInstanceAttributeInput{InstanceId: aws.String(id), EbsOptimized: &types.AttributeBooleanValue{Value: aws.Bool(true)}})
+		return err
+	}
+	ebsWantErr(t, "running", modify(), "IncorrectInstanceState", "The instance '"+id+"' is not in the 'stopped' state.")
+	if _, err := c.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{id}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := modify(); err != nil {
+		t.Fatal(err)
+	}
+	attr, err := c.DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{InstanceId: aws.String(id), Attribute: types.InstanceAttributeNameEbsOptimized})
+	if err != nil || !aws.ToBool(attr.EbsOptimized.Value) || !aws.ToBool(describeInstance(t, c, id).EbsOptimized) {
+		t.Errorf("ebsOptimized %+v %v", attr, err)
+	}
+}

@@ -1262,6 +1262,15 @@ func (tx *Tx) ModifyInstanceAttribute(in *ec2wire.ModifyInstanceAttributeInput) 
 			return nil, err
 		}
 		tx.enis.Mut(prim.ID).Groups = groups
+	case "ebsOptimized":
+		b, err := bval(in.EbsOptimized)
+		if err != nil {
+			return nil, err
+		}
+		if inst.State != "stopped" {
+			return nil, errorf(CodeIncorrectInstanceState, "The instance '%s' is not in the 'stopped' state.", inst.ID)
+		}
+		tx.instances.Mut(inst.ID).EbsOptimized = b
 	case "blockDeviceMapping":
 		if attr != "" {
 			return nil, errorf(CodeInvalidParameterValue, "Use BlockDeviceMapping.N to change the blockDeviceMapping attribute.")
