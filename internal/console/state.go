@@ -30,6 +30,10 @@ type State struct {
 	// Subnets is what the core says of each subnet that no Describe call
 	// shows, by subnet id.
 	Subnets map[string]SubnetInfo `json:"subnets"`
+	// Billed are the account's public IPv4 addresses costing money now
+	// (core.BilledNow: usage type, since when, cost so far at BilledAt).
+	Billed   []core.BilledAddress `json:"billed"`
+	BilledAt time.Time            `json:"billedAt"`
 }
 
 // SubnetInfo is the route table in effect for a subnet (its own, else its
@@ -117,6 +121,7 @@ func (c *Console) snapshot(region, account string, sc scope) (*State, error) {
 			return err
 		}
 		st.Subnets = subnetInfo(tx, st.EC2.Subnets)
+		st.Billed, st.BilledAt = tx.BilledNow(), tx.Now()
 		return nil
 	})
 	if err != nil {

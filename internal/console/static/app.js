@@ -17,6 +17,7 @@
   const events = $('#events');
   const banner = $('#banner');
   const live = $('#live');
+  const billed = $('#billed');
 
   const view = { region: '', account: '', vpc: '' }; // kept in location.hash: GET /?… is the EC2 API's
   let state = null; // last state drawn
@@ -528,8 +529,39 @@
     }
   }
 
+  // ---------- costing money now ----------
+  // state.billed: the public IPv4 addresses billed now (core.BilledNow), each
+  // with its usage type and cost so far; the cost runs on, at each address's
+  // rate, from when the state was received until the next one.
+  let billedAt = 0;
+  function drawBilled(st) {
+    const list = st.billed || [];
+    billedAt = Date.now();
+    if (!list.length) {
+      billed.innerHTML = '<tr><td class="muted">No public IPv4 address is billed in this region.</td></tr>';
+      $('#billing-rate').textContent = '';
+      return;
+    }
+    const perHour = list.reduce((s, b) => s + b.rate, 0);
+    $('#billing-rate').textContent = `· $${perHour.toFixed(3)}/h`;
+    billed.innerHTML = '<tr><th>address · usage type</th><th>state · on</th><th class="cost">cost so far</th></tr>' + list.map((b) => {
+      const idle = b.usageType.endsWith(':IdleAddress');
+      const on = b.instanceId || b.eniId || 'nothing';
+      const title = `since ${b.since} at $${b.rate}/h` + (b.allocationId ? ` · ${b.allocationId}` : ' · auto-assigned');
+      return `<tr class="${idle ? 'idle' : 'inuse'}" data-billed-ip="${esc(b.publicIp)}" title="${esc(title)}">` +
+        `<td><code>${esc(b.publicIp)}</code>${b.allocationId ? ' <span class="tag">EIP</span>' : ''}<div class="ut">${esc(b.usageType)}</div></td>` +
+        `<td>${idle ? '<b>idle</b>' : 'in use'}<div class="ut">${esc(on)}</div></td>` +
+        `<td class="cost" data-cost="${b.costSoFar}" data-rate="${b.rate}">$${b.costSoFar.toFixed(6)}</td></tr>`;
+    }).join('');
+  }
+  setInterval(() => {
+    const h = (Date.now() - billedAt) / 3.6e6;
+    for (const td of billed.querySelectorAll('td.cost')) td.textContent = '$' + (+td.dataset.cost + h * +td.dataset.rate).toFixed(6);
+  }, 1000);
+
   let lastJSON = '';
   function apply(st) {
+    drawBilled(st);
     // The same picture again (a hello after a reconnection, a change of
     // nothing the page shows): keep the DOM, and what the user is pointing at.
     const json = JSON.stringify([st.region, st.account, st.vpc, st.regions, st.accounts, st.ec2, st.subnets, st.omitted]);
