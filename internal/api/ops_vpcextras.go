@@ -16,4 +16,7 @@ func vpcExtraOps(m map[string]handler) {
 
 	m["AssociateSubnetCidrBlock"] = write((*core.Tx).AssociateSubnetCidrBlock)
 	m["DisassociateSubnetCidrBlock"] = write((*core.Tx).DisassociateSubnetCidrBlock)
+
+	m["CreateDefaultVpc"] = write((*core.Tx).CreateDefaultVpc)
+	m["CreateDefaultSubnet"] = write((*core.Tx).CreateDefaultSubnet)
 }

@@ -135,6 +135,9 @@ const (
 	CodeInvalidInstanceAttributeValue  = "InvalidInstanceAttributeValue"
 	CodeInvalidDhcpOptionIDNotFound    = "InvalidDhcpOptionID.NotFound"
 	CodeInvalidSubnetCidrAssocNotFound = "InvalidSubnetCidrBlockAssociationID.NotFound"
+	CodeDefaultVpcAlreadyExists        = "DefaultVpcAlreadyExists"
+	CodeDefaultSubnetAlreadyExists     = "DefaultSubnetAlreadyExistsInAvailabilityZone"
+	CodeNoDefaultVpcForSubnet          = "NoDefaultVpcForSubnet"
 	CodeInvalidDhcpOptionsIDMalformed  = "InvalidDhcpOptionsId.Malformed"
 	CodeInvalidEIGWIDMalformed         = "InvalidEgressOnlyInternetGatewayId.Malformed"
 )
@@ -172,5 +175,6 @@ var Codes = []string{
 	CodeInvalidParameterDependency, CodeInvalidKeyPairNotFound, CodeInvalidKeyPairDuplicate, CodeInvalidKeyFormat,
 	CodeVolumeInUse, CodeIncorrectState, CodeInvalidVolumeZoneMismatch, CodeInvalidVolumeAttachNotFound,
 	CodeVolumeModRateExceeded, CodeInvalidVolumeModNotFound, CodeInvalidInstanceAttributeValue,
-	CodeInvalidDhcpOptionIDNotFound, CodeInvalidDhcpOptionsIDMalformed, CodeInvalidSubnetCidrAssocNotFound, CodeInvalidEIGWIDMalformed,
+	CodeInvalidDhcpOptionIDNotFound, CodeInvalidDhcpOptionsIDMalformed, CodeInvalidSubnetCidrAssocNotFound,
+	CodeDefaultVpcAlreadyExists, CodeDefaultSubnetAlreadyExists, CodeNoDefaultVpcForSubnet, CodeInvalidEIGWIDMalformed,
 }

@@ -204,17 +204,7 @@ func (tx *Tx) bootstrap() error {
 	m.Accounts[tx.Account] = true
 	tx.bootstrapDhcp(m, false)
 	tx.upgradeDefaults(m) // nothing to add: records the version
-	vpc, rtb := tx.createVPC("172.31.0.0/16", true, nil)
-	igw := &InternetGateway{ID: tx.newID("igw"), Owner: tx.Account, Attachments: []IGWAttachment{{VpcID: vpc.ID, State: "available"}}}
-	tx.igws.Put(igw)
-	rtb.Routes = append(rtb.Routes, Route{DestinationCidrBlock: "0.0.0.0/0", GatewayID: igw.ID, Origin: "CreateRoute"})
-	for i, z := range tx.AZs() {
-		tx.subnets.Put(&Subnet{
-			ID: tx.newID("subnet"), Owner: tx.Account, VpcID: vpc.ID, AZ: z.Name,
-			CidrBlock:    fmt.Sprintf("172.31.%d.0/20", 16*i),
-			DefaultForAz: true, MapPublicIpOnLaunch: true,
-		})
-	}
+	tx.createDefaultVPC()
 	return nil
 }
 

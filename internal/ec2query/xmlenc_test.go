@@ -131,6 +131,8 @@ var xmlOutputTypes = []reflect.Type{
 	reflect.TypeFor[ec2wire.CreateNetworkAclOutput](),
 	reflect.TypeFor[ec2wire.DescribeNetworkAclsOutput](),
 	reflect.TypeFor[ec2wire.ReplaceNetworkAclAssociationOutput](),
+	reflect.TypeFor[ec2wire.CreateDefaultVpcOutput](),
+	reflect.TypeFor[ec2wire.CreateDefaultSubnetOutput](),
 }
 
 // TestEncodeCoversOutputTypes fails when the generator adds an output type

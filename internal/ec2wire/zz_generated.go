@@ -122,6 +122,8 @@ var Operations = []string{
 	"ModifyVpcTenancy",
 	"ModifyInstanceCreditSpecification",
 	"ModifyInstanceMaintenanceOptions",
+	"CreateDefaultVpc",
+	"CreateDefaultSubnet",
 }
 
 // ModelOperations lists every operation of the EC2 API model.
@@ -1442,6 +1444,18 @@ type ModifyInstanceMaintenanceOptionsInput = ModifyInstanceMaintenanceOptionsReq
 
 // ModifyInstanceMaintenanceOptionsOutput is the output of ModifyInstanceMaintenanceOptions.
 type ModifyInstanceMaintenanceOptionsOutput = ModifyInstanceMaintenanceOptionsResult
+
+// CreateDefaultVpcInput is the input of CreateDefaultVpc.
+type CreateDefaultVpcInput = CreateDefaultVpcRequest
+
+// CreateDefaultVpcOutput is the output of CreateDefaultVpc.
+type CreateDefaultVpcOutput = CreateDefaultVpcResult
+
+// CreateDefaultSubnetInput is the input of CreateDefaultSubnet.
+type CreateDefaultSubnetInput = CreateDefaultSubnetRequest
+
+// CreateDefaultSubnetOutput is the output of CreateDefaultSubnet.
+type CreateDefaultSubnetOutput = CreateDefaultSubnetResult
 
 // DescribeRegionsRequest is the model's DescribeRegionsRequest shape.
 type DescribeRegionsRequest struct {
@@ -3172,6 +3186,30 @@ type ModifyInstanceMaintenanceOptionsResult struct {
 	RequestId    *string `xml:"requestId"`
 	AutoRecovery *string `query:"AutoRecovery" xml:"autoRecovery,omitempty"`
 	InstanceId   *string `query:"InstanceId" xml:"instanceId,omitempty"`
+}
+
+// CreateDefaultVpcRequest is the model's CreateDefaultVpcRequest shape.
+type CreateDefaultVpcRequest struct {
+	DryRun *bool `query:"DryRun" xml:"DryRun,omitempty"`
+}
+
+// CreateDefaultVpcResult is the model's CreateDefaultVpcResult shape.
+type CreateDefaultVpcResult struct {
+	RequestId *string `xml:"requestId"`
+	Vpc       *Vpc    `query:"Vpc" xml:"vpc,omitempty"`
+}
+
+// CreateDefaultSubnetRequest is the model's CreateDefaultSubnetRequest shape.
+type CreateDefaultSubnetRequest struct {
+	AvailabilityZone *string `query:"AvailabilityZone" required:"true" xml:"AvailabilityZone,omitempty"`
+	DryRun           *bool   `query:"DryRun" xml:"DryRun,omitempty"`
+	Ipv6Native       *bool   `query:"Ipv6Native" xml:"Ipv6Native,omitempty"`
+}
+
+// CreateDefaultSubnetResult is the model's CreateDefaultSubnetResult shape.
+type CreateDefaultSubnetResult struct {
+	RequestId *string `xml:"requestId"`
+	Subnet    *Subnet `query:"Subnet" xml:"subnet,omitempty"`
 }
 
 // Filter is the model's Filter shape.
