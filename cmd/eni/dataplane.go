@@ -5,15 +5,18 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
+	"slices"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eni-net/eni/internal/agent"
 	"github.com/eni-net/eni/internal/core"
 	"github.com/eni-net/eni/internal/dataplane"
+	"github.com/eni-net/eni/internal/pidlock"
 )
 
 // dataPlaneMode resolves --dataplane none|linux|auto: whether this server
@@ -80,10 +83,13 @@ func newAgent(o dataPlaneOptions, c *core.Core, commit core.Committer, reg prome
 func execCmd(args []string) error {
 	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
 	prefix := fs.String("prefix", "eni", "prefix of the data plane's namespaces (as given to eni serve --dataplane-prefix)")
+	endpoint := fs.String("endpoint", envOr("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"), "the eni server, asked why an instance has no namespace (default $AWS_ENDPOINT_URL)")
+	region := fs.String("region", envOr("AWS_REGION", envOr("AWS_DEFAULT_REGION", "us-east-1")), "the instance's region (default $AWS_REGION, $AWS_DEFAULT_REGION)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: eni exec [--prefix eni] INSTANCE-ID|internet -- COMMAND [ARG...]\n\n"+
 			"Runs COMMAND inside an instance's network namespace (as `ip netns exec` would), or inside\n"+
-			"the simulated internet when the target is \"internet\". Needs root.\n\nFlags:\n")
+			"the simulated internet when the target is \"internet\". Needs root. An instance without a\n"+
+			"namespace on this host is looked up on the server (--endpoint) to say why.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -104,6 +110,9 @@ func execCmd(args []string) error {
 	if rest[0] == "internet" {
 		ns = p.InternetNS()
 	}
+	if names, err := p.Namespaces(); err == nil && !slices.Contains(names, ns) && rest[0] != "internet" {
+		return whyNoNamespace(*endpoint, *region, rest[0], ns, *prefix)
+	}
 	cmd := exec.Command(rest[1], rest[2:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	if err := p.Do(ns, cmd.Start); err != nil {
@@ -119,14 +128,19 @@ func execCmd(args []string) error {
 	return nil
 }
 
-// cleanupCmd is `eni cleanup [--prefix eni]`: remove every namespace and
-// interface the data plane created (instances keep running across server
-// restarts otherwise; this is how to take them all down).
+// cleanupCmd is `eni cleanup [--prefix eni] [--force]`: remove every
+// namespace (and so every interface) the data plane created: instances keep
+// running across server restarts otherwise; this is how to take them all
+// down. It says what it removes, and refuses while a live eni serve holds
+// the prefix (it would make them again, or fail midway).
 func cleanupCmd(args []string) error {
 	fs := flag.NewFlagSet("cleanup", flag.ContinueOnError)
 	prefix := fs.String("prefix", "eni", "the server's --dataplane-prefix")
+	force := fs.Bool("force", false, "remove them even while an eni serve holds the prefix")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: eni cleanup [--prefix eni]\n\nRemoves every namespace and interface the data plane made (stop eni serve first). Needs root.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: eni cleanup [--prefix eni] [--force]\n\n"+
+			"Removes every namespace (and interface) the data plane made, listing each. Refuses while an\n"+
+			"eni serve with that prefix runs (stop it first, or --force). Needs root.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -136,5 +150,35 @@ func cleanupCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	return p.Teardown(context.Background())
+	return cleanup(os.Stdout, p, *prefix, *force)
+}
+
+// cleanup removes p's namespaces, listing them on w.
+func cleanup(w io.Writer, p *dataplane.Plane, prefix string, force bool) error {
+	held, pid, err := pidlock.Holder(prefixLockPath(prefix))
+	if err != nil {
+		return err
+	}
+	if held && !force {
+		return fmt.Errorf("cleanup: an eni serve (%s) holds the data plane prefix %q: stop it first, or pass --force", holder(pid), prefix)
+	}
+	names, err := p.Namespaces()
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		fmt.Fprintf(w, "nothing to remove: no namespace %s-…\n", prefix)
+		return nil
+	}
+	if held {
+		fmt.Fprintf(w, "--force: removing them although eni serve (%s) holds the prefix\n", holder(pid))
+	}
+	for _, n := range names {
+		fmt.Fprintf(w, "removing namespace %s\n", n)
+	}
+	if err := p.Teardown(context.Background()); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "removed %d namespaces\n", len(names))
+	return nil
 }

@@ -29,7 +29,6 @@ import (
 	"github.com/eni-net/eni/internal/console"
 	"github.com/eni-net/eni/internal/core"
 	"github.com/eni-net/eni/internal/netadmin"
-	"github.com/eni-net/eni/internal/store"
 )
 
 const usage = `eni — a self-hosted, EC2-compatible service for Elastic Network Interfaces
@@ -180,20 +179,11 @@ func serve(args []string) error {
 		}
 	}
 	start := time.Now()
-	var st store.Store
-	if *dataDir == "" {
-		st = store.NewMemory()
-	} else {
-		if err := os.MkdirAll(*dataDir, 0o700); err != nil {
-			return err
-		}
-		b, err := store.OpenBolt(filepath.Join(*dataDir, "eni.db"))
-		if err != nil {
-			return err
-		}
-		st = b
+	st, closeStore, err := openStore(*dataDir)
+	if err != nil {
+		return err
 	}
-	defer st.Close()
+	defer closeStore()
 	c := core.New(core.Env{Now: time.Now, Rand: rand.Reader}, cfg)
 	n, err := c.LoadFrom(st.Load)
 	if err != nil {
@@ -215,6 +205,11 @@ func serve(args []string) error {
 	var settle func(context.Context) error
 	dpDesc := "none"
 	if realNet {
+		pl, err := lockPrefix(*dpPrefix)
+		if err != nil {
+			return err
+		}
+		defer pl.Release()
 		commit := func(cs core.ChangeSet) (func() error, error) { return srv.Commit(cs) } // srv is set before the agent runs
 		md, cert, err := metadataServer(c, *dpRegion, *dataDir, log)
 		if err != nil {

@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -154,4 +155,14 @@ func BenchmarkBoltCommit(b *testing.B) {
 			}
 		}
 	})
+}
+
+// An error that names the path already is not wrapped in another that
+// names it again ("open X: open X: is a directory").
+func TestOpenBoltErrorNamesThePathOnce(t *testing.T) {
+	dir := t.TempDir()
+	_, err := OpenBolt(dir)
+	if err == nil || strings.Count(err.Error(), dir) != 1 {
+		t.Fatalf("got %v, want one mention of %s", err, dir)
+	}
 }
