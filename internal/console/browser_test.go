@@ -260,7 +260,8 @@ func TestConsoleDrawsTheManagementNetwork(t *testing.T) {
 	click(t, bctx, eniIn(n.b))
 	run(t, bctx, "see the ENI's details", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#detail[data-kind="eni"][data-id=%q]`, n.eni))))
 	detail := value(t, bctx, "read the ENI's details", chromedp.TextContent(chromedp.CSS(`#detail`)))
-	for _, want := range append([]string{n.eni, "floating mgmt", n.mac, n.b, "eth1", n.subnet, n.vpc, "mgmt", n.sg, n.publicIP, n.alloc, "in-use", "Source/dest. check", "All attributes"}, n.secondaries...) {
+	for _, want := range append([]string{n.eni, "floating mgmt", n.mac, n.b, "eth1", n.subnet, n.vpc, "mgmt", n.sg, n.publicIP, n.alloc, "in-use", "Source/dest. check", "All attributes",
+		"Attachment.AttachmentId", "PrivateIpAddresses[2].PrivateIpAddress", "Groups[0].GroupName", "MacAddress"}, n.secondaries...) {
 		if !strings.Contains(detail, want) {
 			t.Errorf("the ENI's details lack %q", want)
 		}

@@ -146,10 +146,17 @@ func TestStateIsTheAPIsView(t *testing.T) {
 	}
 }
 
-// Every durable change set is an event naming its region.
+// Every durable change set is an event naming its region; the stream
+// outlives the server's read and write timeouts (eni serve's are 30 s and
+// 60 s; here 200 ms).
 func TestEventsFollowCommits(t *testing.T) {
 	e := newEnv(t)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.url+"/console/api/events", nil)
+	srv := httptest.NewUnstartedServer(e.con.Wrap(e.api.API))
+	srv.Config.ReadTimeout, srv.Config.WriteTimeout = 200*time.Millisecond, 200*time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	t.Cleanup(e.con.Close)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/console/api/events", nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -184,6 +191,7 @@ func TestEventsFollowCommits(t *testing.T) {
 		}
 	}
 	next("event: hello")
+	time.Sleep(500 * time.Millisecond) // past both timeouts
 	if _, err := apitest.NewClient(e.url, "eu-west-2", "test", "test").CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.9.0.0/16")}); err != nil {
 		t.Fatal(err)
 	}

@@ -101,8 +101,11 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer c.hub.unsubscribe(s)
+	// The server's write timeout is for replies, not streams: it would cut
+	// this one (its read timeout does not: net/http clears the deadline for
+	// its background read). Unsupported only by test recorders.
 	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{}) // the server's write timeout is for replies, not streams; unsupported only by test recorders
+	_ = rc.SetWriteDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")

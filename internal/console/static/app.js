@@ -23,6 +23,7 @@
   let state = null; // last state drawn
   let model = null; // index(state)
   let selected = null; // {kind, id}
+  let attrsOpen = null; // the user's choice for "All attributes", once made
   const userOpen = new Map(); // VPC id -> open, as the user last toggled it
   const lastHome = new Map(); // ENI id -> {instance, at}: where it was last attached
 
@@ -190,7 +191,7 @@
     const v6 = (n.Ipv6Addresses || []).map((a) => `<span class="ip6">${esc(a.Ipv6Address)}</span>`);
     const prefixes = [...(n.Ipv4Prefixes || []).map((p) => p.Ipv4Prefix), ...(n.Ipv6Prefixes || []).map((p) => p.Ipv6Prefix)]
       .map((p) => `<span class="ip6">${esc(p)}</span>`);
-    const groups = (n.Groups || []).map((g) => `<span class="sgchip" data-sg="${esc(g.GroupId)}" title="${esc(g.GroupId)}">${esc(g.GroupName || g.GroupId)}</span>`);
+    const groups = (n.Groups || []).map((g) => `<span class="sgchip" data-sg="${esc(g.GroupId)}" title="${esc(g.GroupId)}" tabindex="0">${esc(g.GroupName || g.GroupId)}</span>`);
     const sdc = n.SourceDestCheck !== false;
     return `<div class="eni" data-eni="${esc(n.NetworkInterfaceId)}" tabindex="0">` +
       `<div class="eth${att ? '' : ' free'}">${esc(eth)}</div><div class="body">` +
@@ -215,7 +216,7 @@
       html += `</table><div class="assoc">${subs.length ? 'subnets: ' + subs.map((s) => `<code>${esc(s)}</code>`).join(' ') : main ? 'every subnet without a table of its own' : 'no subnets'}</div></div>`;
     }
     html += `<div class="sgs"><span class="kind">security groups</span><div class="list">${sgs.map((g) =>
-      `<span class="sgchip" data-sg="${esc(g.GroupId)}" title="${esc(g.GroupId)}">${esc(g.GroupName)}</span>`).join('')}</div></div>`;
+      `<span class="sgchip" data-sg="${esc(g.GroupId)}" title="${esc(g.GroupId)}" tabindex="0">${esc(g.GroupName)}</span>`).join('')}</div></div>`;
     return html + '</div>';
   }
 
@@ -494,6 +495,7 @@
       rows.push([path, v]);
     };
     walk(obj, '');
+    if (attrsOpen !== null) open = attrsOpen;
     return `<details${open ? ' open' : ''} class="all"><summary>All attributes (${rows.length}), as Describe shows them</summary>` +
       `<table class="attrs">${rows.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join('')}</table></details>`;
   }
@@ -665,9 +667,17 @@
   });
   canvas.addEventListener('toggle', () => drawWires(), true);
   canvas.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Enter' && ev.key !== ' ') return;
+    const sg = ev.target.closest('[data-sg]');
     const eni = ev.target.closest('[data-eni]');
-    if (eni && (ev.key === 'Enter' || ev.key === ' ')) { ev.preventDefault(); select('eni', eni.dataset.eni); }
+    if (sg) { ev.preventDefault(); select('sg', sg.dataset.sg); } else if (eni) { ev.preventDefault(); select('eni', eni.dataset.eni); }
   });
+  // "All attributes" stays as the user left it across redraws (a click on
+  // its summary: a toggle event also comes with every redraw).
+  detail.addEventListener('click', (ev) => {
+    const sum = ev.target.closest('details.all > summary');
+    if (sum) attrsOpen = !sum.parentElement.open;
+  }, true);
   detail.addEventListener('click', (ev) => {
     const sg = ev.target.closest('[data-sg]');
     if (sg) { select('sg', sg.dataset.sg); return; }
