@@ -101,6 +101,8 @@ type usageState struct {
 // Elastic IP costs money while not associated with a running instance).
 func eniUsage(e *ENI, inst *Instance) string {
 	switch {
+	case e != nil && serviceInterface(e.InterfaceType):
+		return UsageInUse // a NAT gateway's, a load balancer's: in use while the service exists
 	case e == nil || e.Attachment == nil || e.Attachment.Status == "detaching":
 		return UsageIdle
 	case e.Attachment.InstanceID == "": // a task's ENI, in use while the task lives
@@ -109,6 +111,17 @@ func eniUsage(e *ENI, inst *Instance) string {
 		return UsageInUse
 	}
 	return UsageIdle
+}
+
+// serviceInterface reports whether an ENI of the interface type belongs to
+// an AWS service (nat_gateway, network_load_balancer, vpc_endpoint...)
+// rather than to instances.
+func serviceInterface(typ string) bool {
+	switch typ {
+	case "", "interface", "efa", "efa-only", "trunk", "branch":
+		return false
+	}
+	return true
 }
 
 // usageNow returns what the address with key is billed as in the

@@ -24,6 +24,8 @@ func TestENIUsage(t *testing.T) {
 		{"stopped instance", att("i-1", "attached"), stopped, UsageIdle},
 		{"pending instance", att("i-1", "attached"), &Instance{State: "pending"}, UsageIdle},
 		{"a task's ENI", att("", "attached"), nil, UsageInUse},
+		{"a NAT gateway's ENI", &ENI{ID: "eni-1", InterfaceType: "nat_gateway"}, nil, UsageInUse},
+		{"an unattached EFA", &ENI{ID: "eni-1", InterfaceType: "efa"}, nil, UsageIdle},
 	} {
 		if got := eniUsage(c.e, c.inst); got != c.want {
 			t.Errorf("%s: %s, want %s", c.name, got, c.want)
