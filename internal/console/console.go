@@ -14,7 +14,7 @@
 //	GET /                    the page (only without a query string: GET /?Action=… is the API's)
 //	GET /console/static/…    its script and style (embedded, no build step)
 //	GET /console/login       ?token=… sets the console's cookie, then goes to /
-//	GET /console/api/state   ?region=&account= the snapshot the page draws (JSON)
+//	GET /console/api/state   ?region=&account=&vpc= the snapshot the page draws (JSON)
 //	GET /console/api/events  server-sent events: "change" with the regions changed
 package console
 
