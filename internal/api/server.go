@@ -92,7 +92,7 @@ type Server struct {
 // New returns a Server.
 func New(opt Options) *Server {
 	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		opt.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opt.Registry == nil {
 		opt.Registry = prometheus.NewRegistry()
@@ -183,10 +183,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.WithLabelValues(action, code).Inc()
 	took := time.Since(start)
 	s.latency.WithLabelValues(action).Observe(took.Seconds())
-	if s.log.Enabled(r.Context(), slog.LevelDebug) {
-		s.log.Debug("request", "request_id", req.id, "action", req.action, "account", req.who.Account,
-			"region", req.who.Region, "code", code, "status", status, "took", took.String())
+	s.logRequest(r.Context(), req, code, status, took)
+}
+
+// logRequest writes one line per request, as moto's and LocalStack's users
+// expect: at info (--log-level warn silences it), at warn when the server
+// failed (5xx), so that those still show.
+func (s *Server) logRequest(ctx context.Context, req *request, code string, status int, took time.Duration) {
+	lvl := slog.LevelInfo
+	if status >= 500 {
+		lvl = slog.LevelWarn
 	}
+	if !s.log.Enabled(ctx, lvl) {
+		return
+	}
+	s.log.LogAttrs(ctx, lvl, "request", slog.String("action", req.action), slog.String("code", code), slog.Int("status", status),
+		slog.Float64("ms", float64(took.Microseconds())/1000), slog.String("account", req.who.Account),
+		slog.String("region", req.who.Region), slog.String("request_id", req.id))
 }
 
 // serveSafe turns a panic into an InternalError reply (its stack goes to the
