@@ -186,3 +186,38 @@ func TestModifyEbsOptimized(t *testing.T) {
 		t.Errorf("ebsOptimized %+v %v", attr, err)
 	}
 }
+
+// The Capacity Reservation preference: at launch and, on a stopped
+// instance, with ModifyInstanceCapacityReservationAttributes; read back by
+// DescribeInstances, which aws_instance polls.
+func TestCapacityReservationPreference(t *testing.T) {
+	e := apitest.New(t)
+	c := e.Client()
+	pref := func(id string) types.CapacityReservationPreference {
+		t.Helper()
+		return describeInstance(t, c, id).CapacityReservationSpecification.CapacityReservationPreference
+	}
+	id := aws.ToString(runInstance(t, c, &ec2.RunInstancesInput{CapacityReservationSpecification: &types.CapacityReservationSpecification{
+		CapacityReservationPreference: types.CapacityReservationPreferenceNone}}).InstanceId)
+	if got := pref(id); got != types.CapacityReservationPreferenceNone {
+		t.Errorf("at launch: %s", got)
+	}
+	modify := func(spec types.CapacityReservationSpecification) error {
+		_, err := c.ModifyInstanceCapacityReservationAttributes(ctx, &ec2.ModifyInstanceCapacityReservationAttributesInput{InstanceId: aws.String(id), CapacityReservationSpecification: &spec})
+		return err
+	}
+	open := types.CapacityReservationSpecification{CapacityReservationPreference: types.CapacityReservationPreferenceOpen}
+	ebsWantErr(t, "running", modify(open), "IncorrectInstanceState", "")
+	if _, err := c.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{id}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := modify(open); err != nil {
+		t.Fatal(err)
+	}
+	if got := pref(id); got != types.CapacityReservationPreferenceOpen {
+		t.Errorf("after modify: %s", got)
+	}
+	ebsWantErr(t, "a target", modify(types.CapacityReservationSpecification{CapacityReservationTarget: &types.CapacityReservationTarget{CapacityReservationId: aws.String("cr-0123456789abcdef0")}}),
+		"UnsupportedOperation", "")
+	ebsWantErr(t, "bad preference", modify(types.CapacityReservationSpecification{CapacityReservationPreference: "maybe"}), "InvalidParameterValue", "")
+}

@@ -695,7 +695,7 @@ func (tx *Tx) instanceOut(inst *Instance) ec2wire.Instance {
 		MaintenanceOptions:               &ec2wire.InstanceMaintenanceOptions{AutoRecovery: p(instanceAutoRecovery(inst))},
 		EnclaveOptions:                   &ec2wire.EnclaveOptions{Enabled: p(false)},
 		HibernationOptions:               &ec2wire.HibernationOptions{Configured: p(inst.Hibernation)},
-		CapacityReservationSpecification: &ec2wire.CapacityReservationSpecificationResponse{CapacityReservationPreference: p("open")},
+		CapacityReservationSpecification: &ec2wire.CapacityReservationSpecificationResponse{CapacityReservationPreference: p(instanceCapacityPreference(inst))},
 	}
 	out.BlockDeviceMappings = tx.instanceBlockDevices(inst)
 	if inst.KeyName != "" {

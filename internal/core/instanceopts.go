@@ -215,3 +215,48 @@ func launchCreditAndRecovery(in *ec2wire.RunInstancesInput) (credits, recovery s
 	}
 	return credits, recovery, nil
 }
+
+// capacityPreference checks a CapacityReservationSpecification: a
+// preference, open or none. There are no Capacity Reservations here to
+// target.
+func capacityPreference(spec *ec2wire.CapacityReservationSpecification) (string, error) {
+	pref := str(spec.CapacityReservationPreference)
+	switch {
+	case pref != "" && spec.CapacityReservationTarget != nil:
+		return "", errorf(CodeInvalidParameterCombination, "You can specify only one of CapacityReservationPreference and CapacityReservationTarget.")
+	case spec.CapacityReservationTarget != nil:
+		return "", errorf(CodeUnsupportedOperation, "Capacity Reservations are not supported by this server.")
+	case pref == "":
+		return "", errorf(CodeMissingParameter, "The request must contain the parameter CapacityReservationPreference or CapacityReservationTarget")
+	case pref != "open" && pref != "none":
+		return "", errorf(CodeInvalidParameterValue, "Value (%s) for parameter capacityReservationPreference is invalid. Valid values are 'open' and 'none'.", pref)
+	}
+	return pref, nil
+}
+
+// instanceCapacityPreference is an instance's Capacity Reservation
+// preference ("open" unless it was launched or modified to "none").
+func instanceCapacityPreference(i *Instance) string {
+	if i.CapacityPreference == "" {
+		return "open"
+	}
+	return i.CapacityPreference
+}
+
+// ModifyInstanceCapacityReservationAttributes sets the Capacity Reservation
+// preference of a stopped instance, as AWS.
+func (tx *Tx) ModifyInstanceCapacityReservationAttributes(in *ec2wire.ModifyInstanceCapacityReservationAttributesInput) (*ec2wire.ModifyInstanceCapacityReservationAttributesOutput, error) {
+	inst, err := tx.getInstance(str(in.InstanceId))
+	if err != nil {
+		return nil, err
+	}
+	pref, err := capacityPreference(in.CapacityReservationSpecification)
+	if err != nil {
+		return nil, err
+	}
+	if inst.State != "stopped" {
+		return nil, errorf(CodeIncorrectInstanceState, "The instance '%s' is not in the 'stopped' state.", inst.ID)
+	}
+	tx.instances.Mut(inst.ID).CapacityPreference = pref
+	return &ec2wire.ModifyInstanceCapacityReservationAttributesOutput{Return: p(true)}, nil
+}

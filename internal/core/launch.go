@@ -10,7 +10,7 @@ type launchOptions struct {
 	metadata   MetadataOptions
 
 	ebsOptimized, monitoring, hibernation bool
-	credits, autoRecovery                 string
+	credits, autoRecovery, capacity       string
 }
 
 // launchOptionsOf checks a launch's key pair and resolves its block device
@@ -41,16 +41,21 @@ func (tx *Tx) launchOptionsOf(in *ec2wire.RunInstancesInput, imageID string) (*l
 	if o.credits, o.autoRecovery, err = launchCreditAndRecovery(in); err != nil {
 		return nil, err
 	}
+	if in.CapacityReservationSpecification != nil {
+		if o.capacity, err = capacityPreference(in.CapacityReservationSpecification); err != nil {
+			return nil, err
+		}
+	}
 	return o, nil
 }
 
 // applyLaunchOptions gives a new instance its volumes, metadata options,
-// EBS optimization, monitoring, hibernation, CPU credit and automatic
-// recovery options.
+// EBS optimization, monitoring, hibernation, CPU credit, automatic
+// recovery and Capacity Reservation options.
 func (tx *Tx) applyLaunchOptions(inst *Instance, o *launchOptions) {
 	md := o.metadata
 	inst.Metadata = &md
 	inst.EbsOptimized, inst.Monitoring, inst.Hibernation = o.ebsOptimized, o.monitoring, o.hibernation
-	inst.CPUCredits, inst.AutoRecovery = o.credits, o.autoRecovery
+	inst.CPUCredits, inst.AutoRecovery, inst.CapacityPreference = o.credits, o.autoRecovery, o.capacity
 	tx.createVolumes(inst, o.volumes, o.volumeTags)
 }

@@ -295,6 +295,8 @@ type Instance struct {
 	// type's default); AutoRecovery its maintenance option ("": default).
 	CPUCredits   string `json:"cpuCredits,omitempty"`
 	AutoRecovery string `json:"autoRecovery,omitempty"`
+	// CapacityPreference is its Capacity Reservation preference ("": open).
+	CapacityPreference string `json:"capacityPreference,omitempty"`
 }
 
 // MetadataOptions are an instance's instance metadata service options.

@@ -124,6 +124,7 @@ var Operations = []string{
 	"ModifyInstanceMaintenanceOptions",
 	"CreateDefaultVpc",
 	"CreateDefaultSubnet",
+	"ModifyInstanceCapacityReservationAttributes",
 }
 
 // ModelOperations lists every operation of the EC2 API model.
@@ -1456,6 +1457,12 @@ type CreateDefaultSubnetInput = CreateDefaultSubnetRequest
 
 // CreateDefaultSubnetOutput is the output of CreateDefaultSubnet.
 type CreateDefaultSubnetOutput = CreateDefaultSubnetResult
+
+// ModifyInstanceCapacityReservationAttributesInput is the input of ModifyInstanceCapacityReservationAttributes.
+type ModifyInstanceCapacityReservationAttributesInput = ModifyInstanceCapacityReservationAttributesRequest
+
+// ModifyInstanceCapacityReservationAttributesOutput is the output of ModifyInstanceCapacityReservationAttributes.
+type ModifyInstanceCapacityReservationAttributesOutput = ModifyInstanceCapacityReservationAttributesResult
 
 // DescribeRegionsRequest is the model's DescribeRegionsRequest shape.
 type DescribeRegionsRequest struct {
@@ -3210,6 +3217,19 @@ type CreateDefaultSubnetRequest struct {
 type CreateDefaultSubnetResult struct {
 	RequestId *string `xml:"requestId"`
 	Subnet    *Subnet `query:"Subnet" xml:"subnet,omitempty"`
+}
+
+// ModifyInstanceCapacityReservationAttributesRequest is the model's ModifyInstanceCapacityReservationAttributesRequest shape.
+type ModifyInstanceCapacityReservationAttributesRequest struct {
+	CapacityReservationSpecification *CapacityReservationSpecification `query:"CapacityReservationSpecification" required:"true" xml:"CapacityReservationSpecification,omitempty"`
+	DryRun                           *bool                             `query:"DryRun" xml:"DryRun,omitempty"`
+	InstanceId                       *string                           `query:"InstanceId" required:"true" xml:"InstanceId,omitempty"`
+}
+
+// ModifyInstanceCapacityReservationAttributesResult is the model's ModifyInstanceCapacityReservationAttributesResult shape.
+type ModifyInstanceCapacityReservationAttributesResult struct {
+	RequestId *string `xml:"requestId"`
+	Return    *bool   `query:"Return" xml:"return,omitempty"`
 }
 
 // Filter is the model's Filter shape.
