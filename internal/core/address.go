@@ -286,6 +286,9 @@ func (tx *Tx) AssociateAddress(in *ec2wire.AssociateAddressInput) (*ec2wire.Asso
 		return nil, errorf(CodeMissingParameter, "Either an instance ID or a network interface ID must be specified.")
 	}
 	ip := e.PrimaryIP()
+	if ip == "" && in.PrivateIpAddress == nil {
+		return nil, errorf(CodeInvalidParameterValue, "Network interface %s has no private IPv4 address to associate an Elastic IP address with.", e.ID)
+	}
 	if in.PrivateIpAddress != nil {
 		ip = *in.PrivateIpAddress
 		if !e.HasIP(ip) {

@@ -66,7 +66,7 @@ func (tx *Tx) CreateDefaultSubnet(in *ec2wire.CreateDefaultSubnetInput) (*ec2wir
 		return nil, err
 	}
 	if boolv(in.Ipv6Native) {
-		return nil, errorf(CodeInvalidParameterValue, "IPv6-only subnets are not supported.")
+		return nil, errorf(CodeInvalidParameterValue, "IPv6-only default subnets are not supported: create an IPv6-only subnet with CreateSubnet.")
 	}
 	v := tx.defaultVPC()
 	if v == nil {

@@ -181,7 +181,7 @@ func (tx *Tx) createENI(spec eniSpec) (*ENI, error) {
 				return nil, err
 			}
 		}
-		if spec.PrimaryIP == "" {
+		if spec.PrimaryIP == "" && !s.Ipv6Native { // IPv6-only: no IPv4 at all
 			a, err := tx.allocIPv4(s)
 			if err != nil {
 				return nil, err
@@ -1197,6 +1197,8 @@ func (tx *Tx) ModifyNetworkInterfaceAttribute(in *ec2wire.ModifyNetworkInterface
 		// The newer API's switch for the auto-assigned public IPv4 of the
 		// primary address; an Elastic IP there takes precedence.
 		switch {
+		case *in.AssociatePublicIpAddress && e.PrimaryIP() == "":
+			return nil, errorf(CodeInvalidParameterValue, "Network interface %s has no private IPv4 address to map a public IPv4 address to.", e.ID)
 		case *in.AssociatePublicIpAddress && e.PublicIP == "" && tx.addressFor(e.ID, e.PrimaryIP()) == nil:
 			a, err := tx.allocPublicIP()
 			if err != nil {

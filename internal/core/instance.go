@@ -208,7 +208,7 @@ func (tx *Tx) RunInstances(in *ec2wire.RunInstancesInput) (*ec2wire.RunInstances
 	demand := map[string]int{}
 	prefixDemand := map[string]int{} // delegated /28s: they need whole free blocks
 	for _, n := range nics {
-		if n.existing == nil {
+		if n.existing == nil && !n.subnet.Ipv6Native { // an IPv6-only subnet's /64 does not run out
 			demand[n.subnet.ID] += 1 + len(n.spec.SecondaryIPs) + n.spec.SecondaryCount + 16*(len(n.spec.IPv4Prefixes)+n.spec.IPv4PrefixCount)
 			prefixDemand[n.subnet.ID] += len(n.spec.IPv4Prefixes) + n.spec.IPv4PrefixCount
 		}
@@ -240,6 +240,9 @@ func (tx *Tx) RunInstances(in *ec2wire.RunInstancesInput) (*ec2wire.RunInstances
 			autoPublic = *nics[0].publicIP
 		} else {
 			autoPublic = nics[0].subnet.MapPublicIpOnLaunch
+		}
+		if autoPublic && nics[0].subnet.Ipv6Native {
+			return nil, errNoIPv4(nics[0].subnet)
 		}
 	}
 

@@ -127,6 +127,9 @@ func (tx *Tx) prefixOwner(subnetID string, pf netip.Prefix) string {
 // checkIPv4Prefix validates a /28 a client asked for in the subnet: aligned,
 // inside the subnet and clear of its reserved addresses.
 func checkIPv4Prefix(s *Subnet, prefix string) (netip.Prefix, error) {
+	if s.Ipv6Native {
+		return netip.Prefix{}, errNoIPv4(s)
+	}
 	pf, err := netip.ParsePrefix(prefix)
 	if err != nil || !pf.Addr().Is4() || pf.Bits() != ipv4PrefixBits || pf != pf.Masked() {
 		return netip.Prefix{}, errorf(CodeInvalidParameterValue, "Invalid IPv4 prefix: %s. A prefix must be a /28 CIDR block (for example 10.0.0.16/28).", prefix)
@@ -175,6 +178,9 @@ func (tx *Tx) freeIPv4PrefixBlocks(s *Subnet, enough int) int {
 // InsufficientCidrBlocks then too). Callers must put the ENI that takes it
 // before allocating the next one.
 func (tx *Tx) allocIPv4Prefix(s *Subnet) (netip.Prefix, error) {
+	if s.Ipv6Native {
+		return netip.Prefix{}, errNoIPv4(s)
+	}
 	sp := subnetPrefix(s)
 	if sp.Bits() <= ipv4PrefixBits {
 		for off := uint64(0); off < prefixSize(sp); off += 1 << (32 - ipv4PrefixBits) {
@@ -192,6 +198,9 @@ func (tx *Tx) allocIPv4Prefix(s *Subnet) (netip.Prefix, error) {
 
 // checkIPv4 validates an address a client asked for in the subnet.
 func (tx *Tx) checkIPv4(s *Subnet, addr string) (netip.Addr, error) {
+	if s.Ipv6Native {
+		return netip.Addr{}, errNoIPv4(s)
+	}
 	a, err := netip.ParseAddr(addr)
 	if err != nil || !a.Is4() {
 		return netip.Addr{}, errorf(CodeInvalidParameterValue, "Invalid IPv4 address: %s", addr)
@@ -209,6 +218,9 @@ func (tx *Tx) checkIPv4(s *Subnet, addr string) (netip.Addr, error) {
 // allocIPv4 picks a free address of the subnet. Callers must put the ENI that
 // takes it before allocating the next one.
 func (tx *Tx) allocIPv4(s *Subnet) (netip.Addr, error) {
+	if s.Ipv6Native {
+		return netip.Addr{}, errNoIPv4(s)
+	}
 	p := subnetPrefix(s)
 	size := prefixSize(p)
 	base := p.Masked().Addr()
@@ -240,6 +252,9 @@ func (tx *Tx) availableIPv4(s *Subnet) int {
 		if e != nil && e.SubnetID == s.ID {
 			used += len(e.PrivateIPs) + perPrefix*len(e.IPv4Prefixes)
 		}
+	}
+	if s.Ipv6Native {
+		return 0
 	}
 	return int(prefixSize(subnetPrefix(s))) - 5 - used
 }

@@ -124,23 +124,26 @@ func (tx *Tx) CreateSubnet(in *ec2wire.CreateSubnetInput) (*ec2wire.CreateSubnet
 	if err != nil {
 		return nil, err
 	}
-	if boolv(in.Ipv6Native) {
-		return nil, errorf(CodeInvalidParameterValue, "IPv6-only subnets are not supported.")
-	}
 	if in.OutpostArn != nil {
 		return nil, errorf(CodeInvalidParameterValue, "Value (%s) for parameter outpostArn is invalid.", *in.OutpostArn)
 	}
-	if in.CidrBlock == nil {
-		return nil, errorf(CodeMissingParameter, "The request must contain the parameter cidrBlock")
-	}
-	pfx, err := tx.subnetCheckCidr(v, *in.CidrBlock)
-	if err != nil {
-		return nil, err
-	}
-	var pfx6 netip.Prefix
-	if in.Ipv6CidrBlock != nil {
-		if pfx6, err = tx.subnetCheckIpv6(v, *in.Ipv6CidrBlock); err != nil {
+	native := boolv(in.Ipv6Native)
+	var pfx, pfx6 netip.Prefix
+	switch {
+	case native:
+		if pfx6, err = tx.ipv6OnlySubnet(v, in); err != nil {
 			return nil, err
+		}
+	case in.CidrBlock == nil:
+		return nil, errorf(CodeMissingParameter, "The request must contain the parameter cidrBlock")
+	default:
+		if pfx, err = tx.subnetCheckCidr(v, *in.CidrBlock); err != nil {
+			return nil, err
+		}
+		if in.Ipv6CidrBlock != nil {
+			if pfx6, err = tx.subnetCheckIpv6(v, *in.Ipv6CidrBlock); err != nil {
+				return nil, err
+			}
 		}
 	}
 	z, err := tx.subnetAZ(in.AvailabilityZone, in.AvailabilityZoneId)
@@ -161,8 +164,11 @@ func (tx *Tx) CreateSubnet(in *ec2wire.CreateSubnetInput) (*ec2wire.CreateSubnet
 	if n >= maxSubnetsPerVPC {
 		return nil, errorf(CodeSubnetLimitExceeded, "The maximum number of subnets for %s has been reached.", v.ID)
 	}
-	s := &Subnet{
-		ID: tx.newID("subnet"), Owner: tx.Account, VpcID: v.ID, AZ: z.Name, CidrBlock: pfx.String(), Tags: tags,
+	s := &Subnet{ID: tx.newID("subnet"), Owner: tx.Account, VpcID: v.ID, AZ: z.Name, Tags: tags}
+	if native {
+		s.Ipv6Native, s.AssignIpv6AddressOnCreation, s.HostnameType = true, true, "resource-name"
+	} else {
+		s.CidrBlock = pfx.String()
 	}
 	if pfx6.IsValid() {
 		s.Ipv6CidrBlock = pfx6.String()
@@ -187,11 +193,11 @@ func subnetHostnameType(s *Subnet) string {
 func (tx *Tx) subnetOut(s *Subnet) *ec2wire.Subnet {
 	out := &ec2wire.Subnet{
 		SubnetId: p(s.ID), VpcId: p(s.VpcID), OwnerId: p(s.Owner), State: p("available"),
-		CidrBlock: p(s.CidrBlock), AvailabilityZone: p(s.AZ), AvailabilityZoneId: p(tx.zoneID(s.AZ)),
+		CidrBlock: nonEmpty(s.CidrBlock), AvailabilityZone: p(s.AZ), AvailabilityZoneId: p(tx.zoneID(s.AZ)),
 		AvailableIpAddressCount: p(int32(tx.availableIPv4(s))),
 		DefaultForAz:            p(s.DefaultForAz), MapPublicIpOnLaunch: p(s.MapPublicIpOnLaunch),
 		MapCustomerOwnedIpOnLaunch: p(false), AssignIpv6AddressOnCreation: p(s.AssignIpv6AddressOnCreation),
-		EnableDns64: p(s.EnableDns64), Ipv6Native: p(false), SubnetArn: p(tx.subnetArn(s)),
+		EnableDns64: p(s.EnableDns64), Ipv6Native: p(s.Ipv6Native), SubnetArn: p(tx.subnetArn(s)),
 		PrivateDnsNameOptionsOnLaunch: &ec2wire.PrivateDnsNameOptionsOnLaunch{
 			HostnameType:                    p(subnetHostnameType(s)),
 			EnableResourceNameDnsARecord:    p(s.EnableDnsARecord),
@@ -220,7 +226,12 @@ func (tx *Tx) subnetFilters() filterSet[Subnet] {
 		}
 	}
 	none := func(*Subnet) []string { return nil }
-	cidr := one(func(s *Subnet) string { return s.CidrBlock })
+	cidr := func(s *Subnet) []string {
+		if s.CidrBlock == "" {
+			return nil
+		}
+		return []string{s.CidrBlock}
+	}
 	az := one(func(s *Subnet) string { return s.AZ })
 	def := one(func(s *Subnet) string { return bstr(s.DefaultForAz) })
 	return filterSet[Subnet]{
@@ -245,7 +256,7 @@ func (tx *Tx) subnetFilters() filterSet[Subnet] {
 			return bstr(s.AssignIpv6AddressOnCreation)
 		}),
 		"enable-dns64":                                     one(func(s *Subnet) string { return bstr(s.EnableDns64) }),
-		"ipv6-native":                                      one(func(s *Subnet) string { return "false" }),
+		"ipv6-native":                                      one(func(s *Subnet) string { return bstr(s.Ipv6Native) }),
 		"map-customer-owned-ip-on-launch":                  one(func(s *Subnet) string { return "false" }),
 		"customer-owned-ipv4-pool":                         none,
 		"outpost-arn":                                      none,
@@ -334,6 +345,9 @@ func (tx *Tx) ModifySubnetAttribute(in *ec2wire.ModifySubnetAttributeInput) (*ec
 		return nil, errorf(CodeMissingParameter, "The request must contain one subnet attribute to modify.")
 	case n > 1:
 		return nil, errorf(CodeInvalidParameterCombination, "You can only modify one subnet attribute at a time.")
+	}
+	if err := ipv6OnlyAttribute(s, in); err != nil {
+		return nil, err
 	}
 	s = tx.subnets.Mut(s.ID)
 	switch {

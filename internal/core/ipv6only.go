@@ -1,0 +1,52 @@
+package core
+
+import (
+	"net/netip"
+
+	"github.com/eni-net/eni/internal/ec2wire"
+)
+
+// IPv6-only subnets (CreateSubnet with Ipv6Native): an IPv6 /64 and no IPv4
+// block. Interfaces in them get IPv6 addresses only (one at least, as
+// AssignIpv6AddressOnCreation is always on there), no private or public
+// IPv4 address, and hostnames by resource name. The Linux data plane does
+// not realise them: a server with one refuses to create them.
+
+// errNoIPv4 is the error for an IPv4 address asked of an IPv6-only subnet.
+func errNoIPv4(s *Subnet) error {
+	return errorf(CodeInvalidParameterValue, "Subnet %s is an IPv6-only subnet: it has no IPv4 addresses.", s.ID)
+}
+
+// ipv6OnlySubnet checks CreateSubnet's request for an IPv6-only subnet and
+// returns its block.
+func (tx *Tx) ipv6OnlySubnet(v *VPC, in *ec2wire.CreateSubnetInput) (netip.Prefix, error) {
+	switch {
+	case tx.cfg.DataPlane:
+		return netip.Prefix{}, errorf(CodeInvalidParameterValue, "IPv6-only subnets are not supported by this server's data plane.")
+	case in.CidrBlock != nil:
+		return netip.Prefix{}, errorf(CodeInvalidParameterCombination, "An IPv6-only subnet (ipv6Native) cannot have an IPv4 CIDR block (cidrBlock).")
+	case in.Ipv6CidrBlock == nil:
+		return netip.Prefix{}, errorf(CodeMissingParameter, "The request must contain the parameter ipv6CidrBlock for an IPv6-only subnet.")
+	}
+	return tx.subnetCheckIpv6(v, *in.Ipv6CidrBlock)
+}
+
+// ipv6OnlyAttribute checks a ModifySubnetAttribute change of an IPv6-only
+// subnet: nothing that needs IPv4, and IPv6 addresses and resource names
+// stay on.
+func ipv6OnlyAttribute(s *Subnet, in *ec2wire.ModifySubnetAttributeInput) error {
+	if !s.Ipv6Native {
+		return nil
+	}
+	on := func(a *ec2wire.AttributeBooleanValue) bool { return a != nil && boolv(a.Value) }
+	off := func(a *ec2wire.AttributeBooleanValue) bool { return a != nil && !boolv(a.Value) }
+	switch {
+	case on(in.MapPublicIpOnLaunch), on(in.EnableResourceNameDnsARecordOnLaunch), on(in.MapCustomerOwnedIpOnLaunch):
+		return errNoIPv4(s)
+	case off(in.AssignIpv6AddressOnCreation):
+		return errorf(CodeInvalidParameterValue, "assignIpv6AddressOnCreation cannot be disabled for IPv6-only subnet %s.", s.ID)
+	case in.PrivateDnsHostnameTypeOnLaunch != nil && *in.PrivateDnsHostnameTypeOnLaunch != "resource-name":
+		return errorf(CodeInvalidParameterValue, "The hostname type of IPv6-only subnet %s must be resource-name.", s.ID)
+	}
+	return nil
+}
