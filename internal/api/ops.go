@@ -26,6 +26,7 @@ func handlers() map[string]handler {
 	tagOps(m)
 	classicLinkOps(m)
 	keyPairOps(m)
+	launchTemplateOps(m)
 	volumeOps(m)
 	vpcExtraOps(m)
 	networkACLOps(m)

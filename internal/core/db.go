@@ -29,6 +29,7 @@ type db struct {
 	tasks     *table[Task, *Task]
 	volumes   *table[Volume, *Volume]
 	keys      *table[KeyPair, *KeyPair]
+	templates *table[LaunchTemplate, *LaunchTemplate]
 	dhcp      *table[DhcpOptions, *DhcpOptions]
 	eigws     *table[EgressOnlyIGW, *EgressOnlyIGW]
 	usage     *table[UsageInterval, *UsageInterval]
@@ -54,6 +55,7 @@ func newDB(region string) *db {
 		tasks:     newTable[Task]("task"),
 		volumes:   newTable[Volume]("volume"),
 		keys:      newTable[KeyPair]("keypair"),
+		templates: newTable[LaunchTemplate]("launchtemplate"),
 		dhcp:      newTable[DhcpOptions]("dopt"),
 		eigws:     newTable[EgressOnlyIGW]("eigw"),
 		usage:     newTable[UsageInterval]("usage"),
@@ -95,6 +97,8 @@ func (d *db) loaderFor(kind string) (loader, error) {
 		return d.volumes, nil
 	case "keypair":
 		return d.keys, nil
+	case "launchtemplate":
+		return d.templates, nil
 	case "dopt":
 		return d.dhcp, nil
 	case "eigw":
@@ -123,7 +127,7 @@ func (d *db) load(kind, id string, val []byte) error {
 }
 
 // Kinds lists the record kinds a store must hold.
-var Kinds = []string{"meta", "vpc", "subnet", "sg", "eni", "instance", "address", "igw", "rtb", "perm", "token", "task", "volume", "keypair", "dopt", "eigw", "usage", "acl", "prefixlist"}
+var Kinds = []string{"meta", "vpc", "subnet", "sg", "eni", "instance", "address", "igw", "rtb", "perm", "token", "task", "volume", "keypair", "dopt", "eigw", "usage", "acl", "prefixlist", "launchtemplate"}
 
 func (d *db) rebuild() {
 	d.idx.init()
@@ -172,6 +176,7 @@ type Tx struct {
 	tasks     txTable[Task, *Task]
 	volumes   txTable[Volume, *Volume]
 	keys      txTable[KeyPair, *KeyPair]
+	templates txTable[LaunchTemplate, *LaunchTemplate]
 	dhcp      txTable[DhcpOptions, *DhcpOptions]
 	eigws     txTable[EgressOnlyIGW, *EgressOnlyIGW]
 	usage     txTable[UsageInterval, *UsageInterval]
@@ -202,6 +207,7 @@ func (c *Core) newTx(r *region, who Caller, readOnly bool) *Tx {
 		tasks:     txTable[Task, *Task]{base: d.tasks},
 		volumes:   txTable[Volume, *Volume]{base: d.volumes},
 		keys:      txTable[KeyPair, *KeyPair]{base: d.keys},
+		templates: txTable[LaunchTemplate, *LaunchTemplate]{base: d.templates},
 		dhcp:      txTable[DhcpOptions, *DhcpOptions]{base: d.dhcp},
 		eigws:     txTable[EgressOnlyIGW, *EgressOnlyIGW]{base: d.eigws},
 		usage:     txTable[UsageInterval, *UsageInterval]{base: d.usage},
@@ -230,6 +236,7 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 		func() error { _, err := tx.tokens.changes(name, &cs); return err },
 		func() error { _, err := tx.tasks.changes(name, &cs); return err },
 		func() error { _, err := tx.keys.changes(name, &cs); return err },
+		func() error { _, err := tx.templates.changes(name, &cs); return err },
 		func() error { _, err := tx.dhcp.changes(name, &cs); return err },
 		func() error { _, err := tx.eigws.changes(name, &cs); return err },
 		func() error { _, err := tx.acls.changes(name, &cs); return err },
@@ -285,6 +292,7 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 	tx.db.idx.popTokens(tx.db.tokens)
 	tx.tasks.apply()
 	tx.keys.apply()
+	tx.templates.apply()
 	tx.dhcp.apply()
 	tx.eigws.apply()
 	tx.acls.apply()

@@ -31,6 +31,7 @@ func (c *Core) Dump() map[string]string {
 		dumpTable(out, r.name, d.tasks)
 		dumpTable(out, r.name, d.volumes)
 		dumpTable(out, r.name, d.keys)
+		dumpTable(out, r.name, d.templates)
 		dumpTable(out, r.name, d.dhcp)
 		dumpTable(out, r.name, d.eigws)
 		dumpTable(out, r.name, d.usage)

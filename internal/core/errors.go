@@ -140,6 +140,12 @@ const (
 	CodeNoDefaultVpcForSubnet          = "NoDefaultVpcForSubnet"
 	CodeInvalidDhcpOptionsIDMalformed  = "InvalidDhcpOptionsId.Malformed"
 	CodeInvalidEIGWIDMalformed         = "InvalidEgressOnlyInternetGatewayId.Malformed"
+	CodeLaunchTemplateNameMalformed    = "InvalidLaunchTemplateName.MalformedException"
+	CodeLaunchTemplateNameDuplicate    = "InvalidLaunchTemplateName.AlreadyExistsException"
+	CodeLaunchTemplateNameNotFound     = "InvalidLaunchTemplateName.NotFoundException"
+	CodeLaunchTemplateIDNotFound       = "InvalidLaunchTemplateId.NotFound"
+	CodeLaunchTemplateIDMalformed      = "InvalidLaunchTemplateId.Malformed"
+	CodeLaunchTemplateVersionNotFound  = "InvalidLaunchTemplateId.VersionNotFound"
 )
 
 // Codes lists every code above (the API layer maps each to an HTTP status).
@@ -177,4 +183,6 @@ var Codes = []string{
 	CodeVolumeModRateExceeded, CodeInvalidVolumeModNotFound, CodeInvalidInstanceAttributeValue,
 	CodeInvalidDhcpOptionIDNotFound, CodeInvalidDhcpOptionsIDMalformed, CodeInvalidSubnetCidrAssocNotFound,
 	CodeDefaultVpcAlreadyExists, CodeDefaultSubnetAlreadyExists, CodeNoDefaultVpcForSubnet, CodeInvalidEIGWIDMalformed,
+	CodeLaunchTemplateNameMalformed, CodeLaunchTemplateNameDuplicate, CodeLaunchTemplateNameNotFound,
+	CodeLaunchTemplateIDNotFound, CodeLaunchTemplateIDMalformed, CodeLaunchTemplateVersionNotFound,
 }

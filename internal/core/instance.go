@@ -90,6 +90,10 @@ func (n *instanceNIC) primary() bool { return n.deviceIndex == 0 && n.cardIndex 
 
 // RunInstances launches MinCount..MaxCount instances, each with its ENIs.
 func (tx *Tx) RunInstances(in *ec2wire.RunInstancesInput) (*ec2wire.RunInstancesOutput, error) {
+	in, fromTemplate, err := tx.launchTemplateMerge(in)
+	if err != nil {
+		return nil, err
+	}
 	minCount, maxCount := i32(in.MinCount), i32(in.MaxCount)
 	if in.MinCount == nil {
 		return nil, errorf(CodeMissingParameter, "The request must contain the parameter MinCount")
@@ -136,6 +140,7 @@ func (tx *Tx) RunInstances(in *ec2wire.RunInstancesInput) (*ec2wire.RunInstances
 	if err != nil {
 		return nil, err
 	}
+	instTags = fromTemplate.tagInstance(instTags)
 	eniTags, err := tagSpecsFor(in.TagSpecifications, "network-interface")
 	if err != nil {
 		return nil, err

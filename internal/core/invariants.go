@@ -232,6 +232,7 @@ func (d *db) check() []error {
 		bad("index: %d ENI tags indexed, records have %d", indexed, tags)
 	}
 	d.checkVolumes(bad)
+	d.checkLaunchTemplates(bad)
 	d.checkVPCExtras(bad)
 	d.checkUsage(bad)
 	d.checkACLs(bad)

@@ -7,6 +7,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/eni-net/eni/internal/ec2wire"
 )
 
 // The records below are the persisted VPC model of one region. Each has an id
@@ -559,5 +561,35 @@ func (k *KeyPair) key() string { return k.ID }
 func (k *KeyPair) clone() *KeyPair {
 	c := *k
 	c.Tags = maps.Clone(k.Tags)
+	return &c
+}
+
+// LaunchTemplate is a launch template and its versions. A version's data is
+// kept as it was given (the request's shape); numbers are never reused.
+type LaunchTemplate struct {
+	ID             string                  `json:"id"` // lt-...
+	Owner          string                  `json:"owner"`
+	Name           string                  `json:"name"`
+	CreateTime     time.Time               `json:"createTime"`
+	DefaultVersion int64                   `json:"defaultVersion"`
+	NextVersion    int64                   `json:"nextVersion"` // the number the next version gets
+	Versions       []LaunchTemplateVersion `json:"versions"`    // by number, ascending
+	Tags           Tags                    `json:"tags,omitempty"`
+}
+
+// LaunchTemplateVersion is one version of a launch template. Versions are
+// never changed once made, so clones share them.
+type LaunchTemplateVersion struct {
+	Number      int64                             `json:"number"`
+	Description string                            `json:"description,omitempty"`
+	CreateTime  time.Time                         `json:"createTime"`
+	Data        ec2wire.RequestLaunchTemplateData `json:"data"`
+}
+
+func (t *LaunchTemplate) key() string { return t.ID }
+func (t *LaunchTemplate) clone() *LaunchTemplate {
+	c := *t
+	c.Versions = slices.Clone(t.Versions)
+	c.Tags = maps.Clone(t.Tags)
 	return &c
 }

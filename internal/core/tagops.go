@@ -117,6 +117,12 @@ func (tx *Tx) tagGet(id string) (Tags, error) {
 			return k.Tags, nil
 		}
 		return nil, keyNotFound(id)
+	case "lt":
+		t, err := tx.findLaunchTemplate(id, "")
+		if err != nil {
+			return nil, err
+		}
+		return t.Tags, nil
 	case "dopt":
 		v, err := tx.getDhcp(id)
 		if err != nil {
@@ -182,6 +188,8 @@ func (tx *Tx) tagSet(id string, t Tags) {
 		tx.volumes.Mut(id).Tags = t
 	case "key":
 		tx.keys.Mut(id).Tags = t
+	case "lt":
+		tx.templates.Mut(id).Tags = t
 	case "dopt":
 		tx.dhcp.Mut(id).Tags = t
 	case "eigw":
@@ -235,7 +243,7 @@ func (tx *Tx) DeleteTags(in *ec2wire.DeleteTagsInput) (*ec2wire.DeleteTagsOutput
 		if len(cur) == 0 {
 			continue
 		}
-		var t Tags
+		t := awsTags(cur) // AWS's own tags stay: users cannot delete them
 		if len(in.Tags) > 0 {
 			t = Tags{}
 			for k, v := range cur {
@@ -254,6 +262,20 @@ func (tx *Tx) DeleteTags(in *ec2wire.DeleteTagsInput) (*ec2wire.DeleteTagsOutput
 		tx.tagSet(id, t)
 	}
 	return &ec2wire.DeleteTagsOutput{Return: p(true)}, nil
+}
+
+// awsTags returns the aws: tags of t (nil if none).
+func awsTags(t Tags) Tags {
+	var out Tags
+	for k, v := range t {
+		if strings.HasPrefix(k, "aws:") {
+			if out == nil {
+				out = Tags{}
+			}
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // tagItem is one tag of one resource, as DescribeTags lists it.
@@ -299,6 +321,7 @@ func (tx *Tx) tagItems() []*tagItem {
 	tx.rtbs.Each(func(v *RouteTable) bool { add(v.Owner, v.ID, "route-table", v.Tags); return true })
 	tx.volumes.Each(func(v *Volume) bool { add(v.Owner, v.ID, "volume", v.Tags); return true })
 	tx.keys.Each(func(v *KeyPair) bool { add(v.Owner, v.ID, "key-pair", v.Tags); return true })
+	tx.templates.Each(func(v *LaunchTemplate) bool { add(v.Owner, v.ID, "launch-template", v.Tags); return true })
 	tx.dhcp.Each(func(v *DhcpOptions) bool { add(v.Owner, v.ID, "dhcp-options", v.Tags); return true })
 	tx.eigws.Each(func(v *EgressOnlyIGW) bool { add(v.Owner, v.ID, "egress-only-internet-gateway", v.Tags); return true })
 	tx.acls.Each(func(v *NetworkACL) bool { add(v.Owner, v.ID, "network-acl", v.Tags); return true })

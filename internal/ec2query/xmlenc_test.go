@@ -134,6 +134,13 @@ var xmlOutputTypes = []reflect.Type{
 	reflect.TypeFor[ec2wire.ReplaceNetworkAclAssociationOutput](),
 	reflect.TypeFor[ec2wire.CreateDefaultVpcOutput](),
 	reflect.TypeFor[ec2wire.CreateDefaultSubnetOutput](),
+	reflect.TypeFor[ec2wire.CreateLaunchTemplateOutput](),
+	reflect.TypeFor[ec2wire.DescribeLaunchTemplatesOutput](),
+	reflect.TypeFor[ec2wire.DescribeLaunchTemplateVersionsOutput](),
+	reflect.TypeFor[ec2wire.CreateLaunchTemplateVersionOutput](),
+	reflect.TypeFor[ec2wire.ModifyLaunchTemplateOutput](),
+	reflect.TypeFor[ec2wire.DeleteLaunchTemplateOutput](),
+	reflect.TypeFor[ec2wire.DeleteLaunchTemplateVersionsOutput](),
 }
 
 // TestEncodeCoversOutputTypes fails when the generator adds an output type

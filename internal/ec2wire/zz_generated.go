@@ -125,6 +125,13 @@ var Operations = []string{
 	"CreateDefaultVpc",
 	"CreateDefaultSubnet",
 	"ModifyInstanceCapacityReservationAttributes",
+	"CreateLaunchTemplate",
+	"DescribeLaunchTemplates",
+	"DescribeLaunchTemplateVersions",
+	"CreateLaunchTemplateVersion",
+	"ModifyLaunchTemplate",
+	"DeleteLaunchTemplate",
+	"DeleteLaunchTemplateVersions",
 }
 
 // ModelOperations lists every operation of the EC2 API model.
@@ -736,6 +743,8 @@ var ModelFilters = map[string][]string{
 	"DescribeDhcpOptions":                  {"dhcp-options-id", "key", "value", "owner-id", "tag", "tag-key"},
 	"DescribeEgressOnlyInternetGateways":   {"tag", "tag-key"},
 	"DescribeNetworkAcls":                  {"association.association-id", "association.network-acl-id", "association.subnet-id", "default", "entry.cidr", "entry.icmp.code", "entry.icmp.type", "entry.ipv6-cidr", "entry.port-range.from", "entry.port-range.to", "entry.protocol", "entry.rule-action", "entry.egress", "entry.rule-number", "network-acl-id", "owner-id", "tag", "tag-key", "vpc-id"},
+	"DescribeLaunchTemplates":              {"create-time", "launch-template-name", "tag", "tag-key"},
+	"DescribeLaunchTemplateVersions":       {"create-time", "ebs-optimized", "http-endpoint", "http-protocol-ipv4", "host-resource-group-arn", "http-tokens", "iam-instance-profile", "image-id", "instance-type", "is-default-version", "kernel-id", "license-configuration-arn", "network-card-index", "ram-disk-id"},
 }
 
 // DescribeRegionsInput is the input of DescribeRegions.
@@ -1463,6 +1472,48 @@ type ModifyInstanceCapacityReservationAttributesInput = ModifyInstanceCapacityRe
 
 // ModifyInstanceCapacityReservationAttributesOutput is the output of ModifyInstanceCapacityReservationAttributes.
 type ModifyInstanceCapacityReservationAttributesOutput = ModifyInstanceCapacityReservationAttributesResult
+
+// CreateLaunchTemplateInput is the input of CreateLaunchTemplate.
+type CreateLaunchTemplateInput = CreateLaunchTemplateRequest
+
+// CreateLaunchTemplateOutput is the output of CreateLaunchTemplate.
+type CreateLaunchTemplateOutput = CreateLaunchTemplateResult
+
+// DescribeLaunchTemplatesInput is the input of DescribeLaunchTemplates.
+type DescribeLaunchTemplatesInput = DescribeLaunchTemplatesRequest
+
+// DescribeLaunchTemplatesOutput is the output of DescribeLaunchTemplates.
+type DescribeLaunchTemplatesOutput = DescribeLaunchTemplatesResult
+
+// DescribeLaunchTemplateVersionsInput is the input of DescribeLaunchTemplateVersions.
+type DescribeLaunchTemplateVersionsInput = DescribeLaunchTemplateVersionsRequest
+
+// DescribeLaunchTemplateVersionsOutput is the output of DescribeLaunchTemplateVersions.
+type DescribeLaunchTemplateVersionsOutput = DescribeLaunchTemplateVersionsResult
+
+// CreateLaunchTemplateVersionInput is the input of CreateLaunchTemplateVersion.
+type CreateLaunchTemplateVersionInput = CreateLaunchTemplateVersionRequest
+
+// CreateLaunchTemplateVersionOutput is the output of CreateLaunchTemplateVersion.
+type CreateLaunchTemplateVersionOutput = CreateLaunchTemplateVersionResult
+
+// ModifyLaunchTemplateInput is the input of ModifyLaunchTemplate.
+type ModifyLaunchTemplateInput = ModifyLaunchTemplateRequest
+
+// ModifyLaunchTemplateOutput is the output of ModifyLaunchTemplate.
+type ModifyLaunchTemplateOutput = ModifyLaunchTemplateResult
+
+// DeleteLaunchTemplateInput is the input of DeleteLaunchTemplate.
+type DeleteLaunchTemplateInput = DeleteLaunchTemplateRequest
+
+// DeleteLaunchTemplateOutput is the output of DeleteLaunchTemplate.
+type DeleteLaunchTemplateOutput = DeleteLaunchTemplateResult
+
+// DeleteLaunchTemplateVersionsInput is the input of DeleteLaunchTemplateVersions.
+type DeleteLaunchTemplateVersionsInput = DeleteLaunchTemplateVersionsRequest
+
+// DeleteLaunchTemplateVersionsOutput is the output of DeleteLaunchTemplateVersions.
+type DeleteLaunchTemplateVersionsOutput = DeleteLaunchTemplateVersionsResult
 
 // DescribeRegionsRequest is the model's DescribeRegionsRequest shape.
 type DescribeRegionsRequest struct {
@@ -3232,6 +3283,121 @@ type ModifyInstanceCapacityReservationAttributesResult struct {
 	Return    *bool   `query:"Return" xml:"return,omitempty"`
 }
 
+// CreateLaunchTemplateRequest is the model's CreateLaunchTemplateRequest shape.
+type CreateLaunchTemplateRequest struct {
+	ClientToken        *string                    `query:"ClientToken" xml:"ClientToken,omitempty"`
+	DryRun             *bool                      `query:"DryRun" xml:"DryRun,omitempty"`
+	LaunchTemplateData *RequestLaunchTemplateData `query:"LaunchTemplateData" required:"true" xml:"LaunchTemplateData,omitempty"`
+	LaunchTemplateName *string                    `query:"LaunchTemplateName" required:"true" xml:"LaunchTemplateName,omitempty"`
+	TagSpecifications  []TagSpecification         `query:"TagSpecification" xml:"TagSpecification>item,omitempty"`
+	VersionDescription *string                    `query:"VersionDescription" xml:"VersionDescription,omitempty"`
+}
+
+// CreateLaunchTemplateResult is the model's CreateLaunchTemplateResult shape.
+type CreateLaunchTemplateResult struct {
+	RequestId      *string            `xml:"requestId"`
+	LaunchTemplate *LaunchTemplate    `query:"LaunchTemplate" xml:"launchTemplate,omitempty"`
+	Warning        *ValidationWarning `query:"Warning" xml:"warning,omitempty"`
+}
+
+// DescribeLaunchTemplatesRequest is the model's DescribeLaunchTemplatesRequest shape.
+type DescribeLaunchTemplatesRequest struct {
+	DryRun              *bool    `query:"DryRun" xml:"DryRun,omitempty"`
+	Filters             []Filter `query:"Filter" xml:"Filter>Filter,omitempty"`
+	LaunchTemplateIds   []string `query:"LaunchTemplateId" xml:"LaunchTemplateId>item,omitempty"`
+	LaunchTemplateNames []string `query:"LaunchTemplateName" xml:"LaunchTemplateName>item,omitempty"`
+	MaxResults          *int32   `query:"MaxResults" xml:"MaxResults,omitempty"`
+	NextToken           *string  `query:"NextToken" xml:"NextToken,omitempty"`
+}
+
+// DescribeLaunchTemplatesResult is the model's DescribeLaunchTemplatesResult shape.
+type DescribeLaunchTemplatesResult struct {
+	RequestId       *string          `xml:"requestId"`
+	LaunchTemplates []LaunchTemplate `query:"LaunchTemplates" xml:"launchTemplates>item,omitempty"`
+	NextToken       *string          `query:"NextToken" xml:"nextToken,omitempty"`
+}
+
+// DescribeLaunchTemplateVersionsRequest is the model's DescribeLaunchTemplateVersionsRequest shape.
+type DescribeLaunchTemplateVersionsRequest struct {
+	DryRun             *bool    `query:"DryRun" xml:"DryRun,omitempty"`
+	Filters            []Filter `query:"Filter" xml:"Filter>Filter,omitempty"`
+	LaunchTemplateId   *string  `query:"LaunchTemplateId" xml:"LaunchTemplateId,omitempty"`
+	LaunchTemplateName *string  `query:"LaunchTemplateName" xml:"LaunchTemplateName,omitempty"`
+	MaxResults         *int32   `query:"MaxResults" xml:"MaxResults,omitempty"`
+	MaxVersion         *string  `query:"MaxVersion" xml:"MaxVersion,omitempty"`
+	MinVersion         *string  `query:"MinVersion" xml:"MinVersion,omitempty"`
+	NextToken          *string  `query:"NextToken" xml:"NextToken,omitempty"`
+	Versions           []string `query:"LaunchTemplateVersion" xml:"LaunchTemplateVersion>item,omitempty"`
+}
+
+// DescribeLaunchTemplateVersionsResult is the model's DescribeLaunchTemplateVersionsResult shape.
+type DescribeLaunchTemplateVersionsResult struct {
+	RequestId              *string                 `xml:"requestId"`
+	LaunchTemplateVersions []LaunchTemplateVersion `query:"LaunchTemplateVersionSet" xml:"launchTemplateVersionSet>item,omitempty"`
+	NextToken              *string                 `query:"NextToken" xml:"nextToken,omitempty"`
+}
+
+// CreateLaunchTemplateVersionRequest is the model's CreateLaunchTemplateVersionRequest shape.
+type CreateLaunchTemplateVersionRequest struct {
+	ClientToken        *string                    `query:"ClientToken" xml:"ClientToken,omitempty"`
+	DryRun             *bool                      `query:"DryRun" xml:"DryRun,omitempty"`
+	LaunchTemplateData *RequestLaunchTemplateData `query:"LaunchTemplateData" required:"true" xml:"LaunchTemplateData,omitempty"`
+	LaunchTemplateId   *string                    `query:"LaunchTemplateId" xml:"LaunchTemplateId,omitempty"`
+	LaunchTemplateName *string                    `query:"LaunchTemplateName" xml:"LaunchTemplateName,omitempty"`
+	SourceVersion      *string                    `query:"SourceVersion" xml:"SourceVersion,omitempty"`
+	VersionDescription *string                    `query:"VersionDescription" xml:"VersionDescription,omitempty"`
+}
+
+// CreateLaunchTemplateVersionResult is the model's CreateLaunchTemplateVersionResult shape.
+type CreateLaunchTemplateVersionResult struct {
+	RequestId             *string                `xml:"requestId"`
+	LaunchTemplateVersion *LaunchTemplateVersion `query:"LaunchTemplateVersion" xml:"launchTemplateVersion,omitempty"`
+	Warning               *ValidationWarning     `query:"Warning" xml:"warning,omitempty"`
+}
+
+// ModifyLaunchTemplateRequest is the model's ModifyLaunchTemplateRequest shape.
+type ModifyLaunchTemplateRequest struct {
+	ClientToken        *string `query:"ClientToken" xml:"ClientToken,omitempty"`
+	DefaultVersion     *string `query:"SetDefaultVersion" xml:"SetDefaultVersion,omitempty"`
+	DryRun             *bool   `query:"DryRun" xml:"DryRun,omitempty"`
+	LaunchTemplateId   *string `query:"LaunchTemplateId" xml:"LaunchTemplateId,omitempty"`
+	LaunchTemplateName *string `query:"LaunchTemplateName" xml:"LaunchTemplateName,omitempty"`
+}
+
+// ModifyLaunchTemplateResult is the model's ModifyLaunchTemplateResult shape.
+type ModifyLaunchTemplateResult struct {
+	RequestId      *string         `xml:"requestId"`
+	LaunchTemplate *LaunchTemplate `query:"LaunchTemplate" xml:"launchTemplate,omitempty"`
+}
+
+// DeleteLaunchTemplateRequest is the model's DeleteLaunchTemplateRequest shape.
+type DeleteLaunchTemplateRequest struct {
+	DryRun             *bool   `query:"DryRun" xml:"DryRun,omitempty"`
+	LaunchTemplateId   *string `query:"LaunchTemplateId" xml:"LaunchTemplateId,omitempty"`
+	LaunchTemplateName *string `query:"LaunchTemplateName" xml:"LaunchTemplateName,omitempty"`
+}
+
+// DeleteLaunchTemplateResult is the model's DeleteLaunchTemplateResult shape.
+type DeleteLaunchTemplateResult struct {
+	RequestId      *string         `xml:"requestId"`
+	LaunchTemplate *LaunchTemplate `query:"LaunchTemplate" xml:"launchTemplate,omitempty"`
+}
+
+// DeleteLaunchTemplateVersionsRequest is the model's DeleteLaunchTemplateVersionsRequest shape.
+type DeleteLaunchTemplateVersionsRequest struct {
+	DryRun             *bool    `query:"DryRun" xml:"DryRun,omitempty"`
+	LaunchTemplateId   *string  `query:"LaunchTemplateId" xml:"LaunchTemplateId,omitempty"`
+	LaunchTemplateName *string  `query:"LaunchTemplateName" xml:"LaunchTemplateName,omitempty"`
+	Versions           []string `query:"LaunchTemplateVersion" required:"true" xml:"LaunchTemplateVersion>item,omitempty"`
+}
+
+// DeleteLaunchTemplateVersionsResult is the model's DeleteLaunchTemplateVersionsResult shape.
+type DeleteLaunchTemplateVersionsResult struct {
+	RequestId                                   *string                                           `xml:"requestId"`
+	SuccessfullyDeletedLaunchTemplateVersions   []DeleteLaunchTemplateVersionsResponseSuccessItem `query:"SuccessfullyDeletedLaunchTemplateVersionSet" xml:"successfullyDeletedLaunchTemplateVersionSet>item,omitempty"`
+	UnsuccessfullyDeletedLaunchTemplateVersions []DeleteLaunchTemplateVersionsResponseErrorItem   `query:"UnsuccessfullyDeletedLaunchTemplateVersionSet" xml:"unsuccessfullyDeletedLaunchTemplateVersionSet>item,omitempty"`
+}
+
 // Filter is the model's Filter shape.
 type Filter struct {
 	Name   *string  `query:"Name" xml:"Name,omitempty"`
@@ -4023,6 +4189,84 @@ type UnsuccessfulInstanceCreditSpecificationItem struct {
 	InstanceId *string                                           `query:"InstanceId" xml:"instanceId,omitempty"`
 }
 
+// RequestLaunchTemplateData is the model's RequestLaunchTemplateData shape.
+type RequestLaunchTemplateData struct {
+	BlockDeviceMappings               []LaunchTemplateBlockDeviceMappingRequest                    `query:"BlockDeviceMapping" xml:"BlockDeviceMapping>BlockDeviceMapping,omitempty"`
+	CapacityReservationSpecification  *LaunchTemplateCapacityReservationSpecificationRequest       `query:"CapacityReservationSpecification" xml:"CapacityReservationSpecification,omitempty"`
+	CpuOptions                        *LaunchTemplateCpuOptionsRequest                             `query:"CpuOptions" xml:"CpuOptions,omitempty"`
+	CreditSpecification               *CreditSpecificationRequest                                  `query:"CreditSpecification" xml:"CreditSpecification,omitempty"`
+	DisableApiStop                    *bool                                                        `query:"DisableApiStop" xml:"DisableApiStop,omitempty"`
+	DisableApiTermination             *bool                                                        `query:"DisableApiTermination" xml:"DisableApiTermination,omitempty"`
+	EbsOptimized                      *bool                                                        `query:"EbsOptimized" xml:"EbsOptimized,omitempty"`
+	ElasticGpuSpecifications          []ElasticGpuSpecification                                    `query:"ElasticGpuSpecification" xml:"ElasticGpuSpecification>ElasticGpuSpecification,omitempty"`
+	ElasticInferenceAccelerators      []LaunchTemplateElasticInferenceAccelerator                  `query:"ElasticInferenceAccelerator" xml:"ElasticInferenceAccelerator>item,omitempty"`
+	EnclaveOptions                    *LaunchTemplateEnclaveOptionsRequest                         `query:"EnclaveOptions" xml:"EnclaveOptions,omitempty"`
+	HibernationOptions                *LaunchTemplateHibernationOptionsRequest                     `query:"HibernationOptions" xml:"HibernationOptions,omitempty"`
+	IamInstanceProfile                *LaunchTemplateIamInstanceProfileSpecificationRequest        `query:"IamInstanceProfile" xml:"IamInstanceProfile,omitempty"`
+	ImageId                           *string                                                      `query:"ImageId" xml:"ImageId,omitempty"`
+	InstanceInitiatedShutdownBehavior *string                                                      `query:"InstanceInitiatedShutdownBehavior" xml:"InstanceInitiatedShutdownBehavior,omitempty"`
+	InstanceMarketOptions             *LaunchTemplateInstanceMarketOptionsRequest                  `query:"InstanceMarketOptions" xml:"InstanceMarketOptions,omitempty"`
+	InstanceRequirements              *InstanceRequirementsRequest                                 `query:"InstanceRequirements" xml:"InstanceRequirements,omitempty"`
+	InstanceType                      *string                                                      `query:"InstanceType" xml:"InstanceType,omitempty"`
+	KernelId                          *string                                                      `query:"KernelId" xml:"KernelId,omitempty"`
+	KeyName                           *string                                                      `query:"KeyName" xml:"KeyName,omitempty"`
+	LicenseSpecifications             []LaunchTemplateLicenseConfigurationRequest                  `query:"LicenseSpecification" xml:"LicenseSpecification>item,omitempty"`
+	MaintenanceOptions                *LaunchTemplateInstanceMaintenanceOptionsRequest             `query:"MaintenanceOptions" xml:"MaintenanceOptions,omitempty"`
+	MetadataOptions                   *LaunchTemplateInstanceMetadataOptionsRequest                `query:"MetadataOptions" xml:"MetadataOptions,omitempty"`
+	Monitoring                        *LaunchTemplatesMonitoringRequest                            `query:"Monitoring" xml:"Monitoring,omitempty"`
+	NetworkInterfaces                 []LaunchTemplateInstanceNetworkInterfaceSpecificationRequest `query:"NetworkInterface" xml:"NetworkInterface>InstanceNetworkInterfaceSpecification,omitempty"`
+	Placement                         *LaunchTemplatePlacementRequest                              `query:"Placement" xml:"Placement,omitempty"`
+	PrivateDnsNameOptions             *LaunchTemplatePrivateDnsNameOptionsRequest                  `query:"PrivateDnsNameOptions" xml:"PrivateDnsNameOptions,omitempty"`
+	RamDiskId                         *string                                                      `query:"RamDiskId" xml:"RamDiskId,omitempty"`
+	SecurityGroupIds                  []string                                                     `query:"SecurityGroupId" xml:"SecurityGroupId>SecurityGroupId,omitempty"`
+	SecurityGroups                    []string                                                     `query:"SecurityGroup" xml:"SecurityGroup>SecurityGroup,omitempty"`
+	TagSpecifications                 []LaunchTemplateTagSpecificationRequest                      `query:"TagSpecification" xml:"TagSpecification>LaunchTemplateTagSpecificationRequest,omitempty"`
+	UserData                          *string                                                      `query:"UserData" xml:"UserData,omitempty"`
+}
+
+// LaunchTemplate is the model's LaunchTemplate shape.
+type LaunchTemplate struct {
+	CreateTime           *Time   `query:"CreateTime" xml:"createTime,omitempty"`
+	CreatedBy            *string `query:"CreatedBy" xml:"createdBy,omitempty"`
+	DefaultVersionNumber *int64  `query:"DefaultVersionNumber" xml:"defaultVersionNumber,omitempty"`
+	LatestVersionNumber  *int64  `query:"LatestVersionNumber" xml:"latestVersionNumber,omitempty"`
+	LaunchTemplateId     *string `query:"LaunchTemplateId" xml:"launchTemplateId,omitempty"`
+	LaunchTemplateName   *string `query:"LaunchTemplateName" xml:"launchTemplateName,omitempty"`
+	Tags                 []Tag   `query:"TagSet" xml:"tagSet>item,omitempty"`
+}
+
+// ValidationWarning is the model's ValidationWarning shape.
+type ValidationWarning struct {
+	Errors []ValidationError `query:"ErrorSet" xml:"errorSet>item,omitempty"`
+}
+
+// LaunchTemplateVersion is the model's LaunchTemplateVersion shape.
+type LaunchTemplateVersion struct {
+	CreateTime         *Time                       `query:"CreateTime" xml:"createTime,omitempty"`
+	CreatedBy          *string                     `query:"CreatedBy" xml:"createdBy,omitempty"`
+	DefaultVersion     *bool                       `query:"DefaultVersion" xml:"defaultVersion,omitempty"`
+	LaunchTemplateData *ResponseLaunchTemplateData `query:"LaunchTemplateData" xml:"launchTemplateData,omitempty"`
+	LaunchTemplateId   *string                     `query:"LaunchTemplateId" xml:"launchTemplateId,omitempty"`
+	LaunchTemplateName *string                     `query:"LaunchTemplateName" xml:"launchTemplateName,omitempty"`
+	VersionDescription *string                     `query:"VersionDescription" xml:"versionDescription,omitempty"`
+	VersionNumber      *int64                      `query:"VersionNumber" xml:"versionNumber,omitempty"`
+}
+
+// DeleteLaunchTemplateVersionsResponseSuccessItem is the model's DeleteLaunchTemplateVersionsResponseSuccessItem shape.
+type DeleteLaunchTemplateVersionsResponseSuccessItem struct {
+	LaunchTemplateId   *string `query:"LaunchTemplateId" xml:"launchTemplateId,omitempty"`
+	LaunchTemplateName *string `query:"LaunchTemplateName" xml:"launchTemplateName,omitempty"`
+	VersionNumber      *int64  `query:"VersionNumber" xml:"versionNumber,omitempty"`
+}
+
+// DeleteLaunchTemplateVersionsResponseErrorItem is the model's DeleteLaunchTemplateVersionsResponseErrorItem shape.
+type DeleteLaunchTemplateVersionsResponseErrorItem struct {
+	LaunchTemplateId   *string        `query:"LaunchTemplateId" xml:"launchTemplateId,omitempty"`
+	LaunchTemplateName *string        `query:"LaunchTemplateName" xml:"launchTemplateName,omitempty"`
+	ResponseError      *ResponseError `query:"ResponseError" xml:"responseError,omitempty"`
+	VersionNumber      *int64         `query:"VersionNumber" xml:"versionNumber,omitempty"`
+}
+
 // AvailabilityZoneMessage is the model's AvailabilityZoneMessage shape.
 type AvailabilityZoneMessage struct {
 	Message *string `query:"Message" xml:"message,omitempty"`
@@ -4481,6 +4725,201 @@ type UnsuccessfulInstanceCreditSpecificationItemError struct {
 	Message *string `query:"Message" xml:"message,omitempty"`
 }
 
+// LaunchTemplateBlockDeviceMappingRequest is the model's LaunchTemplateBlockDeviceMappingRequest shape.
+type LaunchTemplateBlockDeviceMappingRequest struct {
+	DeviceName  *string                              `query:"DeviceName" xml:"DeviceName,omitempty"`
+	Ebs         *LaunchTemplateEbsBlockDeviceRequest `query:"Ebs" xml:"Ebs,omitempty"`
+	NoDevice    *string                              `query:"NoDevice" xml:"NoDevice,omitempty"`
+	VirtualName *string                              `query:"VirtualName" xml:"VirtualName,omitempty"`
+}
+
+// LaunchTemplateCapacityReservationSpecificationRequest is the model's LaunchTemplateCapacityReservationSpecificationRequest shape.
+type LaunchTemplateCapacityReservationSpecificationRequest struct {
+	CapacityReservationPreference *string                    `query:"CapacityReservationPreference" xml:"CapacityReservationPreference,omitempty"`
+	CapacityReservationTarget     *CapacityReservationTarget `query:"CapacityReservationTarget" xml:"CapacityReservationTarget,omitempty"`
+}
+
+// LaunchTemplateCpuOptionsRequest is the model's LaunchTemplateCpuOptionsRequest shape.
+type LaunchTemplateCpuOptionsRequest struct {
+	CoreCount      *int32 `query:"CoreCount" xml:"CoreCount,omitempty"`
+	ThreadsPerCore *int32 `query:"ThreadsPerCore" xml:"ThreadsPerCore,omitempty"`
+}
+
+// LaunchTemplateElasticInferenceAccelerator is the model's LaunchTemplateElasticInferenceAccelerator shape.
+type LaunchTemplateElasticInferenceAccelerator struct {
+	Count *int32  `query:"Count" xml:"Count,omitempty"`
+	Type  *string `query:"Type" required:"true" xml:"Type,omitempty"`
+}
+
+// LaunchTemplateEnclaveOptionsRequest is the model's LaunchTemplateEnclaveOptionsRequest shape.
+type LaunchTemplateEnclaveOptionsRequest struct {
+	Enabled *bool `query:"Enabled" xml:"Enabled,omitempty"`
+}
+
+// LaunchTemplateHibernationOptionsRequest is the model's LaunchTemplateHibernationOptionsRequest shape.
+type LaunchTemplateHibernationOptionsRequest struct {
+	Configured *bool `query:"Configured" xml:"Configured,omitempty"`
+}
+
+// LaunchTemplateIamInstanceProfileSpecificationRequest is the model's LaunchTemplateIamInstanceProfileSpecificationRequest shape.
+type LaunchTemplateIamInstanceProfileSpecificationRequest struct {
+	Arn  *string `query:"Arn" xml:"Arn,omitempty"`
+	Name *string `query:"Name" xml:"Name,omitempty"`
+}
+
+// LaunchTemplateInstanceMarketOptionsRequest is the model's LaunchTemplateInstanceMarketOptionsRequest shape.
+type LaunchTemplateInstanceMarketOptionsRequest struct {
+	MarketType  *string                                 `query:"MarketType" xml:"MarketType,omitempty"`
+	SpotOptions *LaunchTemplateSpotMarketOptionsRequest `query:"SpotOptions" xml:"SpotOptions,omitempty"`
+}
+
+// InstanceRequirementsRequest is the model's InstanceRequirementsRequest shape.
+type InstanceRequirementsRequest struct {
+	AcceleratorCount                          *AcceleratorCountRequest          `query:"AcceleratorCount" xml:"AcceleratorCount,omitempty"`
+	AcceleratorManufacturers                  []string                          `query:"AcceleratorManufacturer" xml:"AcceleratorManufacturer>item,omitempty"`
+	AcceleratorNames                          []string                          `query:"AcceleratorName" xml:"AcceleratorName>item,omitempty"`
+	AcceleratorTotalMemoryMiB                 *AcceleratorTotalMemoryMiBRequest `query:"AcceleratorTotalMemoryMiB" xml:"AcceleratorTotalMemoryMiB,omitempty"`
+	AcceleratorTypes                          []string                          `query:"AcceleratorType" xml:"AcceleratorType>item,omitempty"`
+	AllowedInstanceTypes                      []string                          `query:"AllowedInstanceType" xml:"AllowedInstanceType>item,omitempty"`
+	BareMetal                                 *string                           `query:"BareMetal" xml:"BareMetal,omitempty"`
+	BaselineEbsBandwidthMbps                  *BaselineEbsBandwidthMbpsRequest  `query:"BaselineEbsBandwidthMbps" xml:"BaselineEbsBandwidthMbps,omitempty"`
+	BurstablePerformance                      *string                           `query:"BurstablePerformance" xml:"BurstablePerformance,omitempty"`
+	CpuManufacturers                          []string                          `query:"CpuManufacturer" xml:"CpuManufacturer>item,omitempty"`
+	ExcludedInstanceTypes                     []string                          `query:"ExcludedInstanceType" xml:"ExcludedInstanceType>item,omitempty"`
+	InstanceGenerations                       []string                          `query:"InstanceGeneration" xml:"InstanceGeneration>item,omitempty"`
+	LocalStorage                              *string                           `query:"LocalStorage" xml:"LocalStorage,omitempty"`
+	LocalStorageTypes                         []string                          `query:"LocalStorageType" xml:"LocalStorageType>item,omitempty"`
+	MemoryGiBPerVCpu                          *MemoryGiBPerVCpuRequest          `query:"MemoryGiBPerVCpu" xml:"MemoryGiBPerVCpu,omitempty"`
+	MemoryMiB                                 *MemoryMiBRequest                 `query:"MemoryMiB" required:"true" xml:"MemoryMiB,omitempty"`
+	NetworkBandwidthGbps                      *NetworkBandwidthGbpsRequest      `query:"NetworkBandwidthGbps" xml:"NetworkBandwidthGbps,omitempty"`
+	NetworkInterfaceCount                     *NetworkInterfaceCountRequest     `query:"NetworkInterfaceCount" xml:"NetworkInterfaceCount,omitempty"`
+	OnDemandMaxPricePercentageOverLowestPrice *int32                            `query:"OnDemandMaxPricePercentageOverLowestPrice" xml:"OnDemandMaxPricePercentageOverLowestPrice,omitempty"`
+	RequireHibernateSupport                   *bool                             `query:"RequireHibernateSupport" xml:"RequireHibernateSupport,omitempty"`
+	SpotMaxPricePercentageOverLowestPrice     *int32                            `query:"SpotMaxPricePercentageOverLowestPrice" xml:"SpotMaxPricePercentageOverLowestPrice,omitempty"`
+	TotalLocalStorageGB                       *TotalLocalStorageGBRequest       `query:"TotalLocalStorageGB" xml:"TotalLocalStorageGB,omitempty"`
+	VCpuCount                                 *VCpuCountRangeRequest            `query:"VCpuCount" required:"true" xml:"VCpuCount,omitempty"`
+}
+
+// LaunchTemplateLicenseConfigurationRequest is the model's LaunchTemplateLicenseConfigurationRequest shape.
+type LaunchTemplateLicenseConfigurationRequest struct {
+	LicenseConfigurationArn *string `query:"LicenseConfigurationArn" xml:"LicenseConfigurationArn,omitempty"`
+}
+
+// LaunchTemplateInstanceMaintenanceOptionsRequest is the model's LaunchTemplateInstanceMaintenanceOptionsRequest shape.
+type LaunchTemplateInstanceMaintenanceOptionsRequest struct {
+	AutoRecovery *string `query:"AutoRecovery" xml:"AutoRecovery,omitempty"`
+}
+
+// LaunchTemplateInstanceMetadataOptionsRequest is the model's LaunchTemplateInstanceMetadataOptionsRequest shape.
+type LaunchTemplateInstanceMetadataOptionsRequest struct {
+	HttpEndpoint            *string `query:"HttpEndpoint" xml:"HttpEndpoint,omitempty"`
+	HttpProtocolIpv6        *string `query:"HttpProtocolIpv6" xml:"HttpProtocolIpv6,omitempty"`
+	HttpPutResponseHopLimit *int32  `query:"HttpPutResponseHopLimit" xml:"HttpPutResponseHopLimit,omitempty"`
+	HttpTokens              *string `query:"HttpTokens" xml:"HttpTokens,omitempty"`
+	InstanceMetadataTags    *string `query:"InstanceMetadataTags" xml:"InstanceMetadataTags,omitempty"`
+}
+
+// LaunchTemplatesMonitoringRequest is the model's LaunchTemplatesMonitoringRequest shape.
+type LaunchTemplatesMonitoringRequest struct {
+	Enabled *bool `query:"Enabled" xml:"Enabled,omitempty"`
+}
+
+// LaunchTemplateInstanceNetworkInterfaceSpecificationRequest is the model's LaunchTemplateInstanceNetworkInterfaceSpecificationRequest shape.
+type LaunchTemplateInstanceNetworkInterfaceSpecificationRequest struct {
+	AssociateCarrierIpAddress      *bool                            `query:"AssociateCarrierIpAddress" xml:"AssociateCarrierIpAddress,omitempty"`
+	AssociatePublicIpAddress       *bool                            `query:"AssociatePublicIpAddress" xml:"AssociatePublicIpAddress,omitempty"`
+	DeleteOnTermination            *bool                            `query:"DeleteOnTermination" xml:"DeleteOnTermination,omitempty"`
+	Description                    *string                          `query:"Description" xml:"Description,omitempty"`
+	DeviceIndex                    *int32                           `query:"DeviceIndex" xml:"DeviceIndex,omitempty"`
+	Groups                         []string                         `query:"SecurityGroupId" xml:"SecurityGroupId>SecurityGroupId,omitempty"`
+	InterfaceType                  *string                          `query:"InterfaceType" xml:"InterfaceType,omitempty"`
+	Ipv4PrefixCount                *int32                           `query:"Ipv4PrefixCount" xml:"Ipv4PrefixCount,omitempty"`
+	Ipv4Prefixes                   []Ipv4PrefixSpecificationRequest `query:"Ipv4Prefix" xml:"Ipv4Prefix>item,omitempty"`
+	Ipv6AddressCount               *int32                           `query:"Ipv6AddressCount" xml:"Ipv6AddressCount,omitempty"`
+	Ipv6Addresses                  []InstanceIpv6AddressRequest     `query:"Ipv6Addresses" xml:"Ipv6Addresses>InstanceIpv6Address,omitempty"`
+	Ipv6PrefixCount                *int32                           `query:"Ipv6PrefixCount" xml:"Ipv6PrefixCount,omitempty"`
+	Ipv6Prefixes                   []Ipv6PrefixSpecificationRequest `query:"Ipv6Prefix" xml:"Ipv6Prefix>item,omitempty"`
+	NetworkCardIndex               *int32                           `query:"NetworkCardIndex" xml:"NetworkCardIndex,omitempty"`
+	NetworkInterfaceId             *string                          `query:"NetworkInterfaceId" xml:"NetworkInterfaceId,omitempty"`
+	PrivateIpAddress               *string                          `query:"PrivateIpAddress" xml:"PrivateIpAddress,omitempty"`
+	PrivateIpAddresses             []PrivateIpAddressSpecification  `query:"PrivateIpAddresses" xml:"PrivateIpAddresses>item,omitempty"`
+	SecondaryPrivateIpAddressCount *int32                           `query:"SecondaryPrivateIpAddressCount" xml:"SecondaryPrivateIpAddressCount,omitempty"`
+	SubnetId                       *string                          `query:"SubnetId" xml:"SubnetId,omitempty"`
+}
+
+// LaunchTemplatePlacementRequest is the model's LaunchTemplatePlacementRequest shape.
+type LaunchTemplatePlacementRequest struct {
+	Affinity             *string `query:"Affinity" xml:"Affinity,omitempty"`
+	AvailabilityZone     *string `query:"AvailabilityZone" xml:"AvailabilityZone,omitempty"`
+	GroupId              *string `query:"GroupId" xml:"GroupId,omitempty"`
+	GroupName            *string `query:"GroupName" xml:"GroupName,omitempty"`
+	HostId               *string `query:"HostId" xml:"HostId,omitempty"`
+	HostResourceGroupArn *string `query:"HostResourceGroupArn" xml:"HostResourceGroupArn,omitempty"`
+	PartitionNumber      *int32  `query:"PartitionNumber" xml:"PartitionNumber,omitempty"`
+	SpreadDomain         *string `query:"SpreadDomain" xml:"SpreadDomain,omitempty"`
+	Tenancy              *string `query:"Tenancy" xml:"Tenancy,omitempty"`
+}
+
+// LaunchTemplatePrivateDnsNameOptionsRequest is the model's LaunchTemplatePrivateDnsNameOptionsRequest shape.
+type LaunchTemplatePrivateDnsNameOptionsRequest struct {
+	EnableResourceNameDnsAAAARecord *bool   `query:"EnableResourceNameDnsAAAARecord" xml:"EnableResourceNameDnsAAAARecord,omitempty"`
+	EnableResourceNameDnsARecord    *bool   `query:"EnableResourceNameDnsARecord" xml:"EnableResourceNameDnsARecord,omitempty"`
+	HostnameType                    *string `query:"HostnameType" xml:"HostnameType,omitempty"`
+}
+
+// LaunchTemplateTagSpecificationRequest is the model's LaunchTemplateTagSpecificationRequest shape.
+type LaunchTemplateTagSpecificationRequest struct {
+	ResourceType *string `query:"ResourceType" xml:"ResourceType,omitempty"`
+	Tags         []Tag   `query:"Tag" xml:"Tag>item,omitempty"`
+}
+
+// ValidationError is the model's ValidationError shape.
+type ValidationError struct {
+	Code    *string `query:"Code" xml:"code,omitempty"`
+	Message *string `query:"Message" xml:"message,omitempty"`
+}
+
+// ResponseLaunchTemplateData is the model's ResponseLaunchTemplateData shape.
+type ResponseLaunchTemplateData struct {
+	BlockDeviceMappings               []LaunchTemplateBlockDeviceMapping                      `query:"BlockDeviceMappingSet" xml:"blockDeviceMappingSet>item,omitempty"`
+	CapacityReservationSpecification  *LaunchTemplateCapacityReservationSpecificationResponse `query:"CapacityReservationSpecification" xml:"capacityReservationSpecification,omitempty"`
+	CpuOptions                        *LaunchTemplateCpuOptions                               `query:"CpuOptions" xml:"cpuOptions,omitempty"`
+	CreditSpecification               *CreditSpecification                                    `query:"CreditSpecification" xml:"creditSpecification,omitempty"`
+	DisableApiStop                    *bool                                                   `query:"DisableApiStop" xml:"disableApiStop,omitempty"`
+	DisableApiTermination             *bool                                                   `query:"DisableApiTermination" xml:"disableApiTermination,omitempty"`
+	EbsOptimized                      *bool                                                   `query:"EbsOptimized" xml:"ebsOptimized,omitempty"`
+	ElasticGpuSpecifications          []ElasticGpuSpecificationResponse                       `query:"ElasticGpuSpecificationSet" xml:"elasticGpuSpecificationSet>item,omitempty"`
+	ElasticInferenceAccelerators      []LaunchTemplateElasticInferenceAcceleratorResponse     `query:"ElasticInferenceAcceleratorSet" xml:"elasticInferenceAcceleratorSet>item,omitempty"`
+	EnclaveOptions                    *LaunchTemplateEnclaveOptions                           `query:"EnclaveOptions" xml:"enclaveOptions,omitempty"`
+	HibernationOptions                *LaunchTemplateHibernationOptions                       `query:"HibernationOptions" xml:"hibernationOptions,omitempty"`
+	IamInstanceProfile                *LaunchTemplateIamInstanceProfileSpecification          `query:"IamInstanceProfile" xml:"iamInstanceProfile,omitempty"`
+	ImageId                           *string                                                 `query:"ImageId" xml:"imageId,omitempty"`
+	InstanceInitiatedShutdownBehavior *string                                                 `query:"InstanceInitiatedShutdownBehavior" xml:"instanceInitiatedShutdownBehavior,omitempty"`
+	InstanceMarketOptions             *LaunchTemplateInstanceMarketOptions                    `query:"InstanceMarketOptions" xml:"instanceMarketOptions,omitempty"`
+	InstanceRequirements              *InstanceRequirements                                   `query:"InstanceRequirements" xml:"instanceRequirements,omitempty"`
+	InstanceType                      *string                                                 `query:"InstanceType" xml:"instanceType,omitempty"`
+	KernelId                          *string                                                 `query:"KernelId" xml:"kernelId,omitempty"`
+	KeyName                           *string                                                 `query:"KeyName" xml:"keyName,omitempty"`
+	LicenseSpecifications             []LaunchTemplateLicenseConfiguration                    `query:"LicenseSet" xml:"licenseSet>item,omitempty"`
+	MaintenanceOptions                *LaunchTemplateInstanceMaintenanceOptions               `query:"MaintenanceOptions" xml:"maintenanceOptions,omitempty"`
+	MetadataOptions                   *LaunchTemplateInstanceMetadataOptions                  `query:"MetadataOptions" xml:"metadataOptions,omitempty"`
+	Monitoring                        *LaunchTemplatesMonitoring                              `query:"Monitoring" xml:"monitoring,omitempty"`
+	NetworkInterfaces                 []LaunchTemplateInstanceNetworkInterfaceSpecification   `query:"NetworkInterfaceSet" xml:"networkInterfaceSet>item,omitempty"`
+	Placement                         *LaunchTemplatePlacement                                `query:"Placement" xml:"placement,omitempty"`
+	PrivateDnsNameOptions             *LaunchTemplatePrivateDnsNameOptions                    `query:"PrivateDnsNameOptions" xml:"privateDnsNameOptions,omitempty"`
+	RamDiskId                         *string                                                 `query:"RamDiskId" xml:"ramDiskId,omitempty"`
+	SecurityGroupIds                  []string                                                `query:"SecurityGroupIdSet" xml:"securityGroupIdSet>item,omitempty"`
+	SecurityGroups                    []string                                                `query:"SecurityGroupSet" xml:"securityGroupSet>item,omitempty"`
+	TagSpecifications                 []LaunchTemplateTagSpecification                        `query:"TagSpecificationSet" xml:"tagSpecificationSet>item,omitempty"`
+	UserData                          *string                                                 `query:"UserData" xml:"userData,omitempty"`
+}
+
+// ResponseError is the model's ResponseError shape.
+type ResponseError struct {
+	Code    *string `query:"Code" xml:"code,omitempty"`
+	Message *string `query:"Message" xml:"message,omitempty"`
+}
+
 // CapacityReservationTargetResponse is the model's CapacityReservationTargetResponse shape.
 type CapacityReservationTargetResponse struct {
 	CapacityReservationId               *string `query:"CapacityReservationId" xml:"capacityReservationId,omitempty"`
@@ -4601,6 +5040,245 @@ type VolumeStatusDetails struct {
 	Status *string `query:"Status" xml:"status,omitempty"`
 }
 
+// LaunchTemplateEbsBlockDeviceRequest is the model's LaunchTemplateEbsBlockDeviceRequest shape.
+type LaunchTemplateEbsBlockDeviceRequest struct {
+	DeleteOnTermination *bool   `query:"DeleteOnTermination" xml:"DeleteOnTermination,omitempty"`
+	Encrypted           *bool   `query:"Encrypted" xml:"Encrypted,omitempty"`
+	Iops                *int32  `query:"Iops" xml:"Iops,omitempty"`
+	KmsKeyId            *string `query:"KmsKeyId" xml:"KmsKeyId,omitempty"`
+	SnapshotId          *string `query:"SnapshotId" xml:"SnapshotId,omitempty"`
+	Throughput          *int32  `query:"Throughput" xml:"Throughput,omitempty"`
+	VolumeSize          *int32  `query:"VolumeSize" xml:"VolumeSize,omitempty"`
+	VolumeType          *string `query:"VolumeType" xml:"VolumeType,omitempty"`
+}
+
+// LaunchTemplateSpotMarketOptionsRequest is the model's LaunchTemplateSpotMarketOptionsRequest shape.
+type LaunchTemplateSpotMarketOptionsRequest struct {
+	BlockDurationMinutes         *int32  `query:"BlockDurationMinutes" xml:"BlockDurationMinutes,omitempty"`
+	InstanceInterruptionBehavior *string `query:"InstanceInterruptionBehavior" xml:"InstanceInterruptionBehavior,omitempty"`
+	MaxPrice                     *string `query:"MaxPrice" xml:"MaxPrice,omitempty"`
+	SpotInstanceType             *string `query:"SpotInstanceType" xml:"SpotInstanceType,omitempty"`
+	ValidUntil                   *Time   `query:"ValidUntil" xml:"ValidUntil,omitempty"`
+}
+
+// AcceleratorCountRequest is the model's AcceleratorCountRequest shape.
+type AcceleratorCountRequest struct {
+	Max *int32 `query:"Max" xml:"Max,omitempty"`
+	Min *int32 `query:"Min" xml:"Min,omitempty"`
+}
+
+// AcceleratorTotalMemoryMiBRequest is the model's AcceleratorTotalMemoryMiBRequest shape.
+type AcceleratorTotalMemoryMiBRequest struct {
+	Max *int32 `query:"Max" xml:"Max,omitempty"`
+	Min *int32 `query:"Min" xml:"Min,omitempty"`
+}
+
+// BaselineEbsBandwidthMbpsRequest is the model's BaselineEbsBandwidthMbpsRequest shape.
+type BaselineEbsBandwidthMbpsRequest struct {
+	Max *int32 `query:"Max" xml:"Max,omitempty"`
+	Min *int32 `query:"Min" xml:"Min,omitempty"`
+}
+
+// MemoryGiBPerVCpuRequest is the model's MemoryGiBPerVCpuRequest shape.
+type MemoryGiBPerVCpuRequest struct {
+	Max *float64 `query:"Max" xml:"Max,omitempty"`
+	Min *float64 `query:"Min" xml:"Min,omitempty"`
+}
+
+// MemoryMiBRequest is the model's MemoryMiBRequest shape.
+type MemoryMiBRequest struct {
+	Max *int32 `query:"Max" xml:"Max,omitempty"`
+	Min *int32 `query:"Min" required:"true" xml:"Min,omitempty"`
+}
+
+// NetworkBandwidthGbpsRequest is the model's NetworkBandwidthGbpsRequest shape.
+type NetworkBandwidthGbpsRequest struct {
+	Max *float64 `query:"Max" xml:"Max,omitempty"`
+	Min *float64 `query:"Min" xml:"Min,omitempty"`
+}
+
+// NetworkInterfaceCountRequest is the model's NetworkInterfaceCountRequest shape.
+type NetworkInterfaceCountRequest struct {
+	Max *int32 `query:"Max" xml:"Max,omitempty"`
+	Min *int32 `query:"Min" xml:"Min,omitempty"`
+}
+
+// TotalLocalStorageGBRequest is the model's TotalLocalStorageGBRequest shape.
+type TotalLocalStorageGBRequest struct {
+	Max *float64 `query:"Max" xml:"Max,omitempty"`
+	Min *float64 `query:"Min" xml:"Min,omitempty"`
+}
+
+// VCpuCountRangeRequest is the model's VCpuCountRangeRequest shape.
+type VCpuCountRangeRequest struct {
+	Max *int32 `query:"Max" xml:"Max,omitempty"`
+	Min *int32 `query:"Min" required:"true" xml:"Min,omitempty"`
+}
+
+// InstanceIpv6AddressRequest is the model's InstanceIpv6AddressRequest shape.
+type InstanceIpv6AddressRequest struct {
+	Ipv6Address *string `query:"Ipv6Address" xml:"Ipv6Address,omitempty"`
+}
+
+// LaunchTemplateBlockDeviceMapping is the model's LaunchTemplateBlockDeviceMapping shape.
+type LaunchTemplateBlockDeviceMapping struct {
+	DeviceName  *string                       `query:"DeviceName" xml:"deviceName,omitempty"`
+	Ebs         *LaunchTemplateEbsBlockDevice `query:"Ebs" xml:"ebs,omitempty"`
+	NoDevice    *string                       `query:"NoDevice" xml:"noDevice,omitempty"`
+	VirtualName *string                       `query:"VirtualName" xml:"virtualName,omitempty"`
+}
+
+// LaunchTemplateCapacityReservationSpecificationResponse is the model's LaunchTemplateCapacityReservationSpecificationResponse shape.
+type LaunchTemplateCapacityReservationSpecificationResponse struct {
+	CapacityReservationPreference *string                            `query:"CapacityReservationPreference" xml:"capacityReservationPreference,omitempty"`
+	CapacityReservationTarget     *CapacityReservationTargetResponse `query:"CapacityReservationTarget" xml:"capacityReservationTarget,omitempty"`
+}
+
+// LaunchTemplateCpuOptions is the model's LaunchTemplateCpuOptions shape.
+type LaunchTemplateCpuOptions struct {
+	CoreCount      *int32 `query:"CoreCount" xml:"coreCount,omitempty"`
+	ThreadsPerCore *int32 `query:"ThreadsPerCore" xml:"threadsPerCore,omitempty"`
+}
+
+// CreditSpecification is the model's CreditSpecification shape.
+type CreditSpecification struct {
+	CpuCredits *string `query:"CpuCredits" xml:"cpuCredits,omitempty"`
+}
+
+// ElasticGpuSpecificationResponse is the model's ElasticGpuSpecificationResponse shape.
+type ElasticGpuSpecificationResponse struct {
+	Type *string `query:"Type" xml:"type,omitempty"`
+}
+
+// LaunchTemplateElasticInferenceAcceleratorResponse is the model's LaunchTemplateElasticInferenceAcceleratorResponse shape.
+type LaunchTemplateElasticInferenceAcceleratorResponse struct {
+	Count *int32  `query:"Count" xml:"count,omitempty"`
+	Type  *string `query:"Type" xml:"type,omitempty"`
+}
+
+// LaunchTemplateEnclaveOptions is the model's LaunchTemplateEnclaveOptions shape.
+type LaunchTemplateEnclaveOptions struct {
+	Enabled *bool `query:"Enabled" xml:"enabled,omitempty"`
+}
+
+// LaunchTemplateHibernationOptions is the model's LaunchTemplateHibernationOptions shape.
+type LaunchTemplateHibernationOptions struct {
+	Configured *bool `query:"Configured" xml:"configured,omitempty"`
+}
+
+// LaunchTemplateIamInstanceProfileSpecification is the model's LaunchTemplateIamInstanceProfileSpecification shape.
+type LaunchTemplateIamInstanceProfileSpecification struct {
+	Arn  *string `query:"Arn" xml:"arn,omitempty"`
+	Name *string `query:"Name" xml:"name,omitempty"`
+}
+
+// LaunchTemplateInstanceMarketOptions is the model's LaunchTemplateInstanceMarketOptions shape.
+type LaunchTemplateInstanceMarketOptions struct {
+	MarketType  *string                          `query:"MarketType" xml:"marketType,omitempty"`
+	SpotOptions *LaunchTemplateSpotMarketOptions `query:"SpotOptions" xml:"spotOptions,omitempty"`
+}
+
+// InstanceRequirements is the model's InstanceRequirements shape.
+type InstanceRequirements struct {
+	AcceleratorCount                          *AcceleratorCount          `query:"AcceleratorCount" xml:"acceleratorCount,omitempty"`
+	AcceleratorManufacturers                  []string                   `query:"AcceleratorManufacturerSet" xml:"acceleratorManufacturerSet>item,omitempty"`
+	AcceleratorNames                          []string                   `query:"AcceleratorNameSet" xml:"acceleratorNameSet>item,omitempty"`
+	AcceleratorTotalMemoryMiB                 *AcceleratorTotalMemoryMiB `query:"AcceleratorTotalMemoryMiB" xml:"acceleratorTotalMemoryMiB,omitempty"`
+	AcceleratorTypes                          []string                   `query:"AcceleratorTypeSet" xml:"acceleratorTypeSet>item,omitempty"`
+	AllowedInstanceTypes                      []string                   `query:"AllowedInstanceTypeSet" xml:"allowedInstanceTypeSet>item,omitempty"`
+	BareMetal                                 *string                    `query:"BareMetal" xml:"bareMetal,omitempty"`
+	BaselineEbsBandwidthMbps                  *BaselineEbsBandwidthMbps  `query:"BaselineEbsBandwidthMbps" xml:"baselineEbsBandwidthMbps,omitempty"`
+	BurstablePerformance                      *string                    `query:"BurstablePerformance" xml:"burstablePerformance,omitempty"`
+	CpuManufacturers                          []string                   `query:"CpuManufacturerSet" xml:"cpuManufacturerSet>item,omitempty"`
+	ExcludedInstanceTypes                     []string                   `query:"ExcludedInstanceTypeSet" xml:"excludedInstanceTypeSet>item,omitempty"`
+	InstanceGenerations                       []string                   `query:"InstanceGenerationSet" xml:"instanceGenerationSet>item,omitempty"`
+	LocalStorage                              *string                    `query:"LocalStorage" xml:"localStorage,omitempty"`
+	LocalStorageTypes                         []string                   `query:"LocalStorageTypeSet" xml:"localStorageTypeSet>item,omitempty"`
+	MemoryGiBPerVCpu                          *MemoryGiBPerVCpu          `query:"MemoryGiBPerVCpu" xml:"memoryGiBPerVCpu,omitempty"`
+	MemoryMiB                                 *MemoryMiB                 `query:"MemoryMiB" xml:"memoryMiB,omitempty"`
+	NetworkBandwidthGbps                      *NetworkBandwidthGbps      `query:"NetworkBandwidthGbps" xml:"networkBandwidthGbps,omitempty"`
+	NetworkInterfaceCount                     *NetworkInterfaceCount     `query:"NetworkInterfaceCount" xml:"networkInterfaceCount,omitempty"`
+	OnDemandMaxPricePercentageOverLowestPrice *int32                     `query:"OnDemandMaxPricePercentageOverLowestPrice" xml:"onDemandMaxPricePercentageOverLowestPrice,omitempty"`
+	RequireHibernateSupport                   *bool                      `query:"RequireHibernateSupport" xml:"requireHibernateSupport,omitempty"`
+	SpotMaxPricePercentageOverLowestPrice     *int32                     `query:"SpotMaxPricePercentageOverLowestPrice" xml:"spotMaxPricePercentageOverLowestPrice,omitempty"`
+	TotalLocalStorageGB                       *TotalLocalStorageGB       `query:"TotalLocalStorageGB" xml:"totalLocalStorageGB,omitempty"`
+	VCpuCount                                 *VCpuCountRange            `query:"VCpuCount" xml:"vCpuCount,omitempty"`
+}
+
+// LaunchTemplateLicenseConfiguration is the model's LaunchTemplateLicenseConfiguration shape.
+type LaunchTemplateLicenseConfiguration struct {
+	LicenseConfigurationArn *string `query:"LicenseConfigurationArn" xml:"licenseConfigurationArn,omitempty"`
+}
+
+// LaunchTemplateInstanceMaintenanceOptions is the model's LaunchTemplateInstanceMaintenanceOptions shape.
+type LaunchTemplateInstanceMaintenanceOptions struct {
+	AutoRecovery *string `query:"AutoRecovery" xml:"autoRecovery,omitempty"`
+}
+
+// LaunchTemplateInstanceMetadataOptions is the model's LaunchTemplateInstanceMetadataOptions shape.
+type LaunchTemplateInstanceMetadataOptions struct {
+	HttpEndpoint            *string `query:"HttpEndpoint" xml:"httpEndpoint,omitempty"`
+	HttpProtocolIpv6        *string `query:"HttpProtocolIpv6" xml:"httpProtocolIpv6,omitempty"`
+	HttpPutResponseHopLimit *int32  `query:"HttpPutResponseHopLimit" xml:"httpPutResponseHopLimit,omitempty"`
+	HttpTokens              *string `query:"HttpTokens" xml:"httpTokens,omitempty"`
+	InstanceMetadataTags    *string `query:"InstanceMetadataTags" xml:"instanceMetadataTags,omitempty"`
+	State                   *string `query:"State" xml:"state,omitempty"`
+}
+
+// LaunchTemplatesMonitoring is the model's LaunchTemplatesMonitoring shape.
+type LaunchTemplatesMonitoring struct {
+	Enabled *bool `query:"Enabled" xml:"enabled,omitempty"`
+}
+
+// LaunchTemplateInstanceNetworkInterfaceSpecification is the model's LaunchTemplateInstanceNetworkInterfaceSpecification shape.
+type LaunchTemplateInstanceNetworkInterfaceSpecification struct {
+	AssociateCarrierIpAddress      *bool                             `query:"AssociateCarrierIpAddress" xml:"associateCarrierIpAddress,omitempty"`
+	AssociatePublicIpAddress       *bool                             `query:"AssociatePublicIpAddress" xml:"associatePublicIpAddress,omitempty"`
+	DeleteOnTermination            *bool                             `query:"DeleteOnTermination" xml:"deleteOnTermination,omitempty"`
+	Description                    *string                           `query:"Description" xml:"description,omitempty"`
+	DeviceIndex                    *int32                            `query:"DeviceIndex" xml:"deviceIndex,omitempty"`
+	Groups                         []string                          `query:"GroupSet" xml:"groupSet>groupId,omitempty"`
+	InterfaceType                  *string                           `query:"InterfaceType" xml:"interfaceType,omitempty"`
+	Ipv4PrefixCount                *int32                            `query:"Ipv4PrefixCount" xml:"ipv4PrefixCount,omitempty"`
+	Ipv4Prefixes                   []Ipv4PrefixSpecificationResponse `query:"Ipv4PrefixSet" xml:"ipv4PrefixSet>item,omitempty"`
+	Ipv6AddressCount               *int32                            `query:"Ipv6AddressCount" xml:"ipv6AddressCount,omitempty"`
+	Ipv6Addresses                  []InstanceIpv6Address             `query:"Ipv6AddressesSet" xml:"ipv6AddressesSet>item,omitempty"`
+	Ipv6PrefixCount                *int32                            `query:"Ipv6PrefixCount" xml:"ipv6PrefixCount,omitempty"`
+	Ipv6Prefixes                   []Ipv6PrefixSpecificationResponse `query:"Ipv6PrefixSet" xml:"ipv6PrefixSet>item,omitempty"`
+	NetworkCardIndex               *int32                            `query:"NetworkCardIndex" xml:"networkCardIndex,omitempty"`
+	NetworkInterfaceId             *string                           `query:"NetworkInterfaceId" xml:"networkInterfaceId,omitempty"`
+	PrivateIpAddress               *string                           `query:"PrivateIpAddress" xml:"privateIpAddress,omitempty"`
+	PrivateIpAddresses             []PrivateIpAddressSpecification   `query:"PrivateIpAddressesSet" xml:"privateIpAddressesSet>item,omitempty"`
+	SecondaryPrivateIpAddressCount *int32                            `query:"SecondaryPrivateIpAddressCount" xml:"secondaryPrivateIpAddressCount,omitempty"`
+	SubnetId                       *string                           `query:"SubnetId" xml:"subnetId,omitempty"`
+}
+
+// LaunchTemplatePlacement is the model's LaunchTemplatePlacement shape.
+type LaunchTemplatePlacement struct {
+	Affinity             *string `query:"Affinity" xml:"affinity,omitempty"`
+	AvailabilityZone     *string `query:"AvailabilityZone" xml:"availabilityZone,omitempty"`
+	GroupId              *string `query:"GroupId" xml:"groupId,omitempty"`
+	GroupName            *string `query:"GroupName" xml:"groupName,omitempty"`
+	HostId               *string `query:"HostId" xml:"hostId,omitempty"`
+	HostResourceGroupArn *string `query:"HostResourceGroupArn" xml:"hostResourceGroupArn,omitempty"`
+	PartitionNumber      *int32  `query:"PartitionNumber" xml:"partitionNumber,omitempty"`
+	SpreadDomain         *string `query:"SpreadDomain" xml:"spreadDomain,omitempty"`
+	Tenancy              *string `query:"Tenancy" xml:"tenancy,omitempty"`
+}
+
+// LaunchTemplatePrivateDnsNameOptions is the model's LaunchTemplatePrivateDnsNameOptions shape.
+type LaunchTemplatePrivateDnsNameOptions struct {
+	EnableResourceNameDnsAAAARecord *bool   `query:"EnableResourceNameDnsAAAARecord" xml:"enableResourceNameDnsAAAARecord,omitempty"`
+	EnableResourceNameDnsARecord    *bool   `query:"EnableResourceNameDnsARecord" xml:"enableResourceNameDnsARecord,omitempty"`
+	HostnameType                    *string `query:"HostnameType" xml:"hostnameType,omitempty"`
+}
+
+// LaunchTemplateTagSpecification is the model's LaunchTemplateTagSpecification shape.
+type LaunchTemplateTagSpecification struct {
+	ResourceType *string `query:"ResourceType" xml:"resourceType,omitempty"`
+	Tags         []Tag   `query:"TagSet" xml:"tagSet>item,omitempty"`
+}
+
 // FpgaDeviceMemoryInfo is the model's FpgaDeviceMemoryInfo shape.
 type FpgaDeviceMemoryInfo struct {
 	SizeInMiB *int32 `query:"SizeInMiB" xml:"sizeInMiB,omitempty"`
@@ -4609,4 +5287,89 @@ type FpgaDeviceMemoryInfo struct {
 // GpuDeviceMemoryInfo is the model's GpuDeviceMemoryInfo shape.
 type GpuDeviceMemoryInfo struct {
 	SizeInMiB *int32 `query:"SizeInMiB" xml:"sizeInMiB,omitempty"`
+}
+
+// LaunchTemplateEbsBlockDevice is the model's LaunchTemplateEbsBlockDevice shape.
+type LaunchTemplateEbsBlockDevice struct {
+	DeleteOnTermination *bool   `query:"DeleteOnTermination" xml:"deleteOnTermination,omitempty"`
+	Encrypted           *bool   `query:"Encrypted" xml:"encrypted,omitempty"`
+	Iops                *int32  `query:"Iops" xml:"iops,omitempty"`
+	KmsKeyId            *string `query:"KmsKeyId" xml:"kmsKeyId,omitempty"`
+	SnapshotId          *string `query:"SnapshotId" xml:"snapshotId,omitempty"`
+	Throughput          *int32  `query:"Throughput" xml:"throughput,omitempty"`
+	VolumeSize          *int32  `query:"VolumeSize" xml:"volumeSize,omitempty"`
+	VolumeType          *string `query:"VolumeType" xml:"volumeType,omitempty"`
+}
+
+// LaunchTemplateSpotMarketOptions is the model's LaunchTemplateSpotMarketOptions shape.
+type LaunchTemplateSpotMarketOptions struct {
+	BlockDurationMinutes         *int32  `query:"BlockDurationMinutes" xml:"blockDurationMinutes,omitempty"`
+	InstanceInterruptionBehavior *string `query:"InstanceInterruptionBehavior" xml:"instanceInterruptionBehavior,omitempty"`
+	MaxPrice                     *string `query:"MaxPrice" xml:"maxPrice,omitempty"`
+	SpotInstanceType             *string `query:"SpotInstanceType" xml:"spotInstanceType,omitempty"`
+	ValidUntil                   *Time   `query:"ValidUntil" xml:"validUntil,omitempty"`
+}
+
+// AcceleratorCount is the model's AcceleratorCount shape.
+type AcceleratorCount struct {
+	Max *int32 `query:"Max" xml:"max,omitempty"`
+	Min *int32 `query:"Min" xml:"min,omitempty"`
+}
+
+// AcceleratorTotalMemoryMiB is the model's AcceleratorTotalMemoryMiB shape.
+type AcceleratorTotalMemoryMiB struct {
+	Max *int32 `query:"Max" xml:"max,omitempty"`
+	Min *int32 `query:"Min" xml:"min,omitempty"`
+}
+
+// BaselineEbsBandwidthMbps is the model's BaselineEbsBandwidthMbps shape.
+type BaselineEbsBandwidthMbps struct {
+	Max *int32 `query:"Max" xml:"max,omitempty"`
+	Min *int32 `query:"Min" xml:"min,omitempty"`
+}
+
+// MemoryGiBPerVCpu is the model's MemoryGiBPerVCpu shape.
+type MemoryGiBPerVCpu struct {
+	Max *float64 `query:"Max" xml:"max,omitempty"`
+	Min *float64 `query:"Min" xml:"min,omitempty"`
+}
+
+// MemoryMiB is the model's MemoryMiB shape.
+type MemoryMiB struct {
+	Max *int32 `query:"Max" xml:"max,omitempty"`
+	Min *int32 `query:"Min" xml:"min,omitempty"`
+}
+
+// NetworkBandwidthGbps is the model's NetworkBandwidthGbps shape.
+type NetworkBandwidthGbps struct {
+	Max *float64 `query:"Max" xml:"max,omitempty"`
+	Min *float64 `query:"Min" xml:"min,omitempty"`
+}
+
+// NetworkInterfaceCount is the model's NetworkInterfaceCount shape.
+type NetworkInterfaceCount struct {
+	Max *int32 `query:"Max" xml:"max,omitempty"`
+	Min *int32 `query:"Min" xml:"min,omitempty"`
+}
+
+// TotalLocalStorageGB is the model's TotalLocalStorageGB shape.
+type TotalLocalStorageGB struct {
+	Max *float64 `query:"Max" xml:"max,omitempty"`
+	Min *float64 `query:"Min" xml:"min,omitempty"`
+}
+
+// VCpuCountRange is the model's VCpuCountRange shape.
+type VCpuCountRange struct {
+	Max *int32 `query:"Max" xml:"max,omitempty"`
+	Min *int32 `query:"Min" xml:"min,omitempty"`
+}
+
+// Ipv4PrefixSpecificationResponse is the model's Ipv4PrefixSpecificationResponse shape.
+type Ipv4PrefixSpecificationResponse struct {
+	Ipv4Prefix *string `query:"Ipv4Prefix" xml:"ipv4Prefix,omitempty"`
+}
+
+// Ipv6PrefixSpecificationResponse is the model's Ipv6PrefixSpecificationResponse shape.
+type Ipv6PrefixSpecificationResponse struct {
+	Ipv6Prefix *string `query:"Ipv6Prefix" xml:"ipv6Prefix,omitempty"`
 }
