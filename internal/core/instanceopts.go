@@ -2,6 +2,7 @@ package core
 
 import (
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/eni-net/eni/internal/ec2wire"
@@ -259,4 +260,25 @@ func (tx *Tx) ModifyInstanceCapacityReservationAttributes(in *ec2wire.ModifyInst
 	}
 	tx.instances.Mut(inst.ID).CapacityPreference = pref
 	return &ec2wire.ModifyInstanceCapacityReservationAttributesOutput{Return: p(true)}, nil
+}
+
+// checkInstanceOptions verifies that every instance's stored options are
+// values AWS has, and every volume's configuration one its type allows.
+func (d *db) checkInstanceOptions(bad func(format string, args ...any)) {
+	for _, i := range d.instances.rows {
+		if !slices.Contains([]string{"", "standard", "unlimited"}, i.CPUCredits) ||
+			!slices.Contains([]string{"", "default", "disabled"}, i.AutoRecovery) ||
+			!slices.Contains([]string{"", "open", "none"}, i.CapacityPreference) {
+			bad("instance %s options: credits %q, auto recovery %q, capacity preference %q", i.ID, i.CPUCredits, i.AutoRecovery, i.CapacityPreference)
+		}
+	}
+	for _, v := range d.volumes.rows {
+		s := volumeSpec{size: v.Size, typ: v.Type, iops: v.Iops, tput: v.Throughput}
+		if v.Type == "gp2" {
+			s.iops = 0 // derived
+		}
+		if err := checkVolume(&s); err != nil || s.iops != v.Iops || s.tput != v.Throughput {
+			bad("volume %s: %d GiB %s, %d IOPS, %d MiB/s is not a valid configuration (%v)", v.ID, v.Size, v.Type, v.Iops, v.Throughput, err)
+		}
+	}
 }

@@ -233,6 +233,7 @@ func (d *db) check() []error {
 	}
 	d.checkVolumes(bad)
 	d.checkLaunchTemplates(bad)
+	d.checkInstanceOptions(bad)
 	d.checkVPCExtras(bad)
 	d.checkUsage(bad)
 	d.checkACLs(bad)
