@@ -142,3 +142,55 @@ func TestSubnetAttributes(t *testing.T) {
 		apitest.WantCode(t, modify(bad.in), bad.code)
 	}
 }
+
+// An instance takes its hostname options from its subnet at launch (or
+// from the launch) and keeps them when the subnet's change.
+func TestInstanceHostnameOptions(t *testing.T) {
+	e := apitest.New(t)
+	c := e.Client()
+	v, err := c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.0.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := mustSubnet(t, c, *v.Vpc.VpcId, "10.0.1.0/24")
+	for _, in := range []ec2.ModifySubnetAttributeInput{{PrivateDnsHostnameTypeOnLaunch: types.HostnameTypeResourceName}, {EnableResourceNameDnsARecordOnLaunch: boolAttr(true)}} {
+		in.SubnetId = s
+		if _, err := c.ModifySubnetAttribute(ctx, &in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	launch := func(o *types.PrivateDnsNameOptionsRequest) (types.Instance, error) {
+		out, err := c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(testAMI), MinCount: aws.Int32(1), MaxCount: aws.Int32(1), SubnetId: s, PrivateDnsNameOptions: o})
+		if err != nil {
+			return types.Instance{}, err
+		}
+		return out.Instances[0], nil
+	}
+	a, err := launch(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := a.PrivateDnsNameOptions; o.HostnameType != types.HostnameTypeResourceName || !aws.ToBool(o.EnableResourceNameDnsARecord) || aws.ToBool(o.EnableResourceNameDnsAAAARecord) {
+		t.Errorf("from the subnet: %+v", o)
+	}
+	b, err := launch(&types.PrivateDnsNameOptionsRequest{HostnameType: types.HostnameTypeIpName, EnableResourceNameDnsARecord: aws.Bool(false)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := b.PrivateDnsNameOptions; o.HostnameType != types.HostnameTypeIpName || aws.ToBool(o.EnableResourceNameDnsARecord) {
+		t.Errorf("from the launch: %+v", o)
+	}
+	_, err = launch(&types.PrivateDnsNameOptionsRequest{EnableResourceNameDnsAAAARecord: aws.Bool(true)})
+	apitest.WantCode(t, err, "InvalidParameterValue")
+	in := ec2.ModifySubnetAttributeInput{SubnetId: s, PrivateDnsHostnameTypeOnLaunch: types.HostnameTypeIpName}
+	if _, err := c.ModifySubnetAttribute(ctx, &in); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{*a.InstanceId}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := out.Reservations[0].Instances[0].PrivateDnsNameOptions; o.HostnameType != types.HostnameTypeResourceName {
+		t.Errorf("after the subnet changed: %+v", o)
+	}
+}

@@ -299,6 +299,9 @@ func (tx *Tx) RunInstances(in *ec2wire.RunInstancesInput) (*ec2wire.RunInstances
 				inst.AutoPublicIP = true
 			}
 		}
+		if err := tx.instanceDNSNames(inst, in.PrivateDnsNameOptions); err != nil {
+			return nil, err
+		}
 		out := tx.instanceOut(inst)
 		out.State = instanceStateOut("pending")
 		out.MetadataOptions.State = p("pending") // as AWS's reply; applied at once
@@ -696,10 +699,8 @@ func (tx *Tx) instanceOut(inst *Instance) ec2wire.Instance {
 		EbsOptimized: p(inst.EbsOptimized), EnaSupport: p(true), PlatformDetails: p("Linux/UNIX"), UsageOperation: p("RunInstances"),
 		UsageOperationUpdateTime: ec2wire.NewTime(inst.LaunchTime), Tags: tagsOut(inst.Tags),
 		PrivateDnsName: p(""), PublicDnsName: p(""),
-		MetadataOptions: metadataOut(instanceMetadata(inst), "applied"),
-		PrivateDnsNameOptions: &ec2wire.PrivateDnsNameOptionsResponse{
-			HostnameType: p("ip-name"), EnableResourceNameDnsARecord: p(false), EnableResourceNameDnsAAAARecord: p(false),
-		},
+		MetadataOptions:                  metadataOut(instanceMetadata(inst), "applied"),
+		PrivateDnsNameOptions:            inst.DNSNames.out(),
 		MaintenanceOptions:               &ec2wire.InstanceMaintenanceOptions{AutoRecovery: p(instanceAutoRecovery(inst))},
 		EnclaveOptions:                   &ec2wire.EnclaveOptions{Enabled: p(false)},
 		HibernationOptions:               &ec2wire.HibernationOptions{Configured: p(inst.Hibernation)},
@@ -723,6 +724,8 @@ func (tx *Tx) instanceOut(inst *Instance) ec2wire.Instance {
 		if ip != "" {
 			out.PrivateIpAddress = p(ip)
 			out.PrivateDnsName = p(tx.instancePrivateDNS(ip))
+		} else if inst.DNSNames.HostnameType == "resource-name" { // IPv6-only
+			out.PrivateDnsName = p(tx.instanceResourceDNS(inst.ID))
 		}
 		if pub := tx.instancePublicIP(prim); pub != "" {
 			out.PublicIpAddress = p(pub)

@@ -50,3 +50,61 @@ func ipv6OnlyAttribute(s *Subnet, in *ec2wire.ModifySubnetAttributeInput) error 
 	}
 	return nil
 }
+
+// InstanceDNSNames are an instance's hostname options (AWS's
+// PrivateDnsNameOptions): taken from its subnet's options on launch, or
+// from RunInstances' PrivateDnsNameOptions.
+type InstanceDNSNames struct {
+	HostnameType string `json:"hostnameType,omitempty"` // "" = ip-name
+	ARecord      bool   `json:"aRecord,omitempty"`
+	AAAARecord   bool   `json:"aaaaRecord,omitempty"`
+}
+
+func (d InstanceDNSNames) out() *ec2wire.PrivateDnsNameOptionsResponse {
+	t := d.HostnameType
+	if t == "" {
+		t = "ip-name"
+	}
+	return &ec2wire.PrivateDnsNameOptionsResponse{HostnameType: p(t), EnableResourceNameDnsARecord: p(d.ARecord), EnableResourceNameDnsAAAARecord: p(d.AAAARecord)}
+}
+
+// instanceDNSNames gives a launched instance its hostname options: its
+// subnet's, overridden by the launch's, with the rules of the subnet (an
+// IPv6-only subnet has resource names and no A record; an AAAA record needs
+// an IPv6 block).
+func (tx *Tx) instanceDNSNames(inst *Instance, req *ec2wire.PrivateDnsNameOptionsRequest) error {
+	s := tx.subnets.Get(inst.SubnetID)
+	if s == nil {
+		return nil
+	}
+	d := InstanceDNSNames{HostnameType: subnetHostnameType(s), ARecord: s.EnableDnsARecord, AAAARecord: s.EnableDnsAAAARecord}
+	if req != nil {
+		if req.HostnameType != nil {
+			d.HostnameType = *req.HostnameType
+		}
+		if req.EnableResourceNameDnsARecord != nil {
+			d.ARecord = *req.EnableResourceNameDnsARecord
+		}
+		if req.EnableResourceNameDnsAAAARecord != nil {
+			d.AAAARecord = *req.EnableResourceNameDnsAAAARecord
+		}
+	}
+	switch {
+	case d.HostnameType != "ip-name" && d.HostnameType != "resource-name":
+		return errorf(CodeInvalidParameterValue, "Value (%s) for parameter privateDnsNameOptions.hostnameType is invalid. Valid values are ip-name and resource-name.", d.HostnameType)
+	case s.Ipv6Native && d.HostnameType != "resource-name":
+		return errorf(CodeInvalidParameterValue, "The hostname type of instances in IPv6-only subnet %s must be resource-name.", s.ID)
+	case s.Ipv6Native && d.ARecord:
+		return errNoIPv4(s)
+	case d.AAAARecord && s.Ipv6CidrBlock == "":
+		return errorf(CodeInvalidParameterValue, "Invalid value for parameter privateDnsNameOptions.enableResourceNameDnsAAAARecord: subnet %s has no IPv6 CIDR block.", s.ID)
+	}
+	inst.DNSNames = d
+	return nil
+}
+
+// instanceResourceDNS is an instance's resource name: i-….ec2.internal in
+// us-east-1, i-….<region>.compute.internal elsewhere.
+func (tx *Tx) instanceResourceDNS(id string) string {
+	return id + "." + dhcpDomainName(tx.Region)
+}

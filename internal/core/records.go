@@ -299,6 +299,10 @@ type Instance struct {
 	AutoRecovery string `json:"autoRecovery,omitempty"`
 	// CapacityPreference is its Capacity Reservation preference ("": open).
 	CapacityPreference string `json:"capacityPreference,omitempty"`
+
+	// DNSNames are the instance's hostname options, from its subnet or the
+	// launch (zero for instances launched before they were kept: ip-name).
+	DNSNames InstanceDNSNames `json:"dnsNames,omitzero"`
 }
 
 // MetadataOptions are an instance's instance metadata service options.
