@@ -243,7 +243,7 @@ func TestAttachDetachVolumeErrors(t *testing.T) {
 // VolumeOptimizeTime; another modification waits six hours, as AWS's.
 func TestModifyVolumeSettles(t *testing.T) {
 	clock := newTestClock()
-	e := apitest.New(t, apitest.Options{Now: clock.Now})
+	e := apitest.New(t, apitest.Options{Now: clock.Now, Durable: true})
 	c := e.Client()
 	vid := aws.ToString(createVolume(t, c, &ec2.CreateVolumeInput{AvailabilityZone: aws.String("us-east-1a"), Size: aws.Int32(10)}).VolumeId)
 	_, err := c.DescribeVolumesModifications(ctx, &ec2.DescribeVolumesModificationsInput{VolumeIds: []string{vid}})
@@ -274,6 +274,11 @@ func TestModifyVolumeSettles(t *testing.T) {
 	if s := state(); s != types.VolumeModificationStateOptimizing {
 		t.Errorf("state %s", s)
 	}
+	// Durable: the modification is still there after a restart.
+	path := e.Path
+	e.Close()
+	e = apitest.New(t, apitest.Options{Now: clock.Now, Path: path})
+	c = e.Client()
 	clock.Advance(core.VolumeOptimizeTime)
 	if s := state(); s != types.VolumeModificationStateCompleted {
 		t.Errorf("state %s", s)
