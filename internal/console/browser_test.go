@@ -355,7 +355,7 @@ func TestConsoleDrawsEveryKind(t *testing.T) {
 	)
 	text := value(t, bctx, "read the diagram", chromedp.Text(chromedp.CSS(`#canvas`)))
 	for _, want := range []string{"111111111111", "lab", "public-a", "private-b", "us-east-1a", "us-east-1b", "web", "db", "stopped", "spare",
-		"src/dst check off", "Not attached (1)", *idle.PublicIp, "→ nothing", "not associated", "m5.large"} {
+		"src/dst check off", "Not on an instance (1)", *idle.PublicIp, "→ nothing", "not associated", "m5.large"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the diagram lacks %q", want)
 		}
@@ -393,4 +393,27 @@ func TestConsoleDrawsEveryKind(t *testing.T) {
 	if strings.Contains(text, "public-a") || !strings.Contains(text, "222222222222") {
 		t.Errorf("bob's picture: %q", text)
 	}
+}
+
+// TestConsoleWithToken: under a token the page says how to get in, and the
+// login URL eni serve prints lets the page and its event stream in.
+func TestConsoleWithToken(t *testing.T) {
+	bctx := browser(t)
+	e := newEnv(t, console.Options{Token: "t0ken", LoopbackOnly: true})
+	vpc, err := e.ec2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.3.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, bctx, "open the console without the token", chromedp.Navigate(e.url+"/"),
+		poll(`!document.querySelector('#banner').hidden && document.querySelector('#banner').textContent.includes('/console/login?token=')`, 10*time.Second))
+	run(t, bctx, "log in", chromedp.Navigate(e.url+"/console/login?token=t0ken"),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`[data-vpc=%q]`, *vpc.Vpc.VpcId))),
+		chromedp.WaitVisible(chromedp.CSS(`#live.on`)),
+		poll(`document.querySelector('#banner').hidden && !location.href.includes('token')`, 10*time.Second))
+	// Live, through the cookie.
+	sub, err := e.ec2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.3.1.0/24"), AvailabilityZone: aws.String("us-east-1c")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, bctx, "see the new subnet", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`[data-subnet=%q]`, *sub.Subnet.SubnetId))))
 }

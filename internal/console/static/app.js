@@ -162,7 +162,7 @@
       '<div class="subnet-body">';
     for (const i of insts) html += drawInstance(i);
     if (free.length) {
-      html += `<div class="tray"><h5>Not attached (${free.length})</h5>${free.map((n) => drawEni(n)).join('')}</div>`;
+      html += `<div class="tray"><h5>Not on an instance (${free.length})</h5>${free.map((n) => drawEni(n)).join('')}</div>`;
     }
     if (!insts.length && !free.length) html += '<div class="none">no instances or ENIs</div>';
     return html + '</div></div>';
