@@ -92,7 +92,12 @@ func (tx *Tx) hostView() HostView {
 		hv.Instances = append(hv.Instances, HostInstance{ID: t.ID, State: "running"})
 	}
 	subnetsByVPC := map[string][]HostSubnet{}
+	ipv6Only := map[string]bool{} // not realised: the data plane needs an IPv4 block
 	for _, s := range tx.subnets.Sorted(nil) {
+		if s.Ipv6Native {
+			ipv6Only[s.ID] = true
+			continue
+		}
 		hs := HostSubnet{ID: s.ID, CIDR: s.CidrBlock, IPv6CIDR: s.Ipv6CidrBlock, RouterIP: RouterIP(s.CidrBlock).String(), Public: tx.SubnetIsPublic(s.ID)}
 		if rt := tx.SubnetRouteTable(s.ID); rt != nil && !hs.Public {
 			for _, route := range rt.Routes {
@@ -118,6 +123,9 @@ func (tx *Tx) hostView() HostView {
 	}
 	members := map[string][]string{} // group -> member addresses as CIDRs
 	for _, e := range tx.enis.Sorted(nil) {
+		if ipv6Only[e.SubnetID] {
+			continue
+		}
 		he := HostENI{ID: e.ID, MAC: e.MAC, SubnetID: e.SubnetID, VpcID: e.VpcID, IPv6: e.IPv6,
 			IPv4Prefixes: e.IPv4Prefixes, IPv6Prefixes: e.IPv6Prefixes, SourceDestCheck: e.SourceDestCheck, Groups: e.Groups}
 		he.PrivateIPs = append(he.PrivateIPs, e.PrimaryIP())
