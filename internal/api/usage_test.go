@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/eni-net/eni/internal/api"
 	"github.com/eni-net/eni/internal/apitest"
 	"github.com/eni-net/eni/internal/core"
@@ -307,5 +308,62 @@ func TestPublicIPv4UsageRateAndErrors(t *testing.T) {
 		if st := getUsage(t, e, api.UsagePath, c.q, &er); st != c.status || er.Code != c.code {
 			t.Errorf("%v: HTTP %d %+v, want %d %s", c.q, st, er, c.status, c.code)
 		}
+	}
+}
+
+// TestPublicIPv4UsagePending: with a data plane an instance is pending until
+// its namespace is up. Its auto-assigned address is in use from the launch
+// (it exists only with its instance); an Elastic IP on it is idle until the
+// instance runs.
+func TestPublicIPv4UsagePending(t *testing.T) {
+	t0 := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	clock := &testClock{now: t0}
+	cfg := core.DefaultConfig()
+	cfg.DataPlane = true
+	e := apitest.New(t, apitest.Options{Now: clock.Now, Config: &cfg})
+	c := e.Client()
+	sn := defaultSubnet(t, c, "us-east-1a")
+	inst := runInstance(t, c, &ec2.RunInstancesInput{SubnetId: sn.SubnetId})
+	id, auto := aws.ToString(inst.InstanceId), aws.ToString(inst.PublicIpAddress)
+	eni, err := c.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: sn.SubnetId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eniID := aws.ToString(eni.NetworkInterface.NetworkInterfaceId)
+	alloc, err := c.AllocateAddress(ctx, &ec2.AllocateAddressInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AssociateAddress(ctx, &ec2.AssociateAddressInput{AllocationId: alloc.AllocationId, NetworkInterfaceId: &eniID}); err != nil {
+		t.Fatal(err)
+	}
+	// A second instance launched on that ENI: the Elastic IP is on a pending instance.
+	id2 := aws.ToString(runInstance(t, c, &ec2.RunInstancesInput{NetworkInterfaces: []types.InstanceNetworkInterfaceSpecification{
+		{DeviceIndex: aws.Int32(0), NetworkInterfaceId: &eniID}}}).InstanceId)
+	clock.Advance(time.Hour)
+	// The data plane reports the instance up (as the agent does, through the server's committer).
+	if err := e.Core.Write(core.Caller{Account: cfg.DefaultAccount, Region: "us-east-1"}, false, e.API.Commit, func(tx *core.Tx) error {
+		tx.MarkRealised(map[string]bool{id: true, id2: true}, map[string]string{eniID: id2})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Hour)
+	got := usageOf(t, e, t0, t0.Add(24*time.Hour))
+	pa, a := aws.ToString(alloc.PublicIp), aws.ToString(alloc.AllocationId)
+	for k, h := range map[string]float64{
+		"USE1-PublicIPv4:InUseAddress " + auto + " " + aws.ToString(inst.NetworkInterfaces[0].NetworkInterfaceId): 2,
+		"USE1-PublicIPv4:IdleAddress " + pa + " " + a:                                                             1,
+		"USE1-PublicIPv4:InUseAddress " + pa + " " + a:                                                            1,
+	} {
+		if got[k].Hours != h {
+			t.Errorf("%s: %v h, want %v; got %+v", k, got[k].Hours, h, got)
+		}
+	}
+	if len(got) != 3 {
+		t.Errorf("%d lines: %+v", len(got), got)
+	}
+	if errs := e.Core.Check(); len(errs) > 0 {
+		t.Fatal(errs)
 	}
 }

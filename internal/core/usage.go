@@ -98,8 +98,11 @@ type usageState struct {
 // eniUsage is the usage type of a public IPv4 address on ENI e (nil: on none)
 // whose attachment's instance is inst: in use on a running instance's
 // attached ENI (or a task's), idle otherwise (AWS's rule and the seed's: an
-// Elastic IP costs money while not associated with a running instance).
-func eniUsage(e *ENI, inst *Instance) string {
+// Elastic IP costs money while not associated with a running instance). An
+// auto-assigned address (auto) is in use from the launch: it exists only
+// while its instance is pending or running (a stop releases it), and a
+// launch with a data plane stays pending until the namespace is up.
+func eniUsage(e *ENI, inst *Instance, auto bool) string {
 	switch {
 	case e != nil && serviceInterface(e.InterfaceType):
 		return UsageInUse // a NAT gateway's, a load balancer's: in use while the service exists
@@ -107,7 +110,7 @@ func eniUsage(e *ENI, inst *Instance) string {
 		return UsageIdle
 	case e.Attachment.InstanceID == "": // a task's ENI, in use while the task lives
 		return UsageInUse
-	case inst != nil && inst.State == "running":
+	case inst != nil && (inst.State == "running" || auto && inst.State == "pending"):
 		return UsageInUse
 	}
 	return UsageIdle
@@ -153,7 +156,7 @@ func (tx *Tx) usageNow(key string) (usageState, bool) {
 			inst = tx.instances.Get(st.InstanceID)
 		}
 	}
-	st.Type = eniUsage(e, inst)
+	st.Type = eniUsage(e, inst, st.AllocationID == "")
 	return st, true
 }
 

@@ -14,20 +14,24 @@ func TestENIUsage(t *testing.T) {
 		name string
 		e    *ENI
 		inst *Instance
+		auto bool
 		want string
 	}{
-		{"allocated, not associated", nil, nil, UsageIdle},
-		{"unattached ENI", &ENI{ID: "eni-1"}, nil, UsageIdle},
-		{"running instance", att("i-1", "attached"), running, UsageInUse},
-		{"attaching to a running instance", att("i-1", "attaching"), running, UsageInUse},
-		{"detaching", att("i-1", "detaching"), running, UsageIdle},
-		{"stopped instance", att("i-1", "attached"), stopped, UsageIdle},
-		{"pending instance", att("i-1", "attached"), &Instance{State: "pending"}, UsageIdle},
-		{"a task's ENI", att("", "attached"), nil, UsageInUse},
-		{"a NAT gateway's ENI", &ENI{ID: "eni-1", InterfaceType: "nat_gateway"}, nil, UsageInUse},
-		{"an unattached EFA", &ENI{ID: "eni-1", InterfaceType: "efa"}, nil, UsageIdle},
+		{"allocated, not associated", nil, nil, false, UsageIdle},
+		{"unattached ENI", &ENI{ID: "eni-1"}, nil, false, UsageIdle},
+		{"running instance", att("i-1", "attached"), running, false, UsageInUse},
+		{"attaching to a running instance", att("i-1", "attaching"), running, false, UsageInUse},
+		{"detaching", att("i-1", "detaching"), running, false, UsageIdle},
+		{"stopped instance", att("i-1", "attached"), stopped, false, UsageIdle},
+		{"pending instance", att("i-1", "attached"), &Instance{State: "pending"}, false, UsageIdle},
+		{"auto-assigned, pending instance", att("i-1", "attached"), &Instance{State: "pending"}, true, UsageInUse},
+		{"auto-assigned, running instance", att("i-1", "attached"), running, true, UsageInUse},
+		{"auto-assigned, unattached ENI", &ENI{ID: "eni-1"}, nil, true, UsageIdle},
+		{"a task's ENI", att("", "attached"), nil, false, UsageInUse},
+		{"a NAT gateway's ENI", &ENI{ID: "eni-1", InterfaceType: "nat_gateway"}, nil, false, UsageInUse},
+		{"an unattached EFA", &ENI{ID: "eni-1", InterfaceType: "efa"}, nil, false, UsageIdle},
 	} {
-		if got := eniUsage(c.e, c.inst); got != c.want {
+		if got := eniUsage(c.e, c.inst, c.auto); got != c.want {
 			t.Errorf("%s: %s, want %s", c.name, got, c.want)
 		}
 	}
