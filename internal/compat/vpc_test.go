@@ -1,0 +1,17 @@
+package compat
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/eni-net/eni/internal/apitest"
+)
+
+// TestBoto3VPC runs tests/compat/boto3_vpc.py: DHCP options sets,
+// egress-only internet gateways, subnet IPv6 blocks and IPv6-only subnets,
+// VPC and subnet attributes, the default VPC made again, each reply checked
+// on the wire against botocore's model.
+func TestBoto3VPC(t *testing.T) {
+	py := needBoto3(t)
+	runScript(t, apitest.Options{}, nil, py, filepath.Join(scriptDir(t), "boto3_vpc.py"))
+}
