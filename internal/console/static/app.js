@@ -303,6 +303,19 @@
     return out;
   }
 
+  // Highlights outlive redraws: ENI id -> {cls, until}.
+  const marks = new Map();
+  function mark(id, cls, ms) {
+    marks.set(id, { cls, until: performance.now() + ms });
+    setTimeout(() => {
+      const m = marks.get(id);
+      if (m && m.until <= performance.now()) {
+        marks.delete(id);
+        for (const el of canvas.querySelectorAll(`.eni[data-eni="${CSS.escape(id)}"]`)) el.classList.remove(cls);
+      }
+    }, ms + 20);
+  }
+
   function animate(before, fresh) {
     let flying = false;
     for (const el of canvas.querySelectorAll('.eni[data-eni]')) {
@@ -311,17 +324,17 @@
       const home = el.closest('[data-instance]');
       const now = home ? home.dataset.instance : '';
       if (!was) {
-        if (fresh) { el.classList.add('fresh'); setTimeout(() => el.classList.remove('fresh'), 2500); }
-        continue;
+        if (fresh) mark(id, 'fresh', 2500);
+      } else if (was.home !== now) {
+        const r = el.getBoundingClientRect();
+        const dx = was.rect.left - r.left, dy = was.rect.top - r.top;
+        el.animate([{ transform: `translate(${dx}px, ${dy}px)` }, { transform: 'translate(0, 0)' }],
+          { duration: 900, easing: 'cubic-bezier(.25,.8,.25,1)' });
+        mark(id, 'moved', 2600);
+        flying = true;
       }
-      if (was.home === now) continue;
-      const r = el.getBoundingClientRect();
-      const dx = was.rect.left - r.left, dy = was.rect.top - r.top;
-      el.classList.add('moved');
-      el.animate([{ transform: `translate(${dx}px, ${dy}px)` }, { transform: 'translate(0, 0)' }],
-        { duration: 900, easing: 'cubic-bezier(.25,.8,.25,1)' });
-      setTimeout(() => el.classList.remove('moved'), 2600);
-      flying = true;
+      const m = marks.get(id);
+      if (m) el.classList.add(m.cls);
     }
     if (flying) followWires(1000);
   }
