@@ -150,6 +150,7 @@ func serve(args []string) error {
 	cfg.IPv4Rate = *ipv4Rate
 	cfg.AZCount = *azs
 	cfg.DataPlane = realNet
+	cfg.DataPlaneRegion = *dpRegion
 	if cfg.Regions, err = core.ParseRegions(*regionsFlag); err != nil {
 		return fmt.Errorf("--regions: %w", err)
 	}

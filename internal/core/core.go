@@ -34,6 +34,11 @@ type Config struct {
 	// DataPlane says a data plane realises the model: launched instances
 	// then stay pending until it reports them up (MarkRealised).
 	DataPlane bool
+	// DataPlaneRegion is the one region the data plane realises (eni serve
+	// --dataplane-region); with DataPlane, launches and starts elsewhere are
+	// refused (Unsupported) rather than left pending forever. "" with
+	// DataPlane: every region (the tests' single-region setups).
+	DataPlaneRegion string
 	// Regions are the regions served (see ParseRegions); nil means AWS's
 	// public partition (AWSRegions). No other region can hold state.
 	Regions []string

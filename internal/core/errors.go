@@ -119,6 +119,7 @@ const (
 	CodeInvalidVolumeNotFound          = "InvalidVolume.NotFound"
 	CodeInvalidVolumeIDMalformed       = "InvalidVolumeID.Malformed"
 	CodeUnsupportedOperation           = "UnsupportedOperation"
+	CodeUnsupported                    = "Unsupported"
 	CodeInvalidBlockDeviceMapping      = "InvalidBlockDeviceMapping"
 	CodeInvalidSnapshotNotFound        = "InvalidSnapshot.NotFound"
 	CodeInvalidSnapshotIDMalformed     = "InvalidSnapshotID.Malformed"
@@ -177,7 +178,7 @@ var Codes = []string{
 	CodeInvalidPermIDNotFound, CodeInvalidPermIDMalformed, CodeInvalidID, CodeInvalidTagKeyMalformed,
 	CodeTagLimitExceeded, CodeInvalidCidrBlockNotFound, CodeAuthFailure, CodeUnauthorizedOperation,
 	CodeInvalidRegion, CodeInternalError, CodeInvalidVolumeNotFound, CodeInvalidVolumeIDMalformed,
-	CodeUnsupportedOperation, CodeInvalidBlockDeviceMapping, CodeInvalidSnapshotNotFound, CodeInvalidSnapshotIDMalformed,
+	CodeUnsupportedOperation, CodeUnsupported, CodeInvalidBlockDeviceMapping, CodeInvalidSnapshotNotFound, CodeInvalidSnapshotIDMalformed,
 	CodeInvalidParameterDependency, CodeInvalidKeyPairNotFound, CodeInvalidKeyPairDuplicate, CodeInvalidKeyFormat,
 	CodeVolumeInUse, CodeIncorrectState, CodeInvalidVolumeZoneMismatch, CodeInvalidVolumeAttachNotFound,
 	CodeVolumeModRateExceeded, CodeInvalidVolumeModNotFound, CodeInvalidInstanceAttributeValue,

@@ -114,6 +114,9 @@ func (tx *Tx) RunInstances(in *ec2wire.RunInstancesInput) (*ec2wire.RunInstances
 	if imageID == "" {
 		return nil, errorf(CodeMissingParameter, "The request must contain the parameter ImageId")
 	}
+	if err := tx.checkDataPlaneRegion(); err != nil {
+		return nil, err
+	}
 	if !validImageID(imageID) {
 		return nil, errorf(CodeInvalidAMIIDMalformed, "Invalid id: \"%s\" (expecting \"ami-...\")", imageID)
 	}
@@ -976,6 +979,9 @@ func (tx *Tx) StopInstances(in *ec2wire.StopInstancesInput) (*ec2wire.StopInstan
 func (tx *Tx) StartInstances(in *ec2wire.StartInstancesInput) (*ec2wire.StartInstancesOutput, error) {
 	insts, err := tx.instancesByID(in.InstanceIds)
 	if err != nil {
+		return nil, err
+	}
+	if err := tx.checkDataPlaneRegion(); err != nil {
 		return nil, err
 	}
 	out := &ec2wire.StartInstancesOutput{}

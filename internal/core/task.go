@@ -43,6 +43,9 @@ type TaskInfo struct {
 // CreateTask creates a task with its requester-managed ENI, attached (as
 // ECS shows it) to a host the account does not own.
 func (tx *Tx) CreateTask(spec TaskSpec) (*TaskInfo, error) {
+	if err := tx.checkDataPlaneRegion(); err != nil {
+		return nil, err
+	}
 	s, err := tx.getSubnet(spec.SubnetID)
 	if err != nil {
 		return nil, err
