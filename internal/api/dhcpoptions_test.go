@@ -40,6 +40,13 @@ func TestDhcpOptionsDefaultSet(t *testing.T) {
 			aws.ToString(sets.DhcpOptions[0].OwnerId) != "123456789012" {
 			t.Errorf("%s: default set %v", region, got)
 		}
+		// How Terraform's aws_default_vpc_dhcp_options finds it.
+		tf, err := c.DescribeDhcpOptions(ctx, &ec2.DescribeDhcpOptionsInput{Filters: []types.Filter{
+			filter("key", "domain-name"), filter("value", domain), filter("key", "domain-name-servers"),
+			filter("value", "AmazonProvidedDNS"), filter("owner-id", "123456789012")}})
+		if err != nil || len(tf.DhcpOptions) != 1 || aws.ToString(tf.DhcpOptions[0].DhcpOptionsId) != id {
+			t.Errorf("%s: Terraform's lookup of the default set: %v %+v", region, err, tf)
+		}
 		v, err := c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.0.0.0/16")})
 		if err != nil || aws.ToString(v.Vpc.DhcpOptionsId) != id {
 			t.Errorf("%s: new VPC's set %v, want %s (%v)", region, aws.ToString(v.Vpc.DhcpOptionsId), id, err)
