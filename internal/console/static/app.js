@@ -539,6 +539,9 @@
       setBanner(state.omitted || '');
     } catch (err) {
       setBanner(err.status === 401 ? err.message : 'Cannot load the state: ' + err.message, true);
+      // The server reloading its model (503) or unreachable: try again, as
+      // no change event may come to say it is back.
+      if (err.status !== 401 && err.status !== 400) setTimeout(refresh, 2000);
     } finally {
       inflight = false;
     }
