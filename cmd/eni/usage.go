@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/rand"
 	"encoding/csv"
 	"errors"
 	"flag"
@@ -9,12 +10,16 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/eni-net/eni/internal/api"
+	"github.com/eni-net/eni/internal/core"
+	"github.com/eni-net/eni/internal/store"
 )
 
 // usageCmd is `eni usage`: an account's public IPv4 hours and cost in a
@@ -28,6 +33,7 @@ func usageCmd(args []string) error {
 	toS := fs.String("to", "", "end of the period (exclusive), RFC 3339 or YYYY-MM-DD (UTC); default: now")
 	format := fs.String("format", "table", "table or csv")
 	now := fs.Bool("now", false, "list the addresses costing money now, with their cost so far, instead")
+	dataDir := fs.String("data", "", "read the store in this directory (eni serve's --data) instead of asking a server: only while no eni serve runs on it")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: eni usage [--region R] [--account A] [--from T] [--to T] [--format table|csv] [--now]\n\n"+
 			"Prints the hours and cost of every public IPv4 address of the account in the region over the\n"+
@@ -35,7 +41,8 @@ func usageCmd(args []string) error {
 			"hour at the rate in force then (eni serve --ipv4-rate). It asks a RUNNING eni serve\n"+
 			"(GET /eni/v1/usage at --endpoint): the store is the server's while it runs, and the server\n"+
 			"counts open intervals up to its own clock. Calls are signed (SigV4, service \"eni\") with the\n"+
-			"standard AWS credential chain, as eni serve --auth sigv4 needs.\n\nFlags:\n")
+			"standard AWS credential chain, as eni serve --auth sigv4 needs. With --data it reads a\n"+
+			"stopped server's store instead (--account, default the dev-mode account 123456789012).\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -61,6 +68,9 @@ func usageCmd(args []string) error {
 		}
 		q.Set(f.name, t.Format(time.RFC3339))
 	}
+	if *dataDir != "" {
+		return usageFromStore(os.Stdout, *dataDir, *region, *account, q, *now, *format)
+	}
 	c := newAPIClient("usage", *region)
 	base := strings.TrimRight(*endpoint, "/") + api.UsagePath
 	if *now {
@@ -75,6 +85,56 @@ func usageCmd(args []string) error {
 		return err
 	}
 	return printUsage(os.Stdout, rep, *format)
+}
+
+// usageFromStore answers from the store of a stopped server: the same core
+// reports the server gives, on this machine's clock.
+func usageFromStore(w io.Writer, dir, region, account string, q url.Values, now bool, format string) error {
+	path := filepath.Join(dir, "eni.db")
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("usage: --data: %w", err)
+	}
+	st, err := store.OpenBolt(path)
+	if err != nil {
+		return fmt.Errorf("usage: %w; while eni serve runs, ask it (drop --data)", err)
+	}
+	defer st.Close()
+	cfg := core.DefaultConfig()
+	if account == "" {
+		account = cfg.DefaultAccount
+	}
+	if cfg.Regions = core.AWSRegions(); !slices.Contains(cfg.Regions, region) && core.ValidRegion(region) {
+		cfg.Regions = append(cfg.Regions, region) // a region of one's own
+	}
+	c := core.New(core.Env{Now: time.Now, Rand: rand.Reader}, cfg)
+	if _, err := c.LoadFrom(st.Load); err != nil {
+		return fmt.Errorf("usage: load %s: %w", path, err)
+	}
+	var from, to time.Time
+	for _, f := range []struct {
+		name string
+		t    *time.Time
+	}{{"from", &from}, {"to", &to}} {
+		if v := q.Get(f.name); v != "" {
+			*f.t, _ = time.Parse(time.RFC3339, v) // formatted by usageCmd
+		}
+	}
+	return c.View(core.Caller{Account: account, Region: region}, func(tx *core.Tx) error {
+		if now {
+			return printBilled(w, api.BilledReply{Region: region, Account: account, Addresses: tx.BilledNow()}, format)
+		}
+		t := tx.Now()
+		if from.IsZero() {
+			from = time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+		}
+		if to.IsZero() || to.After(t) {
+			to = t
+		}
+		if to.Before(from) {
+			return fmt.Errorf("usage: --to %s is before --from %s", to.Format(time.RFC3339), from.Format(time.RFC3339))
+		}
+		return printUsage(w, api.UsageReply{Region: region, Account: account, From: from, To: to, Lines: tx.Usage(from, to)}, format)
+	})
 }
 
 // parseWhen reads RFC 3339 or a UTC date.
