@@ -149,8 +149,8 @@ func TestTasks(t *testing.T) {
 		}
 	}
 
-	// Live tasks renew their leases: they outlast several of them.
-	time.Sleep(3 * taskLease)
+	// Live tasks renew their leases: they outlast two of them.
+	time.Sleep(2 * taskLease)
 	for _, tk := range []*task{a, b} {
 		if _, ok := e.eni(tk.ENI); !ok {
 			t.Fatalf("task %s's ENI went while its run-task was renewing the lease; stderr: %s", tk.ID, tk.stderr)
