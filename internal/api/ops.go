@@ -31,5 +31,6 @@ func handlers() map[string]handler {
 	vpcExtraOps(m)
 	networkACLOps(m)
 	instanceOptionOps(m)
+	routeTableAssocOps(m)
 	return m
 }

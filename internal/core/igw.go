@@ -107,6 +107,7 @@ func (tx *Tx) DetachInternetGateway(in *ec2wire.DetachInternetGatewayInput) (*ec
 	if tx.igwVPCHasPublicIPs(v.ID) {
 		return nil, errorf(CodeDependencyViolation, "Network %s has some mapped public address(es). Please unmap those public address(es) before detaching the gateway.", v.ID)
 	}
+	tx.rtbForgetGateway(g.ID)
 	g = tx.igws.Mut(g.ID)
 	for i, a := range g.Attachments {
 		if a.VpcID == v.ID {

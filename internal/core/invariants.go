@@ -237,5 +237,6 @@ func (d *db) check() []error {
 	d.checkVPCExtras(bad)
 	d.checkUsage(bad)
 	d.checkACLs(bad)
+	d.checkRouteTables(bad)
 	return errs
 }

@@ -376,7 +376,13 @@ type Route struct {
 	NetworkInterfaceID       string `json:"eniId,omitempty"`
 	InstanceID               string `json:"instanceId,omitempty"`
 	EgressOnlyIGWID          string `json:"eigwId,omitempty"`
-	Origin                   string `json:"origin"` // CreateRouteTable | CreateRoute
+	// DestinationPrefixListID is the destination of a route to a managed
+	// prefix list (neither CIDR is set then).
+	DestinationPrefixListID string `json:"destPl,omitempty"`
+	// Local says the route replaces the target of the VPC's local route to
+	// its destination (ReplaceRoute of a local route).
+	Local  bool   `json:"local,omitempty"`
+	Origin string `json:"origin"` // CreateRouteTable | CreateRoute
 }
 
 // RouteTableAssoc associates a route table with a subnet (or marks it main).
@@ -384,6 +390,8 @@ type RouteTableAssoc struct {
 	ID       string `json:"id"` // rtbassoc-...
 	SubnetID string `json:"subnetId,omitempty"`
 	Main     bool   `json:"main,omitempty"`
+	// GatewayID is the internet gateway of an edge association.
+	GatewayID string `json:"gatewayId,omitempty"`
 }
 
 // RouteTable is a VPC route table.

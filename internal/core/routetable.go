@@ -36,18 +36,27 @@ func (tx *Tx) rtbRoutes(r *RouteTable) []Route {
 		return slices.Clone(r.Routes)
 	}
 	out := rtbLocalRoutes(v)
+	for i := range out {
+		if j := slices.IndexFunc(r.Routes, func(rt Route) bool { return rt.Local && routeDest(rt) == routeDest(out[i]) }); j >= 0 {
+			out[i] = r.Routes[j] // the local route's target replaced
+		}
+	}
 	for _, rt := range r.Routes {
-		if rt.GatewayID != "local" {
+		if rt.GatewayID != "local" && !rt.Local {
 			out = append(out, rt)
 		}
 	}
 	return out
 }
 
-// routeDest returns a route's destination (IPv4 or IPv6 CIDR).
+// routeDest returns a route's destination (IPv4 or IPv6 CIDR, or prefix
+// list).
 func routeDest(rt Route) string {
-	if rt.DestinationCidrBlock != "" {
+	switch {
+	case rt.DestinationCidrBlock != "":
 		return rt.DestinationCidrBlock
+	case rt.DestinationPrefixListID != "":
+		return rt.DestinationPrefixListID
 	}
 	return rt.DestinationIpv6CidrBlock
 }
@@ -143,6 +152,9 @@ func (tx *Tx) rtbOut(r *RouteTable) *ec2wire.RouteTable {
 		if a.SubnetID != "" {
 			o.SubnetId = p(a.SubnetID)
 		}
+		if a.GatewayID != "" {
+			o.GatewayId = p(a.GatewayID)
+		}
 		out.Associations = append(out.Associations, o)
 	}
 	return out
@@ -216,7 +228,7 @@ func (tx *Tx) rtbFilters() filterSet[RouteTable] {
 		},
 		"association.subnet-id":  assoc(func(a RouteTableAssoc) string { return a.SubnetID }),
 		"association.main":       assoc(func(a RouteTableAssoc) string { return bstr(a.Main) }),
-		"association.gateway-id": none,
+		"association.gateway-id": assoc(func(a RouteTableAssoc) string { return a.GatewayID }),
 		"route.destination-cidr-block": route(func(_ *RouteTable, rt Route) string {
 			return rt.DestinationCidrBlock
 		}),
@@ -401,6 +413,9 @@ func (tx *Tx) CreateRoute(in *ec2wire.CreateRouteInput) (*ec2wire.CreateRouteOut
 	}
 	rt = rtbWithDest(rt, dest)
 	rt.Origin = "CreateRoute"
+	if err := tx.rtbEdgeCheck(r, rt); err != nil {
+		return nil, err
+	}
 	m := tx.rtbs.Mut(r.ID)
 	m.Routes = append(m.Routes, rt)
 	return &ec2wire.CreateRouteOutput{Return: p(true)}, nil
@@ -421,11 +436,11 @@ func (tx *Tx) ReplaceRoute(in *ec2wire.ReplaceRouteInput) (*ec2wire.ReplaceRoute
 	if i < 0 {
 		return nil, errorf(CodeInvalidRouteNotFound, "There is no route defined for '%s' in the route table. Use CreateRoute instead.", dest)
 	}
-	if routes[i].GatewayID == "local" {
-		if boolv(in.LocalTarget) && in.GatewayId == nil && in.NetworkInterfaceId == nil && in.InstanceId == nil {
-			return &ec2wire.ReplaceRouteOutput{Return: p(true)}, nil // already local
+	if routes[i].GatewayID == "local" || routes[i].Local {
+		if err := tx.rtbReplaceLocal(r, routes[i], in); err != nil {
+			return nil, err
 		}
-		return nil, errorf(CodeInvalidParameterValue, "cannot replace local route %s in route table %s", dest, r.ID)
+		return &ec2wire.ReplaceRouteOutput{Return: p(true)}, nil
 	}
 	if boolv(in.LocalTarget) {
 		return nil, errorf(CodeInvalidParameterValue, "The route %s is not a local route; localTarget cannot be used.", dest)
@@ -436,6 +451,9 @@ func (tx *Tx) ReplaceRoute(in *ec2wire.ReplaceRouteInput) (*ec2wire.ReplaceRoute
 		other:       []*string{in.VpcPeeringConnectionId, in.VpcEndpointId, in.CoreNetworkArn},
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := tx.rtbEdgeCheck(r, rtbWithDest(rt, dest)); err != nil {
 		return nil, err
 	}
 	m := tx.rtbs.Mut(r.ID)
@@ -465,7 +483,7 @@ func (tx *Tx) DeleteRoute(in *ec2wire.DeleteRouteInput) (*ec2wire.DeleteRouteOut
 		}
 		return nil, errorf(CodeInvalidRouteNotFound, "no route with %s %s in route table %s", param, dest, r.ID)
 	}
-	if routes[i].GatewayID == "local" {
+	if routes[i].GatewayID == "local" || routes[i].Local {
 		return nil, errorf(CodeInvalidParameterValue, "cannot remove local route %s in route table %s", dest, r.ID)
 	}
 	m := tx.rtbs.Mut(r.ID)
@@ -485,7 +503,7 @@ func (tx *Tx) AssociateRouteTable(in *ec2wire.AssociateRouteTableInput) (*ec2wir
 	case in.GatewayId != nil && in.SubnetId != nil:
 		return nil, errorf(CodeInvalidParameterCombination, "Only one of subnetId and gatewayId may be given.")
 	case in.GatewayId != nil:
-		return nil, errorf(CodeInvalidParameterValue, "Value (%s) for parameter gatewayId is invalid: gateway route table associations are not supported.", *in.GatewayId)
+		return tx.rtbAssociateGateway(r, *in.GatewayId)
 	case in.SubnetId == nil:
 		return nil, errorf(CodeMissingParameter, "The request must contain the parameter subnetId")
 	}

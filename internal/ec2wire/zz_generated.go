@@ -132,6 +132,7 @@ var Operations = []string{
 	"ModifyLaunchTemplate",
 	"DeleteLaunchTemplate",
 	"DeleteLaunchTemplateVersions",
+	"ReplaceRouteTableAssociation",
 }
 
 // ModelOperations lists every operation of the EC2 API model.
@@ -1514,6 +1515,12 @@ type DeleteLaunchTemplateVersionsInput = DeleteLaunchTemplateVersionsRequest
 
 // DeleteLaunchTemplateVersionsOutput is the output of DeleteLaunchTemplateVersions.
 type DeleteLaunchTemplateVersionsOutput = DeleteLaunchTemplateVersionsResult
+
+// ReplaceRouteTableAssociationInput is the input of ReplaceRouteTableAssociation.
+type ReplaceRouteTableAssociationInput = ReplaceRouteTableAssociationRequest
+
+// ReplaceRouteTableAssociationOutput is the output of ReplaceRouteTableAssociation.
+type ReplaceRouteTableAssociationOutput = ReplaceRouteTableAssociationResult
 
 // DescribeRegionsRequest is the model's DescribeRegionsRequest shape.
 type DescribeRegionsRequest struct {
@@ -3396,6 +3403,20 @@ type DeleteLaunchTemplateVersionsResult struct {
 	RequestId                                   *string                                           `xml:"requestId"`
 	SuccessfullyDeletedLaunchTemplateVersions   []DeleteLaunchTemplateVersionsResponseSuccessItem `query:"SuccessfullyDeletedLaunchTemplateVersionSet" xml:"successfullyDeletedLaunchTemplateVersionSet>item,omitempty"`
 	UnsuccessfullyDeletedLaunchTemplateVersions []DeleteLaunchTemplateVersionsResponseErrorItem   `query:"UnsuccessfullyDeletedLaunchTemplateVersionSet" xml:"unsuccessfullyDeletedLaunchTemplateVersionSet>item,omitempty"`
+}
+
+// ReplaceRouteTableAssociationRequest is the model's ReplaceRouteTableAssociationRequest shape.
+type ReplaceRouteTableAssociationRequest struct {
+	AssociationId *string `query:"AssociationId" required:"true" xml:"associationId,omitempty"`
+	DryRun        *bool   `query:"DryRun" xml:"dryRun,omitempty"`
+	RouteTableId  *string `query:"RouteTableId" required:"true" xml:"routeTableId,omitempty"`
+}
+
+// ReplaceRouteTableAssociationResult is the model's ReplaceRouteTableAssociationResult shape.
+type ReplaceRouteTableAssociationResult struct {
+	RequestId        *string                     `xml:"requestId"`
+	AssociationState *RouteTableAssociationState `query:"AssociationState" xml:"associationState,omitempty"`
+	NewAssociationId *string                     `query:"NewAssociationId" xml:"newAssociationId,omitempty"`
 }
 
 // Filter is the model's Filter shape.
