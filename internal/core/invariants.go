@@ -235,6 +235,7 @@ func (d *db) check() []error {
 	d.checkLaunchTemplates(bad)
 	d.checkInstanceOptions(bad)
 	d.checkVPCExtras(bad)
+	d.checkIpv6Only(bad)
 	d.checkUsage(bad)
 	d.checkACLs(bad)
 	d.checkRouteTables(bad)

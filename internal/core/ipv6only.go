@@ -108,3 +108,18 @@ func (tx *Tx) instanceDNSNames(inst *Instance, req *ec2wire.PrivateDnsNameOption
 func (tx *Tx) instanceResourceDNS(id string) string {
 	return id + "." + dhcpDomainName(tx.Region)
 }
+
+// checkIpv6Only checks that an IPv6-only subnet has an IPv6 block and no
+// IPv4 one, and that its interfaces hold no IPv4 address or prefix.
+func (d *db) checkIpv6Only(bad func(string, ...any)) {
+	for _, s := range d.subnets.rows {
+		if s.Ipv6Native && (s.CidrBlock != "" || s.Ipv6CidrBlock == "") || !s.Ipv6Native && s.CidrBlock == "" {
+			bad("subnet %s: ipv6Native %v with IPv4 block %q and IPv6 block %q", s.ID, s.Ipv6Native, s.CidrBlock, s.Ipv6CidrBlock)
+		}
+	}
+	for _, e := range d.enis.rows {
+		if s := d.subnets.rows[e.SubnetID]; s != nil && s.Ipv6Native && (len(e.PrivateIPs) > 0 || len(e.IPv4Prefixes) > 0 || e.PublicIP != "") {
+			bad("ENI %s has IPv4 addresses in IPv6-only subnet %s", e.ID, s.ID)
+		}
+	}
+}
