@@ -221,3 +221,36 @@ func TestCapacityReservationPreference(t *testing.T) {
 		"UnsupportedOperation", "")
 	ebsWantErr(t, "bad preference", modify(types.CapacityReservationSpecification{CapacityReservationPreference: "maybe"}), "InvalidParameterValue", "")
 }
+
+// ModifyPrivateDnsNameOptions: the resource-name records change at any
+// time, the hostname type only on a stopped instance, with the subnet's
+// rules; DescribeInstances shows what aws_instance reads back.
+func TestModifyPrivateDnsNameOptions(t *testing.T) {
+	e := apitest.New(t)
+	c := e.Client()
+	id := aws.ToString(runInstance(t, c, &ec2.RunInstancesInput{}).InstanceId)
+	opts := func() types.PrivateDnsNameOptionsResponse {
+		t.Helper()
+		return *describeInstance(t, c, id).PrivateDnsNameOptions
+	}
+	if _, err := c.ModifyPrivateDnsNameOptions(ctx, &ec2.ModifyPrivateDnsNameOptionsInput{InstanceId: aws.String(id), EnableResourceNameDnsARecord: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if o := opts(); !aws.ToBool(o.EnableResourceNameDnsARecord) || o.HostnameType != types.HostnameTypeIpName {
+		t.Errorf("after A record: %+v", o)
+	}
+	toResource := &ec2.ModifyPrivateDnsNameOptionsInput{InstanceId: aws.String(id), PrivateDnsHostnameType: types.HostnameTypeResourceName}
+	_, err := c.ModifyPrivateDnsNameOptions(ctx, toResource)
+	ebsWantErr(t, "hostname type of a running instance", err, "IncorrectInstanceState", "")
+	_, err = c.ModifyPrivateDnsNameOptions(ctx, &ec2.ModifyPrivateDnsNameOptionsInput{InstanceId: aws.String(id), EnableResourceNameDnsAAAARecord: aws.Bool(true)})
+	ebsWantErr(t, "AAAA record without IPv6", err, "InvalidParameterValue", "")
+	if _, err := c.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{id}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ModifyPrivateDnsNameOptions(ctx, toResource); err != nil {
+		t.Fatal(err)
+	}
+	if o := opts(); o.HostnameType != types.HostnameTypeResourceName || !aws.ToBool(o.EnableResourceNameDnsARecord) {
+		t.Errorf("after hostname type: %+v", o)
+	}
+}

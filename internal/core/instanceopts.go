@@ -282,3 +282,37 @@ func (d *db) checkInstanceOptions(bad func(format string, args ...any)) {
 		}
 	}
 }
+
+// ModifyPrivateDnsNameOptions changes an instance's hostname options with
+// the rules of its subnet (those RunInstances applies). The hostname type
+// changes only while the instance is stopped, as AWS; the resource-name
+// DNS records at any time.
+func (tx *Tx) ModifyPrivateDnsNameOptions(in *ec2wire.ModifyPrivateDnsNameOptionsInput) (*ec2wire.ModifyPrivateDnsNameOptionsOutput, error) {
+	if in.InstanceId == nil {
+		return nil, errorf(CodeMissingParameter, "The request must contain the parameter InstanceId")
+	}
+	inst, err := tx.getInstance(*in.InstanceId)
+	if err != nil {
+		return nil, err
+	}
+	if inst.State == "terminated" || inst.State == "shutting-down" {
+		return nil, errorf(CodeIncorrectInstanceState, "The instance '%s' is not in a state from which it can be modified.", inst.ID)
+	}
+	cur := inst.DNSNames
+	if cur.HostnameType == "" {
+		cur.HostnameType = "ip-name"
+	}
+	d := cur.with(in.PrivateDnsHostnameType, in.EnableResourceNameDnsARecord, in.EnableResourceNameDnsAAAARecord)
+	if d.HostnameType != cur.HostnameType && inst.State != "stopped" {
+		return nil, errorf(CodeIncorrectInstanceState, "The instance '%s' is not in the 'stopped' state.", inst.ID)
+	}
+	if s := tx.subnets.Get(inst.SubnetID); s != nil {
+		if err := checkDNSNames(s, d); err != nil {
+			return nil, err
+		}
+	}
+	if d != cur {
+		tx.instances.Mut(inst.ID).DNSNames = d
+	}
+	return &ec2wire.ModifyPrivateDnsNameOptionsOutput{Return: p(true)}, nil
+}

@@ -69,9 +69,7 @@ func (d InstanceDNSNames) out() *ec2wire.PrivateDnsNameOptionsResponse {
 }
 
 // instanceDNSNames gives a launched instance its hostname options: its
-// subnet's, overridden by the launch's, with the rules of the subnet (an
-// IPv6-only subnet has resource names and no A record; an AAAA record needs
-// an IPv6 block).
+// subnet's, overridden by the launch's, with the rules of the subnet.
 func (tx *Tx) instanceDNSNames(inst *Instance, req *ec2wire.PrivateDnsNameOptionsRequest) error {
 	s := tx.subnets.Get(inst.SubnetID)
 	if s == nil {
@@ -79,16 +77,33 @@ func (tx *Tx) instanceDNSNames(inst *Instance, req *ec2wire.PrivateDnsNameOption
 	}
 	d := InstanceDNSNames{HostnameType: subnetHostnameType(s), ARecord: s.EnableDnsARecord, AAAARecord: s.EnableDnsAAAARecord}
 	if req != nil {
-		if req.HostnameType != nil {
-			d.HostnameType = *req.HostnameType
-		}
-		if req.EnableResourceNameDnsARecord != nil {
-			d.ARecord = *req.EnableResourceNameDnsARecord
-		}
-		if req.EnableResourceNameDnsAAAARecord != nil {
-			d.AAAARecord = *req.EnableResourceNameDnsAAAARecord
-		}
+		d = d.with(req.HostnameType, req.EnableResourceNameDnsARecord, req.EnableResourceNameDnsAAAARecord)
 	}
+	if err := checkDNSNames(s, d); err != nil {
+		return err
+	}
+	inst.DNSNames = d
+	return nil
+}
+
+// with is d with the options given (nil: unchanged).
+func (d InstanceDNSNames) with(hostnameType *string, aRecord, aaaaRecord *bool) InstanceDNSNames {
+	if hostnameType != nil {
+		d.HostnameType = *hostnameType
+	}
+	if aRecord != nil {
+		d.ARecord = *aRecord
+	}
+	if aaaaRecord != nil {
+		d.AAAARecord = *aaaaRecord
+	}
+	return d
+}
+
+// checkDNSNames checks hostname options against the rules of the subnet:
+// an IPv6-only subnet has resource names and no A record; an AAAA record
+// needs an IPv6 block.
+func checkDNSNames(s *Subnet, d InstanceDNSNames) error {
 	switch {
 	case d.HostnameType != "ip-name" && d.HostnameType != "resource-name":
 		return errorf(CodeInvalidParameterValue, "Value (%s) for parameter privateDnsNameOptions.hostnameType is invalid. Valid values are ip-name and resource-name.", d.HostnameType)
@@ -99,7 +114,6 @@ func (tx *Tx) instanceDNSNames(inst *Instance, req *ec2wire.PrivateDnsNameOption
 	case d.AAAARecord && s.Ipv6CidrBlock == "":
 		return errorf(CodeInvalidParameterValue, "Invalid value for parameter privateDnsNameOptions.enableResourceNameDnsAAAARecord: subnet %s has no IPv6 CIDR block.", s.ID)
 	}
-	inst.DNSNames = d
 	return nil
 }
 

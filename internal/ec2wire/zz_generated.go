@@ -133,6 +133,7 @@ var Operations = []string{
 	"DeleteLaunchTemplate",
 	"DeleteLaunchTemplateVersions",
 	"ReplaceRouteTableAssociation",
+	"ModifyPrivateDnsNameOptions",
 }
 
 // ModelOperations lists every operation of the EC2 API model.
@@ -1521,6 +1522,12 @@ type ReplaceRouteTableAssociationInput = ReplaceRouteTableAssociationRequest
 
 // ReplaceRouteTableAssociationOutput is the output of ReplaceRouteTableAssociation.
 type ReplaceRouteTableAssociationOutput = ReplaceRouteTableAssociationResult
+
+// ModifyPrivateDnsNameOptionsInput is the input of ModifyPrivateDnsNameOptions.
+type ModifyPrivateDnsNameOptionsInput = ModifyPrivateDnsNameOptionsRequest
+
+// ModifyPrivateDnsNameOptionsOutput is the output of ModifyPrivateDnsNameOptions.
+type ModifyPrivateDnsNameOptionsOutput = ModifyPrivateDnsNameOptionsResult
 
 // DescribeRegionsRequest is the model's DescribeRegionsRequest shape.
 type DescribeRegionsRequest struct {
@@ -3417,6 +3424,21 @@ type ReplaceRouteTableAssociationResult struct {
 	RequestId        *string                     `xml:"requestId"`
 	AssociationState *RouteTableAssociationState `query:"AssociationState" xml:"associationState,omitempty"`
 	NewAssociationId *string                     `query:"NewAssociationId" xml:"newAssociationId,omitempty"`
+}
+
+// ModifyPrivateDnsNameOptionsRequest is the model's ModifyPrivateDnsNameOptionsRequest shape.
+type ModifyPrivateDnsNameOptionsRequest struct {
+	DryRun                          *bool   `query:"DryRun" xml:"DryRun,omitempty"`
+	EnableResourceNameDnsAAAARecord *bool   `query:"EnableResourceNameDnsAAAARecord" xml:"EnableResourceNameDnsAAAARecord,omitempty"`
+	EnableResourceNameDnsARecord    *bool   `query:"EnableResourceNameDnsARecord" xml:"EnableResourceNameDnsARecord,omitempty"`
+	InstanceId                      *string `query:"InstanceId" xml:"InstanceId,omitempty"`
+	PrivateDnsHostnameType          *string `query:"PrivateDnsHostnameType" xml:"PrivateDnsHostnameType,omitempty"`
+}
+
+// ModifyPrivateDnsNameOptionsResult is the model's ModifyPrivateDnsNameOptionsResult shape.
+type ModifyPrivateDnsNameOptionsResult struct {
+	RequestId *string `xml:"requestId"`
+	Return    *bool   `query:"Return" xml:"return,omitempty"`
 }
 
 // Filter is the model's Filter shape.
