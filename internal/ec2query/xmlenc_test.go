@@ -130,6 +130,7 @@ var xmlOutputTypes = []reflect.Type{
 	reflect.TypeFor[ec2wire.ModifyInstanceMaintenanceOptionsOutput](),
 	reflect.TypeFor[ec2wire.ModifyInstanceCapacityReservationAttributesOutput](),
 	reflect.TypeFor[ec2wire.ModifyPrivateDnsNameOptionsOutput](),
+	reflect.TypeFor[ec2wire.ReplaceRouteTableAssociationOutput](),
 	reflect.TypeFor[ec2wire.CreateNetworkAclOutput](),
 	reflect.TypeFor[ec2wire.DescribeNetworkAclsOutput](),
 	reflect.TypeFor[ec2wire.ReplaceNetworkAclAssociationOutput](),
