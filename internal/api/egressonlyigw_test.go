@@ -116,7 +116,12 @@ func TestEgressOnlyInternetGateway(t *testing.T) {
 	}
 	_, err = c.DeleteEgressOnlyInternetGateway(ctx, &ec2.DeleteEgressOnlyInternetGatewayInput{EgressOnlyInternetGatewayId: &id})
 	apitest.WantCode(t, err, "InvalidGatewayID.NotFound")
-	_, err = c.DescribeEgressOnlyInternetGateways(ctx, &ec2.DescribeEgressOnlyInternetGatewaysInput{EgressOnlyInternetGatewayIds: []string{"igw-12345678"}})
+	// A deleted gateway reads as nothing (Terraform's provider expects no error).
+	gone, err := c.DescribeEgressOnlyInternetGateways(ctx, &ec2.DescribeEgressOnlyInternetGatewaysInput{EgressOnlyInternetGatewayIds: []string{id}})
+	if err != nil || len(gone.EgressOnlyInternetGateways) != 0 {
+		t.Errorf("describe a deleted gateway: %v %+v", err, gone)
+	}
+	_, err = c.DeleteEgressOnlyInternetGateway(ctx, &ec2.DeleteEgressOnlyInternetGatewayInput{EgressOnlyInternetGatewayId: aws.String("igw-12345678")})
 	apitest.WantCode(t, err, "InvalidEgressOnlyInternetGatewayId.Malformed")
 	_, err = c.CreateEgressOnlyInternetGateway(ctx, &ec2.CreateEgressOnlyInternetGatewayInput{VpcId: aws.String("vpc-12345678")})
 	apitest.WantCode(t, err, "InvalidVpcID.NotFound")

@@ -61,16 +61,14 @@ func (tx *Tx) CreateEgressOnlyInternetGateway(in *ec2wire.CreateEgressOnlyIntern
 // eigwFilters are the documented filters: AWS documents only tag filters.
 var eigwFilters = filterSet[EgressOnlyIGW]{}
 
-// DescribeEgressOnlyInternetGateways lists the gateways.
+// DescribeEgressOnlyInternetGateways lists the gateways. Ids that name no
+// gateway select nothing, without an error: Terraform's provider reads a
+// deleted gateway as an empty answer (it handles no NotFound code here,
+// unlike DeleteEgressOnlyInternetGateway's InvalidGatewayID.NotFound).
 func (tx *Tx) DescribeEgressOnlyInternetGateways(in *ec2wire.DescribeEgressOnlyInternetGatewaysInput) (*ec2wire.DescribeEgressOnlyInternetGatewaysOutput, error) {
 	m, err := newMatcher(eigwFilters, func(g *EgressOnlyIGW) Tags { return g.Tags }, in.Filters)
 	if err != nil {
 		return nil, err
-	}
-	for _, id := range in.EgressOnlyInternetGatewayIds {
-		if _, err := tx.getEIGW(id); err != nil {
-			return nil, err
-		}
 	}
 	items := tx.eigws.Sorted(func(g *EgressOnlyIGW) bool {
 		return g.Owner == tx.Account && (len(in.EgressOnlyInternetGatewayIds) == 0 || contains(in.EgressOnlyInternetGatewayIds, g.ID)) && m.match(g)
