@@ -34,6 +34,7 @@ func TestMistypedFlag(t *testing.T) {
 		{cleanupCmd, []string{"--prefx", "x"}, "cleanup: flag provided but not defined: -prefx\nRun 'eni cleanup --help' for usage."},
 		{runTask, []string{"--subnet"}, "run-task: flag needs an argument: -subnet\nRun 'eni run-task --help' for usage."},
 		{execCmd, []string{"i-0123"}, "exec: need a target and a command\nRun 'eni exec --help' for usage."},
+		{usageCmd, []string{"--acount", "1"}, "usage: flag provided but not defined: -acount\nRun 'eni usage --help' for usage."},
 	} {
 		err := c.run(c.args)
 		var ue *usageError

@@ -39,7 +39,8 @@ Usage:
   eni run-task [flags] -- CMD
                            run a command in a fresh namespace with its own requester-managed ENI (root)
   eni usage [flags]        public IPv4 hours and cost per address and usage type (see eni usage --help)
-  eni cleanup [--prefix]   remove every namespace and interface the data plane made (root)
+  eni cleanup [--prefix] [--force]
+                           remove every namespace and interface the data plane made, listing them (root)
   eni version              print the version (module version and VCS revision)
 
 The load generator is its own command: go run ./cmd/eni-bench --help

@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/rand"
 	"encoding/csv"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -45,10 +44,7 @@ func usageCmd(args []string) error {
 			"stopped server's store instead (--account, default the dev-mode account 123456789012).\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *format != "table" && *format != "csv" {
