@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"slices"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -113,19 +112,7 @@ func execCmd(args []string) error {
 	if names, err := p.Namespaces(); err == nil && !slices.Contains(names, ns) && rest[0] != "internet" {
 		return whyNoNamespace(*endpoint, *region, rest[0], ns, *prefix)
 	}
-	cmd := exec.Command(rest[1], rest[2:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	if err := p.Do(ns, cmd.Start); err != nil {
-		return fmt.Errorf("exec in %s: %w", ns, err)
-	}
-	if err := cmd.Wait(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			os.Exit(ee.ExitCode())
-		}
-		return err
-	}
-	return nil
+	return runInOSView(p, ns, rest[0], rest[1:])
 }
 
 // cleanupCmd is `eni cleanup [--prefix eni] [--force]`: remove every

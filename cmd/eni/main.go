@@ -63,6 +63,8 @@ func main() {
 		err = errors.New("bench is its own command now (the server does not link the SDK's EC2 client): go run ./cmd/eni-bench")
 	case "exec":
 		err = execCmd(os.Args[2:])
+	case nsInitCmd: // eni exec and run-task re-executed inside an instance (osview.go)
+		err = nsInit(os.Args[2:])
 	case "run-task":
 		err = runTask(os.Args[2:])
 	case "usage":

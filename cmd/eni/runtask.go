@@ -120,7 +120,12 @@ func runTask(args []string) error {
 	// network) goes when the lease runs out, and a command left without a
 	// network would be of no use. (The signal follows the thread that starts
 	// the command; Go keeps that thread, which Start returns unlocked.)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	// It sees the task's /sys and has its private DNS name as hostname (osview.go).
+	cmd, err = osView(cmd, privateDNSName(task.PrivateIPAddress, tc.region))
+	if err != nil {
+		cleanup()
+		return fmt.Errorf("run-task: %w", err)
+	}
 	if err := p.Start(task.TaskID, cmd); err != nil {
 		cleanup()
 		return fmt.Errorf("run-task: start: %w", err)

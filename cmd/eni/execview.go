@@ -1,0 +1,56 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+
+	"github.com/eni-net/eni/internal/dataplane"
+)
+
+// runInOSView runs argv in the namespace ns of target (an instance id or "internet")
+// with the instance's OS view (osview.go): its own /sys and its private DNS name as
+// hostname; signals sent to eni go to the command, the command dies with eni, and eni
+// exits as the command did.
+func runInOSView(p *dataplane.Plane, ns, target string, argv []string) error {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	var run *exec.Cmd
+	forward, stop := catchSignals()
+	defer stop()
+	err := p.Do(ns, func() error {
+		hostname := target
+		if target != "internet" {
+			if ip, err := primaryIPv4(); err == nil { // else the instance id
+				hostname = privateDNSName(ip, awsRegion())
+			}
+		}
+		var err error
+		if run, err = osView(cmd, hostname); err != nil {
+			return err
+		}
+		return run.Start()
+	})
+	if err != nil {
+		return fmt.Errorf("exec in %s: %w", ns, err)
+	}
+	forward(run.Process)
+	err = run.Wait()
+	exitAs(err)
+	return err
+}
+
+// exitAs exits as the command that ended with err did (128+N when signal N killed it,
+// as a shell reports it); it returns when err is not the command's exit.
+func exitAs(err error) {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return
+	}
+	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		os.Exit(128 + int(ws.Signal()))
+	}
+	os.Exit(ee.ExitCode())
+}
