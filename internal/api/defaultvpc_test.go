@@ -50,7 +50,7 @@ func TestCreateDefaultVpc(t *testing.T) {
 	apitest.WantCode(t, err, "DefaultVpcAlreadyExists")
 	old := deleteDefaultVPC(t, c)
 	_, err = c.CreateDefaultSubnet(ctx, &ec2.CreateDefaultSubnetInput{AvailabilityZone: aws.String("us-east-1a")})
-	apitest.WantCode(t, err, "NoDefaultVpcForSubnet")
+	apitest.WantCode(t, err, "DefaultVpcDoesNotExist")
 	attrs, _ := c.DescribeAccountAttributes(ctx, &ec2.DescribeAccountAttributesInput{AttributeNames: []types.AccountAttributeName{"default-vpc"}})
 	if got := aws.ToString(attrs.AccountAttributes[0].AttributeValues[0].AttributeValue); got != "" {
 		t.Errorf("default-vpc after delete: %q", got)

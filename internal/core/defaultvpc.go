@@ -70,7 +70,7 @@ func (tx *Tx) CreateDefaultSubnet(in *ec2wire.CreateDefaultSubnetInput) (*ec2wir
 	}
 	v := tx.defaultVPC()
 	if v == nil {
-		return nil, errorf(CodeNoDefaultVpcForSubnet, "No default VPC exists for this account in this region.")
+		return nil, errorf(CodeDefaultVpcDoesNotExist, "No default VPC exists for this account in this region.")
 	}
 	var taken []netip.Prefix
 	var dup *Subnet

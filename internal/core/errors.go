@@ -138,7 +138,7 @@ const (
 	CodeInvalidSubnetCidrAssocNotFound = "InvalidSubnetCidrBlockAssociationID.NotFound"
 	CodeDefaultVpcAlreadyExists        = "DefaultVpcAlreadyExists"
 	CodeDefaultSubnetAlreadyExists     = "DefaultSubnetAlreadyExistsInAvailabilityZone"
-	CodeNoDefaultVpcForSubnet          = "NoDefaultVpcForSubnet"
+	CodeDefaultVpcDoesNotExist         = "DefaultVpcDoesNotExist"
 	CodeInvalidDhcpOptionsIDMalformed  = "InvalidDhcpOptionsId.Malformed"
 	CodeInvalidEIGWIDMalformed         = "InvalidEgressOnlyInternetGatewayId.Malformed"
 	CodeLaunchTemplateNameMalformed    = "InvalidLaunchTemplateName.MalformedException"
@@ -183,7 +183,7 @@ var Codes = []string{
 	CodeVolumeInUse, CodeIncorrectState, CodeInvalidVolumeZoneMismatch, CodeInvalidVolumeAttachNotFound,
 	CodeVolumeModRateExceeded, CodeInvalidVolumeModNotFound, CodeInvalidInstanceAttributeValue,
 	CodeInvalidDhcpOptionIDNotFound, CodeInvalidDhcpOptionsIDMalformed, CodeInvalidSubnetCidrAssocNotFound,
-	CodeDefaultVpcAlreadyExists, CodeDefaultSubnetAlreadyExists, CodeNoDefaultVpcForSubnet, CodeInvalidEIGWIDMalformed,
+	CodeDefaultVpcAlreadyExists, CodeDefaultSubnetAlreadyExists, CodeDefaultVpcDoesNotExist, CodeInvalidEIGWIDMalformed,
 	CodeLaunchTemplateNameMalformed, CodeLaunchTemplateNameDuplicate, CodeLaunchTemplateNameNotFound,
 	CodeLaunchTemplateIDNotFound, CodeLaunchTemplateIDMalformed, CodeLaunchTemplateVersionNotFound,
 }

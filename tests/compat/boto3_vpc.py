@@ -114,7 +114,7 @@ def default_vpc(ec2):
         ec2.detach_internet_gateway(InternetGatewayId=g["InternetGatewayId"], VpcId=vpc)
         ec2.delete_internet_gateway(InternetGatewayId=g["InternetGatewayId"])
     ec2.delete_vpc(VpcId=vpc)
-    expect_error("no default VPC", "NoDefaultVpcForSubnet", ec2.create_default_subnet, AvailabilityZone=s.REGION + "a")
+    expect_error("no default VPC", "DefaultVpcDoesNotExist", ec2.create_default_subnet, AvailabilityZone=s.REGION + "a")
     r = ec2.create_default_vpc()
     s.check_out("create_default_vpc", ec2, "CreateDefaultVpc", r)
     new = r["Vpc"]["VpcId"]
