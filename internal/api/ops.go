@@ -32,5 +32,6 @@ func handlers() map[string]handler {
 	networkACLOps(m)
 	instanceOptionOps(m)
 	routeTableAssocOps(m)
+	prefixListOps(m)
 	return m
 }

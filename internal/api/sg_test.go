@@ -162,9 +162,15 @@ func TestSGDescribeSecurityGroups(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A rule names a prefix list that exists.
+	pl, err := c.CreateManagedPrefixList(ctx, &ec2.CreateManagedPrefixListInput{PrefixListName: aws.String("dns"), AddressFamily: aws.String("IPv6"), MaxEntries: aws.Int32(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plID := aws.ToString(pl.PrefixList.PrefixListId)
 	_, err = c.AuthorizeSecurityGroupEgress(ctx, &ec2.AuthorizeSecurityGroupEgressInput{GroupId: aws.String(web), IpPermissions: []types.IpPermission{
 		{IpProtocol: aws.String("udp"), FromPort: aws.Int32(53), ToPort: aws.Int32(53), Ipv6Ranges: []types.Ipv6Range{{CidrIpv6: aws.String("2001:db8::/32")}},
-			PrefixListIds: []types.PrefixListId{{PrefixListId: aws.String("pl-12345678")}}},
+			PrefixListIds: []types.PrefixListId{{PrefixListId: aws.String(plID)}}},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -205,7 +211,7 @@ func TestSGDescribeSecurityGroups(t *testing.T) {
 		{f("ip-permission.group-name", "web"), "db"},
 		{f("ip-permission.user-id", "123456789012"), "db,default"},
 		{f("egress.ip-permission.ipv6-cidr", "2001:db8::/32"), "web"},
-		{f("egress.ip-permission.prefix-list-id", "pl-12345678"), "web"},
+		{f("egress.ip-permission.prefix-list-id", plID), "web"},
 		{f("egress.ip-permission.protocol", "udp"), "web"},
 		{f("egress.ip-permission.cidr", "0.0.0.0/0"), "cache,db,default,web"},
 		{f("ip-permission.ipv6-cidr", "2001:db8::/32"), ""},

@@ -45,6 +45,8 @@ func TestModelFiltersImplemented(t *testing.T) {
 			"DescribeDhcpOptions":                 filterKeys(dhcpFilters),
 			"DescribeEgressOnlyInternetGateways":  filterKeys(eigwFilters),
 			"DescribeNetworkAcls":                 filterKeys(aclFilters(nil)),
+			"DescribeManagedPrefixLists":          filterKeys(plFilters),
+			"DescribePrefixLists":                 filterKeys(plFilters),
 		}
 		return nil
 	}); err != nil {
@@ -53,7 +55,7 @@ func TestModelFiltersImplemented(t *testing.T) {
 	// Filters the model documents that the product deliberately does not
 	// model (Outposts, IPAM, carrier gateways, instance details without a
 	// meaning here). Each is still accepted where listed in a filter set.
-	required := []string{"DescribeNetworkInterfaces", "DescribeSubnets", "DescribeVpcs", "DescribeSecurityGroups", "DescribeAddresses", "DescribeRouteTables", "DescribeInternetGateways", "DescribeNetworkInterfacePermissions", "DescribeSecurityGroupRules", "DescribeTags", "DescribeInstanceStatus", "DescribeInstanceTypeOfferings", "DescribeVolumes", "DescribeKeyPairs", "DescribeDhcpOptions", "DescribeEgressOnlyInternetGateways", "DescribeNetworkAcls"}
+	required := []string{"DescribeNetworkInterfaces", "DescribeSubnets", "DescribeVpcs", "DescribeSecurityGroups", "DescribeAddresses", "DescribeRouteTables", "DescribeInternetGateways", "DescribeNetworkInterfacePermissions", "DescribeSecurityGroupRules", "DescribeTags", "DescribeInstanceStatus", "DescribeInstanceTypeOfferings", "DescribeVolumes", "DescribeKeyPairs", "DescribeDhcpOptions", "DescribeEgressOnlyInternetGateways", "DescribeNetworkAcls", "DescribeManagedPrefixLists", "DescribePrefixLists"}
 	names := make([]string, 0, len(sets))
 	for n := range sets {
 		names = append(names, n)

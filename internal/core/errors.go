@@ -103,7 +103,6 @@ const (
 	CodeInvalidPrefixListIDNotFound    = "InvalidPrefixListID.NotFound"
 	CodeInvalidPrefixListIDMalformed   = "InvalidPrefixListId.Malformed"
 	CodePrefixListVersionMismatch      = "PrefixListVersionMismatch"
-	CodePrefixListEntriesExceeded      = "PrefixListMaxEntriesExceeded"
 	CodeInvalidPrefixListModification  = "InvalidPrefixListModification"
 	CodeInvalidPermIDNotFound          = "InvalidNetworkInterfacePermissionID.NotFound"
 	CodeInvalidPermIDMalformed         = "InvalidNetworkInterfacePermissionId.Malformed"
@@ -174,7 +173,7 @@ var Codes = []string{
 	CodeInvalidNetworkACLIDNotFound, CodeInvalidNetworkACLIDMalformed, CodeNetworkACLLimitExceeded,
 	CodeNetworkACLEntryAlreadyExists, CodeInvalidNetworkACLEntryNotFound, CodeRulesPerACLLimitExceeded,
 	CodeInvalidPrefixListIDNotFound, CodeInvalidPrefixListIDMalformed, CodePrefixListVersionMismatch,
-	CodePrefixListEntriesExceeded, CodeInvalidPrefixListModification,
+	CodeInvalidPrefixListModification,
 	CodeInvalidPermIDNotFound, CodeInvalidPermIDMalformed, CodeInvalidID, CodeInvalidTagKeyMalformed,
 	CodeTagLimitExceeded, CodeInvalidCidrBlockNotFound, CodeAuthFailure, CodeUnauthorizedOperation,
 	CodeInvalidRegion, CodeInternalError, CodeInvalidVolumeNotFound, CodeInvalidVolumeIDMalformed,

@@ -169,8 +169,13 @@ func (tx *Tx) hostView() HostView {
 					if len(hr.CIDRs) == 0 {
 						continue // a group without members admits nobody
 					}
+				case r.PrefixListID != "":
+					hr.CIDRs = tx.PrefixListCIDRs(r.PrefixListID)
+					if len(hr.CIDRs) == 0 {
+						continue // an empty (or AWS-managed) list admits nobody
+					}
 				default:
-					continue // prefix lists are not modelled on the host
+					continue
 				}
 				out = append(out, hr)
 			}

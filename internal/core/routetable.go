@@ -128,6 +128,9 @@ func (tx *Tx) rtbRouteOut(r *RouteTable, rt Route) ec2wire.Route {
 	if rt.EgressOnlyIGWID != "" {
 		o.EgressOnlyInternetGatewayId = p(rt.EgressOnlyIGWID)
 	}
+	if rt.DestinationPrefixListID != "" {
+		o.DestinationPrefixListId = p(rt.DestinationPrefixListID)
+	}
 	if id := tx.rtbRouteInstance(rt); id != "" {
 		o.InstanceId = p(id)
 		owner := r.Owner
@@ -240,7 +243,7 @@ func (tx *Tx) rtbFilters() filterSet[RouteTable] {
 		"route.instance-id":                     route(func(_ *RouteTable, rt Route) string { return tx.rtbRouteInstance(rt) }),
 		"route.origin":                          route(func(_ *RouteTable, rt Route) string { return rt.Origin }),
 		"route.state":                           route(tx.RouteState),
-		"route.destination-prefix-list-id":      none,
+		"route.destination-prefix-list-id":      route(func(_ *RouteTable, rt Route) string { return rt.DestinationPrefixListID }),
 		"route.egress-only-internet-gateway-id": route(func(_ *RouteTable, rt Route) string { return rt.EgressOnlyIGWID }),
 		"route.nat-gateway-id":                  none,
 		"route.transit-gateway-id":              none,
@@ -396,6 +399,9 @@ func (tx *Tx) CreateRoute(in *ec2wire.CreateRouteInput) (*ec2wire.CreateRouteOut
 	if err != nil {
 		return nil, err
 	}
+	if in.DestinationPrefixListId != nil && in.DestinationCidrBlock == nil && in.DestinationIpv6CidrBlock == nil {
+		return tx.plCreateRoute(r, in)
+	}
 	dest, err := rtbDest(in.DestinationCidrBlock, in.DestinationIpv6CidrBlock, in.DestinationPrefixListId)
 	if err != nil {
 		return nil, err
@@ -426,6 +432,9 @@ func (tx *Tx) ReplaceRoute(in *ec2wire.ReplaceRouteInput) (*ec2wire.ReplaceRoute
 	r, err := tx.getRouteTable(str(in.RouteTableId))
 	if err != nil {
 		return nil, err
+	}
+	if in.DestinationPrefixListId != nil && in.DestinationCidrBlock == nil && in.DestinationIpv6CidrBlock == nil {
+		return tx.plReplaceRoute(r, in)
 	}
 	dest, err := rtbDest(in.DestinationCidrBlock, in.DestinationIpv6CidrBlock, in.DestinationPrefixListId)
 	if err != nil {
@@ -469,6 +478,9 @@ func (tx *Tx) DeleteRoute(in *ec2wire.DeleteRouteInput) (*ec2wire.DeleteRouteOut
 	r, err := tx.getRouteTable(str(in.RouteTableId))
 	if err != nil {
 		return nil, err
+	}
+	if in.DestinationPrefixListId != nil && in.DestinationCidrBlock == nil && in.DestinationIpv6CidrBlock == nil {
+		return tx.plDeleteRoute(r, in)
 	}
 	dest, err := rtbDest(in.DestinationCidrBlock, in.DestinationIpv6CidrBlock, in.DestinationPrefixListId)
 	if err != nil {

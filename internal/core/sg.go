@@ -562,6 +562,9 @@ func (tx *Tx) sgAuthorize(g *SecurityGroup, egress bool, perms []ec2wire.IpPermi
 	if err != nil {
 		return nil, err
 	}
+	if err := tx.plCheckRules(rules); err != nil {
+		return nil, err
+	}
 	m := tx.groups.Mut(g.ID)
 	list := &m.Ingress
 	if egress {
@@ -584,7 +587,7 @@ func (tx *Tx) sgAuthorize(g *SecurityGroup, egress bool, perms []ec2wire.IpPermi
 		added[k] = true
 	}
 	all := append(slices.Clip(*list), rules...)
-	if v4, v6 := sgCount(all); v4 > sgMaxRules || v6 > sgMaxRules {
+	if v4, v6 := tx.sgWeighed(all); v4 > sgMaxRules || v6 > sgMaxRules {
 		return nil, errorf(CodeRulesPerGroupLimitExceeded, "The maximum number of rules per security group has been reached.")
 	}
 	out := make([]ec2wire.SecurityGroupRule, 0, len(rules))

@@ -134,6 +134,14 @@ var Operations = []string{
 	"DeleteLaunchTemplateVersions",
 	"ReplaceRouteTableAssociation",
 	"ModifyPrivateDnsNameOptions",
+	"CreateManagedPrefixList",
+	"DescribeManagedPrefixLists",
+	"GetManagedPrefixListEntries",
+	"ModifyManagedPrefixList",
+	"DeleteManagedPrefixList",
+	"GetManagedPrefixListAssociations",
+	"RestoreManagedPrefixListVersion",
+	"DescribePrefixLists",
 }
 
 // ModelOperations lists every operation of the EC2 API model.
@@ -747,6 +755,8 @@ var ModelFilters = map[string][]string{
 	"DescribeNetworkAcls":                  {"association.association-id", "association.network-acl-id", "association.subnet-id", "default", "entry.cidr", "entry.icmp.code", "entry.icmp.type", "entry.ipv6-cidr", "entry.port-range.from", "entry.port-range.to", "entry.protocol", "entry.rule-action", "entry.egress", "entry.rule-number", "network-acl-id", "owner-id", "tag", "tag-key", "vpc-id"},
 	"DescribeLaunchTemplates":              {"create-time", "launch-template-name", "tag", "tag-key"},
 	"DescribeLaunchTemplateVersions":       {"create-time", "ebs-optimized", "http-endpoint", "http-protocol-ipv4", "host-resource-group-arn", "http-tokens", "iam-instance-profile", "image-id", "instance-type", "is-default-version", "kernel-id", "license-configuration-arn", "network-card-index", "ram-disk-id"},
+	"DescribeManagedPrefixLists":           {"owner-id", "prefix-list-id", "prefix-list-name"},
+	"DescribePrefixLists":                  {"prefix-list-id", "prefix-list-name"},
 }
 
 // DescribeRegionsInput is the input of DescribeRegions.
@@ -1528,6 +1538,54 @@ type ModifyPrivateDnsNameOptionsInput = ModifyPrivateDnsNameOptionsRequest
 
 // ModifyPrivateDnsNameOptionsOutput is the output of ModifyPrivateDnsNameOptions.
 type ModifyPrivateDnsNameOptionsOutput = ModifyPrivateDnsNameOptionsResult
+
+// CreateManagedPrefixListInput is the input of CreateManagedPrefixList.
+type CreateManagedPrefixListInput = CreateManagedPrefixListRequest
+
+// CreateManagedPrefixListOutput is the output of CreateManagedPrefixList.
+type CreateManagedPrefixListOutput = CreateManagedPrefixListResult
+
+// DescribeManagedPrefixListsInput is the input of DescribeManagedPrefixLists.
+type DescribeManagedPrefixListsInput = DescribeManagedPrefixListsRequest
+
+// DescribeManagedPrefixListsOutput is the output of DescribeManagedPrefixLists.
+type DescribeManagedPrefixListsOutput = DescribeManagedPrefixListsResult
+
+// GetManagedPrefixListEntriesInput is the input of GetManagedPrefixListEntries.
+type GetManagedPrefixListEntriesInput = GetManagedPrefixListEntriesRequest
+
+// GetManagedPrefixListEntriesOutput is the output of GetManagedPrefixListEntries.
+type GetManagedPrefixListEntriesOutput = GetManagedPrefixListEntriesResult
+
+// ModifyManagedPrefixListInput is the input of ModifyManagedPrefixList.
+type ModifyManagedPrefixListInput = ModifyManagedPrefixListRequest
+
+// ModifyManagedPrefixListOutput is the output of ModifyManagedPrefixList.
+type ModifyManagedPrefixListOutput = ModifyManagedPrefixListResult
+
+// DeleteManagedPrefixListInput is the input of DeleteManagedPrefixList.
+type DeleteManagedPrefixListInput = DeleteManagedPrefixListRequest
+
+// DeleteManagedPrefixListOutput is the output of DeleteManagedPrefixList.
+type DeleteManagedPrefixListOutput = DeleteManagedPrefixListResult
+
+// GetManagedPrefixListAssociationsInput is the input of GetManagedPrefixListAssociations.
+type GetManagedPrefixListAssociationsInput = GetManagedPrefixListAssociationsRequest
+
+// GetManagedPrefixListAssociationsOutput is the output of GetManagedPrefixListAssociations.
+type GetManagedPrefixListAssociationsOutput = GetManagedPrefixListAssociationsResult
+
+// RestoreManagedPrefixListVersionInput is the input of RestoreManagedPrefixListVersion.
+type RestoreManagedPrefixListVersionInput = RestoreManagedPrefixListVersionRequest
+
+// RestoreManagedPrefixListVersionOutput is the output of RestoreManagedPrefixListVersion.
+type RestoreManagedPrefixListVersionOutput = RestoreManagedPrefixListVersionResult
+
+// DescribePrefixListsInput is the input of DescribePrefixLists.
+type DescribePrefixListsInput = DescribePrefixListsRequest
+
+// DescribePrefixListsOutput is the output of DescribePrefixLists.
+type DescribePrefixListsOutput = DescribePrefixListsResult
 
 // DescribeRegionsRequest is the model's DescribeRegionsRequest shape.
 type DescribeRegionsRequest struct {
@@ -3441,6 +3499,129 @@ type ModifyPrivateDnsNameOptionsResult struct {
 	Return    *bool   `query:"Return" xml:"return,omitempty"`
 }
 
+// CreateManagedPrefixListRequest is the model's CreateManagedPrefixListRequest shape.
+type CreateManagedPrefixListRequest struct {
+	AddressFamily     *string              `query:"AddressFamily" required:"true" xml:"AddressFamily,omitempty"`
+	ClientToken       *string              `query:"ClientToken" xml:"ClientToken,omitempty"`
+	DryRun            *bool                `query:"DryRun" xml:"DryRun,omitempty"`
+	Entries           []AddPrefixListEntry `query:"Entry" xml:"Entry>member,omitempty"`
+	MaxEntries        *int32               `query:"MaxEntries" required:"true" xml:"MaxEntries,omitempty"`
+	PrefixListName    *string              `query:"PrefixListName" required:"true" xml:"PrefixListName,omitempty"`
+	TagSpecifications []TagSpecification   `query:"TagSpecification" xml:"TagSpecification>item,omitempty"`
+}
+
+// CreateManagedPrefixListResult is the model's CreateManagedPrefixListResult shape.
+type CreateManagedPrefixListResult struct {
+	RequestId  *string            `xml:"requestId"`
+	PrefixList *ManagedPrefixList `query:"PrefixList" xml:"prefixList,omitempty"`
+}
+
+// DescribeManagedPrefixListsRequest is the model's DescribeManagedPrefixListsRequest shape.
+type DescribeManagedPrefixListsRequest struct {
+	DryRun        *bool    `query:"DryRun" xml:"DryRun,omitempty"`
+	Filters       []Filter `query:"Filter" xml:"Filter>Filter,omitempty"`
+	MaxResults    *int32   `query:"MaxResults" xml:"MaxResults,omitempty"`
+	NextToken     *string  `query:"NextToken" xml:"NextToken,omitempty"`
+	PrefixListIds []string `query:"PrefixListId" xml:"PrefixListId>item,omitempty"`
+}
+
+// DescribeManagedPrefixListsResult is the model's DescribeManagedPrefixListsResult shape.
+type DescribeManagedPrefixListsResult struct {
+	RequestId   *string             `xml:"requestId"`
+	NextToken   *string             `query:"NextToken" xml:"nextToken,omitempty"`
+	PrefixLists []ManagedPrefixList `query:"PrefixListSet" xml:"prefixListSet>item,omitempty"`
+}
+
+// GetManagedPrefixListEntriesRequest is the model's GetManagedPrefixListEntriesRequest shape.
+type GetManagedPrefixListEntriesRequest struct {
+	DryRun        *bool   `query:"DryRun" xml:"DryRun,omitempty"`
+	MaxResults    *int32  `query:"MaxResults" xml:"MaxResults,omitempty"`
+	NextToken     *string `query:"NextToken" xml:"NextToken,omitempty"`
+	PrefixListId  *string `query:"PrefixListId" required:"true" xml:"PrefixListId,omitempty"`
+	TargetVersion *int64  `query:"TargetVersion" xml:"TargetVersion,omitempty"`
+}
+
+// GetManagedPrefixListEntriesResult is the model's GetManagedPrefixListEntriesResult shape.
+type GetManagedPrefixListEntriesResult struct {
+	RequestId *string           `xml:"requestId"`
+	Entries   []PrefixListEntry `query:"EntrySet" xml:"entrySet>item,omitempty"`
+	NextToken *string           `query:"NextToken" xml:"nextToken,omitempty"`
+}
+
+// ModifyManagedPrefixListRequest is the model's ModifyManagedPrefixListRequest shape.
+type ModifyManagedPrefixListRequest struct {
+	AddEntries     []AddPrefixListEntry    `query:"AddEntry" xml:"AddEntry>member,omitempty"`
+	CurrentVersion *int64                  `query:"CurrentVersion" xml:"CurrentVersion,omitempty"`
+	DryRun         *bool                   `query:"DryRun" xml:"DryRun,omitempty"`
+	MaxEntries     *int32                  `query:"MaxEntries" xml:"MaxEntries,omitempty"`
+	PrefixListId   *string                 `query:"PrefixListId" required:"true" xml:"PrefixListId,omitempty"`
+	PrefixListName *string                 `query:"PrefixListName" xml:"PrefixListName,omitempty"`
+	RemoveEntries  []RemovePrefixListEntry `query:"RemoveEntry" xml:"RemoveEntry>member,omitempty"`
+}
+
+// ModifyManagedPrefixListResult is the model's ModifyManagedPrefixListResult shape.
+type ModifyManagedPrefixListResult struct {
+	RequestId  *string            `xml:"requestId"`
+	PrefixList *ManagedPrefixList `query:"PrefixList" xml:"prefixList,omitempty"`
+}
+
+// DeleteManagedPrefixListRequest is the model's DeleteManagedPrefixListRequest shape.
+type DeleteManagedPrefixListRequest struct {
+	DryRun       *bool   `query:"DryRun" xml:"DryRun,omitempty"`
+	PrefixListId *string `query:"PrefixListId" required:"true" xml:"PrefixListId,omitempty"`
+}
+
+// DeleteManagedPrefixListResult is the model's DeleteManagedPrefixListResult shape.
+type DeleteManagedPrefixListResult struct {
+	RequestId  *string            `xml:"requestId"`
+	PrefixList *ManagedPrefixList `query:"PrefixList" xml:"prefixList,omitempty"`
+}
+
+// GetManagedPrefixListAssociationsRequest is the model's GetManagedPrefixListAssociationsRequest shape.
+type GetManagedPrefixListAssociationsRequest struct {
+	DryRun       *bool   `query:"DryRun" xml:"DryRun,omitempty"`
+	MaxResults   *int32  `query:"MaxResults" xml:"MaxResults,omitempty"`
+	NextToken    *string `query:"NextToken" xml:"NextToken,omitempty"`
+	PrefixListId *string `query:"PrefixListId" required:"true" xml:"PrefixListId,omitempty"`
+}
+
+// GetManagedPrefixListAssociationsResult is the model's GetManagedPrefixListAssociationsResult shape.
+type GetManagedPrefixListAssociationsResult struct {
+	RequestId              *string                 `xml:"requestId"`
+	NextToken              *string                 `query:"NextToken" xml:"nextToken,omitempty"`
+	PrefixListAssociations []PrefixListAssociation `query:"PrefixListAssociationSet" xml:"prefixListAssociationSet>item,omitempty"`
+}
+
+// RestoreManagedPrefixListVersionRequest is the model's RestoreManagedPrefixListVersionRequest shape.
+type RestoreManagedPrefixListVersionRequest struct {
+	CurrentVersion  *int64  `query:"CurrentVersion" required:"true" xml:"CurrentVersion,omitempty"`
+	DryRun          *bool   `query:"DryRun" xml:"DryRun,omitempty"`
+	PrefixListId    *string `query:"PrefixListId" required:"true" xml:"PrefixListId,omitempty"`
+	PreviousVersion *int64  `query:"PreviousVersion" required:"true" xml:"PreviousVersion,omitempty"`
+}
+
+// RestoreManagedPrefixListVersionResult is the model's RestoreManagedPrefixListVersionResult shape.
+type RestoreManagedPrefixListVersionResult struct {
+	RequestId  *string            `xml:"requestId"`
+	PrefixList *ManagedPrefixList `query:"PrefixList" xml:"prefixList,omitempty"`
+}
+
+// DescribePrefixListsRequest is the model's DescribePrefixListsRequest shape.
+type DescribePrefixListsRequest struct {
+	DryRun        *bool    `query:"DryRun" xml:"DryRun,omitempty"`
+	Filters       []Filter `query:"Filter" xml:"Filter>Filter,omitempty"`
+	MaxResults    *int32   `query:"MaxResults" xml:"MaxResults,omitempty"`
+	NextToken     *string  `query:"NextToken" xml:"NextToken,omitempty"`
+	PrefixListIds []string `query:"PrefixListId" xml:"PrefixListId>item,omitempty"`
+}
+
+// DescribePrefixListsResult is the model's DescribePrefixListsResult shape.
+type DescribePrefixListsResult struct {
+	RequestId   *string      `xml:"requestId"`
+	NextToken   *string      `query:"NextToken" xml:"nextToken,omitempty"`
+	PrefixLists []PrefixList `query:"PrefixListSet" xml:"prefixListSet>item,omitempty"`
+}
+
 // Filter is the model's Filter shape.
 type Filter struct {
 	Name   *string  `query:"Name" xml:"Name,omitempty"`
@@ -4308,6 +4489,50 @@ type DeleteLaunchTemplateVersionsResponseErrorItem struct {
 	LaunchTemplateName *string        `query:"LaunchTemplateName" xml:"launchTemplateName,omitempty"`
 	ResponseError      *ResponseError `query:"ResponseError" xml:"responseError,omitempty"`
 	VersionNumber      *int64         `query:"VersionNumber" xml:"versionNumber,omitempty"`
+}
+
+// AddPrefixListEntry is the model's AddPrefixListEntry shape.
+type AddPrefixListEntry struct {
+	Cidr        *string `query:"Cidr" required:"true" xml:"Cidr,omitempty"`
+	Description *string `query:"Description" xml:"Description,omitempty"`
+}
+
+// ManagedPrefixList is the model's ManagedPrefixList shape.
+type ManagedPrefixList struct {
+	AddressFamily  *string `query:"AddressFamily" xml:"addressFamily,omitempty"`
+	MaxEntries     *int32  `query:"MaxEntries" xml:"maxEntries,omitempty"`
+	OwnerId        *string `query:"OwnerId" xml:"ownerId,omitempty"`
+	PrefixListArn  *string `query:"PrefixListArn" xml:"prefixListArn,omitempty"`
+	PrefixListId   *string `query:"PrefixListId" xml:"prefixListId,omitempty"`
+	PrefixListName *string `query:"PrefixListName" xml:"prefixListName,omitempty"`
+	State          *string `query:"State" xml:"state,omitempty"`
+	StateMessage   *string `query:"StateMessage" xml:"stateMessage,omitempty"`
+	Tags           []Tag   `query:"TagSet" xml:"tagSet>item,omitempty"`
+	Version        *int64  `query:"Version" xml:"version,omitempty"`
+}
+
+// PrefixListEntry is the model's PrefixListEntry shape.
+type PrefixListEntry struct {
+	Cidr        *string `query:"Cidr" xml:"cidr,omitempty"`
+	Description *string `query:"Description" xml:"description,omitempty"`
+}
+
+// RemovePrefixListEntry is the model's RemovePrefixListEntry shape.
+type RemovePrefixListEntry struct {
+	Cidr *string `query:"Cidr" required:"true" xml:"Cidr,omitempty"`
+}
+
+// PrefixListAssociation is the model's PrefixListAssociation shape.
+type PrefixListAssociation struct {
+	ResourceId    *string `query:"ResourceId" xml:"resourceId,omitempty"`
+	ResourceOwner *string `query:"ResourceOwner" xml:"resourceOwner,omitempty"`
+}
+
+// PrefixList is the model's PrefixList shape.
+type PrefixList struct {
+	Cidrs          []string `query:"CidrSet" xml:"cidrSet>item,omitempty"`
+	PrefixListId   *string  `query:"PrefixListId" xml:"prefixListId,omitempty"`
+	PrefixListName *string  `query:"PrefixListName" xml:"prefixListName,omitempty"`
 }
 
 // AvailabilityZoneMessage is the model's AvailabilityZoneMessage shape.
