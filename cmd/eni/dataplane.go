@@ -15,6 +15,7 @@ import (
 	"github.com/eni-net/eni/internal/agent"
 	"github.com/eni-net/eni/internal/core"
 	"github.com/eni-net/eni/internal/dataplane"
+	"github.com/eni-net/eni/internal/netadmin"
 	"github.com/eni-net/eni/internal/pidlock"
 )
 
@@ -112,6 +113,9 @@ func execCmd(args []string) error {
 	if names, err := p.Namespaces(); err == nil && !slices.Contains(names, ns) && rest[0] != "internet" {
 		return whyNoNamespace(*endpoint, *region, rest[0], ns, *prefix)
 	}
+	if err := netadmin.Check(); err != nil {
+		return fmt.Errorf("exec: entering a namespace: %w", err)
+	}
 	return runInOSView(p, ns, rest[0], rest[1:])
 }
 
@@ -132,6 +136,9 @@ func cleanupCmd(args []string) error {
 	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if err := netadmin.Check(); err != nil {
+		return fmt.Errorf("cleanup: %w", err)
 	}
 	p, err := dataplane.New(dataplane.Options{Prefix: *prefix})
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/eni-net/eni/internal/api"
 	"github.com/eni-net/eni/internal/dataplane"
+	"github.com/eni-net/eni/internal/netadmin"
 )
 
 // runTask is `eni run-task --subnet S [--security-group G]... -- CMD...`: the
@@ -59,6 +60,9 @@ func runTask(args []string) error {
 	}
 	if *subnet == "" || len(cmdArgs) == 0 {
 		return &usageError{cmd: "run-task", err: errors.New("need --subnet and a command")}
+	}
+	if err := netadmin.Check(); err != nil {
+		return fmt.Errorf("run-task: %w", err) // before a task is made for nothing
 	}
 	tc := newTaskClient(*region)
 	base := strings.TrimRight(*endpoint, "/") + api.TasksPath
