@@ -4,7 +4,9 @@
 #
 #   docker build -t eni .
 #   docker run --rm -p 127.0.0.1:4566:4566 -v eni-data:/data eni
-FROM golang:1.26 AS build
+# The Go of go.mod: the official images build with GOTOOLCHAIN=local.
+ARG GO_VERSION=1.26.8
+FROM golang:${GO_VERSION} AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

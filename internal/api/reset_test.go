@@ -91,6 +91,12 @@ func TestResetPathAndRefusal(t *testing.T) {
 	if code, body := resetPost(t, e.Server.URL+api.ResetPath); code != 200 || body != `{"status":"ok"}` {
 		t.Fatalf("POST %s: %d %s", api.ResetPath, code, body)
 	}
+	// A client that is not on loopback (a server in a container) may reset.
+	rec0 := httptest.NewRecorder()
+	e.API.ServeHTTP(rec0, httptest.NewRequest(http.MethodPost, api.MotoResetPath, nil)) // RemoteAddr 192.0.2.1
+	if rec0.Code != http.StatusOK {
+		t.Fatalf("from 192.0.2.1: %d %s", rec0.Code, rec0.Body)
+	}
 	srv := api.New(api.Options{Core: e.Core, Store: e.Store})
 	rec := httptest.NewRecorder()
 	srv.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, api.MotoResetPath, nil))
