@@ -33,5 +33,6 @@ func handlers() map[string]handler {
 	instanceOptionOps(m)
 	routeTableAssocOps(m)
 	prefixListOps(m)
+	sgRuleOps(m)
 	return m
 }

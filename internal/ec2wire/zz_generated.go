@@ -142,6 +142,9 @@ var Operations = []string{
 	"GetManagedPrefixListAssociations",
 	"RestoreManagedPrefixListVersion",
 	"DescribePrefixLists",
+	"ModifySecurityGroupRules",
+	"UpdateSecurityGroupRuleDescriptionsIngress",
+	"UpdateSecurityGroupRuleDescriptionsEgress",
 }
 
 // ModelOperations lists every operation of the EC2 API model.
@@ -1586,6 +1589,24 @@ type DescribePrefixListsInput = DescribePrefixListsRequest
 
 // DescribePrefixListsOutput is the output of DescribePrefixLists.
 type DescribePrefixListsOutput = DescribePrefixListsResult
+
+// ModifySecurityGroupRulesInput is the input of ModifySecurityGroupRules.
+type ModifySecurityGroupRulesInput = ModifySecurityGroupRulesRequest
+
+// ModifySecurityGroupRulesOutput is the output of ModifySecurityGroupRules.
+type ModifySecurityGroupRulesOutput = ModifySecurityGroupRulesResult
+
+// UpdateSecurityGroupRuleDescriptionsIngressInput is the input of UpdateSecurityGroupRuleDescriptionsIngress.
+type UpdateSecurityGroupRuleDescriptionsIngressInput = UpdateSecurityGroupRuleDescriptionsIngressRequest
+
+// UpdateSecurityGroupRuleDescriptionsIngressOutput is the output of UpdateSecurityGroupRuleDescriptionsIngress.
+type UpdateSecurityGroupRuleDescriptionsIngressOutput = UpdateSecurityGroupRuleDescriptionsIngressResult
+
+// UpdateSecurityGroupRuleDescriptionsEgressInput is the input of UpdateSecurityGroupRuleDescriptionsEgress.
+type UpdateSecurityGroupRuleDescriptionsEgressInput = UpdateSecurityGroupRuleDescriptionsEgressRequest
+
+// UpdateSecurityGroupRuleDescriptionsEgressOutput is the output of UpdateSecurityGroupRuleDescriptionsEgress.
+type UpdateSecurityGroupRuleDescriptionsEgressOutput = UpdateSecurityGroupRuleDescriptionsEgressResult
 
 // DescribeRegionsRequest is the model's DescribeRegionsRequest shape.
 type DescribeRegionsRequest struct {
@@ -3622,6 +3643,49 @@ type DescribePrefixListsResult struct {
 	PrefixLists []PrefixList `query:"PrefixListSet" xml:"prefixListSet>item,omitempty"`
 }
 
+// ModifySecurityGroupRulesRequest is the model's ModifySecurityGroupRulesRequest shape.
+type ModifySecurityGroupRulesRequest struct {
+	DryRun             *bool                     `query:"DryRun" xml:"DryRun,omitempty"`
+	GroupId            *string                   `query:"GroupId" required:"true" xml:"GroupId,omitempty"`
+	SecurityGroupRules []SecurityGroupRuleUpdate `query:"SecurityGroupRule" required:"true" xml:"SecurityGroupRule>item,omitempty"`
+}
+
+// ModifySecurityGroupRulesResult is the model's ModifySecurityGroupRulesResult shape.
+type ModifySecurityGroupRulesResult struct {
+	RequestId *string `xml:"requestId"`
+	Return    *bool   `query:"Return" xml:"return,omitempty"`
+}
+
+// UpdateSecurityGroupRuleDescriptionsIngressRequest is the model's UpdateSecurityGroupRuleDescriptionsIngressRequest shape.
+type UpdateSecurityGroupRuleDescriptionsIngressRequest struct {
+	DryRun                        *bool                          `query:"DryRun" xml:"DryRun,omitempty"`
+	GroupId                       *string                        `query:"GroupId" xml:"GroupId,omitempty"`
+	GroupName                     *string                        `query:"GroupName" xml:"GroupName,omitempty"`
+	IpPermissions                 []IpPermission                 `query:"IpPermissions" xml:"IpPermissions>item,omitempty"`
+	SecurityGroupRuleDescriptions []SecurityGroupRuleDescription `query:"SecurityGroupRuleDescription" xml:"SecurityGroupRuleDescription>item,omitempty"`
+}
+
+// UpdateSecurityGroupRuleDescriptionsIngressResult is the model's UpdateSecurityGroupRuleDescriptionsIngressResult shape.
+type UpdateSecurityGroupRuleDescriptionsIngressResult struct {
+	RequestId *string `xml:"requestId"`
+	Return    *bool   `query:"Return" xml:"return,omitempty"`
+}
+
+// UpdateSecurityGroupRuleDescriptionsEgressRequest is the model's UpdateSecurityGroupRuleDescriptionsEgressRequest shape.
+type UpdateSecurityGroupRuleDescriptionsEgressRequest struct {
+	DryRun                        *bool                          `query:"DryRun" xml:"DryRun,omitempty"`
+	GroupId                       *string                        `query:"GroupId" xml:"GroupId,omitempty"`
+	GroupName                     *string                        `query:"GroupName" xml:"GroupName,omitempty"`
+	IpPermissions                 []IpPermission                 `query:"IpPermissions" xml:"IpPermissions>item,omitempty"`
+	SecurityGroupRuleDescriptions []SecurityGroupRuleDescription `query:"SecurityGroupRuleDescription" xml:"SecurityGroupRuleDescription>item,omitempty"`
+}
+
+// UpdateSecurityGroupRuleDescriptionsEgressResult is the model's UpdateSecurityGroupRuleDescriptionsEgressResult shape.
+type UpdateSecurityGroupRuleDescriptionsEgressResult struct {
+	RequestId *string `xml:"requestId"`
+	Return    *bool   `query:"Return" xml:"return,omitempty"`
+}
+
 // Filter is the model's Filter shape.
 type Filter struct {
 	Name   *string  `query:"Name" xml:"Name,omitempty"`
@@ -4535,6 +4599,18 @@ type PrefixList struct {
 	PrefixListName *string  `query:"PrefixListName" xml:"prefixListName,omitempty"`
 }
 
+// SecurityGroupRuleUpdate is the model's SecurityGroupRuleUpdate shape.
+type SecurityGroupRuleUpdate struct {
+	SecurityGroupRule   *SecurityGroupRuleRequest `query:"SecurityGroupRule" xml:"SecurityGroupRule,omitempty"`
+	SecurityGroupRuleId *string                   `query:"SecurityGroupRuleId" xml:"SecurityGroupRuleId,omitempty"`
+}
+
+// SecurityGroupRuleDescription is the model's SecurityGroupRuleDescription shape.
+type SecurityGroupRuleDescription struct {
+	Description         *string `query:"Description" xml:"Description,omitempty"`
+	SecurityGroupRuleId *string `query:"SecurityGroupRuleId" xml:"SecurityGroupRuleId,omitempty"`
+}
+
 // AvailabilityZoneMessage is the model's AvailabilityZoneMessage shape.
 type AvailabilityZoneMessage struct {
 	Message *string `query:"Message" xml:"message,omitempty"`
@@ -5186,6 +5262,18 @@ type ResponseLaunchTemplateData struct {
 type ResponseError struct {
 	Code    *string `query:"Code" xml:"code,omitempty"`
 	Message *string `query:"Message" xml:"message,omitempty"`
+}
+
+// SecurityGroupRuleRequest is the model's SecurityGroupRuleRequest shape.
+type SecurityGroupRuleRequest struct {
+	CidrIpv4          *string `query:"CidrIpv4" xml:"CidrIpv4,omitempty"`
+	CidrIpv6          *string `query:"CidrIpv6" xml:"CidrIpv6,omitempty"`
+	Description       *string `query:"Description" xml:"Description,omitempty"`
+	FromPort          *int32  `query:"FromPort" xml:"FromPort,omitempty"`
+	IpProtocol        *string `query:"IpProtocol" xml:"IpProtocol,omitempty"`
+	PrefixListId      *string `query:"PrefixListId" xml:"PrefixListId,omitempty"`
+	ReferencedGroupId *string `query:"ReferencedGroupId" xml:"ReferencedGroupId,omitempty"`
+	ToPort            *int32  `query:"ToPort" xml:"ToPort,omitempty"`
 }
 
 // CapacityReservationTargetResponse is the model's CapacityReservationTargetResponse shape.
