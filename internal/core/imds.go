@@ -85,6 +85,9 @@ func (tx *Tx) metadataView(inst *Instance) MetadataView {
 	if e := tx.instancePrimaryENI(enis); e != nil {
 		v.PrivateIP = e.PrimaryIP()
 		v.PrivateDNS = tx.instancePrivateDNS(v.PrivateIP)
+		if v.PrivateIP == "" && inst.DNSNames.HostnameType == "resource-name" { // IPv6-only, as DescribeInstances
+			v.PrivateDNS = tx.instanceResourceDNS(inst.ID)
+		}
 		v.PublicIP = tx.instancePublicIP(e)
 		v.PublicDNS = tx.instancePublicDNS(v.PublicIP, e.VpcID)
 		v.MAC = e.MAC
