@@ -15,3 +15,12 @@ func TestBoto3VPC(t *testing.T) {
 	py := needBoto3(t)
 	runScript(t, apitest.Options{}, nil, py, filepath.Join(scriptDir(t), "boto3_vpc.py"))
 }
+
+// TestBoto3VPCB runs tests/compat/boto3_vpcb.py: network ACLs, gateway route
+// tables, the local and main route table associations, managed prefix lists
+// and security group rule changes, each reply checked on the wire against
+// botocore's model.
+func TestBoto3VPCB(t *testing.T) {
+	py := needBoto3(t)
+	runScript(t, apitest.Options{}, nil, py, filepath.Join(scriptDir(t), "boto3_vpcb.py"))
+}
