@@ -34,9 +34,12 @@ func (tx *Tx) vpcCidrs(v *VPC) []CidrAssoc {
 	return append(slices.Clone(v.CidrAssocs), cidrGoneVisible(v.CidrGone, tx.now)...)
 }
 
-// vpcIpv6s are the VPC's IPv6 associations as DescribeVpcs shows them.
+// vpcIpv6s are the VPC's IPv6 associations as DescribeVpcs shows them: in the order
+// they were made, as AWS lists them, so the blocks disassociated (which were made before
+// any block associated since) come first — a VPC whose block was removed and another
+// added shows [disassociated, associated] (amazon.aws's ec2_vpc_net test asserts it).
 func (tx *Tx) vpcIpv6s(v *VPC) []CidrAssoc {
-	return append(slices.Clone(v.Ipv6Assocs), cidrGoneVisible(v.Ipv6Gone, tx.now)...)
+	return append(cidrGoneVisible(v.Ipv6Gone, tx.now), v.Ipv6Assocs...)
 }
 
 // cidrGone records a block leaving a VPC (v is the transaction's copy), and
