@@ -147,8 +147,8 @@ func copyByName(dst, src reflect.Value) {
 		copyByName(v.Elem(), src.Elem())
 		dst.Set(v)
 	case reflect.Slice:
-		if src.IsNil() || dst.Kind() != reflect.Slice {
-			return
+		if src.Len() == 0 || dst.Kind() != reflect.Slice {
+			return // an empty list is a list not given: shown as absent, as AWS
 		}
 		s := reflect.MakeSlice(dst.Type(), src.Len(), src.Len())
 		for i := range src.Len() {

@@ -72,6 +72,13 @@ var attributeReplies = map[reflect.Type]bool{
 	reflect.TypeFor[ec2wire.DescribeNetworkInterfaceAttributeOutput](): true,
 	reflect.TypeFor[ec2wire.DescribeInstanceAttributeOutput]():         true,
 	reflect.TypeFor[ec2wire.DescribeVpcAttributeOutput]():              true,
+	// A launch template version's data shows what was given and nothing else: AWS
+	// leaves out every list the template does not set (community.aws's
+	// ec2_launch_template compares it with what it would send, and would make a new
+	// version on every run for an empty <blockDeviceMappingSet/>).
+	reflect.TypeFor[ec2wire.ResponseLaunchTemplateData]():                          true,
+	reflect.TypeFor[ec2wire.LaunchTemplateInstanceNetworkInterfaceSpecification](): true,
+	reflect.TypeFor[ec2wire.LaunchTemplateTagSpecification]():                      true,
 }
 
 func buildXMLPlan(t reflect.Type, visiting map[reflect.Type]bool) (*xmlStructPlan, bool) {
