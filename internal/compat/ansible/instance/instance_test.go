@@ -1,0 +1,16 @@
+// Package instance runs amazon.aws's own Elastic IP and instance integration targets (see
+// package ansible).
+package instance
+
+import (
+	"testing"
+
+	"github.com/eni-net/eni/internal/compat/ansible"
+)
+
+func TestAnsibleInstanceTargets(t *testing.T) {
+	ansible.RunTargets(t,
+		ansible.Target{Name: "ec2_eip"},
+		ansible.Target{Name: "ec2_instance_instance_minimal"},
+	)
+}
