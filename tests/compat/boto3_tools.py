@@ -219,6 +219,40 @@ def settles(ec2, cleanup):
     ec2.disassociate_address(AssociationId=first)
 
 
+def launch_templates(ec2, cleanup):
+    section("launch templates (ec2_launch_template, aws_launch_template, run_instances from a template)")
+    data = {"ImageId": s.AMI_AL2023, "InstanceType": "t3.large",
+            "NetworkInterfaces": [{"DeviceIndex": 0, "SecondaryPrivateIpAddressCount": 1, "DeleteOnTermination": True}],
+            "TagSpecifications": [{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "tools-lt"}]}]}
+    lt = ec2.create_launch_template(LaunchTemplateName="tools-lt", LaunchTemplateData=data)["LaunchTemplate"]
+    lt_id = lt["LaunchTemplateId"]
+    cleanup.append(("delete launch template", lambda: ec2.delete_launch_template(LaunchTemplateId=lt_id)))
+    eq("created versions", (lt["DefaultVersionNumber"], lt["LatestVersionNumber"]), (1, 1))
+    v2 = ec2.create_launch_template_version(LaunchTemplateId=lt_id, SourceVersion="1", LaunchTemplateData={"InstanceType": "m5.large"})
+    eq("version 2 keeps the source's image", v2["LaunchTemplateVersion"]["LaunchTemplateData"]["ImageId"], s.AMI_AL2023)
+    d = ec2.describe_launch_template_versions(LaunchTemplateId=lt_id)
+    s.check_out("describe_launch_template_versions", ec2, "DescribeLaunchTemplateVersions", d)
+    eq("versions newest first", [v["VersionNumber"] for v in d["LaunchTemplateVersions"]], [2, 1])
+    ec2.modify_launch_template(LaunchTemplateId=lt_id, DefaultVersion="2")
+    r = ec2.run_instances(MinCount=1, MaxCount=1, LaunchTemplate={"LaunchTemplateName": "tools-lt"})
+    iid = r["Instances"][0]["InstanceId"]
+    cleanup.append(("terminate template instance", lambda: ec2.terminate_instances(InstanceIds=[iid])))
+    tags = {t["Key"]: t["Value"] for t in r["Instances"][0].get("Tags", [])}
+    eq("instance from the default version", (r["Instances"][0]["InstanceType"], tags.get("aws:ec2launchtemplate:version"), tags.get("Name")),
+       ("m5.large", "2", "tools-lt"))
+    eq("secondary address from the template", len(r["Instances"][0]["NetworkInterfaces"][0]["PrivateIpAddresses"]), 2)
+    expect_error("template interfaces with instance-level groups", "InvalidParameterCombination", ec2.run_instances, MinCount=1, MaxCount=1,
+                 LaunchTemplate={"LaunchTemplateId": lt_id}, SecurityGroupIds=["sg-0123456789abcdef0"])
+    expect_error("unknown version", "InvalidLaunchTemplateId.VersionNotFound", ec2.run_instances, MinCount=1, MaxCount=1,
+                 LaunchTemplate={"LaunchTemplateId": lt_id, "Version": "9"})
+    dv = ec2.delete_launch_template_versions(LaunchTemplateId=lt_id, Versions=["1", "2"])
+    s.check_out("delete_launch_template_versions", ec2, "DeleteLaunchTemplateVersions", dv)
+    eq("default version not deleted", [(x["VersionNumber"], x["ResponseError"]["Code"]) for x in dv["UnsuccessfullyDeletedLaunchTemplateVersions"]],
+       [(2, "unexpectedError")])
+    expect_error("duplicate template name", "InvalidLaunchTemplateName.AlreadyExistsException", ec2.create_launch_template,
+                 LaunchTemplateName="tools-lt", LaunchTemplateData=data)
+
+
 def run(ec2, cleanup):
     vpc_id = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
     classiclink(ec2, vpc_id)
@@ -227,6 +261,7 @@ def run(ec2, cleanup):
     volumes(ec2, cleanup)
     offerings_and_reboot(ec2, cleanup)
     key_pairs(ec2, cleanup)
+    launch_templates(ec2, cleanup)
     attributes(ec2, cleanup)
     settles(ec2, cleanup)
 
