@@ -12,5 +12,7 @@ func TestAnsibleInstanceTargets(t *testing.T) {
 	ansible.RunTargets(t,
 		ansible.Target{Name: "ec2_eip"},
 		ansible.Target{Name: "ec2_instance_instance_minimal"},
+		ansible.Target{Name: "ec2_instance_tags_and_vpc_settings"},
+		ansible.Target{Name: "ec2_instance_security_group"},
 	)
 }
