@@ -14,5 +14,6 @@ func TestAnsibleInstanceTargets(t *testing.T) {
 		ansible.Target{Name: "ec2_instance_instance_minimal"},
 		ansible.Target{Name: "ec2_instance_tags_and_vpc_settings"},
 		ansible.Target{Name: "ec2_instance_security_group"},
+		ansible.Target{Name: "ec2_instance_state_config_updates"},
 	)
 }
