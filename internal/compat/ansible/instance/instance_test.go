@@ -15,5 +15,6 @@ func TestAnsibleInstanceTargets(t *testing.T) {
 		ansible.Target{Name: "ec2_instance_tags_and_vpc_settings"},
 		ansible.Target{Name: "ec2_instance_security_group"},
 		ansible.Target{Name: "ec2_instance_state_config_updates"},
+		ansible.Target{Name: "ec2_instance_termination_protection"},
 	)
 }
