@@ -7,10 +7,12 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"go/format"
+	"io"
 	"log"
 	"os"
 	"regexp"
@@ -45,13 +47,13 @@ type model struct {
 }
 
 func main() {
-	modelPath := flag.String("model", "../../../shared/data/ec2-api-model-2016-11-15.json", "AWS EC2 API model")
+	modelPath := flag.String("model", "ec2-api-model-2016-11-15.json.gz", "AWS EC2 API model (gzip-compressed when its name ends in .gz)")
 	opsPath := flag.String("ops", "operations.txt", "operations to generate, one per line")
 	patchPath := flag.String("patch", "model-patch.json", "members to add to the model's shapes (newer than the model)")
 	out := flag.String("out", "zz_generated.go", "output file")
 	flag.Parse()
 
-	raw, err := os.ReadFile(*modelPath)
+	raw, err := readModel(*modelPath)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -300,4 +302,18 @@ func (g *gen) emit(b *bytes.Buffer, name string) {
 		fmt.Fprintf(b, "\t%s %s `%s`\n", field, g.goType(mem.Shape), tag)
 	}
 	fmt.Fprintf(b, "}\n\n")
+}
+
+// readModel reads the model file, decompressing it when its name ends in .gz.
+func readModel(path string) ([]byte, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil || !strings.HasSuffix(path, ".gz") {
+		return raw, err
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	defer zr.Close()
+	return io.ReadAll(zr)
 }
