@@ -28,3 +28,24 @@ func (*Plane) Exec(string, *exec.Cmd) error { return ErrUnsupported }
 
 // Teardown does nothing on this OS.
 func (*Plane) Teardown(context.Context) error { return nil }
+
+// Prefix is empty on this OS: there is no plane.
+func (p *Plane) Prefix() string { return "" }
+
+// DatapathNS, InternetNS, RouterNS and InstanceNS name namespaces no plane makes here.
+func (p *Plane) DatapathNS() string                  { return nsName(p.Prefix(), "dp") }
+func (p *Plane) InternetNS() string                  { return nsName(p.Prefix(), "inet") }
+func (p *Plane) RouterNS(vpcID string) string        { return nsName(p.Prefix(), vpcID) }
+func (p *Plane) InstanceNS(instanceID string) string { return nsName(p.Prefix(), instanceID) }
+
+// Namespaces fails on this OS.
+func (*Plane) Namespaces() ([]string, error) { return nil, ErrUnsupported }
+
+// Do fails on this OS.
+func (*Plane) Do(string, func() error) error { return ErrUnsupported }
+
+// DoInstance fails on this OS.
+func (*Plane) DoInstance(string, func() error) error { return ErrUnsupported }
+
+// Start fails on this OS.
+func (*Plane) Start(string, *exec.Cmd) error { return ErrUnsupported }

@@ -1,0 +1,11 @@
+//go:build !linux
+
+package netadmin
+
+import "fmt"
+
+// Check returns why this process cannot run the data plane: it is Linux's
+// (network namespaces, netlink, nftables), and this is not Linux.
+func Check() error {
+	return fmt.Errorf("%w: the data plane needs Linux (network namespaces)", ErrNoPrivilege)
+}
