@@ -34,5 +34,6 @@ func handlers() map[string]handler {
 	routeTableAssocOps(m)
 	prefixListOps(m)
 	sgRuleOps(m)
+	vpcPeeringOps(m)
 	return m
 }

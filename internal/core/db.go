@@ -35,6 +35,7 @@ type db struct {
 	usage     *table[UsageInterval, *UsageInterval]
 	acls      *table[NetworkACL, *NetworkACL]
 	pls       *table[PrefixList, *PrefixList]
+	pcxs      *table[PeeringConnection, *PeeringConnection]
 	idx       indexes
 }
 
@@ -61,6 +62,7 @@ func newDB(region string) *db {
 		usage:     newTable[UsageInterval]("usage"),
 		acls:      newTable[NetworkACL]("acl"),
 		pls:       newTable[PrefixList]("prefixlist"),
+		pcxs:      newTable[PeeringConnection]("pcx"),
 	}
 	d.idx.init()
 	return d
@@ -109,6 +111,8 @@ func (d *db) loaderFor(kind string) (loader, error) {
 		return d.acls, nil
 	case "prefixlist":
 		return d.pls, nil
+	case "pcx":
+		return d.pcxs, nil
 	}
 	return nil, fmt.Errorf("load: unknown kind %q", kind)
 }
@@ -127,7 +131,7 @@ func (d *db) load(kind, id string, val []byte) error {
 }
 
 // Kinds lists the record kinds a store must hold.
-var Kinds = []string{"meta", "vpc", "subnet", "sg", "eni", "instance", "address", "igw", "rtb", "perm", "token", "task", "volume", "keypair", "dopt", "eigw", "usage", "acl", "prefixlist", "launchtemplate"}
+var Kinds = []string{"meta", "vpc", "subnet", "sg", "eni", "instance", "address", "igw", "rtb", "perm", "token", "task", "volume", "keypair", "dopt", "eigw", "usage", "acl", "prefixlist", "launchtemplate", "pcx"}
 
 func (d *db) rebuild() {
 	d.idx.init()
@@ -182,6 +186,7 @@ type Tx struct {
 	usage     txTable[UsageInterval, *UsageInterval]
 	acls      txTable[NetworkACL, *NetworkACL]
 	pls       txTable[PrefixList, *PrefixList]
+	pcxs      txTable[PeeringConnection, *PeeringConnection]
 }
 
 func (c *Core) newTx(r *region, who Caller, readOnly bool) *Tx {
@@ -213,6 +218,7 @@ func (c *Core) newTx(r *region, who Caller, readOnly bool) *Tx {
 		usage:     txTable[UsageInterval, *UsageInterval]{base: d.usage},
 		acls:      txTable[NetworkACL, *NetworkACL]{base: d.acls},
 		pls:       txTable[PrefixList, *PrefixList]{base: d.pls},
+		pcxs:      txTable[PeeringConnection, *PeeringConnection]{base: d.pcxs},
 	}
 }
 
@@ -241,6 +247,7 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 		func() error { _, err := tx.eigws.changes(name, &cs); return err },
 		func() error { _, err := tx.acls.changes(name, &cs); return err },
 		func() error { _, err := tx.pls.changes(name, &cs); return err },
+		func() error { _, err := tx.pcxs.changes(name, &cs); return err },
 	} {
 		if err := f(); err != nil {
 			return nil, err
@@ -297,6 +304,7 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 	tx.eigws.apply()
 	tx.acls.apply()
 	tx.pls.apply()
+	tx.pcxs.apply()
 	tx.enis.apply()
 	tx.addresses.apply()
 	tx.instances.apply()

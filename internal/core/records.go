@@ -376,6 +376,7 @@ type Route struct {
 	NetworkInterfaceID       string `json:"eniId,omitempty"`
 	InstanceID               string `json:"instanceId,omitempty"`
 	EgressOnlyIGWID          string `json:"eigwId,omitempty"`
+	VpcPeeringConnectionID   string `json:"pcxId,omitempty"`
 	// DestinationPrefixListID is the destination of a route to a managed
 	// prefix list (neither CIDR is set then).
 	DestinationPrefixListID string `json:"destPl,omitempty"`

@@ -141,6 +141,12 @@ func (tx *Tx) tagGet(id string) (Tags, error) {
 			return nil, err
 		}
 		return v.Tags, nil
+	case "pcx":
+		v, err := tx.getPcx(id)
+		if err != nil {
+			return nil, err
+		}
+		return v.Tags, nil
 	case "pl":
 		v, err := tx.getOwnPrefixList(id)
 		if err != nil {
@@ -194,6 +200,8 @@ func (tx *Tx) tagSet(id string, t Tags) {
 		tx.dhcp.Mut(id).Tags = t
 	case "eigw":
 		tx.eigws.Mut(id).Tags = t
+	case "pcx":
+		tx.pcxs.Mut(id).Tags = t
 	case "acl":
 		tx.acls.Mut(id).Tags = t
 	case "pl":
@@ -324,6 +332,12 @@ func (tx *Tx) tagItems() []*tagItem {
 	tx.templates.Each(func(v *LaunchTemplate) bool { add(v.Owner, v.ID, "launch-template", v.Tags); return true })
 	tx.dhcp.Each(func(v *DhcpOptions) bool { add(v.Owner, v.ID, "dhcp-options", v.Tags); return true })
 	tx.eigws.Each(func(v *EgressOnlyIGW) bool { add(v.Owner, v.ID, "egress-only-internet-gateway", v.Tags); return true })
+	tx.pcxs.Each(func(v *PeeringConnection) bool {
+		if tx.pcxVisible(v) {
+			add(tx.Account, v.ID, "vpc-peering-connection", v.Tags)
+		}
+		return true
+	})
 	tx.acls.Each(func(v *NetworkACL) bool { add(v.Owner, v.ID, "network-acl", v.Tags); return true })
 	tx.pls.Each(func(v *PrefixList) bool { add(v.Owner, v.ID, "prefix-list", v.Tags); return true })
 	return out

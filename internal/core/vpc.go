@@ -241,6 +241,9 @@ func (tx *Tx) DeleteVpc(in *ec2wire.DeleteVpcInput) (*ec2wire.DeleteVpcOutput, e
 	if id := tx.eigwInVPC(v.ID); id != "" {
 		return nil, dep("egress-only internet gateway", id)
 	}
+	if id := tx.pcxOfVPC(v.ID); id != "" {
+		return nil, dep("VPC peering connection", id)
+	}
 	tx.enis.Each(func(e *ENI) bool {
 		if e.VpcID == v.ID {
 			derr = dep("network interface", e.ID)
@@ -285,6 +288,7 @@ func (tx *Tx) DeleteVpc(in *ec2wire.DeleteVpcInput) (*ec2wire.DeleteVpcOutput, e
 		tx.rtbs.Delete(id)
 	}
 	tx.aclDeleteVPC(v.ID)
+	tx.pcxVPCGone(v.ID)
 	tx.vpcs.Delete(v.ID)
 	return &ec2wire.DeleteVpcOutput{Return: p(true)}, nil
 }

@@ -145,6 +145,12 @@ var Operations = []string{
 	"ModifySecurityGroupRules",
 	"UpdateSecurityGroupRuleDescriptionsIngress",
 	"UpdateSecurityGroupRuleDescriptionsEgress",
+	"CreateVpcPeeringConnection",
+	"AcceptVpcPeeringConnection",
+	"RejectVpcPeeringConnection",
+	"DeleteVpcPeeringConnection",
+	"DescribeVpcPeeringConnections",
+	"ModifyVpcPeeringConnectionOptions",
 }
 
 // ModelOperations lists every operation of the EC2 API model.
@@ -760,6 +766,7 @@ var ModelFilters = map[string][]string{
 	"DescribeLaunchTemplateVersions":       {"create-time", "ebs-optimized", "http-endpoint", "http-protocol-ipv4", "host-resource-group-arn", "http-tokens", "iam-instance-profile", "image-id", "instance-type", "is-default-version", "kernel-id", "license-configuration-arn", "network-card-index", "ram-disk-id"},
 	"DescribeManagedPrefixLists":           {"owner-id", "prefix-list-id", "prefix-list-name"},
 	"DescribePrefixLists":                  {"prefix-list-id", "prefix-list-name"},
+	"DescribeVpcPeeringConnections":        {"accepter-vpc-info.cidr-block", "accepter-vpc-info.owner-id", "accepter-vpc-info.vpc-id", "expiration-time", "requester-vpc-info.cidr-block", "requester-vpc-info.owner-id", "requester-vpc-info.vpc-id", "status-code", "status-message", "tag", "tag-key", "vpc-peering-connection-id"},
 }
 
 // DescribeRegionsInput is the input of DescribeRegions.
@@ -1607,6 +1614,42 @@ type UpdateSecurityGroupRuleDescriptionsEgressInput = UpdateSecurityGroupRuleDes
 
 // UpdateSecurityGroupRuleDescriptionsEgressOutput is the output of UpdateSecurityGroupRuleDescriptionsEgress.
 type UpdateSecurityGroupRuleDescriptionsEgressOutput = UpdateSecurityGroupRuleDescriptionsEgressResult
+
+// CreateVpcPeeringConnectionInput is the input of CreateVpcPeeringConnection.
+type CreateVpcPeeringConnectionInput = CreateVpcPeeringConnectionRequest
+
+// CreateVpcPeeringConnectionOutput is the output of CreateVpcPeeringConnection.
+type CreateVpcPeeringConnectionOutput = CreateVpcPeeringConnectionResult
+
+// AcceptVpcPeeringConnectionInput is the input of AcceptVpcPeeringConnection.
+type AcceptVpcPeeringConnectionInput = AcceptVpcPeeringConnectionRequest
+
+// AcceptVpcPeeringConnectionOutput is the output of AcceptVpcPeeringConnection.
+type AcceptVpcPeeringConnectionOutput = AcceptVpcPeeringConnectionResult
+
+// RejectVpcPeeringConnectionInput is the input of RejectVpcPeeringConnection.
+type RejectVpcPeeringConnectionInput = RejectVpcPeeringConnectionRequest
+
+// RejectVpcPeeringConnectionOutput is the output of RejectVpcPeeringConnection.
+type RejectVpcPeeringConnectionOutput = RejectVpcPeeringConnectionResult
+
+// DeleteVpcPeeringConnectionInput is the input of DeleteVpcPeeringConnection.
+type DeleteVpcPeeringConnectionInput = DeleteVpcPeeringConnectionRequest
+
+// DeleteVpcPeeringConnectionOutput is the output of DeleteVpcPeeringConnection.
+type DeleteVpcPeeringConnectionOutput = DeleteVpcPeeringConnectionResult
+
+// DescribeVpcPeeringConnectionsInput is the input of DescribeVpcPeeringConnections.
+type DescribeVpcPeeringConnectionsInput = DescribeVpcPeeringConnectionsRequest
+
+// DescribeVpcPeeringConnectionsOutput is the output of DescribeVpcPeeringConnections.
+type DescribeVpcPeeringConnectionsOutput = DescribeVpcPeeringConnectionsResult
+
+// ModifyVpcPeeringConnectionOptionsInput is the input of ModifyVpcPeeringConnectionOptions.
+type ModifyVpcPeeringConnectionOptionsInput = ModifyVpcPeeringConnectionOptionsRequest
+
+// ModifyVpcPeeringConnectionOptionsOutput is the output of ModifyVpcPeeringConnectionOptions.
+type ModifyVpcPeeringConnectionOptionsOutput = ModifyVpcPeeringConnectionOptionsResult
 
 // DescribeRegionsRequest is the model's DescribeRegionsRequest shape.
 type DescribeRegionsRequest struct {
@@ -3686,6 +3729,89 @@ type UpdateSecurityGroupRuleDescriptionsEgressResult struct {
 	Return    *bool   `query:"Return" xml:"return,omitempty"`
 }
 
+// CreateVpcPeeringConnectionRequest is the model's CreateVpcPeeringConnectionRequest shape.
+type CreateVpcPeeringConnectionRequest struct {
+	DryRun            *bool              `query:"DryRun" xml:"dryRun,omitempty"`
+	PeerOwnerId       *string            `query:"PeerOwnerId" xml:"peerOwnerId,omitempty"`
+	PeerRegion        *string            `query:"PeerRegion" xml:"PeerRegion,omitempty"`
+	PeerVpcId         *string            `query:"PeerVpcId" xml:"peerVpcId,omitempty"`
+	TagSpecifications []TagSpecification `query:"TagSpecification" xml:"TagSpecification>item,omitempty"`
+	VpcId             *string            `query:"VpcId" xml:"vpcId,omitempty"`
+}
+
+// CreateVpcPeeringConnectionResult is the model's CreateVpcPeeringConnectionResult shape.
+type CreateVpcPeeringConnectionResult struct {
+	RequestId            *string               `xml:"requestId"`
+	VpcPeeringConnection *VpcPeeringConnection `query:"VpcPeeringConnection" xml:"vpcPeeringConnection,omitempty"`
+}
+
+// AcceptVpcPeeringConnectionRequest is the model's AcceptVpcPeeringConnectionRequest shape.
+type AcceptVpcPeeringConnectionRequest struct {
+	DryRun                 *bool   `query:"DryRun" xml:"dryRun,omitempty"`
+	VpcPeeringConnectionId *string `query:"VpcPeeringConnectionId" xml:"vpcPeeringConnectionId,omitempty"`
+}
+
+// AcceptVpcPeeringConnectionResult is the model's AcceptVpcPeeringConnectionResult shape.
+type AcceptVpcPeeringConnectionResult struct {
+	RequestId            *string               `xml:"requestId"`
+	VpcPeeringConnection *VpcPeeringConnection `query:"VpcPeeringConnection" xml:"vpcPeeringConnection,omitempty"`
+}
+
+// RejectVpcPeeringConnectionRequest is the model's RejectVpcPeeringConnectionRequest shape.
+type RejectVpcPeeringConnectionRequest struct {
+	DryRun                 *bool   `query:"DryRun" xml:"dryRun,omitempty"`
+	VpcPeeringConnectionId *string `query:"VpcPeeringConnectionId" required:"true" xml:"vpcPeeringConnectionId,omitempty"`
+}
+
+// RejectVpcPeeringConnectionResult is the model's RejectVpcPeeringConnectionResult shape.
+type RejectVpcPeeringConnectionResult struct {
+	RequestId *string `xml:"requestId"`
+	Return    *bool   `query:"Return" xml:"return,omitempty"`
+}
+
+// DeleteVpcPeeringConnectionRequest is the model's DeleteVpcPeeringConnectionRequest shape.
+type DeleteVpcPeeringConnectionRequest struct {
+	DryRun                 *bool   `query:"DryRun" xml:"dryRun,omitempty"`
+	VpcPeeringConnectionId *string `query:"VpcPeeringConnectionId" required:"true" xml:"vpcPeeringConnectionId,omitempty"`
+}
+
+// DeleteVpcPeeringConnectionResult is the model's DeleteVpcPeeringConnectionResult shape.
+type DeleteVpcPeeringConnectionResult struct {
+	RequestId *string `xml:"requestId"`
+	Return    *bool   `query:"Return" xml:"return,omitempty"`
+}
+
+// DescribeVpcPeeringConnectionsRequest is the model's DescribeVpcPeeringConnectionsRequest shape.
+type DescribeVpcPeeringConnectionsRequest struct {
+	DryRun                  *bool    `query:"DryRun" xml:"dryRun,omitempty"`
+	Filters                 []Filter `query:"Filter" xml:"Filter>Filter,omitempty"`
+	MaxResults              *int32   `query:"MaxResults" xml:"MaxResults,omitempty"`
+	NextToken               *string  `query:"NextToken" xml:"NextToken,omitempty"`
+	VpcPeeringConnectionIds []string `query:"VpcPeeringConnectionId" xml:"VpcPeeringConnectionId>item,omitempty"`
+}
+
+// DescribeVpcPeeringConnectionsResult is the model's DescribeVpcPeeringConnectionsResult shape.
+type DescribeVpcPeeringConnectionsResult struct {
+	RequestId             *string                `xml:"requestId"`
+	NextToken             *string                `query:"NextToken" xml:"nextToken,omitempty"`
+	VpcPeeringConnections []VpcPeeringConnection `query:"VpcPeeringConnectionSet" xml:"vpcPeeringConnectionSet>item,omitempty"`
+}
+
+// ModifyVpcPeeringConnectionOptionsRequest is the model's ModifyVpcPeeringConnectionOptionsRequest shape.
+type ModifyVpcPeeringConnectionOptionsRequest struct {
+	AccepterPeeringConnectionOptions  *PeeringConnectionOptionsRequest `query:"AccepterPeeringConnectionOptions" xml:"AccepterPeeringConnectionOptions,omitempty"`
+	DryRun                            *bool                            `query:"DryRun" xml:"DryRun,omitempty"`
+	RequesterPeeringConnectionOptions *PeeringConnectionOptionsRequest `query:"RequesterPeeringConnectionOptions" xml:"RequesterPeeringConnectionOptions,omitempty"`
+	VpcPeeringConnectionId            *string                          `query:"VpcPeeringConnectionId" required:"true" xml:"VpcPeeringConnectionId,omitempty"`
+}
+
+// ModifyVpcPeeringConnectionOptionsResult is the model's ModifyVpcPeeringConnectionOptionsResult shape.
+type ModifyVpcPeeringConnectionOptionsResult struct {
+	RequestId                         *string                   `xml:"requestId"`
+	AccepterPeeringConnectionOptions  *PeeringConnectionOptions `query:"AccepterPeeringConnectionOptions" xml:"accepterPeeringConnectionOptions,omitempty"`
+	RequesterPeeringConnectionOptions *PeeringConnectionOptions `query:"RequesterPeeringConnectionOptions" xml:"requesterPeeringConnectionOptions,omitempty"`
+}
+
 // Filter is the model's Filter shape.
 type Filter struct {
 	Name   *string  `query:"Name" xml:"Name,omitempty"`
@@ -4611,6 +4737,30 @@ type SecurityGroupRuleDescription struct {
 	SecurityGroupRuleId *string `query:"SecurityGroupRuleId" xml:"SecurityGroupRuleId,omitempty"`
 }
 
+// VpcPeeringConnection is the model's VpcPeeringConnection shape.
+type VpcPeeringConnection struct {
+	AccepterVpcInfo        *VpcPeeringConnectionVpcInfo     `query:"AccepterVpcInfo" xml:"accepterVpcInfo,omitempty"`
+	ExpirationTime         *Time                            `query:"ExpirationTime" xml:"expirationTime,omitempty"`
+	RequesterVpcInfo       *VpcPeeringConnectionVpcInfo     `query:"RequesterVpcInfo" xml:"requesterVpcInfo,omitempty"`
+	Status                 *VpcPeeringConnectionStateReason `query:"Status" xml:"status,omitempty"`
+	Tags                   []Tag                            `query:"TagSet" xml:"tagSet>item,omitempty"`
+	VpcPeeringConnectionId *string                          `query:"VpcPeeringConnectionId" xml:"vpcPeeringConnectionId,omitempty"`
+}
+
+// PeeringConnectionOptionsRequest is the model's PeeringConnectionOptionsRequest shape.
+type PeeringConnectionOptionsRequest struct {
+	AllowDnsResolutionFromRemoteVpc            *bool `query:"AllowDnsResolutionFromRemoteVpc" xml:"AllowDnsResolutionFromRemoteVpc,omitempty"`
+	AllowEgressFromLocalClassicLinkToRemoteVpc *bool `query:"AllowEgressFromLocalClassicLinkToRemoteVpc" xml:"AllowEgressFromLocalClassicLinkToRemoteVpc,omitempty"`
+	AllowEgressFromLocalVpcToRemoteClassicLink *bool `query:"AllowEgressFromLocalVpcToRemoteClassicLink" xml:"AllowEgressFromLocalVpcToRemoteClassicLink,omitempty"`
+}
+
+// PeeringConnectionOptions is the model's PeeringConnectionOptions shape.
+type PeeringConnectionOptions struct {
+	AllowDnsResolutionFromRemoteVpc            *bool `query:"AllowDnsResolutionFromRemoteVpc" xml:"allowDnsResolutionFromRemoteVpc,omitempty"`
+	AllowEgressFromLocalClassicLinkToRemoteVpc *bool `query:"AllowEgressFromLocalClassicLinkToRemoteVpc" xml:"allowEgressFromLocalClassicLinkToRemoteVpc,omitempty"`
+	AllowEgressFromLocalVpcToRemoteClassicLink *bool `query:"AllowEgressFromLocalVpcToRemoteClassicLink" xml:"allowEgressFromLocalVpcToRemoteClassicLink,omitempty"`
+}
+
 // AvailabilityZoneMessage is the model's AvailabilityZoneMessage shape.
 type AvailabilityZoneMessage struct {
 	Message *string `query:"Message" xml:"message,omitempty"`
@@ -5276,6 +5426,23 @@ type SecurityGroupRuleRequest struct {
 	ToPort            *int32  `query:"ToPort" xml:"ToPort,omitempty"`
 }
 
+// VpcPeeringConnectionVpcInfo is the model's VpcPeeringConnectionVpcInfo shape.
+type VpcPeeringConnectionVpcInfo struct {
+	CidrBlock        *string                                 `query:"CidrBlock" xml:"cidrBlock,omitempty"`
+	CidrBlockSet     []CidrBlock                             `query:"CidrBlockSet" xml:"cidrBlockSet>item,omitempty"`
+	Ipv6CidrBlockSet []Ipv6CidrBlock                         `query:"Ipv6CidrBlockSet" xml:"ipv6CidrBlockSet>item,omitempty"`
+	OwnerId          *string                                 `query:"OwnerId" xml:"ownerId,omitempty"`
+	PeeringOptions   *VpcPeeringConnectionOptionsDescription `query:"PeeringOptions" xml:"peeringOptions,omitempty"`
+	Region           *string                                 `query:"Region" xml:"region,omitempty"`
+	VpcId            *string                                 `query:"VpcId" xml:"vpcId,omitempty"`
+}
+
+// VpcPeeringConnectionStateReason is the model's VpcPeeringConnectionStateReason shape.
+type VpcPeeringConnectionStateReason struct {
+	Code    *string `query:"Code" xml:"code,omitempty"`
+	Message *string `query:"Message" xml:"message,omitempty"`
+}
+
 // CapacityReservationTargetResponse is the model's CapacityReservationTargetResponse shape.
 type CapacityReservationTargetResponse struct {
 	CapacityReservationId               *string `query:"CapacityReservationId" xml:"capacityReservationId,omitempty"`
@@ -5633,6 +5800,23 @@ type LaunchTemplatePrivateDnsNameOptions struct {
 type LaunchTemplateTagSpecification struct {
 	ResourceType *string `query:"ResourceType" xml:"resourceType,omitempty"`
 	Tags         []Tag   `query:"TagSet" xml:"tagSet>item,omitempty"`
+}
+
+// CidrBlock is the model's CidrBlock shape.
+type CidrBlock struct {
+	CidrBlock *string `query:"CidrBlock" xml:"cidrBlock,omitempty"`
+}
+
+// Ipv6CidrBlock is the model's Ipv6CidrBlock shape.
+type Ipv6CidrBlock struct {
+	Ipv6CidrBlock *string `query:"Ipv6CidrBlock" xml:"ipv6CidrBlock,omitempty"`
+}
+
+// VpcPeeringConnectionOptionsDescription is the model's VpcPeeringConnectionOptionsDescription shape.
+type VpcPeeringConnectionOptionsDescription struct {
+	AllowDnsResolutionFromRemoteVpc            *bool `query:"AllowDnsResolutionFromRemoteVpc" xml:"allowDnsResolutionFromRemoteVpc,omitempty"`
+	AllowEgressFromLocalClassicLinkToRemoteVpc *bool `query:"AllowEgressFromLocalClassicLinkToRemoteVpc" xml:"allowEgressFromLocalClassicLinkToRemoteVpc,omitempty"`
+	AllowEgressFromLocalVpcToRemoteClassicLink *bool `query:"AllowEgressFromLocalVpcToRemoteClassicLink" xml:"allowEgressFromLocalVpcToRemoteClassicLink,omitempty"`
 }
 
 // FpgaDeviceMemoryInfo is the model's FpgaDeviceMemoryInfo shape.

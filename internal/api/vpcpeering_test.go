@@ -1,0 +1,361 @@
+package api_test
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/eni-net/eni/internal/apitest"
+	"github.com/eni-net/eni/internal/sigv4"
+)
+
+func pcxVPC(t *testing.T, c *ec2.Client, cidr string) string {
+	t.Helper()
+	v, err := c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String(cidr)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(v.Vpc.VpcId)
+}
+
+func pcxGet(t *testing.T, c *ec2.Client, id string) types.VpcPeeringConnection {
+	t.Helper()
+	out, err := c.DescribeVpcPeeringConnections(ctx, &ec2.DescribeVpcPeeringConnectionsInput{VpcPeeringConnectionIds: []string{id}})
+	if err != nil || len(out.VpcPeeringConnections) != 1 {
+		t.Fatalf("describe %s: %v %+v", id, err, out)
+	}
+	return out.VpcPeeringConnections[0]
+}
+
+func pcxStatus(t *testing.T, c *ec2.Client, id string) types.VpcPeeringConnectionStateReasonCode {
+	t.Helper()
+	return pcxGet(t, c, id).Status.Code
+}
+
+func mainRtb(t *testing.T, c *ec2.Client, vpc string) string {
+	t.Helper()
+	out, err := c.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: []types.Filter{filter("vpc-id", vpc)}})
+	if err != nil || len(out.RouteTables) != 1 {
+		t.Fatalf("route tables of %s: %v %+v", vpc, err, out)
+	}
+	return aws.ToString(out.RouteTables[0].RouteTableId)
+}
+
+func routeTo(t *testing.T, c *ec2.Client, rtb, dest string) types.Route {
+	t.Helper()
+	out, err := c.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{RouteTableIds: []string{rtb}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range out.RouteTables[0].Routes {
+		if aws.ToString(r.DestinationCidrBlock) == dest {
+			return r
+		}
+	}
+	t.Fatalf("no route to %s in %s", dest, rtb)
+	return types.Route{}
+}
+
+// A peering connection of one account: requested (initiating-request, then
+// pending-acceptance with its expiration time), accepted (active, both
+// VPCs' blocks shown), routed to (the route names it and is active; only an
+// active connection of the table's VPC is a target), filtered, tagged,
+// options modified, the VPC not deletable while it is active, deleted (the
+// routes go blackhole), and AWS's codes for every mistake.
+func TestVpcPeeringLifecycle(t *testing.T) {
+	e := apitest.New(t)
+	c := e.Client()
+	a, b, o := pcxVPC(t, c, "10.1.0.0/16"), pcxVPC(t, c, "10.2.0.0/16"), pcxVPC(t, c, "10.1.128.0/20")
+	cr, err := c.CreateVpcPeeringConnection(ctx, &ec2.CreateVpcPeeringConnectionInput{VpcId: &a, PeerVpcId: &b,
+		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeVpcPeeringConnection, Tags: []types.Tag{{Key: aws.String("Name"), Value: aws.String("ab")}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := cr.VpcPeeringConnection
+	id := aws.ToString(pc.VpcPeeringConnectionId)
+	if !strings.HasPrefix(id, "pcx-") || pc.Status.Code != types.VpcPeeringConnectionStateReasonCodeInitiatingRequest ||
+		aws.ToString(pc.RequesterVpcInfo.VpcId) != a || aws.ToString(pc.AccepterVpcInfo.VpcId) != b ||
+		aws.ToString(pc.RequesterVpcInfo.CidrBlock) != "10.1.0.0/16" || aws.ToString(pc.AccepterVpcInfo.OwnerId) != "123456789012" || pc.ExpirationTime == nil {
+		t.Fatalf("created %+v", pc)
+	}
+	got := pcxGet(t, c, id)
+	if got.Status.Code != types.VpcPeeringConnectionStateReasonCodePendingAcceptance || aws.ToString(got.Status.Message) != "Pending Acceptance by 123456789012" ||
+		got.ExpirationTime == nil || time.Until(*got.ExpirationTime) < 6*24*time.Hour || len(got.Tags) != 1 {
+		t.Fatalf("pending: %+v", got)
+	}
+	// The same request again answers the open one.
+	again, err := c.CreateVpcPeeringConnection(ctx, &ec2.CreateVpcPeeringConnectionInput{VpcId: &a, PeerVpcId: &b})
+	if err != nil || aws.ToString(again.VpcPeeringConnection.VpcPeeringConnectionId) != id {
+		t.Fatalf("repeat: %v %+v", err, again)
+	}
+	rtbA, rtbB := mainRtb(t, c, a), mainRtb(t, c, b)
+	_, err = c.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: &rtbA, DestinationCidrBlock: aws.String("10.2.0.0/16"), VpcPeeringConnectionId: &id})
+	apitest.WantCode(t, err, "InvalidParameterValue") // not active yet
+	_, err = c.ModifyVpcPeeringConnectionOptions(ctx, &ec2.ModifyVpcPeeringConnectionOptionsInput{VpcPeeringConnectionId: &id,
+		RequesterPeeringConnectionOptions: &types.PeeringConnectionOptionsRequest{AllowDnsResolutionFromRemoteVpc: aws.Bool(true)}})
+	apitest.WantCode(t, err, "OperationNotPermitted")
+
+	acc, err := c.AcceptVpcPeeringConnection(ctx, &ec2.AcceptVpcPeeringConnectionInput{VpcPeeringConnectionId: &id})
+	if err != nil || acc.VpcPeeringConnection.Status.Code != types.VpcPeeringConnectionStateReasonCodeActive ||
+		aws.ToString(acc.VpcPeeringConnection.AccepterVpcInfo.CidrBlock) != "10.2.0.0/16" {
+		t.Fatalf("accept: %v %+v", err, acc)
+	}
+	_, err = c.AcceptVpcPeeringConnection(ctx, &ec2.AcceptVpcPeeringConnectionInput{VpcPeeringConnectionId: &id})
+	apitest.WantCode(t, err, "InvalidStateTransition")
+	_, err = c.RejectVpcPeeringConnection(ctx, &ec2.RejectVpcPeeringConnectionInput{VpcPeeringConnectionId: &id})
+	apitest.WantCode(t, err, "InvalidStateTransition")
+
+	for _, r := range []struct{ rtb, dest string }{{rtbA, "10.2.0.0/16"}, {rtbB, "10.1.0.0/16"}} {
+		if _, err := c.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: &r.rtb, DestinationCidrBlock: &r.dest, VpcPeeringConnectionId: &id}); err != nil {
+			t.Fatal(err)
+		}
+		if rt := routeTo(t, c, r.rtb, r.dest); aws.ToString(rt.VpcPeeringConnectionId) != id || rt.State != types.RouteStateActive {
+			t.Fatalf("route %+v", rt)
+		}
+	}
+	rtbO := mainRtb(t, c, o)
+	_, err = c.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: &rtbO, DestinationCidrBlock: aws.String("10.2.0.0/16"), VpcPeeringConnectionId: &id})
+	apitest.WantCode(t, err, "InvalidParameterValue") // not a connection of o
+	_, err = c.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: &rtbO, DestinationCidrBlock: aws.String("10.2.0.0/16"), VpcPeeringConnectionId: aws.String("pcx-0123456789abcdef0")})
+	apitest.WantCode(t, err, "InvalidVpcPeeringConnectionID.NotFound")
+	rts, err := c.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: []types.Filter{filter("route.vpc-peering-connection-id", id)}})
+	if err != nil || len(rts.RouteTables) != 2 {
+		t.Fatalf("route.vpc-peering-connection-id: %v %+v", err, rts)
+	}
+
+	for _, f := range [][]types.Filter{{filter("status-code", "active")}, {filter("requester-vpc-info.vpc-id", a)}, {filter("accepter-vpc-info.cidr-block", "10.2.0.0/16")},
+		{filter("accepter-vpc-info.owner-id", "123456789012")}, {filter("tag:Name", "ab")}, {filter("vpc-peering-connection-id", id)}, {filter("expiration-time", aws.ToTime(got.ExpirationTime).UTC().Format("2006-01-02T15:04:05.000Z"))}} {
+		out, err := c.DescribeVpcPeeringConnections(ctx, &ec2.DescribeVpcPeeringConnectionsInput{Filters: f})
+		if err != nil || len(out.VpcPeeringConnections) != 1 {
+			t.Errorf("filter %s: %v %+v", aws.ToString(f[0].Name), err, out)
+		}
+	}
+	out, err := c.DescribeVpcPeeringConnections(ctx, &ec2.DescribeVpcPeeringConnectionsInput{Filters: []types.Filter{filter("status-code", "pending-acceptance")}})
+	if err != nil || len(out.VpcPeeringConnections) != 0 {
+		t.Errorf("status-code pending: %v %+v", err, out)
+	}
+	mod, err := c.ModifyVpcPeeringConnectionOptions(ctx, &ec2.ModifyVpcPeeringConnectionOptionsInput{VpcPeeringConnectionId: &id,
+		AccepterPeeringConnectionOptions: &types.PeeringConnectionOptionsRequest{AllowDnsResolutionFromRemoteVpc: aws.Bool(true)}})
+	if err != nil || !aws.ToBool(mod.AccepterPeeringConnectionOptions.AllowDnsResolutionFromRemoteVpc) || mod.RequesterPeeringConnectionOptions != nil {
+		t.Fatalf("modify: %v %+v", err, mod)
+	}
+	if g := pcxGet(t, c, id); !aws.ToBool(g.AccepterVpcInfo.PeeringOptions.AllowDnsResolutionFromRemoteVpc) || aws.ToBool(g.RequesterVpcInfo.PeeringOptions.AllowDnsResolutionFromRemoteVpc) {
+		t.Fatalf("options: %+v %+v", g.AccepterVpcInfo.PeeringOptions, g.RequesterVpcInfo.PeeringOptions)
+	}
+	_, err = c.ModifyVpcPeeringConnectionOptions(ctx, &ec2.ModifyVpcPeeringConnectionOptionsInput{VpcPeeringConnectionId: &id,
+		RequesterPeeringConnectionOptions: &types.PeeringConnectionOptionsRequest{AllowEgressFromLocalClassicLinkToRemoteVpc: aws.Bool(true)}})
+	apitest.WantCode(t, err, "UnsupportedOperation")
+
+	_, err = c.DeleteVpc(ctx, &ec2.DeleteVpcInput{VpcId: &b})
+	apitest.WantCode(t, err, "DependencyViolation")
+	if _, err := c.DeleteVpcPeeringConnection(ctx, &ec2.DeleteVpcPeeringConnectionInput{VpcPeeringConnectionId: &id}); err != nil {
+		t.Fatal(err)
+	}
+	if g := pcxGet(t, c, id); g.Status.Code != types.VpcPeeringConnectionStateReasonCodeDeleted || aws.ToString(g.Status.Message) != "Deleted by 123456789012" {
+		t.Fatalf("deleted: %+v", g.Status)
+	}
+	if rt := routeTo(t, c, rtbA, "10.2.0.0/16"); rt.State != types.RouteStateBlackhole {
+		t.Fatalf("route after delete: %+v", rt)
+	}
+	_, err = c.DeleteVpcPeeringConnection(ctx, &ec2.DeleteVpcPeeringConnectionInput{VpcPeeringConnectionId: &id})
+	apitest.WantCode(t, err, "InvalidStateTransition")
+	_, err = c.ReplaceRoute(ctx, &ec2.ReplaceRouteInput{RouteTableId: &rtbA, DestinationCidrBlock: aws.String("10.2.0.0/16"), VpcPeeringConnectionId: &id})
+	apitest.WantCode(t, err, "InvalidParameterValue")
+	if _, err := c.DeleteRoute(ctx, &ec2.DeleteRouteInput{RouteTableId: &rtbB, DestinationCidrBlock: aws.String("10.1.0.0/16")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeleteVpc(ctx, &ec2.DeleteVpcInput{VpcId: &b}); err != nil {
+		t.Fatalf("DeleteVpc after the peering is deleted: %v", err)
+	}
+
+	// Mistakes.
+	for _, m := range []struct {
+		in   ec2.CreateVpcPeeringConnectionInput
+		code string
+	}{
+		{ec2.CreateVpcPeeringConnectionInput{VpcId: &a, PeerVpcId: &a}, "InvalidParameterValue"},
+		{ec2.CreateVpcPeeringConnectionInput{VpcId: &a, PeerVpcId: aws.String("vpc-0123456789abcdef0")}, "InvalidVpcID.NotFound"},
+		{ec2.CreateVpcPeeringConnectionInput{VpcId: aws.String("vpc-0123456789abcdef0"), PeerVpcId: &a}, "InvalidVpcID.NotFound"},
+		{ec2.CreateVpcPeeringConnectionInput{VpcId: &a, PeerVpcId: aws.String("nope")}, "InvalidVpcID.Malformed"},
+		{ec2.CreateVpcPeeringConnectionInput{VpcId: &a}, "MissingParameter"},
+		{ec2.CreateVpcPeeringConnectionInput{VpcId: &a, PeerVpcId: &o, PeerOwnerId: aws.String("x")}, "InvalidParameterValue"},
+	} {
+		_, err := c.CreateVpcPeeringConnection(ctx, &m.in)
+		apitest.WantCode(t, err, m.code)
+	}
+	for _, bad := range []string{"pcx-0123456789abcdef0", "nope"} {
+		_, err := c.AcceptVpcPeeringConnection(ctx, &ec2.AcceptVpcPeeringConnectionInput{VpcPeeringConnectionId: &bad})
+		code := "InvalidVpcPeeringConnectionID.NotFound"
+		if bad == "nope" {
+			code = "InvalidVpcPeeringConnectionId.Malformed"
+		}
+		apitest.WantCode(t, err, code)
+	}
+	// Overlapping blocks: the request fails at once, with AWS's message.
+	ov, err := c.CreateVpcPeeringConnection(ctx, &ec2.CreateVpcPeeringConnectionInput{VpcId: &a, PeerVpcId: &o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ovID := aws.ToString(ov.VpcPeeringConnection.VpcPeeringConnectionId)
+	if g := pcxGet(t, c, ovID); g.Status.Code != types.VpcPeeringConnectionStateReasonCodeFailed ||
+		aws.ToString(g.Status.Message) != "Failed due to incorrect VPC-ID, Account ID, or overlapping CIDR range" {
+		t.Fatalf("overlap: %+v", g.Status)
+	}
+	_, err = c.AcceptVpcPeeringConnection(ctx, &ec2.AcceptVpcPeeringConnectionInput{VpcPeeringConnectionId: &ovID})
+	apitest.WantCode(t, err, "InvalidStateTransition")
+	_, err = c.DeleteVpcPeeringConnection(ctx, &ec2.DeleteVpcPeeringConnectionInput{VpcPeeringConnectionId: &ovID})
+	apitest.WantCode(t, err, "InvalidStateTransition")
+}
+
+// Pagination, rejection, withdrawal, and what time does: a request expires
+// after 7 days, and ended connections disappear from Describe as on AWS.
+func TestVpcPeeringPagesRejectExpire(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	e := apitest.New(t, apitest.Options{Now: clock})
+	c := e.Client()
+	hub := pcxVPC(t, c, "10.0.0.0/16")
+	var ids []string
+	for i := range 6 {
+		v := pcxVPC(t, c, []string{"10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16", "10.4.0.0/16", "10.5.0.0/16", "10.6.0.0/16"}[i])
+		cr, err := c.CreateVpcPeeringConnection(ctx, &ec2.CreateVpcPeeringConnectionInput{VpcId: &hub, PeerVpcId: &v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, aws.ToString(cr.VpcPeeringConnection.VpcPeeringConnectionId))
+	}
+	seen := map[string]bool{}
+	var token *string
+	for pages := 0; ; pages++ {
+		out, err := c.DescribeVpcPeeringConnections(ctx, &ec2.DescribeVpcPeeringConnectionsInput{MaxResults: aws.Int32(5), NextToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range out.VpcPeeringConnections {
+			seen[aws.ToString(p.VpcPeeringConnectionId)] = true
+		}
+		if token = out.NextToken; token == nil {
+			if pages != 1 {
+				t.Fatalf("%d pages", pages+1)
+			}
+			break
+		}
+	}
+	if len(seen) != 6 {
+		t.Fatalf("paged %d of 6", len(seen))
+	}
+	if _, err := c.RejectVpcPeeringConnection(ctx, &ec2.RejectVpcPeeringConnectionInput{VpcPeeringConnectionId: &ids[0]}); err != nil {
+		t.Fatal(err)
+	}
+	if s := pcxStatus(t, c, ids[0]); s != types.VpcPeeringConnectionStateReasonCodeRejected {
+		t.Fatalf("rejected: %s", s)
+	}
+	if _, err := c.DeleteVpcPeeringConnection(ctx, &ec2.DeleteVpcPeeringConnectionInput{VpcPeeringConnectionId: &ids[1]}); err != nil {
+		t.Fatalf("withdraw a pending request: %v", err)
+	}
+	if _, err := c.AcceptVpcPeeringConnection(ctx, &ec2.AcceptVpcPeeringConnectionInput{VpcPeeringConnectionId: &ids[2]}); err != nil {
+		t.Fatal(err)
+	}
+	advance(7*24*time.Hour + time.Minute)
+	if s := pcxStatus(t, c, ids[3]); s != types.VpcPeeringConnectionStateReasonCodeExpired {
+		t.Fatalf("after 7 days: %s", s)
+	}
+	_, err := c.AcceptVpcPeeringConnection(ctx, &ec2.AcceptVpcPeeringConnectionInput{VpcPeeringConnectionId: &ids[3]})
+	apitest.WantCode(t, err, "InvalidStateTransition")
+	if s := pcxStatus(t, c, ids[2]); s != types.VpcPeeringConnectionStateReasonCodeActive {
+		t.Fatalf("active after 7 days: %s", s)
+	}
+	// Rejected and deleted more than 2 days ago: gone.
+	for _, id := range ids[:2] {
+		_, err := c.DescribeVpcPeeringConnections(ctx, &ec2.DescribeVpcPeeringConnectionsInput{VpcPeeringConnectionIds: []string{id}})
+		apitest.WantCode(t, err, "InvalidVpcPeeringConnectionID.NotFound")
+	}
+	advance(3 * 24 * time.Hour)
+	out, err := c.DescribeVpcPeeringConnections(ctx, &ec2.DescribeVpcPeeringConnectionsInput{})
+	if err != nil || len(out.VpcPeeringConnections) != 1 || aws.ToString(out.VpcPeeringConnections[0].VpcPeeringConnectionId) != ids[2] {
+		t.Fatalf("after expiry and 2 days: %v %+v", err, out)
+	}
+}
+
+// Two accounts under SigV4: alice requests a connection to bob's VPC; bob
+// sees it pending and alone may accept or reject it; alice may not; each
+// routes over it; either may delete it. A request naming the wrong owner
+// fails as AWS's does.
+func TestVpcPeeringCrossAccount(t *testing.T) {
+	keys, err := sigv4.Parse(strings.NewReader(authCreds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := apitest.New(t, apitest.Options{Authenticate: (&sigv4.Verifier{Keys: keys, Now: time.Now}).Verify, Durable: true})
+	alice := apitest.NewClient(e.Server.URL, "us-east-1", "AKIAALICE0000000001", "alice-secret/x+y")
+	bob := apitest.NewClient(e.Server.URL, "us-east-1", "AKIABOB000000000002", "bob-secret")
+	va, vb := pcxVPC(t, alice, "10.10.0.0/16"), pcxVPC(t, bob, "10.20.0.0/16")
+
+	// Without PeerOwnerId the peer VPC is looked for in alice's account.
+	_, err = alice.CreateVpcPeeringConnection(ctx, &ec2.CreateVpcPeeringConnectionInput{VpcId: &va, PeerVpcId: &vb})
+	apitest.WantCode(t, err, "InvalidVpcID.NotFound")
+	wrong, err := alice.CreateVpcPeeringConnection(ctx, &ec2.CreateVpcPeeringConnectionInput{VpcId: &va, PeerVpcId: &vb, PeerOwnerId: aws.String("333333333333")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := pcxStatus(t, alice, aws.ToString(wrong.VpcPeeringConnection.VpcPeeringConnectionId)); s != types.VpcPeeringConnectionStateReasonCodeFailed {
+		t.Fatalf("wrong owner: %s", s)
+	}
+	cr, err := alice.CreateVpcPeeringConnection(ctx, &ec2.CreateVpcPeeringConnectionInput{VpcId: &va, PeerVpcId: &vb, PeerOwnerId: aws.String("222222222222")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(cr.VpcPeeringConnection.VpcPeeringConnectionId)
+	g := pcxGet(t, bob, id)
+	if g.Status.Code != types.VpcPeeringConnectionStateReasonCodePendingAcceptance || aws.ToString(g.RequesterVpcInfo.OwnerId) != "111111111111" ||
+		aws.ToString(g.AccepterVpcInfo.OwnerId) != "222222222222" {
+		t.Fatalf("bob sees %+v", g)
+	}
+	_, err = alice.AcceptVpcPeeringConnection(ctx, &ec2.AcceptVpcPeeringConnectionInput{VpcPeeringConnectionId: &id})
+	apitest.WantCode(t, err, "OperationNotPermitted")
+	_, err = bob.DeleteVpcPeeringConnection(ctx, &ec2.DeleteVpcPeeringConnectionInput{VpcPeeringConnectionId: &id})
+	apitest.WantCode(t, err, "OperationNotPermitted")
+	if _, err := bob.AcceptVpcPeeringConnection(ctx, &ec2.AcceptVpcPeeringConnectionInput{VpcPeeringConnectionId: &id}); err != nil {
+		t.Fatal(err)
+	}
+	// Each side sets its own options only.
+	_, err = alice.ModifyVpcPeeringConnectionOptions(ctx, &ec2.ModifyVpcPeeringConnectionOptionsInput{VpcPeeringConnectionId: &id,
+		AccepterPeeringConnectionOptions: &types.PeeringConnectionOptionsRequest{AllowDnsResolutionFromRemoteVpc: aws.Bool(true)}})
+	apitest.WantCode(t, err, "OperationNotPermitted")
+	for _, s := range []struct {
+		c           *ec2.Client
+		vpc, remote string
+	}{{alice, va, "10.20.0.0/16"}, {bob, vb, "10.10.0.0/16"}} {
+		rtb := mainRtb(t, s.c, s.vpc)
+		if _, err := s.c.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: &rtb, DestinationCidrBlock: &s.remote, VpcPeeringConnectionId: &id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// It survives a restart.
+	path := e.Path
+	e.Close()
+	e2 := apitest.New(t, apitest.Options{Authenticate: (&sigv4.Verifier{Keys: keys, Now: time.Now}).Verify, Path: path})
+	bob = apitest.NewClient(e2.Server.URL, "us-east-1", "AKIABOB000000000002", "bob-secret")
+	alice = apitest.NewClient(e2.Server.URL, "us-east-1", "AKIAALICE0000000001", "alice-secret/x+y")
+	if s := pcxStatus(t, alice, id); s != types.VpcPeeringConnectionStateReasonCodeActive {
+		t.Fatalf("after restart: %s", s)
+	}
+	if rt := routeTo(t, bob, mainRtb(t, bob, vb), "10.10.0.0/16"); rt.State != types.RouteStateActive || aws.ToString(rt.VpcPeeringConnectionId) != id {
+		t.Fatalf("bob's route after restart: %+v", rt)
+	}
+	if _, err := bob.DeleteVpcPeeringConnection(ctx, &ec2.DeleteVpcPeeringConnectionInput{VpcPeeringConnectionId: &id}); err != nil {
+		t.Fatal(err)
+	}
+	if g := pcxGet(t, alice, id); aws.ToString(g.Status.Message) != "Deleted by 222222222222" {
+		t.Fatalf("alice sees %+v", g.Status)
+	}
+	if rt := routeTo(t, alice, mainRtb(t, alice, va), "10.20.0.0/16"); rt.State != types.RouteStateBlackhole {
+		t.Fatalf("alice's route: %+v", rt)
+	}
+}

@@ -1,0 +1,525 @@
+package core
+
+import (
+	"maps"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/eni-net/eni/internal/ec2wire"
+)
+
+// VPC peering connections. A connection joins a requester VPC and an
+// accepter VPC (of the same or another account) of this region. The
+// requester's request is pending-acceptance until the accepter's owner
+// accepts it (active) or rejects it, or 7 days pass (expired); a request
+// between VPCs whose IPv4 blocks overlap, or to a VPC the named account does
+// not own, fails at once. Either side deletes an active connection; routes to
+// it then go blackhole. Ended connections stay visible for as long as AWS
+// shows them (hours to days, by side), then answer NotFound.
+
+// Peering error codes.
+const (
+	CodeInvalidPcxIDNotFound  = "InvalidVpcPeeringConnectionID.NotFound"
+	CodeInvalidPcxIDMalformed = "InvalidVpcPeeringConnectionId.Malformed"
+	CodeInvalidStateTransit   = "InvalidStateTransition"
+)
+
+func init() {
+	Codes = append(Codes, CodeInvalidPcxIDNotFound, CodeInvalidPcxIDMalformed, CodeInvalidStateTransit)
+}
+
+// Peering statuses.
+const (
+	pcxInitiating = "initiating-request"
+	pcxPending    = "pending-acceptance"
+	pcxActive     = "active"
+	pcxRejected   = "rejected"
+	pcxDeleted    = "deleted"
+	pcxFailed     = "failed"
+	pcxExpired    = "expired"
+)
+
+// pcxExpiry is how long a request waits for its accepter.
+const pcxExpiry = 7 * 24 * time.Hour
+
+// pcxFailedMessage is AWS's status message of a failed request.
+const pcxFailedMessage = "Failed due to incorrect VPC-ID, Account ID, or overlapping CIDR range"
+
+// PeeringSide is one VPC of a peering connection, as it was when the
+// connection was requested (the blocks are shown once the VPC is gone).
+type PeeringSide struct {
+	Owner    string   `json:"owner"`
+	VpcID    string   `json:"vpcId"`
+	Region   string   `json:"region"`
+	Cidrs    []string `json:"cidrs,omitempty"`
+	Ipv6     []string `json:"ipv6,omitempty"`
+	AllowDNS bool     `json:"allowDns,omitempty"` // AllowDnsResolutionFromRemoteVpc
+}
+
+// PeeringConnection is a VPC peering connection.
+type PeeringConnection struct {
+	ID        string      `json:"id"`
+	Requester PeeringSide `json:"requester"`
+	Accepter  PeeringSide `json:"accepter"`
+	Status    string      `json:"status"`
+	Message   string      `json:"message"`
+	CreatedAt time.Time   `json:"createdAt"`
+	StatusAt  time.Time   `json:"statusAt"`          // when Status was set
+	EndedBy   string      `json:"endedBy,omitempty"` // the account that deleted or rejected it
+	Tags      Tags        `json:"tags,omitempty"`
+}
+
+func (c *PeeringConnection) key() string { return c.ID }
+func (c *PeeringConnection) clone() *PeeringConnection {
+	d := *c
+	d.Requester.Cidrs, d.Requester.Ipv6 = slices.Clone(c.Requester.Cidrs), slices.Clone(c.Requester.Ipv6)
+	d.Accepter.Cidrs, d.Accepter.Ipv6 = slices.Clone(c.Accepter.Cidrs), slices.Clone(c.Accepter.Ipv6)
+	d.Tags = maps.Clone(c.Tags)
+	return &d
+}
+
+// status is the connection's status now: a request nobody answered in 7
+// days has expired.
+func (tx *Tx) pcxStatus(c *PeeringConnection) (code, msg string) {
+	if c.Status == pcxPending && !tx.now.Before(c.CreatedAt.Add(pcxExpiry)) {
+		return pcxExpired, "Expired"
+	}
+	return c.Status, c.Message
+}
+
+// pcxParty reports whether account owns one of the connection's VPCs.
+func pcxParty(c *PeeringConnection, account string) bool {
+	return c.Requester.Owner == account || c.Accepter.Owner == account
+}
+
+// pcxVisible reports whether the caller still sees the connection: as AWS,
+// a deleted one for 2 hours to the side that deleted it and 2 days to the
+// other, a rejected one 2 days to the requester and 2 hours to the
+// accepter, a failed one 2 hours, an expired one 2 days.
+func (tx *Tx) pcxVisible(c *PeeringConnection) bool {
+	if !pcxParty(c, tx.Account) {
+		return false
+	}
+	code, _ := tx.pcxStatus(c)
+	since := tx.now.Sub(c.StatusAt)
+	switch code {
+	case pcxDeleted:
+		return since < 2*time.Hour || (c.EndedBy != tx.Account && since < 48*time.Hour)
+	case pcxRejected:
+		return since < 2*time.Hour || (c.Requester.Owner == tx.Account && since < 48*time.Hour)
+	case pcxFailed:
+		return since < 2*time.Hour
+	case pcxExpired:
+		return tx.now.Sub(c.CreatedAt.Add(pcxExpiry)) < 48*time.Hour
+	}
+	return true
+}
+
+func (tx *Tx) getPcx(id string) (*PeeringConnection, error) {
+	if !validID(id, "pcx") {
+		return nil, errorf(CodeInvalidPcxIDMalformed, "Invalid id: \"%s\" (expecting \"pcx-...\")", id)
+	}
+	c := tx.pcxs.Get(id)
+	if c == nil || !tx.pcxVisible(c) {
+		return nil, errorf(CodeInvalidPcxIDNotFound, "The vpcPeeringConnection ID '%s' does not exist", id)
+	}
+	return c, nil
+}
+
+// pcxSideOut is one side's VpcInfo: its VPC's blocks now, or as requested
+// once the VPC is gone.
+func (tx *Tx) pcxSideOut(s PeeringSide) *ec2wire.VpcPeeringConnectionVpcInfo {
+	cidrs, v6 := s.Cidrs, s.Ipv6
+	if v := tx.vpcs.Get(s.VpcID); v != nil {
+		cidrs, v6 = vpcBlocks(v)
+	}
+	o := &ec2wire.VpcPeeringConnectionVpcInfo{OwnerId: p(s.Owner), VpcId: p(s.VpcID), Region: p(s.Region),
+		PeeringOptions: &ec2wire.VpcPeeringConnectionOptionsDescription{AllowDnsResolutionFromRemoteVpc: p(s.AllowDNS),
+			AllowEgressFromLocalClassicLinkToRemoteVpc: p(false), AllowEgressFromLocalVpcToRemoteClassicLink: p(false)}}
+	if len(cidrs) > 0 {
+		o.CidrBlock = p(cidrs[0])
+	}
+	for _, c := range cidrs {
+		o.CidrBlockSet = append(o.CidrBlockSet, ec2wire.CidrBlock{CidrBlock: p(c)})
+	}
+	for _, c := range v6 {
+		o.Ipv6CidrBlockSet = append(o.Ipv6CidrBlockSet, ec2wire.Ipv6CidrBlock{Ipv6CidrBlock: p(c)})
+	}
+	return o
+}
+
+// vpcBlocks returns a VPC's associated IPv4 blocks (primary first) and IPv6
+// blocks.
+func vpcBlocks(v *VPC) (v4, v6 []string) {
+	for _, a := range v.CidrAssocs {
+		v4 = append(v4, a.Cidr)
+	}
+	for _, a := range v.Ipv6Assocs {
+		v6 = append(v6, a.Cidr)
+	}
+	return v4, v6
+}
+
+func (tx *Tx) pcxOut(c *PeeringConnection) *ec2wire.VpcPeeringConnection {
+	code, msg := tx.pcxStatus(c)
+	o := &ec2wire.VpcPeeringConnection{VpcPeeringConnectionId: p(c.ID), Tags: tagsOut(c.Tags),
+		RequesterVpcInfo: tx.pcxSideOut(c.Requester), AccepterVpcInfo: tx.pcxSideOut(c.Accepter),
+		Status: &ec2wire.VpcPeeringConnectionStateReason{Code: p(code), Message: p(msg)}}
+	if code == pcxPending || code == pcxExpired {
+		o.ExpirationTime = ec2wire.NewTime(c.CreatedAt.Add(pcxExpiry))
+	}
+	if code != pcxActive { // AWS shows the accepter's blocks only once it has accepted
+		o.AccepterVpcInfo.CidrBlock, o.AccepterVpcInfo.CidrBlockSet, o.AccepterVpcInfo.Ipv6CidrBlockSet = nil, nil, nil
+		o.AccepterVpcInfo.PeeringOptions = nil
+		o.RequesterVpcInfo.PeeringOptions = nil
+	}
+	return o
+}
+
+// blocksOverlap reports whether any IPv4 block of a overlaps one of b.
+func blocksOverlap(a, b []string) bool {
+	for _, x := range a {
+		px, err := netip.ParsePrefix(x)
+		if err != nil {
+			continue
+		}
+		for _, y := range b {
+			if py, err := netip.ParsePrefix(y); err == nil && px.Overlaps(py) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// pcxOpenBetween returns a pending or active connection requested from vpc
+// to peer, or nil.
+func (tx *Tx) pcxOpenBetween(vpc, peer string) *PeeringConnection {
+	var found *PeeringConnection
+	tx.pcxs.Each(func(c *PeeringConnection) bool {
+		code, _ := tx.pcxStatus(c)
+		if c.Requester.VpcID == vpc && c.Accepter.VpcID == peer && (code == pcxPending || code == pcxActive) {
+			found = c
+		}
+		return found == nil
+	})
+	return found
+}
+
+// CreateVpcPeeringConnection requests a peering connection from one of the
+// caller's VPCs to a VPC of the caller or of another account. The reply says
+// initiating-request; the request is then pending-acceptance, or failed when
+// the blocks overlap or the named account has no such VPC. A request like an
+// open one answers that one, as AWS does.
+func (tx *Tx) CreateVpcPeeringConnection(in *ec2wire.CreateVpcPeeringConnectionInput) (*ec2wire.CreateVpcPeeringConnectionOutput, error) {
+	if in.VpcId == nil {
+		return nil, errorf(CodeMissingParameter, "The request must contain the parameter vpcId")
+	}
+	v, err := tx.getVPC(*in.VpcId)
+	if err != nil {
+		return nil, err
+	}
+	if in.PeerVpcId == nil {
+		return nil, errorf(CodeMissingParameter, "The request must contain the parameter peerVpcId")
+	}
+	peerID, owner := *in.PeerVpcId, tx.Account
+	if !validID(peerID, "vpc") {
+		return nil, errorf(CodeInvalidVpcIDMalformed, "Invalid id: \"%s\" (expecting \"vpc-...\")", peerID)
+	}
+	if in.PeerOwnerId != nil && *in.PeerOwnerId != "" {
+		owner = *in.PeerOwnerId
+		if !validAccountID(owner) {
+			return nil, errorf(CodeInvalidParameterValue, "Invalid value '%s' for peerOwnerId. It must be a 12-digit AWS account ID.", truncateName(owner))
+		}
+	}
+	if err := tx.pcxCheckRegion(in.PeerRegion); err != nil {
+		return nil, err
+	}
+	tags, err := tagSpecs(in.TagSpecifications, "vpc-peering-connection")
+	if err != nil {
+		return nil, err
+	}
+	if peerID == v.ID {
+		return nil, errorf(CodeInvalidParameterValue, "Cannot create a VPC peering connection between a VPC and itself (%s).", v.ID)
+	}
+	pv := tx.vpcs.Get(peerID)
+	if owner == tx.Account && (pv == nil || pv.Owner != owner) {
+		return nil, errorf(CodeInvalidVpcIDNotFound, "The vpc ID '%s' does not exist", peerID)
+	}
+	if c := tx.pcxOpenBetween(v.ID, peerID); c != nil && c.Accepter.Owner == owner {
+		return &ec2wire.CreateVpcPeeringConnectionOutput{VpcPeeringConnection: tx.pcxOut(c)}, nil
+	}
+	c := &PeeringConnection{ID: tx.newID("pcx"), CreatedAt: tx.now, StatusAt: tx.now, Tags: tags,
+		Requester: PeeringSide{Owner: tx.Account, VpcID: v.ID, Region: tx.Region},
+		Accepter:  PeeringSide{Owner: owner, VpcID: peerID, Region: tx.Region}}
+	c.Requester.Cidrs, c.Requester.Ipv6 = vpcBlocks(v)
+	c.Status, c.Message = pcxPending, "Pending Acceptance by "+owner
+	if pv == nil || pv.Owner != owner {
+		c.Status, c.Message = pcxFailed, pcxFailedMessage
+	} else {
+		c.Accepter.Cidrs, c.Accepter.Ipv6 = vpcBlocks(pv)
+		if blocksOverlap(c.Requester.Cidrs, c.Accepter.Cidrs) {
+			c.Status, c.Message = pcxFailed, pcxFailedMessage
+		}
+	}
+	tx.pcxs.Put(c)
+	out := tx.pcxOut(c)
+	out.Status = &ec2wire.VpcPeeringConnectionStateReason{Code: p(pcxInitiating), Message: p("Initiating Request to " + owner)}
+	out.ExpirationTime = ec2wire.NewTime(c.CreatedAt.Add(pcxExpiry))
+	return &ec2wire.CreateVpcPeeringConnectionOutput{VpcPeeringConnection: out}, nil
+}
+
+// pcxCheckRegion accepts a PeerRegion that is the caller's own: the VPCs
+// of a peering connection are in one region of this server.
+func (tx *Tx) pcxCheckRegion(r *string) error {
+	if r == nil || *r == "" || *r == tx.Region {
+		return nil
+	}
+	if !ValidRegion(*r) {
+		return errorf(CodeInvalidParameterValue, "Invalid region: %s", truncateName(*r))
+	}
+	return errorf(CodeUnsupportedOperation, "Peering with a VPC of another region (%s) is not supported by this server: peer VPCs of region %s.", truncateName(*r), tx.Region)
+}
+
+// validAccountID reports whether s is 12 digits.
+func validAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// pcxPendingFor returns the connection id names when it is pending and the
+// caller owns its accepter VPC (op names the refused operation).
+func (tx *Tx) pcxPendingFor(id, op string) (*PeeringConnection, error) {
+	c, err := tx.getPcx(id)
+	if err != nil {
+		return nil, err
+	}
+	if c.Accepter.Owner != tx.Account {
+		return nil, errorf(CodeOperationNotPermitted, "User (%s) cannot %s peering %s", tx.Account, op, c.ID)
+	}
+	if code, _ := tx.pcxStatus(c); code != pcxPending {
+		return nil, errorf(CodeInvalidStateTransit, "Invalid state transition for %s, attempted to transition from %s to %s", c.ID, code, map[string]string{"accept": pcxActive, "reject": pcxRejected}[op])
+	}
+	return c, nil
+}
+
+// AcceptVpcPeeringConnection activates a pending request; only the owner
+// of the accepter VPC may.
+func (tx *Tx) AcceptVpcPeeringConnection(in *ec2wire.AcceptVpcPeeringConnectionInput) (*ec2wire.AcceptVpcPeeringConnectionOutput, error) {
+	if in.VpcPeeringConnectionId == nil {
+		return nil, errorf(CodeMissingParameter, "The request must contain the parameter vpcPeeringConnectionId")
+	}
+	c, err := tx.pcxPendingFor(*in.VpcPeeringConnectionId, "accept")
+	if err != nil {
+		return nil, err
+	}
+	m := tx.pcxs.Mut(c.ID)
+	m.Status, m.Message, m.StatusAt = pcxActive, "Active", tx.now
+	return &ec2wire.AcceptVpcPeeringConnectionOutput{VpcPeeringConnection: tx.pcxOut(m)}, nil
+}
+
+// RejectVpcPeeringConnection rejects a pending request; only the owner of
+// the accepter VPC may.
+func (tx *Tx) RejectVpcPeeringConnection(in *ec2wire.RejectVpcPeeringConnectionInput) (*ec2wire.RejectVpcPeeringConnectionOutput, error) {
+	c, err := tx.pcxPendingFor(str(in.VpcPeeringConnectionId), "reject")
+	if err != nil {
+		return nil, err
+	}
+	m := tx.pcxs.Mut(c.ID)
+	m.Status, m.Message, m.StatusAt, m.EndedBy = pcxRejected, "Rejected by "+tx.Account, tx.now, tx.Account
+	return &ec2wire.RejectVpcPeeringConnectionOutput{Return: p(true)}, nil
+}
+
+// DeleteVpcPeeringConnection deletes an active connection (either side) or
+// withdraws a pending request (its requester); routes to it go blackhole.
+func (tx *Tx) DeleteVpcPeeringConnection(in *ec2wire.DeleteVpcPeeringConnectionInput) (*ec2wire.DeleteVpcPeeringConnectionOutput, error) {
+	c, err := tx.getPcx(str(in.VpcPeeringConnectionId))
+	if err != nil {
+		return nil, err
+	}
+	code, _ := tx.pcxStatus(c)
+	switch {
+	case code == pcxPending && c.Requester.Owner != tx.Account:
+		return nil, errorf(CodeOperationNotPermitted, "User (%s) cannot delete peering %s: only the requester may withdraw a pending request; reject it instead", tx.Account, c.ID)
+	case code != pcxActive && code != pcxPending:
+		return nil, errorf(CodeInvalidStateTransit, "Invalid state transition for %s, attempted to transition from %s to %s", c.ID, code, pcxDeleted)
+	}
+	m := tx.pcxs.Mut(c.ID)
+	m.Status, m.Message, m.StatusAt, m.EndedBy = pcxDeleted, "Deleted by "+tx.Account, tx.now, tx.Account
+	return &ec2wire.DeleteVpcPeeringConnectionOutput{Return: p(true)}, nil
+}
+
+// pcxFilters are DescribeVpcPeeringConnections' filters.
+func (tx *Tx) pcxFilters() filterSet[PeeringConnection] {
+	side := func(f func(PeeringSide) []string, accepter bool) func(*PeeringConnection) []string {
+		return func(c *PeeringConnection) []string {
+			if accepter {
+				return f(c.Accepter)
+			}
+			return f(c.Requester)
+		}
+	}
+	blocks := func(s PeeringSide) []string {
+		if v := tx.vpcs.Get(s.VpcID); v != nil {
+			v4, _ := vpcBlocks(v)
+			return v4
+		}
+		return s.Cidrs
+	}
+	owner := func(s PeeringSide) []string { return []string{s.Owner} }
+	vpc := func(s PeeringSide) []string { return []string{s.VpcID} }
+	fs := filterSet[PeeringConnection]{
+		"status-code":    func(c *PeeringConnection) []string { code, _ := tx.pcxStatus(c); return []string{code} },
+		"status-message": func(c *PeeringConnection) []string { _, m := tx.pcxStatus(c); return []string{m} },
+		"expiration-time": func(c *PeeringConnection) []string {
+			return []string{c.CreatedAt.Add(pcxExpiry).UTC().Format(ec2wire.TimeFormat)}
+		},
+		"vpc-peering-connection-id": func(c *PeeringConnection) []string { return []string{c.ID} },
+	}
+	for _, s := range []struct {
+		name     string
+		accepter bool
+	}{{"requester-vpc-info", false}, {"accepter-vpc-info", true}} {
+		fs[s.name+".cidr-block"] = side(blocks, s.accepter)
+		fs[s.name+".owner-id"] = side(owner, s.accepter)
+		fs[s.name+".vpc-id"] = side(vpc, s.accepter)
+	}
+	return fs
+}
+
+// DescribeVpcPeeringConnections lists the connections the caller is a
+// party to.
+func (tx *Tx) DescribeVpcPeeringConnections(in *ec2wire.DescribeVpcPeeringConnectionsInput) (*ec2wire.DescribeVpcPeeringConnectionsOutput, error) {
+	m, err := newMatcher(tx.pcxFilters(), func(c *PeeringConnection) Tags { return c.Tags }, in.Filters)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range in.VpcPeeringConnectionIds {
+		if _, err := tx.getPcx(id); err != nil {
+			return nil, err
+		}
+	}
+	items := tx.pcxs.Sorted(func(c *PeeringConnection) bool {
+		return tx.pcxVisible(c) && (len(in.VpcPeeringConnectionIds) == 0 || contains(in.VpcPeeringConnectionIds, c.ID)) && m.match(c)
+	})
+	page, next, err := paginate(items, func(c *PeeringConnection) string { return c.ID }, in.MaxResults, in.NextToken, 5, 1000)
+	if err != nil {
+		return nil, err
+	}
+	out := &ec2wire.DescribeVpcPeeringConnectionsOutput{NextToken: next}
+	for _, c := range page {
+		out.VpcPeeringConnections = append(out.VpcPeeringConnections, *tx.pcxOut(c))
+	}
+	return out, nil
+}
+
+// ModifyVpcPeeringConnectionOptions sets AllowDnsResolutionFromRemoteVpc
+// of an active connection, each side by its VPC's owner. The ClassicLink
+// options are refused, as AWS refuses them since EC2-Classic was retired.
+func (tx *Tx) ModifyVpcPeeringConnectionOptions(in *ec2wire.ModifyVpcPeeringConnectionOptionsInput) (*ec2wire.ModifyVpcPeeringConnectionOptionsOutput, error) {
+	c, err := tx.getPcx(str(in.VpcPeeringConnectionId))
+	if err != nil {
+		return nil, err
+	}
+	if in.AccepterPeeringConnectionOptions == nil && in.RequesterPeeringConnectionOptions == nil {
+		return nil, errorf(CodeMissingParameter, "The request must contain the parameter AccepterPeeringConnectionOptions or RequesterPeeringConnectionOptions")
+	}
+	if code, _ := tx.pcxStatus(c); code != pcxActive {
+		return nil, errorf(CodeOperationNotPermitted, "Peering %s is not active. Peering options can be added only to active peerings.", c.ID)
+	}
+	m := tx.pcxs.Mut(c.ID)
+	out := &ec2wire.ModifyVpcPeeringConnectionOptionsOutput{}
+	for _, s := range []struct {
+		req  *ec2wire.PeeringConnectionOptionsRequest
+		side *PeeringSide
+		name string
+		out  **ec2wire.PeeringConnectionOptions
+	}{{in.RequesterPeeringConnectionOptions, &m.Requester, "requester", &out.RequesterPeeringConnectionOptions},
+		{in.AccepterPeeringConnectionOptions, &m.Accepter, "accepter", &out.AccepterPeeringConnectionOptions}} {
+		if s.req == nil {
+			continue
+		}
+		if s.side.Owner != tx.Account {
+			return nil, errorf(CodeOperationNotPermitted, "User (%s) cannot modify the %s options of peering %s: they belong to account %s", tx.Account, s.name, c.ID, s.side.Owner)
+		}
+		if s.req.AllowEgressFromLocalClassicLinkToRemoteVpc != nil || s.req.AllowEgressFromLocalVpcToRemoteClassicLink != nil {
+			return nil, classicLinkUnsupported()
+		}
+		if s.req.AllowDnsResolutionFromRemoteVpc != nil {
+			s.side.AllowDNS = *s.req.AllowDnsResolutionFromRemoteVpc
+		}
+		*s.out = &ec2wire.PeeringConnectionOptions{AllowDnsResolutionFromRemoteVpc: p(s.side.AllowDNS),
+			AllowEgressFromLocalClassicLinkToRemoteVpc: p(false), AllowEgressFromLocalVpcToRemoteClassicLink: p(false)}
+	}
+	return out, nil
+}
+
+// pcxRouteTarget checks a route of table r to connection id: an active
+// connection of the table's VPC.
+func (tx *Tx) pcxRouteTarget(r *RouteTable, id string) (Route, error) {
+	c, err := tx.getPcx(id)
+	if err != nil {
+		return Route{}, err
+	}
+	if c.Requester.VpcID != r.VpcID && c.Accepter.VpcID != r.VpcID {
+		return Route{}, errorf(CodeInvalidParameterValue, "route table %s and peering connection %s belong to different networks", r.ID, c.ID)
+	}
+	if code, _ := tx.pcxStatus(c); code != pcxActive {
+		return Route{}, errorf(CodeInvalidParameterValue, "Peering connection %s is not active (its status is %s); a route can target only an active peering connection.", c.ID, code)
+	}
+	return Route{VpcPeeringConnectionID: c.ID}, nil
+}
+
+// pcxActiveFor returns the connection id if it is active and joins vpc to
+// another VPC, and that VPC's id.
+func (tx *Tx) pcxActiveFor(id, vpc string) (*PeeringConnection, string) {
+	c := tx.pcxs.Get(id)
+	if c == nil {
+		return nil, ""
+	}
+	if code, _ := tx.pcxStatus(c); code != pcxActive {
+		return nil, ""
+	}
+	switch vpc {
+	case c.Requester.VpcID:
+		return c, c.Accepter.VpcID
+	case c.Accepter.VpcID:
+		return c, c.Requester.VpcID
+	}
+	return nil, ""
+}
+
+// pcxOfVPC returns an active connection of the VPC, or "" (DeleteVpc's
+// dependency).
+func (tx *Tx) pcxOfVPC(vpc string) string {
+	var id string
+	tx.pcxs.Each(func(c *PeeringConnection) bool {
+		if c.Requester.VpcID == vpc || c.Accepter.VpcID == vpc {
+			if code, _ := tx.pcxStatus(c); code == pcxActive {
+				id = c.ID
+			}
+		}
+		return id == ""
+	})
+	return id
+}
+
+// pcxVPCGone ends the pending requests of a VPC being deleted.
+func (tx *Tx) pcxVPCGone(vpc string) {
+	pending := tx.pcxs.Sorted(func(c *PeeringConnection) bool {
+		code, _ := tx.pcxStatus(c)
+		return code == pcxPending && (c.Requester.VpcID == vpc || c.Accepter.VpcID == vpc)
+	})
+	for _, c := range pending {
+		m := tx.pcxs.Mut(c.ID)
+		m.Status, m.Message, m.StatusAt, m.EndedBy = pcxDeleted, "Deleted by "+tx.Account, tx.now, tx.Account
+	}
+}
