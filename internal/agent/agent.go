@@ -308,9 +308,16 @@ func Desired(hv core.HostView) dataplane.Desired {
 	for _, v := range hv.VPCs {
 		dv := dataplane.VPC{ID: v.ID}
 		for _, s := range v.Subnets {
-			dv.Subnets = append(dv.Subnets, dataplane.Subnet{ID: s.ID, CIDR: s.CIDR, IPv6CIDR: s.IPv6CIDR, RouterIP: s.RouterIP, Public: s.Public, DefaultRouteENI: s.DefaultRouteENI})
+			ds := dataplane.Subnet{ID: s.ID, CIDR: s.CIDR, IPv6CIDR: s.IPv6CIDR, RouterIP: s.RouterIP, Public: s.Public, DefaultRouteENI: s.DefaultRouteENI}
+			for _, pr := range s.PeerRoutes {
+				ds.PeerRoutes = append(ds.PeerRoutes, dataplane.PeerRoute{CIDR: pr.Dest, Peering: pr.PeeringID})
+			}
+			dv.Subnets = append(dv.Subnets, ds)
 		}
 		d.VPCs = append(d.VPCs, dv)
+	}
+	for _, pc := range hv.Peerings {
+		d.Peerings = append(d.Peerings, dataplane.Peering{ID: pc.ID, VPCs: pc.VPCs})
 	}
 	for _, i := range hv.Instances {
 		d.Instances = append(d.Instances, dataplane.Instance{ID: i.ID, Running: true})

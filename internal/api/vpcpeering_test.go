@@ -359,3 +359,42 @@ func TestVpcPeeringCrossAccount(t *testing.T) {
 		t.Fatalf("alice's route: %+v", rt)
 	}
 }
+
+// A security group may reference a group of a VPC peered by an active
+// connection, and no other VPC's.
+func TestVpcPeeringSecurityGroupReference(t *testing.T) {
+	e := apitest.New(t)
+	c := e.Client()
+	a, b := pcxVPC(t, c, "10.1.0.0/16"), pcxVPC(t, c, "10.2.0.0/16")
+	group := func(vpc, name string) string {
+		g, err := c.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{VpcId: &vpc, GroupName: aws.String(name), Description: aws.String(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(g.GroupId)
+	}
+	ga, gb := group(a, "a"), group(b, "b")
+	ref := func() error {
+		_, err := c.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: &gb,
+			IpPermissions: []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(81), ToPort: aws.Int32(81),
+				UserIdGroupPairs: []types.UserIdGroupPair{{GroupId: &ga}}}}})
+		return err
+	}
+	apitest.WantCode(t, ref(), "InvalidGroup.NotFound")
+	cr, err := c.CreateVpcPeeringConnection(ctx, &ec2.CreateVpcPeeringConnectionInput{VpcId: &a, PeerVpcId: &b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := cr.VpcPeeringConnection.VpcPeeringConnectionId
+	apitest.WantCode(t, ref(), "InvalidGroup.NotFound") // pending is not enough
+	if _, err := c.AcceptVpcPeeringConnection(ctx, &ec2.AcceptVpcPeeringConnectionInput{VpcPeeringConnectionId: id}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ref(); err != nil {
+		t.Fatalf("reference to a peered VPC's group: %v", err)
+	}
+	out, err := c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{gb}})
+	if err != nil || len(out.SecurityGroups[0].IpPermissions) != 1 || aws.ToString(out.SecurityGroups[0].IpPermissions[0].UserIdGroupPairs[0].GroupId) != ga {
+		t.Fatalf("described: %v %+v", err, out)
+	}
+}

@@ -15,6 +15,7 @@ type HostView struct {
 	ENIs      []HostENI
 	Groups    []HostGroup
 	PublicIPs []PublicMapping
+	Peerings  []HostPeering // active VPC peering connections (vpcpeering.go)
 }
 
 // HostVPC is a VPC and its subnets.
@@ -26,8 +27,9 @@ type HostVPC struct {
 // HostSubnet is a subnet as the data plane sees it.
 type HostSubnet struct {
 	ID, CIDR, IPv6CIDR, RouterIP string
-	Public                       bool   // its table routes 0.0.0.0/0 to an attached internet gateway
-	DefaultRouteENI              string // its table routes 0.0.0.0/0 to this ENI (a NAT instance)
+	Public                       bool            // its table routes 0.0.0.0/0 to an attached internet gateway
+	DefaultRouteENI              string          // its table routes 0.0.0.0/0 to this ENI (a NAT instance)
+	PeerRoutes                   []HostPeerRoute // its table's IPv4 routes to active peering connections
 }
 
 // HostInstance is an instance whose namespace should exist (pending or running).
@@ -116,6 +118,7 @@ func (tx *Tx) hostView() HostView {
 				}
 			}
 		}
+		hs.PeerRoutes = tx.hostPeerRoutes(s.VpcID, tx.SubnetRouteTable(s.ID))
 		subnetsByVPC[s.VpcID] = append(subnetsByVPC[s.VpcID], hs)
 	}
 	for _, v := range tx.vpcs.Sorted(nil) {
@@ -186,6 +189,7 @@ func (tx *Tx) hostView() HostView {
 		hv.Groups = append(hv.Groups, hg)
 	}
 	hv.PublicIPs = tx.PublicMappings()
+	hv.Peerings = tx.hostPeerings()
 	return hv
 }
 

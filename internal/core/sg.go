@@ -502,7 +502,7 @@ func (tx *Tx) sgResolver(g *SecurityGroup) sgPeerResolver {
 		default:
 			return "", "", errorf(CodeMissingParameter, "Missing source specification: include source security group or CIDR information")
 		}
-		if peer.VpcID != g.VpcID {
+		if peer.VpcID != g.VpcID && tx.pcxBetween(peer.VpcID, g.VpcID) == "" { // a peered VPC's group may be referenced
 			return "", "", errorf(CodeInvalidGroupNotFound, "You have specified two resources that belong to different networks.")
 		}
 		return peer.ID, peer.Owner, nil

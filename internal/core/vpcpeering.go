@@ -523,3 +523,61 @@ func (tx *Tx) pcxVPCGone(vpc string) {
 		m.Status, m.Message, m.StatusAt, m.EndedBy = pcxDeleted, "Deleted by "+tx.Account, tx.now, tx.Account
 	}
 }
+
+// HostPeering is an active peering connection between two VPCs of the
+// region, as the data plane realises it (a link between their routers).
+type HostPeering struct {
+	ID   string
+	VPCs [2]string // requester, accepter
+}
+
+// HostPeerRoute is a subnet's route to a peering connection: traffic from
+// the subnet to Dest crosses to the connection's other VPC.
+type HostPeerRoute struct {
+	Dest, PeeringID string
+}
+
+// hostPeerings lists the active connections whose VPCs both exist.
+func (tx *Tx) hostPeerings() []HostPeering {
+	var out []HostPeering
+	for _, c := range tx.pcxs.Sorted(nil) {
+		if code, _ := tx.pcxStatus(c); code != pcxActive || tx.vpcs.Get(c.Requester.VpcID) == nil || tx.vpcs.Get(c.Accepter.VpcID) == nil {
+			continue
+		}
+		out = append(out, HostPeering{ID: c.ID, VPCs: [2]string{c.Requester.VpcID, c.Accepter.VpcID}})
+	}
+	return out
+}
+
+// hostPeerRoutes returns the IPv4 routes of table r (in effect for a subnet
+// of vpc) that go to an active connection of vpc.
+func (tx *Tx) hostPeerRoutes(vpc string, r *RouteTable) []HostPeerRoute {
+	if r == nil {
+		return nil
+	}
+	var out []HostPeerRoute
+	for _, rt := range r.Routes {
+		if rt.VpcPeeringConnectionID == "" || rt.DestinationCidrBlock == "" {
+			continue
+		}
+		if c, _ := tx.pcxActiveFor(rt.VpcPeeringConnectionID, vpc); c != nil {
+			out = append(out, HostPeerRoute{Dest: rt.DestinationCidrBlock, PeeringID: c.ID})
+		}
+	}
+	return out
+}
+
+// pcxBetween returns an active connection joining VPCs a and b, or "" (a
+// security group may reference a group of a peered VPC).
+func (tx *Tx) pcxBetween(a, b string) string {
+	var id string
+	tx.pcxs.Each(func(c *PeeringConnection) bool {
+		if (c.Requester.VpcID == a && c.Accepter.VpcID == b) || (c.Requester.VpcID == b && c.Accepter.VpcID == a) {
+			if code, _ := tx.pcxStatus(c); code == pcxActive {
+				id = c.ID
+			}
+		}
+		return id == ""
+	})
+	return id
+}

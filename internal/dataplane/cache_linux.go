@@ -38,6 +38,7 @@ type planeCache struct {
 	inetKey uint64 // spec of the internet namespace's routes
 	enis    map[string]eniEntry
 	routing map[string]uint64 // instance id → spec of its routes and rules
+	peers   map[string]uint64 // VPC id → spec of its peering links, routes and rules (peering_linux.go)
 
 	// The datapath ruleset: the spec of its base chains (0: unknown, reload it all), the
 	// ENIs it holds, and the ENIs' marks (stable while the ENI is realised).

@@ -36,6 +36,7 @@ type Desired struct {
 	ENIs      []ENI
 	Groups    []Group
 	PublicIPs []PublicMapping
+	Peerings  []Peering // active VPC peering connections
 }
 
 // VPC is a VPC with its subnets.
@@ -55,6 +56,8 @@ type Subnet struct {
 	// DefaultRouteENI: the ENI that 0.0.0.0/0 goes to when the subnet's route table routes to
 	// an ENI (a NAT instance). Ignored when Public is set.
 	DefaultRouteENI string
+	// PeerRoutes: the subnet's route table's IPv4 routes to peering connections.
+	PeerRoutes []PeerRoute
 }
 
 // Instance is an EC2 instance; only running instances have a namespace.

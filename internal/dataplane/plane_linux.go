@@ -163,6 +163,7 @@ type reconciler struct {
 	allENIs   map[string]ENI
 	groups    map[string]Group
 	publics   map[string][]PublicMapping // by VPC
+	peerings  []Peering
 
 	dp, inet *nsCtx
 	routers  map[string]*nsCtx
@@ -217,7 +218,7 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 	// only on its bridge and instance namespace; the routers and the ruleset come after
 	// (a moved ENI keeps its host end's name, so the ruleset already covers it).
 	steps := []func(){r.infra, r.ensureBridges, r.ensureInstances, r.ensureENIs,
-		r.ensureInstanceRouting, r.ensureRouters, r.ensureDatapathRules, r.removeLeftovers}
+		r.ensureInstanceRouting, r.ensureRouters, r.ensurePeerings, r.ensureDatapathRules, r.removeLeftovers}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			r.fail(err)
@@ -310,6 +311,7 @@ func (r *reconciler) plan(d Desired) {
 		ei.mark = uint32(len(r.enis) + 1)
 		r.enis = append(r.enis, ei)
 	}
+	r.peerings = d.Peerings
 	r.publics = map[string][]PublicMapping{}
 	for _, m := range d.PublicIPs {
 		r.publics[m.VPCID] = append(r.publics[m.VPCID], m)
@@ -1316,6 +1318,9 @@ func (r *reconciler) removeLeftovers() {
 		want := map[string]bool{ifName(p.prefix, kindUplink, v.ID): true}
 		for _, s := range v.Subnets {
 			want[ifName(p.prefix, kindRouterNS, s.ID)] = true
+		}
+		for _, n := range r.peerLinkNames(v.ID) {
+			want[n] = true
 		}
 		r.removeLinks(c, func(l netlink.Link) bool {
 			return strings.HasPrefix(l.Attrs().Name, p.prefix) && !want[l.Attrs().Name]

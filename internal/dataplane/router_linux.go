@@ -151,7 +151,7 @@ func (r *reconciler) ensureRouterGuard(c *nsCtx, uplink string, ns []neighbour, 
 	}
 	defer conn.CloseLasting()
 	tab := &nftables.Table{Name: r.p.prefix + "rt", Family: nftables.TableFamilyINet}
-	marker := fmt.Sprintf("v%s_%016x", nftVersion, neighboursKey(ns, nil)^specKey(uplink)^mdKey(md))
+	marker := fmt.Sprintf("v%s_%016x", nftVersion, neighboursKey(ns, nil)^specKey(uplink, "peering-guard")^mdKey(md))
 	if chains, err := conn.ListChainsOfTableFamily(tab.Family); err == nil && !force {
 		for _, ch := range chains {
 			if ch.Table != nil && ch.Table.Name == tab.Name && ch.Name == marker {
@@ -187,6 +187,9 @@ func (r *reconciler) ensureRouterGuard(c *nsCtx, uplink string, ns []neighbour, 
 		ch := conn.AddChain(&nftables.Chain{Name: fmt.Sprint("guard", *hook), Table: tab, Hooknum: hook,
 			Priority: nftables.ChainPriorityFilter, Type: nftables.ChainTypeFilter, Policy: &accept})
 		add := func(es ...expr.Any) { conn.AddRule(&nftables.Rule{Table: tab, Chain: ch, Exprs: es}) }
+		for _, es := range peerGuardRules(r.p.prefix, *hook == *nftables.ChainHookForward) {
+			add(es...)
+		}
 		add(meta(expr.MetaKeyOIFNAME), cmpEq(ifnameKey(uplink)), verdict(expr.VerdictAccept))
 		add(meta(expr.MetaKeyOIFNAME), cmpEq(ifnameKey("lo")), verdict(expr.VerdictAccept))
 		add(append(prefixMatch(24, netip.MustParsePrefix("ff00::/8")), meta(expr.MetaKeyNFPROTO),
