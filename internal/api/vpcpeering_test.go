@@ -398,3 +398,84 @@ func TestVpcPeeringSecurityGroupReference(t *testing.T) {
 		t.Fatalf("described: %v %+v", err, out)
 	}
 }
+
+// A connection between VPCs of two regions of the server (PeerRegion),
+// across accounts: one record, seen in both regions by both owners,
+// accepted only in the accepter's region, routed to from both, kept across
+// a restart, deleted from either region.
+func TestVpcPeeringCrossRegion(t *testing.T) {
+	keys, err := sigv4.Parse(strings.NewReader(authCreds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := (&sigv4.Verifier{Keys: keys, Now: time.Now}).Verify
+	e := apitest.New(t, apitest.Options{Authenticate: auth, Durable: true})
+	clients := func(url string) (aliceUS, bobEU, bobUS *ec2.Client) {
+		return apitest.NewClient(url, "us-east-1", "AKIAALICE0000000001", "alice-secret/x+y"),
+			apitest.NewClient(url, "eu-west-1", "AKIABOB000000000002", "bob-secret"),
+			apitest.NewClient(url, "us-east-1", "AKIABOB000000000002", "bob-secret")
+	}
+	alice, bob, bobUS := clients(e.Server.URL)
+	va, vb := pcxVPC(t, alice, "10.10.0.0/16"), pcxVPC(t, bob, "10.20.0.0/16")
+	vo := pcxVPC(t, bob, "10.10.64.0/18")
+	create := func(vpc string, region string) string {
+		t.Helper()
+		cr, err := alice.CreateVpcPeeringConnection(ctx, &ec2.CreateVpcPeeringConnectionInput{VpcId: &va, PeerVpcId: &vpc,
+			PeerOwnerId: aws.String("222222222222"), PeerRegion: &region})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(cr.VpcPeeringConnection.VpcPeeringConnectionId)
+	}
+	if s := pcxStatus(t, alice, create(vo, "eu-west-1")); s != types.VpcPeeringConnectionStateReasonCodeFailed {
+		t.Fatalf("overlapping blocks across regions: %s", s)
+	}
+	if s := pcxStatus(t, alice, create(vb, "us-east-1")); s != types.VpcPeeringConnectionStateReasonCodeFailed {
+		t.Fatalf("the peer VPC named in the wrong region: %s", s)
+	}
+	_, err = alice.CreateVpcPeeringConnection(ctx, &ec2.CreateVpcPeeringConnectionInput{VpcId: &va, PeerVpcId: &vb, PeerRegion: aws.String("xx-nowhere-1")})
+	apitest.WantCode(t, err, "InvalidParameterValue")
+
+	id := create(vb, "eu-west-1")
+	for _, c := range []*ec2.Client{alice, bob} {
+		g := pcxGet(t, c, id)
+		if g.Status.Code != types.VpcPeeringConnectionStateReasonCodePendingAcceptance ||
+			aws.ToString(g.RequesterVpcInfo.Region) != "us-east-1" || aws.ToString(g.AccepterVpcInfo.Region) != "eu-west-1" {
+			t.Fatalf("seen as %+v", g)
+		}
+	}
+	// Not in a third region.
+	_, err = apitest.NewClient(e.Server.URL, "ap-south-1", "AKIABOB000000000002", "bob-secret").
+		DescribeVpcPeeringConnections(ctx, &ec2.DescribeVpcPeeringConnectionsInput{VpcPeeringConnectionIds: []string{id}})
+	apitest.WantCode(t, err, "InvalidVpcPeeringConnectionID.NotFound")
+	_, err = bobUS.AcceptVpcPeeringConnection(ctx, &ec2.AcceptVpcPeeringConnectionInput{VpcPeeringConnectionId: &id})
+	apitest.WantCode(t, err, "OperationNotPermitted") // in the requester's region
+	if _, err := bob.AcceptVpcPeeringConnection(ctx, &ec2.AcceptVpcPeeringConnectionInput{VpcPeeringConnectionId: &id}); err != nil {
+		t.Fatal(err)
+	}
+	if s := pcxStatus(t, alice, id); s != types.VpcPeeringConnectionStateReasonCodeActive {
+		t.Fatalf("alice sees %s", s)
+	}
+	for _, s := range []struct {
+		c           *ec2.Client
+		vpc, remote string
+	}{{alice, va, "10.20.0.0/16"}, {bob, vb, "10.10.0.0/16"}} {
+		rtb := mainRtb(t, s.c, s.vpc)
+		if _, err := s.c.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: &rtb, DestinationCidrBlock: &s.remote, VpcPeeringConnectionId: &id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := e.Path
+	e.Close()
+	e2 := apitest.New(t, apitest.Options{Authenticate: auth, Path: path})
+	alice, bob, _ = clients(e2.Server.URL)
+	if s := pcxStatus(t, bob, id); s != types.VpcPeeringConnectionStateReasonCodeActive {
+		t.Fatalf("bob after restart: %s", s)
+	}
+	if _, err := bob.DeleteVpcPeeringConnection(ctx, &ec2.DeleteVpcPeeringConnectionInput{VpcPeeringConnectionId: &id}); err != nil {
+		t.Fatal(err)
+	}
+	if rt := routeTo(t, alice, mainRtb(t, alice, va), "10.20.0.0/16"); rt.State != types.RouteStateBlackhole {
+		t.Fatalf("alice's route after bob deleted the connection: %+v", rt)
+	}
+}

@@ -69,6 +69,7 @@ type Core struct {
 	mu      sync.Mutex
 	regions map[string]*region
 	skipped map[string]bool // regions found in the store but not served
+	pcx     *pcxStore       // VPC peering connections, of every region (vpcpeering.go)
 }
 
 // New returns an empty core.
@@ -96,7 +97,7 @@ func New(env Env, cfg Config) *Core {
 	for _, r := range cfg.Regions {
 		served[r] = true
 	}
-	return &Core{env: env, cfg: cfg, served: served, regions: map[string]*region{}, skipped: map[string]bool{}}
+	return &Core{env: env, cfg: cfg, served: served, regions: map[string]*region{}, skipped: map[string]bool{}, pcx: newPcxStore()}
 }
 
 // Config returns the core's configuration.
@@ -115,6 +116,7 @@ func (c *Core) region(name string) *region {
 	if r == nil {
 		r = &region{name: name, db: newDB(name)}
 		r.db.azs = regionAZs(name, c.cfg.AZCount)
+		r.db.pcxs = c.pcx
 		c.regions[name] = r
 	}
 	return r
@@ -297,6 +299,7 @@ func (c *Core) write(r *region, who Caller, dryRun bool, commit Committer, fn fu
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	tx := c.newTx(r, who, false)
+	defer tx.pcxRelease()
 	if err := fn(tx); err != nil {
 		return nil, err
 	}

@@ -35,7 +35,7 @@ type db struct {
 	usage     *table[UsageInterval, *UsageInterval]
 	acls      *table[NetworkACL, *NetworkACL]
 	pls       *table[PrefixList, *PrefixList]
-	pcxs      *table[PeeringConnection, *PeeringConnection]
+	pcxs      *pcxStore // shared by every region of the core (vpcpeering.go)
 	idx       indexes
 }
 
@@ -62,7 +62,7 @@ func newDB(region string) *db {
 		usage:     newTable[UsageInterval]("usage"),
 		acls:      newTable[NetworkACL]("acl"),
 		pls:       newTable[PrefixList]("prefixlist"),
-		pcxs:      newTable[PeeringConnection]("pcx"),
+		pcxs:      newPcxStore(),
 	}
 	d.idx.init()
 	return d
@@ -186,7 +186,9 @@ type Tx struct {
 	usage     txTable[UsageInterval, *UsageInterval]
 	acls      txTable[NetworkACL, *NetworkACL]
 	pls       txTable[PrefixList, *PrefixList]
-	pcxs      txTable[PeeringConnection, *PeeringConnection]
+	pcxs      txTable[PeeringConnection, *PeeringConnection] // use tx.pcx()
+	pcxStore  *pcxStore
+	pcxHeld   bool // this write transaction holds pcxStore.mu
 }
 
 func (c *Core) newTx(r *region, who Caller, readOnly bool) *Tx {
@@ -218,7 +220,8 @@ func (c *Core) newTx(r *region, who Caller, readOnly bool) *Tx {
 		usage:     txTable[UsageInterval, *UsageInterval]{base: d.usage},
 		acls:      txTable[NetworkACL, *NetworkACL]{base: d.acls},
 		pls:       txTable[PrefixList, *PrefixList]{base: d.pls},
-		pcxs:      txTable[PeeringConnection, *PeeringConnection]{base: d.pcxs},
+		pcxs:      txTable[PeeringConnection, *PeeringConnection]{base: d.pcxs.snap.Load()},
+		pcxStore:  d.pcxs,
 	}
 }
 
@@ -247,7 +250,7 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 		func() error { _, err := tx.eigws.changes(name, &cs); return err },
 		func() error { _, err := tx.acls.changes(name, &cs); return err },
 		func() error { _, err := tx.pls.changes(name, &cs); return err },
-		func() error { _, err := tx.pcxs.changes(name, &cs); return err },
+		func() error { return tx.pcxChanges(&cs) },
 	} {
 		if err := f(); err != nil {
 			return nil, err
@@ -304,7 +307,7 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 	tx.eigws.apply()
 	tx.acls.apply()
 	tx.pls.apply()
-	tx.pcxs.apply()
+	tx.pcxApply()
 	tx.enis.apply()
 	tx.addresses.apply()
 	tx.instances.apply()

@@ -22,15 +22,18 @@ func (c *Core) Reload(load func(fn func(kind, key string, val []byte) error) err
 		if f := fresh.regions[name]; f != nil {
 			d = f.db
 		}
+		d.pcxs = c.pcx
 		r.mu.Lock()
 		r.db = d
 		r.mu.Unlock()
 	}
 	for name, f := range fresh.regions {
 		if c.regions[name] == nil {
+			f.db.pcxs = c.pcx
 			c.regions[name] = f
 		}
 	}
+	c.pcx.replace(fresh.pcx)
 	c.skipped = fresh.skipped
 	return n, nil
 }
@@ -58,8 +61,10 @@ func (c *Core) Clear(clear func() error) error {
 	for _, n := range names {
 		d := newDB(n)
 		d.azs = regionAZs(n, c.cfg.AZCount)
+		d.pcxs = c.pcx
 		c.regions[n].db = d
 	}
+	c.pcx.replace(newPcxStore())
 	c.skipped = map[string]bool{}
 	return nil
 }

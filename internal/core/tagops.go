@@ -201,7 +201,7 @@ func (tx *Tx) tagSet(id string, t Tags) {
 	case "eigw":
 		tx.eigws.Mut(id).Tags = t
 	case "pcx":
-		tx.pcxs.Mut(id).Tags = t
+		tx.pcx().Mut(id).Tags = t
 	case "acl":
 		tx.acls.Mut(id).Tags = t
 	case "pl":
@@ -332,7 +332,7 @@ func (tx *Tx) tagItems() []*tagItem {
 	tx.templates.Each(func(v *LaunchTemplate) bool { add(v.Owner, v.ID, "launch-template", v.Tags); return true })
 	tx.dhcp.Each(func(v *DhcpOptions) bool { add(v.Owner, v.ID, "dhcp-options", v.Tags); return true })
 	tx.eigws.Each(func(v *EgressOnlyIGW) bool { add(v.Owner, v.ID, "egress-only-internet-gateway", v.Tags); return true })
-	tx.pcxs.Each(func(v *PeeringConnection) bool {
+	tx.pcx().Each(func(v *PeeringConnection) bool {
 		if tx.pcxVisible(v) {
 			add(tx.Account, v.ID, "vpc-peering-connection", v.Tags)
 		}

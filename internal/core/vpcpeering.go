@@ -1,9 +1,13 @@
 package core
 
 import (
+	"encoding/json"
+	"fmt"
 	"maps"
 	"net/netip"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/eni-net/eni/internal/ec2wire"
@@ -88,9 +92,11 @@ func (tx *Tx) pcxStatus(c *PeeringConnection) (code, msg string) {
 	return c.Status, c.Message
 }
 
-// pcxParty reports whether account owns one of the connection's VPCs.
-func pcxParty(c *PeeringConnection, account string) bool {
-	return c.Requester.Owner == account || c.Accepter.Owner == account
+// pcxParty reports whether the caller owns one of the connection's VPCs
+// and asks in one of their regions.
+func (tx *Tx) pcxParty(c *PeeringConnection) bool {
+	return (c.Requester.Owner == tx.Account || c.Accepter.Owner == tx.Account) &&
+		(c.Requester.Region == tx.Region || c.Accepter.Region == tx.Region)
 }
 
 // pcxVisible reports whether the caller still sees the connection: as AWS,
@@ -98,7 +104,7 @@ func pcxParty(c *PeeringConnection, account string) bool {
 // other, a rejected one 2 days to the requester and 2 hours to the
 // accepter, a failed one 2 hours, an expired one 2 days.
 func (tx *Tx) pcxVisible(c *PeeringConnection) bool {
-	if !pcxParty(c, tx.Account) {
+	if !tx.pcxParty(c) {
 		return false
 	}
 	code, _ := tx.pcxStatus(c)
@@ -120,7 +126,7 @@ func (tx *Tx) getPcx(id string) (*PeeringConnection, error) {
 	if !validID(id, "pcx") {
 		return nil, errorf(CodeInvalidPcxIDMalformed, "Invalid id: \"%s\" (expecting \"pcx-...\")", id)
 	}
-	c := tx.pcxs.Get(id)
+	c := tx.pcx().Get(id)
 	if c == nil || !tx.pcxVisible(c) {
 		return nil, errorf(CodeInvalidPcxIDNotFound, "The vpcPeeringConnection ID '%s' does not exist", id)
 	}
@@ -131,7 +137,7 @@ func (tx *Tx) getPcx(id string) (*PeeringConnection, error) {
 // once the VPC is gone.
 func (tx *Tx) pcxSideOut(s PeeringSide) *ec2wire.VpcPeeringConnectionVpcInfo {
 	cidrs, v6 := s.Cidrs, s.Ipv6
-	if v := tx.vpcs.Get(s.VpcID); v != nil {
+	if v := tx.vpcs.Get(s.VpcID); v != nil && s.Region == tx.Region {
 		cidrs, v6 = vpcBlocks(v)
 	}
 	o := &ec2wire.VpcPeeringConnectionVpcInfo{OwnerId: p(s.Owner), VpcId: p(s.VpcID), Region: p(s.Region),
@@ -197,7 +203,7 @@ func blocksOverlap(a, b []string) bool {
 // to peer, or nil.
 func (tx *Tx) pcxOpenBetween(vpc, peer string) *PeeringConnection {
 	var found *PeeringConnection
-	tx.pcxs.Each(func(c *PeeringConnection) bool {
+	tx.pcx().Each(func(c *PeeringConnection) bool {
 		code, _ := tx.pcxStatus(c)
 		if c.Requester.VpcID == vpc && c.Accepter.VpcID == peer && (code == pcxPending || code == pcxActive) {
 			found = c
@@ -207,12 +213,41 @@ func (tx *Tx) pcxOpenBetween(vpc, peer string) *PeeringConnection {
 	return found
 }
 
+// PeerVPC is what a request in one region knows of a VPC of another
+// region of the server (the API layer reads it before the request's
+// transaction: a transaction sees one region).
+type PeerVPC struct {
+	Region, Owner string
+	Cidrs, Ipv6   []string
+}
+
+// PeerVPC reads VPC id of a region, or nil when there is none (or the
+// region is not served).
+func (c *Core) PeerVPC(region, id string) *PeerVPC {
+	var out *PeerVPC
+	_ = c.View(Caller{Region: region}, func(tx *Tx) error {
+		if v := tx.vpcs.Get(id); v != nil {
+			out = &PeerVPC{Region: region, Owner: v.Owner}
+			out.Cidrs, out.Ipv6 = vpcBlocks(v)
+		}
+		return nil
+	})
+	return out
+}
+
 // CreateVpcPeeringConnection requests a peering connection from one of the
-// caller's VPCs to a VPC of the caller or of another account. The reply says
-// initiating-request; the request is then pending-acceptance, or failed when
-// the blocks overlap or the named account has no such VPC. A request like an
-// open one answers that one, as AWS does.
+// caller's VPCs to a VPC of the region, of the caller or of another account.
 func (tx *Tx) CreateVpcPeeringConnection(in *ec2wire.CreateVpcPeeringConnectionInput) (*ec2wire.CreateVpcPeeringConnectionOutput, error) {
+	return tx.CreateVpcPeeringConnectionWith(in, nil)
+}
+
+// CreateVpcPeeringConnectionWith requests a peering connection; peer is
+// the accepter VPC as read in PeerRegion when that is not the caller's
+// region (nil: none there). The reply says initiating-request; the request
+// is then pending-acceptance, or failed when the blocks overlap or the
+// named account has no such VPC. A request like an open one answers that
+// one, as AWS does.
+func (tx *Tx) CreateVpcPeeringConnectionWith(in *ec2wire.CreateVpcPeeringConnectionInput, peer *PeerVPC) (*ec2wire.CreateVpcPeeringConnectionOutput, error) {
 	if in.VpcId == nil {
 		return nil, errorf(CodeMissingParameter, "The request must contain the parameter vpcId")
 	}
@@ -233,53 +268,60 @@ func (tx *Tx) CreateVpcPeeringConnection(in *ec2wire.CreateVpcPeeringConnectionI
 			return nil, errorf(CodeInvalidParameterValue, "Invalid value '%s' for peerOwnerId. It must be a 12-digit AWS account ID.", truncateName(owner))
 		}
 	}
-	if err := tx.pcxCheckRegion(in.PeerRegion); err != nil {
+	region, err := tx.pcxPeerRegion(in.PeerRegion)
+	if err != nil {
 		return nil, err
 	}
 	tags, err := tagSpecs(in.TagSpecifications, "vpc-peering-connection")
 	if err != nil {
 		return nil, err
 	}
-	if peerID == v.ID {
-		return nil, errorf(CodeInvalidParameterValue, "Cannot create a VPC peering connection between a VPC and itself (%s).", v.ID)
-	}
-	pv := tx.vpcs.Get(peerID)
-	if owner == tx.Account && (pv == nil || pv.Owner != owner) {
-		return nil, errorf(CodeInvalidVpcIDNotFound, "The vpc ID '%s' does not exist", peerID)
+	if region == tx.Region {
+		if peerID == v.ID {
+			return nil, errorf(CodeInvalidParameterValue, "Cannot create a VPC peering connection between a VPC and itself (%s).", v.ID)
+		}
+		peer = nil
+		if pv := tx.vpcs.Get(peerID); pv != nil {
+			peer = &PeerVPC{Region: region, Owner: pv.Owner}
+			peer.Cidrs, peer.Ipv6 = vpcBlocks(pv)
+		}
+		if owner == tx.Account && (peer == nil || peer.Owner != owner) {
+			return nil, errorf(CodeInvalidVpcIDNotFound, "The vpc ID '%s' does not exist", peerID)
+		}
 	}
 	if c := tx.pcxOpenBetween(v.ID, peerID); c != nil && c.Accepter.Owner == owner {
 		return &ec2wire.CreateVpcPeeringConnectionOutput{VpcPeeringConnection: tx.pcxOut(c)}, nil
 	}
 	c := &PeeringConnection{ID: tx.newID("pcx"), CreatedAt: tx.now, StatusAt: tx.now, Tags: tags,
 		Requester: PeeringSide{Owner: tx.Account, VpcID: v.ID, Region: tx.Region},
-		Accepter:  PeeringSide{Owner: owner, VpcID: peerID, Region: tx.Region}}
+		Accepter:  PeeringSide{Owner: owner, VpcID: peerID, Region: region}}
 	c.Requester.Cidrs, c.Requester.Ipv6 = vpcBlocks(v)
 	c.Status, c.Message = pcxPending, "Pending Acceptance by "+owner
-	if pv == nil || pv.Owner != owner {
+	if peer == nil || peer.Owner != owner {
 		c.Status, c.Message = pcxFailed, pcxFailedMessage
 	} else {
-		c.Accepter.Cidrs, c.Accepter.Ipv6 = vpcBlocks(pv)
+		c.Accepter.Cidrs, c.Accepter.Ipv6 = peer.Cidrs, peer.Ipv6
 		if blocksOverlap(c.Requester.Cidrs, c.Accepter.Cidrs) {
 			c.Status, c.Message = pcxFailed, pcxFailedMessage
 		}
 	}
-	tx.pcxs.Put(c)
+	tx.pcx().Put(c)
 	out := tx.pcxOut(c)
 	out.Status = &ec2wire.VpcPeeringConnectionStateReason{Code: p(pcxInitiating), Message: p("Initiating Request to " + owner)}
 	out.ExpirationTime = ec2wire.NewTime(c.CreatedAt.Add(pcxExpiry))
 	return &ec2wire.CreateVpcPeeringConnectionOutput{VpcPeeringConnection: out}, nil
 }
 
-// pcxCheckRegion accepts a PeerRegion that is the caller's own: the VPCs
-// of a peering connection are in one region of this server.
-func (tx *Tx) pcxCheckRegion(r *string) error {
+// pcxPeerRegion returns the accepter's region: PeerRegion, a region this
+// server serves, or the caller's.
+func (tx *Tx) pcxPeerRegion(r *string) (string, error) {
 	if r == nil || *r == "" || *r == tx.Region {
-		return nil
+		return tx.Region, nil
 	}
-	if !ValidRegion(*r) {
-		return errorf(CodeInvalidParameterValue, "Invalid region: %s", truncateName(*r))
+	if !slices.Contains(tx.cfg.Regions, *r) {
+		return "", errorf(CodeInvalidParameterValue, "Invalid region: %s", truncateName(*r))
 	}
-	return errorf(CodeUnsupportedOperation, "Peering with a VPC of another region (%s) is not supported by this server: peer VPCs of region %s.", truncateName(*r), tx.Region)
+	return *r, nil
 }
 
 // validAccountID reports whether s is 12 digits.
@@ -305,6 +347,9 @@ func (tx *Tx) pcxPendingFor(id, op string) (*PeeringConnection, error) {
 	if c.Accepter.Owner != tx.Account {
 		return nil, errorf(CodeOperationNotPermitted, "User (%s) cannot %s peering %s", tx.Account, op, c.ID)
 	}
+	if c.Accepter.Region != tx.Region {
+		return nil, errorf(CodeOperationNotPermitted, "Incorrect region (%s) specified for this request. VPC peering connection %s must be accepted or rejected in region %s", tx.Region, c.ID, c.Accepter.Region)
+	}
 	if code, _ := tx.pcxStatus(c); code != pcxPending {
 		return nil, errorf(CodeInvalidStateTransit, "Invalid state transition for %s, attempted to transition from %s to %s", c.ID, code, map[string]string{"accept": pcxActive, "reject": pcxRejected}[op])
 	}
@@ -321,7 +366,7 @@ func (tx *Tx) AcceptVpcPeeringConnection(in *ec2wire.AcceptVpcPeeringConnectionI
 	if err != nil {
 		return nil, err
 	}
-	m := tx.pcxs.Mut(c.ID)
+	m := tx.pcx().Mut(c.ID)
 	m.Status, m.Message, m.StatusAt = pcxActive, "Active", tx.now
 	return &ec2wire.AcceptVpcPeeringConnectionOutput{VpcPeeringConnection: tx.pcxOut(m)}, nil
 }
@@ -333,7 +378,7 @@ func (tx *Tx) RejectVpcPeeringConnection(in *ec2wire.RejectVpcPeeringConnectionI
 	if err != nil {
 		return nil, err
 	}
-	m := tx.pcxs.Mut(c.ID)
+	m := tx.pcx().Mut(c.ID)
 	m.Status, m.Message, m.StatusAt, m.EndedBy = pcxRejected, "Rejected by "+tx.Account, tx.now, tx.Account
 	return &ec2wire.RejectVpcPeeringConnectionOutput{Return: p(true)}, nil
 }
@@ -352,7 +397,7 @@ func (tx *Tx) DeleteVpcPeeringConnection(in *ec2wire.DeleteVpcPeeringConnectionI
 	case code != pcxActive && code != pcxPending:
 		return nil, errorf(CodeInvalidStateTransit, "Invalid state transition for %s, attempted to transition from %s to %s", c.ID, code, pcxDeleted)
 	}
-	m := tx.pcxs.Mut(c.ID)
+	m := tx.pcx().Mut(c.ID)
 	m.Status, m.Message, m.StatusAt, m.EndedBy = pcxDeleted, "Deleted by "+tx.Account, tx.now, tx.Account
 	return &ec2wire.DeleteVpcPeeringConnectionOutput{Return: p(true)}, nil
 }
@@ -368,7 +413,7 @@ func (tx *Tx) pcxFilters() filterSet[PeeringConnection] {
 		}
 	}
 	blocks := func(s PeeringSide) []string {
-		if v := tx.vpcs.Get(s.VpcID); v != nil {
+		if v := tx.vpcs.Get(s.VpcID); v != nil && s.Region == tx.Region {
 			v4, _ := vpcBlocks(v)
 			return v4
 		}
@@ -407,7 +452,7 @@ func (tx *Tx) DescribeVpcPeeringConnections(in *ec2wire.DescribeVpcPeeringConnec
 			return nil, err
 		}
 	}
-	items := tx.pcxs.Sorted(func(c *PeeringConnection) bool {
+	items := tx.pcx().Sorted(func(c *PeeringConnection) bool {
 		return tx.pcxVisible(c) && (len(in.VpcPeeringConnectionIds) == 0 || contains(in.VpcPeeringConnectionIds, c.ID)) && m.match(c)
 	})
 	page, next, err := paginate(items, func(c *PeeringConnection) string { return c.ID }, in.MaxResults, in.NextToken, 5, 1000)
@@ -435,7 +480,7 @@ func (tx *Tx) ModifyVpcPeeringConnectionOptions(in *ec2wire.ModifyVpcPeeringConn
 	if code, _ := tx.pcxStatus(c); code != pcxActive {
 		return nil, errorf(CodeOperationNotPermitted, "Peering %s is not active. Peering options can be added only to active peerings.", c.ID)
 	}
-	m := tx.pcxs.Mut(c.ID)
+	m := tx.pcx().Mut(c.ID)
 	out := &ec2wire.ModifyVpcPeeringConnectionOptionsOutput{}
 	for _, s := range []struct {
 		req  *ec2wire.PeeringConnectionOptionsRequest
@@ -481,7 +526,7 @@ func (tx *Tx) pcxRouteTarget(r *RouteTable, id string) (Route, error) {
 // pcxActiveFor returns the connection id if it is active and joins vpc to
 // another VPC, and that VPC's id.
 func (tx *Tx) pcxActiveFor(id, vpc string) (*PeeringConnection, string) {
-	c := tx.pcxs.Get(id)
+	c := tx.pcx().Get(id)
 	if c == nil {
 		return nil, ""
 	}
@@ -501,7 +546,7 @@ func (tx *Tx) pcxActiveFor(id, vpc string) (*PeeringConnection, string) {
 // dependency).
 func (tx *Tx) pcxOfVPC(vpc string) string {
 	var id string
-	tx.pcxs.Each(func(c *PeeringConnection) bool {
+	tx.pcx().Each(func(c *PeeringConnection) bool {
 		if c.Requester.VpcID == vpc || c.Accepter.VpcID == vpc {
 			if code, _ := tx.pcxStatus(c); code == pcxActive {
 				id = c.ID
@@ -514,12 +559,12 @@ func (tx *Tx) pcxOfVPC(vpc string) string {
 
 // pcxVPCGone ends the pending requests of a VPC being deleted.
 func (tx *Tx) pcxVPCGone(vpc string) {
-	pending := tx.pcxs.Sorted(func(c *PeeringConnection) bool {
+	pending := tx.pcx().Sorted(func(c *PeeringConnection) bool {
 		code, _ := tx.pcxStatus(c)
 		return code == pcxPending && (c.Requester.VpcID == vpc || c.Accepter.VpcID == vpc)
 	})
 	for _, c := range pending {
-		m := tx.pcxs.Mut(c.ID)
+		m := tx.pcx().Mut(c.ID)
 		m.Status, m.Message, m.StatusAt, m.EndedBy = pcxDeleted, "Deleted by "+tx.Account, tx.now, tx.Account
 	}
 }
@@ -540,7 +585,7 @@ type HostPeerRoute struct {
 // hostPeerings lists the active connections whose VPCs both exist.
 func (tx *Tx) hostPeerings() []HostPeering {
 	var out []HostPeering
-	for _, c := range tx.pcxs.Sorted(nil) {
+	for _, c := range tx.pcx().Sorted(nil) {
 		if code, _ := tx.pcxStatus(c); code != pcxActive || tx.vpcs.Get(c.Requester.VpcID) == nil || tx.vpcs.Get(c.Accepter.VpcID) == nil {
 			continue
 		}
@@ -571,7 +616,7 @@ func (tx *Tx) hostPeerRoutes(vpc string, r *RouteTable) []HostPeerRoute {
 // security group may reference a group of a peered VPC).
 func (tx *Tx) pcxBetween(a, b string) string {
 	var id string
-	tx.pcxs.Each(func(c *PeeringConnection) bool {
+	tx.pcx().Each(func(c *PeeringConnection) bool {
 		if (c.Requester.VpcID == a && c.Accepter.VpcID == b) || (c.Requester.VpcID == b && c.Accepter.VpcID == a) {
 			if code, _ := tx.pcxStatus(c); code == pcxActive {
 				id = c.ID
@@ -580,4 +625,96 @@ func (tx *Tx) pcxBetween(a, b string) string {
 		return id == ""
 	})
 	return id
+}
+
+// pcxStore holds the peering connections of every region of a core: a
+// connection between VPCs of two regions is one record, seen and changed
+// from both. Its table is copy-on-write: a read transaction reads the
+// snapshot it started with; a write transaction takes mu at its first use
+// of the table (tx.pcx) and holds it to its end, so that changes from two
+// regions never interleave. mu is taken only under a region's lock and no
+// region lock is taken under it.
+type pcxStore struct {
+	mu   sync.Mutex
+	snap atomic.Pointer[table[PeeringConnection, *PeeringConnection]]
+}
+
+func newPcxStore() *pcxStore {
+	s := &pcxStore{}
+	s.snap.Store(newTable[PeeringConnection]("pcx"))
+	return s
+}
+
+// decode and put load stored records (before the core serves).
+func (s *pcxStore) decode(id string, val []byte) (any, error) { return s.snap.Load().decode(id, val) }
+func (s *pcxStore) put(id string, v any)                      { s.snap.Load().put(id, v) }
+
+// replace takes o's records (Reload, Clear).
+func (s *pcxStore) replace(o *pcxStore) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.snap.Store(o.snap.Load())
+}
+
+// dump adds the records to a Dump, each under its requester's region.
+func (s *pcxStore) dump(out map[string]string) {
+	for id, v := range s.snap.Load().rows {
+		b, _ := json.Marshal(v) // records are plain data
+		out["pcx/"+v.Requester.Region+"/"+id] = string(b)
+	}
+}
+
+// pcx is the transaction's view of the peering connections; a write
+// transaction locks the store at its first call and reads its latest state.
+func (tx *Tx) pcx() *txTable[PeeringConnection, *PeeringConnection] {
+	if !tx.readOnly && !tx.pcxHeld {
+		tx.pcxStore.mu.Lock()
+		tx.pcxHeld = true
+		tx.pcxs.base = tx.pcxStore.snap.Load()
+	}
+	return &tx.pcxs
+}
+
+// pcxRelease unlocks the store at the end of a write transaction.
+func (tx *Tx) pcxRelease() {
+	if tx.pcxHeld {
+		tx.pcxHeld = false
+		tx.pcxStore.mu.Unlock()
+	}
+}
+
+// pcxChanges adds the transaction's peering changes to cs, each keyed by
+// its requester's region (where it was created).
+func (tx *Tx) pcxChanges(cs *ChangeSet) error {
+	ids := slices.Sorted(maps.Keys(tx.pcxs.over))
+	for _, id := range ids {
+		v := tx.pcxs.over[id]
+		if v == nil {
+			continue // connections are ended, never removed
+		}
+		b, err := encodeRecord(v)
+		if err != nil {
+			return fmt.Errorf("encode pcx %s: %w", id, err)
+		}
+		cs.Changes = append(cs.Changes, Change{Kind: "pcx", Key: v.Requester.Region + "/" + id, Value: b})
+	}
+	return nil
+}
+
+// pcxApply publishes the transaction's peering changes (committed, under
+// the store's lock): a new snapshot.
+func (tx *Tx) pcxApply() {
+	if !tx.pcxHeld || len(tx.pcxs.over) == 0 {
+		return
+	}
+	next := newTable[PeeringConnection]("pcx")
+	maps.Copy(next.rows, tx.pcxStore.snap.Load().rows)
+	for id, v := range tx.pcxs.over {
+		if v != nil {
+			next.rows[id] = v
+		}
+	}
+	tx.pcxStore.snap.Store(next)
+	tx.pcxs.base = next
+	tx.pcxs.over = nil
 }

@@ -1,6 +1,8 @@
 package core
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -82,7 +84,7 @@ func TestPcxSecondaryBlockOverlapAndThirdParty(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := view(t, c, func(tx *Tx) error {
-		if code, _ := tx.pcxStatus(tx.pcxs.Get(id)); code != pcxFailed {
+		if code, _ := tx.pcxStatus(tx.pcx().Get(id)); code != pcxFailed {
 			t.Errorf("status %s, want failed", code)
 		}
 		return nil
@@ -92,6 +94,79 @@ func TestPcxSecondaryBlockOverlapAndThirdParty(t *testing.T) {
 	_ = c.Read(Caller{Account: "333333333333", Region: "us-east-1"}, nil, func(tx *Tx) error {
 		if _, err := tx.getPcx(id); err == nil || err.(*Error).Code != CodeInvalidPcxIDNotFound {
 			t.Errorf("third account: %v", err)
+		}
+		return nil
+	})
+}
+
+// Writers in two regions change peering connections at once (creates,
+// tags, deletes), readers describe them meanwhile: every change is kept
+// (none lost to another region's write), run under -race in CI.
+func TestPcxTwoRegionsAtOnce(t *testing.T) {
+	c := newTestCore(t)
+	regions := []string{"us-east-1", "eu-west-1"}
+	vpcs := map[string][2]string{}
+	for i, r := range regions {
+		who := Caller{Account: testCaller.Account, Region: r}
+		if err := c.Write(who, false, nil, func(tx *Tx) error {
+			var ids [2]string
+			for j := range ids {
+				v, err := tx.CreateVpc(&ec2wire.CreateVpcInput{CidrBlock: p(fmt.Sprintf("10.%d.0.0/16", 10*i+j))})
+				if err != nil {
+					return err
+				}
+				ids[j] = *v.Vpc.VpcId
+			}
+			vpcs[r] = ids
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One connection from us-east-1 to eu-west-1, tagged from both regions at once.
+	var id string
+	us, eu := Caller{Account: testCaller.Account, Region: regions[0]}, Caller{Account: testCaller.Account, Region: regions[1]}
+	if err := c.Write(us, false, nil, func(tx *Tx) error {
+		out, err := tx.CreateVpcPeeringConnectionWith(&ec2wire.CreateVpcPeeringConnectionInput{VpcId: p(vpcs[regions[0]][0]),
+			PeerVpcId: p(vpcs[regions[1]][0]), PeerRegion: p(regions[1])}, c.PeerVPC(regions[1], vpcs[regions[1]][0]))
+		if err == nil {
+			id = *out.VpcPeeringConnection.VpcPeeringConnectionId
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	const n = 20
+	for _, who := range []Caller{us, eu} {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for i := range n {
+				err := c.Write(who, false, nil, func(tx *Tx) error {
+					_, err := tx.CreateTags(&ec2wire.CreateTagsInput{Resources: []string{id}, Tags: []ec2wire.Tag{{Key: p(fmt.Sprintf("%s-%d", who.Region, i)), Value: p("x")}}})
+					return err
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for range n {
+				_ = c.Read(who, nil, func(tx *Tx) error {
+					_, err := tx.DescribeVpcPeeringConnections(&ec2wire.DescribeVpcPeeringConnectionsInput{})
+					return err
+				})
+			}
+		}()
+	}
+	wg.Wait()
+	_ = c.Read(eu, nil, func(tx *Tx) error {
+		if got := len(tx.pcx().Get(id).Tags); got != 2*n {
+			t.Errorf("%d tags, want %d", got, 2*n)
 		}
 		return nil
 	})
