@@ -16,6 +16,8 @@ func vpcPeeringOps(m map[string]handler) {
 	m["DeleteVpcPeeringConnection"] = write((*core.Tx).DeleteVpcPeeringConnection)
 	m["DescribeVpcPeeringConnections"] = read((*core.Tx).DescribeVpcPeeringConnections)
 	m["ModifyVpcPeeringConnectionOptions"] = write((*core.Tx).ModifyVpcPeeringConnectionOptions)
+	m["DescribeSecurityGroupReferences"] = read((*core.Tx).DescribeSecurityGroupReferences)
+	m["DescribeStaleSecurityGroups"] = read((*core.Tx).DescribeStaleSecurityGroups)
 }
 
 // createVpcPeering reads the accepter VPC first when it is in another

@@ -393,10 +393,55 @@ func TestVpcPeeringSecurityGroupReference(t *testing.T) {
 	if err := ref(); err != nil {
 		t.Fatalf("reference to a peered VPC's group: %v", err)
 	}
-	out, err := c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{gb}})
-	if err != nil || len(out.SecurityGroups[0].IpPermissions) != 1 || aws.ToString(out.SecurityGroups[0].IpPermissions[0].UserIdGroupPairs[0].GroupId) != ga {
-		t.Fatalf("described: %v %+v", err, out)
+	pair := func() types.UserIdGroupPair {
+		t.Helper()
+		out, err := c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{gb}})
+		if err != nil || len(out.SecurityGroups[0].IpPermissions) != 1 || len(out.SecurityGroups[0].IpPermissions[0].UserIdGroupPairs) != 1 {
+			t.Fatalf("described: %v %+v", err, out)
+		}
+		return out.SecurityGroups[0].IpPermissions[0].UserIdGroupPairs[0]
 	}
+	if pr := pair(); aws.ToString(pr.GroupId) != ga || aws.ToString(pr.VpcId) != a || aws.ToString(pr.VpcPeeringConnectionId) != aws.ToString(id) || aws.ToString(pr.PeeringStatus) != "active" {
+		t.Fatalf("pair %+v", pr)
+	}
+	refs, err := c.DescribeSecurityGroupReferences(ctx, &ec2.DescribeSecurityGroupReferencesInput{GroupId: []string{ga}})
+	if err != nil || len(refs.SecurityGroupReferenceSet) != 1 || aws.ToString(refs.SecurityGroupReferenceSet[0].ReferencingVpcId) != b ||
+		aws.ToString(refs.SecurityGroupReferenceSet[0].VpcPeeringConnectionId) != aws.ToString(id) {
+		t.Fatalf("references: %v %+v", err, refs)
+	}
+	stale, err := c.DescribeStaleSecurityGroups(ctx, &ec2.DescribeStaleSecurityGroupsInput{VpcId: &b})
+	if err != nil || len(stale.StaleSecurityGroupSet) != 0 {
+		t.Fatalf("stale while active: %v %+v", err, stale)
+	}
+	// The connection deleted: the rule is stale, the reference gone.
+	if _, err := c.DeleteVpcPeeringConnection(ctx, &ec2.DeleteVpcPeeringConnectionInput{VpcPeeringConnectionId: id}); err != nil {
+		t.Fatal(err)
+	}
+	if pr := pair(); aws.ToString(pr.PeeringStatus) != "deleted" {
+		t.Fatalf("pair after delete %+v", pr)
+	}
+	stale, err = c.DescribeStaleSecurityGroups(ctx, &ec2.DescribeStaleSecurityGroupsInput{VpcId: &b})
+	if err != nil || len(stale.StaleSecurityGroupSet) != 1 || aws.ToString(stale.StaleSecurityGroupSet[0].GroupId) != gb ||
+		len(stale.StaleSecurityGroupSet[0].StaleIpPermissions) != 1 || aws.ToInt32(stale.StaleSecurityGroupSet[0].StaleIpPermissions[0].FromPort) != 81 ||
+		aws.ToString(stale.StaleSecurityGroupSet[0].StaleIpPermissions[0].UserIdGroupPairs[0].GroupId) != ga {
+		t.Fatalf("stale: %v %+v", err, stale)
+	}
+	refs, err = c.DescribeSecurityGroupReferences(ctx, &ec2.DescribeSecurityGroupReferencesInput{GroupId: []string{ga}})
+	if err != nil || len(refs.SecurityGroupReferenceSet) != 0 {
+		t.Fatalf("references after delete: %v %+v", err, refs)
+	}
+	// The peer's group may be deleted (its reference stays stale); a group
+	// of the same VPC referenced may not.
+	if _, err := c.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: &ga}); err != nil {
+		t.Fatalf("delete the referenced peer group: %v", err)
+	}
+	if st, err := c.DescribeStaleSecurityGroups(ctx, &ec2.DescribeStaleSecurityGroupsInput{VpcId: &b}); err != nil || len(st.StaleSecurityGroupSet) != 1 {
+		t.Fatalf("stale after the group is gone: %v %+v", err, st)
+	}
+	_, err = c.DescribeStaleSecurityGroups(ctx, &ec2.DescribeStaleSecurityGroupsInput{VpcId: aws.String("vpc-0123456789abcdef0")})
+	apitest.WantCode(t, err, "InvalidVpcID.NotFound")
+	_, err = c.DescribeSecurityGroupReferences(ctx, &ec2.DescribeSecurityGroupReferencesInput{GroupId: []string{"sg-0123456789abcdef0"}})
+	apitest.WantCode(t, err, "InvalidGroup.NotFound")
 }
 
 // A connection between VPCs of two regions of the server (PeerRegion),

@@ -186,7 +186,7 @@ func (tx *Tx) DeleteSecurityGroup(in *ec2wire.DeleteSecurityGroupInput) (*ec2wir
 	// AWS answers InvalidGroup.InUse for some references; DependencyViolation
 	// is what it answers for ENIs and what clients retry on, so use it for both.
 	tx.groups.Each(func(o *SecurityGroup) bool {
-		if o.ID == g.ID {
+		if o.ID == g.ID || o.VpcID != g.VpcID { // a peer VPC's reference goes stale (sgpeering.go)
 			return true
 		}
 		for _, r := range append(slices.Clip(o.Ingress), o.Egress...) {
@@ -793,7 +793,7 @@ func (tx *Tx) sgFilters() filterSet[SecurityGroup] {
 func (tx *Tx) sgOut(g *SecurityGroup) ec2wire.SecurityGroup {
 	return ec2wire.SecurityGroup{
 		GroupId: p(g.ID), GroupName: p(g.Name), Description: p(g.Description), VpcId: p(g.VpcID),
-		OwnerId: p(g.Owner), IpPermissions: sgMerge(g.Ingress), IpPermissionsEgress: sgMerge(g.Egress),
+		OwnerId: p(g.Owner), IpPermissions: tx.sgPeerPerms(g, sgMerge(g.Ingress)), IpPermissionsEgress: tx.sgPeerPerms(g, sgMerge(g.Egress)),
 		Tags: tagsOut(g.Tags), SecurityGroupArn: p(tx.sgArn(g)),
 	}
 }

@@ -151,6 +151,8 @@ var Operations = []string{
 	"DeleteVpcPeeringConnection",
 	"DescribeVpcPeeringConnections",
 	"ModifyVpcPeeringConnectionOptions",
+	"DescribeSecurityGroupReferences",
+	"DescribeStaleSecurityGroups",
 }
 
 // ModelOperations lists every operation of the EC2 API model.
@@ -1650,6 +1652,18 @@ type ModifyVpcPeeringConnectionOptionsInput = ModifyVpcPeeringConnectionOptionsR
 
 // ModifyVpcPeeringConnectionOptionsOutput is the output of ModifyVpcPeeringConnectionOptions.
 type ModifyVpcPeeringConnectionOptionsOutput = ModifyVpcPeeringConnectionOptionsResult
+
+// DescribeSecurityGroupReferencesInput is the input of DescribeSecurityGroupReferences.
+type DescribeSecurityGroupReferencesInput = DescribeSecurityGroupReferencesRequest
+
+// DescribeSecurityGroupReferencesOutput is the output of DescribeSecurityGroupReferences.
+type DescribeSecurityGroupReferencesOutput = DescribeSecurityGroupReferencesResult
+
+// DescribeStaleSecurityGroupsInput is the input of DescribeStaleSecurityGroups.
+type DescribeStaleSecurityGroupsInput = DescribeStaleSecurityGroupsRequest
+
+// DescribeStaleSecurityGroupsOutput is the output of DescribeStaleSecurityGroups.
+type DescribeStaleSecurityGroupsOutput = DescribeStaleSecurityGroupsResult
 
 // DescribeRegionsRequest is the model's DescribeRegionsRequest shape.
 type DescribeRegionsRequest struct {
@@ -3812,6 +3826,33 @@ type ModifyVpcPeeringConnectionOptionsResult struct {
 	RequesterPeeringConnectionOptions *PeeringConnectionOptions `query:"RequesterPeeringConnectionOptions" xml:"requesterPeeringConnectionOptions,omitempty"`
 }
 
+// DescribeSecurityGroupReferencesRequest is the model's DescribeSecurityGroupReferencesRequest shape.
+type DescribeSecurityGroupReferencesRequest struct {
+	DryRun  *bool    `query:"DryRun" xml:"DryRun,omitempty"`
+	GroupId []string `query:"GroupId" required:"true" xml:"GroupId>item,omitempty"`
+}
+
+// DescribeSecurityGroupReferencesResult is the model's DescribeSecurityGroupReferencesResult shape.
+type DescribeSecurityGroupReferencesResult struct {
+	RequestId                 *string                  `xml:"requestId"`
+	SecurityGroupReferenceSet []SecurityGroupReference `query:"SecurityGroupReferenceSet" xml:"securityGroupReferenceSet>item,omitempty"`
+}
+
+// DescribeStaleSecurityGroupsRequest is the model's DescribeStaleSecurityGroupsRequest shape.
+type DescribeStaleSecurityGroupsRequest struct {
+	DryRun     *bool   `query:"DryRun" xml:"DryRun,omitempty"`
+	MaxResults *int32  `query:"MaxResults" xml:"MaxResults,omitempty"`
+	NextToken  *string `query:"NextToken" xml:"NextToken,omitempty"`
+	VpcId      *string `query:"VpcId" required:"true" xml:"VpcId,omitempty"`
+}
+
+// DescribeStaleSecurityGroupsResult is the model's DescribeStaleSecurityGroupsResult shape.
+type DescribeStaleSecurityGroupsResult struct {
+	RequestId             *string              `xml:"requestId"`
+	NextToken             *string              `query:"NextToken" xml:"nextToken,omitempty"`
+	StaleSecurityGroupSet []StaleSecurityGroup `query:"StaleSecurityGroupSet" xml:"staleSecurityGroupSet>item,omitempty"`
+}
+
 // Filter is the model's Filter shape.
 type Filter struct {
 	Name   *string  `query:"Name" xml:"Name,omitempty"`
@@ -4761,6 +4802,23 @@ type PeeringConnectionOptions struct {
 	AllowEgressFromLocalVpcToRemoteClassicLink *bool `query:"AllowEgressFromLocalVpcToRemoteClassicLink" xml:"allowEgressFromLocalVpcToRemoteClassicLink,omitempty"`
 }
 
+// SecurityGroupReference is the model's SecurityGroupReference shape.
+type SecurityGroupReference struct {
+	GroupId                *string `query:"GroupId" xml:"groupId,omitempty"`
+	ReferencingVpcId       *string `query:"ReferencingVpcId" xml:"referencingVpcId,omitempty"`
+	VpcPeeringConnectionId *string `query:"VpcPeeringConnectionId" xml:"vpcPeeringConnectionId,omitempty"`
+}
+
+// StaleSecurityGroup is the model's StaleSecurityGroup shape.
+type StaleSecurityGroup struct {
+	Description              *string             `query:"Description" xml:"description,omitempty"`
+	GroupId                  *string             `query:"GroupId" xml:"groupId,omitempty"`
+	GroupName                *string             `query:"GroupName" xml:"groupName,omitempty"`
+	StaleIpPermissions       []StaleIpPermission `query:"StaleIpPermissions" xml:"staleIpPermissions>item,omitempty"`
+	StaleIpPermissionsEgress []StaleIpPermission `query:"StaleIpPermissionsEgress" xml:"staleIpPermissionsEgress>item,omitempty"`
+	VpcId                    *string             `query:"VpcId" xml:"vpcId,omitempty"`
+}
+
 // AvailabilityZoneMessage is the model's AvailabilityZoneMessage shape.
 type AvailabilityZoneMessage struct {
 	Message *string `query:"Message" xml:"message,omitempty"`
@@ -5441,6 +5499,16 @@ type VpcPeeringConnectionVpcInfo struct {
 type VpcPeeringConnectionStateReason struct {
 	Code    *string `query:"Code" xml:"code,omitempty"`
 	Message *string `query:"Message" xml:"message,omitempty"`
+}
+
+// StaleIpPermission is the model's StaleIpPermission shape.
+type StaleIpPermission struct {
+	FromPort         *int32            `query:"FromPort" xml:"fromPort,omitempty"`
+	IpProtocol       *string           `query:"IpProtocol" xml:"ipProtocol,omitempty"`
+	IpRanges         []string          `query:"IpRanges" xml:"ipRanges>item,omitempty"`
+	PrefixListIds    []string          `query:"PrefixListIds" xml:"prefixListIds>item,omitempty"`
+	ToPort           *int32            `query:"ToPort" xml:"toPort,omitempty"`
+	UserIdGroupPairs []UserIdGroupPair `query:"Groups" xml:"groups>item,omitempty"`
 }
 
 // CapacityReservationTargetResponse is the model's CapacityReservationTargetResponse shape.
