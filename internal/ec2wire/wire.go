@@ -3,7 +3,7 @@
 // operations.txt). It is plain data: no I/O, no rules.
 package ec2wire
 
-//go:generate go run ./gen -model ec2-api-model-2016-11-15.json.gz -ops operations.txt -patch model-patch.json -out zz_generated.go
+//go:generate go run ./gen -model ec2-api-model-2016-11-15.json.gz -ops operations.txt -patch model-patch.json -out zz_generated.go -outputs ../ec2query/zz_outputtypes_test.go
 
 import (
 	"encoding/xml"
