@@ -93,8 +93,18 @@ func TestVpcPeeringLifecycle(t *testing.T) {
 		t.Fatalf("repeat: %v %+v", err, again)
 	}
 	rtbA, rtbB := mainRtb(t, c, a), mainRtb(t, c, b)
-	_, err = c.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: &rtbA, DestinationCidrBlock: aws.String("10.2.0.0/16"), VpcPeeringConnectionId: &id})
-	apitest.WantCode(t, err, "InvalidParameterValue") // not active yet
+	// A route to a pending connection is a blackhole until it is accepted.
+	if _, err := c.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: &rtbA, DestinationCidrBlock: aws.String("10.2.0.0/16"), VpcPeeringConnectionId: &id}); err != nil {
+		t.Fatal(err)
+	}
+	if rt := routeTo(t, c, rtbA, "10.2.0.0/16"); rt.State != types.RouteStateBlackhole {
+		t.Fatalf("route to a pending connection: %+v", rt)
+	}
+	_, err = c.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: &rtbA, DestinationCidrBlock: aws.String("10.1.5.0/24"), VpcPeeringConnectionId: &id})
+	apitest.WantCode(t, err, "InvalidParameterValue") // within the VPC's own block
+	if _, err := c.DeleteRoute(ctx, &ec2.DeleteRouteInput{RouteTableId: &rtbA, DestinationCidrBlock: aws.String("10.2.0.0/16")}); err != nil {
+		t.Fatal(err)
+	}
 	_, err = c.ModifyVpcPeeringConnectionOptions(ctx, &ec2.ModifyVpcPeeringConnectionOptionsInput{VpcPeeringConnectionId: &id,
 		RequesterPeeringConnectionOptions: &types.PeeringConnectionOptionsRequest{AllowDnsResolutionFromRemoteVpc: aws.Bool(true)}})
 	apitest.WantCode(t, err, "OperationNotPermitted")
@@ -164,7 +174,7 @@ func TestVpcPeeringLifecycle(t *testing.T) {
 	_, err = c.DeleteVpcPeeringConnection(ctx, &ec2.DeleteVpcPeeringConnectionInput{VpcPeeringConnectionId: &id})
 	apitest.WantCode(t, err, "InvalidStateTransition")
 	_, err = c.ReplaceRoute(ctx, &ec2.ReplaceRouteInput{RouteTableId: &rtbA, DestinationCidrBlock: aws.String("10.2.0.0/16"), VpcPeeringConnectionId: &id})
-	apitest.WantCode(t, err, "InvalidParameterValue")
+	apitest.WantCode(t, err, "InvalidParameterValue") // deleted
 	if _, err := c.DeleteRoute(ctx, &ec2.DeleteRouteInput{RouteTableId: &rtbB, DestinationCidrBlock: aws.String("10.1.0.0/16")}); err != nil {
 		t.Fatal(err)
 	}

@@ -345,7 +345,7 @@ func (tx *Tx) rtbTarget(r *RouteTable, dest netip.Prefix, t rtbTargetIn) (Route,
 	case t.eigw != nil:
 		return tx.eigwRouteTarget(r, *t.eigw, dest.Addr().Is6())
 	case t.pcx != nil:
-		return tx.pcxRouteTarget(r, *t.pcx)
+		return tx.pcxRouteTarget(r, *t.pcx, dest)
 	case t.gateway != nil:
 		id := *t.gateway
 		if id == "local" {

@@ -507,9 +507,11 @@ func (tx *Tx) ModifyVpcPeeringConnectionOptions(in *ec2wire.ModifyVpcPeeringConn
 	return out, nil
 }
 
-// pcxRouteTarget checks a route of table r to connection id: an active
-// connection of the table's VPC.
-func (tx *Tx) pcxRouteTarget(r *RouteTable, id string) (Route, error) {
+// pcxRouteTarget checks a route of table r to connection id for dest: a
+// connection of the table's VPC, active or still pending acceptance (the
+// route is then a blackhole until it is accepted, as on AWS); the
+// destination not within the VPC's own blocks.
+func (tx *Tx) pcxRouteTarget(r *RouteTable, id string, dest netip.Prefix) (Route, error) {
 	c, err := tx.getPcx(id)
 	if err != nil {
 		return Route{}, err
@@ -517,8 +519,15 @@ func (tx *Tx) pcxRouteTarget(r *RouteTable, id string) (Route, error) {
 	if c.Requester.VpcID != r.VpcID && c.Accepter.VpcID != r.VpcID {
 		return Route{}, errorf(CodeInvalidParameterValue, "route table %s and peering connection %s belong to different networks", r.ID, c.ID)
 	}
-	if code, _ := tx.pcxStatus(c); code != pcxActive {
-		return Route{}, errorf(CodeInvalidParameterValue, "Peering connection %s is not active (its status is %s); a route can target only an active peering connection.", c.ID, code)
+	if code, _ := tx.pcxStatus(c); code != pcxActive && code != pcxPending {
+		return Route{}, errorf(CodeInvalidParameterValue, "Peering connection %s is %s; a route can target only an active peering connection or one pending acceptance.", c.ID, code)
+	}
+	if v := tx.vpcs.Get(r.VpcID); v != nil {
+		for _, l := range rtbLocalRoutes(v) {
+			if b, err := netip.ParsePrefix(routeDest(l)); err == nil && subnetWithin(dest, b) {
+				return Route{}, errorf(CodeInvalidParameterValue, "The destination CIDR block %s is equal to or more specific than one of this VPC's CIDR blocks. This route can target only an interface or an instance.", dest)
+			}
+		}
 	}
 	return Route{VpcPeeringConnectionID: c.ID}, nil
 }

@@ -52,8 +52,8 @@ func (e *env) routePcx(rtb, dest, pcx string) {
 }
 
 // TestVpcPeering, through the EC2 API only: two VPCs' instances talk over a
-// peering connection once it is accepted and both route tables send the
-// other's block to it (one route alone is not enough: replies need the way
+// peering connection once it is accepted (a route to it before that is a
+// blackhole) and both route tables send the other's block to it (one route alone is not enough: replies need the way
 // back); a group of the peer VPC may be referenced and is enforced; with
 // A–B and B–C peered, A and C cannot talk even with routes through B (no
 // transit); after a restart (a new plane and agent) it all holds; a deleted
@@ -71,15 +71,16 @@ func TestVpcPeering(t *testing.T) {
 	}
 	to := func(p peerVPC, port string) string { return net.JoinHostPort(p.ip, port) }
 
-	// Requested, not accepted: nothing passes.
+	// Requested, not accepted, A routing to it already (a blackhole):
+	// nothing passes.
 	ab := e.peer(a, b)
+	e.routePcx(a.rtb, "10.2.0.0/16", ab)
 	e.settle()
 	e.noReach(a.ns, to(b, "80"))
 	e.noReach(b.ns, to(a, "80"))
 
-	// Accepted, A routes to B but B has no route back: still nothing.
+	// Accepted, but B has no route back: still nothing.
 	e.accept(ab)
-	e.routePcx(a.rtb, "10.2.0.0/16", ab)
 	e.settle()
 	e.noReach(a.ns, to(b, "80"))
 
