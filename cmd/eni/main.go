@@ -220,7 +220,8 @@ func serve(args []string) error {
 			return err
 		}
 		identityCert = cert
-		a, p, err := newAgent(dataPlaneOptions{Prefix: *dpPrefix, Region: *dpRegion, InternetIP: *internetIP, UserData: *userData, Metadata: md}, c, commit, reg, log)
+		a, p, err := newAgent(dataPlaneOptions{Prefix: *dpPrefix, Region: *dpRegion, InternetIP: *internetIP, UserData: *userData, Metadata: md,
+			DNS: vpcResolver(c, *dpRegion, log)}, c, commit, reg, log)
 		if err != nil {
 			return err
 		}

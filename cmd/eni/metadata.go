@@ -8,6 +8,7 @@ import (
 
 	"github.com/eni-net/eni/internal/core"
 	"github.com/eni-net/eni/internal/imds"
+	"github.com/eni-net/eni/internal/vpcdns"
 )
 
 // IdentityCertificatePath is where eni serve publishes the certificate whose key signs
@@ -51,5 +52,13 @@ func withIdentityCertificate(next http.Handler, cert []byte) http.Handler {
 		}
 		w.Header().Set("Content-Type", "application/x-pem-file")
 		_, _ = w.Write(cert) // the client may be gone
+	})
+}
+
+// vpcResolver is the VPC resolver of the data plane's region, answering from c.
+func vpcResolver(c *core.Core, region string, log *slog.Logger) *vpcdns.Server {
+	return vpcdns.New(vpcdns.Options{
+		Resolve: func(vpc, name string) core.DNSAnswer { return c.ResolveVPCDNS(region, vpc, name) },
+		Logger:  log.With("component", "vpcdns"),
 	})
 }

@@ -306,7 +306,7 @@ func (a *Agent) Status() (dataplane.Status, int, error) {
 func Desired(hv core.HostView) dataplane.Desired {
 	var d dataplane.Desired
 	for _, v := range hv.VPCs {
-		dv := dataplane.VPC{ID: v.ID}
+		dv := dataplane.VPC{ID: v.ID, ResolverIP: v.ResolverIP}
 		for _, s := range v.Subnets {
 			ds := dataplane.Subnet{ID: s.ID, CIDR: s.CIDR, IPv6CIDR: s.IPv6CIDR, RouterIP: s.RouterIP, Public: s.Public, DefaultRouteENI: s.DefaultRouteENI}
 			for _, pr := range s.PeerRoutes {

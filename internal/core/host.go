@@ -22,6 +22,9 @@ type HostView struct {
 type HostVPC struct {
 	ID      string
 	Subnets []HostSubnet
+	// ResolverIP is the VPC resolver's address in the VPC, its primary block's
+	// base + 2 (vpcdns.go).
+	ResolverIP string
 }
 
 // HostSubnet is a subnet as the data plane sees it.
@@ -122,7 +125,7 @@ func (tx *Tx) hostView() HostView {
 		subnetsByVPC[s.VpcID] = append(subnetsByVPC[s.VpcID], hs)
 	}
 	for _, v := range tx.vpcs.Sorted(nil) {
-		hv.VPCs = append(hv.VPCs, HostVPC{ID: v.ID, Subnets: subnetsByVPC[v.ID]})
+		hv.VPCs = append(hv.VPCs, HostVPC{ID: v.ID, Subnets: subnetsByVPC[v.ID], ResolverIP: VPCResolverIP(v.CidrBlock).String()})
 	}
 	members := map[string][]string{} // group -> member addresses as CIDRs
 	for _, e := range tx.enis.Sorted(nil) {

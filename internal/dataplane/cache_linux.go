@@ -261,7 +261,7 @@ func eniKey(e *eniInfo, bridge int, inst *nsCtx) uint64 {
 // routerKey is the spec of a VPC router: what ensureRouters realises for v.
 func (r *reconciler) routerKey(v VPC, c *nsCtx) uint64 {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s %s gen %d %d %d;", v.ID, r.p.upIP, r.p.inetIP, c.gen, r.dp.gen, r.inet.gen)
+	fmt.Fprintf(&b, "%s %s %s gen %d %d %d dns %s;", v.ID, r.p.upIP, r.p.inetIP, c.gen, r.dp.gen, r.inet.gen, v.ResolverIP)
 	for _, s := range v.Subnets {
 		si := r.subnets[s.ID]
 		if si == nil {

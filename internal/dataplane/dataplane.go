@@ -43,6 +43,9 @@ type Desired struct {
 type VPC struct {
 	ID      string
 	Subnets []Subnet
+	// ResolverIP is the address of the VPC resolver in the VPC (its primary block's
+	// base + 2), served with 169.254.169.253 and fd00:ec2::253 when Options.DNS is set.
+	ResolverIP string
 }
 
 // Subnet is one L2 segment of a VPC.
@@ -123,6 +126,10 @@ type Options struct {
 	// whose connections name the ENI they came in through (a MetadataAsker() string
 	// method). An *imds.Server is one.
 	Metadata MetadataServer
+	// DNS, if set, serves the VPC resolver: the plane hands it a UDP socket and a TCP
+	// listener on port 53 of the VPC's ResolverIP, 169.254.169.253 and fd00:ec2::253 in
+	// every VPC router, with the VPC's id (dns_linux.go). A *vpcdns.Server is one.
+	DNS DNSServer
 }
 
 // MetadataServer serves the connections of a listener until it is closed.
@@ -207,7 +214,8 @@ type subnetInfo struct {
 	bridge   string
 	legDP    string
 	legRT    string
-	routeTbl int // router table for DefaultRouteENI
+	routeTbl int        // router table for DefaultRouteENI
+	resolver netip.Addr // the VPC's resolver address (VPC.ResolverIP)
 }
 
 func parseSubnet(vpcID string, s Subnet) (*subnetInfo, error) {

@@ -264,6 +264,9 @@ func eniGroups(e *eniInfo, groups map[string]Group, ch eniChains) {
 	for _, es := range metadataEgress() {
 		out.add(es...)
 	}
+	for _, es := range dnsEgress(e.subnet.resolver) {
+		out.add(es...)
+	}
 	for _, gid := range e.Groups {
 		g := groups[gid]
 		for _, r := range g.Egress {

@@ -369,6 +369,7 @@ func dpENIKey(e *eniInfo, groups map[string]Group, groupKeys map[string]uint64) 
 	k.prefixes(e.pfx6)
 	k.bool(e.SourceDestCheck)
 	k.addr(e.subnet.bcast)
+	k.addr(e.subnet.resolver)
 	k.int(len(e.Groups))
 	for _, gid := range e.Groups {
 		k.str(gid)

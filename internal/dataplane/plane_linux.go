@@ -55,6 +55,8 @@ type Plane struct {
 
 	metadata MetadataServer
 	md       mdState // metadata numbers and listeners (metadata_linux.go)
+	dns      DNSServer
+	dnsl     dnsState // resolver sockets (dns_linux.go)
 }
 
 // New returns a Plane. It does not touch the system until the first Reconcile.
@@ -77,7 +79,8 @@ func New(opts Options) (*Plane, error) {
 		up = netip.MustParseAddr("100.64.0.3")
 	}
 	p := &Plane{prefix: opts.Prefix, inetIP: ip, upIP: up, pending: map[string]bool{}, pendingIdx: map[int]bool{},
-		fullEvery: opts.FullEvery, cache: newPlaneCache(), metadata: opts.Metadata, md: newMDState()}
+		fullEvery: opts.FullEvery, cache: newPlaneCache(), metadata: opts.Metadata, md: newMDState(),
+		dns: opts.DNS, dnsl: dnsState{routers: map[string]*dnsRouter{}}}
 	p.trashSeq.Store(uint32(time.Now().UnixNano()))
 	return p, nil
 }
@@ -130,6 +133,7 @@ func (p *Plane) Teardown(ctx context.Context) error {
 	defer p.mu.Unlock()
 	p.bg.Wait()
 	p.closeAllMetadata()
+	p.closeAllDNS()
 	p.cache.closeAll()
 	p.cache = newPlaneCache()
 	names, err := listNS(p.prefix)
@@ -256,6 +260,7 @@ func (r *reconciler) plan(d Desired) {
 			si.legDP = ifName(r.p.prefix, kindRouterDP, s.ID)
 			si.legRT = ifName(r.p.prefix, kindRouterNS, s.ID)
 			si.routeTbl = 0x1000 + int(hash32(s.ID)&0xffff)
+			si.resolver, _ = netip.ParseAddr(v.ResolverIP) // invalid when not given
 			r.subnets[s.ID] = si
 			r.subnetSeq = append(r.subnetSeq, si)
 		}
@@ -535,6 +540,7 @@ func (r *reconciler) ensureRouters() {
 		r.c.routerNS[v.ID] = c
 		r.routers[v.ID] = c
 		r.ensureMetadataListeners(v.ID, c)
+		r.ensureDNSListeners(v, c)
 		nbrs, pfx6 := routerNeighbours(byVPC[v.ID])
 		md := r.p.metadataIDs(v.ID, byVPC[v.ID])
 		key := r.routerKey(v, c) ^ neighboursKey(nbrs, pfx6) ^ mdKey(md)
@@ -610,7 +616,7 @@ func (r *reconciler) ensureRouters() {
 			}
 		}
 		r.count(ensureNeighbours(c, legs, nbrs))
-		r.ensureRouterGuard(c, upName, nbrs, md, !trusted)
+		r.ensureRouterGuard(c, upName, v.ResolverIP, nbrs, md, !trusted)
 		tables := []int{rtInternet, unix.RT_TABLE_MAIN}
 		for _, s := range r.subnetSeq {
 			if s.vpcID == v.ID {
@@ -1391,6 +1397,7 @@ func (r *reconciler) pruneCache() {
 		p.routerGens.Delete(x.name)
 		x.close()
 		p.closeMetadata(id)
+		p.closeDNS(id)
 		delete(c.routerNS, id)
 		delete(c.routers, id)
 		r.fail(deleteNS(p.RouterNS(id)))

@@ -20,8 +20,9 @@ import (
 // that sends to thousands of unused addresses of the VPC makes the router resolve none of
 // them: the kernel's neighbour table (shared by every namespace of the host) cannot be
 // filled through the router, and the router's own entries are exempt from its garbage
-// collection. The router's own stack answers ICMP (and neighbour discovery) only: TCP, UDP
-// and the rest addressed to it are dropped, so no port of it is ever seen from a VPC.
+// collection. The router's own stack answers ICMP (and neighbour discovery) only, besides
+// the metadata service (metadata_linux.go) and the VPC resolver (dns_linux.go): TCP, UDP
+// and the rest addressed to it are dropped, so no other port of it is ever seen from a VPC.
 
 // neighbour is a permanent neighbour entry of a router leg.
 type neighbour struct {
@@ -143,7 +144,7 @@ func neighboursKey(ns []neighbour, pfx6 []prefixRoute) uint64 {
 // forwarded or sent to a leg is a known neighbour; nothing but ICMP reaches the router's
 // own stack. (The router's spec key covers the neighbours, so this runs when they change.)
 // It is replaced whatever it holds when force (its generation says someone else changed it).
-func (r *reconciler) ensureRouterGuard(c *nsCtx, uplink string, ns []neighbour, md []mdEntry, force bool) {
+func (r *reconciler) ensureRouterGuard(c *nsCtx, uplink, resolver string, ns []neighbour, md []mdEntry, force bool) {
 	conn, err := newNFT(int(c.ns))
 	if err != nil {
 		r.fail(fmt.Errorf("%s: nftables: %w", c.name, err))
@@ -151,7 +152,7 @@ func (r *reconciler) ensureRouterGuard(c *nsCtx, uplink string, ns []neighbour, 
 	}
 	defer conn.CloseLasting()
 	tab := &nftables.Table{Name: r.p.prefix + "rt", Family: nftables.TableFamilyINet}
-	marker := fmt.Sprintf("v%s_%016x", nftVersion, neighboursKey(ns, nil)^specKey(uplink, "peering-guard")^mdKey(md))
+	marker := fmt.Sprintf("v%s_%016x", nftVersion, neighboursKey(ns, nil)^specKey(uplink, "peering-guard", "resolver "+resolver)^mdKey(md))
 	if chains, err := conn.ListChainsOfTableFamily(tab.Family); err == nil && !force {
 		for _, ch := range chains {
 			if ch.Table != nil && ch.Table.Name == tab.Name && ch.Name == marker {
@@ -169,6 +170,11 @@ func (r *reconciler) ensureRouterGuard(c *nsCtx, uplink string, ns []neighbour, 
 	// What the metadata chains marked is for the metadata service (metadata_linux.go).
 	conn.AddRule(&nftables.Rule{Table: tab, Chain: in, Exprs: []expr.Any{meta(expr.MetaKeyMARK), cmpNeq(native32(0)),
 		verdict(expr.VerdictAccept)}})
+	// Queries to the VPC resolver from the legs are the resolver's (dns_linux.go).
+	vpcIP, _ := netip.ParseAddr(resolver)
+	for _, es := range dnsInput(r.p.prefix, vpcIP) {
+		conn.AddRule(&nftables.Rule{Table: tab, Chain: in, Exprs: es})
+	}
 	conn.AddRule(&nftables.Rule{Table: tab, Chain: in, Exprs: []expr.Any{meta(expr.MetaKeyL4PROTO),
 		cmpNeq([]byte{unix.IPPROTO_ICMP}), cmpNeq([]byte{unix.IPPROTO_ICMPV6}), &expr.Counter{}, verdict(expr.VerdictDrop)}})
 	var v4, v6 []nftables.SetElement

@@ -29,6 +29,7 @@ import (
 	"github.com/eni-net/eni/internal/core"
 	"github.com/eni-net/eni/internal/dataplane"
 	"github.com/eni-net/eni/internal/imds"
+	"github.com/eni-net/eni/internal/vpcdns"
 )
 
 // Timeouts of probes. A probe that must pass is retried (the agent realises
@@ -152,7 +153,10 @@ func newEnv(t testing.TB) *env {
 		e.asked.add(eni)
 		return e.api.Core.InstanceMetadataOf("us-east-1", eni)
 	}})
-	e.plane, err = dataplane.New(dataplane.Options{Prefix: prefix, Metadata: e.md})
+	resolver := vpcdns.New(vpcdns.Options{Resolve: func(vpc, name string) core.DNSAnswer {
+		return e.api.Core.ResolveVPCDNS("us-east-1", vpc, name)
+	}})
+	e.plane, err = dataplane.New(dataplane.Options{Prefix: prefix, Metadata: e.md, DNS: resolver})
 	if err != nil {
 		t.Fatal(err)
 	}
