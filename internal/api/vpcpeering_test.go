@@ -423,10 +423,28 @@ func TestVpcPeeringSecurityGroupReference(t *testing.T) {
 	if err != nil || len(stale.StaleSecurityGroupSet) != 0 {
 		t.Fatalf("stale while active: %v %+v", err, stale)
 	}
-	// The connection deleted: the rule is stale, the reference gone.
+	// A new reference to the group of a VPC no longer peered is refused; an
+	// existing one is stale and may still be revoked by its groups.
+	refB := func(port int32, revoke bool) error {
+		perm := []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(port), ToPort: aws.Int32(port), UserIdGroupPairs: []types.UserIdGroupPair{{GroupId: &ga}}}}
+		if revoke {
+			_, err := c.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: &gb, IpPermissions: perm})
+			return err
+		}
+		_, err := c.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: &gb, IpPermissions: perm})
+		return err
+	}
+	if err := refB(82, false); err != nil {
+		t.Fatal(err)
+	}
+	// The connection deleted: the rules are stale, the reference gone.
 	if _, err := c.DeleteVpcPeeringConnection(ctx, &ec2.DeleteVpcPeeringConnectionInput{VpcPeeringConnectionId: id}); err != nil {
 		t.Fatal(err)
 	}
+	if err := refB(82, true); err != nil {
+		t.Fatalf("revoke a stale reference: %v", err)
+	}
+	apitest.WantCode(t, refB(83, false), "InvalidGroup.NotFound")
 	if pr := pair(); aws.ToString(pr.PeeringStatus) != "deleted" {
 		t.Fatalf("pair after delete %+v", pr)
 	}
@@ -447,6 +465,21 @@ func TestVpcPeeringSecurityGroupReference(t *testing.T) {
 	}
 	if st, err := c.DescribeStaleSecurityGroups(ctx, &ec2.DescribeStaleSecurityGroupsInput{VpcId: &b}); err != nil || len(st.StaleSecurityGroupSet) != 1 {
 		t.Fatalf("stale after the group is gone: %v %+v", err, st)
+	}
+	// A stale rule to a deleted group is revoked by its rule id.
+	rules, err := c.DescribeSecurityGroupRules(ctx, &ec2.DescribeSecurityGroupRulesInput{Filters: []types.Filter{filter("group-id", gb)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rules.SecurityGroupRules {
+		if r.ReferencedGroupInfo != nil {
+			if _, err := c.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: &gb, SecurityGroupRuleIds: []string{aws.ToString(r.SecurityGroupRuleId)}}); err != nil {
+				t.Fatalf("revoke the stale rule: %v", err)
+			}
+		}
+	}
+	if st, err := c.DescribeStaleSecurityGroups(ctx, &ec2.DescribeStaleSecurityGroupsInput{VpcId: &b}); err != nil || len(st.StaleSecurityGroupSet) != 0 {
+		t.Fatalf("stale after revoke: %v %+v", err, st)
 	}
 	_, err = c.DescribeStaleSecurityGroups(ctx, &ec2.DescribeStaleSecurityGroupsInput{VpcId: aws.String("vpc-0123456789abcdef0")})
 	apitest.WantCode(t, err, "InvalidVpcID.NotFound")

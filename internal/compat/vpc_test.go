@@ -24,3 +24,11 @@ func TestBoto3VPCB(t *testing.T) {
 	py := needBoto3(t)
 	runScript(t, apitest.Options{}, nil, py, filepath.Join(scriptDir(t), "boto3_vpcb.py"))
 }
+
+// TestBoto3Peering runs tests/compat/boto3_peering.py: VPC peering through
+// botocore's waiters, routes, peer group references and stale rules, each
+// reply checked on the wire against botocore's model.
+func TestBoto3Peering(t *testing.T) {
+	py := needBoto3(t)
+	runScript(t, apitest.Options{}, nil, py, filepath.Join(scriptDir(t), "boto3_peering.py"))
+}

@@ -639,7 +639,7 @@ func (tx *Tx) sgRevoke(g *SecurityGroup, egress bool, perms []ec2wire.IpPermissi
 			drop[i] = true
 		}
 	} else {
-		rules, err := sgSplit(perms, egress, tx.sgResolver(g))
+		rules, err := sgSplit(perms, egress, tx.sgRevokeResolver(g))
 		if err != nil {
 			return nil, err
 		}

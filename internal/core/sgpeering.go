@@ -145,3 +145,24 @@ func (tx *Tx) DescribeStaleSecurityGroups(in *ec2wire.DescribeStaleSecurityGroup
 	}
 	return out, nil
 }
+
+// sgRevokeResolver resolves the group peers of rules revoked from g: as
+// sgResolver, and also a group that a stale rule of g references (of a VPC
+// no longer peered, or deleted).
+func (tx *Tx) sgRevokeResolver(g *SecurityGroup) sgPeerResolver {
+	resolve := tx.sgResolver(g)
+	return func(pr ec2wire.UserIdGroupPair) (string, string, error) {
+		id, owner, err := resolve(pr)
+		if err == nil || pr.GroupId == nil {
+			return id, owner, err
+		}
+		for _, rules := range [][]Rule{g.Ingress, g.Egress} {
+			for _, r := range rules {
+				if r.GroupID == *pr.GroupId && (pr.UserId == nil || *pr.UserId == r.GroupOwner) {
+					return r.GroupID, r.GroupOwner, nil
+				}
+			}
+		}
+		return id, owner, err
+	}
+}
