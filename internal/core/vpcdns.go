@@ -193,7 +193,7 @@ func (tx *Tx) dnsPublicName(vpc *VPC, name string) (DNSAnswer, bool) {
 	if !ok {
 		return DNSAnswer{}, false
 	}
-	if owner == vpc.ID {
+	if owner == vpc.ID || tx.pcxDNSFrom(owner, vpc.ID) { // a peer's AllowDnsResolutionFromRemoteVpc (vpcpeering.go)
 		return DNSAnswer{Exists: true, A: []netip.Addr{private}}, true
 	}
 	return DNSAnswer{Exists: true, A: []netip.Addr{pub}}, true

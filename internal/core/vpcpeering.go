@@ -727,3 +727,18 @@ func (tx *Tx) pcxApply() {
 	tx.pcxs.base = next
 	tx.pcxs.over = nil
 }
+
+// pcxDNSFrom reports whether instances of VPC remote resolve the public DNS
+// names of VPC local to private addresses: an active connection joins them
+// and local's side allows it (AllowDnsResolutionFromRemoteVpc).
+func (tx *Tx) pcxDNSFrom(local, remote string) bool {
+	id := tx.pcxBetween(local, remote)
+	if id == "" {
+		return false
+	}
+	c := tx.pcx().Get(id)
+	if c.Requester.VpcID == local {
+		return c.Requester.AllowDNS
+	}
+	return c.Accepter.AllowDNS
+}

@@ -171,3 +171,53 @@ func TestPcxTwoRegionsAtOnce(t *testing.T) {
 		return nil
 	})
 }
+
+// AllowDnsResolutionFromRemoteVpc: once A's side of an active connection
+// allows it, B's instances resolve A's public names to private addresses;
+// B's option does not do it, nor a deleted connection.
+func TestPcxDNSResolutionFromRemoteVpc(t *testing.T) {
+	w := newDNSWorld(t)
+	w.attr(t, w.vpcA, ec2wire.ModifyVpcAttributeInput{EnableDnsHostnames: on(true)})
+	pub := "ec2-" + dashes(w.a1EIP) + ".compute-1.amazonaws.com"
+	a1IP := *w.a1.PrivateIpAddress
+	ask := func() DNSAnswer { return w.c.ResolveVPCDNS("us-east-1", w.vpcB, pub) }
+	var id string
+	set := func(in *ec2wire.ModifyVpcPeeringConnectionOptionsInput) {
+		t.Helper()
+		in.VpcPeeringConnectionId = &id
+		if err := mutate(t, w.c, func(tx *Tx) error { _, err := tx.ModifyVpcPeeringConnectionOptions(in); return err }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := mutate(t, w.c, func(tx *Tx) error {
+		out, err := tx.CreateVpcPeeringConnection(&ec2wire.CreateVpcPeeringConnectionInput{VpcId: &w.vpcB, PeerVpcId: &w.vpcA})
+		if err != nil {
+			return err
+		}
+		id = *out.VpcPeeringConnection.VpcPeeringConnectionId
+		_, err = tx.AcceptVpcPeeringConnection(&ec2wire.AcceptVpcPeeringConnectionInput{VpcPeeringConnectionId: &id})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ask(); !sameAnswer(got, dnsA(w.a1EIP)) {
+		t.Fatalf("peered, option off: %+v", got)
+	}
+	set(&ec2wire.ModifyVpcPeeringConnectionOptionsInput{RequesterPeeringConnectionOptions: &ec2wire.PeeringConnectionOptionsRequest{AllowDnsResolutionFromRemoteVpc: p(true)}})
+	if got := ask(); !sameAnswer(got, dnsA(w.a1EIP)) {
+		t.Fatalf("B's own side allowing it: %+v", got)
+	}
+	set(&ec2wire.ModifyVpcPeeringConnectionOptionsInput{AccepterPeeringConnectionOptions: &ec2wire.PeeringConnectionOptionsRequest{AllowDnsResolutionFromRemoteVpc: p(true)}})
+	if got := ask(); !sameAnswer(got, dnsA(a1IP)) {
+		t.Fatalf("A's side allowing it: %+v, want %s", got, a1IP)
+	}
+	if err := mutate(t, w.c, func(tx *Tx) error {
+		_, err := tx.DeleteVpcPeeringConnection(&ec2wire.DeleteVpcPeeringConnectionInput{VpcPeeringConnectionId: &id})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ask(); !sameAnswer(got, dnsA(w.a1EIP)) {
+		t.Fatalf("deleted: %+v", got)
+	}
+}
