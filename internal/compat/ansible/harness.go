@@ -178,6 +178,8 @@ func RunTargets(t *testing.T, targets ...Target) {
 			}
 			r := runPlaybook(t, bin, e.Server.URL, dir, run, roles, map[string]string{
 				"aws_access_key": ansibleAccessKey, "aws_secret_key": ansibleSecretKey, "aws_region": "us-east-1",
+				// ansible-test's AWS cloud provider defines ec2_region too (older targets use it)
+				"ec2_region":      "us-east-1",
 				"resource_prefix": "eni-ansible-" + strings.ReplaceAll(tg.Name, "_", "-"),
 				"tiny_prefix":     "enians",
 				// setup_ec2_facts looks for a Fedora image by its owner; the server's
