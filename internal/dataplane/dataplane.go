@@ -14,7 +14,8 @@
 //	               (enie<h>, or enif<h> after a move), the router's leg on each subnet (enir<h>) and all enforcement
 //	               (nftables bridge table "<prefix>" + inet table "<prefix>sg")
 //	eni-<vpc-id>   the VPC router: a leg per subnet (enis<h>) at the subnet's router address,
-//	               an uplink (eniu<h>) to the internet, 1:1 NAT for public IPv4 addresses
+//	               an uplink (eniu<h>) to the internet, 1:1 NAT for public IPv4 addresses,
+//	               a link (enip<h>) to the router of each VPC peered with it (peering_linux.go)
 //	eni-inet       the simulated internet, InternetIP on a leg (enig<h>) to each VPC router
 //	eni-<i-id>     an instance: ENIs appear as eth<DeviceIndex>
 package dataplane

@@ -56,8 +56,9 @@ func (e *env) routePcx(rtb, dest, pcx string) {
 // blackhole) and both route tables send the other's block to it (one route alone is not enough: replies need the way
 // back); a group of the peer VPC may be referenced and is enforced; with
 // A–B and B–C peered, A and C cannot talk even with routes through B (no
-// transit); after a restart (a new plane and agent) it all holds; a deleted
-// connection carries nothing.
+// transit); a peering link deleted by hand is made again by a full pass;
+// after a restart (a new plane and agent) it all holds; a deleted connection
+// carries nothing.
 func TestVpcPeering(t *testing.T) {
 	e := newEnv(t)
 	a := e.peerVPC("10.1.0.0/16", "10.1.1.0/24")
@@ -112,6 +113,18 @@ func TestVpcPeering(t *testing.T) {
 	e.noReach(c.ns, to(a, "80"))
 	e.noReach(c.ns, to(b, "81")) // C is not in A's group
 
+	// A–B's link deleted by hand in A's router: a full pass makes it again.
+	e.must(e.plane.Do(e.plane.RouterNS(a.vpc), func() error {
+		l, err := netlink.LinkByName(e.ifName('p', ab+"/"+a.vpc))
+		if err != nil {
+			return err
+		}
+		return netlink.LinkDel(l)
+	}))
+	e.noReach(a.ns, to(b, "80"))
+	e.fullPass()
+	e.reach(a.ns, to(b, "80"), b.inst)
+
 	// A restart: a new plane and agent realise the same.
 	e.stopAgent()
 	plane2, err := dataplane.New(dataplane.Options{Prefix: e.prefix})
@@ -131,13 +144,16 @@ func TestVpcPeering(t *testing.T) {
 	e.reach(b.ns, to(c, "80"), c.inst) // B–C unaffected
 }
 
-// inetLeg is the name of the internet namespace's leg to a VPC's router (as
-// the plane names it: prefix, 'g', FNV-1a of the VPC id).
-func (e *env) inetLeg(vpc string) string {
+// ifName is the name the plane gives an interface of a kind for an id:
+// prefix, kind, FNV-1a of the id.
+func (e *env) ifName(kind byte, id string) string {
 	h := fnv.New32a()
-	_, _ = h.Write([]byte(vpc))
-	return fmt.Sprintf("%sg%08x", e.prefix, h.Sum32())
+	_, _ = h.Write([]byte(id))
+	return fmt.Sprintf("%s%c%08x", e.prefix, kind, h.Sum32())
 }
+
+// inetLeg is the name of the internet namespace's leg to a VPC's router.
+func (e *env) inetLeg(vpc string) string { return e.ifName('g', vpc) }
 
 // TestAttackPeeringTransitFromInternet: the internet sends B's instance a
 // datagram through A's router with a source forged into A's subnet (A's
