@@ -117,7 +117,11 @@ func execCmd(args []string) error {
 	if err := netadmin.Check(); err != nil {
 		return fmt.Errorf("exec: entering a namespace: %w", err)
 	}
-	return runInOSView(p, ns, rest[0], rest[1:])
+	var vpc netOfVPC
+	if rest[0] != "internet" {
+		vpc = vpcNetOf("exec", *endpoint, *region, rest[0])
+	}
+	return runInOSView(p, ns, rest[0], vpc, rest[1:])
 }
 
 // cleanupCmd is `eni cleanup [--prefix eni] [--force]`: remove every

@@ -11,10 +11,11 @@ import (
 )
 
 // runInOSView runs argv in the namespace ns of target (an instance id or "internet")
-// with the instance's OS view (osview.go): its own /sys and its private DNS name as
-// hostname; signals sent to eni go to the command, the command dies with eni, and eni
-// exits as the command did.
-func runInOSView(p *dataplane.Plane, ns, target string, argv []string) error {
+// with the instance's OS view (osview.go): its own /sys, its private DNS name as
+// hostname, and its own /etc/resolv.conf and /etc/hosts from its VPC vpc
+// (resolvconf.go); signals sent to eni go to the command, the command dies with eni,
+// and eni exits as the command did.
+func runInOSView(p *dataplane.Plane, ns, target string, vpc netOfVPC, argv []string) error {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	var run *exec.Cmd
@@ -22,13 +23,16 @@ func runInOSView(p *dataplane.Plane, ns, target string, argv []string) error {
 	defer stop()
 	err := p.Do(ns, func() error {
 		hostname := target
+		var etc etcFiles
 		if target != "internet" {
-			if ip, err := primaryIPv4(); err == nil { // else the instance id
+			ip, err := primaryIPv4()
+			if err == nil { // else the instance id
 				hostname = privateDNSName(ip, awsRegion())
 			}
+			etc = etcOf(vpc, awsRegion(), ip)
 		}
 		var err error
-		if run, err = osView(cmd, hostname); err != nil {
+		if run, err = osView(cmd, hostname, etc); err != nil {
 			return err
 		}
 		return run.Start()

@@ -125,7 +125,8 @@ func runTask(args []string) error {
 	// network would be of no use. (The signal follows the thread that starts
 	// the command; Go keeps that thread, which Start returns unlocked.)
 	// It sees the task's /sys and has its private DNS name as hostname (osview.go).
-	cmd, err = osView(cmd, privateDNSName(task.PrivateIPAddress, tc.region))
+	etc := etcOf(vpcNetOf("run-task", *endpoint, tc.region, task.NetworkInterfaceID), tc.region, task.PrivateIPAddress)
+	cmd, err = osView(cmd, privateDNSName(task.PrivateIPAddress, tc.region), etc)
 	if err != nil {
 		cleanup()
 		return fmt.Errorf("run-task: %w", err)

@@ -133,6 +133,13 @@ type Options struct {
 	DNS DNSServer
 }
 
+// DNSServer answers the VPC resolver's queries of one VPC on the sockets the plane
+// hands it, until they are closed. A *vpcdns.Server is one.
+type DNSServer interface {
+	ServeDNSPacket(vpcID string, pc net.PacketConn) error
+	ServeDNSStream(vpcID string, ln net.Listener) error
+}
+
 // MetadataServer serves the connections of a listener until it is closed.
 type MetadataServer interface {
 	Serve(ln net.Listener) error

@@ -35,13 +35,6 @@ var (
 
 const dnsPort = 53
 
-// DNSServer answers the VPC resolver's queries of one VPC on the sockets the plane
-// hands it, until they are closed. A *vpcdns.Server is one.
-type DNSServer interface {
-	ServeDNSPacket(vpcID string, pc net.PacketConn) error
-	ServeDNSStream(vpcID string, ln net.Listener) error
-}
-
 // dnsState is the plane's resolver sockets, by VPC.
 type dnsState struct {
 	mu      sync.Mutex

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -181,4 +182,94 @@ func reverse(ip string) string {
 	p := strings.Split(ip, ".")
 	slices.Reverse(p)
 	return strings.Join(p, ".") + ".in-addr.arpa"
+}
+
+// lookupEnv makes the test binary Go's resolver asking for a name: it prints the
+// addresses net.LookupHost finds (with the pure Go resolver, from /etc/resolv.conf
+// and /etc/hosts), one a line.
+const lookupEnv = "ENI_E2E_LOOKUP"
+
+func runLookup(name string) int {
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	addrs, err := (&net.Resolver{PreferGo: true}).LookupHost(c, name)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lookup:", err)
+		return 2
+	}
+	fmt.Println(strings.Join(addrs, "\n"))
+	return 0
+}
+
+// TestExecResolvConf: eni exec gives the command the instance's own /etc/resolv.conf
+// (its VPC's resolver at base + 2, the search list of its DHCP options) and /etc/hosts
+// (its private name), without touching the host's: glibc's getent and Go's resolver
+// find another instance by its private name, and the instance's own name.
+func TestExecResolvConf(t *testing.T) {
+	if _, err := exec.LookPath("getent"); err != nil {
+		t.Skip("getent is not installed")
+	}
+	hostResolv, _ := os.ReadFile("/etc/resolv.conf")
+	hostHosts, _ := os.ReadFile("/etc/hosts")
+	e := newEnv(t)
+	vpc := e.vpc("10.0.0.0/16")
+	subnet := e.subnet(vpc, "10.0.1.0/24")
+	a, b := e.launch(subnet), e.launch(subnet)
+	e.waitRunning(a, b)
+	aIP, bIP := *e.primaryENI(a).PrivateIpAddress, *e.primaryENI(b).PrivateIpAddress
+	aName, bName := "ip-"+dashed(aIP)+".ec2.internal", "ip-"+dashed(bIP)+".ec2.internal"
+
+	out, err := e.eniExec(a, "cat", "/etc/resolv.conf")
+	if err != nil || !strings.Contains(out, "\nsearch ec2.internal\nnameserver 10.0.0.2") {
+		t.Errorf("resolv.conf in %s: %q %v, want search ec2.internal and nameserver 10.0.0.2", a, out, err)
+	}
+	out, err = e.eniExec(a, "cat", "/etc/hosts")
+	if err != nil || !strings.Contains(out, aIP+" "+aName+" ip-"+dashed(aIP)) || !strings.Contains(out, "127.0.0.1 localhost") {
+		t.Errorf("hosts in %s: %q %v", a, out, err)
+	}
+	e.waitFor("getent hosts "+bName+" in "+a, func() (bool, string) {
+		out, err := e.eniExec(a, "getent", "hosts", bName)
+		f := strings.Fields(out)
+		return err == nil && len(f) >= 2 && f[0] == bIP && f[1] == bName, out + errString(err)
+	})
+	if out, err := e.eniExec(a, "getent", "hosts", "ip-"+dashed(bIP)); err != nil || !strings.HasPrefix(out, bIP+" ") {
+		t.Errorf("getent hosts by the short name (search list): %q %v", out, err)
+	}
+	if out, err := e.eniExec(a, "getent", "hosts", aName); err != nil || !strings.HasPrefix(out, aIP+" ") {
+		t.Errorf("getent hosts of its own name: %q %v", out, err)
+	}
+	self, err := os.Executable()
+	e.must(err)
+	for _, name := range []string{bName, "ip-" + dashed(bIP)} {
+		out, err := e.eniExecEnv(a, []string{lookupEnv + "=" + name, "GODEBUG=netdns=go"}, self)
+		if err != nil || out != bIP {
+			t.Errorf("Go's resolver in %s for %s: %q %v, want %s", a, name, out, err, bIP)
+		}
+	}
+
+	// The VPC's DHCP options make its search list.
+	opts, err := e.ec2.CreateDhcpOptions(ctx(), &ec2.CreateDhcpOptionsInput{DhcpConfigurations: []types.NewDhcpConfiguration{
+		{Key: aws.String("domain-name"), Values: []string{"corp.example"}},
+		{Key: aws.String("domain-name-servers"), Values: []string{"AmazonProvidedDNS"}}}})
+	e.must(err)
+	_, err = e.ec2.AssociateDhcpOptions(ctx(), &ec2.AssociateDhcpOptionsInput{DhcpOptionsId: opts.DhcpOptions.DhcpOptionsId, VpcId: aws.String(vpc)})
+	e.must(err)
+	if out, err := e.eniExec(b, "cat", "/etc/resolv.conf"); err != nil || !strings.Contains(out, "\nsearch corp.example\nnameserver 10.0.0.2") {
+		t.Errorf("resolv.conf with the DHCP options' domain: %q %v", out, err)
+	}
+
+	if now, _ := os.ReadFile("/etc/resolv.conf"); string(now) != string(hostResolv) {
+		t.Errorf("the host's /etc/resolv.conf changed: %q", now)
+	}
+	if now, _ := os.ReadFile("/etc/hosts"); string(now) != string(hostHosts) {
+		t.Errorf("the host's /etc/hosts changed: %q", now)
+	}
+}
+
+// eniExecEnv is eniExec with more environment.
+func (e *env) eniExecEnv(inst string, envs []string, argv ...string) (string, error) {
+	cmd := exec.Command(eniBinary(e.t), append([]string{"exec", "--prefix", e.prefix, "--endpoint", e.api.Server.URL, inst, "--"}, argv...)...)
+	cmd.Env = append(append(os.Environ(), "AWS_REGION=us-east-1"), envs...)
+	out, err := cmd.Output()
+	return strings.TrimSpace(string(out)), err
 }

@@ -52,6 +52,9 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv(helperEnv); spec != "" {
 		os.Exit(runHelper(spec))
 	}
+	if name := os.Getenv(lookupEnv); name != "" {
+		os.Exit(runLookup(name))
+	}
 	code := nettest.Main(m, "./internal/e2e")
 	if binDir != "" {
 		_ = os.RemoveAll(binDir) // a temporary build directory

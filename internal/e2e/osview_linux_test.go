@@ -13,7 +13,7 @@ import (
 
 // eniExec runs `eni exec` in the instance and returns its output.
 func (e *env) eniExec(inst string, argv ...string) (string, error) {
-	cmd := exec.Command(eniBinary(e.t), append([]string{"exec", "--prefix", e.prefix, inst, "--"}, argv...)...)
+	cmd := exec.Command(eniBinary(e.t), append([]string{"exec", "--prefix", e.prefix, "--endpoint", e.api.Server.URL, inst, "--"}, argv...)...)
 	cmd.Env = append(os.Environ(), "AWS_REGION=us-east-1")
 	out, err := cmd.Output()
 	return strings.TrimSpace(string(out)), err
