@@ -35,5 +35,6 @@ func handlers() map[string]handler {
 	prefixListOps(m)
 	sgRuleOps(m)
 	vpcPeeringOps(m)
+	iamInstanceProfileOps(m)
 	return m
 }

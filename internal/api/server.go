@@ -131,6 +131,7 @@ type request struct {
 	params url.Values
 	who    core.Caller
 	sts    bool // an STS GetCallerIdentity call
+	iam    bool // a call of the IAM API (iam.go)
 	task   bool // a call of the task or usage API (tasks.go, usage.go): JSON, not the EC2 envelope
 }
 
@@ -246,13 +247,22 @@ func (s *Server) serve(r *http.Request, req *request, buf *bytes.Buffer) error {
 	req.params = params
 	req.action = params.Get("Action")
 	req.sts = isSTS(req.action, params.Get("Version"))
-	// EC2 calls are signed for "ec2", GetCallerIdentity for "sts".
-	service := "ec2"
-	if req.sts {
+	_, scoped := credentialScope(r)
+	req.iam = !req.sts && isIAM(scoped, req.action, params.Get("Version"))
+	// EC2 calls are signed for "ec2", GetCallerIdentity for "sts", IAM's
+	// for "iam" (and run in the IAM region, iam.go).
+	service, region := "ec2", regionOf(r)
+	switch {
+	case req.sts:
 		service = "sts"
+	case req.iam:
+		service, region = "iam", s.core.IAMRegion()
 	}
-	if err := s.identify(r, req, body, regionOf(r), service); err != nil {
+	if err := s.identify(r, req, body, region, service); err != nil {
 		return err
+	}
+	if req.iam {
+		return s.serveIAM(req, buf)
 	}
 	if req.sts {
 		accessKey, _ := credentialScope(r)
@@ -425,6 +435,8 @@ func (s *Server) writeError(buf *bytes.Buffer, req *request, err error) (string,
 		return code, taskStatus(err, code)
 	case req.sts:
 		writeSTSError(buf, code, msg, req.id)
+	case req.iam:
+		writeIAMError(buf, code, msg, req.id)
 	default:
 		ec2query.EncodeError(buf, code, msg, req.id)
 	}

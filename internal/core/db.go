@@ -35,7 +35,9 @@ type db struct {
 	usage     *table[UsageInterval, *UsageInterval]
 	acls      *table[NetworkACL, *NetworkACL]
 	pls       *table[PrefixList, *PrefixList]
-	pcxs      *pcxStore // shared by every region of the core (vpcpeering.go)
+	pcxs      *pcxStore                                       // shared by every region of the core (vpcpeering.go)
+	roles     *table[IAMRole, *IAMRole]                       // IAM, in IAMRegion only
+	profiles  *table[IAMInstanceProfile, *IAMInstanceProfile] // IAM, in IAMRegion only
 	idx       indexes
 }
 
@@ -63,6 +65,8 @@ func newDB(region string) *db {
 		acls:      newTable[NetworkACL]("acl"),
 		pls:       newTable[PrefixList]("prefixlist"),
 		pcxs:      newPcxStore(),
+		roles:     newTable[IAMRole]("iamrole"),
+		profiles:  newTable[IAMInstanceProfile]("iamprofile"),
 	}
 	d.idx.init()
 	return d
@@ -113,6 +117,10 @@ func (d *db) loaderFor(kind string) (loader, error) {
 		return d.pls, nil
 	case "pcx":
 		return d.pcxs, nil
+	case "iamrole":
+		return d.roles, nil
+	case "iamprofile":
+		return d.profiles, nil
 	}
 	return nil, fmt.Errorf("load: unknown kind %q", kind)
 }
@@ -131,7 +139,7 @@ func (d *db) load(kind, id string, val []byte) error {
 }
 
 // Kinds lists the record kinds a store must hold.
-var Kinds = []string{"meta", "vpc", "subnet", "sg", "eni", "instance", "address", "igw", "rtb", "perm", "token", "task", "volume", "keypair", "dopt", "eigw", "usage", "acl", "prefixlist", "launchtemplate", "pcx"}
+var Kinds = []string{"meta", "vpc", "subnet", "sg", "eni", "instance", "address", "igw", "rtb", "perm", "token", "task", "volume", "keypair", "dopt", "eigw", "usage", "acl", "prefixlist", "launchtemplate", "pcx", "iamrole", "iamprofile"}
 
 func (d *db) rebuild() {
 	d.idx.init()
@@ -189,6 +197,9 @@ type Tx struct {
 	pcxs      txTable[PeeringConnection, *PeeringConnection] // use tx.pcx()
 	pcxStore  *pcxStore
 	pcxHeld   bool // this write transaction holds pcxStore.mu
+	roles     txTable[IAMRole, *IAMRole]
+	profiles  txTable[IAMInstanceProfile, *IAMInstanceProfile]
+	core      *Core // for IAM, read in IAMRegion (iaminstanceprofile.go)
 }
 
 func (c *Core) newTx(r *region, who Caller, readOnly bool) *Tx {
@@ -222,6 +233,9 @@ func (c *Core) newTx(r *region, who Caller, readOnly bool) *Tx {
 		pls:       txTable[PrefixList, *PrefixList]{base: d.pls},
 		pcxs:      txTable[PeeringConnection, *PeeringConnection]{base: d.pcxs.snap.Load()},
 		pcxStore:  d.pcxs,
+		roles:     txTable[IAMRole, *IAMRole]{base: d.roles},
+		profiles:  txTable[IAMInstanceProfile, *IAMInstanceProfile]{base: d.profiles},
+		core:      c,
 	}
 }
 
@@ -251,6 +265,8 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 		func() error { _, err := tx.acls.changes(name, &cs); return err },
 		func() error { _, err := tx.pls.changes(name, &cs); return err },
 		func() error { return tx.pcxChanges(&cs) },
+		func() error { _, err := tx.roles.changes(name, &cs); return err },
+		func() error { _, err := tx.profiles.changes(name, &cs); return err },
 	} {
 		if err := f(); err != nil {
 			return nil, err
@@ -308,6 +324,8 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 	tx.acls.apply()
 	tx.pls.apply()
 	tx.pcxApply()
+	tx.roles.apply()
+	tx.profiles.apply()
 	tx.enis.apply()
 	tx.addresses.apply()
 	tx.instances.apply()

@@ -185,4 +185,5 @@ var Codes = []string{
 	CodeDefaultVpcAlreadyExists, CodeDefaultSubnetAlreadyExists, CodeDefaultVpcDoesNotExist, CodeInvalidEIGWIDMalformed,
 	CodeLaunchTemplateNameMalformed, CodeLaunchTemplateNameDuplicate, CodeLaunchTemplateNameNotFound,
 	CodeLaunchTemplateIDNotFound, CodeLaunchTemplateIDMalformed, CodeLaunchTemplateVersionNotFound,
+	CodeNoSuchEntity, CodeEntityAlreadyExists, CodeDeleteConflict, CodeLimitExceeded, CodeValidationError, CodeMalformedPolicyDoc,
 }

@@ -25,6 +25,7 @@ type MetadataView struct {
 	KeyName, PublicKey                                    string // the key pair of the launch (OpenSSH line)
 	Options                                               MetadataOptions
 	Interfaces                                            []MetadataInterface // by device index
+	IAM                                                   *MetadataIAM        // nil: no instance profile (iaminstanceprofile.go)
 }
 
 // MetadataInterface is one attached ENI as network/interfaces/macs/<mac>/ shows it.
@@ -72,7 +73,8 @@ func (tx *Tx) metadataView(inst *Instance) MetadataView {
 	v := MetadataView{InstanceID: inst.ID, InstanceType: inst.InstanceType, ImageID: inst.ImageID,
 		ReservationID: inst.ReservationID, AccountID: inst.Owner, Region: tx.Region, AZ: inst.AZ,
 		AZID: tx.zoneID(inst.AZ), Architecture: instanceArch(inst), LaunchIndex: inst.AmiLaunchIndex,
-		PendingTime: inst.LaunchTime, UserData: inst.UserData, KeyName: inst.KeyName, Options: instanceMetadata(inst)}
+		PendingTime: inst.LaunchTime, UserData: inst.UserData, KeyName: inst.KeyName, Options: instanceMetadata(inst),
+		IAM: tx.metadataIAM(inst)}
 	if inst.KeyName != "" {
 		if k := tx.keyByName(inst.KeyName); k != nil {
 			v.PublicKey = k.PublicKey

@@ -703,6 +703,7 @@ func (tx *Tx) instanceOut(inst *Instance) ec2wire.Instance {
 		UsageOperationUpdateTime: ec2wire.NewTime(inst.LaunchTime), Tags: tagsOut(inst.Tags),
 		PrivateDnsName: p(""), PublicDnsName: p(""),
 		MetadataOptions:                  metadataOut(instanceMetadata(inst), "applied"),
+		IamInstanceProfile:               instanceProfileOut(inst),
 		PrivateDnsNameOptions:            inst.DNSNames.out(),
 		MaintenanceOptions:               &ec2wire.InstanceMaintenanceOptions{AutoRecovery: p(instanceAutoRecovery(inst))},
 		EnclaveOptions:                   &ec2wire.EnclaveOptions{Enabled: p(false)},
@@ -855,6 +856,7 @@ func (tx *Tx) instanceFilterSet() filterSet[Instance] {
 	}
 	tx.instanceVolumeFilters(fs)
 	instanceMetadataFilters(fs)
+	instanceProfileFilters(fs)
 	return fs
 }
 

@@ -11,6 +11,7 @@ type launchOptions struct {
 
 	ebsOptimized, monitoring, hibernation bool
 	credits, autoRecovery, capacity       string
+	profile                               *profileRef // IamInstanceProfile (iaminstanceprofile.go)
 }
 
 // launchOptionsOf checks a launch's key pair and resolves its block device
@@ -32,6 +33,11 @@ func (tx *Tx) launchOptionsOf(in *ec2wire.RunInstancesInput, imageID string) (*l
 		return nil, err
 	}
 	o := &launchOptions{volumes: vols, volumeTags: volTags, metadata: md, ebsOptimized: boolv(in.EbsOptimized)}
+	if in.IamInstanceProfile != nil && (str(in.IamInstanceProfile.Arn) != "" || str(in.IamInstanceProfile.Name) != "") {
+		if o.profile, err = tx.resolveProfile(in.IamInstanceProfile); err != nil {
+			return nil, err
+		}
+	}
 	if in.Monitoring != nil {
 		o.monitoring = boolv(in.Monitoring.Enabled)
 	}
@@ -58,4 +64,7 @@ func (tx *Tx) applyLaunchOptions(inst *Instance, o *launchOptions) {
 	inst.EbsOptimized, inst.Monitoring, inst.Hibernation = o.ebsOptimized, o.monitoring, o.hibernation
 	inst.CPUCredits, inst.AutoRecovery, inst.CapacityPreference = o.credits, o.autoRecovery, o.capacity
 	tx.createVolumes(inst, o.volumes, o.volumeTags)
+	if o.profile != nil {
+		inst.Profile = tx.newProfileAssoc(o.profile)
+	}
 }

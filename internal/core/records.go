@@ -303,6 +303,9 @@ type Instance struct {
 	// DNSNames are the instance's hostname options, from its subnet or the
 	// launch (zero for instances launched before they were kept: ip-name).
 	DNSNames InstanceDNSNames `json:"dnsNames,omitzero"`
+	// Profile is the instance's IAM instance profile association (nil:
+	// none), see iaminstanceprofile.go.
+	Profile *ProfileAssoc `json:"profile,omitempty"`
 }
 
 // MetadataOptions are an instance's instance metadata service options.
@@ -321,6 +324,10 @@ func (i *Instance) clone() *Instance {
 	if i.Metadata != nil {
 		m := *i.Metadata
 		c.Metadata = &m
+	}
+	if i.Profile != nil {
+		a := *i.Profile
+		c.Profile = &a
 	}
 	return &c
 }

@@ -159,4 +159,8 @@ var xmlOutputTypes = []reflect.Type{
 	reflect.TypeFor[ec2wire.ModifyVpcPeeringConnectionOptionsOutput](),
 	reflect.TypeFor[ec2wire.DescribeSecurityGroupReferencesOutput](),
 	reflect.TypeFor[ec2wire.DescribeStaleSecurityGroupsOutput](),
+	reflect.TypeFor[ec2wire.AssociateIamInstanceProfileOutput](),
+	reflect.TypeFor[ec2wire.ReplaceIamInstanceProfileAssociationOutput](),
+	reflect.TypeFor[ec2wire.DisassociateIamInstanceProfileOutput](),
+	reflect.TypeFor[ec2wire.DescribeIamInstanceProfileAssociationsOutput](),
 }

@@ -153,6 +153,10 @@ var Operations = []string{
 	"ModifyVpcPeeringConnectionOptions",
 	"DescribeSecurityGroupReferences",
 	"DescribeStaleSecurityGroups",
+	"AssociateIamInstanceProfile",
+	"ReplaceIamInstanceProfileAssociation",
+	"DisassociateIamInstanceProfile",
+	"DescribeIamInstanceProfileAssociations",
 }
 
 // ModelOperations lists every operation of the EC2 API model.
@@ -737,38 +741,39 @@ var ModelOperations = []string{
 
 // ModelFilters lists, per operation, the filter names its model documentation gives.
 var ModelFilters = map[string][]string{
-	"DescribeRegions":                      {"endpoint", "opt-in-status", "region-name"},
-	"DescribeAvailabilityZones":            {"group-name", "message", "opt-in-status", "parent-zoneID", "parent-zoneName", "region-name", "state", "zone-id", "zone-type", "zone-name", "zone-type"},
-	"DescribeVpcs":                         {"cidr", "cidr-block-association.cidr-block", "cidr-block-association.association-id", "cidr-block-association.state", "dhcp-options-id", "ipv6-cidr-block-association.ipv6-cidr-block", "ipv6-cidr-block-association.ipv6-pool", "ipv6-cidr-block-association.association-id", "ipv6-cidr-block-association.state", "is-default", "owner-id", "state", "tag", "tag-key", "vpc-id"},
-	"DescribeSubnets":                      {"availability-zone", "availability-zone-id", "available-ip-address-count", "cidr-block", "customer-owned-ipv4-pool", "default-for-az", "enable-dns64", "enable-lni-at-device-index", "ipv6-cidr-block-association.ipv6-cidr-block", "ipv6-cidr-block-association.association-id", "ipv6-cidr-block-association.state", "ipv6-native", "map-customer-owned-ip-on-launch", "map-public-ip-on-launch", "outpost-arn", "owner-id", "private-dns-name-options-on-launch.hostname-type", "private-dns-name-options-on-launch.enable-resource-name-dns-a-record", "private-dns-name-options-on-launch.enable-resource-name-dns-aaaa-record", "state", "subnet-arn", "subnet-id", "tag", "tag-key", "vpc-id"},
-	"DescribeSecurityGroups":               {"description", "egress.ip-permission.cidr", "egress.ip-permission.from-port", "egress.ip-permission.group-id", "egress.ip-permission.group-name", "egress.ip-permission.ipv6-cidr", "egress.ip-permission.prefix-list-id", "egress.ip-permission.protocol", "egress.ip-permission.to-port", "egress.ip-permission.user-id", "group-id", "group-name", "ip-permission.cidr", "ip-permission.from-port", "ip-permission.group-id", "ip-permission.group-name", "ip-permission.ipv6-cidr", "ip-permission.prefix-list-id", "ip-permission.protocol", "ip-permission.to-port", "ip-permission.user-id", "owner-id", "tag", "tag-key", "vpc-id"},
-	"DescribeSecurityGroupRules":           {"group-id", "security-group-rule-id", "tag"},
-	"DescribeInternetGateways":             {"attachment.state", "attachment.vpc-id", "internet-gateway-id", "owner-id", "tag", "tag-key"},
-	"DescribeRouteTables":                  {"association.route-table-association-id", "association.route-table-id", "association.subnet-id", "association.main", "owner-id", "route-table-id", "route.destination-cidr-block", "route.destination-ipv6-cidr-block", "route.destination-prefix-list-id", "route.egress-only-internet-gateway-id", "route.gateway-id", "route.instance-id", "route.nat-gateway-id", "route.transit-gateway-id", "route.origin", "route.state", "route.vpc-peering-connection-id", "tag", "tag-key", "vpc-id"},
-	"DescribeInstances":                    {"affinity", "architecture", "availability-zone", "block-device-mapping.attach-time", "block-device-mapping.delete-on-termination", "block-device-mapping.device-name", "block-device-mapping.status", "block-device-mapping.volume-id", "capacity-reservation-id", "client-token", "dns-name", "group-id", "group-name", "hibernation-options.configured", "host-id", "hypervisor", "iam-instance-profile.arn", "image-id", "instance-id", "instance-lifecycle", "instance-state-code", "instance-state-name", "instance-type", "instance.group-id", "instance.group-name", "ip-address", "kernel-id", "key-name", "launch-index", "launch-time", "metadata-options.http-tokens", "metadata-options.http-put-response-hop-limit", "metadata-options.http-endpoint", "monitoring-state", "network-interface.addresses.private-ip-address", "network-interface.addresses.primary", "network-interface.addresses.association.public-ip", "network-interface.addresses.association.ip-owner-id", "network-interface.association.public-ip", "network-interface.association.ip-owner-id", "network-interface.association.allocation-id", "network-interface.association.association-id", "network-interface.attachment.attachment-id", "network-interface.attachment.instance-id", "network-interface.attachment.instance-owner-id", "network-interface.attachment.device-index", "network-interface.attachment.status", "network-interface.attachment.attach-time", "network-interface.attachment.delete-on-termination", "network-interface.availability-zone", "network-interface.description", "network-interface.group-id", "network-interface.group-name", "network-interface.ipv6-addresses.ipv6-address", "network-interface.mac-address", "network-interface.network-interface-id", "network-interface.owner-id", "network-interface.private-dns-name", "network-interface.requester-id", "network-interface.requester-managed", "network-interface.status", "network-interface.source-dest-check", "network-interface.subnet-id", "network-interface.vpc-id", "outpost-arn", "owner-id", "placement-group-name", "placement-partition-number", "platform", "private-dns-name", "private-ip-address", "product-code", "product-code.type", "ramdisk-id", "reason", "requester-id", "reservation-id", "root-device-name", "root-device-type", "source-dest-check", "spot-instance-request-id", "state-reason-code", "state-reason-message", "subnet-id", "tag:&lt;key&gt;", "tag-key", "tenancy", "virtualization-type", "vpc-id"},
-	"DescribeInstanceTypes":                {"auto-recovery-supported", "bare-metal", "burstable-performance-supported", "current-generation", "ebs-info.ebs-optimized-info.baseline-bandwidth-in-mbps", "ebs-info.ebs-optimized-info.baseline-iops", "ebs-info.ebs-optimized-info.baseline-throughput-in-mbps", "ebs-info.ebs-optimized-info.maximum-bandwidth-in-mbps", "ebs-info.ebs-optimized-info.maximum-iops", "ebs-info.ebs-optimized-info.maximum-throughput-in-mbps", "ebs-info.ebs-optimized-support", "ebs-info.encryption-support", "ebs-info.nvme-support", "free-tier-eligible", "hibernation-supported", "hypervisor", "instance-storage-info.disk.count", "instance-storage-info.disk.size-in-gb", "instance-storage-info.disk.type", "instance-storage-info.encryption-support", "instance-storage-info.nvme-support", "instance-storage-info.total-size-in-gb", "instance-storage-supported", "instance-type", "memory-info.size-in-mib", "network-info.efa-info.maximum-efa-interfaces", "network-info.efa-supported", "network-info.ena-support", "network-info.encryption-in-transit-supported", "network-info.ipv4-addresses-per-interface", "network-info.ipv6-addresses-per-interface", "network-info.ipv6-supported", "network-info.maximum-network-cards", "network-info.maximum-network-interfaces", "network-info.network-performance", "processor-info.supported-architecture", "processor-info.sustained-clock-speed-in-ghz", "supported-boot-mode", "supported-root-device-type", "supported-usage-class", "supported-virtualization-type", "vcpu-info.default-cores", "vcpu-info.default-threads-per-core", "vcpu-info.default-vcpus", "vcpu-info.valid-cores", "vcpu-info.valid-threads-per-core"},
-	"DescribeImages":                       {"architecture", "block-device-mapping.delete-on-termination", "block-device-mapping.device-name", "block-device-mapping.snapshot-id", "block-device-mapping.volume-size", "block-device-mapping.volume-type", "block-device-mapping.encrypted", "creation-date", "description", "ena-support", "hypervisor", "image-id", "image-type", "is-public", "kernel-id", "manifest-location", "name", "owner-alias", "owner-id", "platform", "product-code", "product-code.type", "ramdisk-id", "root-device-name", "root-device-type", "state", "state-reason-code", "state-reason-message", "sriov-net-support", "tag", "tag-key", "virtualization-type"},
-	"DescribeNetworkInterfaces":            {"addresses.private-ip-address", "addresses.primary", "addresses.association.public-ip", "addresses.association.owner-id", "association.association-id", "association.allocation-id", "association.ip-owner-id", "association.public-ip", "association.public-dns-name", "attachment.attachment-id", "attachment.attach-time", "attachment.delete-on-termination", "attachment.device-index", "attachment.instance-id", "attachment.instance-owner-id", "attachment.status", "availability-zone", "description", "group-id", "group-name", "ipv6-addresses.ipv6-address", "interface-type", "mac-address", "network-interface-id", "owner-id", "private-ip-address", "private-dns-name", "requester-id", "requester-managed", "source-dest-check", "status", "subnet-id", "tag", "tag-key", "vpc-id"},
-	"DescribeNetworkInterfacePermissions":  {"network-interface-permission.network-interface-permission-id", "network-interface-permission.network-interface-id", "network-interface-permission.aws-account-id", "network-interface-permission.aws-service", "network-interface-permission.permission"},
-	"DescribeAddresses":                    {"allocation-id", "association-id", "domain", "instance-id", "network-border-group", "network-interface-id", "network-interface-owner-id", "private-ip-address", "public-ip", "tag", "tag-key"},
-	"DescribeTags":                         {"key", "resource-id", "resource-type", "tag", "value"},
-	"DescribeInstanceCreditSpecifications": {"instance-id"},
-	"DescribeVolumes":                      {"attachment.attach-time", "attachment.delete-on-termination", "attachment.device", "attachment.instance-id", "attachment.status", "availability-zone", "create-time", "encrypted", "multi-attach-enabled", "fast-restored", "size", "snapshot-id", "status", "tag", "tag-key", "volume-id", "volume-type"},
-	"DescribeVpcClassicLink":               {"is-classic-link-enabled", "tag", "tag-key"},
-	"DescribeClassicLinkInstances":         {"group-id", "instance-id", "tag", "tag-key", "vpc-id"},
-	"DescribeInstanceStatus":               {"availability-zone", "event.code", "event.description", "event.instance-event-id", "event.not-after", "event.not-before", "event.not-before-deadline", "instance-state-code", "instance-state-name", "instance-status.reachability", "instance-status.status", "system-status.reachability", "system-status.status"},
-	"DescribeInstanceTypeOfferings":        {"location", "instance-type"},
-	"DescribeKeyPairs":                     {"key-pair-id", "fingerprint", "key-name", "tag-key", "tag"},
-	"DescribeVolumesModifications":         {"modification-state", "original-iops", "original-size", "original-volume-type", "originalMultiAttachEnabled", "start-time", "target-iops", "target-size", "target-volume-type", "targetMultiAttachEnabled", "volume-id"},
-	"DescribeVolumeStatus":                 {"action.code", "action.description", "action.event-id", "availability-zone", "event.description", "event.event-id", "event.event-type", "event.not-after", "event.not-before", "volume-status.details-name", "volume-status.details-status", "volume-status.status"},
-	"DescribeDhcpOptions":                  {"dhcp-options-id", "key", "value", "owner-id", "tag", "tag-key"},
-	"DescribeEgressOnlyInternetGateways":   {"tag", "tag-key"},
-	"DescribeNetworkAcls":                  {"association.association-id", "association.network-acl-id", "association.subnet-id", "default", "entry.cidr", "entry.icmp.code", "entry.icmp.type", "entry.ipv6-cidr", "entry.port-range.from", "entry.port-range.to", "entry.protocol", "entry.rule-action", "entry.egress", "entry.rule-number", "network-acl-id", "owner-id", "tag", "tag-key", "vpc-id"},
-	"DescribeLaunchTemplates":              {"create-time", "launch-template-name", "tag", "tag-key"},
-	"DescribeLaunchTemplateVersions":       {"create-time", "ebs-optimized", "http-endpoint", "http-protocol-ipv4", "host-resource-group-arn", "http-tokens", "iam-instance-profile", "image-id", "instance-type", "is-default-version", "kernel-id", "license-configuration-arn", "network-card-index", "ram-disk-id"},
-	"DescribeManagedPrefixLists":           {"owner-id", "prefix-list-id", "prefix-list-name"},
-	"DescribePrefixLists":                  {"prefix-list-id", "prefix-list-name"},
-	"DescribeVpcPeeringConnections":        {"accepter-vpc-info.cidr-block", "accepter-vpc-info.owner-id", "accepter-vpc-info.vpc-id", "expiration-time", "requester-vpc-info.cidr-block", "requester-vpc-info.owner-id", "requester-vpc-info.vpc-id", "status-code", "status-message", "tag", "tag-key", "vpc-peering-connection-id"},
+	"DescribeRegions":                        {"endpoint", "opt-in-status", "region-name"},
+	"DescribeAvailabilityZones":              {"group-name", "message", "opt-in-status", "parent-zoneID", "parent-zoneName", "region-name", "state", "zone-id", "zone-type", "zone-name", "zone-type"},
+	"DescribeVpcs":                           {"cidr", "cidr-block-association.cidr-block", "cidr-block-association.association-id", "cidr-block-association.state", "dhcp-options-id", "ipv6-cidr-block-association.ipv6-cidr-block", "ipv6-cidr-block-association.ipv6-pool", "ipv6-cidr-block-association.association-id", "ipv6-cidr-block-association.state", "is-default", "owner-id", "state", "tag", "tag-key", "vpc-id"},
+	"DescribeSubnets":                        {"availability-zone", "availability-zone-id", "available-ip-address-count", "cidr-block", "customer-owned-ipv4-pool", "default-for-az", "enable-dns64", "enable-lni-at-device-index", "ipv6-cidr-block-association.ipv6-cidr-block", "ipv6-cidr-block-association.association-id", "ipv6-cidr-block-association.state", "ipv6-native", "map-customer-owned-ip-on-launch", "map-public-ip-on-launch", "outpost-arn", "owner-id", "private-dns-name-options-on-launch.hostname-type", "private-dns-name-options-on-launch.enable-resource-name-dns-a-record", "private-dns-name-options-on-launch.enable-resource-name-dns-aaaa-record", "state", "subnet-arn", "subnet-id", "tag", "tag-key", "vpc-id"},
+	"DescribeSecurityGroups":                 {"description", "egress.ip-permission.cidr", "egress.ip-permission.from-port", "egress.ip-permission.group-id", "egress.ip-permission.group-name", "egress.ip-permission.ipv6-cidr", "egress.ip-permission.prefix-list-id", "egress.ip-permission.protocol", "egress.ip-permission.to-port", "egress.ip-permission.user-id", "group-id", "group-name", "ip-permission.cidr", "ip-permission.from-port", "ip-permission.group-id", "ip-permission.group-name", "ip-permission.ipv6-cidr", "ip-permission.prefix-list-id", "ip-permission.protocol", "ip-permission.to-port", "ip-permission.user-id", "owner-id", "tag", "tag-key", "vpc-id"},
+	"DescribeSecurityGroupRules":             {"group-id", "security-group-rule-id", "tag"},
+	"DescribeInternetGateways":               {"attachment.state", "attachment.vpc-id", "internet-gateway-id", "owner-id", "tag", "tag-key"},
+	"DescribeRouteTables":                    {"association.route-table-association-id", "association.route-table-id", "association.subnet-id", "association.main", "owner-id", "route-table-id", "route.destination-cidr-block", "route.destination-ipv6-cidr-block", "route.destination-prefix-list-id", "route.egress-only-internet-gateway-id", "route.gateway-id", "route.instance-id", "route.nat-gateway-id", "route.transit-gateway-id", "route.origin", "route.state", "route.vpc-peering-connection-id", "tag", "tag-key", "vpc-id"},
+	"DescribeInstances":                      {"affinity", "architecture", "availability-zone", "block-device-mapping.attach-time", "block-device-mapping.delete-on-termination", "block-device-mapping.device-name", "block-device-mapping.status", "block-device-mapping.volume-id", "capacity-reservation-id", "client-token", "dns-name", "group-id", "group-name", "hibernation-options.configured", "host-id", "hypervisor", "iam-instance-profile.arn", "image-id", "instance-id", "instance-lifecycle", "instance-state-code", "instance-state-name", "instance-type", "instance.group-id", "instance.group-name", "ip-address", "kernel-id", "key-name", "launch-index", "launch-time", "metadata-options.http-tokens", "metadata-options.http-put-response-hop-limit", "metadata-options.http-endpoint", "monitoring-state", "network-interface.addresses.private-ip-address", "network-interface.addresses.primary", "network-interface.addresses.association.public-ip", "network-interface.addresses.association.ip-owner-id", "network-interface.association.public-ip", "network-interface.association.ip-owner-id", "network-interface.association.allocation-id", "network-interface.association.association-id", "network-interface.attachment.attachment-id", "network-interface.attachment.instance-id", "network-interface.attachment.instance-owner-id", "network-interface.attachment.device-index", "network-interface.attachment.status", "network-interface.attachment.attach-time", "network-interface.attachment.delete-on-termination", "network-interface.availability-zone", "network-interface.description", "network-interface.group-id", "network-interface.group-name", "network-interface.ipv6-addresses.ipv6-address", "network-interface.mac-address", "network-interface.network-interface-id", "network-interface.owner-id", "network-interface.private-dns-name", "network-interface.requester-id", "network-interface.requester-managed", "network-interface.status", "network-interface.source-dest-check", "network-interface.subnet-id", "network-interface.vpc-id", "outpost-arn", "owner-id", "placement-group-name", "placement-partition-number", "platform", "private-dns-name", "private-ip-address", "product-code", "product-code.type", "ramdisk-id", "reason", "requester-id", "reservation-id", "root-device-name", "root-device-type", "source-dest-check", "spot-instance-request-id", "state-reason-code", "state-reason-message", "subnet-id", "tag:&lt;key&gt;", "tag-key", "tenancy", "virtualization-type", "vpc-id"},
+	"DescribeInstanceTypes":                  {"auto-recovery-supported", "bare-metal", "burstable-performance-supported", "current-generation", "ebs-info.ebs-optimized-info.baseline-bandwidth-in-mbps", "ebs-info.ebs-optimized-info.baseline-iops", "ebs-info.ebs-optimized-info.baseline-throughput-in-mbps", "ebs-info.ebs-optimized-info.maximum-bandwidth-in-mbps", "ebs-info.ebs-optimized-info.maximum-iops", "ebs-info.ebs-optimized-info.maximum-throughput-in-mbps", "ebs-info.ebs-optimized-support", "ebs-info.encryption-support", "ebs-info.nvme-support", "free-tier-eligible", "hibernation-supported", "hypervisor", "instance-storage-info.disk.count", "instance-storage-info.disk.size-in-gb", "instance-storage-info.disk.type", "instance-storage-info.encryption-support", "instance-storage-info.nvme-support", "instance-storage-info.total-size-in-gb", "instance-storage-supported", "instance-type", "memory-info.size-in-mib", "network-info.efa-info.maximum-efa-interfaces", "network-info.efa-supported", "network-info.ena-support", "network-info.encryption-in-transit-supported", "network-info.ipv4-addresses-per-interface", "network-info.ipv6-addresses-per-interface", "network-info.ipv6-supported", "network-info.maximum-network-cards", "network-info.maximum-network-interfaces", "network-info.network-performance", "processor-info.supported-architecture", "processor-info.sustained-clock-speed-in-ghz", "supported-boot-mode", "supported-root-device-type", "supported-usage-class", "supported-virtualization-type", "vcpu-info.default-cores", "vcpu-info.default-threads-per-core", "vcpu-info.default-vcpus", "vcpu-info.valid-cores", "vcpu-info.valid-threads-per-core"},
+	"DescribeImages":                         {"architecture", "block-device-mapping.delete-on-termination", "block-device-mapping.device-name", "block-device-mapping.snapshot-id", "block-device-mapping.volume-size", "block-device-mapping.volume-type", "block-device-mapping.encrypted", "creation-date", "description", "ena-support", "hypervisor", "image-id", "image-type", "is-public", "kernel-id", "manifest-location", "name", "owner-alias", "owner-id", "platform", "product-code", "product-code.type", "ramdisk-id", "root-device-name", "root-device-type", "state", "state-reason-code", "state-reason-message", "sriov-net-support", "tag", "tag-key", "virtualization-type"},
+	"DescribeNetworkInterfaces":              {"addresses.private-ip-address", "addresses.primary", "addresses.association.public-ip", "addresses.association.owner-id", "association.association-id", "association.allocation-id", "association.ip-owner-id", "association.public-ip", "association.public-dns-name", "attachment.attachment-id", "attachment.attach-time", "attachment.delete-on-termination", "attachment.device-index", "attachment.instance-id", "attachment.instance-owner-id", "attachment.status", "availability-zone", "description", "group-id", "group-name", "ipv6-addresses.ipv6-address", "interface-type", "mac-address", "network-interface-id", "owner-id", "private-ip-address", "private-dns-name", "requester-id", "requester-managed", "source-dest-check", "status", "subnet-id", "tag", "tag-key", "vpc-id"},
+	"DescribeNetworkInterfacePermissions":    {"network-interface-permission.network-interface-permission-id", "network-interface-permission.network-interface-id", "network-interface-permission.aws-account-id", "network-interface-permission.aws-service", "network-interface-permission.permission"},
+	"DescribeAddresses":                      {"allocation-id", "association-id", "domain", "instance-id", "network-border-group", "network-interface-id", "network-interface-owner-id", "private-ip-address", "public-ip", "tag", "tag-key"},
+	"DescribeTags":                           {"key", "resource-id", "resource-type", "tag", "value"},
+	"DescribeInstanceCreditSpecifications":   {"instance-id"},
+	"DescribeVolumes":                        {"attachment.attach-time", "attachment.delete-on-termination", "attachment.device", "attachment.instance-id", "attachment.status", "availability-zone", "create-time", "encrypted", "multi-attach-enabled", "fast-restored", "size", "snapshot-id", "status", "tag", "tag-key", "volume-id", "volume-type"},
+	"DescribeVpcClassicLink":                 {"is-classic-link-enabled", "tag", "tag-key"},
+	"DescribeClassicLinkInstances":           {"group-id", "instance-id", "tag", "tag-key", "vpc-id"},
+	"DescribeInstanceStatus":                 {"availability-zone", "event.code", "event.description", "event.instance-event-id", "event.not-after", "event.not-before", "event.not-before-deadline", "instance-state-code", "instance-state-name", "instance-status.reachability", "instance-status.status", "system-status.reachability", "system-status.status"},
+	"DescribeInstanceTypeOfferings":          {"location", "instance-type"},
+	"DescribeKeyPairs":                       {"key-pair-id", "fingerprint", "key-name", "tag-key", "tag"},
+	"DescribeVolumesModifications":           {"modification-state", "original-iops", "original-size", "original-volume-type", "originalMultiAttachEnabled", "start-time", "target-iops", "target-size", "target-volume-type", "targetMultiAttachEnabled", "volume-id"},
+	"DescribeVolumeStatus":                   {"action.code", "action.description", "action.event-id", "availability-zone", "event.description", "event.event-id", "event.event-type", "event.not-after", "event.not-before", "volume-status.details-name", "volume-status.details-status", "volume-status.status"},
+	"DescribeDhcpOptions":                    {"dhcp-options-id", "key", "value", "owner-id", "tag", "tag-key"},
+	"DescribeEgressOnlyInternetGateways":     {"tag", "tag-key"},
+	"DescribeNetworkAcls":                    {"association.association-id", "association.network-acl-id", "association.subnet-id", "default", "entry.cidr", "entry.icmp.code", "entry.icmp.type", "entry.ipv6-cidr", "entry.port-range.from", "entry.port-range.to", "entry.protocol", "entry.rule-action", "entry.egress", "entry.rule-number", "network-acl-id", "owner-id", "tag", "tag-key", "vpc-id"},
+	"DescribeLaunchTemplates":                {"create-time", "launch-template-name", "tag", "tag-key"},
+	"DescribeLaunchTemplateVersions":         {"create-time", "ebs-optimized", "http-endpoint", "http-protocol-ipv4", "host-resource-group-arn", "http-tokens", "iam-instance-profile", "image-id", "instance-type", "is-default-version", "kernel-id", "license-configuration-arn", "network-card-index", "ram-disk-id"},
+	"DescribeManagedPrefixLists":             {"owner-id", "prefix-list-id", "prefix-list-name"},
+	"DescribePrefixLists":                    {"prefix-list-id", "prefix-list-name"},
+	"DescribeVpcPeeringConnections":          {"accepter-vpc-info.cidr-block", "accepter-vpc-info.owner-id", "accepter-vpc-info.vpc-id", "expiration-time", "requester-vpc-info.cidr-block", "requester-vpc-info.owner-id", "requester-vpc-info.vpc-id", "status-code", "status-message", "tag", "tag-key", "vpc-peering-connection-id"},
+	"DescribeIamInstanceProfileAssociations": {"instance-id", "state"},
 }
 
 // DescribeRegionsInput is the input of DescribeRegions.
@@ -1664,6 +1669,30 @@ type DescribeStaleSecurityGroupsInput = DescribeStaleSecurityGroupsRequest
 
 // DescribeStaleSecurityGroupsOutput is the output of DescribeStaleSecurityGroups.
 type DescribeStaleSecurityGroupsOutput = DescribeStaleSecurityGroupsResult
+
+// AssociateIamInstanceProfileInput is the input of AssociateIamInstanceProfile.
+type AssociateIamInstanceProfileInput = AssociateIamInstanceProfileRequest
+
+// AssociateIamInstanceProfileOutput is the output of AssociateIamInstanceProfile.
+type AssociateIamInstanceProfileOutput = AssociateIamInstanceProfileResult
+
+// ReplaceIamInstanceProfileAssociationInput is the input of ReplaceIamInstanceProfileAssociation.
+type ReplaceIamInstanceProfileAssociationInput = ReplaceIamInstanceProfileAssociationRequest
+
+// ReplaceIamInstanceProfileAssociationOutput is the output of ReplaceIamInstanceProfileAssociation.
+type ReplaceIamInstanceProfileAssociationOutput = ReplaceIamInstanceProfileAssociationResult
+
+// DisassociateIamInstanceProfileInput is the input of DisassociateIamInstanceProfile.
+type DisassociateIamInstanceProfileInput = DisassociateIamInstanceProfileRequest
+
+// DisassociateIamInstanceProfileOutput is the output of DisassociateIamInstanceProfile.
+type DisassociateIamInstanceProfileOutput = DisassociateIamInstanceProfileResult
+
+// DescribeIamInstanceProfileAssociationsInput is the input of DescribeIamInstanceProfileAssociations.
+type DescribeIamInstanceProfileAssociationsInput = DescribeIamInstanceProfileAssociationsRequest
+
+// DescribeIamInstanceProfileAssociationsOutput is the output of DescribeIamInstanceProfileAssociations.
+type DescribeIamInstanceProfileAssociationsOutput = DescribeIamInstanceProfileAssociationsResult
 
 // DescribeRegionsRequest is the model's DescribeRegionsRequest shape.
 type DescribeRegionsRequest struct {
@@ -3853,6 +3882,56 @@ type DescribeStaleSecurityGroupsResult struct {
 	StaleSecurityGroupSet []StaleSecurityGroup `query:"StaleSecurityGroupSet" xml:"staleSecurityGroupSet>item,omitempty"`
 }
 
+// AssociateIamInstanceProfileRequest is the model's AssociateIamInstanceProfileRequest shape.
+type AssociateIamInstanceProfileRequest struct {
+	IamInstanceProfile *IamInstanceProfileSpecification `query:"IamInstanceProfile" required:"true" xml:"IamInstanceProfile,omitempty"`
+	InstanceId         *string                          `query:"InstanceId" required:"true" xml:"InstanceId,omitempty"`
+}
+
+// AssociateIamInstanceProfileResult is the model's AssociateIamInstanceProfileResult shape.
+type AssociateIamInstanceProfileResult struct {
+	RequestId                     *string                        `xml:"requestId"`
+	IamInstanceProfileAssociation *IamInstanceProfileAssociation `query:"IamInstanceProfileAssociation" xml:"iamInstanceProfileAssociation,omitempty"`
+}
+
+// ReplaceIamInstanceProfileAssociationRequest is the model's ReplaceIamInstanceProfileAssociationRequest shape.
+type ReplaceIamInstanceProfileAssociationRequest struct {
+	AssociationId      *string                          `query:"AssociationId" required:"true" xml:"AssociationId,omitempty"`
+	IamInstanceProfile *IamInstanceProfileSpecification `query:"IamInstanceProfile" required:"true" xml:"IamInstanceProfile,omitempty"`
+}
+
+// ReplaceIamInstanceProfileAssociationResult is the model's ReplaceIamInstanceProfileAssociationResult shape.
+type ReplaceIamInstanceProfileAssociationResult struct {
+	RequestId                     *string                        `xml:"requestId"`
+	IamInstanceProfileAssociation *IamInstanceProfileAssociation `query:"IamInstanceProfileAssociation" xml:"iamInstanceProfileAssociation,omitempty"`
+}
+
+// DisassociateIamInstanceProfileRequest is the model's DisassociateIamInstanceProfileRequest shape.
+type DisassociateIamInstanceProfileRequest struct {
+	AssociationId *string `query:"AssociationId" required:"true" xml:"AssociationId,omitempty"`
+}
+
+// DisassociateIamInstanceProfileResult is the model's DisassociateIamInstanceProfileResult shape.
+type DisassociateIamInstanceProfileResult struct {
+	RequestId                     *string                        `xml:"requestId"`
+	IamInstanceProfileAssociation *IamInstanceProfileAssociation `query:"IamInstanceProfileAssociation" xml:"iamInstanceProfileAssociation,omitempty"`
+}
+
+// DescribeIamInstanceProfileAssociationsRequest is the model's DescribeIamInstanceProfileAssociationsRequest shape.
+type DescribeIamInstanceProfileAssociationsRequest struct {
+	AssociationIds []string `query:"AssociationId" xml:"AssociationId>AssociationId,omitempty"`
+	Filters        []Filter `query:"Filter" xml:"Filter>Filter,omitempty"`
+	MaxResults     *int32   `query:"MaxResults" xml:"MaxResults,omitempty"`
+	NextToken      *string  `query:"NextToken" xml:"NextToken,omitempty"`
+}
+
+// DescribeIamInstanceProfileAssociationsResult is the model's DescribeIamInstanceProfileAssociationsResult shape.
+type DescribeIamInstanceProfileAssociationsResult struct {
+	RequestId                      *string                         `xml:"requestId"`
+	IamInstanceProfileAssociations []IamInstanceProfileAssociation `query:"IamInstanceProfileAssociationSet" xml:"iamInstanceProfileAssociationSet>item,omitempty"`
+	NextToken                      *string                         `query:"NextToken" xml:"nextToken,omitempty"`
+}
+
 // Filter is the model's Filter shape.
 type Filter struct {
 	Name   *string  `query:"Name" xml:"Name,omitempty"`
@@ -4817,6 +4896,15 @@ type StaleSecurityGroup struct {
 	StaleIpPermissions       []StaleIpPermission `query:"StaleIpPermissions" xml:"staleIpPermissions>item,omitempty"`
 	StaleIpPermissionsEgress []StaleIpPermission `query:"StaleIpPermissionsEgress" xml:"staleIpPermissionsEgress>item,omitempty"`
 	VpcId                    *string             `query:"VpcId" xml:"vpcId,omitempty"`
+}
+
+// IamInstanceProfileAssociation is the model's IamInstanceProfileAssociation shape.
+type IamInstanceProfileAssociation struct {
+	AssociationId      *string             `query:"AssociationId" xml:"associationId,omitempty"`
+	IamInstanceProfile *IamInstanceProfile `query:"IamInstanceProfile" xml:"iamInstanceProfile,omitempty"`
+	InstanceId         *string             `query:"InstanceId" xml:"instanceId,omitempty"`
+	State              *string             `query:"State" xml:"state,omitempty"`
+	Timestamp          *Time               `query:"Timestamp" xml:"timestamp,omitempty"`
 }
 
 // AvailabilityZoneMessage is the model's AvailabilityZoneMessage shape.
