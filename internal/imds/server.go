@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,9 +56,16 @@ const (
 	TokenTTLHeader = "X-Aws-Ec2-Metadata-Token-Ttl-Seconds"
 	maxTokenTTL    = 21600
 	tokenPath      = "/latest/api/token"
-	version        = "latest"
 	maxSigCache    = 4096
 )
+
+// versions are the metadata versions AWS lists at the root, oldest first; each serves
+// the same tree as latest (clients such as cloud-init ask for a dated one).
+var versions = []string{"1.0", "2007-01-19", "2007-03-01", "2007-08-29", "2007-10-10", "2007-12-15",
+	"2008-02-01", "2008-09-01", "2009-04-04", "2011-01-01", "2011-05-01", "2012-01-12", "2014-02-25",
+	"2014-11-05", "2015-10-20", "2016-04-19", "2016-06-30", "2016-09-02", "2018-03-28", "2018-08-17",
+	"2018-09-24", "2019-10-01", "2020-10-27", "2021-01-03", "2021-03-23", "2021-07-15", "2022-07-09",
+	"2022-09-24", "latest"}
 
 // New returns a Server.
 func New(opt Options) *Server {
@@ -135,15 +143,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	path := strings.TrimPrefix(r.URL.Path, "/")
 	if path == "" {
-		writeText(w, version, left)
+		writeText(w, strings.Join(versions, "\n"), left)
 		return
 	}
-	rest, found := strings.CutPrefix(path, version)
-	if !found || (rest != "" && rest[0] != '/') {
+	ver, rest, _ := strings.Cut(path, "/")
+	if !slices.Contains(versions, ver) {
 		httpError(w, http.StatusNotFound)
 		return
 	}
-	rest = strings.TrimPrefix(rest, "/")
 	body, ok := Build(v, s.sign).Get(rest)
 	if !ok {
 		httpError(w, http.StatusNotFound)
