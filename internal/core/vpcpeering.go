@@ -175,10 +175,13 @@ func (tx *Tx) pcxOut(c *PeeringConnection) *ec2wire.VpcPeeringConnection {
 	if code == pcxPending || code == pcxExpired {
 		o.ExpirationTime = ec2wire.NewTime(c.CreatedAt.Add(pcxExpiry))
 	}
-	if code != pcxActive { // AWS shows the accepter's blocks only once it has accepted
-		o.AccepterVpcInfo.CidrBlock, o.AccepterVpcInfo.CidrBlockSet, o.AccepterVpcInfo.Ipv6CidrBlockSet = nil, nil, nil
-		o.AccepterVpcInfo.PeeringOptions = nil
-		o.RequesterVpcInfo.PeeringOptions = nil
+	// AWS shows a side's blocks and options while it takes part: the accepter's
+	// once it has accepted, the requester's while pending or active.
+	if code != pcxActive {
+		pcxReduce(o.AccepterVpcInfo)
+	}
+	if code != pcxActive && code != pcxPending {
+		pcxReduce(o.RequesterVpcInfo)
 	}
 	return o
 }
@@ -741,4 +744,9 @@ func (tx *Tx) pcxDNSFrom(local, remote string) bool {
 		return c.Requester.AllowDNS
 	}
 	return c.Accepter.AllowDNS
+}
+
+// pcxReduce leaves a side's owner, VPC and region only.
+func pcxReduce(s *ec2wire.VpcPeeringConnectionVpcInfo) {
+	s.CidrBlock, s.CidrBlockSet, s.Ipv6CidrBlockSet, s.PeeringOptions = nil, nil, nil, nil
 }

@@ -79,6 +79,9 @@ var attributeReplies = map[reflect.Type]bool{
 	reflect.TypeFor[ec2wire.ResponseLaunchTemplateData]():                          true,
 	reflect.TypeFor[ec2wire.LaunchTemplateInstanceNetworkInterfaceSpecification](): true,
 	reflect.TypeFor[ec2wire.LaunchTemplateTagSpecification]():                      true,
+	// A peering connection's accepter shows no blocks before it accepts
+	// (community.aws's ec2_vpc_peer target checks that cidrBlockSet is absent).
+	reflect.TypeFor[ec2wire.VpcPeeringConnectionVpcInfo](): true,
 }
 
 func buildXMLPlan(t reflect.Type, visiting map[reflect.Type]bool) (*xmlStructPlan, bool) {
