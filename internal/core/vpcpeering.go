@@ -27,10 +27,33 @@ const (
 	CodeInvalidPcxIDNotFound  = "InvalidVpcPeeringConnectionID.NotFound"
 	CodeInvalidPcxIDMalformed = "InvalidVpcPeeringConnectionId.Malformed"
 	CodeInvalidStateTransit   = "InvalidStateTransition"
+	CodePcxOutstandingLimit   = "OutstandingVpcPeeringConnectionLimitExceeded"
+	CodePcxActiveLimit        = "ActiveVpcPeeringConnectionPerVpcLimitExceeded"
 )
 
 func init() {
-	Codes = append(Codes, CodeInvalidPcxIDNotFound, CodeInvalidPcxIDMalformed, CodeInvalidStateTransit)
+	Codes = append(Codes, CodeInvalidPcxIDNotFound, CodeInvalidPcxIDMalformed, CodeInvalidStateTransit, CodePcxOutstandingLimit, CodePcxActiveLimit)
+}
+
+// AWS's default quotas: outstanding (pending) requests per VPC, active
+// connections per VPC.
+const (
+	pcxOutstandingQuota = 25
+	pcxActiveQuota      = 50
+)
+
+// pcxCount counts the connections of VPC vpc (as requester only, when
+// requested) whose status is code.
+func (tx *Tx) pcxCount(vpc, code string, requested bool) int {
+	n := 0
+	tx.pcx().Each(func(c *PeeringConnection) bool {
+		mine := c.Requester.VpcID == vpc || (!requested && c.Accepter.VpcID == vpc)
+		if s, _ := tx.pcxStatus(c); mine && s == code {
+			n++
+		}
+		return true
+	})
+	return n
 }
 
 // Peering statuses.
@@ -295,6 +318,9 @@ func (tx *Tx) CreateVpcPeeringConnectionWith(in *ec2wire.CreateVpcPeeringConnect
 	if c := tx.pcxOpenBetween(v.ID, peerID); c != nil && c.Accepter.Owner == owner {
 		return &ec2wire.CreateVpcPeeringConnectionOutput{VpcPeeringConnection: tx.pcxOut(c)}, nil
 	}
+	if tx.pcxCount(v.ID, pcxPending, true) >= pcxOutstandingQuota {
+		return nil, errorf(CodePcxOutstandingLimit, "You've reached the limit on the number of VPC peering connection requests that you can create for the specified VPC (%d).", pcxOutstandingQuota)
+	}
 	c := &PeeringConnection{ID: tx.newID("pcx"), CreatedAt: tx.now, StatusAt: tx.now, Tags: tags,
 		Requester: PeeringSide{Owner: tx.Account, VpcID: v.ID, Region: tx.Region},
 		Accepter:  PeeringSide{Owner: owner, VpcID: peerID, Region: region}}
@@ -368,6 +394,11 @@ func (tx *Tx) AcceptVpcPeeringConnection(in *ec2wire.AcceptVpcPeeringConnectionI
 	c, err := tx.pcxPendingFor(*in.VpcPeeringConnectionId, "accept")
 	if err != nil {
 		return nil, err
+	}
+	for _, vpc := range []string{c.Requester.VpcID, c.Accepter.VpcID} {
+		if tx.pcxCount(vpc, pcxActive, false) >= pcxActiveQuota {
+			return nil, errorf(CodePcxActiveLimit, "You've reached the limit on the number of active VPC peering connections for VPC %s (%d).", vpc, pcxActiveQuota)
+		}
 	}
 	m := tx.pcx().Mut(c.ID)
 	m.Status, m.Message, m.StatusAt = pcxActive, "Active", tx.now

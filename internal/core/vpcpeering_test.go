@@ -221,3 +221,61 @@ func TestPcxDNSResolutionFromRemoteVpc(t *testing.T) {
 		t.Fatalf("deleted: %+v", got)
 	}
 }
+
+// AWS's default quotas: 25 outstanding requests from a VPC, 50 active
+// connections per VPC (checked at accept, for both VPCs).
+func TestPcxQuotas(t *testing.T) {
+	c := newTestCore(t)
+	if err := mutate(t, c, func(tx *Tx) error {
+		hub, err := tx.CreateVpc(&ec2wire.CreateVpcInput{CidrBlock: p("10.255.0.0/16")})
+		if err != nil {
+			return err
+		}
+		create := func(i int) (string, error) {
+			v, err := tx.CreateVpc(&ec2wire.CreateVpcInput{CidrBlock: p(fmt.Sprintf("10.%d.0.0/16", i))})
+			if err != nil {
+				return "", err
+			}
+			out, err := tx.CreateVpcPeeringConnection(&ec2wire.CreateVpcPeeringConnectionInput{VpcId: hub.Vpc.VpcId, PeerVpcId: v.Vpc.VpcId})
+			if err != nil {
+				return "", err
+			}
+			return *out.VpcPeeringConnection.VpcPeeringConnectionId, nil
+		}
+		var ids []string
+		for i := range pcxOutstandingQuota {
+			id, err := create(i)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		if _, err := create(100); err == nil || err.(*Error).Code != CodePcxOutstandingLimit {
+			t.Errorf("request 26: %v", err)
+		}
+		for _, id := range ids { // accepted, they are outstanding no more
+			if _, err := tx.AcceptVpcPeeringConnection(&ec2wire.AcceptVpcPeeringConnectionInput{VpcPeeringConnectionId: p(id)}); err != nil {
+				return err
+			}
+		}
+		for i := pcxOutstandingQuota; i < pcxActiveQuota; i++ {
+			id, err := create(i)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.AcceptVpcPeeringConnection(&ec2wire.AcceptVpcPeeringConnectionInput{VpcPeeringConnectionId: p(id)}); err != nil {
+				return err
+			}
+		}
+		id, err := create(200)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.AcceptVpcPeeringConnection(&ec2wire.AcceptVpcPeeringConnectionInput{VpcPeeringConnectionId: p(id)}); err == nil || err.(*Error).Code != CodePcxActiveLimit {
+			t.Errorf("active 51: %v", err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
