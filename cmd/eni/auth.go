@@ -16,6 +16,9 @@ type authOptions struct {
 	Credentials   string // file of "ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID" lines
 	Listen        string
 	AllowInsecure bool // --allow-insecure-bind
+	// Session checks session tokens (the instance credentials of the
+	// metadata service, internal/iamcreds); nil refuses them.
+	Session func(accessKeyID, token string) (sigv4.Key, error)
 }
 
 // authenticator returns the api.Options.Authenticate function for the flags
@@ -42,7 +45,7 @@ func authenticator(o authOptions) (func(r *http.Request, body []byte) (string, e
 		if len(keys) == 0 {
 			return nil, "", fmt.Errorf("--credentials %s: no keys", o.Credentials)
 		}
-		v := &sigv4.Verifier{Keys: keys, Now: time.Now} // the API checks the scope's service per action (ec2, or sts for GetCallerIdentity)
+		v := &sigv4.Verifier{Keys: keys, Now: time.Now, Session: o.Session} // the API checks the scope's service per action (ec2, or sts for GetCallerIdentity)
 		return v.Verify, fmt.Sprintf("sigv4 (%d keys)", len(keys)), nil
 	default:
 		return nil, "", fmt.Errorf("--auth %q: want none or sigv4", o.Mode)

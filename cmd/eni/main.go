@@ -28,7 +28,9 @@ import (
 	"github.com/eni-net/eni/internal/api"
 	"github.com/eni-net/eni/internal/console"
 	"github.com/eni-net/eni/internal/core"
+	"github.com/eni-net/eni/internal/iamcreds"
 	"github.com/eni-net/eni/internal/netadmin"
+	"github.com/eni-net/eni/internal/sigv4"
 )
 
 const usage = `eni — a self-hosted, EC2-compatible service for Elastic Network Interfaces
@@ -140,7 +142,9 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	authenticate, authDesc, err := authenticator(authOptions{Mode: *authMode, Credentials: *credFile, Listen: *listen, AllowInsecure: *insecure})
+	var issuer *iamcreds.Issuer // the instance credentials' (set once the data directory is open)
+	session := func(id, token string) (sigv4.Key, error) { return issuer.Session(time.Now)(id, token) }
+	authenticate, authDesc, err := authenticator(authOptions{Mode: *authMode, Credentials: *credFile, Listen: *listen, AllowInsecure: *insecure, Session: session})
 	if err != nil {
 		return err
 	}
@@ -188,6 +192,9 @@ func serve(args []string) error {
 		return err
 	}
 	defer closeStore()
+	if issuer, err = credentialIssuer(*dataDir); err != nil {
+		return err
+	}
 	c := core.New(core.Env{Now: time.Now, Rand: rand.Reader}, cfg)
 	n, err := c.LoadFrom(st.Load)
 	if err != nil {
@@ -215,7 +222,7 @@ func serve(args []string) error {
 		}
 		defer pl.Release()
 		commit := func(cs core.ChangeSet) (func() error, error) { return srv.Commit(cs) } // srv is set before the agent runs
-		md, cert, err := metadataServer(c, *dpRegion, *dataDir, log)
+		md, cert, err := metadataServer(c, *dpRegion, *dataDir, issuer, log)
 		if err != nil {
 			return err
 		}
@@ -232,7 +239,7 @@ func serve(args []string) error {
 	var con *console.Console
 	onChange := func(regions []string) { con.Notify(regions) } // con is set before anything commits
 	srv = api.New(api.Options{Core: c, Store: st, Logger: log, RateLimit: *rateLimit, RateBurst: *rateBurst, Authenticate: authenticate, OnCommit: onCommit, OnChange: onChange, Tasks: taskReady, Registry: reg, TaskLease: *taskLease,
-		AllowReset: *authMode == "none", Settle: settle})
+		AllowReset: *authMode == "none", Settle: settle, SessionIdentity: issuer.Identity(time.Now)})
 	con = newConsole(consoleOptions{Enabled: *consoleOn, Token: *consoleToken, AuthMode: *authMode}, c, srv)
 	// Usage intervals open at another rate (or missing, in a store written
 	// before metering) are settled before anything else is served.

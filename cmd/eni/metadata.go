@@ -1,12 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 
 	"github.com/eni-net/eni/internal/core"
+	"github.com/eni-net/eni/internal/iamcreds"
 	"github.com/eni-net/eni/internal/imds"
 	"github.com/eni-net/eni/internal/vpcdns"
 )
@@ -18,7 +20,7 @@ const IdentityCertificatePath = "/eni/v1/instance-identity/certificate"
 // metadataServer is the instance metadata service of the data plane's region: its
 // signing key lives in the data directory (imds-key.pem; a new one per run without
 // one), its certificate is written next to it and returned.
-func metadataServer(c *core.Core, region, dataDir string, log *slog.Logger) (*imds.Server, []byte, error) {
+func metadataServer(c *core.Core, region, dataDir string, issuer *iamcreds.Issuer, log *slog.Logger) (*imds.Server, []byte, error) {
 	keyPath := ""
 	if dataDir != "" {
 		keyPath = filepath.Join(dataDir, "imds-key.pem")
@@ -38,7 +40,7 @@ func metadataServer(c *core.Core, region, dataDir string, log *slog.Logger) (*im
 	}
 	s := imds.New(imds.Options{
 		Lookup: func(eni string) (core.MetadataView, bool) { return c.InstanceMetadataOf(region, eni) },
-		Key:    key, Logger: log.With("component", "imds"),
+		Key:    key, Logger: log.With("component", "imds"), Credentials: issuer,
 	})
 	return s, cert, nil
 }
@@ -61,4 +63,20 @@ func vpcResolver(c *core.Core, region string, log *slog.Logger) *vpcdns.Server {
 		Resolve: func(vpc, name string) core.DNSAnswer { return c.ResolveVPCDNS(region, vpc, name) },
 		Logger:  log.With("component", "vpcdns"),
 	})
+}
+
+// credentialIssuer issues the instance credentials of the metadata service
+// (meta-data/iam/security-credentials/) and checks them under --auth sigv4: its
+// key is <data>/iam-credentials.key, so credentials outlive a restart (a new
+// key per run without a data directory).
+func credentialIssuer(dataDir string) (*iamcreds.Issuer, error) {
+	path := ""
+	if dataDir != "" {
+		path = filepath.Join(dataDir, "iam-credentials.key")
+	}
+	key, err := iamcreds.LoadOrCreateKey(path)
+	if err != nil {
+		return nil, fmt.Errorf("instance credentials key: %w", err)
+	}
+	return &iamcreds.Issuer{Key: key}, nil
 }

@@ -49,6 +49,10 @@ type Options struct {
 	// Authenticate, if set, checks a request's signature and returns the
 	// caller's account; nil accepts any request as the default account.
 	Authenticate func(r *http.Request, body []byte) (account string, err error)
+	// SessionIdentity, if set, says who signed with a session token (the
+	// instance credentials of the metadata service, internal/iamcreds), for
+	// sts GetCallerIdentity: the assumed role's ARN and user id.
+	SessionIdentity func(accessKeyID, token string) (arn, userID, account string, ok bool)
 	// RateLimit is each account's sustained request rate (requests/s) and
 	// RateBurst its burst; beyond it requests get RequestLimitExceeded (503),
 	// which SDK retryers back off from. Zero means no limit.
@@ -266,6 +270,12 @@ func (s *Server) serve(r *http.Request, req *request, buf *bytes.Buffer) error {
 	}
 	if req.sts {
 		accessKey, _ := credentialScope(r)
+		if tok := securityToken(r); tok != "" && s.opt.SessionIdentity != nil {
+			if arn, userID, _, ok := s.opt.SessionIdentity(accessKey, tok); ok {
+				writeIdentity(buf, req.who.Account, arn, userID, req.id)
+				return nil
+			}
+		}
 		if s.opt.Authenticate == nil {
 			accessKey = ""
 		}

@@ -19,6 +19,23 @@ func isSTS(action, version string) bool {
 }
 
 func writeCallerIdentity(buf *bytes.Buffer, account, accessKey, requestID string) {
+	arn, userID := "arn:aws:iam::"+account+":root", account
+	if accessKey != "" {
+		arn, userID = "arn:aws:iam::"+account+":user/"+accessKey, accessKey
+	}
+	writeIdentity(buf, account, arn, userID, requestID)
+}
+
+// securityToken is a request's session token (header or presigned query).
+func securityToken(r *http.Request) string {
+	if t := r.Header.Get("X-Amz-Security-Token"); t != "" {
+		return t
+	}
+	return r.URL.Query().Get("X-Amz-Security-Token")
+}
+
+// writeIdentity writes GetCallerIdentity's reply.
+func writeIdentity(buf *bytes.Buffer, account, arn, userID, requestID string) {
 	type result struct {
 		Arn     string `xml:"Arn"`
 		UserID  string `xml:"UserId"`
@@ -29,11 +46,7 @@ func writeCallerIdentity(buf *bytes.Buffer, account, accessKey, requestID string
 		Result    result   `xml:"GetCallerIdentityResult"`
 		RequestID string   `xml:"ResponseMetadata>RequestId"`
 	}
-	r := reply{Result: result{Arn: "arn:aws:iam::" + account + ":root", UserID: account, Account: account}, RequestID: requestID}
-	if accessKey != "" {
-		r.Result.Arn = "arn:aws:iam::" + account + ":user/" + accessKey
-		r.Result.UserID = accessKey
-	}
+	r := reply{Result: result{Arn: arn, UserID: userID, Account: account}, RequestID: requestID}
 	buf.WriteString(xml.Header)
 	_ = xml.NewEncoder(buf).Encode(r) // a bytes.Buffer does not fail
 }

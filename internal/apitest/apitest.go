@@ -43,6 +43,9 @@ type Options struct {
 	// Authenticate is the server's signature check (nil: none, every
 	// request acts as the default account).
 	Authenticate func(r *http.Request, body []byte) (account string, err error)
+	// SessionIdentity is passed to api.Options (who signed with a session
+	// token, for sts GetCallerIdentity).
+	SessionIdentity func(accessKeyID, token string) (arn, userID, account string, ok bool)
 	// OnCommit and Tasks are passed to api.Options (a data plane agent's
 	// kick, and the task endpoints' readiness check).
 	OnCommit func()
@@ -107,7 +110,8 @@ func New(t testing.TB, opts ...Options) *Env {
 		e.Store = store.NewMemory()
 	}
 	e.API = api.New(api.Options{Core: c, Store: e.Store, AllowReset: true, RateLimit: o.RateLimit, RateBurst: o.RateBurst, Authenticate: o.Authenticate,
-		OnCommit: o.OnCommit, OnChange: o.OnChange, Tasks: o.Tasks, TaskLease: o.TaskLease, Settle: o.Settle})
+		OnCommit: o.OnCommit, OnChange: o.OnChange, Tasks: o.Tasks, TaskLease: o.TaskLease, Settle: o.Settle,
+		SessionIdentity: o.SessionIdentity})
 	e.Server = httptest.NewServer(e.API)
 	t.Cleanup(e.Close)
 	return e

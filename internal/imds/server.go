@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/eni-net/eni/internal/core"
+	"github.com/eni-net/eni/internal/iamcreds"
 )
 
 // Asker is a connection whose transport knows through which ENI it came in. Server
@@ -37,8 +38,11 @@ type Options struct {
 	// Secret keys the session tokens' MACs (default: random, so tokens do not
 	// outlive the server, as AWS's do not outlive a stop).
 	Secret []byte
-	Now    func() time.Time
-	Logger *slog.Logger
+	// Credentials issues the instance credentials of meta-data/iam/ (nil:
+	// the profile's info only).
+	Credentials *iamcreds.Issuer
+	Now         func() time.Time
+	Logger      *slog.Logger
 }
 
 // Server answers the metadata service's HTTP requests. Serve it on listeners whose
@@ -151,7 +155,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusNotFound)
 		return
 	}
-	body, ok := Build(v, s.sign).Get(rest)
+	tree := Build(v, s.sign)
+	s.addIAM(tree, v) // iam.go
+	body, ok := tree.Get(rest)
 	if !ok {
 		httpError(w, http.StatusNotFound)
 		return

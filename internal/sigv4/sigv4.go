@@ -31,8 +31,8 @@
 // Signatures are compared with crypto/subtle.ConstantTimeCompare.
 //
 // Errors are *core.Error values carrying the EC2 code (and satisfy
-// interface{ error; EC2Code() string }): an unknown access key or a session
-// token is AuthFailure, a wrong signature (wrong secret, tampered body or
+// interface{ error; EC2Code() string }): an unknown access key, or a session
+// token that Verifier.Session does not accept, is AuthFailure, a wrong signature (wrong secret, tampered body or
 // signed header) SignatureDoesNotMatch, a timestamp more than MaxSkew away
 // (or a presigned URL past its X-Amz-Expires) RequestExpired, no signature at
 // all MissingAuthenticationToken, and a malformed one IncompleteSignature.
@@ -84,6 +84,10 @@ type Verifier struct {
 	// Service, if set, is the only service name accepted in the credential
 	// scope (EC2 clients sign for "ec2").
 	Service string
+	// Session, if set, checks a request's session token (X-Amz-Security-Token)
+	// for its access key id and returns the temporary key it stands for; its
+	// errors are the request's (a *core.Error). Nil: every token is refused.
+	Session func(accessKeyID, token string) (Key, error)
 }
 
 // Auth is a parsed SigV4 signature, from the header or the query string.
@@ -271,14 +275,9 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (account string, err err
 	if err != nil {
 		return "", err
 	}
-	key, ok := v.Keys[a.AccessKeyID]
-	if !ok {
-		return "", errAuthFailure()
-	}
-	// No tokens are issued here, so any session token is one we cannot
-	// validate: AWS answers a bad token with AuthFailure as well.
-	if r.Header.Get("X-Amz-Security-Token") != "" || r.URL.Query().Get("X-Amz-Security-Token") != "" {
-		return "", errAuthFailure()
+	key, err := v.key(r, a)
+	if err != nil {
+		return "", err
 	}
 	if v.Service != "" && a.Service != v.Service {
 		return "", errMismatchf("Credential should be scoped to correct service: '%s'.", v.Service)
@@ -299,6 +298,28 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (account string, err err
 		return "", errMismatch()
 	}
 	return key.Account, nil
+}
+
+// key is the key that signed: a long-term key of Keys, or, with a session
+// token, the temporary key Session makes of it (the instance credentials of
+// the metadata service). A token without Session, or one Session refuses,
+// is AuthFailure, as AWS answers a bad token.
+func (v *Verifier) key(r *http.Request, a *Auth) (Key, error) {
+	token := r.Header.Get("X-Amz-Security-Token")
+	if token == "" {
+		token = r.URL.Query().Get("X-Amz-Security-Token")
+	}
+	if token == "" {
+		key, ok := v.Keys[a.AccessKeyID]
+		if !ok {
+			return Key{}, errAuthFailure()
+		}
+		return key, nil
+	}
+	if v.Session == nil {
+		return Key{}, errAuthFailure()
+	}
+	return v.Session(a.AccessKeyID, token)
 }
 
 // parse finds the signature in the header or the query, with its timestamp.
