@@ -159,6 +159,12 @@ func TestVpcPeeringLifecycle(t *testing.T) {
 	_, err = c.ModifyVpcPeeringConnectionOptions(ctx, &ec2.ModifyVpcPeeringConnectionOptionsInput{VpcPeeringConnectionId: &id,
 		RequesterPeeringConnectionOptions: &types.PeeringConnectionOptionsRequest{AllowEgressFromLocalClassicLinkToRemoteVpc: aws.Bool(true)}})
 	apitest.WantCode(t, err, "UnsupportedOperation")
+	// Terraform's provider (4.x) sends the ClassicLink options as false along with the DNS one.
+	if _, err := c.ModifyVpcPeeringConnectionOptions(ctx, &ec2.ModifyVpcPeeringConnectionOptionsInput{VpcPeeringConnectionId: &id,
+		RequesterPeeringConnectionOptions: &types.PeeringConnectionOptionsRequest{AllowDnsResolutionFromRemoteVpc: aws.Bool(false),
+			AllowEgressFromLocalClassicLinkToRemoteVpc: aws.Bool(false), AllowEgressFromLocalVpcToRemoteClassicLink: aws.Bool(false)}}); err != nil {
+		t.Fatalf("ClassicLink options false: %v", err)
+	}
 
 	_, err = c.DeleteVpc(ctx, &ec2.DeleteVpcInput{VpcId: &b})
 	apitest.WantCode(t, err, "DependencyViolation")
@@ -219,6 +225,9 @@ func TestVpcPeeringLifecycle(t *testing.T) {
 	apitest.WantCode(t, err, "InvalidStateTransition")
 	_, err = c.DeleteVpcPeeringConnection(ctx, &ec2.DeleteVpcPeeringConnectionInput{VpcPeeringConnectionId: &ovID})
 	apitest.WantCode(t, err, "InvalidStateTransition")
+	if !strings.Contains(err.Error(), "attempted to transition from failed to deleting") { // Terraform's provider matches "to deleting"
+		t.Fatalf("message: %v", err)
+	}
 }
 
 // Pagination, rejection, withdrawal, and what time does: a request expires

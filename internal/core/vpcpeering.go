@@ -429,7 +429,8 @@ func (tx *Tx) DeleteVpcPeeringConnection(in *ec2wire.DeleteVpcPeeringConnectionI
 	case code == pcxPending && c.Requester.Owner != tx.Account:
 		return nil, errorf(CodeOperationNotPermitted, "User (%s) cannot delete peering %s: only the requester may withdraw a pending request; reject it instead", tx.Account, c.ID)
 	case code != pcxActive && code != pcxPending:
-		return nil, errorf(CodeInvalidStateTransit, "Invalid state transition for %s, attempted to transition from %s to %s", c.ID, code, pcxDeleted)
+		// AWS's words; Terraform's provider matches "to deleting" to treat it as gone.
+		return nil, errorf(CodeInvalidStateTransit, "Invalid state transition for %s, attempted to transition from %s to deleting", c.ID, code)
 	}
 	m := tx.pcx().Mut(c.ID)
 	m.Status, m.Message, m.StatusAt, m.EndedBy = pcxDeleted, "Deleted by "+tx.Account, tx.now, tx.Account
@@ -502,7 +503,8 @@ func (tx *Tx) DescribeVpcPeeringConnections(in *ec2wire.DescribeVpcPeeringConnec
 
 // ModifyVpcPeeringConnectionOptions sets AllowDnsResolutionFromRemoteVpc
 // of an active connection, each side by its VPC's owner. The ClassicLink
-// options are refused, as AWS refuses them since EC2-Classic was retired.
+// options cannot be turned on, as ClassicLink is gone since EC2-Classic was
+// retired.
 func (tx *Tx) ModifyVpcPeeringConnectionOptions(in *ec2wire.ModifyVpcPeeringConnectionOptionsInput) (*ec2wire.ModifyVpcPeeringConnectionOptionsOutput, error) {
 	c, err := tx.getPcx(str(in.VpcPeeringConnectionId))
 	if err != nil {
@@ -529,8 +531,8 @@ func (tx *Tx) ModifyVpcPeeringConnectionOptions(in *ec2wire.ModifyVpcPeeringConn
 		if s.side.Owner != tx.Account {
 			return nil, errorf(CodeOperationNotPermitted, "User (%s) cannot modify the %s options of peering %s: they belong to account %s", tx.Account, s.name, c.ID, s.side.Owner)
 		}
-		if s.req.AllowEgressFromLocalClassicLinkToRemoteVpc != nil || s.req.AllowEgressFromLocalVpcToRemoteClassicLink != nil {
-			return nil, classicLinkUnsupported()
+		if boolv(s.req.AllowEgressFromLocalClassicLinkToRemoteVpc) || boolv(s.req.AllowEgressFromLocalVpcToRemoteClassicLink) {
+			return nil, classicLinkUnsupported() // false, which Terraform's provider sends, changes nothing
 		}
 		if s.req.AllowDnsResolutionFromRemoteVpc != nil {
 			s.side.AllowDNS = *s.req.AllowDnsResolutionFromRemoteVpc
