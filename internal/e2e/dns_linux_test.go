@@ -15,6 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // requireTool skips the test when the program is not installed, and fails it
@@ -276,4 +280,95 @@ func (e *env) eniExecEnv(inst string, envs []string, argv ...string) (string, er
 	cmd.Env = append(append(os.Environ(), "AWS_REGION=us-east-1"), envs...)
 	out, err := cmd.Output()
 	return strings.TrimSpace(string(out)), err
+}
+
+// routerInputDrops is what the guard of a VPC's router has dropped in its input chain
+// (the sum of the chain's counters): what reached the router's own stack and was
+// refused.
+func (e *env) routerInputDrops(vpc string) uint64 {
+	e.t.Helper()
+	var n uint64
+	e.must(e.plane.Do(e.plane.RouterNS(vpc), func() error {
+		fd, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		c, err := nftables.New(nftables.WithNetNSFd(fd))
+		if err != nil {
+			return err
+		}
+		rules, err := c.GetRules(&nftables.Table{Name: e.prefix + "rt", Family: nftables.TableFamilyINet}, &nftables.Chain{Name: "input"})
+		if err != nil {
+			return err
+		}
+		for _, r := range rules {
+			for _, x := range r.Exprs {
+				if ctr, ok := x.(*expr.Counter); ok {
+					n += ctr.Packets
+				}
+			}
+		}
+		return nil
+	}))
+	return n
+}
+
+// digRefused asks what must not be answered: dig gets no reply, the router of vpc
+// drops the query (its guard's counter grows: the query did reach it), and no
+// resolver is asked the name.
+func (e *env) digRefused(what, from, vpc, name string, args ...string) {
+	e.t.Helper()
+	before := e.routerInputDrops(vpc)
+	if r, err := e.dig(from, append(args, name)...); err == nil {
+		e.t.Errorf("%s: answered %+v", what, r)
+	}
+	if after := e.routerInputDrops(vpc); after <= before {
+		e.t.Errorf("%s: the query did not reach %s's router (drops %d, then %d): the test proves nothing", what, vpc, before, after)
+	}
+	if asked := e.dnsAsked.since(0); slices.ContainsFunc(asked, func(s string) bool { return strings.Contains(s, name) }) {
+		e.t.Errorf("%s: a resolver was asked: %q", what, asked)
+	}
+}
+
+// TestAttackVPCResolverFromOutside: a VPC's resolver answers its own instances only.
+// A peer VPC's instance, with routes over the peering, sends queries to A's base + 2:
+// they reach A's router and are dropped there, A's resolver is never asked (B's own
+// resolver, at 169.254.169.253, knows nothing of A's private names). The internet, as
+// root, routes A's base + 2 and 169.254.169.253 to A's router: the same.
+func TestAttackVPCResolverFromOutside(t *testing.T) {
+	requireDig(t)
+	e := newEnv(t)
+	a := e.peerVPC("10.1.0.0/16", "10.1.1.0/24")
+	b := e.peerVPC("10.2.0.0/16", "10.2.1.0/24")
+	e.waitRunning(a.inst, b.inst)
+	pcx := e.peer(a, b)
+	e.accept(pcx)
+	e.routePcx(a.rtb, "10.2.0.0/16", pcx)
+	e.routePcx(b.rtb, "10.1.0.0/16", pcx)
+	aIP := aws.ToString(e.primaryENI(a.inst).PrivateIpAddress)
+	aName := "ip-" + dashed(aIP) + ".ec2.internal"
+	e.wantDig(a.inst, "NOERROR", []string{aName + " A " + aIP}, "@10.1.0.2", aName)
+	e.wantDig(b.inst, "NXDOMAIN", nil, "@169.254.169.253", aName)
+	e.settle()
+	e.digRefused("B's instance asks A's resolver over the peering", b.inst, a.vpc, "peer-probe.example", "@10.1.0.2")
+	e.digRefused("B's instance asks A's resolver over the peering (TCP)", b.inst, a.vpc, "peer-probe-tcp.example", "@10.1.0.2", "+tcp")
+
+	e.must(e.plane.Do(e.plane.InternetNS(), func() error {
+		leg, err := netlink.LinkByName(e.inetLeg(a.vpc))
+		if err != nil {
+			return err
+		}
+		for _, dst := range []net.IP{{10, 1, 0, 2}, {169, 254, 169, 253}} {
+			if err := netlink.RouteAdd(&netlink.Route{LinkIndex: leg.Attrs().Index, Dst: &net.IPNet{IP: dst, Mask: net.CIDRMask(32, 32)},
+				Gw: net.IP{100, 64, 0, 2}, Flags: int(netlink.FLAG_ONLINK)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	for _, dst := range []string{"10.1.0.2", "169.254.169.253"} {
+		e.digRefused("the internet asks A's resolver at "+dst, "internet", a.vpc, "inet-probe-"+dashed(dst)+".example", "@"+dst)
+		e.digRefused("the internet asks A's resolver at "+dst+" (TCP)", "internet", a.vpc, "inet-probe-tcp-"+dashed(dst)+".example", "@"+dst, "+tcp")
+	}
 }

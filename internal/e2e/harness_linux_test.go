@@ -103,6 +103,8 @@ type env struct {
 	prefix string
 	md     *imds.Server
 	asked  askLog // the ENIs the metadata service was asked through
+	// dnsAsked are the queries the VPC resolver was asked ("vpc-… name").
+	dnsAsked askLog
 
 	agent atomic.Pointer[agent.Agent]
 	stop  func() // stops the running agent
@@ -157,6 +159,7 @@ func newEnv(t testing.TB) *env {
 		return e.api.Core.InstanceMetadataOf("us-east-1", eni)
 	}})
 	resolver := vpcdns.New(vpcdns.Options{Resolve: func(vpc, name string) core.DNSAnswer {
+		e.dnsAsked.add(vpc + " " + name)
 		return e.api.Core.ResolveVPCDNS("us-east-1", vpc, name)
 	}})
 	e.plane, err = dataplane.New(dataplane.Options{Prefix: prefix, Metadata: e.md, DNS: resolver})
