@@ -576,3 +576,60 @@ func TestVpcPeeringCrossRegion(t *testing.T) {
 		t.Fatalf("alice's route after bob deleted the connection: %+v", rt)
 	}
 }
+
+// The calls Terraform's AWS provider makes for aws_vpc_peering_connection
+// (read from its internal/service/ec2/vpc_peering_connection.go) with
+// auto_accept and accepter/requester blocks, in its order, with what it
+// polls for: the request's status among pending-acceptance and active, the
+// accept's active, the options read back equal to what it sent (the
+// ClassicLink ones as false), and on destroy deleted; a second destroy's
+// error is one the provider treats as done.
+func TestTerraformPeeringCalls(t *testing.T) {
+	e := apitest.New(t)
+	c := e.Client()
+	a, b := pcxVPC(t, c, "10.60.0.0/16"), pcxVPC(t, c, "10.61.0.0/16")
+	cr, err := c.CreateVpcPeeringConnection(ctx, &ec2.CreateVpcPeeringConnectionInput{VpcId: &a, PeerVpcId: &b,
+		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeVpcPeeringConnection, Tags: []types.Tag{{Key: aws.String("Name"), Value: aws.String("tf")}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(cr.VpcPeeringConnection.VpcPeeringConnectionId)
+	if s := pcxStatus(t, c, id); s != types.VpcPeeringConnectionStateReasonCodePendingAcceptance && s != types.VpcPeeringConnectionStateReasonCodeActive {
+		t.Fatalf("WaitVPCPeeringConnectionActive would see %s", s)
+	}
+	if _, err := c.AcceptVpcPeeringConnection(ctx, &ec2.AcceptVpcPeeringConnectionInput{VpcPeeringConnectionId: &id}); err != nil {
+		t.Fatal(err)
+	}
+	if s := pcxStatus(t, c, id); s != types.VpcPeeringConnectionStateReasonCodeActive {
+		t.Fatalf("after accept: %s", s)
+	}
+	opts := &types.PeeringConnectionOptionsRequest{AllowDnsResolutionFromRemoteVpc: aws.Bool(true),
+		AllowEgressFromLocalClassicLinkToRemoteVpc: aws.Bool(false), AllowEgressFromLocalVpcToRemoteClassicLink: aws.Bool(false)}
+	if _, err := c.ModifyVpcPeeringConnectionOptions(ctx, &ec2.ModifyVpcPeeringConnectionOptionsInput{VpcPeeringConnectionId: &id,
+		AccepterPeeringConnectionOptions: opts, RequesterPeeringConnectionOptions: opts}); err != nil {
+		t.Fatal(err)
+	}
+	g := pcxGet(t, c, id)
+	for side, o := range map[string]*types.VpcPeeringConnectionOptionsDescription{"accepter": g.AccepterVpcInfo.PeeringOptions, "requester": g.RequesterVpcInfo.PeeringOptions} {
+		if o == nil || !aws.ToBool(o.AllowDnsResolutionFromRemoteVpc) || o.AllowEgressFromLocalClassicLinkToRemoteVpc == nil || aws.ToBool(o.AllowEgressFromLocalClassicLinkToRemoteVpc) ||
+			o.AllowEgressFromLocalVpcToRemoteClassicLink == nil || aws.ToBool(o.AllowEgressFromLocalVpcToRemoteClassicLink) {
+			t.Fatalf("%s options read back: %+v (vpcPeeringConnectionOptionsEqual would retry)", side, o)
+		}
+	}
+	// Read: accept_status, peer_owner_id, peer_region, peer_vpc_id, vpc_id, tags.
+	if g.Status.Code != types.VpcPeeringConnectionStateReasonCodeActive || aws.ToString(g.AccepterVpcInfo.OwnerId) != "123456789012" ||
+		aws.ToString(g.AccepterVpcInfo.Region) != "us-east-1" || aws.ToString(g.AccepterVpcInfo.VpcId) != b || aws.ToString(g.RequesterVpcInfo.VpcId) != a || len(g.Tags) != 1 {
+		t.Fatalf("read: %+v", g)
+	}
+	if _, err := c.DeleteVpcPeeringConnection(ctx, &ec2.DeleteVpcPeeringConnectionInput{VpcPeeringConnectionId: &id}); err != nil {
+		t.Fatal(err)
+	}
+	if s := pcxStatus(t, c, id); s != types.VpcPeeringConnectionStateReasonCodeDeleted {
+		t.Fatalf("WaitVPCPeeringConnectionDeleted would see %s", s)
+	}
+	_, err = c.DeleteVpcPeeringConnection(ctx, &ec2.DeleteVpcPeeringConnectionInput{VpcPeeringConnectionId: &id})
+	apitest.WantCode(t, err, "InvalidStateTransition")
+	if !strings.Contains(err.Error(), "to deleting") {
+		t.Fatalf("second destroy: %v (the provider ignores InvalidStateTransition ... to deleting)", err)
+	}
+}
