@@ -372,3 +372,42 @@ func TestAttackVPCResolverFromOutside(t *testing.T) {
 		e.digRefused("the internet asks A's resolver at "+dst+" (TCP)", "internet", a.vpc, "inet-probe-tcp-"+dashed(dst)+".example", "@"+dst, "+tcp")
 	}
 }
+
+// TestVPCResolverIPv6: an IPv6 instance asks the resolver at fd00:ec2::253 (UDP and
+// TCP); the resource name of an instance whose subnet gives AAAA records (and no A
+// record) answers its IPv6 address, and nothing for A.
+func TestVPCResolverIPv6(t *testing.T) {
+	requireDig(t)
+	e := newEnv(t)
+	vpc := e.vpc("10.0.0.0/16")
+	assoc, err := e.ec2.AssociateVpcCidrBlock(ctx(), &ec2.AssociateVpcCidrBlockInput{VpcId: aws.String(vpc), AmazonProvidedIpv6CidrBlock: aws.Bool(true)})
+	e.must(err)
+	sub64 := strings.Replace(*assoc.Ipv6CidrBlockAssociation.Ipv6CidrBlock, "00::/56", "01::/64", 1)
+	sub, err := e.ec2.CreateSubnet(ctx(), &ec2.CreateSubnetInput{VpcId: aws.String(vpc), CidrBlock: aws.String("10.0.1.0/24"),
+		Ipv6CidrBlock: aws.String(sub64), AvailabilityZone: aws.String(testAZ)})
+	e.must(err)
+	for _, in := range []*ec2.ModifySubnetAttributeInput{
+		{PrivateDnsHostnameTypeOnLaunch: types.HostnameTypeResourceName},
+		{EnableResourceNameDnsAAAARecordOnLaunch: &types.AttributeBooleanValue{Value: aws.Bool(true)}},
+	} {
+		in.SubnetId = sub.Subnet.SubnetId
+		_, err := e.ec2.ModifySubnetAttribute(ctx(), in)
+		e.must(err)
+	}
+	r, err := e.ec2.RunInstances(ctx(), &ec2.RunInstancesInput{ImageId: aws.String(testImage), InstanceType: testInstType,
+		MinCount: aws.Int32(1), MaxCount: aws.Int32(1), SubnetId: sub.Subnet.SubnetId, Ipv6AddressCount: aws.Int32(1)})
+	e.must(err)
+	inst := *r.Instances[0].InstanceId
+	e.waitRunning(inst)
+	eni := e.primaryENI(inst)
+	if len(eni.Ipv6Addresses) != 1 {
+		t.Fatalf("IPv6 addresses of %s: %+v", inst, eni.Ipv6Addresses)
+	}
+	v6, v4 := *eni.Ipv6Addresses[0].Ipv6Address, *eni.PrivateIpAddress
+	name := inst + ".ec2.internal"
+	for _, proto := range []string{"+notcp", "+tcp"} {
+		e.wantDig(inst, "NOERROR", []string{name + " AAAA " + v6}, "@fd00:ec2::253", proto, name, "AAAA")
+	}
+	e.wantDig(inst, "NOERROR", nil, "@fd00:ec2::253", name, "A")
+	e.wantDig(inst, "NOERROR", []string{"ip-" + dashed(v4) + ".ec2.internal A " + v4}, "@fd00:ec2::253", "ip-"+dashed(v4)+".ec2.internal")
+}
