@@ -33,6 +33,8 @@ type HostSubnet struct {
 	Public                       bool            // its table routes 0.0.0.0/0 to an attached internet gateway
 	DefaultRouteENI              string          // its table routes 0.0.0.0/0 to this ENI (a NAT instance)
 	PeerRoutes                   []HostPeerRoute // its table's IPv4 routes to active peering connections
+
+	ACL *HostACL // its network ACL (hostacl.go)
 }
 
 // HostInstance is an instance whose namespace should exist (pending or running).
@@ -104,6 +106,7 @@ func (tx *Tx) hostView() HostView {
 			continue
 		}
 		hs := HostSubnet{ID: s.ID, CIDR: s.CidrBlock, IPv6CIDR: s.Ipv6CidrBlock, RouterIP: RouterIP(s.CidrBlock).String(), Public: tx.SubnetIsPublic(s.ID)}
+		hs.ACL = tx.hostACL(s.ID)
 		if rt := tx.SubnetRouteTable(s.ID); rt != nil && !hs.Public {
 			for _, route := range rt.Routes {
 				if route.DestinationCidrBlock != "0.0.0.0/0" {

@@ -62,6 +62,8 @@ type Subnet struct {
 	DefaultRouteENI string
 	// PeerRoutes: the subnet's route table's IPv4 routes to peering connections.
 	PeerRoutes []PeerRoute
+	// ACL: the subnet's network ACL (nacl.go); nil: not filtered.
+	ACL *NetworkACL
 }
 
 // Instance is an EC2 instance; only running instances have a namespace.
