@@ -1,5 +1,5 @@
 // Package instancelaunch runs amazon.aws's own ec2_instance targets about launching:
-// several instances at once (see package ansible). Its own package, so that its targets
+// several instances at once, and without waiting (see package ansible). Its own package, so that its targets
 // have their own go test timeout on a loaded machine.
 package instancelaunch
 
@@ -12,5 +12,6 @@ import (
 func TestAnsibleInstanceLaunchTargets(t *testing.T) {
 	ansible.RunTargets(t,
 		ansible.Target{Name: "ec2_instance_instance_multiple"},
+		ansible.Target{Name: "ec2_instance_instance_no_wait"},
 	)
 }
