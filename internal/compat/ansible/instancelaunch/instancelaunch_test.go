@@ -1,6 +1,6 @@
-// Package instancelaunch runs amazon.aws's own ec2_instance targets about launching:
-// several instances at once, and without waiting (see package ansible). Its own package, so that its targets
-// have their own go test timeout on a loaded machine.
+// Package instancelaunch runs amazon.aws's own ec2_instance targets about launching
+// several instances at once, and without waiting (see package ansible). Its own
+// package, so that its targets have their own go test timeout on a loaded machine.
 package instancelaunch
 
 import (
