@@ -35,6 +35,7 @@ func handlers() map[string]handler {
 	prefixListOps(m)
 	sgRuleOps(m)
 	vpcPeeringOps(m)
+	vpcEndpointOps(m)
 	iamInstanceProfileOps(m)
 	return m
 }

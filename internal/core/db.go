@@ -35,6 +35,7 @@ type db struct {
 	usage     *table[UsageInterval, *UsageInterval]
 	acls      *table[NetworkACL, *NetworkACL]
 	pls       *table[PrefixList, *PrefixList]
+	vpces     *table[VpcEndpoint, *VpcEndpoint]               // vpcendpoint.go
 	pcxs      *pcxStore                                       // shared by every region of the core (vpcpeering.go)
 	roles     *table[IAMRole, *IAMRole]                       // IAM, in IAMRegion only
 	profiles  *table[IAMInstanceProfile, *IAMInstanceProfile] // IAM, in IAMRegion only
@@ -64,6 +65,7 @@ func newDB(region string) *db {
 		usage:     newTable[UsageInterval]("usage"),
 		acls:      newTable[NetworkACL]("acl"),
 		pls:       newTable[PrefixList]("prefixlist"),
+		vpces:     newTable[VpcEndpoint]("vpce"),
 		pcxs:      newPcxStore(),
 		roles:     newTable[IAMRole]("iamrole"),
 		profiles:  newTable[IAMInstanceProfile]("iamprofile"),
@@ -115,6 +117,8 @@ func (d *db) loaderFor(kind string) (loader, error) {
 		return d.acls, nil
 	case "prefixlist":
 		return d.pls, nil
+	case "vpce":
+		return d.vpces, nil
 	case "pcx":
 		return d.pcxs, nil
 	case "iamrole":
@@ -139,7 +143,7 @@ func (d *db) load(kind, id string, val []byte) error {
 }
 
 // Kinds lists the record kinds a store must hold.
-var Kinds = []string{"meta", "vpc", "subnet", "sg", "eni", "instance", "address", "igw", "rtb", "perm", "token", "task", "volume", "keypair", "dopt", "eigw", "usage", "acl", "prefixlist", "launchtemplate", "pcx", "iamrole", "iamprofile"}
+var Kinds = []string{"meta", "vpc", "subnet", "sg", "eni", "instance", "address", "igw", "rtb", "perm", "token", "task", "volume", "keypair", "dopt", "eigw", "usage", "acl", "prefixlist", "launchtemplate", "pcx", "iamrole", "iamprofile", "vpce"}
 
 func (d *db) rebuild() {
 	d.idx.init()
@@ -194,6 +198,7 @@ type Tx struct {
 	usage     txTable[UsageInterval, *UsageInterval]
 	acls      txTable[NetworkACL, *NetworkACL]
 	pls       txTable[PrefixList, *PrefixList]
+	vpces     txTable[VpcEndpoint, *VpcEndpoint]
 	pcxs      txTable[PeeringConnection, *PeeringConnection] // use tx.pcx()
 	pcxStore  *pcxStore
 	pcxHeld   bool // this write transaction holds pcxStore.mu
@@ -231,6 +236,7 @@ func (c *Core) newTx(r *region, who Caller, readOnly bool) *Tx {
 		usage:     txTable[UsageInterval, *UsageInterval]{base: d.usage},
 		acls:      txTable[NetworkACL, *NetworkACL]{base: d.acls},
 		pls:       txTable[PrefixList, *PrefixList]{base: d.pls},
+		vpces:     txTable[VpcEndpoint, *VpcEndpoint]{base: d.vpces},
 		pcxs:      txTable[PeeringConnection, *PeeringConnection]{base: d.pcxs.snap.Load()},
 		pcxStore:  d.pcxs,
 		roles:     txTable[IAMRole, *IAMRole]{base: d.roles},
@@ -264,6 +270,7 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 		func() error { _, err := tx.eigws.changes(name, &cs); return err },
 		func() error { _, err := tx.acls.changes(name, &cs); return err },
 		func() error { _, err := tx.pls.changes(name, &cs); return err },
+		func() error { _, err := tx.vpces.changes(name, &cs); return err },
 		func() error { return tx.pcxChanges(&cs) },
 		func() error { _, err := tx.roles.changes(name, &cs); return err },
 		func() error { _, err := tx.profiles.changes(name, &cs); return err },
@@ -323,6 +330,7 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 	tx.eigws.apply()
 	tx.acls.apply()
 	tx.pls.apply()
+	tx.vpces.apply()
 	tx.pcxApply()
 	tx.roles.apply()
 	tx.profiles.apply()

@@ -37,6 +37,7 @@ func (c *Core) Dump() map[string]string {
 		dumpTable(out, r.name, d.usage)
 		dumpTable(out, r.name, d.acls)
 		dumpTable(out, r.name, d.pls)
+		dumpTable(out, r.name, d.vpces)
 		dumpTable(out, r.name, d.roles)
 		dumpTable(out, r.name, d.profiles)
 		r.mu.RUnlock()

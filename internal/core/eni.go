@@ -1086,6 +1086,9 @@ func (tx *Tx) AttachNetworkInterface(in *ec2wire.AttachNetworkInterfaceInput) (*
 // eniByAttachment returns the ENI with the attachment id that the caller
 // may detach (it owns the ENI or the instance).
 func (tx *Tx) eniByAttachment(id string) (*ENI, error) {
+	if validID(id, "ela-attach") { // an AWS service's (a task's, an endpoint's)
+		return nil, errorf(CodeOperationNotPermitted, "You are not allowed to manage 'ela-attach' attachments.")
+	}
 	if !validID(id, "eni-attach") {
 		return nil, errorf(CodeInvalidAttachmentMalformed, "Invalid id: \"%s\" (expecting \"eni-attach-...\")", id)
 	}

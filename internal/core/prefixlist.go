@@ -599,7 +599,7 @@ func (tx *Tx) plCheckRules(rules []Rule) error {
 
 // plRouteDest resolves the prefix list a route names as its destination:
 // one of the caller's own (AWS-managed lists are route destinations only
-// through gateway endpoints, which are not modelled). It returns the list
+// through gateway endpoints, vpcendpoint.go). It returns the list
 // and the family's whole range, which stands for it in the target checks.
 func (tx *Tx) plRouteDest(id string) (*plView, netip.Prefix, error) {
 	v, err := tx.plLookup(id)

@@ -77,6 +77,11 @@ func (tx *Tx) RouteState(r *RouteTable, rt Route) string {
 	switch {
 	case rt.GatewayID == "local":
 		return "active"
+	case strings.HasPrefix(rt.GatewayID, "vpce-"):
+		if tx.vpceRouteActive(rt.GatewayID) {
+			return "active"
+		}
+		return "blackhole"
 	case rt.GatewayID != "":
 		if g := tx.igws.Get(rt.GatewayID); g != nil && igwAttachedTo(g, r.VpcID) {
 			return "active"

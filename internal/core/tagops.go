@@ -147,6 +147,12 @@ func (tx *Tx) tagGet(id string) (Tags, error) {
 			return nil, err
 		}
 		return v.Tags, nil
+	case "vpce":
+		v, err := tx.vpceLive(id)
+		if err != nil {
+			return nil, err
+		}
+		return v.Tags, nil
 	case "pl":
 		v, err := tx.getOwnPrefixList(id)
 		if err != nil {
@@ -206,6 +212,8 @@ func (tx *Tx) tagSet(id string, t Tags) {
 		tx.acls.Mut(id).Tags = t
 	case "pl":
 		tx.pls.Mut(id).Tags = t
+	case "vpce":
+		tx.vpces.Mut(id).Tags = t
 	}
 }
 
@@ -340,6 +348,12 @@ func (tx *Tx) tagItems() []*tagItem {
 	})
 	tx.acls.Each(func(v *NetworkACL) bool { add(v.Owner, v.ID, "network-acl", v.Tags); return true })
 	tx.pls.Each(func(v *PrefixList) bool { add(v.Owner, v.ID, "prefix-list", v.Tags); return true })
+	tx.vpces.Each(func(v *VpcEndpoint) bool {
+		if v.State != vpceDeleted {
+			add(v.Owner, v.ID, "vpc-endpoint", v.Tags)
+		}
+		return true
+	})
 	return out
 }
 

@@ -241,6 +241,9 @@ func (tx *Tx) DeleteVpc(in *ec2wire.DeleteVpcInput) (*ec2wire.DeleteVpcOutput, e
 	if id := tx.eigwInVPC(v.ID); id != "" {
 		return nil, dep("egress-only internet gateway", id)
 	}
+	if id := tx.vpceInVPC(v.ID); id != "" {
+		return nil, dep("VPC endpoint", id)
+	}
 	if id := tx.pcxOfVPC(v.ID); id != "" {
 		return nil, dep("VPC peering connection", id)
 	}

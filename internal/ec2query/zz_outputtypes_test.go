@@ -163,4 +163,9 @@ var xmlOutputTypes = []reflect.Type{
 	reflect.TypeFor[ec2wire.ReplaceIamInstanceProfileAssociationOutput](),
 	reflect.TypeFor[ec2wire.DisassociateIamInstanceProfileOutput](),
 	reflect.TypeFor[ec2wire.DescribeIamInstanceProfileAssociationsOutput](),
+	reflect.TypeFor[ec2wire.CreateVpcEndpointOutput](),
+	reflect.TypeFor[ec2wire.DescribeVpcEndpointsOutput](),
+	reflect.TypeFor[ec2wire.ModifyVpcEndpointOutput](),
+	reflect.TypeFor[ec2wire.DeleteVpcEndpointsOutput](),
+	reflect.TypeFor[ec2wire.DescribeVpcEndpointServicesOutput](),
 }

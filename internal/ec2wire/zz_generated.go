@@ -157,6 +157,11 @@ var Operations = []string{
 	"ReplaceIamInstanceProfileAssociation",
 	"DisassociateIamInstanceProfile",
 	"DescribeIamInstanceProfileAssociations",
+	"CreateVpcEndpoint",
+	"DescribeVpcEndpoints",
+	"ModifyVpcEndpoint",
+	"DeleteVpcEndpoints",
+	"DescribeVpcEndpointServices",
 }
 
 // ModelOperations lists every operation of the EC2 API model.
@@ -774,6 +779,8 @@ var ModelFilters = map[string][]string{
 	"DescribePrefixLists":                    {"prefix-list-id", "prefix-list-name"},
 	"DescribeVpcPeeringConnections":          {"accepter-vpc-info.cidr-block", "accepter-vpc-info.owner-id", "accepter-vpc-info.vpc-id", "expiration-time", "requester-vpc-info.cidr-block", "requester-vpc-info.owner-id", "requester-vpc-info.vpc-id", "status-code", "status-message", "tag", "tag-key", "vpc-peering-connection-id"},
 	"DescribeIamInstanceProfileAssociations": {"instance-id", "state"},
+	"DescribeVpcEndpoints":                   {"ip-address-type", "service-name", "tag", "tag-key", "vpc-id", "vpc-endpoint-id", "vpc-endpoint-state", "vpc-endpoint-type"},
+	"DescribeVpcEndpointServices":            {"owner", "service-name", "service-type", "supported-ip-address-types", "tag", "tag-key"},
 }
 
 // DescribeRegionsInput is the input of DescribeRegions.
@@ -1693,6 +1700,36 @@ type DescribeIamInstanceProfileAssociationsInput = DescribeIamInstanceProfileAss
 
 // DescribeIamInstanceProfileAssociationsOutput is the output of DescribeIamInstanceProfileAssociations.
 type DescribeIamInstanceProfileAssociationsOutput = DescribeIamInstanceProfileAssociationsResult
+
+// CreateVpcEndpointInput is the input of CreateVpcEndpoint.
+type CreateVpcEndpointInput = CreateVpcEndpointRequest
+
+// CreateVpcEndpointOutput is the output of CreateVpcEndpoint.
+type CreateVpcEndpointOutput = CreateVpcEndpointResult
+
+// DescribeVpcEndpointsInput is the input of DescribeVpcEndpoints.
+type DescribeVpcEndpointsInput = DescribeVpcEndpointsRequest
+
+// DescribeVpcEndpointsOutput is the output of DescribeVpcEndpoints.
+type DescribeVpcEndpointsOutput = DescribeVpcEndpointsResult
+
+// ModifyVpcEndpointInput is the input of ModifyVpcEndpoint.
+type ModifyVpcEndpointInput = ModifyVpcEndpointRequest
+
+// ModifyVpcEndpointOutput is the output of ModifyVpcEndpoint.
+type ModifyVpcEndpointOutput = ModifyVpcEndpointResult
+
+// DeleteVpcEndpointsInput is the input of DeleteVpcEndpoints.
+type DeleteVpcEndpointsInput = DeleteVpcEndpointsRequest
+
+// DeleteVpcEndpointsOutput is the output of DeleteVpcEndpoints.
+type DeleteVpcEndpointsOutput = DeleteVpcEndpointsResult
+
+// DescribeVpcEndpointServicesInput is the input of DescribeVpcEndpointServices.
+type DescribeVpcEndpointServicesInput = DescribeVpcEndpointServicesRequest
+
+// DescribeVpcEndpointServicesOutput is the output of DescribeVpcEndpointServices.
+type DescribeVpcEndpointServicesOutput = DescribeVpcEndpointServicesResult
 
 // DescribeRegionsRequest is the model's DescribeRegionsRequest shape.
 type DescribeRegionsRequest struct {
@@ -3932,6 +3969,98 @@ type DescribeIamInstanceProfileAssociationsResult struct {
 	NextToken                      *string                         `query:"NextToken" xml:"nextToken,omitempty"`
 }
 
+// CreateVpcEndpointRequest is the model's CreateVpcEndpointRequest shape.
+type CreateVpcEndpointRequest struct {
+	ClientToken       *string                  `query:"ClientToken" xml:"ClientToken,omitempty"`
+	DnsOptions        *DnsOptionsSpecification `query:"DnsOptions" xml:"DnsOptions,omitempty"`
+	DryRun            *bool                    `query:"DryRun" xml:"DryRun,omitempty"`
+	IpAddressType     *string                  `query:"IpAddressType" xml:"IpAddressType,omitempty"`
+	PolicyDocument    *string                  `query:"PolicyDocument" xml:"PolicyDocument,omitempty"`
+	PrivateDnsEnabled *bool                    `query:"PrivateDnsEnabled" xml:"PrivateDnsEnabled,omitempty"`
+	RouteTableIds     []string                 `query:"RouteTableId" xml:"RouteTableId>item,omitempty"`
+	SecurityGroupIds  []string                 `query:"SecurityGroupId" xml:"SecurityGroupId>item,omitempty"`
+	ServiceName       *string                  `query:"ServiceName" required:"true" xml:"ServiceName,omitempty"`
+	SubnetIds         []string                 `query:"SubnetId" xml:"SubnetId>item,omitempty"`
+	TagSpecifications []TagSpecification       `query:"TagSpecification" xml:"TagSpecification>item,omitempty"`
+	VpcEndpointType   *string                  `query:"VpcEndpointType" xml:"VpcEndpointType,omitempty"`
+	VpcId             *string                  `query:"VpcId" required:"true" xml:"VpcId,omitempty"`
+}
+
+// CreateVpcEndpointResult is the model's CreateVpcEndpointResult shape.
+type CreateVpcEndpointResult struct {
+	RequestId   *string      `xml:"requestId"`
+	ClientToken *string      `query:"ClientToken" xml:"clientToken,omitempty"`
+	VpcEndpoint *VpcEndpoint `query:"VpcEndpoint" xml:"vpcEndpoint,omitempty"`
+}
+
+// DescribeVpcEndpointsRequest is the model's DescribeVpcEndpointsRequest shape.
+type DescribeVpcEndpointsRequest struct {
+	DryRun         *bool    `query:"DryRun" xml:"DryRun,omitempty"`
+	Filters        []Filter `query:"Filter" xml:"Filter>Filter,omitempty"`
+	MaxResults     *int32   `query:"MaxResults" xml:"MaxResults,omitempty"`
+	NextToken      *string  `query:"NextToken" xml:"NextToken,omitempty"`
+	VpcEndpointIds []string `query:"VpcEndpointId" xml:"VpcEndpointId>item,omitempty"`
+}
+
+// DescribeVpcEndpointsResult is the model's DescribeVpcEndpointsResult shape.
+type DescribeVpcEndpointsResult struct {
+	RequestId    *string       `xml:"requestId"`
+	NextToken    *string       `query:"NextToken" xml:"nextToken,omitempty"`
+	VpcEndpoints []VpcEndpoint `query:"VpcEndpointSet" xml:"vpcEndpointSet>item,omitempty"`
+}
+
+// ModifyVpcEndpointRequest is the model's ModifyVpcEndpointRequest shape.
+type ModifyVpcEndpointRequest struct {
+	AddRouteTableIds       []string                 `query:"AddRouteTableId" xml:"AddRouteTableId>item,omitempty"`
+	AddSecurityGroupIds    []string                 `query:"AddSecurityGroupId" xml:"AddSecurityGroupId>item,omitempty"`
+	AddSubnetIds           []string                 `query:"AddSubnetId" xml:"AddSubnetId>item,omitempty"`
+	DnsOptions             *DnsOptionsSpecification `query:"DnsOptions" xml:"DnsOptions,omitempty"`
+	DryRun                 *bool                    `query:"DryRun" xml:"DryRun,omitempty"`
+	IpAddressType          *string                  `query:"IpAddressType" xml:"IpAddressType,omitempty"`
+	PolicyDocument         *string                  `query:"PolicyDocument" xml:"PolicyDocument,omitempty"`
+	PrivateDnsEnabled      *bool                    `query:"PrivateDnsEnabled" xml:"PrivateDnsEnabled,omitempty"`
+	RemoveRouteTableIds    []string                 `query:"RemoveRouteTableId" xml:"RemoveRouteTableId>item,omitempty"`
+	RemoveSecurityGroupIds []string                 `query:"RemoveSecurityGroupId" xml:"RemoveSecurityGroupId>item,omitempty"`
+	RemoveSubnetIds        []string                 `query:"RemoveSubnetId" xml:"RemoveSubnetId>item,omitempty"`
+	ResetPolicy            *bool                    `query:"ResetPolicy" xml:"ResetPolicy,omitempty"`
+	VpcEndpointId          *string                  `query:"VpcEndpointId" required:"true" xml:"VpcEndpointId,omitempty"`
+}
+
+// ModifyVpcEndpointResult is the model's ModifyVpcEndpointResult shape.
+type ModifyVpcEndpointResult struct {
+	RequestId *string `xml:"requestId"`
+	Return    *bool   `query:"Return" xml:"return,omitempty"`
+}
+
+// DeleteVpcEndpointsRequest is the model's DeleteVpcEndpointsRequest shape.
+type DeleteVpcEndpointsRequest struct {
+	DryRun         *bool    `query:"DryRun" xml:"DryRun,omitempty"`
+	VpcEndpointIds []string `query:"VpcEndpointId" required:"true" xml:"VpcEndpointId>item,omitempty"`
+}
+
+// DeleteVpcEndpointsResult is the model's DeleteVpcEndpointsResult shape.
+type DeleteVpcEndpointsResult struct {
+	RequestId    *string            `xml:"requestId"`
+	Unsuccessful []UnsuccessfulItem `query:"Unsuccessful" xml:"unsuccessful>item,omitempty"`
+}
+
+// DescribeVpcEndpointServicesRequest is the model's DescribeVpcEndpointServicesRequest shape.
+type DescribeVpcEndpointServicesRequest struct {
+	DryRun       *bool    `query:"DryRun" xml:"DryRun,omitempty"`
+	Filters      []Filter `query:"Filter" xml:"Filter>Filter,omitempty"`
+	MaxResults   *int32   `query:"MaxResults" xml:"MaxResults,omitempty"`
+	NextToken    *string  `query:"NextToken" xml:"NextToken,omitempty"`
+	ServiceNames []string `query:"ServiceName" xml:"ServiceName>item,omitempty"`
+}
+
+// DescribeVpcEndpointServicesResult is the model's DescribeVpcEndpointServicesResult shape.
+type DescribeVpcEndpointServicesResult struct {
+	RequestId      *string         `xml:"requestId"`
+	NextToken      *string         `query:"NextToken" xml:"nextToken,omitempty"`
+	ServiceDetails []ServiceDetail `query:"ServiceDetailSet" xml:"serviceDetailSet>item,omitempty"`
+	ServiceNames   []string        `query:"ServiceNameSet" xml:"serviceNameSet>item,omitempty"`
+}
+
 // Filter is the model's Filter shape.
 type Filter struct {
 	Name   *string  `query:"Name" xml:"Name,omitempty"`
@@ -4907,6 +5036,59 @@ type IamInstanceProfileAssociation struct {
 	Timestamp          *Time               `query:"Timestamp" xml:"timestamp,omitempty"`
 }
 
+// DnsOptionsSpecification is the model's DnsOptionsSpecification shape.
+type DnsOptionsSpecification struct {
+	DnsRecordIpType *string `query:"DnsRecordIpType" xml:"DnsRecordIpType,omitempty"`
+}
+
+// VpcEndpoint is the model's VpcEndpoint shape.
+type VpcEndpoint struct {
+	CreationTimestamp   *Time                     `query:"CreationTimestamp" xml:"creationTimestamp,omitempty"`
+	DnsEntries          []DnsEntry                `query:"DnsEntrySet" xml:"dnsEntrySet>item,omitempty"`
+	DnsOptions          *DnsOptions               `query:"DnsOptions" xml:"dnsOptions,omitempty"`
+	Groups              []SecurityGroupIdentifier `query:"GroupSet" xml:"groupSet>item,omitempty"`
+	IpAddressType       *string                   `query:"IpAddressType" xml:"ipAddressType,omitempty"`
+	LastError           *LastError                `query:"LastError" xml:"lastError,omitempty"`
+	NetworkInterfaceIds []string                  `query:"NetworkInterfaceIdSet" xml:"networkInterfaceIdSet>item,omitempty"`
+	OwnerId             *string                   `query:"OwnerId" xml:"ownerId,omitempty"`
+	PolicyDocument      *string                   `query:"PolicyDocument" xml:"policyDocument,omitempty"`
+	PrivateDnsEnabled   *bool                     `query:"PrivateDnsEnabled" xml:"privateDnsEnabled,omitempty"`
+	RequesterManaged    *bool                     `query:"RequesterManaged" xml:"requesterManaged,omitempty"`
+	RouteTableIds       []string                  `query:"RouteTableIdSet" xml:"routeTableIdSet>item,omitempty"`
+	ServiceName         *string                   `query:"ServiceName" xml:"serviceName,omitempty"`
+	State               *string                   `query:"State" xml:"state,omitempty"`
+	SubnetIds           []string                  `query:"SubnetIdSet" xml:"subnetIdSet>item,omitempty"`
+	Tags                []Tag                     `query:"TagSet" xml:"tagSet>item,omitempty"`
+	VpcEndpointId       *string                   `query:"VpcEndpointId" xml:"vpcEndpointId,omitempty"`
+	VpcEndpointType     *string                   `query:"VpcEndpointType" xml:"vpcEndpointType,omitempty"`
+	VpcId               *string                   `query:"VpcId" xml:"vpcId,omitempty"`
+}
+
+// UnsuccessfulItem is the model's UnsuccessfulItem shape.
+type UnsuccessfulItem struct {
+	Error      *UnsuccessfulItemError `query:"Error" xml:"error,omitempty"`
+	ResourceId *string                `query:"ResourceId" xml:"resourceId,omitempty"`
+}
+
+// ServiceDetail is the model's ServiceDetail shape.
+type ServiceDetail struct {
+	AcceptanceRequired              *bool               `query:"AcceptanceRequired" xml:"acceptanceRequired,omitempty"`
+	AvailabilityZones               []string            `query:"AvailabilityZoneSet" xml:"availabilityZoneSet>item,omitempty"`
+	BaseEndpointDnsNames            []string            `query:"BaseEndpointDnsNameSet" xml:"baseEndpointDnsNameSet>item,omitempty"`
+	ManagesVpcEndpoints             *bool               `query:"ManagesVpcEndpoints" xml:"managesVpcEndpoints,omitempty"`
+	Owner                           *string             `query:"Owner" xml:"owner,omitempty"`
+	PayerResponsibility             *string             `query:"PayerResponsibility" xml:"payerResponsibility,omitempty"`
+	PrivateDnsName                  *string             `query:"PrivateDnsName" xml:"privateDnsName,omitempty"`
+	PrivateDnsNameVerificationState *string             `query:"PrivateDnsNameVerificationState" xml:"privateDnsNameVerificationState,omitempty"`
+	PrivateDnsNames                 []PrivateDnsDetails `query:"PrivateDnsNameSet" xml:"privateDnsNameSet>item,omitempty"`
+	ServiceId                       *string             `query:"ServiceId" xml:"serviceId,omitempty"`
+	ServiceName                     *string             `query:"ServiceName" xml:"serviceName,omitempty"`
+	ServiceType                     []ServiceTypeDetail `query:"ServiceType" xml:"serviceType>item,omitempty"`
+	SupportedIpAddressTypes         []string            `query:"SupportedIpAddressTypeSet" xml:"supportedIpAddressTypeSet>item,omitempty"`
+	Tags                            []Tag               `query:"TagSet" xml:"tagSet>item,omitempty"`
+	VpcEndpointPolicySupported      *bool               `query:"VpcEndpointPolicySupported" xml:"vpcEndpointPolicySupported,omitempty"`
+}
+
 // AvailabilityZoneMessage is the model's AvailabilityZoneMessage shape.
 type AvailabilityZoneMessage struct {
 	Message *string `query:"Message" xml:"message,omitempty"`
@@ -5597,6 +5779,45 @@ type StaleIpPermission struct {
 	PrefixListIds    []string          `query:"PrefixListIds" xml:"prefixListIds>item,omitempty"`
 	ToPort           *int32            `query:"ToPort" xml:"toPort,omitempty"`
 	UserIdGroupPairs []UserIdGroupPair `query:"Groups" xml:"groups>item,omitempty"`
+}
+
+// DnsEntry is the model's DnsEntry shape.
+type DnsEntry struct {
+	DnsName      *string `query:"DnsName" xml:"dnsName,omitempty"`
+	HostedZoneId *string `query:"HostedZoneId" xml:"hostedZoneId,omitempty"`
+}
+
+// DnsOptions is the model's DnsOptions shape.
+type DnsOptions struct {
+	DnsRecordIpType *string `query:"DnsRecordIpType" xml:"dnsRecordIpType,omitempty"`
+}
+
+// SecurityGroupIdentifier is the model's SecurityGroupIdentifier shape.
+type SecurityGroupIdentifier struct {
+	GroupId   *string `query:"GroupId" xml:"groupId,omitempty"`
+	GroupName *string `query:"GroupName" xml:"groupName,omitempty"`
+}
+
+// LastError is the model's LastError shape.
+type LastError struct {
+	Code    *string `query:"Code" xml:"code,omitempty"`
+	Message *string `query:"Message" xml:"message,omitempty"`
+}
+
+// UnsuccessfulItemError is the model's UnsuccessfulItemError shape.
+type UnsuccessfulItemError struct {
+	Code    *string `query:"Code" xml:"code,omitempty"`
+	Message *string `query:"Message" xml:"message,omitempty"`
+}
+
+// PrivateDnsDetails is the model's PrivateDnsDetails shape.
+type PrivateDnsDetails struct {
+	PrivateDnsName *string `query:"PrivateDnsName" xml:"privateDnsName,omitempty"`
+}
+
+// ServiceTypeDetail is the model's ServiceTypeDetail shape.
+type ServiceTypeDetail struct {
+	ServiceType *string `query:"ServiceType" xml:"serviceType,omitempty"`
 }
 
 // CapacityReservationTargetResponse is the model's CapacityReservationTargetResponse shape.
