@@ -35,6 +35,8 @@ type HostSubnet struct {
 	PeerRoutes                   []HostPeerRoute // its table's IPv4 routes to active peering connections
 
 	ACL *HostACL // its network ACL (hostacl.go)
+	// EgressOnlyIPv6: its table routes ::/0 to an egress-only internet gateway (hosteigw.go).
+	EgressOnlyIPv6 bool
 }
 
 // HostInstance is an instance whose namespace should exist (pending or running).
@@ -107,6 +109,7 @@ func (tx *Tx) hostView() HostView {
 		}
 		hs := HostSubnet{ID: s.ID, CIDR: s.CidrBlock, IPv6CIDR: s.Ipv6CidrBlock, RouterIP: RouterIP(s.CidrBlock).String(), Public: tx.SubnetIsPublic(s.ID)}
 		hs.ACL = tx.hostACL(s.ID)
+		hs.EgressOnlyIPv6 = hs.IPv6CIDR != "" && tx.hostEgressOnlyIPv6(s.ID)
 		if rt := tx.SubnetRouteTable(s.ID); rt != nil && !hs.Public {
 			for _, route := range rt.Routes {
 				if route.DestinationCidrBlock != "0.0.0.0/0" {

@@ -64,6 +64,9 @@ type Subnet struct {
 	PeerRoutes []PeerRoute
 	// ACL: the subnet's network ACL (nacl.go); nil: not filtered.
 	ACL *NetworkACL
+	// EgressOnlyIPv6: the subnet's route table sends ::/0 to an egress-only internet
+	// gateway (eigw_linux.go): its IPv6 reaches the internet, and only replies come back.
+	EgressOnlyIPv6 bool
 }
 
 // Instance is an EC2 instance; only running instances have a namespace.

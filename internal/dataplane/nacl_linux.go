@@ -74,9 +74,10 @@ func (r *reconciler) aclSubnets(v VPC) []*subnetInfo {
 	return out
 }
 
-func aclBaseKey(subs []*subnetInfo) uint64 {
+func aclBaseKey(uplink string, subs []*subnetInfo) uint64 {
 	k := newKeyHash()
 	k.str(nftVersion)
+	k.str(uplink)
 	for _, s := range subs {
 		k.str(s.ID)
 		k.str(s.legRT)
@@ -106,7 +107,8 @@ func aclKey(a *NetworkACL) uint64 {
 // ensureACL brings one router's ACL table to what v's subnets ask for.
 func (r *reconciler) ensureACL(v VPC, c *nsCtx) {
 	subs := r.aclSubnets(v)
-	base := aclBaseKey(subs)
+	uplink := ifName(r.p.prefix, kindUplink, v.ID)
+	base := aclBaseKey(uplink, subs)
 	keys := make(map[string]uint64, len(subs))
 	for _, s := range subs {
 		keys[s.ID] = aclKey(s.ACL)
@@ -128,7 +130,7 @@ func (r *reconciler) ensureACL(v VPC, c *nsCtx) {
 	if ok && st.nsGen == c.gen && st.gen == gen && st.base == base {
 		changed, err = aclApply(conn, r.p.prefix, subs, keys, st.subs)
 	} else {
-		err = nftReplace(conn, "", aclTable(r.p.prefix, subs, keys))
+		err = nftReplace(conn, "", aclTable(r.p.prefix, uplink, subs, keys))
 	}
 	if err != nil {
 		r.fail(fmt.Errorf("%s: network ACLs: %w", c.name, err))
@@ -153,11 +155,18 @@ func (r *reconciler) ensureACL(v VPC, c *nsCtx) {
 	r.c.acls[v.ID] = aclState{nsGen: c.gen, gen: after, base: base, subs: keys}
 }
 
-// aclTable is the whole ACL table of a router.
-func aclTable(prefix string, subs []*subnetInfo, keys map[string]uint64) *nftTable {
+// aclTable is the whole ACL table of a router. Its forward chain also keeps the
+// egress-only internet gateways' promise (eigw_linux.go): IPv6 from the uplink passes only
+// as a reply (the internet has no other IPv6 way into a VPC).
+func aclTable(prefix, uplink string, subs []*subnetInfo, keys map[string]uint64) *nftTable {
 	t := &nftTable{name: aclTableName(prefix), family: nftables.TableFamilyINet}
 	fwd := t.chain(&nftChain{name: "forward", hook: nftables.ChainHookForward,
 		prio: nftables.ChainPriorityRef(-10), typ: nftables.ChainTypeFilter})
+	fwd.add(meta(expr.MetaKeyIIFNAME), cmpEq(ifnameKey(uplink)), meta(expr.MetaKeyNFPROTO), cmpEq([]byte{unix.NFPROTO_IPV6}),
+		&expr.Ct{Key: expr.CtKeySTATE, Register: 1},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4,
+			Mask: native32(expr.CtStateBitESTABLISHED | expr.CtStateBitRELATED), Xor: native32(0)},
+		cmpEq(native32(0)), &expr.Counter{}, verdict(expr.VerdictDrop))
 	for _, s := range subs {
 		fwd.add(meta(expr.MetaKeyIIFNAME), cmpEq(ifnameKey(s.legRT)), jump(aclOutChain(s.ID)))
 		fwd.add(meta(expr.MetaKeyOIFNAME), cmpEq(ifnameKey(s.legRT)), jump(aclInChain(s.ID)))

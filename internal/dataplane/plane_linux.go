@@ -222,7 +222,7 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 	// only on its bridge and instance namespace; the routers and the ruleset come after
 	// (a moved ENI keeps its host end's name, so the ruleset already covers it).
 	steps := []func(){r.infra, r.ensureBridges, r.ensureInstances, r.ensureENIs,
-		r.ensureInstanceRouting, r.ensureRouters, r.ensurePeerings, r.ensureACLs, r.ensureDatapathRules, r.removeLeftovers}
+		r.ensureInstanceRouting, r.ensureRouters, r.ensurePeerings, r.ensureEgressOnly, r.ensureACLs, r.ensureDatapathRules, r.removeLeftovers}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			r.fail(err)
