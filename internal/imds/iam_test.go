@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -40,8 +41,9 @@ func newIAMFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := &sigv4.Verifier{Keys: keys, Now: time.Now, Session: issuer.Session(clock)}
-	f.api = apitest.New(t, apitest.Options{Authenticate: v.Verify, SessionIdentity: issuer.Identity(clock)})
+	f.auth.Store(&sigv4.Verifier{Keys: keys, Now: time.Now, Session: issuer.Session(clock)})
+	verify := func(r *http.Request, body []byte) (string, error) { return f.auth.Load().Verify(r, body) }
+	f.api = apitest.New(t, apitest.Options{Authenticate: verify, SessionIdentity: issuer.Identity(clock)})
 	f.ec2 = apitest.NewClient(f.api.Server.URL, "us-east-1", iamTestKey, iamTestSecret)
 	f.srv = imds.New(imds.Options{
 		Lookup:      func(eni string) (core.MetadataView, bool) { return f.api.Core.InstanceMetadataOf("us-east-1", eni) },
@@ -226,5 +228,45 @@ func TestInstanceProfileWithoutRole(t *testing.T) {
 	f.as(*plain.NetworkInterfaceId)
 	if status, _, _ := f.raw("GET", "/latest/meta-data/iam/", nil); status != 404 {
 		t.Fatalf("iam/ without a profile: %d", status)
+	}
+}
+
+// TestAttackCredentialsOfRemovedAccount: the operator removes an account's
+// keys from the credentials file (and restarts eni serve) to shut the tenant
+// out; root in one of its instances keeps asking the metadata service. The
+// instance credentials it had, and the new ones it gets, must not act for
+// the account any more (they did, hour after hour, while the instance ran).
+func TestAttackCredentialsOfRemovedAccount(t *testing.T) {
+	f := newIAMFixture(t)
+	ctx := context.Background()
+	f.iamProfile("web", true)
+	_, eni := f.launch(&ec2.RunInstancesInput{IamInstanceProfile: &types.IamInstanceProfileSpecification{Name: aws.String("web")}})
+	f.as(*eni.NetworkInterfaceId)
+	retrieve := func() aws.CredentialsProvider {
+		creds, err := ec2rolecreds.New(func(o *ec2rolecreds.Options) { o.Client = f.client(aws.FalseTernary) }).Retrieve(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
+	}
+	before := retrieve()
+	if _, err := f.callerArn(before); err != nil {
+		t.Fatalf("instance credentials while the account has keys: %v", err)
+	}
+	// The credentials file now holds another account's key only.
+	old := f.auth.Load()
+	keys, err := sigv4.Parse(strings.NewReader("AKIAOTHER00000000001 other-secret 444444444444\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.auth.Store(&sigv4.Verifier{Keys: keys, Now: old.Now, Session: old.Session})
+	for name, p := range map[string]aws.CredentialsProvider{"handed out before": before, "asked for after": retrieve()} {
+		if _, err := f.callerArn(p); apitest.Code(err) != "AuthFailure" {
+			t.Errorf("%s, GetCallerIdentity: %v, want AuthFailure", name, err)
+		}
+		c := ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(f.api.Server.URL), Credentials: p, RetryMaxAttempts: 1})
+		if _, err := c.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{}); apitest.Code(err) != "AuthFailure" {
+			t.Errorf("%s, DescribeNetworkInterfaces: %v, want AuthFailure", name, err)
+		}
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/eni-net/eni/internal/apitest"
 	"github.com/eni-net/eni/internal/core"
 	"github.com/eni-net/eni/internal/imds"
+	"github.com/eni-net/eni/internal/sigv4"
 )
 
 // askerListener hands out connections that ask as the ENI its test sets: what the
@@ -80,6 +81,7 @@ type fixture struct {
 	now    atomic.Pointer[time.Time]
 	vpc    string
 	subnet string
+	auth   atomic.Pointer[sigv4.Verifier] // the API's, under newIAMFixture
 }
 
 func newFixture(t *testing.T) *fixture {

@@ -25,6 +25,16 @@ func (k Key) GoString() string { return "sigv4.Key{" + k.String() + "}" }
 // Credentials are the known access keys, by access key id.
 type Credentials map[string]Key
 
+// HasAccount says whether some key of c acts for account.
+func (c Credentials) HasAccount(account string) bool {
+	for _, k := range c {
+		if k.Account == account {
+			return true
+		}
+	}
+	return false
+}
+
 // LoadFile reads a credentials file (see Parse).
 func LoadFile(path string) (Credentials, error) {
 	f, err := os.Open(path)

@@ -87,6 +87,9 @@ type Verifier struct {
 	// Session, if set, checks a request's session token (X-Amz-Security-Token)
 	// for its access key id and returns the temporary key it stands for; its
 	// errors are the request's (a *core.Error). Nil: every token is refused.
+	// A temporary key acts only for an account that still has a key in Keys:
+	// removing an account's lines from the credentials file ends its
+	// instances' credentials too.
 	Session func(accessKeyID, token string) (Key, error)
 }
 
@@ -319,7 +322,14 @@ func (v *Verifier) key(r *http.Request, a *Auth) (Key, error) {
 	if v.Session == nil {
 		return Key{}, errAuthFailure()
 	}
-	return v.Session(a.AccessKeyID, token)
+	key, err := v.Session(a.AccessKeyID, token)
+	if err != nil {
+		return Key{}, err
+	}
+	if !v.Keys.HasAccount(key.Account) {
+		return Key{}, errAuthFailure()
+	}
+	return key, nil
 }
 
 // parse finds the signature in the header or the query, with its timestamp.
