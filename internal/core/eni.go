@@ -487,11 +487,7 @@ func eniPublicDNS(region, ip string) string {
 	if ip == "" {
 		return ""
 	}
-	name := "ec2-" + strings.ReplaceAll(ip, ".", "-")
-	if region == "us-east-1" {
-		return name + ".compute-1.amazonaws.com"
-	}
-	return name + "." + region + ".compute.amazonaws.com"
+	return "ec2-" + strings.ReplaceAll(ip, ".", "-") + publicDNSDomain(region)
 }
 
 // eniRegion is the region of the ENI's availability zone.

@@ -649,11 +649,7 @@ func (tx *Tx) instancePrivateDNS(ip string) string {
 	if ip == "" {
 		return ""
 	}
-	name := "ip-" + strings.ReplaceAll(ip, ".", "-")
-	if tx.Region == "us-east-1" {
-		return name + ".ec2.internal"
-	}
-	return name + "." + tx.Region + ".compute.internal"
+	return "ip-" + strings.ReplaceAll(ip, ".", "-") + "." + dhcpDomainName(tx.Region)
 }
 
 func (tx *Tx) instancePublicDNS(ip, vpcID string) string {
@@ -663,11 +659,7 @@ func (tx *Tx) instancePublicDNS(ip, vpcID string) string {
 	if v := tx.vpcs.Get(vpcID); v == nil || !v.EnableDnsHostnames {
 		return ""
 	}
-	name := "ec2-" + strings.ReplaceAll(ip, ".", "-")
-	if tx.Region == "us-east-1" {
-		return name + ".compute-1.amazonaws.com"
-	}
-	return name + "." + tx.Region + ".compute.amazonaws.com"
+	return eniPublicDNS(tx.Region, ip)
 }
 
 // instanceArch is the instance's architecture: its image's if the image is

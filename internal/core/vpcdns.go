@@ -189,7 +189,7 @@ func (tx *Tx) dnsPublicName(vpc *VPC, name string) (DNSAnswer, bool) {
 	if err != nil || !pub.Is4() {
 		return DNSAnswer{}, false
 	}
-	owner, private, ok := tx.publicAddressOwner(pub)
+	owner, private, _, ok := tx.publicAddressOwner(pub)
 	if !ok {
 		return DNSAnswer{}, false
 	}
@@ -200,25 +200,27 @@ func (tx *Tx) dnsPublicName(vpc *VPC, name string) (DNSAnswer, bool) {
 }
 
 // publicAddressOwner is the VPC and private address a public IPv4 address maps to,
-// when it maps to one and that VPC gives DNS hostnames.
-func (tx *Tx) publicAddressOwner(pub netip.Addr) (vpcID string, private netip.Addr, ok bool) {
+// when it maps to one and that VPC gives DNS hostnames, with the address's reverse
+// name (an Elastic IP's own record, ModifyAddressAttribute, or its public name).
+func (tx *Tx) publicAddressOwner(pub netip.Addr) (vpcID string, private netip.Addr, ptr string, ok bool) {
 	var eni *ENI
 	var priv string
 	id := tx.publicOwner(pub)
+	ptr = eniPublicDNS(tx.Region, pub.String())
 	if ad := tx.addresses.Get(id); ad != nil {
-		eni, priv = tx.enis.Get(ad.ENIID), ad.PrivateIP
+		eni, priv, ptr = tx.enis.Get(ad.ENIID), ad.PrivateIP, strings.TrimSuffix(tx.addressPtr(ad), ".")
 	} else if e := tx.enis.Get(id); e != nil {
 		eni, priv = e, e.PrimaryIP()
 	}
 	if eni == nil {
-		return "", netip.Addr{}, false
+		return "", netip.Addr{}, "", false
 	}
 	v := tx.vpcs.Get(eni.VpcID)
 	a, err := netip.ParseAddr(priv)
 	if v == nil || !v.EnableDnsHostnames || err != nil {
-		return "", netip.Addr{}, false
+		return "", netip.Addr{}, "", false
 	}
-	return v.ID, a, true
+	return v.ID, a, ptr, true
 }
 
 // publicDNSDomain is the domain of public DNS names in region, with its leading dot.
@@ -230,7 +232,8 @@ func publicDNSDomain(region string) string {
 }
 
 // dnsReverse answers d.c.b.a.in-addr.arpa: the private name of an address of the
-// VPC's ENIs, the public name of a public address.
+// VPC's ENIs, the reverse name of a public address (an Elastic IP's own record, or its
+// public name).
 func (tx *Tx) dnsReverse(vpc *VPC, name string) (DNSAnswer, bool) {
 	rev, ok := strings.CutSuffix(name, ".in-addr.arpa")
 	if !ok {
@@ -250,8 +253,8 @@ func (tx *Tx) dnsReverse(vpc *VPC, name string) (DNSAnswer, bool) {
 	if tx.vpcENIOf(vpc, a) != nil {
 		return DNSAnswer{Exists: true, PTR: tx.instancePrivateDNS(a.String())}, true
 	}
-	if _, _, ok := tx.publicAddressOwner(a); ok {
-		return DNSAnswer{Exists: true, PTR: "ec2-" + strings.ReplaceAll(a.String(), ".", "-") + publicDNSDomain(tx.Region)}, true
+	if _, _, ptr, ok := tx.publicAddressOwner(a); ok {
+		return DNSAnswer{Exists: true, PTR: ptr}, true
 	}
 	return DNSAnswer{}, false
 }

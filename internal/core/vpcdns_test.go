@@ -145,6 +145,14 @@ func TestResolveVPCDNS(t *testing.T) {
 	check("public name inside its VPC", w.vpcA, pub, dnsA(a1IP))
 	check("public name from another VPC", w.vpcB, pub, dnsA(w.a1EIP))
 	check("PTR of a public address", w.vpcB, reverseName(w.a1EIP), DNSAnswer{Exists: true, PTR: pub})
+	if err := mutate(t, w.c, func(tx *Tx) error {
+		a := tx.addressByPublicIP(w.a1EIP)
+		_, err := tx.ModifyAddressAttribute(&ec2wire.ModifyAddressAttributeInput{AllocationId: p(a.AllocationID), DomainName: p("mail.example.com")})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	check("PTR of an Elastic IP with its own record", w.vpcB, reverseName(w.a1EIP), DNSAnswer{Exists: true, PTR: "mail.example.com"})
 
 	AddVPCDNSSource(func(tx *Tx, vpcID, n string) (DNSAnswer, bool) {
 		if n != "hook.example.test" || vpcID != w.vpcB {
