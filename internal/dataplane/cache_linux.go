@@ -50,8 +50,8 @@ type planeCache struct {
 	marks    map[string]uint32
 	freeMark []uint32
 	nextMark uint32
-	// reused are marks given again since the datapath's connection tracking last
-	// forgot the connections of their former ENIs (see forgetConnections).
+	// reused are marks released or given again since the datapath's connection tracking
+	// last forgot the connections of their former ENIs (see forgetConnections).
 	reused []uint32
 }
 
@@ -81,11 +81,14 @@ func (c *planeCache) mark(id string) (uint32, error) {
 	return m, nil
 }
 
-// releaseMark frees the ENI's mark (once its chains are gone).
+// releaseMark frees the ENI's mark (once its chains are gone). Its connections are
+// forgotten by the next pass, before any chain goes in: the ENI may come back with
+// another mark, and a connection that names the old one would never pass again.
 func (c *planeCache) releaseMark(id string) {
 	if m, ok := c.marks[id]; ok {
 		delete(c.marks, id)
 		c.freeMark = append(c.freeMark, m)
+		c.reused = append(c.reused, m)
 	}
 }
 

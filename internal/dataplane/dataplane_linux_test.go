@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -726,6 +727,7 @@ type prober struct {
 	stop   chan struct{}
 	wg     sync.WaitGroup
 	target *net.UDPAddr
+	sent   atomic.Int64 // probes sent
 }
 
 func startProber(tb testing.TB, p *Plane, nsname, addr string) *prober {
@@ -749,6 +751,7 @@ func startProber(tb testing.TB, p *Plane, nsname, addr string) *prober {
 				return
 			case <-tick.C:
 				_, _ = pr.conn.WriteToUDP([]byte("?"), pr.target) // losses are what we measure
+				pr.sent.Add(1)
 			}
 		}
 	}()

@@ -27,7 +27,8 @@ import (
 //	              is for one of the ENI's addresses
 //	nd_rs_<N>     an RS's source link-layer option is the ENI's MAC
 //	own6_<N>      returns when the ICMPv6 target address is the ENI's (drops otherwise)
-//	to_<N>        destination check (source/dest check on); mark bits 16-31
+//	to_<N>        only frames for the ENI's MAC (or multicast); destination check
+//	              (source/dest check on); mark bits 16-31
 //
 // and in the inet table the stateful security groups, which also hold connections to
 // the ENIs that made them (see dpBase and sgEstablished):
@@ -224,6 +225,10 @@ func eniND(e *eniInfo, mac []byte, ch eniChains) {
 // eniTo: to_<N>, the destination check, then the destination ENI in mark bits 16-31.
 func eniTo(e *eniInfo, ch eniChains) {
 	n, to, t4, t6 := e.mark, ch.to, ch.to4, ch.to6
+	// Only frames for the ENI's MAC (or broadcast, multicast): one flooded to every port
+	// must not open a connection towards this ENI (it would be tracked as this ENI's).
+	mac, _ := parseMAC(e.mac) // validated in plan
+	to.add(append(otherUnicast(mac), &expr.Counter{}, verdict(expr.VerdictDrop))...)
 	if e.SourceDestCheck {
 		to.add(append(etherType(ethIPv4), jump(t4.name))...)
 		dsts := append(slices.Clone(e.ips), e.subnet.bcast, netip.AddrFrom4([4]byte{255, 255, 255, 255}))

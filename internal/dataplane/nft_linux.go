@@ -19,7 +19,7 @@ import (
 
 // nftVersion changes whenever the shape of the generated rulesets changes, so that a new
 // binary replaces rulesets written by an old one.
-const nftVersion = "7"
+const nftVersion = "8"
 
 // nftSockBuf is the netlink buffer size forced on nftables sockets: with default buffers a
 // batch fails at about 30 ENIs.
@@ -326,6 +326,13 @@ func markSet() expr.Any { return &expr.Meta{Key: expr.MetaKeyMARK, SourceRegiste
 
 func native32(v uint32) []byte { return binaryutil.NativeEndian.PutUint32(v) }
 
+// otherUnicast matches frames to a unicast MAC other than mac.
+func otherUnicast(mac []byte) []expr.Any {
+	return []expr.Any{load(expr.PayloadBaseLLHeader, 0, 1),
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 1, Mask: []byte{1}, Xor: []byte{0}}, cmpEq([]byte{0}),
+		load(expr.PayloadBaseLLHeader, 0, 6), cmpNeq(mac)}
+}
+
 // --- the datapath ruleset ---
 
 // The datapath ruleset: a bridge table (anti-spoofing, source/dest check, marks) and an
@@ -411,6 +418,16 @@ func dpBase(prefix string, subnets []*subnetInfo) (br, sg *nftTable) {
 	fwd := br.chain(&nftChain{name: "forward", hook: nftables.ChainHookForward,
 		prio: nftables.ChainPriorityRef(-200), typ: nftables.ChainTypeFilter})
 	pre.rules = append(pre.rules, nftRule{exprs: []expr.Any{meta(expr.MetaKeyIIFNAME)}, mapName: dpPreMap})
+	// An ENI's port carries nothing while its chains are not in the ruleset (before they
+	// are loaded, after they are removed): its from_<N> and to_<N> mark every frame they
+	// let through, so an unmarked frame on a host end has no rules. A connection opened
+	// through such a port would be tracked as one with the VPC router (destination 0)
+	// and its later packets to the ENI dropped for as long as it lives.
+	for _, k := range []byte{kindENIHost, kindENIHost2} {
+		pre.add(meta(expr.MetaKeyIIFNAME), cmpEq([]byte(prefix+string(k))), // a prefix match
+			meta(expr.MetaKeyMARK), &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(0xffff), Xor: native32(0)},
+			cmpEq(native32(0)), &expr.Counter{}, verdict(expr.VerdictDrop))
+	}
 	// Nothing reaches or leaves the datapath namespace's own stack: the bridges are
 	// switches, not hosts an instance could talk to.
 	for _, hook := range []*nftables.ChainHook{nftables.ChainHookInput, nftables.ChainHookOutput} {
@@ -418,6 +435,18 @@ func dpBase(prefix string, subnets []*subnetInfo) (br, sg *nftTable) {
 			prio: nftables.ChainPriorityRef(-200), typ: nftables.ChainTypeFilter}).add(&expr.Counter{}, verdict(expr.VerdictDrop))
 	}
 	fwd.rules = append(fwd.rules, nftRule{exprs: []expr.Any{meta(expr.MetaKeyOIFNAME)}, mapName: dpFwdMap})
+	for _, k := range []byte{kindENIHost, kindENIHost2} {
+		fwd.add(meta(expr.MetaKeyOIFNAME), cmpEq([]byte(prefix+string(k))),
+			meta(expr.MetaKeyMARK), &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(0xffff0000), Xor: native32(0)},
+			cmpEq(native32(0)), &expr.Counter{}, verdict(expr.VerdictDrop))
+	}
+	// The router's leg gets no unicast frame for another MAC (one the bridge floods
+	// because it does not know where that MAC is, e.g. an ENI between two owners): the
+	// router would drop it, but its connection would be tracked as one with the router.
+	for _, s := range subnets {
+		fwd.add(cat([]expr.Any{meta(expr.MetaKeyOIFNAME), cmpEq(ifnameKey(s.legDP))}, otherUnicast(deterministicMAC(s.ID)),
+			[]expr.Any{&expr.Counter{}, verdict(expr.VerdictDrop)})...)
+	}
 
 	sg = &nftTable{name: prefix + "sg", family: nftables.TableFamilyINet,
 		maps: []*nftMap{{name: dpOutMap, keyType: nftables.TypeMark}, {name: dpInMap, keyType: nftables.TypeMark}}}

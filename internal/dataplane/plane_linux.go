@@ -57,6 +57,10 @@ type Plane struct {
 	md       mdState // metadata numbers and listeners (metadata_linux.go)
 	dns      DNSServer
 	dnsl     dnsState // resolver sockets (dns_linux.go)
+
+	// linksMade, if set (tests), is called in each pass once the ENIs' links are made,
+	// before they are announced.
+	linksMade func()
 }
 
 // New returns a Plane. It does not touch the system until the first Reconcile.
@@ -178,6 +182,7 @@ type reconciler struct {
 	eniLink  map[string]int            // ENI id → ifindex of its instance end
 	garps    map[string][]func() error // instance id → announcements of its recreated ENIs
 	status   Status
+	enforced map[string]bool // ENIs whose chains are in the datapath ruleset (this pass)
 }
 
 func (r *reconciler) fail(err error) {
@@ -219,10 +224,11 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 		status: Status{Instances: map[string]bool{}, ENIs: map[string]string{}}}
 	r.plan(d)
 	// Moves and launches first: an ENI's link, addresses, routing and announcement depend
-	// only on its bridge and instance namespace; the routers and the ruleset come after
-	// (a moved ENI keeps its host end's name, so the ruleset already covers it).
-	steps := []func(){r.infra, r.ensureBridges, r.ensureInstances, r.ensureENIs,
-		r.ensureInstanceRouting, r.ensureRouters, r.ensurePeerings, r.ensureEgressOnly, r.ensureACLs, r.ensureDatapathRules, r.removeLeftovers}
+	// only on its bridge, its instance namespace and its chains in the datapath ruleset,
+	// which go in before its link exists (a port carries nothing without them); the
+	// routers come after. A moved ENI keeps its chains: they cover both its host names.
+	steps := []func(){r.infra, r.ensureBridges, r.ensureInstances, r.ensureDatapathRules, r.ensureENIs,
+		r.ensureInstanceRouting, r.ensureRouters, r.ensurePeerings, r.ensureEgressOnly, r.ensureACLs, r.removeLeftovers}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			r.fail(err)
@@ -706,6 +712,9 @@ func (r *reconciler) ensureENIs() {
 			r.fail(fmt.Errorf("eni %s: instance namespace or bridge missing", e.ID))
 			continue
 		}
+		if !r.enforced[e.ID] {
+			continue // its chains failed (that error is reported): no port without them
+		}
 		key := eniKey(e, br, inst)
 		ent, cached := r.c.enis[e.ID]
 		if cached && ent.key == key && !r.full {
@@ -733,6 +742,9 @@ func (r *reconciler) ensureENIs() {
 		}
 		r.eniLink[e.ID] = peer
 		r.status.ENIs[e.ID] = e.InstanceID
+	}
+	if r.p.linksMade != nil {
+		r.p.linksMade()
 	}
 }
 
@@ -960,28 +972,31 @@ func (r *reconciler) ensureInstanceRouting() {
 	}
 }
 
-// ensureDatapathRules: the datapath ruleset. A full pass checks it and reloads it whole
-// in one atomic batch when it differs; an incremental pass changes only the parts of the
-// ENIs that are new, changed or gone, in one atomic batch. Either reloads it whole when
-// someone else changed it (drift_linux.go).
+// ensureDatapathRules: the datapath ruleset, for the ENIs ensureENIs realises next (those
+// whose instance namespace and bridge are there), before their links exist. A full pass
+// checks it and reloads it whole in one atomic batch when it differs; an incremental pass
+// changes only the parts of the ENIs that are new, changed or gone, in one atomic batch.
+// Either reloads it whole when someone else changed it (drift_linux.go). The ENIs whose
+// chains are in place are r.enforced.
 func (r *reconciler) ensureDatapathRules() {
+	r.enforced = map[string]bool{}
 	if r.dp == nil {
 		return
 	}
 	c := r.c
 	d := &dpPass{r: r, keys: map[*eniInfo]uint64{}}
 	for _, e := range r.enis {
-		if _, ok := r.status.ENIs[e.ID]; !ok {
+		if _, ok := r.bridges[e.SubnetID]; !ok || r.insts[e.InstanceID] == nil {
 			continue
 		}
 		m, err := c.mark(e.ID)
 		if err != nil {
 			r.fail(err)
-			delete(r.status.ENIs, e.ID)
 			continue
 		}
 		e.mark = m
 		d.enis = append(d.enis, e)
+		r.enforced[e.ID] = true
 	}
 	r.forgetConnections()
 	groupKeys := map[string]uint64{} // each group's rules hashed once per pass
@@ -990,10 +1005,8 @@ func (r *reconciler) ensureDatapathRules() {
 	}
 	defer func() { // marks of ENIs whose chains are gone
 		for id := range c.marks {
-			if _, ok := c.nftENI[id]; !ok {
-				if _, ok := r.status.ENIs[id]; !ok {
-					c.releaseMark(id)
-				}
+			if _, ok := c.nftENI[id]; !ok && !r.enforced[id] {
+				c.releaseMark(id)
 			}
 		}
 	}()
@@ -1012,9 +1025,10 @@ func (r *reconciler) ensureDatapathRules() {
 	d.whole(base)
 }
 
-// forgetConnections deletes the tracked connections of the ENIs whose marks were given
-// to other ENIs in this pass, before the new ENIs' chains go in: a connection's ct mark
-// names the ENIs it is between, and must not name the new owner of a mark.
+// forgetConnections deletes the tracked connections of the ENIs whose marks were released
+// or given to other ENIs, before the new ENIs' chains go in: a connection's ct mark names
+// the ENIs it is between, and must not name the new owner of a mark (nor an old mark of
+// an ENI that comes back with another).
 func (r *reconciler) forgetConnections() {
 	if len(r.c.reused) == 0 {
 		return
@@ -1023,8 +1037,17 @@ func (r *reconciler) forgetConnections() {
 	for _, m := range r.c.reused {
 		f[m] = true
 	}
+	// A handle of its own, with a netfilter socket in the datapath: the datapath's handle
+	// has only a route socket, and for any other family the library opens one in the
+	// calling thread's namespace (the host's).
+	h, err := netlink.NewHandleAt(r.dp.ns, unix.NETLINK_NETFILTER)
+	if err != nil {
+		r.fail(fmt.Errorf("datapath: forget connections: %w", err))
+		return
+	}
+	defer h.Close()
 	for _, fam := range []netlink.InetFamily{unix.AF_INET, unix.AF_INET6} {
-		if _, err := r.dp.h.ConntrackDeleteFilters(netlink.ConntrackTable, fam, f); err != nil {
+		if _, err := h.ConntrackDeleteFilters(netlink.ConntrackTable, fam, f); err != nil {
 			r.fail(fmt.Errorf("datapath: forget connections: %w", err))
 			return
 		}
@@ -1066,6 +1089,16 @@ func (d *dpPass) entries() map[string]nftEntry {
 	return m
 }
 
+// notLoaded: the chains of es may not be as wanted; those of the ENIs among them that
+// the plane last loaded as they are still are.
+func (d *dpPass) notLoaded(es []*eniInfo) {
+	for _, e := range es {
+		if old, ok := d.r.c.nftENI[e.ID]; !ok || old.key != d.keys[e] {
+			delete(d.r.enforced, e.ID)
+		}
+	}
+}
+
 // incremental changes the parts of the ENIs that are new, changed or gone.
 func (d *dpPass) incremental() {
 	r, c := d.r, d.r.c
@@ -1095,6 +1128,7 @@ func (d *dpPass) incremental() {
 	conn, err := newNFT(int(r.dp.ns))
 	if err != nil {
 		r.fail(fmt.Errorf("datapath nftables: %w", err))
+		d.notLoaded(append(add, change...))
 		return
 	}
 	defer conn.CloseLasting()
@@ -1102,7 +1136,7 @@ func (d *dpPass) incremental() {
 		r.fail(fmt.Errorf("datapath: %w", err))
 		c.nftBase = 0 // reload it all next time
 		for _, e := range append(add, change...) {
-			delete(r.status.ENIs, e.ID) // not enforced: not attached
+			delete(r.enforced, e.ID) // not enforced: not attached
 		}
 		return
 	}
@@ -1118,6 +1152,7 @@ func (d *dpPass) whole(base uint64) {
 	conn, err := newNFT(int(r.dp.ns))
 	if err != nil {
 		r.fail(fmt.Errorf("datapath nftables: %w", err))
+		d.notLoaded(d.enis)
 		return
 	}
 	defer conn.CloseLasting()
@@ -1125,13 +1160,14 @@ func (d *dpPass) whole(base uint64) {
 	ok, err := dpCurrent(conn, ts...)
 	if err != nil {
 		r.fail(err)
+		d.notLoaded(d.enis)
 		return
 	}
 	if !ok || !d.trusted {
 		if err := nftReplace(conn, "", ts...); err != nil {
 			r.fail(fmt.Errorf("datapath: %w", err))
 			for _, e := range d.enis { // not enforced: not attached
-				delete(r.status.ENIs, e.ID)
+				delete(r.enforced, e.ID)
 			}
 			return
 		}
