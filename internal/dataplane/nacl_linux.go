@@ -22,6 +22,9 @@ import (
 // consulted, so a change applies to the next packet of every flow. What is addressed to the
 // router itself (the metadata service, the VPC's DNS, its own ICMP) is never forwarded and
 // so never meets an ACL, as on AWS.
+// Fragments are matched whole: connection tracking (which the table's own ct expression
+// turns on in the router namespace) reassembles them before the forward hook, so a port
+// cannot hide in a second fragment (TestAttackNetworkACLBypass).
 //
 // A rule change rewrites the two chains of the subnets whose ACL changed, and the empty
 // marker chain k_<S>_<key> that names their spec, in one atomic batch; a change of the set

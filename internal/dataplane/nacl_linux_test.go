@@ -246,3 +246,24 @@ func TestNetworkACLExistingFlow(t *testing.T) {
 		t.Fatal("the connection did not resume after the allow")
 	}
 }
+
+// TestNetworkACLAfterRestart: a new plane (a restarted server) on the namespaces of the old
+// one enforces the ACLs from its first pass and changes them incrementally after it.
+func TestNetworkACLAfterRestart(t *testing.T) {
+	p := newACLPlane(t)
+	d := aclDesired()
+	setACL(&d, "subnet-a", append([]ACLEntry{aclTCP(90, false, "10.0.2.0/24", 80, 80)}, aclAllowAll()...), aclAllowAll())
+	reconcileStable(t, p, d)
+	serveTCP(t, p, p.InstanceNS("i-web"), 80, "web")
+	mustNotReach(t, p, p.InstanceNS("i-c"), "10.0.1.10:80")
+
+	p2, err := New(Options{Prefix: p.Prefix()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reconcileStable(t, p2, d)
+	mustNotReach(t, p2, p2.InstanceNS("i-c"), "10.0.1.10:80")
+	setACL(&d, "subnet-a", aclAllowAll(), aclAllowAll())
+	reconcileACL(t, p2, d)
+	mustReach(t, p2, p2.InstanceNS("i-c"), "10.0.1.10:80", "web")
+}

@@ -19,6 +19,7 @@ type aclLab struct {
 	*env
 	vpc, subA, subB, acl string
 	web, peer, client    string // namespaces
+	clientID             string
 	webIP                string
 }
 
@@ -31,6 +32,7 @@ func newACLLab(t testing.TB) *aclLab {
 	web, peer, client := e.launch(l.subA, open), e.launch(l.subA, open), e.launch(l.subB, open)
 	e.waitRunning(web, peer, client)
 	l.web, l.peer, l.client = e.plane.InstanceNS(web), e.plane.InstanceNS(peer), e.plane.InstanceNS(client)
+	l.clientID = client
 	l.webIP = *e.primaryENI(web).PrivateIpAddress
 	e.serve(l.web, 80, "web")
 	e.reach(l.client, l.webIP+":80", "web") // the default ACL allows everything
