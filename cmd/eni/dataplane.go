@@ -61,6 +61,7 @@ type dataPlaneOptions struct {
 	UserData   bool
 	Metadata   dataplane.MetadataServer // the instance metadata service, if any
 	DNS        dataplane.DNSServer      // the VPC resolver, if any
+	PublicAPI  dataplane.MetadataServer // the API on the simulated internet, if any (instanceapi.go)
 }
 
 // newAgent creates the data plane and its agent, which commits its
@@ -69,7 +70,7 @@ type dataPlaneOptions struct {
 // (a.Run) once commit can be called; the API calls its Kick after each
 // commit.
 func newAgent(o dataPlaneOptions, c *core.Core, commit core.Committer, reg prometheus.Registerer, log *slog.Logger) (*agent.Agent, *dataplane.Plane, error) {
-	p, err := dataplane.New(dataplane.Options{Prefix: o.Prefix, InternetIP: o.InternetIP, Metadata: o.Metadata, DNS: o.DNS})
+	p, err := dataplane.New(dataplane.Options{Prefix: o.Prefix, InternetIP: o.InternetIP, Metadata: o.Metadata, DNS: o.DNS, PublicAPI: o.PublicAPI})
 	if err != nil {
 		return nil, nil, err
 	}

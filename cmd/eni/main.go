@@ -227,8 +227,9 @@ func serve(args []string) error {
 			return err
 		}
 		identityCert = cert
+		publicAPI := instanceAPIFor(*authMode, *insecure, func() http.Handler { return srv })
 		a, p, err := newAgent(dataPlaneOptions{Prefix: *dpPrefix, Region: *dpRegion, InternetIP: *internetIP, UserData: *userData, Metadata: md,
-			DNS: vpcResolver(c, *dpRegion, log)}, c, commit, reg, log)
+			DNS: vpcResolver(c, *dpRegion, log), PublicAPI: publicAPI}, c, commit, reg, log)
 		if err != nil {
 			return err
 		}

@@ -136,6 +136,13 @@ type Options struct {
 	// listener on port 53 of the VPC's ResolverIP, 169.254.169.253 and fd00:ec2::253 in
 	// every VPC router, with the VPC's id (dns_linux.go). A *vpcdns.Server is one.
 	DNS DNSServer
+	// PublicAPI, if set, serves the server's API to the instances on the simulated
+	// internet: the plane hands it a listener on port PublicAPIPort (default 4566) of
+	// the internet namespace, so that an instance with a public address reaches
+	// http://InternetIP:PublicAPIPort as an instance on AWS reaches EC2's public
+	// endpoint (publicapi_linux.go).
+	PublicAPI     MetadataServer
+	PublicAPIPort int
 }
 
 // DNSServer answers the VPC resolver's queries of one VPC on the sockets the plane

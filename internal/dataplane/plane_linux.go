@@ -56,7 +56,8 @@ type Plane struct {
 	metadata MetadataServer
 	md       mdState // metadata numbers and listeners (metadata_linux.go)
 	dns      DNSServer
-	dnsl     dnsState // resolver sockets (dns_linux.go)
+	dnsl     dnsState  // resolver sockets (dns_linux.go)
+	api      publicAPI // the API's listener on the internet (publicapi_linux.go)
 
 	// linksMade, if set (tests), is called in each pass once the ENIs' links are made,
 	// before they are announced.
@@ -84,7 +85,8 @@ func New(opts Options) (*Plane, error) {
 	}
 	p := &Plane{prefix: opts.Prefix, inetIP: ip, upIP: up, pending: map[string]bool{}, pendingIdx: map[int]bool{},
 		fullEvery: opts.FullEvery, cache: newPlaneCache(), metadata: opts.Metadata, md: newMDState(),
-		dns: opts.DNS, dnsl: dnsState{routers: map[string]*dnsRouter{}}}
+		dns: opts.DNS, dnsl: dnsState{routers: map[string]*dnsRouter{}},
+		api: publicAPI{srv: opts.PublicAPI, port: opts.PublicAPIPort}}
 	p.trashSeq.Store(uint32(time.Now().UnixNano()))
 	return p, nil
 }
@@ -138,6 +140,7 @@ func (p *Plane) Teardown(ctx context.Context) error {
 	p.bg.Wait()
 	p.closeAllMetadata()
 	p.closeAllDNS()
+	p.closePublicAPI()
 	p.cache.closeAll()
 	p.cache = newPlaneCache()
 	names, err := listNS(p.prefix)
@@ -428,6 +431,7 @@ func (r *reconciler) infra() {
 		r.c.inetKey = 0
 		clear(r.c.routers)
 	}
+	r.ensurePublicAPI()
 }
 
 // ensureBridges: one bridge per subnet in the datapath, with br_netfilter on.

@@ -55,6 +55,9 @@ func TestMain(m *testing.M) {
 	if name := os.Getenv(lookupEnv); name != "" {
 		os.Exit(runLookup(name))
 	}
+	if os.Getenv(sdkCredsEnv) != "" {
+		os.Exit(runSDKCreds()) // iam_linux_test.go
+	}
 	code := nettest.Main(m, "./internal/e2e")
 	if binDir != "" {
 		_ = os.RemoveAll(binDir) // a temporary build directory
@@ -118,7 +121,17 @@ const taskLease = 3 * time.Second
 // newEnv starts the server (data plane mode), a plane with a unique prefix
 // and an agent kicked after every commit. Cleanup stops the agent and tears
 // the plane down, and fails if a namespace with the prefix is left.
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB) *env { t.Helper(); return newEnvWith(t, envOptions{}) }
+
+// envOptions are the server options a test may ask of newEnvWith.
+type envOptions struct {
+	// sigv4: --auth sigv4 with the key "test test 123456789012" (the one
+	// apitest's clients sign with), instance credentials in the metadata
+	// service, and the API on the simulated internet (iam_linux_test.go).
+	sigv4 bool
+}
+
+func newEnvWith(t testing.TB, o envOptions) *env {
 	t.Helper()
 	requireNetAdmin(t)
 	b := make([]byte, 3)
@@ -130,8 +143,9 @@ func newEnv(t testing.TB) *env {
 	e := &env{t: t, prefix: prefix}
 	cfg := core.DefaultConfig()
 	cfg.DataPlane = true
+	sec := iamOptions(t, o.sigv4)
 	e.api = apitest.New(t, apitest.Options{
-		Config: &cfg,
+		Config: &cfg, Authenticate: sec.authenticate, SessionIdentity: sec.identity,
 		OnCommit: func() {
 			if a := e.agent.Load(); a != nil {
 				a.Kick()
@@ -157,12 +171,12 @@ func newEnv(t testing.TB) *env {
 	e.md = imds.New(imds.Options{Lookup: func(eni string) (core.MetadataView, bool) {
 		e.asked.add(eni)
 		return e.api.Core.InstanceMetadataOf("us-east-1", eni)
-	}})
+	}, Credentials: sec.issuer})
 	resolver := vpcdns.New(vpcdns.Options{Resolve: func(vpc, name string) core.DNSAnswer {
 		e.dnsAsked.add(vpc + " " + name)
 		return e.api.Core.ResolveVPCDNS("us-east-1", vpc, name)
 	}})
-	e.plane, err = dataplane.New(dataplane.Options{Prefix: prefix, Metadata: e.md, DNS: resolver})
+	e.plane, err = dataplane.New(dataplane.Options{Prefix: prefix, Metadata: e.md, DNS: resolver, PublicAPI: sec.publicAPI(e)})
 	if err != nil {
 		t.Fatal(err)
 	}
