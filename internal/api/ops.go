@@ -23,6 +23,7 @@ func handlers() map[string]handler {
 	eniOps(m)
 	instanceOps(m)
 	addressOps(m)
+	natGatewayOps(m)
 	tagOps(m)
 	classicLinkOps(m)
 	keyPairOps(m)

@@ -711,7 +711,7 @@ func TestRoutes(t *testing.T) {
 		{ec2.CreateRouteInput{DestinationCidrBlock: aws.String("10.0.0.0/16"), NetworkInterfaceId: aws.String(eni)}, "RouteAlreadyExists"},
 		{ec2.CreateRouteInput{DestinationCidrBlock: aws.String("8.8.8.0/24"), GatewayId: aws.String(g2)}, "InvalidParameterValue"},
 		{ec2.CreateRouteInput{DestinationCidrBlock: aws.String("8.8.8.0/24"), GatewayId: aws.String("igw-0123456789abcdef0")}, "InvalidGatewayID.NotFound"},
-		{ec2.CreateRouteInput{DestinationCidrBlock: aws.String("8.8.8.0/24"), NatGatewayId: aws.String("nat-0123456789abcdef0")}, "InvalidGatewayID.NotFound"},
+		{ec2.CreateRouteInput{DestinationCidrBlock: aws.String("8.8.8.0/24"), NatGatewayId: aws.String("nat-0123456789abcdef0")}, "InvalidNatGatewayID.NotFound"},
 		{ec2.CreateRouteInput{DestinationCidrBlock: aws.String("8.8.8.0/24"), NetworkInterfaceId: aws.String(eniOther)}, "InvalidParameterValue"},
 		{ec2.CreateRouteInput{DestinationCidrBlock: aws.String("8.8.8.0/24"), NetworkInterfaceId: aws.String("eni-0123456789abcdef0")}, "InvalidNetworkInterfaceID.NotFound"},
 		{ec2.CreateRouteInput{DestinationCidrBlock: aws.String("8.8.8.0/24"), InstanceId: aws.String("i-0123456789abcdef0")}, "InvalidInstanceID.NotFound"},

@@ -298,6 +298,12 @@ func (tx *Tx) AssociateAddress(in *ec2wire.AssociateAddressInput) (*ec2wire.Asso
 	if ip == "" {
 		return nil, errorf(CodeInvalidParameterValue, "Network interface %s has no private IPv4 address.", e.ID)
 	}
+	if err := tx.addressServiceHeld(a); err != nil {
+		return nil, err
+	}
+	if e.RequesterManaged {
+		return nil, errorf(CodeAuthFailure, addressServiceMsg)
+	}
 	if a.ENIID == e.ID && a.PrivateIP == ip {
 		return &ec2wire.AssociateAddressOutput{AssociationId: p(a.AssociationID)}, nil // already there
 	}
@@ -356,6 +362,9 @@ func (tx *Tx) DisassociateAddress(in *ec2wire.DisassociateAddressInput) (*ec2wir
 	default:
 		return nil, errorf(CodeMissingParameter, "Either public IP or association id must be specified")
 	}
+	if err := tx.addressServiceHeld(a); err != nil {
+		return nil, err
+	}
 	eniID := a.ENIID
 	addressClear(tx.addresses.Mut(a.AllocationID))
 	tx.addressRestorePublicIP(eniID)
@@ -375,6 +384,9 @@ func (tx *Tx) ReleaseAddress(in *ec2wire.ReleaseAddressInput) (*ec2wire.ReleaseA
 	}
 	if g := str(in.NetworkBorderGroup); g != "" && g != tx.Region {
 		return nil, errorf(CodeInvalidParameterValue, "Network border group %s is not valid for this address.", g)
+	}
+	if err := tx.addressServiceHeld(a); err != nil {
+		return nil, err
 	}
 	if a.ENIID != "" && !tx.addressInDefaultVPC(a) {
 		return nil, errorf(CodeInvalidIPAddressInUse, "Address %s (%s) is in use: it is associated with %s.", a.PublicIP, a.AllocationID, a.AssociationID)
@@ -504,4 +516,23 @@ func (tx *Tx) PublicMappings() []PublicMapping {
 		return cmp.Or(xa.Compare(ya), cmp.Compare(x.ENIID, y.ENIID))
 	})
 	return out
+}
+
+// addressServiceMsg is what AWS answers (AuthFailure) when a user
+// associates, disassociates or releases an Elastic IP whose association a
+// service manages (a NAT gateway's), or associates one with a service's
+// interface.
+const addressServiceMsg = "You do not have permission to access the specified resource."
+
+// addressServiceHeld refuses changes to an Elastic IP associated with a
+// requester-managed interface: the service (a NAT gateway) holds it until
+// it lets it go.
+func (tx *Tx) addressServiceHeld(a *Address) error {
+	if a.ENIID == "" {
+		return nil
+	}
+	if e := tx.enis.Get(a.ENIID); e != nil && e.RequesterManaged {
+		return errorf(CodeAuthFailure, addressServiceMsg)
+	}
+	return nil
 }

@@ -804,7 +804,7 @@ func TestTagsErrorsAreAtomic(t *testing.T) {
 		{"igw-0123456789abcdef0", CodeInvalidIGWIDNotFound},
 		{"rtb-0123456789abcdef0", CodeInvalidRouteTableIDNotFound},
 		{"vol-0123456789abcdef0", CodeInvalidVolumeNotFound},
-		{"nat-0123456789abcdef0", CodeInvalidID},
+		{"nat-0123456789abcdef0", CodeInvalidNatGatewayIDNotFound},
 		{"nothing", CodeInvalidID},
 	}
 	for _, tc := range cases {

@@ -44,6 +44,7 @@ func TestModelFiltersImplemented(t *testing.T) {
 			"DescribeKeyPairs":                    filterKeys(keyFilters),
 			"DescribeDhcpOptions":                 filterKeys(dhcpFilters),
 			"DescribeEgressOnlyInternetGateways":  filterKeys(eigwFilters),
+			"DescribeNatGateways":                 filterKeys(natFilters),
 			"DescribeNetworkAcls":                 filterKeys(aclFilters(nil)),
 			"DescribeManagedPrefixLists":          filterKeys(plFilters),
 			"DescribePrefixLists":                 filterKeys(plFilters),

@@ -694,7 +694,7 @@ var eniFilters = filterSet[ENI]{
 	"attachment.instance-id":           eniAttach(func(a *Attachment) string { return a.InstanceID }, eniIdent),
 	"attachment.instance-owner-id":     eniAttach(func(a *Attachment) string { return a.InstanceOwner }, eniIdent),
 	"attachment.status":                eniAttach(func(a *Attachment) string { return a.Status }, eniIdent),
-	"attachment.nat-gateway-id":        func(e *ENI) []string { return nil },
+	"attachment.nat-gateway-id":        natOfENI,
 	"availability-zone":                func(e *ENI) []string { return []string{e.AZ} },
 	"availability-zone-id":             func(e *ENI) []string { return eniOne(eniZoneID(e.AZ)) },
 	"description":                      func(e *ENI) []string { return []string{e.Description} },

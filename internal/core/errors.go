@@ -140,6 +140,9 @@ const (
 	CodeDefaultVpcDoesNotExist         = "DefaultVpcDoesNotExist"
 	CodeInvalidDhcpOptionsIDMalformed  = "InvalidDhcpOptionsId.Malformed"
 	CodeInvalidEIGWIDMalformed         = "InvalidEgressOnlyInternetGatewayId.Malformed"
+	CodeNatGatewayNotFound             = "NatGatewayNotFound"
+	CodeNatGatewayMalformed            = "NatGatewayMalformed"
+	CodeInvalidNatGatewayIDNotFound    = "InvalidNatGatewayID.NotFound"
 	CodeLaunchTemplateNameMalformed    = "InvalidLaunchTemplateName.MalformedException"
 	CodeLaunchTemplateNameDuplicate    = "InvalidLaunchTemplateName.AlreadyExistsException"
 	CodeLaunchTemplateNameNotFound     = "InvalidLaunchTemplateName.NotFoundException"
@@ -185,5 +188,6 @@ var Codes = []string{
 	CodeDefaultVpcAlreadyExists, CodeDefaultSubnetAlreadyExists, CodeDefaultVpcDoesNotExist, CodeInvalidEIGWIDMalformed,
 	CodeLaunchTemplateNameMalformed, CodeLaunchTemplateNameDuplicate, CodeLaunchTemplateNameNotFound,
 	CodeLaunchTemplateIDNotFound, CodeLaunchTemplateIDMalformed, CodeLaunchTemplateVersionNotFound,
+	CodeNatGatewayNotFound, CodeNatGatewayMalformed, CodeInvalidNatGatewayIDNotFound,
 	CodeNoSuchEntity, CodeEntityAlreadyExists, CodeDeleteConflict, CodeLimitExceeded, CodeValidationError, CodeMalformedPolicyDoc,
 }

@@ -626,9 +626,9 @@ func (tx *Tx) plCreateRoute(r *RouteTable, in *ec2wire.CreateRouteInput) (*ec2wi
 	}
 	rt, err := tx.rtbTarget(r, fam, rtbTargetIn{
 		gateway: in.GatewayId, eni: in.NetworkInterfaceId, instance: in.InstanceId, eigw: in.EgressOnlyInternetGatewayId,
-		pcx:         in.VpcPeeringConnectionId,
-		gatewayLike: []*string{in.NatGatewayId, in.TransitGatewayId, in.LocalGatewayId, in.CarrierGatewayId},
-		other:       []*string{in.VpcEndpointId, in.CoreNetworkArn},
+		pcx: in.VpcPeeringConnectionId,
+		nat: in.NatGatewayId, gatewayLike: []*string{in.TransitGatewayId, in.LocalGatewayId, in.CarrierGatewayId},
+		other: []*string{in.VpcEndpointId, in.CoreNetworkArn},
 	})
 	if err != nil {
 		return nil, err
@@ -654,9 +654,9 @@ func (tx *Tx) plReplaceRoute(r *RouteTable, in *ec2wire.ReplaceRouteInput) (*ec2
 	}
 	rt, err := tx.rtbTarget(r, fam, rtbTargetIn{
 		gateway: in.GatewayId, eni: in.NetworkInterfaceId, instance: in.InstanceId, eigw: in.EgressOnlyInternetGatewayId,
-		pcx:         in.VpcPeeringConnectionId,
-		gatewayLike: []*string{in.NatGatewayId, in.TransitGatewayId, in.LocalGatewayId, in.CarrierGatewayId},
-		other:       []*string{in.VpcEndpointId, in.CoreNetworkArn},
+		pcx: in.VpcPeeringConnectionId,
+		nat: in.NatGatewayId, gatewayLike: []*string{in.TransitGatewayId, in.LocalGatewayId, in.CarrierGatewayId},
+		other: []*string{in.VpcEndpointId, in.CoreNetworkArn},
 	})
 	if err != nil {
 		return nil, err

@@ -383,6 +383,7 @@ type Route struct {
 	NetworkInterfaceID       string `json:"eniId,omitempty"`
 	InstanceID               string `json:"instanceId,omitempty"`
 	EgressOnlyIGWID          string `json:"eigwId,omitempty"`
+	NatGatewayID             string `json:"natId,omitempty"`
 	VpcPeeringConnectionID   string `json:"pcxId,omitempty"`
 	// DestinationPrefixListID is the destination of a route to a managed
 	// prefix list (neither CIDR is set then).

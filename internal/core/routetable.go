@@ -97,6 +97,11 @@ func (tx *Tx) RouteState(r *RouteTable, rt Route) string {
 			return "active"
 		}
 		return "blackhole"
+	case rt.NatGatewayID != "":
+		if tx.natActive(rt.NatGatewayID) {
+			return "active"
+		}
+		return "blackhole"
 	case rt.VpcPeeringConnectionID != "":
 		if c, _ := tx.pcxActiveFor(rt.VpcPeeringConnectionID, r.VpcID); c != nil {
 			return "active"
@@ -140,6 +145,9 @@ func (tx *Tx) rtbRouteOut(r *RouteTable, rt Route) ec2wire.Route {
 	}
 	if rt.DestinationPrefixListID != "" {
 		o.DestinationPrefixListId = p(rt.DestinationPrefixListID)
+	}
+	if rt.NatGatewayID != "" {
+		o.NatGatewayId = p(rt.NatGatewayID)
 	}
 	if rt.VpcPeeringConnectionID != "" {
 		o.VpcPeeringConnectionId = p(rt.VpcPeeringConnectionID)
@@ -258,7 +266,7 @@ func (tx *Tx) rtbFilters() filterSet[RouteTable] {
 		"route.state":                           route(tx.RouteState),
 		"route.destination-prefix-list-id":      route(func(_ *RouteTable, rt Route) string { return rt.DestinationPrefixListID }),
 		"route.egress-only-internet-gateway-id": route(func(_ *RouteTable, rt Route) string { return rt.EgressOnlyIGWID }),
-		"route.nat-gateway-id":                  none,
+		"route.nat-gateway-id":                  route(func(_ *RouteTable, rt Route) string { return rt.NatGatewayID }),
 		"route.transit-gateway-id":              none,
 		"route.vpc-peering-connection-id":       route(func(_ *RouteTable, rt Route) string { return rt.VpcPeeringConnectionID }),
 	}
@@ -315,7 +323,7 @@ func rtbDest(v4, v6, prefixList *string) (netip.Prefix, error) {
 
 // rtbTargetIn is a route request's target parameters.
 type rtbTargetIn struct {
-	gateway, eni, instance, eigw, pcx *string
+	gateway, eni, instance, eigw, pcx, nat *string
 	// gatewayLike are targets of gateway kinds this service has none of;
 	// other are targets of kinds it does not model.
 	gatewayLike, other []*string
@@ -325,7 +333,7 @@ type rtbTargetIn struct {
 // destination dest, and returns the route (without destination or origin).
 func (tx *Tx) rtbTarget(r *RouteTable, dest netip.Prefix, t rtbTargetIn) (Route, error) {
 	n := 0
-	for _, s := range append(append([]*string{t.gateway, t.eni, t.instance, t.eigw, t.pcx}, t.gatewayLike...), t.other...) {
+	for _, s := range append(append([]*string{t.gateway, t.eni, t.instance, t.eigw, t.pcx, t.nat}, t.gatewayLike...), t.other...) {
 		if s != nil {
 			n++
 		}
@@ -349,6 +357,8 @@ func (tx *Tx) rtbTarget(r *RouteTable, dest netip.Prefix, t rtbTargetIn) (Route,
 	switch {
 	case t.eigw != nil:
 		return tx.eigwRouteTarget(r, *t.eigw, dest.Addr().Is6())
+	case t.nat != nil:
+		return tx.natRouteTarget(r, *t.nat, dest.Addr().Is6())
 	case t.pcx != nil:
 		return tx.pcxRouteTarget(r, *t.pcx, dest)
 	case t.gateway != nil:
@@ -426,9 +436,9 @@ func (tx *Tx) CreateRoute(in *ec2wire.CreateRouteInput) (*ec2wire.CreateRouteOut
 	}
 	rt, err := tx.rtbTarget(r, dest, rtbTargetIn{
 		gateway: in.GatewayId, eni: in.NetworkInterfaceId, instance: in.InstanceId, eigw: in.EgressOnlyInternetGatewayId,
-		pcx:         in.VpcPeeringConnectionId,
-		gatewayLike: []*string{in.NatGatewayId, in.TransitGatewayId, in.LocalGatewayId, in.CarrierGatewayId},
-		other:       []*string{in.VpcEndpointId, in.CoreNetworkArn},
+		pcx: in.VpcPeeringConnectionId,
+		nat: in.NatGatewayId, gatewayLike: []*string{in.TransitGatewayId, in.LocalGatewayId, in.CarrierGatewayId},
+		other: []*string{in.VpcEndpointId, in.CoreNetworkArn},
 	})
 	if err != nil {
 		return nil, err
@@ -472,9 +482,9 @@ func (tx *Tx) ReplaceRoute(in *ec2wire.ReplaceRouteInput) (*ec2wire.ReplaceRoute
 	}
 	rt, err := tx.rtbTarget(r, dest, rtbTargetIn{
 		gateway: in.GatewayId, eni: in.NetworkInterfaceId, instance: in.InstanceId, eigw: in.EgressOnlyInternetGatewayId,
-		pcx:         in.VpcPeeringConnectionId,
-		gatewayLike: []*string{in.NatGatewayId, in.TransitGatewayId, in.LocalGatewayId, in.CarrierGatewayId},
-		other:       []*string{in.VpcEndpointId, in.CoreNetworkArn},
+		pcx: in.VpcPeeringConnectionId,
+		nat: in.NatGatewayId, gatewayLike: []*string{in.TransitGatewayId, in.LocalGatewayId, in.CarrierGatewayId},
+		other: []*string{in.VpcEndpointId, in.CoreNetworkArn},
 	})
 	if err != nil {
 		return nil, err

@@ -141,6 +141,11 @@ func (tx *Tx) tagGet(id string) (Tags, error) {
 			return nil, err
 		}
 		return v.Tags, nil
+	case "nat":
+		if v := tx.nats.Get(id); v != nil && v.Owner == tx.Account && natVisible(v, tx.now) {
+			return v.Tags, nil
+		}
+		return nil, natIDNotFound(id)
 	case "pcx":
 		v, err := tx.getPcx(id)
 		if err != nil {
@@ -206,6 +211,8 @@ func (tx *Tx) tagSet(id string, t Tags) {
 		tx.dhcp.Mut(id).Tags = t
 	case "eigw":
 		tx.eigws.Mut(id).Tags = t
+	case "nat":
+		tx.nats.Mut(id).Tags = t
 	case "pcx":
 		tx.pcx().Mut(id).Tags = t
 	case "acl":
@@ -340,6 +347,12 @@ func (tx *Tx) tagItems() []*tagItem {
 	tx.templates.Each(func(v *LaunchTemplate) bool { add(v.Owner, v.ID, "launch-template", v.Tags); return true })
 	tx.dhcp.Each(func(v *DhcpOptions) bool { add(v.Owner, v.ID, "dhcp-options", v.Tags); return true })
 	tx.eigws.Each(func(v *EgressOnlyIGW) bool { add(v.Owner, v.ID, "egress-only-internet-gateway", v.Tags); return true })
+	tx.nats.Each(func(v *NatGateway) bool {
+		if natVisible(v, tx.now) {
+			add(v.Owner, v.ID, "natgateway", v.Tags)
+		}
+		return true
+	})
 	tx.pcx().Each(func(v *PeeringConnection) bool {
 		if tx.pcxVisible(v) {
 			add(tx.Account, v.ID, "vpc-peering-connection", v.Tags)

@@ -238,6 +238,9 @@ func (tx *Tx) DeleteVpc(in *ec2wire.DeleteVpcInput) (*ec2wire.DeleteVpcOutput, e
 	if derr != nil {
 		return nil, derr
 	}
+	if id := tx.natInVPC(v.ID); id != "" {
+		return nil, dep("NAT gateway", id)
+	}
 	if id := tx.eigwInVPC(v.ID); id != "" {
 		return nil, dep("egress-only internet gateway", id)
 	}

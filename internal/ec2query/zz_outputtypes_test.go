@@ -168,4 +168,7 @@ var xmlOutputTypes = []reflect.Type{
 	reflect.TypeFor[ec2wire.ModifyVpcEndpointOutput](),
 	reflect.TypeFor[ec2wire.DeleteVpcEndpointsOutput](),
 	reflect.TypeFor[ec2wire.DescribeVpcEndpointServicesOutput](),
+	reflect.TypeFor[ec2wire.CreateNatGatewayOutput](),
+	reflect.TypeFor[ec2wire.DescribeNatGatewaysOutput](),
+	reflect.TypeFor[ec2wire.DeleteNatGatewayOutput](),
 }

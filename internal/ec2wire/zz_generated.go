@@ -162,6 +162,9 @@ var Operations = []string{
 	"ModifyVpcEndpoint",
 	"DeleteVpcEndpoints",
 	"DescribeVpcEndpointServices",
+	"CreateNatGateway",
+	"DescribeNatGateways",
+	"DeleteNatGateway",
 }
 
 // ModelOperations lists every operation of the EC2 API model.
@@ -1730,6 +1733,24 @@ type DescribeVpcEndpointServicesInput = DescribeVpcEndpointServicesRequest
 
 // DescribeVpcEndpointServicesOutput is the output of DescribeVpcEndpointServices.
 type DescribeVpcEndpointServicesOutput = DescribeVpcEndpointServicesResult
+
+// CreateNatGatewayInput is the input of CreateNatGateway.
+type CreateNatGatewayInput = CreateNatGatewayRequest
+
+// CreateNatGatewayOutput is the output of CreateNatGateway.
+type CreateNatGatewayOutput = CreateNatGatewayResult
+
+// DescribeNatGatewaysInput is the input of DescribeNatGateways.
+type DescribeNatGatewaysInput = DescribeNatGatewaysRequest
+
+// DescribeNatGatewaysOutput is the output of DescribeNatGateways.
+type DescribeNatGatewaysOutput = DescribeNatGatewaysResult
+
+// DeleteNatGatewayInput is the input of DeleteNatGateway.
+type DeleteNatGatewayInput = DeleteNatGatewayRequest
+
+// DeleteNatGatewayOutput is the output of DeleteNatGateway.
+type DeleteNatGatewayOutput = DeleteNatGatewayResult
 
 // DescribeRegionsRequest is the model's DescribeRegionsRequest shape.
 type DescribeRegionsRequest struct {
@@ -4061,6 +4082,55 @@ type DescribeVpcEndpointServicesResult struct {
 	ServiceNames   []string        `query:"ServiceNameSet" xml:"serviceNameSet>item,omitempty"`
 }
 
+// CreateNatGatewayRequest is the model's CreateNatGatewayRequest shape.
+type CreateNatGatewayRequest struct {
+	AllocationId                   *string            `query:"AllocationId" xml:"AllocationId,omitempty"`
+	ClientToken                    *string            `query:"ClientToken" xml:"ClientToken,omitempty"`
+	ConnectivityType               *string            `query:"ConnectivityType" xml:"ConnectivityType,omitempty"`
+	DryRun                         *bool              `query:"DryRun" xml:"DryRun,omitempty"`
+	PrivateIpAddress               *string            `query:"PrivateIpAddress" xml:"PrivateIpAddress,omitempty"`
+	SecondaryAllocationIds         []string           `query:"SecondaryAllocationId" xml:"SecondaryAllocationId>item,omitempty"`
+	SecondaryPrivateIpAddressCount *int32             `query:"SecondaryPrivateIpAddressCount" xml:"SecondaryPrivateIpAddressCount,omitempty"`
+	SecondaryPrivateIpAddresses    []string           `query:"SecondaryPrivateIpAddress" xml:"SecondaryPrivateIpAddress>item,omitempty"`
+	SubnetId                       *string            `query:"SubnetId" required:"true" xml:"SubnetId,omitempty"`
+	TagSpecifications              []TagSpecification `query:"TagSpecification" xml:"TagSpecification>item,omitempty"`
+}
+
+// CreateNatGatewayResult is the model's CreateNatGatewayResult shape.
+type CreateNatGatewayResult struct {
+	RequestId   *string     `xml:"requestId"`
+	ClientToken *string     `query:"ClientToken" xml:"clientToken,omitempty"`
+	NatGateway  *NatGateway `query:"NatGateway" xml:"natGateway,omitempty"`
+}
+
+// DescribeNatGatewaysRequest is the model's DescribeNatGatewaysRequest shape.
+type DescribeNatGatewaysRequest struct {
+	DryRun        *bool    `query:"DryRun" xml:"DryRun,omitempty"`
+	Filter        []Filter `query:"Filter" xml:"Filter>Filter,omitempty"`
+	MaxResults    *int32   `query:"MaxResults" xml:"MaxResults,omitempty"`
+	NatGatewayIds []string `query:"NatGatewayId" xml:"NatGatewayId>item,omitempty"`
+	NextToken     *string  `query:"NextToken" xml:"NextToken,omitempty"`
+}
+
+// DescribeNatGatewaysResult is the model's DescribeNatGatewaysResult shape.
+type DescribeNatGatewaysResult struct {
+	RequestId   *string      `xml:"requestId"`
+	NatGateways []NatGateway `query:"NatGatewaySet" xml:"natGatewaySet>item,omitempty"`
+	NextToken   *string      `query:"NextToken" xml:"nextToken,omitempty"`
+}
+
+// DeleteNatGatewayRequest is the model's DeleteNatGatewayRequest shape.
+type DeleteNatGatewayRequest struct {
+	DryRun       *bool   `query:"DryRun" xml:"DryRun,omitempty"`
+	NatGatewayId *string `query:"NatGatewayId" required:"true" xml:"NatGatewayId,omitempty"`
+}
+
+// DeleteNatGatewayResult is the model's DeleteNatGatewayResult shape.
+type DeleteNatGatewayResult struct {
+	RequestId    *string `xml:"requestId"`
+	NatGatewayId *string `query:"NatGatewayId" xml:"natGatewayId,omitempty"`
+}
+
 // Filter is the model's Filter shape.
 type Filter struct {
 	Name   *string  `query:"Name" xml:"Name,omitempty"`
@@ -5089,6 +5159,22 @@ type ServiceDetail struct {
 	VpcEndpointPolicySupported      *bool               `query:"VpcEndpointPolicySupported" xml:"vpcEndpointPolicySupported,omitempty"`
 }
 
+// NatGateway is the model's NatGateway shape.
+type NatGateway struct {
+	ConnectivityType     *string               `query:"ConnectivityType" xml:"connectivityType,omitempty"`
+	CreateTime           *Time                 `query:"CreateTime" xml:"createTime,omitempty"`
+	DeleteTime           *Time                 `query:"DeleteTime" xml:"deleteTime,omitempty"`
+	FailureCode          *string               `query:"FailureCode" xml:"failureCode,omitempty"`
+	FailureMessage       *string               `query:"FailureMessage" xml:"failureMessage,omitempty"`
+	NatGatewayAddresses  []NatGatewayAddress   `query:"NatGatewayAddressSet" xml:"natGatewayAddressSet>item,omitempty"`
+	NatGatewayId         *string               `query:"NatGatewayId" xml:"natGatewayId,omitempty"`
+	ProvisionedBandwidth *ProvisionedBandwidth `query:"ProvisionedBandwidth" xml:"provisionedBandwidth,omitempty"`
+	State                *string               `query:"State" xml:"state,omitempty"`
+	SubnetId             *string               `query:"SubnetId" xml:"subnetId,omitempty"`
+	Tags                 []Tag                 `query:"TagSet" xml:"tagSet>item,omitempty"`
+	VpcId                *string               `query:"VpcId" xml:"vpcId,omitempty"`
+}
+
 // AvailabilityZoneMessage is the model's AvailabilityZoneMessage shape.
 type AvailabilityZoneMessage struct {
 	Message *string `query:"Message" xml:"message,omitempty"`
@@ -5818,6 +5904,27 @@ type PrivateDnsDetails struct {
 // ServiceTypeDetail is the model's ServiceTypeDetail shape.
 type ServiceTypeDetail struct {
 	ServiceType *string `query:"ServiceType" xml:"serviceType,omitempty"`
+}
+
+// NatGatewayAddress is the model's NatGatewayAddress shape.
+type NatGatewayAddress struct {
+	AllocationId       *string `query:"AllocationId" xml:"allocationId,omitempty"`
+	AssociationId      *string `query:"AssociationId" xml:"associationId,omitempty"`
+	FailureMessage     *string `query:"FailureMessage" xml:"failureMessage,omitempty"`
+	IsPrimary          *bool   `query:"IsPrimary" xml:"isPrimary,omitempty"`
+	NetworkInterfaceId *string `query:"NetworkInterfaceId" xml:"networkInterfaceId,omitempty"`
+	PrivateIp          *string `query:"PrivateIp" xml:"privateIp,omitempty"`
+	PublicIp           *string `query:"PublicIp" xml:"publicIp,omitempty"`
+	Status             *string `query:"Status" xml:"status,omitempty"`
+}
+
+// ProvisionedBandwidth is the model's ProvisionedBandwidth shape.
+type ProvisionedBandwidth struct {
+	ProvisionTime *Time   `query:"ProvisionTime" xml:"provisionTime,omitempty"`
+	Provisioned   *string `query:"Provisioned" xml:"provisioned,omitempty"`
+	RequestTime   *Time   `query:"RequestTime" xml:"requestTime,omitempty"`
+	Requested     *string `query:"Requested" xml:"requested,omitempty"`
+	Status        *string `query:"Status" xml:"status,omitempty"`
 }
 
 // CapacityReservationTargetResponse is the model's CapacityReservationTargetResponse shape.
