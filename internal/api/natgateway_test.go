@@ -293,3 +293,105 @@ func TestNatGatewaySurvivesRestart(t *testing.T) {
 		t.Fatalf("release after the gateway is deleted: %v", err)
 	}
 }
+
+// The secondary addresses of NAT gateways: private addresses assigned
+// and unassigned (on its ENI), Elastic IPs associated and disassociated
+// (public gateways only), the primary untouchable, at most 8 addresses, an
+// address with an Elastic IP not unassigned, and the SDK's own calls.
+func TestNatGatewaySecondaryAddresses(t *testing.T) {
+	e := apitest.New(t)
+	c := e.Client()
+	_, public, private := natVPC(t, c)
+	eip, _ := c.AllocateAddress(ctx, &ec2.AllocateAddressInput{})
+	pub, err := c.CreateNatGateway(ctx, &ec2.CreateNatGatewayInput{SubnetId: &public, AllocationId: eip.AllocationId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, err := c.CreateNatGateway(ctx, &ec2.CreateNatGatewayInput{SubnetId: &private, ConnectivityType: types.ConnectivityTypePrivate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubID, privID := pub.NatGateway.NatGatewayId, priv.NatGateway.NatGatewayId
+	eniIPs := func(id *string) []string {
+		d, err := c.DescribeNatGateways(ctx, &ec2.DescribeNatGatewaysInput{NatGatewayIds: []string{*id}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := c.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: []string{*d.NatGateways[0].NatGatewayAddresses[0].NetworkInterfaceId}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ips []string
+		for _, a := range n.NetworkInterfaces[0].PrivateIpAddresses {
+			ips = append(ips, aws.ToString(a.PrivateIpAddress))
+		}
+		if len(ips) != len(d.NatGateways[0].NatGatewayAddresses) {
+			t.Fatalf("ENI has %v, gateway %+v", ips, d.NatGateways[0].NatGatewayAddresses)
+		}
+		return ips
+	}
+	as, err := c.AssignPrivateNatGatewayAddress(ctx, &ec2.AssignPrivateNatGatewayAddressInput{NatGatewayId: privID, PrivateIpAddressCount: aws.Int32(2)})
+	if err != nil || len(as.NatGatewayAddresses) != 2 || as.NatGatewayAddresses[0].Status != types.NatGatewayAddressStatusAssigning {
+		t.Fatalf("assign: %v %+v", err, as)
+	}
+	if ips := eniIPs(privID); len(ips) != 3 {
+		t.Fatalf("after assign: %v", ips)
+	}
+	_, err = c.AssignPrivateNatGatewayAddress(ctx, &ec2.AssignPrivateNatGatewayAddressInput{NatGatewayId: privID, PrivateIpAddressCount: aws.Int32(6)})
+	apitest.WantCode(t, err, "InvalidParameterValue")
+	_, err = c.AssignPrivateNatGatewayAddress(ctx, &ec2.AssignPrivateNatGatewayAddressInput{NatGatewayId: privID})
+	apitest.WantCode(t, err, "MissingParameter")
+	_, err = c.UnassignPrivateNatGatewayAddress(ctx, &ec2.UnassignPrivateNatGatewayAddressInput{NatGatewayId: privID, PrivateIpAddresses: []string{eniIPs(privID)[0]}})
+	apitest.WantCode(t, err, "InvalidParameterValue") // the primary
+	un, err := c.UnassignPrivateNatGatewayAddress(ctx, &ec2.UnassignPrivateNatGatewayAddressInput{NatGatewayId: privID,
+		PrivateIpAddresses: []string{aws.ToString(as.NatGatewayAddresses[0].PrivateIp)}, MaxDrainDurationSeconds: aws.Int32(350)})
+	if err != nil || un.NatGatewayAddresses[0].Status != types.NatGatewayAddressStatusUnassigning {
+		t.Fatalf("unassign: %v %+v", err, un)
+	}
+	if ips := eniIPs(privID); len(ips) != 2 {
+		t.Fatalf("after unassign: %v", ips)
+	}
+	eip2, _ := c.AllocateAddress(ctx, &ec2.AllocateAddressInput{})
+	_, err = c.AssociateNatGatewayAddress(ctx, &ec2.AssociateNatGatewayAddressInput{NatGatewayId: privID, AllocationIds: []string{*eip2.AllocationId}})
+	apitest.WantCode(t, err, "InvalidParameterValue")
+	asc, err := c.AssociateNatGatewayAddress(ctx, &ec2.AssociateNatGatewayAddressInput{NatGatewayId: pubID, AllocationIds: []string{*eip2.AllocationId}})
+	if err != nil || len(asc.NatGatewayAddresses) != 1 || aws.ToString(asc.NatGatewayAddresses[0].PublicIp) != aws.ToString(eip2.PublicIp) ||
+		asc.NatGatewayAddresses[0].Status != types.NatGatewayAddressStatusAssociating {
+		t.Fatalf("associate: %v %+v", err, asc)
+	}
+	_, err = c.AssociateNatGatewayAddress(ctx, &ec2.AssociateNatGatewayAddressInput{NatGatewayId: pubID, AllocationIds: []string{*eip2.AllocationId}})
+	apitest.WantCode(t, err, "Resource.AlreadyAssociated")
+	secondIP := aws.ToString(asc.NatGatewayAddresses[0].PrivateIp)
+	_, err = c.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: eip2.AllocationId})
+	apitest.WantCode(t, err, "AuthFailure")
+	_, err = c.UnassignPrivateNatGatewayAddress(ctx, &ec2.UnassignPrivateNatGatewayAddressInput{NatGatewayId: pubID, PrivateIpAddresses: []string{secondIP}})
+	apitest.WantCode(t, err, "InvalidParameterValue") // disassociate first
+	d, _ := c.DescribeNatGateways(ctx, &ec2.DescribeNatGatewaysInput{NatGatewayIds: []string{*pubID}})
+	var primaryAssoc, secondAssoc *string
+	for _, a := range d.NatGateways[0].NatGatewayAddresses {
+		if aws.ToBool(a.IsPrimary) {
+			primaryAssoc = a.AssociationId
+		} else {
+			secondAssoc = a.AssociationId
+		}
+	}
+	_, err = c.DisassociateNatGatewayAddress(ctx, &ec2.DisassociateNatGatewayAddressInput{NatGatewayId: pubID, AssociationIds: []string{*primaryAssoc}})
+	apitest.WantCode(t, err, "InvalidParameterValue")
+	_, err = c.DisassociateNatGatewayAddress(ctx, &ec2.DisassociateNatGatewayAddressInput{NatGatewayId: pubID, AssociationIds: []string{"eipassoc-0123456789abcdef0"}})
+	apitest.WantCode(t, err, "InvalidAssociationID.NotFound")
+	dis, err := c.DisassociateNatGatewayAddress(ctx, &ec2.DisassociateNatGatewayAddressInput{NatGatewayId: pubID, AssociationIds: []string{*secondAssoc}})
+	if err != nil || dis.NatGatewayAddresses[0].Status != types.NatGatewayAddressStatusDisassociating {
+		t.Fatalf("disassociate: %v %+v", err, dis)
+	}
+	if _, err := c.UnassignPrivateNatGatewayAddress(ctx, &ec2.UnassignPrivateNatGatewayAddressInput{NatGatewayId: pubID, PrivateIpAddresses: []string{secondIP}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: eip2.AllocationId}); err != nil {
+		t.Fatalf("release after disassociate: %v", err)
+	}
+	if ips := eniIPs(pubID); len(ips) != 1 {
+		t.Fatalf("public gateway left with %v", ips)
+	}
+	_, err = c.AssignPrivateNatGatewayAddress(ctx, &ec2.AssignPrivateNatGatewayAddressInput{NatGatewayId: aws.String("nat-0123456789abcdef0"), PrivateIpAddressCount: aws.Int32(1)})
+	apitest.WantCode(t, err, "NatGatewayNotFound")
+}

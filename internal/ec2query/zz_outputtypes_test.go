@@ -171,4 +171,8 @@ var xmlOutputTypes = []reflect.Type{
 	reflect.TypeFor[ec2wire.CreateNatGatewayOutput](),
 	reflect.TypeFor[ec2wire.DescribeNatGatewaysOutput](),
 	reflect.TypeFor[ec2wire.DeleteNatGatewayOutput](),
+	reflect.TypeFor[ec2wire.AssignPrivateNatGatewayAddressOutput](),
+	reflect.TypeFor[ec2wire.UnassignPrivateNatGatewayAddressOutput](),
+	reflect.TypeFor[ec2wire.AssociateNatGatewayAddressOutput](),
+	reflect.TypeFor[ec2wire.DisassociateNatGatewayAddressOutput](),
 }

@@ -165,6 +165,10 @@ var Operations = []string{
 	"CreateNatGateway",
 	"DescribeNatGateways",
 	"DeleteNatGateway",
+	"AssignPrivateNatGatewayAddress",
+	"UnassignPrivateNatGatewayAddress",
+	"AssociateNatGatewayAddress",
+	"DisassociateNatGatewayAddress",
 }
 
 // ModelOperations lists every operation of the EC2 API model.
@@ -1751,6 +1755,30 @@ type DeleteNatGatewayInput = DeleteNatGatewayRequest
 
 // DeleteNatGatewayOutput is the output of DeleteNatGateway.
 type DeleteNatGatewayOutput = DeleteNatGatewayResult
+
+// AssignPrivateNatGatewayAddressInput is the input of AssignPrivateNatGatewayAddress.
+type AssignPrivateNatGatewayAddressInput = AssignPrivateNatGatewayAddressRequest
+
+// AssignPrivateNatGatewayAddressOutput is the output of AssignPrivateNatGatewayAddress.
+type AssignPrivateNatGatewayAddressOutput = AssignPrivateNatGatewayAddressResult
+
+// UnassignPrivateNatGatewayAddressInput is the input of UnassignPrivateNatGatewayAddress.
+type UnassignPrivateNatGatewayAddressInput = UnassignPrivateNatGatewayAddressRequest
+
+// UnassignPrivateNatGatewayAddressOutput is the output of UnassignPrivateNatGatewayAddress.
+type UnassignPrivateNatGatewayAddressOutput = UnassignPrivateNatGatewayAddressResult
+
+// AssociateNatGatewayAddressInput is the input of AssociateNatGatewayAddress.
+type AssociateNatGatewayAddressInput = AssociateNatGatewayAddressRequest
+
+// AssociateNatGatewayAddressOutput is the output of AssociateNatGatewayAddress.
+type AssociateNatGatewayAddressOutput = AssociateNatGatewayAddressResult
+
+// DisassociateNatGatewayAddressInput is the input of DisassociateNatGatewayAddress.
+type DisassociateNatGatewayAddressInput = DisassociateNatGatewayAddressRequest
+
+// DisassociateNatGatewayAddressOutput is the output of DisassociateNatGatewayAddress.
+type DisassociateNatGatewayAddressOutput = DisassociateNatGatewayAddressResult
 
 // DescribeRegionsRequest is the model's DescribeRegionsRequest shape.
 type DescribeRegionsRequest struct {
@@ -4131,6 +4159,66 @@ type DeleteNatGatewayResult struct {
 	NatGatewayId *string `query:"NatGatewayId" xml:"natGatewayId,omitempty"`
 }
 
+// AssignPrivateNatGatewayAddressRequest is the model's AssignPrivateNatGatewayAddressRequest shape.
+type AssignPrivateNatGatewayAddressRequest struct {
+	DryRun                *bool    `query:"DryRun" xml:"DryRun,omitempty"`
+	NatGatewayId          *string  `query:"NatGatewayId" required:"true" xml:"NatGatewayId,omitempty"`
+	PrivateIpAddressCount *int32   `query:"PrivateIpAddressCount" xml:"PrivateIpAddressCount,omitempty"`
+	PrivateIpAddresses    []string `query:"PrivateIpAddress" xml:"PrivateIpAddress>item,omitempty"`
+}
+
+// AssignPrivateNatGatewayAddressResult is the model's AssignPrivateNatGatewayAddressResult shape.
+type AssignPrivateNatGatewayAddressResult struct {
+	RequestId           *string             `xml:"requestId"`
+	NatGatewayAddresses []NatGatewayAddress `query:"NatGatewayAddressSet" xml:"natGatewayAddressSet>item,omitempty"`
+	NatGatewayId        *string             `query:"NatGatewayId" xml:"natGatewayId,omitempty"`
+}
+
+// UnassignPrivateNatGatewayAddressRequest is the model's UnassignPrivateNatGatewayAddressRequest shape.
+type UnassignPrivateNatGatewayAddressRequest struct {
+	DryRun                  *bool    `query:"DryRun" xml:"DryRun,omitempty"`
+	MaxDrainDurationSeconds *int32   `query:"MaxDrainDurationSeconds" xml:"MaxDrainDurationSeconds,omitempty"`
+	NatGatewayId            *string  `query:"NatGatewayId" required:"true" xml:"NatGatewayId,omitempty"`
+	PrivateIpAddresses      []string `query:"PrivateIpAddress" required:"true" xml:"PrivateIpAddress>item,omitempty"`
+}
+
+// UnassignPrivateNatGatewayAddressResult is the model's UnassignPrivateNatGatewayAddressResult shape.
+type UnassignPrivateNatGatewayAddressResult struct {
+	RequestId           *string             `xml:"requestId"`
+	NatGatewayAddresses []NatGatewayAddress `query:"NatGatewayAddressSet" xml:"natGatewayAddressSet>item,omitempty"`
+	NatGatewayId        *string             `query:"NatGatewayId" xml:"natGatewayId,omitempty"`
+}
+
+// AssociateNatGatewayAddressRequest is the model's AssociateNatGatewayAddressRequest shape.
+type AssociateNatGatewayAddressRequest struct {
+	AllocationIds      []string `query:"AllocationId" required:"true" xml:"AllocationId>item,omitempty"`
+	DryRun             *bool    `query:"DryRun" xml:"DryRun,omitempty"`
+	NatGatewayId       *string  `query:"NatGatewayId" required:"true" xml:"NatGatewayId,omitempty"`
+	PrivateIpAddresses []string `query:"PrivateIpAddress" xml:"PrivateIpAddress>item,omitempty"`
+}
+
+// AssociateNatGatewayAddressResult is the model's AssociateNatGatewayAddressResult shape.
+type AssociateNatGatewayAddressResult struct {
+	RequestId           *string             `xml:"requestId"`
+	NatGatewayAddresses []NatGatewayAddress `query:"NatGatewayAddressSet" xml:"natGatewayAddressSet>item,omitempty"`
+	NatGatewayId        *string             `query:"NatGatewayId" xml:"natGatewayId,omitempty"`
+}
+
+// DisassociateNatGatewayAddressRequest is the model's DisassociateNatGatewayAddressRequest shape.
+type DisassociateNatGatewayAddressRequest struct {
+	AssociationIds          []string `query:"AssociationId" required:"true" xml:"AssociationId>item,omitempty"`
+	DryRun                  *bool    `query:"DryRun" xml:"DryRun,omitempty"`
+	MaxDrainDurationSeconds *int32   `query:"MaxDrainDurationSeconds" xml:"MaxDrainDurationSeconds,omitempty"`
+	NatGatewayId            *string  `query:"NatGatewayId" required:"true" xml:"NatGatewayId,omitempty"`
+}
+
+// DisassociateNatGatewayAddressResult is the model's DisassociateNatGatewayAddressResult shape.
+type DisassociateNatGatewayAddressResult struct {
+	RequestId           *string             `xml:"requestId"`
+	NatGatewayAddresses []NatGatewayAddress `query:"NatGatewayAddressSet" xml:"natGatewayAddressSet>item,omitempty"`
+	NatGatewayId        *string             `query:"NatGatewayId" xml:"natGatewayId,omitempty"`
+}
+
 // Filter is the model's Filter shape.
 type Filter struct {
 	Name   *string  `query:"Name" xml:"Name,omitempty"`
@@ -5175,6 +5263,18 @@ type NatGateway struct {
 	VpcId                *string               `query:"VpcId" xml:"vpcId,omitempty"`
 }
 
+// NatGatewayAddress is the model's NatGatewayAddress shape.
+type NatGatewayAddress struct {
+	AllocationId       *string `query:"AllocationId" xml:"allocationId,omitempty"`
+	AssociationId      *string `query:"AssociationId" xml:"associationId,omitempty"`
+	FailureMessage     *string `query:"FailureMessage" xml:"failureMessage,omitempty"`
+	IsPrimary          *bool   `query:"IsPrimary" xml:"isPrimary,omitempty"`
+	NetworkInterfaceId *string `query:"NetworkInterfaceId" xml:"networkInterfaceId,omitempty"`
+	PrivateIp          *string `query:"PrivateIp" xml:"privateIp,omitempty"`
+	PublicIp           *string `query:"PublicIp" xml:"publicIp,omitempty"`
+	Status             *string `query:"Status" xml:"status,omitempty"`
+}
+
 // AvailabilityZoneMessage is the model's AvailabilityZoneMessage shape.
 type AvailabilityZoneMessage struct {
 	Message *string `query:"Message" xml:"message,omitempty"`
@@ -5904,18 +6004,6 @@ type PrivateDnsDetails struct {
 // ServiceTypeDetail is the model's ServiceTypeDetail shape.
 type ServiceTypeDetail struct {
 	ServiceType *string `query:"ServiceType" xml:"serviceType,omitempty"`
-}
-
-// NatGatewayAddress is the model's NatGatewayAddress shape.
-type NatGatewayAddress struct {
-	AllocationId       *string `query:"AllocationId" xml:"allocationId,omitempty"`
-	AssociationId      *string `query:"AssociationId" xml:"associationId,omitempty"`
-	FailureMessage     *string `query:"FailureMessage" xml:"failureMessage,omitempty"`
-	IsPrimary          *bool   `query:"IsPrimary" xml:"isPrimary,omitempty"`
-	NetworkInterfaceId *string `query:"NetworkInterfaceId" xml:"networkInterfaceId,omitempty"`
-	PrivateIp          *string `query:"PrivateIp" xml:"privateIp,omitempty"`
-	PublicIp           *string `query:"PublicIp" xml:"publicIp,omitempty"`
-	Status             *string `query:"Status" xml:"status,omitempty"`
 }
 
 // ProvisionedBandwidth is the model's ProvisionedBandwidth shape.
