@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eni-net/eni/internal/agent"
+	"github.com/eni-net/eni/internal/api"
 	"github.com/eni-net/eni/internal/core"
 	"github.com/eni-net/eni/internal/dataplane"
 	"github.com/eni-net/eni/internal/netadmin"
@@ -62,6 +65,7 @@ type dataPlaneOptions struct {
 	Metadata   dataplane.MetadataServer // the instance metadata service, if any
 	DNS        dataplane.DNSServer      // the VPC resolver, if any
 	PublicAPI  dataplane.MetadataServer // the API on the simulated internet, if any (instanceapi.go)
+	Endpoint   dataplane.EndpointServer // the EC2 API of interface VPC endpoints, if any
 }
 
 // newAgent creates the data plane and its agent, which commits its
@@ -70,7 +74,7 @@ type dataPlaneOptions struct {
 // (a.Run) once commit can be called; the API calls its Kick after each
 // commit.
 func newAgent(o dataPlaneOptions, c *core.Core, commit core.Committer, reg prometheus.Registerer, log *slog.Logger) (*agent.Agent, *dataplane.Plane, error) {
-	p, err := dataplane.New(dataplane.Options{Prefix: o.Prefix, InternetIP: o.InternetIP, Metadata: o.Metadata, DNS: o.DNS, PublicAPI: o.PublicAPI})
+	p, err := dataplane.New(dataplane.Options{Prefix: o.Prefix, InternetIP: o.InternetIP, Metadata: o.Metadata, DNS: o.DNS, PublicAPI: o.PublicAPI, Endpoint: o.Endpoint})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -181,4 +185,25 @@ func cleanup(w io.Writer, p *dataplane.Plane, prefix string, force bool) error {
 	}
 	fmt.Fprintf(w, "removed %d namespaces\n", len(names))
 	return nil
+}
+
+// endpointServer serves the EC2 API on interface endpoints of
+// com.amazonaws.<region>.ec2: HTTP on 80, TLS on 443 with certificates of the
+// CA kept in <data>/vpc-endpoint-ca.pem (clients trust it with AWS_CA_BUNDLE;
+// a new one per run without a data directory). As the API on the simulated
+// internet, none under --auth none (unless --allow-insecure-bind): every
+// instance could act as the default account.
+func endpointServer(authMode string, insecure bool, region, dataDir string, handler func() http.Handler, log *slog.Logger) (dataplane.EndpointServer, error) {
+	if authMode != "sigv4" && !insecure {
+		return nil, nil
+	}
+	ca, err := api.LoadOrCreateEndpointCA(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	if dataDir != "" {
+		log.Info("VPC endpoint CA", "path", filepath.Join(dataDir, api.EndpointCAFile))
+	}
+	return &api.EndpointServer{Region: region, CA: ca,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler().ServeHTTP(w, r) })}, nil
 }

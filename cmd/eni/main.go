@@ -228,8 +228,12 @@ func serve(args []string) error {
 		}
 		identityCert = cert
 		publicAPI := instanceAPIFor(*authMode, *insecure, func() http.Handler { return srv })
+		endpoint, err := endpointServer(*authMode, *insecure, *dpRegion, *dataDir, func() http.Handler { return srv }, log)
+		if err != nil {
+			return err
+		}
 		a, p, err := newAgent(dataPlaneOptions{Prefix: *dpPrefix, Region: *dpRegion, InternetIP: *internetIP, UserData: *userData, Metadata: md,
-			DNS: vpcResolver(c, *dpRegion, log), PublicAPI: publicAPI}, c, commit, reg, log)
+			DNS: vpcResolver(c, *dpRegion, log), PublicAPI: publicAPI, Endpoint: endpoint}, c, commit, reg, log)
 		if err != nil {
 			return err
 		}

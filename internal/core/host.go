@@ -16,6 +16,7 @@ type HostView struct {
 	Groups    []HostGroup
 	PublicIPs []PublicMapping
 	Peerings  []HostPeering // active VPC peering connections (vpcpeering.go)
+	Services  []HostService // the server's listeners in endpoint namespaces (vpcendpointhost.go)
 }
 
 // HostVPC is a VPC and its subnets.
@@ -100,6 +101,13 @@ func (tx *Tx) hostView() HostView {
 		taskOf[t.ENIID] = t.ID
 		hv.Instances = append(hv.Instances, HostInstance{ID: t.ID, State: "running"})
 	}
+	endpointNS, services := tx.hostEndpoints()
+	for _, id := range endpointNS {
+		up[id] = true
+		taskOf[id] = id // eth0 of its namespace, as a task's
+		hv.Instances = append(hv.Instances, HostInstance{ID: id, State: "running"})
+	}
+	hv.Services = services
 	subnetsByVPC := map[string][]HostSubnet{}
 	ipv6Only := map[string]bool{} // not realised: the data plane needs an IPv4 block
 	for _, s := range tx.subnets.Sorted(nil) {

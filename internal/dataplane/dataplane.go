@@ -37,7 +37,8 @@ type Desired struct {
 	ENIs      []ENI
 	Groups    []Group
 	PublicIPs []PublicMapping
-	Peerings  []Peering // active VPC peering connections
+	Peerings  []Peering         // active VPC peering connections
+	Services  []ServiceListener // the server's listeners in endpoint namespaces (service.go)
 }
 
 // VPC is a VPC with its subnets.
@@ -143,6 +144,9 @@ type Options struct {
 	// endpoint (publicapi_linux.go).
 	PublicAPI     MetadataServer
 	PublicAPIPort int
+	// Endpoint, if set, serves the EC2 API on the listeners of Desired.Services
+	// (service_linux.go).
+	Endpoint EndpointServer
 }
 
 // DNSServer answers the VPC resolver's queries of one VPC on the sockets the plane

@@ -58,6 +58,8 @@ type Plane struct {
 	dns      DNSServer
 	dnsl     dnsState  // resolver sockets (dns_linux.go)
 	api      publicAPI // the API's listener on the internet (publicapi_linux.go)
+	endpoint EndpointServer
+	svc      svcState // endpoint listeners (service_linux.go)
 
 	// linksMade, if set (tests), is called in each pass once the ENIs' links are made,
 	// before they are announced.
@@ -86,7 +88,8 @@ func New(opts Options) (*Plane, error) {
 	p := &Plane{prefix: opts.Prefix, inetIP: ip, upIP: up, pending: map[string]bool{}, pendingIdx: map[int]bool{},
 		fullEvery: opts.FullEvery, cache: newPlaneCache(), metadata: opts.Metadata, md: newMDState(),
 		dns: opts.DNS, dnsl: dnsState{routers: map[string]*dnsRouter{}},
-		api: publicAPI{srv: opts.PublicAPI, port: opts.PublicAPIPort}}
+		api:      publicAPI{srv: opts.PublicAPI, port: opts.PublicAPIPort},
+		endpoint: opts.Endpoint, svc: svcState{open: map[string]*svcListeners{}}}
 	p.trashSeq.Store(uint32(time.Now().UnixNano()))
 	return p, nil
 }
@@ -132,6 +135,19 @@ func (p *Plane) Exec(instanceID string, cmd *exec.Cmd) error {
 	return cmd.Wait()
 }
 
+// Close closes the plane's sockets (the metadata service's, the resolver's, the API's and
+// the VPC endpoints' listeners) and leaves every namespace as it is, as the server's exit
+// does: a new Plane with the same prefix takes them over (its first pass opens the
+// sockets again).
+func (p *Plane) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closeAllMetadata()
+	p.closeAllDNS()
+	p.closePublicAPI()
+	p.closeAllServices()
+}
+
 // Teardown removes everything the plane owns (every namespace with its prefix) and waits
 // for background deletions.
 func (p *Plane) Teardown(ctx context.Context) error {
@@ -141,6 +157,7 @@ func (p *Plane) Teardown(ctx context.Context) error {
 	p.closeAllMetadata()
 	p.closeAllDNS()
 	p.closePublicAPI()
+	p.closeAllServices()
 	p.cache.closeAll()
 	p.cache = newPlaneCache()
 	names, err := listNS(p.prefix)
@@ -175,6 +192,7 @@ type reconciler struct {
 	groups    map[string]Group
 	publics   map[string][]PublicMapping // by VPC
 	peerings  []Peering
+	services  []ServiceListener
 
 	dp, inet *nsCtx
 	routers  map[string]*nsCtx
@@ -231,7 +249,7 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 	// which go in before its link exists (a port carries nothing without them); the
 	// routers come after. A moved ENI keeps its chains: they cover both its host names.
 	steps := []func(){r.infra, r.ensureBridges, r.ensureInstances, r.ensureDatapathRules, r.ensureENIs,
-		r.ensureInstanceRouting, r.ensureRouters, r.ensurePeerings, r.ensureEgressOnly, r.ensureACLs, r.removeLeftovers}
+		r.ensureInstanceRouting, r.ensureServiceListeners, r.ensureRouters, r.ensurePeerings, r.ensureEgressOnly, r.ensureACLs, r.removeLeftovers}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			r.fail(err)
@@ -326,6 +344,7 @@ func (r *reconciler) plan(d Desired) {
 		r.enis = append(r.enis, ei)
 	}
 	r.peerings = d.Peerings
+	r.services = d.Services
 	r.publics = map[string][]PublicMapping{}
 	for _, m := range d.PublicIPs {
 		r.publics[m.VPCID] = append(r.publics[m.VPCID], m)

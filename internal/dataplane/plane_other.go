@@ -26,6 +26,9 @@ func (*Plane) Verify(context.Context, Desired) (Status, error) { return Status{}
 // Exec fails on this OS.
 func (*Plane) Exec(string, *exec.Cmd) error { return ErrUnsupported }
 
+// Close does nothing on this OS.
+func (*Plane) Close() {}
+
 // Teardown does nothing on this OS.
 func (*Plane) Teardown(context.Context) error { return nil }
 

@@ -55,6 +55,9 @@ func TestMain(m *testing.M) {
 	if name := os.Getenv(lookupEnv); name != "" {
 		os.Exit(runLookup(name))
 	}
+	if os.Getenv(sdkEndpointEnv) != "" {
+		os.Exit(runSDKEndpoint())
+	}
 	if os.Getenv(sdkCredsEnv) != "" {
 		os.Exit(runSDKCreds()) // iam_linux_test.go
 	}
@@ -108,6 +111,11 @@ type env struct {
 	asked  askLog // the ENIs the metadata service was asked through
 	// dnsAsked are the queries the VPC resolver was asked ("vpc-… name").
 	dnsAsked askLog
+	// planeOpts are the plane's options (a restarted plane takes them again).
+	planeOpts dataplane.Options
+	// endpointCADir holds the CA of the EC2 API's VPC endpoints, under sigv4
+	// (vpcendpoint_linux_test.go).
+	endpointCADir string
 
 	agent atomic.Pointer[agent.Agent]
 	stop  func() // stops the running agent
@@ -176,7 +184,8 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		e.dnsAsked.add(vpc + " " + name)
 		return e.api.Core.ResolveVPCDNS("us-east-1", vpc, name)
 	}})
-	e.plane, err = dataplane.New(dataplane.Options{Prefix: prefix, Metadata: e.md, DNS: resolver, PublicAPI: sec.publicAPI(e)})
+	e.planeOpts = dataplane.Options{Prefix: prefix, Metadata: e.md, DNS: resolver, PublicAPI: sec.publicAPI(e), Endpoint: sec.endpoint(e)}
+	e.plane, err = dataplane.New(e.planeOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
