@@ -10,6 +10,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"math/big"
 	"net"
 	"net/http"
@@ -47,10 +49,15 @@ func (s *EndpointServer) ServeEndpoint(ln net.Listener, useTLS bool) error {
 		}
 		ln = tls.NewListener(ln, &tls.Config{GetCertificate: s.certificate, MinVersion: tls.VersionTLS12})
 	}
-	srv := &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	srv := &http.Server{Handler: s.Handler, ErrorLog: quiet, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	return srv.Serve(ln)
 }
+
+// quiet drops the endpoint servers' own log lines (failed handshakes: a client
+// in an instance that does not trust the CA), which any instance could
+// otherwise make as many of as it likes.
+var quiet = log.New(io.Discard, "", 0)
 
 // certificate is the leaf for the address the client connected to (made once
 // per address and run).

@@ -1,0 +1,79 @@
+package core
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/eni-net/eni/internal/ec2wire"
+)
+
+// Interface endpoints on the host: each endpoint ENI is the namespace of its own id, only
+// an endpoint of EC2 gets the server's listeners (on its ENI's address), and the VPC
+// resolver answers the endpoint's names in its VPC, the service's name only with private
+// DNS.
+func TestVpceHostView(t *testing.T) {
+	w := newDNSWorld(t)
+	w.attr(t, w.vpcA, ec2wire.ModifyVpcAttributeInput{EnableDnsHostnames: on(true)})
+	var ec2EP, stsEP *ec2wire.VpcEndpoint
+	if err := mutate(t, w.c, func(tx *Tx) error {
+		for _, s := range []struct {
+			name string
+			out  **ec2wire.VpcEndpoint
+		}{{"ec2", &ec2EP}, {"sts", &stsEP}} {
+			out, err := tx.CreateVpcEndpoint(&ec2wire.CreateVpcEndpointInput{VpcId: p(w.vpcA), ServiceName: p("com.amazonaws.us-east-1." + s.name),
+				VpcEndpointType: p(vpceInterface), SubnetIds: []string{*w.a1.SubnetId}, PrivateDnsEnabled: p(s.name == "ec2")})
+			if err != nil {
+				return err
+			}
+			*s.out = out.VpcEndpoint
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	hv := w.c.HostView("us-east-1")
+	ec2ENI, stsENI := ec2EP.NetworkInterfaceIds[0], stsEP.NetworkInterfaceIds[0]
+	var ip string
+	for _, e := range hv.ENIs {
+		if e.ID == ec2ENI {
+			ip = e.PrivateIPs[0]
+		}
+	}
+	for _, id := range []string{ec2ENI, stsENI} {
+		if !slices.ContainsFunc(hv.Instances, func(i HostInstance) bool { return i.ID == id }) {
+			t.Errorf("%s has no namespace: %+v", id, hv.Instances)
+		}
+	}
+	if want := []HostService{{Namespace: ec2ENI, ENIID: ec2ENI, Addr: ip}}; ip == "" || !slices.Equal(hv.Services, want) {
+		t.Errorf("services %+v, want %+v", hv.Services, want)
+	}
+
+	ask := func(vpc, n string) DNSAnswer { return w.c.ResolveVPCDNS("us-east-1", vpc, n) }
+	regional := *ec2EP.DnsEntries[0].DnsName
+	for _, c := range []struct {
+		what, vpc, name string
+		want            DNSAnswer
+	}{
+		{"the service's name with private DNS", w.vpcA, "EC2.us-east-1.amazonaws.com.", dnsA(ip)},
+		{"the endpoint's regional name", w.vpcA, regional, dnsA(ip)},
+		{"the service's name in another VPC", w.vpcB, "ec2.us-east-1.amazonaws.com", DNSAnswer{}},
+		{"the endpoint's name in another VPC", w.vpcB, regional, DNSAnswer{}},
+		{"sts without private DNS", w.vpcA, "sts.us-east-1.amazonaws.com", DNSAnswer{}},
+	} {
+		if got := ask(c.vpc, c.name); !sameAnswer(got, c.want) {
+			t.Errorf("%s: %+v, want %+v", c.what, got, c.want)
+		}
+	}
+	if err := mutate(t, w.c, func(tx *Tx) error {
+		_, err := tx.ModifyVpcEndpoint(&ec2wire.ModifyVpcEndpointInput{VpcEndpointId: ec2EP.VpcEndpointId, PrivateDnsEnabled: p(false)})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ask(w.vpcA, "ec2.us-east-1.amazonaws.com"); !sameAnswer(got, DNSAnswer{}) {
+		t.Errorf("the service's name without private DNS: %+v", got)
+	}
+	if got := ask(w.vpcA, regional); !sameAnswer(got, dnsA(ip)) {
+		t.Errorf("the endpoint's name without private DNS: %+v", got)
+	}
+}
