@@ -43,8 +43,13 @@ import (
 // still the ENI the request came in through.
 //
 // Metadata numbers are given once per plane and never reused, so a connection that
-// outlives its ENI's attachment never speaks for another ENI. Security groups do not
-// apply to the metadata service (as on AWS): out_<N> lets TCP to its port 80 pass.
+// outlives its ENI's attachment never speaks for another ENI; an ENI moved to another
+// instance gets a new one. A connection also names the instance the plane had put the
+// ENI's link in, and the server answers only when the model agrees (imds.InstanceAsker):
+// between the API moving an ENI and the plane moving its link, the old instance, still
+// holding the link, is not answered as the new one (with its role's credentials).
+// Security groups do not apply to the metadata service (as on AWS): out_<N> lets TCP to
+// its port 80 pass.
 
 // Metadata service addresses and port.
 var (
@@ -63,7 +68,9 @@ type mdState struct {
 	routers map[string]*mdRouter // VPC id → its listeners
 }
 
-type mdAsker struct{ vpc, eni string }
+// mdAsker is what a metadata number stands for: an ENI as the plane realised it, in
+// its VPC and in the instance whose namespace holds its link.
+type mdAsker struct{ vpc, eni, inst string }
 
 func newMDState() mdState {
 	return mdState{ids: map[string]uint32{}, askers: map[uint32]mdAsker{}, routers: map[string]*mdRouter{}}
@@ -91,13 +98,13 @@ func (p *Plane) metadataIDs(vpcID string, enis []*eniInfo) []mdEntry {
 			continue
 		}
 		id, ok := p.md.ids[e.ID]
-		if !ok || p.md.askers[id].vpc != vpcID {
+		if a := p.md.askers[id]; !ok || a.vpc != vpcID || a.inst != e.InstanceID { // moved: a new number
 			delete(p.md.askers, id)
 			p.md.next++
 			id = p.md.next
 			p.md.ids[e.ID] = id
 		}
-		p.md.askers[id] = mdAsker{vpc: vpcID, eni: e.ID}
+		p.md.askers[id] = mdAsker{vpc: vpcID, eni: e.ID, inst: e.InstanceID}
 		out = append(out, mdEntry{mac: mac, id: id})
 	}
 	return out
@@ -115,12 +122,12 @@ func (p *Plane) forgetMetadataIDs(keep map[string]bool) {
 	}
 }
 
-// metadataAsker is the ENI that metadata number id stands for in the VPC's router.
-func (p *Plane) metadataAsker(vpcID string, id uint32) (string, bool) {
+// metadataAsker is what metadata number id stands for in the VPC's router.
+func (p *Plane) metadataAsker(vpcID string, id uint32) (mdAsker, bool) {
 	p.md.mu.Lock()
 	defer p.md.mu.Unlock()
 	a, ok := p.md.askers[id]
-	return a.eni, ok && a.vpc == vpcID
+	return a, ok && a.vpc == vpcID
 }
 
 // mdKey is the spec of a router's metadata entries.
@@ -253,22 +260,27 @@ func (l *mdListener) Accept() (net.Conn, error) {
 		}
 		id, err := socketMark(c)
 		if err == nil {
-			if eni, ok := l.p.metadataAsker(l.vpc, id); ok {
-				return &mdConn{TCPConn: c.(*net.TCPConn), eni: eni}, nil
+			if a, ok := l.p.metadataAsker(l.vpc, id); ok {
+				return &mdConn{TCPConn: c.(*net.TCPConn), eni: a.eni, inst: a.inst}, nil
 			}
 		}
 		_ = c.Close() // an asker the plane does not know: nothing to say
 	}
 }
 
-// mdConn is a metadata connection and the ENI it came in through.
+// mdConn is a metadata connection, the ENI it came in through and the instance
+// whose namespace held that ENI's link when the plane last realised it.
 type mdConn struct {
 	*net.TCPConn
-	eni string
+	eni, inst string
 }
 
 // MetadataAsker is the ENI the connection came in through (imds.Asker).
 func (c *mdConn) MetadataAsker() string { return c.eni }
+
+// MetadataInstance is the instance that ENI is in on this host (imds.InstanceAsker):
+// until the plane has moved an ENI the API moved, it is the old one.
+func (c *mdConn) MetadataInstance() string { return c.inst }
 
 // socketMark is the SO_MARK of a TCP connection's socket.
 func socketMark(c net.Conn) (uint32, error) {

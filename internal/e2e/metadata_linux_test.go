@@ -314,3 +314,49 @@ func BenchmarkMetadataShowsChange(b *testing.B) {
 		b.ReportMetric(float64(sums[i].Microseconds())/1000/float64(b.N), name)
 	}
 }
+
+// TestAttackMetadataMovedENI: an ENI in instance A is detached and attached to B
+// through the API while the data plane has not moved its link yet (the agent is
+// stopped here; on a busy host a pass takes a while). Root in A, still holding the
+// link, asks the metadata service through it: it must not be answered as B (B's
+// identity, B's role's credentials). Once the plane has moved the link, B is.
+func TestAttackMetadataMovedENI(t *testing.T) {
+	e := newEnv(t)
+	vpc := e.vpc("10.0.0.0/16")
+	subnet := e.subnet(vpc, "10.0.1.0/24")
+	a, b := e.launch(subnet), e.launch(subnet)
+	e.waitRunning(a, b)
+	x := e.createENI(subnet)
+	att := e.attach(*x.NetworkInterfaceId, a, 1)
+	e.settle()
+	nsA, local := e.plane.InstanceNS(a), &net.TCPAddr{IP: net.ParseIP(*x.PrivateIpAddress)}
+	e.waitFor("instance-id through the ENI in "+a, func() (bool, string) {
+		st, body, err := e.rawIMDS(nsA, local, "GET", imdsURL+"meta-data/instance-id", nil, 2*time.Second)
+		return err == nil && st == 200 && body == a, body
+	})
+
+	e.stopAgent()
+	e.detach(att)
+	e.waitFor("the ENI available", func() (bool, string) {
+		n, _ := e.eni(*x.NetworkInterfaceId)
+		return n.Status == types.NetworkInterfaceStatusAvailable, string(n.Status)
+	})
+	e.attach(*x.NetworkInterfaceId, b, 1)
+	if _, ok := e.ifaceIn(nsA, "eth1"); !ok {
+		t.Fatal("the ENI's link left A without a pass")
+	}
+	for range 3 {
+		st, body, err := e.rawIMDS(nsA, local, "GET", imdsURL+"meta-data/instance-id", nil, 2*time.Second)
+		if err == nil && st == 200 {
+			t.Fatalf("A, through the ENI the API moved to B, got %d %q", st, body)
+		}
+	}
+
+	e.startAgent(e.plane, nil)
+	e.settle()
+	nsB := e.plane.InstanceNS(b)
+	e.waitFor("instance-id through the moved ENI in "+b, func() (bool, string) {
+		st, body, err := e.rawIMDS(nsB, local, "GET", imdsURL+"meta-data/instance-id", nil, 2*time.Second)
+		return err == nil && st == 200 && body == b, body
+	})
+}

@@ -28,6 +28,13 @@ type Asker interface {
 	MetadataAsker() string // ENI id
 }
 
+// InstanceAsker is an Asker whose transport also knows which instance holds that ENI
+// on the host (the data plane may lag the API after a move): the server answers only
+// when the model agrees.
+type InstanceAsker interface {
+	MetadataInstance() string // instance id
+}
+
 // Options configure a Server.
 type Options struct {
 	// Lookup returns the metadata of the instance the ENI is attached to (the core's
@@ -117,6 +124,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, ok := s.opt.Lookup(asker.MetadataAsker())
+	if ia, is := conn.(InstanceAsker); is && ok && ia.MetadataInstance() != v.InstanceID {
+		ok = false // the ENI is still in its previous instance here
+	}
 	if !ok {
 		httpError(w, http.StatusNotFound)
 		return
