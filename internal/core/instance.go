@@ -94,21 +94,9 @@ func (tx *Tx) RunInstances(in *ec2wire.RunInstancesInput) (*ec2wire.RunInstances
 	if err != nil {
 		return nil, err
 	}
-	minCount, maxCount := i32(in.MinCount), i32(in.MaxCount)
-	if in.MinCount == nil {
-		return nil, errorf(CodeMissingParameter, "The request must contain the parameter MinCount")
-	}
-	if in.MaxCount == nil {
-		return nil, errorf(CodeMissingParameter, "The request must contain the parameter MaxCount")
-	}
-	if minCount < 1 {
-		return nil, errorf(CodeInvalidParameterValue, "Value (%d) for parameter minCount is invalid. Expected a positive integer.", minCount)
-	}
-	if minCount > instanceMaxPerLaunch {
-		return nil, errorf(CodeInvalidParameterValue, "Value (%d) for parameter minCount is invalid. At most %d instances can be launched in one request.", minCount, instanceMaxPerLaunch)
-	}
-	if maxCount < minCount {
-		return nil, errorf(CodeInvalidParameterValue, "Value (%d) for parameter maxCount is invalid. Expected a value greater than or equal to minCount (%d).", maxCount, minCount)
+	minCount, maxCount, err := launchCounts(in)
+	if err != nil {
+		return nil, err
 	}
 	imageID := str(in.ImageId)
 	if imageID == "" {
@@ -124,66 +112,133 @@ func (tx *Tx) RunInstances(in *ec2wire.RunInstancesInput) (*ec2wire.RunInstances
 	if typ == "" {
 		typ = instanceDefaultType()
 	}
-	maxENIs, v4PerENI, v6PerENI, ok := instanceTypeLimits(typ)
-	if !ok {
+	if _, _, _, ok := instanceTypeLimits(typ); !ok {
 		return nil, errorf(CodeInvalidParameterValue, "Invalid value '%s' for InstanceType.", typ)
 	}
-	userData, err := instanceCheckUserData(str(in.UserData))
+	l := &launch{in: in, imageID: imageID, typ: typ}
+	if err := tx.launchAttributes(l, fromTemplate); err != nil {
+		return nil, err
+	}
+	placeAZ, err := tx.launchPlacementAZ(in.Placement)
 	if err != nil {
 		return nil, err
 	}
-	shutdown := str(in.InstanceInitiatedShutdownBehavior)
-	if shutdown == "" {
-		shutdown = "stop"
+	if l.nics, err = tx.instanceNICs(in); err != nil {
+		return nil, err
 	}
-	if shutdown != "stop" && shutdown != "terminate" {
-		return nil, errorf(CodeInvalidParameterValue, "Value (%s) for parameter instanceInitiatedShutdownBehavior is invalid. Valid values are 'stop' and 'terminate'.", shutdown)
+	if l.az, err = tx.instanceResolveSubnets(l.nics, placeAZ); err != nil {
+		return nil, err
 	}
-	instTags, err := tagSpecs(in.TagSpecifications, "instance", "network-interface", "volume")
+	if err := launchCheckTypeLimits(l.nics, typ, minCount, maxCount); err != nil {
+		return nil, err
+	}
+	count, err := tx.launchFit(l.nics, minCount, maxCount)
 	if err != nil {
 		return nil, err
 	}
-	instTags = fromTemplate.tagInstance(instTags)
-	eniTags, err := tagSpecsFor(in.TagSpecifications, "network-interface")
-	if err != nil {
+	if l.autoPublic, err = launchAutoPublic(l.nics); err != nil {
 		return nil, err
 	}
-	opts, err := tx.launchOptionsOf(in, imageID)
-	if err != nil {
-		return nil, err
+	res := &ec2wire.Reservation{ReservationId: p(tx.newID("r")), OwnerId: p(tx.Account)}
+	l.reservation = *res.ReservationId
+	for i := range count {
+		out, err := tx.launchOne(l, i)
+		if err != nil {
+			return nil, err
+		}
+		res.Instances = append(res.Instances, out)
 	}
+	return res, nil
+}
+
+// launch is what RunInstances has checked and decided, for launchOne.
+type launch struct {
+	in                *ec2wire.RunInstancesInput
+	imageID, typ, az  string
+	userData          string
+	shutdown          string
+	instTags, eniTags Tags
+	opts              *launchOptions
+	nics              []*instanceNIC
+	autoPublic        bool
+	reservation       string
+}
+
+// launchCounts checks MinCount and MaxCount.
+func launchCounts(in *ec2wire.RunInstancesInput) (minCount, maxCount int32, err error) {
+	minCount, maxCount = i32(in.MinCount), i32(in.MaxCount)
+	switch {
+	case in.MinCount == nil:
+		return 0, 0, errorf(CodeMissingParameter, "The request must contain the parameter MinCount")
+	case in.MaxCount == nil:
+		return 0, 0, errorf(CodeMissingParameter, "The request must contain the parameter MaxCount")
+	case minCount < 1:
+		return 0, 0, errorf(CodeInvalidParameterValue, "Value (%d) for parameter minCount is invalid. Expected a positive integer.", minCount)
+	case minCount > instanceMaxPerLaunch:
+		return 0, 0, errorf(CodeInvalidParameterValue, "Value (%d) for parameter minCount is invalid. At most %d instances can be launched in one request.", minCount, instanceMaxPerLaunch)
+	case maxCount < minCount:
+		return 0, 0, errorf(CodeInvalidParameterValue, "Value (%d) for parameter maxCount is invalid. Expected a value greater than or equal to minCount (%d).", maxCount, minCount)
+	}
+	return minCount, maxCount, nil
+}
+
+// launchAttributes checks and sets the launch's user data, shutdown
+// behaviour, tags and options.
+func (tx *Tx) launchAttributes(l *launch, fromTemplate *launchTemplateRef) error {
+	in := l.in
+	var err error
+	if l.userData, err = instanceCheckUserData(str(in.UserData)); err != nil {
+		return err
+	}
+	l.shutdown = str(in.InstanceInitiatedShutdownBehavior)
+	if l.shutdown == "" {
+		l.shutdown = "stop"
+	}
+	if l.shutdown != "stop" && l.shutdown != "terminate" {
+		return errorf(CodeInvalidParameterValue, "Value (%s) for parameter instanceInitiatedShutdownBehavior is invalid. Valid values are 'stop' and 'terminate'.", l.shutdown)
+	}
+	if l.instTags, err = tagSpecs(in.TagSpecifications, "instance", "network-interface", "volume"); err != nil {
+		return err
+	}
+	l.instTags = fromTemplate.tagInstance(l.instTags)
+	if l.eniTags, err = tagSpecsFor(in.TagSpecifications, "network-interface"); err != nil {
+		return err
+	}
+	l.opts, err = tx.launchOptionsOf(in, l.imageID)
+	return err
+}
+
+// launchPlacementAZ is the zone Placement names (by name or by id), or "".
+func (tx *Tx) launchPlacementAZ(pl *ec2wire.Placement) (string, error) {
 	placeAZ := ""
-	if in.Placement != nil && str(in.Placement.AvailabilityZone) != "" {
-		placeAZ = str(in.Placement.AvailabilityZone)
+	if pl != nil && str(pl.AvailabilityZone) != "" {
+		placeAZ = str(pl.AvailabilityZone)
 		if _, ok := tx.azByName(placeAZ); !ok {
-			return nil, errorf(CodeInvalidParameterValue, "Invalid availability zone: [%s]", placeAZ)
+			return "", errorf(CodeInvalidParameterValue, "Invalid availability zone: [%s]", placeAZ)
 		}
 	}
-	if in.Placement != nil && str(in.Placement.AvailabilityZoneId) != "" {
+	if pl != nil && str(pl.AvailabilityZoneId) != "" {
 		// boto3 and the SDKs send Placement.AvailabilityZoneId (use1-az1)
 		// instead of the name; it must not be ignored.
 		if placeAZ != "" {
-			return nil, errorf(CodeInvalidParameterCombination, "The parameters availabilityZone and availabilityZoneId cannot be specified together.")
+			return "", errorf(CodeInvalidParameterCombination, "The parameters availabilityZone and availabilityZoneId cannot be specified together.")
 		}
-		z, ok := tx.azByID(str(in.Placement.AvailabilityZoneId))
+		z, ok := tx.azByID(str(pl.AvailabilityZoneId))
 		if !ok {
-			return nil, errorf(CodeInvalidParameterValue, "Invalid availability zone ID: [%s]", str(in.Placement.AvailabilityZoneId))
+			return "", errorf(CodeInvalidParameterValue, "Invalid availability zone ID: [%s]", str(pl.AvailabilityZoneId))
 		}
 		placeAZ = z.Name
 	}
+	return placeAZ, nil
+}
 
-	nics, err := tx.instanceNICs(in)
-	if err != nil {
-		return nil, err
-	}
-	az, err := tx.instanceResolveSubnets(nics, placeAZ)
-	if err != nil {
-		return nil, err
-	}
-
-	// Per-type limits, before anything is created.
+// launchCheckTypeLimits checks the per-type limits, before anything is
+// created: interfaces per instance, addresses per interface, and that
+// explicit addresses or interfaces launch exactly one instance.
+func launchCheckTypeLimits(nics []*instanceNIC, typ string, minCount, maxCount int32) error {
+	maxENIs, v4PerENI, v6PerENI, _ := instanceTypeLimits(typ)
 	if len(nics) > maxENIs {
-		return nil, errorf(CodeAttachmentLimitExceeded, "Interface count %d exceeds the limit for %s", len(nics), typ)
+		return errorf(CodeAttachmentLimitExceeded, "Interface count %d exceeds the limit for %s", len(nics), typ)
 	}
 	fixed := false
 	for _, n := range nics {
@@ -197,21 +252,24 @@ func (tx *Tx) RunInstances(in *ec2wire.RunInstancesInput) (*ec2wire.RunInstances
 			v6 = 1 // the subnet's automatic address
 		}
 		if v4 > v4PerENI {
-			return nil, errorf(CodeInterfaceIPLimitExceeded, "The number of private IPv4 addresses (%d) of the network interface at device index %d exceeds the limit of %d for instance type %s.", v4, n.deviceIndex, v4PerENI, typ)
+			return errorf(CodeInterfaceIPLimitExceeded, "The number of private IPv4 addresses (%d) of the network interface at device index %d exceeds the limit of %d for instance type %s.", v4, n.deviceIndex, v4PerENI, typ)
 		}
 		if v6 > v6PerENI {
 			if v6PerENI == 0 {
-				return nil, errorf(CodeInterfaceIPLimitExceeded, "Instance type %s does not support IPv6 addresses.", typ)
+				return errorf(CodeInterfaceIPLimitExceeded, "Instance type %s does not support IPv6 addresses.", typ)
 			}
-			return nil, errorf(CodeInterfaceIPLimitExceeded, "The number of IPv6 addresses (%d) of the network interface at device index %d exceeds the limit of %d for instance type %s.", v6, n.deviceIndex, v6PerENI, typ)
+			return errorf(CodeInterfaceIPLimitExceeded, "The number of IPv6 addresses (%d) of the network interface at device index %d exceeds the limit of %d for instance type %s.", v6, n.deviceIndex, v6PerENI, typ)
 		}
 	}
 	if fixed && (minCount != 1 || maxCount != 1) {
-		return nil, errorf(CodeInvalidParameterCombination, "Explicit private IP addresses, IPv6 addresses or network interface IDs can only be used when launching exactly one instance (MinCount=MaxCount=1).")
+		return errorf(CodeInvalidParameterCombination, "Explicit private IP addresses, IPv6 addresses or network interface IDs can only be used when launching exactly one instance (MinCount=MaxCount=1).")
 	}
+	return nil
+}
 
-	// Launch as many as fit, at least MinCount: each subnet must have room for
-	// every instance's new addresses.
+// launchFit is how many instances to launch: as many as fit, at least
+// MinCount; each subnet must have room for every instance's new addresses.
+func (tx *Tx) launchFit(nics []*instanceNIC, minCount, maxCount int32) (int32, error) {
 	count := min(maxCount, instanceMaxPerLaunch)
 	demand := map[string]int{}
 	prefixDemand := map[string]int{} // delegated /28s: they need whole free blocks
@@ -227,93 +285,107 @@ func (tx *Tx) RunInstances(in *ec2wire.RunInstancesInput) (*ec2wire.RunInstances
 			count = fit
 		}
 		if count < minCount {
-			return nil, errorf(CodeInsufficientFreeAddresses, "There aren't sufficient free Ipv4 addresses or prefixes in subnet %s to launch %d instance(s).", sid, minCount)
+			return 0, errorf(CodeInsufficientFreeAddresses, "There aren't sufficient free Ipv4 addresses or prefixes in subnet %s to launch %d instance(s).", sid, minCount)
 		}
 		if pd := prefixDemand[sid]; pd > 0 {
 			if fit := int32(tx.freeIPv4PrefixBlocks(s, int(count)*pd) / pd); fit < count {
 				count = fit
 			}
 			if count < minCount {
-				return nil, errorf(CodeInsufficientCidrBlocks, "The specified subnet does not have enough free cidr blocks to satisfy the request.")
+				return 0, errorf(CodeInsufficientCidrBlocks, "The specified subnet does not have enough free cidr blocks to satisfy the request.")
 			}
 		}
 	}
+	return count, nil
+}
 
-	// An auto-assigned public IPv4 only for a launch with one interface, a
-	// new one at device index 0: AssociatePublicIpAddress, else the subnet's
-	// MapPublicIpOnLaunch.
-	autoPublic := false
-	if len(nics) == 1 && nics[0].primary() && nics[0].existing == nil {
-		if nics[0].publicIP != nil {
-			autoPublic = *nics[0].publicIP
-		} else {
-			autoPublic = nics[0].subnet.MapPublicIpOnLaunch
+// launchAutoPublic says whether each instance gets an auto-assigned public
+// IPv4: only for a launch with one interface, a new one at device index 0:
+// AssociatePublicIpAddress, else the subnet's MapPublicIpOnLaunch.
+func launchAutoPublic(nics []*instanceNIC) (bool, error) {
+	if len(nics) != 1 || !nics[0].primary() || nics[0].existing != nil {
+		return false, nil
+	}
+	autoPublic := nics[0].subnet.MapPublicIpOnLaunch
+	if nics[0].publicIP != nil {
+		autoPublic = *nics[0].publicIP
+	}
+	if autoPublic && nics[0].subnet.Ipv6Native {
+		return false, errNoIPv4(nics[0].subnet)
+	}
+	return autoPublic, nil
+}
+
+// launchOne creates the launch's instance number i with its interfaces and
+// returns it as RunInstances shows it.
+func (tx *Tx) launchOne(l *launch, i int32) (ec2wire.Instance, error) {
+	in := l.in
+	inst := &Instance{
+		ID: tx.newID("i"), Owner: tx.Account, ReservationID: l.reservation, ImageID: l.imageID,
+		InstanceType: l.typ, AZ: l.az, State: tx.launchState(), KeyName: str(in.KeyName), UserData: l.userData,
+		LaunchTime: tx.Now(), AmiLaunchIndex: i, ClientToken: str(in.ClientToken),
+		DisableApiTerm: boolv(in.DisableApiTermination), DisableApiStop: boolv(in.DisableApiStop),
+		ShutdownBehavior: l.shutdown, Tags: l.instTags,
+	}
+	tx.instances.Put(inst) // inst is new: it may be changed below
+	tx.applyLaunchOptions(inst, l.opts)
+	enis, err := tx.launchENIs(l)
+	if err != nil {
+		return ec2wire.Instance{}, err
+	}
+	for k, n := range l.nics {
+		e := enis[k]
+		if n.primary() {
+			inst.SubnetID, inst.VpcID = e.SubnetID, e.VpcID
 		}
-		if autoPublic && nics[0].subnet.Ipv6Native {
-			return nil, errNoIPv4(nics[0].subnet)
+		if _, err := tx.attachENI(e, inst, n.deviceIndex, n.cardIndex, n.deleteOnTerm); err != nil {
+			return ec2wire.Instance{}, err
+		}
+		if n.primary() && l.autoPublic {
+			ip, err := tx.allocPublicIP()
+			if err != nil {
+				return ec2wire.Instance{}, err
+			}
+			tx.enis.Mut(e.ID).PublicIP = ip.String()
+			inst.AutoPublicIP = true
 		}
 	}
+	if err := tx.instanceDNSNames(inst, in.PrivateDnsNameOptions); err != nil {
+		return ec2wire.Instance{}, err
+	}
+	out := tx.instanceOut(inst)
+	out.State = instanceStateOut("pending")
+	out.MetadataOptions.State = p("pending") // as AWS's reply; applied at once
+	if inst.Monitoring {
+		out.Monitoring.State = p("pending") // likewise
+	}
+	return out, nil
+}
 
-	res := &ec2wire.Reservation{ReservationId: p(tx.newID("r")), OwnerId: p(tx.Account)}
-	for i := range count {
-		inst := &Instance{
-			ID: tx.newID("i"), Owner: tx.Account, ReservationID: *res.ReservationId, ImageID: imageID,
-			InstanceType: typ, AZ: az, State: tx.launchState(), KeyName: str(in.KeyName), UserData: userData,
-			LaunchTime: tx.Now(), AmiLaunchIndex: i, ClientToken: str(in.ClientToken),
-			DisableApiTerm: boolv(in.DisableApiTermination), DisableApiStop: boolv(in.DisableApiStop),
-			ShutdownBehavior: shutdown, Tags: instTags,
-		}
-		tx.instances.Put(inst) // inst is new: it may be changed below
-		tx.applyLaunchOptions(inst, opts)
-		// New ENIs that name their addresses or prefixes first, so that what
-		// another NIC allocates never takes them; attachments in NIC order.
-		enis := make([]*ENI, len(nics))
-		for _, named := range []bool{true, false} {
-			for k, n := range nics {
-				if n.existing != nil {
-					enis[k] = n.existing
-					continue
-				}
-				if n.fixed != named {
-					continue
-				}
-				spec := n.spec
-				spec.Subnet = n.subnet
-				spec.Tags = eniTags
-				if enis[k], err = tx.createENI(spec); err != nil {
-					return nil, err
-				}
+// launchENIs are one instance's interfaces in NIC order: existing ones, and
+// new ones created, those that name their addresses or prefixes first, so
+// that what another NIC allocates never takes them.
+func (tx *Tx) launchENIs(l *launch) ([]*ENI, error) {
+	enis := make([]*ENI, len(l.nics))
+	for _, named := range []bool{true, false} {
+		for k, n := range l.nics {
+			if n.existing != nil {
+				enis[k] = n.existing
+				continue
 			}
-		}
-		for k, n := range nics {
-			e := enis[k]
-			if n.primary() {
-				inst.SubnetID, inst.VpcID = e.SubnetID, e.VpcID
+			if n.fixed != named {
+				continue
 			}
-			if _, err := tx.attachENI(e, inst, n.deviceIndex, n.cardIndex, n.deleteOnTerm); err != nil {
+			spec := n.spec
+			spec.Subnet = n.subnet
+			spec.Tags = l.eniTags
+			var err error
+			if enis[k], err = tx.createENI(spec); err != nil {
 				return nil, err
 			}
-			if n.primary() && autoPublic {
-				ip, err := tx.allocPublicIP()
-				if err != nil {
-					return nil, err
-				}
-				tx.enis.Mut(e.ID).PublicIP = ip.String()
-				inst.AutoPublicIP = true
-			}
 		}
-		if err := tx.instanceDNSNames(inst, in.PrivateDnsNameOptions); err != nil {
-			return nil, err
-		}
-		out := tx.instanceOut(inst)
-		out.State = instanceStateOut("pending")
-		out.MetadataOptions.State = p("pending") // as AWS's reply; applied at once
-		if inst.Monitoring {
-			out.Monitoring.State = p("pending") // likewise
-		}
-		res.Instances = append(res.Instances, out)
 	}
-	return res, nil
+	return enis, nil
 }
 
 // instanceCheckUserData validates base64 user data of at most 16 KiB.
