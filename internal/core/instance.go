@@ -1197,7 +1197,23 @@ func (tx *Tx) ModifyInstanceAttribute(in *ec2wire.ModifyInstanceAttributeInput) 
 	if err != nil {
 		return nil, err
 	}
-	// Collect the attributes given, in either form.
+	name, err := modifyInstanceAttributeName(in)
+	if err != nil {
+		return nil, err
+	}
+	v := attrValue{attr: str(in.Attribute), val: in.Value}
+	if inst.State == "terminated" || inst.State == "shutting-down" {
+		return nil, errorf(CodeIncorrectInstanceState, "The instance '%s' is not in a state from which it can be modified.", inst.ID)
+	}
+	if err := tx.modifyInstanceAttribute(inst, name, in, v); err != nil {
+		return nil, err
+	}
+	return &ec2wire.ModifyInstanceAttributeOutput{Return: p(true)}, nil
+}
+
+// modifyInstanceAttributeName is the one attribute a ModifyInstanceAttribute
+// request changes, given in either form (Attribute and Value, or its field).
+func modifyInstanceAttributeName(in *ec2wire.ModifyInstanceAttributeInput) (string, error) {
 	var given []string
 	value := func(name string, set bool) {
 		if set {
@@ -1217,152 +1233,176 @@ func (tx *Tx) ModifyInstanceAttribute(in *ec2wire.ModifyInstanceAttributeInput) 
 	value("kernel", in.Kernel != nil)
 	value("ramdisk", in.Ramdisk != nil)
 	value("blockDeviceMapping", len(in.BlockDeviceMappings) > 0)
-	attr, val := str(in.Attribute), in.Value
-	if attr != "" {
+	if attr := str(in.Attribute); attr != "" {
 		if !slices.Contains(instanceAttributes, attr) {
-			return nil, errorf(CodeInvalidParameterValue, "Value (%s) for parameter attribute is invalid. Unknown attribute.", attr)
+			return "", errorf(CodeInvalidParameterValue, "Value (%s) for parameter attribute is invalid. Unknown attribute.", attr)
 		}
-		if val == nil {
-			return nil, errorf(CodeMissingParameter, "The request must contain the parameter value")
+		if in.Value == nil {
+			return "", errorf(CodeMissingParameter, "The request must contain the parameter value")
 		}
 		given = append(given, attr)
 	}
 	if len(given) == 0 {
-		return nil, errorf(CodeInvalidParameterCombination, "No attributes specified.")
+		return "", errorf(CodeInvalidParameterCombination, "No attributes specified.")
 	}
 	if len(given) > 1 {
-		return nil, errorf(CodeInvalidParameterCombination, "Fields for multiple attribute types specified: %s", strings.Join(given, ", "))
+		return "", errorf(CodeInvalidParameterCombination, "Fields for multiple attribute types specified: %s", strings.Join(given, ", "))
 	}
-	name := given[0]
-	sval := func(av *ec2wire.AttributeValue) string {
-		if attr != "" {
-			return str(val)
-		}
-		if av == nil {
-			return ""
-		}
-		return str(av.Value)
+	return given[0], nil
+}
+
+// attrValue reads a ModifyInstanceAttribute value from Attribute+Value when
+// attr is set, else from the attribute's own field.
+type attrValue struct {
+	attr string
+	val  *string
+}
+
+func (v attrValue) str(av *ec2wire.AttributeValue) string {
+	if v.attr != "" {
+		return str(v.val)
 	}
-	bval := func(av *ec2wire.AttributeBooleanValue) (bool, error) {
-		if attr == "" {
-			return av != nil && boolv(av.Value), nil
-		}
-		b, err := strconv.ParseBool(str(val))
-		if err != nil {
-			return false, errorf(CodeInvalidParameterValue, "Value (%s) for parameter value is invalid. Expecting 'true' or 'false'.", str(val))
-		}
-		return b, nil
+	if av == nil {
+		return ""
 	}
-	if inst.State == "terminated" || inst.State == "shutting-down" {
-		return nil, errorf(CodeIncorrectInstanceState, "The instance '%s' is not in a state from which it can be modified.", inst.ID)
+	return str(av.Value)
+}
+
+func (v attrValue) bool(av *ec2wire.AttributeBooleanValue) (bool, error) {
+	if v.attr == "" {
+		return av != nil && boolv(av.Value), nil
+	}
+	b, err := strconv.ParseBool(str(v.val))
+	if err != nil {
+		return false, errorf(CodeInvalidParameterValue, "Value (%s) for parameter value is invalid. Expecting 'true' or 'false'.", str(v.val))
+	}
+	return b, nil
+}
+
+// modifyInstanceAttribute changes attribute name of inst.
+func (tx *Tx) modifyInstanceAttribute(inst *Instance, name string, in *ec2wire.ModifyInstanceAttributeInput, v attrValue) error {
+	stopped := func() error {
+		if inst.State != "stopped" {
+			return errorf(CodeIncorrectInstanceState, "The instance '%s' is not in the 'stopped' state.", inst.ID)
+		}
+		return nil
 	}
 	switch name {
 	case "instanceType":
-		typ := sval(in.InstanceType)
-		maxENIs, v4, v6, ok := instanceTypeLimits(typ)
-		if !ok {
-			return nil, errorf(CodeInvalidParameterValue, "Invalid value '%s' for InstanceType.", typ)
-		}
-		if inst.State != "stopped" {
-			return nil, errorf(CodeIncorrectInstanceState, "The instance '%s' is not in the 'stopped' state.", inst.ID)
-		}
-		enis := tx.enisOfInstance(inst.ID)
-		if len(enis) > maxENIs {
-			return nil, errorf(CodeAttachmentLimitExceeded, "Interface count %d exceeds the limit for %s", len(enis), typ)
-		}
-		for _, e := range enis {
-			if len(e.PrivateIPs)+len(e.IPv4Prefixes) > v4 || len(e.IPv6)+len(e.IPv6Prefixes) > v6 {
-				return nil, errorf(CodeInterfaceIPLimitExceeded, "The network interface '%s' has more addresses than instance type %s allows per interface.", e.ID, typ)
-			}
-		}
-		if info, ok := instanceType(typ); ok {
-			perCard := map[int32]int{}
-			for _, e := range enis {
-				perCard[e.Attachment.NetworkCardIndex]++
-			}
-			for card, n := range perCard {
-				if n > info.CardMaxENIs(int(card)) {
-					return nil, errorf(CodeAttachmentLimitExceeded, "Interface count %d on network card %d exceeds the limit for %s", n, card, typ)
-				}
-			}
-		}
-		tx.instances.Mut(inst.ID).InstanceType = typ
+		return tx.modifyInstanceType(inst, v.str(in.InstanceType))
 	case "userData":
-		if inst.State != "stopped" {
-			return nil, errorf(CodeIncorrectInstanceState, "The instance '%s' is not in the 'stopped' state.", inst.ID)
+		if err := stopped(); err != nil {
+			return err
 		}
-		var s string
-		if attr != "" {
-			s = str(val)
-		} else if in.UserData != nil {
-			s = str(in.UserData.Value)
+		ud := str(v.val)
+		if v.attr == "" && in.UserData != nil {
+			ud = str(in.UserData.Value)
 		}
-		ud, err := instanceCheckUserData(s)
+		ud, err := instanceCheckUserData(ud)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		tx.instances.Mut(inst.ID).UserData = ud
 	case "disableApiTermination":
-		b, err := bval(in.DisableApiTermination)
+		b, err := v.bool(in.DisableApiTermination)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		tx.instances.Mut(inst.ID).DisableApiTerm = b
 	case "disableApiStop":
-		b, err := bval(in.DisableApiStop)
+		b, err := v.bool(in.DisableApiStop)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		tx.instances.Mut(inst.ID).DisableApiStop = b
 	case "instanceInitiatedShutdownBehavior":
-		v := sval(in.InstanceInitiatedShutdownBehavior)
-		if v != "stop" && v != "terminate" {
-			return nil, errorf(CodeInvalidParameterValue, "Value (%s) for parameter instanceInitiatedShutdownBehavior is invalid. Valid values are 'stop' and 'terminate'.", v)
+		sb := v.str(in.InstanceInitiatedShutdownBehavior)
+		if sb != "stop" && sb != "terminate" {
+			return errorf(CodeInvalidParameterValue, "Value (%s) for parameter instanceInitiatedShutdownBehavior is invalid. Valid values are 'stop' and 'terminate'.", sb)
 		}
-		tx.instances.Mut(inst.ID).ShutdownBehavior = v
+		tx.instances.Mut(inst.ID).ShutdownBehavior = sb
 	case "sourceDestCheck", "groupSet":
-		enis := tx.enisOfInstance(inst.ID)
-		if len(enis) > 1 {
-			return nil, errorf(CodeInvalidInstanceID, "There are multiple interfaces attached to instance '%s'. Please specify an interface ID for the operation instead.", inst.ID)
-		}
-		prim := tx.instancePrimaryENI(enis)
-		if prim == nil {
-			return nil, errorf(CodeIncorrectInstanceState, "The instance '%s' has no network interface.", inst.ID)
-		}
-		if name == "sourceDestCheck" {
-			b, err := bval(in.SourceDestCheck)
-			if err != nil {
-				return nil, err
-			}
-			tx.enis.Mut(prim.ID).SourceDestCheck = b
-			break
-		}
-		if attr != "" {
-			return nil, errorf(CodeInvalidParameterValue, "Use GroupId.N to change the groupSet attribute.")
-		}
-		groups, err := tx.eniCheckGroups(tx.subnets.Get(prim.SubnetID), in.Groups, true)
-		if err != nil {
-			return nil, err
-		}
-		tx.enis.Mut(prim.ID).Groups = groups
+		return tx.modifyInstancePrimaryENI(inst, name, in, v)
 	case "ebsOptimized":
-		b, err := bval(in.EbsOptimized)
+		b, err := v.bool(in.EbsOptimized)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if inst.State != "stopped" {
-			return nil, errorf(CodeIncorrectInstanceState, "The instance '%s' is not in the 'stopped' state.", inst.ID)
+		if err := stopped(); err != nil {
+			return err
 		}
 		tx.instances.Mut(inst.ID).EbsOptimized = b
 	case "blockDeviceMapping":
-		if attr != "" {
-			return nil, errorf(CodeInvalidParameterValue, "Use BlockDeviceMapping.N to change the blockDeviceMapping attribute.")
+		if v.attr != "" {
+			return errorf(CodeInvalidParameterValue, "Use BlockDeviceMapping.N to change the blockDeviceMapping attribute.")
 		}
-		if err := tx.modifyInstanceVolumes(inst, in.BlockDeviceMappings); err != nil {
-			return nil, err
-		}
+		return tx.modifyInstanceVolumes(inst, in.BlockDeviceMappings)
 	default:
-		return nil, errorf(CodeInvalidParameterValue, "The attribute '%s' cannot be modified by this service.", name)
+		return errorf(CodeInvalidParameterValue, "The attribute '%s' cannot be modified by this service.", name)
 	}
-	return &ec2wire.ModifyInstanceAttributeOutput{Return: p(true)}, nil
+	return nil
+}
+
+// modifyInstanceType changes a stopped instance's type when its interfaces
+// and their addresses fit the new type's limits.
+func (tx *Tx) modifyInstanceType(inst *Instance, typ string) error {
+	maxENIs, v4, v6, ok := instanceTypeLimits(typ)
+	if !ok {
+		return errorf(CodeInvalidParameterValue, "Invalid value '%s' for InstanceType.", typ)
+	}
+	if inst.State != "stopped" {
+		return errorf(CodeIncorrectInstanceState, "The instance '%s' is not in the 'stopped' state.", inst.ID)
+	}
+	enis := tx.enisOfInstance(inst.ID)
+	if len(enis) > maxENIs {
+		return errorf(CodeAttachmentLimitExceeded, "Interface count %d exceeds the limit for %s", len(enis), typ)
+	}
+	for _, e := range enis {
+		if len(e.PrivateIPs)+len(e.IPv4Prefixes) > v4 || len(e.IPv6)+len(e.IPv6Prefixes) > v6 {
+			return errorf(CodeInterfaceIPLimitExceeded, "The network interface '%s' has more addresses than instance type %s allows per interface.", e.ID, typ)
+		}
+	}
+	if info, ok := instanceType(typ); ok {
+		perCard := map[int32]int{}
+		for _, e := range enis {
+			perCard[e.Attachment.NetworkCardIndex]++
+		}
+		for card, n := range perCard {
+			if n > info.CardMaxENIs(int(card)) {
+				return errorf(CodeAttachmentLimitExceeded, "Interface count %d on network card %d exceeds the limit for %s", n, card, typ)
+			}
+		}
+	}
+	tx.instances.Mut(inst.ID).InstanceType = typ
+	return nil
+}
+
+// modifyInstancePrimaryENI changes sourceDestCheck or groupSet of an
+// instance with one interface (its primary ENI's).
+func (tx *Tx) modifyInstancePrimaryENI(inst *Instance, name string, in *ec2wire.ModifyInstanceAttributeInput, v attrValue) error {
+	enis := tx.enisOfInstance(inst.ID)
+	if len(enis) > 1 {
+		return errorf(CodeInvalidInstanceID, "There are multiple interfaces attached to instance '%s'. Please specify an interface ID for the operation instead.", inst.ID)
+	}
+	prim := tx.instancePrimaryENI(enis)
+	if prim == nil {
+		return errorf(CodeIncorrectInstanceState, "The instance '%s' has no network interface.", inst.ID)
+	}
+	if name == "sourceDestCheck" {
+		b, err := v.bool(in.SourceDestCheck)
+		if err != nil {
+			return err
+		}
+		tx.enis.Mut(prim.ID).SourceDestCheck = b
+		return nil
+	}
+	if v.attr != "" {
+		return errorf(CodeInvalidParameterValue, "Use GroupId.N to change the groupSet attribute.")
+	}
+	groups, err := tx.eniCheckGroups(tx.subnets.Get(prim.SubnetID), in.Groups, true)
+	if err != nil {
+		return err
+	}
+	tx.enis.Mut(prim.ID).Groups = groups
+	return nil
 }
