@@ -327,7 +327,7 @@ func Desired(hv core.HostView) dataplane.Desired {
 	}
 	for _, e := range hv.ENIs {
 		de := dataplane.ENI{ID: e.ID, MAC: e.MAC, SubnetID: e.SubnetID, VPCID: e.VpcID, IPv6: e.IPv6, IPv4Prefixes: e.IPv4Prefixes, IPv6Prefixes: e.IPv6Prefixes,
-			InstanceID: e.InstanceID, DeviceIndex: e.DeviceIndex, SourceDestCheck: e.SourceDestCheck, Groups: e.Groups}
+			InstanceID: e.InstanceID, DeviceIndex: e.DeviceIndex, SourceDestCheck: e.SourceDestCheck, Groups: e.Groups, Unfiltered: e.Unfiltered}
 		if len(e.PrivateIPs) > 0 {
 			de.PrimaryIP = e.PrivateIPs[0]
 			de.SecondaryIPs = e.PrivateIPs[1:]
@@ -345,6 +345,9 @@ func Desired(hv core.HostView) dataplane.Desired {
 		}
 		dg.Ingress, dg.Egress = conv(g.Ingress), conv(g.Egress)
 		d.Groups = append(d.Groups, dg)
+	}
+	for _, g := range hv.NatGateways {
+		d.NATGateways = append(d.NATGateways, dataplane.NATGateway{ID: g.ID, ENIID: g.ENIID, Sources: g.Sources})
 	}
 	for _, m := range hv.PublicIPs {
 		d.PublicIPs = append(d.PublicIPs, dataplane.PublicMapping{Public: m.Public, Private: m.Private, ENIID: m.ENIID, VPCID: m.VpcID})

@@ -17,6 +17,9 @@ type HostView struct {
 	PublicIPs []PublicMapping
 	Peerings  []HostPeering // active VPC peering connections (vpcpeering.go)
 	Services  []HostService // the server's listeners in endpoint namespaces (vpcendpointhost.go)
+	// NatGateways are the pending and available NAT gateways, each
+	// realised as a namespace of its own (hostnatgateway.go).
+	NatGateways []HostNatGateway
 }
 
 // HostVPC is a VPC and its subnets.
@@ -59,6 +62,9 @@ type HostENI struct {
 	DeviceIndex              int
 	SourceDestCheck          bool
 	Groups                   []string
+	// Unfiltered: a NAT gateway's interface, which no security group
+	// filters (it has none, as on AWS).
+	Unfiltered bool
 }
 
 // HostGroup is a security group with its rules resolved to CIDRs.
@@ -108,6 +114,12 @@ func (tx *Tx) hostView() HostView {
 		hv.Instances = append(hv.Instances, HostInstance{ID: id, State: "running"})
 	}
 	hv.Services = services
+	natGWs, natOf := tx.hostNatGateways() // natOf: ENI -> NAT gateway
+	hv.NatGateways = natGWs
+	for _, g := range hv.NatGateways {
+		up[g.ID] = true
+		hv.Instances = append(hv.Instances, HostInstance{ID: g.ID, State: "running"})
+	}
 	subnetsByVPC := map[string][]HostSubnet{}
 	ipv6Only := map[string]bool{} // not realised: the data plane needs an IPv4 block
 	for _, s := range tx.subnets.Sorted(nil) {
@@ -126,6 +138,8 @@ func (tx *Tx) hostView() HostView {
 				switch {
 				case route.NetworkInterfaceID != "":
 					hs.DefaultRouteENI = route.NetworkInterfaceID
+				case route.NatGatewayID != "":
+					hs.DefaultRouteENI = tx.hostNatRoute(route.NatGatewayID)
 				case route.InstanceID != "":
 					for _, e := range tx.enisOfInstance(route.InstanceID) {
 						if e.Attachment.DeviceIndex == 0 {
@@ -160,6 +174,9 @@ func (tx *Tx) hostView() HostView {
 		}
 		if t := taskOf[e.ID]; t != "" {
 			he.InstanceID, he.DeviceIndex = t, 0 // a task's ENI is eth0 of its namespace
+		}
+		if g := natOf[e.ID]; g != "" {
+			he.InstanceID, he.DeviceIndex, he.Unfiltered = g, 0, true // likewise a NAT gateway's
 		}
 		hv.ENIs = append(hv.ENIs, he)
 		for _, g := range e.Groups {
@@ -228,6 +245,7 @@ func (tx *Tx) MarkRealised(instances map[string]bool, enis map[string]string) bo
 			changed = true
 		}
 	}
+	changed = tx.markNatRealised(instances) || changed
 	for eniID, inst := range enis {
 		e := tx.enis.Get(eniID)
 		if e != nil && e.Attachment != nil && e.Attachment.InstanceID == inst && e.Attachment.Status == "attaching" {

@@ -12,9 +12,10 @@ import (
 
 // NAT gateways. A gateway owns one requester-managed ENI (interface type
 // nat_gateway) in its subnet; a public gateway's Elastic IP is associated
-// with that ENI's primary address. A gateway is stored "available" at
-// once (CreateNatGateway's reply says "pending", as AWS's does), so that
-// no waiter hangs; DeleteNatGateway frees the ENI (the Elastic IP is
+// with that ENI's primary address. Without a data plane a gateway is
+// stored "available" at once (CreateNatGateway's reply says "pending", as
+// AWS's does), so that no waiter hangs; with one it is pending until its
+// namespace is up (hostnatgateway.go); DeleteNatGateway frees the ENI (the Elastic IP is
 // disassociated, not released, as in AWS) and leaves the gateway
 // "deleted", describable for natDeletedVisible, then gone. A public
 // gateway in a VPC without an internet gateway is "failed"
@@ -45,7 +46,7 @@ type NatGateway struct {
 	Connectivity string       `json:"connectivity"` // public | private
 	ENIID        string       `json:"eniId,omitempty"`
 	Addresses    []NatAddress `json:"addresses,omitempty"`
-	State        string       `json:"state"` // available | failed | deleted
+	State        string       `json:"state"` // pending | available | failed | deleted
 	FailureCode  string       `json:"failureCode,omitempty"`
 	FailureMsg   string       `json:"failureMessage,omitempty"`
 	ClientToken  string       `json:"clientToken,omitempty"`
@@ -208,8 +209,12 @@ func (tx *Tx) CreateNatGateway(in *ec2wire.CreateNatGatewayInput) (*ec2wire.Crea
 	if err != nil {
 		return nil, err
 	}
+	state := "available"
+	if tx.natRealised() {
+		state = "pending" // until the data plane has it up (hostnatgateway.go)
+	}
 	g := &NatGateway{ID: tx.newID("nat"), Owner: tx.Account, VpcID: s.VpcID, SubnetID: s.ID, Connectivity: conn,
-		State: "available", ClientToken: str(in.ClientToken), CreatedAt: tx.now, Tags: tags}
+		State: state, ClientToken: str(in.ClientToken), CreatedAt: tx.now, Tags: tags}
 	if code, msg := tx.natFailure(s, in); code != "" {
 		g.State, g.DeletedAt, g.FailureCode, g.FailureMsg = "failed", tx.now, code, msg
 		tx.nats.Put(g)
@@ -242,8 +247,8 @@ func (tx *Tx) natFailure(s *Subnet, in *ec2wire.CreateNatGatewayInput) (string, 
 
 func natCreateOut(g *NatGateway, in *ec2wire.CreateNatGatewayInput) *ec2wire.CreateNatGatewayOutput {
 	out := natOut(g)
-	if g.State == "available" {
-		out.State = p("pending") // as AWS answers; stored available
+	if natLive(g) {
+		out.State = p("pending") // as AWS answers; stored available without a data plane
 		for i := range out.NatGatewayAddresses {
 			out.NatGatewayAddresses[i].Status = p("associating")
 		}
@@ -338,7 +343,7 @@ func (tx *Tx) DeleteNatGateway(in *ec2wire.DeleteNatGatewayInput) (*ec2wire.Dele
 	if err != nil {
 		return nil, err
 	}
-	if g.State == "available" {
+	if natLive(g) {
 		if g.ENIID != "" && tx.enis.Get(g.ENIID) != nil {
 			tx.deleteENI(g.ENIID)
 		}
@@ -351,7 +356,7 @@ func (tx *Tx) DeleteNatGateway(in *ec2wire.DeleteNatGatewayInput) (*ec2wire.Dele
 // natRouteTarget checks a route of table r to gateway id.
 func (tx *Tx) natRouteTarget(r *RouteTable, id string, ipv6 bool) (Route, error) {
 	g := tx.nats.Get(id)
-	if !validID(id, "nat") || g == nil || g.Owner != tx.Account || g.State != "available" {
+	if !validID(id, "nat") || g == nil || g.Owner != tx.Account || !natLive(g) {
 		return Route{}, natIDNotFound(id)
 	}
 	if g.VpcID != r.VpcID {
@@ -363,15 +368,14 @@ func (tx *Tx) natRouteTarget(r *RouteTable, id string, ipv6 bool) (Route, error)
 
 // natActive reports whether a route to gateway id forwards.
 func (tx *Tx) natActive(id string) bool {
-	g := tx.nats.Get(id)
-	return g != nil && g.State == "available"
+	return natLive(tx.nats.Get(id))
 }
 
 // natInVPC returns an available gateway of the VPC, or "".
 func (tx *Tx) natInVPC(vpcID string) string {
 	var id string
 	tx.nats.Each(func(g *NatGateway) bool {
-		if g.VpcID == vpcID && g.State == "available" {
+		if g.VpcID == vpcID && natLive(g) {
 			id = g.ID
 		}
 		return id == ""

@@ -25,7 +25,7 @@ func (tx *Tx) natMutable(id string) (*NatGateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	if g.State != "available" {
+	if !natLive(g) {
 		return nil, errorf(CodeInvalidParameterValue, "NAT gateway %s is in state %s: its addresses cannot be changed.", g.ID, g.State)
 	}
 	return tx.nats.Mut(g.ID), nil

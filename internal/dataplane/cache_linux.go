@@ -40,8 +40,9 @@ type planeCache struct {
 	routing map[string]uint64 // instance id → spec of its routes and rules
 	peers   map[string]uint64 // VPC id → spec of its peering links, routes and rules (peering_linux.go)
 
-	acls map[string]aclState // VPC id → its router's network ACL table (nacl_linux.go)
-	eigw eigwCache           // egress-only internet gateways' routes (eigw_linux.go)
+	acls  map[string]aclState // VPC id → its router's network ACL table (nacl_linux.go)
+	eigw  eigwCache           // egress-only internet gateways' routes (eigw_linux.go)
+	natgw map[string]uint64   // NAT gateway id → spec of its namespace's table (natgw_linux.go)
 
 	// The datapath ruleset: the spec of its base chains (0: unknown, reload it all), the
 	// ENIs it holds, and the ENIs' marks (stable while the ENI is realised).

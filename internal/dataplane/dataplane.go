@@ -39,6 +39,16 @@ type Desired struct {
 	PublicIPs []PublicMapping
 	Peerings  []Peering         // active VPC peering connections
 	Services  []ServiceListener // the server's listeners in endpoint namespaces (service.go)
+	// NATGateways are NAT gateways; each is also an Instance (its namespace) whose eth0
+	// is its ENI (natgw_linux.go).
+	NATGateways []NATGateway
+}
+
+// NATGateway is a NAT gateway realised as the namespace of Instance ID, with ENIID as eth0.
+type NATGateway struct {
+	ID      string
+	ENIID   string
+	Sources []string // IPv4 blocks whose new connections it translates
 }
 
 // VPC is a VPC with its subnets.
@@ -91,6 +101,8 @@ type ENI struct {
 	DeviceIndex     int
 	SourceDestCheck bool
 	Groups          []string
+	// Unfiltered: no security group applies (a NAT gateway's ENI, which has none).
+	Unfiltered bool
 }
 
 // Group is a security group with its rules.

@@ -261,6 +261,11 @@ func eniTo(e *eniInfo, ch eniChains) {
 // (sgEstablished); new connections are bounded per ENI.
 func eniGroups(e *eniInfo, groups map[string]Group, ch eniChains) {
 	n, out, in := e.mark, ch.out, ch.in
+	if e.Unfiltered {
+		out.add(verdict(expr.VerdictReturn))
+		in.add(verdict(expr.VerdictAccept))
+		return
+	}
 	sgEstablished(out, n, false)
 	sgEstablished(in, n, true)
 	out.add(cat(ctState(expr.CtStateBitNEW), []expr.Any{

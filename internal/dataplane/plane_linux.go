@@ -193,6 +193,7 @@ type reconciler struct {
 	publics   map[string][]PublicMapping // by VPC
 	peerings  []Peering
 	services  []ServiceListener
+	natgws    []NATGateway
 
 	dp, inet *nsCtx
 	routers  map[string]*nsCtx
@@ -249,7 +250,7 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 	// which go in before its link exists (a port carries nothing without them); the
 	// routers come after. A moved ENI keeps its chains: they cover both its host names.
 	steps := []func(){r.infra, r.ensureBridges, r.ensureInstances, r.ensureDatapathRules, r.ensureENIs,
-		r.ensureInstanceRouting, r.ensureServiceListeners, r.ensureRouters, r.ensurePeerings, r.ensureEgressOnly, r.ensureACLs, r.removeLeftovers}
+		r.ensureInstanceRouting, r.ensureServiceListeners, r.ensureNATGateways, r.ensureRouters, r.ensurePeerings, r.ensureEgressOnly, r.ensureACLs, r.removeLeftovers}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			r.fail(err)
@@ -345,6 +346,7 @@ func (r *reconciler) plan(d Desired) {
 	}
 	r.peerings = d.Peerings
 	r.services = d.Services
+	r.natgws = d.NATGateways
 	r.publics = map[string][]PublicMapping{}
 	for _, m := range d.PublicIPs {
 		r.publics[m.VPCID] = append(r.publics[m.VPCID], m)
