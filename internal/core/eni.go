@@ -85,63 +85,9 @@ func (tx *Tx) createENI(spec eniSpec) (*ENI, error) {
 	if s == nil {
 		return nil, errorf(CodeMissingParameter, "The request must contain the parameter subnetId")
 	}
-	typ := spec.InterfaceType
-	if typ == "" {
-		typ = "interface"
-	}
-	if !spec.RequesterManaged && !slices.Contains(eniInterfaceTypes, typ) {
-		return nil, errorf(CodeInvalidParameterValue, "Value (%s) for parameter interfaceType is invalid. Allowed values are [%s].", typ, strings.Join(eniInterfaceTypes, ", "))
-	}
-	if err := eniCheckDescription(spec.Description); err != nil {
+	typ, ipv6Count, err := spec.check(s)
+	if err != nil {
 		return nil, err
-	}
-	if spec.SecondaryCount < 0 {
-		return nil, errorf(CodeInvalidParameterValue, "Value (%d) for parameter secondaryPrivateIpAddressCount is invalid. Expecting a non-negative value.", spec.SecondaryCount)
-	}
-	if spec.IPv6Count < -1 {
-		return nil, errorf(CodeInvalidParameterValue, "Value (%d) for parameter ipv6AddressCount is invalid. Expecting a non-negative value.", spec.IPv6Count)
-	}
-	if len(spec.SecondaryIPs) > 0 && spec.SecondaryCount > 0 {
-		return nil, errorf(CodeInvalidParameterCombination, "The parameters privateIpAddresses and secondaryPrivateIpAddressCount cannot be specified together.")
-	}
-	if len(spec.IPv6) > 0 && spec.IPv6Count > 0 {
-		return nil, errorf(CodeInvalidParameterCombination, "The parameters ipv6Addresses and ipv6AddressCount cannot be specified together.")
-	}
-	if spec.IPv4PrefixCount < 0 {
-		return nil, errorf(CodeInvalidParameterValue, "Value (%d) for parameter ipv4PrefixCount is invalid. Expecting a non-negative value.", spec.IPv4PrefixCount)
-	}
-	if len(spec.IPv4Prefixes) > 0 && spec.IPv4PrefixCount > 0 {
-		return nil, errorf(CodeInvalidParameterCombination, "The parameters ipv4Prefixes and ipv4PrefixCount cannot be specified together.")
-	}
-	if spec.IPv6PrefixCount < 0 {
-		return nil, errorf(CodeInvalidParameterValue, "Value (%d) for parameter ipv6PrefixCount is invalid. Expecting a non-negative value.", spec.IPv6PrefixCount)
-	}
-	if len(spec.IPv6Prefixes) > 0 && spec.IPv6PrefixCount > 0 {
-		return nil, errorf(CodeInvalidParameterCombination, "The parameters ipv6Prefixes and ipv6PrefixCount cannot be specified together.")
-	}
-	nPrefixes := len(spec.IPv4Prefixes) + spec.IPv4PrefixCount
-	nPrefixes6 := len(spec.IPv6Prefixes) + spec.IPv6PrefixCount
-	if nPrefixes6 > 0 && s.Ipv6CidrBlock == "" {
-		return nil, errorf(CodeInvalidParameterValue, "Subnet %s does not have an IPv6 CIDR block", s.ID)
-	}
-	if typ == "efa-only" && nPrefixes+nPrefixes6 > 0 {
-		return nil, errorf(CodeInvalidParameterCombination, "An efa-only network interface cannot have IP addresses.")
-	}
-	ipv6Count := spec.IPv6Count
-	if ipv6Count < 0 {
-		ipv6Count = 0
-		if s.AssignIpv6AddressOnCreation && len(spec.IPv6) == 0 && typ != "efa-only" {
-			ipv6Count = 1
-		}
-	}
-	if typ == "efa-only" && (spec.PrimaryIP != "" || len(spec.SecondaryIPs) > 0 || spec.SecondaryCount > 0 || len(spec.IPv6) > 0 || ipv6Count > 0) {
-		return nil, errorf(CodeInvalidParameterCombination, "An efa-only network interface cannot have IP addresses.")
-	}
-	if n := 1 + len(spec.SecondaryIPs) + spec.SecondaryCount + nPrefixes; typ != "efa-only" && n > eniUnattachedMaxIPs {
-		return nil, errorf(CodePrivateIPLimitExceeded, "Number of private addresses will exceed limit.")
-	}
-	if n := len(spec.IPv6) + ipv6Count + nPrefixes6; n > eniUnattachedMaxIPs {
-		return nil, errorf(CodePrivateIPLimitExceeded, "Number of IPv6 addresses will exceed limit.")
 	}
 	groups, err := tx.eniCheckGroups(s, spec.Groups, false)
 	if err != nil {
@@ -161,78 +107,158 @@ func (tx *Tx) createENI(spec eniSpec) (*ENI, error) {
 	// took in this transaction's overlay.
 	tx.enis.Put(e)
 	if typ != "efa-only" {
-		// Explicit addresses and prefixes first, then what is allocated, so
-		// that an allocation never takes what the request names.
-		if spec.PrimaryIP != "" {
-			if err := tx.eniTakeIPv4(e, spec.PrimaryIP, true); err != nil {
-				return nil, err
-			}
-		}
-		for _, ip := range spec.SecondaryIPs {
-			if err := tx.eniTakeIPv4(e, ip, false); err != nil {
-				return nil, err
-			}
-		}
-		if dup := prefixDuplicate(spec.IPv4Prefixes); dup != "" {
-			return nil, errorf(CodeInvalidParameterValue, "The prefix %s is specified more than once.", dup)
-		}
-		for _, pf := range spec.IPv4Prefixes {
-			if err := tx.eniTakeIPv4Prefix(e, pf); err != nil {
-				return nil, err
-			}
-		}
-		if spec.PrimaryIP == "" && !s.Ipv6Native { // IPv6-only: no IPv4 at all
-			a, err := tx.allocIPv4(s)
-			if err != nil {
-				return nil, err
-			}
-			// The primary comes first.
-			e.PrivateIPs = append([]PrivateIP{{Address: a.String(), Primary: true}}, e.PrivateIPs...)
-		}
-		for range spec.SecondaryCount {
-			a, err := tx.allocIPv4(s)
-			if err != nil {
-				return nil, err
-			}
-			e.PrivateIPs = append(e.PrivateIPs, PrivateIP{Address: a.String()})
-		}
-		for range spec.IPv4PrefixCount {
-			pf, err := tx.allocIPv4Prefix(s)
-			if err != nil {
-				return nil, err
-			}
-			e.IPv4Prefixes = append(e.IPv4Prefixes, pf.String())
+		if err := tx.createENIIPv4(e, s, &spec); err != nil {
+			return nil, err
 		}
 	}
+	if err := tx.createENIIPv6(e, s, &spec, ipv6Count); err != nil {
+		return nil, err
+	}
+	e.MAC = tx.nextMAC()
+	return e, nil
+}
+
+// check validates a new ENI's spec in subnet s and returns its interface
+// type and how many IPv6 addresses to allocate.
+func (spec *eniSpec) check(s *Subnet) (typ string, ipv6Count int, err error) {
+	typ = spec.InterfaceType
+	if typ == "" {
+		typ = "interface"
+	}
+	if !spec.RequesterManaged && !slices.Contains(eniInterfaceTypes, typ) {
+		return "", 0, errorf(CodeInvalidParameterValue, "Value (%s) for parameter interfaceType is invalid. Allowed values are [%s].", typ, strings.Join(eniInterfaceTypes, ", "))
+	}
+	if err := eniCheckDescription(spec.Description); err != nil {
+		return "", 0, err
+	}
+	if spec.SecondaryCount < 0 {
+		return "", 0, errorf(CodeInvalidParameterValue, "Value (%d) for parameter secondaryPrivateIpAddressCount is invalid. Expecting a non-negative value.", spec.SecondaryCount)
+	}
+	if spec.IPv6Count < -1 {
+		return "", 0, errorf(CodeInvalidParameterValue, "Value (%d) for parameter ipv6AddressCount is invalid. Expecting a non-negative value.", spec.IPv6Count)
+	}
+	if len(spec.SecondaryIPs) > 0 && spec.SecondaryCount > 0 {
+		return "", 0, errorf(CodeInvalidParameterCombination, "The parameters privateIpAddresses and secondaryPrivateIpAddressCount cannot be specified together.")
+	}
+	if len(spec.IPv6) > 0 && spec.IPv6Count > 0 {
+		return "", 0, errorf(CodeInvalidParameterCombination, "The parameters ipv6Addresses and ipv6AddressCount cannot be specified together.")
+	}
+	if spec.IPv4PrefixCount < 0 {
+		return "", 0, errorf(CodeInvalidParameterValue, "Value (%d) for parameter ipv4PrefixCount is invalid. Expecting a non-negative value.", spec.IPv4PrefixCount)
+	}
+	if len(spec.IPv4Prefixes) > 0 && spec.IPv4PrefixCount > 0 {
+		return "", 0, errorf(CodeInvalidParameterCombination, "The parameters ipv4Prefixes and ipv4PrefixCount cannot be specified together.")
+	}
+	if spec.IPv6PrefixCount < 0 {
+		return "", 0, errorf(CodeInvalidParameterValue, "Value (%d) for parameter ipv6PrefixCount is invalid. Expecting a non-negative value.", spec.IPv6PrefixCount)
+	}
+	if len(spec.IPv6Prefixes) > 0 && spec.IPv6PrefixCount > 0 {
+		return "", 0, errorf(CodeInvalidParameterCombination, "The parameters ipv6Prefixes and ipv6PrefixCount cannot be specified together.")
+	}
+	nPrefixes := len(spec.IPv4Prefixes) + spec.IPv4PrefixCount
+	nPrefixes6 := len(spec.IPv6Prefixes) + spec.IPv6PrefixCount
+	if nPrefixes6 > 0 && s.Ipv6CidrBlock == "" {
+		return "", 0, errorf(CodeInvalidParameterValue, "Subnet %s does not have an IPv6 CIDR block", s.ID)
+	}
+	if typ == "efa-only" && nPrefixes+nPrefixes6 > 0 {
+		return "", 0, errorf(CodeInvalidParameterCombination, "An efa-only network interface cannot have IP addresses.")
+	}
+	ipv6Count = spec.IPv6Count
+	if ipv6Count < 0 {
+		ipv6Count = 0
+		if s.AssignIpv6AddressOnCreation && len(spec.IPv6) == 0 && typ != "efa-only" {
+			ipv6Count = 1
+		}
+	}
+	if typ == "efa-only" && (spec.PrimaryIP != "" || len(spec.SecondaryIPs) > 0 || spec.SecondaryCount > 0 || len(spec.IPv6) > 0 || ipv6Count > 0) {
+		return "", 0, errorf(CodeInvalidParameterCombination, "An efa-only network interface cannot have IP addresses.")
+	}
+	if n := 1 + len(spec.SecondaryIPs) + spec.SecondaryCount + nPrefixes; typ != "efa-only" && n > eniUnattachedMaxIPs {
+		return "", 0, errorf(CodePrivateIPLimitExceeded, "Number of private addresses will exceed limit.")
+	}
+	if n := len(spec.IPv6) + ipv6Count + nPrefixes6; n > eniUnattachedMaxIPs {
+		return "", 0, errorf(CodePrivateIPLimitExceeded, "Number of IPv6 addresses will exceed limit.")
+	}
+	return typ, ipv6Count, nil
+}
+
+// createENIIPv4 gives e its IPv4 addresses and prefixes: explicit ones
+// first, then what is allocated, so that an allocation never takes what the
+// request names.
+func (tx *Tx) createENIIPv4(e *ENI, s *Subnet, spec *eniSpec) error {
+	if spec.PrimaryIP != "" {
+		if err := tx.eniTakeIPv4(e, spec.PrimaryIP, true); err != nil {
+			return err
+		}
+	}
+	for _, ip := range spec.SecondaryIPs {
+		if err := tx.eniTakeIPv4(e, ip, false); err != nil {
+			return err
+		}
+	}
+	if dup := prefixDuplicate(spec.IPv4Prefixes); dup != "" {
+		return errorf(CodeInvalidParameterValue, "The prefix %s is specified more than once.", dup)
+	}
+	for _, pf := range spec.IPv4Prefixes {
+		if err := tx.eniTakeIPv4Prefix(e, pf); err != nil {
+			return err
+		}
+	}
+	if spec.PrimaryIP == "" && !s.Ipv6Native { // IPv6-only: no IPv4 at all
+		a, err := tx.allocIPv4(s)
+		if err != nil {
+			return err
+		}
+		// The primary comes first.
+		e.PrivateIPs = append([]PrivateIP{{Address: a.String(), Primary: true}}, e.PrivateIPs...)
+	}
+	for range spec.SecondaryCount {
+		a, err := tx.allocIPv4(s)
+		if err != nil {
+			return err
+		}
+		e.PrivateIPs = append(e.PrivateIPs, PrivateIP{Address: a.String()})
+	}
+	for range spec.IPv4PrefixCount {
+		pf, err := tx.allocIPv4Prefix(s)
+		if err != nil {
+			return err
+		}
+		e.IPv4Prefixes = append(e.IPv4Prefixes, pf.String())
+	}
+	return nil
+}
+
+// createENIIPv6 gives e its IPv6 addresses and prefixes, explicit ones first.
+func (tx *Tx) createENIIPv6(e *ENI, s *Subnet, spec *eniSpec, ipv6Count int) error {
 	for _, ip := range spec.IPv6 {
 		if err := tx.eniTakeIPv6(e, ip); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if dup := prefixDuplicate(spec.IPv6Prefixes); dup != "" {
-		return nil, errorf(CodeInvalidParameterValue, "The prefix %s is specified more than once.", dup)
+		return errorf(CodeInvalidParameterValue, "The prefix %s is specified more than once.", dup)
 	}
 	for _, pf := range spec.IPv6Prefixes {
 		if err := tx.eniTakeIPv6Prefix(e, pf); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for range ipv6Count {
 		a, err := tx.allocIPv6(s)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		e.IPv6 = append(e.IPv6, a.String())
 	}
 	for range spec.IPv6PrefixCount {
 		pf, err := tx.allocIPv6Prefix(s)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		e.IPv6Prefixes = append(e.IPv6Prefixes, pf.String())
 	}
-	e.MAC = tx.nextMAC()
-	return e, nil
+	return nil
 }
 
 // eniTakeIPv4 adds the explicit address ip to e (which must be in the
