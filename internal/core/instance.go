@@ -410,33 +410,12 @@ func instanceCheckUserData(s string) (string, error) {
 // NetworkInterface.N, never both.
 func (tx *Tx) instanceNICs(in *ec2wire.RunInstancesInput) ([]*instanceNIC, error) {
 	if len(in.NetworkInterfaces) == 0 {
-		n := &instanceNIC{deleteOnTerm: true}
-		n.spec.IPv6Count = -1
-		n.spec.Groups = in.SecurityGroupIds
-		if s := str(in.SubnetId); s != "" {
-			sub, err := tx.getSubnet(s)
-			if err != nil {
-				return nil, err
-			}
-			n.subnet = sub
-		}
-		if ip := str(in.PrivateIpAddress); ip != "" {
-			n.spec.PrimaryIP = ip
-			n.fixed = true
-		}
-		if err := n.ipv6Spec(in.Ipv6AddressCount, in.Ipv6Addresses); err != nil {
+		n, err := tx.instanceLevelNIC(in)
+		if err != nil {
 			return nil, err
-		}
-		if len(in.SecurityGroups) > 0 {
-			ids, err := tx.instanceGroupsByName(in.SecurityGroups, n.subnet)
-			if err != nil {
-				return nil, err
-			}
-			n.spec.Groups = append(slices.Clone(n.spec.Groups), ids...)
 		}
 		return []*instanceNIC{n}, nil
 	}
-
 	switch {
 	case str(in.SubnetId) != "":
 		return nil, errorf(CodeInvalidParameterCombination, "Network interfaces and an instance-level subnet ID may not be specified on the same request")
@@ -450,110 +429,16 @@ func (tx *Tx) instanceNICs(in *ec2wire.RunInstancesInput) ([]*instanceNIC, error
 	var nics []*instanceNIC
 	seen := map[[2]int32]bool{}
 	for _, s := range in.NetworkInterfaces {
-		if s.DeviceIndex == nil {
-			return nil, errorf(CodeMissingParameter, "Each network interface requires a device index.")
-		}
-		n := &instanceNIC{deviceIndex: *s.DeviceIndex, cardIndex: i32(s.NetworkCardIndex), publicIP: s.AssociatePublicIpAddress}
-		if n.deviceIndex < 0 {
-			return nil, errorf(CodeInvalidParameterValue, "Value (%d) for parameter deviceIndex is invalid.", n.deviceIndex)
-		}
-		key := [2]int32{n.cardIndex, n.deviceIndex}
-		if seen[key] {
-			return nil, errorf(CodeInvalidParameterValue, "Each network interface requires a unique device index.")
-		}
-		seen[key] = true
-		if boolv(s.AssociateCarrierIpAddress) {
-			return nil, errorf(CodeInvalidParameterValue, "Carrier IP addresses are only available in Wavelength Zones.")
-		}
-		if boolv(s.AssociatePublicIpAddress) {
-			if len(in.NetworkInterfaces) > 1 {
-				return nil, errorf(CodeInvalidParameterCombination, "The associatePublicIPAddress parameter cannot be specified when launching with multiple network interfaces.")
-			}
-			if !n.primary() {
-				return nil, errorf(CodeInvalidParameterCombination, "The associatePublicIPAddress parameter can only be specified for the network interface with DeviceIndex 0.")
-			}
-		}
-		if id := str(s.NetworkInterfaceId); id != "" {
-			var other string
-			switch {
-			case str(s.SubnetId) != "":
-				other = "a subnet ID"
-			case len(s.Groups) > 0:
-				other = "security groups"
-			case str(s.PrivateIpAddress) != "" || len(s.PrivateIpAddresses) > 0 || s.SecondaryPrivateIpAddressCount != nil:
-				other = "private IP addresses"
-			case len(s.Ipv6Addresses) > 0 || s.Ipv6AddressCount != nil:
-				other = "IPv6 addresses"
-			case len(s.Ipv4Prefixes) > 0 || s.Ipv4PrefixCount != nil:
-				other = "IPv4 prefixes"
-			case len(s.Ipv6Prefixes) > 0 || s.Ipv6PrefixCount != nil:
-				other = "IPv6 prefixes"
-			case str(s.Description) != "":
-				other = "a description"
-			case str(s.InterfaceType) != "":
-				other = "an interface type"
-			case boolv(s.AssociatePublicIpAddress):
-				other = "associatePublicIPAddress"
-			}
-			if other != "" {
-				return nil, errorf(CodeInvalidParameterCombination, "A network interface may not specify both a network interface ID and %s", other)
-			}
-			if boolv(s.DeleteOnTermination) {
-				return nil, errorf(CodeInvalidParameterCombination, "A network interface may not specify a network interface ID and delete on termination as true")
-			}
-			e, err := tx.getENI(id)
-			if err != nil {
-				return nil, err
-			}
-			if e.Attachment != nil {
-				return nil, errorf(CodeInvalidENIInUse, "Interface: [%s] in use.", e.ID)
-			}
-			for _, o := range nics {
-				if o.existing != nil && o.existing.ID == e.ID {
-					return nil, errorf(CodeInvalidParameterValue, "Network interface '%s' is specified more than once.", e.ID)
-				}
-			}
-			n.existing, n.fixed = e, true
-			nics = append(nics, n)
-			continue
-		}
-		n.deleteOnTerm = s.DeleteOnTermination == nil || *s.DeleteOnTermination
-		n.spec = eniSpec{
-			Description: str(s.Description), Groups: s.Groups, InterfaceType: str(s.InterfaceType),
-			SecondaryCount: int(i32(s.SecondaryPrivateIpAddressCount)), IPv6Count: -1,
-			IPv4PrefixCount: int(i32(s.Ipv4PrefixCount)), IPv6PrefixCount: int(i32(s.Ipv6PrefixCount)),
-		}
-		ct, err := connTrackSpec(s.ConnectionTrackingSpecification, nil)
+		n, err := instanceNICIndexes(s, len(in.NetworkInterfaces), seen)
 		if err != nil {
 			return nil, err
 		}
-		n.spec.ConnTrack = ct
-		if err := n.spec.requestedPrefixes(s.Ipv4Prefixes, s.Ipv6Prefixes); err != nil {
-			return nil, err
+		if str(s.NetworkInterfaceId) != "" {
+			err = tx.instanceExistingNIC(n, s, nics)
+		} else {
+			err = tx.instanceNewNIC(n, s)
 		}
-		if sid := str(s.SubnetId); sid != "" {
-			sub, err := tx.getSubnet(sid)
-			if err != nil {
-				return nil, err
-			}
-			n.subnet = sub
-		}
-		n.spec.PrimaryIP = str(s.PrivateIpAddress)
-		for _, a := range s.PrivateIpAddresses {
-			ip := str(a.PrivateIpAddress)
-			if boolv(a.Primary) {
-				if n.spec.PrimaryIP != "" && n.spec.PrimaryIP != ip {
-					return nil, errorf(CodeInvalidParameterValue, "Only one primary private IP address can be specified for the network interface at device index %d.", n.deviceIndex)
-				}
-				n.spec.PrimaryIP = ip
-				continue
-			}
-			if ip != n.spec.PrimaryIP {
-				n.spec.SecondaryIPs = append(n.spec.SecondaryIPs, ip)
-			}
-		}
-		n.fixed = n.spec.PrimaryIP != "" || len(n.spec.SecondaryIPs) > 0 || len(n.spec.IPv4Prefixes) > 0 || len(n.spec.IPv6Prefixes) > 0
-		if err := n.ipv6Spec(s.Ipv6AddressCount, s.Ipv6Addresses); err != nil {
+		if err != nil {
 			return nil, err
 		}
 		nics = append(nics, n)
@@ -573,6 +458,152 @@ func (tx *Tx) instanceNICs(in *ec2wire.RunInstancesInput) ([]*instanceNIC, error
 		return a.deviceIndex < b.deviceIndex
 	})
 	return nics, nil
+}
+
+// instanceLevelNIC is the one NIC of a launch without NetworkInterface.N:
+// the instance-level subnet, groups and addresses.
+func (tx *Tx) instanceLevelNIC(in *ec2wire.RunInstancesInput) (*instanceNIC, error) {
+	n := &instanceNIC{deleteOnTerm: true}
+	n.spec.IPv6Count = -1
+	n.spec.Groups = in.SecurityGroupIds
+	if s := str(in.SubnetId); s != "" {
+		sub, err := tx.getSubnet(s)
+		if err != nil {
+			return nil, err
+		}
+		n.subnet = sub
+	}
+	if ip := str(in.PrivateIpAddress); ip != "" {
+		n.spec.PrimaryIP = ip
+		n.fixed = true
+	}
+	if err := n.ipv6Spec(in.Ipv6AddressCount, in.Ipv6Addresses); err != nil {
+		return nil, err
+	}
+	if len(in.SecurityGroups) > 0 {
+		ids, err := tx.instanceGroupsByName(in.SecurityGroups, n.subnet)
+		if err != nil {
+			return nil, err
+		}
+		n.spec.Groups = append(slices.Clone(n.spec.Groups), ids...)
+	}
+	return n, nil
+}
+
+// instanceNICIndexes starts a NIC from NetworkInterface.N: its device and
+// card index (unique in the launch, recorded in seen) and public address.
+func instanceNICIndexes(s ec2wire.InstanceNetworkInterfaceSpecification, count int, seen map[[2]int32]bool) (*instanceNIC, error) {
+	if s.DeviceIndex == nil {
+		return nil, errorf(CodeMissingParameter, "Each network interface requires a device index.")
+	}
+	n := &instanceNIC{deviceIndex: *s.DeviceIndex, cardIndex: i32(s.NetworkCardIndex), publicIP: s.AssociatePublicIpAddress}
+	if n.deviceIndex < 0 {
+		return nil, errorf(CodeInvalidParameterValue, "Value (%d) for parameter deviceIndex is invalid.", n.deviceIndex)
+	}
+	key := [2]int32{n.cardIndex, n.deviceIndex}
+	if seen[key] {
+		return nil, errorf(CodeInvalidParameterValue, "Each network interface requires a unique device index.")
+	}
+	seen[key] = true
+	if boolv(s.AssociateCarrierIpAddress) {
+		return nil, errorf(CodeInvalidParameterValue, "Carrier IP addresses are only available in Wavelength Zones.")
+	}
+	if boolv(s.AssociatePublicIpAddress) {
+		if count > 1 {
+			return nil, errorf(CodeInvalidParameterCombination, "The associatePublicIPAddress parameter cannot be specified when launching with multiple network interfaces.")
+		}
+		if !n.primary() {
+			return nil, errorf(CodeInvalidParameterCombination, "The associatePublicIPAddress parameter can only be specified for the network interface with DeviceIndex 0.")
+		}
+	}
+	return n, nil
+}
+
+// instanceExistingNIC makes n the existing, available ENI that s names; s
+// may give nothing else of an interface. nics are the launch's NICs so far.
+func (tx *Tx) instanceExistingNIC(n *instanceNIC, s ec2wire.InstanceNetworkInterfaceSpecification, nics []*instanceNIC) error {
+	var other string
+	switch {
+	case str(s.SubnetId) != "":
+		other = "a subnet ID"
+	case len(s.Groups) > 0:
+		other = "security groups"
+	case str(s.PrivateIpAddress) != "" || len(s.PrivateIpAddresses) > 0 || s.SecondaryPrivateIpAddressCount != nil:
+		other = "private IP addresses"
+	case len(s.Ipv6Addresses) > 0 || s.Ipv6AddressCount != nil:
+		other = "IPv6 addresses"
+	case len(s.Ipv4Prefixes) > 0 || s.Ipv4PrefixCount != nil:
+		other = "IPv4 prefixes"
+	case len(s.Ipv6Prefixes) > 0 || s.Ipv6PrefixCount != nil:
+		other = "IPv6 prefixes"
+	case str(s.Description) != "":
+		other = "a description"
+	case str(s.InterfaceType) != "":
+		other = "an interface type"
+	case boolv(s.AssociatePublicIpAddress):
+		other = "associatePublicIPAddress"
+	}
+	if other != "" {
+		return errorf(CodeInvalidParameterCombination, "A network interface may not specify both a network interface ID and %s", other)
+	}
+	if boolv(s.DeleteOnTermination) {
+		return errorf(CodeInvalidParameterCombination, "A network interface may not specify a network interface ID and delete on termination as true")
+	}
+	e, err := tx.getENI(str(s.NetworkInterfaceId))
+	if err != nil {
+		return err
+	}
+	if e.Attachment != nil {
+		return errorf(CodeInvalidENIInUse, "Interface: [%s] in use.", e.ID)
+	}
+	for _, o := range nics {
+		if o.existing != nil && o.existing.ID == e.ID {
+			return errorf(CodeInvalidParameterValue, "Network interface '%s' is specified more than once.", e.ID)
+		}
+	}
+	n.existing, n.fixed = e, true
+	return nil
+}
+
+// instanceNewNIC fills n's spec of a new ENI from NetworkInterface.N.
+func (tx *Tx) instanceNewNIC(n *instanceNIC, s ec2wire.InstanceNetworkInterfaceSpecification) error {
+	n.deleteOnTerm = s.DeleteOnTermination == nil || *s.DeleteOnTermination
+	n.spec = eniSpec{
+		Description: str(s.Description), Groups: s.Groups, InterfaceType: str(s.InterfaceType),
+		SecondaryCount: int(i32(s.SecondaryPrivateIpAddressCount)), IPv6Count: -1,
+		IPv4PrefixCount: int(i32(s.Ipv4PrefixCount)), IPv6PrefixCount: int(i32(s.Ipv6PrefixCount)),
+	}
+	ct, err := connTrackSpec(s.ConnectionTrackingSpecification, nil)
+	if err != nil {
+		return err
+	}
+	n.spec.ConnTrack = ct
+	if err := n.spec.requestedPrefixes(s.Ipv4Prefixes, s.Ipv6Prefixes); err != nil {
+		return err
+	}
+	if sid := str(s.SubnetId); sid != "" {
+		sub, err := tx.getSubnet(sid)
+		if err != nil {
+			return err
+		}
+		n.subnet = sub
+	}
+	n.spec.PrimaryIP = str(s.PrivateIpAddress)
+	for _, a := range s.PrivateIpAddresses {
+		ip := str(a.PrivateIpAddress)
+		if boolv(a.Primary) {
+			if n.spec.PrimaryIP != "" && n.spec.PrimaryIP != ip {
+				return errorf(CodeInvalidParameterValue, "Only one primary private IP address can be specified for the network interface at device index %d.", n.deviceIndex)
+			}
+			n.spec.PrimaryIP = ip
+			continue
+		}
+		if ip != n.spec.PrimaryIP {
+			n.spec.SecondaryIPs = append(n.spec.SecondaryIPs, ip)
+		}
+	}
+	n.fixed = n.spec.PrimaryIP != "" || len(n.spec.SecondaryIPs) > 0 || len(n.spec.IPv4Prefixes) > 0 || len(n.spec.IPv6Prefixes) > 0
+	return n.ipv6Spec(s.Ipv6AddressCount, s.Ipv6Addresses)
 }
 
 // instanceGroupsByName resolves SecurityGroup.N names, which AWS accepts only
