@@ -59,7 +59,8 @@ type Plane struct {
 	dnsl     dnsState  // resolver sockets (dns_linux.go)
 	api      publicAPI // the API's listener on the internet (publicapi_linux.go)
 	endpoint EndpointServer
-	svc      svcState // endpoint listeners (service_linux.go)
+	svc      svcState    // endpoint listeners (service_linux.go)
+	conns    *connBudget // connections open on api's and svc's listeners (connlimit.go)
 
 	// linksMade, if set (tests), is called in each pass once the ENIs' links are made,
 	// before they are announced.
@@ -89,7 +90,7 @@ func New(opts Options) (*Plane, error) {
 		fullEvery: opts.FullEvery, cache: newPlaneCache(), metadata: opts.Metadata, md: newMDState(),
 		dns: opts.DNS, dnsl: dnsState{routers: map[string]*dnsRouter{}},
 		api:      publicAPI{srv: opts.PublicAPI, port: opts.PublicAPIPort},
-		endpoint: opts.Endpoint, svc: svcState{open: map[string]*svcListeners{}}}
+		endpoint: opts.Endpoint, svc: svcState{open: map[string]*svcListeners{}}, conns: newConnBudget(ConnsPerSource, ConnsTotal)}
 	p.trashSeq.Store(uint32(time.Now().UnixNano()))
 	return p, nil
 }

@@ -15,7 +15,8 @@ import (
 // http://InternetIP:PublicAPIPort. Nothing of it runs in an instance, and nothing of
 // the host is reachable that way: the listener is the internet namespace's. Requests
 // come in from public addresses (1:1 NAT), never from loopback, so the API treats
-// them as any remote client (the task API stays loopback-only).
+// them as any remote client (the task API stays loopback-only). How many
+// connections a source may hold open is bounded (connlimit.go).
 
 const defaultPublicAPIPort = 4566
 
@@ -57,6 +58,7 @@ func (r *reconciler) ensurePublicAPI() {
 		r.fail(fmt.Errorf("%s: API listener: %w", r.inet.name, err))
 		return
 	}
+	ln = r.p.conns.limit(ln, "internet") // connlimit.go
 	a.mu.Lock()
 	a.ln, a.gen = ln, r.inet.gen
 	a.mu.Unlock()

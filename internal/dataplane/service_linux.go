@@ -84,7 +84,7 @@ func (r *reconciler) openService(s ServiceListener, c *nsCtx) error {
 			if err != nil {
 				return err
 			}
-			lns = append(lns, ln)
+			lns = append(lns, p.conns.limit(ln, s.Instance)) // connlimit.go
 		}
 		return nil
 	})

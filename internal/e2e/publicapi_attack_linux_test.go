@@ -1,0 +1,162 @@
+package e2e
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/eni-net/eni/internal/dataplane"
+)
+
+// TestAttackPublicAPIConnectionFlood: root in instance A opens more connections to
+// the API on the simulated internet than a source may hold, each with a request
+// (so each stays open, idle, between requests). Every connection held there is a
+// descriptor of the server's process, which also serves the host's API, the
+// metadata service and the resolvers: the listener keeps at most
+// dataplane.ConnsPerSource of A's and closes the others unanswered. While A holds
+// its share, instance B (another public address) is answered; once A lets go, A is
+// again.
+func TestAttackPublicAPIConnectionFlood(t *testing.T) {
+	e := newEnvWith(t, envOptions{sigv4: true})
+	vpc := e.vpc("10.62.0.0/16")
+	sn := e.subnet(vpc, "10.62.1.0/24")
+	e.publicRoutes(vpc, sn, e.igw(vpc))
+	a, b := e.launchPublic(sn), e.launchPublic(sn)
+	e.waitRunning(a, b)
+	e.settle()
+	addr := net.JoinHostPort(e.plane.InternetIP().String(), "4566")
+	nsA, nsB := e.plane.InstanceNS(a), e.plane.InstanceNS(b)
+	e.waitFor("the API answering A", func() (bool, string) {
+		ok, err := e.apiAnswers(nsA, addr)
+		return ok, fmt.Sprint(err)
+	})
+
+	e.flood(nsA, nsB, addr)
+}
+
+// TestAttackVPCEndpointConnectionFlood: the same flood at an interface VPC endpoint
+// of EC2 (its port 80), from instance A of the VPC; B, in the same VPC, is answered
+// while A holds its share.
+func TestAttackVPCEndpointConnectionFlood(t *testing.T) {
+	e := newEnvWith(t, envOptions{sigv4: true})
+	vpc := e.vpc("10.63.0.0/16")
+	sn := e.subnet(vpc, "10.63.1.0/24")
+	plain := e.sg(vpc, "endpoint-http", 80, "10.63.0.0/16")
+	a, b := e.launch(sn), e.launch(sn)
+	e.waitRunning(a, b)
+	cr, err := e.ec2.CreateVpcEndpoint(ctx(), &ec2.CreateVpcEndpointInput{VpcId: &vpc, ServiceName: aws.String("com.amazonaws.us-east-1.ec2"),
+		VpcEndpointType: types.VpcEndpointTypeInterface, SubnetIds: []string{sn}, SecurityGroupIds: []string{plain}, PrivateDnsEnabled: aws.Bool(false)})
+	e.must(err)
+	n, ok := e.eni(cr.VpcEndpoint.NetworkInterfaceIds[0])
+	if !ok {
+		t.Fatal("the endpoint's ENI is not described")
+	}
+	e.settle()
+	addr := net.JoinHostPort(aws.ToString(n.PrivateIpAddress), "80")
+	nsA, nsB := e.plane.InstanceNS(a), e.plane.InstanceNS(b)
+	e.waitFor("the endpoint answering A", func() (bool, string) {
+		ok, err := e.apiAnswers(nsA, addr)
+		return ok, fmt.Sprint(err)
+	})
+	e.flood(nsA, nsB, addr)
+}
+
+// flood opens more connections from namespace nsA to addr than a source may hold,
+// each with a request, and wants at most dataplane.ConnsPerSource answered, nsB
+// answered meanwhile, and nsA again once it lets go.
+func (e *env) flood(nsA, nsB, addr string) {
+	t := e.t
+	t.Helper()
+	n := dataplane.ConnsPerSource + 36
+	conns := make([]net.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}()
+	for range n {
+		c, err := e.dialIn(nsA, addr)
+		if err != nil {
+			t.Fatalf("connection %d from A: %v", len(conns)+1, err)
+		}
+		conns = append(conns, c)
+	}
+	for _, c := range conns {
+		_, _ = fmt.Fprint(c, "GET / HTTP/1.1\r\nHost: api\r\n\r\n") // a refused one may be closed already
+	}
+	served := 0
+	for _, c := range conns {
+		if answered(c) {
+			served++
+		}
+	}
+	if served > dataplane.ConnsPerSource || served == 0 {
+		t.Fatalf("A holds %d of %d connections answered, want 1..%d", served, n, dataplane.ConnsPerSource)
+	}
+	t.Logf("A: %d of %d connections answered", served, n)
+	if ok, err := e.apiAnswers(nsB, addr); !ok {
+		t.Fatalf("B, while A holds its connections: %v", err)
+	}
+	for _, c := range conns {
+		_ = c.Close()
+	}
+	conns = nil
+	e.waitFor("the API answering A again", func() (bool, string) {
+		ok, err := e.apiAnswers(nsA, addr)
+		return ok, fmt.Sprint(err)
+	})
+}
+
+// launchPublic runs an instance with a public IP in subnet.
+func (e *env) launchPublic(subnet string) string {
+	e.t.Helper()
+	out, err := e.ec2.RunInstances(ctx(), &ec2.RunInstancesInput{ImageId: aws.String(testImage), InstanceType: testInstType,
+		MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		NetworkInterfaces: []types.InstanceNetworkInterfaceSpecification{{DeviceIndex: aws.Int32(0), SubnetId: aws.String(subnet), AssociatePublicIpAddress: aws.Bool(true)}}})
+	e.must(err)
+	return aws.ToString(out.Instances[0].InstanceId)
+}
+
+// dialIn opens a TCP connection from inside the namespace.
+func (e *env) dialIn(nsname, addr string) (net.Conn, error) {
+	var c net.Conn
+	err := e.plane.Do(nsname, func() error {
+		var err error
+		c, err = net.DialTimeout("tcp", addr, dialTimeout)
+		return err
+	})
+	return c, err
+}
+
+// apiAnswers sends one request from inside the namespace and tells whether an
+// HTTP response came back.
+func (e *env) apiAnswers(nsname, addr string) (bool, error) {
+	c, err := e.dialIn(nsname, addr)
+	if err != nil {
+		return false, err
+	}
+	defer c.Close()
+	if _, err := fmt.Fprint(c, "GET / HTTP/1.1\r\nHost: api\r\n\r\n"); err != nil {
+		return false, err
+	}
+	return answered(c), nil
+}
+
+// answered reads an HTTP response from c (false: the connection was closed or
+// reset without one).
+func answered(c net.Conn) bool {
+	_ = c.SetReadDeadline(time.Now().Add(time.Minute))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return false
+	}
+	_ = resp.Body.Close()
+	return true
+}
