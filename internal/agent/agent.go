@@ -323,7 +323,7 @@ func Desired(hv core.HostView) dataplane.Desired {
 		d.Instances = append(d.Instances, dataplane.Instance{ID: i.ID, Running: true})
 	}
 	for _, s := range hv.Services {
-		d.Services = append(d.Services, dataplane.ServiceListener{Instance: s.Namespace, Addr: s.Addr})
+		d.Services = append(d.Services, dataplane.ServiceListener{Instance: s.Namespace, Addr: s.Addr, Service: s.Service})
 	}
 	for _, e := range hv.ENIs {
 		de := dataplane.ENI{ID: e.ID, MAC: e.MAC, SubnetID: e.SubnetID, VPCID: e.VpcID, IPv6: e.IPv6, IPv4Prefixes: e.IPv4Prefixes, IPv6Prefixes: e.IPv6Prefixes,

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -20,15 +21,18 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/eni-net/eni/internal/core"
 )
 
-// EndpointServer serves the EC2 API on the listeners of interface VPC
-// endpoints of com.amazonaws.<region>.ec2 (the data plane opens them on the
-// endpoint's address inside its namespace): plain HTTP on port 80, TLS on
-// 443 with a certificate the server's endpoint CA issues for the names a
-// client asks for (ec2.<region>.amazonaws.com, the endpoint's
-// *.ec2.<region>.vpce.amazonaws.com names) and the address it connected to.
-// It is a dataplane.EndpointServer.
+// EndpointServer serves the API on the listeners of interface VPC endpoints
+// of the services this server answers (com.amazonaws.<region>.ec2 and .sts;
+// the data plane opens them on the endpoint's address inside its namespace):
+// plain HTTP on port 80, TLS on 443 with a certificate the server's endpoint
+// CA issues for the service's names (<service>.<region>.amazonaws.com, the
+// endpoint's *.<service>.<region>.vpce.amazonaws.com names) and the address
+// the client connected to. An endpoint answers its own service only
+// (ForEndpoint). It is a dataplane.EndpointServer.
 type EndpointServer struct {
 	Handler http.Handler
 	Region  string
@@ -38,18 +42,24 @@ type EndpointServer struct {
 	key    *ecdsa.PrivateKey // the leaves' key
 	err    error
 	mu     sync.Mutex
-	leaves map[netip.Addr]*tls.Certificate // by the endpoint's address
+	leaves map[leafKey]*tls.Certificate
 }
 
-// ServeEndpoint serves ln until it is closed.
-func (s *EndpointServer) ServeEndpoint(ln net.Listener, useTLS bool) error {
+type leafKey struct {
+	addr    netip.Addr // the endpoint's address
+	service string
+}
+
+// ServeEndpoint serves ln, an endpoint of service, until it is closed.
+func (s *EndpointServer) ServeEndpoint(ln net.Listener, service string, useTLS bool) error {
 	if useTLS {
 		if s.CA == nil {
 			return ln.Close()
 		}
-		ln = tls.NewListener(ln, &tls.Config{GetCertificate: s.certificate, MinVersion: tls.VersionTLS12})
+		ln = tls.NewListener(ln, &tls.Config{MinVersion: tls.VersionTLS12,
+			GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) { return s.certificate(hello, service) }})
 	}
-	srv := &http.Server{Handler: s.Handler, ErrorLog: quiet, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	srv := &http.Server{Handler: ForEndpoint(s.Handler, service), ErrorLog: quiet, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	return srv.Serve(ln)
 }
@@ -59,9 +69,9 @@ func (s *EndpointServer) ServeEndpoint(ln net.Listener, useTLS bool) error {
 // otherwise make as many of as it likes.
 var quiet = log.New(io.Discard, "", 0)
 
-// certificate is the leaf for the address the client connected to (made once
-// per address and run).
-func (s *EndpointServer) certificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+// certificate is the leaf for the service at the address the client connected
+// to (made once per address, service and run).
+func (s *EndpointServer) certificate(hello *tls.ClientHelloInfo, service string) (*tls.Certificate, error) {
 	s.once.Do(func() { s.key, s.err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader) })
 	if s.err != nil {
 		return nil, s.err
@@ -70,21 +80,57 @@ func (s *EndpointServer) certificate(hello *tls.ClientHelloInfo) (*tls.Certifica
 	if err != nil {
 		return nil, err
 	}
-	addr := ap.Addr().Unmap()
+	k := leafKey{addr: ap.Addr().Unmap(), service: service}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c := s.leaves[addr]; c != nil {
+	if c := s.leaves[k]; c != nil {
 		return c, nil
 	}
-	c, err := s.CA.issue(s.key, s.Region, addr)
+	c, err := s.CA.issue(s.key, service+"."+s.Region, k.addr)
 	if err != nil {
 		return nil, err
 	}
 	if s.leaves == nil {
-		s.leaves = map[netip.Addr]*tls.Certificate{}
+		s.leaves = map[leafKey]*tls.Certificate{}
 	}
-	s.leaves[addr] = c
+	s.leaves[k] = c
 	return c, nil
+}
+
+// endpointKey marks a request that came in through an interface endpoint of
+// a service (its value).
+type endpointKey struct{}
+
+// ForEndpoint serves h's API to requests that came in through an interface VPC
+// endpoint of service: the query API only (other paths are not found), and the
+// server refuses what is another service's, as that service's endpoint on AWS
+// would (Server.serve, endpointAccepts).
+func ForEndpoint(h http.Handler, service string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" { // the query API only: no metrics, tasks, reset or console
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), endpointKey{}, service)))
+	})
+}
+
+// endpointAccepts checks a request that came in through an endpoint of
+// endpoint (from the request's context; none: any) against the service it
+// is for (by action) and the one it is signed for (scoped, if signed).
+func endpointAccepts(ctx context.Context, scoped, service, action string) error {
+	endpoint, ok := ctx.Value(endpointKey{}).(string)
+	switch {
+	case !ok:
+		return nil
+	case scoped != "" && scoped != endpoint:
+		return &core.Error{Code: "SignatureDoesNotMatch", Message: fmt.Sprintf("Credential should be scoped to correct service: '%s'.", endpoint)}
+	case service == endpoint:
+		return nil
+	case endpoint == "sts":
+		return &core.Error{Code: core.CodeInvalidAction, Message: fmt.Sprintf("Could not find operation %s for version %s", action, stsVersion)}
+	}
+	return invalidAction(action)
 }
 
 // EndpointCA is the certificate authority whose leaves the EC2 API's VPC
@@ -176,18 +222,19 @@ func ParseEndpointCA(certPEM, keyPEM []byte) (*EndpointCA, error) {
 	return &EndpointCA{Cert: cert, PEM: certPEM, key: key}, nil
 }
 
-// issue makes a leaf for key valid for the region's EC2 names and addr.
-func (ca *EndpointCA) issue(key *ecdsa.PrivateKey, region string, addr netip.Addr) (*tls.Certificate, error) {
+// issue makes a leaf for key valid for a service's names in a region
+// (host "<service>.<region>") and addr.
+func (ca *EndpointCA) issue(key *ecdsa.PrivateKey, host string, addr netip.Addr) (*tls.Certificate, error) {
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
 	if err != nil {
 		return nil, err
 	}
 	now := time.Now()
-	name := "ec2." + region + ".amazonaws.com"
+	name := host + ".amazonaws.com"
 	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{Organization: []string{"ENI"}, CommonName: name},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(1, 0, 0), KeyUsage: x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, BasicConstraintsValid: true,
-		DNSNames: []string{name, "*.ec2." + region + ".vpce.amazonaws.com"}, IPAddresses: []net.IP{addr.AsSlice()}}
+		DNSNames: []string{name, "*." + host + ".vpce.amazonaws.com"}, IPAddresses: []net.IP{addr.AsSlice()}}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.key)
 	if err != nil {
 		return nil, err

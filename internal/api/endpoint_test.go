@@ -48,7 +48,7 @@ func TestEndpointCA(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := &EndpointServer{Region: "eu-west-1", CA: again, Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ec2") })}
-	go func() { _ = s.ServeEndpoint(ln, true) }()
+	go func() { _ = s.ServeEndpoint(ln, "ec2", true) }()
 	t.Cleanup(func() { _ = ln.Close() })
 	get := func(roots *x509.CertPool, name string) error {
 		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: name}}

@@ -262,6 +262,9 @@ func (s *Server) serve(r *http.Request, req *request, buf *bytes.Buffer) error {
 	case req.iam:
 		service, region = "iam", s.core.IAMRegion()
 	}
+	if err := endpointAccepts(r.Context(), scoped, service, req.action); err != nil {
+		return err
+	}
 	if err := s.identify(r, req, body, region, service); err != nil {
 		return err
 	}

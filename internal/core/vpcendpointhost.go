@@ -2,23 +2,30 @@ package core
 
 // Interface endpoints on the data plane: each endpoint network interface is
 // eth0 of a namespace of its own (named after the interface, as a task's is
-// after the task), and an endpoint of this server's own EC2 API gets the
-// server's listeners on the interface's address (HostView.Services).
+// after the task), and an endpoint of a service this server answers (its EC2
+// API, and STS's GetCallerIdentity) gets the server's listeners on the
+// interface's address (HostView.Services).
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 )
 
-// HostService is a listener the server serves in a namespace: the EC2 API
-// on Addr's ports 80 and 443, for an interface endpoint of
-// com.amazonaws.<region>.ec2.
+// HostService is a listener the server serves in a namespace: its API for
+// Service ("ec2" or "sts") on Addr's ports 80 and 443, for an interface
+// endpoint of com.amazonaws.<region>.<Service>.
 type HostService struct {
-	Namespace, ENIID, Addr string
+	Namespace, ENIID, Addr, Service string
 }
 
+// endpointServed are the services whose interface endpoints this server
+// answers itself.
+var endpointServed = []string{"ec2", "sts"}
+
 // hostEndpoints returns the available interface endpoints' network
-// interfaces, each the namespace of the same id, and the EC2 API listeners.
+// interfaces, each the namespace of the same id, and the listeners of the
+// services served.
 func (tx *Tx) hostEndpoints() ([]string, []HostService) {
 	var ns []string
 	var svcs []HostService
@@ -26,14 +33,16 @@ func (tx *Tx) hostEndpoints() ([]string, []HostService) {
 		if e.State != vpceAvailable || e.Type != vpceInterface {
 			continue
 		}
+		short := strings.TrimPrefix(e.ServiceName, "com.amazonaws."+tx.Region+".")
+		served := slices.Contains(endpointServed, short)
 		for _, id := range e.ENIIDs {
 			n := tx.enis.Get(id)
 			if n == nil {
 				continue
 			}
 			ns = append(ns, id)
-			if e.ServiceName == tx.serviceName("ec2") && n.PrimaryIP() != "" {
-				svcs = append(svcs, HostService{Namespace: id, ENIID: id, Addr: n.PrimaryIP()})
+			if served && n.PrimaryIP() != "" {
+				svcs = append(svcs, HostService{Namespace: id, ENIID: id, Addr: n.PrimaryIP(), Service: short})
 			}
 		}
 	}

@@ -2,24 +2,25 @@ package core
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/eni-net/eni/internal/ec2wire"
 )
 
 // Interface endpoints on the host: each endpoint ENI is the namespace of its own id, only
-// an endpoint of EC2 gets the server's listeners (on its ENI's address), and the VPC
+// endpoints of EC2 and STS get the server's listeners (on their ENI's address), and the VPC
 // resolver answers the endpoint's names in its VPC, the service's name only with private
 // DNS.
 func TestVpceHostView(t *testing.T) {
 	w := newDNSWorld(t)
 	w.attr(t, w.vpcA, ec2wire.ModifyVpcAttributeInput{EnableDnsHostnames: on(true)})
-	var ec2EP, stsEP *ec2wire.VpcEndpoint
+	var ec2EP, stsEP, s3EP *ec2wire.VpcEndpoint
 	if err := mutate(t, w.c, func(tx *Tx) error {
 		for _, s := range []struct {
 			name string
 			out  **ec2wire.VpcEndpoint
-		}{{"ec2", &ec2EP}, {"sts", &stsEP}} {
+		}{{"ec2", &ec2EP}, {"sts", &stsEP}, {"s3", &s3EP}} {
 			out, err := tx.CreateVpcEndpoint(&ec2wire.CreateVpcEndpointInput{VpcId: p(w.vpcA), ServiceName: p("com.amazonaws.us-east-1." + s.name),
 				VpcEndpointType: p(vpceInterface), SubnetIds: []string{*w.a1.SubnetId}, PrivateDnsEnabled: p(s.name == "ec2")})
 			if err != nil {
@@ -32,20 +33,21 @@ func TestVpceHostView(t *testing.T) {
 		t.Fatal(err)
 	}
 	hv := w.c.HostView("us-east-1")
-	ec2ENI, stsENI := ec2EP.NetworkInterfaceIds[0], stsEP.NetworkInterfaceIds[0]
-	var ip string
+	ec2ENI, stsENI, s3ENI := ec2EP.NetworkInterfaceIds[0], stsEP.NetworkInterfaceIds[0], s3EP.NetworkInterfaceIds[0]
+	ips := map[string]string{}
 	for _, e := range hv.ENIs {
-		if e.ID == ec2ENI {
-			ip = e.PrivateIPs[0]
-		}
+		ips[e.ID] = e.PrivateIPs[0]
 	}
-	for _, id := range []string{ec2ENI, stsENI} {
+	ip := ips[ec2ENI]
+	for _, id := range []string{ec2ENI, stsENI, s3ENI} {
 		if !slices.ContainsFunc(hv.Instances, func(i HostInstance) bool { return i.ID == id }) {
 			t.Errorf("%s has no namespace: %+v", id, hv.Instances)
 		}
 	}
-	if want := []HostService{{Namespace: ec2ENI, ENIID: ec2ENI, Addr: ip}}; ip == "" || !slices.Equal(hv.Services, want) {
-		t.Errorf("services %+v, want %+v", hv.Services, want)
+	want := []HostService{{Namespace: ec2ENI, ENIID: ec2ENI, Addr: ip, Service: "ec2"}, {Namespace: stsENI, ENIID: stsENI, Addr: ips[stsENI], Service: "sts"}}
+	got := slices.SortedFunc(slices.Values(hv.Services), func(a, b HostService) int { return strings.Compare(a.Service, b.Service) })
+	if ip == "" || !slices.Equal(got, want) {
+		t.Errorf("services %+v, want %+v", got, want)
 	}
 
 	ask := func(vpc, n string) DNSAnswer { return w.c.ResolveVPCDNS("us-east-1", vpc, n) }

@@ -23,7 +23,7 @@ type svcState struct {
 
 type svcListeners struct {
 	gen  uint64
-	addr string
+	spec ServiceListener
 	lns  []net.Listener
 }
 
@@ -34,15 +34,15 @@ func (r *reconciler) ensureServiceListeners() {
 	if p.endpoint == nil {
 		return
 	}
-	want := map[string]string{}
+	want := map[string]ServiceListener{}
 	for _, s := range r.services {
-		want[s.Instance] = s.Addr
+		want[s.Instance] = s
 	}
 	p.svc.mu.Lock()
 	var stale []string
 	for id, cur := range p.svc.open {
 		c := r.insts[id]
-		if want[id] != cur.addr || c == nil || c.gen != cur.gen {
+		if want[id] != cur.spec || c == nil || c.gen != cur.gen {
 			stale = append(stale, id)
 		}
 	}
@@ -95,10 +95,10 @@ func (r *reconciler) openService(s ServiceListener, c *nsCtx) error {
 		return fmt.Errorf("%s: endpoint listeners: %w", c.name, err)
 	}
 	p.svc.mu.Lock()
-	p.svc.open[s.Instance] = &svcListeners{gen: c.gen, addr: s.Addr, lns: lns}
+	p.svc.open[s.Instance] = &svcListeners{gen: c.gen, spec: s, lns: lns}
 	p.svc.mu.Unlock()
-	go func() { _ = p.endpoint.ServeEndpoint(lns[0], false) }() // returns when the listener is closed
-	go func() { _ = p.endpoint.ServeEndpoint(lns[1], true) }()
+	go func() { _ = p.endpoint.ServeEndpoint(lns[0], s.Service, false) }() // returns when the listener is closed
+	go func() { _ = p.endpoint.ServeEndpoint(lns[1], s.Service, true) }()
 	r.changes++
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/eni-net/eni/internal/api"
 	"github.com/eni-net/eni/internal/dataplane"
 )
@@ -23,10 +25,12 @@ import (
 // sdkEndpointEnv makes the test binary run runSDKEndpoint (inside an instance).
 const sdkEndpointEnv = "ENI_E2E_SDKENDPOINT"
 
-// runSDKEndpoint is a Go program on EC2 calling EC2 with no configuration but
-// what the environment says (AWS_ENDPOINT_URL, AWS_CA_BUNDLE, or nothing):
-// credentials and region from the metadata service, then DescribeVpcEndpoints
-// within ENI_E2E_TIMEOUT (a duration). It prints "SOURCE ID…".
+// runSDKEndpoint is a Go program on EC2 calling EC2 (and STS with
+// ENI_E2E_STS=1) with no configuration but what the environment says
+// (AWS_ENDPOINT_URL, AWS_CA_BUNDLE, or nothing): credentials and region from
+// the metadata service, then DescribeVpcEndpoints (and GetCallerIdentity)
+// within ENI_E2E_TIMEOUT (a duration). It prints "SOURCE ARN ID…" (ARN "-"
+// without STS).
 func runSDKEndpoint() int {
 	timeout, err := time.ParseDuration(os.Getenv("ENI_E2E_TIMEOUT"))
 	if err != nil {
@@ -44,15 +48,25 @@ func runSDKEndpoint() int {
 		fmt.Fprintln(os.Stderr, "DescribeVpcEndpoints:", err)
 		return 3
 	}
+	arn := "-"
+	if os.Getenv("ENI_E2E_STS") == "1" {
+		id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, nil)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "GetCallerIdentity:", err)
+			return 4
+		}
+		arn = aws.ToString(id.Arn)
+	}
 	creds, err := cfg.Credentials.Retrieve(ctx)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "credentials:", err)
-		return 4
+		return 5
 	}
-	f := []string{creds.Source}
+	f := []string{creds.Source, arn}
 	for _, e := range out.VpcEndpoints {
 		f = append(f, aws.ToString(e.VpcEndpointId))
 	}
+	slices.Sort(f[2:])
 	fmt.Println(strings.Join(f, " "))
 	return 0
 }
@@ -125,14 +139,16 @@ func (e *env) restartPlane() {
 
 // TestVPCEndpointEC2: inside an instance in a private subnet (no route out of the VPC)
 // launched with an instance profile, the SDK for Go and the AWS CLI call EC2 through an
-// interface endpoint of com.amazonaws.us-east-1.ec2, with credentials and region from the
-// metadata service: at the endpoint's DNS name over HTTPS (the endpoint CA trusted with
-// AWS_CA_BUNDLE), and with private DNS at no configured endpoint at all (the VPC
-// resolver answers ec2.us-east-1.amazonaws.com with the endpoint's address). The
-// endpoint's security groups apply: with a group that allows 80 but not 443 from the
-// instance, HTTPS is blocked and HTTP still answers; with the group back, HTTPS works.
-// After a restart of the plane (its sockets closed, a new plane), the endpoint answers
-// again with the same CA. Deleted, its namespace and its names go.
+// interface endpoint of com.amazonaws.us-east-1.ec2, and STS (GetCallerIdentity, the
+// instance's role) through one of .sts, with credentials and region from the metadata
+// service: at the EC2 endpoint's DNS name over HTTPS (the endpoint CA trusted with
+// AWS_CA_BUNDLE), and with private DNS at no configured endpoint at all (the VPC resolver
+// answers ec2. and sts.us-east-1.amazonaws.com with the endpoints' addresses). The EC2
+// endpoint answers EC2 only: STS through it is refused as AWS refuses a credential scoped
+// to another service. The endpoint's security groups apply: with a group that allows 80
+// but not 443 from the instance, HTTPS is blocked and HTTP still answers; with the group
+// back, HTTPS works. After a restart of the plane (its sockets closed, a new plane), the
+// endpoint answers again with the same CA. Deleted, its namespace and its names go.
 func TestVPCEndpointEC2(t *testing.T) {
 	e := newEnvWith(t, envOptions{sigv4: true})
 	e.instanceProfile("app")
@@ -151,14 +167,22 @@ func TestVPCEndpointEC2(t *testing.T) {
 		IamInstanceProfile: &types.IamInstanceProfileSpecification{Name: aws.String("app")}})
 	e.must(err)
 	inst := aws.ToString(out.Instances[0].InstanceId)
+	wantArn := "arn:aws:sts::123456789012:assumed-role/app-role/" + inst
 	e.waitRunning(inst)
-	cr, err := e.ec2.CreateVpcEndpoint(ctx(), &ec2.CreateVpcEndpointInput{VpcId: &vpc, ServiceName: aws.String("com.amazonaws.us-east-1.ec2"),
-		VpcEndpointType: types.VpcEndpointTypeInterface, SubnetIds: []string{subnet}, SecurityGroupIds: []string{https}, PrivateDnsEnabled: aws.Bool(true)})
-	e.must(err)
-	vpce := aws.ToString(cr.VpcEndpoint.VpcEndpointId)
-	eniID := cr.VpcEndpoint.NetworkInterfaceIds[0]
-	dnsName := aws.ToString(cr.VpcEndpoint.DnsEntries[0].DnsName) // vpce-…-….ec2.us-east-1.vpce.amazonaws.com
+	endpoint := func(service string) types.VpcEndpoint {
+		cr, err := e.ec2.CreateVpcEndpoint(ctx(), &ec2.CreateVpcEndpointInput{VpcId: &vpc, ServiceName: aws.String("com.amazonaws.us-east-1." + service),
+			VpcEndpointType: types.VpcEndpointTypeInterface, SubnetIds: []string{subnet}, SecurityGroupIds: []string{https}, PrivateDnsEnabled: aws.Bool(true)})
+		e.must(err)
+		return *cr.VpcEndpoint
+	}
+	ec2EP, stsEP := endpoint("ec2"), endpoint("sts")
+	vpce := aws.ToString(ec2EP.VpcEndpointId)
+	ids := []string{vpce, aws.ToString(stsEP.VpcEndpointId)}
+	slices.Sort(ids)
+	eniID := ec2EP.NetworkInterfaceIds[0]
+	dnsName := aws.ToString(ec2EP.DnsEntries[0].DnsName) // vpce-…-….ec2.us-east-1.vpce.amazonaws.com
 	caBundle := "AWS_CA_BUNDLE=" + filepath.Join(e.endpointCADir, api.EndpointCAFile)
+	const withSTS = "ENI_E2E_STS=1"
 
 	sdk := func(timeout time.Duration, envs ...string) (string, error) {
 		return e.inInstance(inst, append(envs, sdkEndpointEnv+"=1", "ENI_E2E_TIMEOUT="+timeout.String()), os.Args[0])
@@ -171,24 +195,36 @@ func TestVPCEndpointEC2(t *testing.T) {
 			got, err = sdk(time.Minute, envs...)
 			return err == nil, fmt.Sprint(err)
 		})
-		if f := strings.Fields(got); len(f) != 2 || f[0] != "EC2RoleProvider" || f[1] != vpce {
-			t.Fatalf("%s: %q, want EC2RoleProvider %s", what, got, vpce)
+		arn := "-"
+		if slices.Contains(envs, withSTS) {
+			arn = wantArn
+		}
+		if want := "EC2RoleProvider " + arn + " " + strings.Join(ids, " "); got != want {
+			t.Fatalf("%s: %q, want %q", what, got, want)
 		}
 	}
 	sdkWorks("the SDK at https://"+dnsName, "AWS_ENDPOINT_URL=https://"+dnsName, caBundle)
-	sdkWorks("the SDK at its default endpoint (private DNS)", caBundle)
+	sdkWorks("the SDK at its default endpoints, EC2 and STS (private DNS)", caBundle, withSTS)
+	if got, err := sdk(time.Minute, "AWS_ENDPOINT_URL=https://"+dnsName, caBundle, withSTS); err == nil ||
+		!strings.Contains(err.Error(), "SignatureDoesNotMatch: Credential should be scoped to correct service: 'ec2'.") {
+		t.Fatalf("STS through the EC2 endpoint: %q, %v", got, err)
+	}
 
 	if _, err := exec.LookPath("aws"); err != nil {
 		missing(t, "aws (the AWS CLI) is not installed; .ci/run installs Debian's awscli")
 	}
 	// The CLI v1 and Debian's v2.9 take the region from configuration only and do not
-	// read AWS_ENDPOINT_URL (TestInstanceCredentialsInside).
-	cli := []string{caBundle, "AWS_DEFAULT_REGION=us-east-1"}
+	// read AWS_ENDPOINT_URL (TestInstanceCredentialsInside); the CLI v1 calls STS at its
+	// global endpoint sts.amazonaws.com unless told to use the region's.
+	cli := []string{caBundle, "AWS_DEFAULT_REGION=us-east-1", "AWS_STS_REGIONAL_ENDPOINTS=regional"}
 	for _, args := range [][]string{{"--endpoint-url", "https://" + dnsName}, nil} {
 		argv := append(append([]string{"aws"}, args...), "ec2", "describe-vpc-endpoints", "--query", "VpcEndpoints[].VpcEndpointId", "--output", "text")
-		if got, err := e.inInstance(inst, cli, argv...); err != nil || got != vpce {
+		if got, err := e.inInstance(inst, cli, argv...); err != nil || strings.Join(strings.Fields(got), " ") != strings.Join(ids, " ") {
 			t.Fatalf("%v inside the instance: %q, %v", argv, got, err)
 		}
+	}
+	if got, err := e.inInstance(inst, cli, "aws", "sts", "get-caller-identity", "--query", "Arn", "--output", "text"); err != nil || got != wantArn {
+		t.Fatalf("aws sts get-caller-identity inside the instance: %q, %v", got, err)
 	}
 
 	// The endpoint's groups: one that allows only 80 blocks HTTPS, and HTTP answers.
@@ -210,7 +246,7 @@ func TestVPCEndpointEC2(t *testing.T) {
 		t.Fatalf("the endpoint answered with the plane closed: %q", got)
 	}
 	e.restartPlane()
-	sdkWorks("the SDK through the endpoint after a restart", caBundle)
+	sdkWorks("the SDK through the endpoints after a restart", caBundle, withSTS)
 
 	// Deleted: its namespace and its names go.
 	_, err = e.ec2.DeleteVpcEndpoints(ctx(), &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: []string{vpce}})
