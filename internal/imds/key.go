@@ -78,3 +78,16 @@ func Certificate(key *rsa.PrivateKey) ([]byte, error) {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), nil
 }
+
+// certificateOf is Certificate(key), parsed.
+func certificateOf(key *rsa.PrivateKey) (*x509.Certificate, error) {
+	p, err := Certificate(key)
+	if err != nil {
+		return nil, err
+	}
+	blk, _ := pem.Decode(p)
+	if blk == nil {
+		return nil, errors.New("imds: certificate is not PEM")
+	}
+	return x509.ParseCertificate(blk.Bytes)
+}

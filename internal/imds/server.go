@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/binary"
 	"log/slog"
@@ -58,7 +59,8 @@ type Server struct {
 	opt Options
 
 	mu   sync.Mutex
-	sigs map[string]string // document -> signature (signing costs a millisecond)
+	sigs map[string]Signatures // document -> signatures (signing costs a millisecond)
+	cert *x509.Certificate     // Key's (Certificate), made on first use
 }
 
 // Header names and limits of IMDSv2 (AWS's).
@@ -90,7 +92,7 @@ func New(opt Options) *Server {
 		opt.Secret = make([]byte, 32)
 		_, _ = rand.Read(opt.Secret) // crypto/rand never fails
 	}
-	return &Server{opt: opt, sigs: map[string]string{}}
+	return &Server{opt: opt, sigs: map[string]Signatures{}}
 }
 
 type connKey struct{}
@@ -253,28 +255,39 @@ func (s *Server) tokenMAC(instanceID string, head []byte) []byte {
 	return m.Sum(nil)
 }
 
-// sign is the base64 RSA SHA-256 signature of doc, remembered.
-func (s *Server) sign(doc []byte) (string, error) {
+// sign is doc's signatures, remembered.
+func (s *Server) sign(doc []byte) (Signatures, error) {
 	if s.opt.Key == nil {
-		return "", errNoKey
+		return Signatures{}, errNoKey
 	}
 	s.mu.Lock()
 	sig, ok := s.sigs[string(doc)]
+	cert := s.cert
 	s.mu.Unlock()
 	if ok {
 		return sig, nil
 	}
+	if cert == nil {
+		var err error
+		if cert, err = certificateOf(s.opt.Key); err != nil {
+			return Signatures{}, err
+		}
+	}
 	h := sha256.Sum256(doc)
 	raw, err := rsa.SignPKCS1v15(nil, s.opt.Key, crypto.SHA256, h[:])
 	if err != nil {
-		return "", err
+		return Signatures{}, err
 	}
-	sig = base64.StdEncoding.EncodeToString(raw)
+	p7, err := PKCS7(doc, s.opt.Key, cert)
+	if err != nil {
+		return Signatures{}, err
+	}
+	sig = Signatures{Signature: base64.StdEncoding.EncodeToString(raw), PKCS7: pkcs7Text(p7)}
 	s.mu.Lock()
 	if len(s.sigs) >= maxSigCache {
 		clear(s.sigs)
 	}
-	s.sigs[string(doc)] = sig
+	s.sigs[string(doc)], s.cert = sig, cert
 	s.mu.Unlock()
 	return sig, nil
 }

@@ -29,9 +29,13 @@ type Tree struct {
 	lists  map[string]string
 }
 
-// Signer signs an instance identity document: the base64 of its RSA SHA-256
-// signature (what dynamic/instance-identity/signature serves).
-type Signer func(doc []byte) (string, error)
+// Signer signs an instance identity document.
+type Signer func(doc []byte) (Signatures, error)
+
+// Signatures are what dynamic/instance-identity/ serves of a document: signature (the
+// base64 of its RSA SHA-256 signature) and pkcs7 and rsa2048 (its PKCS#7 SignedData,
+// pkcs7.go; one RSA 2048-bit key makes both).
+type Signatures struct{ Signature, PKCS7 string }
 
 // Build is the tree of v. sign, if set, signs the identity document.
 func Build(v core.MetadataView, sign Signer) Tree {
@@ -78,7 +82,9 @@ func Build(v core.MetadataView, sign Signer) Tree {
 	t.leaves["dynamic/instance-identity/document"] = doc
 	if sign != nil {
 		if sig, err := sign([]byte(doc)); err == nil {
-			t.leaves["dynamic/instance-identity/signature"] = sig
+			t.leaves["dynamic/instance-identity/signature"] = sig.Signature
+			t.leaves["dynamic/instance-identity/pkcs7"] = sig.PKCS7
+			t.leaves["dynamic/instance-identity/rsa2048"] = sig.PKCS7
 		}
 	}
 	return t
