@@ -122,9 +122,13 @@ func (r *reconciler) ensureNATGateways() {
 		}
 		delete(r.c.natgw, g.ID)
 		n0 := r.nerr
-		r.count(ensureSysctls(c.ns, natgwSysctls(e.eth)))
+		// The table before forwarding: a packet forwarded without it would leave
+		// untranslated, and its flow would stay so (connection tracking decides a
+		// flow's translation on its first packet).
 		r.ensureNATGatewayTable(c, t, digest)
-		r.count(ensureSysctls(c.ns, natgwTimeouts))
+		if r.nerr == n0 {
+			r.count(ensureSysctls(c.ns, append(natgwSysctls(e.eth), natgwTimeouts...)))
+		}
 		if r.nerr == n0 {
 			r.c.natgw[g.ID] = key
 		}

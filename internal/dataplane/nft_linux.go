@@ -723,8 +723,22 @@ func natTable(prefix, uplink string, maps []PublicMapping) *nftTable {
 			&expr.Immediate{Register: 1, Data: pub.AsSlice()},
 			&expr.NAT{Type: expr.NATTypeSourceNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1})
 	}
+	// Nothing leaves for the internet untranslated: a packet from an address without a
+	// mapping (yet) is dropped before connection tracking keeps its flow, which would stay
+	// untranslated once the mapping comes (a NAT gateway's first datagrams, say).
+	guard := t.chain(&nftChain{name: "guard", hook: nftables.ChainHookPostrouting,
+		prio: nftables.ChainPriorityRef(*nftables.ChainPriorityNATSource + 1), typ: nftables.ChainTypeFilter})
+	guard.add(meta(expr.MetaKeyOIFNAME), cmpEq(ifnameKey(uplink)), &expr.Ct{Key: expr.CtKeySTATUS, Register: 1},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(ctStatusSrcNAT | ctStatusDstNAT), Xor: native32(0)},
+		cmpEq(native32(0)), &expr.Counter{}, verdict(expr.VerdictDrop))
 	return t
 }
+
+// The conntrack status bits of a translated connection (IPS_SRC_NAT, IPS_DST_NAT).
+const (
+	ctStatusSrcNAT = 1 << 4
+	ctStatusDstNAT = 1 << 5
+)
 
 // parseMAC parses a MAC address into its 6 bytes.
 func parseMAC(s string) ([]byte, error) {

@@ -655,9 +655,11 @@ func (r *reconciler) ensureRouters() {
 				tables = append(tables, s.routeTbl)
 			}
 		}
+		// The 1:1 NAT before the routes: a flow routed out before its mapping would be
+		// tracked untranslated (natTable's guard drops such packets besides).
+		r.ensureNAT(c, upName, r.publics[v.ID], !trusted)
 		r.count(ensureRoutes(c, tables, routes))
 		r.count(ensureRules(c, rtPrioRouter, rtPrioRouter, rules))
-		r.ensureNAT(c, upName, r.publics[v.ID], !trusted)
 		if r.nerr == n0 {
 			if gen, err := nftGen(int(c.ns)); err == nil {
 				r.c.routers[v.ID] = routerEntry{key: key, inetRoutes: slices.Clone(inetRoutes[nInet:]), gen: gen}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
@@ -181,4 +182,39 @@ func TestPrivateNatGateway(t *testing.T) {
 	// B cannot start a connection to A through the gateway's address.
 	e.settle()
 	e.noReach(b.ns, net.JoinHostPort(natIP, "80"))
+}
+
+// TestNatGatewayStreamStartedBefore: a UDP stream (a datagram a millisecond) that a
+// private instance started before its NAT gateway existed reaches the internet from the
+// gateway's Elastic IP once the gateway and the route are there. Every datagram sent
+// while they were being made, in whatever order the plane made them, was dropped before
+// connection tracking kept the flow untranslated (as the router's and the gateway's
+// tables once let it be, for good: the stream never stops, so neither does its flow).
+func TestNatGatewayStreamStartedBefore(t *testing.T) {
+	e := newEnv(t)
+	s := e.natSetup()
+	eip, err := e.ec2.AllocateAddress(ctx(), &ec2.AllocateAddressInput{Domain: types.DomainTypeVpc})
+	e.must(err)
+	u := e.udpFirst(e.plane.InternetNS(), 9999)
+	for round := 0; round < 3; round++ {
+		stop := make(chan struct{})
+		e.udpSender(s.ns, net.JoinHostPort(e.plane.InternetIP().String(), "9999"), stop)
+		u.arm(netip.MustParseAddr(*eip.PublicIp), time.Now())
+		out, err := e.ec2.CreateNatGateway(ctx(), &ec2.CreateNatGatewayInput{SubnetId: aws.String(s.public), AllocationId: eip.AllocationId})
+		e.must(err)
+		nat := out.NatGateway.NatGatewayId
+		rt, err := e.ec2.CreateRouteTable(ctx(), &ec2.CreateRouteTableInput{VpcId: aws.String(s.vpc)})
+		e.must(err)
+		_, err = e.ec2.CreateRoute(ctx(), &ec2.CreateRouteInput{RouteTableId: rt.RouteTable.RouteTableId, DestinationCidrBlock: aws.String("0.0.0.0/0"), NatGatewayId: nat})
+		e.must(err)
+		assoc, err := e.ec2.AssociateRouteTable(ctx(), &ec2.AssociateRouteTableInput{RouteTableId: rt.RouteTable.RouteTableId, SubnetId: aws.String(s.private)})
+		e.must(err)
+		e.waitFor("the stream through the gateway", func() (bool, string) { return !u.first().IsZero(), "" })
+		close(stop)
+		_, err = e.ec2.DisassociateRouteTable(ctx(), &ec2.DisassociateRouteTableInput{AssociationId: assoc.AssociationId})
+		e.must(err)
+		_, err = e.ec2.DeleteNatGateway(ctx(), &ec2.DeleteNatGatewayInput{NatGatewayId: nat})
+		e.must(err)
+		e.settle()
+	}
 }
