@@ -79,3 +79,75 @@ func TestVpceHostView(t *testing.T) {
 		t.Errorf("the endpoint's name without private DNS: %+v", got)
 	}
 }
+
+// An endpoint in two zones: a listener on each interface, the regional and private names
+// answer both addresses, each zonal name its own.
+func TestVpceHostViewTwoZones(t *testing.T) {
+	w := newDNSWorld(t)
+	w.attr(t, w.vpcA, ec2wire.ModifyVpcAttributeInput{EnableDnsHostnames: on(true)})
+	var ep *ec2wire.VpcEndpoint
+	if err := mutate(t, w.c, func(tx *Tx) error {
+		out, err := tx.CreateVpcEndpoint(&ec2wire.CreateVpcEndpointInput{VpcId: p(w.vpcA), ServiceName: p("com.amazonaws.us-east-1.ec2"),
+			VpcEndpointType: p(vpceInterface), SubnetIds: []string{*w.a1.SubnetId}})
+		if err != nil {
+			return err
+		}
+		sb, err := tx.CreateSubnet(&ec2wire.CreateSubnetInput{VpcId: p(w.vpcA), CidrBlock: p("10.0.3.0/24"), AvailabilityZone: p("us-east-1b")})
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ModifyVpcEndpoint(&ec2wire.ModifyVpcEndpointInput{VpcEndpointId: out.VpcEndpoint.VpcEndpointId, AddSubnetIds: []string{*sb.Subnet.SubnetId}}); err != nil {
+			return err
+		}
+		d, err := tx.DescribeVpcEndpoints(&ec2wire.DescribeVpcEndpointsInput{VpcEndpointIds: []string{*out.VpcEndpoint.VpcEndpointId}})
+		if err != nil {
+			return err
+		}
+		ep = &d.VpcEndpoints[0]
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	hv := w.c.HostView("us-east-1")
+	ips := map[string]string{}
+	for _, e := range hv.ENIs {
+		ips[e.ID] = e.PrivateIPs[0]
+	}
+	if len(ep.NetworkInterfaceIds) != 2 || len(hv.Services) != 2 {
+		t.Fatalf("interfaces %v, services %+v", ep.NetworkInterfaceIds, hv.Services)
+	}
+	var all []string
+	for _, s := range hv.Services {
+		if !slices.Contains(ep.NetworkInterfaceIds, s.ENIID) || s.Addr != ips[s.ENIID] || s.Service != "ec2" {
+			t.Errorf("service %+v", s)
+		}
+		all = append(all, s.Addr)
+	}
+	ask := func(n string) DNSAnswer { return w.c.ResolveVPCDNS("us-east-1", w.vpcA, n) }
+	for _, n := range []string{*ep.DnsEntries[0].DnsName, "ec2.us-east-1.amazonaws.com"} {
+		got := ask(n)
+		var addrs []string
+		for _, a := range got.A {
+			addrs = append(addrs, a.String())
+		}
+		slices.Sort(addrs)
+		slices.Sort(all)
+		if !slices.Equal(addrs, all) {
+			t.Errorf("%s: %v, want %v", n, addrs, all)
+		}
+	}
+	zonal := 0
+	for _, d := range ep.DnsEntries[1:] {
+		n := *d.DnsName
+		if !strings.Contains(n, "-us-east-1a.") && !strings.Contains(n, "-us-east-1b.") {
+			continue
+		}
+		zonal++
+		if got := ask(n); len(got.A) != 1 || !slices.Contains(all, got.A[0].String()) {
+			t.Errorf("zonal %s: %+v", n, got)
+		}
+	}
+	if zonal != 2 {
+		t.Errorf("zonal names: %d of %+v", zonal, ep.DnsEntries)
+	}
+}
