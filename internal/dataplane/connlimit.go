@@ -15,7 +15,9 @@ import (
 // ConnsPerSource open on one listener's address (an endpoint's or the internet's: an
 // instance's public IP, a NAT gateway's, an instance's private address at an
 // endpoint), all of them together ConnsTotal; a connection beyond either is closed
-// as soon as it is accepted, before anything is read from it.
+// as soon as it is accepted, before anything is read from it. The metadata service has
+// a budget of its own with the same limits, counted by the ENI a connection came in
+// through (metadata_linux.go), so that neither service's flood starves the other.
 const (
 	ConnsPerSource = 64
 	ConnsTotal     = 4096

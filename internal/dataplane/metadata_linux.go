@@ -251,7 +251,8 @@ type mdListener struct {
 }
 
 // Accept returns the next connection whose SYN carried a known ENI's metadata number
-// (closing the others).
+// and that is within that ENI's connection budget (Plane.mdConns, connlimit.go), closing
+// the others.
 func (l *mdListener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
@@ -260,11 +261,12 @@ func (l *mdListener) Accept() (net.Conn, error) {
 		}
 		id, err := socketMark(c)
 		if err == nil {
-			if a, ok := l.p.metadataAsker(l.vpc, id); ok {
-				return &mdConn{TCPConn: c.(*net.TCPConn), eni: a.eni, inst: a.inst}, nil
+			if a, ok := l.p.metadataAsker(l.vpc, id); ok && l.p.mdConns.take(a.eni) {
+				b := l.p.mdConns
+				return &mdConn{TCPConn: c.(*net.TCPConn), eni: a.eni, inst: a.inst, release: func() { b.release(a.eni) }}, nil
 			}
 		}
-		_ = c.Close() // an asker the plane does not know: nothing to say
+		_ = c.Close() // an asker the plane does not know, or beyond its budget: nothing to say
 	}
 }
 
@@ -273,6 +275,17 @@ func (l *mdListener) Accept() (net.Conn, error) {
 type mdConn struct {
 	*net.TCPConn
 	eni, inst string
+	once      sync.Once
+	release   func() // gives its place in the budget back
+}
+
+// Close closes the connection and gives its place back (once).
+func (c *mdConn) Close() error {
+	err := c.TCPConn.Close()
+	if c.release != nil {
+		c.once.Do(c.release)
+	}
+	return err
 }
 
 // MetadataAsker is the ENI the connection came in through (imds.Asker).

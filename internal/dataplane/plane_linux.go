@@ -61,6 +61,7 @@ type Plane struct {
 	endpoint EndpointServer
 	svc      svcState    // endpoint listeners (service_linux.go)
 	conns    *connBudget // connections open on api's and svc's listeners (connlimit.go)
+	mdConns  *connBudget // metadata connections open, by ENI (connlimit.go)
 
 	// linksMade, if set (tests), is called in each pass once the ENIs' links are made,
 	// before they are announced.
@@ -90,7 +91,8 @@ func New(opts Options) (*Plane, error) {
 		fullEvery: opts.FullEvery, cache: newPlaneCache(), metadata: opts.Metadata, md: newMDState(),
 		dns: opts.DNS, dnsl: dnsState{routers: map[string]*dnsRouter{}},
 		api:      publicAPI{srv: opts.PublicAPI, port: opts.PublicAPIPort},
-		endpoint: opts.Endpoint, svc: svcState{open: map[string]*svcListeners{}}, conns: newConnBudget(ConnsPerSource, ConnsTotal)}
+		endpoint: opts.Endpoint, svc: svcState{open: map[string]*svcListeners{}}, conns: newConnBudget(ConnsPerSource, ConnsTotal),
+		mdConns: newConnBudget(ConnsPerSource, ConnsTotal)}
 	p.trashSeq.Store(uint32(time.Now().UnixNano()))
 	return p, nil
 }

@@ -68,6 +68,26 @@ func TestAttackVPCEndpointConnectionFlood(t *testing.T) {
 	e.flood(nsA, nsB, addr)
 }
 
+// TestAttackMetadataConnectionFlood: the same flood at the metadata service (a
+// descriptor of the server's process per connection too), from instance A; B, in the
+// same VPC, is answered while A holds its share (counted by the ENI a connection
+// comes in through, whatever A's addresses).
+func TestAttackMetadataConnectionFlood(t *testing.T) {
+	e := newEnv(t)
+	vpc := e.vpc("10.64.0.0/16")
+	sn := e.subnet(vpc, "10.64.1.0/24")
+	a, b := e.launch(sn), e.launch(sn)
+	e.waitRunning(a, b)
+	e.settle()
+	addr := "169.254.169.254:80"
+	nsA, nsB := e.plane.InstanceNS(a), e.plane.InstanceNS(b)
+	e.waitFor("the metadata service answering A", func() (bool, string) {
+		ok, err := e.apiAnswers(nsA, addr)
+		return ok, fmt.Sprint(err)
+	})
+	e.flood(nsA, nsB, addr)
+}
+
 // flood opens more connections from namespace nsA to addr than a source may hold,
 // each with a request, and wants at most dataplane.ConnsPerSource answered, nsB
 // answered meanwhile, and nsA again once it lets go.
