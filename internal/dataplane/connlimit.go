@@ -17,7 +17,8 @@ import (
 // endpoint), all of them together ConnsTotal; a connection beyond either is closed
 // as soon as it is accepted, before anything is read from it. The metadata service has
 // a budget of its own with the same limits, counted by the ENI a connection came in
-// through (metadata_linux.go), so that neither service's flood starves the other.
+// through (metadata_linux.go), and the VPC resolvers' TCP listeners one by source
+// address in each VPC (dns_linux.go), so that no service's flood starves another.
 const (
 	ConnsPerSource = 64
 	ConnsTotal     = 4096

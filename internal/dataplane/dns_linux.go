@@ -102,7 +102,7 @@ func (r *reconciler) ensureDNSListeners(v VPC, c *nsCtx) {
 			if err != nil {
 				return err
 			}
-			lns = append(lns, ln)
+			lns = append(lns, p.dnsConns.limit(ln, v.ID)) // connlimit.go
 		}
 		return nil
 	})

@@ -62,6 +62,7 @@ type Plane struct {
 	svc      svcState    // endpoint listeners (service_linux.go)
 	conns    *connBudget // connections open on api's and svc's listeners (connlimit.go)
 	mdConns  *connBudget // metadata connections open, by ENI (connlimit.go)
+	dnsConns *connBudget // resolver TCP connections open (connlimit.go)
 
 	// linksMade, if set (tests), is called in each pass once the ENIs' links are made,
 	// before they are announced.
@@ -92,7 +93,7 @@ func New(opts Options) (*Plane, error) {
 		dns: opts.DNS, dnsl: dnsState{routers: map[string]*dnsRouter{}},
 		api:      publicAPI{srv: opts.PublicAPI, port: opts.PublicAPIPort},
 		endpoint: opts.Endpoint, svc: svcState{open: map[string]*svcListeners{}}, conns: newConnBudget(ConnsPerSource, ConnsTotal),
-		mdConns: newConnBudget(ConnsPerSource, ConnsTotal)}
+		mdConns: newConnBudget(ConnsPerSource, ConnsTotal), dnsConns: newConnBudget(ConnsPerSource, ConnsTotal)}
 	p.trashSeq.Store(uint32(time.Now().UnixNano()))
 	return p, nil
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"testing"
@@ -34,11 +35,11 @@ func TestAttackPublicAPIConnectionFlood(t *testing.T) {
 	addr := net.JoinHostPort(e.plane.InternetIP().String(), "4566")
 	nsA, nsB := e.plane.InstanceNS(a), e.plane.InstanceNS(b)
 	e.waitFor("the API answering A", func() (bool, string) {
-		ok, err := e.apiAnswers(nsA, addr)
+		ok, err := e.answers(nsA, addr, httpGet)
 		return ok, fmt.Sprint(err)
 	})
 
-	e.flood(nsA, nsB, addr)
+	e.flood(nsA, nsB, addr, httpGet)
 }
 
 // TestAttackVPCEndpointConnectionFlood: the same flood at an interface VPC endpoint
@@ -62,10 +63,10 @@ func TestAttackVPCEndpointConnectionFlood(t *testing.T) {
 	addr := net.JoinHostPort(aws.ToString(n.PrivateIpAddress), "80")
 	nsA, nsB := e.plane.InstanceNS(a), e.plane.InstanceNS(b)
 	e.waitFor("the endpoint answering A", func() (bool, string) {
-		ok, err := e.apiAnswers(nsA, addr)
+		ok, err := e.answers(nsA, addr, httpGet)
 		return ok, fmt.Sprint(err)
 	})
-	e.flood(nsA, nsB, addr)
+	e.flood(nsA, nsB, addr, httpGet)
 }
 
 // TestAttackMetadataConnectionFlood: the same flood at the metadata service (a
@@ -82,16 +83,35 @@ func TestAttackMetadataConnectionFlood(t *testing.T) {
 	addr := "169.254.169.254:80"
 	nsA, nsB := e.plane.InstanceNS(a), e.plane.InstanceNS(b)
 	e.waitFor("the metadata service answering A", func() (bool, string) {
-		ok, err := e.apiAnswers(nsA, addr)
+		ok, err := e.answers(nsA, addr, httpGet)
 		return ok, fmt.Sprint(err)
 	})
-	e.flood(nsA, nsB, addr)
+	e.flood(nsA, nsB, addr, httpGet)
+}
+
+// TestAttackVPCResolverConnectionFlood: the same flood at the VPC resolver over TCP
+// (DNS queries, one per connection, each connection kept open), from instance A;
+// B, in the same VPC, is answered while A holds its share.
+func TestAttackVPCResolverConnectionFlood(t *testing.T) {
+	e := newEnv(t)
+	vpc := e.vpc("10.65.0.0/16")
+	sn := e.subnet(vpc, "10.65.1.0/24")
+	a, b := e.launch(sn), e.launch(sn)
+	e.waitRunning(a, b)
+	e.settle()
+	addr := "10.65.0.2:53"
+	nsA, nsB := e.plane.InstanceNS(a), e.plane.InstanceNS(b)
+	e.waitFor("the resolver answering A over TCP", func() (bool, string) {
+		ok, err := e.answers(nsA, addr, dnsQuery)
+		return ok, fmt.Sprint(err)
+	})
+	e.flood(nsA, nsB, addr, dnsQuery)
 }
 
 // flood opens more connections from namespace nsA to addr than a source may hold,
 // each with a request, and wants at most dataplane.ConnsPerSource answered, nsB
 // answered meanwhile, and nsA again once it lets go.
-func (e *env) flood(nsA, nsB, addr string) {
+func (e *env) flood(nsA, nsB, addr string, p floodProto) {
 	t := e.t
 	t.Helper()
 	n := dataplane.ConnsPerSource + 36
@@ -109,11 +129,11 @@ func (e *env) flood(nsA, nsB, addr string) {
 		conns = append(conns, c)
 	}
 	for _, c := range conns {
-		_, _ = fmt.Fprint(c, "GET / HTTP/1.1\r\nHost: api\r\n\r\n") // a refused one may be closed already
+		_, _ = c.Write(p.request) // a refused one may be closed already
 	}
 	served := 0
 	for _, c := range conns {
-		if answered(c) {
+		if p.answered(c) {
 			served++
 		}
 	}
@@ -121,15 +141,15 @@ func (e *env) flood(nsA, nsB, addr string) {
 		t.Fatalf("A holds %d of %d connections answered, want 1..%d", served, n, dataplane.ConnsPerSource)
 	}
 	t.Logf("A: %d of %d connections answered", served, n)
-	if ok, err := e.apiAnswers(nsB, addr); !ok {
+	if ok, err := e.answers(nsB, addr, p); !ok {
 		t.Fatalf("B, while A holds its connections: %v", err)
 	}
 	for _, c := range conns {
 		_ = c.Close()
 	}
 	conns = nil
-	e.waitFor("the API answering A again", func() (bool, string) {
-		ok, err := e.apiAnswers(nsA, addr)
+	e.waitFor("A answered again", func() (bool, string) {
+		ok, err := e.answers(nsA, addr, p)
 		return ok, fmt.Sprint(err)
 	})
 }
@@ -155,18 +175,44 @@ func (e *env) dialIn(nsname, addr string) (net.Conn, error) {
 	return c, err
 }
 
-// apiAnswers sends one request from inside the namespace and tells whether an
-// HTTP response came back.
-func (e *env) apiAnswers(nsname, addr string) (bool, error) {
+// answers sends one request from inside the namespace and tells whether a
+// response came back.
+func (e *env) answers(nsname, addr string, p floodProto) (bool, error) {
 	c, err := e.dialIn(nsname, addr)
 	if err != nil {
 		return false, err
 	}
 	defer c.Close()
-	if _, err := fmt.Fprint(c, "GET / HTTP/1.1\r\nHost: api\r\n\r\n"); err != nil {
+	if _, err := c.Write(p.request); err != nil {
 		return false, err
 	}
-	return answered(c), nil
+	return p.answered(c), nil
+}
+
+// floodProto is a request of a service and how to tell its response came.
+type floodProto struct {
+	request  []byte
+	answered func(c net.Conn) bool
+}
+
+var (
+	httpGet = floodProto{[]byte("GET / HTTP/1.1\r\nHost: api\r\n\r\n"), answered}
+	// dnsQuery: an A query for example.com over TCP (RFC 7766: each message after
+	// its two-byte length).
+	dnsQuery = floodProto{append([]byte{0, 29, 0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0},
+		append([]byte("\x07example\x03com\x00"), 0, 1, 0, 1)...), dnsAnswered}
+)
+
+// dnsAnswered reads one DNS message over TCP from c.
+func dnsAnswered(c net.Conn) bool {
+	_ = c.SetReadDeadline(time.Now().Add(time.Minute))
+	var l [2]byte
+	if _, err := io.ReadFull(c, l[:]); err != nil {
+		return false
+	}
+	msg := make([]byte, int(l[0])<<8|int(l[1]))
+	_, err := io.ReadFull(c, msg)
+	return err == nil && len(msg) >= 12 && msg[0] == 0x12 && msg[1] == 0x34
 }
 
 // answered reads an HTTP response from c (false: the connection was closed or
