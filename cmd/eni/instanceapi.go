@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/eni-net/eni/internal/api"
 	"github.com/eni-net/eni/internal/dataplane"
 )
 
@@ -19,14 +20,14 @@ func instanceAPIFor(authMode string, insecure bool, handler func() http.Handler)
 
 // instanceAPI serves the API to the instances, on the listener the data plane
 // opens on the simulated internet (dataplane.Options.PublicAPI): the same
-// handler as the host's listener, without the web console. It is only
+// handler as the host's listener, its query API only (api.ForInstances). It is only
 // offered under --auth sigv4 (or --allow-insecure-bind): with --auth none
 // every instance could act as the default account.
 type instanceAPI struct{ handler func() http.Handler }
 
 func (a instanceAPI) Serve(ln net.Listener) error {
 	hs := &http.Server{
-		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.handler().ServeHTTP(w, r) }),
+		Handler:           api.ForInstances(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.handler().ServeHTTP(w, r) })),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

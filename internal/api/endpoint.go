@@ -115,6 +115,21 @@ func ForEndpoint(h http.Handler, service string) http.Handler {
 	})
 }
 
+// ForInstances serves h's API to the instances on the simulated internet (eni
+// serve's listener at http://100.64.0.1:4566, EC2's public endpoint for them): the
+// query API only, as an endpoint's. The host's own paths (metrics, which count every
+// account's calls; health; tasks; reset; the console) are not found there: an instance
+// is any tenant's.
+func ForInstances(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 // endpointAccepts checks a request that came in through an endpoint of
 // endpoint (from the request's context; none: any) against the service it
 // is for (by action) and the one it is signed for (scoped, if signed).

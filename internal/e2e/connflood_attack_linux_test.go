@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/eni-net/eni/internal/api"
 	"github.com/eni-net/eni/internal/dataplane"
 )
 
@@ -225,4 +226,49 @@ func answered(c net.Conn) bool {
 	}
 	_ = resp.Body.Close()
 	return true
+}
+
+// TestAttackPublicAPIHostPaths: root in an instance asks the API on the simulated
+// internet for the host's own paths: the metrics (every account's calls counted by
+// action), health, the task API and reset. None is found there; the query API is
+// (unsigned: refused as AWS refuses it, which shows the request reached it).
+func TestAttackPublicAPIHostPaths(t *testing.T) {
+	e := newEnvWith(t, envOptions{sigv4: true})
+	vpc := e.vpc("10.66.0.0/16")
+	sn := e.subnet(vpc, "10.66.1.0/24")
+	e.publicRoutes(vpc, sn, e.igw(vpc))
+	a := e.launchPublic(sn)
+	e.waitRunning(a)
+	e.settle()
+	addr := net.JoinHostPort(e.plane.InternetIP().String(), "4566")
+	nsA := e.plane.InstanceNS(a)
+	status := func(method, path string) (int, error) {
+		c, err := e.dialIn(nsA, addr)
+		if err != nil {
+			return 0, err
+		}
+		defer c.Close()
+		body := "Action=DescribeVpcs&Version=2016-11-15"
+		if _, err := fmt.Fprintf(c, "%s %s HTTP/1.1\r\nHost: api\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s",
+			method, path, len(body), body); err != nil {
+			return 0, err
+		}
+		_ = c.SetReadDeadline(time.Now().Add(time.Minute))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			return 0, err
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	e.waitFor("the query API answering A", func() (bool, string) {
+		st, err := status("POST", "/")
+		return err == nil && st != http.StatusNotFound, fmt.Sprint(st, err)
+	})
+	for _, r := range [][2]string{{"GET", "/metrics"}, {"GET", "/healthz"}, {"POST", api.ResetPath}, {"POST", api.MotoResetPath}, {"GET", api.TasksPath}} {
+		st, err := status(r[0], r[1])
+		if err != nil || st != http.StatusNotFound {
+			t.Errorf("%s %s from inside an instance: %d %v, want 404", r[0], r[1], st, err)
+		}
+	}
 }

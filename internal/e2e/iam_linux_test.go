@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/eni-net/eni/internal/api"
 	"github.com/eni-net/eni/internal/dataplane"
 	"github.com/eni-net/eni/internal/iamcreds"
 	"github.com/eni-net/eni/internal/sigv4"
@@ -174,5 +175,5 @@ func (s iamSecurity) publicAPI(e *env) dataplane.MetadataServer {
 type apiServer struct{ e *env }
 
 func (a apiServer) Serve(ln net.Listener) error {
-	return (&http.Server{Handler: a.e.api.API, ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
+	return (&http.Server{Handler: api.ForInstances(a.e.api.API), ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
 }
