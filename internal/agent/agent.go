@@ -347,7 +347,7 @@ func Desired(hv core.HostView) dataplane.Desired {
 		d.Groups = append(d.Groups, dg)
 	}
 	for _, g := range hv.NatGateways {
-		d.NATGateways = append(d.NATGateways, dataplane.NATGateway{ID: g.ID, ENIID: g.ENIID, Sources: g.Sources})
+		d.NATGateways = append(d.NATGateways, dataplane.NATGateway{ID: g.ID, ENIID: g.ENIID, Sources: g.Sources, SNAT: g.SNAT})
 	}
 	for _, m := range hv.PublicIPs {
 		d.PublicIPs = append(d.PublicIPs, dataplane.PublicMapping{Public: m.Public, Private: m.Private, ENIID: m.ENIID, VPCID: m.VpcID})

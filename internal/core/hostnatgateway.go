@@ -15,6 +15,9 @@ type HostNatGateway struct {
 	// Sources are the blocks whose new connections it translates (its VPC's
 	// IPv4 blocks): nothing else may open a connection through it.
 	Sources []string
+	// SNAT are the private addresses it translates to, primary first: a
+	// public gateway's addresses with an Elastic IP, a private gateway's all.
+	SNAT []string
 }
 
 // natRealised reports whether a data plane realises the gateways of the
@@ -41,6 +44,11 @@ func (tx *Tx) hostNatGateways() ([]HostNatGateway, map[string]string) {
 		if v := tx.vpcs.Get(g.VpcID); v != nil {
 			for _, a := range v.CidrAssocs {
 				hg.Sources = append(hg.Sources, a.Cidr)
+			}
+		}
+		for _, a := range g.Addresses {
+			if a.Primary || g.Connectivity == "private" || a.AllocationID != "" {
+				hg.SNAT = append(hg.SNAT, a.PrivateIP)
 			}
 		}
 		out = append(out, hg)

@@ -49,6 +49,9 @@ type NATGateway struct {
 	ID      string
 	ENIID   string
 	Sources []string // IPv4 blocks whose new connections it translates
+	// SNAT: the addresses of its ENI it translates to (none: the primary), each new
+	// connection to one of them by a hash of its source address and port.
+	SNAT []string
 }
 
 // VPC is a VPC with its subnets.

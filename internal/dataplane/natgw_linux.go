@@ -3,6 +3,7 @@ package dataplane
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
@@ -18,10 +19,12 @@ import (
 //   - forwards new connections from its Sources only (its VPC's blocks), and of the rest
 //     only what connection tracking knows as a reply: nothing the internet starts gets
 //     through it (an Elastic IP maps to the gateway's own address, where nothing listens);
-//   - translates the sources to its primary private address, with source ports
-//     natPortMin–natPortMax: 55,000 ports, so at most 55,000 connections at a time to one
-//     destination (address, port and protocol), AWS's documented limit, beyond which
-//     new connections fail (AWS's ErrorPortAllocation);
+//   - translates the sources to its private addresses (NATGateway.SNAT: a public
+//     gateway's with an Elastic IP), each new connection to one of them by a hash of its
+//     source address and port, with source ports natPortMin–natPortMax: 55,000 ports, so
+//     at most 55,000 connections at a time to one destination (address, port and
+//     protocol) per address, AWS's documented limit, beyond which new connections fail
+//     (AWS's ErrorPortAllocation);
 //   - answers ICMP itself and drops every other new connection to it.
 //
 // Its connection tracking forgets an idle TCP connection, or a UDP flow, after
@@ -51,24 +54,27 @@ var natgwTimeouts = []sysctl{
 	{"net/netfilter/nf_conntrack_udp_timeout_stream", natIdleTimeout},
 }
 
-// natgwTable is the gateway's table: e is its ENI, sources the blocks it serves.
-func natgwTable(prefix string, e *eniInfo, sources []netip.Prefix) *nftTable {
+// natgwTable is the gateway's table: e is its ENI, snat the addresses it translates to
+// (one of e's, primary first), sources the blocks it serves.
+func natgwTable(prefix string, e *eniInfo, snat []netip.Addr, sources []netip.Prefix) *nftTable {
 	t := &nftTable{name: prefix + "natgw", family: nftables.TableFamilyIPv4}
 	eth := ifnameKey(e.eth)
-	ip := e.ips[0].AsSlice()
 	post := t.chain(&nftChain{name: "post", hook: nftables.ChainHookPostrouting,
 		prio: nftables.ChainPriorityNATSource, typ: nftables.ChainTypeNAT})
 	forwarded := []expr.Any{meta(expr.MetaKeyIIFNAME), cmpEq(eth), meta(expr.MetaKeyOIFNAME), cmpEq(eth)}
-	for _, proto := range []byte{unix.IPPROTO_TCP, unix.IPPROTO_UDP} {
-		post.add(cat(forwarded, []expr.Any{meta(expr.MetaKeyL4PROTO), cmpEq([]byte{proto}),
-			&expr.Immediate{Register: 1, Data: ip},
-			&expr.Immediate{Register: 2, Data: binaryutil.BigEndian.PutUint16(natPortMin)},
-			&expr.Immediate{Register: 3, Data: binaryutil.BigEndian.PutUint16(natPortMax)},
-			&expr.NAT{Type: expr.NATTypeSourceNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1,
-				RegProtoMin: 2, RegProtoMax: 3, Specified: true}})...)
+	for i, ip := range snat {
+		for _, proto := range []byte{unix.IPPROTO_TCP, unix.IPPROTO_UDP} {
+			post.add(cat(forwarded, []expr.Any{meta(expr.MetaKeyL4PROTO), cmpEq([]byte{proto})}, natgwPick(i, len(snat), true),
+				[]expr.Any{&expr.Immediate{Register: 1, Data: ip.AsSlice()},
+					&expr.Immediate{Register: 2, Data: binaryutil.BigEndian.PutUint16(natPortMin)},
+					&expr.Immediate{Register: 3, Data: binaryutil.BigEndian.PutUint16(natPortMax)},
+					&expr.NAT{Type: expr.NATTypeSourceNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1,
+						RegProtoMin: 2, RegProtoMax: 3, Specified: true}})...)
+		}
+		other := []expr.Any{meta(expr.MetaKeyL4PROTO), cmpNeq([]byte{unix.IPPROTO_TCP}), cmpNeq([]byte{unix.IPPROTO_UDP})}
+		post.add(cat(forwarded, other, natgwPick(i, len(snat), false), []expr.Any{&expr.Immediate{Register: 1, Data: ip.AsSlice()},
+			&expr.NAT{Type: expr.NATTypeSourceNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1}})...)
 	}
-	post.add(cat(forwarded, []expr.Any{&expr.Immediate{Register: 1, Data: ip},
-		&expr.NAT{Type: expr.NATTypeSourceNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1}})...)
 
 	replies := append(ctState(expr.CtStateBitESTABLISHED|expr.CtStateBitRELATED), verdict(expr.VerdictAccept))
 	drop := []expr.Any{&expr.Counter{}, verdict(expr.VerdictDrop)}
@@ -87,6 +93,24 @@ func natgwTable(prefix string, e *eniInfo, sources []netip.Prefix) *nftTable {
 	in.add(meta(expr.MetaKeyIIFNAME), cmpEq(ifnameKey("lo")), verdict(expr.VerdictAccept))
 	in.add(drop...)
 	return t
+}
+
+// natgwPick matches the new connections that go to address i of n: a hash of the
+// source address (and port, withPort) modulo n is i. The last address takes every
+// connection the others did not (none is left untranslated), and nothing is matched
+// when n is 1.
+func natgwPick(i, n int, withPort bool) []expr.Any {
+	if i == n-1 {
+		return nil
+	}
+	es := []expr.Any{&expr.Payload{OperationType: expr.PayloadLoad, DestRegister: 8, Base: expr.PayloadBaseNetworkHeader, Offset: 12, Len: 4}}
+	length := uint32(4)
+	if withPort {
+		es = append(es, &expr.Payload{OperationType: expr.PayloadLoad, DestRegister: 9, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 2})
+		length = 8 // registers of 4 bytes each
+	}
+	return append(es, &expr.Hash{SourceRegister: 8, DestRegister: 1, Length: length, Modulus: uint32(n), Type: expr.HashTypeJenkins},
+		cmpEq(native32(uint32(i))))
 }
 
 // ensureNATGateways configures the namespaces of the NAT gateways.
@@ -114,7 +138,7 @@ func (r *reconciler) ensureNATGateways() {
 				sources = append(sources, p.Masked())
 			}
 		}
-		t := natgwTable(r.p.prefix, e, sources)
+		t := natgwTable(r.p.prefix, e, natgwAddrs(e, g.SNAT), sources)
 		digest := nftDigest(t)
 		key := specKey(digest, c.gen)
 		if r.c.natgw[g.ID] == key && !r.full {
@@ -157,4 +181,16 @@ func (r *reconciler) ensureNATGatewayTable(c *nsCtx, t *nftTable, digest string)
 		return
 	}
 	r.changes++
+}
+
+// natgwAddrs are the addresses of snat that e has, its primary first; none: the primary.
+func natgwAddrs(e *eniInfo, snat []string) []netip.Addr {
+	out := []netip.Addr{e.ips[0]}
+	for _, a := range snat {
+		ip, err := netip.ParseAddr(a)
+		if err == nil && ip != e.ips[0] && slices.Contains(e.ips, ip) {
+			out = append(out, ip)
+		}
+	}
+	return out
 }

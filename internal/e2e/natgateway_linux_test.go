@@ -182,6 +182,25 @@ func TestPrivateNatGateway(t *testing.T) {
 	// B cannot start a connection to A through the gateway's address.
 	e.settle()
 	e.noReach(b.ns, net.JoinHostPort(natIP, "80"))
+
+	// A second address: new connections are spread over both.
+	as, err := e.ec2.AssignPrivateNatGatewayAddress(ctx(), &ec2.AssignPrivateNatGatewayAddressInput{NatGatewayId: aws.String(nat), PrivateIpAddressCount: aws.Int32(1)})
+	e.must(err)
+	second := *as.NatGatewayAddresses[0].PrivateIp
+	e.settle()
+	seen := map[string]int{}
+	for i := 0; i < 40; i++ {
+		got, err := e.dial(a.ns, to, dialTimeout)
+		e.must(err)
+		for _, ip := range []string{natIP, second} {
+			if strings.Contains(got, " "+ip+":") {
+				seen[ip]++
+			}
+		}
+	}
+	if seen[natIP] == 0 || seen[second] == 0 || seen[natIP]+seen[second] != 40 {
+		t.Fatalf("B saw the gateway's addresses %v in 40 connections, want both of %s and %s", seen, natIP, second)
+	}
 }
 
 // TestNatGatewayStreamStartedBefore: a UDP stream (a datagram a millisecond) that a
