@@ -7,7 +7,8 @@ package core
 // a public gateway's Elastic IP then maps that address at the internet
 // gateway, as any Elastic IP's. With a data plane serving the region a
 // gateway is created pending and becomes available when its namespace is
-// up (MarkRealised); without one it is available at once.
+// up (MarkRealised), and a deleted one deleting until its namespace is gone;
+// without one it is available, or deleted, at once.
 
 // HostNatGateway is a NAT gateway the data plane realises.
 type HostNatGateway struct {
@@ -65,11 +66,15 @@ func (tx *Tx) hostNatRoute(natID string) string {
 	return ""
 }
 
-// markNatRealised makes pending gateways whose namespace is up available.
+// markNatRealised makes pending gateways whose namespace is up available,
+// and deleting ones whose namespace is gone deleted.
 func (tx *Tx) markNatRealised(up map[string]bool) bool {
 	changed := false
-	for _, g := range tx.nats.Sorted(func(g *NatGateway) bool { return g.State == "pending" && up[g.ID] }) {
-		tx.nats.Mut(g.ID).State = "available"
+	for _, g := range tx.nats.Sorted(func(g *NatGateway) bool {
+		return (g.State == "pending" && up[g.ID]) || (g.State == "deleting" && !up[g.ID])
+	}) {
+		m := tx.nats.Mut(g.ID)
+		m.State = map[string]string{"pending": "available", "deleting": "deleted"}[g.State]
 		changed = true
 	}
 	return changed

@@ -46,7 +46,7 @@ type NatGateway struct {
 	Connectivity string       `json:"connectivity"` // public | private
 	ENIID        string       `json:"eniId,omitempty"`
 	Addresses    []NatAddress `json:"addresses,omitempty"`
-	State        string       `json:"state"` // pending | available | failed | deleted
+	State        string       `json:"state"` // pending | available | failed | deleting | deleted
 	FailureCode  string       `json:"failureCode,omitempty"`
 	FailureMsg   string       `json:"failureMessage,omitempty"`
 	ClientToken  string       `json:"clientToken,omitempty"`
@@ -102,14 +102,17 @@ func natOut(g *NatGateway) *ec2wire.NatGateway {
 		o.FailureCode, o.FailureMessage = p(g.FailureCode), p(g.FailureMsg)
 	}
 	status := "succeeded"
-	if g.State == "deleted" {
+	switch g.State {
+	case "deleting":
+		status = "disassociating"
+	case "deleted":
 		status = "disassociated"
 	}
 	for _, a := range g.Addresses {
 		w := ec2wire.NatGatewayAddress{NetworkInterfaceId: p(g.ENIID), PrivateIp: p(a.PrivateIP), IsPrimary: p(a.Primary), Status: p(status)}
 		if a.AllocationID != "" {
 			w.AllocationId, w.PublicIp = p(a.AllocationID), p(a.PublicIP)
-			if a.AssociationID != "" && g.State != "deleted" {
+			if a.AssociationID != "" && natLive(g) {
 				w.AssociationId = p(a.AssociationID)
 			}
 		}
@@ -349,6 +352,9 @@ func (tx *Tx) DeleteNatGateway(in *ec2wire.DeleteNatGatewayInput) (*ec2wire.Dele
 		}
 		m := tx.nats.Mut(g.ID)
 		m.State, m.DeletedAt = "deleted", tx.now
+		if tx.natRealised() {
+			m.State = "deleting" // until its namespace is gone (hostnatgateway.go)
+		}
 	}
 	return &ec2wire.DeleteNatGatewayOutput{NatGatewayId: p(g.ID)}, nil
 }
@@ -375,7 +381,7 @@ func (tx *Tx) natActive(id string) bool {
 func (tx *Tx) natInVPC(vpcID string) string {
 	var id string
 	tx.nats.Each(func(g *NatGateway) bool {
-		if g.VpcID == vpcID && natLive(g) {
+		if g.VpcID == vpcID && (natLive(g) || g.State == "deleting") {
 			id = g.ID
 		}
 		return id == ""

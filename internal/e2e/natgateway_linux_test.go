@@ -54,7 +54,7 @@ func (e *env) natRoute(s natSetup, nat string) {
 }
 
 // TestNatGateway: through the EC2 API, a public NAT gateway is pending until its namespace
-// is up, then available (the SDK's waiter returns); a private subnet routed 0.0.0.0/0 to
+// is up, then available (the SDK's waiter returns), and deleting until it is gone; a private subnet routed 0.0.0.0/0 to
 // it reaches the simulated internet, which sees the gateway's Elastic IP as the source,
 // and gets the replies; nothing the internet starts reaches the instance (not through the
 // Elastic IP, where the instance's port is open to everyone by its security group); the
@@ -127,9 +127,17 @@ func TestNatGateway(t *testing.T) {
 	// Deleted: the route is a blackhole, the namespace goes, nothing passes.
 	_, err = e.ec2.DeleteNatGateway(ctx(), &ec2.DeleteNatGatewayInput{NatGatewayId: aws.String(nat)})
 	e.must(err)
+	d, err := e.ec2.DescribeNatGateways(ctx(), &ec2.DescribeNatGatewaysInput{NatGatewayIds: []string{nat}})
+	e.must(err)
+	if st := d.NatGateways[0].State; st != types.NatGatewayStateDeleting && st != types.NatGatewayStateDeleted {
+		t.Fatalf("after DeleteNatGateway: %s, want deleting or deleted", st)
+	}
 	e.must(ec2.NewNatGatewayDeletedWaiter(e.ec2, func(o *ec2.NatGatewayDeletedWaiterOptions) {
 		o.MinDelay, o.MaxDelay = 100*time.Millisecond, time.Second
 	}).Wait(ctx(), &ec2.DescribeNatGatewaysInput{NatGatewayIds: []string{nat}}, 2*eventually))
+	if e.hasNS(e.plane.InstanceNS(nat)) { // deleted only once the plane reported it gone
+		t.Fatalf("deleted, but namespace %s is still there", e.plane.InstanceNS(nat))
+	}
 	e.settle()
 	if e.hasNS(e.plane.InstanceNS(nat)) {
 		t.Fatalf("namespace %s left after the gateway was deleted", e.plane.InstanceNS(nat))
