@@ -51,6 +51,11 @@ type planeCache struct {
 	marks    map[string]uint32
 	freeMark []uint32
 	nextMark uint32
+	// memo is the last Desired realised without an error, memoStatus its Status (memo.go).
+	memo       *Desired
+	memoStatus Status
+	parsed     map[string]*parsedENI // ENI id → as a pass last parsed it (delta_linux.go)
+
 	// reused are marks released or given again since the datapath's connection tracking
 	// last forgot the connections of their former ENIs (see forgetConnections).
 	reused []uint32
@@ -278,7 +283,7 @@ func (r *reconciler) routerKey(v VPC, c *nsCtx) uint64 {
 		fmt.Fprintf(&b, "s %s %s %s %s %s %v %d %v %d %s;", si.ID, si.prefix, si.router, si.prefix6, si.router6,
 			si.Public, si.routeTbl, ok, br, si.DefaultRouteENI)
 		if si.DefaultRouteENI != "" {
-			e, ok := r.allENIs[si.DefaultRouteENI]
+			e, ok := r.findENI(si.DefaultRouteENI)
 			fmt.Fprintf(&b, "nat %v %s %s;", ok, e.PrimaryIP, e.SubnetID)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"syscall"
 
+	mdnetlink "github.com/mdlayher/netlink"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
@@ -22,11 +23,34 @@ type nsCtx struct {
 	name string
 	ns   netns.NsHandle
 	h    *netlink.Handle
-	gen  uint64 // changes whenever the plane (re)opens the namespace
+	gen  uint64          // changes whenever the plane (re)opens the namespace
+	nfq  *mdnetlink.Conn // netfilter socket in the namespace for generation queries (lazily opened)
+}
+
+// nftGen reads the namespace's nftables generation on a socket kept open for it (one
+// round trip; opening a socket in another namespace costs more than the query).
+func (c *nsCtx) nftGen() (uint32, error) {
+	if c.nfq == nil {
+		q, err := mdnetlink.Dial(unix.NETLINK_NETFILTER, &mdnetlink.Config{NetNS: int(c.ns)})
+		if err != nil {
+			return 0, fmt.Errorf("nftables generation: %w", err)
+		}
+		c.nfq = q
+	}
+	g, err := nftGenOn(c.nfq)
+	if err != nil {
+		_ = c.nfq.Close() // opened again next time
+		c.nfq = nil
+	}
+	return g, err
 }
 
 // close releases the handle and the namespace fd; it may be called more than once.
 func (c *nsCtx) close() {
+	if c.nfq != nil {
+		_ = c.nfq.Close() // a query socket
+		c.nfq = nil
+	}
 	if c.h != nil {
 		c.h.Close()
 		c.h = nil

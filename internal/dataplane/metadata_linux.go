@@ -110,6 +110,16 @@ func (p *Plane) metadataIDs(vpcID string, enis []*eniInfo) []mdEntry {
 	return out
 }
 
+// forgetMetadataID drops the number of an ENI that is not realised any more.
+func (p *Plane) forgetMetadataID(eni string) {
+	p.md.mu.Lock()
+	defer p.md.mu.Unlock()
+	if id, ok := p.md.ids[eni]; ok {
+		delete(p.md.ids, eni)
+		delete(p.md.askers, id)
+	}
+}
+
 // forgetMetadataIDs drops the numbers of ENIs that are not realised any more.
 func (p *Plane) forgetMetadataIDs(keep map[string]bool) {
 	p.md.mu.Lock()

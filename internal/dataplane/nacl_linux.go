@@ -118,7 +118,7 @@ func (r *reconciler) ensureACL(v VPC, c *nsCtx) {
 	}
 	st, ok := r.c.acls[v.ID]
 	delete(r.c.acls, v.ID)
-	gen, err := nftGen(int(c.ns))
+	gen, err := c.nftGen()
 	if err != nil {
 		r.fail(fmt.Errorf("%s: network ACLs: %w", c.name, err))
 		return
@@ -144,7 +144,7 @@ func (r *reconciler) ensureACL(v VPC, c *nsCtx) {
 		return
 	}
 	r.changes++
-	after, err := nftGen(int(c.ns))
+	after, err := c.nftGen()
 	if err != nil {
 		r.fail(fmt.Errorf("%s: network ACLs: %w", c.name, err))
 		return

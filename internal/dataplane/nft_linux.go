@@ -23,7 +23,7 @@ const nftVersion = "8"
 
 // nftSockBuf is the netlink buffer size forced on nftables sockets: with default buffers a
 // batch fails at about 30 ENIs.
-const nftSockBuf = 32 << 20
+const nftSockBuf = 256 << 20
 
 // newNFT opens an nftables connection bound to the namespace fd, with large buffers.
 func newNFT(fd int) (*nftables.Conn, error) {

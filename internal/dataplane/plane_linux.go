@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
@@ -63,6 +64,12 @@ type Plane struct {
 	conns    *connBudget // connections open on api's and svc's listeners (connlimit.go)
 	mdConns  *connBudget // metadata connections open, by ENI (connlimit.go)
 	dnsConns *connBudget // resolver TCP connections open (connlimit.go)
+
+	// stepTime, if set (benchmarks), is told how long each step of a pass took.
+	stepTime func(step string, took time.Duration)
+
+	// lastDelta: the last pass knew what changed (delta_linux.go); for tests.
+	lastDelta bool
 
 	// linksMade, if set (tests), is called in each pass once the ENIs' links are made,
 	// before they are announced.
@@ -146,6 +153,7 @@ func (p *Plane) Exec(instanceID string, cmd *exec.Cmd) error {
 func (p *Plane) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.cache.memo = nil // the next pass opens them again
 	p.closeAllMetadata()
 	p.closeAllDNS()
 	p.closePublicAPI()
@@ -178,6 +186,10 @@ func (p *Plane) Teardown(ctx context.Context) error {
 	return errs
 }
 
+// stepNames name the steps of a pass, in their order (Plane.stepTime).
+var stepNames = []string{"infra", "bridges", "instances", "datapath-rules", "enis", "instance-routing",
+	"service-listeners", "nat-gateways", "routers", "peerings", "egress-only", "acls", "leftovers"}
+
 // reconciler is the state of one Reconcile.
 type reconciler struct {
 	p       *Plane
@@ -192,7 +204,8 @@ type reconciler struct {
 	subnetSeq []*subnetInfo // sorted by id
 	running   map[string]bool
 	enis      []*eniInfo // realised, sorted by id
-	allENIs   map[string]ENI
+	sorted    []ENI      // d.ENIs sorted by id
+	delta     *delta     // what changed since the last clean pass (delta_linux.go); nil: unknown
 	groups    map[string]Group
 	publics   map[string][]PublicMapping // by VPC
 	peerings  []Peering
@@ -209,6 +222,7 @@ type reconciler struct {
 	garps    map[string][]func() error // instance id → announcements of its recreated ENIs
 	status   Status
 	enforced map[string]bool // ENIs whose chains are in the datapath ruleset (this pass)
+	touched  map[string]bool // instances whose ENIs' links this pass made or changed
 }
 
 func (r *reconciler) fail(err error) {
@@ -245,39 +259,92 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 		full = true
 	}
 	start := time.Now()
+	if !full {
+		if st, ok := p.asLeft(&d); ok {
+			return st, nil
+		}
+	}
+	prev := c.memo
+	c.memo = nil
 	r := &reconciler{p: p, c: c, full: full, routers: map[string]*nsCtx{}, insts: map[string]*nsCtx{},
-		bridges: map[string]int{}, eniLink: map[string]int{}, garps: map[string][]func() error{},
+		bridges: map[string]int{}, eniLink: map[string]int{}, garps: map[string][]func() error{}, touched: map[string]bool{},
 		status: Status{Instances: map[string]bool{}, ENIs: map[string]string{}}}
-	r.plan(d)
+	t := time.Now()
+	r.plan(&d, prev)
+	if p.stepTime != nil {
+		p.stepTime("plan", time.Since(t))
+	}
 	// Moves and launches first: an ENI's link, addresses, routing and announcement depend
 	// only on its bridge, its instance namespace and its chains in the datapath ruleset,
 	// which go in before its link exists (a port carries nothing without them); the
 	// routers come after. A moved ENI keeps its chains: they cover both its host names.
 	steps := []func(){r.infra, r.ensureBridges, r.ensureInstances, r.ensureDatapathRules, r.ensureENIs,
 		r.ensureInstanceRouting, r.ensureServiceListeners, r.ensureNATGateways, r.ensureRouters, r.ensurePeerings, r.ensureEgressOnly, r.ensureACLs, r.removeLeftovers}
-	for _, step := range steps {
+	for i, step := range steps {
 		if err := ctx.Err(); err != nil {
 			r.fail(err)
 			break
 		}
+		t := time.Now()
 		step()
+		if p.stepTime != nil {
+			p.stepTime(stepNames[i], time.Since(t))
+		}
 	}
 	r.startRetire()
-	realised := make(map[string]bool, len(r.enis))
-	for _, e := range r.enis {
-		realised[e.ID] = true
+	p.lastDelta = r.delta != nil
+	if r.incr() {
+		for id := range r.delta.enis {
+			if !r.delta.planned[id] {
+				p.forgetMetadataID(id)
+			}
+		}
+	} else {
+		realised := make(map[string]bool, len(r.enis))
+		for _, e := range r.enis {
+			realised[e.ID] = true
+		}
+		p.forgetMetadataIDs(realised)
 	}
-	p.forgetMetadataIDs(realised)
 	if full && ctx.Err() == nil {
 		c.valid = true
 		c.lastFull = start
 	}
 	r.status.Changes = r.changes
+	if r.errs == nil && ctx.Err() == nil {
+		m := cloneDesired(&d)
+		c.memo, c.memoStatus = &m, Status{Instances: maps.Clone(r.status.Instances), ENIs: maps.Clone(r.status.ENIs)}
+	}
 	return r.status, r.errs
 }
 
-// plan indexes and validates d.
-func (r *reconciler) plan(d Desired) {
+// asLeft answers the last Status when d equals the last Desired realised without an
+// error and the rulesets of the datapath and of every VPC router are still at the
+// generation the plane's own last change left (see drift_linux.go): nothing to do.
+func (p *Plane) asLeft(d *Desired) (Status, bool) {
+	c := p.cache
+	if c.memo == nil || c.dp == nil || !desiredEqual(c.memo, d) {
+		return Status{}, false
+	}
+	want := p.dpGen.Load()
+	if g, err := c.dp.nftGen(); want == 0 || err != nil || uint64(g)+1 != want {
+		return Status{}, false
+	}
+	for _, v := range d.VPCs {
+		ent, ok := c.routers[v.ID]
+		x := c.routerNS[v.ID]
+		if !ok || x == nil {
+			return Status{}, false
+		}
+		if g, err := x.nftGen(); err != nil || g != ent.gen {
+			return Status{}, false
+		}
+	}
+	return Status{Instances: maps.Clone(c.memoStatus.Instances), ENIs: maps.Clone(c.memoStatus.ENIs)}, true
+}
+
+// plan indexes and validates d (and finds what changed since prev, the last clean pass's).
+func (r *reconciler) plan(d *Desired, prev *Desired) {
 	r.subnets = map[string]*subnetInfo{}
 	r.vpcs = slices.Clone(d.VPCs)
 	slices.SortFunc(r.vpcs, func(a, b VPC) int { return strings.Compare(a.ID, b.ID) })
@@ -301,7 +368,7 @@ func (r *reconciler) plan(d Desired) {
 	for i, s := range r.subnetSeq {
 		s.ordinal = i + 1
 	}
-	r.running = map[string]bool{}
+	r.running = make(map[string]bool, len(d.Instances))
 	for _, in := range d.Instances {
 		if in.Running {
 			r.running[in.ID] = true
@@ -311,12 +378,18 @@ func (r *reconciler) plan(d Desired) {
 	for _, g := range d.Groups {
 		r.groups[g.ID] = g
 	}
-	r.allENIs = map[string]ENI{}
-	used := map[slot]bool{}
-	sorted := slices.Clone(d.ENIs)
-	slices.SortFunc(sorted, func(a, b ENI) int { return strings.Compare(a.ID, b.ID) })
-	for _, e := range sorted {
-		r.allENIs[e.ID] = e
+	r.delta = r.diff(prev, d)
+	if r.c.parsed == nil {
+		r.c.parsed = map[string]*parsedENI{}
+	}
+	used := make(map[slot]bool, len(d.ENIs))
+	byID := func(a, b ENI) int { return strings.Compare(a.ID, b.ID) }
+	r.sorted = d.ENIs
+	if !slices.IsSortedFunc(r.sorted, byID) {
+		r.sorted = slices.Clone(d.ENIs)
+		slices.SortFunc(r.sorted, byID)
+	}
+	for _, e := range r.sorted {
 		if e.InstanceID == "" || !r.running[e.InstanceID] {
 			continue
 		}
@@ -325,13 +398,7 @@ func (r *reconciler) plan(d Desired) {
 			r.fail(fmt.Errorf("eni %s: unknown subnet %s", e.ID, e.SubnetID))
 			continue
 		}
-		ei, err := parseENI(e, si)
-		if err == nil {
-			_, err = parseMAC(ei.mac)
-			if err != nil {
-				err = fmt.Errorf("eni %s: %w", e.ID, err)
-			}
-		}
+		ei, err := r.parse(e, si)
 		if err != nil {
 			r.fail(err)
 			continue
@@ -342,11 +409,20 @@ func (r *reconciler) plan(d Desired) {
 			continue
 		}
 		used[key] = true
-		ei.host = ifName(r.p.prefix, kindENIHost, e.ID)
-		ei.host2 = ifName(r.p.prefix, kindENIHost2, e.ID)
-		ei.eth = ethName(e.DeviceIndex)
 		ei.mark = uint32(len(r.enis) + 1)
 		r.enis = append(r.enis, ei)
+		if r.delta != nil && r.delta.enis[e.ID] {
+			r.delta.planned[e.ID] = true
+		}
+	}
+	if len(r.c.parsed) > 2*len(r.enis)+64 { // forget ENIs long gone
+		keep := make(map[string]*parsedENI, len(r.enis))
+		for _, e := range r.enis {
+			if x := r.c.parsed[e.ID]; x != nil {
+				keep[e.ID] = x
+			}
+		}
+		r.c.parsed = keep
 	}
 	r.peerings = d.Peerings
 	r.services = d.Services
@@ -358,6 +434,15 @@ func (r *reconciler) plan(d Desired) {
 	for _, ms := range r.publics {
 		slices.SortFunc(ms, func(a, b PublicMapping) int { return strings.Compare(a.Public, b.Public) })
 	}
+}
+
+// findENI looks an ENI of the Desired up by id.
+func (r *reconciler) findENI(id string) (ENI, bool) {
+	i, ok := slices.BinarySearchFunc(r.sorted, id, func(e ENI, id string) int { return strings.Compare(e.ID, id) })
+	if !ok {
+		return ENI{}, false
+	}
+	return r.sorted[i], true
 }
 
 // ensureNS opens (creating it if needed) a namespace with lo up and the given sysctls.
@@ -562,7 +647,7 @@ func (r *reconciler) ensureRouters() {
 		return
 	}
 	var inetRoutes []route
-	byVPC := r.enisByVPC()
+	var byVPC map[string][]*eniInfo // made when a router needs it
 	for _, v := range r.vpcs {
 		cached := r.c.routerNS[v.ID]
 		c, err := r.ensureNS(r.p.RouterNS(v.ID), routerSysctls, cached)
@@ -576,12 +661,19 @@ func (r *reconciler) ensureRouters() {
 		r.routers[v.ID] = c
 		r.ensureMetadataListeners(v.ID, c)
 		r.ensureDNSListeners(v, c)
+		ent, ok := r.c.routers[v.ID]
+		gen, genErr := c.nftGen()
+		trusted := ok && genErr == nil && gen == ent.gen      // nobody else changed its tables
+		if ok && trusted && r.incr() && !r.delta.vpcs[v.ID] { // none of its ENIs changed for it
+			inetRoutes = append(inetRoutes, ent.inetRoutes...)
+			continue
+		}
+		if byVPC == nil {
+			byVPC = r.enisByVPC()
+		}
 		nbrs, pfx6 := routerNeighbours(byVPC[v.ID])
 		md := r.p.metadataIDs(v.ID, byVPC[v.ID])
 		key := r.routerKey(v, c) ^ neighboursKey(nbrs, pfx6) ^ mdKey(md)
-		ent, ok := r.c.routers[v.ID]
-		gen, genErr := nftGen(int(c.ns))
-		trusted := ok && genErr == nil && gen == ent.gen // nobody else changed its tables
 		if ok && ent.key == key && trusted && !r.full {
 			inetRoutes = append(inetRoutes, ent.inetRoutes...)
 			continue
@@ -634,7 +726,7 @@ func (r *reconciler) ensureRouters() {
 			case si.Public && up != nil:
 				rules = append(rules, policy{prio: rtPrioRouter, src: si.prefix, table: rtInternet})
 			case si.DefaultRouteENI != "":
-				e, ok := r.allENIs[si.DefaultRouteENI]
+				e, ok := r.findENI(si.DefaultRouteENI)
 				gw, err := netip.ParseAddr(e.PrimaryIP)
 				leg := legs[e.SubnetID]
 				if !ok || err != nil || leg == nil {
@@ -664,7 +756,7 @@ func (r *reconciler) ensureRouters() {
 		r.count(ensureRoutes(c, tables, routes))
 		r.count(ensureRules(c, rtPrioRouter, rtPrioRouter, rules))
 		if r.nerr == n0 {
-			if gen, err := nftGen(int(c.ns)); err == nil {
+			if gen, err := c.nftGen(); err == nil {
 				r.c.routers[v.ID] = routerEntry{key: key, inetRoutes: slices.Clone(inetRoutes[nInet:]), gen: gen}
 				r.p.routerGens.Store(c.name, uint64(gen)+1)
 			}
@@ -753,9 +845,11 @@ func (r *reconciler) ensureENIs() {
 			r.status.ENIs[e.ID] = e.InstanceID
 			continue
 		}
+		r.touched[e.InstanceID] = true
 		if cached { // invalid until realised again; still remembered, for removal
 			ent.key = 0
 			r.c.enis[e.ID] = ent
+			r.touched[ent.instance] = true
 			if ent.instance != e.InstanceID || ent.eth != e.eth {
 				r.cuts = append(r.cuts, cut{ent.instance, ent.peer}) // it moves
 			}
@@ -922,13 +1016,27 @@ func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, error) {
 // replies leave by the ENI they came in on. Instances with recreated (moved, new) ENIs go
 // first, and each announces its ENIs (gratuitous ARP) as soon as its routing is in place.
 func (r *reconciler) ensureInstanceRouting() {
+	// With a delta: only the instances that changed, whose ENIs' links changed, or whose
+	// routing the plane does not know.
+	incr := r.incr()
+	dirty := func(id string) bool {
+		if !incr || r.delta.insts[id] || r.touched[id] {
+			return true
+		}
+		_, ok := r.c.routing[id]
+		return !ok
+	}
 	byInst := map[string][]*eniInfo{}
 	for _, e := range r.enis {
-		byInst[e.InstanceID] = append(byInst[e.InstanceID], e)
+		if dirty(e.InstanceID) {
+			byInst[e.InstanceID] = append(byInst[e.InstanceID], e)
+		}
 	}
-	ids := make([]string, 0, len(r.insts))
+	var ids []string
 	for id := range r.insts {
-		ids = append(ids, id)
+		if dirty(id) {
+			ids = append(ids, id)
+		}
 	}
 	slices.SortFunc(ids, func(a, b string) int {
 		fa, fb := len(r.garps[a]) > 0, len(r.garps[b]) > 0
@@ -1031,17 +1139,32 @@ func (r *reconciler) ensureDatapathRules() {
 	}
 	r.forgetConnections()
 	groupKeys := map[string]uint64{} // each group's rules hashed once per pass
+	incr := r.incr() && !r.delta.groups
 	for _, e := range d.enis {
+		// An ENI the delta does not name has the spec it had (its groups and subnet are
+		// unchanged too), and its mark.
+		if old, ok := c.nftENI[e.ID]; incr && ok && old.mark == e.mark && !r.delta.enis[e.ID] {
+			d.keys[e] = old.key
+			continue
+		}
 		d.keys[e] = dpENIKey(e, r.groups, groupKeys)
 	}
 	defer func() { // marks of ENIs whose chains are gone
+		if incr && r.nerr == 0 {
+			for id := range r.delta.enis {
+				if _, ok := c.nftENI[id]; !ok && !r.enforced[id] {
+					c.releaseMark(id)
+				}
+			}
+			return
+		}
 		for id := range c.marks {
 			if _, ok := c.nftENI[id]; !ok && !r.enforced[id] {
 				c.releaseMark(id)
 			}
 		}
 	}()
-	d.gen, d.genErr = nftGen(int(r.dp.ns))
+	d.gen, d.genErr = r.dp.nftGen()
 	d.trusted = d.genErr == nil && uint64(d.gen)+1 == r.p.dpGen.Load()
 	if !d.trusted {
 		// Not the generation the plane's last change left: someone else changed the
@@ -1135,10 +1258,15 @@ func (d *dpPass) incremental() {
 	r, c := d.r, d.r.c
 	var add, change []*eniInfo
 	var gone []dpGone
+	var goneIDs []string
 	oldKey := map[uint32]uint64{}
-	want := map[string]bool{}
+	// With a delta, the ENIs it does not name are as they were; the gone ones are among
+	// those it names.
+	incr := r.incr()
 	for _, e := range d.enis {
-		want[e.ID] = true
+		if incr && !r.delta.groups && !r.delta.enis[e.ID] {
+			continue
+		}
 		old, ok := c.nftENI[e.ID]
 		switch {
 		case !ok:
@@ -1148,9 +1276,19 @@ func (d *dpPass) incremental() {
 			oldKey[e.mark] = old.key
 		}
 	}
-	for id, old := range c.nftENI {
-		if !want[id] {
-			gone = append(gone, dpGone{mark: old.mark, key: old.key, host: old.host})
+	if incr {
+		for id := range r.delta.enis {
+			if old, ok := c.nftENI[id]; ok && !r.enforced[id] {
+				gone = append(gone, dpGone{mark: old.mark, key: old.key, host: old.host})
+				goneIDs = append(goneIDs, id)
+			}
+		}
+	} else {
+		for id, old := range c.nftENI {
+			if !r.enforced[id] {
+				gone = append(gone, dpGone{mark: old.mark, key: old.key, host: old.host})
+				goneIDs = append(goneIDs, id)
+			}
 		}
 	}
 	if len(add)+len(change)+len(gone) == 0 {
@@ -1172,7 +1310,12 @@ func (d *dpPass) incremental() {
 		return
 	}
 	d.wrote()
-	c.nftENI = d.entries()
+	for _, e := range append(add, change...) {
+		c.nftENI[e.ID] = nftEntry{mark: e.mark, key: d.keys[e], host: []string{e.host, e.host2}}
+	}
+	for _, id := range goneIDs {
+		delete(c.nftENI, id)
+	}
 	r.changes += len(add) + len(change) + len(gone)
 }
 
@@ -1415,11 +1558,30 @@ func (r *reconciler) removeLeftovers() {
 // (their old pair goes in the background), instance and router namespaces, subnets.
 func (r *reconciler) pruneCache() {
 	p, c := r.p, r.c
-	want := map[string]bool{}
-	for _, e := range r.enis {
-		want[e.ID] = true
+	// With a delta, the ENIs and instances that went away are among those it names.
+	incr := r.incr()
+	var want map[string]bool
+	enis, insts := c.enis, c.instNS
+	if incr {
+		want = r.delta.planned
+		enis, insts = map[string]eniEntry{}, map[string]*nsCtx{}
+		for id := range r.delta.enis {
+			if ent, ok := c.enis[id]; ok {
+				enis[id] = ent
+			}
+		}
+		for id := range r.delta.insts {
+			if x, ok := c.instNS[id]; ok {
+				insts[id] = x
+			}
+		}
+	} else {
+		want = make(map[string]bool, len(r.enis))
+		for _, e := range r.enis {
+			want[e.ID] = true
+		}
 	}
-	for id, ent := range c.enis {
+	for id, ent := range enis {
 		if want[id] {
 			continue
 		}
@@ -1438,7 +1600,7 @@ func (r *reconciler) pruneCache() {
 			}
 		}
 	}
-	for id, x := range c.instNS {
+	for id, x := range insts {
 		if r.running[id] {
 			continue
 		}
@@ -1448,9 +1610,11 @@ func (r *reconciler) pruneCache() {
 		r.fail(deleteNS(p.InstanceNS(id)))
 		r.changes++
 	}
-	for id := range c.routing {
-		if c.instNS[id] == nil {
-			delete(c.routing, id)
+	if !incr {
+		for id := range c.routing {
+			if c.instNS[id] == nil {
+				delete(c.routing, id)
+			}
 		}
 	}
 	vpcs := map[string]bool{}

@@ -1,0 +1,166 @@
+package dataplane
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+)
+
+// Work in proportion to what changed. When the last pass realised its Desired without an
+// error (the plane's memo, memo.go) and the new Desired differs from it only in ENIs,
+// instances and security groups (its VPCs, public addresses and peerings are equal), the pass knows
+// exactly which ENIs and instances changed: the delta. The steps whose cost grows with the
+// host then look only at those: the instances' routing, the datapath ruleset's keys, the
+// routers' neighbours, the removal of what went away. Any other change, a full pass, or an
+// error earlier in the pass, and every step looks at everything, as without a delta.
+
+// delta is what changed since the last clean pass.
+type delta struct {
+	enis    map[string]bool // added, removed or changed, or whose instance started or stopped
+	insts   map[string]bool // added, removed, started or stopped, or that held or hold an ENI of enis
+	vpcs    map[string]bool // VPCs whose routers' neighbours may differ (an ENI of theirs realised or not any more, or with other addresses)
+	planned map[string]bool // the ENIs of enis that this pass realises
+	groups  bool            // security groups changed (only the datapath ruleset depends on them)
+}
+
+// incr reports whether the step may use the delta: an incremental pass with a delta and
+// no error so far.
+func (r *reconciler) incr() bool { return !r.full && r.delta != nil && r.nerr == 0 }
+
+// diff computes the delta of d against the last clean pass's Desired (nil when there is
+// none or something else than ENIs and instances changed).
+func (r *reconciler) diff(prev *Desired, d *Desired) *delta {
+	if prev == nil || r.full || !eqFunc(prev.VPCs, d.VPCs, vpcEqual) ||
+		!slices.Equal(prev.PublicIPs, d.PublicIPs) || !slices.Equal(prev.Peerings, d.Peerings) ||
+		!eqFunc(prev.NATGateways, d.NATGateways, natgwEqual) {
+		return nil
+	}
+	x := &delta{enis: map[string]bool{}, insts: map[string]bool{}, vpcs: map[string]bool{}, planned: map[string]bool{},
+		groups: !eqFunc(prev.Groups, d.Groups, groupEqual)}
+	changed, wasRunning := map[string]bool{}, map[string]bool{} // instances
+	pairs(prev.Instances, d.Instances, func(a Instance) string { return a.ID }, func(a, b *Instance) bool { return *a == *b },
+		func(a, b *Instance) {
+			for _, in := range []*Instance{a, b} {
+				if in != nil {
+					x.insts[in.ID], changed[in.ID] = true, true
+				}
+			}
+			if a != nil && a.Running {
+				wasRunning[a.ID] = true
+			}
+		})
+	running := func(id string, before bool) bool {
+		if id == "" {
+			return false
+		}
+		if before && changed[id] {
+			return wasRunning[id]
+		}
+		return r.running[id]
+	}
+	vpcOf := func(e *ENI) {
+		if si := r.subnets[e.SubnetID]; si != nil {
+			x.vpcs[si.vpcID] = true
+		}
+	}
+	pairs(prev.ENIs, d.ENIs, func(e ENI) string { return e.ID }, eniEqual, func(a, b *ENI) {
+		for _, e := range []*ENI{a, b} {
+			if e == nil {
+				continue
+			}
+			x.enis[e.ID] = true
+			if e.InstanceID != "" {
+				x.insts[e.InstanceID] = true
+			}
+			for _, s := range r.subnetSeq {
+				if s.DefaultRouteENI == e.ID {
+					x.vpcs[s.vpcID] = true // its router routes to it
+				}
+			}
+		}
+		// The router's view of an ENI: its addresses, and its metadata number, which
+		// names the instance holding it (a moved ENI gets a new one, metadata_linux.go).
+		for _, e := range []*ENI{a, b} {
+			if e != nil {
+				vpcOf(e)
+			}
+		}
+	})
+	// The ENIs of instances that started or stopped.
+	for i := 0; len(changed) > 0 && i < len(d.ENIs); i++ {
+		if e := &d.ENIs[i]; e.InstanceID != "" && changed[e.InstanceID] && !x.enis[e.ID] &&
+			running(e.InstanceID, true) != running(e.InstanceID, false) {
+			x.enis[e.ID] = true
+			vpcOf(e)
+		}
+	}
+	return x
+}
+
+// pairs calls changed(old, new) for every element of b that differs from the element of a
+// with the same id (old nil: new in b) and for every element of a that b lacks (new nil).
+// Lists in the same order (the usual case: the model lists them so) are compared in
+// place; others through an index.
+func pairs[T any](a, b []T, id func(T) string, eq func(x, y *T) bool, changed func(old, new *T)) {
+	n := min(len(a), len(b))
+	i := 0
+	for ; i < n && id(a[i]) == id(b[i]); i++ {
+		if !eq(&a[i], &b[i]) {
+			changed(&a[i], &b[i])
+		}
+	}
+	if i == n { // one is a prefix of the other
+		for j := n; j < len(a); j++ {
+			changed(&a[j], nil)
+		}
+		for j := n; j < len(b); j++ {
+			changed(nil, &b[j])
+		}
+		return
+	}
+	old := make(map[string]*T, len(a)-i)
+	for j := i; j < len(a); j++ {
+		old[id(a[j])] = &a[j]
+	}
+	for j := i; j < len(b); j++ {
+		o := old[id(b[j])]
+		delete(old, id(b[j]))
+		if o == nil || !eq(o, &b[j]) {
+			changed(o, &b[j])
+		}
+	}
+	for _, o := range old {
+		changed(o, nil)
+	}
+}
+
+// parsedENI is an ENI as a pass parsed it, with what the parsing depended on: a later pass
+// reuses it while they are equal.
+type parsedENI struct {
+	from            ENI // a deep copy
+	prefix, prefix6 netip.Prefix
+	info            eniInfo
+}
+
+// parse returns e parsed (validated) for subnet si, with its interface names.
+func (r *reconciler) parse(e ENI, si *subnetInfo) (*eniInfo, error) {
+	if old := r.c.parsed[e.ID]; old != nil && old.prefix == si.prefix && old.prefix6 == si.prefix6 && eniEqual(&old.from, &e) {
+		ei := old.info
+		ei.ENI, ei.subnet = e, si
+		return &ei, nil
+	}
+	delete(r.c.parsed, e.ID)
+	ei, err := parseENI(e, si)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := parseMAC(ei.mac); err != nil {
+		return nil, fmt.Errorf("eni %s: %w", e.ID, err)
+	}
+	ei.host = ifName(r.p.prefix, kindENIHost, e.ID)
+	ei.host2 = ifName(r.p.prefix, kindENIHost2, e.ID)
+	ei.eth = ethName(e.DeviceIndex)
+	c := cloneDesired(&Desired{ENIs: []ENI{e}})
+	r.c.parsed[e.ID] = &parsedENI{from: c.ENIs[0], prefix: si.prefix, prefix6: si.prefix6, info: *ei}
+	return ei, nil
+}

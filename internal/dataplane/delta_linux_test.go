@@ -1,0 +1,66 @@
+package dataplane
+
+import (
+	"slices"
+	"testing"
+)
+
+// TestDeltaPassesMatchFull: incremental passes that look only at what changed (launch,
+// move, security group change, stop, start, detach, termination, new addresses) leave the
+// host exactly as a full pass wants it (Verify changes nothing), a second pass changes
+// nothing, and the ENIs answer where they now are.
+func TestDeltaPassesMatchFull(t *testing.T) {
+	p := newTestPlane(t)
+	d := baseDesired()
+	d.ENIs = append(d.ENIs, ENI{ID: "eni-x", MAC: "02:00:00:00:01:14", SubnetID: "subnet-a", VPCID: "vpc-1",
+		PrimaryIP: "10.0.1.20", InstanceID: "i-web", DeviceIndex: 1, SourceDestCheck: true, Groups: []string{"sg-open"}})
+	reconcileStable(t, p, d)
+	step := func(what string, wantDelta bool, change func()) {
+		t.Helper()
+		change()
+		if st := reconcile(t, p, d); st.Changes == 0 {
+			t.Fatalf("%s: no change made", what)
+		}
+		if p.lastDelta != wantDelta {
+			t.Fatalf("%s: pass with a delta %v, want %v", what, p.lastDelta, wantDelta)
+		}
+		if st := reconcile(t, p, d); st.Changes != 0 {
+			t.Fatalf("%s: second pass made %d changes", what, st.Changes)
+		}
+		if vs := verify(t, p, d); vs.Changes != 0 {
+			t.Fatalf("%s: the full pass after it made %d changes: the incremental one missed them", what, vs.Changes)
+		}
+	}
+	step("move", true, func() { findENI(&d, "eni-x").InstanceID = "i-b" })
+	mustAnswer(t, p, "i-c", "10.0.1.20")
+	step("security group rule", true, func() { d.Groups[0].Ingress[1].CIDRs = []string{"10.0.1.0/24"} })
+	step("launch", true, func() {
+		d.Instances = append(d.Instances, Instance{ID: "i-d", Running: true})
+		d.ENIs = append(d.ENIs, ENI{ID: "eni-d", MAC: "02:00:00:00:01:0d", SubnetID: "subnet-b", VPCID: "vpc-1",
+			PrimaryIP: "10.0.2.13", InstanceID: "i-d", SourceDestCheck: true, Groups: []string{"sg-open"}})
+	})
+	step("stop", true, func() { d.Instances[2].Running = false })
+	step("start", true, func() { d.Instances[2].Running = true })
+	step("detach", true, func() { findENI(&d, "eni-x").InstanceID = "" })
+	step("attach again elsewhere", true, func() {
+		x := findENI(&d, "eni-x")
+		x.InstanceID, x.DeviceIndex = "i-d", 1
+	})
+	step("new addresses", true, func() { findENI(&d, "eni-b").SecondaryIPs = []string{"10.0.1.30"} })
+	step("terminate (removed from the middle of the lists)", true, func() {
+		d.Instances = slices.DeleteFunc(d.Instances, func(i Instance) bool { return i.ID == "i-b" })
+		d.ENIs = slices.DeleteFunc(d.ENIs, func(e ENI) bool { return e.ID == "eni-b" })
+	})
+	step("subnet change (no delta)", false, func() { d.VPCs[0].Subnets[1].Public = true })
+	mustAnswer(t, p, "i-c", "10.0.1.20")
+	mustAnswer(t, p, "i-web", "10.0.2.13")
+}
+
+// mustAnswer: the kernel owning ip answers a TCP connection from the instance (a refusal
+// is an answer).
+func mustAnswer(t *testing.T, p *Plane, from, ip string) {
+	t.Helper()
+	if err := reachable(p, p.InstanceNS(from), ip, passTimeout); err != nil {
+		t.Fatalf("%s → %s: %v", from, ip, err)
+	}
+}
