@@ -106,6 +106,7 @@ func serve(args []string) error {
 	eipQuota := fs.Int("eip-quota", 5, "Elastic IPs per account and region")
 	ipv4Rate := fs.Float64("ipv4-rate", core.DefaultIPv4Rate, "price of a public IPv4 address in USD per hour, in use or idle (AWS's since February 2024); applies from this start on")
 	azs := fs.Int("azs", 3, "availability zones per region")
+	ipAlloc := fs.String("private-ip-allocation", core.AllocRandom, "how a private IPv4 address nobody asked for is picked in a subnet: random (a free address anywhere in the subnet, as AWS) or lowest (the next free one from the bottom: 10.0.1.4, 10.0.1.5, …)")
 	regionsFlag := fs.String("regions", "", "regions served (a request naming another gets SignatureDoesNotMatch and creates nothing):\n"+
 		"empty: AWS's public partition (the 32 regions of DescribeRegions --all-regions);\n"+
 		"NAME,NAME...: only these AWS regions (us-east-1,eu-west-1);\n"+
@@ -156,6 +157,9 @@ func serve(args []string) error {
 	}
 	cfg.IPv4Rate = *ipv4Rate
 	cfg.AZCount = *azs
+	if cfg.PrivateIPAllocation, err = core.ParsePrivateIPAllocation(*ipAlloc); err != nil {
+		return fmt.Errorf("--private-ip-allocation: %w", err)
+	}
 	cfg.DataPlane = realNet
 	cfg.DataPlaneRegion = *dpRegion
 	if cfg.Regions, err = core.ParseRegions(*regionsFlag); err != nil {

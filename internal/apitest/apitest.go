@@ -4,6 +4,7 @@ package apitest
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"math/rand/v2"
 	"net/http"
@@ -59,6 +60,10 @@ type Options struct {
 	// Now is the core's clock (time.Now if nil), for tests of what time
 	// settles.
 	Now func() time.Time
+	// Seed seeds the core's random source (ids, random addresses); 0: the
+	// clock. A session of a tool that runs its calls one at a time then gets
+	// the same ids and addresses on every run.
+	Seed uint64
 }
 
 // seededRand is a deterministic, concurrency-safe id source.
@@ -87,6 +92,9 @@ func New(t testing.TB, opts ...Options) *Env {
 	var seed [32]byte
 	seed[0] = byte(time.Now().UnixNano())
 	seed[1] = byte(time.Now().UnixNano() >> 8)
+	if o.Seed != 0 {
+		binary.BigEndian.PutUint64(seed[:8], o.Seed)
+	}
 	now := o.Now
 	if now == nil {
 		now = time.Now

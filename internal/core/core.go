@@ -45,6 +45,9 @@ type Config struct {
 	// IPv4Rate is the price of a public IPv4 address, in USD per hour
 	// (default DefaultIPv4Rate); a usage interval keeps the rate it began at.
 	IPv4Rate float64
+	// PrivateIPAllocation is how a subnet's address nobody asked for is picked
+	// (see allocIPv4): AllocLowest (the default) or AllocRandom, as AWS does.
+	PrivateIPAllocation string
 }
 
 // DefaultConfig returns the configuration of a fresh server.

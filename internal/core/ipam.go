@@ -1,6 +1,8 @@
 package core
 
 import (
+	"encoding/binary"
+	"fmt"
 	"math/big"
 	"net/netip"
 	"slices"
@@ -215,8 +217,33 @@ func (tx *Tx) checkIPv4(s *Subnet, addr string) (netip.Addr, error) {
 	return a, nil
 }
 
-// allocIPv4 picks a free address of the subnet. Callers must put the ENI that
-// takes it before allocating the next one.
+// The ways of picking a private IPv4 address nobody asked for (Config.PrivateIPAllocation).
+const (
+	// AllocLowest gives addresses in order from the bottom of the subnet, each
+	// the next free one after the last one given (10.0.1.4, 10.0.1.5, …):
+	// predictable addresses for walkthroughs and tests.
+	AllocLowest = "lowest"
+	// AllocRandom gives a free address from a random place in the subnet, as AWS
+	// does ("we select an available IP address in the subnet's IPv4 range"): a
+	// client's own choice of a fixed address is then unlikely to be taken.
+	AllocRandom = "random"
+)
+
+// ParsePrivateIPAllocation checks a PrivateIPAllocation value ("" is AllocLowest).
+func ParsePrivateIPAllocation(s string) (string, error) {
+	switch s {
+	case "", AllocLowest:
+		return AllocLowest, nil
+	case AllocRandom:
+		return AllocRandom, nil
+	}
+	return "", fmt.Errorf("private IP allocation %q: want %s or %s", s, AllocLowest, AllocRandom)
+}
+
+// allocIPv4 picks a free address of the subnet: the first free one from a
+// start, the next address after the last one given (AllocLowest) or a random
+// one (AllocRandom, as AWS). Callers must put the ENI that takes it before
+// allocating the next one.
 func (tx *Tx) allocIPv4(s *Subnet) (netip.Addr, error) {
 	if s.Ipv6Native {
 		return netip.Addr{}, errNoIPv4(s)
@@ -225,6 +252,11 @@ func (tx *Tx) allocIPv4(s *Subnet) (netip.Addr, error) {
 	size := prefixSize(p)
 	base := p.Masked().Addr()
 	start := uint64(tx.db.idx.cursor[s.ID])
+	if tx.cfg.PrivateIPAllocation == AllocRandom {
+		var b [4]byte
+		_, _ = tx.env.Rand.Read(b[:]) // the injected source does not fail (newID checks it)
+		start = 4 + uint64(binary.BigEndian.Uint32(b[:]))%(size-5)
+	}
 	if start < 4 || start >= size-1 {
 		start = 4
 	}
