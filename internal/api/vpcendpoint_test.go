@@ -150,8 +150,16 @@ func TestVpcEndpointGateway(t *testing.T) {
 	if plRoute(t, c, other, pl) != nil {
 		t.Fatal("route left after delete")
 	}
-	if got := vpceGet(t, c, id); got.State != "deleted" {
-		t.Fatalf("after delete: %+v", got.State)
+	// A deleted gateway endpoint is gone at once (an interface endpoint is
+	// shown deleted for a while: TestVpcEndpointInterface).
+	_, err = c.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{id}})
+	apitest.WantCode(t, err, "InvalidVpcEndpointId.NotFound")
+	if out, err := c.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{Filters: []types.Filter{filter("vpc-id", vpc)}}); err != nil || len(out.VpcEndpoints) != 0 {
+		t.Fatalf("described after delete: %v %+v", err, out)
+	}
+	del, err = c.DeleteVpcEndpoints(ctx, &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: []string{id}})
+	if err != nil || len(del.Unsuccessful) != 1 || aws.ToString(del.Unsuccessful[0].Error.Code) != "InvalidVpcEndpoint.NotFound" {
+		t.Fatalf("deleted again: %v %+v", err, del)
 	}
 	if _, err := c.DeleteRouteTable(ctx, &ec2.DeleteRouteTableInput{RouteTableId: &other}); err != nil {
 		t.Fatal(err)
@@ -258,6 +266,9 @@ func TestVpcEndpointInterface(t *testing.T) {
 	enis, err = c.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{Filters: []types.Filter{filter("vpc-id", vpc)}})
 	if err != nil || len(enis.NetworkInterfaces) != 0 {
 		t.Fatalf("ENIs left: %v %+v", err, enis)
+	}
+	if got := vpceGet(t, c, id); got.State != "deleted" {
+		t.Fatalf("interface endpoint after delete: %+v", got.State)
 	}
 	_, err = c.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{"vpce-0123456789abcdef0"}})
 	apitest.WantCode(t, err, "InvalidVpcEndpointId.NotFound")

@@ -6,8 +6,9 @@ package core
 // vpc_endpoint) per chosen subnet, one subnet per zone, with the chosen
 // security groups, DNS names and optionally the service's own name (private
 // DNS). Endpoints are available as soon as they are created (the reply
-// says pending, as AWS's does) and deleted at once (Describe shows them as
-// deleted for an hour, then NotFound).
+// says pending, as AWS's does) and deleted at once: a gateway endpoint is
+// gone (NotFound) as its routes are, an interface endpoint is described as
+// deleted for an hour, then NotFound.
 
 import (
 	"encoding/json"
@@ -374,6 +375,12 @@ func (tx *Tx) DeleteVpcEndpoints(in *ec2wire.DeleteVpcEndpointsInput) (*ec2wire.
 		tx.vpceRemoveRoutes(m, slices.Clone(m.RouteTableIDs))
 		tx.vpceRemoveSubnets(m, slices.Clone(m.SubnetIDs))
 		m.State, m.DeletedAt = vpceDeleted, tx.now
+		if m.Type == vpceGateway {
+			// AWS describes a deleted gateway endpoint no more (amazon.aws's
+			// ec2_vpc_endpoint target, run against AWS, asks for it by id
+			// right after and expects InvalidVpcEndpointId.NotFound).
+			tx.vpces.Delete(e.ID)
+		}
 	}
 	tx.vpcePurge()
 	return out, nil
