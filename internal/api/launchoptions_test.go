@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,11 +13,26 @@ import (
 // RunInstances keeps EbsOptimized, Monitoring and HibernationOptions and
 // DescribeInstances (with its filters) and DescribeInstanceAttribute
 // report them; an instance launched without them reports them off.
+// Hibernation needs an encrypted root volume, as on AWS
+// (UnsupportedHibernationConfiguration otherwise).
 func TestRunInstancesKeepsEbsMonitoringHibernation(t *testing.T) {
 	e := apitest.New(t)
 	c := e.Client()
+	hib := &types.HibernationOptionsRequest{Configured: aws.Bool(true)}
+	for _, bdm := range [][]types.BlockDeviceMapping{nil, {{DeviceName: aws.String("/dev/sdf"), Ebs: &types.EbsBlockDevice{VolumeSize: aws.Int32(8), Encrypted: aws.Bool(true)}}}} {
+		_, err := c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(testAMI), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+			InstanceType: types.InstanceTypeM5Large, HibernationOptions: hib, BlockDeviceMappings: bdm})
+		apitest.WantCode(t, err, "UnsupportedHibernationConfiguration")
+		if err == nil || !strings.Contains(err.Error(), "For hibernation, the root device volume must be encrypted.") {
+			t.Fatalf("unencrypted root: %v", err)
+		}
+	}
+	if out, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{}); err != nil || len(out.Reservations) != 0 {
+		t.Fatalf("a refused launch left %+v %v", out, err)
+	}
 	on := runInstance(t, c, &ec2.RunInstancesInput{InstanceType: types.InstanceTypeM5Large, EbsOptimized: aws.Bool(true),
-		Monitoring: &types.RunInstancesMonitoringEnabled{Enabled: aws.Bool(true)}, HibernationOptions: &types.HibernationOptionsRequest{Configured: aws.Bool(true)}})
+		Monitoring: &types.RunInstancesMonitoringEnabled{Enabled: aws.Bool(true)}, HibernationOptions: hib,
+		BlockDeviceMappings: []types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvda"), Ebs: &types.EbsBlockDevice{Encrypted: aws.Bool(true)}}}})
 	if on.Monitoring == nil || on.Monitoring.State != types.MonitoringStatePending || !aws.ToBool(on.EbsOptimized) ||
 		on.HibernationOptions == nil || !aws.ToBool(on.HibernationOptions.Configured) {
 		t.Fatalf("RunInstances reply: monitoring %+v, ebs %v, hibernation %+v", on.Monitoring, aws.ToBool(on.EbsOptimized), on.HibernationOptions)

@@ -316,3 +316,18 @@ func (tx *Tx) ModifyPrivateDnsNameOptions(in *ec2wire.ModifyPrivateDnsNameOption
 	}
 	return &ec2wire.ModifyPrivateDnsNameOptionsOutput{Return: p(true)}, nil
 }
+
+// CodeUnsupportedHibernationConfiguration refuses hibernation an instance
+// cannot have.
+const CodeUnsupportedHibernationConfiguration = "UnsupportedHibernationConfiguration"
+
+func init() { Codes = append(Codes, CodeUnsupportedHibernationConfiguration) }
+
+// checkHibernation is AWS's hibernation prerequisite that a launch can
+// break: the root volume (first of vols) must be encrypted.
+func checkHibernation(hibernation bool, vols []volumeSpec) error {
+	if hibernation && (len(vols) == 0 || !vols[0].encrypted) {
+		return errorf(CodeUnsupportedHibernationConfiguration, "For hibernation, the root device volume must be encrypted.")
+	}
+	return nil
+}

@@ -44,6 +44,9 @@ func (tx *Tx) launchOptionsOf(in *ec2wire.RunInstancesInput, imageID string) (*l
 	if in.HibernationOptions != nil {
 		o.hibernation = boolv(in.HibernationOptions.Configured)
 	}
+	if err := checkHibernation(o.hibernation, vols); err != nil {
+		return nil, err
+	}
 	if o.credits, o.autoRecovery, err = launchCreditAndRecovery(in); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ package ansible
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -164,6 +165,8 @@ type Target struct {
 	Name     string
 	Excluded []Exclusion
 	Fixes    []Fix
+	// Vars override the harness's variables (the image setup_ec2_facts looks for …).
+	Vars map[string]string
 }
 
 // A Fix is a change the collection's maintainers made to a vendored target after the
@@ -196,7 +199,7 @@ func RunTargets(t *testing.T, targets ...Target) {
 			if err := os.WriteFile(run, []byte(body), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			r := runPlaybook(t, bin, e.Server.URL, dir, run, roles, map[string]string{
+			vars := map[string]string{
 				"aws_access_key": ansibleAccessKey, "aws_secret_key": ansibleSecretKey, "aws_region": "us-east-1",
 				// ansible-test's AWS cloud provider defines ec2_region too (older targets use it)
 				"ec2_region":      "us-east-1",
@@ -206,7 +209,9 @@ func RunTargets(t *testing.T, targets ...Target) {
 				// catalogue has Amazon Linux 2023 (the targets need any x86_64 HVM EBS image).
 				"ec2_ami_name": "al2023-ami-2023*-x86_64", "ec2_ami_owner_id": "137112412989",
 				"ec2_ami_ssh_user": "ec2-user",
-			}, "--skip-tags", "eni_excluded")
+			}
+			maps.Copy(vars, tg.Vars)
+			r := runPlaybook(t, bin, e.Server.URL, dir, run, roles, vars, "--skip-tags", "eni_excluded")
 			if r.failed > 0 || r.unreachable > 0 {
 				t.Fatalf("%s: %d tasks failed (ok=%d changed=%d):\n%s", tg.Name, r.failed, r.ok, r.changed, failures(r.out))
 			}
