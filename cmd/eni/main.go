@@ -96,7 +96,9 @@ func main() {
 func serve(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:4566", "address to listen on")
-	dataDir := fs.String("data", defaultDataDir(), "directory of the embedded store (empty: keep nothing)")
+	storeKind := fs.String("store", "bolt", "where the model is kept: bolt (a bbolt file in --data) or etcd (an etcd cluster, --etcd-endpoints; see the --etcd-* flags)")
+	dataDir := fs.String("data", defaultDataDir(), "directory of the embedded store (empty: keep nothing); with --store etcd it holds only this server's own keys (instance credentials)")
+	etcdOpts := addEtcdFlags(fs)
 	dataplane := fs.String("dataplane", "none", "data plane: none (API only), linux (instances are network namespaces on this host; root), or auto (linux when this process has CAP_NET_ADMIN and CAP_SYS_ADMIN, else none)")
 	dpRegion := fs.String("dataplane-region", "us-east-1", "the region whose resources the data plane makes real on this host")
 	dpPrefix := fs.String("dataplane-prefix", "eni", "prefix of every namespace and interface the data plane creates (1-6 of [a-z0-9])")
@@ -191,7 +193,7 @@ func serve(args []string) error {
 		}
 	}
 	start := time.Now()
-	st, closeStore, err := openStore(*dataDir)
+	st, closeStore, storeDesc, err := openServeStore(*storeKind, *dataDir, etcdOpts)
 	if err != nil {
 		return err
 	}
@@ -290,7 +292,7 @@ func serve(args []string) error {
 		consoleDesc = consoleURL(ln.Addr(), con.Token())
 	}
 	announceDataPlane(log, realNet, dpWhy, *dpPrefix)
-	log.Info("eni serving", "listen", ln.Addr().String(), "data", *dataDir, "records", n,
+	log.Info("eni serving", "listen", ln.Addr().String(), "store", storeDesc, "data", *dataDir, "records", n,
 		"dataplane", dpDesc, "auth", authDesc, "console", consoleDesc, "startup", time.Since(start).String(), "version", version())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

@@ -37,7 +37,10 @@ type Env struct {
 type Options struct {
 	Durable bool   // keep state in a bbolt file in t.TempDir()
 	Path    string // reopen this bbolt file
-	Config  *core.Config
+	// Open, if set, opens the store instead (loaded into the core at start):
+	// an etcd store, say.
+	Open   func(t testing.TB) store.Store
+	Config *core.Config
 	// RateLimit and RateBurst set the server's per-account request limit.
 	RateLimit float64
 	RateBurst int
@@ -101,7 +104,12 @@ func New(t testing.TB, opts ...Options) *Env {
 	}
 	c := core.New(core.Env{Now: now, Rand: &seededRand{r: rand.NewChaCha8(seed)}}, cfg)
 	e := &Env{T: t, Core: c}
-	if o.Durable || o.Path != "" {
+	if o.Open != nil {
+		e.Store = o.Open(t)
+		if _, err := c.LoadFrom(e.Store.Load); err != nil {
+			t.Fatal(err)
+		}
+	} else if o.Durable || o.Path != "" {
 		e.Path = o.Path
 		if e.Path == "" {
 			e.Path = filepath.Join(t.TempDir(), "eni.db")

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -10,20 +11,50 @@ import (
 	"github.com/eni-net/eni/internal/core"
 )
 
-// suite runs the same checks against every Store implementation.
-func suite(t *testing.T, open func(t *testing.T) Store, reopen func(t *testing.T, s Store) Store) {
-	s := open(t)
-	commit := func(cs core.ChangeSet) {
-		wait, err := s.Commit(cs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if wait != nil {
-			if err := wait(); err != nil {
-				t.Fatal(err)
-			}
-		}
+// impl is one Store implementation under the shared suite: open makes a
+// store (a fresh one each call, holding nothing), reopen closes s and opens
+// what it stored again (Memory: s itself).
+type impl struct {
+	open   func(t *testing.T) Store
+	reopen func(t *testing.T, s Store) Store
+	// failing says whether a batch with a record of an unknown kind fails
+	// (Bolt, Etcd); Memory takes anything and never fails.
+	failing bool
+}
+
+// runSuite runs every check of the shared suite against one implementation.
+func runSuite(t *testing.T, mk func(t *testing.T) impl) {
+	t.Run("CommitLoadClear", func(t *testing.T) { suite(t, mk(t)) })
+	t.Run("LoadPages", func(t *testing.T) { suiteLoadPages(t, mk(t)) })
+	if mk(t).failing {
+		t.Run("FailedBatch", func(t *testing.T) { suiteFailedBatch(t, mk(t)) })
 	}
+	t.Run("CommitAfterClose", func(t *testing.T) {
+		s := mk(t).open(t)
+		s.Close()
+		if _, err := s.Commit(core.ChangeSet{Changes: []core.Change{{Kind: "vpc", Key: "r/vpc-1", Value: []byte("{}")}}}); err != ErrClosed && !isMemory(s) {
+			t.Fatalf("commit after close: %v", err)
+		}
+	})
+}
+
+func isMemory(s Store) bool { _, ok := s.(*Memory); return ok }
+
+func mustCommit(t *testing.T, s Store, cs core.ChangeSet) {
+	t.Helper()
+	wait, err := s.Commit(cs)
+	if err == nil && wait != nil {
+		err = wait()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// suite checks commits, deletes, concurrent commits, Clear and reopening.
+func suite(t *testing.T, im impl) {
+	s := im.open(t)
+	commit := func(cs core.ChangeSet) { t.Helper(); mustCommit(t, s, cs) }
 	commit(core.ChangeSet{Changes: []core.Change{
 		{Kind: "eni", Key: "us-east-1/eni-1", Value: []byte(`{"id":"eni-1"}`)},
 		{Kind: "eni", Key: "us-east-1/eni-2", Value: []byte(`{"id":"eni-2"}`)},
@@ -51,7 +82,14 @@ func suite(t *testing.T, open func(t *testing.T) Store, reopen func(t *testing.T
 		}(i)
 	}
 	wg.Wait()
-	s = reopen(t, s)
+	// A change set that puts and deletes one record: the last change wins.
+	commit(core.ChangeSet{Changes: []core.Change{
+		{Kind: "sg", Key: "us-east-1/sg-1", Value: []byte(`{"v":1}`)},
+		{Kind: "sg", Key: "us-east-1/sg-1"},
+		{Kind: "sg", Key: "us-east-1/sg-2", Value: []byte(`{"v":1}`)},
+		{Kind: "sg", Key: "us-east-1/sg-2", Value: []byte(`{"v":2}`)},
+	}})
+	s = im.reopen(t, s)
 	got := map[string]string{}
 	if err := s.Load(func(kind, key string, val []byte) error {
 		got[kind+"/"+key] = string(val)
@@ -65,9 +103,12 @@ func suite(t *testing.T, open func(t *testing.T) Store, reopen func(t *testing.T
 	if got["eni/us-east-1/eni-2"] != `{"id":"eni-2"}` || got["vpc/us-east-1/vpc-1"] != `{"id":"vpc-1"}` {
 		t.Errorf("records = %v", got)
 	}
+	if _, ok := got["sg/us-east-1/sg-1"]; ok || got["sg/us-east-1/sg-2"] != `{"v":2}` {
+		t.Errorf("put then delete, put then put: %v", got)
+	}
 	n := 0
 	for k := range got {
-		if len(k) > 7 && k[:7] == "subnet/" {
+		if strings.HasPrefix(k, "subnet/") {
 			n++
 		}
 	}
@@ -89,7 +130,7 @@ func suite(t *testing.T, open func(t *testing.T) Store, reopen func(t *testing.T
 		}
 	}
 	commit(core.ChangeSet{Changes: []core.Change{{Kind: "vpc", Key: "us-east-1/vpc-2", Value: []byte("{}")}}})
-	s = reopen(t, s)
+	s = im.reopen(t, s)
 	got = map[string]string{}
 	if err := s.Load(func(kind, key string, val []byte) error {
 		got[kind+"/"+key] = string(val)
@@ -103,35 +144,33 @@ func suite(t *testing.T, open func(t *testing.T) Store, reopen func(t *testing.T
 	s.Close()
 }
 
-func TestMemory(t *testing.T) {
-	suite(t, func(t *testing.T) Store { return NewMemory() }, func(t *testing.T, s Store) Store { return s })
-}
-
-func TestBolt(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "eni.db")
-	open := func(t *testing.T) Store {
-		b, err := OpenBolt(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
+// suiteLoadPages loads more records than a page of the etcd store's test
+// configuration (7), of several kinds, each once.
+func suiteLoadPages(t *testing.T, im impl) {
+	s := im.open(t)
+	defer func() { s.Close() }()
+	want := map[string]string{}
+	for i := range 40 {
+		kind := core.Kinds[i%len(core.Kinds)]
+		key := fmt.Sprintf("eu-west-1/x-%03d", i)
+		v := fmt.Sprintf(`{"i":%d}`, i)
+		mustCommit(t, s, core.ChangeSet{Changes: []core.Change{{Kind: kind, Key: key, Value: []byte(v)}}})
+		want[kind+"/"+key] = v
 	}
-	suite(t, open, func(t *testing.T, s Store) Store {
-		if err := s.Close(); err != nil {
-			t.Fatal(err)
+	s = im.reopen(t, s)
+	got := map[string]string{}
+	if err := s.Load(func(kind, key string, val []byte) error {
+		k := kind + "/" + key
+		if _, dup := got[k]; dup {
+			t.Errorf("%s loaded twice", k)
 		}
-		return open(t)
-	})
-}
-
-func TestBoltCommitAfterClose(t *testing.T) {
-	b, err := OpenBolt(filepath.Join(t.TempDir(), "eni.db"))
-	if err != nil {
+		got[k] = string(val)
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
-	b.Close()
-	if _, err := b.Commit(core.ChangeSet{}); err != ErrClosed {
-		t.Fatalf("commit after close: %v", err)
+	if !maps.Equal(got, want) {
+		t.Errorf("loaded %d records, want %d: %v", len(got), len(want), got)
 	}
 }
 
