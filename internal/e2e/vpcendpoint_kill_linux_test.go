@@ -1,11 +1,8 @@
 package e2e
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,66 +28,19 @@ import (
 func TestVPCEndpointAfterKill9(t *testing.T) {
 	requireNetAdmin(t)
 	bin := eniBinary(t)
-	b := make([]byte, 3)
-	_, _ = rand.Read(b) // crypto/rand never fails
-	prefix := "k"
-	for _, c := range b {
-		prefix += string(prefixLetters[int(c)%len(prefixLetters)])
-	}
 	dir := t.TempDir()
 	credPath := filepath.Join(dir, "credentials")
 	if err := os.WriteFile(credPath, []byte("test test 123456789012\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close() // the server takes it
-	url := "http://" + addr
-	var srv *exec.Cmd
-	start := func() {
-		t.Helper()
-		srv = exec.Command(bin, "serve", "--listen", addr, "--data", filepath.Join(dir, "data"), "--dataplane", "linux",
-			"--dataplane-prefix", prefix, "--auth", "sigv4", "--credentials", credPath, "--log-level", "warn")
-		srv.Stdout, srv.Stderr = &testLogWriter{t: t}, &testLogWriter{t: t}
-		if err := srv.Start(); err != nil {
-			t.Fatal(err)
-		}
-		deadline := time.Now().Add(eventually)
-		for {
-			resp, err := http.Get(url + "/healthz")
-			if err == nil {
-				_ = resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					return
-				}
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("eni serve not healthy within %s: %v", eventually, err)
-			}
-			time.Sleep(pollInterval)
-		}
-	}
-	kill := func() {
-		if srv != nil && srv.Process != nil {
-			_ = srv.Process.Kill() // SIGKILL
-			_ = srv.Wait()
-			srv = nil
-		}
-	}
-	t.Cleanup(func() {
-		kill()
-		if out, err := exec.Command(bin, "cleanup", "--prefix", prefix, "--force").CombinedOutput(); err != nil {
-			t.Errorf("eni cleanup: %v: %s", err, out)
-		}
-	})
+	srv := newServeProc(t, "k", filepath.Join(dir, "data"), "--auth", "sigv4", "--credentials", credPath)
+	url, prefix := srv.url, srv.prefix
+	start, kill := srv.start, srv.kill
 	start()
 
 	c := apitest.NewClient(url, "us-east-1", "test", "test")
 	ic := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
-	_, err = ic.CreateRole(ctx(), &iam.CreateRoleInput{RoleName: aws.String("app-role"),
+	_, err := ic.CreateRole(ctx(), &iam.CreateRoleInput{RoleName: aws.String("app-role"),
 		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
 	must(t, err)
 	_, err = ic.CreateInstanceProfile(ctx(), &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("app")})
