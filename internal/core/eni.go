@@ -1282,67 +1282,20 @@ func (tx *Tx) AssignPrivateIpAddresses(in *ec2wire.AssignPrivateIpAddressesInput
 	if err != nil {
 		return nil, err
 	}
-	if len(in.PrivateIpAddresses) > 0 && in.SecondaryPrivateIpAddressCount != nil {
-		return nil, errorf(CodeInvalidParameterCombination, "The parameters privateIpAddresses and secondaryPrivateIpAddressCount cannot be specified together.")
+	if err := checkAssignPrivateIPParams(in); err != nil {
+		return nil, err
 	}
-	if len(in.Ipv4Prefixes) > 0 && in.Ipv4PrefixCount != nil {
-		return nil, errorf(CodeInvalidParameterCombination, "The parameters ipv4Prefixes and ipv4PrefixCount cannot be specified together.")
-	}
-	if len(in.PrivateIpAddresses) == 0 && in.SecondaryPrivateIpAddressCount == nil && len(in.Ipv4Prefixes) == 0 && in.Ipv4PrefixCount == nil {
-		return nil, errorf(CodeMissingParameter, "Either privateIpAddresses, secondaryPrivateIpAddressCount, ipv4Prefixes or ipv4PrefixCount must be specified.")
-	}
-	prefixCount := int(i32(in.Ipv4PrefixCount))
-	if in.Ipv4PrefixCount != nil && prefixCount < 1 {
-		return nil, errorf(CodeInvalidParameterValue, "Value (%d) for parameter ipv4PrefixCount is invalid. Expecting a value greater than 0.", prefixCount)
-	}
-	if dup := prefixDuplicate(in.Ipv4Prefixes); dup != "" {
-		return nil, errorf(CodeInvalidParameterValue, "The prefix %s is specified more than once.", dup)
-	}
-	count := int(i32(in.SecondaryPrivateIpAddressCount))
-	if in.SecondaryPrivateIpAddressCount != nil && count < 1 {
-		return nil, errorf(CodeInvalidParameterValue, "Value (%d) for parameter secondaryPrivateIpAddressCount is invalid. Expecting a value greater than 0.", count)
-	}
-	if dup := eniDuplicate(in.PrivateIpAddresses); dup != "" {
-		return nil, errorf(CodeInvalidParameterValue, "The address %s is specified more than once.", dup)
-	}
+	count, prefixCount := int(i32(in.SecondaryPrivateIpAddressCount)), int(i32(in.Ipv4PrefixCount))
 	s := tx.subnets.Get(e.SubnetID)
 	// Validate every explicit address before counting: the new ones and the
 	// ENIs they would move from.
-	var add []netip.Addr
-	for _, ip := range in.PrivateIpAddresses {
-		a, err := tx.checkIPv4(s, ip)
-		if err != nil {
-			return nil, err
-		}
-		if e.HasIP(a.String()) {
-			continue // already here: nothing to do
-		}
-		if owner := tx.ipv4Owner(s.ID, a); owner != "" {
-			o := tx.enis.Get(owner)
-			// An address inside a delegated prefix (even this ENI's) is not
-			// reassignable: it is not one of the owner's addresses.
-			if !boolv(in.AllowReassignment) && o.HasIP(a.String()) {
-				return nil, errorf(CodeInvalidParameterValue, "Address %s is already assigned and move is not allowed.", a)
-			}
-			if !boolv(in.AllowReassignment) || !o.HasIP(a.String()) || o.PrimaryIP() == a.String() || o.RequesterManaged {
-				return nil, errorf(CodeInvalidIPAddressInUse, "Address %s is in use.", a)
-			}
-		}
-		add = append(add, a)
+	add, err := tx.assignableIPv4s(s, e, in.PrivateIpAddresses, boolv(in.AllowReassignment))
+	if err != nil {
+		return nil, err
 	}
-	var addPrefixes []netip.Prefix
-	for _, pfs := range in.Ipv4Prefixes {
-		pf, err := checkIPv4Prefix(s, pfs)
-		if err != nil {
-			return nil, err
-		}
-		if e.HasIPv4Prefix(pf.String()) {
-			continue // already here
-		}
-		if !tx.ipv4PrefixFree(s.ID, pf) || slices.ContainsFunc(add, pf.Contains) {
-			return nil, errorf(CodeInvalidIPAddressInUse, "Prefix %s is in use.", pf)
-		}
-		addPrefixes = append(addPrefixes, pf)
+	addPrefixes, err := tx.assignableIPv4Prefixes(s, e, in.Ipv4Prefixes, add)
+	if err != nil {
+		return nil, err
 	}
 	v4, _, _ := tx.eniIPLimits(e) // a prefix counts as one address
 	if len(e.PrivateIPs)+len(e.IPv4Prefixes)+len(add)+count+len(addPrefixes)+prefixCount > v4 {
@@ -1363,10 +1316,95 @@ func (tx *Tx) AssignPrivateIpAddresses(in *ec2wire.AssignPrivateIpAddressesInput
 		e.PrivateIPs = append(e.PrivateIPs, PrivateIP{Address: a.String()})
 		out.AssignedPrivateIpAddresses = append(out.AssignedPrivateIpAddresses, ec2wire.AssignedPrivateIpAddress{PrivateIpAddress: p(a.String())})
 	}
+	if err := tx.assignCounted(s, e, out, count, prefixCount); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// checkAssignPrivateIPParams: AssignPrivateIpAddresses' parameters, each kind
+// named or counted, never both, at least one, counts above zero, no duplicates.
+func checkAssignPrivateIPParams(in *ec2wire.AssignPrivateIpAddressesInput) error {
+	if len(in.PrivateIpAddresses) > 0 && in.SecondaryPrivateIpAddressCount != nil {
+		return errorf(CodeInvalidParameterCombination, "The parameters privateIpAddresses and secondaryPrivateIpAddressCount cannot be specified together.")
+	}
+	if len(in.Ipv4Prefixes) > 0 && in.Ipv4PrefixCount != nil {
+		return errorf(CodeInvalidParameterCombination, "The parameters ipv4Prefixes and ipv4PrefixCount cannot be specified together.")
+	}
+	if len(in.PrivateIpAddresses) == 0 && in.SecondaryPrivateIpAddressCount == nil && len(in.Ipv4Prefixes) == 0 && in.Ipv4PrefixCount == nil {
+		return errorf(CodeMissingParameter, "Either privateIpAddresses, secondaryPrivateIpAddressCount, ipv4Prefixes or ipv4PrefixCount must be specified.")
+	}
+	if n := int(i32(in.Ipv4PrefixCount)); in.Ipv4PrefixCount != nil && n < 1 {
+		return errorf(CodeInvalidParameterValue, "Value (%d) for parameter ipv4PrefixCount is invalid. Expecting a value greater than 0.", n)
+	}
+	if dup := prefixDuplicate(in.Ipv4Prefixes); dup != "" {
+		return errorf(CodeInvalidParameterValue, "The prefix %s is specified more than once.", dup)
+	}
+	if n := int(i32(in.SecondaryPrivateIpAddressCount)); in.SecondaryPrivateIpAddressCount != nil && n < 1 {
+		return errorf(CodeInvalidParameterValue, "Value (%d) for parameter secondaryPrivateIpAddressCount is invalid. Expecting a value greater than 0.", n)
+	}
+	if dup := eniDuplicate(in.PrivateIpAddresses); dup != "" {
+		return errorf(CodeInvalidParameterValue, "The address %s is specified more than once.", dup)
+	}
+	return nil
+}
+
+// assignableIPv4s checks the named addresses for ENI e in subnet s and returns
+// those it does not hold yet; an address another ENI holds moves only with
+// allowReassignment, and never a primary or a requester-managed ENI's.
+func (tx *Tx) assignableIPv4s(s *Subnet, e *ENI, ips []string, allowReassignment bool) ([]netip.Addr, error) {
+	var add []netip.Addr
+	for _, ip := range ips {
+		a, err := tx.checkIPv4(s, ip)
+		if err != nil {
+			return nil, err
+		}
+		if e.HasIP(a.String()) {
+			continue // already here: nothing to do
+		}
+		if owner := tx.ipv4Owner(s.ID, a); owner != "" {
+			o := tx.enis.Get(owner)
+			// An address inside a delegated prefix (even this ENI's) is not
+			// reassignable: it is not one of the owner's addresses.
+			if !allowReassignment && o.HasIP(a.String()) {
+				return nil, errorf(CodeInvalidParameterValue, "Address %s is already assigned and move is not allowed.", a)
+			}
+			if !allowReassignment || !o.HasIP(a.String()) || o.PrimaryIP() == a.String() || o.RequesterManaged {
+				return nil, errorf(CodeInvalidIPAddressInUse, "Address %s is in use.", a)
+			}
+		}
+		add = append(add, a)
+	}
+	return add, nil
+}
+
+// assignableIPv4Prefixes checks the named prefixes for ENI e in subnet s and
+// returns those it does not hold yet; each must be free and hold none of add.
+func (tx *Tx) assignableIPv4Prefixes(s *Subnet, e *ENI, prefixes []string, add []netip.Addr) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, pfs := range prefixes {
+		pf, err := checkIPv4Prefix(s, pfs)
+		if err != nil {
+			return nil, err
+		}
+		if e.HasIPv4Prefix(pf.String()) {
+			continue // already here
+		}
+		if !tx.ipv4PrefixFree(s.ID, pf) || slices.ContainsFunc(add, pf.Contains) {
+			return nil, errorf(CodeInvalidIPAddressInUse, "Prefix %s is in use.", pf)
+		}
+		out = append(out, pf)
+	}
+	return out, nil
+}
+
+// assignCounted allocates count addresses and prefixCount prefixes in s for
+// e, adding them to out.
+func (tx *Tx) assignCounted(s *Subnet, e *ENI, out *ec2wire.AssignPrivateIpAddressesOutput, count, prefixCount int) error {
 	for range count {
 		a, err := tx.allocIPv4(s)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		e.PrivateIPs = append(e.PrivateIPs, PrivateIP{Address: a.String()})
 		out.AssignedPrivateIpAddresses = append(out.AssignedPrivateIpAddresses, ec2wire.AssignedPrivateIpAddress{PrivateIpAddress: p(a.String())})
@@ -1374,12 +1412,12 @@ func (tx *Tx) AssignPrivateIpAddresses(in *ec2wire.AssignPrivateIpAddressesInput
 	for range prefixCount {
 		pf, err := tx.allocIPv4Prefix(s)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		e.IPv4Prefixes = append(e.IPv4Prefixes, pf.String())
 		out.AssignedIpv4Prefixes = append(out.AssignedIpv4Prefixes, ec2wire.Ipv4PrefixSpecification{Ipv4Prefix: p(pf.String())})
 	}
-	return out, nil
+	return nil
 }
 
 // UnassignPrivateIpAddresses removes secondary private IPv4 addresses; Elastic
