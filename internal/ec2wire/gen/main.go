@@ -64,80 +64,9 @@ func main() {
 	}
 	newOps := map[string]bool{}
 	if *patchPath != "" {
-		raw, err := os.ReadFile(*patchPath)
-		if err != nil {
-			log.Fatal(err)
-		}
-		var patch struct {
-			// NewShapes are structures the model lacks altogether.
-			NewShapes map[string]shape             `json:"newShapes"`
-			Shapes    map[string]map[string]member `json:"shapes"`
-			// Outputs gives an operation without an output shape in the
-			// model a new one, named <Operation>Result, with these members.
-			Outputs map[string]map[string]member `json:"outputs"`
-			// NewOperations are operations newer than the model, with
-			// input and output shapes from NewShapes. They are generated
-			// but not counted in ModelOperations (the model's coverage).
-			NewOperations map[string]operation `json:"newOperations"`
-		}
-		if err := json.Unmarshal(raw, &patch); err != nil {
-			log.Fatalf("%s: %v", *patchPath, err)
-		}
-		for name, sh := range patch.NewShapes {
-			if _, dup := m.Shapes[name]; dup {
-				log.Fatalf("patch: new shape %s is already in the model", name)
-			}
-			m.Shapes[name] = sh
-		}
-		for name, op := range patch.NewOperations {
-			if _, dup := m.Operations[name]; dup {
-				log.Fatalf("patch: new operation %s is already in the model", name)
-			}
-			op.Name = name
-			m.Operations[name] = op
-			newOps[name] = true
-		}
-		for op, members := range patch.Outputs {
-			o, ok := m.Operations[op]
-			if !ok || o.Output != nil {
-				log.Fatalf("patch: operation %s is not in the model or has an output already", op)
-			}
-			name := op + "Result"
-			if _, dup := m.Shapes[name]; dup {
-				log.Fatalf("patch: shape %s exists", name)
-			}
-			m.Shapes[name] = shape{Type: "structure", Members: members}
-			o.Output = &member{Shape: name}
-			m.Operations[op] = o
-		}
-		for name, members := range patch.Shapes {
-			sh, ok := m.Shapes[name]
-			if !ok {
-				log.Fatalf("patch: shape %s is not in the model", name)
-			}
-			for mn, mem := range members {
-				if _, dup := sh.Members[mn]; dup {
-					log.Fatalf("patch: %s.%s is already in the model", name, mn)
-				}
-				sh.Members[mn] = mem
-			}
-		}
+		newOps = applyPatch(&m, *patchPath)
 	}
-	opsRaw, err := os.ReadFile(*opsPath)
-	if err != nil {
-		log.Fatal(err)
-	}
-	var ops []string
-	for _, l := range strings.Split(string(opsRaw), "\n") {
-		l = strings.TrimSpace(l)
-		if l == "" || strings.HasPrefix(l, "#") {
-			continue
-		}
-		if _, ok := m.Operations[l]; !ok {
-			log.Fatalf("operation %q is not in the model", l)
-		}
-		ops = append(ops, l)
-	}
+	ops := readOps(*opsPath, &m)
 	if *outputs != "" {
 		if err := writeOutputTypes(*outputs, ops); err != nil {
 			log.Fatal(err)
@@ -152,13 +81,119 @@ func main() {
 			g.outputs[op.Output.Shape] = true
 		}
 	}
-	fmt.Fprintf(&b, "// Operations lists the operations with generated types, in the order of operations.txt.\n")
-	fmt.Fprintf(&b, "var Operations = []string{\n")
-	for _, name := range ops {
-		fmt.Fprintf(&b, "\t%q,\n", name)
+	writeOperationLists(&b, &m, ops, newOps)
+	writeModelFilters(&b, &m, ops)
+	g.writeOperationTypes(&b, ops)
+	for len(g.queue) > 0 {
+		n := g.queue[0]
+		g.queue = g.queue[1:]
+		g.emit(&b, n)
 	}
-	fmt.Fprintf(&b, "}\n\n")
-	// Every operation of the model, so that coverage can be measured.
+	src, err := format.Source(b.Bytes())
+	if err != nil {
+		os.WriteFile(*out, b.Bytes(), 0o644)
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(*out, src, 0o644); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// applyPatch adds the patch file's shapes, operations, outputs and members to
+// m, and returns the operations it added (newer than the model).
+func applyPatch(m *model, path string) map[string]bool {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var patch struct {
+		// NewShapes are structures the model lacks altogether.
+		NewShapes map[string]shape             `json:"newShapes"`
+		Shapes    map[string]map[string]member `json:"shapes"`
+		// Outputs gives an operation without an output shape in the
+		// model a new one, named <Operation>Result, with these members.
+		Outputs map[string]map[string]member `json:"outputs"`
+		// NewOperations are operations newer than the model, with
+		// input and output shapes from NewShapes. They are generated
+		// but not counted in ModelOperations (the model's coverage).
+		NewOperations map[string]operation `json:"newOperations"`
+	}
+	if err := json.Unmarshal(raw, &patch); err != nil {
+		log.Fatalf("%s: %v", path, err)
+	}
+	for name, sh := range patch.NewShapes {
+		if _, dup := m.Shapes[name]; dup {
+			log.Fatalf("patch: new shape %s is already in the model", name)
+		}
+		m.Shapes[name] = sh
+	}
+	newOps := map[string]bool{}
+	for name, op := range patch.NewOperations {
+		if _, dup := m.Operations[name]; dup {
+			log.Fatalf("patch: new operation %s is already in the model", name)
+		}
+		op.Name = name
+		m.Operations[name] = op
+		newOps[name] = true
+	}
+	for op, members := range patch.Outputs {
+		o, ok := m.Operations[op]
+		if !ok || o.Output != nil {
+			log.Fatalf("patch: operation %s is not in the model or has an output already", op)
+		}
+		name := op + "Result"
+		if _, dup := m.Shapes[name]; dup {
+			log.Fatalf("patch: shape %s exists", name)
+		}
+		m.Shapes[name] = shape{Type: "structure", Members: members}
+		o.Output = &member{Shape: name}
+		m.Operations[op] = o
+	}
+	for name, members := range patch.Shapes {
+		sh, ok := m.Shapes[name]
+		if !ok {
+			log.Fatalf("patch: shape %s is not in the model", name)
+		}
+		for mn, mem := range members {
+			if _, dup := sh.Members[mn]; dup {
+				log.Fatalf("patch: %s.%s is already in the model", name, mn)
+			}
+			sh.Members[mn] = mem
+		}
+	}
+	return newOps
+}
+
+// readOps reads the operations to generate, one per line (# comments), each
+// one of m's.
+func readOps(path string, m *model) []string {
+	opsRaw, err := os.ReadFile(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var ops []string
+	for _, l := range strings.Split(string(opsRaw), "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		if _, ok := m.Operations[l]; !ok {
+			log.Fatalf("operation %q is not in the model", l)
+		}
+		ops = append(ops, l)
+	}
+	return ops
+}
+
+// writeOperationLists writes Operations (those generated) and ModelOperations
+// (every operation of the model, not the patch's newer ones: coverage).
+func writeOperationLists(b *bytes.Buffer, m *model, ops []string, newOps map[string]bool) {
+	fmt.Fprintf(b, "// Operations lists the operations with generated types, in the order of operations.txt.\n")
+	fmt.Fprintf(b, "var Operations = []string{\n")
+	for _, name := range ops {
+		fmt.Fprintf(b, "\t%q,\n", name)
+	}
+	fmt.Fprintf(b, "}\n\n")
 	all := make([]string, 0, len(m.Operations))
 	for n := range m.Operations {
 		if !newOps[n] {
@@ -166,15 +201,18 @@ func main() {
 		}
 	}
 	sort.Strings(all)
-	fmt.Fprintf(&b, "// ModelOperations lists every operation of the EC2 API model.\nvar ModelOperations = []string{\n")
+	fmt.Fprintf(b, "// ModelOperations lists every operation of the EC2 API model.\nvar ModelOperations = []string{\n")
 	for _, n := range all {
-		fmt.Fprintf(&b, "\t%q,\n", n)
+		fmt.Fprintf(b, "\t%q,\n", n)
 	}
-	fmt.Fprintf(&b, "}\n\n")
-	// The filter names each operation's documentation lists, so that a test
-	// can show which of them are implemented.
+	fmt.Fprintf(b, "}\n\n")
+}
+
+// writeModelFilters writes ModelFilters: the filter names each operation's
+// documentation lists, so that a test can show which of them are implemented.
+func writeModelFilters(b *bytes.Buffer, m *model, ops []string) {
 	filterRE := regexp.MustCompile(`<li>\s*<p>\s*<code>([^<]+)</code>`)
-	fmt.Fprintf(&b, "// ModelFilters lists, per operation, the filter names its model documentation gives.\nvar ModelFilters = map[string][]string{\n")
+	fmt.Fprintf(b, "// ModelFilters lists, per operation, the filter names its model documentation gives.\nvar ModelFilters = map[string][]string{\n")
 	for _, name := range ops {
 		op := m.Operations[name]
 		if op.Input == nil {
@@ -188,42 +226,34 @@ func main() {
 		for _, mm := range filterRE.FindAllStringSubmatch(f.Documentation, -1) {
 			names = append(names, strings.TrimSpace(mm[1]))
 		}
-		fmt.Fprintf(&b, "\t%q: {", name)
+		fmt.Fprintf(b, "\t%q: {", name)
 		for _, n := range names {
-			fmt.Fprintf(&b, "%q, ", n)
+			fmt.Fprintf(b, "%q, ", n)
 		}
-		fmt.Fprintf(&b, "},\n")
+		fmt.Fprintf(b, "},\n")
 	}
-	fmt.Fprintf(&b, "}\n\n")
+	fmt.Fprintf(b, "}\n\n")
+}
+
+// writeOperationTypes writes each operation's Input and Output aliases and
+// queues the shapes they name.
+func (g *gen) writeOperationTypes(b *bytes.Buffer, ops []string) {
 	for _, name := range ops {
-		op := m.Operations[name]
+		op := g.m.Operations[name]
 		in := name + "Input"
 		if op.Input != nil {
-			fmt.Fprintf(&b, "// %s is the input of %s.\ntype %s = %s\n\n", in, name, in, goName(op.Input.Shape))
+			fmt.Fprintf(b, "// %s is the input of %s.\ntype %s = %s\n\n", in, name, in, goName(op.Input.Shape))
 			g.want(op.Input.Shape)
 		} else {
-			fmt.Fprintf(&b, "// %s is the input of %s.\ntype %s struct{}\n\n", in, name, in)
+			fmt.Fprintf(b, "// %s is the input of %s.\ntype %s struct{}\n\n", in, name, in)
 		}
 		outName := name + "Output"
 		if op.Output != nil {
-			fmt.Fprintf(&b, "// %s is the output of %s.\ntype %s = %s\n\n", outName, name, outName, goName(op.Output.Shape))
+			fmt.Fprintf(b, "// %s is the output of %s.\ntype %s = %s\n\n", outName, name, outName, goName(op.Output.Shape))
 			g.want(op.Output.Shape)
 		} else {
-			fmt.Fprintf(&b, "// %s is the output of %s: a request id and <return>true</return>.\ntype %s = ReturnOutput\n\n", outName, name, outName)
+			fmt.Fprintf(b, "// %s is the output of %s: a request id and <return>true</return>.\ntype %s = ReturnOutput\n\n", outName, name, outName)
 		}
-	}
-	for len(g.queue) > 0 {
-		n := g.queue[0]
-		g.queue = g.queue[1:]
-		g.emit(&b, n)
-	}
-	src, err := format.Source(b.Bytes())
-	if err != nil {
-		os.WriteFile(*out, b.Bytes(), 0o644)
-		log.Fatal(err)
-	}
-	if err := os.WriteFile(*out, src, 0o644); err != nil {
-		log.Fatal(err)
 	}
 }
 
