@@ -214,7 +214,45 @@ func (b *bench) runScenario(ctx context.Context, name string) Result {
 		}
 	}
 	res.Population = b.cfg.Population // with --reuse, the kept population's size
-	// Warm the connections up (untimed): one noop per worker.
+	b.warmUp(ctx)
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	r := &scenarioRun{b: b, sc: sc, ctx: runCtx, cancel: cancel, codes: map[string]int64{}, firsts: map[string]string{},
+		lat: make([][]time.Duration, len(b.workers)), srv: make([][]time.Duration, len(b.workers))}
+	r.remaining.Store(int64(b.cfg.Count))
+	start := time.Now()
+	r.deadline = start.Add(b.cfg.Duration)
+	var wg sync.WaitGroup
+	for i, w := range b.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.worker(i, w)
+		}()
+	}
+	stop := make(chan struct{})
+	var pwg sync.WaitGroup
+	pwg.Add(1)
+	go func() {
+		defer pwg.Done()
+		r.reportProgress(name, stop)
+	}()
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(stop)
+	pwg.Wait()
+
+	r.summarise(&res, elapsed)
+	b.progress("%s: %d ops in %.1fs, %.0f/s, p50 %.2f ms, p99 %.2f ms, %d errors",
+		name, res.Count, elapsed.Seconds(), res.OpsPerSec, res.P50, res.P99, res.Errors)
+	b.progressEnd()
+	b.settle(context.WithoutCancel(ctx))
+	return res
+}
+
+// warmUp warms the connections up (untimed): one noop per worker.
+func (b *bench) warmUp(ctx context.Context) {
 	var wg sync.WaitGroup
 	for range b.workers {
 		wg.Add(1)
@@ -224,104 +262,110 @@ func (b *bench) runScenario(ctx context.Context, name string) Result {
 		}()
 	}
 	wg.Wait()
+}
 
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		total, failed atomic.Int64
-		remaining     atomic.Int64
-		mu            sync.Mutex
-		codes         = map[string]int64{}
-		firsts        = map[string]string{}
-		unsupported   string
-	)
-	remaining.Store(int64(b.cfg.Count))
-	lat := make([][]time.Duration, len(b.workers))
-	srv := make([][]time.Duration, len(b.workers))
-	start := time.Now()
-	deadline := start.Add(b.cfg.Duration)
-	for i, w := range b.workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			l := make([]time.Duration, 0, 1024)
-			var sl []time.Duration
-			var st serverTime
-			opCtx := withServerTime(runCtx, &st)
-			for runCtx.Err() == nil {
-				if b.cfg.Count > 0 {
-					if remaining.Add(-1) < 0 {
-						break
-					}
-				} else if time.Now().After(deadline) {
-					break
-				}
-				st = serverTime{}
-				t0 := time.Now()
-				err := sc.op(b, opCtx, w)
-				d := time.Since(t0)
-				total.Add(1)
-				if err == nil {
-					l = append(l, d)
-					if st.ok {
-						sl = append(sl, st.d)
-					}
-					continue
-				}
-				if runCtx.Err() != nil {
-					total.Add(-1) // interrupted, not an error of the endpoint
-					break
-				}
-				failed.Add(1)
-				key, inv := opError(err)
-				if errors.Is(err, errUnexpected) {
-					key = "unexpected reply"
-				}
-				mu.Lock()
-				codes[key]++
-				if _, ok := firsts[key]; !ok {
-					firsts[key] = shortErr(err)
-				}
-				if inv && unsupported == "" {
-					unsupported = key
-					cancel() // the endpoint lacks the action: stop now
-				}
-				mu.Unlock()
+// scenarioRun is one measured run of a scenario: its workers' counts,
+// latencies (client-side and, where the reply carried it, the server's) and
+// errors by code.
+type scenarioRun struct {
+	b        *bench
+	sc       scenario
+	ctx      context.Context
+	cancel   context.CancelFunc
+	deadline time.Time
+
+	total, failed, remaining atomic.Int64
+	lat, srv                 [][]time.Duration // per worker
+
+	mu          sync.Mutex
+	codes       map[string]int64
+	firsts      map[string]string
+	unsupported string
+}
+
+// worker runs the scenario's operation until the count or the duration is
+// spent (or the run is cancelled), keeping worker i's latencies.
+func (r *scenarioRun) worker(i int, w *worker) {
+	l := make([]time.Duration, 0, 1024)
+	var sl []time.Duration
+	var st serverTime
+	opCtx := withServerTime(r.ctx, &st)
+	for r.ctx.Err() == nil {
+		if r.b.cfg.Count > 0 {
+			if r.remaining.Add(-1) < 0 {
+				break
 			}
-			lat[i], srv[i] = l, sl
-		}()
-	}
-	stop := make(chan struct{})
-	var pwg sync.WaitGroup
-	pwg.Add(1)
-	go func() {
-		defer pwg.Done()
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		var last int64
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				n := total.Load()
-				b.progress("%s: %d ops, %d/s, %d errors", name, n, n-last, failed.Load())
-				last = n
-			}
+		} else if time.Now().After(r.deadline) {
+			break
 		}
-	}()
-	wg.Wait()
-	elapsed := time.Since(start)
-	close(stop)
-	pwg.Wait()
+		st = serverTime{}
+		t0 := time.Now()
+		err := r.sc.op(r.b, opCtx, w)
+		d := time.Since(t0)
+		r.total.Add(1)
+		if err == nil {
+			l = append(l, d)
+			if st.ok {
+				sl = append(sl, st.d)
+			}
+			continue
+		}
+		if r.ctx.Err() != nil {
+			r.total.Add(-1) // interrupted, not an error of the endpoint
+			break
+		}
+		r.fail(err)
+	}
+	r.lat[i], r.srv[i] = l, sl
+}
 
+// fail counts an operation's error by code, keeping the first message of
+// each; an action the endpoint lacks stops the run.
+func (r *scenarioRun) fail(err error) {
+	r.failed.Add(1)
+	key, inv := opError(err)
+	if errors.Is(err, errUnexpected) {
+		key = "unexpected reply"
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.codes[key]++
+	if _, ok := r.firsts[key]; !ok {
+		r.firsts[key] = shortErr(err)
+	}
+	if inv && r.unsupported == "" {
+		r.unsupported = key
+		r.cancel() // the endpoint lacks the action: stop now
+	}
+}
+
+// reportProgress prints the run's operations, rate and errors every second
+// until stop closes.
+func (r *scenarioRun) reportProgress(name string, stop <-chan struct{}) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	var last int64
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			n := r.total.Load()
+			r.b.progress("%s: %d ops, %d/s, %d errors", name, n, n-last, r.failed.Load())
+			last = n
+		}
+	}
+}
+
+// summarise fills res with the run's counts, rate, percentiles and errors.
+func (r *scenarioRun) summarise(res *Result, elapsed time.Duration) {
 	var all []time.Duration
-	for _, l := range lat {
+	for _, l := range r.lat {
 		all = append(all, l...)
 	}
 	slices.Sort(all)
-	res.Count = total.Load()
-	res.Errors = failed.Load()
+	res.Count = r.total.Load()
+	res.Errors = r.failed.Load()
 	res.Seconds = round3(elapsed.Seconds())
 	if elapsed > 0 {
 		res.OpsPerSec = round3(float64(len(all)) / elapsed.Seconds())
@@ -333,7 +377,7 @@ func (b *bench) runScenario(ctx context.Context, name string) Result {
 		res.Max = ms(all[len(all)-1])
 	}
 	var server []time.Duration
-	for _, l := range srv {
+	for _, l := range r.srv {
 		server = append(server, l...)
 	}
 	// Only when every measured call carried a server time: a partial set
@@ -343,16 +387,11 @@ func (b *bench) runScenario(ctx context.Context, name string) Result {
 		res.ServerP50 = ms(percentile(server, 0.50))
 		res.ServerP99 = ms(percentile(server, 0.99))
 	}
-	if len(codes) > 0 {
-		res.ErrorCodes = codes
-		res.firstErr = firsts
+	if len(r.codes) > 0 {
+		res.ErrorCodes = r.codes
+		res.firstErr = r.firsts
 	}
-	res.Unsupported = unsupported
-	b.progress("%s: %d ops in %.1fs, %.0f/s, p50 %.2f ms, p99 %.2f ms, %d errors",
-		name, res.Count, elapsed.Seconds(), res.OpsPerSec, res.P50, res.P99, res.Errors)
-	b.progressEnd()
-	b.settle(context.WithoutCancel(ctx))
-	return res
+	res.Unsupported = r.unsupported
 }
 
 // fastRand is a per-worker xorshift generator (no locking, no allocation).
