@@ -312,6 +312,9 @@ func Desired(hv core.HostView) dataplane.Desired {
 			for _, pr := range s.PeerRoutes {
 				ds.PeerRoutes = append(ds.PeerRoutes, dataplane.PeerRoute{CIDR: pr.Dest, Peering: pr.PeeringID})
 			}
+			for _, er := range s.ENIRoutes {
+				ds.ENIRoutes = append(ds.ENIRoutes, dataplane.ENIRoute{CIDR: er.Dest, ENI: er.ENI})
+			}
 			dv.Subnets = append(dv.Subnets, ds)
 		}
 		d.VPCs = append(d.VPCs, dv)

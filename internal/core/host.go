@@ -37,6 +37,7 @@ type HostSubnet struct {
 	Public                       bool            // its table routes 0.0.0.0/0 to an attached internet gateway
 	DefaultRouteENI              string          // its table routes 0.0.0.0/0 to this ENI (a NAT instance)
 	PeerRoutes                   []HostPeerRoute // its table's IPv4 routes to active peering connections
+	ENIRoutes                    []HostENIRoute  // its table's narrower IPv4 routes to ENIs (hostroutes.go)
 
 	ACL *HostACL // its network ACL (hostacl.go)
 	// EgressOnlyIPv6: its table routes ::/0 to an egress-only internet gateway (hosteigw.go).
@@ -130,25 +131,7 @@ func (tx *Tx) hostView() HostView {
 		hs := HostSubnet{ID: s.ID, CIDR: s.CidrBlock, IPv6CIDR: s.Ipv6CidrBlock, RouterIP: RouterIP(s.CidrBlock).String(), Public: tx.SubnetIsPublic(s.ID)}
 		hs.ACL = tx.hostACL(s.ID)
 		hs.EgressOnlyIPv6 = hs.IPv6CIDR != "" && tx.hostEgressOnlyIPv6(s.ID)
-		if rt := tx.SubnetRouteTable(s.ID); rt != nil && !hs.Public {
-			for _, route := range rt.Routes {
-				if route.DestinationCidrBlock != "0.0.0.0/0" {
-					continue
-				}
-				switch {
-				case route.NetworkInterfaceID != "":
-					hs.DefaultRouteENI = route.NetworkInterfaceID
-				case route.NatGatewayID != "":
-					hs.DefaultRouteENI = tx.hostNatRoute(route.NatGatewayID)
-				case route.InstanceID != "":
-					for _, e := range tx.enisOfInstance(route.InstanceID) {
-						if e.Attachment.DeviceIndex == 0 {
-							hs.DefaultRouteENI = e.ID
-						}
-					}
-				}
-			}
-		}
+		hs.DefaultRouteENI, hs.ENIRoutes = tx.hostRoutesToENIs(tx.vpcs.Get(s.VpcID), tx.SubnetRouteTable(s.ID), hs.Public)
 		hs.PeerRoutes = tx.hostPeerRoutes(s.VpcID, tx.SubnetRouteTable(s.ID))
 		subnetsByVPC[s.VpcID] = append(subnetsByVPC[s.VpcID], hs)
 	}

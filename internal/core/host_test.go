@@ -73,13 +73,19 @@ func TestHostViewResolvesGroupsAndRoutes(t *testing.T) {
 			return err
 		}
 		natENI = *nat.NetworkInterface.NetworkInterfaceId
-		// The VPC's main table (the private subnet's) sends 0.0.0.0/0 to the NAT ENI.
+		// The VPC's main table (the private subnet's) sends 0.0.0.0/0 and
+		// 192.168.0.0/16 to the NAT ENI; the public table 172.16.0.0/12.
 		for _, r := range tx.rtbs.Sorted(nil) {
 			if r.VpcID == vpc && isMain(r) {
-				if _, err := tx.CreateRoute(&ec2wire.CreateRouteInput{RouteTableId: &r.ID, DestinationCidrBlock: p("0.0.0.0/0"), NetworkInterfaceId: &natENI}); err != nil {
-					return err
+				for _, dst := range []string{"0.0.0.0/0", "192.168.0.0/16"} {
+					if _, err := tx.CreateRoute(&ec2wire.CreateRouteInput{RouteTableId: &r.ID, DestinationCidrBlock: p(dst), NetworkInterfaceId: &natENI}); err != nil {
+						return err
+					}
 				}
 			}
+		}
+		if _, err := tx.CreateRoute(&ec2wire.CreateRouteInput{RouteTableId: rt.RouteTable.RouteTableId, DestinationCidrBlock: p("172.16.0.0/12"), NetworkInterfaceId: &natENI}); err != nil {
+			return err
 		}
 		m, err := tx.CreateNetworkInterface(&ec2wire.CreateNetworkInterfaceInput{SubnetId: &priv, Groups: []string{web}, SecondaryPrivateIpAddressCount: p(int32(1)),
 			Ipv4PrefixCount: p(int32(1))})
@@ -122,12 +128,12 @@ func TestHostViewResolvesGroupsAndRoutes(t *testing.T) {
 		for _, s := range v.Subnets {
 			switch s.ID {
 			case pub:
-				if !s.Public || s.DefaultRouteENI != "" {
+				if !s.Public || s.DefaultRouteENI != "" || !slices.Equal(s.ENIRoutes, []HostENIRoute{{Dest: "172.16.0.0/12", ENI: natENI}}) {
 					t.Errorf("public subnet: %+v", s)
 				}
 			case priv:
-				if s.Public || s.DefaultRouteENI != natENI {
-					t.Errorf("private subnet: %+v, want its default route to %s", s, natENI)
+				if s.Public || s.DefaultRouteENI != natENI || !slices.Equal(s.ENIRoutes, []HostENIRoute{{Dest: "192.168.0.0/16", ENI: natENI}}) {
+					t.Errorf("private subnet: %+v, want its default route and 192.168.0.0/16 to %s", s, natENI)
 				}
 			}
 		}

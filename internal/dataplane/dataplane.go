@@ -76,6 +76,9 @@ type Subnet struct {
 	DefaultRouteENI string
 	// PeerRoutes: the subnet's route table's IPv4 routes to peering connections.
 	PeerRoutes []PeerRoute
+	// ENIRoutes: the subnet's route table's IPv4 routes narrower than 0.0.0.0/0 to
+	// ENIs (outside the VPC's blocks), looked up with PeerRoutes, longest prefix first.
+	ENIRoutes []ENIRoute
 	// ACL: the subnet's network ACL (nacl.go); nil: not filtered.
 	ACL *NetworkACL
 	// EgressOnlyIPv6: the subnet's route table sends ::/0 to an egress-only internet

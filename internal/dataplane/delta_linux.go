@@ -73,7 +73,7 @@ func (r *reconciler) diff(prev *Desired, d *Desired) *delta {
 				x.insts[e.InstanceID] = true
 			}
 			for _, s := range r.subnetSeq {
-				if s.DefaultRouteENI == e.ID {
+				if s.DefaultRouteENI == e.ID || slices.ContainsFunc(s.ENIRoutes, func(r ENIRoute) bool { return r.ENI == e.ID }) {
 					x.vpcs[s.vpcID] = true // its router routes to it
 				}
 			}

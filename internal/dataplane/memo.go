@@ -43,7 +43,7 @@ func vpcEqual(a, b *VPC) bool {
 func subnetEqual(a, b *Subnet) bool {
 	if a.ID != b.ID || a.CIDR != b.CIDR || a.IPv6CIDR != b.IPv6CIDR || a.RouterIP != b.RouterIP ||
 		a.Public != b.Public || a.DefaultRouteENI != b.DefaultRouteENI || a.EgressOnlyIPv6 != b.EgressOnlyIPv6 ||
-		!slices.Equal(a.PeerRoutes, b.PeerRoutes) || (a.ACL == nil) != (b.ACL == nil) {
+		!slices.Equal(a.PeerRoutes, b.PeerRoutes) || !slices.Equal(a.ENIRoutes, b.ENIRoutes) || (a.ACL == nil) != (b.ACL == nil) {
 		return false
 	}
 	return a.ACL == nil || (slices.Equal(a.ACL.Inbound, b.ACL.Inbound) && slices.Equal(a.ACL.Outbound, b.ACL.Outbound))
@@ -79,7 +79,7 @@ func cloneDesired(d *Desired) Desired {
 		v.Subnets = slices.Clone(v.Subnets)
 		for j := range v.Subnets {
 			s := &v.Subnets[j]
-			s.PeerRoutes = slices.Clone(s.PeerRoutes)
+			s.PeerRoutes, s.ENIRoutes = slices.Clone(s.PeerRoutes), slices.Clone(s.ENIRoutes)
 			if s.ACL != nil {
 				s.ACL = &NetworkACL{Inbound: slices.Clone(s.ACL.Inbound), Outbound: slices.Clone(s.ACL.Outbound)}
 			}

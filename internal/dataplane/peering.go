@@ -14,5 +14,12 @@ type PeerRoute struct {
 	Peering string
 }
 
+// ENIRoute is a subnet's route to an ENI: traffic from the subnet to CIDR goes to
+// the ENI's primary address, on its subnet's leg of the VPC router.
+type ENIRoute struct {
+	CIDR string
+	ENI  string
+}
+
 // kindPeer names a router's end of a peering link (router namespace).
 const kindPeer = 'p'

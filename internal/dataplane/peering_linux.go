@@ -78,6 +78,14 @@ func (r *reconciler) peerKey(v VPC, ends []peerEnd) uint64 {
 			k.str(pr.CIDR)
 			k.str(pr.Peering)
 		}
+		for _, er := range s.ENIRoutes {
+			k.str(er.CIDR)
+			k.str(er.ENI)
+			if e, ok := r.findENI(er.ENI); ok { // where its traffic goes
+				k.str(e.PrimaryIP)
+				k.str(e.SubnetID)
+			}
+		}
 	}
 	return k.sum()
 }
@@ -180,6 +188,7 @@ func (r *reconciler) ensurePeerRouting(c *nsCtx, v VPC, links map[string]int) {
 			}
 			routes = append(routes, route{dst: dst.Masked(), gw: peerGW, link: idx, table: tbl})
 		}
+		routes = append(routes, r.eniRoutes(c, s.ENIRoutes, tbl)...)
 		if len(routes) > n {
 			rules = append(rules, policy{prio: rtPrioPeer, src: si.prefix, table: tbl})
 		}
@@ -218,4 +227,30 @@ func peerGuardRules(prefix string, forward bool) [][]expr.Any {
 		{meta(expr.MetaKeyOIFNAME), cmpEq(peer), meta(expr.MetaKeyIIFNAME), cmpNeq(leg), &expr.Counter{}, verdict(expr.VerdictDrop)},
 		accept,
 	}
+}
+
+// eniRoutes are a subnet's routes to ENIs, in table tbl of the router: each to
+// the ENI's primary address on its subnet's leg. A route to an ENI that is not
+// there (not attached, not up) is left out: a blackhole, as on AWS.
+func (r *reconciler) eniRoutes(c *nsCtx, ers []ENIRoute, tbl int) []route {
+	var out []route
+	for _, er := range ers {
+		dst, err := netip.ParsePrefix(er.CIDR)
+		e, ok := r.findENI(er.ENI)
+		if err != nil || !dst.Addr().Is4() || !ok {
+			continue
+		}
+		gw, err := netip.ParseAddr(e.PrimaryIP)
+		si := r.subnets[e.SubnetID]
+		if err != nil || si == nil {
+			continue
+		}
+		leg, err := c.h.LinkByName(si.legRT)
+		if err != nil { // ensureRouters makes the legs first: try again next pass
+			r.fail(fmt.Errorf("%s: route %s to %s: leg %s: %w", c.name, er.CIDR, er.ENI, si.legRT, err))
+			continue
+		}
+		out = append(out, route{dst: dst.Masked(), gw: gw, link: leg.Attrs().Index, table: tbl})
+	}
+	return out
 }

@@ -245,3 +245,43 @@ func TestNatGatewayStreamStartedBefore(t *testing.T) {
 		e.settle()
 	}
 }
+
+// TestNatGatewayNarrowRoute: a route narrower than 0.0.0.0/0 to a NAT gateway carries
+// what it covers and nothing else: with only 198.51.100.0/24 → nat the private subnet
+// still has no way to the internet's address; with the internet's address/32 → nat
+// too, it goes out from the gateway's Elastic IP; the /32 deleted, nothing again.
+func TestNatGatewayNarrowRoute(t *testing.T) {
+	e := newEnv(t)
+	s := e.natSetup()
+	inetIP := e.plane.InternetIP().String()
+	inet := net.JoinHostPort(inetIP, "80")
+	eip, err := e.ec2.AllocateAddress(ctx(), &ec2.AllocateAddressInput{Domain: types.DomainTypeVpc})
+	e.must(err)
+	out, err := e.ec2.CreateNatGateway(ctx(), &ec2.CreateNatGatewayInput{SubnetId: aws.String(s.public), AllocationId: eip.AllocationId})
+	e.must(err)
+	nat := *out.NatGateway.NatGatewayId
+	e.waitNat(nat, types.NatGatewayStateAvailable)
+	rt, err := e.ec2.CreateRouteTable(ctx(), &ec2.CreateRouteTableInput{VpcId: aws.String(s.vpc)})
+	e.must(err)
+	route := func(dst string) {
+		_, err := e.ec2.CreateRoute(ctx(), &ec2.CreateRouteInput{RouteTableId: rt.RouteTable.RouteTableId,
+			DestinationCidrBlock: aws.String(dst), NatGatewayId: aws.String(nat)})
+		e.must(err)
+	}
+	route("198.51.100.0/24")
+	_, err = e.ec2.AssociateRouteTable(ctx(), &ec2.AssociateRouteTableInput{RouteTableId: rt.RouteTable.RouteTableId, SubnetId: aws.String(s.private)})
+	e.must(err)
+	e.settle()
+	e.noReach(s.ns, inet) // not covered by the route
+
+	route(inetIP + "/32")
+	if got := e.reach(s.ns, inet, "internet"); !strings.Contains(got, " "+*eip.PublicIp+":") {
+		t.Fatalf("the internet saw %q, want the gateway's Elastic IP %s", got, *eip.PublicIp)
+	}
+	e.noReach(e.plane.InternetNS(), net.JoinHostPort(*eip.PublicIp, "8080"))
+
+	_, err = e.ec2.DeleteRoute(ctx(), &ec2.DeleteRouteInput{RouteTableId: rt.RouteTable.RouteTableId, DestinationCidrBlock: aws.String(inetIP + "/32")})
+	e.must(err)
+	e.settle()
+	e.noReach(s.ns, inet)
+}
