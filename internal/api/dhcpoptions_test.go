@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -71,9 +72,34 @@ func TestDhcpOptionsLifecycle(t *testing.T) {
 	}
 	d := created.DhcpOptions
 	id := aws.ToString(d.DhcpOptionsId)
-	if len(id) != len("dopt-")+17 || len(d.Tags) != 1 || len(d.DhcpConfigurations) != 4 ||
-		aws.ToString(d.DhcpConfigurations[0].Key) != "domain-name" || dhcpMap(*d)["ntp-servers"][1] != "fd00::5" {
+	if len(id) != len("dopt-")+17 || len(d.Tags) != 1 || len(d.DhcpConfigurations) != 4 || dhcpMap(*d)["ntp-servers"][1] != "fd00::5" {
 		t.Fatalf("created %+v", d)
+	}
+	// AWS's order of the options, whatever the request's (amazon.aws's
+	// ec2_vpc_dhcp_option compares lists): domain-name, domain-name-servers,
+	// ntp-servers, netbios-name-servers, netbios-node-type; values as given.
+	var keys []string
+	for _, c := range d.DhcpConfigurations {
+		keys = append(keys, aws.ToString(c.Key))
+	}
+	if want := []string{"domain-name", "domain-name-servers", "ntp-servers", "netbios-node-type"}; !slices.Equal(keys, want) {
+		t.Errorf("options in the order %v, want %v", keys, want)
+	}
+	if got := dhcpMap(*d)["domain-name-servers"]; !slices.Equal(got, []string{"10.0.0.2", "AmazonProvidedDNS"}) {
+		t.Errorf("domain-name-servers %v, want them as given", got)
+	}
+	ordered, err := c.CreateDhcpOptions(ctx, &ec2.CreateDhcpOptionsInput{DhcpConfigurations: []types.NewDhcpConfiguration{
+		{Key: aws.String("netbios-name-servers"), Values: []string{"10.0.0.1"}},
+		{Key: aws.String("ntp-servers"), Values: []string{"10.0.0.2"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := ordered.DhcpOptions.DhcpConfigurations; len(o) != 2 || aws.ToString(o[0].Key) != "ntp-servers" {
+		t.Errorf("ntp-servers and netbios-name-servers: %+v, want ntp-servers first", o)
+	}
+	if _, err := c.DeleteDhcpOptions(ctx, &ec2.DeleteDhcpOptionsInput{DhcpOptionsId: ordered.DhcpOptions.DhcpOptionsId}); err != nil {
+		t.Fatal(err)
 	}
 	// Filters: id, key, value, owner, tags.
 	for _, f := range [][]types.Filter{

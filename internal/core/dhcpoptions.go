@@ -20,7 +20,7 @@ import (
 type DhcpOptions struct {
 	ID      string       `json:"id"`
 	Owner   string       `json:"owner"`
-	Configs []DhcpConfig `json:"configs"` // sorted by key
+	Configs []DhcpConfig `json:"configs"` // in dhcpKeys' order
 	Tags    Tags         `json:"tags,omitempty"`
 }
 
@@ -97,6 +97,22 @@ func (tx *Tx) getDhcp(id string) (*DhcpOptions, error) {
 		return nil, errorf(CodeInvalidDhcpOptionIDNotFound, "The dhcpOption ID '%s' does not exist", id)
 	}
 	return d, nil
+}
+
+// dhcpKeys is the order AWS lists a set's options in, whatever the order they
+// were given in: CreateDhcpOptions' example in the EC2 CLI reference answers
+// domain-name before domain-name-servers and netbios-node-type, and amazon.aws's
+// ec2_vpc_dhcp_option, whose comparison with the described set is order-sensitive
+// (a list ==), finds a set with ntp-servers and netbios-name-servers unchanged on AWS
+// only if ntp-servers comes first. The lease time, added in 2023, last.
+var dhcpKeys = []string{"domain-name", "domain-name-servers", "ntp-servers", "netbios-name-servers",
+	"netbios-node-type", "ipv6-address-preferred-lease-time"}
+
+// sortDhcp puts configs in dhcpKeys' order.
+func sortDhcp(configs []DhcpConfig) {
+	slices.SortStableFunc(configs, func(a, b DhcpConfig) int {
+		return slices.Index(dhcpKeys, a.Key) - slices.Index(dhcpKeys, b.Key)
+	})
 }
 
 // dhcpLimits are the options a set may hold and how many values each takes.
@@ -177,13 +193,15 @@ func dhcpConfigs(in []ec2wire.NewDhcpConfiguration) ([]DhcpConfig, error) {
 		}
 		out = append(out, DhcpConfig{Key: key, Values: slices.Clone(c.Values)})
 	}
-	slices.SortFunc(out, func(a, b DhcpConfig) int { return strings.Compare(a.Key, b.Key) })
+	sortDhcp(out)
 	return out, nil
 }
 
 func dhcpOut(d *DhcpOptions) ec2wire.DhcpOptions {
 	out := ec2wire.DhcpOptions{DhcpOptionsId: p(d.ID), OwnerId: p(d.Owner), Tags: tagsOut(d.Tags)}
-	for _, c := range d.Configs {
+	configs := slices.Clone(d.Configs) // a store written before sortDhcp has them by name
+	sortDhcp(configs)
+	for _, c := range configs {
 		o := ec2wire.DhcpConfiguration{Key: p(c.Key)}
 		for _, v := range c.Values {
 			o.Values = append(o.Values, ec2wire.AttributeValue{Value: p(v)})
