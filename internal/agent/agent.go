@@ -308,7 +308,7 @@ func Desired(hv core.HostView) dataplane.Desired {
 	for _, v := range hv.VPCs {
 		dv := dataplane.VPC{ID: v.ID, ResolverIP: v.ResolverIP}
 		for _, s := range v.Subnets {
-			ds := dataplane.Subnet{ID: s.ID, CIDR: s.CIDR, IPv6CIDR: s.IPv6CIDR, RouterIP: s.RouterIP, Public: s.Public, DefaultRouteENI: s.DefaultRouteENI, ACL: desiredACL(s.ACL), EgressOnlyIPv6: s.EgressOnlyIPv6}
+			ds := dataplane.Subnet{ID: s.ID, CIDR: s.CIDR, IPv6CIDR: s.IPv6CIDR, RouterIP: s.RouterIP, Public: s.Public, DefaultRouteENI: s.DefaultRouteENI, ACL: desiredACL(s.ACL), EgressOnlyIPv6: s.EgressOnlyIPv6, PublicIPv6: s.PublicIPv6}
 			for _, pr := range s.PeerRoutes {
 				ds.PeerRoutes = append(ds.PeerRoutes, dataplane.PeerRoute{CIDR: pr.Dest, Peering: pr.PeeringID})
 			}

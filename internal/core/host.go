@@ -42,6 +42,8 @@ type HostSubnet struct {
 	ACL *HostACL // its network ACL (hostacl.go)
 	// EgressOnlyIPv6: its table routes ::/0 to an egress-only internet gateway (hosteigw.go).
 	EgressOnlyIPv6 bool
+	// PublicIPv6: its table routes ::/0 to an internet gateway of its VPC (hosteigw.go).
+	PublicIPv6 bool
 }
 
 // HostInstance is an instance whose namespace should exist (pending or running).
@@ -130,7 +132,9 @@ func (tx *Tx) hostView() HostView {
 		}
 		hs := HostSubnet{ID: s.ID, CIDR: s.CidrBlock, IPv6CIDR: s.Ipv6CidrBlock, RouterIP: RouterIP(s.CidrBlock).String(), Public: tx.SubnetIsPublic(s.ID)}
 		hs.ACL = tx.hostACL(s.ID)
-		hs.EgressOnlyIPv6 = hs.IPv6CIDR != "" && tx.hostEgressOnlyIPv6(s.ID)
+		if hs.IPv6CIDR != "" {
+			hs.EgressOnlyIPv6, hs.PublicIPv6 = tx.hostIPv6Default(s.ID)
+		}
 		hs.DefaultRouteENI, hs.ENIRoutes = tx.hostRoutesToENIs(tx.vpcs.Get(s.VpcID), tx.SubnetRouteTable(s.ID), hs.Public)
 		hs.PeerRoutes = tx.hostPeerRoutes(s.VpcID, tx.SubnetRouteTable(s.ID))
 		subnetsByVPC[s.VpcID] = append(subnetsByVPC[s.VpcID], hs)

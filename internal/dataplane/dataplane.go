@@ -84,6 +84,10 @@ type Subnet struct {
 	// EgressOnlyIPv6: the subnet's route table sends ::/0 to an egress-only internet
 	// gateway (eigw_linux.go): its IPv6 reaches the internet, and only replies come back.
 	EgressOnlyIPv6 bool
+	// PublicIPv6: the subnet's route table sends ::/0 to an internet gateway: its IPv6
+	// is routed like EgressOnlyIPv6's, and the internet may also start connections to
+	// it (security groups decide), as on AWS.
+	PublicIPv6 bool
 }
 
 // Instance is an EC2 instance; only running instances have a namespace.

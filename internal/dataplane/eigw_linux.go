@@ -18,6 +18,9 @@ import (
 // block back through the uplink's link-local address (routes of protocol 0x46, its own).
 // The statefulness is the ACL table's (nacl_linux.go): IPv6 that comes in on the uplink
 // passes only when connection tracking knows it as a reply (established or related).
+// A subnet whose ::/0 goes to an internet gateway (Subnet.PublicIPv6) is routed the same
+// way, and the ACL table lets the internet start connections to it (its security groups
+// decide, as on AWS).
 
 // InternetIPv6 is the simulated internet's IPv6 address (on its loopback).
 var InternetIPv6 = netip.MustParseAddr("2001:db8:ffff::1")
@@ -88,7 +91,7 @@ func (r *reconciler) ensureEgressOnly() {
 func (r *reconciler) ensureEgressOnlyVPC(v VPC, c *nsCtx) []route {
 	var pfx []netip.Prefix
 	for _, s := range v.Subnets {
-		if si := r.subnets[s.ID]; si != nil && si.EgressOnlyIPv6 && si.prefix6.IsValid() {
+		if si := r.subnets[s.ID]; si != nil && (si.EgressOnlyIPv6 || si.PublicIPv6) && si.prefix6.IsValid() {
 			pfx = append(pfx, si.prefix6)
 		}
 	}

@@ -42,7 +42,7 @@ func vpcEqual(a, b *VPC) bool {
 
 func subnetEqual(a, b *Subnet) bool {
 	if a.ID != b.ID || a.CIDR != b.CIDR || a.IPv6CIDR != b.IPv6CIDR || a.RouterIP != b.RouterIP ||
-		a.Public != b.Public || a.DefaultRouteENI != b.DefaultRouteENI || a.EgressOnlyIPv6 != b.EgressOnlyIPv6 ||
+		a.Public != b.Public || a.DefaultRouteENI != b.DefaultRouteENI || a.EgressOnlyIPv6 != b.EgressOnlyIPv6 || a.PublicIPv6 != b.PublicIPv6 ||
 		!slices.Equal(a.PeerRoutes, b.PeerRoutes) || !slices.Equal(a.ENIRoutes, b.ENIRoutes) || (a.ACL == nil) != (b.ACL == nil) {
 		return false
 	}

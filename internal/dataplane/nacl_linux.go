@@ -77,7 +77,7 @@ func (r *reconciler) aclSubnets(v VPC) []*subnetInfo {
 	return out
 }
 
-func aclBaseKey(uplink string, subs []*subnetInfo) uint64 {
+func aclBaseKey(uplink string, subs []*subnetInfo, public6 []string) uint64 {
 	k := newKeyHash()
 	k.str(nftVersion)
 	k.str(uplink)
@@ -85,7 +85,22 @@ func aclBaseKey(uplink string, subs []*subnetInfo) uint64 {
 		k.str(s.ID)
 		k.str(s.legRT)
 	}
+	for _, l := range public6 {
+		k.str(l)
+	}
 	return k.sum()
+}
+
+// publicIPv6Legs are the router legs of v's subnets whose IPv6 goes to an internet
+// gateway (Subnet.PublicIPv6): the internet may start connections to them.
+func (r *reconciler) publicIPv6Legs(v VPC) []string {
+	var out []string
+	for _, s := range v.Subnets {
+		if si := r.subnets[s.ID]; si != nil && si.PublicIPv6 && si.prefix6.IsValid() {
+			out = append(out, si.legRT)
+		}
+	}
+	return out
 }
 
 // aclKey is the spec of an ACL's entries.
@@ -111,7 +126,8 @@ func aclKey(a *NetworkACL) uint64 {
 func (r *reconciler) ensureACL(v VPC, c *nsCtx) {
 	subs := r.aclSubnets(v)
 	uplink := ifName(r.p.prefix, kindUplink, v.ID)
-	base := aclBaseKey(uplink, subs)
+	public6 := r.publicIPv6Legs(v)
+	base := aclBaseKey(uplink, subs, public6)
 	keys := make(map[string]uint64, len(subs))
 	for _, s := range subs {
 		keys[s.ID] = aclKey(s.ACL)
@@ -133,7 +149,7 @@ func (r *reconciler) ensureACL(v VPC, c *nsCtx) {
 	if ok && st.nsGen == c.gen && st.gen == gen && st.base == base {
 		changed, err = aclApply(conn, r.p.prefix, subs, keys, st.subs)
 	} else {
-		err = nftReplace(conn, "", aclTable(r.p.prefix, uplink, subs, keys))
+		err = nftReplace(conn, "", aclTable(r.p.prefix, uplink, subs, keys, public6))
 	}
 	if err != nil {
 		r.fail(fmt.Errorf("%s: network ACLs: %w", c.name, err))
@@ -160,16 +176,21 @@ func (r *reconciler) ensureACL(v VPC, c *nsCtx) {
 
 // aclTable is the whole ACL table of a router. Its forward chain also keeps the
 // egress-only internet gateways' promise (eigw_linux.go): IPv6 from the uplink passes only
-// as a reply (the internet has no other IPv6 way into a VPC).
-func aclTable(prefix, uplink string, subs []*subnetInfo, keys map[string]uint64) *nftTable {
+// as a reply, except to the subnets whose IPv6 goes to an internet gateway (their legs,
+// public6), which the internet may reach as on AWS.
+func aclTable(prefix, uplink string, subs []*subnetInfo, keys map[string]uint64, public6 []string) *nftTable {
 	t := &nftTable{name: aclTableName(prefix), family: nftables.TableFamilyINet}
 	fwd := t.chain(&nftChain{name: "forward", hook: nftables.ChainHookForward,
 		prio: nftables.ChainPriorityRef(-10), typ: nftables.ChainTypeFilter})
-	fwd.add(meta(expr.MetaKeyIIFNAME), cmpEq(ifnameKey(uplink)), meta(expr.MetaKeyNFPROTO), cmpEq([]byte{unix.NFPROTO_IPV6}),
+	stateful := []expr.Any{meta(expr.MetaKeyIIFNAME), cmpEq(ifnameKey(uplink)), meta(expr.MetaKeyNFPROTO), cmpEq([]byte{unix.NFPROTO_IPV6})}
+	for _, leg := range public6 {
+		stateful = append(stateful, meta(expr.MetaKeyOIFNAME), cmpNeq(ifnameKey(leg)))
+	}
+	fwd.add(append(stateful,
 		&expr.Ct{Key: expr.CtKeySTATE, Register: 1},
 		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4,
 			Mask: native32(expr.CtStateBitESTABLISHED | expr.CtStateBitRELATED), Xor: native32(0)},
-		cmpEq(native32(0)), &expr.Counter{}, verdict(expr.VerdictDrop))
+		cmpEq(native32(0)), &expr.Counter{}, verdict(expr.VerdictDrop))...)
 	for _, s := range subs {
 		fwd.add(meta(expr.MetaKeyIIFNAME), cmpEq(ifnameKey(s.legRT)), jump(aclOutChain(s.ID)))
 		fwd.add(meta(expr.MetaKeyOIFNAME), cmpEq(ifnameKey(s.legRT)), jump(aclInChain(s.ID)))
