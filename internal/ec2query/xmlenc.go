@@ -146,6 +146,22 @@ func buildXMLPlan(t reflect.Type, visiting map[reflect.Type]bool) (*xmlStructPla
 // element of a slice.
 func xmlEncoderFor(t reflect.Type, omit bool, visiting map[reflect.Type]bool) (xmlEncFunc, bool) {
 	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice:
+		return xmlContainerEncoder(t, omit, visiting)
+	}
+	if t == reflect.TypeFor[ec2wire.Time]() || t.Implements(xmlMarshalerType) {
+		return xmlMarshalerEncoder(t)
+	}
+	if t.Kind() == reflect.Struct {
+		return xmlStructEncoder(t, visiting)
+	}
+	return xmlScalarEncoder(t)
+}
+
+// xmlContainerEncoder encodes a pointer (nothing when nil) or a slice (an element
+// per item, empty ones left out when omit; []byte is not generated).
+func xmlContainerEncoder(t reflect.Type, omit bool, visiting map[reflect.Type]bool) (xmlEncFunc, bool) {
+	switch t.Kind() {
 	case reflect.Pointer:
 		if t.Implements(xmlMarshalerType) && !t.Elem().Implements(xmlMarshalerType) {
 			return nil, false // pointer-receiver marshalers: not generated
@@ -181,6 +197,12 @@ func xmlEncoderFor(t reflect.Type, omit bool, visiting map[reflect.Type]bool) (x
 			return nil
 		}, true
 	}
+	return nil, false
+}
+
+// xmlMarshalerEncoder encodes ec2wire.Time directly, and the other XML marshalers
+// the generator accepts (xmlTimeLike) through an Encoder.
+func xmlMarshalerEncoder(t reflect.Type) (xmlEncFunc, bool) {
 	if t == reflect.TypeFor[ec2wire.Time]() {
 		// What Time.MarshalXML writes, without an Encoder.
 		return func(buf *bytes.Buffer, name string, v reflect.Value) error {
@@ -191,22 +213,24 @@ func xmlEncoderFor(t reflect.Type, omit bool, visiting map[reflect.Type]bool) (x
 			return nil
 		}, true
 	}
-	if t.Implements(xmlMarshalerType) {
-		// Only types whose MarshalXML writes one simple element are
-		// generated (ec2wire.Time); encoding/xml runs it through an Encoder.
-		return func(buf *bytes.Buffer, name string, v reflect.Value) error {
-			var b bytes.Buffer
-			e := xml.NewEncoder(&b)
-			if err := e.EncodeElement(v.Interface(), xml.StartElement{Name: xml.Name{Local: name}}); err != nil {
-				return err
-			}
-			if err := e.Flush(); err != nil {
-				return err
-			}
-			buf.Write(b.Bytes())
-			return nil
-		}, xmlTimeLike(t)
-	}
+	// Only types whose MarshalXML writes one simple element are
+	// generated (ec2wire.Time); encoding/xml runs it through an Encoder.
+	return func(buf *bytes.Buffer, name string, v reflect.Value) error {
+		var b bytes.Buffer
+		e := xml.NewEncoder(&b)
+		if err := e.EncodeElement(v.Interface(), xml.StartElement{Name: xml.Name{Local: name}}); err != nil {
+			return err
+		}
+		if err := e.Flush(); err != nil {
+			return err
+		}
+		buf.Write(b.Bytes())
+		return nil
+	}, xmlTimeLike(t)
+}
+
+// xmlScalarEncoder encodes strings (escaped), booleans and numbers.
+func xmlScalarEncoder(t reflect.Type) (xmlEncFunc, bool) {
 	switch t.Kind() {
 	case reflect.String:
 		return func(buf *bytes.Buffer, name string, v reflect.Value) error {
@@ -237,26 +261,30 @@ func xmlEncoderFor(t reflect.Type, omit bool, visiting map[reflect.Type]bool) (x
 			xmlClose(buf, name)
 			return nil
 		}, true
-	case reflect.Struct:
-		pl, ok := buildXMLPlan(t, visiting)
-		if !ok {
-			// A recursive type: resolve its plan when first used.
-			if !visiting[t] {
-				return nil, false
-			}
-			return func(buf *bytes.Buffer, name string, v reflect.Value) error {
-				pl, ok := xmlPlanOf(t)
-				if !ok {
-					return &Error{"InternalError", "unsupported reply type " + t.String()}
-				}
-				return pl.element(buf, name, v)
-			}, true
+	}
+	return nil, false
+}
+
+// xmlStructEncoder encodes a struct by its plan; a recursive type's plan is
+// resolved when first used.
+func xmlStructEncoder(t reflect.Type, visiting map[reflect.Type]bool) (xmlEncFunc, bool) {
+	pl, ok := buildXMLPlan(t, visiting)
+	if !ok {
+		// A recursive type: resolve its plan when first used.
+		if !visiting[t] {
+			return nil, false
 		}
 		return func(buf *bytes.Buffer, name string, v reflect.Value) error {
+			pl, ok := xmlPlanOf(t)
+			if !ok {
+				return &Error{"InternalError", "unsupported reply type " + t.String()}
+			}
 			return pl.element(buf, name, v)
 		}, true
 	}
-	return nil, false
+	return func(buf *bytes.Buffer, name string, v reflect.Value) error {
+		return pl.element(buf, name, v)
+	}, true
 }
 
 // xmlTimeLike accepts the one marshaler the generator uses: ec2wire.Time, a
