@@ -24,7 +24,16 @@ type scenario struct {
 var scenarios map[string]scenario
 
 func init() {
-	scenarios = map[string]scenario{
+	scenarios = readScenarios()
+	for name, sc := range writeScenarios() {
+		scenarios[name] = sc
+	}
+}
+
+// readScenarios are the scenarios that only read: a noop and DescribeNetworkInterfaces
+// by id and by filter.
+func readScenarios() map[string]scenario {
+	return map[string]scenario{
 		"noop": {
 			op: func(b *bench, ctx context.Context, w *worker) error {
 				_, err := b.c.DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
@@ -65,6 +74,13 @@ func init() {
 				return b.describeFilter(ctx, "attachment.instance-id", inst, -1)
 			},
 		},
+	}
+}
+
+// writeScenarios are the scenarios that change the model: creating interfaces,
+// assigning addresses, attaching and detaching, and a mix of everything.
+func writeScenarios() map[string]scenario {
+	return map[string]scenario{
 		"create-eni": {
 			setup: (*bench).createSubnetStep,
 			op: func(b *bench, ctx context.Context, w *worker) error {
