@@ -204,7 +204,7 @@ func (tx *Tx) launchAttributes(l *launch, fromTemplate *launchTemplateRef) error
 	if l.eniTags, err = tagSpecsFor(in.TagSpecifications, "network-interface"); err != nil {
 		return err
 	}
-	l.opts, err = tx.launchOptionsOf(in, l.imageID)
+	l.opts, err = tx.launchOptionsOf(in, l.imageID, l.typ)
 	return err
 }
 
@@ -804,6 +804,7 @@ func (tx *Tx) instanceOut(inst *Instance) ec2wire.Instance {
 		EnclaveOptions:                   &ec2wire.EnclaveOptions{Enabled: p(false)},
 		HibernationOptions:               &ec2wire.HibernationOptions{Configured: p(inst.Hibernation)},
 		CapacityReservationSpecification: &ec2wire.CapacityReservationSpecificationResponse{CapacityReservationPreference: p(instanceCapacityPreference(inst))},
+		CpuOptions:                       instanceCPUOut(inst),
 	}
 	out.BlockDeviceMappings = tx.instanceBlockDevices(inst)
 	if inst.KeyName != "" {
@@ -1404,7 +1405,8 @@ func (tx *Tx) modifyInstanceType(inst *Instance, typ string) error {
 			}
 		}
 	}
-	tx.instances.Mut(inst.ID).InstanceType = typ
+	m := tx.instances.Mut(inst.ID)
+	m.InstanceType, m.CPU = typ, nil // the new type's default CPU options
 	return nil
 }
 

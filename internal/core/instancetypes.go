@@ -286,6 +286,7 @@ func (t *instanceTypeInfo) out() ec2wire.InstanceTypeInfo {
 		DedicatedHostsSupported:       p(!strings.HasPrefix(t.Name, "t")),
 		AutoRecoverySupported:         p(!t.BareMetal),
 		ProcessorInfo:                 &ec2wire.ProcessorInfo{SupportedArchitectures: []string{instanceTypeArch(t.Name)}},
+		VCpuInfo:                      vcpuInfoOut(t.Name),
 		NetworkInfo:                   net,
 		PlacementGroupInfo:            &ec2wire.PlacementGroupInfo{SupportedStrategies: []string{"partition", "spread"}},
 	}
@@ -328,6 +329,11 @@ var instanceTypeFilters = filterSet[instanceTypeInfo]{
 	"network-info.efa-supported":                   func(t *instanceTypeInfo) []string { return []string{"false"} },
 	"network-info.encryption-in-transit-supported": func(t *instanceTypeInfo) []string { return []string{"false"} },
 	"network-info.network-performance":             func(t *instanceTypeInfo) []string { return []string{t.networkPerformance()} },
+	"vcpu-info.default-vcpus":                      vcpuFilter(func(c *instanceCPUInfo) []int32 { return []int32{c.DefaultVCPUs} }),
+	"vcpu-info.default-cores":                      vcpuFilter(func(c *instanceCPUInfo) []int32 { return []int32{c.DefaultCores} }),
+	"vcpu-info.default-threads-per-core":           vcpuFilter(func(c *instanceCPUInfo) []int32 { return []int32{c.DefaultThreads} }),
+	"vcpu-info.valid-cores":                        vcpuFilter(func(c *instanceCPUInfo) []int32 { return c.ValidCores }),
+	"vcpu-info.valid-threads-per-core":             vcpuFilter(func(c *instanceCPUInfo) []int32 { return c.ValidThreads }),
 }
 
 // DescribeInstanceTypes lists instance types from the built-in table.

@@ -12,11 +12,13 @@ type launchOptions struct {
 	ebsOptimized, monitoring, hibernation bool
 	credits, autoRecovery, capacity       string
 	profile                               *profileRef // IamInstanceProfile (iaminstanceprofile.go)
+	cpu                                   *CPUOptions // CpuOptions (instancecpu.go)
 }
 
 // launchOptionsOf checks a launch's key pair and resolves its block device
-// mappings and metadata options against its image.
-func (tx *Tx) launchOptionsOf(in *ec2wire.RunInstancesInput, imageID string) (*launchOptions, error) {
+// mappings and metadata options against its image, its CPU options against
+// its instance type.
+func (tx *Tx) launchOptionsOf(in *ec2wire.RunInstancesInput, imageID, typ string) (*launchOptions, error) {
 	if err := tx.checkLaunchKey(str(in.KeyName)); err != nil {
 		return nil, err
 	}
@@ -55,17 +57,21 @@ func (tx *Tx) launchOptionsOf(in *ec2wire.RunInstancesInput, imageID string) (*l
 			return nil, err
 		}
 	}
+	if o.cpu, err = launchCPUOptions(typ, in.CpuOptions); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
 // applyLaunchOptions gives a new instance its volumes, metadata options,
 // EBS optimization, monitoring, hibernation, CPU credit, automatic
-// recovery and Capacity Reservation options.
+// recovery, Capacity Reservation and CPU options.
 func (tx *Tx) applyLaunchOptions(inst *Instance, o *launchOptions) {
 	md := o.metadata
 	inst.Metadata = &md
 	inst.EbsOptimized, inst.Monitoring, inst.Hibernation = o.ebsOptimized, o.monitoring, o.hibernation
 	inst.CPUCredits, inst.AutoRecovery, inst.CapacityPreference = o.credits, o.autoRecovery, o.capacity
+	inst.CPU = o.cpu
 	tx.createVolumes(inst, o.volumes, o.volumeTags)
 	if o.profile != nil {
 		inst.Profile = tx.newProfileAssoc(o.profile)

@@ -299,6 +299,9 @@ type Instance struct {
 	AutoRecovery string `json:"autoRecovery,omitempty"`
 	// CapacityPreference is its Capacity Reservation preference ("": open).
 	CapacityPreference string `json:"capacityPreference,omitempty"`
+	// CPU is the CpuOptions it was launched with (nil: its type's defaults),
+	// see instancecpu.go.
+	CPU *CPUOptions `json:"cpu,omitempty"`
 
 	// DNSNames are the instance's hostname options, from its subnet or the
 	// launch (zero for instances launched before they were kept: ip-name).
@@ -328,6 +331,10 @@ func (i *Instance) clone() *Instance {
 	if i.Profile != nil {
 		a := *i.Profile
 		c.Profile = &a
+	}
+	if i.CPU != nil {
+		o := *i.CPU
+		c.CPU = &o
 	}
 	return &c
 }
