@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -47,14 +48,15 @@ func isIAM(service, action, version string) bool {
 		return service == "iam"
 	}
 	_, ok := iamActions[action]
-	return ok && version == iamVersion
+	_, known := slices.BinarySearch(iamOperations, action)
+	return (ok || known) && version == iamVersion
 }
 
 // serveIAM runs one IAM action (req.who is set) and writes its reply.
 func (s *Server) serveIAM(req *request, buf *bytes.Buffer) error {
 	fn, ok := iamActions[req.action]
 	if !ok {
-		return &core.Error{Code: "InvalidAction", Message: "Could not find operation " + req.action + " for version " + iamVersion}
+		return iamInvalidAction(req.action)
 	}
 	var out any
 	run := func(tx *core.Tx) error {
@@ -73,6 +75,16 @@ func (s *Server) serveIAM(req *request, buf *bytes.Buffer) error {
 	}
 	writeIAMReply(buf, req.action, out, req.id)
 	return nil
+}
+
+// iamInvalidAction is IAM's answer to an action it does not know, with a hint
+// when the action is IAM's and only this server lacks it.
+func iamInvalidAction(action string) error {
+	msg := "Could not find operation " + action + " for version " + iamVersion
+	if _, ok := slices.BinarySearch(iamOperations, action); ok {
+		msg += " (This IAM-compatible endpoint does not implement " + action + " yet: it has roles and instance profiles only.)"
+	}
+	return &core.Error{Code: core.CodeInvalidAction, Message: msg}
 }
 
 type iamRoleXML struct {

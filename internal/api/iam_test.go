@@ -252,3 +252,25 @@ func TestInstanceProfileAssociations(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// An IAM action this server lacks answers IAM's InvalidAction and message, with a hint
+// that it is not implemented yet; so does an unsigned request of IAM's version (not
+// EC2's "not valid for this web service"); an action IAM does not have gets no hint.
+func TestIAMUnimplementedActions(t *testing.T) {
+	e := apitest.New(t)
+	c := iamClient(e.Server.URL, "us-east-1", "test", "test")
+	_, err := c.ListPolicies(ctx, &iam.ListPoliciesInput{})
+	wantIAMError(t, err, "InvalidAction", 400)
+	want := "Could not find operation ListPolicies for version 2010-05-08 (This IAM-compatible endpoint does not implement ListPolicies yet"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("ListPolicies: %v, want %q", err, want)
+	}
+	status, body := post(t, e, "Action=AttachRolePolicy&Version=2010-05-08&RoleName=web&PolicyArn=arn:aws:iam::aws:policy/ReadOnlyAccess")
+	if status != 400 || !strings.Contains(body, "Could not find operation AttachRolePolicy for version 2010-05-08 (This IAM") {
+		t.Errorf("unsigned AttachRolePolicy: %d %s", status, body)
+	}
+	status, body = post(t, e, "Action=Frobnicate&Version=2010-05-08")
+	if status != 400 || !strings.Contains(body, "InvalidAction") || strings.Contains(body, "does not implement") {
+		t.Errorf("unsigned Frobnicate: %d %s", status, body)
+	}
+}
