@@ -23,6 +23,7 @@ const MaxTxnOps = 4096
 type Cluster struct {
 	Members   []*embed.Etcd
 	Endpoints []string // client URLs, one per member
+	stopped   map[*embed.Etcd]bool
 }
 
 // Start starts an n-member cluster in dir (t.TempDir() if empty) and stops
@@ -84,10 +85,23 @@ func start(dir string, n int) (*Cluster, error) {
 	return c, nil
 }
 
-// Close stops every member.
+// Stop stops member i (a member lost); Close skips it.
+func (c *Cluster) Stop(i int) {
+	if c.stopped == nil {
+		c.stopped = map[*embed.Etcd]bool{}
+	}
+	if m := c.Members[i]; !c.stopped[m] {
+		c.stopped[m] = true
+		m.Close()
+	}
+}
+
+// Close stops every member still running.
 func (c *Cluster) Close() {
 	for _, e := range c.Members {
-		e.Close()
+		if !c.stopped[e] {
+			e.Close()
+		}
 	}
 }
 
