@@ -97,7 +97,11 @@ func etcOf(n netOfVPC, region, ip string) etcFiles {
 // vpcNetOf asks the server at endpoint for the VPC of instance id ("i-…") or of ENI
 // id ("eni-…", a task's); zero when it does not answer.
 func vpcNetOf(cmd, endpoint, region, id string) netOfVPC {
-	c := newAPIClient(cmd, region)
+	return vpcNetWith(newAPIClient(cmd, region), endpoint, id)
+}
+
+// vpcNetWith is vpcNetOf with a client already made.
+func vpcNetWith(c *taskClient, endpoint, id string) netOfVPC {
 	vpc, err := vpcOf(c, endpoint, id)
 	if err != nil {
 		return netOfVPC{}

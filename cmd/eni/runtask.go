@@ -79,6 +79,12 @@ func runTask(args []string) error {
 		}
 	}
 	fmt.Fprintf(os.Stderr, "eni run-task: task %s, ENI %s, %s\n", task.TaskID, task.NetworkInterfaceID, task.PrivateIPAddress)
+	// The command's resolv.conf and hosts (its VPC's resolver, its name), asked for
+	// while the task's network comes up.
+	etcc := make(chan etcFiles, 1)
+	go func() {
+		etcc <- etcOf(vpcNetWith(tc, *endpoint, task.NetworkInterfaceID), tc.region, task.PrivateIPAddress)
+	}()
 	// Renew the task's lease from now on; the server deletes a task whose
 	// run-task stopped renewing (this process killed, say).
 	lost := make(chan error, 1)
@@ -109,7 +115,8 @@ func runTask(args []string) error {
 			return errors.New("run-task: interrupted")
 		case err := <-lost:
 			return fmt.Errorf("run-task: %w", err)
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(5 * time.Millisecond): // a task's network takes tens of ms
+
 		}
 	}
 	p, err := dataplane.New(dataplane.Options{Prefix: *prefix})
@@ -125,7 +132,7 @@ func runTask(args []string) error {
 	// network would be of no use. (The signal follows the thread that starts
 	// the command; Go keeps that thread, which Start returns unlocked.)
 	// It sees the task's /sys and has its private DNS name as hostname (osview.go).
-	etc := etcOf(vpcNetOf("run-task", *endpoint, tc.region, task.NetworkInterfaceID), tc.region, task.PrivateIPAddress)
+	etc := <-etcc
 	cmd, err = osView(cmd, privateDNSName(task.PrivateIPAddress, tc.region), etc)
 	if err != nil {
 		cleanup()

@@ -49,8 +49,14 @@ type planeCache struct {
 	nftBase  uint64
 	nftENI   map[string]nftEntry
 	marks    map[string]uint32
-	freeMark []uint32
 	nextMark uint32
+	// Released marks: released ones may still name connections of the ENIs that held
+	// them (the pass that released them forgets those at its end, forgetReleased), clean
+	// ones were forgotten since. Marks are handed out fresh first, then clean, so that no
+	// pass has to walk connection tracking before its ENIs' chains go in (a walk of the
+	// kernel's whole table costs milliseconds) until every mark has been used.
+	released   []uint32
+	cleanMarks []uint32
 	// memo is the last Desired realised without an error, memoStatus its Status (memo.go).
 	memo       *Desired
 	memoStatus Status
@@ -67,34 +73,40 @@ type nftEntry struct {
 	host []string
 }
 
-// mark returns the ENI's mark, allocating one if it has none.
+// mark returns the ENI's mark, allocating one if it has none: a mark never given, else
+// a clean one, else the released ones are forgotten first (reused: forgetConnections,
+// before the chains go in) and one of them is given.
 func (c *planeCache) mark(id string) (uint32, error) {
 	if m, ok := c.marks[id]; ok {
 		return m, nil
 	}
 	var m uint32
-	if n := len(c.freeMark); n > 0 {
-		m, c.freeMark = c.freeMark[n-1], c.freeMark[:n-1]
-		c.reused = append(c.reused, m)
-	} else {
-		if c.nextMark >= 0xffff {
-			return 0, fmt.Errorf("eni %s: more than %d ENIs on this host", id, 0xffff)
-		}
+	if c.nextMark < 0xffff {
 		c.nextMark++
 		m = c.nextMark
+	} else {
+		if len(c.cleanMarks) == 0 {
+			c.reused = append(c.reused, c.released...)
+			c.cleanMarks, c.released = c.released, nil
+		}
+		n := len(c.cleanMarks)
+		if n == 0 {
+			return 0, fmt.Errorf("eni %s: more than %d ENIs on this host", id, 0xffff)
+		}
+		m, c.cleanMarks = c.cleanMarks[n-1], c.cleanMarks[:n-1]
 	}
 	c.marks[id] = m
 	return m, nil
 }
 
 // releaseMark frees the ENI's mark (once its chains are gone). Its connections are
-// forgotten by the next pass, before any chain goes in: the ENI may come back with
-// another mark, and a connection that names the old one would never pass again.
+// forgotten at the end of the pass (forgetReleased): the ENI may come back with another
+// mark, and a connection that names the old one would never pass again, nor would one
+// of another ENI given its address with the same ports.
 func (c *planeCache) releaseMark(id string) {
 	if m, ok := c.marks[id]; ok {
 		delete(c.marks, id)
-		c.freeMark = append(c.freeMark, m)
-		c.reused = append(c.reused, m)
+		c.released = append(c.released, m)
 	}
 }
 

@@ -188,7 +188,7 @@ func (p *Plane) Teardown(ctx context.Context) error {
 
 // stepNames name the steps of a pass, in their order (Plane.stepTime).
 var stepNames = []string{"infra", "bridges", "instances", "datapath-rules", "enis", "instance-routing",
-	"service-listeners", "nat-gateways", "routers", "peerings", "egress-only", "acls", "leftovers"}
+	"service-listeners", "nat-gateways", "routers", "peerings", "egress-only", "acls", "leftovers", "forget-released"}
 
 // reconciler is the state of one Reconcile.
 type reconciler struct {
@@ -279,7 +279,7 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 	// which go in before its link exists (a port carries nothing without them); the
 	// routers come after. A moved ENI keeps its chains: they cover both its host names.
 	steps := []func(){r.infra, r.ensureBridges, r.ensureInstances, r.ensureDatapathRules, r.ensureENIs,
-		r.ensureInstanceRouting, r.ensureServiceListeners, r.ensureNATGateways, r.ensureRouters, r.ensurePeerings, r.ensureEgressOnly, r.ensureACLs, r.removeLeftovers}
+		r.ensureInstanceRouting, r.ensureServiceListeners, r.ensureNATGateways, r.ensureRouters, r.ensurePeerings, r.ensureEgressOnly, r.ensureACLs, r.removeLeftovers, r.forgetReleased}
 	for i, step := range steps {
 		if err := ctx.Err(); err != nil {
 			r.fail(err)
@@ -1187,8 +1187,29 @@ func (r *reconciler) forgetConnections() {
 	if len(r.c.reused) == 0 {
 		return
 	}
+	if r.forgetMarks(r.c.reused) {
+		r.c.reused = nil
+	}
+}
+
+// forgetReleased, at the end of a pass, forgets the connections of the ENIs whose marks
+// it released; the marks are clean then. (Off the way of the pass's new ENIs, which
+// have marks never given: a walk of connection tracking costs milliseconds.)
+func (r *reconciler) forgetReleased() {
+	if len(r.c.released) == 0 || r.dp == nil {
+		return
+	}
+	if r.forgetMarks(r.c.released) {
+		r.c.cleanMarks = append(r.c.cleanMarks, r.c.released...)
+		r.c.released = nil
+	}
+}
+
+// forgetMarks deletes the datapath's tracked connections whose mark names one of
+// marks, and says whether it did.
+func (r *reconciler) forgetMarks(marks []uint32) bool {
 	f := markFilter{}
-	for _, m := range r.c.reused {
+	for _, m := range marks {
 		f[m] = true
 	}
 	// A handle of its own, with a netfilter socket in the datapath: the datapath's handle
@@ -1197,16 +1218,16 @@ func (r *reconciler) forgetConnections() {
 	h, err := netlink.NewHandleAt(r.dp.ns, unix.NETLINK_NETFILTER)
 	if err != nil {
 		r.fail(fmt.Errorf("datapath: forget connections: %w", err))
-		return
+		return false
 	}
 	defer h.Close()
 	for _, fam := range []netlink.InetFamily{unix.AF_INET, unix.AF_INET6} {
 		if _, err := h.ConntrackDeleteFilters(netlink.ConntrackTable, fam, f); err != nil {
 			r.fail(fmt.Errorf("datapath: forget connections: %w", err))
-			return
+			return false
 		}
 	}
-	r.c.reused = nil
+	return true
 }
 
 // markFilter matches the connections between any ENI of its marks and another.
