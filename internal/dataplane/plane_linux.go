@@ -756,9 +756,14 @@ func (r *reconciler) ensureRouters() {
 		r.count(ensureRoutes(c, tables, routes))
 		r.count(ensureRules(c, rtPrioRouter, rtPrioRouter, rules))
 		if r.nerr == n0 {
-			if gen, err := c.nftGen(); err == nil {
-				r.c.routers[v.ID] = routerEntry{key: key, inetRoutes: slices.Clone(inetRoutes[nInet:]), gen: gen}
-				r.p.routerGens.Store(c.name, uint64(gen)+1)
+			if after, err := c.nftGen(); err == nil {
+				r.c.routers[v.ID] = routerEntry{key: key, inetRoutes: slices.Clone(inetRoutes[nInet:]), gen: after}
+				r.p.routerGens.Store(c.name, uint64(after)+1)
+				// The plane's own change: the ACL table is still what its last pass left.
+				if st, ok := r.c.acls[v.ID]; ok && trusted && st.gen == gen {
+					st.gen = after
+					r.c.acls[v.ID] = st
+				}
 			}
 		}
 	}
