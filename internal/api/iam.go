@@ -82,20 +82,21 @@ func (s *Server) serveIAM(req *request, buf *bytes.Buffer) error {
 func iamInvalidAction(action string) error {
 	msg := "Could not find operation " + action + " for version " + iamVersion
 	if _, ok := slices.BinarySearch(iamOperations, action); ok {
-		msg += " (This IAM-compatible endpoint does not implement " + action + " yet: it has roles and instance profiles only.)"
+		msg += " (This IAM-compatible endpoint does not implement " + action + " yet: it has roles, their policies and tags, and instance profiles only.)"
 	}
 	return &core.Error{Code: core.CodeInvalidAction, Message: msg}
 }
 
 type iamRoleXML struct {
-	Path                     string `xml:"Path"`
-	RoleName                 string `xml:"RoleName"`
-	RoleID                   string `xml:"RoleId"`
-	Arn                      string `xml:"Arn"`
-	CreateDate               string `xml:"CreateDate"`
-	AssumeRolePolicyDocument string `xml:"AssumeRolePolicyDocument,omitempty"`
-	Description              string `xml:"Description,omitempty"`
-	MaxSessionDuration       int32  `xml:"MaxSessionDuration,omitempty"`
+	Path                     string      `xml:"Path"`
+	RoleName                 string      `xml:"RoleName"`
+	RoleID                   string      `xml:"RoleId"`
+	Arn                      string      `xml:"Arn"`
+	CreateDate               string      `xml:"CreateDate"`
+	AssumeRolePolicyDocument string      `xml:"AssumeRolePolicyDocument,omitempty"`
+	Description              string      `xml:"Description,omitempty"`
+	MaxSessionDuration       int32       `xml:"MaxSessionDuration,omitempty"`
+	Tags                     []iamTagXML `xml:"Tags>member,omitempty"`
 }
 
 type iamProfileXML struct {
@@ -116,6 +117,9 @@ func roleXML(r *core.IAMRole, full bool) iamRoleXML {
 		AssumeRolePolicyDocument: url.PathEscape(r.Policy), Description: r.Description}
 	if full {
 		x.MaxSessionDuration = r.MaxSession
+		if len(r.Tags) > 0 {
+			x.Tags = iamTagsXML(r.Tags)
+		}
 	}
 	return x
 }
@@ -129,7 +133,7 @@ func profileXML(tx *core.Tx, p *core.IAMInstanceProfile) iamProfileXML {
 }
 
 func iamCreateRole(tx *core.Tx, q url.Values) (any, error) {
-	in := core.RoleInput{Name: q.Get("RoleName"), Path: q.Get("Path"), Policy: q.Get("AssumeRolePolicyDocument"), Description: q.Get("Description")}
+	in := core.RoleInput{Name: q.Get("RoleName"), Path: q.Get("Path"), Policy: q.Get("AssumeRolePolicyDocument"), Description: q.Get("Description"), Tags: iamTagsParam(q)}
 	if v := q.Get("MaxSessionDuration"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 32)
 		if err != nil {

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/eni-net/eni/internal/apitest"
 )
 
@@ -259,18 +261,118 @@ func TestInstanceProfileAssociations(t *testing.T) {
 func TestIAMUnimplementedActions(t *testing.T) {
 	e := apitest.New(t)
 	c := iamClient(e.Server.URL, "us-east-1", "test", "test")
-	_, err := c.ListPolicies(ctx, &iam.ListPoliciesInput{})
+	_, err := c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("p"), PolicyDocument: aws.String(trustEC2)})
 	wantIAMError(t, err, "InvalidAction", 400)
-	want := "Could not find operation ListPolicies for version 2010-05-08 (This IAM-compatible endpoint does not implement ListPolicies yet"
+	want := "Could not find operation CreatePolicy for version 2010-05-08 (This IAM-compatible endpoint does not implement CreatePolicy yet"
 	if err == nil || !strings.Contains(err.Error(), want) {
-		t.Errorf("ListPolicies: %v, want %q", err, want)
+		t.Errorf("CreatePolicy: %v, want %q", err, want)
 	}
-	status, body := post(t, e, "Action=AttachRolePolicy&Version=2010-05-08&RoleName=web&PolicyArn=arn:aws:iam::aws:policy/ReadOnlyAccess")
-	if status != 400 || !strings.Contains(body, "Could not find operation AttachRolePolicy for version 2010-05-08 (This IAM") {
-		t.Errorf("unsigned AttachRolePolicy: %d %s", status, body)
+	status, body := post(t, e, "Action=CreateUser&Version=2010-05-08&UserName=web")
+	if status != 400 || !strings.Contains(body, "Could not find operation CreateUser for version 2010-05-08 (This IAM") {
+		t.Errorf("unsigned CreateUser: %d %s", status, body)
 	}
 	status, body = post(t, e, "Action=Frobnicate&Version=2010-05-08")
 	if status != 400 || !strings.Contains(body, "InvalidAction") || strings.Contains(body, "does not implement") {
 		t.Errorf("unsigned Frobnicate: %d %s", status, body)
 	}
+}
+
+// Role permissions and tags as community.aws's iam_role and Terraform's
+// aws_iam_role manage them: an AWS-managed policy found by name (ListPolicies)
+// and attached, an inline policy, tags, the role's instance profiles; the role
+// cannot go while any is left.
+func TestIAMRolePoliciesAndTags(t *testing.T) {
+	e := apitest.New(t)
+	c := iamClient(e.Server.URL, "us-east-1", "test", "test")
+	makeProfile(t, c, "app")
+	const ecsRole = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceRole"
+	var found *iamtypes.Policy
+	pages := iam.NewListPoliciesPaginator(c, &iam.ListPoliciesInput{Scope: iamtypes.PolicyScopeTypeAll, MaxItems: aws.Int32(500)})
+	n := 0
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, p := range page.Policies {
+			n++
+			if aws.ToString(p.PolicyName) == "AmazonEC2ContainerServiceRole" {
+				found = &page.Policies[i]
+			}
+		}
+	}
+	if n < 1000 || found == nil || aws.ToString(found.Arn) != ecsRole || aws.ToString(found.Path) != "/service-role/" ||
+		!strings.HasPrefix(aws.ToString(found.PolicyId), "ANPA") || aws.ToInt32(found.AttachmentCount) != 0 {
+		t.Fatalf("ListPolicies: %d policies, AmazonEC2ContainerServiceRole %+v", n, found)
+	}
+	if _, err := c.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("app"), PolicyArn: aws.String(ecsRole)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("app"), PolicyArn: aws.String("arn:aws:iam::aws:policy/NoSuchPolicy")})
+	wantIAMError(t, err, "NoSuchEntity", 404)
+	att, err := c.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String("app")})
+	if err != nil || len(att.AttachedPolicies) != 1 || aws.ToString(att.AttachedPolicies[0].PolicyName) != "AmazonEC2ContainerServiceRole" {
+		t.Fatalf("ListAttachedRolePolicies: %+v %v", att, err)
+	}
+	only, err := c.ListPolicies(ctx, &iam.ListPoliciesInput{OnlyAttached: true})
+	if err != nil || len(only.Policies) != 1 || aws.ToInt32(only.Policies[0].AttachmentCount) != 1 {
+		t.Fatalf("ListPolicies OnlyAttached: %+v %v", only, err)
+	}
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`
+	if _, err := c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("app"), PolicyName: aws.String("read"), PolicyDocument: aws.String(doc)}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String("app"), PolicyName: aws.String("read")})
+	if err != nil || aws.ToString(got.PolicyDocument) != url.PathEscape(doc) {
+		t.Fatalf("GetRolePolicy: %+v %v", got, err)
+	}
+	inl, err := c.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: aws.String("app")})
+	if err != nil || len(inl.PolicyNames) != 1 || inl.PolicyNames[0] != "read" {
+		t.Fatalf("ListRolePolicies: %+v %v", inl, err)
+	}
+	if _, err := c.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String("app"), Tags: []iamtypes.Tag{{Key: aws.String("team"), Value: aws.String("net")}, {Key: aws.String("env"), Value: aws.String("dev")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UntagRole(ctx, &iam.UntagRoleInput{RoleName: aws.String("app"), TagKeys: []string{"env"}}); err != nil {
+		t.Fatal(err)
+	}
+	tags, err := c.ListRoleTags(ctx, &iam.ListRoleTagsInput{RoleName: aws.String("app")})
+	if err != nil || len(tags.Tags) != 1 || aws.ToString(tags.Tags[0].Key) != "team" {
+		t.Fatalf("ListRoleTags: %+v %v", tags, err)
+	}
+	if r, err := c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("app")}); err != nil || len(r.Role.Tags) != 1 {
+		t.Fatalf("GetRole tags: %+v %v", r, err)
+	}
+	ps, err := c.ListInstanceProfilesForRole(ctx, &iam.ListInstanceProfilesForRoleInput{RoleName: aws.String("app")})
+	if err != nil || len(ps.InstanceProfiles) != 1 || aws.ToString(ps.InstanceProfiles[0].InstanceProfileName) != "app" {
+		t.Fatalf("ListInstanceProfilesForRole: %+v %v", ps, err)
+	}
+
+	// Deleting, as iam_role does: each dependency refuses until it is gone.
+	del := func(code string) {
+		t.Helper()
+		_, err := c.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("app")})
+		if code == "" {
+			if err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		wantIAMError(t, err, code, 409)
+	}
+	del("DeleteConflict")
+	if _, err := c.RemoveRoleFromInstanceProfile(ctx, &iam.RemoveRoleFromInstanceProfileInput{InstanceProfileName: aws.String("app"), RoleName: aws.String("app")}); err != nil {
+		t.Fatal(err)
+	}
+	del("DeleteConflict")
+	if _, err := c.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String("app"), PolicyArn: aws.String(ecsRole)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String("app"), PolicyArn: aws.String(ecsRole)})
+	wantIAMError(t, err, "NoSuchEntity", 404)
+	del("DeleteConflict")
+	if _, err := c.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String("app"), PolicyName: aws.String("read")}); err != nil {
+		t.Fatal(err)
+	}
+	del("")
 }

@@ -189,5 +189,5 @@ var Codes = []string{
 	CodeLaunchTemplateNameMalformed, CodeLaunchTemplateNameDuplicate, CodeLaunchTemplateNameNotFound,
 	CodeLaunchTemplateIDNotFound, CodeLaunchTemplateIDMalformed, CodeLaunchTemplateVersionNotFound,
 	CodeNatGatewayNotFound, CodeNatGatewayMalformed, CodeInvalidNatGatewayIDNotFound,
-	CodeNoSuchEntity, CodeEntityAlreadyExists, CodeDeleteConflict, CodeLimitExceeded, CodeValidationError, CodeMalformedPolicyDoc,
+	CodeNoSuchEntity, CodeEntityAlreadyExists, CodeDeleteConflict, CodeLimitExceeded, CodeValidationError, CodeMalformedPolicyDoc, CodeInvalidInput,
 }

@@ -2,7 +2,9 @@ package core
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -26,10 +28,19 @@ type IAMRole struct {
 	Description string    `json:"description,omitempty"`
 	MaxSession  int32     `json:"maxSession"`
 	Created     time.Time `json:"created"`
+	// Its permissions and tags (iampolicy.go): the managed policies attached
+	// (ARNs, in attach order), inline policies by name, tags in IAM's order.
+	Attached []string          `json:"attached,omitempty"`
+	Inline   map[string]string `json:"inline,omitempty"`
+	Tags     []IAMTag          `json:"tags,omitempty"`
 }
 
-func (r *IAMRole) key() string     { return iamKey(r.Account, r.Name) }
-func (r *IAMRole) clone() *IAMRole { c := *r; return &c }
+func (r *IAMRole) key() string { return iamKey(r.Account, r.Name) }
+func (r *IAMRole) clone() *IAMRole {
+	c := *r
+	c.Attached, c.Inline, c.Tags = slices.Clone(r.Attached), maps.Clone(r.Inline), slices.Clone(r.Tags)
+	return &c
+}
 
 // Arn is the role's ARN.
 func (r *IAMRole) Arn() string { return "arn:aws:iam::" + r.Account + ":role" + r.Path + r.Name }
@@ -67,6 +78,7 @@ const (
 	CodeLimitExceeded         = "LimitExceeded"
 	CodeValidationError       = "ValidationError"
 	CodeMalformedPolicyDoc    = "MalformedPolicyDocument"
+	CodeInvalidInput          = "InvalidInput"
 	iamDefaultMaxSession      = 3600
 	iamProfileRoleQuota       = 1
 	iamNamePattern            = `[\w+=,.@-]+`
@@ -153,6 +165,22 @@ func profileNotFound(name string) error {
 type RoleInput struct {
 	Name, Path, Policy, Description string
 	MaxSession                      int32 // 0: one hour
+	Tags                            []IAMTag
+}
+
+// checkPolicyDocument checks a policy document's size and that it is a JSON
+// object (member: the parameter's name in IAM's messages).
+func checkPolicyDocument(doc, member string) error {
+	if doc == "" {
+		return iamRequired(member)
+	}
+	if len(doc) > iamMaxPolicy {
+		return iamValidation("...", member, fmt.Sprintf("Member must have length less than or equal to %d", iamMaxPolicy))
+	}
+	if !strings.HasPrefix(strings.TrimSpace(doc), "{") {
+		return errorf(CodeMalformedPolicyDoc, "This policy contains invalid Json")
+	}
+	return nil
 }
 
 // CreateRole creates a role.
@@ -164,14 +192,8 @@ func (tx *Tx) CreateRole(in RoleInput) (*IAMRole, error) {
 	if err != nil {
 		return nil, err
 	}
-	if in.Policy == "" {
-		return nil, iamRequired("assumeRolePolicyDocument")
-	}
-	if len(in.Policy) > iamMaxPolicy {
-		return nil, iamValidation("...", "assumeRolePolicyDocument", fmt.Sprintf("Member must have length less than or equal to %d", iamMaxPolicy))
-	}
-	if !strings.HasPrefix(strings.TrimSpace(in.Policy), "{") {
-		return nil, errorf(CodeMalformedPolicyDoc, "This policy contains invalid Json")
+	if err := checkPolicyDocument(in.Policy, "assumeRolePolicyDocument"); err != nil {
+		return nil, err
 	}
 	if len(in.Description) > iamMaxDescription {
 		return nil, iamValidation(in.Description, "description", fmt.Sprintf("Member must have length less than or equal to %d", iamMaxDescription))
@@ -183,11 +205,15 @@ func (tx *Tx) CreateRole(in RoleInput) (*IAMRole, error) {
 	if session < iamMaxSessionLo || session > iamMaxHi {
 		return nil, iamValidation(fmt.Sprint(session), "maxSessionDuration", fmt.Sprintf("Member must have value less than or equal to %d", iamMaxHi))
 	}
+	tags, err := mergeIAMTags(nil, in.Tags)
+	if err != nil {
+		return nil, err
+	}
 	if tx.roles.Get(iamKey(tx.Account, in.Name)) != nil {
 		return nil, errorf(CodeEntityAlreadyExists, "Role with name %s already exists.", in.Name)
 	}
 	r := &IAMRole{Account: tx.Account, Name: in.Name, Path: path, ID: tx.iamID("AROA"), Policy: in.Policy,
-		Description: in.Description, MaxSession: session, Created: tx.now}
+		Description: in.Description, MaxSession: session, Created: tx.now, Tags: tags}
 	tx.roles.Put(r)
 	return r, nil
 }
@@ -204,19 +230,14 @@ func (tx *Tx) GetRole(name string) (*IAMRole, error) {
 	return r, nil
 }
 
-// DeleteRole deletes a role that no instance profile holds.
+// DeleteRole deletes a role that no instance profile holds, with no policy.
 func (tx *Tx) DeleteRole(name string) error {
 	r, err := tx.GetRole(name)
 	if err != nil {
 		return err
 	}
-	conflict := false
-	tx.profiles.Each(func(p *IAMInstanceProfile) bool {
-		conflict = p.Account == tx.Account && containsFold(p.Roles, r.Name)
-		return !conflict
-	})
-	if conflict {
-		return errorf(CodeDeleteConflict, "Cannot delete entity, must remove roles from instance profile first.")
+	if err := tx.roleDeleteConflict(r); err != nil {
+		return err
 	}
 	tx.roles.Delete(r.key())
 	return nil
