@@ -13,6 +13,13 @@ func vpcExtraOps(m map[string]handler) {
 	m["CreateEgressOnlyInternetGateway"] = write((*core.Tx).CreateEgressOnlyInternetGateway)
 	m["DescribeEgressOnlyInternetGateways"] = read((*core.Tx).DescribeEgressOnlyInternetGateways)
 	m["DeleteEgressOnlyInternetGateway"] = write((*core.Tx).DeleteEgressOnlyInternetGateway)
+	m["CreateVpnGateway"] = write((*core.Tx).CreateVpnGateway)
+	m["DescribeVpnGateways"] = read((*core.Tx).DescribeVpnGateways)
+	m["AttachVpnGateway"] = write((*core.Tx).AttachVpnGateway)
+	m["DetachVpnGateway"] = write((*core.Tx).DetachVpnGateway)
+	m["DeleteVpnGateway"] = write((*core.Tx).DeleteVpnGateway)
+	m["EnableVgwRoutePropagation"] = write((*core.Tx).EnableVgwRoutePropagation)
+	m["DisableVgwRoutePropagation"] = write((*core.Tx).DisableVgwRoutePropagation)
 
 	m["AssociateSubnetCidrBlock"] = write((*core.Tx).AssociateSubnetCidrBlock)
 	m["DisassociateSubnetCidrBlock"] = write((*core.Tx).DisassociateSubnetCidrBlock)

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -22,8 +23,11 @@ func TestSubnetCidrBlockAssociation(t *testing.T) {
 		t.Fatal(err)
 	}
 	vpc6 := aws.ToString(v.Vpc.Ipv6CidrBlockAssociationSet[0].Ipv6CidrBlock)
-	block := strings.TrimSuffix(vpc6, "/56") + "/64"
-	block2 := strings.Replace(block, "00::/64", "01::/64", 1)
+	pfx := netip.MustParsePrefix(vpc6)
+	block := netip.PrefixFrom(pfx.Addr(), 64).String()
+	b2 := pfx.Addr().As16()
+	b2[7]++ // the VPC's second /64 (a /56 holds 256)
+	block2 := netip.PrefixFrom(netip.AddrFrom16(b2), 64).String()
 	s, err := c.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: v.Vpc.VpcId, CidrBlock: aws.String("10.0.1.0/24")})
 	if err != nil {
 		t.Fatal(err)

@@ -32,6 +32,7 @@ type db struct {
 	templates *table[LaunchTemplate, *LaunchTemplate]
 	dhcp      *table[DhcpOptions, *DhcpOptions]
 	eigws     *table[EgressOnlyIGW, *EgressOnlyIGW]
+	vgws      *table[VpnGateway, *VpnGateway]
 	nats      *table[NatGateway, *NatGateway]
 	usage     *table[UsageInterval, *UsageInterval]
 	acls      *table[NetworkACL, *NetworkACL]
@@ -63,6 +64,7 @@ func newDB(region string) *db {
 		templates: newTable[LaunchTemplate]("launchtemplate"),
 		dhcp:      newTable[DhcpOptions]("dopt"),
 		eigws:     newTable[EgressOnlyIGW]("eigw"),
+		vgws:      newTable[VpnGateway]("vgw"),
 		nats:      newTable[NatGateway]("natgw"),
 		usage:     newTable[UsageInterval]("usage"),
 		acls:      newTable[NetworkACL]("acl"),
@@ -113,6 +115,8 @@ func (d *db) loaderFor(kind string) (loader, error) {
 		return d.dhcp, nil
 	case "eigw":
 		return d.eigws, nil
+	case "vgw":
+		return d.vgws, nil
 	case "natgw":
 		return d.nats, nil
 	case "usage":
@@ -147,7 +151,7 @@ func (d *db) load(kind, id string, val []byte) error {
 }
 
 // Kinds lists the record kinds a store must hold.
-var Kinds = []string{"meta", "vpc", "subnet", "sg", "eni", "instance", "address", "igw", "rtb", "perm", "token", "task", "volume", "keypair", "dopt", "eigw", "usage", "acl", "prefixlist", "launchtemplate", "pcx", "iamrole", "iamprofile", "vpce", "natgw"}
+var Kinds = []string{"meta", "vpc", "subnet", "sg", "eni", "instance", "address", "igw", "rtb", "perm", "token", "task", "volume", "keypair", "dopt", "eigw", "usage", "acl", "prefixlist", "launchtemplate", "pcx", "iamrole", "iamprofile", "vpce", "natgw", "vgw"}
 
 func (d *db) rebuild() {
 	d.idx.init()
@@ -199,6 +203,7 @@ type Tx struct {
 	templates txTable[LaunchTemplate, *LaunchTemplate]
 	dhcp      txTable[DhcpOptions, *DhcpOptions]
 	eigws     txTable[EgressOnlyIGW, *EgressOnlyIGW]
+	vgws      txTable[VpnGateway, *VpnGateway]
 	nats      txTable[NatGateway, *NatGateway]
 	usage     txTable[UsageInterval, *UsageInterval]
 	acls      txTable[NetworkACL, *NetworkACL]
@@ -238,6 +243,7 @@ func (c *Core) newTx(r *region, who Caller, readOnly bool) *Tx {
 		templates: txTable[LaunchTemplate, *LaunchTemplate]{base: d.templates},
 		dhcp:      txTable[DhcpOptions, *DhcpOptions]{base: d.dhcp},
 		eigws:     txTable[EgressOnlyIGW, *EgressOnlyIGW]{base: d.eigws},
+		vgws:      txTable[VpnGateway, *VpnGateway]{base: d.vgws},
 		nats:      txTable[NatGateway, *NatGateway]{base: d.nats},
 		usage:     txTable[UsageInterval, *UsageInterval]{base: d.usage},
 		acls:      txTable[NetworkACL, *NetworkACL]{base: d.acls},
@@ -274,6 +280,7 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 		func() error { _, err := tx.templates.changes(name, &cs); return err },
 		func() error { _, err := tx.dhcp.changes(name, &cs); return err },
 		func() error { _, err := tx.eigws.changes(name, &cs); return err },
+		func() error { _, err := tx.vgws.changes(name, &cs); return err },
 		func() error { _, err := tx.nats.changes(name, &cs); return err },
 		func() error { _, err := tx.acls.changes(name, &cs); return err },
 		func() error { _, err := tx.pls.changes(name, &cs); return err },
@@ -335,6 +342,7 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 	tx.templates.apply()
 	tx.dhcp.apply()
 	tx.eigws.apply()
+	tx.vgws.apply()
 	tx.nats.apply()
 	tx.acls.apply()
 	tx.pls.apply()

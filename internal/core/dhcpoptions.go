@@ -311,7 +311,7 @@ func (tx *Tx) DeleteDhcpOptions(in *ec2wire.DeleteDhcpOptionsInput) (*ec2wire.De
 
 // checkVPCExtras checks the references of the families of this file and
 // egressonlyigw.go: a VPC's DHCP options set is its owner's (or none), an
-// egress-only gateway's VPC exists.
+// egress-only gateway's VPC exists, and so does a VPN gateway's (vpngateway.go).
 func (d *db) checkVPCExtras(bad func(string, ...any)) {
 	for _, v := range d.vpcs.rows {
 		if o := d.dhcp.rows[v.DhcpOptionsID]; v.DhcpOptionsID != NoDhcpOptions && (o == nil || o.Owner != v.Owner) {
@@ -321,6 +321,11 @@ func (d *db) checkVPCExtras(bad func(string, ...any)) {
 	for _, g := range d.eigws.rows {
 		if d.vpcs.rows[g.VpcID] == nil {
 			bad("egress-only internet gateway %s in missing VPC %s", g.ID, g.VpcID)
+		}
+	}
+	for _, g := range d.vgws.rows {
+		if v := g.attachedVPC(); v != "" && d.vpcs.rows[v] == nil {
+			bad("VPN gateway %s attached to missing VPC %s", g.ID, v)
 		}
 	}
 }

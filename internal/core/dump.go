@@ -34,6 +34,7 @@ func (c *Core) Dump() map[string]string {
 		dumpTable(out, r.name, d.templates)
 		dumpTable(out, r.name, d.dhcp)
 		dumpTable(out, r.name, d.eigws)
+		dumpTable(out, r.name, d.vgws)
 		dumpTable(out, r.name, d.usage)
 		dumpTable(out, r.name, d.acls)
 		dumpTable(out, r.name, d.pls)

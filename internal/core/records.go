@@ -418,6 +418,11 @@ type RouteTable struct {
 	Routes       []Route           `json:"routes"`
 	Associations []RouteTableAssoc `json:"associations,omitempty"`
 	Tags         Tags              `json:"tags,omitempty"`
+	// PropagatingVgws are the VPN gateways whose routes it propagates (vpngateway.go).
+	PropagatingVgws []string `json:"vgws,omitempty"`
+	// GoneGatewayAssoc is the last gateway association disassociated from it,
+	// described as disassociated (AWS lists one for a while).
+	GoneGatewayAssoc *RouteTableAssoc `json:"goneGatewayAssoc,omitempty"`
 }
 
 func (r *RouteTable) key() string { return r.ID }
@@ -425,6 +430,7 @@ func (r *RouteTable) clone() *RouteTable {
 	c := *r
 	c.Routes = slices.Clone(r.Routes)
 	c.Associations = slices.Clone(r.Associations)
+	c.PropagatingVgws = slices.Clone(r.PropagatingVgws)
 	c.Tags = maps.Clone(r.Tags)
 	return &c
 }

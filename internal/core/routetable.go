@@ -82,6 +82,11 @@ func (tx *Tx) RouteState(r *RouteTable, rt Route) string {
 			return "active"
 		}
 		return "blackhole"
+	case strings.HasPrefix(rt.GatewayID, "vgw-"):
+		if tx.vgwActiveFor(rt.GatewayID, r.VpcID) {
+			return "active"
+		}
+		return "blackhole"
 	case rt.GatewayID != "":
 		if g := tx.igws.Get(rt.GatewayID); g != nil && igwAttachedTo(g, r.VpcID) {
 			return "active"
@@ -180,6 +185,15 @@ func (tx *Tx) rtbOut(r *RouteTable) *ec2wire.RouteTable {
 			o.GatewayId = p(a.GatewayID)
 		}
 		out.Associations = append(out.Associations, o)
+	}
+	if a := r.GoneGatewayAssoc; a != nil {
+		out.Associations = append(out.Associations, ec2wire.RouteTableAssociation{
+			RouteTableAssociationId: p(a.ID), RouteTableId: p(r.ID), Main: p(false), GatewayId: p(a.GatewayID),
+			AssociationState: &ec2wire.RouteTableAssociationState{State: p("disassociated")},
+		})
+	}
+	for _, g := range r.PropagatingVgws {
+		out.PropagatingVgws = append(out.PropagatingVgws, ec2wire.PropagatingVgw{GatewayId: p(g)})
 	}
 	return out
 }
@@ -365,6 +379,9 @@ func (tx *Tx) rtbTarget(r *RouteTable, dest netip.Prefix, t rtbTargetIn) (Route,
 		id := *t.gateway
 		if id == "local" {
 			return Route{}, errorf(CodeInvalidParameterValue, "A route with target local cannot be created; the local routes come from the VPC's CIDR blocks.")
+		}
+		if validID(id, "vgw") {
+			return tx.vgwRouteTarget(r, id)
 		}
 		g := tx.igws.Get(id)
 		if !validID(id, "igw") || g == nil || g.Owner != tx.Account {
@@ -603,6 +620,11 @@ func (tx *Tx) DisassociateRouteTable(in *ec2wire.DisassociateRouteTableInput) (*
 			return nil, errorf(CodeInvalidParameterValue, "cannot disassociate the main route table association %s", id)
 		}
 		m.Associations = append(m.Associations[:i:i], m.Associations[i+1:]...)
+		if a.GatewayID != "" {
+			// AWS goes on listing a gateway's edge association, disassociated, for a
+			// while (amazon.aws's ec2_vpc_route_table target counts it): the last one.
+			m.GoneGatewayAssoc = &a
+		}
 		break
 	}
 	return &ec2wire.DisassociateRouteTableOutput{Return: p(true)}, nil

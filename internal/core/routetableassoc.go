@@ -84,26 +84,50 @@ func (tx *Tx) rtbEdgeReady(r *RouteTable) error {
 // rtbAssociateGateway makes table r the gateway route table of an internet
 // gateway attached to its VPC. A gateway has at most one.
 func (tx *Tx) rtbAssociateGateway(r *RouteTable, gatewayID string) (*ec2wire.AssociateRouteTableOutput, error) {
-	g := tx.igws.Get(gatewayID)
-	if !strings.HasPrefix(gatewayID, "igw-") || g == nil || g.Owner != tx.Account {
-		// Virtual private gateways (vgw-) are not modelled: none exists.
-		return nil, errorf(CodeInvalidGatewayIDNotFound, "The gateway ID '%s' does not exist", gatewayID)
+	if err := tx.rtbGatewayOfVPC(r, gatewayID); err != nil {
+		return nil, err
 	}
-	if !igwAttachedTo(g, r.VpcID) {
-		return nil, errorf(CodeInvalidParameterValue, "route table %s and network gateway %s belong to different networks", r.ID, g.ID)
-	}
-	if o := tx.rtbGatewayAssoc(g.ID); o != nil {
+	if o := tx.rtbGatewayAssoc(gatewayID); o != nil {
 		return nil, errorf(CodeResourceAlreadyAssociated, "the specified association for route table %s conflicts with an existing association", r.ID)
 	}
 	if err := tx.rtbEdgeReady(r); err != nil {
 		return nil, err
 	}
-	a := RouteTableAssoc{ID: tx.newID("rtbassoc"), GatewayID: g.ID}
+	a := RouteTableAssoc{ID: tx.newID("rtbassoc"), GatewayID: gatewayID}
 	m := tx.rtbs.Mut(r.ID)
+	if g := m.GoneGatewayAssoc; g != nil && g.GatewayID == gatewayID {
+		a.ID, m.GoneGatewayAssoc = g.ID, nil // associated again: the same association
+	}
 	m.Associations = append(m.Associations, a)
 	return &ec2wire.AssociateRouteTableOutput{
 		AssociationId: p(a.ID), AssociationState: &ec2wire.RouteTableAssociationState{State: p("associated")},
 	}, nil
+}
+
+// rtbGatewayOfVPC checks that gatewayID is the caller's internet gateway or
+// virtual private gateway, attached to r's VPC.
+func (tx *Tx) rtbGatewayOfVPC(r *RouteTable, gatewayID string) error {
+	attached := false
+	switch {
+	case strings.HasPrefix(gatewayID, "igw-"):
+		g := tx.igws.Get(gatewayID)
+		if g == nil || g.Owner != tx.Account {
+			return errorf(CodeInvalidGatewayIDNotFound, "The gateway ID '%s' does not exist", gatewayID)
+		}
+		attached = igwAttachedTo(g, r.VpcID)
+	case strings.HasPrefix(gatewayID, "vgw-"):
+		g := tx.vgws.Get(gatewayID)
+		if g == nil || g.Owner != tx.Account {
+			return errorf(CodeInvalidGatewayIDNotFound, "The gateway ID '%s' does not exist", gatewayID)
+		}
+		attached = g.attachedVPC() == r.VpcID
+	default:
+		return errorf(CodeInvalidGatewayIDNotFound, "The gateway ID '%s' does not exist", gatewayID)
+	}
+	if !attached {
+		return errorf(CodeInvalidParameterValue, "route table %s and network gateway %s belong to different networks", r.ID, gatewayID)
+	}
+	return nil
 }
 
 // rtbForgetGateway drops the edge association of a gateway detached from
@@ -227,6 +251,10 @@ func (d *db) checkRouteTables(bad func(string, ...any)) {
 			case a.SubnetID != "":
 				if s := d.subnets.rows[a.SubnetID]; s == nil || s.VpcID != r.VpcID {
 					bad("route table %s associated with subnet %s, not one of VPC %s", r.ID, a.SubnetID, r.VpcID)
+				}
+			case strings.HasPrefix(a.GatewayID, "vgw-"):
+				if g := d.vgws.rows[a.GatewayID]; g == nil || g.attachedVPC() != r.VpcID {
+					bad("route table %s associated with gateway %s, not attached to VPC %s", r.ID, a.GatewayID, r.VpcID)
 				}
 			case a.GatewayID != "":
 				if g := d.igws.rows[a.GatewayID]; g == nil || !igwAttachedTo(g, r.VpcID) {

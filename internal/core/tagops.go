@@ -141,6 +141,12 @@ func (tx *Tx) tagGet(id string) (Tags, error) {
 			return nil, err
 		}
 		return v.Tags, nil
+	case "vgw":
+		v, err := tx.getVGW(id)
+		if err != nil {
+			return nil, err
+		}
+		return v.Tags, nil
 	case "nat":
 		if v := tx.nats.Get(id); v != nil && v.Owner == tx.Account && natVisible(v, tx.now) {
 			return v.Tags, nil
@@ -211,6 +217,8 @@ func (tx *Tx) tagSet(id string, t Tags) {
 		tx.dhcp.Mut(id).Tags = t
 	case "eigw":
 		tx.eigws.Mut(id).Tags = t
+	case "vgw":
+		tx.vgws.Mut(id).Tags = t
 	case "nat":
 		tx.nats.Mut(id).Tags = t
 	case "pcx":
@@ -347,6 +355,7 @@ func (tx *Tx) tagItems() []*tagItem {
 	tx.templates.Each(func(v *LaunchTemplate) bool { add(v.Owner, v.ID, "launch-template", v.Tags); return true })
 	tx.dhcp.Each(func(v *DhcpOptions) bool { add(v.Owner, v.ID, "dhcp-options", v.Tags); return true })
 	tx.eigws.Each(func(v *EgressOnlyIGW) bool { add(v.Owner, v.ID, "egress-only-internet-gateway", v.Tags); return true })
+	tx.vgws.Each(func(v *VpnGateway) bool { add(v.Owner, v.ID, "vpn-gateway", v.Tags); return true })
 	tx.nats.Each(func(v *NatGateway) bool {
 		if natVisible(v, tx.now) {
 			add(v.Owner, v.ID, "natgateway", v.Tags)

@@ -250,6 +250,9 @@ func (tx *Tx) DeleteVpc(in *ec2wire.DeleteVpcInput) (*ec2wire.DeleteVpcOutput, e
 	if id := tx.pcxOfVPC(v.ID); id != "" {
 		return nil, dep("VPC peering connection", id)
 	}
+	if id := tx.vgwOfVPC(v.ID); id != "" {
+		return nil, dep("VPN gateway", id)
+	}
 	tx.enis.Each(func(e *ENI) bool {
 		if e.VpcID == v.ID {
 			derr = dep("network interface", e.ID)

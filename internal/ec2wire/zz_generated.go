@@ -107,6 +107,13 @@ var Operations = []string{
 	"CreateEgressOnlyInternetGateway",
 	"DescribeEgressOnlyInternetGateways",
 	"DeleteEgressOnlyInternetGateway",
+	"CreateVpnGateway",
+	"DescribeVpnGateways",
+	"AttachVpnGateway",
+	"DetachVpnGateway",
+	"DeleteVpnGateway",
+	"EnableVgwRoutePropagation",
+	"DisableVgwRoutePropagation",
 	"AssociateSubnetCidrBlock",
 	"DisassociateSubnetCidrBlock",
 	"CreateNetworkAcl",
@@ -779,6 +786,7 @@ var ModelFilters = map[string][]string{
 	"DescribeVolumeStatus":                   {"action.code", "action.description", "action.event-id", "availability-zone", "event.description", "event.event-id", "event.event-type", "event.not-after", "event.not-before", "volume-status.details-name", "volume-status.details-status", "volume-status.status"},
 	"DescribeDhcpOptions":                    {"dhcp-options-id", "key", "value", "owner-id", "tag", "tag-key"},
 	"DescribeEgressOnlyInternetGateways":     {"tag", "tag-key"},
+	"DescribeVpnGateways":                    {"amazon-side-asn", "attachment.state", "attachment.vpc-id", "availability-zone", "state", "tag", "tag-key", "type", "vpn-gateway-id"},
 	"DescribeNetworkAcls":                    {"association.association-id", "association.network-acl-id", "association.subnet-id", "default", "entry.cidr", "entry.icmp.code", "entry.icmp.type", "entry.ipv6-cidr", "entry.port-range.from", "entry.port-range.to", "entry.protocol", "entry.rule-action", "entry.egress", "entry.rule-number", "network-acl-id", "owner-id", "tag", "tag-key", "vpc-id"},
 	"DescribeLaunchTemplates":                {"create-time", "launch-template-name", "tag", "tag-key"},
 	"DescribeLaunchTemplateVersions":         {"create-time", "ebs-optimized", "http-endpoint", "http-protocol-ipv4", "host-resource-group-arn", "http-tokens", "iam-instance-profile", "image-id", "instance-type", "is-default-version", "kernel-id", "license-configuration-arn", "network-card-index", "ram-disk-id"},
@@ -1407,6 +1415,48 @@ type DeleteEgressOnlyInternetGatewayInput = DeleteEgressOnlyInternetGatewayReque
 
 // DeleteEgressOnlyInternetGatewayOutput is the output of DeleteEgressOnlyInternetGateway.
 type DeleteEgressOnlyInternetGatewayOutput = DeleteEgressOnlyInternetGatewayResult
+
+// CreateVpnGatewayInput is the input of CreateVpnGateway.
+type CreateVpnGatewayInput = CreateVpnGatewayRequest
+
+// CreateVpnGatewayOutput is the output of CreateVpnGateway.
+type CreateVpnGatewayOutput = CreateVpnGatewayResult
+
+// DescribeVpnGatewaysInput is the input of DescribeVpnGateways.
+type DescribeVpnGatewaysInput = DescribeVpnGatewaysRequest
+
+// DescribeVpnGatewaysOutput is the output of DescribeVpnGateways.
+type DescribeVpnGatewaysOutput = DescribeVpnGatewaysResult
+
+// AttachVpnGatewayInput is the input of AttachVpnGateway.
+type AttachVpnGatewayInput = AttachVpnGatewayRequest
+
+// AttachVpnGatewayOutput is the output of AttachVpnGateway.
+type AttachVpnGatewayOutput = AttachVpnGatewayResult
+
+// DetachVpnGatewayInput is the input of DetachVpnGateway.
+type DetachVpnGatewayInput = DetachVpnGatewayRequest
+
+// DetachVpnGatewayOutput is the output of DetachVpnGateway: a request id and <return>true</return>.
+type DetachVpnGatewayOutput = ReturnOutput
+
+// DeleteVpnGatewayInput is the input of DeleteVpnGateway.
+type DeleteVpnGatewayInput = DeleteVpnGatewayRequest
+
+// DeleteVpnGatewayOutput is the output of DeleteVpnGateway: a request id and <return>true</return>.
+type DeleteVpnGatewayOutput = ReturnOutput
+
+// EnableVgwRoutePropagationInput is the input of EnableVgwRoutePropagation.
+type EnableVgwRoutePropagationInput = EnableVgwRoutePropagationRequest
+
+// EnableVgwRoutePropagationOutput is the output of EnableVgwRoutePropagation: a request id and <return>true</return>.
+type EnableVgwRoutePropagationOutput = ReturnOutput
+
+// DisableVgwRoutePropagationInput is the input of DisableVgwRoutePropagation.
+type DisableVgwRoutePropagationInput = DisableVgwRoutePropagationRequest
+
+// DisableVgwRoutePropagationOutput is the output of DisableVgwRoutePropagation: a request id and <return>true</return>.
+type DisableVgwRoutePropagationOutput = ReturnOutput
 
 // AssociateSubnetCidrBlockInput is the input of AssociateSubnetCidrBlock.
 type AssociateSubnetCidrBlockInput = AssociateSubnetCidrBlockRequest
@@ -3321,6 +3371,74 @@ type DeleteEgressOnlyInternetGatewayResult struct {
 	ReturnCode *bool   `query:"ReturnCode" xml:"returnCode,omitempty"`
 }
 
+// CreateVpnGatewayRequest is the model's CreateVpnGatewayRequest shape.
+type CreateVpnGatewayRequest struct {
+	AmazonSideAsn     *int64             `query:"AmazonSideAsn" xml:"AmazonSideAsn,omitempty"`
+	AvailabilityZone  *string            `query:"AvailabilityZone" xml:"AvailabilityZone,omitempty"`
+	DryRun            *bool              `query:"DryRun" xml:"dryRun,omitempty"`
+	TagSpecifications []TagSpecification `query:"TagSpecification" xml:"TagSpecification>item,omitempty"`
+	Type              *string            `query:"Type" required:"true" xml:"Type,omitempty"`
+}
+
+// CreateVpnGatewayResult is the model's CreateVpnGatewayResult shape.
+type CreateVpnGatewayResult struct {
+	RequestId  *string     `xml:"requestId"`
+	VpnGateway *VpnGateway `query:"VpnGateway" xml:"vpnGateway,omitempty"`
+}
+
+// DescribeVpnGatewaysRequest is the model's DescribeVpnGatewaysRequest shape.
+type DescribeVpnGatewaysRequest struct {
+	DryRun        *bool    `query:"DryRun" xml:"dryRun,omitempty"`
+	Filters       []Filter `query:"Filter" xml:"Filter>Filter,omitempty"`
+	VpnGatewayIds []string `query:"VpnGatewayId" xml:"VpnGatewayId>VpnGatewayId,omitempty"`
+}
+
+// DescribeVpnGatewaysResult is the model's DescribeVpnGatewaysResult shape.
+type DescribeVpnGatewaysResult struct {
+	RequestId   *string      `xml:"requestId"`
+	VpnGateways []VpnGateway `query:"VpnGatewaySet" xml:"vpnGatewaySet>item,omitempty"`
+}
+
+// AttachVpnGatewayRequest is the model's AttachVpnGatewayRequest shape.
+type AttachVpnGatewayRequest struct {
+	DryRun       *bool   `query:"DryRun" xml:"dryRun,omitempty"`
+	VpcId        *string `query:"VpcId" required:"true" xml:"VpcId,omitempty"`
+	VpnGatewayId *string `query:"VpnGatewayId" required:"true" xml:"VpnGatewayId,omitempty"`
+}
+
+// AttachVpnGatewayResult is the model's AttachVpnGatewayResult shape.
+type AttachVpnGatewayResult struct {
+	RequestId     *string        `xml:"requestId"`
+	VpcAttachment *VpcAttachment `query:"Attachment" xml:"attachment,omitempty"`
+}
+
+// DetachVpnGatewayRequest is the model's DetachVpnGatewayRequest shape.
+type DetachVpnGatewayRequest struct {
+	DryRun       *bool   `query:"DryRun" xml:"dryRun,omitempty"`
+	VpcId        *string `query:"VpcId" required:"true" xml:"VpcId,omitempty"`
+	VpnGatewayId *string `query:"VpnGatewayId" required:"true" xml:"VpnGatewayId,omitempty"`
+}
+
+// DeleteVpnGatewayRequest is the model's DeleteVpnGatewayRequest shape.
+type DeleteVpnGatewayRequest struct {
+	DryRun       *bool   `query:"DryRun" xml:"dryRun,omitempty"`
+	VpnGatewayId *string `query:"VpnGatewayId" required:"true" xml:"VpnGatewayId,omitempty"`
+}
+
+// EnableVgwRoutePropagationRequest is the model's EnableVgwRoutePropagationRequest shape.
+type EnableVgwRoutePropagationRequest struct {
+	DryRun       *bool   `query:"DryRun" xml:"DryRun,omitempty"`
+	GatewayId    *string `query:"GatewayId" required:"true" xml:"GatewayId,omitempty"`
+	RouteTableId *string `query:"RouteTableId" required:"true" xml:"RouteTableId,omitempty"`
+}
+
+// DisableVgwRoutePropagationRequest is the model's DisableVgwRoutePropagationRequest shape.
+type DisableVgwRoutePropagationRequest struct {
+	DryRun       *bool   `query:"DryRun" xml:"DryRun,omitempty"`
+	GatewayId    *string `query:"GatewayId" required:"true" xml:"GatewayId,omitempty"`
+	RouteTableId *string `query:"RouteTableId" required:"true" xml:"RouteTableId,omitempty"`
+}
+
 // AssociateSubnetCidrBlockRequest is the model's AssociateSubnetCidrBlockRequest shape.
 type AssociateSubnetCidrBlockRequest struct {
 	Ipv6CidrBlock *string `query:"Ipv6CidrBlock" required:"true" xml:"ipv6CidrBlock,omitempty"`
@@ -4955,6 +5073,23 @@ type EgressOnlyInternetGateway struct {
 	Attachments                 []InternetGatewayAttachment `query:"AttachmentSet" xml:"attachmentSet>item,omitempty"`
 	EgressOnlyInternetGatewayId *string                     `query:"EgressOnlyInternetGatewayId" xml:"egressOnlyInternetGatewayId,omitempty"`
 	Tags                        []Tag                       `query:"TagSet" xml:"tagSet>item,omitempty"`
+}
+
+// VpnGateway is the model's VpnGateway shape.
+type VpnGateway struct {
+	AmazonSideAsn    *int64          `query:"AmazonSideAsn" xml:"amazonSideAsn,omitempty"`
+	AvailabilityZone *string         `query:"AvailabilityZone" xml:"availabilityZone,omitempty"`
+	State            *string         `query:"State" xml:"state,omitempty"`
+	Tags             []Tag           `query:"TagSet" xml:"tagSet>item,omitempty"`
+	Type             *string         `query:"Type" xml:"type,omitempty"`
+	VpcAttachments   []VpcAttachment `query:"Attachments" xml:"attachments>item,omitempty"`
+	VpnGatewayId     *string         `query:"VpnGatewayId" xml:"vpnGatewayId,omitempty"`
+}
+
+// VpcAttachment is the model's VpcAttachment shape.
+type VpcAttachment struct {
+	State *string `query:"State" xml:"state,omitempty"`
+	VpcId *string `query:"VpcId" xml:"vpcId,omitempty"`
 }
 
 // SubnetIpv6CidrBlockAssociation is the model's SubnetIpv6CidrBlockAssociation shape.
