@@ -48,130 +48,79 @@ func (tx *Tx) tagFindRule(id string) (g *SecurityGroup, egress bool, i int, err 
 // tagGet returns the current tags of the caller's resource id, with the
 // resource type's Malformed/NotFound errors.
 func (tx *Tx) tagGet(id string) (Tags, error) {
-	switch tagPrefix(id) {
-	case "vpc":
-		v, err := tx.getVPC(id)
-		if err != nil {
-			return nil, err
-		}
-		return v.Tags, nil
-	case "subnet":
-		v, err := tx.getSubnet(id)
-		if err != nil {
-			return nil, err
-		}
-		return v.Tags, nil
-	case "sg":
-		v, err := tx.getGroup(id)
-		if err != nil {
-			return nil, err
-		}
-		return v.Tags, nil
-	case "sgr":
-		g, egress, i, err := tx.tagFindRule(id)
-		if err != nil {
-			return nil, err
-		}
-		if egress {
-			return g.Egress[i].Tags, nil
-		}
-		return g.Ingress[i].Tags, nil
-	case "eni":
-		v, err := tx.getENI(id)
-		if err != nil {
-			return nil, err
-		}
-		return v.Tags, nil
-	case "i":
-		v, err := tx.getInstance(id)
-		if err != nil {
-			return nil, err
-		}
-		return v.Tags, nil
-	case "eipalloc":
-		v, err := tx.getAddress(id)
-		if err != nil {
-			return nil, err
-		}
-		return v.Tags, nil
-	case "igw":
-		v, err := tx.getIGW(id)
-		if err != nil {
-			return nil, err
-		}
-		return v.Tags, nil
-	case "rtb":
-		v, err := tx.getRouteTable(id)
-		if err != nil {
-			return nil, err
-		}
-		return v.Tags, nil
-	case "vol":
-		v, err := tx.getVolume(id)
-		if err != nil {
-			return nil, err
-		}
-		return v.Tags, nil
-	case "key":
-		if k := tx.keys.Get(id); k != nil && k.Owner == tx.Account {
-			return k.Tags, nil
-		}
-		return nil, keyNotFound(id)
-	case "lt":
-		t, err := tx.findLaunchTemplate(id, "")
-		if err != nil {
-			return nil, err
-		}
-		return t.Tags, nil
-	case "dopt":
-		v, err := tx.getDhcp(id)
-		if err != nil {
-			return nil, err
-		}
-		return v.Tags, nil
-	case "acl":
-		v, err := tx.getACL(id)
-		if err != nil {
-			return nil, err
-		}
-		return v.Tags, nil
-	case "eigw":
-		v, err := tx.getEIGW(id)
-		if err != nil {
-			return nil, err
-		}
-		return v.Tags, nil
-	case "vgw":
-		v, err := tx.getVGW(id)
-		if err != nil {
-			return nil, err
-		}
-		return v.Tags, nil
-	case "nat":
-		if v := tx.nats.Get(id); v != nil && v.Owner == tx.Account && natVisible(v, tx.now) {
-			return v.Tags, nil
-		}
-		return nil, natIDNotFound(id)
-	case "pcx":
-		v, err := tx.getPcx(id)
-		if err != nil {
-			return nil, err
-		}
-		return v.Tags, nil
-	case "vpce":
-		v, err := tx.vpceLive(id)
-		if err != nil {
-			return nil, err
-		}
-		return v.Tags, nil
-	case "pl":
-		v, err := tx.getOwnPrefixList(id)
-		if err != nil {
-			return nil, err
-		}
-		return v.Tags, nil
+	if get, ok := tagGetters[tagPrefix(id)]; ok {
+		return get(tx, id)
 	}
 	return nil, errorf(CodeInvalidID, "The ID '%s' is not valid", id)
+}
+
+// tagsVia makes a tag getter of a resource's lookup (its Malformed/NotFound
+// errors) and its tags.
+func tagsVia[R any](get func(*Tx, string) (R, error), tags func(R) Tags) func(*Tx, string) (Tags, error) {
+	return func(tx *Tx, id string) (Tags, error) {
+		r, err := get(tx, id)
+		if err != nil {
+			return nil, err
+		}
+		return tags(r), nil
+	}
+}
+
+// tagGetters find the tags of the caller's resources, by id prefix.
+var tagGetters map[string]func(*Tx, string) (Tags, error)
+
+func init() {
+	tagGetters = map[string]func(*Tx, string) (Tags, error){
+		"vpc":      tagsVia((*Tx).getVPC, func(v *VPC) Tags { return v.Tags }),
+		"subnet":   tagsVia((*Tx).getSubnet, func(v *Subnet) Tags { return v.Tags }),
+		"sg":       tagsVia((*Tx).getGroup, func(v *SecurityGroup) Tags { return v.Tags }),
+		"sgr":      (*Tx).tagsOfRule,
+		"eni":      tagsVia((*Tx).getENI, func(v *ENI) Tags { return v.Tags }),
+		"i":        tagsVia((*Tx).getInstance, func(v *Instance) Tags { return v.Tags }),
+		"eipalloc": tagsVia((*Tx).getAddress, func(v *Address) Tags { return v.Tags }),
+		"igw":      tagsVia((*Tx).getIGW, func(v *InternetGateway) Tags { return v.Tags }),
+		"rtb":      tagsVia((*Tx).getRouteTable, func(v *RouteTable) Tags { return v.Tags }),
+		"vol":      tagsVia((*Tx).getVolume, func(v *Volume) Tags { return v.Tags }),
+		"key":      (*Tx).tagsOfKey,
+		"lt": tagsVia(func(tx *Tx, id string) (*LaunchTemplate, error) { return tx.findLaunchTemplate(id, "") },
+			func(v *LaunchTemplate) Tags { return v.Tags }),
+		"dopt": tagsVia((*Tx).getDhcp, func(v *DhcpOptions) Tags { return v.Tags }),
+		"acl":  tagsVia((*Tx).getACL, func(v *NetworkACL) Tags { return v.Tags }),
+		"eigw": tagsVia((*Tx).getEIGW, func(v *EgressOnlyIGW) Tags { return v.Tags }),
+		"vgw":  tagsVia((*Tx).getVGW, func(v *VpnGateway) Tags { return v.Tags }),
+		"nat":  (*Tx).tagsOfNat,
+		"pcx":  tagsVia((*Tx).getPcx, func(v *PeeringConnection) Tags { return v.Tags }),
+		"vpce": tagsVia((*Tx).vpceLive, func(v *VpcEndpoint) Tags { return v.Tags }),
+		"pl":   tagsVia((*Tx).getOwnPrefixList, func(v *PrefixList) Tags { return v.Tags }),
+	}
+}
+
+// tagsOfRule: a security group rule's tags (sgr-…).
+func (tx *Tx) tagsOfRule(id string) (Tags, error) {
+	g, egress, i, err := tx.tagFindRule(id)
+	if err != nil {
+		return nil, err
+	}
+	if egress {
+		return g.Egress[i].Tags, nil
+	}
+	return g.Ingress[i].Tags, nil
+}
+
+// tagsOfKey: a key pair's tags (key-…).
+func (tx *Tx) tagsOfKey(id string) (Tags, error) {
+	if k := tx.keys.Get(id); k != nil && k.Owner == tx.Account {
+		return k.Tags, nil
+	}
+	return nil, keyNotFound(id)
+}
+
+// tagsOfNat: a NAT gateway's tags, while it is described (nat-…).
+func (tx *Tx) tagsOfNat(id string) (Tags, error) {
+	if v := tx.nats.Get(id); v != nil && v.Owner == tx.Account && natVisible(v, tx.now) {
+		return v.Tags, nil
+	}
+	return nil, natIDNotFound(id)
 }
 
 // tagSet replaces the tags of a resource that tagGet found.
