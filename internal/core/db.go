@@ -260,12 +260,41 @@ func (c *Core) newTx(r *region, who Caller, readOnly bool) *Tx {
 // Now is the transaction's time.
 func (tx *Tx) Now() time.Time { return tx.now }
 
+// commit writes the transaction's changes as one change set (commit), then
+// makes them visible: the tables, then the indexes of what changed.
 func (tx *Tx) commit(commit Committer) (func() error, error) {
+	cs, ch, err := tx.changeSet()
+	if err != nil || len(cs.Changes) == 0 {
+		return nil, err
+	}
+	var wait func() error
+	if commit != nil {
+		if wait, err = commit(cs); err != nil {
+			return nil, err
+		}
+	}
+	tx.applyTables()
+	tx.applyIndexes(ch)
+	return wait, nil
+}
+
+// indexedChanges are the changed records of the tables with indexes.
+type indexedChanges struct {
+	enis  []pair[ENI]
+	addrs []pair[Address]
+	insts []pair[Instance]
+	vols  []pair[Volume]
+	usage []pair[UsageInterval]
+}
+
+// changeSet gathers the transaction's changes of every table.
+func (tx *Tx) changeSet() (ChangeSet, indexedChanges, error) {
+	var ch indexedChanges
 	tx.meterUsage() // the usage of the addresses changed goes in the same change set
 	var cs ChangeSet
 	name := tx.db.region
 	if _, err := tx.meta.changes(name, &cs); err != nil {
-		return nil, err
+		return cs, ch, err
 	}
 	for _, f := range []func() error{
 		func() error { _, err := tx.vpcs.changes(name, &cs); return err },
@@ -290,39 +319,35 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 		func() error { _, err := tx.profiles.changes(name, &cs); return err },
 	} {
 		if err := f(); err != nil {
-			return nil, err
+			return cs, ch, err
 		}
 	}
-	enis, err := tx.enis.changes(name, &cs)
+	var err error
+	ch.enis, err = tx.enis.changes(name, &cs)
 	if err != nil {
-		return nil, err
+		return cs, ch, err
 	}
-	addrs, err := tx.addresses.changes(name, &cs)
+	ch.addrs, err = tx.addresses.changes(name, &cs)
 	if err != nil {
-		return nil, err
+		return cs, ch, err
 	}
-	insts, err := tx.instances.changes(name, &cs)
+	ch.insts, err = tx.instances.changes(name, &cs)
 	if err != nil {
-		return nil, err
+		return cs, ch, err
 	}
-	vols, err := tx.volumes.changes(name, &cs)
+	ch.vols, err = tx.volumes.changes(name, &cs)
 	if err != nil {
-		return nil, err
+		return cs, ch, err
 	}
-	usage, err := tx.usage.changes(name, &cs)
+	ch.usage, err = tx.usage.changes(name, &cs)
 	if err != nil {
-		return nil, err
+		return cs, ch, err
 	}
-	if len(cs.Changes) == 0 {
-		return nil, nil
-	}
-	var wait func() error
-	if commit != nil {
-		if wait, err = commit(cs); err != nil {
-			return nil, err
-		}
-	}
-	// Committed (or queued, in order): make it visible.
+	return cs, ch, nil
+}
+
+// applyTables makes every table's changes visible (committed, or queued in order).
+func (tx *Tx) applyTables() {
 	tx.meta.apply()
 	tx.vpcs.apply()
 	tx.subnets.apply()
@@ -355,22 +380,25 @@ func (tx *Tx) commit(commit Committer) (func() error, error) {
 	tx.instances.apply()
 	tx.volumes.apply()
 	tx.usage.apply()
-	for _, p := range enis {
+}
+
+// applyIndexes updates the derived indexes for the changed records.
+func (tx *Tx) applyIndexes(ch indexedChanges) {
+	for _, p := range ch.enis {
 		tx.db.idx.eni(p.old, p.new)
 	}
-	for _, p := range addrs {
+	for _, p := range ch.addrs {
 		tx.db.idx.address(p.old, p.new)
 	}
-	for _, p := range insts {
+	for _, p := range ch.insts {
 		tx.db.idx.instance(p.old, p.new)
 	}
-	for _, p := range vols {
+	for _, p := range ch.vols {
 		tx.db.idx.volume(p.old, p.new)
 	}
-	for _, p := range usage {
+	for _, p := range ch.usage {
 		tx.db.idx.usageInterval(p.old, p.new)
 	}
-	return wait, nil
 }
 
 // indexes are derived from the records and never stored.
