@@ -123,8 +123,22 @@ func (tx *Tx) hostView() HostView {
 		up[g.ID] = true
 		hv.Instances = append(hv.Instances, HostInstance{ID: g.ID, State: "running"})
 	}
+	var ipv6Only map[string]bool
+	hv.VPCs, ipv6Only = tx.hostVPCs()
+	var members map[string][]string
+	hv.ENIs, members = tx.hostENIs(up, taskOf, natOf, ipv6Only)
+	hv.Groups = tx.hostGroups(members)
+	hv.PublicIPs = tx.PublicMappings()
+	hv.Peerings = tx.hostPeerings()
+	return hv
+}
+
+// hostVPCs are the VPCs with their subnets as the data plane sees them, and the
+// IPv6-only subnets (not realised: the data plane needs an IPv4 block).
+func (tx *Tx) hostVPCs() ([]HostVPC, map[string]bool) {
+	var out []HostVPC
 	subnetsByVPC := map[string][]HostSubnet{}
-	ipv6Only := map[string]bool{} // not realised: the data plane needs an IPv4 block
+	ipv6Only := map[string]bool{}
 	for _, s := range tx.subnets.Sorted(nil) {
 		if s.Ipv6Native {
 			ipv6Only[s.ID] = true
@@ -140,8 +154,16 @@ func (tx *Tx) hostView() HostView {
 		subnetsByVPC[s.VpcID] = append(subnetsByVPC[s.VpcID], hs)
 	}
 	for _, v := range tx.vpcs.Sorted(nil) {
-		hv.VPCs = append(hv.VPCs, HostVPC{ID: v.ID, Subnets: subnetsByVPC[v.ID], ResolverIP: VPCResolverIP(v.CidrBlock).String()})
+		out = append(out, HostVPC{ID: v.ID, Subnets: subnetsByVPC[v.ID], ResolverIP: VPCResolverIP(v.CidrBlock).String()})
 	}
+	return out, ipv6Only
+}
+
+// hostENIs are the ENIs as the data plane sees them (those of instances,
+// tasks, endpoints and NAT gateways that are up attached to them), and the
+// member addresses of each security group, as CIDRs.
+func (tx *Tx) hostENIs(up map[string]bool, taskOf, natOf map[string]string, ipv6Only map[string]bool) ([]HostENI, map[string][]string) {
+	var out []HostENI
 	members := map[string][]string{} // group -> member addresses as CIDRs
 	for _, e := range tx.enis.Sorted(nil) {
 		if ipv6Only[e.SubnetID] {
@@ -165,7 +187,7 @@ func (tx *Tx) hostView() HostView {
 		if g := natOf[e.ID]; g != "" {
 			he.InstanceID, he.DeviceIndex, he.Unfiltered = g, 0, true // likewise a NAT gateway's
 		}
-		hv.ENIs = append(hv.ENIs, he)
+		out = append(out, he)
 		for _, g := range e.Groups {
 			for _, ip := range he.PrivateIPs {
 				members[g] = append(members[g], ip+"/32")
@@ -177,6 +199,13 @@ func (tx *Tx) hostView() HostView {
 			members[g] = append(members[g], e.IPv6Prefixes...)
 		}
 	}
+	return out, members
+}
+
+// hostGroups are the security groups with their rules as CIDRs: a group
+// reference becomes its members' addresses, a prefix list its entries.
+func (tx *Tx) hostGroups(members map[string][]string) []HostGroup {
+	var out []HostGroup
 	for _, g := range tx.groups.Sorted(nil) {
 		hg := HostGroup{ID: g.ID}
 		conv := func(rules []Rule) []HostRule {
@@ -207,11 +236,9 @@ func (tx *Tx) hostView() HostView {
 		}
 		hg.Ingress = conv(g.Ingress)
 		hg.Egress = conv(g.Egress)
-		hv.Groups = append(hv.Groups, hg)
+		out = append(out, hg)
 	}
-	hv.PublicIPs = tx.PublicMappings()
-	hv.Peerings = tx.hostPeerings()
-	return hv
+	return out
 }
 
 // MarkRealised records what the data plane brought up: pending instances
