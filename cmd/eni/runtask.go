@@ -33,14 +33,70 @@ import (
 // command exits or run-task is interrupted (SIGINT/SIGTERM are passed on to
 // the command first).
 func runTask(args []string) error {
+	o, cmdArgs, err := parseRunTask(args)
+	if err != nil {
+		return err
+	}
+	if err := netadmin.Check(); err != nil {
+		return fmt.Errorf("run-task: %w", err) // before a task is made for nothing
+	}
+	tc := newTaskClient(o.region)
+	base := strings.TrimRight(o.endpoint, "/") + api.TasksPath
+	body, _ := json.Marshal(api.TaskRequest{Region: o.region, SubnetID: o.subnet, SecurityGroupIDs: o.groups}) // plain data
+	r := &taskRun{tc: tc, lost: make(chan error, 1), sigs: make(chan os.Signal, 2)}
+	if err := tc.call(http.MethodPost, base+"?region="+url.QueryEscape(o.region), body, &r.task); err != nil {
+		return err
+	}
+	r.url = base + "/" + r.task.TaskID + "?region=" + url.QueryEscape(o.region)
+	fmt.Fprintf(os.Stderr, "eni run-task: task %s, ENI %s, %s\n", r.task.TaskID, r.task.NetworkInterfaceID, r.task.PrivateIPAddress)
+	// The command's resolv.conf and hosts (its VPC's resolver, its name), asked for
+	// while the task's network comes up.
+	etcc := make(chan etcFiles, 1)
+	go func() {
+		etcc <- etcOf(vpcNetWith(tc, o.endpoint, r.task.NetworkInterfaceID), tc.region, r.task.PrivateIPAddress)
+	}()
+	// Renew the task's lease from now on; the server deletes a task whose
+	// run-task stopped renewing (this process killed, say).
+	stopRenew := make(chan struct{})
+	defer close(stopRenew)
+	go renewTask(tc, r.url, r.task.LeaseSeconds, stopRenew, r.lost)
+	// Signals from now on end the task, not run-task.
+	signal.Notify(r.sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(r.sigs)
+	if err := r.waitReady(o.wait); err != nil {
+		return err
+	}
+	cmd, err := r.start(o.prefix, cmdArgs, <-etcc)
+	if err != nil {
+		r.cleanup()
+		return err
+	}
+	werr, err := r.waitCommand(cmd)
+	if err != nil {
+		return err
+	}
+	r.cleanup()
+	exitAsCommand(werr)
+	return werr
+}
+
+// runTaskOpts are run-task's flags.
+type runTaskOpts struct {
+	endpoint, region, subnet, prefix string
+	groups                           multiFlag
+	wait                             time.Duration
+}
+
+// parseRunTask parses run-task's flags and returns them with the command.
+func parseRunTask(args []string) (*runTaskOpts, []string, error) {
+	o := &runTaskOpts{}
 	fs := flag.NewFlagSet("run-task", flag.ContinueOnError)
-	endpoint := fs.String("endpoint", envOr("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"), "the eni server (on this host)")
-	region := fs.String("region", envOr("AWS_REGION", envOr("AWS_DEFAULT_REGION", "us-east-1")), "region (the server's --dataplane-region)")
-	subnet := fs.String("subnet", "", "subnet of the task's ENI (required)")
-	var groups multiFlag
-	fs.Var(&groups, "security-group", "security group of the task's ENI (repeat, or comma-separate; default: the VPC's default group)")
-	prefix := fs.String("prefix", "eni", "the server's --dataplane-prefix")
-	wait := fs.Duration("wait", 30*time.Second, "how long to wait for the task's network")
+	fs.StringVar(&o.endpoint, "endpoint", envOr("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"), "the eni server (on this host)")
+	fs.StringVar(&o.region, "region", envOr("AWS_REGION", envOr("AWS_DEFAULT_REGION", "us-east-1")), "region (the server's --dataplane-region)")
+	fs.StringVar(&o.subnet, "subnet", "", "subnet of the task's ENI (required)")
+	fs.Var(&o.groups, "security-group", "security group of the task's ENI (repeat, or comma-separate; default: the VPC's default group)")
+	fs.StringVar(&o.prefix, "prefix", "eni", "the server's --dataplane-prefix")
+	fs.DurationVar(&o.wait, "wait", 30*time.Second, "how long to wait for the task's network")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: eni run-task --subnet SUBNET [--security-group SG]... -- COMMAND [ARG...]\n\n"+
 			"Runs COMMAND in a fresh network namespace with its own requester-managed ENI (as ECS does\n"+
@@ -52,102 +108,96 @@ func runTask(args []string) error {
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return nil, nil, err
 	}
 	cmdArgs := fs.Args()
 	if len(cmdArgs) > 0 && cmdArgs[0] == "--" {
 		cmdArgs = cmdArgs[1:]
 	}
-	if *subnet == "" || len(cmdArgs) == 0 {
-		return &usageError{cmd: "run-task", err: errors.New("need --subnet and a command")}
+	if o.subnet == "" || len(cmdArgs) == 0 {
+		return nil, nil, &usageError{cmd: "run-task", err: errors.New("need --subnet and a command")}
 	}
-	if err := netadmin.Check(); err != nil {
-		return fmt.Errorf("run-task: %w", err) // before a task is made for nothing
+	return o, cmdArgs, nil
+}
+
+// taskRun is one task of run-task: its API, the lease renewal's failure and
+// the signals that end it.
+type taskRun struct {
+	tc   *taskClient
+	task api.TaskReply
+	url  string
+	lost chan error
+	sigs chan os.Signal
+}
+
+// cleanup deletes the task; one already gone (its lease ran out) is not found:
+// nothing to do.
+func (r *taskRun) cleanup() {
+	if err := r.tc.call(http.MethodDelete, r.url, nil, nil); err != nil && !strings.Contains(err.Error(), "InvalidTaskID.NotFound") {
+		fmt.Fprintf(os.Stderr, "eni run-task: deleting %s: %v\n", r.task.TaskID, err)
 	}
-	tc := newTaskClient(*region)
-	base := strings.TrimRight(*endpoint, "/") + api.TasksPath
-	body, _ := json.Marshal(api.TaskRequest{Region: *region, SubnetID: *subnet, SecurityGroupIDs: groups}) // plain data
-	var task api.TaskReply
-	if err := tc.call(http.MethodPost, base+"?region="+url.QueryEscape(*region), body, &task); err != nil {
-		return err
-	}
-	taskURL := base + "/" + task.TaskID + "?region=" + url.QueryEscape(*region)
-	cleanup := func() {
-		// A task already gone (its lease ran out) is not found: nothing to do.
-		if err := tc.call(http.MethodDelete, taskURL, nil, nil); err != nil && !strings.Contains(err.Error(), "InvalidTaskID.NotFound") {
-			fmt.Fprintf(os.Stderr, "eni run-task: deleting %s: %v\n", task.TaskID, err)
-		}
-	}
-	fmt.Fprintf(os.Stderr, "eni run-task: task %s, ENI %s, %s\n", task.TaskID, task.NetworkInterfaceID, task.PrivateIPAddress)
-	// The command's resolv.conf and hosts (its VPC's resolver, its name), asked for
-	// while the task's network comes up.
-	etcc := make(chan etcFiles, 1)
-	go func() {
-		etcc <- etcOf(vpcNetWith(tc, *endpoint, task.NetworkInterfaceID), tc.region, task.PrivateIPAddress)
-	}()
-	// Renew the task's lease from now on; the server deletes a task whose
-	// run-task stopped renewing (this process killed, say).
-	lost := make(chan error, 1)
-	stopRenew := make(chan struct{})
-	defer close(stopRenew)
-	go renewTask(tc, taskURL, task.LeaseSeconds, stopRenew, lost)
-	// Signals from now on end the task, not run-task.
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	deadline := time.Now().Add(*wait)
+}
+
+// waitReady polls until the task's network is up (deleting the task when it
+// gives up or is interrupted).
+func (r *taskRun) waitReady(wait time.Duration) error {
+	deadline := time.Now().Add(wait)
 	for {
 		var st api.TaskReply
-		if err := tc.call(http.MethodGet, taskURL, nil, &st); err != nil {
-			cleanup()
+		if err := r.tc.call(http.MethodGet, r.url, nil, &st); err != nil {
+			r.cleanup()
 			return err
 		}
 		if st.Ready {
-			break
+			return nil
 		}
 		if time.Now().After(deadline) {
-			cleanup()
-			return fmt.Errorf("run-task: the task's network was not up after %s (is the server's data plane on?)", *wait)
+			r.cleanup()
+			return fmt.Errorf("run-task: the task's network was not up after %s (is the server's data plane on?)", wait)
 		}
 		select {
-		case <-sigs:
-			cleanup()
+		case <-r.sigs:
+			r.cleanup()
 			return errors.New("run-task: interrupted")
-		case err := <-lost:
+		case err := <-r.lost:
 			return fmt.Errorf("run-task: %w", err)
 		case <-time.After(5 * time.Millisecond): // a task's network takes tens of ms
-
 		}
 	}
-	p, err := dataplane.New(dataplane.Options{Prefix: *prefix})
+}
+
+// start starts the command in the task's namespace. The command ends with
+// run-task, even one killed outright: its task (and network) goes when the
+// lease runs out, and a command left without a network would be of no use.
+// (The signal follows the thread that starts the command; Go keeps that
+// thread, which Start returns unlocked.) It sees the task's /sys and has its
+// private DNS name as hostname (osview.go).
+func (r *taskRun) start(prefix string, args []string, etc etcFiles) (*exec.Cmd, error) {
+	p, err := dataplane.New(dataplane.Options{Prefix: prefix})
 	if err != nil {
-		cleanup()
-		return err
+		return nil, err
 	}
-	cmd := exec.Command(cmdArgs[0], cmdArgs[1:]...)
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(), "ENI_TASK_ID="+task.TaskID, "ENI_NETWORK_INTERFACE_ID="+task.NetworkInterfaceID, "ENI_PRIVATE_IP="+task.PrivateIPAddress)
-	// The command ends with run-task, even one killed outright: its task (and
-	// network) goes when the lease runs out, and a command left without a
-	// network would be of no use. (The signal follows the thread that starts
-	// the command; Go keeps that thread, which Start returns unlocked.)
-	// It sees the task's /sys and has its private DNS name as hostname (osview.go).
-	etc := <-etcc
-	cmd, err = osView(cmd, privateDNSName(task.PrivateIPAddress, tc.region), etc)
+	cmd.Env = append(os.Environ(), "ENI_TASK_ID="+r.task.TaskID, "ENI_NETWORK_INTERFACE_ID="+r.task.NetworkInterfaceID, "ENI_PRIVATE_IP="+r.task.PrivateIPAddress)
+	cmd, err = osView(cmd, privateDNSName(r.task.PrivateIPAddress, r.tc.region), etc)
 	if err != nil {
-		cleanup()
-		return fmt.Errorf("run-task: %w", err)
+		return nil, fmt.Errorf("run-task: %w", err)
 	}
-	if err := p.Start(task.TaskID, cmd); err != nil {
-		cleanup()
-		return fmt.Errorf("run-task: start: %w", err)
+	if err := p.Start(r.task.TaskID, cmd); err != nil {
+		return nil, fmt.Errorf("run-task: start: %w", err)
 	}
+	return cmd, nil
+}
+
+// waitCommand waits for the command, passing signals on; a lost lease stops
+// it (SIGTERM, SIGKILL after 10 s) and is run-task's error.
+func (r *taskRun) waitCommand(cmd *exec.Cmd) (werr, err error) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	var werr error
 	select {
 	case werr = <-done:
-	case err := <-lost:
+	case err := <-r.lost:
 		fmt.Fprintf(os.Stderr, "eni run-task: %v; stopping the command\n", err)
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -156,8 +206,8 @@ func runTask(args []string) error {
 			_ = cmd.Process.Kill()
 			<-done
 		}
-		return fmt.Errorf("run-task: %w", err)
-	case s := <-sigs:
+		return nil, fmt.Errorf("run-task: %w", err)
+	case s := <-r.sigs:
 		_ = cmd.Process.Signal(s) // it may have exited meanwhile
 		select {
 		case werr = <-done:
@@ -166,15 +216,19 @@ func runTask(args []string) error {
 			werr = <-done
 		}
 	}
-	cleanup()
+	return werr, nil
+}
+
+// exitAsCommand exits with the command's status when it failed: its exit code,
+// or 128 + the signal that killed it, as a shell reports it.
+func exitAsCommand(werr error) {
 	var ee *exec.ExitError
 	if errors.As(werr, &ee) {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			os.Exit(128 + int(ws.Signal())) // as a shell reports a command killed by a signal
+			os.Exit(128 + int(ws.Signal()))
 		}
 		os.Exit(ee.ExitCode())
 	}
-	return werr
 }
 
 // taskClient calls the server's task API, signed (SigV4, for the service
