@@ -893,18 +893,7 @@ func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	si := e.subnet
-	var addrs []netip.Prefix
-	for _, a := range e.ips {
-		addrs = append(addrs, netip.PrefixFrom(a, si.prefix.Bits()))
-	}
-	for _, a := range e.ips6 {
-		bits := 64
-		if si.prefix6.IsValid() {
-			bits = si.prefix6.Bits()
-		}
-		addrs = append(addrs, netip.PrefixFrom(a, bits))
-	}
+	addrs := eniAddrs(e)
 	// A pair being deleted in the background (the ENI moved away and back quickly) is not
 	// the ENI's.
 	pending := func(l netlink.Link) bool { return l != nil && r.p.isPending("", l.Attrs().Index) }
@@ -915,89 +904,19 @@ func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, error) {
 	case !pending(h2) && isPair(r.dp, h2, inst, peer):
 		host, other = h2, h1
 	}
-	if host != nil {
-		if other != nil && !pending(other) { // a stale old pair
-			r.retire(other)
-			r.changes++
-		}
-	} else {
+	if host == nil {
 		// Recreate (also how an ENI moves): a new pair with the same MAC under whichever of
 		// the ENI's two host names is free (the ruleset covers both) answers within
 		// milliseconds; the old pair is deleted in the background, after the announcement.
-		if peer != nil { // something else holds eth<N> in this instance
-			switch {
-			case pending(h1) && isPair(r.dp, h1, inst, peer), pending(h2) && isPair(r.dp, h2, inst, peer):
-				// The old pair of this ENI (it moved away and back quickly), being deleted in
-				// the background: deleting it here would wait for that (tens of ms); moving
-				// it out of the way takes a rename.
-				if err := r.setAside(inst, peer); err != nil {
-					return 0, err
-				}
-			default:
-				if isPair(r.dp, h1, inst, peer) {
-					h1 = nil // goes with its peer
-				} else if isPair(r.dp, h2, inst, peer) {
-					h2 = nil
-				}
-				if err := delLink(inst.h, peer); err != nil {
-					return 0, err
-				}
-			}
-			r.changes++
+		name, err := r.freeENISlot(e, inst, h1, h2, peer, pending)
+		if err != nil {
+			return 0, err
 		}
-		name := e.host
-		switch {
-		case h1 == nil:
-		case h2 == nil:
-			name = e.host2
-		default: // both taken (a move right after a move): free one now
-			victim := h1
-			if pending(h2) && !pending(h1) {
-				victim, name = h2, e.host2
-			}
-			r.trash(victim)
-			r.changes++
-			if victim == h1 {
-				h1 = nil
-			} else {
-				h2 = nil
-			}
-		}
-		for _, old := range []netlink.Link{h1, h2} {
-			if old != nil && !pending(old) {
-				r.retire(old)
-				r.changes++
-			}
-		}
-		v := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: name, MasterIndex: br, Flags: net.FlagUp},
-			PeerName: e.eth, PeerHardwareAddr: mac, PeerNamespace: netlink.NsFd(int(inst.ns))}
-		if err := r.dp.h.LinkAdd(v); err != nil {
-			return 0, fmt.Errorf("create veth %s/%s: %w", name, e.eth, err)
-		}
+		return r.createENIPair(e, inst, br, name, mac, addrs)
+	}
+	if other != nil && !pending(other) { // a stale old pair
+		r.retire(other)
 		r.changes++
-		// Fresh: the MAC, master and host-end state are as created; only the instance end
-		// needs to come up and get its addresses (there are none to remove).
-		if peer, err = inst.linkByName(e.eth); err != nil || peer == nil {
-			return 0, fmt.Errorf("veth %s vanished: %v", e.eth, err)
-		}
-		idx := peer.Attrs().Index
-		if err := inst.h.LinkSetUp(peer); err != nil {
-			return 0, fmt.Errorf("%s: set %s up: %w", inst.name, e.eth, err)
-		}
-		for _, p := range addrs {
-			a := &netlink.Addr{IPNet: ipNet(p)}
-			if p.Addr().Is6() {
-				a.Flags = unix.IFA_F_NODAD
-			}
-			if err := inst.h.AddrReplace(peer, a); err != nil {
-				r.fail(fmt.Errorf("%s: add address %s to %s: %w", inst.name, p, e.eth, err))
-				continue
-			}
-			r.changes++
-		}
-		ns, ips := inst.ns, e.ips
-		r.garps[e.InstanceID] = append(r.garps[e.InstanceID], func() error { return r.p.sendGARP(ns, idx, mac, ips) })
-		return idx, nil
 	}
 	if peer.Attrs().HardwareAddr.String() != mac.String() {
 		if err := inst.h.LinkSetHardwareAddr(peer, mac); err != nil {
@@ -1015,6 +934,112 @@ func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, error) {
 	r.count(setUp(inst, peer))
 	r.count(ensureAddrs(inst, peer, addrs, append(slices.Clone(e.pfx4), e.pfx6...)...)) // addresses in delegated prefixes are the instance's to set
 	return peer.Attrs().Index, nil
+}
+
+// eniAddrs are the ENI's addresses with its subnet's prefix lengths.
+func eniAddrs(e *eniInfo) []netip.Prefix {
+	si := e.subnet
+	var addrs []netip.Prefix
+	for _, a := range e.ips {
+		addrs = append(addrs, netip.PrefixFrom(a, si.prefix.Bits()))
+	}
+	for _, a := range e.ips6 {
+		bits := 64
+		if si.prefix6.IsValid() {
+			bits = si.prefix6.Bits()
+		}
+		addrs = append(addrs, netip.PrefixFrom(a, bits))
+	}
+	return addrs
+}
+
+// freeENISlot clears the way for e's new pair: whatever holds eth<N> in inst
+// goes (set aside when it is the ENI's own old pair being deleted), one of
+// the two host names is freed if both are taken, the other old pairs are
+// retired; it returns the host name to use.
+func (r *reconciler) freeENISlot(e *eniInfo, inst *nsCtx, h1, h2, peer netlink.Link, pending func(netlink.Link) bool) (string, error) {
+	if peer != nil { // something else holds eth<N> in this instance
+		switch {
+		case pending(h1) && isPair(r.dp, h1, inst, peer), pending(h2) && isPair(r.dp, h2, inst, peer):
+			// The old pair of this ENI (it moved away and back quickly), being deleted in
+			// the background: deleting it here would wait for that (tens of ms); moving
+			// it out of the way takes a rename.
+			if err := r.setAside(inst, peer); err != nil {
+				return "", err
+			}
+		default:
+			if isPair(r.dp, h1, inst, peer) {
+				h1 = nil // goes with its peer
+			} else if isPair(r.dp, h2, inst, peer) {
+				h2 = nil
+			}
+			if err := delLink(inst.h, peer); err != nil {
+				return "", err
+			}
+		}
+		r.changes++
+	}
+	name := e.host
+	switch {
+	case h1 == nil:
+	case h2 == nil:
+		name = e.host2
+	default: // both taken (a move right after a move): free one now
+		victim := h1
+		if pending(h2) && !pending(h1) {
+			victim, name = h2, e.host2
+		}
+		r.trash(victim)
+		r.changes++
+		if victim == h1 {
+			h1 = nil
+		} else {
+			h2 = nil
+		}
+	}
+	for _, old := range []netlink.Link{h1, h2} {
+		if old != nil && !pending(old) {
+			r.retire(old)
+			r.changes++
+		}
+	}
+	return name, nil
+}
+
+// createENIPair makes e's veth: name on bridge br, eth<N> with the ENI's MAC
+// and addresses in inst, up; its announcement goes once the instance's
+// routing is in place (r.garps). It returns the instance end's ifindex.
+func (r *reconciler) createENIPair(e *eniInfo, inst *nsCtx, br int, name string, mac net.HardwareAddr, addrs []netip.Prefix) (int, error) {
+	v := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: name, MasterIndex: br, Flags: net.FlagUp},
+		PeerName: e.eth, PeerHardwareAddr: mac, PeerNamespace: netlink.NsFd(int(inst.ns))}
+	if err := r.dp.h.LinkAdd(v); err != nil {
+		return 0, fmt.Errorf("create veth %s/%s: %w", name, e.eth, err)
+	}
+	r.changes++
+	// Fresh: the MAC, master and host-end state are as created; only the instance end
+	// needs to come up and get its addresses (there are none to remove).
+	peer, err := inst.linkByName(e.eth)
+	if err != nil || peer == nil {
+		return 0, fmt.Errorf("veth %s vanished: %v", e.eth, err)
+	}
+	idx := peer.Attrs().Index
+	if err := inst.h.LinkSetUp(peer); err != nil {
+		return 0, fmt.Errorf("%s: set %s up: %w", inst.name, e.eth, err)
+	}
+	for _, p := range addrs {
+		a := &netlink.Addr{IPNet: ipNet(p)}
+		if p.Addr().Is6() {
+			a.Flags = unix.IFA_F_NODAD
+		}
+		if err := inst.h.AddrReplace(peer, a); err != nil {
+			r.fail(fmt.Errorf("%s: add address %s to %s: %w", inst.name, p, e.eth, err))
+			continue
+		}
+		r.changes++
+	}
+	ns, ips := inst.ns, e.ips
+	r.garps[e.InstanceID] = append(r.garps[e.InstanceID], func() error { return r.p.sendGARP(ns, idx, mac, ips) })
+	return idx, nil
 }
 
 // ensureInstanceRouting: default routes via eth0 and per-ENI tables and rules, so that
