@@ -681,62 +681,11 @@ func (r *reconciler) ensureRouters() {
 		delete(r.c.routers, v.ID)
 		n0, nInet := r.nerr, len(inetRoutes)
 		upName := ifName(r.p.prefix, kindUplink, v.ID)
-		gName := ifName(r.p.prefix, kindInetLeg, v.ID)
-		up := r.ensurePair(c, upName, nil, r.inet, gName, 0)
-		var routes []route
-		var rules []policy
-		if up != nil {
-			r.count(ensureAddrs(c, up, []netip.Prefix{netip.PrefixFrom(r.p.upIP, 32)}))
-			routes = append(routes, route{dst: anyIPv4, gw: r.p.inetIP,
-				link: up.Attrs().Index, table: rtInternet})
-			if g, err := r.inet.linkByName(gName); err == nil && g != nil {
-				r.count(ensureAddrs(r.inet, g, []netip.Prefix{netip.PrefixFrom(r.p.inetIP, 32)}))
-				for _, m := range r.publics[v.ID] {
-					if a, err := netip.ParseAddr(m.Public); err == nil && a.Is4() {
-						inetRoutes = append(inetRoutes, route{dst: netip.PrefixFrom(a, 32), gw: r.p.upIP,
-							link: g.Attrs().Index, table: 254})
-					}
-				}
-			}
-		}
-		legs := map[string]netlink.Link{}
-		for _, s := range v.Subnets {
-			si := r.subnets[s.ID]
-			br, ok := r.bridges[s.ID]
-			if si == nil || !ok {
-				continue
-			}
-			leg := r.ensurePair(c, si.legRT, deterministicMAC(si.ID), r.dp, si.legDP, br)
-			if leg == nil {
-				continue
-			}
-			legs[s.ID] = leg
-			want := []netip.Prefix{netip.PrefixFrom(si.router, si.prefix.Bits())}
-			if si.prefix6.IsValid() {
-				want = append(want, netip.PrefixFrom(si.router6, si.prefix6.Bits()))
-			}
-			r.count(ensureAddrs(c, leg, want))
-		}
-		for _, s := range v.Subnets {
-			si := r.subnets[s.ID]
-			if si == nil {
-				continue
-			}
-			switch {
-			case si.Public && up != nil:
-				rules = append(rules, policy{prio: rtPrioRouter, src: si.prefix, table: rtInternet})
-			case si.DefaultRouteENI != "":
-				e, ok := r.findENI(si.DefaultRouteENI)
-				gw, err := netip.ParseAddr(e.PrimaryIP)
-				leg := legs[e.SubnetID]
-				if !ok || err != nil || leg == nil {
-					continue
-				}
-				rules = append(rules, policy{prio: rtPrioRouter, src: si.prefix, table: si.routeTbl})
-				routes = append(routes, route{dst: anyIPv4, gw: gw,
-					link: leg.Attrs().Index, table: si.routeTbl})
-			}
-		}
+		up, routes, inet := r.routerUplink(v, c, upName)
+		inetRoutes = append(inetRoutes, inet...)
+		legs := r.routerLegs(v, c)
+		more, rules := r.routerSubnetRouting(v, up, legs)
+		routes = append(routes, more...)
 		for _, p := range pfx6 {
 			if leg := legs[p.subnet]; leg != nil {
 				routes = append(routes, route{dst: p.pfx, gw: p.via, link: leg.Attrs().Index, table: unix.RT_TABLE_MAIN})
@@ -777,6 +726,81 @@ func (r *reconciler) ensureRouters() {
 	if r.nerr == n0 {
 		r.c.inetKey = key
 	}
+}
+
+// routerUplink makes the router's link to the internet namespace and returns
+// it (nil when it could not), the router's default route out of it, and the
+// internet's routes back for the VPC's public addresses.
+func (r *reconciler) routerUplink(v VPC, c *nsCtx, upName string) (netlink.Link, []route, []route) {
+	gName := ifName(r.p.prefix, kindInetLeg, v.ID)
+	up := r.ensurePair(c, upName, nil, r.inet, gName, 0)
+	if up == nil {
+		return nil, nil, nil
+	}
+	var routes, inet []route
+	r.count(ensureAddrs(c, up, []netip.Prefix{netip.PrefixFrom(r.p.upIP, 32)}))
+	routes = append(routes, route{dst: anyIPv4, gw: r.p.inetIP, link: up.Attrs().Index, table: rtInternet})
+	if g, err := r.inet.linkByName(gName); err == nil && g != nil {
+		r.count(ensureAddrs(r.inet, g, []netip.Prefix{netip.PrefixFrom(r.p.inetIP, 32)}))
+		for _, m := range r.publics[v.ID] {
+			if a, err := netip.ParseAddr(m.Public); err == nil && a.Is4() {
+				inet = append(inet, route{dst: netip.PrefixFrom(a, 32), gw: r.p.upIP, link: g.Attrs().Index, table: 254})
+			}
+		}
+	}
+	return up, routes, inet
+}
+
+// routerLegs makes the router's leg on each subnet's bridge, with the
+// subnet's router addresses, and returns them by subnet.
+func (r *reconciler) routerLegs(v VPC, c *nsCtx) map[string]netlink.Link {
+	legs := map[string]netlink.Link{}
+	for _, s := range v.Subnets {
+		si := r.subnets[s.ID]
+		br, ok := r.bridges[s.ID]
+		if si == nil || !ok {
+			continue
+		}
+		leg := r.ensurePair(c, si.legRT, deterministicMAC(si.ID), r.dp, si.legDP, br)
+		if leg == nil {
+			continue
+		}
+		legs[s.ID] = leg
+		want := []netip.Prefix{netip.PrefixFrom(si.router, si.prefix.Bits())}
+		if si.prefix6.IsValid() {
+			want = append(want, netip.PrefixFrom(si.router6, si.prefix6.Bits()))
+		}
+		r.count(ensureAddrs(c, leg, want))
+	}
+	return legs
+}
+
+// routerSubnetRouting is where each subnet's IPv4 goes by default: a public
+// subnet to the internet, one routed to an ENI (a NAT instance or gateway)
+// by a table of its own to that ENI.
+func (r *reconciler) routerSubnetRouting(v VPC, up netlink.Link, legs map[string]netlink.Link) ([]route, []policy) {
+	var routes []route
+	var rules []policy
+	for _, s := range v.Subnets {
+		si := r.subnets[s.ID]
+		if si == nil {
+			continue
+		}
+		switch {
+		case si.Public && up != nil:
+			rules = append(rules, policy{prio: rtPrioRouter, src: si.prefix, table: rtInternet})
+		case si.DefaultRouteENI != "":
+			e, ok := r.findENI(si.DefaultRouteENI)
+			gw, err := netip.ParseAddr(e.PrimaryIP)
+			leg := legs[e.SubnetID]
+			if !ok || err != nil || leg == nil {
+				continue
+			}
+			rules = append(rules, policy{prio: rtPrioRouter, src: si.prefix, table: si.routeTbl})
+			routes = append(routes, route{dst: anyIPv4, gw: gw, link: leg.Attrs().Index, table: si.routeTbl})
+		}
+	}
+	return routes, rules
 }
 
 // ensureNAT replaces the router's NAT table unless it holds what maps ask for (always
