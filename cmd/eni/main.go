@@ -127,7 +127,14 @@ func serve(args []string) error {
 		return err
 	}
 	c := core.New(core.Env{Now: time.Now, Rand: rand.Reader}, cfg)
-	n, err := c.LoadFrom(st.Load)
+	var srv *api.Server
+	var con *console.Console
+	dp := dataPlaneHooks{desc: "none"}
+	onChange := func(regions []string) { con.Notify(regions) } // con is set before anything commits
+	n, st, rep, err := loadModel(f, st, c, log, replicaHooks{
+		onApply: func(regions []string) { dp.onCommitOrNil(); onChange(regions) },
+		onLead:  func() error { return c.SettleUsage(srv.Commit) },
+	})
 	if err != nil {
 		return fmt.Errorf("load store: %w", err)
 	}
@@ -139,8 +146,6 @@ func serve(args []string) error {
 	defer stop()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	var srv *api.Server
-	dp := dataPlaneHooks{desc: "none"}
 	if realNet {
 		h, release, err := startDataPlane(ctx, f, c, issuer, reg, log, &srv)
 		if err != nil {
@@ -149,14 +154,15 @@ func serve(args []string) error {
 		defer release()
 		dp = h
 	}
-	var con *console.Console
-	onChange := func(regions []string) { con.Notify(regions) } // con is set before anything commits
 	srv = api.New(api.Options{Core: c, Store: st, Logger: log, RateLimit: *f.rateLimit, RateBurst: *f.rateBurst, Authenticate: authenticate, OnCommit: dp.onCommit, OnChange: onChange, Tasks: dp.taskReady, Registry: reg, TaskLease: *f.taskLease,
-		AllowReset: *f.authMode == "none", Settle: dp.settle, SessionIdentity: issuer.Identity(time.Now)})
+		AllowReset: *f.authMode == "none", Settle: dp.settle, SessionIdentity: issuer.Identity(time.Now), Replica: replication(rep)})
 	con = newConsole(consoleOptions{Enabled: *f.consoleOn, Token: *f.consoleToken, AuthMode: *f.authMode}, c, srv)
 	// Usage intervals open at another rate (or missing, in a store written
-	// before metering) are settled before anything else is served.
-	if err := c.SettleUsage(srv.Commit); err != nil {
+	// before metering) are settled before anything else is served: here,
+	// or by a replica once it is the writer.
+	if rep != nil {
+		go rep.Run(ctx)
+	} else if err := c.SettleUsage(srv.Commit); err != nil {
 		return err
 	}
 	if dp.runAgent != nil {
@@ -255,6 +261,8 @@ type serveFlags struct {
 	pprofOn      *bool
 	consoleOn    *bool
 	consoleToken *string
+	advertise    *string
+	replicaLease *int
 }
 
 // parseServeFlags defines and parses eni serve's flags.
@@ -265,6 +273,8 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 	f.storeKind = fs.String("store", "bolt", "where the model is kept: bolt (a bbolt file in --data) or etcd (an etcd cluster, --etcd-endpoints; see the --etcd-* flags)")
 	f.dataDir = fs.String("data", defaultDataDir(), "directory of the embedded store (empty: keep nothing); with --store etcd it holds only this server's own keys (instance credentials)")
 	f.etcdOpts = addEtcdFlags(fs)
+	f.advertise = fs.String("advertise-url", "", "for --store etcd: the URL other replicas forward writes to (default: http:// and --listen, with this host's name if --listen has no address)")
+	f.replicaLease = fs.Int("replica-lease", 5, "for --store etcd: seconds the writer's lease lasts: a writer that stopped (or lost etcd) is replaced after this")
 	f.dataplane = fs.String("dataplane", "none", "data plane: none (API only), linux (instances are network namespaces on this host; root), or auto (linux when this process has CAP_NET_ADMIN and CAP_SYS_ADMIN, else none)")
 	f.dpRegion = fs.String("dataplane-region", "us-east-1", "the region whose resources the data plane makes real on this host")
 	f.dpPrefix = fs.String("dataplane-prefix", "eni", "prefix of every namespace and interface the data plane creates (1-6 of [a-z0-9])")

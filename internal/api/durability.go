@@ -72,6 +72,9 @@ func (s *Server) commit(cs core.ChangeSet) (func() error, error) {
 	wait, err := s.opt.Store.Commit(cs)
 	if err != nil {
 		d.mu.Unlock()
+		if errors.Is(err, store.ErrNotLeader) {
+			return nil, errForward // nothing applied: the writer serves it
+		}
 		if errors.Is(err, store.ErrFailed) {
 			s.storeFailed(err, epoch)
 			return nil, errUnavailable // nothing applied: refused, like any write now

@@ -74,6 +74,9 @@ type Options struct {
 	// after a reset until the data plane has followed (the agent's).
 	AllowReset bool
 	Settle     func(ctx context.Context) error
+	// Replica, if set, makes the server one of several API replicas on one
+	// etcd cluster (replica.go).
+	Replica Replication
 }
 
 // Server is the HTTP handler of the EC2 API, /healthz and /metrics.
@@ -150,11 +153,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, "ok\n")
+		if rep := s.opt.Replica; rep != nil { // which replica writes (replica.go)
+			if rep.Leading() {
+				io.WriteString(w, "writer\n")
+			} else {
+				io.WriteString(w, "replica of "+rep.LeaderURL()+"\n")
+			}
+		}
 		return
 	case "/metrics":
 		s.metrics.ServeHTTP(w, r)
 		return
 	case ResetPath, MotoResetPath:
+		if s.opt.Replica != nil && !s.opt.Replica.Leading() {
+			s.forwardReset(w, r)
+			return
+		}
 		s.serveReset(w, r)
 		return
 	}
@@ -163,7 +177,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	buf := s.bufs.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer s.bufs.Put(buf)
-	err := s.serveSafe(r, req, buf)
+	var err error
+	var fw *forwarding
+	if s.opt.Replica != nil {
+		fw, err = s.replicaPrelude(r)
+	}
+	if err == nil {
+		err = s.serveSafe(r, req, buf)
+	}
+	if fw != nil && errors.Is(err, errForward) {
+		if err = s.forward(w, r, fw); err == nil {
+			s.requests.WithLabelValues(s.actionLabel(req), "forwarded").Inc()
+			s.logRequest(r.Context(), req, "forwarded", http.StatusOK, time.Since(start))
+			return
+		}
+	}
 	code := "OK"
 	status := http.StatusOK
 	if err != nil {
@@ -181,14 +209,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h["Server-Timing"] = []string{"app;dur=" + strconv.FormatFloat(float64(time.Since(start).Microseconds())/1000, 'f', 3, 64)}
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
-	action := req.action
-	if _, ok := s.ops[action]; !ok && !req.task { // task actions are a fixed few
-		action = "unknown"
-	}
+	action := s.actionLabel(req)
 	s.requests.WithLabelValues(action, code).Inc()
 	took := time.Since(start)
 	s.latency.WithLabelValues(action).Observe(took.Seconds())
 	s.logRequest(r.Context(), req, code, status, took)
+}
+
+// actionLabel is the request's action as the metrics name it.
+func (s *Server) actionLabel(req *request) string {
+	if _, ok := s.ops[req.action]; !ok && !req.task { // task actions are a fixed few
+		return "unknown"
+	}
+	return req.action
 }
 
 // logRequest writes one line per request, as moto's and LocalStack's users

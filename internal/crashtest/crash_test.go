@@ -37,6 +37,10 @@ func TestMain(m *testing.M) {
 		child(path)
 		return
 	}
+	if spec := os.Getenv(replicaEnv); spec != "" {
+		replicaChild(spec)
+		return
+	}
 	os.Exit(m.Run())
 }
 
@@ -131,7 +135,7 @@ func TestKillNineKeepsAcknowledgedChanges(t *testing.T) {
 			wg.Add(1)
 			go func(w int) {
 				defer wg.Done()
-				work(ctx, c, subnet, led, mrand.New(mrand.NewPCG(uint64(k), uint64(w))))
+				work(ctx, []*ec2.Client{c}, subnet, led, mrand.New(mrand.NewPCG(uint64(k), uint64(w))))
 			}(w)
 		}
 		time.Sleep(time.Duration(50+mrand.IntN(250)) * time.Millisecond)
@@ -162,9 +166,16 @@ func setup(t *testing.T, c *ec2.Client) string {
 	return aws.ToString(sn.Subnet.SubnetId)
 }
 
-func work(ctx context.Context, c *ec2.Client, subnet string, led *ledger, r *mrand.Rand) {
+// work mutates through clients[0] until ctx ends. A call whose outcome is
+// unknown (the connection cut by a kill, or ServiceUnavailable from a
+// replica that could not reach the writer) ends it when there is one
+// client (the server died: wait for the next round) and otherwise moves it
+// to the next client (the other replica).
+func work(ctx context.Context, clients []*ec2.Client, subnet string, led *ledger, r *mrand.Rand) {
 	var mine []string
+	cur := 0
 	for ctx.Err() == nil {
+		c := clients[cur]
 		var err error
 		switch op := r.IntN(10); {
 		case op < 5 || len(mine) == 0:
@@ -201,7 +212,7 @@ func work(ctx context.Context, c *ec2.Client, subnet string, led *ledger, r *mra
 			i := r.IntN(len(mine))
 			id := mine[i]
 			_, err = c.DeleteNetworkInterface(ctx, &ec2.DeleteNetworkInterfaceInput{NetworkInterfaceId: aws.String(id)})
-			if err != nil && apitest.Code(err) == "" {
+			if err != nil && unknownOutcome(err) {
 				// Cut by the kill: the delete may or may not have been
 				// committed, so the ENI's fate is unknown.
 				mine = append(mine[:i], mine[i+1:]...)
@@ -238,7 +249,7 @@ func work(ctx context.Context, c *ec2.Client, subnet string, led *ledger, r *mra
 		}
 		if err != nil {
 			switch apitest.Code(err) {
-			case "":
+			case "", "ServiceUnavailable":
 			case "PrivateIpAddressLimitExceeded", // an unattached ENI holds at most 50 addresses
 				"InsufficientFreeAddressesInSubnet", "InsufficientCidrBlocks": // a long run can fill the subnet
 				continue
@@ -253,20 +264,35 @@ func work(ctx context.Context, c *ec2.Client, subnet string, led *ledger, r *mra
 			led.mu.Lock()
 			led.unknown++
 			led.mu.Unlock()
-			if ctx.Err() == nil {
+			if ctx.Err() == nil && len(clients) == 1 {
 				// The server died under us: stop until the next round.
 				return
 			}
+			cur = (cur + 1) % len(clients)
+			time.Sleep(20 * time.Millisecond)
 		}
 	}
 }
 
+// unknownOutcome reports whether a call may or may not have taken effect.
+func unknownOutcome(err error) bool {
+	code := apitest.Code(err)
+	return code == "" || code == "ServiceUnavailable"
+}
+
 func verify(t *testing.T, srv *server, led *ledger, round int) {
 	t.Helper()
-	// Invariants of the stored model, read by a fresh core.
 	led.mu.Lock()
 	defer led.mu.Unlock()
-	c := apitest.NewClient("http://"+srv.addr, "us-east-1", "test", "test")
+	verifyAt(t, srv.addr, led, round)
+}
+
+// verifyAt checks, through the server at addr, that what the ledger says
+// was acknowledged is there and that no address is held twice. led.mu is
+// held.
+func verifyAt(t *testing.T, addr string, led *ledger, round int) {
+	t.Helper()
+	c := apitest.NewClient("http://"+addr, "us-east-1", "test", "test")
 	ctx := context.Background()
 	var all []types.NetworkInterface
 	p := ec2.NewDescribeNetworkInterfacesPaginator(c, &ec2.DescribeNetworkInterfacesInput{MaxResults: aws.Int32(1000)})

@@ -465,3 +465,26 @@ func (e *Etcd) Close() error {
 	}
 	return nil
 }
+
+// ErrNotLeader is the error of a commit on a replica that is not the
+// writer (internal/replica): the request is the writer's to serve.
+var ErrNotLeader = errors.New("store: this replica is not the writer")
+
+// CommitRevision returns the etcd revision of the last commit of any writer
+// (the marker's), read linearizably: a replica whose model reflects it has
+// every change acknowledged before the call.
+func (e *Etcd) CommitRevision(ctx context.Context) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.timeout)
+	defer cancel()
+	resp, err := e.cli.Get(ctx, e.marker)
+	if err != nil {
+		return 0, fmt.Errorf("store: etcd: %w", err)
+	}
+	if len(resp.Kvs) == 1 {
+		return resp.Kvs[0].ModRevision, nil
+	}
+	return 0, nil
+}
+
+// IsMarker reports whether k is the commit marker's key.
+func (e *Etcd) IsMarker(k []byte) bool { return string(k) == e.marker }
