@@ -112,8 +112,9 @@ func (c *planeCache) releaseMark(id string) {
 
 type routerEntry struct {
 	key        uint64
-	inetRoutes []route // routes this VPC contributes to the internet namespace
-	gen        uint32  // the router's nftables generation after the plane's last change
+	inetRoutes []route      // routes this VPC contributes to the internet namespace
+	gen        uint32       // the router's nftables generation after the plane's last change
+	st         *routerState // its per-ENI part, for routerDelta (nil: make it whole)
 }
 
 type eniEntry struct {

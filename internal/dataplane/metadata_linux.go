@@ -329,20 +329,9 @@ func addMetadataRules(conn *nftables.Conn, tab *nftables.Table, es []mdEntry) er
 	md := conn.AddChain(&nftables.Chain{Name: "md", Table: tab})
 	elems := make([]nftables.SetElement, 0, len(es))
 	for _, e := range es {
-		name := "md" + strconv.FormatUint(uint64(e.id), 10)
-		ch := conn.AddChain(&nftables.Chain{Name: name, Table: tab})
-		id := native32(e.id)
-		for _, r := range [][]expr.Any{
-			{&expr.Immediate{Register: 1, Data: id}, markSet()},
-			append(ctState(expr.CtStateBitNEW), &expr.Immediate{Register: 1, Data: id},
-				&expr.Ct{Key: expr.CtKeyMARK, Register: 1, SourceRegister: true}),
-			{&expr.Ct{Key: expr.CtKeyMARK, Register: 1}, cmpNeq(id), &expr.Counter{}, verdict(expr.VerdictDrop)},
-		} {
-			conn.AddRule(&nftables.Rule{Table: tab, Chain: ch, Exprs: r})
-		}
-		elems = append(elems, nftables.SetElement{Key: e.mac, VerdictData: &expr.Verdict{Kind: expr.VerdictJump, Chain: name}})
+		elems = append(elems, addMetadataChain(conn, tab, e))
 	}
-	macs := &nftables.Set{Table: tab, Name: "mdmacs", IsMap: true, KeyType: nftables.TypeEtherAddr, DataType: nftables.TypeVerdict}
+	macs := metadataMap(tab)
 	if err := conn.AddSet(macs, elems); err != nil {
 		return fmt.Errorf("metadata map: %w", err)
 	}
@@ -369,6 +358,56 @@ func addMetadataRules(conn *nftables.Conn, tab *nftables.Table, es []mdEntry) er
 			[]expr.Any{jump(md.Name)})})
 	}
 	return nil
+}
+
+// metadataMap is the router guard's map of ENI MACs to their metadata chains.
+func metadataMap(tab *nftables.Table) *nftables.Set {
+	return &nftables.Set{Table: tab, Name: "mdmacs", IsMap: true, KeyType: nftables.TypeEtherAddr, DataType: nftables.TypeVerdict}
+}
+
+func metadataChain(id uint32) string { return "md" + strconv.FormatUint(uint64(id), 10) }
+
+// addMetadataChain adds the chain of one ENI's metadata number and returns its element
+// of the MAC map.
+func addMetadataChain(conn *nftables.Conn, tab *nftables.Table, e mdEntry) nftables.SetElement {
+	name := metadataChain(e.id)
+	ch := conn.AddChain(&nftables.Chain{Name: name, Table: tab})
+	id := native32(e.id)
+	for _, r := range [][]expr.Any{
+		{&expr.Immediate{Register: 1, Data: id}, markSet()},
+		append(ctState(expr.CtStateBitNEW), &expr.Immediate{Register: 1, Data: id},
+			&expr.Ct{Key: expr.CtKeyMARK, Register: 1, SourceRegister: true}),
+		{&expr.Ct{Key: expr.CtKeyMARK, Register: 1}, cmpNeq(id), &expr.Counter{}, verdict(expr.VerdictDrop)},
+	} {
+		conn.AddRule(&nftables.Rule{Table: tab, Chain: ch, Exprs: r})
+	}
+	return nftables.SetElement{Key: e.mac, VerdictData: &expr.Verdict{Kind: expr.VerdictJump, Chain: name}}
+}
+
+// metadataDelta queues the changes of the MAC map and its chains from have to want
+// (MAC -> metadata number): an element and its chain out, before the new ones in.
+func metadataDelta(conn *nftables.Conn, tab *nftables.Table, have, want map[string]uint32) error {
+	macs := metadataMap(tab)
+	var del, add []nftables.SetElement
+	var gone []uint32
+	for mac, id := range have {
+		if want[mac] != id {
+			del = append(del, nftables.SetElement{Key: []byte(mac)})
+			gone = append(gone, id)
+		}
+	}
+	if err := setDelete(conn, macs, del); err != nil {
+		return err
+	}
+	for _, id := range gone {
+		conn.DelChain(&nftables.Chain{Name: metadataChain(id), Table: tab})
+	}
+	for mac, id := range want {
+		if have[mac] != id {
+			add = append(add, addMetadataChain(conn, tab, mdEntry{mac: []byte(mac), id: id}))
+		}
+	}
+	return setAdd(conn, macs, add)
 }
 
 // metadataEgress are the rules of out_<N> that let an ENI reach the metadata service

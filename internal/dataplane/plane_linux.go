@@ -53,6 +53,9 @@ type Plane struct {
 	// routerGens: for each router namespace's name, 1 + the nftables generation the
 	// plane's last change of its tables (guard, NAT) left.
 	routerGens sync.Map
+	// routerDeltas counts routers brought up to date by their ENIs' changes alone
+	// (routerDelta), for tests.
+	routerDeltas atomic.Int64
 
 	metadata MetadataServer
 	md       mdState // metadata numbers and listeners (metadata_linux.go)
@@ -673,14 +676,15 @@ func (r *reconciler) ensureRouters() {
 		}
 		nbrs, pfx6 := routerNeighbours(byVPC[v.ID])
 		md := r.p.metadataIDs(v.ID, byVPC[v.ID])
-		key := r.routerKey(v, c) ^ neighboursKey(nbrs, pfx6) ^ mdKey(md)
-		if ok && ent.key == key && trusted && !r.full {
+		static, pfx6Key := r.routerKey(v, c), neighboursKey(nil, pfx6)
+		key := static ^ neighboursKey(nbrs, pfx6) ^ mdKey(md)
+		upName := ifName(r.p.prefix, kindUplink, v.ID)
+		if ok && trusted && !r.full && (ent.key == key || r.routerDeltaPass(v, c, &ent, gen, key, static, pfx6Key, upName, nbrs, md)) {
 			inetRoutes = append(inetRoutes, ent.inetRoutes...)
 			continue
 		}
 		delete(r.c.routers, v.ID)
 		n0, nInet := r.nerr, len(inetRoutes)
-		upName := ifName(r.p.prefix, kindUplink, v.ID)
 		up, routes, inet := r.routerUplink(v, c, upName)
 		inetRoutes = append(inetRoutes, inet...)
 		legs := r.routerLegs(v, c)
@@ -692,7 +696,10 @@ func (r *reconciler) ensureRouters() {
 			}
 		}
 		r.count(ensureNeighbours(c, legs, nbrs))
-		r.ensureRouterGuard(c, upName, v.ResolverIP, nbrs, md, !trusted)
+		var st *routerState
+		if r.ensureRouterGuard(c, upName, v.ResolverIP, nbrs, md, !trusted) {
+			st = newRouterState(static, pfx6Key, legs, upName, v.ResolverIP, nbrs, md)
+		}
 		tables := []int{rtInternet, unix.RT_TABLE_MAIN}
 		for _, s := range r.subnetSeq {
 			if s.vpcID == v.ID {
@@ -706,13 +713,8 @@ func (r *reconciler) ensureRouters() {
 		r.count(ensureRules(c, rtPrioRouter, rtPrioRouter, rules))
 		if r.nerr == n0 {
 			if after, err := c.nftGen(); err == nil {
-				r.c.routers[v.ID] = routerEntry{key: key, inetRoutes: slices.Clone(inetRoutes[nInet:]), gen: after}
-				r.p.routerGens.Store(c.name, uint64(after)+1)
-				// The plane's own change: the ACL table is still what its last pass left.
-				if st, ok := r.c.acls[v.ID]; ok && trusted && st.gen == gen {
-					st.gen = after
-					r.c.acls[v.ID] = st
-				}
+				r.c.routers[v.ID] = routerEntry{key: key, inetRoutes: slices.Clone(inetRoutes[nInet:]), gen: after, st: st}
+				r.ownRouterChange(v.ID, c, gen, after, trusted)
 			}
 		}
 	}
@@ -725,6 +727,39 @@ func (r *reconciler) ensureRouters() {
 	r.count(ensureRoutes(r.inet, []int{254}, inetRoutes))
 	if r.nerr == n0 {
 		r.c.inetKey = key
+	}
+}
+
+// routerDeltaPass brings a router whose static part (routerKey) and delegated IPv6
+// routes are what its last pass made up to date by its ENIs' changes alone (routerDelta),
+// and records it. It reports whether it did; if not, the caller makes the router whole.
+func (r *reconciler) routerDeltaPass(v VPC, c *nsCtx, ent *routerEntry, gen uint32, key, static, pfx6Key uint64, upName string, nbrs []neighbour, md []mdEntry) bool {
+	if ent.st == nil || ent.st.static != static || ent.st.pfx6 != pfx6Key {
+		return false
+	}
+	if !r.routerDelta(c, ent.st, upName, v.ResolverIP, nbrs, md) {
+		ent.st = nil // what the kernel holds is unknown: the full pass makes it whole
+		return false
+	}
+	after, err := c.nftGen()
+	if err != nil {
+		ent.st = nil
+		return false
+	}
+	ent.key, ent.gen = key, after
+	r.c.routers[v.ID] = *ent
+	r.p.routerDeltas.Add(1)
+	r.ownRouterChange(v.ID, c, gen, after, true)
+	return true
+}
+
+// ownRouterChange records that the router's nftables generation went from gen to after
+// by the plane's own change: the ACL table is still what its last pass left.
+func (r *reconciler) ownRouterChange(vpcID string, c *nsCtx, gen, after uint32, trusted bool) {
+	r.p.routerGens.Store(c.name, uint64(after)+1)
+	if st, ok := r.c.acls[vpcID]; ok && trusted && st.gen == gen {
+		st.gen = after
+		r.c.acls[vpcID] = st
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"slices"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
@@ -140,23 +139,41 @@ func neighboursKey(ns []neighbour, pfx6 []prefixRoute) uint64 {
 	return k.sum()
 }
 
+// guardMarker names the router guard's marker chain: the spec of everything it holds.
+func guardMarker(uplink, resolver string, ns []neighbour, md []mdEntry) string {
+	return fmt.Sprintf("v%s_%016x", nftVersion, neighboursKey(ns, nil)^specKey(uplink, "peering-guard", "resolver "+resolver)^mdKey(md))
+}
+
+// Named sets of the router guard: the legs' next hops, by family.
+const (
+	guardNextHops4 = "nh4"
+	guardNextHops6 = "nh6"
+)
+
+func guardSets(tab *nftables.Table) (v4, v6 *nftables.Set) {
+	return &nftables.Set{Table: tab, Name: guardNextHops4, KeyType: nftables.TypeIPAddr},
+		&nftables.Set{Table: tab, Name: guardNextHops6, KeyType: nftables.TypeIP6Addr}
+}
+
 // ensureRouterGuard replaces the router's filter table: the next hop of everything
 // forwarded or sent to a leg is a known neighbour; nothing but ICMP reaches the router's
-// own stack. (The router's spec key covers the neighbours, so this runs when they change.)
-// It is replaced whatever it holds when force (its generation says someone else changed it).
-func (r *reconciler) ensureRouterGuard(c *nsCtx, uplink, resolver string, ns []neighbour, md []mdEntry, force bool) {
+// own stack. (The router's spec key covers the neighbours, so this runs when they change;
+// routerDelta changes only the elements when nothing else did.) It is replaced whatever it
+// holds when force (its generation says someone else changed it). It reports whether the
+// table holds what ns and md ask for.
+func (r *reconciler) ensureRouterGuard(c *nsCtx, uplink, resolver string, ns []neighbour, md []mdEntry, force bool) bool {
 	conn, err := newNFT(int(c.ns))
 	if err != nil {
 		r.fail(fmt.Errorf("%s: nftables: %w", c.name, err))
-		return
+		return false
 	}
 	defer conn.CloseLasting()
 	tab := &nftables.Table{Name: r.p.prefix + "rt", Family: nftables.TableFamilyINet}
-	marker := fmt.Sprintf("v%s_%016x", nftVersion, neighboursKey(ns, nil)^specKey(uplink, "peering-guard", "resolver "+resolver)^mdKey(md))
+	marker := guardMarker(uplink, resolver, ns, md)
 	if chains, err := conn.ListChainsOfTableFamily(tab.Family); err == nil && !force {
 		for _, ch := range chains {
 			if ch.Table != nil && ch.Table.Name == tab.Name && ch.Name == marker {
-				return // what it holds is what ns asks for
+				return true // what it holds is what ns asks for
 			}
 		}
 	}
@@ -177,23 +194,60 @@ func (r *reconciler) ensureRouterGuard(c *nsCtx, uplink, resolver string, ns []n
 	}
 	conn.AddRule(&nftables.Rule{Table: tab, Chain: in, Exprs: []expr.Any{meta(expr.MetaKeyL4PROTO),
 		cmpNeq([]byte{unix.IPPROTO_ICMP}), cmpNeq([]byte{unix.IPPROTO_ICMPV6}), &expr.Counter{}, verdict(expr.VerdictDrop)}})
-	var v4, v6 []nftables.SetElement
-	for _, n := range ns {
-		if n.ip.Is4() {
-			v4 = append(v4, nftables.SetElement{Key: n.ip.AsSlice()})
-		} else {
-			v6 = append(v6, nftables.SetElement{Key: n.ip.AsSlice()})
-		}
-	}
 	if err := addMetadataRules(conn, tab, md); err != nil {
 		r.fail(fmt.Errorf("%s: router guard: %w", c.name, err))
-		return
+		return false
 	}
+	if err := addGuardChains(conn, tab, r.p.prefix, uplink, ns); err != nil {
+		r.fail(fmt.Errorf("%s: router guard: %w", c.name, err))
+		return false
+	}
+	if err := conn.Flush(); err != nil {
+		r.fail(fmt.Errorf("%s: router guard: %w", c.name, err))
+		return false
+	}
+	r.changes++
+	return true
+}
+
+// nextHopElems are the guard's set elements of the neighbours' addresses, by family.
+func nextHopElems(ns []neighbour) (v4, v6 []nftables.SetElement) {
+	for a := range nextHops(ns) {
+		if a.Is4() {
+			v4 = append(v4, nftables.SetElement{Key: a.AsSlice()})
+		} else {
+			v6 = append(v6, nftables.SetElement{Key: a.AsSlice()})
+		}
+	}
+	return v4, v6
+}
+
+// nextHops are the neighbours' addresses.
+func nextHops(ns []neighbour) map[netip.Addr]bool {
+	m := make(map[netip.Addr]bool, len(ns))
+	for _, n := range ns {
+		m[n.ip] = true
+	}
+	return m
+}
+
+// addGuardChains adds the forward and output chains: what leaves by a leg goes to a known
+// next hop (the named sets, which routerDelta updates element by element).
+func addGuardChains(conn *nftables.Conn, tab *nftables.Table, prefix, uplink string, ns []neighbour) error {
+	v4, v6 := nextHopElems(ns)
+	set4, set6 := guardSets(tab)
+	if err := conn.AddSet(set4, v4); err != nil {
+		return err
+	}
+	if err := conn.AddSet(set6, v6); err != nil {
+		return err
+	}
+	accept := nftables.ChainPolicyAccept
 	for _, hook := range []*nftables.ChainHook{nftables.ChainHookForward, nftables.ChainHookOutput} {
 		ch := conn.AddChain(&nftables.Chain{Name: fmt.Sprint("guard", *hook), Table: tab, Hooknum: hook,
 			Priority: nftables.ChainPriorityFilter, Type: nftables.ChainTypeFilter, Policy: &accept})
 		add := func(es ...expr.Any) { conn.AddRule(&nftables.Rule{Table: tab, Chain: ch, Exprs: es}) }
-		for _, es := range peerGuardRules(r.p.prefix, *hook == *nftables.ChainHookForward) {
+		for _, es := range peerGuardRules(prefix, *hook == *nftables.ChainHookForward) {
 			add(es...)
 		}
 		add(meta(expr.MetaKeyOIFNAME), cmpEq(ifnameKey(uplink)), verdict(expr.VerdictAccept))
@@ -203,25 +257,180 @@ func (r *reconciler) ensureRouterGuard(c *nsCtx, uplink, resolver string, ns []n
 		for _, f := range []struct {
 			proto byte
 			key   expr.RtKey
-			typ   nftables.SetDatatype
-			elems []nftables.SetElement
-		}{{unix.NFPROTO_IPV4, expr.RtNexthop4, nftables.TypeIPAddr, v4}, {unix.NFPROTO_IPV6, expr.RtNexthop6, nftables.TypeIP6Addr, v6}} {
-			if len(f.elems) == 0 {
-				continue
-			}
-			set := &nftables.Set{Table: tab, Anonymous: true, Constant: true, KeyType: f.typ}
-			if err := conn.AddSet(set, slices.Clone(f.elems)); err != nil {
-				r.fail(fmt.Errorf("%s: router guard: %w", c.name, err))
-				return
-			}
+			set   *nftables.Set
+		}{{unix.NFPROTO_IPV4, expr.RtNexthop4, set4}, {unix.NFPROTO_IPV6, expr.RtNexthop6, set6}} {
 			add(meta(expr.MetaKeyNFPROTO), cmpEq([]byte{f.proto}), &expr.Rt{Register: 1, Key: f.key},
-				&expr.Lookup{SourceRegister: 1, SetName: set.Name, SetID: set.ID}, verdict(expr.VerdictAccept))
+				&expr.Lookup{SourceRegister: 1, SetName: f.set.Name, SetID: f.set.ID}, verdict(expr.VerdictAccept))
 		}
 		add(&expr.Counter{}, verdict(expr.VerdictDrop))
 	}
-	if err := conn.Flush(); err != nil {
-		r.fail(fmt.Errorf("%s: router guard: %w", c.name, err))
-		return
+	return nil
+}
+
+// routerState is what the plane last made of a router's per-ENI part: its legs'
+// permanent neighbours and its guard's elements. When nothing else of the router changed
+// (the legs, uplink, routes, NAT: its static key), a change of its ENIs updates those
+// alone (routerDelta): a neighbour set or deleted per address, and one nftables batch of
+// set elements and metadata chains, whatever the VPC holds. A new ENI, a moved one (a new
+// metadata number) or a deleted one costs the same at ten ENIs as at thousands.
+type routerState struct {
+	static uint64            // routerKey when it was made
+	pfx6   uint64            // the delegated IPv6 prefixes' routes (their change: a full pass)
+	legs   map[string]int    // subnet -> ifindex of its leg
+	nbrs   map[nbrKey]string // permanent neighbours -> MAC
+	marker string            // the guard's marker chain
+	nh     map[netip.Addr]bool
+	md     map[string]uint32 // MAC -> metadata number
+}
+
+type nbrKey struct {
+	subnet string
+	ip     netip.Addr
+}
+
+// newRouterState records what a full pass made.
+func newRouterState(static, pfx6 uint64, legs map[string]netlink.Link, uplink, resolver string, ns []neighbour, md []mdEntry) *routerState {
+	st := &routerState{static: static, pfx6: pfx6, legs: map[string]int{}, nbrs: map[nbrKey]string{},
+		marker: guardMarker(uplink, resolver, ns, md), nh: nextHops(ns), md: map[string]uint32{}}
+	for s, l := range legs {
+		st.legs[s] = l.Attrs().Index
 	}
-	r.changes++
+	for _, n := range ns {
+		if _, ok := legs[n.subnet]; ok {
+			st.nbrs[nbrKey{n.subnet, n.ip}] = n.mac.String()
+		}
+	}
+	for _, e := range md {
+		st.md[string(e.mac)] = e.id
+	}
+	return st
+}
+
+// routerDelta brings the router's neighbours and guard from st to ns and md, changing
+// only what differs. It reports whether it did; if not (a neighbour on a leg st does not
+// know, a netlink error), the caller makes the router whole.
+func (r *reconciler) routerDelta(c *nsCtx, st *routerState, uplink, resolver string, ns []neighbour, md []mdEntry) bool {
+	want := make(map[nbrKey]string, len(ns))
+	for _, n := range ns {
+		if _, ok := st.legs[n.subnet]; ok { // as ensureNeighbours: none where there is no leg
+			want[nbrKey{n.subnet, n.ip}] = n.mac.String()
+		}
+	}
+	changes, err := r.neighbourDelta(c, st, want)
+	if err != nil {
+		return false
+	}
+	marker, nh := guardMarker(uplink, resolver, ns, md), nextHops(ns)
+	mdWant := make(map[string]uint32, len(md))
+	for _, e := range md {
+		mdWant[string(e.mac)] = e.id
+	}
+	if marker != st.marker {
+		if err := guardDelta(c, r.p.prefix+"rt", st, marker, nh, mdWant); err != nil {
+			return false
+		}
+		changes++
+	}
+	st.nbrs, st.marker, st.nh, st.md = want, marker, nh, mdWant
+	r.changes += changes
+	return true
+}
+
+// neighbourDelta sets the neighbours of want that st does not hold and deletes those st
+// holds that want does not.
+func (r *reconciler) neighbourDelta(c *nsCtx, st *routerState, want map[nbrKey]string) (int, error) {
+	n := 0
+	neigh := func(k nbrKey, mac string) (*netlink.Neigh, error) {
+		idx, ok := st.legs[k.subnet]
+		if !ok {
+			return nil, fmt.Errorf("no leg for subnet %s", k.subnet)
+		}
+		fam := netlink.FAMILY_V4
+		if k.ip.Is6() {
+			fam = netlink.FAMILY_V6
+		}
+		hw, _ := net.ParseMAC(mac) // made by MAC.String
+		return &netlink.Neigh{LinkIndex: idx, Family: fam, State: netlink.NUD_PERMANENT, IP: net.IP(k.ip.AsSlice()), HardwareAddr: hw}, nil
+	}
+	for k, mac := range want {
+		if st.nbrs[k] == mac {
+			continue
+		}
+		nb, err := neigh(k, mac)
+		if err == nil {
+			err = c.h.NeighSet(nb)
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	for k, mac := range st.nbrs {
+		if _, ok := want[k]; ok {
+			continue
+		}
+		nb, err := neigh(k, mac)
+		if err == nil {
+			err = c.h.NeighDel(nb)
+		}
+		if err != nil && !errors.Is(err, unix.ENOENT) {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// guardDelta updates the guard table's next-hop sets and metadata map and chains from st
+// to nh and md, and renames its marker, in one nftables batch.
+func guardDelta(c *nsCtx, table string, st *routerState, marker string, nh map[netip.Addr]bool, md map[string]uint32) error {
+	conn, err := newNFT(int(c.ns))
+	if err != nil {
+		return err
+	}
+	defer conn.CloseLasting()
+	tab := &nftables.Table{Name: table, Family: nftables.TableFamilyINet}
+	conn.DelChain(&nftables.Chain{Name: st.marker, Table: tab})
+	conn.AddChain(&nftables.Chain{Name: marker, Table: tab})
+	set4, set6 := guardSets(tab)
+	var add4, add6, del4, del6 []nftables.SetElement
+	for a := range nh {
+		if !st.nh[a] {
+			if a.Is4() {
+				add4 = append(add4, nftables.SetElement{Key: a.AsSlice()})
+			} else {
+				add6 = append(add6, nftables.SetElement{Key: a.AsSlice()})
+			}
+		}
+	}
+	for a := range st.nh {
+		if !nh[a] {
+			if a.Is4() {
+				del4 = append(del4, nftables.SetElement{Key: a.AsSlice()})
+			} else {
+				del6 = append(del6, nftables.SetElement{Key: a.AsSlice()})
+			}
+		}
+	}
+	errs := []error{setDelete(conn, set4, del4), setDelete(conn, set6, del6),
+		setAdd(conn, set4, add4), setAdd(conn, set6, add6), metadataDelta(conn, tab, st.md, md)}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return conn.Flush()
+}
+
+// setAdd and setDelete queue element changes of a named set, none when there are none.
+func setAdd(conn *nftables.Conn, s *nftables.Set, es []nftables.SetElement) error {
+	if len(es) == 0 {
+		return nil
+	}
+	return conn.SetAddElements(s, es)
+}
+
+func setDelete(conn *nftables.Conn, s *nftables.Set, es []nftables.SetElement) error {
+	if len(es) == 0 {
+		return nil
+	}
+	return conn.SetDeleteElements(s, es)
 }
