@@ -87,7 +87,7 @@ func dpENI(e *eniInfo, groups map[string]Group, key uint64) *dpENIPart {
 	n := e.mark
 	brNames, sgNames := dpENIChainNames(n)
 	part := &dpENIPart{}
-	part.br = append(part.br, &nftChain{name: dpENIMarker(n, key)})
+	part.br = append(part.br, &nftChain{name: dpENIMarker(n, key, e.ID)})
 	var all []*nftChain
 	for _, name := range append(slices.Clone(brNames), sgNames...) {
 		all = append(all, &nftChain{name: name})

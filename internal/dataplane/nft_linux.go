@@ -8,6 +8,7 @@ import (
 	"hash"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/google/nftables"
@@ -351,7 +352,29 @@ const (
 
 func dpBaseMarker(key uint64) string { return fmt.Sprintf("v%016x", key) }
 
-func dpENIMarker(mark uint32, key uint64) string { return fmt.Sprintf("k%d_%016x", mark, key) }
+// dpENIMarker names an ENI's marker chain: its mark, the spec of its part, and its id,
+// so that a restarted plane finds which mark each ENI had (adoptMarks).
+func dpENIMarker(mark uint32, key uint64, eni string) string {
+	return fmt.Sprintf("k%d_%016x_%s", mark, key, eni)
+}
+
+// parseENIMarker is dpENIMarker's inverse; ok is false for another chain's name.
+func parseENIMarker(name string) (mark uint32, eni string, ok bool) {
+	rest, found := strings.CutPrefix(name, "k")
+	if !found {
+		return 0, "", false
+	}
+	m, rest, found := strings.Cut(rest, "_")
+	if !found {
+		return 0, "", false
+	}
+	_, eni, found = strings.Cut(rest, "_")
+	n, err := strconv.ParseUint(m, 10, 32)
+	if !found || err != nil || n == 0 || n > 0xffff || eni == "" {
+		return 0, "", false
+	}
+	return uint32(n), eni, true
+}
 
 // dpBaseKey is the spec of the base chains.
 func dpBaseKey(prefix string, subnets []*subnetInfo) uint64 {
@@ -549,6 +572,7 @@ func dpCurrent(c *nftables.Conn, ts ...*nftTable) (bool, error) {
 
 // dpGone is an ENI whose chains and map elements go.
 type dpGone struct {
+	id   string
 	mark uint32
 	key  uint64
 	host []string
@@ -594,7 +618,7 @@ func dpApply(c *nftables.Conn, prefix string, add, change []*eniInfo, keys map[*
 		for _, n := range sgNames {
 			c.DelChain(&nftables.Chain{Name: n, Table: sg})
 		}
-		c.DelChain(&nftables.Chain{Name: dpENIMarker(g.mark, g.key), Table: br})
+		c.DelChain(&nftables.Chain{Name: dpENIMarker(g.mark, g.key, g.id), Table: br})
 	}
 	fill := func(tab *nftables.Table, chs []*nftChain) {
 		for _, ch := range chs {
@@ -613,7 +637,7 @@ func dpApply(c *nftables.Conn, prefix string, add, change []*eniInfo, keys map[*
 		for _, ch := range part.sg {
 			c.FlushChain(&nftables.Chain{Name: ch.name, Table: sg})
 		}
-		c.DelChain(&nftables.Chain{Name: dpENIMarker(e.mark, oldKey[e.mark]), Table: br})
+		c.DelChain(&nftables.Chain{Name: dpENIMarker(e.mark, oldKey[e.mark], e.ID), Table: br})
 		c.AddChain(&nftables.Chain{Name: part.br[0].name, Table: br})
 		fill(br, part.br)
 		fill(sg, part.sg)

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/nftables"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -1213,6 +1214,9 @@ func (r *reconciler) ensureDatapathRules() {
 	}
 	c := r.c
 	d := &dpPass{r: r, keys: map[*eniInfo]uint64{}}
+	if c.nextMark == 0 { // a new plane: the marks the kernel's ruleset holds are the ENIs'
+		r.adoptMarks()
+	}
 	for _, e := range r.enis {
 		if _, ok := r.bridges[e.SubnetID]; !ok || r.insts[e.InstanceID] == nil {
 			continue
@@ -1266,6 +1270,32 @@ func (r *reconciler) ensureDatapathRules() {
 		return
 	}
 	d.whole(base)
+}
+
+// adoptMarks gives the ENIs of the datapath ruleset a plane left behind (a restart) the
+// marks they had, from its marker chains: a tracked connection's ct mark names the ENIs it
+// is between, so an ENI given another mark would cut every connection it had. Those of
+// ENIs no longer wanted are released at the end of the pass, as any gone ENI's.
+func (r *reconciler) adoptMarks() {
+	conn, err := newNFT(int(r.dp.ns))
+	if err != nil {
+		return // the pass reports the datapath's nftables error itself
+	}
+	defer conn.CloseLasting()
+	chains, err := conn.ListChainsOfTableFamily(nftables.TableFamilyBridge)
+	if err != nil {
+		return
+	}
+	c := r.c
+	for _, ch := range chains {
+		if ch.Table == nil || ch.Table.Name != r.p.prefix {
+			continue
+		}
+		if m, eni, ok := parseENIMarker(ch.Name); ok {
+			c.marks[eni] = m
+			c.nextMark = max(c.nextMark, m)
+		}
+	}
 }
 
 // forgetConnections deletes the tracked connections of the ENIs whose marks were released
@@ -1389,14 +1419,14 @@ func (d *dpPass) incremental() {
 	if incr {
 		for id := range r.delta.enis {
 			if old, ok := c.nftENI[id]; ok && !r.enforced[id] {
-				gone = append(gone, dpGone{mark: old.mark, key: old.key, host: old.host})
+				gone = append(gone, dpGone{id: id, mark: old.mark, key: old.key, host: old.host})
 				goneIDs = append(goneIDs, id)
 			}
 		}
 	} else {
 		for id, old := range c.nftENI {
 			if !r.enforced[id] {
-				gone = append(gone, dpGone{mark: old.mark, key: old.key, host: old.host})
+				gone = append(gone, dpGone{id: id, mark: old.mark, key: old.key, host: old.host})
 				goneIDs = append(goneIDs, id)
 			}
 		}

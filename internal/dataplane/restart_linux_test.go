@@ -1,0 +1,115 @@
+package dataplane
+
+import (
+	"bufio"
+	"context"
+	"maps"
+	"net"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink"
+)
+
+// A restarted agent (a new Plane on the same prefix, with an ENI more and its ENIs listed
+// in another order)
+// adopts what the old one realised: no instance's link is made again, and a TCP
+// connection established before the restart goes on after it.
+func TestRestartKeepsFlows(t *testing.T) {
+	p := newTestPlane(t)
+	d := baseDesired()
+	reconcileStable(t, p, d)
+	var ln net.Listener
+	if err := p.Do(p.InstanceNS("i-web"), func() error {
+		var err error
+		ln, err = net.Listen("tcp", ":80")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() { // echoes lines on each connection
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				r := bufio.NewReader(c)
+				for {
+					line, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					if _, err := c.Write([]byte(line)); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	var conn net.Conn
+	if err := p.Do(p.InstanceNS("i-b"), func() error {
+		var err error
+		conn, err = net.DialTimeout("tcp", "10.0.1.10:80", passTimeout)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	r := bufio.NewReader(conn)
+	echo := func(what string) error {
+		_ = conn.SetDeadline(time.Now().Add(passTimeout))
+		if _, err := conn.Write([]byte(what + "\n")); err != nil {
+			return err
+		}
+		line, err := r.ReadString('\n')
+		if err == nil && line != what+"\n" {
+			t.Fatalf("echo of %q: %q", what, line)
+		}
+		return err
+	}
+	if err := echo("before"); err != nil {
+		t.Fatal(err)
+	}
+	ifindex := func() map[string]int {
+		m := map[string]int{}
+		for _, inst := range []string{"i-web", "i-b", "i-c"} {
+			withHandle(t, p.InstanceNS(inst), func(h *netlink.Handle) {
+				l, err := h.LinkByName("eth0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				m[inst] = l.Attrs().Index
+			})
+		}
+		return m
+	}
+	before := ifindex()
+
+	p2, err := New(Options{Prefix: p.prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// While the agent was down, an instance was launched whose ENI sorts first: a new agent
+	// numbering its ENIs afresh would give the others other marks.
+	d2 := baseDesired()
+	d2.Instances = append(d2.Instances, Instance{ID: "i-a", Running: true})
+	d2.ENIs = append(d2.ENIs, ENI{ID: "eni-a", MAC: "02:00:00:00:02:14", SubnetID: "subnet-b", VPCID: "vpc-1", PrimaryIP: "10.0.2.20",
+		InstanceID: "i-a", SourceDestCheck: true, Groups: []string{"sg-open"}})
+	slices.Reverse(d2.ENIs)
+	start := time.Now()
+	st, err := p2.Reconcile(context.Background(), d2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the restarted plane's first pass: %v, %d changes", time.Since(start).Round(time.Microsecond), st.Changes)
+	if after := ifindex(); !maps.Equal(before, after) {
+		t.Fatalf("instances' links made again: %v, then %v", before, after)
+	}
+	if err := echo("after"); err != nil {
+		t.Fatalf("the connection established before the restart: %v", err)
+	}
+}
