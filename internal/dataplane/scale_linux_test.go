@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/vishvananda/netlink"
 	"io"
 	"os"
 	"runtime"
@@ -201,6 +202,40 @@ func TestScale(t *testing.T) {
 	d.ENIs[len(d.ENIs)-1].InstanceID = d.ENIs[1].InstanceID
 	d.ENIs[len(d.ENIs)-1].DeviceIndex = 1
 	timed("move an ENI (Reconcile)", false)
+
+	// A restart: a new plane on the same prefix adopts what is there, re-creating no
+	// instance's link.
+	eth0 := func(inst string) int {
+		idx := 0
+		withHandle(t, p.InstanceNS(inst), func(h *netlink.Handle) {
+			l, err := h.LinkByName("eth0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			idx = l.Attrs().Index
+		})
+		return idx
+	}
+	sample := []string{d.ENIs[0].InstanceID, d.ENIs[n/2].InstanceID, d.ENIs[n-1].InstanceID}
+	var before []int
+	for _, inst := range sample {
+		before = append(before, eth0(inst))
+	}
+	p2, err := New(Options{Prefix: p.prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	st, err = p2.Reconcile(ctx, d)
+	if err != nil {
+		t.Fatalf("restart: %v", err)
+	}
+	t.Logf("restart: a new plane's first pass over %d instances: %v, %d changes", n, time.Since(start).Round(time.Millisecond), st.Changes)
+	for i, inst := range sample {
+		if eth0(inst) != before[i] {
+			t.Fatalf("restart: %s's eth0 was made again", inst)
+		}
+	}
 
 	start = time.Now()
 	if err := p.Teardown(ctx); err != nil {
