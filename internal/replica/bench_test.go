@@ -62,3 +62,41 @@ func BenchmarkReplicaStaleness(b *testing.B) {
 	report(lag, "watch-lag")
 	report(read, "follower-read")
 }
+
+// CreateNetworkInterface through the writer and through a replica that forwards it
+// (one client, one call at a time), in one run: what the forward costs.
+func BenchmarkReplicaWrite(b *testing.B) {
+	cl := etcdtest.Start(b, 1)
+	a := startNode(b, cl, "/eni-fwd/")
+	waitLeader(b, a)
+	f := startNode(b, cl, "/eni-fwd/")
+	waitLeader(b, a, f)
+	ca := a.client()
+	vpc, err := ca.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.9.0.0/16")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sub, err := ca.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.9.0.0/16"), AvailabilityZone: aws.String("us-east-1a")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, via := range []struct {
+		name string
+		n    *node
+	}{{"writer", a}, {"forwarded", f}} {
+		b.Run(via.name, func(b *testing.B) {
+			c := via.n.client()
+			var ds []time.Duration
+			for range b.N {
+				t0 := time.Now()
+				if _, err := c.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: sub.Subnet.SubnetId}); err != nil {
+					b.Fatal(err)
+				}
+				ds = append(ds, time.Since(t0))
+			}
+			slices.Sort(ds)
+			b.ReportMetric(float64(ds[len(ds)/2])/1e6, "p50-ms")
+			b.ReportMetric(float64(ds[min(len(ds)-1, len(ds)*99/100)])/1e6, "p99-ms")
+		})
+	}
+}
