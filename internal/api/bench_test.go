@@ -121,24 +121,7 @@ func benchSubnet(b *testing.B, c *core.Core, k int) string {
 }
 
 func BenchmarkAPICreateENI(b *testing.B) {
-	e := apitest.New(b, apitest.Options{Durable: true})
-	c := e.Client()
-	var subnets []string
-	var mu sync.Mutex
-	used := 0
-	next := func() string { // a subnet with room: 60000 ENIs per /16
-		mu.Lock()
-		defer mu.Unlock()
-		if used%60000 == 0 {
-			subnets = append(subnets, benchSubnet(b, e.Core, len(subnets)+1))
-		}
-		used++
-		return subnets[len(subnets)-1]
-	}
-	benchParallel(b, benchConcurrency, func() error {
-		_, err := c.CreateNetworkInterface(apitest.Ctx(), &ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(next()), Description: aws.String("bench")})
-		return err
-	})
+	benchCreateENIOn(b, apitest.New(b, apitest.Options{Durable: true}))
 }
 
 // benchENIs creates n ENIs through the core (no store), tagged group=g<i/100>;

@@ -66,17 +66,17 @@ func (s *Server) replicaPrelude(r *http.Request) (*forwarding, error) {
 	return fw, nil
 }
 
-// forward sends the request to the writer and copies its reply back. It
-// returns ServiceUnavailable, having written nothing, when there is no
-// writer to send it to.
-func (s *Server) forward(w http.ResponseWriter, r *http.Request, fw *forwarding) error {
+// forward sends the request to the writer and copies its reply back,
+// returning the reply's status. It returns ServiceUnavailable, having written
+// nothing, when there is no writer to send it to.
+func (s *Server) forward(w http.ResponseWriter, r *http.Request, fw *forwarding) (int, error) {
 	leader := s.opt.Replica.LeaderURL()
 	if fw.forwarded || leader == "" || s.opt.Replica.Leading() {
-		return errUnavailable
+		return 0, errUnavailable
 	}
 	out, err := http.NewRequestWithContext(r.Context(), r.Method, leader+r.URL.RequestURI(), bytes.NewReader(fw.body))
 	if err != nil {
-		return errUnavailable
+		return 0, errUnavailable
 	}
 	out.Header = r.Header.Clone()
 	out.Host = r.Host // the signature covers it
@@ -84,20 +84,20 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, fw *forwarding)
 	resp, err := forwardClient.Do(out)
 	if err != nil {
 		s.log.Warn("forwarding to the writer", "writer", leader, "err", err)
-		return errUnavailable
+		return 0, errUnavailable
 	}
 	defer resp.Body.Close()
 	reply, err := io.ReadAll(resp.Body)
 	if err != nil {
 		s.log.Warn("forwarding to the writer", "writer", leader, "err", err)
-		return errUnavailable
+		return 0, errUnavailable
 	}
 	for k, v := range resp.Header {
 		w.Header()[k] = v
 	}
 	w.WriteHeader(resp.StatusCode)
 	_, _ = w.Write(reply)
-	return nil
+	return resp.StatusCode, nil
 }
 
 // forwardReset sends a reset to the writer (which empties etcd; the
@@ -107,7 +107,7 @@ func (s *Server) forwardReset(w http.ResponseWriter, r *http.Request) {
 	if body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes)); err == nil {
 		fw.body = body
 	}
-	if err := s.forward(w, r, fw); err != nil {
+	if _, err := s.forward(w, r, fw); err != nil {
 		http.Error(w, "no writer to reset: "+err.Error(), http.StatusServiceUnavailable)
 	}
 }

@@ -186,9 +186,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = s.serveSafe(r, req, buf)
 	}
 	if fw != nil && errors.Is(err, errForward) {
-		if err = s.forward(w, r, fw); err == nil {
+		var status int
+		if status, err = s.forward(w, r, fw); err == nil {
 			s.requests.WithLabelValues(s.actionLabel(req), "forwarded").Inc()
-			s.logRequest(r.Context(), req, "forwarded", http.StatusOK, time.Since(start))
+			s.logRequest(r.Context(), req, "forwarded", status, time.Since(start))
 			return
 		}
 	}

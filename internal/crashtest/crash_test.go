@@ -73,8 +73,14 @@ type server struct {
 
 func start(t *testing.T, path string) *server {
 	t.Helper()
+	return spawn(t, childEnv+"="+path)
+}
+
+// spawn runs this test binary as a child server with env set and waits for its address.
+func spawn(t *testing.T, env string) *server {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+path)
+	cmd.Env = append(os.Environ(), env)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

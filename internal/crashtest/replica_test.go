@@ -1,7 +1,6 @@
 package crashtest
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -66,23 +64,7 @@ func replicaChild(spec string) {
 
 func startReplica(t *testing.T, cl *etcdtest.Cluster, prefix string) *server {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), replicaEnv+"="+strings.Join(cl.Endpoints, ",")+" "+prefix)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "ADDR ") {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("replica: %q %v", line, err)
-	}
-	s := &server{cmd: cmd, addr: strings.TrimSpace(strings.TrimPrefix(line, "ADDR "))}
+	s := spawn(t, replicaEnv+"="+strings.Join(cl.Endpoints, ",")+" "+prefix)
 	t.Cleanup(s.kill)
 	return s
 }

@@ -20,36 +20,7 @@ func TestRestartKeepsFlows(t *testing.T) {
 	p := newTestPlane(t)
 	d := baseDesired()
 	reconcileStable(t, p, d)
-	var ln net.Listener
-	if err := p.Do(p.InstanceNS("i-web"), func() error {
-		var err error
-		ln, err = net.Listen("tcp", ":80")
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() { // echoes lines on each connection
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				r := bufio.NewReader(c)
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if _, err := c.Write([]byte(line)); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
+	tcpEcho(t, p, p.InstanceNS("i-web"), 80)
 	var conn net.Conn
 	if err := p.Do(p.InstanceNS("i-b"), func() error {
 		var err error

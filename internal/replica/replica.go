@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -360,7 +361,7 @@ func (r *Replica) apply(events []*clientv3.Event) error {
 				c.Value = ev.Kv.Value
 			}
 			changes = append(changes, c)
-			if reg, _, ok := cutRegion(key); ok {
+			if reg, _, ok := strings.Cut(key, "/"); ok {
 				regions[reg] = true
 			}
 		}
@@ -379,15 +380,6 @@ func (r *Replica) apply(events []*clientv3.Event) error {
 		}
 	}
 	return nil
-}
-
-func cutRegion(key string) (string, string, bool) {
-	for i := 0; i < len(key); i++ {
-		if key[i] == '/' {
-			return key[:i], key[i+1:], true
-		}
-	}
-	return "", "", false
 }
 
 func sleep(ctx context.Context, d time.Duration) {
