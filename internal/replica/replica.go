@@ -214,6 +214,11 @@ func (r *Replica) Run(ctx context.Context) {
 	}
 }
 
+// Follow keeps the model in step with etcd until ctx ends, without ever
+// campaigning: what an agent (`eni agent`) runs, which realises the model
+// and never writes it.
+func (r *Replica) Follow(ctx context.Context) { r.follow(ctx) }
+
 // followFor follows for d (or until ctx ends).
 func (r *Replica) followFor(ctx context.Context, d time.Duration) {
 	fctx, cancel := context.WithTimeout(ctx, d)
