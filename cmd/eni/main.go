@@ -37,6 +37,8 @@ const usage = `eni — a self-hosted, EC2-compatible service for Elastic Network
 
 Usage:
   eni serve [flags]        run the EC2 API server (see eni serve --help)
+  eni agent [flags]        run one host of a cluster: realise what the API places on it (root; see eni agent --help)
+  eni dev-cluster [flags]  a cluster on this machine: embedded etcd, the API, N hosts as namespaces (root)
   eni exec INSTANCE -- CMD run a command inside an instance's namespace (root; "internet" for the simulated internet)
   eni run-task [flags] -- CMD
                            run a command in a fresh namespace with its own requester-managed ENI (root)
@@ -63,6 +65,10 @@ func main() {
 		err = serve(os.Args[2:])
 	case "bench":
 		err = errors.New("bench is its own command now (the server does not link the SDK's EC2 client): go run ./cmd/eni-bench")
+	case "agent":
+		err = agentCmd(os.Args[2:])
+	case "dev-cluster":
+		err = devClusterCmd(os.Args[2:])
 	case "exec":
 		err = execCmd(os.Args[2:])
 	case nsInitCmd: // eni exec and run-task re-executed inside an instance (osview.go)
@@ -129,11 +135,18 @@ func serve(args []string) error {
 	c := core.New(core.Env{Now: time.Now, Rand: rand.Reader}, cfg)
 	var srv *api.Server
 	var con *console.Console
+	hosts := &clusterHosts{core: c, srv: &srv, log: log}
 	dp := dataPlaneHooks{desc: "none"}
 	onChange := func(regions []string) { con.Notify(regions) } // con is set before anything commits
 	n, st, rep, err := loadModel(f, st, c, log, replicaHooks{
 		onApply: func(regions []string) { dp.onCommitOrNil(); onChange(regions) },
-		onLead:  func() error { return c.SettleUsage(srv.Commit) },
+		onLead: func() error {
+			if err := c.SettleUsage(srv.Commit); err != nil {
+				return err
+			}
+			hosts.settleAll()
+			return nil
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("load store: %w", err)
@@ -161,6 +174,10 @@ func serve(args []string) error {
 	// before metering) are settled before anything else is served: here,
 	// or by a replica once it is the writer.
 	if rep != nil {
+		hosts.rep = rep
+		if cfg.Cluster {
+			go cluster.Watch(ctx, rep.Etcd().Client(), rep.Etcd().Prefix(), log, hosts.update)
+		}
 		go rep.Run(ctx)
 	} else if err := c.SettleUsage(srv.Commit); err != nil {
 		return err
@@ -236,6 +253,7 @@ func runHTTP(ctx context.Context, hs *http.Server, ln net.Listener, log *slog.Lo
 type serveFlags struct {
 	listen       *string
 	storeKind    *string
+	clusterMode  *bool
 	dataDir      *string
 	etcdOpts     *etcdFlags
 	dataplane    *string
@@ -273,6 +291,7 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 	f.storeKind = fs.String("store", "bolt", "where the model is kept: bolt (a bbolt file in --data) or etcd (an etcd cluster, --etcd-endpoints; see the --etcd-* flags)")
 	f.dataDir = fs.String("data", defaultDataDir(), "directory of the embedded store (empty: keep nothing); with --store etcd it holds only this server's own keys (instance credentials)")
 	f.etcdOpts = addEtcdFlags(fs)
+	f.clusterMode = fs.Bool("cluster", false, "with --store etcd: instances are placed on the hosts that run eni agent against the same etcd (by zone and capacity), which realise them")
 	f.advertise = fs.String("advertise-url", "", "for --store etcd: the URL other replicas forward writes to (default: http:// and --listen, with this host's name if --listen has no address)")
 	f.replicaLease = fs.Int("replica-lease", 5, "for --store etcd: seconds the writer's lease lasts: a writer that stopped (or lost etcd) is replaced after this")
 	f.dataplane = fs.String("dataplane", "none", "data plane: none (API only), linux (instances are network namespaces on this host; root), or auto (linux when this process has CAP_NET_ADMIN and CAP_SYS_ADMIN, else none)")
@@ -340,6 +359,12 @@ func serveConfig(f *serveFlags, realNet bool) (core.Config, error) {
 		return cfg, fmt.Errorf("--private-ip-allocation: %w", err)
 	}
 	cfg.DataPlane = realNet
+	if *f.clusterMode {
+		if *f.storeKind != "etcd" || realNet {
+			return cfg, errors.New("--cluster needs --store etcd and --dataplane none: the hosts' agents (eni agent) realise the instances")
+		}
+		cfg.Cluster = true
+	}
 	cfg.DataPlaneRegion = *f.dpRegion
 	if cfg.Regions, err = core.ParseRegions(*f.regionsFlag); err != nil {
 		return cfg, fmt.Errorf("--regions: %w", err)

@@ -50,6 +50,13 @@ type Options struct {
 	// UserData runs each instance's user data once, as its start script,
 	// when the instance first comes up (the Plane must be a Starter).
 	UserData bool
+	// Host, in a cluster (`eni agent`), is this host's name: the agent
+	// realises what is placed on it (core.HostViewFor), the ENIs realised
+	// on other hosts through Overlay, and hands what it realised to Report
+	// instead of committing it (the API's writer settles it).
+	Host    string
+	Overlay *dataplane.Overlay // Local, UnderlayNS, Port, MTU; Remote is filled each pass
+	Report  func(dataplane.Status)
 }
 
 // DriftWatcher is a Realiser that notices changes made behind its back: WatchDrift
@@ -180,12 +187,12 @@ func (a *Agent) pass(ctx context.Context, full bool) (err error) {
 	a.begun++
 	a.mu.Unlock()
 	start := time.Now()
-	hv := a.opt.Core.HostView(a.opt.Region)
+	hv := a.opt.Core.HostViewFor(a.opt.Region, a.opt.Host)
 	realise := a.opt.Plane.Reconcile
 	if v, ok := a.opt.Plane.(Verifier); ok && full {
 		realise = v.Verify
 	}
-	st, err := realise(ctx, Desired(hv))
+	st, err := realise(ctx, DesiredOn(hv, a.opt.Overlay))
 	kind, result := "incremental", "ok"
 	if full {
 		kind = "full"
@@ -209,17 +216,25 @@ func (a *Agent) pass(ctx context.Context, full bool) (err error) {
 	if st.Changes > 0 {
 		a.opt.Logger.Info("reconciled", "changes", st.Changes, "instances", len(st.Instances), "enis", len(st.ENIs), "took", time.Since(start).String())
 	}
-	who := core.Caller{Account: a.opt.Account, Region: a.opt.Region}
-	if err := a.opt.Core.Write(who, false, a.opt.Commit, func(tx *core.Tx) error {
-		tx.MarkRealised(st.Instances, st.ENIs)
-		return nil
-	}); err != nil {
+	if a.opt.Report != nil {
+		a.opt.Report(st)
+	} else if err := a.writeBack(st); err != nil {
 		return err
 	}
 	if a.opt.UserData {
 		a.runUserData(hv, st)
 	}
 	return nil
+}
+
+// writeBack commits what a pass realised (a single host: pending instances
+// become running, attaching ENIs attached).
+func (a *Agent) writeBack(st dataplane.Status) error {
+	who := core.Caller{Account: a.opt.Account, Region: a.opt.Region}
+	return a.opt.Core.Write(who, false, a.opt.Commit, func(tx *core.Tx) error {
+		tx.MarkRealised(st.Instances, st.ENIs)
+		return nil
+	})
 }
 
 // runUserData starts the user data of instances that came up for the first
@@ -302,13 +317,35 @@ func (a *Agent) Status() (dataplane.Status, int, error) {
 	return a.last, a.runs, a.err
 }
 
+// DesiredOn is Desired on a host of a cluster: ENIs realised on other hosts
+// go to the overlay (a copy of ov with its Remote filled); ov nil: Desired.
+func DesiredOn(hv core.HostView, ov *dataplane.Overlay) dataplane.Desired {
+	d := Desired(hv)
+	if ov == nil {
+		return d
+	}
+	o := *ov
+	o.Remote = nil
+	local := d.ENIs[:0]
+	for i, e := range d.ENIs {
+		if r := hv.ENIs[i].Remote; r != "" {
+			o.Remote = append(o.Remote, dataplane.RemoteENI{ENI: e, Host: r})
+			continue
+		}
+		local = append(local, e)
+	}
+	d.ENIs = local
+	d.Overlay = &o
+	return d
+}
+
 // Desired translates the model's host view into the data plane's input.
 func Desired(hv core.HostView) dataplane.Desired {
 	var d dataplane.Desired
 	for _, v := range hv.VPCs {
 		dv := dataplane.VPC{ID: v.ID, ResolverIP: v.ResolverIP}
 		for _, s := range v.Subnets {
-			ds := dataplane.Subnet{ID: s.ID, CIDR: s.CIDR, IPv6CIDR: s.IPv6CIDR, RouterIP: s.RouterIP, Public: s.Public, DefaultRouteENI: s.DefaultRouteENI, ACL: desiredACL(s.ACL), EgressOnlyIPv6: s.EgressOnlyIPv6, PublicIPv6: s.PublicIPv6}
+			ds := dataplane.Subnet{ID: s.ID, VNI: s.VNI, CIDR: s.CIDR, IPv6CIDR: s.IPv6CIDR, RouterIP: s.RouterIP, Public: s.Public, DefaultRouteENI: s.DefaultRouteENI, ACL: desiredACL(s.ACL), EgressOnlyIPv6: s.EgressOnlyIPv6, PublicIPv6: s.PublicIPv6}
 			for _, pr := range s.PeerRoutes {
 				ds.PeerRoutes = append(ds.PeerRoutes, dataplane.PeerRoute{CIDR: pr.Dest, Peering: pr.PeeringID})
 			}

@@ -214,6 +214,9 @@ func (r *Replica) Run(ctx context.Context) {
 	}
 }
 
+// Etcd is the store the replica follows.
+func (r *Replica) Etcd() *store.Etcd { return r.cfg.Store }
+
 // Follow keeps the model in step with etcd until ctx ends, without ever
 // campaigning: what an agent (`eni agent`) runs, which realises the model
 // and never writes it.

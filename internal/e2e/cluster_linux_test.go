@@ -1,0 +1,362 @@
+package e2e
+
+import (
+	"bufio"
+	"crypto/rand"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/eni-net/eni/internal/apitest"
+	"github.com/eni-net/eni/internal/dataplane"
+	"github.com/eni-net/eni/internal/devcluster"
+	"github.com/eni-net/eni/internal/etcdtest"
+)
+
+// clusterEnv is a cluster on this machine, as eni dev-cluster makes it but with
+// each process in the test's hands: an embedded etcd, one `eni serve --store
+// etcd --cluster`, and N hosts — namespaces on an underlay switch — each with
+// its `eni agent` process (data plane prefix PREFIX+i).
+type clusterEnv struct {
+	*env   // the API's client; env.plane names and enters namespaces
+	ul     *devcluster.Underlay
+	etcd   []string
+	bin    string
+	dir    string
+	prefix string
+	zones  int
+	agents []*exec.Cmd // by host - 1
+	apiCmd *exec.Cmd
+	url    string
+}
+
+// clusterLease is the hosts' lease in the tests: a killed agent's host is gone
+// after it.
+const clusterLease = 2
+
+// newCluster starts a cluster of n hosts spread over zones zones (host i in
+// zone (i-1) % zones), and removes all of it at the end of the test.
+func newCluster(t *testing.T, n, zones int) *clusterEnv {
+	t.Helper()
+	requireNetAdmin(t)
+	b := make([]byte, 2)
+	_, _ = rand.Read(b) // crypto/rand never fails
+	prefix := "k"
+	for _, x := range b {
+		prefix += string(prefixLetters[int(x)%len(prefixLetters)])
+	}
+	ec := etcdtest.Start(t, 1)
+	ul, err := devcluster.New(prefix, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &clusterEnv{ul: ul, etcd: ec.Endpoints, bin: eniBinary(t), dir: t.TempDir(), prefix: prefix, zones: zones, agents: make([]*exec.Cmd, n)}
+	t.Cleanup(c.close(t))
+	addr := freeAddr(t)
+	c.url = "http://" + addr
+	c.apiCmd = c.start(t, "serve", "--store", "etcd", "--cluster", "--listen", addr, "--data", filepath.Join(c.dir, "api"))
+	waitHTTP(t, c.url+"/healthz")
+	plane, err := dataplane.New(dataplane.Options{Prefix: prefix + "1"}) // names and namespaces only
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.env = &env{t: t, ec2: apitest.NewClient(c.url, "us-east-1", "test", "test"), plane: plane, prefix: prefix + "1"}
+	for i := 1; i <= n; i++ {
+		c.startAgent(i)
+	}
+	return c
+}
+
+// start runs `eni args...` with the cluster's etcd flags.
+func (c *clusterEnv) start(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	args = append(args, "--etcd-endpoints", strings.Join(c.etcd, ","), "--etcd-max-txn-ops", fmt.Sprint(etcdtest.MaxTxnOps), "--log-level", "warn")
+	cmd := exec.Command(c.bin, args...)
+	cmd.Stdout, cmd.Stderr = &testLogWriter{t: t}, &testLogWriter{t: t}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
+}
+
+// hostPrefix is host i's data plane prefix.
+func (c *clusterEnv) hostPrefix(i int) string { return fmt.Sprintf("%s%d", c.prefix, i) }
+
+// zone is host i's zone.
+func (c *clusterEnv) zone(i int) string { return "us-east-1" + string(rune('a'+(i-1)%c.zones)) }
+
+// startAgent starts host i's agent and waits until it serves /healthz.
+func (c *clusterEnv) startAgent(i int) {
+	c.t.Helper()
+	addr := freeAddr(c.t)
+	c.agents[i-1] = c.start(c.t.(*testing.T), "agent", "--host", fmt.Sprintf("h%d", i), "--az", c.zone(i), "--underlay-ip", c.ul.HostIP(i).String(),
+		"--underlay-netns", c.ul.HostNSPath(i), "--dataplane-prefix", c.hostPrefix(i), "--listen", addr,
+		"--data", filepath.Join(c.dir, fmt.Sprintf("h%d", i)), "--lease", fmt.Sprint(clusterLease))
+	waitHTTP(c.t, "http://"+addr+"/healthz")
+}
+
+// killAgent ends host i's agent with SIGKILL.
+func (c *clusterEnv) killAgent(i int) {
+	if a := c.agents[i-1]; a != nil && a.Process != nil {
+		_ = a.Process.Kill()
+		_ = a.Wait()
+		c.agents[i-1] = nil
+	}
+}
+
+func (c *clusterEnv) close(t *testing.T) func() {
+	return func() {
+		for i := range c.agents {
+			if a := c.agents[i]; a != nil {
+				_ = a.Process.Signal(syscall.SIGTERM)
+				_ = a.Wait()
+			}
+		}
+		if c.apiCmd != nil {
+			_ = c.apiCmd.Process.Kill()
+			_ = c.apiCmd.Wait()
+		}
+		for i := 1; i <= c.ul.Hosts; i++ {
+			if out, err := exec.Command(c.bin, "cleanup", "--prefix", c.hostPrefix(i), "--force").CombinedOutput(); err != nil {
+				t.Errorf("eni cleanup: %v: %s", err, out)
+			}
+		}
+		if err := c.ul.Close(); err != nil {
+			t.Errorf("underlay: %v", err)
+		}
+		ents, _ := os.ReadDir(netnsDir)
+		for _, d := range ents {
+			if strings.HasPrefix(d.Name(), c.prefix) {
+				t.Errorf("namespace %s left behind", d.Name())
+			}
+		}
+	}
+}
+
+// hostOf is the host whose namespaces hold the instance (0: none).
+func (c *clusterEnv) hostOf(id string) int {
+	for i := 1; i <= c.ul.Hosts; i++ {
+		if _, err := os.Stat(filepath.Join(netnsDir, c.hostPrefix(i)+"-"+id)); err == nil {
+			return i
+		}
+	}
+	return 0
+}
+
+// ns is the instance's namespace, on whichever host holds it.
+func (c *clusterEnv) ns(id string) string {
+	c.t.Helper()
+	h := c.hostOf(id)
+	if h == 0 {
+		c.t.Fatalf("%s is on no host", id)
+	}
+	return c.hostPrefix(h) + "-" + id
+}
+
+// launchIn runs one instance in subnet and waits until it is running.
+func (c *clusterEnv) launchIn(subnet string, groups ...string) string {
+	c.t.Helper()
+	id := c.launch(subnet, groups...)
+	c.waitRunning(id)
+	return id
+}
+
+// status is the instance's DescribeInstanceStatus system and instance status.
+func (c *clusterEnv) status(id string) string {
+	c.t.Helper()
+	out, err := c.ec2.DescribeInstanceStatus(ctx(), &ec2.DescribeInstanceStatusInput{InstanceIds: []string{id}})
+	c.must(err)
+	if len(out.InstanceStatuses) != 1 {
+		return "none"
+	}
+	s := out.InstanceStatuses[0]
+	return string(s.SystemStatus.Status) + "/" + string(s.InstanceStatus.Status)
+}
+
+func freeAddr(t testing.TB) string {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func waitHTTP(t testing.TB, url string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not healthy within 60s: %v", url, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestClusterAcrossHosts: two hosts in one zone; instances of one subnet are
+// placed on both (least loaded first) and talk over the VXLAN underlay,
+// security groups enforced on the receiving host; routed traffic between
+// subnets crosses hosts; an ENI moved from an instance on host 1 to one on
+// host 2 takes its traffic with it.
+func TestClusterAcrossHosts(t *testing.T) {
+	c := newCluster(t, 2, 1)
+	vpc := c.vpc("10.71.0.0/16")
+	s1 := c.subnet(vpc, "10.71.1.0/24")
+	s2 := c.subnet(vpc, "10.71.2.0/24")
+	web := c.sg(vpc, "web", 7000, "10.71.0.0/16")
+	a, b := c.launchIn(s1, web), c.launchIn(s1, web)
+	if ha, hb := c.hostOf(a), c.hostOf(b); ha == hb || ha == 0 || hb == 0 {
+		t.Fatalf("placement: %s on host %d, %s on host %d; want one on each", a, ha, b, hb)
+	}
+	for _, id := range []string{a, b} {
+		if az := aws.ToString(c.instance(id).Placement.AvailabilityZone); az != "us-east-1a" {
+			t.Errorf("%s Placement.AvailabilityZone %q", id, az)
+		}
+	}
+	ipB := *c.primaryENI(b).PrivateIpAddress
+	c.serve(c.ns(b), 7000, "b")
+	c.serve(c.ns(b), 7001, "b-closed")
+	c.reach(c.ns(a), net.JoinHostPort(ipB, "7000"), "b")
+	c.noReach(c.ns(a), net.JoinHostPort(ipB, "7001")) // the group opens 7000 only, enforced on b's host
+
+	// Across subnets: the host of the s1 instance not beside it routes to s2.
+	other := c.launchIn(s2, web)
+	far := a
+	if c.hostOf(other) == c.hostOf(a) {
+		far = b
+	}
+	c.serve(c.ns(other), 7000, "other")
+	c.reach(c.ns(far), net.JoinHostPort(*c.primaryENI(other).PrivateIpAddress, "7000"), "other")
+
+	// A move between hosts: the ENI answers from wherever it is attached.
+	e := c.createENI(s1, web)
+	ip := net.JoinHostPort(*e.PrivateIpAddress, "7000")
+	c.serve(c.ns(a), 7000, a)
+	att := c.attach(*e.NetworkInterfaceId, a, 1)
+	c.reach(c.ns(other), ip, a)
+	c.detach(att)
+	c.waitFor("detached", func() (bool, string) {
+		n, _ := c.eni(*e.NetworkInterfaceId)
+		return n.Status == types.NetworkInterfaceStatusAvailable, string(n.Status)
+	})
+	start := time.Now()
+	c.attach(*e.NetworkInterfaceId, b, 1)
+	c.reach(c.ns(other), ip, "b") // b's listener on 7000 answers "b"
+	t.Logf("moved from host %d to host %d: answered there %v after the attach reply", c.hostOf(a), c.hostOf(b), time.Since(start).Round(time.Millisecond))
+	for _, id := range []string{a, b, other} {
+		if st := c.status(id); st != "ok/ok" {
+			t.Errorf("%s status %s, want ok/ok", id, st)
+		}
+	}
+}
+
+// TestClusterAgentKill9: killing a host's agent with SIGKILL leaves its
+// instances forwarding (an established connection across hosts goes on);
+// once its lease runs out the API reports them impaired; the restarted agent
+// takes the host back (status ok) without breaking the connection.
+func TestClusterAgentKill9(t *testing.T) {
+	c := newCluster(t, 2, 1)
+	vpc := c.vpc("10.72.0.0/16")
+	s := c.subnet(vpc, "10.72.1.0/24")
+	open := c.sgOpen(vpc, "open", "10.72.0.0/16")
+	a, b := c.launchIn(s, open), c.launchIn(s, open)
+	hb := c.hostOf(b)
+	echoTCP(t, c.plane, c.ns(b), 9000)
+	conn, err := c.dialIn(c.ns(a), net.JoinHostPort(*c.primaryENI(b).PrivateIpAddress, "9000"))
+	c.must(err)
+	defer conn.Close()
+	r := bufio.NewReader(conn)
+	echo := func(what string) {
+		t.Helper()
+		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := conn.Write([]byte(what + "\n")); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if line, err := r.ReadString('\n'); err != nil || line != what+"\n" {
+			t.Fatalf("%s: the connection across hosts: %q, %v", what, line, err)
+		}
+	}
+	echo("before")
+	c.killAgent(hb)
+	echo("agent killed")
+	c.waitFor(b+" impaired once its host's lease ran out", func() (bool, string) {
+		st := c.status(b)
+		return st == "impaired/impaired", st
+	})
+	if st := c.status(a); st != "ok/ok" {
+		t.Errorf("%s on the live host: %s", a, st)
+	}
+	echo("host gone from the API")
+	c.startAgent(hb)
+	c.waitFor(b+" ok again", func() (bool, string) {
+		st := c.status(b)
+		return st == "ok/ok", st
+	})
+	// The restarted agent has made its passes once an instance launched after it is
+	// reachable from the other host.
+	probe := c.launchIn(s, open)
+	c.serve(c.ns(probe), 80, "probe")
+	c.reach(c.ns(a), net.JoinHostPort(*c.primaryENI(probe).PrivateIpAddress, "80"), "probe")
+	echo("after the restart")
+}
+
+// TestClusterUnderlayCut: a host whose underlay link is cut keeps its own
+// instances talking to each other, instances on other hosts get no answer
+// from it (no error either: the packets are lost, as with a pulled cable),
+// and everything answers again once the link is back. Its agent still
+// reaches etcd (here over loopback), so the API reports its instances ok:
+// the API knows hosts by their leases, not by the data path.
+func TestClusterUnderlayCut(t *testing.T) {
+	c := newCluster(t, 2, 1)
+	vpc := c.vpc("10.73.0.0/16")
+	s := c.subnet(vpc, "10.73.1.0/24")
+	open := c.sgOpen(vpc, "open", "10.73.0.0/16")
+	var ids []string
+	for range 4 { // least loaded first: two on each host
+		ids = append(ids, c.launchIn(s, open))
+	}
+	byHost := map[int][]string{}
+	for _, id := range ids {
+		byHost[c.hostOf(id)] = append(byHost[c.hostOf(id)], id)
+		c.serve(c.ns(id), 7000, id)
+	}
+	if len(byHost[1]) != 2 || len(byHost[2]) != 2 {
+		t.Fatalf("placement %v, want two on each host", byHost)
+	}
+	addr := func(id string) string { return net.JoinHostPort(*c.primaryENI(id).PrivateIpAddress, "7000") }
+	h1, h2 := byHost[1], byHost[2]
+	c.reach(c.ns(h1[0]), addr(h2[0]), h2[0])
+	if err := c.ul.Cut(2, true); err != nil {
+		t.Fatal(err)
+	}
+	c.noReach(c.ns(h1[0]), addr(h2[0]))
+	c.noReach(c.ns(h2[1]), addr(h1[1]))
+	c.reach(c.ns(h2[0]), addr(h2[1]), h2[1]) // on the cut host, among themselves
+	c.reach(c.ns(h1[0]), addr(h1[1]), h1[1])
+	if st := c.status(h2[0]); st != "ok/ok" {
+		t.Errorf("%s on the cut host: %s (its agent still holds its lease)", h2[0], st)
+	}
+	if err := c.ul.Cut(2, false); err != nil {
+		t.Fatal(err)
+	}
+	c.reach(c.ns(h1[0]), addr(h2[0]), h2[0])
+	c.reach(c.ns(h2[1]), addr(h1[1]), h1[1])
+}
