@@ -34,7 +34,7 @@ import (
 
 // agentFlags are eni agent's flags.
 type agentFlags struct {
-	host, az, region, underlay, underlayNS, prefix, internetIP, listen, regions, dataDir *string
+	host, az, region, underlay, underlayNS, prefix, internetIP, listen, regions *string
 	logLevel, logFormat                                                                  *string
 	capacity, lease, mtu, azs                                                            *int
 	etcd                                                                                 *etcdFlags
@@ -57,7 +57,6 @@ func parseAgentFlags(args []string) (*agentFlags, error) {
 	f.internetIP = fs.String("internet-ip", "100.64.0.1", "address of the simulated internet namespace")
 	f.listen = fs.String("listen", "127.0.0.1:4598", "address of /healthz and /metrics")
 	f.lease = fs.Int("lease", 5, "seconds the host's lease lasts: a host whose agent stopped is gone (its instances impaired) after this")
-	f.dataDir = fs.String("data", defaultDataDir(), "directory of this agent's own keys (the metadata service's signing key)")
 	f.logFormat = fs.String("log-format", "text", "log format: text or json")
 	f.logLevel = fs.String("log-level", "info", "log level: debug, info, warn, error")
 	f.etcd = addEtcdFlags(fs)
@@ -153,7 +152,11 @@ func runAgentHost(ctx context.Context, f *agentFlags, cfg core.Config, es *store
 		return fmt.Errorf("load the model from etcd: %w", err)
 	}
 	go rep.Follow(ctx)
-	md, _, err := metadataServer(c, *f.region, *f.dataDir, nil, log)
+	issuer, err := credentialIssuer("", es) // the replicas' key: credentials issued here are accepted there
+	if err != nil {
+		return err
+	}
+	md, _, err := metadataServer(c, *f.region, "", es, issuer, log)
 	if err != nil {
 		return err
 	}

@@ -114,7 +114,7 @@ func runDevCluster(ctx context.Context, f *devClusterFlags, dir string, out io.W
 		az := *f.region + string(rune('a'+(i-1)%3))
 		a, err := startChild(bin, fmt.Sprintf("h%d", i), out, append([]string{"agent", "--host", fmt.Sprintf("h%d", i), "--region", *f.region, "--az", az,
 			"--underlay-ip", ul.HostIP(i).String(), "--underlay-netns", ul.HostNSPath(i), "--dataplane-prefix", fmt.Sprintf("%s%d", *f.prefix, i),
-			"--listen", listen, "--data", filepath.Join(dir, fmt.Sprintf("h%d", i))}, common...)...)
+			"--listen", listen}, common...)...)
 		if err != nil {
 			return err
 		}

@@ -31,6 +31,7 @@ import (
 	"github.com/eni-net/eni/internal/iamcreds"
 	"github.com/eni-net/eni/internal/netadmin"
 	"github.com/eni-net/eni/internal/sigv4"
+	"github.com/eni-net/eni/internal/store"
 )
 
 const usage = `eni — a self-hosted, EC2-compatible service for Elastic Network Interfaces
@@ -129,7 +130,8 @@ func serve(args []string) error {
 		return err
 	}
 	defer closeStore()
-	if issuer, err = credentialIssuer(*f.dataDir); err != nil {
+	shared, _ := st.(*store.Etcd) // nil on bolt
+	if issuer, err = credentialIssuer(*f.dataDir, shared); err != nil {
 		return err
 	}
 	c := core.New(core.Env{Now: time.Now, Rand: rand.Reader}, cfg)
@@ -160,7 +162,7 @@ func serve(args []string) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if realNet {
-		h, release, err := startDataPlane(ctx, f, c, issuer, reg, log, &srv)
+		h, release, err := startDataPlane(ctx, f, c, shared, issuer, reg, log, &srv)
 		if err != nil {
 			return err
 		}
@@ -416,7 +418,7 @@ type dataPlaneHooks struct {
 // resolver, the instances' API and endpoints, the plane and its agent (run
 // by runAgent once the API serves). srv is the API server, set before the
 // agent runs.
-func startDataPlane(ctx context.Context, f *serveFlags, c *core.Core, issuer *iamcreds.Issuer, reg *prometheus.Registry, log *slog.Logger, srv **api.Server) (dataPlaneHooks, func(), error) {
+func startDataPlane(ctx context.Context, f *serveFlags, c *core.Core, shared *store.Etcd, issuer *iamcreds.Issuer, reg *prometheus.Registry, log *slog.Logger, srv **api.Server) (dataPlaneHooks, func(), error) {
 	var h dataPlaneHooks
 	pl, err := lockPrefix(*f.dpPrefix)
 	if err != nil {
@@ -424,7 +426,7 @@ func startDataPlane(ctx context.Context, f *serveFlags, c *core.Core, issuer *ia
 	}
 	fail := func(err error) (dataPlaneHooks, func(), error) { _ = pl.Release(); return h, nil, err }
 	commit := func(cs core.ChangeSet) (func() error, error) { return (*srv).Commit(cs) } // srv is set before the agent runs
-	md, cert, err := metadataServer(c, *f.dpRegion, *f.dataDir, issuer, log)
+	md, cert, err := metadataServer(c, *f.dpRegion, *f.dataDir, shared, issuer, log)
 	if err != nil {
 		return fail(err)
 	}

@@ -1,15 +1,19 @@
 package main
 
 import (
+	"context"
+	"crypto/rsa"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/eni-net/eni/internal/core"
 	"github.com/eni-net/eni/internal/iamcreds"
 	"github.com/eni-net/eni/internal/imds"
+	"github.com/eni-net/eni/internal/store"
 	"github.com/eni-net/eni/internal/vpcdns"
 )
 
@@ -20,12 +24,8 @@ const IdentityCertificatePath = "/eni/v1/instance-identity/certificate"
 // metadataServer is the instance metadata service of the data plane's region: its
 // signing key lives in the data directory (imds-key.pem; a new one per run without
 // one), its certificate is written next to it and returned.
-func metadataServer(c *core.Core, region, dataDir string, issuer *iamcreds.Issuer, log *slog.Logger) (*imds.Server, []byte, error) {
-	keyPath := ""
-	if dataDir != "" {
-		keyPath = filepath.Join(dataDir, "imds-key.pem")
-	}
-	key, err := imds.LoadOrCreateKey(keyPath)
+func metadataServer(c *core.Core, region, dataDir string, shared *store.Etcd, issuer *iamcreds.Issuer, log *slog.Logger) (*imds.Server, []byte, error) {
+	key, err := identityKey(dataDir, shared)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -43,6 +43,25 @@ func metadataServer(c *core.Core, region, dataDir string, issuer *iamcreds.Issue
 		Key:    key, Logger: log.With("component", "imds"), Credentials: issuer,
 	})
 	return s, cert, nil
+}
+
+// identityKey is the key that signs identity documents: in etcd when the
+// model is (shared by every replica and host), else in the data directory.
+func identityKey(dataDir string, shared *store.Etcd) (*rsa.PrivateKey, error) {
+	if shared != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		b, err := shared.Secret(ctx, "imds-key.pem", imds.NewKeyPEM)
+		if err != nil {
+			return nil, err
+		}
+		return imds.ParseKeyPEM(b)
+	}
+	keyPath := ""
+	if dataDir != "" {
+		keyPath = filepath.Join(dataDir, "imds-key.pem")
+	}
+	return imds.LoadOrCreateKey(keyPath)
 }
 
 // withIdentityCertificate serves the certificate at IdentityCertificatePath.
@@ -69,7 +88,16 @@ func vpcResolver(c *core.Core, region string, log *slog.Logger) *vpcdns.Server {
 // (meta-data/iam/security-credentials/) and checks them under --auth sigv4: its
 // key is <data>/iam-credentials.key, so credentials outlive a restart (a new
 // key per run without a data directory).
-func credentialIssuer(dataDir string) (*iamcreds.Issuer, error) {
+func credentialIssuer(dataDir string, shared *store.Etcd) (*iamcreds.Issuer, error) {
+	if shared != nil { // every replica and host: credentials one issues, all accept
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		key, err := shared.Secret(ctx, "iam-credentials.key", func() ([]byte, error) { return iamcreds.LoadOrCreateKey("") })
+		if err != nil {
+			return nil, fmt.Errorf("instance credentials key: %w", err)
+		}
+		return &iamcreds.Issuer{Key: key}, nil
+	}
 	path := ""
 	if dataDir != "" {
 		path = filepath.Join(dataDir, "iam-credentials.key")

@@ -102,7 +102,7 @@ func (c *clusterEnv) startAgent(i int) {
 	addr := freeAddr(c.t)
 	c.agents[i-1] = c.start(c.t.(*testing.T), "agent", "--host", fmt.Sprintf("h%d", i), "--az", c.zone(i), "--underlay-ip", c.ul.HostIP(i).String(),
 		"--underlay-netns", c.ul.HostNSPath(i), "--dataplane-prefix", c.hostPrefix(i), "--listen", addr,
-		"--data", filepath.Join(c.dir, fmt.Sprintf("h%d", i)), "--lease", fmt.Sprint(clusterLease))
+		"--lease", fmt.Sprint(clusterLease))
 	waitHTTP(c.t, "http://"+addr+"/healthz")
 }
 

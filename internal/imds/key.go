@@ -91,3 +91,16 @@ func certificateOf(key *rsa.PrivateKey) (*x509.Certificate, error) {
 	}
 	return x509.ParseCertificate(blk.Bytes)
 }
+
+// NewKeyPEM is a new 2048-bit signing key, PEM (PKCS#1), for a shared store
+// (every host of a cluster signs with the same key).
+func NewKeyPEM() ([]byte, error) {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}), nil
+}
+
+// ParseKeyPEM reads a key as LoadOrCreateKey reads its file.
+func ParseKeyPEM(b []byte) (*rsa.PrivateKey, error) { return parseKey(b) }

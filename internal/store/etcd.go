@@ -488,3 +488,35 @@ func (e *Etcd) CommitRevision(ctx context.Context) (int64, error) {
 
 // IsMarker reports whether k is the commit marker's key.
 func (e *Etcd) IsMarker(k []byte) bool { return string(k) == e.marker }
+
+// Secret returns the secret stored under <prefix>keys/<name>, storing
+// create's result first if there is none: every API replica and agent of one
+// deployment gets the same one (the instance credentials' and identity
+// documents' signing keys), whoever asked first.
+func (e *Etcd) Secret(ctx context.Context, name string, create func() ([]byte, error)) ([]byte, error) {
+	key := e.prefix + "keys/" + name
+	resp, err := e.cli.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("etcd: read %s: %w", key, err)
+	}
+	if len(resp.Kvs) == 1 {
+		return resp.Kvs[0].Value, nil
+	}
+	v, err := create()
+	if err != nil {
+		return nil, err
+	}
+	txn, err := e.cli.Txn(ctx).If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
+		Then(clientv3.OpPut(key, string(v))).Else(clientv3.OpGet(key)).Commit()
+	if err != nil {
+		return nil, fmt.Errorf("etcd: write %s: %w", key, err)
+	}
+	if txn.Succeeded {
+		return v, nil
+	}
+	kvs := txn.Responses[0].GetResponseRange().Kvs
+	if len(kvs) != 1 {
+		return nil, fmt.Errorf("etcd: %s vanished while it was read", key)
+	}
+	return kvs[0].Value, nil // someone else's, stored first
+}

@@ -180,3 +180,35 @@ func TestEtcdChangeSetTooLarge(t *testing.T) {
 		t.Fatalf("stored: %v", got)
 	}
 }
+
+// TestEtcdSecret: two stores on one prefix (two replicas, or a replica and a host's
+// agent) get the same secret, whoever asked first; Clear leaves it.
+func TestEtcdSecret(t *testing.T) {
+	c := etcdtest.Start(t, 1)
+	a, err := OpenEtcd(testEtcdConfig(c, "/s/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := OpenEtcd(testEtcdConfig(c, "/s/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := context.Background()
+	first, err := a.Secret(ctx, "k", func() ([]byte, error) { return []byte("from a"), nil })
+	if err != nil || string(first) != "from a" {
+		t.Fatalf("first: %q, %v", first, err)
+	}
+	second, err := b.Secret(ctx, "k", func() ([]byte, error) { return []byte("from b"), nil })
+	if err != nil || string(second) != "from a" {
+		t.Fatalf("second: %q, %v; want a's", second, err)
+	}
+	if err := b.Clear(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := b.Secret(ctx, "k", func() ([]byte, error) { return nil, errors.New("asked to create") })
+	if err != nil || string(again) != "from a" {
+		t.Fatalf("after Clear: %q, %v", again, err)
+	}
+}
