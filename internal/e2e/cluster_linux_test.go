@@ -47,7 +47,7 @@ const clusterLease = 2
 
 // newCluster starts a cluster of n hosts spread over zones zones (host i in
 // zone (i-1) % zones), and removes all of it at the end of the test.
-func newCluster(t *testing.T, n, zones int) *clusterEnv {
+func newCluster(t testing.TB, n, zones int) *clusterEnv {
 	t.Helper()
 	requireNetAdmin(t)
 	b := make([]byte, 2)
@@ -79,7 +79,7 @@ func newCluster(t *testing.T, n, zones int) *clusterEnv {
 }
 
 // start runs `eni args...` with the cluster's etcd flags.
-func (c *clusterEnv) start(t *testing.T, args ...string) *exec.Cmd {
+func (c *clusterEnv) start(t testing.TB, args ...string) *exec.Cmd {
 	t.Helper()
 	args = append(args, "--etcd-endpoints", strings.Join(c.etcd, ","), "--etcd-max-txn-ops", fmt.Sprint(etcdtest.MaxTxnOps), "--log-level", "warn")
 	cmd := exec.Command(c.bin, args...)
@@ -100,7 +100,7 @@ func (c *clusterEnv) zone(i int) string { return "us-east-1" + string(rune('a'+(
 func (c *clusterEnv) startAgent(i int) {
 	c.t.Helper()
 	addr := freeAddr(c.t)
-	c.agents[i-1] = c.start(c.t.(*testing.T), "agent", "--host", fmt.Sprintf("h%d", i), "--az", c.zone(i), "--underlay-ip", c.ul.HostIP(i).String(),
+	c.agents[i-1] = c.start(c.t, "agent", "--host", fmt.Sprintf("h%d", i), "--az", c.zone(i), "--underlay-ip", c.ul.HostIP(i).String(),
 		"--underlay-netns", c.ul.HostNSPath(i), "--dataplane-prefix", c.hostPrefix(i), "--listen", addr,
 		"--lease", fmt.Sprint(clusterLease))
 	waitHTTP(c.t, "http://"+addr+"/healthz")
@@ -115,7 +115,7 @@ func (c *clusterEnv) killAgent(i int) {
 	}
 }
 
-func (c *clusterEnv) close(t *testing.T) func() {
+func (c *clusterEnv) close(t testing.TB) func() {
 	return func() {
 		for i := range c.agents {
 			if a := c.agents[i]; a != nil {
