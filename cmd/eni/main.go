@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/eni-net/eni/internal/api"
+	"github.com/eni-net/eni/internal/cluster"
 	"github.com/eni-net/eni/internal/console"
 	"github.com/eni-net/eni/internal/core"
 	"github.com/eni-net/eni/internal/iamcreds"

@@ -25,10 +25,13 @@ var statusOf = map[string]int{
 	"Unavailable":                  503,
 	"RequestEntityTooLarge":        413,
 	core.CodeInternalError:         500,
-	core.CodeNoSuchEntity:          404, // IAM's
-	core.CodeEntityAlreadyExists:   409,
-	core.CodeDeleteConflict:        409,
-	core.CodeLimitExceeded:         409,
+	// AWS's server-side capacity error (cluster placement): a 5xx, which
+	// the SDKs retry
+	core.CodeInsufficientInstanceCapacity: 500,
+	core.CodeNoSuchEntity:                 404, // IAM's
+	core.CodeEntityAlreadyExists:          409,
+	core.CodeDeleteConflict:               409,
+	core.CodeLimitExceeded:                409,
 }
 
 func httpStatus(code string) int {

@@ -34,6 +34,10 @@ type Config struct {
 	// DataPlane says a data plane realises the model: launched instances
 	// then stay pending until it reports them up (MarkRealised).
 	DataPlane bool
+	// Cluster: hosts with agents realise the model (cluster.go); every
+	// instance is placed on a live host, and stays pending until that host
+	// reports it up.
+	Cluster bool
 	// DataPlaneRegion is the one region the data plane realises (eni serve
 	// --dataplane-region); with DataPlane, launches and starts elsewhere are
 	// refused (Unsupported) rather than left pending forever. "" with
@@ -107,9 +111,10 @@ func New(env Env, cfg Config) *Core {
 func (c *Core) Config() Config { return c.cfg }
 
 type region struct {
-	mu   sync.RWMutex
-	name string
-	db   *db
+	mu    sync.RWMutex
+	name  string
+	db    *db
+	hosts map[string]Host // the live hosts of a cluster (cluster.go), by name
 }
 
 func (c *Core) region(name string) *region {

@@ -185,6 +185,7 @@ type Tx struct {
 	cfg      *Config
 	db       *db
 	readOnly bool
+	hosts    map[string]Host // a cluster's live hosts (cluster.go); read only
 
 	meta      txTable[Meta, *Meta]
 	vpcs      txTable[VPC, *VPC]
@@ -224,6 +225,7 @@ func (c *Core) newTx(r *region, who Caller, readOnly bool) *Tx {
 		now:       c.env.Now().UTC(),
 		env:       &c.env,
 		cfg:       &c.cfg,
+		hosts:     r.hosts,
 		db:        d,
 		readOnly:  readOnly,
 		meta:      txTable[Meta, *Meta]{base: d.meta},

@@ -67,6 +67,7 @@ const (
 	CodeInvalidIPAddressInUse          = "InvalidIPAddress.InUse"
 	CodeInsufficientFreeAddresses      = "InsufficientFreeAddressesInSubnet"
 	CodeInsufficientCidrBlocks         = "InsufficientCidrBlocks"
+	CodeInsufficientInstanceCapacity   = "InsufficientInstanceCapacity"
 	CodeNetworkInterfaceLimitExceeded  = "NetworkInterfaceLimitExceeded"
 	CodeInvalidInstanceIDNotFound      = "InvalidInstanceID.NotFound"
 	CodeInvalidInstanceIDMalformed     = "InvalidInstanceID.Malformed"
@@ -169,7 +170,7 @@ var Codes = []string{
 	CodeVPCIdNotSpecified, CodeInvalidENINotFound, CodeInvalidENIMalformed, CodeInvalidENIInUse,
 	CodeInvalidAttachmentNotFound, CodeInvalidAttachmentMalformed, CodeAttachmentLimitExceeded,
 	CodeInterfaceIPLimitExceeded, CodePrivateIPLimitExceeded, CodeInvalidIPAddressInUse,
-	CodeInsufficientFreeAddresses, CodeInsufficientCidrBlocks, CodeNetworkInterfaceLimitExceeded, CodeInvalidInstanceIDNotFound,
+	CodeInsufficientFreeAddresses, CodeInsufficientCidrBlocks, CodeInsufficientInstanceCapacity, CodeNetworkInterfaceLimitExceeded, CodeInvalidInstanceIDNotFound,
 	CodeInvalidInstanceIDMalformed, CodeInvalidInstanceID, CodeIncorrectInstanceState, CodeInvalidInstanceType,
 	CodeInvalidAMIIDMalformed, CodeInvalidAMIIDNotFound, CodeInvalidAllocationIDNotFound,
 	CodeInvalidAllocationIDMalformed, CodeInvalidAssociationIDNotFound, CodeInvalidAssociationIDMalformed,

@@ -34,6 +34,7 @@ type HostVPC struct {
 // HostSubnet is a subnet as the data plane sees it.
 type HostSubnet struct {
 	ID, CIDR, IPv6CIDR, RouterIP string
+	VNI                          uint32          // its VXLAN network identifier between cluster hosts (cluster.go)
 	Public                       bool            // its table routes 0.0.0.0/0 to an attached internet gateway
 	DefaultRouteENI              string          // its table routes 0.0.0.0/0 to this ENI (a NAT instance)
 	PeerRoutes                   []HostPeerRoute // its table's IPv4 routes to active peering connections
@@ -68,6 +69,9 @@ type HostENI struct {
 	// Unfiltered: a NAT gateway's interface, which no security group
 	// filters (it has none, as on AWS).
 	Unfiltered bool
+	// Remote, in a host's view of a cluster (HostViewFor), is the underlay
+	// address of the other host it is realised on (InstanceID is then "").
+	Remote string
 }
 
 // HostGroup is a security group with its rules resolved to CIDRs.
@@ -125,6 +129,7 @@ func (tx *Tx) hostView() HostView {
 	}
 	var ipv6Only map[string]bool
 	hv.VPCs, ipv6Only = tx.hostVPCs()
+	assignVNIs(hv.VPCs)
 	var members map[string][]string
 	hv.ENIs, members = tx.hostENIs(up, taskOf, natOf, ipv6Only)
 	hv.Groups = tx.hostGroups(members)

@@ -32,7 +32,7 @@ func instanceStateOut(name string) *ec2wire.InstanceState {
 // still say pending, as AWS's do. A data plane will store "pending" here and
 // flip the instance to running itself once it is up.
 func (tx *Tx) launchState() string {
-	if tx.cfg.DataPlane {
+	if tx.cfg.DataPlane || tx.cfg.Cluster {
 		return "pending" // until the data plane reports the namespace up
 	}
 	return "running"
@@ -136,6 +136,12 @@ func (tx *Tx) RunInstances(in *ec2wire.RunInstancesInput) (*ec2wire.RunInstances
 	if err != nil {
 		return nil, err
 	}
+	if tx.cfg.Cluster {
+		if l.hosts, err = tx.placeInstances(l.az, typ, minCount, count); err != nil {
+			return nil, err
+		}
+		count = int32(len(l.hosts))
+	}
 	if l.autoPublic, err = launchAutoPublic(l.nics); err != nil {
 		return nil, err
 	}
@@ -162,6 +168,7 @@ type launch struct {
 	nics              []*instanceNIC
 	autoPublic        bool
 	reservation       string
+	hosts             []string // in a cluster, each instance's host (cluster.go)
 }
 
 // launchCounts checks MinCount and MaxCount.
@@ -326,6 +333,9 @@ func (tx *Tx) launchOne(l *launch, i int32) (ec2wire.Instance, error) {
 		LaunchTime: tx.Now(), AmiLaunchIndex: i, ClientToken: str(in.ClientToken),
 		DisableApiTerm: boolv(in.DisableApiTermination), DisableApiStop: boolv(in.DisableApiStop),
 		ShutdownBehavior: l.shutdown, Tags: l.instTags,
+	}
+	if l.hosts != nil {
+		inst.Host = l.hosts[i]
 	}
 	tx.instances.Put(inst) // inst is new: it may be changed below
 	tx.applyLaunchOptions(inst, l.opts)
@@ -1094,6 +1104,9 @@ func (tx *Tx) StartInstances(in *ec2wire.StartInstancesInput) (*ec2wire.StartIns
 			}
 		default:
 			return nil, errorf(CodeIncorrectInstanceState, "The instance '%s' is not in a state from which it can be started.", inst.ID)
+		}
+		if err := tx.startPlacement(inst); err != nil {
+			return nil, err
 		}
 		m := tx.instances.Mut(inst.ID)
 		m.State, m.StateReason = tx.launchState(), ""

@@ -26,6 +26,8 @@ func (tx *Tx) instanceCheck(i *Instance) (status, reachability string) {
 	switch {
 	case i.State != "running":
 		return "not-applicable", ""
+	case tx.hostImpaired(i): // its host's agent lost its lease
+		return "impaired", "failed"
 	case tx.now.Before(i.LaunchTime.Add(StatusCheckDelay)):
 		return "initializing", "initializing"
 	}

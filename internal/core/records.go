@@ -281,6 +281,9 @@ type Instance struct {
 	ShutdownBehavior string    `json:"shutdownBehavior,omitempty"`
 	Tags             Tags      `json:"tags,omitempty"`
 	TerminatedAt     time.Time `json:"terminatedAt,omitzero"`
+	// Host is the cluster host it is placed on (cluster.go); "" on a
+	// single host.
+	Host string `json:"host,omitempty"`
 	// AutoPublicIP says the instance was launched with an auto-assigned
 	// public IPv4, so StartInstances gives it a new one (AWS §3.5).
 	AutoPublicIP   bool `json:"autoPublicIp,omitempty"`

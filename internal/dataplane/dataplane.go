@@ -42,6 +42,7 @@ type Desired struct {
 	// NATGateways are NAT gateways; each is also an Instance (its namespace) whose eth0
 	// is its ENI (natgw_linux.go).
 	NATGateways []NATGateway
+	Overlay     *Overlay
 }
 
 // NATGateway is a NAT gateway realised as the namespace of Instance ID, with ENIID as eth0.
@@ -66,6 +67,7 @@ type VPC struct {
 // Subnet is one L2 segment of a VPC.
 type Subnet struct {
 	ID       string
+	VNI      uint32
 	CIDR     string // IPv4, e.g. "10.0.1.0/24"
 	IPv6CIDR string // optional, e.g. "2001:db8:1::/64"
 	RouterIP string // optional; default: the subnet's base address + 1
