@@ -43,6 +43,14 @@ func (c *Core) SetHosts(regionName string, hosts []Host) {
 	r := c.region(regionName)
 	r.mu.Lock()
 	r.hosts = m
+	known := maps.Clone(r.known) // Tx holds the old one without the lock
+	if known == nil {
+		known = map[string]string{}
+	}
+	for _, h := range hosts {
+		known[h.Name] = h.Underlay
+	}
+	r.known = known
 	r.mu.Unlock()
 }
 
@@ -177,8 +185,10 @@ func (tx *Tx) defaultHost(az string) string {
 
 // HostViewFor is the part of the region's view that host realises: its
 // instances (and the namespaces defaultHost gives it), ENIs realised on other
-// live hosts as remote (Remote: that host's underlay address), everything
-// else as HostView. host "" is HostView.
+// hosts as remote (Remote: that host's underlay address), everything else as
+// HostView. host "" is HostView. A host whose lease is gone keeps its
+// instances' ENIs remote, at its last known address: its agent may be dead
+// while its instances still forward (they are reported impaired, not gone).
 func (c *Core) HostViewFor(regionName, host string) HostView {
 	if host == "" || !c.ServesRegion(regionName) {
 		return c.HostView(regionName)
@@ -227,7 +237,7 @@ func (tx *Tx) hostFilter(hv HostView, host string) HostView {
 		}
 		if h := on(e.InstanceID); h != host {
 			hv.ENIs[k].InstanceID, hv.ENIs[k].DeviceIndex = "", 0
-			hv.ENIs[k].Remote = tx.hosts[h].Underlay // "" when that host is gone
+			hv.ENIs[k].Remote = tx.known[h] // "": a host not seen since this process started
 		}
 	}
 	var gws []HostNatGateway

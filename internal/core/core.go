@@ -114,7 +114,8 @@ type region struct {
 	mu    sync.RWMutex
 	name  string
 	db    *db
-	hosts map[string]Host // the live hosts of a cluster (cluster.go), by name
+	hosts map[string]Host   // the live hosts of a cluster (cluster.go), by name
+	known map[string]string // every host seen since start → its last underlay address
 }
 
 func (c *Core) region(name string) *region {

@@ -185,7 +185,8 @@ type Tx struct {
 	cfg      *Config
 	db       *db
 	readOnly bool
-	hosts    map[string]Host // a cluster's live hosts (cluster.go); read only
+	hosts    map[string]Host   // a cluster's live hosts (cluster.go); read only
+	known    map[string]string // the underlay address of every host seen (cluster.go); read only
 
 	meta      txTable[Meta, *Meta]
 	vpcs      txTable[VPC, *VPC]
@@ -226,6 +227,7 @@ func (c *Core) newTx(r *region, who Caller, readOnly bool) *Tx {
 		env:       &c.env,
 		cfg:       &c.cfg,
 		hosts:     r.hosts,
+		known:     r.known,
 		db:        d,
 		readOnly:  readOnly,
 		meta:      txTable[Meta, *Meta]{base: d.meta},

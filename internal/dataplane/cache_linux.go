@@ -64,7 +64,8 @@ type planeCache struct {
 
 	// reused are marks released or given again since the datapath's connection tracking
 	// last forgot the connections of their former ENIs (see forgetConnections).
-	reused []uint32
+	reused  []uint32
+	overlay map[string]uint64 // subnet id → the spec of its VXLAN port as last made (overlay_linux.go)
 }
 
 type nftEntry struct {

@@ -32,8 +32,8 @@ func (r *reconciler) incr() bool { return !r.full && r.delta != nil && r.nerr ==
 func (r *reconciler) diff(prev *Desired, d *Desired) *delta {
 	if prev == nil || r.full || !eqFunc(prev.VPCs, d.VPCs, vpcEqual) ||
 		!slices.Equal(prev.PublicIPs, d.PublicIPs) || !slices.Equal(prev.Peerings, d.Peerings) ||
-		!eqFunc(prev.NATGateways, d.NATGateways, natgwEqual) {
-		return nil
+		!eqFunc(prev.NATGateways, d.NATGateways, natgwEqual) || !overlayEqual(prev.Overlay, d.Overlay) {
+		return nil // an overlay change (a remote ENI moved) touches the routers of its VPC: no delta yet
 	}
 	x := &delta{enis: map[string]bool{}, insts: map[string]bool{}, vpcs: map[string]bool{}, planned: map[string]bool{},
 		groups: !eqFunc(prev.Groups, d.Groups, groupEqual)}

@@ -17,7 +17,15 @@ func desiredEqual(a, b *Desired) bool {
 		eqFunc(a.Groups, b.Groups, groupEqual) &&
 		slices.Equal(a.PublicIPs, b.PublicIPs) &&
 		slices.Equal(a.Peerings, b.Peerings) && slices.Equal(a.Services, b.Services) &&
-		eqFunc(a.NATGateways, b.NATGateways, natgwEqual)
+		eqFunc(a.NATGateways, b.NATGateways, natgwEqual) && overlayEqual(a.Overlay, b.Overlay)
+}
+
+func overlayEqual(a, b *Overlay) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Local == b.Local && a.UnderlayNS == b.UnderlayNS && a.Port == b.Port && a.MTU == b.MTU &&
+		eqFunc(a.Remote, b.Remote, func(x, y *RemoteENI) bool { return x.Host == y.Host && eniEqual(&x.ENI, &y.ENI) })
 }
 
 func natgwEqual(a, b *NATGateway) bool {
@@ -41,7 +49,7 @@ func vpcEqual(a, b *VPC) bool {
 }
 
 func subnetEqual(a, b *Subnet) bool {
-	if a.ID != b.ID || a.CIDR != b.CIDR || a.IPv6CIDR != b.IPv6CIDR || a.RouterIP != b.RouterIP ||
+	if a.ID != b.ID || a.VNI != b.VNI || a.CIDR != b.CIDR || a.IPv6CIDR != b.IPv6CIDR || a.RouterIP != b.RouterIP ||
 		a.Public != b.Public || a.DefaultRouteENI != b.DefaultRouteENI || a.EgressOnlyIPv6 != b.EgressOnlyIPv6 || a.PublicIPv6 != b.PublicIPv6 ||
 		!slices.Equal(a.PeerRoutes, b.PeerRoutes) || !slices.Equal(a.ENIRoutes, b.ENIRoutes) || (a.ACL == nil) != (b.ACL == nil) {
 		return false
@@ -92,6 +100,15 @@ func cloneDesired(d *Desired) Desired {
 		e.IPv4Prefixes, e.IPv6Prefixes = slices.Clone(e.IPv4Prefixes), slices.Clone(e.IPv6Prefixes)
 		e.Groups = slices.Clone(e.Groups)
 		out.ENIs[i] = e
+	}
+	if d.Overlay != nil {
+		o := *d.Overlay
+		o.Remote = make([]RemoteENI, len(d.Overlay.Remote))
+		for i, re := range d.Overlay.Remote {
+			e := cloneDesired(&Desired{ENIs: []ENI{re.ENI}}).ENIs[0]
+			o.Remote[i] = RemoteENI{ENI: e, Host: re.Host}
+		}
+		out.Overlay = &o
 	}
 	out.Groups = make([]Group, len(d.Groups))
 	for i, g := range d.Groups {

@@ -20,7 +20,7 @@ import (
 
 // nftVersion changes whenever the shape of the generated rulesets changes, so that a new
 // binary replaces rulesets written by an old one.
-const nftVersion = "9"
+const nftVersion = "10"
 
 // nftSockBuf is the netlink buffer size forced on nftables sockets: with default buffers a
 // batch fails at about 30 ENIs.
@@ -487,6 +487,12 @@ func dpBase(prefix string, subnets []*subnetInfo) (br, sg *nftTable) {
 		sfwd.add(meta(expr.MetaKeyL4PROTO), cmpEq([]byte{unix.IPPROTO_ICMPV6}),
 			load(expr.PayloadBaseTransportHeader, 0, 1), cmpEq([]byte{t}), verdict(expr.VerdictAccept))
 	}
+	// A packet from no ENI of this host to none (mark 0: between the router's leg and a
+	// VXLAN port, overlay_linux.go) is another host's ENI's traffic routed here or
+	// there: that host's chains filter it, and this host may see only one direction of
+	// its connection (the routers of a cluster route each direction on the sender's
+	// host), which conntrack would call invalid.
+	sfwd.add(meta(expr.MetaKeyMARK), cmpEq(native32(0)), verdict(expr.VerdictAccept))
 	sfwd.add(append(ctState(expr.CtStateBitINVALID), verdict(expr.VerdictDrop))...)
 	// A new connection remembers which ENIs it is between (the packet mark) in its ct
 	// mark; out_<N> and in_<N> let its later packets through between those two only.

@@ -191,7 +191,7 @@ func (p *Plane) Teardown(ctx context.Context) error {
 }
 
 // stepNames name the steps of a pass, in their order (Plane.stepTime).
-var stepNames = []string{"infra", "bridges", "instances", "datapath-rules", "enis", "instance-routing",
+var stepNames = []string{"infra", "bridges", "overlay", "instances", "datapath-rules", "enis", "instance-routing",
 	"service-listeners", "nat-gateways", "routers", "peerings", "egress-only", "acls", "leftovers", "forget-released"}
 
 // reconciler is the state of one Reconcile.
@@ -203,18 +203,21 @@ type reconciler struct {
 	errs    error
 	nerr    int // number of errors so far (to tell whether one object failed)
 
-	vpcs      []VPC
-	subnets   map[string]*subnetInfo
-	subnetSeq []*subnetInfo // sorted by id
-	running   map[string]bool
-	enis      []*eniInfo // realised, sorted by id
-	sorted    []ENI      // d.ENIs sorted by id
-	delta     *delta     // what changed since the last clean pass (delta_linux.go); nil: unknown
-	groups    map[string]Group
-	publics   map[string][]PublicMapping // by VPC
-	peerings  []Peering
-	services  []ServiceListener
-	natgws    []NATGateway
+	vpcs        []VPC
+	subnets     map[string]*subnetInfo
+	subnetSeq   []*subnetInfo // sorted by id
+	running     map[string]bool
+	enis        []*eniInfo // realised, sorted by id
+	sorted      []ENI      // d.ENIs sorted by id
+	delta       *delta     // what changed since the last clean pass (delta_linux.go); nil: unknown
+	groups      map[string]Group
+	publics     map[string][]PublicMapping // by VPC
+	peerings    []Peering
+	services    []ServiceListener
+	natgws      []NATGateway
+	overlay     *Overlay              // overlay_linux.go
+	remote      []*eniInfo            // ENIs realised on other hosts, sorted by id
+	remoteByVPC map[string][]*eniInfo // the same by VPC
 
 	dp, inet *nsCtx
 	routers  map[string]*nsCtx
@@ -282,7 +285,7 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 	// only on its bridge, its instance namespace and its chains in the datapath ruleset,
 	// which go in before its link exists (a port carries nothing without them); the
 	// routers come after. A moved ENI keeps its chains: they cover both its host names.
-	steps := []func(){r.infra, r.ensureBridges, r.ensureInstances, r.ensureDatapathRules, r.ensureENIs,
+	steps := []func(){r.infra, r.ensureBridges, r.ensureOverlay, r.ensureInstances, r.ensureDatapathRules, r.ensureENIs,
 		r.ensureInstanceRouting, r.ensureServiceListeners, r.ensureNATGateways, r.ensureRouters, r.ensurePeerings, r.ensureEgressOnly, r.ensureACLs, r.removeLeftovers, r.forgetReleased}
 	for i, step := range steps {
 		if err := ctx.Err(); err != nil {
@@ -438,6 +441,7 @@ func (r *reconciler) plan(d *Desired, prev *Desired) {
 	for _, ms := range r.publics {
 		slices.SortFunc(ms, func(a, b PublicMapping) int { return strings.Compare(a.Public, b.Public) })
 	}
+	r.planOverlay(d)
 }
 
 // findENI looks an ENI of the Desired up by id.
@@ -675,7 +679,7 @@ func (r *reconciler) ensureRouters() {
 		if byVPC == nil {
 			byVPC = r.enisByVPC()
 		}
-		nbrs, pfx6 := routerNeighbours(byVPC[v.ID])
+		nbrs, pfx6 := routerNeighbours(slices.Concat(byVPC[v.ID], r.remoteByVPC[v.ID])) // remote ENIs are neighbours through the overlay
 		md := r.p.metadataIDs(v.ID, byVPC[v.ID])
 		static, pfx6Key := r.routerKey(v, c), neighboursKey(nil, pfx6)
 		key := static ^ neighboursKey(nbrs, pfx6) ^ mdKey(md)
@@ -802,6 +806,7 @@ func (r *reconciler) routerLegs(v VPC, c *nsCtx) map[string]netlink.Link {
 			continue
 		}
 		legs[s.ID] = leg
+		r.ensureMTU(c, leg)
 		want := []netip.Prefix{netip.PrefixFrom(si.router, si.prefix.Bits())}
 		if si.prefix6.IsValid() {
 			want = append(want, netip.PrefixFrom(si.router6, si.prefix6.Bits()))
@@ -990,6 +995,7 @@ func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, error) {
 		}
 		r.changes++
 	}
+	r.ensureMTU(inst, peer)
 	r.count(setUp(r.dp, host))
 	r.count(setUp(inst, peer))
 	r.count(ensureAddrs(inst, peer, addrs, append(slices.Clone(e.pfx4), e.pfx6...)...)) // addresses in delegated prefixes are the instance's to set
@@ -1083,6 +1089,7 @@ func (r *reconciler) createENIPair(e *eniInfo, inst *nsCtx, br int, name string,
 		return 0, fmt.Errorf("veth %s vanished: %v", e.eth, err)
 	}
 	idx := peer.Attrs().Index
+	r.ensureMTU(inst, peer)
 	if err := inst.h.LinkSetUp(peer); err != nil {
 		return 0, fmt.Errorf("%s: set %s up: %w", inst.name, e.eth, err)
 	}
@@ -1648,6 +1655,9 @@ func (r *reconciler) removeLeftovers() {
 		want := map[string]bool{}
 		for _, s := range r.subnetSeq {
 			want[s.bridge], want[s.legDP] = true, true
+			if r.overlay != nil {
+				want[ifName(p.prefix, kindVXLAN, s.ID)] = true
+			}
 		}
 		for _, e := range r.enis {
 			want[e.host], want[e.host2] = true, true
