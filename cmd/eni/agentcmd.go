@@ -35,9 +35,9 @@ import (
 // agentFlags are eni agent's flags.
 type agentFlags struct {
 	host, az, region, underlay, underlayNS, prefix, internetIP, listen, regions *string
-	logLevel, logFormat                                                                  *string
-	capacity, lease, mtu, azs                                                            *int
-	etcd                                                                                 *etcdFlags
+	logLevel, logFormat                                                         *string
+	capacity, lease, mtu, azs                                                   *int
+	etcd                                                                        *etcdFlags
 }
 
 func parseAgentFlags(args []string) (*agentFlags, error) {
