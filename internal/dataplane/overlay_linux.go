@@ -182,6 +182,9 @@ func (r *reconciler) ensureVXLAN(s *subnetInfo, br int) netlink.Link {
 		}
 	}
 	r.ensureMTU(r.dp, l)
+	// IPv6 on (the datapath's default is off) so that it can answer neighbour
+	// solicitations from its entries, without an address of its own.
+	r.count(ensureSysctls(r.dp.ns, []sysctl{{"net/ipv6/conf/" + name + "/addr_gen_mode", "1"}, {"net/ipv6/conf/" + name + "/disable_ipv6", "0"}}))
 	if l.Attrs().MasterIndex != br {
 		if err := r.dp.h.LinkSetMasterByIndex(l, br); err != nil {
 			r.fail(fmt.Errorf("%s: attach %s to its bridge: %w", r.dp.name, name, err))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -364,4 +365,88 @@ func TestClusterUnderlayCut(t *testing.T) {
 	}
 	c.reach(c.ns(h1[0]), addr(h2[0]), h2[0])
 	c.reach(c.ns(h2[1]), addr(h1[1]), h1[1])
+}
+
+// TestClusterIPv6: instances of an IPv6 subnet on two hosts reach each other by
+// their IPv6 addresses (neighbour solicitations answered by the VXLAN port from
+// state), in the subnet and across subnets.
+func TestClusterIPv6(t *testing.T) {
+	c := newCluster(t, 2, 1)
+	out, err := c.ec2.CreateVpc(ctx(), &ec2.CreateVpcInput{CidrBlock: aws.String("10.75.0.0/16"), AmazonProvidedIpv6CidrBlock: aws.Bool(true)})
+	c.must(err)
+	vpc := *out.Vpc.VpcId
+	block := netip.MustParsePrefix(*out.Vpc.Ipv6CidrBlockAssociationSet[0].Ipv6CidrBlock)
+	var subnets []string
+	for k := range 2 {
+		b := block.Addr().As16()
+		b[7] = byte(k)
+		sn, err := c.ec2.CreateSubnet(ctx(), &ec2.CreateSubnetInput{VpcId: aws.String(vpc), CidrBlock: aws.String(fmt.Sprintf("10.75.%d.0/24", k+1)),
+			Ipv6CidrBlock: aws.String(netip.PrefixFrom(netip.AddrFrom16(b), 64).String()), AvailabilityZone: aws.String("us-east-1a")})
+		c.must(err)
+		subnets = append(subnets, *sn.Subnet.SubnetId)
+	}
+	open := c.sgOpen(vpc, "open", "10.75.0.0/16")
+	_, err = c.ec2.AuthorizeSecurityGroupIngress(ctx(), &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(open),
+		IpPermissions: []types.IpPermission{{IpProtocol: aws.String("-1"), Ipv6Ranges: []types.Ipv6Range{{CidrIpv6: aws.String(block.String())}}}}})
+	c.must(err)
+	launch6 := func(subnet string) string {
+		ri, err := c.ec2.RunInstances(ctx(), &ec2.RunInstancesInput{ImageId: aws.String(testImage), InstanceType: testInstType,
+			MinCount: aws.Int32(1), MaxCount: aws.Int32(1), SubnetId: aws.String(subnet), SecurityGroupIds: []string{open}, Ipv6AddressCount: aws.Int32(1)})
+		c.must(err)
+		id := *ri.Instances[0].InstanceId
+		c.waitRunning(id)
+		return id
+	}
+	a, b := launch6(subnets[0]), launch6(subnets[0])
+	if c.hostOf(a) == c.hostOf(b) {
+		t.Fatalf("%s and %s on one host", a, b)
+	}
+	other := launch6(subnets[1])
+	far := a
+	if c.hostOf(other) == c.hostOf(a) {
+		far = b
+	}
+	ip6 := func(id string) string { return *c.primaryENI(id).Ipv6Addresses[0].Ipv6Address }
+	c.serve(c.ns(b), 7000, "b")
+	c.serve(c.ns(other), 7000, "other")
+	c.reach(c.ns(a), net.JoinHostPort(ip6(b), "7000"), "b")
+	c.reach(c.ns(far), net.JoinHostPort(ip6(other), "7000"), "other")
+}
+
+// TestClusterElasticIPFollowsMove: an ENI with an Elastic IP answers the internet
+// at that address on the host it is attached on (each host has its own
+// simulated internet, behind its own VPC routers' gateways), and after a move
+// to an instance on the other host it answers there: the Elastic IP's 1:1 NAT
+// goes with the ENI. Its instance reaches the internet with the Elastic IP as
+// its source.
+func TestClusterElasticIPFollowsMove(t *testing.T) {
+	c := newCluster(t, 2, 1)
+	vpc := c.vpc("10.76.0.0/16")
+	s := c.subnet(vpc, "10.76.1.0/24")
+	c.publicRoutes(vpc, s, c.igw(vpc))
+	web := c.sg(vpc, "web", 7000, "0.0.0.0/0")
+	a, b := c.launchIn(s, web), c.launchIn(s, web)
+	ha, hb := c.hostOf(a), c.hostOf(b)
+	if ha == hb {
+		t.Fatalf("%s and %s on one host", a, b)
+	}
+	e := c.createENI(s, web)
+	alloc, err := c.ec2.AllocateAddress(ctx(), &ec2.AllocateAddressInput{Domain: types.DomainTypeVpc})
+	c.must(err)
+	_, err = c.ec2.AssociateAddress(ctx(), &ec2.AssociateAddressInput{AllocationId: alloc.AllocationId, NetworkInterfaceId: e.NetworkInterfaceId})
+	c.must(err)
+	eip := net.JoinHostPort(*alloc.PublicIp, "7000")
+	inet := func(h int) string { return c.hostPrefix(h) + "-inet" }
+	c.serve(c.ns(a), 7000, "a")
+	c.serve(c.ns(b), 7000, "b")
+	att := c.attach(*e.NetworkInterfaceId, a, 1)
+	c.reach(inet(ha), eip, "a")
+	c.detach(att)
+	c.waitFor("detached", func() (bool, string) {
+		n, _ := c.eni(*e.NetworkInterfaceId)
+		return n.Status == types.NetworkInterfaceStatusAvailable, string(n.Status)
+	})
+	c.attach(*e.NetworkInterfaceId, b, 1)
+	c.reach(inet(hb), eip, "b")
+	c.noReach(inet(ha), eip) // the old host's gateway no longer maps it
 }
