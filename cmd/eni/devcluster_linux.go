@@ -23,7 +23,7 @@ import (
 
 // devClusterFlags are eni dev-cluster's flags.
 type devClusterFlags struct {
-	hosts               *int
+	hosts, zones        *int
 	listen, prefix, dir *string
 	region, logLevel    *string
 	verbose             *bool
@@ -33,6 +33,7 @@ func parseDevClusterFlags(args []string) (*devClusterFlags, error) {
 	f := &devClusterFlags{}
 	fs := flag.NewFlagSet("dev-cluster", flag.ContinueOnError)
 	f.hosts = fs.Int("hosts", 3, "simulated hosts (each a network namespace on an underlay switch, with its own eni agent), spread over the region's zones")
+	f.zones = fs.Int("zones", 2, "zones the hosts are spread over, round robin (host i in zone (i-1) mod N: with --hosts 3, h1 and h3 share us-east-1a)")
 	f.listen = fs.String("listen", "127.0.0.1:4566", "address of the API (eni serve --cluster)")
 	f.prefix = fs.String("prefix", "dc", "prefix of everything made (1-4 of [a-z0-9]): host i's agent uses PREFIX+i, the underlay PREFIX-u and PREFIX-hI")
 	f.dir = fs.String("data", "", "directory of the embedded etcd's data (default: a temporary one, removed at exit)")
@@ -51,6 +52,9 @@ func parseDevClusterFlags(args []string) (*devClusterFlags, error) {
 	}
 	if *f.hosts < 1 || *f.hosts > 9 {
 		return nil, &usageError{cmd: "dev-cluster", err: fmt.Errorf("--hosts %d: 1 to 9", *f.hosts)}
+	}
+	if *f.zones < 1 || *f.zones > 3 {
+		return nil, &usageError{cmd: "dev-cluster", err: fmt.Errorf("--zones %d: 1 to 3", *f.zones)}
 	}
 	if n := len(*f.prefix); n < 1 || n > 4 || strings.Trim(*f.prefix, "abcdefghijklmnopqrstuvwxyz0123456789") != "" {
 		return nil, &usageError{cmd: "dev-cluster", err: fmt.Errorf("--prefix %q: 1-4 of [a-z0-9]", *f.prefix)}
@@ -111,7 +115,7 @@ func runDevCluster(ctx context.Context, f *devClusterFlags, dir string, out io.W
 		if err != nil {
 			return err
 		}
-		az := *f.region + string(rune('a'+(i-1)%3))
+		az := *f.region + string(rune('a'+(i-1)%*f.zones))
 		a, err := startChild(bin, fmt.Sprintf("h%d", i), out, append([]string{"agent", "--host", fmt.Sprintf("h%d", i), "--region", *f.region, "--az", az,
 			"--underlay-ip", ul.HostIP(i).String(), "--underlay-netns", ul.HostNSPath(i), "--dataplane-prefix", fmt.Sprintf("%s%d", *f.prefix, i),
 			"--listen", listen}, common...)...)

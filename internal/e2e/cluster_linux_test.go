@@ -450,3 +450,66 @@ func TestClusterElasticIPFollowsMove(t *testing.T) {
 	c.reach(inet(hb), eip, "b")
 	c.noReach(inet(ha), eip) // the old host's gateway no longer maps it
 }
+
+// TestDevClusterCommand runs the README's `eni dev-cluster`: its API answers,
+// an instance launched through it comes up on one of its hosts, and Ctrl-C
+// (SIGINT) stops everything and removes every namespace it made.
+func TestDevClusterCommand(t *testing.T) {
+	requireNetAdmin(t)
+	b := make([]byte, 2)
+	_, _ = rand.Read(b) // crypto/rand never fails
+	prefix := "d"
+	for _, x := range b {
+		prefix += string(prefixLetters[int(x)%len(prefixLetters)])
+	}
+	addr := freeAddr(t)
+	cmd := exec.Command(eniBinary(t), "dev-cluster", "--hosts", "2", "--prefix", prefix, "--listen", addr)
+	cmd.Stdout, cmd.Stderr = &testLogWriter{t: t}, &testLogWriter{t: t}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+		for i := 1; i <= 2; i++ {
+			_ = exec.Command(eniBinary(t), "cleanup", "--prefix", fmt.Sprintf("%s%d", prefix, i), "--force").Run()
+		}
+		_ = (&devcluster.Underlay{Prefix: prefix, Hosts: 2}).Close()
+	})
+	waitHTTP(t, "http://"+addr+"/healthz")
+	plane, err := dataplane.New(dataplane.Options{Prefix: prefix + "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, ec2: apitest.NewClient("http://"+addr, "us-east-1", "test", "test"), plane: plane, prefix: prefix + "1"}
+	vpc := e.vpc("10.77.0.0/16")
+	id := e.launch(e.subnet(vpc, "10.77.1.0/24"))
+	e.waitRunning(id)
+	found := false
+	for i := 1; i <= 2; i++ {
+		if _, err := os.Stat(filepath.Join(netnsDir, fmt.Sprintf("%s%d-%s", prefix, i, id))); err == nil {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("%s is running but on no host of the dev cluster", id)
+	}
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case err := <-done:
+		done <- err // for the cleanup
+		if err != nil {
+			t.Errorf("dev-cluster after Ctrl-C: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("dev-cluster did not stop within 60s of Ctrl-C")
+	}
+	ents, _ := os.ReadDir(netnsDir)
+	for _, d := range ents {
+		if strings.HasPrefix(d.Name(), prefix) {
+			t.Errorf("namespace %s left after dev-cluster stopped", d.Name())
+		}
+	}
+}
