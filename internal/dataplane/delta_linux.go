@@ -32,8 +32,8 @@ func (r *reconciler) incr() bool { return !r.full && r.delta != nil && r.nerr ==
 func (r *reconciler) diff(prev *Desired, d *Desired) *delta {
 	if prev == nil || r.full || !eqFunc(prev.VPCs, d.VPCs, vpcEqual) ||
 		!slices.Equal(prev.PublicIPs, d.PublicIPs) || !slices.Equal(prev.Peerings, d.Peerings) ||
-		!eqFunc(prev.NATGateways, d.NATGateways, natgwEqual) || !overlayEqual(prev.Overlay, d.Overlay) {
-		return nil // an overlay change (a remote ENI moved) touches the routers of its VPC: no delta yet
+		!eqFunc(prev.NATGateways, d.NATGateways, natgwEqual) || !overlayBaseEqual(prev.Overlay, d.Overlay) {
+		return nil
 	}
 	x := &delta{enis: map[string]bool{}, insts: map[string]bool{}, vpcs: map[string]bool{}, planned: map[string]bool{},
 		groups: !eqFunc(prev.Groups, d.Groups, groupEqual)}
@@ -86,6 +86,9 @@ func (r *reconciler) diff(prev *Desired, d *Desired) *delta {
 			}
 		}
 	})
+	if !r.remoteDelta(prev, d, x, vpcOf) {
+		return nil
+	}
 	// The ENIs of instances that started or stopped.
 	for i := 0; len(changed) > 0 && i < len(d.ENIs); i++ {
 		if e := &d.ENIs[i]; e.InstanceID != "" && changed[e.InstanceID] && !x.enis[e.ID] &&
@@ -95,6 +98,40 @@ func (r *reconciler) diff(prev *Desired, d *Desired) *delta {
 		}
 	}
 	return x
+}
+
+// overlayBaseEqual reports whether a and b are the same overlay but for its remote ENIs.
+func overlayBaseEqual(a, b *Overlay) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Local == b.Local && a.UnderlayNS == b.UnderlayNS && a.Port == b.Port && a.MTU == b.MTU
+}
+
+// remoteDelta adds the VPCs of the remote ENIs that changed to x (their routers'
+// neighbours change; the overlay step has its own keys per subnet). It reports false when
+// the change is not one a delta covers: an ENI with a public address that became (or
+// stopped being) remote moves its 1:1 NAT between hosts' routers.
+func (r *reconciler) remoteDelta(prev, d *Desired, x *delta, vpcOf func(*ENI)) bool {
+	if d.Overlay == nil {
+		return true
+	}
+	public := map[string]bool{}
+	for _, m := range d.PublicIPs {
+		public[m.ENIID] = true
+	}
+	ok := true
+	pairs(prev.Overlay.Remote, d.Overlay.Remote, func(e RemoteENI) string { return e.ID },
+		func(a, b *RemoteENI) bool { return a.Host == b.Host && eniEqual(&a.ENI, &b.ENI) },
+		func(a, b *RemoteENI) {
+			for _, e := range []*RemoteENI{a, b} {
+				if e != nil {
+					ok = ok && !public[e.ID]
+					vpcOf(&e.ENI)
+				}
+			}
+		})
+	return ok
 }
 
 // pairs calls changed(old, new) for every element of b that differs from the element of a

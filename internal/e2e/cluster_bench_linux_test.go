@@ -29,19 +29,20 @@ func BenchmarkClusterMove(b *testing.B) {
 	}
 	e := c.createENI(s, open)
 	target := net.JoinHostPort(*e.PrivateIpAddress, "7700")
+	// Unconnected: an instance answers from its eth0's address (its routing picks the
+	// source of a reply from a socket on 0.0.0.0), not the ENI's.
 	var conn *net.UDPConn
+	raddr, err := net.ResolveUDPAddr("udp4", target)
+	c.must(err)
 	c.must(c.plane.Do(c.ns(prober), func() error {
-		raddr, err := net.ResolveUDPAddr("udp4", target)
-		if err != nil {
-			return err
-		}
-		conn, err = net.DialUDP("udp4", nil, raddr)
+		var err error
+		conn, err = net.ListenUDP("udp4", nil)
 		return err
 	}))
 	defer conn.Close()
 	owners := []string{x, y}
 	att := c.attach(*e.NetworkInterfaceId, x, 1)
-	waitUDPAnswer(b, conn, x, 15*time.Second)
+	waitUDPAnswer(b, conn, raddr, x, 15*time.Second)
 	var moves []time.Duration
 	for i := 0; b.Loop(); i++ {
 		to := owners[(i+1)%2]
@@ -52,7 +53,7 @@ func BenchmarkClusterMove(b *testing.B) {
 		})
 		att = c.attach(*e.NetworkInterfaceId, to, 1)
 		t0 := time.Now()
-		waitUDPAnswer(b, conn, to, 15*time.Second)
+		waitUDPAnswer(b, conn, raddr, to, 15*time.Second)
 		moves = append(moves, time.Since(t0))
 	}
 	b.ReportMetric(pctMS(moves, 0.5), "move-p50-ms")
@@ -82,12 +83,12 @@ func udpEcho(tb testing.TB, e *env, nsname string, port int, name string) {
 }
 
 // waitUDPAnswer sends a datagram every millisecond until one is answered by want.
-func waitUDPAnswer(tb testing.TB, conn *net.UDPConn, want string, limit time.Duration) {
+func waitUDPAnswer(tb testing.TB, conn *net.UDPConn, to *net.UDPAddr, want string, limit time.Duration) {
 	tb.Helper()
 	deadline := time.Now().Add(limit)
 	buf := make([]byte, 64)
 	for time.Now().Before(deadline) {
-		_, _ = conn.Write([]byte("?"))
+		_, _ = conn.WriteToUDP([]byte("?"), to)
 		_ = conn.SetReadDeadline(time.Now().Add(time.Millisecond))
 		for {
 			n, err := conn.Read(buf)

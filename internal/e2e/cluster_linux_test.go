@@ -83,7 +83,7 @@ func newCluster(t testing.TB, n, zones int) *clusterEnv {
 // start runs `eni args...` with the cluster's etcd flags.
 func (c *clusterEnv) start(t testing.TB, args ...string) *exec.Cmd {
 	t.Helper()
-	args = append(args, "--etcd-endpoints", strings.Join(c.etcd, ","), "--etcd-max-txn-ops", fmt.Sprint(etcdtest.MaxTxnOps), "--log-level", "warn")
+	args = append(args, "--etcd-endpoints", strings.Join(c.etcd, ","), "--etcd-max-txn-ops", fmt.Sprint(etcdtest.MaxTxnOps), "--log-level", clusterLogLevel())
 	cmd := exec.Command(c.bin, args...)
 	cmd.Stdout, cmd.Stderr = &testLogWriter{t: t}, &testLogWriter{t: t}
 	if err := cmd.Start(); err != nil {
@@ -512,4 +512,13 @@ func TestDevClusterCommand(t *testing.T) {
 			t.Errorf("namespace %s left after dev-cluster stopped", d.Name())
 		}
 	}
+}
+
+// clusterLogLevel is the processes' --log-level: $ENI_TEST_LOG (info shows each
+// agent's passes and their duration), else warn.
+func clusterLogLevel() string {
+	if v := os.Getenv("ENI_TEST_LOG"); v != "" {
+		return v
+	}
+	return "warn"
 }
