@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -104,6 +104,7 @@ func runDevCluster(ctx context.Context, f *devClusterFlags, dir string, out io.W
 	}
 	common := []string{"--etcd-endpoints", strings.Join(etcd.Endpoints, ","), "--etcd-max-txn-ops", fmt.Sprint(etcdembed.MaxTxnOps), "--log-level", *f.logLevel}
 	var procs []*child
+	var health []string // the agents' /healthz
 	defer func() { stopAll(procs, out) }()
 	api, err := startChild(bin, "api", out, append([]string{"serve", "--store", "etcd", "--cluster", "--listen", *f.listen, "--data", filepath.Join(dir, "api")}, common...)...)
 	if err != nil {
@@ -123,10 +124,16 @@ func runDevCluster(ctx context.Context, f *devClusterFlags, dir string, out io.W
 			return err
 		}
 		procs = append(procs, a)
+		health = append(health, "http://"+listen+"/healthz")
 		fmt.Fprintf(out, "dev-cluster: host h%d in %s, underlay %s, namespaces %s%d-…, health http://%s/healthz\n", i, az, ul.HostIP(i), *f.prefix, i, listen)
 	}
-	if err := waitHealthy(ctx, "http://"+*f.listen+"/healthz", 60*time.Second); err != nil {
+	if err := waitHealthy(ctx, "http://"+*f.listen+"/healthz", "writer", 60*time.Second); err != nil {
 		return fmt.Errorf("the API did not come up: %w", err)
+	}
+	for i, u := range health { // registered, and its first pass made
+		if err := waitHealthy(ctx, u, "ok", 60*time.Second); err != nil {
+			return fmt.Errorf("host h%d did not come up: %w", i+1, err)
+		}
 	}
 	fmt.Fprintf(out, "dev-cluster: ready in %s: export AWS_ENDPOINT_URL=http://%s AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=%s\n",
 		time.Since(start).Round(time.Millisecond), *f.listen, *f.region)
@@ -215,16 +222,19 @@ func freeLoopback() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-func waitHealthy(ctx context.Context, url string, d time.Duration) error {
+// waitHealthy waits until url answers 200 with a line want (the API: "writer",
+// elected, so that it takes writes).
+func waitHealthy(ctx context.Context, url, want string, d time.Duration) error {
 	deadline := time.Now().Add(d)
 	for {
 		resp, err := http.Get(url)
 		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
 			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if resp.StatusCode == http.StatusOK && slices.Contains(strings.Split(string(body), "\n"), want) {
 				return nil
 			}
-			err = errors.New(resp.Status)
+			err = fmt.Errorf("%s: %q", resp.Status, body)
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			return err

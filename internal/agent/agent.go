@@ -325,7 +325,7 @@ func DesiredOn(hv core.HostView, ov *dataplane.Overlay) dataplane.Desired {
 		return d
 	}
 	o := *ov
-	o.Remote = nil
+	o.Remote, o.Hosts = nil, hv.Underlays
 	local := d.ENIs[:0]
 	for i, e := range d.ENIs {
 		if r := hv.ENIs[i].Remote; r != "" {

@@ -254,6 +254,12 @@ func (tx *Tx) hostFilter(hv HostView, host string) HostView {
 		}
 	}
 	hv.Services = svcs
+	for _, u := range tx.known {
+		if u != "" && !slices.Contains(hv.Underlays, u) {
+			hv.Underlays = append(hv.Underlays, u)
+		}
+	}
+	slices.Sort(hv.Underlays)
 	return hv
 }
 
@@ -290,30 +296,30 @@ const vniMax = 0xFFFFF0
 // what is placed on the host that reports it).
 func (c *Core) SettleHosts(who Caller, commit Committer) error {
 	return c.Write(who, false, commit, func(tx *Tx) error {
+		insts, enis := map[string]bool{}, map[string]string{}
 		for _, name := range slices.Sorted(maps.Keys(tx.hosts)) {
-			tx.settleHost(tx.hosts[name])
+			tx.hostReport(tx.hosts[name], insts, enis)
 		}
+		// once for all hosts: a deleting NAT gateway is gone when no host reports it
+		tx.MarkRealised(insts, enis)
 		return nil
 	})
 }
 
-// settleHost marks realised what h reports of its own.
-func (tx *Tx) settleHost(h Host) {
+// hostReport adds to insts and enis what h reports of its own.
+func (tx *Tx) hostReport(h Host, insts map[string]bool, enis map[string]string) {
 	mine := func(id string) bool {
 		i := tx.instances.Get(id)
 		return i == nil || i.Host == h.Name // a task, gateway or endpoint: wherever it is reported
 	}
-	insts := map[string]bool{}
 	for id, up := range h.Realised {
 		if up && mine(id) {
 			insts[id] = true
 		}
 	}
-	enis := map[string]string{}
 	for eni, inst := range h.ENIs {
 		if mine(inst) {
 			enis[eni] = inst
 		}
 	}
-	tx.MarkRealised(insts, enis)
 }

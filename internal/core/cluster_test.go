@@ -154,6 +154,9 @@ func TestClusterHostView(t *testing.T) {
 	if local != 1 || remote != 1 {
 		t.Errorf("h1's ENIs: %d local, %d remote", local, remote)
 	}
+	if u := strings.Join(v1.Underlays, ","); u != "10.9.0.1,10.9.0.2" {
+		t.Errorf("h1's view of the hosts' underlays: %s", u)
+	}
 	if all := c.HostViewFor("us-east-1", ""); len(all.Instances) != 2 {
 		t.Errorf("the whole view has %d instances", len(all.Instances))
 	}

@@ -20,6 +20,9 @@ type HostView struct {
 	// NatGateways are the pending and available NAT gateways, each
 	// realised as a namespace of its own (hostnatgateway.go).
 	NatGateways []HostNatGateway
+	// Underlays, in a host's view of a cluster (HostViewFor), are the underlay
+	// addresses of every host known, this one included, sorted.
+	Underlays []string
 }
 
 // HostVPC is a VPC and its subnets.

@@ -62,10 +62,17 @@ type planeCache struct {
 	memoStatus Status
 	parsed     map[string]*parsedENI // ENI id → as a pass last parsed it (delta_linux.go)
 
+	// The overlay (overlay_linux.go): the underlay namespace's handle, each subnet's VXLAN
+	// port, the spec of the datapath's overlay table, the internet segment's.
+	underlay     *nsCtx
+	underlayPath string
+	vxlans       map[string]vxlanEntry
+	ovNFT        uint64
+	inetSeg      *segEntry
+
 	// reused are marks released or given again since the datapath's connection tracking
 	// last forgot the connections of their former ENIs (see forgetConnections).
-	reused  []uint32
-	overlay map[string]uint64 // subnet id → the spec of its VXLAN port as last made (overlay_linux.go)
+	reused []uint32
 }
 
 type nftEntry struct {
@@ -128,7 +135,7 @@ type eniEntry struct {
 func newPlaneCache() *planeCache {
 	return &planeCache{routerNS: map[string]*nsCtx{}, instNS: map[string]*nsCtx{},
 		bridges: map[string]int{}, routers: map[string]routerEntry{}, enis: map[string]eniEntry{},
-		routing: map[string]uint64{}, nftENI: map[string]nftEntry{}, marks: map[string]uint32{}}
+		routing: map[string]uint64{}, nftENI: map[string]nftEntry{}, marks: map[string]uint32{}, vxlans: map[string]vxlanEntry{}}
 }
 
 // closeAll closes every cached handle and forgets everything.
@@ -144,6 +151,9 @@ func (c *planeCache) closeAll() {
 	}
 	if c.inet != nil {
 		c.inet.close()
+	}
+	if c.underlay != nil {
+		c.underlay.close()
 	}
 }
 
@@ -261,7 +271,7 @@ func (p *Plane) Verify(ctx context.Context, d Desired) (Status, error) {
 }
 
 // eniKey is the spec of an ENI's link: what ensureENI realises.
-func eniKey(e *eniInfo, bridge int, inst *nsCtx) uint64 {
+func eniKey(e *eniInfo, bridge int, inst *nsCtx, mtu int) uint64 {
 	bits6 := 64
 	if e.subnet.prefix6.IsValid() {
 		bits6 = e.subnet.prefix6.Bits()
@@ -281,13 +291,14 @@ func eniKey(e *eniInfo, bridge int, inst *nsCtx) uint64 {
 	k.str(e.eth)
 	k.int(bridge)
 	k.u64(inst.gen)
+	k.int(mtu)
 	return k.sum()
 }
 
 // routerKey is the spec of a VPC router: what ensureRouters realises for v.
 func (r *reconciler) routerKey(v VPC, c *nsCtx) uint64 {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s %s gen %d %d %d dns %s;", v.ID, r.p.upIP, r.p.inetIP, c.gen, r.dp.gen, r.inet.gen, v.ResolverIP)
+	fmt.Fprintf(&b, "%s %s %s gen %d %d %d dns %s mtu %d;", v.ID, r.p.upIP, r.p.inetIP, c.gen, r.dp.gen, r.inet.gen, v.ResolverIP, r.mtu)
 	for _, s := range v.Subnets {
 		si := r.subnets[s.ID]
 		if si == nil {

@@ -18,6 +18,10 @@
 //	               a link (enip<h>) to the router of each VPC peered with it (peering_linux.go)
 //	eni-inet       the simulated internet, InternetIP on a leg (enig<h>) to each VPC router
 //	eni-<i-id>     an instance: ENIs appear as eth<DeviceIndex>
+//
+// In cluster mode (Desired.Overlay, overlay_linux.go) each subnet bridge also has a VXLAN
+// port (eniv<h>) to the ENIs realised on other hosts, and eni-inet a VXLAN segment
+// (eniw<h>) to the other hosts' internet namespaces.
 package dataplane
 
 import (
@@ -42,8 +46,48 @@ type Desired struct {
 	// NATGateways are NAT gateways; each is also an Instance (its namespace) whose eth0
 	// is its ENI (natgw_linux.go).
 	NATGateways []NATGateway
-	Overlay     *Overlay
+	// Overlay, if set, joins this host's share of the region to the other hosts' (cluster
+	// mode, overlay_linux.go): every subnet bridge gets a VXLAN port that carries its
+	// frames to the ENIs realised on other hosts. nil: a single host.
+	Overlay *Overlay
 }
+
+// Overlay is how this host reaches the ENIs realised on other hosts: one VXLAN segment
+// per subnet (Subnet.VNI) over an underlay network, with forwarding entries written from
+// state (no flood and learn: no broadcast crosses the underlay).
+type Overlay struct {
+	Local string // this host's underlay IPv4 address (the VXLAN source address)
+	// UnderlayNS is the path of the network namespace whose stack carries the underlay
+	// (where the VXLAN devices' UDP sockets live), e.g. /run/netns/h1; "": the namespace
+	// the process was in when the Plane was created.
+	UnderlayNS string
+	Port       int // UDP port; default 4789
+	// MTU of every ENI (inside instances) and router leg while the overlay is on;
+	// default 1450 (a 1500-byte underlay less the VXLAN headers).
+	MTU    int
+	Remote []RemoteENI // the ENIs realised on other hosts
+	// Hosts are the underlay IPv4 addresses of all live hosts (this one included): the
+	// internet namespaces of the hosts are joined on a segment of their own (VNI
+	// InternetVNI), each with its host's address, so that an Elastic IP is reached
+	// wherever its instance runs.
+	Hosts []string
+}
+
+// RemoteENI is an ENI realised on another host (its InstanceID is ignored).
+type RemoteENI struct {
+	ENI
+	Host string // the underlay IPv4 address of the host it is realised on
+}
+
+// InternetVNI is the VXLAN network identifier of the segment joining the hosts' internet
+// namespaces; no subnet may use it.
+const InternetVNI = 0xFFFFFF
+
+// Overlay defaults.
+const (
+	DefaultOverlayPort = 4789
+	DefaultOverlayMTU  = 1450
+)
 
 // NATGateway is a NAT gateway realised as the namespace of Instance ID, with ENIID as eth0.
 type NATGateway struct {
@@ -67,7 +111,6 @@ type VPC struct {
 // Subnet is one L2 segment of a VPC.
 type Subnet struct {
 	ID       string
-	VNI      uint32
 	CIDR     string // IPv4, e.g. "10.0.1.0/24"
 	IPv6CIDR string // optional, e.g. "2001:db8:1::/64"
 	RouterIP string // optional; default: the subnet's base address + 1
@@ -90,6 +133,9 @@ type Subnet struct {
 	// is routed like EgressOnlyIPv6's, and the internet may also start connections to
 	// it (security groups decide), as on AWS.
 	PublicIPv6 bool
+	// VNI is the VXLAN network identifier of the subnet, the same on every host
+	// (Desired.Overlay); 1 to 0xFFFFFE.
+	VNI uint32
 }
 
 // Instance is an EC2 instance; only running instances have a namespace.
@@ -206,6 +252,8 @@ const (
 	kindUplink   = 'u' // router uplink (router namespace)
 	kindInetLeg  = 'g' // internet side of an uplink (internet namespace)
 	kindTrash    = 'x' // a renamed host end waiting to be deleted (datapath)
+	kindVXLAN    = 'v' // a subnet's VXLAN port (datapath, bridge port; overlay_linux.go)
+	kindInetSeg  = 'w' // the internet namespaces' VXLAN segment (internet namespace)
 )
 
 const maxPrefix = 6 // 6 + kind + 8 hex digits = 15 bytes, the kernel's limit

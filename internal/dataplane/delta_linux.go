@@ -21,6 +21,7 @@ type delta struct {
 	vpcs    map[string]bool // VPCs whose routers' neighbours may differ (an ENI of theirs realised or not any more, or with other addresses)
 	planned map[string]bool // the ENIs of enis that this pass realises
 	groups  bool            // security groups changed (only the datapath ruleset depends on them)
+	remote  bool            // the overlay's remote ENIs changed (overlay_linux.go)
 }
 
 // incr reports whether the step may use the delta: an incremental pass with a delta and
@@ -30,9 +31,9 @@ func (r *reconciler) incr() bool { return !r.full && r.delta != nil && r.nerr ==
 // diff computes the delta of d against the last clean pass's Desired (nil when there is
 // none or something else than ENIs and instances changed).
 func (r *reconciler) diff(prev *Desired, d *Desired) *delta {
-	if prev == nil || r.full || !eqFunc(prev.VPCs, d.VPCs, vpcEqual) ||
+	if prev == nil || r.full || !eqFunc(prev.VPCs, d.VPCs, vpcEqual) || !overlayStaticEqual(prev.Overlay, d.Overlay) ||
 		!slices.Equal(prev.PublicIPs, d.PublicIPs) || !slices.Equal(prev.Peerings, d.Peerings) ||
-		!eqFunc(prev.NATGateways, d.NATGateways, natgwEqual) || !overlayBaseEqual(prev.Overlay, d.Overlay) {
+		!eqFunc(prev.NATGateways, d.NATGateways, natgwEqual) {
 		return nil
 	}
 	x := &delta{enis: map[string]bool{}, insts: map[string]bool{}, vpcs: map[string]bool{}, planned: map[string]bool{},
@@ -86,8 +87,16 @@ func (r *reconciler) diff(prev *Desired, d *Desired) *delta {
 			}
 		}
 	})
-	if !r.remoteDelta(prev, d, x, vpcOf) {
-		return nil
+	// The remote ENIs: the routers know them as their own.
+	if prev.Overlay != nil {
+		pairs(prev.Overlay.Remote, d.Overlay.Remote, func(e RemoteENI) string { return e.ID }, remoteEqual, func(a, b *RemoteENI) {
+			x.remote = true
+			for _, e := range []*RemoteENI{a, b} {
+				if e != nil {
+					vpcOf(&e.ENI)
+				}
+			}
+		})
 	}
 	// The ENIs of instances that started or stopped.
 	for i := 0; len(changed) > 0 && i < len(d.ENIs); i++ {
@@ -98,40 +107,6 @@ func (r *reconciler) diff(prev *Desired, d *Desired) *delta {
 		}
 	}
 	return x
-}
-
-// overlayBaseEqual reports whether a and b are the same overlay but for its remote ENIs.
-func overlayBaseEqual(a, b *Overlay) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return a.Local == b.Local && a.UnderlayNS == b.UnderlayNS && a.Port == b.Port && a.MTU == b.MTU
-}
-
-// remoteDelta adds the VPCs of the remote ENIs that changed to x (their routers'
-// neighbours change; the overlay step has its own keys per subnet). It reports false when
-// the change is not one a delta covers: an ENI with a public address that became (or
-// stopped being) remote moves its 1:1 NAT between hosts' routers.
-func (r *reconciler) remoteDelta(prev, d *Desired, x *delta, vpcOf func(*ENI)) bool {
-	if d.Overlay == nil {
-		return true
-	}
-	public := map[string]bool{}
-	for _, m := range d.PublicIPs {
-		public[m.ENIID] = true
-	}
-	ok := true
-	pairs(prev.Overlay.Remote, d.Overlay.Remote, func(e RemoteENI) string { return e.ID },
-		func(a, b *RemoteENI) bool { return a.Host == b.Host && eniEqual(&a.ENI, &b.ENI) },
-		func(a, b *RemoteENI) {
-			for _, e := range []*RemoteENI{a, b} {
-				if e != nil {
-					ok = ok && !public[e.ID]
-					vpcOf(&e.ENI)
-				}
-			}
-		})
-	return ok
 }
 
 // pairs calls changed(old, new) for every element of b that differs from the element of a

@@ -72,7 +72,7 @@ func TestSpecKeysSeeEveryChange(t *testing.T) {
 		}
 	}
 
-	k0 := eniKey(base(), 7, &nsCtx{gen: 1})
+	k0 := eniKey(base(), 7, &nsCtx{gen: 1}, 1500)
 	for name, change := range map[string]func(e *eniInfo){
 		"instance": func(e *eniInfo) { e.InstanceID = "i-2" },
 		"index":    func(e *eniInfo) { e.DeviceIndex = 1 },
@@ -86,12 +86,12 @@ func TestSpecKeysSeeEveryChange(t *testing.T) {
 	} {
 		e := base()
 		change(e)
-		if eniKey(e, 7, &nsCtx{gen: 1}) == k0 {
+		if eniKey(e, 7, &nsCtx{gen: 1}, 1500) == k0 {
 			t.Errorf("eniKey: a change of %s gives the same key", name)
 		}
 	}
-	if eniKey(base(), 8, &nsCtx{gen: 1}) == k0 || eniKey(base(), 7, &nsCtx{gen: 2}) == k0 {
-		t.Error("eniKey ignores the bridge or the namespace generation")
+	if eniKey(base(), 8, &nsCtx{gen: 1}, 1500) == k0 || eniKey(base(), 7, &nsCtx{gen: 2}, 1500) == k0 || eniKey(base(), 7, &nsCtx{gen: 1}, 1450) == k0 {
+		t.Error("eniKey ignores the bridge, the namespace generation or the MTU")
 	}
 
 	routes := []route{{dst: pf("0.0.0.0/0"), gw: a("10.0.1.1"), link: 2, table: 254}}

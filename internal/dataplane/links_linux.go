@@ -424,3 +424,14 @@ func setUp(c *nsCtx, l netlink.Link) (int, error) {
 	}
 	return 1, nil
 }
+
+// ensureMTU sets the link's MTU when it differs; it returns 1 when it changed something.
+func ensureMTU(c *nsCtx, l netlink.Link, mtu int) (int, error) {
+	if mtu <= 0 || l.Attrs().MTU == mtu {
+		return 0, nil
+	}
+	if err := c.h.LinkSetMTU(l, mtu); err != nil {
+		return 0, fmt.Errorf("%s: set %s MTU %d: %w", c.name, l.Attrs().Name, mtu, err)
+	}
+	return 1, nil
+}

@@ -20,13 +20,21 @@ func desiredEqual(a, b *Desired) bool {
 		eqFunc(a.NATGateways, b.NATGateways, natgwEqual) && overlayEqual(a.Overlay, b.Overlay)
 }
 
+// overlayEqual compares two overlays, their remote ENIs included.
 func overlayEqual(a, b *Overlay) bool {
+	return overlayStaticEqual(a, b) && (a == nil || eqFunc(a.Remote, b.Remote, remoteEqual))
+}
+
+// overlayStaticEqual compares what the overlay is made of, not which ENIs are remote.
+func overlayStaticEqual(a, b *Overlay) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
 	return a.Local == b.Local && a.UnderlayNS == b.UnderlayNS && a.Port == b.Port && a.MTU == b.MTU &&
-		eqFunc(a.Remote, b.Remote, func(x, y *RemoteENI) bool { return x.Host == y.Host && eniEqual(&x.ENI, &y.ENI) })
+		slices.Equal(a.Hosts, b.Hosts)
 }
+
+func remoteEqual(a, b *RemoteENI) bool { return a.Host == b.Host && eniEqual(&a.ENI, &b.ENI) }
 
 func natgwEqual(a, b *NATGateway) bool {
 	return a.ID == b.ID && a.ENIID == b.ENIID && slices.Equal(a.Sources, b.Sources) && slices.Equal(a.SNAT, b.SNAT)
@@ -49,8 +57,8 @@ func vpcEqual(a, b *VPC) bool {
 }
 
 func subnetEqual(a, b *Subnet) bool {
-	if a.ID != b.ID || a.VNI != b.VNI || a.CIDR != b.CIDR || a.IPv6CIDR != b.IPv6CIDR || a.RouterIP != b.RouterIP ||
-		a.Public != b.Public || a.DefaultRouteENI != b.DefaultRouteENI || a.EgressOnlyIPv6 != b.EgressOnlyIPv6 || a.PublicIPv6 != b.PublicIPv6 ||
+	if a.ID != b.ID || a.CIDR != b.CIDR || a.IPv6CIDR != b.IPv6CIDR || a.RouterIP != b.RouterIP ||
+		a.Public != b.Public || a.DefaultRouteENI != b.DefaultRouteENI || a.EgressOnlyIPv6 != b.EgressOnlyIPv6 || a.PublicIPv6 != b.PublicIPv6 || a.VNI != b.VNI ||
 		!slices.Equal(a.PeerRoutes, b.PeerRoutes) || !slices.Equal(a.ENIRoutes, b.ENIRoutes) || (a.ACL == nil) != (b.ACL == nil) {
 		return false
 	}
@@ -96,17 +104,15 @@ func cloneDesired(d *Desired) Desired {
 	}
 	out.ENIs = make([]ENI, len(d.ENIs))
 	for i, e := range d.ENIs {
-		e.SecondaryIPs, e.IPv6 = slices.Clone(e.SecondaryIPs), slices.Clone(e.IPv6)
-		e.IPv4Prefixes, e.IPv6Prefixes = slices.Clone(e.IPv4Prefixes), slices.Clone(e.IPv6Prefixes)
-		e.Groups = slices.Clone(e.Groups)
-		out.ENIs[i] = e
+		out.ENIs[i] = cloneENI(e)
 	}
 	if d.Overlay != nil {
 		o := *d.Overlay
+		o.Hosts = slices.Clone(o.Hosts)
 		o.Remote = make([]RemoteENI, len(d.Overlay.Remote))
-		for i, re := range d.Overlay.Remote {
-			e := cloneDesired(&Desired{ENIs: []ENI{re.ENI}}).ENIs[0]
-			o.Remote[i] = RemoteENI{ENI: e, Host: re.Host}
+		for i, e := range d.Overlay.Remote {
+			e.ENI = cloneENI(e.ENI)
+			o.Remote[i] = e
 		}
 		out.Overlay = &o
 	}
@@ -124,4 +130,12 @@ func cloneRules(rs []Rule) []Rule {
 		rs[i].CIDRs = slices.Clone(rs[i].CIDRs)
 	}
 	return rs
+}
+
+// cloneENI is a deep copy of e.
+func cloneENI(e ENI) ENI {
+	e.SecondaryIPs, e.IPv6 = slices.Clone(e.SecondaryIPs), slices.Clone(e.IPv6)
+	e.IPv4Prefixes, e.IPv6Prefixes = slices.Clone(e.IPv4Prefixes), slices.Clone(e.IPv6Prefixes)
+	e.Groups = slices.Clone(e.Groups)
+	return e
 }

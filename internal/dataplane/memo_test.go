@@ -11,9 +11,9 @@ func memoSample() Desired {
 	acl := &NetworkACL{Inbound: []ACLEntry{{RuleNumber: 100, Protocol: "6", Allow: true, CIDR: "0.0.0.0/0", FromPort: 22, ToPort: 22, ICMPType: -1, ICMPCode: -1}},
 		Outbound: []ACLEntry{{RuleNumber: 100, Protocol: "-1", Allow: true, CIDR: "0.0.0.0/0"}}}
 	return Desired{
-		VPCs: []VPC{{ID: "vpc-1", ResolverIP: "10.0.0.2", Subnets: []Subnet{{ID: "subnet-a", VNI: 7, CIDR: "10.0.1.0/24",
+		VPCs: []VPC{{ID: "vpc-1", ResolverIP: "10.0.0.2", Subnets: []Subnet{{ID: "subnet-a", CIDR: "10.0.1.0/24",
 			IPv6CIDR: "2001:db8:1::/64", RouterIP: "10.0.1.1", Public: true, DefaultRouteENI: "eni-n",
-			PeerRoutes: []PeerRoute{{CIDR: "10.9.0.0/16", Peering: "pcx-1"}}, ACL: acl, EgressOnlyIPv6: true}}}},
+			PeerRoutes: []PeerRoute{{CIDR: "10.9.0.0/16", Peering: "pcx-1"}}, ACL: acl, EgressOnlyIPv6: true, VNI: 7}}}},
 		Instances: []Instance{{ID: "i-a", Running: true}},
 		ENIs: []ENI{{ID: "eni-a", MAC: "02:00:00:00:00:01", SubnetID: "subnet-a", VPCID: "vpc-1", PrimaryIP: "10.0.1.10",
 			SecondaryIPs: []string{"10.0.1.11"}, IPv6: []string{"2001:db8:1::10"}, IPv4Prefixes: []string{"10.0.1.32/28"},
@@ -25,11 +25,10 @@ func memoSample() Desired {
 		Peerings:    []Peering{{ID: "pcx-1", VPCs: [2]string{"vpc-1", "vpc-2"}}},
 		Services:    []ServiceListener{{Instance: "eni-e", Addr: "10.0.1.20"}},
 		NATGateways: []NATGateway{{ID: "nat-1", ENIID: "eni-n", Sources: []string{"10.0.0.0/16"}, SNAT: []string{"10.0.1.50"}}},
-		Overlay: &Overlay{Local: "10.9.0.1", UnderlayNS: "/run/netns/u", Port: 4789, MTU: 1450, Remote: []RemoteENI{{Host: "10.9.0.2",
-			ENI: ENI{ID: "eni-r", MAC: "02:00:00:00:00:02", SubnetID: "subnet-a", VPCID: "vpc-1", PrimaryIP: "10.0.1.12",
-				SecondaryIPs: []string{"10.0.1.13"}, IPv6: []string{"2001:db8:1::12"}, IPv4Prefixes: []string{"10.0.1.48/28"},
-				IPv6Prefixes: []string{"2001:db8:1:0:2::/80"}, InstanceID: "i-r", DeviceIndex: 1, SourceDestCheck: true,
-				Unfiltered: true, Groups: []string{"sg-1"}}}}},
+		Overlay: &Overlay{Local: "10.99.0.1", UnderlayNS: "/run/netns/h1", Port: 4789, MTU: 1450, Hosts: []string{"10.99.0.1", "10.99.0.2"},
+			Remote: []RemoteENI{{Host: "10.99.0.2", ENI: ENI{ID: "eni-r", MAC: "02:00:00:00:00:02", SubnetID: "subnet-a", VPCID: "vpc-1",
+				PrimaryIP: "10.0.1.12", SecondaryIPs: []string{"10.0.1.13"}, IPv6: []string{"2001:db8:1::12"}, IPv4Prefixes: []string{"10.0.1.48/28"},
+				IPv6Prefixes: []string{"2001:db8:1:0:2::/80"}, InstanceID: "i-r", DeviceIndex: 1, SourceDestCheck: true, Groups: []string{"sg-1"}}}}},
 	}
 }
 
@@ -83,10 +82,10 @@ func TestDesiredEqualSeesEveryField(t *testing.T) {
 				v.SetString(v.String() + "x")
 			case reflect.Int:
 				v.SetInt(v.Int() + 1)
-			case reflect.Bool:
-				v.SetBool(!v.Bool())
 			case reflect.Uint32:
 				v.SetUint(v.Uint() + 1)
+			case reflect.Bool:
+				v.SetBool(!v.Bool())
 			case reflect.Slice:
 				v.Set(reflect.Append(v, reflect.Zero(v.Type().Elem())))
 			case reflect.Pointer:

@@ -476,6 +476,9 @@ func dpBase(prefix string, subnets []*subnetInfo) (br, sg *nftTable) {
 		maps: []*nftMap{{name: dpOutMap, keyType: nftables.TypeMark}, {name: dpInMap, keyType: nftables.TypeMark}}}
 	raw := sg.chain(&nftChain{name: "raw", hook: nftables.ChainHookPrerouting,
 		prio: nftables.ChainPriorityRaw, typ: nftables.ChainTypeFilter})
+	// A frame the overlay table (overlay_linux.go) left untracked keeps out of the zones
+	// (setting a zone would track it).
+	raw.add(append(ctState(expr.CtStateBitUNTRACKED), verdict(expr.VerdictAccept))...)
 	for _, s := range subnets {
 		raw.add(meta(expr.MetaKeyIIFNAME), cmpEq(ifnameKey(s.bridge)),
 			&expr.Immediate{Register: 1, Data: binaryutil.NativeEndian.PutUint16(uint16(s.ordinal))},
@@ -487,12 +490,6 @@ func dpBase(prefix string, subnets []*subnetInfo) (br, sg *nftTable) {
 		sfwd.add(meta(expr.MetaKeyL4PROTO), cmpEq([]byte{unix.IPPROTO_ICMPV6}),
 			load(expr.PayloadBaseTransportHeader, 0, 1), cmpEq([]byte{t}), verdict(expr.VerdictAccept))
 	}
-	// A packet from no ENI of this host to none (mark 0: between the router's leg and a
-	// VXLAN port, overlay_linux.go) is another host's ENI's traffic routed here or
-	// there: that host's chains filter it, and this host may see only one direction of
-	// its connection (the routers of a cluster route each direction on the sender's
-	// host), which conntrack would call invalid.
-	sfwd.add(meta(expr.MetaKeyMARK), cmpEq(native32(0)), verdict(expr.VerdictAccept))
 	sfwd.add(append(ctState(expr.CtStateBitINVALID), verdict(expr.VerdictDrop))...)
 	// A new connection remembers which ENIs it is between (the packet mark) in its ct
 	// mark; out_<N> and in_<N> let its later packets through between those two only.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/nftables"
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -78,6 +79,10 @@ type Plane struct {
 	// linksMade, if set (tests), is called in each pass once the ENIs' links are made,
 	// before they are announced.
 	linksMade func()
+
+	// selfNS is the network namespace the process was in when the plane was created: the
+	// underlay of an overlay whose UnderlayNS is "" (overlay_linux.go).
+	selfNS netns.NsHandle
 }
 
 // New returns a Plane. It does not touch the system until the first Reconcile.
@@ -106,6 +111,7 @@ func New(opts Options) (*Plane, error) {
 		endpoint: opts.Endpoint, svc: svcState{open: map[string]*svcListeners{}}, conns: newConnBudget(ConnsPerSource, ConnsTotal),
 		mdConns: newConnBudget(ConnsPerSource, ConnsTotal), dnsConns: newConnBudget(ConnsPerSource, ConnsTotal)}
 	p.trashSeq.Store(uint32(time.Now().UnixNano()))
+	p.selfNS = currentNS()
 	return p, nil
 }
 
@@ -191,7 +197,7 @@ func (p *Plane) Teardown(ctx context.Context) error {
 }
 
 // stepNames name the steps of a pass, in their order (Plane.stepTime).
-var stepNames = []string{"infra", "bridges", "overlay", "instances", "datapath-rules", "enis", "instance-routing",
+var stepNames = []string{"infra", "bridges", "instances", "datapath-rules", "enis", "overlay", "instance-routing",
 	"service-listeners", "nat-gateways", "routers", "peerings", "egress-only", "acls", "leftovers", "forget-released"}
 
 // reconciler is the state of one Reconcile.
@@ -203,21 +209,18 @@ type reconciler struct {
 	errs    error
 	nerr    int // number of errors so far (to tell whether one object failed)
 
-	vpcs        []VPC
-	subnets     map[string]*subnetInfo
-	subnetSeq   []*subnetInfo // sorted by id
-	running     map[string]bool
-	enis        []*eniInfo // realised, sorted by id
-	sorted      []ENI      // d.ENIs sorted by id
-	delta       *delta     // what changed since the last clean pass (delta_linux.go); nil: unknown
-	groups      map[string]Group
-	publics     map[string][]PublicMapping // by VPC
-	peerings    []Peering
-	services    []ServiceListener
-	natgws      []NATGateway
-	overlay     *Overlay              // overlay_linux.go
-	remote      []*eniInfo            // ENIs realised on other hosts, sorted by id
-	remoteByVPC map[string][]*eniInfo // the same by VPC
+	vpcs      []VPC
+	subnets   map[string]*subnetInfo
+	subnetSeq []*subnetInfo // sorted by id
+	running   map[string]bool
+	enis      []*eniInfo // realised, sorted by id
+	sorted    []ENI      // d.ENIs sorted by id
+	delta     *delta     // what changed since the last clean pass (delta_linux.go); nil: unknown
+	groups    map[string]Group
+	publics   map[string][]PublicMapping // by VPC
+	peerings  []Peering
+	services  []ServiceListener
+	natgws    []NATGateway
 
 	dp, inet *nsCtx
 	routers  map[string]*nsCtx
@@ -230,6 +233,11 @@ type reconciler struct {
 	status   Status
 	enforced map[string]bool // ENIs whose chains are in the datapath ruleset (this pass)
 	touched  map[string]bool // instances whose ENIs' links this pass made or changed
+
+	ov          *overlayPlan // the overlay (overlay_linux.go); nil: a single host
+	mtu         int          // of the ENIs and router legs
+	dpUntrusted bool         // the datapath ruleset was not what the plane's last change left
+	segRoutes   []route      // the internet namespace's routes over the internet segment
 }
 
 func (r *reconciler) fail(err error) {
@@ -285,8 +293,8 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 	// only on its bridge, its instance namespace and its chains in the datapath ruleset,
 	// which go in before its link exists (a port carries nothing without them); the
 	// routers come after. A moved ENI keeps its chains: they cover both its host names.
-	steps := []func(){r.infra, r.ensureBridges, r.ensureOverlay, r.ensureInstances, r.ensureDatapathRules, r.ensureENIs,
-		r.ensureInstanceRouting, r.ensureServiceListeners, r.ensureNATGateways, r.ensureRouters, r.ensurePeerings, r.ensureEgressOnly, r.ensureACLs, r.removeLeftovers, r.forgetReleased}
+	steps := []func(){r.infra, r.ensureBridges, r.ensureInstances, r.ensureDatapathRules, r.ensureENIs,
+		r.ensureOverlay, r.ensureInstanceRouting, r.ensureServiceListeners, r.ensureNATGateways, r.ensureRouters, r.ensurePeerings, r.ensureEgressOnly, r.ensureACLs, r.removeLeftovers, r.forgetReleased}
 	for i, step := range steps {
 		if err := ctx.Err(); err != nil {
 			r.fail(err)
@@ -431,17 +439,21 @@ func (r *reconciler) plan(d *Desired, prev *Desired) {
 		}
 		r.c.parsed = keep
 	}
+	r.planOverlay(d.Overlay)
 	r.peerings = d.Peerings
 	r.services = d.Services
 	r.natgws = d.NATGateways
 	r.publics = map[string][]PublicMapping{}
 	for _, m := range d.PublicIPs {
+		if r.ov != nil && r.ov.ids[m.ENIID] != nil { // the other host's business (and its internet's)
+			r.ov.publics = append(r.ov.publics, m)
+			continue
+		}
 		r.publics[m.VPCID] = append(r.publics[m.VPCID], m)
 	}
 	for _, ms := range r.publics {
 		slices.SortFunc(ms, func(a, b PublicMapping) int { return strings.Compare(a.Public, b.Public) })
 	}
-	r.planOverlay(d)
 }
 
 // findENI looks an ENI of the Desired up by id.
@@ -540,13 +552,16 @@ func (r *reconciler) infra() {
 		r.c.dp = r.dp
 		clear(r.c.bridges)
 		clear(r.c.enis)
+		clear(r.c.vxlans)
 		r.c.nftBase = 0
+		r.c.ovNFT = 0
 	}
 	r.inet, err = r.ensureNS(r.p.InternetNS(), inetSysctls, r.c.inet)
 	r.fail(err)
 	if r.inet != r.c.inet {
 		r.c.inet = r.inet
 		r.c.inetKey = 0
+		r.c.inetSeg = nil
 		clear(r.c.routers)
 	}
 	r.ensurePublicAPI()
@@ -679,7 +694,7 @@ func (r *reconciler) ensureRouters() {
 		if byVPC == nil {
 			byVPC = r.enisByVPC()
 		}
-		nbrs, pfx6 := routerNeighbours(slices.Concat(byVPC[v.ID], r.remoteByVPC[v.ID])) // remote ENIs are neighbours through the overlay
+		nbrs, pfx6 := routerNeighbours(slices.Concat(byVPC[v.ID], r.ov.enisOf(v.ID)))
 		md := r.p.metadataIDs(v.ID, byVPC[v.ID])
 		static, pfx6Key := r.routerKey(v, c), neighboursKey(nil, pfx6)
 		key := static ^ neighboursKey(nbrs, pfx6) ^ mdKey(md)
@@ -723,6 +738,7 @@ func (r *reconciler) ensureRouters() {
 			}
 		}
 	}
+	inetRoutes = append(inetRoutes, r.segRoutes...)
 	key := specKey(fmt.Sprint(inetRoutes))
 	if key == r.c.inetKey && !r.full {
 		return
@@ -806,7 +822,12 @@ func (r *reconciler) routerLegs(v VPC, c *nsCtx) map[string]netlink.Link {
 			continue
 		}
 		legs[s.ID] = leg
-		r.ensureMTU(c, leg)
+		r.count(ensureMTU(c, leg, r.mtu))
+		if l, err := r.dp.linkByName(si.legDP); err != nil {
+			r.fail(err)
+		} else if l != nil {
+			r.count(ensureMTU(r.dp, l, r.mtu))
+		}
 		want := []netip.Prefix{netip.PrefixFrom(si.router, si.prefix.Bits())}
 		if si.prefix6.IsValid() {
 			want = append(want, netip.PrefixFrom(si.router6, si.prefix6.Bits()))
@@ -908,7 +929,7 @@ func (r *reconciler) ensureENIs() {
 		if !r.enforced[e.ID] {
 			continue // its chains failed (that error is reported): no port without them
 		}
-		key := eniKey(e, br, inst)
+		key := eniKey(e, br, inst, r.mtu)
 		ent, cached := r.c.enis[e.ID]
 		if cached && ent.key == key && !r.full {
 			r.eniLink[e.ID] = ent.peer
@@ -995,7 +1016,8 @@ func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, error) {
 		}
 		r.changes++
 	}
-	r.ensureMTU(inst, peer)
+	r.count(ensureMTU(r.dp, host, r.mtu))
+	r.count(ensureMTU(inst, peer, r.mtu))
 	r.count(setUp(r.dp, host))
 	r.count(setUp(inst, peer))
 	r.count(ensureAddrs(inst, peer, addrs, append(slices.Clone(e.pfx4), e.pfx6...)...)) // addresses in delegated prefixes are the instance's to set
@@ -1076,8 +1098,8 @@ func (r *reconciler) freeENISlot(e *eniInfo, inst *nsCtx, h1, h2, peer netlink.L
 // and addresses in inst, up; its announcement goes once the instance's
 // routing is in place (r.garps). It returns the instance end's ifindex.
 func (r *reconciler) createENIPair(e *eniInfo, inst *nsCtx, br int, name string, mac net.HardwareAddr, addrs []netip.Prefix) (int, error) {
-	v := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: name, MasterIndex: br, Flags: net.FlagUp},
-		PeerName: e.eth, PeerHardwareAddr: mac, PeerNamespace: netlink.NsFd(int(inst.ns))}
+	v := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: name, MasterIndex: br, Flags: net.FlagUp, MTU: r.mtu},
+		PeerName: e.eth, PeerHardwareAddr: mac, PeerNamespace: netlink.NsFd(int(inst.ns)), PeerMTU: uint32(r.mtu)}
 	if err := r.dp.h.LinkAdd(v); err != nil {
 		return 0, fmt.Errorf("create veth %s/%s: %w", name, e.eth, err)
 	}
@@ -1089,7 +1111,6 @@ func (r *reconciler) createENIPair(e *eniInfo, inst *nsCtx, br int, name string,
 		return 0, fmt.Errorf("veth %s vanished: %v", e.eth, err)
 	}
 	idx := peer.Attrs().Index
-	r.ensureMTU(inst, peer)
 	if err := inst.h.LinkSetUp(peer); err != nil {
 		return 0, fmt.Errorf("%s: set %s up: %w", inst.name, e.eth, err)
 	}
@@ -1267,6 +1288,7 @@ func (r *reconciler) ensureDatapathRules() {
 	d.gen, d.genErr = r.dp.nftGen()
 	d.trusted = d.genErr == nil && uint64(d.gen)+1 == r.p.dpGen.Load()
 	if !d.trusted {
+		r.dpUntrusted = true
 		// Not the generation the plane's last change left: someone else changed the
 		// ruleset (or this plane never wrote it): load it again whole.
 		c.nftBase = 0
@@ -1655,7 +1677,7 @@ func (r *reconciler) removeLeftovers() {
 		want := map[string]bool{}
 		for _, s := range r.subnetSeq {
 			want[s.bridge], want[s.legDP] = true, true
-			if r.overlay != nil {
+			if r.ov != nil {
 				want[ifName(p.prefix, kindVXLAN, s.ID)] = true
 			}
 		}
@@ -1671,6 +1693,9 @@ func (r *reconciler) removeLeftovers() {
 		want := map[string]bool{}
 		for _, v := range r.vpcs {
 			want[ifName(p.prefix, kindInetLeg, v.ID)] = true
+		}
+		if r.ov != nil {
+			want[segName(p.prefix)] = true
 		}
 		r.removeLinks(r.inet, func(l netlink.Link) bool {
 			return strings.HasPrefix(l.Attrs().Name, p.prefix) && !want[l.Attrs().Name]
@@ -1792,7 +1817,8 @@ func (r *reconciler) pruneCache() {
 		if r.dp == nil {
 			continue
 		}
-		for _, n := range []string{ifName(p.prefix, kindBridge, id), ifName(p.prefix, kindRouterDP, id)} {
+		delete(c.vxlans, id)
+		for _, n := range []string{ifName(p.prefix, kindBridge, id), ifName(p.prefix, kindRouterDP, id), ifName(p.prefix, kindVXLAN, id)} {
 			if l, err := r.dp.linkByName(n); err != nil {
 				r.fail(err)
 			} else if l != nil {

@@ -5,11 +5,13 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net"
+	"io"
 	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -68,7 +70,7 @@ func newCluster(t testing.TB, n, zones int) *clusterEnv {
 	addr := freeAddr(t)
 	c.url = "http://" + addr
 	c.apiCmd = c.start(t, "serve", "--store", "etcd", "--cluster", "--listen", addr, "--data", filepath.Join(c.dir, "api"))
-	waitHTTP(t, c.url+"/healthz")
+	waitHTTP(t, c.url+"/healthz", "writer") // elected: it takes writes
 	plane, err := dataplane.New(dataplane.Options{Prefix: prefix + "1"}) // names and namespaces only
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +107,7 @@ func (c *clusterEnv) startAgent(i int) {
 	c.agents[i-1] = c.start(c.t, "agent", "--host", fmt.Sprintf("h%d", i), "--az", c.zone(i), "--underlay-ip", c.ul.HostIP(i).String(),
 		"--underlay-netns", c.ul.HostNSPath(i), "--dataplane-prefix", c.hostPrefix(i), "--listen", addr,
 		"--lease", fmt.Sprint(clusterLease))
-	waitHTTP(c.t, "http://"+addr+"/healthz")
+	waitHTTP(c.t, "http://"+addr+"/healthz", "ok")
 }
 
 // killAgent ends host i's agent with SIGKILL.
@@ -199,14 +201,16 @@ func freeAddr(t testing.TB) string {
 	return ln.Addr().String()
 }
 
-func waitHTTP(t testing.TB, url string) {
+// waitHTTP waits until url answers 200 with a line want.
+func waitHTTP(t testing.TB, url, want string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp, err := http.Get(url)
 		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
 			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if resp.StatusCode == http.StatusOK && slices.Contains(strings.Split(string(body), "\n"), want) {
 				return
 			}
 		}
@@ -413,12 +417,11 @@ func TestClusterIPv6(t *testing.T) {
 	c.reach(c.ns(far), net.JoinHostPort(ip6(other), "7000"), "other")
 }
 
-// TestClusterElasticIPFollowsMove: an ENI with an Elastic IP answers the internet
-// at that address on the host it is attached on (each host has its own
-// simulated internet, behind its own VPC routers' gateways), and after a move
-// to an instance on the other host it answers there: the Elastic IP's 1:1 NAT
-// goes with the ENI. Its instance reaches the internet with the Elastic IP as
-// its source.
+// TestClusterElasticIPFollowsMove: an ENI with an Elastic IP answers at that
+// address from the simulated internet of every host (the hosts' internet
+// namespaces are joined by a VXLAN segment; the 1:1 NAT is done by the VPC
+// router of the host the ENI is on), before and after a move to an instance
+// on the other host.
 func TestClusterElasticIPFollowsMove(t *testing.T) {
 	c := newCluster(t, 2, 1)
 	vpc := c.vpc("10.76.0.0/16")
@@ -441,6 +444,7 @@ func TestClusterElasticIPFollowsMove(t *testing.T) {
 	c.serve(c.ns(b), 7000, "b")
 	att := c.attach(*e.NetworkInterfaceId, a, 1)
 	c.reach(inet(ha), eip, "a")
+	c.reach(inet(hb), eip, "a")
 	c.detach(att)
 	c.waitFor("detached", func() (bool, string) {
 		n, _ := c.eni(*e.NetworkInterfaceId)
@@ -448,7 +452,7 @@ func TestClusterElasticIPFollowsMove(t *testing.T) {
 	})
 	c.attach(*e.NetworkInterfaceId, b, 1)
 	c.reach(inet(hb), eip, "b")
-	c.noReach(inet(ha), eip) // the old host's gateway no longer maps it
+	c.reach(inet(ha), eip, "b")
 }
 
 // TestDevClusterCommand runs the README's `eni dev-cluster`: its API answers,
@@ -478,7 +482,7 @@ func TestDevClusterCommand(t *testing.T) {
 		}
 		_ = (&devcluster.Underlay{Prefix: prefix, Hosts: 2}).Close()
 	})
-	waitHTTP(t, "http://"+addr+"/healthz")
+	waitHTTP(t, "http://"+addr+"/healthz", "writer")
 	plane, err := dataplane.New(dataplane.Options{Prefix: prefix + "1"})
 	if err != nil {
 		t.Fatal(err)
