@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -468,7 +469,8 @@ func TestDevClusterCommand(t *testing.T) {
 	}
 	addr := freeAddr(t)
 	cmd := exec.Command(eniBinary(t), "dev-cluster", "--hosts", "2", "--prefix", prefix, "--listen", addr)
-	cmd.Stdout, cmd.Stderr = &testLogWriter{t: t}, &testLogWriter{t: t}
+	ready := &lineWatch{want: "dev-cluster: ready", seen: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = &testLogWriter{t: t}, io.MultiWriter(&testLogWriter{t: t}, ready)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -482,7 +484,14 @@ func TestDevClusterCommand(t *testing.T) {
 		}
 		_ = (&devcluster.Underlay{Prefix: prefix, Hosts: 2}).Close()
 	})
-	waitHTTP(t, "http://"+addr+"/healthz", "writer")
+	select { // the API elected, every host registered and through its first pass
+	case <-ready.seen:
+	case err := <-done:
+		done <- err // for the cleanup
+		t.Fatalf("dev-cluster exited: %v", err)
+	case <-time.After(90 * time.Second):
+		t.Fatal("dev-cluster not ready within 90s")
+	}
 	plane, err := dataplane.New(dataplane.Options{Prefix: prefix + "1"})
 	if err != nil {
 		t.Fatal(err)
@@ -525,4 +534,23 @@ func clusterLogLevel() string {
 		return v
 	}
 	return "warn"
+}
+
+// lineWatch closes seen once a write holds want.
+type lineWatch struct {
+	want string
+	seen chan struct{}
+	buf  []byte
+	once sync.Once
+}
+
+func (w *lineWatch) Write(b []byte) (int, error) {
+	w.buf = append(w.buf, b...)
+	if strings.Contains(string(w.buf), w.want) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	if len(w.buf) > 4096 {
+		w.buf = w.buf[len(w.buf)-len(w.want):]
+	}
+	return len(b), nil
 }
