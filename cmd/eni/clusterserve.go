@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"log/slog"
+	"net/http"
 	"sync"
 
 	"github.com/eni-net/eni/internal/api"
@@ -50,4 +52,27 @@ func (h *clusterHosts) settleAll() {
 			h.log.Warn("cluster: the hosts' reports were not settled; the next report settles them", "region", region, "err", err)
 		}
 	}
+}
+
+// HostsPath lists a cluster's hosts (eni serve --cluster): JSON, by region,
+// each host's name, zone, underlay address, capacity, instances placed on it
+// and whether its agent holds its lease.
+const HostsPath = "/eni/v1/hosts"
+
+// withHostList serves HostsPath.
+func withHostList(next http.Handler, c *core.Core) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != HostsPath || r.Method != http.MethodGet {
+			next.ServeHTTP(w, r)
+			return
+		}
+		out := map[string][]core.HostInfo{}
+		for _, region := range c.Regions() {
+			if hs := c.Hosts(region); len(hs) > 0 {
+				out[region] = hs
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(out) // the client may be gone
+	})
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -135,6 +136,9 @@ func runDevCluster(ctx context.Context, f *devClusterFlags, dir string, out io.W
 			return fmt.Errorf("host h%d did not come up: %w", i+1, err)
 		}
 	}
+	if err := waitHosts(ctx, "http://"+*f.listen+HostsPath, *f.region, *f.hosts, 60*time.Second); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "dev-cluster: ready in %s: export AWS_ENDPOINT_URL=http://%s AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=%s\n",
 		time.Since(start).Round(time.Millisecond), *f.listen, *f.region)
 	fmt.Fprintf(out, "dev-cluster: a command inside instance i-… on host hN: eni exec --prefix %sN i-… -- ip addr\n", *f.prefix)
@@ -261,5 +265,30 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 			return len(b), err
 		}
 		p.buf = p.buf[i+1:]
+	}
+}
+
+// waitHosts waits until the API sees n live hosts in region.
+func waitHosts(ctx context.Context, url, region string, n int, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for live := 0; ; {
+		if resp, err := http.Get(url); err == nil {
+			var m map[string][]struct{ Live bool }
+			_ = json.NewDecoder(resp.Body).Decode(&m)
+			_ = resp.Body.Close()
+			live = 0
+			for _, h := range m[region] {
+				if h.Live {
+					live++
+				}
+			}
+			if live == n {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("the API sees %d of the %d hosts after %v", live, n, d)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -197,6 +197,9 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Cluster {
+		hs.Handler = withHostList(hs.Handler, c)
+	}
 	announceDataPlane(log, realNet, dpWhy, *f.dpPrefix)
 	log.Info("eni serving", "listen", ln.Addr().String(), "store", storeDesc, "data", *f.dataDir, "records", n,
 		"dataplane", dp.desc, "auth", authDesc, "console", consoleDesc, "startup", time.Since(start).String(), "version", version())
