@@ -152,6 +152,13 @@ func runAgentHost(ctx context.Context, f *agentFlags, cfg core.Config, es *store
 		return fmt.Errorf("load the model from etcd: %w", err)
 	}
 	go rep.Follow(ctx)
+	actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	addrs, err := cluster.Addresses(actx, es.Client(), es.Prefix(), *f.region)
+	cancel()
+	if err != nil {
+		return err
+	}
+	c.AddKnownHosts(*f.region, addrs)       // hosts whose agents are gone: their instances still forward
 	issuer, err := credentialIssuer("", es) // the replicas' key: credentials issued here are accepted there
 	if err != nil {
 		return err

@@ -46,6 +46,26 @@ func Key(prefix, region, name string) string { return prefix + "hosts/" + region
 
 func hostsPrefix(prefix string) string { return prefix + "hosts/" }
 
+// addrKey keeps a host's underlay address without a lease: an agent that
+// starts while another host's agent is gone still knows where that host's
+// instances are (they go on forwarding without their agent).
+func addrKey(prefix, region, name string) string { return prefix + "hostaddr/" + region + "/" + name }
+
+// Addresses are the underlay addresses of every host that ever registered in
+// region, by name.
+func Addresses(ctx context.Context, cli *clientv3.Client, prefix, region string) (map[string]string, error) {
+	p := prefix + "hostaddr/" + region + "/"
+	resp, err := cli.Get(ctx, p, clientv3.WithPrefix())
+	if err != nil {
+		return nil, fmt.Errorf("cluster: the hosts' addresses: %w", err)
+	}
+	out := map[string]string{}
+	for _, kv := range resp.Kvs {
+		out[strings.TrimPrefix(string(kv.Key), p)] = string(kv.Value)
+	}
+	return out, nil
+}
+
 // ValidName reports whether s can name a host: 1–63 characters of
 // [a-z0-9-], as a DNS label.
 func ValidName(s string) bool {
@@ -88,6 +108,12 @@ func Register(ctx context.Context, cli *clientv3.Client, prefix string, h Host, 
 	}
 	r := &Registration{cli: cli, key: Key(prefix, h.Region, h.Name), ttl: int64(max(ttl, 1)), log: log, host: h,
 		kick: make(chan struct{}, 1), done: make(chan struct{})}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	_, err := cli.Put(pctx, addrKey(prefix, h.Region, h.Name), h.Underlay)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("cluster: publish host %s's address: %w", h.Name, err)
+	}
 	if err := r.publish(ctx); err != nil {
 		return nil, err
 	}

@@ -97,6 +97,9 @@ func TestRegisterReportExpire(t *testing.T) {
 		t.Fatal(err)
 	}
 	seen.waitFor(t, "h1 back", 5*time.Second, func(m map[string][]Host) bool { return len(m["us-east-1"]) == 2 })
+	if addrs, err := Addresses(ctx, cli, "/t/", "us-east-1"); err != nil || len(addrs) != 2 || addrs["h1"] != "10.9.0.1" || addrs["h2"] != "10.9.0.2" {
+		t.Errorf("addresses %v, %v", addrs, err)
+	}
 
 	// A clean stop (revoke) removes the host at once; the region's last host gone is
 	// reported as an empty region.

@@ -54,6 +54,25 @@ func (c *Core) SetHosts(regionName string, hosts []Host) {
 	r.mu.Unlock()
 }
 
+// AddKnownHosts adds underlay addresses of hosts (name → address) that may not
+// be live, as an agent learns them at start: their instances' ENIs stay remote
+// at that address. A live host's own address wins.
+func (c *Core) AddKnownHosts(regionName string, addrs map[string]string) {
+	r := c.region(regionName)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	known := maps.Clone(r.known)
+	if known == nil {
+		known = map[string]string{}
+	}
+	for name, a := range addrs {
+		if _, live := r.hosts[name]; !live {
+			known[name] = a
+		}
+	}
+	r.known = known
+}
+
 // Hosts lists the region's live hosts and the hosts instances are placed on.
 func (c *Core) Hosts(regionName string) []HostInfo {
 	r := c.region(regionName)

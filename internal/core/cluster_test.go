@@ -172,6 +172,17 @@ func TestClusterHostView(t *testing.T) {
 		}
 		return nil
 	})
+	// A fresh core (an agent restarted while h2's agent is gone) learns h2's address
+	// from the hosts' addresses.
+	fresh, _, _ := newClusterCore(t)
+	fresh.AddKnownHosts("us-east-1", map[string]string{"h2": "10.9.0.2"})
+	fresh.SetHosts("us-east-1", []Host{{Name: "h1", AZ: "us-east-1a", Underlay: "10.9.0.1"}})
+	_ = view(t, fresh, func(tx *Tx) error {
+		if tx.known["h2"] != "10.9.0.2" || tx.known["h1"] != "10.9.0.1" {
+			t.Errorf("known after AddKnownHosts and SetHosts: %v", tx.known)
+		}
+		return nil
+	})
 	// h2's lease gone: its instance is impaired, and its ENI stays remote at h2's last
 	// address (its agent may be dead while the instance forwards).
 	c.SetHosts("us-east-1", []Host{{Name: "h1", AZ: "us-east-1a", Underlay: "10.9.0.1"}})

@@ -4,8 +4,8 @@ import (
 	"bufio"
 	"crypto/rand"
 	"fmt"
-	"net"
 	"io"
+	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -71,7 +71,7 @@ func newCluster(t testing.TB, n, zones int) *clusterEnv {
 	addr := freeAddr(t)
 	c.url = "http://" + addr
 	c.apiCmd = c.start(t, "serve", "--store", "etcd", "--cluster", "--listen", addr, "--data", filepath.Join(c.dir, "api"))
-	waitHTTP(t, c.url+"/healthz", "writer") // elected: it takes writes
+	waitHTTP(t, c.url+"/healthz", "writer")                              // elected: it takes writes
 	plane, err := dataplane.New(dataplane.Options{Prefix: prefix + "1"}) // names and namespaces only
 	if err != nil {
 		t.Fatal(err)
@@ -281,7 +281,8 @@ func TestClusterAcrossHosts(t *testing.T) {
 
 // TestClusterAgentKill9: killing a host's agent with SIGKILL leaves its
 // instances forwarding (an established connection across hosts goes on);
-// once its lease runs out the API reports them impaired; the restarted agent
+// once its lease runs out the API reports them impaired; the other host's
+// agent restarting meanwhile keeps forwarding to it; the restarted agent
 // takes the host back (status ok) without breaking the connection.
 func TestClusterAgentKill9(t *testing.T) {
 	c := newCluster(t, 2, 1)
@@ -316,6 +317,12 @@ func TestClusterAgentKill9(t *testing.T) {
 		t.Errorf("%s on the live host: %s", a, st)
 	}
 	echo("host gone from the API")
+	// The other host's agent restarts meanwhile: it still knows where b's host is
+	// (the hosts' addresses outlive their leases) and keeps forwarding to it.
+	ha := c.hostOf(a)
+	c.killAgent(ha)
+	c.startAgent(ha)
+	echo("the other host's agent restarted while this one is gone")
 	c.startAgent(hb)
 	c.waitFor(b+" ok again", func() (bool, string) {
 		st := c.status(b)
