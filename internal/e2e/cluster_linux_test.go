@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"crypto/rand"
 	"fmt"
 	"io"
@@ -295,17 +294,7 @@ func TestClusterAgentKill9(t *testing.T) {
 	conn, err := c.dialIn(c.ns(a), net.JoinHostPort(*c.primaryENI(b).PrivateIpAddress, "9000"))
 	c.must(err)
 	defer conn.Close()
-	r := bufio.NewReader(conn)
-	echo := func(what string) {
-		t.Helper()
-		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-		if _, err := conn.Write([]byte(what + "\n")); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		if line, err := r.ReadString('\n'); err != nil || line != what+"\n" {
-			t.Fatalf("%s: the connection across hosts: %q, %v", what, line, err)
-		}
-	}
+	echo := lineEcho(t, conn, "the connection across hosts")
 	echo("before")
 	c.killAgent(hb)
 	echo("agent killed")

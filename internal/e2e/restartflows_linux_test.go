@@ -46,17 +46,7 @@ func TestFlowsSurviveKill9(t *testing.T) {
 	conn, err := e.dialIn(plane.InstanceNS(last), net.JoinHostPort(server, "9000"))
 	e.must(err)
 	defer conn.Close()
-	r := bufio.NewReader(conn)
-	echo := func(what string) {
-		t.Helper()
-		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-		if _, err := conn.Write([]byte(what + "\n")); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		if line, err := r.ReadString('\n'); err != nil || line != what+"\n" {
-			t.Fatalf("%s: the connection established before: %q, %v", what, line, err)
-		}
-	}
+	echo := lineEcho(t, conn, "the connection established before")
 	echo("before")
 	srv.kill()
 	echo("while the server is down")
@@ -68,6 +58,23 @@ func TestFlowsSurviveKill9(t *testing.T) {
 	e.serve(plane.InstanceNS(probe), 80, "probe")
 	e.reach(plane.InstanceNS(ids[0]), net.JoinHostPort(*e.primaryENI(probe).PrivateIpAddress, "80"), "probe")
 	echo("after the restart")
+}
+
+// lineEcho returns a check that sends a line on conn (to an echoTCP server) and
+// fails the test unless the same line comes back within 5 s; desc names the
+// connection in the failure.
+func lineEcho(t *testing.T, conn net.Conn, desc string) func(what string) {
+	r := bufio.NewReader(conn)
+	return func(what string) {
+		t.Helper()
+		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := conn.Write([]byte(what + "\n")); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if line, err := r.ReadString('\n'); err != nil || line != what+"\n" {
+			t.Fatalf("%s: %s: %q, %v", what, desc, line, err)
+		}
+	}
 }
 
 // echoTCP serves lines back on every connection to port in the namespace.
