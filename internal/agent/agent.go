@@ -8,6 +8,8 @@ package agent
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"encoding/base64"
 	"log/slog"
@@ -214,7 +216,7 @@ func (a *Agent) pass(ctx context.Context, full bool) (err error) {
 		return err
 	}
 	if st.Changes > 0 {
-		a.opt.Logger.Info("reconciled", "changes", st.Changes, "instances", len(st.Instances), "enis", len(st.ENIs), "took", time.Since(start).String())
+		a.opt.Logger.Info("reconciled", "changes", st.Changes, "instances", len(st.Instances), "enis", len(st.ENIs), "took", time.Since(start).String(), "slow", slowSteps(st.Slow))
 	}
 	if a.opt.Report != nil {
 		a.opt.Report(st)
@@ -393,4 +395,16 @@ func Desired(hv core.HostView) dataplane.Desired {
 		d.PublicIPs = append(d.PublicIPs, dataplane.PublicMapping{Public: m.Public, Private: m.Private, ENIID: m.ENIID, VPCID: m.VpcID})
 	}
 	return d
+}
+
+// slowSteps formats a pass's slow steps for its log line ("enis=3.1ms overlay=1.2ms").
+func slowSteps(steps []dataplane.Step) string {
+	var b strings.Builder
+	for i, s := range steps {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s=%.1fms", s.Name, float64(s.Took.Microseconds())/1000)
+	}
+	return b.String()
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -57,6 +58,14 @@ type planeCache struct {
 	// kernel's whole table costs milliseconds) until every mark has been used.
 	released   []uint32
 	cleanMarks []uint32
+	// forgetting are released marks whose connections a walk in the background is
+	// forgetting (forgetReleased); nil: no walk under way.
+	forgetting []uint32
+	forgetDone chan error // its result
+	// ct is a netfilter handle in the datapath (of its nsCtx generation ctGen) for those
+	// walks, kept open: see ctHandle.
+	ct    *netlink.Handle
+	ctGen uint64
 	// memo is the last Desired realised without an error, memoStatus its Status (memo.go).
 	memo       *Desired
 	memoStatus Status
@@ -93,6 +102,9 @@ func (c *planeCache) mark(id string) (uint32, error) {
 		c.nextMark++
 		m = c.nextMark
 	} else {
+		if len(c.cleanMarks) == 0 && c.forgetting != nil {
+			c.forgot(true) // every mark used: wait for the walk under way
+		}
 		if len(c.cleanMarks) == 0 {
 			c.reused = append(c.reused, c.released...)
 			c.cleanMarks, c.released = c.released, nil
@@ -155,6 +167,32 @@ func (c *planeCache) closeAll() {
 	if c.underlay != nil {
 		c.underlay.close()
 	}
+	if c.ct != nil {
+		c.ct.Close()
+		c.ct = nil
+	}
+}
+
+// ctHandle returns the handle with a netfilter socket in the datapath dp for walks of
+// its connection tracking (none may be under way). It is kept open: closing a netfilter
+// socket waits for the kernel's pending ruleset destructions while holding the
+// namespace's nftables lock (see nsCtx.nft). Its own handle, because the datapath's has
+// only a route socket, and for any other family the library opens one in the calling
+// thread's namespace (the host's).
+func (c *planeCache) ctHandle(dp *nsCtx) (*netlink.Handle, error) {
+	if c.ct != nil && c.ctGen == dp.gen {
+		return c.ct, nil
+	}
+	if c.ct != nil {
+		c.ct.Close()
+		c.ct = nil
+	}
+	h, err := netlink.NewHandleAt(dp.ns, unix.NETLINK_NETFILTER)
+	if err != nil {
+		return nil, fmt.Errorf("datapath: forget connections: %w", err)
+	}
+	c.ct, c.ctGen = h, dp.gen
+	return h, nil
 }
 
 // keyHash is a 64-bit hash fed field by field, with lengths, so that distinct specs give

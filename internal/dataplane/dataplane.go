@@ -240,6 +240,15 @@ type Status struct {
 	Instances map[string]bool
 	// ENIs: ENI id → id of the instance it is realised in.
 	ENIs map[string]string
+	// Slow lists the steps of the pass that took a millisecond or more, in order:
+	// where a pass's time went (the agent logs it).
+	Slow []Step
+}
+
+// Step is one step of a pass and how long it took.
+type Step struct {
+	Name string
+	Took time.Duration
 }
 
 // Interface kinds, the character after the prefix in an interface name.

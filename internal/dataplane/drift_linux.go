@@ -32,16 +32,7 @@ import (
 // driftPoll is how often WatchDrift reads the generation when no notification came.
 const driftPoll = 500 * time.Millisecond
 
-// nftGen reads the nftables ruleset generation of the namespace fd.
-func nftGen(fd int) (uint32, error) {
-	c, err := mdnetlink.Dial(unix.NETLINK_NETFILTER, &mdnetlink.Config{NetNS: fd})
-	if err != nil {
-		return 0, fmt.Errorf("nftables generation: %w", err)
-	}
-	defer c.Close()
-	return nftGenOn(c)
-}
-
+// nftGenOn reads the nftables ruleset generation of the namespace c's socket is in.
 func nftGenOn(c *mdnetlink.Conn) (uint32, error) {
 	msgs, err := c.Execute(mdnetlink.Message{
 		Header: mdnetlink.Header{Type: mdnetlink.HeaderType(unix.NFNL_SUBSYS_NFTABLES<<8 | unix.NFT_MSG_GETGEN),
@@ -92,30 +83,90 @@ func (p *Plane) WatchDrift(ctx context.Context, kick func()) {
 // the one the plane's last change left (false when the plane has not written it yet, or
 // it cannot be read: the pass itself then finds out).
 func (p *Plane) drifted() bool {
-	if genMoved(p.DatapathNS(), p.dpGen.Load()) {
-		return true
+	p.driftMu.Lock()
+	defer p.driftMu.Unlock()
+	if p.genSocks == nil {
+		p.genSocks = genSockets{}
 	}
-	moved := false
+	seen := map[string]bool{p.DatapathNS(): true}
+	moved := p.genSocks.moved(p.DatapathNS(), p.dpGen.Load())
 	p.routerGens.Range(func(name, want any) bool {
-		moved = genMoved(name.(string), want.(uint64))
-		return !moved
+		seen[name.(string)] = true
+		moved = moved || p.genSocks.moved(name.(string), want.(uint64))
+		return true
 	})
+	for name := range p.genSocks {
+		if !seen[name] {
+			p.genSocks.drop(name)
+		}
+	}
 	return moved
 }
 
-// genMoved reports whether the nftables generation of the named namespace is not want-1
-// (want 0: not known).
-func genMoved(name string, want uint64) bool {
+// genSockets are the drift check's netfilter sockets, one per namespace name, kept open
+// between checks. Closing a netfilter socket makes the kernel finish every pending
+// destruction of deleted ruleset objects (an RCU grace period: 10–30 ms on this machine
+// kind) while it holds that namespace's nftables lock; a check that opened and closed a
+// socket per namespace after each of the plane's changes (their notifications wake it)
+// made the plane's next change wait for that.
+type genSockets map[string]*genSocket
+
+type genSocket struct {
+	ino uint64 // the namespace's inode: a name given to a new namespace gets a new socket
+	c   *mdnetlink.Conn
+}
+
+// moved reports whether the nftables generation of the named namespace is not want-1
+// (want 0: not known; false when it cannot be read).
+func (s genSockets) moved(name string, want uint64) bool {
 	if want == 0 {
 		return false
 	}
-	ns, err := openNS(name)
+	g, err := s.get(name)
 	if err != nil {
 		return false
 	}
+	n, err := nftGenOn(g.c)
+	if err != nil {
+		s.drop(name)
+		return false
+	}
+	return uint64(n) != want-1
+}
+
+// get returns the socket of the namespace that has the name now.
+func (s genSockets) get(name string) (*genSocket, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(nsPath(name), &st); err != nil {
+		s.drop(name)
+		return nil, err
+	}
+	if g := s[name]; g != nil && g.ino == st.Ino {
+		return g, nil
+	}
+	s.drop(name)
+	ns, err := openNS(name)
+	if err != nil {
+		return nil, err
+	}
 	defer ns.Close()
-	g, err := nftGen(int(ns))
-	return err == nil && uint64(g) != want-1
+	if err := unix.Fstat(int(ns), &st); err != nil {
+		return nil, err
+	}
+	c, err := mdnetlink.Dial(unix.NETLINK_NETFILTER, &mdnetlink.Config{NetNS: int(ns)})
+	if err != nil {
+		return nil, err
+	}
+	g := &genSocket{ino: st.Ino, c: c}
+	s[name] = g
+	return g, nil
+}
+
+func (s genSockets) drop(name string) {
+	if g := s[name]; g != nil {
+		_ = g.c.Close()
+		delete(s, name)
+	}
 }
 
 // listenRulesets forwards the datapath namespace's nftables notifications to notes (the

@@ -3,6 +3,7 @@ package dataplane
 import (
 	"errors"
 	"fmt"
+	"github.com/google/nftables"
 	"net"
 	"net/netip"
 	"slices"
@@ -25,7 +26,39 @@ type nsCtx struct {
 	h    *netlink.Handle
 	gen  uint64          // changes whenever the plane (re)opens the namespace
 	nfq  *mdnetlink.Conn // netfilter socket in the namespace for generation queries (lazily opened)
+	nfc  *nftables.Conn  // nftables connection kept open between uses (nft)
 }
+
+// nft returns the namespace's nftables connection, opened on first use and kept open
+// between passes. Closing a netfilter socket waits for the kernel's deferred destruction
+// of what its transactions deleted (an RCU grace period, 10–30 ms on this machine kind),
+// holding the namespace's nftables lock: a connection per change made every move pass
+// that deleted an ENI's chains pay that, and the next change wait for it. A use that
+// fails hands it back with nftKeep(false) (a failed batch may leave queued messages or
+// an error behind in it).
+func (c *nsCtx) nft() (*nftables.Conn, error) {
+	if c.nfc == nil {
+		conn, err := newNFT(int(c.ns))
+		if err != nil {
+			return nil, err
+		}
+		c.nfc = conn
+	}
+	return c.nfc, nil
+}
+
+// nftKeep ends a use of the nftables connection: kept when ok, else closed (a new one is
+// opened next time).
+func (c *nsCtx) nftKeep(ok bool) {
+	if !ok && c.nfc != nil {
+		_ = c.nfc.CloseLasting()
+		c.nfc = nil
+	}
+}
+
+// nftDone ends a use by a pass's step that started with r.nerr at n0: kept when the
+// step reported no error.
+func (c *nsCtx) nftDone(r *reconciler, n0 int) { c.nftKeep(r.nerr == n0) }
 
 // nftGen reads the namespace's nftables generation on a socket kept open for it (one
 // round trip; opening a socket in another namespace costs more than the query).
@@ -47,6 +80,7 @@ func (c *nsCtx) nftGen() (uint32, error) {
 
 // close releases the handle and the namespace fd; it may be called more than once.
 func (c *nsCtx) close() {
+	c.nftKeep(false)
 	if c.nfq != nil {
 		_ = c.nfq.Close() // a query socket
 		c.nfq = nil

@@ -139,12 +139,12 @@ func (r *reconciler) ensureACL(v VPC, c *nsCtx) {
 		r.fail(fmt.Errorf("%s: network ACLs: %w", c.name, err))
 		return
 	}
-	conn, err := newNFT(int(c.ns))
+	conn, err := c.nft()
 	if err != nil {
 		r.fail(fmt.Errorf("%s: nftables: %w", c.name, err))
 		return
 	}
-	defer conn.CloseLasting()
+	defer c.nftDone(r, r.nerr)
 	changed := true
 	if ok && st.nsGen == c.gen && st.gen == gen && st.base == base {
 		changed, err = aclApply(conn, r.p.prefix, subs, keys, st.subs)

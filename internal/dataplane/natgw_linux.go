@@ -166,12 +166,12 @@ func (r *reconciler) ensureNATGateways() {
 
 // ensureNATGatewayTable replaces the gateway's table unless it holds t already.
 func (r *reconciler) ensureNATGatewayTable(c *nsCtx, t *nftTable, digest string) {
-	conn, err := newNFT(int(c.ns))
+	conn, err := c.nft()
 	if err != nil {
 		r.fail(fmt.Errorf("%s: nftables: %w", c.name, err))
 		return
 	}
-	defer conn.CloseLasting()
+	defer c.nftDone(r, r.nerr)
 	if ok, err := nftCurrent(conn, digest, t); err != nil || ok {
 		r.fail(err)
 		return

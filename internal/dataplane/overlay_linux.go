@@ -561,12 +561,12 @@ func (r *reconciler) ensureOverlayTable(rmacs []string) {
 		return
 	}
 	r.c.ovNFT = 0
-	conn, err := newNFT(int(r.dp.ns))
+	conn, err := r.dp.nft()
 	if err != nil {
 		r.fail(fmt.Errorf("datapath nftables: %w", err))
 		return
 	}
-	defer conn.CloseLasting()
+	defer r.dp.nftDone(r, r.nerr)
 	tab := &nftables.Table{Name: ovTableName(r.p.prefix), Family: nftables.TableFamilyBridge}
 	marker := fmt.Sprintf("v%016x", key)
 	chains, err := conn.ListChainsOfTableFamily(tab.Family)
@@ -656,12 +656,12 @@ func (r *reconciler) overlayOff() {
 
 // dropOverlayTable deletes the datapath's overlay table if it is there.
 func (r *reconciler) dropOverlayTable() {
-	conn, err := newNFT(int(r.dp.ns))
+	conn, err := r.dp.nft()
 	if err != nil {
 		r.fail(fmt.Errorf("datapath nftables: %w", err))
 		return
 	}
-	defer conn.CloseLasting()
+	defer r.dp.nftDone(r, r.nerr)
 	tabs, err := conn.ListTablesOfFamily(nftables.TableFamilyBridge)
 	if err != nil {
 		r.fail(fmt.Errorf("datapath: list nftables tables: %w", err))

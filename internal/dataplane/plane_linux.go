@@ -58,6 +58,8 @@ type Plane struct {
 	// routerDeltas counts routers brought up to date by their ENIs' changes alone
 	// (routerDelta), for tests.
 	routerDeltas atomic.Int64
+	driftMu      sync.Mutex
+	genSocks     genSockets // the drift check's sockets (drift_linux.go)
 
 	metadata MetadataServer
 	md       mdState // metadata numbers and listeners (metadata_linux.go)
@@ -286,6 +288,9 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 		status: Status{Instances: map[string]bool{}, ENIs: map[string]string{}}}
 	t := time.Now()
 	r.plan(&d, prev)
+	if took := time.Since(t); took >= time.Millisecond {
+		r.status.Slow = append(r.status.Slow, Step{"plan", took})
+	}
 	if p.stepTime != nil {
 		p.stepTime("plan", time.Since(t))
 	}
@@ -302,8 +307,12 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 		}
 		t := time.Now()
 		step()
+		took := time.Since(t)
 		if p.stepTime != nil {
-			p.stepTime(stepNames[i], time.Since(t))
+			p.stepTime(stepNames[i], took)
+		}
+		if took >= time.Millisecond {
+			r.status.Slow = append(r.status.Slow, Step{stepNames[i], took})
 		}
 	}
 	r.startRetire()
@@ -869,12 +878,12 @@ func (r *reconciler) routerSubnetRouting(v VPC, up netlink.Link, legs map[string
 // when force: its generation says someone else changed it).
 func (r *reconciler) ensureNAT(c *nsCtx, uplink string, maps []PublicMapping, force bool) {
 	t := natTable(r.p.prefix, uplink, maps)
-	conn, err := newNFT(int(c.ns))
+	conn, err := c.nft()
 	if err != nil {
 		r.fail(fmt.Errorf("%s: nftables: %w", c.name, err))
 		return
 	}
-	defer conn.CloseLasting()
+	defer c.nftDone(r, r.nerr)
 	digest := nftDigest(t)
 	if !force {
 		ok, err := nftCurrent(conn, digest, t)
@@ -1306,13 +1315,13 @@ func (r *reconciler) ensureDatapathRules() {
 // is between, so an ENI given another mark would cut every connection it had. Those of
 // ENIs no longer wanted are released at the end of the pass, as any gone ENI's.
 func (r *reconciler) adoptMarks() {
-	conn, err := newNFT(int(r.dp.ns))
+	conn, err := r.dp.nft()
 	if err != nil {
 		return // the pass reports the datapath's nftables error itself
 	}
-	defer conn.CloseLasting()
 	chains, err := conn.ListChainsOfTableFamily(nftables.TableFamilyBridge)
 	if err != nil {
+		r.dp.nftKeep(false)
 		return
 	}
 	c := r.c
@@ -1340,42 +1349,92 @@ func (r *reconciler) forgetConnections() {
 	}
 }
 
-// forgetReleased, at the end of a pass, forgets the connections of the ENIs whose marks
-// it released; the marks are clean then. (Off the way of the pass's new ENIs, which
-// have marks never given: a walk of connection tracking costs milliseconds.)
+// forgetReleased, at the end of a pass, starts forgetting the connections of the ENIs
+// whose marks were released, in the background: a walk of connection tracking reads the
+// kernel's whole table (about 9 ms per family on this machine kind, however few
+// connections the datapath has), and the next pass must not wait for it. The marks are
+// clean once it has ended (planeCache.forgot); until then they are given to no ENI.
 func (r *reconciler) forgetReleased() {
-	if len(r.c.released) == 0 || r.dp == nil {
+	c := r.c
+	c.forgot(false)
+	if len(c.released) == 0 || r.dp == nil || c.forgetting != nil {
 		return
 	}
-	if r.forgetMarks(r.c.released) {
-		r.c.cleanMarks = append(r.c.cleanMarks, r.c.released...)
-		r.c.released = nil
+	h, err := c.ctHandle(r.dp)
+	if err != nil {
+		r.fail(err)
+		return
 	}
+	marks := c.released
+	c.forgetting, c.released = marks, nil
+	done := make(chan error, 1)
+	c.forgetDone = done
+	r.p.bg.Add(1)
+	go func() {
+		defer r.p.bg.Done()
+		done <- forgetMarksWith(h, marks)
+	}()
+}
+
+// forgot collects the walk under way once it has ended (wait: waits for it): its marks
+// are clean, or released again if it failed.
+func (c *planeCache) forgot(wait bool) {
+	if c.forgetting == nil {
+		return
+	}
+	var err error
+	if wait {
+		err = <-c.forgetDone
+	} else {
+		select {
+		case err = <-c.forgetDone:
+		default:
+			return
+		}
+	}
+	if err != nil {
+		c.released = append(c.released, c.forgetting...)
+		if c.ct != nil { // it may hold the rest of the failed walk's answers
+			c.ct.Close()
+			c.ct = nil
+		}
+	} else {
+		c.cleanMarks = append(c.cleanMarks, c.forgetting...)
+	}
+	c.forgetting, c.forgetDone = nil, nil
 }
 
 // forgetMarks deletes the datapath's tracked connections whose mark names one of
 // marks, and says whether it did.
 func (r *reconciler) forgetMarks(marks []uint32) bool {
+	r.c.forgot(true) // the handle is the background walk's
+	h, err := r.c.ctHandle(r.dp)
+	if err != nil {
+		r.fail(err)
+		return false
+	}
+	if err := forgetMarksWith(h, marks); err != nil {
+		h.Close()
+		r.c.ct = nil
+		r.fail(err)
+		return false
+	}
+	return true
+}
+
+// forgetMarksWith deletes the tracked connections whose mark names one of marks, on h
+// (a handle with a netfilter socket in the datapath).
+func forgetMarksWith(h *netlink.Handle, marks []uint32) error {
 	f := markFilter{}
 	for _, m := range marks {
 		f[m] = true
 	}
-	// A handle of its own, with a netfilter socket in the datapath: the datapath's handle
-	// has only a route socket, and for any other family the library opens one in the
-	// calling thread's namespace (the host's).
-	h, err := netlink.NewHandleAt(r.dp.ns, unix.NETLINK_NETFILTER)
-	if err != nil {
-		r.fail(fmt.Errorf("datapath: forget connections: %w", err))
-		return false
-	}
-	defer h.Close()
 	for _, fam := range []netlink.InetFamily{unix.AF_INET, unix.AF_INET6} {
 		if _, err := h.ConntrackDeleteFilters(netlink.ConntrackTable, fam, f); err != nil {
-			r.fail(fmt.Errorf("datapath: forget connections: %w", err))
-			return false
+			return fmt.Errorf("datapath: forget connections: %w", err)
 		}
 	}
-	return true
+	return nil
 }
 
 // markFilter matches the connections between any ENI of its marks and another.
@@ -1463,13 +1522,13 @@ func (d *dpPass) incremental() {
 	if len(add)+len(change)+len(gone) == 0 {
 		return
 	}
-	conn, err := newNFT(int(r.dp.ns))
+	conn, err := r.dp.nft()
 	if err != nil {
 		r.fail(fmt.Errorf("datapath nftables: %w", err))
 		d.notLoaded(append(add, change...))
 		return
 	}
-	defer conn.CloseLasting()
+	defer r.dp.nftDone(r, r.nerr)
 	if err := dpApply(conn, r.p.prefix, add, change, d.keys, oldKey, gone, r.groups); err != nil {
 		r.fail(fmt.Errorf("datapath: %w", err))
 		c.nftBase = 0 // reload it all next time
@@ -1492,13 +1551,13 @@ func (d *dpPass) incremental() {
 func (d *dpPass) whole(base uint64) {
 	r, c := d.r, d.r.c
 	ts := dpTables(r.p.prefix, r.subnetSeq, d.enis, r.groups)
-	conn, err := newNFT(int(r.dp.ns))
+	conn, err := r.dp.nft()
 	if err != nil {
 		r.fail(fmt.Errorf("datapath nftables: %w", err))
 		d.notLoaded(d.enis)
 		return
 	}
-	defer conn.CloseLasting()
+	defer r.dp.nftDone(r, r.nerr)
 	c.nftBase = 0
 	ok, err := dpCurrent(conn, ts...)
 	if err != nil {

@@ -162,12 +162,12 @@ func guardSets(tab *nftables.Table) (v4, v6 *nftables.Set) {
 // holds when force (its generation says someone else changed it). It reports whether the
 // table holds what ns and md ask for.
 func (r *reconciler) ensureRouterGuard(c *nsCtx, uplink, resolver string, ns []neighbour, md []mdEntry, force bool) bool {
-	conn, err := newNFT(int(c.ns))
+	conn, err := c.nft()
 	if err != nil {
 		r.fail(fmt.Errorf("%s: nftables: %w", c.name, err))
 		return false
 	}
-	defer conn.CloseLasting()
+	defer c.nftDone(r, r.nerr)
 	tab := &nftables.Table{Name: r.p.prefix + "rt", Family: nftables.TableFamilyINet}
 	marker := guardMarker(uplink, resolver, ns, md)
 	if chains, err := conn.ListChainsOfTableFamily(tab.Family); err == nil && !force {
@@ -383,12 +383,12 @@ func (r *reconciler) neighbourDelta(c *nsCtx, st *routerState, want map[nbrKey]s
 
 // guardDelta updates the guard table's next-hop sets and metadata map and chains from st
 // to nh and md, and renames its marker, in one nftables batch.
-func guardDelta(c *nsCtx, table string, st *routerState, marker string, nh map[netip.Addr]bool, md map[string]uint32) error {
-	conn, err := newNFT(int(c.ns))
+func guardDelta(c *nsCtx, table string, st *routerState, marker string, nh map[netip.Addr]bool, md map[string]uint32) (err error) {
+	conn, err := c.nft()
 	if err != nil {
 		return err
 	}
-	defer conn.CloseLasting()
+	defer func() { c.nftKeep(err == nil) }()
 	tab := &nftables.Table{Name: table, Family: nftables.TableFamilyINet}
 	conn.DelChain(&nftables.Chain{Name: st.marker, Table: tab})
 	conn.AddChain(&nftables.Chain{Name: marker, Table: tab})

@@ -245,7 +245,8 @@ func (e *env) stopAgent() {
 	}
 }
 
-// testLogWriter sends the agent's warnings to the test log.
+// testLogWriter sends the agent's warnings to the test log, and to the file
+// $ENI_TEST_LOG_FILE if it is set (a benchmark's log is cut short).
 type testLogWriter struct {
 	t  testing.TB
 	mu sync.Mutex
@@ -255,6 +256,12 @@ func (w *testLogWriter) Write(b []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.t.Log(strings.TrimSpace(string(b)))
+	if name := os.Getenv("ENI_TEST_LOG_FILE"); name != "" {
+		if f, err := os.OpenFile(name, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
+			_, _ = f.Write(b)
+			_ = f.Close()
+		}
+	}
 	return len(b), nil
 }
 
