@@ -21,10 +21,10 @@ type HostNatGateway struct {
 	SNAT []string
 }
 
-// natRealised reports whether a data plane realises the gateways of the
+// natRealised reports whether a data plane (or, in a cluster, a host's) realises the gateways of the
 // transaction's region (they are then created pending).
 func (tx *Tx) natRealised() bool {
-	return tx.cfg.DataPlane && (tx.cfg.DataPlaneRegion == "" || tx.cfg.DataPlaneRegion == tx.Region)
+	return tx.cfg.Cluster || tx.cfg.DataPlane && (tx.cfg.DataPlaneRegion == "" || tx.cfg.DataPlaneRegion == tx.Region)
 }
 
 // natLive reports whether a gateway is (to be) realised: pending or available.

@@ -465,10 +465,15 @@ func (r *reconciler) plan(d *Desired, prev *Desired) {
 	}
 }
 
-// findENI looks an ENI of the Desired up by id.
+// findENI looks an ENI of the Desired up by id: one of this host's, or one realised on
+// another host (the overlay's), where a route to it (a NAT gateway, an instance) leads
+// just as well.
 func (r *reconciler) findENI(id string) (ENI, bool) {
 	i, ok := slices.BinarySearchFunc(r.sorted, id, func(e ENI, id string) int { return strings.Compare(e.ID, id) })
 	if !ok {
+		if r.ov != nil && r.ov.ids[id] != nil {
+			return r.ov.ids[id].ENI, true
+		}
 		return ENI{}, false
 	}
 	return r.sorted[i], true

@@ -60,12 +60,13 @@ func newCluster(t testing.TB, n, zones int) *clusterEnv {
 	for _, x := range b {
 		prefix += string(prefixLetters[int(x)%len(prefixLetters)])
 	}
+	bin := eniBinary(t) // before the underlay: a failed build leaves nothing behind
 	ec := etcdtest.Start(t, 1)
 	ul, err := devcluster.New(prefix, n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &clusterEnv{ul: ul, etcd: ec.Endpoints, bin: eniBinary(t), dir: t.TempDir(), prefix: prefix, zones: zones, agents: make([]*exec.Cmd, n)}
+	c := &clusterEnv{ul: ul, etcd: ec.Endpoints, bin: bin, dir: t.TempDir(), prefix: prefix, zones: zones, agents: make([]*exec.Cmd, n)}
 	t.Cleanup(c.close(t))
 	addr := freeAddr(t)
 	c.url = "http://" + addr

@@ -1,0 +1,80 @@
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+)
+
+// TestClusterNatGateway: a NAT gateway is realised on one host of its zone (the
+// lowest-named live one); private instances on every host reach the internet
+// through it, seen from the gateway's Elastic IP, and nothing the internet starts
+// reaches them. The gateway's namespace is on one host only, and deleting it
+// removes it there.
+func TestClusterNatGateway(t *testing.T) {
+	c := newCluster(t, 2, 1)
+	vpc := c.vpc("10.77.0.0/16")
+	public := c.subnet(vpc, "10.77.1.0/24")
+	private := c.subnet(vpc, "10.77.2.0/24")
+	c.publicRoutes(vpc, public, c.igw(vpc))
+	open := c.sgOpen(vpc, "open", "0.0.0.0/0")
+	a, b := c.launchIn(private, open), c.launchIn(private, open)
+	if c.hostOf(a) == c.hostOf(b) {
+		t.Fatalf("%s and %s on one host", a, b)
+	}
+	inet := func(h int) string { return c.hostPrefix(h) + "-inet" }
+	for h := 1; h <= 2; h++ {
+		c.serve(inet(h), 80, "internet")
+	}
+	for _, id := range []string{a, b} {
+		c.serve(c.ns(id), 8080, "instance")
+	}
+	eip, err := c.ec2.AllocateAddress(ctx(), &ec2.AllocateAddressInput{Domain: types.DomainTypeVpc})
+	c.must(err)
+	out, err := c.ec2.CreateNatGateway(ctx(), &ec2.CreateNatGatewayInput{SubnetId: aws.String(public), AllocationId: eip.AllocationId})
+	c.must(err)
+	nat := *out.NatGateway.NatGatewayId
+	c.must(ec2.NewNatGatewayAvailableWaiter(c.ec2, func(o *ec2.NatGatewayAvailableWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 100*time.Millisecond, time.Second
+	}).Wait(ctx(), &ec2.DescribeNatGatewaysInput{NatGatewayIds: []string{nat}}, 2*eventually))
+	if h := c.hostOf(nat); h != 1 {
+		ents, _ := os.ReadDir(netnsDir)
+		var names []string
+		for _, d := range ents {
+			names = append(names, d.Name())
+		}
+		t.Fatalf("NAT gateway %s realised on host %d, want h1 (the zone's lowest-named); namespaces: %v", nat, h, names)
+	}
+	if _, err := os.Stat(filepath.Join(netnsDir, c.hostPrefix(2)+"-"+nat)); err == nil {
+		t.Fatalf("NAT gateway %s realised on h2 too", nat)
+	}
+	c.natRoute(natSetup{vpc: vpc, private: private}, nat)
+	target := net.JoinHostPort(c.plane.InternetIP().String(), "80")
+	for _, id := range []string{a, b} {
+		got := c.reach(c.ns(id), target, "internet")
+		if !strings.Contains(got, " "+*eip.PublicIp+":") {
+			t.Fatalf("from %s (host %d): the internet saw %q, want the gateway's Elastic IP %s", id, c.hostOf(id), got, *eip.PublicIp)
+		}
+	}
+	for h := 1; h <= 2; h++ {
+		c.noReach(inet(h), net.JoinHostPort(*eip.PublicIp, "8080"))
+	}
+	_, err = c.ec2.DeleteNatGateway(ctx(), &ec2.DeleteNatGatewayInput{NatGatewayId: aws.String(nat)})
+	c.must(err)
+	c.must(ec2.NewNatGatewayDeletedWaiter(c.ec2, func(o *ec2.NatGatewayDeletedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 100*time.Millisecond, time.Second
+	}).Wait(ctx(), &ec2.DescribeNatGatewaysInput{NatGatewayIds: []string{nat}}, 2*eventually))
+	c.waitFor("the gateway's namespace gone", func() (bool, string) {
+		h := c.hostOf(nat)
+		return h == 0, fmt.Sprintf("still on host %d", h)
+	})
+	c.noReach(c.ns(b), target)
+}
