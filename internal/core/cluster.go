@@ -315,6 +315,7 @@ const vniMax = 0xFFFFF0
 // what is placed on the host that reports it).
 func (c *Core) SettleHosts(who Caller, commit Committer) error {
 	return c.Write(who, false, commit, func(tx *Tx) error {
+		tx.adoptUnplaced()
 		insts, enis := map[string]bool{}, map[string]string{}
 		for _, name := range slices.Sorted(maps.Keys(tx.hosts)) {
 			tx.hostReport(tx.hosts[name], insts, enis)
@@ -323,6 +324,21 @@ func (c *Core) SettleHosts(who Caller, commit Committer) error {
 		tx.MarkRealised(insts, enis)
 		return nil
 	})
+}
+
+// adoptUnplaced places the pending and running instances that have no host
+// (a store written without --cluster, now served with it) on live hosts of
+// their zones, as RunInstances places new ones. One that finds no room stays
+// unplaced (impaired) until a host of its zone has some.
+func (tx *Tx) adoptUnplaced() {
+	unplaced := tx.instances.Sorted(func(i *Instance) bool {
+		return i.Host == "" && (i.State == "pending" || i.State == "running")
+	})
+	for _, i := range unplaced {
+		if hosts, err := tx.placeInstances(i.AZ, i.InstanceType, 1, 1); err == nil {
+			tx.instances.Mut(i.ID).Host = hosts[0]
+		}
+	}
 }
 
 // hostReport adds to insts and enis what h reports of its own.

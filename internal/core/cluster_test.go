@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -233,4 +234,54 @@ func TestAssignVNIs(t *testing.T) {
 		return
 	}
 	t.Skip("no colliding id found")
+}
+
+// TestClusterAdoptsUnplaced: instances of a store written without --cluster
+// have no host; once it is served in cluster mode, the writer's settling
+// places each on a live host of its zone (impaired until then), and one whose
+// zone has no host waits for one.
+func TestClusterAdoptsUnplaced(t *testing.T) {
+	c, subA, subB := newClusterCore(t)
+	c.cfg.Cluster = false // the store as a single host wrote it
+	a, err := runIn(t, c, subA, 2, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := runIn(t, c, subB, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.cfg.Cluster = true
+	impaired := func(id string) bool {
+		var bad bool
+		_ = view(t, c, func(tx *Tx) error {
+			bad = tx.hostImpaired(tx.instances.Get(id))
+			return nil
+		})
+		return bad
+	}
+	if !impaired(a[0]) {
+		t.Fatalf("%s has no host but is not impaired", a[0])
+	}
+	c.SetHosts("us-east-1", []Host{{Name: "h1", AZ: "us-east-1a", Underlay: "10.9.0.1"}, {Name: "h2", AZ: "us-east-1a", Underlay: "10.9.0.2"}})
+	if err := c.SettleHosts(testCaller, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := hostsOf(t, c, a); !slices.Contains(got, "h1") || !slices.Contains(got, "h2") {
+		t.Fatalf("us-east-1a's instances placed on %v, want one on h1 and one on h2 (least loaded first)", got)
+	}
+	if got := hostsOf(t, c, b); got[0] != "" {
+		t.Fatalf("%s placed on %q, with no host in its zone", b[0], got[0])
+	}
+	if impaired(a[0]) || !impaired(b[0]) {
+		t.Fatalf("impaired: %s %v (placed), %s %v (not)", a[0], impaired(a[0]), b[0], impaired(b[0]))
+	}
+	c.SetHosts("us-east-1", []Host{{Name: "h1", AZ: "us-east-1a", Underlay: "10.9.0.1"}, {Name: "h2", AZ: "us-east-1a", Underlay: "10.9.0.2"},
+		{Name: "h3", AZ: "us-east-1b", Underlay: "10.9.0.3"}})
+	if err := c.SettleHosts(testCaller, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := hostsOf(t, c, b); got[0] != "h3" {
+		t.Fatalf("%s placed on %q, want h3 (a host came to us-east-1b)", b[0], got[0])
+	}
 }
