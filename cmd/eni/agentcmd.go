@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/eni-net/eni/internal/agent"
+	"github.com/eni-net/eni/internal/api"
 	"github.com/eni-net/eni/internal/cluster"
 	"github.com/eni-net/eni/internal/core"
 	"github.com/eni-net/eni/internal/dataplane"
@@ -34,10 +35,10 @@ import (
 
 // agentFlags are eni agent's flags.
 type agentFlags struct {
-	host, az, region, underlay, underlayNS, prefix, internetIP, listen, regions *string
-	logLevel, logFormat                                                         *string
-	capacity, lease, mtu, azs                                                   *int
-	etcd                                                                        *etcdFlags
+	host, az, region, underlay, underlayNS, prefix, internetIP, listen, regions, apiURL *string
+	logLevel, logFormat                                                                 *string
+	capacity, lease, mtu, azs                                                           *int
+	etcd                                                                                *etcdFlags
 }
 
 func parseAgentFlags(args []string) (*agentFlags, error) {
@@ -56,6 +57,7 @@ func parseAgentFlags(args []string) (*agentFlags, error) {
 	f.prefix = fs.String("dataplane-prefix", "eni", "prefix of every namespace and interface this agent creates (1-6 of [a-z0-9])")
 	f.internetIP = fs.String("internet-ip", "100.64.0.1", "address of the simulated internet namespace")
 	f.listen = fs.String("listen", "127.0.0.1:4598", "address of /healthz and /metrics")
+	f.apiURL = fs.String("api-url", "", "where the instances' API requests (the public API on the simulated internet, interface VPC endpoints) are forwarded (default: the API's writer, as etcd's election says)")
 	f.lease = fs.Int("lease", 5, "seconds the host's lease lasts: a host whose agent stopped is gone (its instances impaired) after this")
 	f.logFormat = fs.String("log-format", "text", "log format: text or json")
 	f.logLevel = fs.String("log-level", "info", "log level: debug, info, warn, error")
@@ -167,7 +169,16 @@ func runAgentHost(ctx context.Context, f *agentFlags, cfg core.Config, es *store
 	if err != nil {
 		return err
 	}
-	p, err := dataplane.New(dataplane.Options{Prefix: *f.prefix, InternetIP: *f.internetIP, Metadata: md, DNS: vpcResolver(c, *f.region, log)})
+	fwd, err := newAgentAPI(es, *f.apiURL, log)
+	if err != nil {
+		return err
+	}
+	ca, err := sharedEndpointCA(ctx, es)
+	if err != nil {
+		return err
+	}
+	p, err := dataplane.New(dataplane.Options{Prefix: *f.prefix, InternetIP: *f.internetIP, Metadata: md, DNS: vpcResolver(c, *f.region, log),
+		PublicAPI: instanceAPI{handler: func() http.Handler { return fwd }}, Endpoint: &api.EndpointServer{Handler: fwd, Region: *f.region, CA: ca}})
 	if err != nil {
 		return err
 	}

@@ -198,7 +198,11 @@ func serve(args []string) error {
 		return err
 	}
 	if cfg.Cluster {
-		hs.Handler = withHostList(hs.Handler, c)
+		tok, err := clusterInstanceAccess(ctx, rep.Etcd(), *f.authMode == "sigv4" || *f.insecure, *f.dataDir, log)
+		if err != nil {
+			return err
+		}
+		hs.Handler = api.FromAgents(withHostList(hs.Handler, c), tok)
 	}
 	announceDataPlane(log, realNet, dpWhy, *f.dpPrefix)
 	log.Info("eni serving", "listen", ln.Addr().String(), "store", storeDesc, "data", *f.dataDir, "records", n,

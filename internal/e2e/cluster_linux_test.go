@@ -53,6 +53,12 @@ const clusterLease = 2
 // zone (i-1) % zones), and removes all of it at the end of the test.
 func newCluster(t testing.TB, n, zones int) *clusterEnv {
 	t.Helper()
+	return newClusterServe(t, n, zones)
+}
+
+// newClusterServe is newCluster with more flags for eni serve.
+func newClusterServe(t testing.TB, n, zones int, serveArgs ...string) *clusterEnv {
+	t.Helper()
 	requireNetAdmin(t)
 	b := make([]byte, 2)
 	_, _ = rand.Read(b) // crypto/rand never fails
@@ -70,7 +76,7 @@ func newCluster(t testing.TB, n, zones int) *clusterEnv {
 	t.Cleanup(c.close(t))
 	addr := freeAddr(t)
 	c.url = "http://" + addr
-	c.apiCmd = c.start(t, "serve", "--store", "etcd", "--cluster", "--listen", addr, "--data", filepath.Join(c.dir, "api"))
+	c.apiCmd = c.start(t, append([]string{"serve", "--store", "etcd", "--cluster", "--listen", addr, "--data", filepath.Join(c.dir, "api")}, serveArgs...)...)
 	waitHTTP(t, c.url+"/healthz", "writer")                              // elected: it takes writes
 	plane, err := dataplane.New(dataplane.Options{Prefix: prefix + "1"}) // names and namespaces only
 	if err != nil {

@@ -3,7 +3,9 @@ package e2e
 import (
 	"fmt"
 	"net"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/eni-net/eni/internal/api"
 )
 
 // TestClusterNatGateway: a NAT gateway is realised on one host of its zone (the
@@ -77,4 +81,68 @@ func TestClusterNatGateway(t *testing.T) {
 		return h == 0, fmt.Sprintf("still on host %d", h)
 	})
 	c.noReach(c.ns(b), target)
+}
+
+// TestClusterVPCEndpoint: an interface endpoint of EC2 is realised on one host
+// (its namespace), and instances on every host call EC2 through it with the
+// SDK for Go: the host's agent forwards the requests to the API with the
+// cluster's agent token, and the API serves them as its endpoint's (EC2
+// only). Over HTTP, and over HTTPS with the cluster's endpoint CA, which eni
+// serve writes to its data directory. A request forged with a wrong token is
+// refused.
+func TestClusterVPCEndpoint(t *testing.T) {
+	c := newClusterServe(t, 2, 1, "--allow-insecure-bind")
+	vpc := c.vpc("10.78.0.0/16")
+	s := c.subnet(vpc, "10.78.1.0/24")
+	open := c.sgOpen(vpc, "open", "10.78.0.0/16")
+	a, b := c.launchIn(s, open), c.launchIn(s, open)
+	if c.hostOf(a) == c.hostOf(b) {
+		t.Fatalf("%s and %s on one host", a, b)
+	}
+	cr, err := c.ec2.CreateVpcEndpoint(ctx(), &ec2.CreateVpcEndpointInput{VpcId: &vpc, ServiceName: aws.String("com.amazonaws.us-east-1.ec2"),
+		VpcEndpointType: types.VpcEndpointTypeInterface, SubnetIds: []string{s}, SecurityGroupIds: []string{open}, PrivateDnsEnabled: aws.Bool(false)})
+	c.must(err)
+	vpce := aws.ToString(cr.VpcEndpoint.VpcEndpointId)
+	dnsName := aws.ToString(cr.VpcEndpoint.DnsEntries[0].DnsName)
+	caBundle := "AWS_CA_BUNDLE=" + filepath.Join(c.dir, "api", api.EndpointCAFile)
+	for _, inst := range []string{a, b} {
+		for _, envs := range [][]string{{"AWS_ENDPOINT_URL=http://" + dnsName}, {"AWS_ENDPOINT_URL=https://" + dnsName, caBundle}} {
+			var got string
+			c.waitFor(fmt.Sprintf("%s (host %d): the SDK at %s", inst, c.hostOf(inst), envs[0]), func() (bool, string) {
+				var err error
+				got, err = c.inInstance(inst, append(envs, sdkEndpointEnv+"=1", "ENI_E2E_TIMEOUT=20s",
+					"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1"), os.Args[0])
+				return err == nil, fmt.Sprint(err)
+			})
+			if want := "EnvConfigCredentials - " + vpce; got != want {
+				t.Fatalf("%s, %s: %q, want %q", inst, envs[0], got, want)
+			}
+		}
+	}
+	req, err := http.NewRequest(http.MethodPost, c.url+"/", strings.NewReader("Action=DescribeVpcs&Version=2016-11-15"))
+	c.must(err)
+	req.Header.Set(api.AgentTokenHeader, "forged")
+	req.Header.Set(api.AgentEndpointHeader, "ec2")
+	res, err := http.DefaultClient.Do(req)
+	c.must(err)
+	_ = res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Fatalf("a request with a forged agent token: %s, want 403", res.Status)
+	}
+}
+
+// inInstance runs argv inside inst (on whichever host holds it) through eni
+// exec, with only the environment given.
+func (c *clusterEnv) inInstance(inst string, envs []string, argv ...string) (string, error) {
+	clean := append([]string{"env", "-i", "PATH=" + os.Getenv("PATH"), "HOME=" + c.t.TempDir()}, envs...)
+	cmd := exec.Command(c.bin, append([]string{"exec", "--prefix", c.hostPrefix(c.hostOf(inst)), "--endpoint", c.url, inst, "--"},
+		append(clean, argv...)...)...)
+	cmd.Env = append(os.Environ(), "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	return strings.TrimSpace(string(out)), nil
 }
