@@ -24,7 +24,7 @@ import (
 
 // devClusterFlags are eni dev-cluster's flags.
 type devClusterFlags struct {
-	hosts, zones        *int
+	hosts, zones, etcdN *int
 	listen, prefix, dir *string
 	region, logLevel    *string
 	verbose             *bool
@@ -35,6 +35,7 @@ func parseDevClusterFlags(args []string) (*devClusterFlags, error) {
 	fs := flag.NewFlagSet("dev-cluster", flag.ContinueOnError)
 	f.hosts = fs.Int("hosts", 3, "simulated hosts (each a network namespace on an underlay switch, with its own eni agent), spread over the region's zones")
 	f.zones = fs.Int("zones", 2, "zones the hosts are spread over, round robin (host i in zone (i-1) mod N: with --hosts 3, h1 and h3 share us-east-1a)")
+	f.etcdN = fs.Int("etcd-members", 1, "members of the embedded etcd cluster (3: a quorum that survives one member's loss)")
 	f.listen = fs.String("listen", "127.0.0.1:4566", "address of the API (eni serve --cluster)")
 	f.prefix = fs.String("prefix", "dc", "prefix of everything made (1-4 of [a-z0-9]): host i's agent uses PREFIX+i, the underlay PREFIX-u and PREFIX-hI")
 	f.dir = fs.String("data", "", "directory of the embedded etcd's data (default: a temporary one, removed at exit)")
@@ -50,6 +51,9 @@ func parseDevClusterFlags(args []string) (*devClusterFlags, error) {
 	}
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
+	}
+	if *f.etcdN < 1 || *f.etcdN > 5 {
+		return nil, &usageError{cmd: "dev-cluster", err: fmt.Errorf("--etcd-members %d: 1 to 5", *f.etcdN)}
 	}
 	if *f.hosts < 1 || *f.hosts > 9 {
 		return nil, &usageError{cmd: "dev-cluster", err: fmt.Errorf("--hosts %d: 1 to 9", *f.hosts)}
@@ -88,8 +92,8 @@ func devClusterCmd(args []string) error {
 // and removes them all when ctx ends.
 func runDevCluster(ctx context.Context, f *devClusterFlags, dir string, out io.Writer) error {
 	start := time.Now()
-	fmt.Fprintf(out, "dev-cluster: starting etcd in %s\n", dir)
-	etcd, err := etcdembed.Start(filepath.Join(dir, "etcd"), 1)
+	fmt.Fprintf(out, "dev-cluster: starting etcd (%d members) in %s\n", *f.etcdN, dir)
+	etcd, err := etcdembed.Start(filepath.Join(dir, "etcd"), *f.etcdN)
 	if err != nil {
 		return fmt.Errorf("embedded etcd: %w", err)
 	}

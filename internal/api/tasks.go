@@ -162,7 +162,7 @@ func taskOp(method, id string) string {
 func (s *Server) serveTask(r *http.Request, req *request, buf *bytes.Buffer) error {
 	req.action = "eni:unknown"
 	if s.opt.Tasks == nil {
-		return newTaskErr(http.StatusNotFound, core.CodeInvalidAction, "tasks need the Linux data plane (eni serve --dataplane linux, as root)")
+		return newTaskErr(http.StatusNotFound, core.CodeInvalidAction, "tasks need the Linux data plane of one host (eni serve --dataplane linux, as root); a cluster (eni serve --cluster) does not run them")
 	}
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err != nil || !net.ParseIP(host).IsLoopback() {
 		return newTaskErr(http.StatusForbidden, core.CodeUnauthorizedOperation, "tasks are served to loopback clients only")
