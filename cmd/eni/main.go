@@ -170,7 +170,7 @@ func serve(args []string) error {
 		defer release()
 		dp = h
 	}
-	srv = api.New(api.Options{Core: c, Store: st, Logger: log, RateLimit: *f.rateLimit, RateBurst: *f.rateBurst, Authenticate: authenticate, OnCommit: dp.onCommit, OnChange: onChange, Tasks: dp.taskReady, Registry: reg, TaskLease: *f.taskLease,
+	srv = api.New(api.Options{Core: c, Store: st, Logger: log, RateLimit: *f.rateLimit, RateBurst: *f.rateBurst, Authenticate: authenticate, OnCommit: dp.onCommit, OnChange: onChange, Tasks: dp.taskReady, TaskWait: dp.taskWait, Registry: reg, TaskLease: *f.taskLease,
 		AllowReset: *f.authMode == "none", Settle: dp.settle, SessionIdentity: issuer.Identity(time.Now), Replica: replication(rep)})
 	con = newConsole(consoleOptions{Enabled: *f.consoleOn, Token: *f.consoleToken, AuthMode: *f.authMode}, c, srv)
 	// Usage intervals open at another rate (or missing, in a store written
@@ -416,6 +416,7 @@ func tuneMemory() {
 type dataPlaneHooks struct {
 	onCommit     func()
 	taskReady    func(string) bool
+	taskWait     func(context.Context, string) bool
 	settle       func(context.Context) error
 	runAgent     func()
 	identityCert []byte // the certificate of the metadata service's identity documents
@@ -449,7 +450,7 @@ func startDataPlane(ctx context.Context, f *serveFlags, c *core.Core, shared *st
 	if err != nil {
 		return fail(err)
 	}
-	h.onCommit, h.taskReady, h.settle = a.Kick, a.Realised, a.Settle
+	h.onCommit, h.taskReady, h.taskWait, h.settle = a.Kick, a.Realised, a.WaitRealised, a.Settle
 	h.runAgent = func() { go a.Run(ctx) }
 	h.desc = "linux (region " + *f.dpRegion + ", prefix " + p.Prefix() + ")"
 	return h, func() { _ = pl.Release() }, nil

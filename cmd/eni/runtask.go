@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/eni-net/eni/internal/api"
 	"github.com/eni-net/eni/internal/dataplane"
@@ -144,7 +145,9 @@ func (r *taskRun) waitReady(wait time.Duration) error {
 	deadline := time.Now().Add(wait)
 	for {
 		var st api.TaskReply
-		if err := r.tc.call(http.MethodGet, r.url, nil, &st); err != nil {
+		// The server answers as soon as the task is up, within a second (a server
+		// without ?wait answers at once: polled every 5 ms then).
+		if err := r.tc.call(http.MethodGet, r.url+"&wait=1", nil, &st); err != nil {
 			r.cleanup()
 			return err
 		}
@@ -161,7 +164,7 @@ func (r *taskRun) waitReady(wait time.Duration) error {
 			return errors.New("run-task: interrupted")
 		case err := <-r.lost:
 			return fmt.Errorf("run-task: %w", err)
-		case <-time.After(5 * time.Millisecond): // a task's network takes tens of ms
+		case <-time.After(5 * time.Millisecond):
 		}
 	}
 }
@@ -249,6 +252,12 @@ func newTaskClient(region string) *taskClient { return newAPIClient("run-task", 
 // newAPIClient is newTaskClient for the eni command cmd.
 func newAPIClient(cmd, region string) *taskClient {
 	tc := &taskClient{cmd: cmd, region: region, signer: v4.NewSigner()}
+	// Keys in the environment come first in the SDK's chain too: taken as they
+	// are, without loading the SDK's configuration (milliseconds of a task's start).
+	if id, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"); id != "" && secret != "" {
+		tc.creds = credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("AWS_SESSION_TOKEN"))
+		return tc
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region), config.WithEC2IMDSClientEnableState(imds.ClientDisabled))

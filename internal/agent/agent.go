@@ -299,6 +299,24 @@ func (a *Agent) Settle(ctx context.Context) error {
 	}
 }
 
+// WaitRealised waits until a pass has brought the instance (or task) up, or
+// ctx ends, and says whether one has.
+func (a *Agent) WaitRealised(ctx context.Context, id string) bool {
+	for {
+		a.mu.Lock()
+		up, passed := a.last.Instances[id], a.passed
+		a.mu.Unlock()
+		if up {
+			return true
+		}
+		select {
+		case <-passed:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
 // Realised reports whether the last pass brought the instance (or task) up.
 func (a *Agent) Realised(id string) bool {
 	a.mu.Lock()

@@ -67,6 +67,9 @@ type Options struct {
 	// Tasks, if set, enables the /eni/v1/tasks endpoints of `eni run-task`
 	// and says whether a task's namespace is up.
 	Tasks func(taskID string) bool
+	// TaskWait, if set, waits until a task's namespace is up or ctx ends, and
+	// says whether it is (a DescribeTask with ?wait=SECONDS waits on it).
+	TaskWait func(ctx context.Context, taskID string) bool
 	// TaskLease is how long a task lives without its run-task renewing it
 	// (0: DefaultTaskLease); ReapTasks deletes those whose lease ran out.
 	TaskLease time.Duration

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,7 +24,8 @@ import (
 // its account and region: another account's task id is not found.
 //
 //	POST   /eni/v1/tasks[?region=R]  {"region","subnetId","securityGroupIds"} -> TaskReply
-//	GET    /eni/v1/tasks/ID?region=R                                    -> TaskReply (ready: realised)
+//	GET    /eni/v1/tasks/ID?region=R[&wait=S]                           -> TaskReply (ready: realised; wait:
+//	       up to S seconds, at most maxTaskWait, for it to be, answered as soon as it is)
 //	PUT    /eni/v1/tasks/ID?region=R                                    -> TaskReply (lease renewed)
 //	DELETE /eni/v1/tasks/ID?region=R
 //
@@ -196,7 +198,7 @@ func (s *Server) serveTask(r *http.Request, req *request, buf *bytes.Buffer) err
 	case "CreateTask":
 		rep, err = s.createTask(req.who, spec)
 	case "DescribeTask":
-		rep, err = s.describeTask(req.who, id)
+		rep, err = s.describeTask(r.Context(), req.who, id, taskWait(r))
 	case "RenewTask":
 		rep, err = s.renewTask(req.who, id)
 	case "DeleteTask":
@@ -240,7 +242,7 @@ func (s *Server) createTask(who core.Caller, spec TaskRequest) (*TaskReply, erro
 		LeaseSeconds: s.taskLease().Seconds()}, nil
 }
 
-func (s *Server) describeTask(who core.Caller, id string) (*TaskReply, error) {
+func (s *Server) describeTask(ctx context.Context, who core.Caller, id string, wait time.Duration) (*TaskReply, error) {
 	var t *core.Task
 	var need mark
 	err := s.core.Read(who, s.commit, func(tx *core.Tx) error { need = s.seen(); t = tx.GetTask(id); return nil })
@@ -250,7 +252,25 @@ func (s *Server) describeTask(who core.Caller, id string) (*TaskReply, error) {
 	if t == nil {
 		return nil, errTaskNotFound(id)
 	}
-	return &TaskReply{TaskID: t.ID, NetworkInterfaceID: t.ENIID, Ready: s.opt.Tasks(t.ID)}, nil
+	ready := s.opt.Tasks(t.ID)
+	if !ready && wait > 0 && s.opt.TaskWait != nil {
+		wctx, cancel := context.WithTimeout(ctx, wait)
+		ready = s.opt.TaskWait(wctx, t.ID)
+		cancel()
+	}
+	return &TaskReply{TaskID: t.ID, NetworkInterfaceID: t.ENIID, Ready: ready}, nil
+}
+
+// maxTaskWait bounds a DescribeTask's wait.
+const maxTaskWait = 5 * time.Second
+
+// taskWait is the wait a DescribeTask asks for (?wait=SECONDS, fractions allowed).
+func taskWait(r *http.Request) time.Duration {
+	sec, err := strconv.ParseFloat(r.URL.Query().Get("wait"), 64)
+	if err != nil || !(sec > 0) {
+		return 0
+	}
+	return min(time.Duration(sec*float64(time.Second)), maxTaskWait)
 }
 
 func (s *Server) renewTask(who core.Caller, id string) (*TaskReply, error) {

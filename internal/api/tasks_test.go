@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -244,5 +246,40 @@ func TestTaskRegionInjection(t *testing.T) {
 	sub := taskSubnet(t, apitest.NewClient(ae.Server.URL, "us-east-1", alice.id, alice.secret))
 	if st, code, _ := taskCall(t, ae, alice, "POST", api.TasksPath+"?region=eu-west-1", api.TaskRequest{SubnetID: sub}); st != 403 || code != "SignatureDoesNotMatch" {
 		t.Fatalf("region other than the scope's: %d %s", st, code)
+	}
+}
+
+// A DescribeTask with ?wait=S answers as soon as the task is up (TaskWait), and
+// without it at once; a task still down after the wait is answered not ready.
+func TestTaskWait(t *testing.T) {
+	up := make(chan struct{})
+	var isUp atomic.Bool
+	e := apitest.New(t, apitest.Options{
+		Tasks: func(string) bool { return isUp.Load() },
+		TaskWait: func(ctx context.Context, _ string) bool {
+			select {
+			case <-up:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		},
+	})
+	_, _, task := taskCall(t, e, taskKey{}, "POST", api.TasksPath, api.TaskRequest{Region: "us-east-1", SubnetID: taskSubnet(t, e.Client())})
+	path := api.TasksPath + "/" + task.TaskID + "?region=us-east-1"
+	if _, _, rep := taskCall(t, e, taskKey{}, "GET", path, nil); rep.Ready {
+		t.Fatal("ready before it is up")
+	}
+	start := time.Now()
+	if _, _, rep := taskCall(t, e, taskKey{}, "GET", path+"&wait=0.2", nil); rep.Ready || time.Since(start) < 200*time.Millisecond {
+		t.Fatalf("wait=0.2 on a task that stays down: ready %v after %v", rep.Ready, time.Since(start))
+	}
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		isUp.Store(true)
+		close(up)
+	}()
+	if _, _, rep := taskCall(t, e, taskKey{}, "GET", path+"&wait=5", nil); !rep.Ready {
+		t.Fatal("wait=5: not ready, though the task came up")
 	}
 }

@@ -54,6 +54,7 @@ type Options struct {
 	// kick, and the task endpoints' readiness check).
 	OnCommit func()
 	Tasks    func(taskID string) bool
+	TaskWait func(ctx context.Context, taskID string) bool
 	// OnChange is passed to api.Options (the web console's live updates).
 	OnChange func(regions []string)
 	// TaskLease is passed to api.Options.
@@ -126,7 +127,7 @@ func New(t testing.TB, opts ...Options) *Env {
 		e.Store = store.NewMemory()
 	}
 	e.API = api.New(api.Options{Core: c, Store: e.Store, AllowReset: true, RateLimit: o.RateLimit, RateBurst: o.RateBurst, Authenticate: o.Authenticate,
-		OnCommit: o.OnCommit, OnChange: o.OnChange, Tasks: o.Tasks, TaskLease: o.TaskLease, Settle: o.Settle,
+		OnCommit: o.OnCommit, OnChange: o.OnChange, Tasks: o.Tasks, TaskWait: o.TaskWait, TaskLease: o.TaskLease, Settle: o.Settle,
 		SessionIdentity: o.SessionIdentity})
 	e.Server = httptest.NewServer(e.API)
 	t.Cleanup(e.Close)

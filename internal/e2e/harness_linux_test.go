@@ -163,6 +163,10 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 			a := e.agent.Load()
 			return a != nil && a.Realised(id)
 		},
+		TaskWait: func(ctx context.Context, id string) bool {
+			a := e.agent.Load()
+			return a != nil && a.WaitRealised(ctx, id)
+		},
 		TaskLease: taskLease,
 		Settle: func(ctx context.Context) error {
 			if a := e.agent.Load(); a != nil {

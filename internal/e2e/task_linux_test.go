@@ -43,10 +43,18 @@ func (e *env) runTask(subnet, group, name string, ports ...int) *task {
 	for _, p := range ports {
 		ps = append(ps, fmt.Sprint(p))
 	}
-	cmd := exec.Command(eniBinary(e.t), "run-task", "--endpoint", e.api.Server.URL, "--prefix", e.prefix,
-		"--subnet", subnet, "--security-group", group, "--", self)
-	cmd.Env = append(os.Environ(), helperEnv+"="+name+":"+strings.Join(ps, ","))
+	return e.runTaskCmd(subnet, group, name, []string{helperEnv + "=" + name + ":" + strings.Join(ps, ",")}, self)
+}
+
+// runTaskCmd is runTask with another command: argv, with env added to the
+// environment, must print "listening" and run until its stdin closes.
+func (e *env) runTaskCmd(subnet, group, name string, env []string, argv ...string) *task {
+	e.t.Helper()
+	cmd := exec.Command(eniBinary(e.t), append([]string{"run-task", "--endpoint", e.api.Server.URL, "--prefix", e.prefix,
+		"--subnet", subnet, "--security-group", group, "--"}, argv...)...)
+	cmd.Env = append(os.Environ(), env...)
 	tk := &task{cmd: cmd, stderr: &lockedBuffer{}, done: make(chan error, 1)}
+	var err error
 	tk.stdin, err = cmd.StdinPipe()
 	e.must(err)
 	stdout, err := cmd.StdoutPipe()
