@@ -85,18 +85,25 @@ func BenchmarkScalePass(b *testing.B) {
 // BenchmarkLaunchRate: ENI_SCALE instances with one ENI each launched by one Reconcile
 // (as one RunInstances call asks), in instances/s, beside the kernel's own rate measured
 // in the same run: as many bare namespaces, each with a veth pair whose other end is on a
-// bridge, and an address (kernel-inst/s). ratio is the first over the second.
+// bridge, and an address (kernel-inst/s). ratio is the first over the second. -v logs
+// the launch's steps that took 10 ms or more.
 func BenchmarkLaunchRate(b *testing.B) {
 	n := benchScale()
 	var plane, kernel []float64
 	for i := 0; i < b.N; i++ {
 		p := newTestPlane(b)
 		d := scaleDesired(n)
+		p.stepTime = func(s string, d time.Duration) {
+			if d >= 10*time.Millisecond {
+				b.Logf("launch of %d: step %s %.0f ms", n, s, float64(d.Microseconds())/1000)
+			}
+		}
 		start := time.Now()
 		if _, err := p.Reconcile(context.Background(), d); err != nil {
 			b.Fatal(err)
 		}
 		plane = append(plane, float64(n)/time.Since(start).Seconds())
+		p.stepTime = nil
 		if err := p.Teardown(context.Background()); err != nil {
 			b.Fatal(err)
 		}
