@@ -332,7 +332,7 @@ func addMetadataRules(conn *nftables.Conn, tab *nftables.Table, es []mdEntry) er
 		elems = append(elems, addMetadataChain(conn, tab, e))
 	}
 	macs := metadataMap(tab)
-	if err := conn.AddSet(macs, elems); err != nil {
+	if err := addSet(conn, macs, elems); err != nil {
 		return fmt.Errorf("metadata map: %w", err)
 	}
 	drop := []expr.Any{&expr.Counter{}, verdict(expr.VerdictDrop)}

@@ -26,6 +26,43 @@ const nftVersion = "10"
 // batch fails at about 30 ENIs.
 const nftSockBuf = 256 << 20
 
+// nftChunk is how many set elements go in one netlink message. A message's element list is
+// one netlink attribute, whose length has 16 bits, and google/nftables does not split it:
+// a longer list wraps the length, and the kernel silently takes only the elements in its
+// first 64 KiB (at 1,000 ENIs the datapath's interface maps, 2,000 elements each, kept
+// 829 and 907: ENIs at random passed nothing). So every element list goes through addSet
+// and addElems.
+const nftChunk = 256
+
+// addSet queues the creation of s with elems, nftChunk elements per message.
+func addSet(c *nftables.Conn, s *nftables.Set, elems []nftables.SetElement) error {
+	first := elems[:min(len(elems), nftChunk)]
+	if err := c.AddSet(s, first); err != nil {
+		return err
+	}
+	return addElems(c, s, elems[len(first):])
+}
+
+// addElems and delElems queue elems' addition to (removal from) s, nftChunk per message.
+func addElems(c *nftables.Conn, s *nftables.Set, elems []nftables.SetElement) error {
+	return inChunks(elems, func(es []nftables.SetElement) error { return c.SetAddElements(s, es) })
+}
+
+func delElems(c *nftables.Conn, s *nftables.Set, elems []nftables.SetElement) error {
+	return inChunks(elems, func(es []nftables.SetElement) error { return c.SetDeleteElements(s, es) })
+}
+
+func inChunks(elems []nftables.SetElement, queue func([]nftables.SetElement) error) error {
+	for len(elems) > 0 {
+		n := min(len(elems), nftChunk)
+		if err := queue(elems[:n]); err != nil {
+			return err
+		}
+		elems = elems[n:]
+	}
+	return nil
+}
+
 // newNFT opens an nftables connection bound to the namespace fd, with large buffers.
 func newNFT(fd int) (*nftables.Conn, error) {
 	return nftables.New(nftables.WithNetNSFd(fd), nftables.AsLasting(),
@@ -198,7 +235,7 @@ func nftReplace(c *nftables.Conn, digest string, ts ...*nftTable) error {
 		named := map[string]*nftables.Set{}
 		for _, m := range t.maps {
 			set := nftMapSet(tab, m)
-			if err := c.AddSet(set, nftElems(m.elems)); err != nil {
+			if err := addSet(c, set, nftElems(m.elems)); err != nil {
 				return fmt.Errorf("nftables map %s: %w", m.name, err)
 			}
 			named[m.name] = set
@@ -226,7 +263,7 @@ func nftReplace(c *nftables.Conn, digest string, ts ...*nftTable) error {
 						elems = append(elems, nftables.SetElement{Key: e.key,
 							VerdictData: &expr.Verdict{Kind: expr.VerdictJump, Chain: e.chain}})
 					}
-					if err := c.AddSet(set, elems); err != nil {
+					if err := addSet(c, set, elems); err != nil {
 						return fmt.Errorf("nftables vmap: %w", err)
 					}
 					es = append(es, &expr.Lookup{SourceRegister: 1, SetName: set.Name, SetID: set.ID,
@@ -656,8 +693,8 @@ func dpApply(c *nftables.Conn, prefix string, add, change []*eniInfo, keys map[*
 		}
 		fill(br, part.br)
 		fill(sg, part.sg)
-		errs = append(errs, c.SetAddElements(pre, nftElems(part.pre)), c.SetAddElements(fwd, nftElems(part.fwd)),
-			c.SetAddElements(out, nftElems(part.out)), c.SetAddElements(in, nftElems(part.in_)))
+		errs = append(errs, addElems(c, pre, nftElems(part.pre)), addElems(c, fwd, nftElems(part.fwd)),
+			addElems(c, out, nftElems(part.out)), addElems(c, in, nftElems(part.in_)))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("nftables batch: %w", err)

@@ -597,7 +597,7 @@ func (r *reconciler) ensureOverlayTable(rmacs []string) {
 		b, _ := parseMAC(m) // validated in plan
 		elems = append(elems, nftables.SetElement{Key: b})
 	}
-	if err := conn.AddSet(set, elems); err != nil {
+	if err := addSet(conn, set, elems); err != nil {
 		r.fail(fmt.Errorf("datapath: overlay table: %w", err))
 		return
 	}

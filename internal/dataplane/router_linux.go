@@ -236,10 +236,10 @@ func nextHops(ns []neighbour) map[netip.Addr]bool {
 func addGuardChains(conn *nftables.Conn, tab *nftables.Table, prefix, uplink string, ns []neighbour) error {
 	v4, v6 := nextHopElems(ns)
 	set4, set6 := guardSets(tab)
-	if err := conn.AddSet(set4, v4); err != nil {
+	if err := addSet(conn, set4, v4); err != nil {
 		return err
 	}
-	if err := conn.AddSet(set6, v6); err != nil {
+	if err := addSet(conn, set6, v6); err != nil {
 		return err
 	}
 	accept := nftables.ChainPolicyAccept
@@ -425,12 +425,12 @@ func setAdd(conn *nftables.Conn, s *nftables.Set, es []nftables.SetElement) erro
 	if len(es) == 0 {
 		return nil
 	}
-	return conn.SetAddElements(s, es)
+	return addElems(conn, s, es)
 }
 
 func setDelete(conn *nftables.Conn, s *nftables.Set, es []nftables.SetElement) error {
 	if len(es) == 0 {
 		return nil
 	}
-	return conn.SetDeleteElements(s, es)
+	return delElems(conn, s, es)
 }
