@@ -85,9 +85,10 @@ type planeCache struct {
 }
 
 type nftEntry struct {
-	mark uint32
-	key  uint64
-	host []string
+	mark  uint32
+	key   uint64
+	brKey uint64 // dpENIBridgeKey (0: not known)
+	host  []string
 }
 
 // mark returns the ENI's mark, allocating one if it has none: a mark never given, else

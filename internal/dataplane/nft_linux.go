@@ -426,6 +426,29 @@ func dpBaseKey(prefix string, subnets []*subnetInfo) uint64 {
 // dpENIKey is the spec of an ENI's chains and map elements.
 func dpENIKey(e *eniInfo, groups map[string]Group, groupKeys map[string]uint64) uint64 {
 	k := newKeyHash()
+	dpENIFields(&k, e)
+	k.int(len(e.Groups))
+	for _, gid := range e.Groups {
+		k.str(gid)
+		gk, ok := groupKeys[gid]
+		if !ok {
+			gk = groupKey(groups, gid)
+			groupKeys[gid] = gk
+		}
+		k.u64(gk)
+	}
+	return k.sum()
+}
+
+// dpENIBridgeKey is the spec of all but an ENI's groups: of its bridge chains and map
+// elements (its security group chains also depend on its groups).
+func dpENIBridgeKey(e *eniInfo) uint64 {
+	k := newKeyHash()
+	dpENIFields(&k, e)
+	return k.sum()
+}
+
+func dpENIFields(k *keyHash, e *eniInfo) {
 	k.u64(uint64(e.mark))
 	k.str(e.host)
 	k.str(e.host2)
@@ -438,17 +461,6 @@ func dpENIKey(e *eniInfo, groups map[string]Group, groupKeys map[string]uint64) 
 	k.bool(e.Unfiltered)
 	k.addr(e.subnet.bcast)
 	k.addr(e.subnet.resolver)
-	k.int(len(e.Groups))
-	for _, gid := range e.Groups {
-		k.str(gid)
-		gk, ok := groupKeys[gid]
-		if !ok {
-			gk = groupKey(groups, gid)
-			groupKeys[gid] = gk
-		}
-		k.u64(gk)
-	}
-	return k.sum()
 }
 
 // groupKey is the spec of a security group's rules (a group missing from groups has its
@@ -620,7 +632,7 @@ type dpGone struct {
 
 // dpApply changes the ruleset in one atomic batch: adds the new ENIs' parts, refills the
 // changed ones' chains (old marker key in oldKey) and removes the gone ones.
-func dpApply(c *nftables.Conn, prefix string, add, change []*eniInfo, keys map[*eniInfo]uint64, oldKey map[uint32]uint64,
+func dpApply(c *nftables.Conn, prefix string, add, change, sgOnly []*eniInfo, keys map[*eniInfo]uint64, oldKey map[uint32]uint64,
 	gone []dpGone, groups map[string]Group) error {
 	br := &nftables.Table{Name: prefix, Family: nftables.TableFamilyBridge}
 	sg := &nftables.Table{Name: prefix + "sg", Family: nftables.TableFamilyINet}
@@ -680,6 +692,18 @@ func dpApply(c *nftables.Conn, prefix string, add, change []*eniInfo, keys map[*
 		c.DelChain(&nftables.Chain{Name: dpENIMarker(e.mark, oldKey[e.mark], e.ID), Table: br})
 		c.AddChain(&nftables.Chain{Name: part.br[0].name, Table: br})
 		fill(br, part.br)
+		fill(sg, part.sg)
+	}
+	// Only their groups changed: their security group chains refilled, the marker
+	// swapped; their bridge chains, whose rules would make the kernel validate the whole
+	// bridge table (every ENI's chains), are left alone.
+	for _, e := range sgOnly {
+		part := dpENI(e, groups, keys[e])
+		for _, ch := range part.sg {
+			c.FlushChain(&nftables.Chain{Name: ch.name, Table: sg})
+		}
+		c.DelChain(&nftables.Chain{Name: dpENIMarker(e.mark, oldKey[e.mark], e.ID), Table: br})
+		c.AddChain(&nftables.Chain{Name: part.br[0].name, Table: br})
 		fill(sg, part.sg)
 	}
 	// New: chains, rules, then the map elements that jump to them.

@@ -1471,7 +1471,7 @@ func (d *dpPass) wrote() {
 func (d *dpPass) entries() map[string]nftEntry {
 	m := make(map[string]nftEntry, len(d.enis))
 	for _, e := range d.enis {
-		m[e.ID] = nftEntry{mark: e.mark, key: d.keys[e], host: []string{e.host, e.host2}}
+		m[e.ID] = nftEntry{mark: e.mark, key: d.keys[e], brKey: dpENIBridgeKey(e), host: []string{e.host, e.host2}}
 	}
 	return m
 }
@@ -1489,7 +1489,7 @@ func (d *dpPass) notLoaded(es []*eniInfo) {
 // incremental changes the parts of the ENIs that are new, changed or gone.
 func (d *dpPass) incremental() {
 	r, c := d.r, d.r.c
-	var add, change []*eniInfo
+	var add, change, sgOnly []*eniInfo
 	var gone []dpGone
 	var goneIDs []string
 	oldKey := map[uint32]uint64{}
@@ -1504,6 +1504,9 @@ func (d *dpPass) incremental() {
 		switch {
 		case !ok:
 			add = append(add, e)
+		case old.key != d.keys[e] && old.brKey != 0 && old.brKey == dpENIBridgeKey(e):
+			sgOnly = append(sgOnly, e) // only its groups' rules changed
+			oldKey[e.mark] = old.key
 		case old.key != d.keys[e]:
 			change = append(change, e)
 			oldKey[e.mark] = old.key
@@ -1524,6 +1527,7 @@ func (d *dpPass) incremental() {
 			}
 		}
 	}
+	change = append(change, sgOnly...) // below, what was changed either way
 	if len(add)+len(change)+len(gone) == 0 {
 		return
 	}
@@ -1534,7 +1538,7 @@ func (d *dpPass) incremental() {
 		return
 	}
 	defer r.dp.nftDone(r, r.nerr)
-	if err := dpApply(conn, r.p.prefix, add, change, d.keys, oldKey, gone, r.groups); err != nil {
+	if err := dpApply(conn, r.p.prefix, add, change[:len(change)-len(sgOnly)], sgOnly, d.keys, oldKey, gone, r.groups); err != nil {
 		r.fail(fmt.Errorf("datapath: %w", err))
 		c.nftBase = 0 // reload it all next time
 		for _, e := range append(add, change...) {
@@ -1544,7 +1548,7 @@ func (d *dpPass) incremental() {
 	}
 	d.wrote()
 	for _, e := range append(add, change...) {
-		c.nftENI[e.ID] = nftEntry{mark: e.mark, key: d.keys[e], host: []string{e.host, e.host2}}
+		c.nftENI[e.ID] = nftEntry{mark: e.mark, key: d.keys[e], brKey: dpENIBridgeKey(e), host: []string{e.host, e.host2}}
 	}
 	for _, id := range goneIDs {
 		delete(c.nftENI, id)
