@@ -285,3 +285,43 @@ func TestClusterAdoptsUnplaced(t *testing.T) {
 		t.Fatalf("%s placed on %q, want h3 (a host came to us-east-1b)", b[0], got[0])
 	}
 }
+
+// A NAT gateway in a cluster is pending until a host has it up, and deleting
+// until its namespace is gone; with no live host nothing would settle either,
+// so it is available, and deleted, at once (a host that comes realises it).
+func TestClusterNatGatewaySettles(t *testing.T) {
+	c, subA, _ := newClusterCore(t)
+	create := func() (id, state string) {
+		_ = mutate(t, c, func(tx *Tx) error {
+			g, err := tx.CreateNatGateway(&ec2wire.CreateNatGatewayInput{SubnetId: p(subA), ConnectivityType: p("private")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			id = *g.NatGateway.NatGatewayId
+			state = tx.nats.Get(id).State
+			return nil
+		})
+		return id, state
+	}
+	remove := func(id string) (state string) {
+		_ = mutate(t, c, func(tx *Tx) error {
+			if _, err := tx.DeleteNatGateway(&ec2wire.DeleteNatGatewayInput{NatGatewayId: p(id)}); err != nil {
+				t.Fatal(err)
+			}
+			state = tx.nats.Get(id).State
+			return nil
+		})
+		return state
+	}
+	if id, st := create(); st != "available" {
+		t.Fatalf("no live host: %s stored %s, want available", id, st)
+	} else if st := remove(id); st != "deleted" {
+		t.Fatalf("no live host: deleted %s is %s, want deleted", id, st)
+	}
+	c.SetHosts("us-east-1", []Host{{Name: "h1", AZ: "us-east-1a", Underlay: "10.9.0.1"}})
+	if id, st := create(); st != "pending" {
+		t.Fatalf("a live host: %s stored %s, want pending", id, st)
+	} else if st := remove(id); st != "deleting" {
+		t.Fatalf("a live host: deleted %s is %s, want deleting", id, st)
+	}
+}

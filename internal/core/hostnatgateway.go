@@ -21,10 +21,15 @@ type HostNatGateway struct {
 	SNAT []string
 }
 
-// natRealised reports whether a data plane (or, in a cluster, a host's) realises the gateways of the
-// transaction's region (they are then created pending).
+// natRealised reports whether a data plane realises the gateways of the
+// transaction's region (they are then created pending, and deleted deleting):
+// in a cluster, whether a host is live (one of them realises every gateway,
+// defaultHost; with none, nothing would ever settle either state).
 func (tx *Tx) natRealised() bool {
-	return tx.cfg.Cluster || tx.cfg.DataPlane && (tx.cfg.DataPlaneRegion == "" || tx.cfg.DataPlaneRegion == tx.Region)
+	if tx.cfg.Cluster {
+		return len(tx.hosts) > 0
+	}
+	return tx.cfg.DataPlane && (tx.cfg.DataPlaneRegion == "" || tx.cfg.DataPlaneRegion == tx.Region)
 }
 
 // natLive reports whether a gateway is (to be) realised: pending or available.
