@@ -396,7 +396,7 @@ func metadataDelta(conn *nftables.Conn, tab *nftables.Table, have, want map[stri
 			gone = append(gone, id)
 		}
 	}
-	if err := setDelete(conn, macs, del); err != nil {
+	if err := delElems(conn, macs, del); err != nil {
 		return err
 	}
 	for _, id := range gone {
@@ -407,7 +407,7 @@ func metadataDelta(conn *nftables.Conn, tab *nftables.Table, have, want map[stri
 			add = append(add, addMetadataChain(conn, tab, mdEntry{mac: []byte(mac), id: id}))
 		}
 	}
-	return setAdd(conn, macs, add)
+	return addElems(conn, macs, add)
 }
 
 // metadataEgress are the rules of out_<N> that let an ENI reach the metadata service

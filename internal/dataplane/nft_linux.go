@@ -43,7 +43,8 @@ func addSet(c *nftables.Conn, s *nftables.Set, elems []nftables.SetElement) erro
 	return addElems(c, s, elems[len(first):])
 }
 
-// addElems and delElems queue elems' addition to (removal from) s, nftChunk per message.
+// addElems and delElems queue elems' addition to (removal from) s, nftChunk per message
+// (none when there are none).
 func addElems(c *nftables.Conn, s *nftables.Set, elems []nftables.SetElement) error {
 	return inChunks(elems, func(es []nftables.SetElement) error { return c.SetAddElements(s, es) })
 }

@@ -412,25 +412,10 @@ func guardDelta(c *nsCtx, table string, st *routerState, marker string, nh map[n
 			}
 		}
 	}
-	errs := []error{setDelete(conn, set4, del4), setDelete(conn, set6, del6),
-		setAdd(conn, set4, add4), setAdd(conn, set6, add6), metadataDelta(conn, tab, st.md, md)}
+	errs := []error{delElems(conn, set4, del4), delElems(conn, set6, del6),
+		addElems(conn, set4, add4), addElems(conn, set6, add6), metadataDelta(conn, tab, st.md, md)}
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
 	return conn.Flush()
-}
-
-// setAdd and setDelete queue element changes of a named set, none when there are none.
-func setAdd(conn *nftables.Conn, s *nftables.Set, es []nftables.SetElement) error {
-	if len(es) == 0 {
-		return nil
-	}
-	return addElems(conn, s, es)
-}
-
-func setDelete(conn *nftables.Conn, s *nftables.Set, es []nftables.SetElement) error {
-	if len(es) == 0 {
-		return nil
-	}
-	return delElems(conn, s, es)
 }

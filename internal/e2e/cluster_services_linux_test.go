@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -131,18 +130,7 @@ func TestClusterVPCEndpoint(t *testing.T) {
 	}
 }
 
-// inInstance runs argv inside inst (on whichever host holds it) through eni
-// exec, with only the environment given.
+// inInstance is env.inInstance on whichever host holds inst.
 func (c *clusterEnv) inInstance(inst string, envs []string, argv ...string) (string, error) {
-	clean := append([]string{"env", "-i", "PATH=" + os.Getenv("PATH"), "HOME=" + c.t.TempDir()}, envs...)
-	cmd := exec.Command(c.bin, append([]string{"exec", "--prefix", c.hostPrefix(c.hostOf(inst)), "--endpoint", c.url, inst, "--"},
-		append(clean, argv...)...)...)
-	cmd.Env = append(os.Environ(), "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
-	}
-	return strings.TrimSpace(string(out)), nil
+	return execIn(c.t, c.bin, c.hostPrefix(c.hostOf(inst)), c.url, inst, envs, argv...)
 }

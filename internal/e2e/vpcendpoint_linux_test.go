@@ -89,8 +89,14 @@ func (e *env) instanceProfile(name string) {
 // resolv.conf: the VPC resolver) with only the environment given (eni exec
 // itself signs its lookups with the test's key; the command gets none of it).
 func (e *env) inInstance(inst string, envs []string, argv ...string) (string, error) {
-	clean := append([]string{"env", "-i", "PATH=" + os.Getenv("PATH"), "HOME=" + e.t.TempDir()}, envs...)
-	cmd := exec.Command(eniBinary(e.t), append([]string{"exec", "--prefix", e.prefix, "--endpoint", e.api.Server.URL, inst, "--"},
+	return execIn(e.t, eniBinary(e.t), e.prefix, e.api.Server.URL, inst, envs, argv...)
+}
+
+// execIn runs argv inside inst, on the data plane of prefix, through `eni exec` (bin)
+// asking the API at endpoint, with only the environment given.
+func execIn(t testing.TB, bin, prefix, endpoint, inst string, envs []string, argv ...string) (string, error) {
+	clean := append([]string{"env", "-i", "PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, envs...)
+	cmd := exec.Command(bin, append([]string{"exec", "--prefix", prefix, "--endpoint", endpoint, inst, "--"},
 		append(clean, argv...)...)...)
 	cmd.Env = append(os.Environ(), "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test")
 	var stderr strings.Builder
