@@ -87,8 +87,8 @@ func TestClusterNatGateway(t *testing.T) {
 // SDK for Go: the host's agent forwards the requests to the API with the
 // cluster's agent token, and the API serves them as its endpoint's (EC2
 // only). Over HTTP, and over HTTPS with the cluster's endpoint CA, which eni
-// serve writes to its data directory. A request forged with a wrong token is
-// refused.
+// serve writes to its data directory. Headers an instance forges are not the agent's,
+// and a request to the API with a wrong token is refused.
 func TestClusterVPCEndpoint(t *testing.T) {
 	c := newClusterServe(t, 2, 1, "--allow-insecure-bind")
 	vpc := c.vpc("10.78.0.0/16")
@@ -116,6 +116,16 @@ func TestClusterVPCEndpoint(t *testing.T) {
 			if want := "EnvConfigCredentials - " + vpce; got != want {
 				t.Fatalf("%s, %s: %q, want %q", inst, envs[0], got, want)
 			}
+		}
+	}
+	// From inside an instance, headers forged to pass the EC2 endpoint off as STS's (and
+	// a token of its own): the agent sends its token and the endpoint's service, so STS's
+	// action through the EC2 endpoint is refused, as AWS refuses it.
+	for _, inst := range []string{a, b} {
+		got, err := c.inInstance(inst, nil, "curl", "-s", "--max-time", "10", "-H", api.AgentEndpointHeader+": sts",
+			"-H", api.AgentTokenHeader+": forged", "-d", "Action=GetCallerIdentity&Version=2011-06-15", "http://"+dnsName+"/")
+		if err != nil || !strings.Contains(got, "InvalidAction") || strings.Contains(got, "GetCallerIdentityResult") {
+			t.Fatalf("%s: STS through the EC2 endpoint with forged headers: %q, %v; want InvalidAction", inst, got, err)
 		}
 	}
 	req, err := http.NewRequest(http.MethodPost, c.url+"/", strings.NewReader("Action=DescribeVpcs&Version=2016-11-15"))
