@@ -34,7 +34,8 @@ type planeCache struct {
 	routerNS map[string]*nsCtx // VPC id
 	instNS   map[string]*nsCtx // instance id
 
-	bridges map[string]int // subnet id → bridge ifindex
+	bridges map[string]int   // subnet id → bridge ifindex
+	segs    map[string][]int // subnet id → its segments' ifindexes (segments_linux.go)
 	routers map[string]routerEntry
 	inetKey uint64 // spec of the internet namespace's routes
 	enis    map[string]eniEntry
@@ -99,7 +100,7 @@ func (c *planeCache) mark(id string) (uint32, error) {
 		return m, nil
 	}
 	var m uint32
-	if c.nextMark < 0xffff {
+	if c.nextMark < markTransit-1 { // markTransit is no ENI's
 		c.nextMark++
 		m = c.nextMark
 	} else {
@@ -112,7 +113,7 @@ func (c *planeCache) mark(id string) (uint32, error) {
 		}
 		n := len(c.cleanMarks)
 		if n == 0 {
-			return 0, fmt.Errorf("eni %s: more than %d ENIs on this host", id, 0xffff)
+			return 0, fmt.Errorf("eni %s: more than %d ENIs on this host", id, markTransit-1)
 		}
 		m, c.cleanMarks = c.cleanMarks[n-1], c.cleanMarks[:n-1]
 	}
@@ -143,12 +144,13 @@ type eniEntry struct {
 	instance string
 	eth      string
 	peer     int // ifindex of the instance end
+	bridge   int // ifindex of the bridge its host end is on (segments_linux.go)
 }
 
 func newPlaneCache() *planeCache {
 	return &planeCache{routerNS: map[string]*nsCtx{}, instNS: map[string]*nsCtx{},
 		bridges: map[string]int{}, routers: map[string]routerEntry{}, enis: map[string]eniEntry{},
-		routing: map[string]uint64{}, nftENI: map[string]nftEntry{}, marks: map[string]uint32{}, vxlans: map[string]vxlanEntry{}}
+		routing: map[string]uint64{}, nftENI: map[string]nftEntry{}, marks: map[string]uint32{}, vxlans: map[string]vxlanEntry{}, segs: map[string][]int{}}
 }
 
 // closeAll closes every cached handle and forgets everything.

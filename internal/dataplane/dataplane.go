@@ -217,6 +217,10 @@ type Options struct {
 	// Endpoint, if set, serves the EC2 API on the listeners of Desired.Services
 	// (service_linux.go).
 	Endpoint EndpointServer
+	// BridgePorts is how many ENI ports go on one bridge of a subnet before the next go
+	// on a segment, a further bridge tied to it (segments_linux.go). 0: 900 (a Linux
+	// bridge holds at most 1,023 ports). Lower it to have a few ENIs cross segments.
+	BridgePorts int
 }
 
 // DNSServer answers the VPC resolver's queries of one VPC on the sockets the plane
@@ -263,6 +267,9 @@ const (
 	kindTrash    = 'x' // a renamed host end waiting to be deleted (datapath)
 	kindVXLAN    = 'v' // a subnet's VXLAN port (datapath, bridge port; overlay_linux.go)
 	kindInetSeg  = 'w' // the internet namespaces' VXLAN segment (internet namespace)
+	kindSegment  = 'k' // a subnet's further bridge, when its bridge is full (datapath; segments_linux.go)
+	kindPatchHub = 'h' // a segment's patch, end on the subnet's bridge (datapath)
+	kindPatchSeg = 'j' // its end on the segment (datapath)
 )
 
 const maxPrefix = 6 // 6 + kind + 8 hex digits = 15 bytes, the kernel's limit

@@ -46,6 +46,7 @@ func newTestPlane(tb testing.TB) *Plane {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	p.bridgePorts = testBridgePorts
 	tb.Cleanup(func() {
 		if err := p.Teardown(context.Background()); err != nil {
 			tb.Errorf("teardown: %v", err)

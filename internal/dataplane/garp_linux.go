@@ -2,9 +2,11 @@ package dataplane
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
+	"time"
 
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
@@ -52,9 +54,25 @@ func (p *Plane) sendGARP(ns netns.NsHandle, ifindex int, mac net.HardwareAddr, i
 		copy(f[28:32], a[:])
 		// target hardware address stays zero
 		copy(f[38:42], a[:])
-		if err := unix.Sendto(fd, f, 0, to); err != nil {
+		if err := sendRetrying(fd, f, to); err != nil {
 			return fmt.Errorf("garp %s: %w", ip, err)
 		}
 	}
 	return nil
+}
+
+// sendRetrying sends f, again after a pause while the kernel says ENOBUFS: its queue of
+// received frames is full (a launch of a thousand instances in one subnet floods each
+// one's announcement to a thousand ports), and a frame dropped there would not teach the
+// bridges where the ENI is. The pauses double from 0.5 ms, 0.5 s in all at most.
+func sendRetrying(fd int, f []byte, to unix.Sockaddr) error {
+	pause := 500 * time.Microsecond
+	for {
+		err := unix.Sendto(fd, f, 0, to)
+		if !errors.Is(err, unix.ENOBUFS) || pause > 256*time.Millisecond {
+			return err
+		}
+		time.Sleep(pause)
+		pause *= 2
+	}
 }

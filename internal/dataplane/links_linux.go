@@ -141,6 +141,9 @@ func isPair(ca *nsCtx, a netlink.Link, cb *nsCtx, b netlink.Link) bool {
 	if a.Attrs().ParentIndex != b.Attrs().Index || b.Attrs().ParentIndex != a.Attrs().Index {
 		return false
 	}
+	if ca == cb { // a patch (segments_linux.go): both ends in one namespace
+		return true
+	}
 	id := ca.nsid(cb)
 	return id >= 0 && a.Attrs().NetNsID == id
 }

@@ -100,11 +100,11 @@ func dpENI(e *eniInfo, groups map[string]Group, key uint64) *dpENIPart {
 		if h == "" {
 			continue
 		}
-		part.pre = append(part.pre, nftVmapElem{ifnameKey(h), ch.from.name})
-		part.fwd = append(part.fwd, nftVmapElem{ifnameKey(h), ch.to.name})
+		part.pre = append(part.pre, nftVmapElem{key: ifnameKey(h), chain: ch.from.name})
+		part.fwd = append(part.fwd, nftVmapElem{key: ifnameKey(h), chain: ch.to.name})
 	}
-	part.out = []nftVmapElem{{native32(n), ch.out.name}}
-	part.in_ = []nftVmapElem{{native32(n << 16), ch.in.name}}
+	part.out = []nftVmapElem{{key: native32(n), chain: ch.out.name}}
+	part.in_ = []nftVmapElem{{key: native32(n << 16), chain: ch.in.name}}
 	mac, _ := parseMAC(e.mac) // validated in plan
 
 	eniFrom(e, mac, ch)
@@ -251,8 +251,8 @@ func eniTo(e *eniInfo, ch eniChains) {
 		t6.add(append(prefixMatch(24, netip.MustParsePrefix("fe80::/10")), verdict(expr.VerdictReturn))...)
 		t6.add(&expr.Counter{}, verdict(expr.VerdictDrop))
 	}
-	to.add(meta(expr.MetaKeyMARK),
-		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(^(n << 16)), Xor: native32(n << 16)},
+	to.add(meta(expr.MetaKeyMARK), // bits 16-31 replaced (a frame in transit has markTransit there)
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(0xffff), Xor: native32(n << 16)},
 		markSet())
 }
 

@@ -20,7 +20,7 @@ import (
 
 // nftVersion changes whenever the shape of the generated rulesets changes, so that a new
 // binary replaces rulesets written by an old one.
-const nftVersion = "10"
+const nftVersion = "11"
 
 // nftSockBuf is the netlink buffer size forced on nftables sockets: with default buffers a
 // batch fails at about 30 ENIs.
@@ -87,18 +87,21 @@ func newNFT(fd int) (*nftables.Conn, error) {
 }
 
 // nftRule is one rule: exprs, optionally followed by a verdict map lookup on register 1
-// (an anonymous map, or the table's named map mapName).
+// (an anonymous map, or the table's named map mapName; a data map's value goes in
+// register 1, for the expressions after).
 type nftRule struct {
 	exprs   []expr.Any
 	vmap    *nftVmap
 	mapName string
+	after   []expr.Any
 }
 
-// nftMap is a named verdict map of a table.
+// nftMap is a named map of a table: a verdict map, or a data map when dataType is set.
 type nftMap struct {
-	name    string
-	keyType nftables.SetDatatype
-	elems   []nftVmapElem
+	name     string
+	keyType  nftables.SetDatatype
+	dataType nftables.SetDatatype
+	elems    []nftVmapElem
 }
 
 type nftVmap struct {
@@ -109,6 +112,7 @@ type nftVmap struct {
 type nftVmapElem struct {
 	key   []byte
 	chain string // jump target
+	data  []byte // a data map's value
 }
 
 type nftChain struct {
@@ -151,6 +155,7 @@ func nftDigest(ts ...*nftTable) string {
 				}
 				if r.mapName != "" {
 					fmt.Fprintf(h, " vmap @%s", r.mapName)
+					hashExprs(h, r.after)
 				}
 				h.Write([]byte("\n"))
 			}
@@ -158,7 +163,7 @@ func nftDigest(ts ...*nftTable) string {
 		for _, m := range t.maps {
 			fmt.Fprintf(h, "map %s %s", m.name, m.keyType.Name)
 			for _, e := range m.elems {
-				fmt.Fprintf(h, " %x:%s", e.key, e.chain)
+				fmt.Fprintf(h, " %x:%s%x", e.key, e.chain, e.data)
 			}
 			h.Write([]byte("\n"))
 		}
@@ -250,8 +255,13 @@ func nftReplace(c *nftables.Conn, digest string, ts ...*nftTable) error {
 					if set == nil {
 						return fmt.Errorf("nftables: no map %s", r.mapName)
 					}
+					var dest uint32 // the verdict
+					if set.DataType.Name != nftables.TypeVerdict.Name {
+						dest = 1
+					}
 					es = append(es, &expr.Lookup{SourceRegister: 1, SetName: set.Name, SetID: set.ID,
-						IsDestRegSet: true, DestRegister: 0})
+						IsDestRegSet: true, DestRegister: dest})
+					es = append(es, r.after...)
 				}
 				if r.vmap != nil {
 					if len(r.vmap.elems) == 0 {
@@ -281,12 +291,20 @@ func nftReplace(c *nftables.Conn, digest string, ts ...*nftTable) error {
 }
 
 func nftMapSet(tab *nftables.Table, m *nftMap) *nftables.Set {
-	return &nftables.Set{Table: tab, Name: m.name, IsMap: true, KeyType: m.keyType, DataType: nftables.TypeVerdict}
+	dt := nftables.TypeVerdict
+	if m.dataType.Name != "" {
+		dt = m.dataType
+	}
+	return &nftables.Set{Table: tab, Name: m.name, IsMap: true, KeyType: m.keyType, DataType: dt}
 }
 
 func nftElems(es []nftVmapElem) []nftables.SetElement {
 	out := make([]nftables.SetElement, 0, len(es))
 	for _, e := range es {
+		if e.data != nil {
+			out = append(out, nftables.SetElement{Key: e.key, Val: e.data})
+			continue
+		}
 		out = append(out, nftables.SetElement{Key: e.key, VerdictData: &expr.Verdict{Kind: expr.VerdictJump, Chain: e.chain}})
 	}
 	return out
@@ -382,11 +400,17 @@ func otherUnicast(mac []byte) []expr.Any {
 // recorded in the names of empty marker chains in the bridge table: "v<base key>" and,
 // per ENI, "k<mark>_<key>"; a full pass compares the chain names.
 const (
-	dpPreMap = "premap" // bridge: iifname → from_<mark>
-	dpFwdMap = "fwdmap" // bridge: oifname → to_<mark>
-	dpOutMap = "outmap" // inet: mark & 0xffff → out_<mark>
-	dpInMap  = "inmap"  // inet: mark & 0xffff0000 → in_<mark>
+	dpPreMap  = "premap" // bridge: iifname → from_<mark>
+	dpFwdMap  = "fwdmap" // bridge: oifname → to_<mark>
+	dpOutMap  = "outmap" // inet: mark & 0xffff → out_<mark>
+	dpInMap   = "inmap"  // inet: mark & 0xffff0000 → in_<mark>
+	dpZoneMap = "zones"  // inet: iifname (a subnet's bridges) → its conntrack zone
 )
+
+// markTransit in a packet mark's bits 16-31 says the frame leaves its bridge for another
+// bridge of its subnet (segments_linux.go), not for its destination: the bridge it goes
+// to sets them. No ENI has it as its mark.
+const markTransit = 0xffff
 
 func dpBaseMarker(key uint64) string { return fmt.Sprintf("v%016x", key) }
 
@@ -408,7 +432,7 @@ func parseENIMarker(name string) (mark uint32, eni string, ok bool) {
 	}
 	_, eni, found = strings.Cut(rest, "_")
 	n, err := strconv.ParseUint(m, 10, 32)
-	if !found || err != nil || n == 0 || n > 0xffff || eni == "" {
+	if !found || err != nil || n == 0 || n >= markTransit || eni == "" {
 		return 0, "", false
 	}
 	return uint32(n), eni, true
@@ -508,6 +532,17 @@ func dpBase(prefix string, subnets []*subnetInfo) (br, sg *nftTable) {
 		br.chain(&nftChain{name: fmt.Sprint("local", *hook), hook: hook,
 			prio: nftables.ChainPriorityRef(-200), typ: nftables.ChainTypeFilter}).add(&expr.Counter{}, verdict(expr.VerdictDrop))
 	}
+	// The destination ENI (mark bits 16-31) is decided anew on each bridge a frame leaves,
+	// by its port there: a frame leaving through a patch to another bridge of its subnet
+	// is in transit, its destination is decided on the bridge it goes to
+	// (segments_linux.go).
+	fwd.add(meta(expr.MetaKeyMARK), &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(0xffff), Xor: native32(0)},
+		markSet())
+	for _, k := range []byte{kindPatchHub, kindPatchSeg} {
+		fwd.add(meta(expr.MetaKeyOIFNAME), cmpEq([]byte(prefix+string(k))), // a prefix match
+			meta(expr.MetaKeyMARK), &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(0xffff), Xor: native32(markTransit << 16)},
+			markSet())
+	}
 	fwd.rules = append(fwd.rules, nftRule{exprs: []expr.Any{meta(expr.MetaKeyOIFNAME)}, mapName: dpFwdMap})
 	for _, k := range []byte{kindENIHost, kindENIHost2} {
 		fwd.add(meta(expr.MetaKeyOIFNAME), cmpEq([]byte(prefix+string(k))),
@@ -522,18 +557,25 @@ func dpBase(prefix string, subnets []*subnetInfo) (br, sg *nftTable) {
 			[]expr.Any{&expr.Counter{}, verdict(expr.VerdictDrop)})...)
 	}
 
+	// Each subnet's connections are tracked in a zone of their own (the ordinal of the
+	// subnet), whichever of its bridges they cross: the subnet's bridge and its segments.
+	zones := &nftMap{name: dpZoneMap, keyType: nftables.TypeIFName, dataType: nftables.TypeInteger}
+	for _, s := range subnets {
+		zone := append(binaryutil.NativeEndian.PutUint16(uint16(s.ordinal)), 0, 0)
+		zones.elems = append(zones.elems, nftVmapElem{key: ifnameKey(s.bridge), data: zone})
+		for k := 1; k <= maxSegments; k++ {
+			zones.elems = append(zones.elems, nftVmapElem{key: ifnameKey(segBridgeName(prefix, s.ID, k)), data: zone})
+		}
+	}
 	sg = &nftTable{name: prefix + "sg", family: nftables.TableFamilyINet,
-		maps: []*nftMap{{name: dpOutMap, keyType: nftables.TypeMark}, {name: dpInMap, keyType: nftables.TypeMark}}}
+		maps: []*nftMap{{name: dpOutMap, keyType: nftables.TypeMark}, {name: dpInMap, keyType: nftables.TypeMark}, zones}}
 	raw := sg.chain(&nftChain{name: "raw", hook: nftables.ChainHookPrerouting,
 		prio: nftables.ChainPriorityRaw, typ: nftables.ChainTypeFilter})
 	// A frame the overlay table (overlay_linux.go) left untracked keeps out of the zones
 	// (setting a zone would track it).
 	raw.add(append(ctState(expr.CtStateBitUNTRACKED), verdict(expr.VerdictAccept))...)
-	for _, s := range subnets {
-		raw.add(meta(expr.MetaKeyIIFNAME), cmpEq(ifnameKey(s.bridge)),
-			&expr.Immediate{Register: 1, Data: binaryutil.NativeEndian.PutUint16(uint16(s.ordinal))},
-			&expr.Ct{Key: expr.CtKeyZONE, Register: 1, SourceRegister: true})
-	}
+	raw.rules = append(raw.rules, nftRule{exprs: []expr.Any{meta(expr.MetaKeyIIFNAME)}, mapName: dpZoneMap,
+		after: []expr.Any{&expr.Ct{Key: expr.CtKeyZONE, Register: 1, SourceRegister: true}}})
 	sfwd := sg.chain(&nftChain{name: "forward", hook: nftables.ChainHookForward,
 		prio: nftables.ChainPriorityFilter, typ: nftables.ChainTypeFilter})
 	for _, t := range []byte{130, 131, 132, 133, 134, 135, 136, 143} { // MLD and neighbour discovery
@@ -542,8 +584,12 @@ func dpBase(prefix string, subnets []*subnetInfo) (br, sg *nftTable) {
 	}
 	sfwd.add(append(ctState(expr.CtStateBitINVALID), verdict(expr.VerdictDrop))...)
 	// A new connection remembers which ENIs it is between (the packet mark) in its ct
-	// mark; out_<N> and in_<N> let its later packets through between those two only.
+	// mark; out_<N> and in_<N> let its later packets through between those two only. A
+	// packet in transit to another bridge of its subnet does not know its destination
+	// yet: the last bridge it crosses sets the ct mark.
 	sfwd.add(append(ctState(expr.CtStateBitNEW), meta(expr.MetaKeyMARK),
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(0xffff0000), Xor: native32(0)},
+		cmpNeq(native32(markTransit<<16)), meta(expr.MetaKeyMARK),
 		&expr.Ct{Key: expr.CtKeyMARK, Register: 1, SourceRegister: true})...)
 	markMasked := func(mask uint32) []expr.Any {
 		return []expr.Any{meta(expr.MetaKeyMARK),

@@ -72,6 +72,8 @@ type Plane struct {
 	mdConns  *connBudget // metadata connections open, by ENI (connlimit.go)
 	dnsConns *connBudget // resolver TCP connections open (connlimit.go)
 
+	bridgePorts int // Options.BridgePorts (segments_linux.go)
+
 	// stepTime, if set (benchmarks), is told how long each step of a pass took.
 	stepTime func(step string, took time.Duration)
 
@@ -102,12 +104,15 @@ func New(opts Options) (*Plane, error) {
 	if err != nil || !ip.Is4() {
 		return nil, fmt.Errorf("dataplane: bad internet IP %q", opts.InternetIP)
 	}
+	if opts.BridgePorts < 0 || opts.BridgePorts > bridgePorts {
+		return nil, fmt.Errorf("dataplane: bridge ports %d: want 1-%d (0: %d)", opts.BridgePorts, bridgePorts, bridgePorts)
+	}
 	up := netip.MustParseAddr(uplinkRouterIP)
 	if ip == up {
 		up = netip.MustParseAddr("100.64.0.3")
 	}
 	p := &Plane{prefix: opts.Prefix, inetIP: ip, upIP: up, pending: map[string]bool{}, pendingIdx: map[int]bool{},
-		fullEvery: opts.FullEvery, cache: newPlaneCache(), metadata: opts.Metadata, md: newMDState(),
+		fullEvery: opts.FullEvery, bridgePorts: opts.BridgePorts, cache: newPlaneCache(), metadata: opts.Metadata, md: newMDState(),
 		dns: opts.DNS, dnsl: dnsState{routers: map[string]*dnsRouter{}},
 		api:      publicAPI{srv: opts.PublicAPI, port: opts.PublicAPIPort},
 		endpoint: opts.Endpoint, svc: svcState{open: map[string]*svcListeners{}}, conns: newConnBudget(ConnsPerSource, ConnsTotal),
@@ -224,17 +229,19 @@ type reconciler struct {
 	services  []ServiceListener
 	natgws    []NATGateway
 
-	dp, inet *nsCtx
-	routers  map[string]*nsCtx
-	insts    map[string]*nsCtx
-	bridges  map[string]int            // subnet id → bridge ifindex
-	retirees []int                     // datapath ifindexes to delete in the background
-	cuts     []cut                     // instance ends of old pairs to take down first
-	eniLink  map[string]int            // ENI id → ifindex of its instance end
-	garps    map[string][]func() error // instance id → announcements of its recreated ENIs
-	status   Status
-	enforced map[string]bool // ENIs whose chains are in the datapath ruleset (this pass)
-	touched  map[string]bool // instances whose ENIs' links this pass made or changed
+	dp, inet   *nsCtx
+	routers    map[string]*nsCtx
+	insts      map[string]*nsCtx
+	bridges    map[string]int            // subnet id → bridge ifindex
+	ports      map[int]int               // bridge ifindex → ENI ports on it (countPorts)
+	fullBridge map[int]bool              // bridges the kernel found full this pass
+	retirees   []int                     // datapath ifindexes to delete in the background
+	cuts       []cut                     // instance ends of old pairs to take down first
+	eniLink    map[string]int            // ENI id → ifindex of its instance end
+	garps      map[string][]func() error // instance id → announcements of its recreated ENIs
+	status     Status
+	enforced   map[string]bool // ENIs whose chains are in the datapath ruleset (this pass)
+	touched    map[string]bool // instances whose ENIs' links this pass made or changed
 
 	ov          *overlayPlan // the overlay (overlay_linux.go); nil: a single host
 	mtu         int          // of the ENIs and router legs
@@ -284,7 +291,7 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 	prev := c.memo
 	c.memo = nil
 	r := &reconciler{p: p, c: c, full: full, routers: map[string]*nsCtx{}, insts: map[string]*nsCtx{},
-		bridges: map[string]int{}, eniLink: map[string]int{}, garps: map[string][]func() error{}, touched: map[string]bool{},
+		bridges: map[string]int{}, fullBridge: map[int]bool{}, eniLink: map[string]int{}, garps: map[string][]func() error{}, touched: map[string]bool{},
 		status: Status{Instances: map[string]bool{}, ENIs: map[string]string{}}}
 	t := time.Now()
 	r.plan(&d, prev)
@@ -626,6 +633,7 @@ func (r *reconciler) ensureBridges() {
 			r.c.bridges[s.ID] = l.Attrs().Index
 		}
 	}
+	r.ensureSegments()
 }
 
 // ensurePair makes a (in ca) and b (in cb) the two ends of one veth, both up, b on master
@@ -943,8 +951,11 @@ func (r *reconciler) ensureENIs() {
 		if !r.enforced[e.ID] {
 			continue // its chains failed (that error is reported): no port without them
 		}
-		key := eniKey(e, br, inst, r.mtu)
 		ent, cached := r.c.enis[e.ID]
+		if cached && r.subnetBridge(e.SubnetID, ent.bridge) {
+			br = ent.bridge // where its port is (segments_linux.go)
+		}
+		key := eniKey(e, br, inst, r.mtu)
 		if cached && ent.key == key && !r.full {
 			r.eniLink[e.ID] = ent.peer
 			r.status.ENIs[e.ID] = e.InstanceID
@@ -960,15 +971,15 @@ func (r *reconciler) ensureENIs() {
 			}
 		}
 		n0 := r.nerr
-		peer, err := r.ensureENI(e, inst, br)
+		peer, br, err := r.ensureENI(e, inst, br)
 		if err != nil {
 			r.fail(fmt.Errorf("eni %s: %w", e.ID, err))
 			continue
 		}
 		if r.nerr == n0 {
-			r.c.enis[e.ID] = eniEntry{key: key, instance: e.InstanceID, eth: e.eth, peer: peer}
+			r.c.enis[e.ID] = eniEntry{key: eniKey(e, br, inst, r.mtu), instance: e.InstanceID, eth: e.eth, peer: peer, bridge: br}
 		} else {
-			r.c.enis[e.ID] = eniEntry{instance: e.InstanceID, eth: e.eth, peer: peer}
+			r.c.enis[e.ID] = eniEntry{instance: e.InstanceID, eth: e.eth, peer: peer, bridge: br}
 		}
 		r.eniLink[e.ID] = peer
 		r.status.ENIs[e.ID] = e.InstanceID
@@ -978,20 +989,21 @@ func (r *reconciler) ensureENIs() {
 	}
 }
 
-// ensureENI realises e's veth in inst on bridge br; it returns the instance end's ifindex.
-func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, error) {
+// ensureENI realises e's veth in inst on a bridge of its subnet, br while it has room
+// (segments_linux.go); it returns the instance end's ifindex and the bridge.
+func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, int, error) {
 	mac, _ := net.ParseMAC(e.mac) // validated in plan
 	h1, err := r.dp.linkByName(e.host)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	h2, err := r.dp.linkByName(e.host2)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	peer, err := inst.linkByName(e.eth)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	addrs := eniAddrs(e)
 	// A pair being deleted in the background (the ENI moved away and back quickly) is not
@@ -1010,9 +1022,12 @@ func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, error) {
 		// milliseconds; the old pair is deleted in the background, after the announcement.
 		name, err := r.freeENISlot(e, inst, h1, h2, peer, pending)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
-		return r.createENIPair(e, inst, br, name, mac, addrs)
+		if h := firstLink(h1, h2); h != nil && r.subnetBridge(e.SubnetID, h.Attrs().MasterIndex) {
+			br = h.Attrs().MasterIndex // a move: the new pair goes where the old one is
+		}
+		return r.createENIPort(e, inst, br, func(br int) (int, error) { return r.createENIPair(e, inst, br, name, mac, addrs) })
 	}
 	if other != nil && !pending(other) { // a stale old pair
 		r.retire(other)
@@ -1020,14 +1035,20 @@ func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, error) {
 	}
 	if peer.Attrs().HardwareAddr.String() != mac.String() {
 		if err := inst.h.LinkSetHardwareAddr(peer, mac); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		r.changes++
 	}
-	if host.Attrs().MasterIndex != br {
-		if err := r.dp.h.LinkSetMasterByIndex(host, br); err != nil {
-			return 0, err
+	if master := host.Attrs().MasterIndex; r.subnetBridge(e.SubnetID, master) {
+		br = master // its port stays where it is
+	} else {
+		if br, err = r.portBridge(e, br); err != nil {
+			return 0, 0, err
 		}
+		if err := r.dp.h.LinkSetMasterByIndex(host, br); err != nil {
+			return 0, 0, err
+		}
+		r.ports[br]++
 		r.changes++
 	}
 	r.count(ensureMTU(r.dp, host, r.mtu))
@@ -1035,7 +1056,7 @@ func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, error) {
 	r.count(setUp(r.dp, host))
 	r.count(setUp(inst, peer))
 	r.count(ensureAddrs(inst, peer, addrs, append(slices.Clone(e.pfx4), e.pfx6...)...)) // addresses in delegated prefixes are the instance's to set
-	return peer.Attrs().Index, nil
+	return peer.Attrs().Index, br, nil
 }
 
 // eniAddrs are the ENI's addresses with its subnet's prefix lengths.
@@ -1745,6 +1766,9 @@ func (r *reconciler) removeLeftovers() {
 		want := map[string]bool{}
 		for _, s := range r.subnetSeq {
 			want[s.bridge], want[s.legDP] = true, true
+			for _, n := range r.segmentNames(s.ID) {
+				want[n] = true
+			}
 			if r.ov != nil {
 				want[ifName(p.prefix, kindVXLAN, s.ID)] = true
 			}
@@ -1886,6 +1910,7 @@ func (r *reconciler) pruneCache() {
 			continue
 		}
 		delete(c.vxlans, id)
+		r.removeSegments(id)
 		for _, n := range []string{ifName(p.prefix, kindBridge, id), ifName(p.prefix, kindRouterDP, id), ifName(p.prefix, kindVXLAN, id)} {
 			if l, err := r.dp.linkByName(n); err != nil {
 				r.fail(err)

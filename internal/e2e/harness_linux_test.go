@@ -188,7 +188,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		e.dnsAsked.add(vpc + " " + name)
 		return e.api.Core.ResolveVPCDNS("us-east-1", vpc, name)
 	}})
-	e.planeOpts = dataplane.Options{Prefix: prefix, Metadata: e.md, DNS: resolver, PublicAPI: sec.publicAPI(e), Endpoint: sec.endpoint(e)}
+	e.planeOpts = dataplane.Options{Prefix: prefix, BridgePorts: testBridgePorts, Metadata: e.md, DNS: resolver, PublicAPI: sec.publicAPI(e), Endpoint: sec.endpoint(e)}
 	e.plane, err = dataplane.New(e.planeOpts)
 	if err != nil {
 		t.Fatal(err)
