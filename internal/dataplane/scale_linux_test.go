@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -140,7 +141,7 @@ func TestScale(t *testing.T) {
 	p := newTestPlane(t) // its cleanup tears everything down
 	ctx := context.Background()
 	d := scaleDesired(n)
-	mem0, go0 := meminfo(t), goMem()
+	mem0, go0, slab0 := meminfo(t), goMem(), slabinfo(t)
 
 	start := time.Now()
 	st, err := p.Reconcile(ctx, d)
@@ -152,13 +153,15 @@ func TestScale(t *testing.T) {
 		t.Fatalf("%d ENIs realised, want %d", len(st.ENIs), n)
 	}
 	t.Logf("create %d instances in one Reconcile: %v (%.0f instances/s)", n, took.Round(time.Millisecond), float64(n)/took.Seconds())
-	mem1, go1 := meminfo(t), goMem()
+	mem1, go1, slab1 := meminfo(t), goMem(), slabinfo(t)
 	used := func(m map[string]int64) int64 { return m["MemTotal"] - m["MemAvailable"] }
 	t.Logf("kernel: used +%d KiB (%.0f KiB/instance), slab +%d KiB (%.0f KiB/instance); Go: heap in use +%d KiB (%.1f KiB/instance), sys +%d KiB",
 		used(mem1)-used(mem0), float64(used(mem1)-used(mem0))/float64(n),
 		mem1["Slab"]-mem0["Slab"], float64(mem1["Slab"]-mem0["Slab"])/float64(n),
 		(int64(go1.HeapInuse)-int64(go0.HeapInuse))/1024, float64(int64(go1.HeapInuse)-int64(go0.HeapInuse))/1024/float64(n),
 		(int64(go1.Sys)-int64(go0.Sys))/1024)
+	logSlabGrowth(t, n, slab0, slab1)
+	logMemGrowth(t, n, mem0, mem1)
 
 	// Spot checks: the first and the last instance answer their neighbours.
 	for _, i := range []int{0, n - 1} {
@@ -254,4 +257,76 @@ func (pr *prober) close() {
 	close(pr.stop)
 	_ = pr.conn.Close()
 	pr.wg.Wait()
+}
+
+// TestKernelMemoryBaseline (ENI_SCALE=<n>; skipped by default) measures, with TestScale's
+// method, the kernel memory of n bare instances (bareInstances: a namespace, a veth pair
+// on a bridge, an address: the least an instance with one ENI takes), and logs the slab
+// caches that grew most, beside TestScale's figures for the plane's instances.
+func TestKernelMemoryBaseline(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("ENI_SCALE"))
+	if n <= 0 {
+		t.Skip("set ENI_SCALE=<instances> (e.g. 1000) to measure the kernel's memory per bare instance")
+	}
+	requireNetAdmin(t)
+	mem0, slab0 := meminfo(t), slabinfo(t)
+	remove := bareInstances(t, n)
+	defer remove()
+	mem1, slab1 := meminfo(t), slabinfo(t)
+	used := func(m map[string]int64) int64 { return m["MemTotal"] - m["MemAvailable"] }
+	t.Logf("bare instances: kernel used +%d KiB (%.0f KiB/instance), slab +%d KiB (%.0f KiB/instance)",
+		used(mem1)-used(mem0), float64(used(mem1)-used(mem0))/float64(n),
+		mem1["Slab"]-mem0["Slab"], float64(mem1["Slab"]-mem0["Slab"])/float64(n))
+	logSlabGrowth(t, n, slab0, slab1)
+	logMemGrowth(t, n, mem0, mem1)
+}
+
+// slabinfo returns each slab cache's memory in KiB (/proc/slabinfo: objects × size).
+func slabinfo(tb testing.TB) map[string]int64 {
+	b, err := os.ReadFile("/proc/slabinfo")
+	if err != nil {
+		tb.Logf("no slab caches: %v", err)
+		return nil
+	}
+	out := map[string]int64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 || strings.HasPrefix(line, "#") || f[0] == "slabinfo" {
+			continue
+		}
+		objs, _ := strconv.ParseInt(f[2], 10, 64)
+		size, _ := strconv.ParseInt(f[3], 10, 64)
+		out[f[0]] = objs * size / 1024
+	}
+	return out
+}
+
+// logSlabGrowth logs the ten slab caches that grew most from a to b, per instance.
+func logSlabGrowth(t *testing.T, n int, a, b map[string]int64) {
+	type grew struct {
+		name string
+		kib  int64
+	}
+	var gs []grew
+	for name, v := range b {
+		if d := v - a[name]; d > 0 {
+			gs = append(gs, grew{name, d})
+		}
+	}
+	slices.SortFunc(gs, func(x, y grew) int { return int(y.kib - x.kib) })
+	var parts []string
+	for _, g := range gs[:min(10, len(gs))] {
+		parts = append(parts, fmt.Sprintf("%s %.1f", g.name, float64(g.kib)/float64(n)))
+	}
+	t.Logf("slab caches that grew most, KiB/instance: %s", strings.Join(parts, ", "))
+}
+
+// logMemGrowth logs, per instance, how the kernel's memory grew from a to b by kind
+// (/proc/meminfo): what "used" is made of.
+func logMemGrowth(t *testing.T, n int, a, b map[string]int64) {
+	var parts []string
+	for _, k := range []string{"AnonPages", "Cached", "Shmem", "SReclaimable", "SUnreclaim", "Percpu", "VmallocUsed", "KernelStack", "PageTables"} {
+		parts = append(parts, fmt.Sprintf("%s %+.0f", k, float64(b[k]-a[k])/float64(n)))
+	}
+	t.Logf("memory growth by kind, KiB/instance: %s", strings.Join(parts, ", "))
 }
