@@ -88,8 +88,8 @@ type planeCache struct {
 type nftEntry struct {
 	mark  uint32
 	key   uint64
-	brKey uint64 // dpENIBridgeKey (0: not known)
-	host  []string
+	brKey uint64   // dpENIBridgeKey (0: not known)
+	elems []dpElem // its bridge table elements (dpENIElems)
 }
 
 // mark returns the ENI's mark, allocating one if it has none: a mark never given, else

@@ -26,7 +26,7 @@ func TestSetElementChunks(t *testing.T) {
 	defer conn.CloseLasting()
 	tab := conn.AddTable(&nftables.Table{Name: p.prefix, Family: nftables.TableFamilyBridge})
 	conn.AddChain(&nftables.Chain{Name: "to", Table: tab})
-	set := nftMapSet(tab, &nftMap{name: dpPreMap, keyType: nftables.TypeIFName})
+	set := nftMapSet(tab, &nftMap{name: "premap", keyType: nftables.TypeIFName})
 	const n = 3000
 	var elems []nftables.SetElement
 	for i := range n {

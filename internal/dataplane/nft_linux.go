@@ -20,7 +20,7 @@ import (
 
 // nftVersion changes whenever the shape of the generated rulesets changes, so that a new
 // binary replaces rulesets written by an old one.
-const nftVersion = "11"
+const nftVersion = "12"
 
 // nftSockBuf is the netlink buffer size forced on nftables sockets: with default buffers a
 // batch fails at about 30 ENIs.
@@ -130,6 +130,21 @@ type nftTable struct {
 	family nftables.TableFamily
 	chains []*nftChain
 	maps   []*nftMap
+	sets   []*nftSet
+}
+
+// nftSet is a named set (or map) of a table, any kind: set is its template (without its
+// table). Rules look it up by name (expr.Lookup, expr.Dynset with SetName set).
+type nftSet struct {
+	set   nftables.Set
+	elems []nftables.SetElement
+}
+
+// of is the set in tab.
+func (s *nftSet) of(tab *nftables.Table) *nftables.Set {
+	set := s.set
+	set.Table = tab
+	return &set
 }
 
 func (t *nftTable) chain(c *nftChain) *nftChain { t.chains = append(t.chains, c); return c }
@@ -164,6 +179,13 @@ func nftDigest(ts ...*nftTable) string {
 			fmt.Fprintf(h, "map %s %s", m.name, m.keyType.Name)
 			for _, e := range m.elems {
 				fmt.Fprintf(h, " %x:%s%x", e.key, e.chain, e.data)
+			}
+			h.Write([]byte("\n"))
+		}
+		for _, st := range t.sets {
+			fmt.Fprintf(h, "set %+v", st.set)
+			for _, e := range st.elems {
+				fmt.Fprintf(h, " %x-%x:%x", e.Key, e.KeyEnd, e.Val)
 			}
 			h.Write([]byte("\n"))
 		}
@@ -246,10 +268,20 @@ func nftReplace(c *nftables.Conn, digest string, ts ...*nftTable) error {
 			}
 			named[m.name] = set
 		}
+		for _, st := range t.sets {
+			set := st.of(tab)
+			if err := addSet(c, set, st.elems); err != nil {
+				return fmt.Errorf("nftables set %s: %w", set.Name, err)
+			}
+			named[set.Name] = set
+		}
 		for _, ch := range t.chains {
 			nc := &nftables.Chain{Name: ch.name, Table: tab}
 			for _, r := range ch.rules {
-				es := slices.Clone(r.exprs)
+				es, err := withSetIDs(r.exprs, named)
+				if err != nil {
+					return err
+				}
 				if r.mapName != "" {
 					set := named[r.mapName]
 					if set == nil {
@@ -288,6 +320,36 @@ func nftReplace(c *nftables.Conn, digest string, ts ...*nftTable) error {
 		return fmt.Errorf("nftables batch: %w", err)
 	}
 	return nil
+}
+
+// withSetIDs is a copy of es whose lookups of named sets carry the sets' ids (as in the
+// batch that makes them).
+func withSetIDs(es []expr.Any, named map[string]*nftables.Set) ([]expr.Any, error) {
+	out := slices.Clone(es)
+	for i, e := range out {
+		switch x := e.(type) {
+		case *expr.Lookup:
+			if x.SetName == "" {
+				continue
+			}
+			set := named[x.SetName]
+			if set == nil {
+				return nil, fmt.Errorf("nftables: no set %s", x.SetName)
+			}
+			l := *x
+			l.SetID = set.ID
+			out[i] = &l
+		case *expr.Dynset:
+			set := named[x.SetName]
+			if set == nil {
+				return nil, fmt.Errorf("nftables: no set %s", x.SetName)
+			}
+			d := *x
+			d.SetID = set.ID
+			out[i] = &d
+		}
+	}
+	return out, nil
 }
 
 func nftMapSet(tab *nftables.Table, m *nftMap) *nftables.Set {
@@ -392,24 +454,23 @@ func otherUnicast(mac []byte) []expr.Any {
 
 // --- the datapath ruleset ---
 
-// The datapath ruleset: a bridge table (anti-spoofing, source/dest check, marks) and an
-// inet table (conntrack zones, stateful security groups). The base chains look up named
-// verdict maps (host end name → per-ENI bridge chains; mark → per-ENI security group
-// chains), so an ENI is added, changed or removed in a small batch of its own (dpApply)
-// instead of a reload of the whole ruleset. Which spec each part was built from is
-// recorded in the names of empty marker chains in the bridge table: "v<base key>" and,
-// per ENI, "k<mark>_<key>"; a full pass compares the chain names.
+// The datapath ruleset: a bridge table (anti-spoofing, source/dest check, the ENIs a frame
+// is between: bridge_linux.go) and an inet table (conntrack zones, stateful security
+// groups). The bridge table's chains are shared, and look up sets keyed by ENI; the inet
+// table's base chain looks up named verdict maps (mark → per-ENI security group chains).
+// So an ENI is added, changed or removed in a small batch of its own (dpApply) instead of
+// a reload of the whole ruleset. Which spec each part was built from is recorded in the
+// names of empty marker chains in the bridge table: "v<base key>" and, per ENI,
+// "k<mark>_<key>_<eni>"; a full pass compares the chain names.
 const (
-	dpPreMap  = "premap" // bridge: iifname → from_<mark>
-	dpFwdMap  = "fwdmap" // bridge: oifname → to_<mark>
 	dpOutMap  = "outmap" // inet: mark & 0xffff → out_<mark>
-	dpInMap   = "inmap"  // inet: mark & 0xffff0000 → in_<mark>
+	dpInMap   = "inmap"  // inet: priority (n<<16) → in_<mark>
 	dpZoneMap = "zones"  // inet: iifname (a subnet's bridges) → its conntrack zone
 )
 
-// markTransit in a packet mark's bits 16-31 says the frame leaves its bridge for another
+// markTransit<<16 in a packet's priority says the frame leaves its bridge for another
 // bridge of its subnet (segments_linux.go), not for its destination: the bridge it goes
-// to sets them. No ENI has it as its mark.
+// to sets it. No ENI has it as its mark.
 const markTransit = 0xffff
 
 func dpBaseMarker(key uint64) string { return fmt.Sprintf("v%016x", key) }
@@ -506,57 +567,14 @@ func groupKey(groups map[string]Group, gid string) uint64 {
 	return k.sum()
 }
 
-// dpBase builds the two tables with their base chains, empty maps and base marker.
+// dpBase builds the two tables with their base and shared chains, empty sets and maps,
+// and base marker.
 func dpBase(prefix string, subnets []*subnetInfo) (br, sg *nftTable) {
-	br = &nftTable{name: prefix, family: nftables.TableFamilyBridge,
-		maps: []*nftMap{{name: dpPreMap, keyType: nftables.TypeIFName}, {name: dpFwdMap, keyType: nftables.TypeIFName}}}
-	br.chain(&nftChain{name: dpBaseMarker(dpBaseKey(prefix, subnets))})
-	pre := br.chain(&nftChain{name: "pre", hook: nftables.ChainHookPrerouting,
-		prio: nftables.ChainPriorityRef(-200), typ: nftables.ChainTypeFilter})
-	fwd := br.chain(&nftChain{name: "forward", hook: nftables.ChainHookForward,
-		prio: nftables.ChainPriorityRef(-200), typ: nftables.ChainTypeFilter})
-	pre.rules = append(pre.rules, nftRule{exprs: []expr.Any{meta(expr.MetaKeyIIFNAME)}, mapName: dpPreMap})
-	// An ENI's port carries nothing while its chains are not in the ruleset (before they
-	// are loaded, after they are removed): its from_<N> and to_<N> mark every frame they
-	// let through, so an unmarked frame on a host end has no rules. A connection opened
-	// through such a port would be tracked as one with the VPC router (destination 0)
-	// and its later packets to the ENI dropped for as long as it lives.
-	for _, k := range []byte{kindENIHost, kindENIHost2} {
-		pre.add(meta(expr.MetaKeyIIFNAME), cmpEq([]byte(prefix+string(k))), // a prefix match
-			meta(expr.MetaKeyMARK), &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(0xffff), Xor: native32(0)},
-			cmpEq(native32(0)), &expr.Counter{}, verdict(expr.VerdictDrop))
-	}
-	// Nothing reaches or leaves the datapath namespace's own stack: the bridges are
-	// switches, not hosts an instance could talk to.
-	for _, hook := range []*nftables.ChainHook{nftables.ChainHookInput, nftables.ChainHookOutput} {
-		br.chain(&nftChain{name: fmt.Sprint("local", *hook), hook: hook,
-			prio: nftables.ChainPriorityRef(-200), typ: nftables.ChainTypeFilter}).add(&expr.Counter{}, verdict(expr.VerdictDrop))
-	}
-	// The destination ENI (mark bits 16-31) is decided anew on each bridge a frame leaves,
-	// by its port there: a frame leaving through a patch to another bridge of its subnet
-	// is in transit, its destination is decided on the bridge it goes to
-	// (segments_linux.go).
-	fwd.add(meta(expr.MetaKeyMARK), &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(0xffff), Xor: native32(0)},
-		markSet())
-	for _, k := range []byte{kindPatchHub, kindPatchSeg} {
-		fwd.add(meta(expr.MetaKeyOIFNAME), cmpEq([]byte(prefix+string(k))), // a prefix match
-			meta(expr.MetaKeyMARK), &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(0xffff), Xor: native32(markTransit << 16)},
-			markSet())
-	}
-	fwd.rules = append(fwd.rules, nftRule{exprs: []expr.Any{meta(expr.MetaKeyOIFNAME)}, mapName: dpFwdMap})
-	for _, k := range []byte{kindENIHost, kindENIHost2} {
-		fwd.add(meta(expr.MetaKeyOIFNAME), cmpEq([]byte(prefix+string(k))),
-			meta(expr.MetaKeyMARK), &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(0xffff0000), Xor: native32(0)},
-			cmpEq(native32(0)), &expr.Counter{}, verdict(expr.VerdictDrop))
-	}
-	// The router's leg gets no unicast frame for another MAC (one the bridge floods
-	// because it does not know where that MAC is, e.g. an ENI between two owners): the
-	// router would drop it, but its connection would be tracked as one with the router.
-	for _, s := range subnets {
-		fwd.add(cat([]expr.Any{meta(expr.MetaKeyOIFNAME), cmpEq(ifnameKey(s.legDP))}, otherUnicast(deterministicMAC(s.ID)),
-			[]expr.Any{&expr.Counter{}, verdict(expr.VerdictDrop)})...)
-	}
+	return dpBridge(prefix, subnets), dpGroupsTable(prefix, subnets)
+}
 
+// dpGroupsTable is the inet table: conntrack zones and the security groups' dispatch.
+func dpGroupsTable(prefix string, subnets []*subnetInfo) *nftTable {
 	// Each subnet's connections are tracked in a zone of their own (the ordinal of the
 	// subnet), whichever of its bridges they cross: the subnet's bridge and its segments.
 	zones := &nftMap{name: dpZoneMap, keyType: nftables.TypeIFName, dataType: nftables.TypeInteger}
@@ -567,7 +585,7 @@ func dpBase(prefix string, subnets []*subnetInfo) (br, sg *nftTable) {
 			zones.elems = append(zones.elems, nftVmapElem{key: ifnameKey(segBridgeName(prefix, s.ID, k)), data: zone})
 		}
 	}
-	sg = &nftTable{name: prefix + "sg", family: nftables.TableFamilyINet,
+	sg := &nftTable{name: prefix + "sg", family: nftables.TableFamilyINet,
 		maps: []*nftMap{{name: dpOutMap, keyType: nftables.TypeMark}, {name: dpInMap, keyType: nftables.TypeMark}, zones}}
 	raw := sg.chain(&nftChain{name: "raw", hook: nftables.ChainHookPrerouting,
 		prio: nftables.ChainPriorityRaw, typ: nftables.ChainTypeFilter})
@@ -583,33 +601,53 @@ func dpBase(prefix string, subnets []*subnetInfo) (br, sg *nftTable) {
 			load(expr.PayloadBaseTransportHeader, 0, 1), cmpEq([]byte{t}), verdict(expr.VerdictAccept))
 	}
 	sfwd.add(append(ctState(expr.CtStateBitINVALID), verdict(expr.VerdictDrop))...)
-	// A new connection remembers which ENIs it is between (the packet mark) in its ct
-	// mark; out_<N> and in_<N> let its later packets through between those two only. A
-	// packet in transit to another bridge of its subnet does not know its destination
-	// yet: the last bridge it crosses sets the ct mark.
-	sfwd.add(append(ctState(expr.CtStateBitNEW), meta(expr.MetaKeyMARK),
-		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(0xffff0000), Xor: native32(0)},
-		cmpNeq(native32(markTransit<<16)), meta(expr.MetaKeyMARK),
-		&expr.Ct{Key: expr.CtKeyMARK, Register: 1, SourceRegister: true})...)
-	markMasked := func(mask uint32) []expr.Any {
-		return []expr.Any{meta(expr.MetaKeyMARK),
-			&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(mask), Xor: native32(0)}}
+	sgConnMark(sfwd)
+	sfwd.rules = append(sfwd.rules, nftRule{exprs: []expr.Any{meta(expr.MetaKeyMARK),
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(0xffff), Xor: native32(0)}}, mapName: dpOutMap},
+		nftRule{exprs: []expr.Any{meta(expr.MetaKeyPRIORITY)}, mapName: dpInMap})
+	return sg
+}
+
+// sgConnMark: a new connection remembers which ENIs it is between in its ct mark, the
+// source (the packet's mark, n) in bits 0-15 and the destination (its priority, n<<16) in
+// bits 16-31; out_<N> and in_<N> let its later packets through between those two only.
+// nftables cannot OR two registers, but the connection's labels take an OR: the two go
+// into the labels' first word one after the other, and the ct mark is set from it. A
+// packet in transit to another bridge of its subnet does not know its destination yet:
+// the last bridge it crosses sets the ct mark. A broadcast or multicast flow's packets go
+// to many ENIs: its ct mark names only its source (its packets are never established).
+func sgConnMark(sfwd *nftChain) {
+	notTransit := []expr.Any{meta(expr.MetaKeyPRIORITY), cmpNeq(native32(markTransit << 16))}
+	zero := &expr.Immediate{Register: reg1, Data: make([]byte, 16)}
+	labelFrom := func(k expr.MetaKey) []expr.Any {
+		return []expr.Any{zero, &expr.Meta{Key: k, Register: reg1}, &expr.Ct{Key: expr.CtKeyLABELS, Register: reg1, SourceRegister: true}}
 	}
-	sfwd.rules = append(sfwd.rules, nftRule{exprs: markMasked(0xffff), mapName: dpOutMap},
-		nftRule{exprs: markMasked(0xffff0000), mapName: dpInMap})
-	return br, sg
+	sfwd.add(cat(ctState(expr.CtStateBitNEW), notTransit,
+		[]expr.Any{meta(expr.MetaKeyPKTTYPE), cmpNeq([]byte{unix.PACKET_BROADCAST}), cmpNeq([]byte{unix.PACKET_MULTICAST})},
+		labelFrom(expr.MetaKeyMARK), labelFrom(expr.MetaKeyPRIORITY),
+		[]expr.Any{&expr.Ct{Key: expr.CtKeyLABELS, Register: reg1}, &expr.Ct{Key: expr.CtKeyMARK, Register: reg1, SourceRegister: true}})...)
+	for _, t := range []byte{unix.PACKET_BROADCAST, unix.PACKET_MULTICAST} {
+		sfwd.add(cat(ctState(expr.CtStateBitNEW), notTransit, []expr.Any{meta(expr.MetaKeyPKTTYPE), cmpEq([]byte{t}),
+			meta(expr.MetaKeyMARK), &expr.Ct{Key: expr.CtKeyMARK, Register: 1, SourceRegister: true}})...)
+	}
 }
 
 // dpTables builds the whole datapath ruleset (e.mark must be set on every ENI).
 func dpTables(prefix string, subnets []*subnetInfo, enis []*eniInfo, groups map[string]Group) []*nftTable {
 	br, sg := dpBase(prefix, subnets)
 	groupKeys := map[string]uint64{}
+	sets := map[string]*nftSet{}
+	for _, st := range br.sets {
+		sets[st.set.Name] = st
+	}
 	for _, e := range enis {
 		part := dpENI(e, groups, dpENIKey(e, groups, groupKeys))
-		br.chains = append(br.chains, part.br...)
+		br.chains = append(br.chains, &nftChain{name: part.marker})
 		sg.chains = append(sg.chains, part.sg...)
-		br.maps[0].elems = append(br.maps[0].elems, part.pre...)
-		br.maps[1].elems = append(br.maps[1].elems, part.fwd...)
+		for _, el := range part.elems {
+			st := sets[el.set]
+			st.elems = append(st.elems, nftables.SetElement{Key: el.key, KeyEnd: el.keyEnd, Val: el.data})
+		}
 		sg.maps[0].elems = append(sg.maps[0].elems, part.out...)
 		sg.maps[1].elems = append(sg.maps[1].elems, part.in_...)
 	}
@@ -617,7 +655,7 @@ func dpTables(prefix string, subnets []*subnetInfo, enis []*eniInfo, groups map[
 }
 
 // dpCurrent reports whether the kernel holds exactly the tables' chains (by name: the
-// markers name the specs) and their maps.
+// markers name the specs) and their sets and maps.
 func dpCurrent(c *nftables.Conn, ts ...*nftTable) (bool, error) {
 	fams := map[nftables.TableFamily][]*nftables.Chain{}
 	for _, t := range ts {
@@ -648,9 +686,10 @@ func dpCurrent(c *nftables.Conn, ts ...*nftTable) (bool, error) {
 		if n != len(want) {
 			return false, nil
 		}
-		// The maps must exist. Their elements are not counted: google/nftables reads only
-		// the first part of a long element dump (about 900 of 2,000 here). Like rules
-		// edited by hand, elements deleted by hand are not detected.
+		// The sets and maps must exist. Their elements are not counted: google/nftables
+		// reads only the first part of a long element dump (about 900 of 2,000 here). Like
+		// rules edited by hand, elements deleted by hand are not detected by this (the
+		// drift check sees the table's generation move: drift_linux.go).
 		tab := &nftables.Table{Name: t.name, Family: t.family}
 		sets, err := c.GetSets(tab)
 		if err != nil {
@@ -665,108 +704,91 @@ func dpCurrent(c *nftables.Conn, ts ...*nftTable) (bool, error) {
 				return false, nil
 			}
 		}
+		for _, st := range t.sets {
+			if !have[st.set.Name] {
+				return false, nil
+			}
+		}
 	}
 	return true, nil
 }
 
-// dpGone is an ENI whose chains and map elements go.
+// dpGone is an ENI whose chains and elements go.
 type dpGone struct {
-	id   string
-	mark uint32
-	key  uint64
-	host []string
+	id    string
+	mark  uint32
+	key   uint64
+	elems []dpElem
 }
 
-// dpApply changes the ruleset in one atomic batch: adds the new ENIs' parts, refills the
-// changed ones' chains (old marker key in oldKey) and removes the gone ones.
-func dpApply(c *nftables.Conn, prefix string, add, change, sgOnly []*eniInfo, keys map[*eniInfo]uint64, oldKey map[uint32]uint64,
-	gone []dpGone, groups map[string]Group) error {
+// dpChange is an ENI whose part changes: its elements before (the rest is as it will be).
+type dpChange struct {
+	e     *eniInfo
+	elems []dpElem
+}
+
+// dpApply changes the ruleset in one atomic batch: adds the new ENIs' parts, changes the
+// changed ones' elements and refills their chains (old marker key in oldKey; sgOnly: only
+// their groups changed) and removes the gone ones.
+func dpApply(c *nftables.Conn, prefix string, add []*eniInfo, change []dpChange, sgOnly []*eniInfo, keys map[*eniInfo]uint64,
+	oldKey map[uint32]uint64, gone []dpGone, groups map[string]Group) error {
 	br := &nftables.Table{Name: prefix, Family: nftables.TableFamilyBridge}
 	sg := &nftables.Table{Name: prefix + "sg", Family: nftables.TableFamilyINet}
-	pre := nftMapSet(br, &nftMap{name: dpPreMap, keyType: nftables.TypeIFName})
-	fwd := nftMapSet(br, &nftMap{name: dpFwdMap, keyType: nftables.TypeIFName})
 	out := nftMapSet(sg, &nftMap{name: dpOutMap, keyType: nftables.TypeMark})
 	in := nftMapSet(sg, &nftMap{name: dpInMap, keyType: nftables.TypeMark})
-	keysOf := func(es []nftVmapElem) []nftables.SetElement {
-		var out []nftables.SetElement
-		for _, e := range es {
-			out = append(out, nftables.SetElement{Key: e.key})
-		}
-		return out
-	}
+	var del, put []dpElem
 	var errs []error
 	// Gone: map elements first (they jump to the chains), then the chains.
 	for _, g := range gone {
-		var hosts []nftVmapElem
-		for _, h := range g.host {
-			hosts = append(hosts, nftVmapElem{key: ifnameKey(h)})
-		}
-		errs = append(errs, c.SetDeleteElements(pre, keysOf(hosts)), c.SetDeleteElements(fwd, keysOf(hosts)),
-			c.SetDeleteElements(out, keysOf([]nftVmapElem{{key: native32(g.mark)}})),
-			c.SetDeleteElements(in, keysOf([]nftVmapElem{{key: native32(g.mark << 16)}})))
-		brNames, sgNames := dpENIChainNames(g.mark)
-		for _, n := range brNames {
-			c.FlushChain(&nftables.Chain{Name: n, Table: br})
-		}
-		for _, n := range sgNames {
+		del = append(del, g.elems...)
+		errs = append(errs, c.SetDeleteElements(out, []nftables.SetElement{{Key: native32(g.mark)}}),
+			c.SetDeleteElements(in, []nftables.SetElement{{Key: native32(g.mark << 16)}}))
+		for _, n := range dpENIChainNames(g.mark) {
 			c.FlushChain(&nftables.Chain{Name: n, Table: sg})
-		}
-		for _, n := range brNames {
-			c.DelChain(&nftables.Chain{Name: n, Table: br})
-		}
-		for _, n := range sgNames {
 			c.DelChain(&nftables.Chain{Name: n, Table: sg})
 		}
 		c.DelChain(&nftables.Chain{Name: dpENIMarker(g.mark, g.key, g.id), Table: br})
 	}
-	fill := func(tab *nftables.Table, chs []*nftChain) {
+	fill := func(chs []*nftChain) {
 		for _, ch := range chs {
-			nc := &nftables.Chain{Name: ch.name, Table: tab}
+			nc := &nftables.Chain{Name: ch.name, Table: sg}
 			for _, r := range ch.rules {
-				c.AddRule(&nftables.Rule{Table: tab, Chain: nc, Exprs: r.exprs})
+				c.AddRule(&nftables.Rule{Table: sg, Chain: nc, Exprs: r.exprs})
 			}
 		}
 	}
-	// Changed: flush the chains, refill them, swap the marker.
-	for _, e := range change {
+	refill := func(e *eniInfo) *dpENIPart {
 		part := dpENI(e, groups, keys[e])
-		for _, ch := range part.br[1:] {
-			c.FlushChain(&nftables.Chain{Name: ch.name, Table: br})
-		}
 		for _, ch := range part.sg {
 			c.FlushChain(&nftables.Chain{Name: ch.name, Table: sg})
 		}
 		c.DelChain(&nftables.Chain{Name: dpENIMarker(e.mark, oldKey[e.mark], e.ID), Table: br})
-		c.AddChain(&nftables.Chain{Name: part.br[0].name, Table: br})
-		fill(br, part.br)
-		fill(sg, part.sg)
+		c.AddChain(&nftables.Chain{Name: part.marker, Table: br})
+		fill(part.sg)
+		return part
 	}
-	// Only their groups changed: their security group chains refilled, the marker
-	// swapped; their bridge chains, whose rules would make the kernel validate the whole
-	// bridge table (every ENI's chains), are left alone.
+	// Changed: its elements that went and came, its chains refilled, its marker swapped.
+	for _, ch := range change {
+		part := refill(ch.e)
+		gone, came := elemDiff(ch.elems, part.elems)
+		del, put = append(del, gone...), append(put, came...)
+	}
+	// Only their groups changed: their security group chains refilled, the marker swapped.
 	for _, e := range sgOnly {
-		part := dpENI(e, groups, keys[e])
-		for _, ch := range part.sg {
-			c.FlushChain(&nftables.Chain{Name: ch.name, Table: sg})
-		}
-		c.DelChain(&nftables.Chain{Name: dpENIMarker(e.mark, oldKey[e.mark], e.ID), Table: br})
-		c.AddChain(&nftables.Chain{Name: part.br[0].name, Table: br})
-		fill(sg, part.sg)
+		refill(e)
 	}
-	// New: chains, rules, then the map elements that jump to them.
+	// New: chains, rules, then the elements (the map elements jump to the chains).
 	for _, e := range add {
 		part := dpENI(e, groups, keys[e])
-		for _, ch := range part.br {
-			c.AddChain(&nftables.Chain{Name: ch.name, Table: br})
-		}
+		c.AddChain(&nftables.Chain{Name: part.marker, Table: br})
 		for _, ch := range part.sg {
 			c.AddChain(&nftables.Chain{Name: ch.name, Table: sg})
 		}
-		fill(br, part.br)
-		fill(sg, part.sg)
-		errs = append(errs, addElems(c, pre, nftElems(part.pre)), addElems(c, fwd, nftElems(part.fwd)),
-			addElems(c, out, nftElems(part.out)), addElems(c, in, nftElems(part.in_)))
+		fill(part.sg)
+		put = append(put, part.elems...)
+		errs = append(errs, addElems(c, out, nftElems(part.out)), addElems(c, in, nftElems(part.in_)))
 	}
+	errs = append(errs, dpElems(c, br, del, delElems), dpElems(c, br, put, addElems))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("nftables batch: %w", err)
 	}
@@ -774,6 +796,43 @@ func dpApply(c *nftables.Conn, prefix string, add, change, sgOnly []*eniInfo, ke
 		return fmt.Errorf("nftables batch: %w", err)
 	}
 	return nil
+}
+
+// dpElems queues the addition (or removal) of es to the bridge table's sets, by set.
+func dpElems(c *nftables.Conn, br *nftables.Table, es []dpElem,
+	queue func(*nftables.Conn, *nftables.Set, []nftables.SetElement) error) error {
+	by := map[string][]nftables.SetElement{}
+	for _, e := range es {
+		by[e.set] = append(by[e.set], nftables.SetElement{Key: e.key, KeyEnd: e.keyEnd, Val: e.data})
+	}
+	var errs []error
+	for _, st := range dpBridgeSets() {
+		if len(by[st.set.Name]) > 0 {
+			errs = append(errs, queue(c, st.of(br), by[st.set.Name]))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// elemDiff is what of before is not in after (gone), and what of after is not in before.
+func elemDiff(before, after []dpElem) (gone, came []dpElem) {
+	had := map[string]bool{}
+	for _, e := range before {
+		had[e.String()] = true
+	}
+	has := map[string]bool{}
+	for _, e := range after {
+		has[e.String()] = true
+		if !had[e.String()] {
+			came = append(came, e)
+		}
+	}
+	for _, e := range before {
+		if !has[e.String()] {
+			gone = append(gone, e)
+		}
+	}
+	return gone, came
 }
 
 // sgRuleExprs is one match (without verdict) per CIDR of r; ingress matches the source

@@ -1492,7 +1492,7 @@ func (d *dpPass) wrote() {
 func (d *dpPass) entries() map[string]nftEntry {
 	m := make(map[string]nftEntry, len(d.enis))
 	for _, e := range d.enis {
-		m[e.ID] = nftEntry{mark: e.mark, key: d.keys[e], brKey: dpENIBridgeKey(e), host: []string{e.host, e.host2}}
+		m[e.ID] = nftEntry{mark: e.mark, key: d.keys[e], brKey: dpENIBridgeKey(e), elems: dpENIElems(e)}
 	}
 	return m
 }
@@ -1510,7 +1510,8 @@ func (d *dpPass) notLoaded(es []*eniInfo) {
 // incremental changes the parts of the ENIs that are new, changed or gone.
 func (d *dpPass) incremental() {
 	r, c := d.r, d.r.c
-	var add, change, sgOnly []*eniInfo
+	var add, sgOnly []*eniInfo
+	var change []dpChange
 	var gone []dpGone
 	var goneIDs []string
 	oldKey := map[uint32]uint64{}
@@ -1529,52 +1530,56 @@ func (d *dpPass) incremental() {
 			sgOnly = append(sgOnly, e) // only its groups' rules changed
 			oldKey[e.mark] = old.key
 		case old.key != d.keys[e]:
-			change = append(change, e)
+			change = append(change, dpChange{e: e, elems: old.elems})
 			oldKey[e.mark] = old.key
 		}
 	}
 	if incr {
 		for id := range r.delta.enis {
 			if old, ok := c.nftENI[id]; ok && !r.enforced[id] {
-				gone = append(gone, dpGone{id: id, mark: old.mark, key: old.key, host: old.host})
+				gone = append(gone, dpGone{id: id, mark: old.mark, key: old.key, elems: old.elems})
 				goneIDs = append(goneIDs, id)
 			}
 		}
 	} else {
 		for id, old := range c.nftENI {
 			if !r.enforced[id] {
-				gone = append(gone, dpGone{id: id, mark: old.mark, key: old.key, host: old.host})
+				gone = append(gone, dpGone{id: id, mark: old.mark, key: old.key, elems: old.elems})
 				goneIDs = append(goneIDs, id)
 			}
 		}
 	}
-	change = append(change, sgOnly...) // below, what was changed either way
-	if len(add)+len(change)+len(gone) == 0 {
+	changed := slices.Clone(add) // below, what was added or changed either way
+	for _, ch := range change {
+		changed = append(changed, ch.e)
+	}
+	changed = append(changed, sgOnly...)
+	if len(changed)+len(gone) == 0 {
 		return
 	}
 	conn, err := r.dp.nft()
 	if err != nil {
 		r.fail(fmt.Errorf("datapath nftables: %w", err))
-		d.notLoaded(append(add, change...))
+		d.notLoaded(changed)
 		return
 	}
 	defer r.dp.nftDone(r, r.nerr)
-	if err := dpApply(conn, r.p.prefix, add, change[:len(change)-len(sgOnly)], sgOnly, d.keys, oldKey, gone, r.groups); err != nil {
+	if err := dpApply(conn, r.p.prefix, add, change, sgOnly, d.keys, oldKey, gone, r.groups); err != nil {
 		r.fail(fmt.Errorf("datapath: %w", err))
 		c.nftBase = 0 // reload it all next time
-		for _, e := range append(add, change...) {
+		for _, e := range changed {
 			delete(r.enforced, e.ID) // not enforced: not attached
 		}
 		return
 	}
 	d.wrote()
-	for _, e := range append(add, change...) {
-		c.nftENI[e.ID] = nftEntry{mark: e.mark, key: d.keys[e], brKey: dpENIBridgeKey(e), host: []string{e.host, e.host2}}
+	for _, e := range changed {
+		c.nftENI[e.ID] = nftEntry{mark: e.mark, key: d.keys[e], brKey: dpENIBridgeKey(e), elems: dpENIElems(e)}
 	}
 	for _, id := range goneIDs {
 		delete(c.nftENI, id)
 	}
-	r.changes += len(add) + len(change) + len(gone)
+	r.changes += len(changed) + len(gone)
 }
 
 // whole checks the ruleset and loads it whole when it is not the plane's.
