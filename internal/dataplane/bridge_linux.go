@@ -273,7 +273,9 @@ func in(set string, sreg ...uint32) expr.Any {
 	return &expr.Lookup{SourceRegister: r, SetName: set}
 }
 
-func notIn(set string) expr.Any { return &expr.Lookup{SourceRegister: mark8, SetName: set, Invert: true} }
+func notIn(set string) expr.Any {
+	return &expr.Lookup{SourceRegister: mark8, SetName: set, Invert: true}
+}
 
 // lookupMap puts the value the named map has for register 1 in register 1 (no value: the
 // rule ends).
