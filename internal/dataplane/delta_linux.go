@@ -20,8 +20,11 @@ type delta struct {
 	insts   map[string]bool // added, removed, started or stopped, or that held or hold an ENI of enis
 	vpcs    map[string]bool // VPCs whose routers' neighbours may differ (an ENI of theirs realised or not any more, or with other addresses)
 	planned map[string]bool // the ENIs of enis that this pass realises
-	groups  bool            // security groups changed (only the datapath ruleset depends on them)
-	remote  bool            // the overlay's remote ENIs changed (overlay_linux.go)
+	// groupENIs are the ENIs whose groups' rules changed (not their own list of groups,
+	// which puts them in enis): only their security group chains change (only the
+	// datapath ruleset depends on groups).
+	groupENIs map[string]bool
+	remote    bool // the overlay's remote ENIs changed (overlay_linux.go)
 }
 
 // incr reports whether the step may use the delta: an incremental pass with a delta and
@@ -36,8 +39,8 @@ func (r *reconciler) diff(prev *Desired, d *Desired) *delta {
 		!eqFunc(prev.NATGateways, d.NATGateways, natgwEqual) {
 		return nil
 	}
-	x := &delta{enis: map[string]bool{}, insts: map[string]bool{}, vpcs: map[string]bool{}, planned: map[string]bool{},
-		groups: !eqFunc(prev.Groups, d.Groups, groupEqual)}
+	x := &delta{enis: map[string]bool{}, insts: map[string]bool{}, vpcs: map[string]bool{}, planned: map[string]bool{}}
+	x.groupENIs = groupMembersChanged(prev.Groups, d.Groups, d.ENIs)
 	changed, wasRunning := map[string]bool{}, map[string]bool{} // instances
 	pairs(prev.Instances, d.Instances, func(a Instance) string { return a.ID }, func(a, b *Instance) bool { return *a == *b },
 		func(a, b *Instance) {
@@ -107,6 +110,26 @@ func (r *reconciler) diff(prev *Desired, d *Desired) *delta {
 		}
 	}
 	return x
+}
+
+// groupMembersChanged are the ENIs of enis that are members of a group of b that differs
+// from the group of a with its id (or of a group only one of them has).
+func groupMembersChanged(a, b []Group, enis []ENI) map[string]bool {
+	changed := map[string]bool{}
+	pairs(a, b, func(g Group) string { return g.ID }, groupEqual, func(x, y *Group) {
+		for _, g := range []*Group{x, y} {
+			if g != nil {
+				changed[g.ID] = true
+			}
+		}
+	})
+	out := map[string]bool{}
+	for i := 0; len(changed) > 0 && i < len(enis); i++ {
+		if slices.ContainsFunc(enis[i].Groups, func(g string) bool { return changed[g] }) {
+			out[enis[i].ID] = true
+		}
+	}
+	return out
 }
 
 // pairs calls changed(old, new) for every element of b that differs from the element of a

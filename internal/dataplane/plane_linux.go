@@ -1295,11 +1295,11 @@ func (r *reconciler) ensureDatapathRules() {
 	}
 	r.forgetConnections()
 	groupKeys := map[string]uint64{} // each group's rules hashed once per pass
-	incr := r.incr() && !r.delta.groups
+	incr := r.incr()
 	for _, e := range d.enis {
 		// An ENI the delta does not name has the spec it had (its groups and subnet are
 		// unchanged too), and its mark.
-		if old, ok := c.nftENI[e.ID]; incr && ok && old.mark == e.mark && !r.delta.enis[e.ID] {
+		if old, ok := c.nftENI[e.ID]; incr && ok && old.mark == e.mark && !r.delta.enis[e.ID] && !r.delta.groupENIs[e.ID] {
 			d.keys[e] = old.key
 			continue
 		}
@@ -1519,7 +1519,7 @@ func (d *dpPass) incremental() {
 	// those it names.
 	incr := r.incr()
 	for _, e := range d.enis {
-		if incr && !r.delta.groups && !r.delta.enis[e.ID] {
+		if incr && !r.delta.enis[e.ID] && !r.delta.groupENIs[e.ID] {
 			continue
 		}
 		old, ok := c.nftENI[e.ID]
