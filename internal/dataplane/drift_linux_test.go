@@ -35,7 +35,7 @@ func TestRulesetDrift(t *testing.T) {
 		}
 	})
 	mark := p.cache.marks["eni-web"]
-	sg := &nftables.Table{Name: p.Prefix() + "sg", Family: nftables.TableFamilyINet}
+	sg := &nftables.Table{Name: sgShardName(p.Prefix(), mark), Family: nftables.TableFamilyINet}
 	rt := &nftables.Table{Name: p.Prefix() + "rt", Family: nftables.TableFamilyINet}
 	for _, tc := range []struct {
 		name   string

@@ -20,7 +20,7 @@ import (
 
 // nftVersion changes whenever the shape of the generated rulesets changes, so that a new
 // binary replaces rulesets written by an old one.
-const nftVersion = "12"
+const nftVersion = "13"
 
 // nftSockBuf is the netlink buffer size forced on nftables sockets: with default buffers a
 // batch fails at about 30 ENIs.
@@ -569,11 +569,48 @@ func groupKey(groups map[string]Group, gid string) uint64 {
 
 // dpBase builds the two tables with their base and shared chains, empty sets and maps,
 // and base marker.
-func dpBase(prefix string, subnets []*subnetInfo) (br, sg *nftTable) {
-	return dpBridge(prefix, subnets), dpGroupsTable(prefix, subnets)
+func dpBase(prefix string, subnets []*subnetInfo) (br, sg *nftTable, shards []*nftTable) {
+	return dpBridge(prefix, subnets), dpGroupsTable(prefix, subnets), dpShards(prefix)
 }
 
-// dpGroupsTable is the inet table: conntrack zones and the security groups' dispatch.
+// sgShards is how many tables the ENIs' security group chains are spread over (by mark):
+// a rule added to a table makes the kernel validate that table, every chain its base
+// chains reach, so that a group's rule change costs what its members' shards hold, a
+// sixteenth of the host's ENIs.
+const sgShards = 16
+
+// sgShardName is the name of the table of mark's security group chains.
+func sgShardName(prefix string, mark uint32) string { return fmt.Sprintf("%sg%x", prefix, mark%sgShards) }
+
+// dpShards are the tables of the ENIs' security group chains, empty: each has a base chain
+// (after the groups table's) that looks the packet's source ENI up in its outmap (egress,
+// out_<N>: returns when allowed) and its destination in its inmap (ingress, in_<N>). A
+// packet passes every shard: an ENI's chains are in one of them, and the packet is dropped
+// if one drops it. Neighbour discovery and MLD pass (the groups do not apply to them).
+func dpShards(prefix string) []*nftTable {
+	var out []*nftTable
+	for k := range uint32(sgShards) {
+		t := &nftTable{name: sgShardName(prefix, k), family: nftables.TableFamilyINet,
+			maps: []*nftMap{{name: dpOutMap, keyType: nftables.TypeMark}, {name: dpInMap, keyType: nftables.TypeMark}}}
+		nd := &nftSet{set: nftables.Set{Name: "nd", KeyType: nftables.TypeICMP6Type, Constant: true}}
+		for _, typ := range []byte{130, 131, 132, 133, 134, 135, 136, 143} {
+			nd.elems = append(nd.elems, nftables.SetElement{Key: []byte{typ}})
+		}
+		t.sets = []*nftSet{nd}
+		fwd := t.chain(&nftChain{name: "forward", hook: nftables.ChainHookForward,
+			prio: nftables.ChainPriorityRef(*nftables.ChainPriorityFilter + 1), typ: nftables.ChainTypeFilter})
+		fwd.add(meta(expr.MetaKeyL4PROTO), cmpEq([]byte{unix.IPPROTO_ICMPV6}), load(expr.PayloadBaseTransportHeader, 0, 1),
+			in("nd", reg1), verdict(expr.VerdictAccept))
+		fwd.rules = append(fwd.rules, nftRule{exprs: []expr.Any{meta(expr.MetaKeyMARK),
+			&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(0xffff), Xor: native32(0)}}, mapName: dpOutMap},
+			nftRule{exprs: []expr.Any{meta(expr.MetaKeyPRIORITY)}, mapName: dpInMap})
+		out = append(out, t)
+	}
+	return out
+}
+
+// dpGroupsTable is the inet table of conntrack zones and connections' ct marks (the
+// groups' chains are in the shards, dpShards).
 func dpGroupsTable(prefix string, subnets []*subnetInfo) *nftTable {
 	// Each subnet's connections are tracked in a zone of their own (the ordinal of the
 	// subnet), whichever of its bridges they cross: the subnet's bridge and its segments.
@@ -585,8 +622,7 @@ func dpGroupsTable(prefix string, subnets []*subnetInfo) *nftTable {
 			zones.elems = append(zones.elems, nftVmapElem{key: ifnameKey(segBridgeName(prefix, s.ID, k)), data: zone})
 		}
 	}
-	sg := &nftTable{name: prefix + "sg", family: nftables.TableFamilyINet,
-		maps: []*nftMap{{name: dpOutMap, keyType: nftables.TypeMark}, {name: dpInMap, keyType: nftables.TypeMark}, zones}}
+	sg := &nftTable{name: prefix + "sg", family: nftables.TableFamilyINet, maps: []*nftMap{zones}}
 	raw := sg.chain(&nftChain{name: "raw", hook: nftables.ChainHookPrerouting,
 		prio: nftables.ChainPriorityRaw, typ: nftables.ChainTypeFilter})
 	// A frame the overlay table (overlay_linux.go) left untracked keeps out of the zones
@@ -602,9 +638,6 @@ func dpGroupsTable(prefix string, subnets []*subnetInfo) *nftTable {
 	}
 	sfwd.add(append(ctState(expr.CtStateBitINVALID), verdict(expr.VerdictDrop))...)
 	sgConnMark(sfwd)
-	sfwd.rules = append(sfwd.rules, nftRule{exprs: []expr.Any{meta(expr.MetaKeyMARK),
-		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(0xffff), Xor: native32(0)}}, mapName: dpOutMap},
-		nftRule{exprs: []expr.Any{meta(expr.MetaKeyPRIORITY)}, mapName: dpInMap})
 	return sg
 }
 
@@ -634,7 +667,7 @@ func sgConnMark(sfwd *nftChain) {
 
 // dpTables builds the whole datapath ruleset (e.mark must be set on every ENI).
 func dpTables(prefix string, subnets []*subnetInfo, enis []*eniInfo, groups map[string]Group) []*nftTable {
-	br, sg := dpBase(prefix, subnets)
+	br, sg, shards := dpBase(prefix, subnets)
 	groupKeys := map[string]uint64{}
 	sets := map[string]*nftSet{}
 	for _, st := range br.sets {
@@ -643,15 +676,16 @@ func dpTables(prefix string, subnets []*subnetInfo, enis []*eniInfo, groups map[
 	for _, e := range enis {
 		part := dpENI(e, groups, dpENIKey(e, groups, groupKeys))
 		br.chains = append(br.chains, &nftChain{name: part.marker})
-		sg.chains = append(sg.chains, part.sg...)
 		for _, el := range part.elems {
 			st := sets[el.set]
 			st.elems = append(st.elems, nftables.SetElement{Key: el.key, KeyEnd: el.keyEnd, Val: el.data})
 		}
-		sg.maps[0].elems = append(sg.maps[0].elems, part.out...)
-		sg.maps[1].elems = append(sg.maps[1].elems, part.in_...)
+		sh := shards[e.mark%sgShards]
+		sh.chains = append(sh.chains, part.sg...)
+		sh.maps[0].elems = append(sh.maps[0].elems, part.out...)
+		sh.maps[1].elems = append(sh.maps[1].elems, part.in_...)
 	}
-	return []*nftTable{br, sg}
+	return append([]*nftTable{br, sg}, shards...)
 }
 
 // dpCurrent reports whether the kernel holds exactly the tables' chains (by name: the
@@ -733,13 +767,15 @@ type dpChange struct {
 func dpApply(c *nftables.Conn, prefix string, add []*eniInfo, change []dpChange, sgOnly []*eniInfo, keys map[*eniInfo]uint64,
 	oldKey map[uint32]uint64, gone []dpGone, groups map[string]Group) error {
 	br := &nftables.Table{Name: prefix, Family: nftables.TableFamilyBridge}
-	sg := &nftables.Table{Name: prefix + "sg", Family: nftables.TableFamilyINet}
-	out := nftMapSet(sg, &nftMap{name: dpOutMap, keyType: nftables.TypeMark})
-	in := nftMapSet(sg, &nftMap{name: dpInMap, keyType: nftables.TypeMark})
+	shard := func(mark uint32) (sg *nftables.Table, out, in *nftables.Set) {
+		sg = &nftables.Table{Name: sgShardName(prefix, mark), Family: nftables.TableFamilyINet}
+		return sg, nftMapSet(sg, &nftMap{name: dpOutMap, keyType: nftables.TypeMark}), nftMapSet(sg, &nftMap{name: dpInMap, keyType: nftables.TypeMark})
+	}
 	var del, put []dpElem
 	var errs []error
 	// Gone: map elements first (they jump to the chains), then the chains.
 	for _, g := range gone {
+		sg, out, in := shard(g.mark)
 		del = append(del, g.elems...)
 		errs = append(errs, c.SetDeleteElements(out, []nftables.SetElement{{Key: native32(g.mark)}}),
 			c.SetDeleteElements(in, []nftables.SetElement{{Key: native32(g.mark << 16)}}))
@@ -749,7 +785,7 @@ func dpApply(c *nftables.Conn, prefix string, add []*eniInfo, change []dpChange,
 		}
 		c.DelChain(&nftables.Chain{Name: dpENIMarker(g.mark, g.key, g.id), Table: br})
 	}
-	fill := func(chs []*nftChain) {
+	fill := func(sg *nftables.Table, chs []*nftChain) {
 		for _, ch := range chs {
 			nc := &nftables.Chain{Name: ch.name, Table: sg}
 			for _, r := range ch.rules {
@@ -759,12 +795,13 @@ func dpApply(c *nftables.Conn, prefix string, add []*eniInfo, change []dpChange,
 	}
 	refill := func(e *eniInfo) *dpENIPart {
 		part := dpENI(e, groups, keys[e])
+		sg, _, _ := shard(e.mark)
 		for _, ch := range part.sg {
 			c.FlushChain(&nftables.Chain{Name: ch.name, Table: sg})
 		}
 		c.DelChain(&nftables.Chain{Name: dpENIMarker(e.mark, oldKey[e.mark], e.ID), Table: br})
 		c.AddChain(&nftables.Chain{Name: part.marker, Table: br})
-		fill(part.sg)
+		fill(sg, part.sg)
 		return part
 	}
 	// Changed: its elements that went and came, its chains refilled, its marker swapped.
@@ -780,11 +817,12 @@ func dpApply(c *nftables.Conn, prefix string, add []*eniInfo, change []dpChange,
 	// New: chains, rules, then the elements (the map elements jump to the chains).
 	for _, e := range add {
 		part := dpENI(e, groups, keys[e])
+		sg, out, in := shard(e.mark)
 		c.AddChain(&nftables.Chain{Name: part.marker, Table: br})
 		for _, ch := range part.sg {
 			c.AddChain(&nftables.Chain{Name: ch.name, Table: sg})
 		}
-		fill(part.sg)
+		fill(sg, part.sg)
 		put = append(put, part.elems...)
 		errs = append(errs, addElems(c, out, nftElems(part.out)), addElems(c, in, nftElems(part.in_)))
 	}

@@ -7,6 +7,7 @@ package e2e
 // table, the datapath's own stack and its ruleset.
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -897,20 +898,19 @@ func TestAttackDatapathStackUnreachable(t *testing.T) {
 
 // --- 5. ruleset drift ---
 
-// ingressChains returns the datapath's ingress group chains of the ENI whose
-// host end is host: the inet table "<prefix>sg", chain in_<mark>, with mark
-// from the bridge table's map premap (host end → from_<mark>); all in_* chains
-// when that map cannot be read.
-func (l *lab) ingressChains(c *nftables.Conn, host string) ([]string, error) {
+// ingressChains returns the datapath's ingress group chains of the ENI whose host end is
+// host: chain in_<mark> of the inet table it is in (one of the shards "<prefix>g<k>"),
+// with mark from the bridge table's map ifsrc (host end → mark); all in_* chains when
+// that map cannot be read.
+func (l *lab) ingressChains(c *nftables.Conn, host string) ([]*nftables.Chain, error) {
+	want := ""
 	br := &nftables.Table{Name: l.prefix, Family: nftables.TableFamilyBridge}
-	if set, err := c.GetSetByName(br, "premap"); err == nil {
+	if set, err := c.GetSetByName(br, "ifsrc"); err == nil {
 		els, err := c.GetSetElements(set)
 		if err == nil {
 			for _, el := range els {
-				if strings.TrimRight(string(el.Key), "\x00") == host {
-					if mark, ok := strings.CutPrefix(verdictChain(el), "from_"); ok {
-						return []string{"in_" + mark}, nil
-					}
+				if strings.TrimRight(string(el.Key), "\x00") == host && len(el.Val) == 4 {
+					want = fmt.Sprint("in_", binary.NativeEndian.Uint32(el.Val))
 				}
 			}
 		}
@@ -919,10 +919,10 @@ func (l *lab) ingressChains(c *nftables.Conn, host string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []string
+	var out []*nftables.Chain
 	for _, ch := range chains {
-		if ch.Table.Name == l.prefix+"sg" && strings.HasPrefix(ch.Name, "in_") {
-			out = append(out, ch.Name)
+		if strings.HasPrefix(ch.Table.Name, l.prefix+"g") && strings.HasPrefix(ch.Name, "in_") && (want == "" || ch.Name == want) {
+			out = append(out, ch)
 		}
 	}
 	return out, nil
@@ -993,7 +993,7 @@ func TestAttackRulesetDrift(t *testing.T) {
 	l.noReach(l.a.ns, hostPort(l.v.ip4, 22))
 
 	l.sub(t, "GroupChainReplacedWithAcceptIsRestored", func(t *testing.T) {
-		var chains []string
+		var chains []*nftables.Chain
 		host, _, _ := l.hostEnd(l.v)
 		start := time.Now()
 		err := l.tamper(func(c *nftables.Conn) error {
@@ -1004,11 +1004,9 @@ func TestAttackRulesetDrift(t *testing.T) {
 			if len(chains) == 0 {
 				return errors.New("no ingress group chain found")
 			}
-			tab := &nftables.Table{Name: l.prefix + "sg", Family: nftables.TableFamilyINet}
-			for _, name := range chains {
-				ch := &nftables.Chain{Name: name, Table: tab}
+			for _, ch := range chains {
 				c.FlushChain(ch)
-				c.AddRule(&nftables.Rule{Table: tab, Chain: ch, Exprs: []expr.Any{&expr.Verdict{Kind: expr.VerdictAccept}}})
+				c.AddRule(&nftables.Rule{Table: ch.Table, Chain: ch, Exprs: []expr.Any{&expr.Verdict{Kind: expr.VerdictAccept}}})
 			}
 			start = time.Now()
 			return c.Flush()
