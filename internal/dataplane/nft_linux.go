@@ -580,7 +580,9 @@ func dpBase(prefix string, subnets []*subnetInfo) (br, sg *nftTable, shards []*n
 const sgShards = 16
 
 // sgShardName is the name of the table of mark's security group chains.
-func sgShardName(prefix string, mark uint32) string { return fmt.Sprintf("%sg%x", prefix, mark%sgShards) }
+func sgShardName(prefix string, mark uint32) string {
+	return fmt.Sprintf("%sg%x", prefix, mark%sgShards)
+}
 
 // dpShards are the tables of the ENIs' security group chains, empty: each has a base chain
 // (after the groups table's) that looks the packet's source ENI up in its outmap (egress,
