@@ -952,6 +952,11 @@ func (r *reconciler) ensureENIs() {
 			continue // its chains failed (that error is reported): no port without them
 		}
 		ent, cached := r.c.enis[e.ID]
+		if cached && ent.key != 0 && ent.instance == e.InstanceID && r.incr() && !r.delta.enis[e.ID] && !r.delta.insts[e.InstanceID] {
+			r.eniLink[e.ID] = ent.peer // the delta says it is as the last clean pass left it
+			r.status.ENIs[e.ID] = e.InstanceID
+			continue
+		}
 		if cached && r.subnetBridge(e.SubnetID, ent.bridge) {
 			br = ent.bridge // where its port is (segments_linux.go)
 		}
