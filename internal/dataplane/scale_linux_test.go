@@ -1,11 +1,13 @@
 package dataplane
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"github.com/vishvananda/netlink"
 	"io"
+	"net"
 	"os"
 	"runtime"
 	"slices"
@@ -224,6 +226,13 @@ func TestScale(t *testing.T) {
 	for _, inst := range sample {
 		before = append(before, eth0(inst))
 	}
+	// Connections established before the restart go on after it: one in a subnet, one
+	// between two (through the router).
+	tcpEcho(t, p, p.InstanceNS(d.ENIs[0].InstanceID), 80)
+	var flows []func(string) error
+	for _, from := range []int{n / 2, 1} {
+		flows = append(flows, scaleFlow(t, p, p.InstanceNS(d.ENIs[from].InstanceID), d.ENIs[0].PrimaryIP+":80"))
+	}
 	p2, err := New(Options{Prefix: p.prefix})
 	if err != nil {
 		t.Fatal(err)
@@ -237,6 +246,11 @@ func TestScale(t *testing.T) {
 	for i, inst := range sample {
 		if eth0(inst) != before[i] {
 			t.Fatalf("restart: %s's eth0 was made again", inst)
+		}
+	}
+	for i, echo := range flows {
+		if err := echo("after"); err != nil {
+			t.Fatalf("restart: connection %d broke: %v", i, err)
 		}
 	}
 
@@ -329,4 +343,35 @@ func logMemGrowth(t *testing.T, n int, a, b map[string]int64) {
 		parts = append(parts, fmt.Sprintf("%s %+.0f", k, float64(b[k]-a[k])/float64(n)))
 	}
 	t.Logf("memory growth by kind, KiB/instance: %s", strings.Join(parts, ", "))
+}
+
+// scaleFlow opens a TCP connection from inside nsname to addr (a tcpEcho server) and
+// returns its echo: what it sends comes back, within passTimeout.
+func scaleFlow(t *testing.T, p *Plane, nsname, addr string) func(string) error {
+	t.Helper()
+	var conn net.Conn
+	if err := p.Do(nsname, func() error {
+		var err error
+		conn, err = net.DialTimeout("tcp", addr, passTimeout)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	r := bufio.NewReader(conn)
+	echo := func(what string) error {
+		_ = conn.SetDeadline(time.Now().Add(passTimeout))
+		if _, err := conn.Write([]byte(what + "\n")); err != nil {
+			return err
+		}
+		line, err := r.ReadString('\n')
+		if err == nil && line != what+"\n" {
+			return fmt.Errorf("echo of %q: %q", what, line)
+		}
+		return err
+	}
+	if err := echo("before"); err != nil {
+		t.Fatal(err)
+	}
+	return echo
 }
