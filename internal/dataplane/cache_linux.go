@@ -144,7 +144,15 @@ type eniEntry struct {
 	instance string
 	eth      string
 	peer     int // ifindex of the instance end
-	bridge   int // ifindex of the bridge its host end is on (segments_linux.go)
+	bridge   int    // ifindex of the bridge its host end is on (segments_linux.go)
+	ips      uint64 // ipsKey of the IPv4 addresses it was realised with (announced)
+}
+
+// ipsKey is a hash of e's IPv4 addresses.
+func ipsKey(e *eniInfo) uint64 {
+	k := newKeyHash()
+	k.addrs(e.ips)
+	return k.sum()
 }
 
 func newPlaneCache() *planeCache {

@@ -153,7 +153,7 @@ func (s genSockets) get(name string) (*genSocket, error) {
 	if err := unix.Fstat(int(ns), &st); err != nil {
 		return nil, err
 	}
-	c, err := mdnetlink.Dial(unix.NETLINK_NETFILTER, &mdnetlink.Config{NetNS: int(ns)})
+	c, err := dialNetfilter(ns)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +187,7 @@ func (p *Plane) listenOnce(ctx context.Context, notes chan<- struct{}) error {
 	if err != nil {
 		return err
 	}
-	c, err := mdnetlink.Dial(unix.NETLINK_NETFILTER, &mdnetlink.Config{NetNS: int(ns)})
+	c, err := dialNetfilter(ns)
 	_ = ns.Close()
 	if err != nil {
 		return err

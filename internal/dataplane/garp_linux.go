@@ -15,10 +15,11 @@ import (
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
 // sendGARP announces the IPv4 addresses of an interface inside ns with gratuitous ARP
-// requests (sender = target = the address), from a packet socket: no arping binary, and
+// requests (sender = target = the address), to the MAC to (nil: broadcast), from a packet
+// socket: no arping binary, and
 // no blocking: closing a packet socket waits for an RCU grace period (10-30 ms here), so
 // the socket is closed in the background.
-func (p *Plane) sendGARP(ns netns.NsHandle, ifindex int, mac net.HardwareAddr, ips []netip.Addr) error {
+func (p *Plane) sendGARP(ns netns.NsHandle, ifindex int, mac, to net.HardwareAddr, ips []netip.Addr) error {
 	if len(ips) == 0 {
 		return nil
 	}
@@ -38,11 +39,14 @@ func (p *Plane) sendGARP(ns netns.NsHandle, ifindex int, mac net.HardwareAddr, i
 			_ = unix.Close(fd) // nothing to flush on a packet socket
 		}()
 	}()
-	bcast := [8]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
-	to := &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ARP), Ifindex: ifindex, Halen: 6, Addr: bcast}
+	dst := [8]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+	if to != nil {
+		copy(dst[:], to)
+	}
+	sa := &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ARP), Ifindex: ifindex, Halen: 6, Addr: dst}
 	for _, ip := range ips {
 		f := make([]byte, 42)
-		copy(f[0:6], bcast[:6])
+		copy(f[0:6], dst[:6])
 		copy(f[6:12], mac)
 		binary.BigEndian.PutUint16(f[12:14], unix.ETH_P_ARP)
 		binary.BigEndian.PutUint16(f[14:16], 1)      // Ethernet
@@ -54,7 +58,7 @@ func (p *Plane) sendGARP(ns netns.NsHandle, ifindex int, mac net.HardwareAddr, i
 		copy(f[28:32], a[:])
 		// target hardware address stays zero
 		copy(f[38:42], a[:])
-		if err := sendRetrying(fd, f, to); err != nil {
+		if err := sendRetrying(fd, f, sa); err != nil {
 			return fmt.Errorf("garp %s: %w", ip, err)
 		}
 	}

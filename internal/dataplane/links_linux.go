@@ -64,7 +64,7 @@ func (c *nsCtx) nftDone(r *reconciler, n0 int) { c.nftKeep(r.nerr == n0) }
 // round trip; opening a socket in another namespace costs more than the query).
 func (c *nsCtx) nftGen() (uint32, error) {
 	if c.nfq == nil {
-		q, err := mdnetlink.Dial(unix.NETLINK_NETFILTER, &mdnetlink.Config{NetNS: int(c.ns)})
+		q, err := dialNetfilter(c.ns)
 		if err != nil {
 			return 0, fmt.Errorf("nftables generation: %w", err)
 		}

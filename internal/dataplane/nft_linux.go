@@ -15,6 +15,7 @@ import (
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
 	mdnetlink "github.com/mdlayher/netlink"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -64,9 +65,25 @@ func inChunks(elems []nftables.SetElement, queue func([]nftables.SetElement) err
 	return nil
 }
 
-// newNFT opens an nftables connection bound to the namespace fd, with large buffers.
+// newNFT opens an nftables connection bound to the namespace fd, with large buffers. Its
+// socket is made in the namespace by doInNS, not by the netlink package's namespace option
+// (see dialNetfilter).
 func newNFT(fd int) (*nftables.Conn, error) {
-	return nftables.New(nftables.WithNetNSFd(fd), nftables.AsLasting(),
+	var c *nftables.Conn
+	err := doInNS(netns.NsHandle(fd), func() error {
+		var err error
+		c, err = newNFTHere()
+		return err
+	})
+	if err == nil && c == nil {
+		err = errors.New("nftables: no connection made")
+	}
+	return c, err
+}
+
+// newNFTHere opens a lasting nftables connection in the thread's namespace.
+func newNFTHere() (*nftables.Conn, error) {
+	return nftables.New(nftables.AsLasting(),
 		nftables.WithSockOptions(func(c *mdnetlink.Conn) error {
 			raw, err := c.SyscallConn()
 			if err != nil {

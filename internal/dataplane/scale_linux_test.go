@@ -233,6 +233,7 @@ func TestScale(t *testing.T) {
 	for _, from := range []int{n / 2, 1} {
 		flows = append(flows, scaleFlow(t, p, p.InstanceNS(d.ENIs[from].InstanceID), d.ENIs[0].PrimaryIP+":80"))
 	}
+	dropHandles(p) // the old agent's process is gone: its descriptors with it
 	p2, err := New(Options{Prefix: p.prefix})
 	if err != nil {
 		t.Fatal(err)
@@ -374,4 +375,15 @@ func scaleFlow(t *testing.T, p *Plane, nsname, addr string) func(string) error {
 		t.Fatal(err)
 	}
 	return echo
+}
+
+// dropHandles closes the namespace handles and sockets p holds, as its process's exit
+// would (an agent holds two descriptors per instance: 5,000 instances and a second plane
+// in this process pass the 20,000 this machine allows), and forgets what it realised.
+func dropHandles(p *Plane) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.bg.Wait()
+	p.cache.closeAll()
+	p.cache = newPlaneCache()
 }
