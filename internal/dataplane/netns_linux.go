@@ -188,6 +188,19 @@ func ensureSysctls(ns netns.NsHandle, kvs []sysctl) (int, error) {
 	return n, err
 }
 
+// writeSysctls sets the sysctls in ns without reading them (a namespace just made).
+func writeSysctls(ns netns.NsHandle, kvs []sysctl) error {
+	return doInNS(ns, func() error {
+		var errs error
+		for _, kv := range kvs {
+			if err := os.WriteFile("/proc/sys/"+kv.key, []byte(kv.val), 0o644); err != nil {
+				errs = errors.Join(errs, fmt.Errorf("sysctl %s: %w", kv.key, err))
+			}
+		}
+		return errs
+	})
+}
+
 // dialNetfilter opens a netfilter netlink socket in ns. It does not use the netlink
 // package's own namespace option: mdlayher/socket v0.5.0 drops the error of a socket that
 // could not be made there (EMFILE, say) and returns no socket and no error, which panics
