@@ -494,10 +494,10 @@ func (r *reconciler) findENI(id string) (ENI, bool) {
 //
 // An instance's sysctls (instanceSysctls) are defaults of its own, set when its namespace
 // is made and not looked at again on full passes (root in the instance may change them);
-// a namespace a former plane made is checked by the last one set. Reading /proc/sys in a
-// namespace costs in proportion to the host's namespaces (each has its own dentries of
-// the same names, in the same hash chains): a full pass over 2,000 instances spent 4.9 of
-// its 3.0 + restart's 5.0 s there.
+// a namespace a former plane made has them when its lo is up (lo comes up after them).
+// Reading /proc/sys in a namespace costs in proportion to the host's namespaces (each has
+// its own dentries of the same names, in the same hash chains): a full pass over 2,000
+// instances spent 4.9 of its 3.0 + restart's 5.0 s there.
 func (r *reconciler) ensureNS(name string, sysctls []sysctl, cached *nsCtx) (*nsCtx, error) {
 	own := len(sysctls) > 0 && &sysctls[0] == &instanceSysctls[0]
 	if cached != nil {
@@ -531,12 +531,14 @@ func (r *reconciler) ensureNS(name string, sysctls []sysctl, cached *nsCtx) (*ns
 	r.p.stamp(c)
 	switch {
 	case fresh:
-		r.count(len(sysctls), writeSysctls(c.ns, sysctls)) // no need to read them first
+		if err := writeSysctls(c.ns, sysctls); err != nil { // no need to read them first
+			c.close() // lo stays down: the next pass sets them
+			return nil, err
+		}
+		r.changes += len(sysctls)
 		sysctls = nil
 	case own:
-		n, err := ensureSysctls(c.ns, sysctls[len(sysctls)-1:])
-		r.changes += n
-		if err == nil && n == 0 {
+		if lo, err := c.linkByName("lo"); err == nil && lo != nil && lo.Attrs().Flags&net.FlagUp != 0 {
 			sysctls = nil // set by the plane that made it
 		}
 	}
@@ -544,16 +546,21 @@ func (r *reconciler) ensureNS(name string, sysctls []sysctl, cached *nsCtx) (*ns
 	return c, nil
 }
 
-// nsBasics brings lo up and sets the sysctls.
+// nsBasics sets the sysctls and then brings lo up (not when they failed: an instance's lo
+// up says they are set, see ensureNS).
 func (r *reconciler) nsBasics(c *nsCtx, sysctls []sysctl) {
+	if len(sysctls) > 0 {
+		n, err := ensureSysctls(c.ns, sysctls)
+		r.count(n, err)
+		if err != nil {
+			return
+		}
+	}
 	lo, err := c.linkByName("lo")
 	if err == nil && lo != nil {
 		r.count(setUp(c, lo))
 	}
 	r.fail(err)
-	if len(sysctls) > 0 {
-		r.count(ensureSysctls(c.ns, sysctls))
-	}
 }
 
 var (
