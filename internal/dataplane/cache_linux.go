@@ -143,7 +143,7 @@ type eniEntry struct {
 	key      uint64 // 0: realisation failed, retry
 	instance string
 	eth      string
-	peer     int // ifindex of the instance end
+	peer     int    // ifindex of the instance end
 	bridge   int    // ifindex of the bridge its host end is on (segments_linux.go)
 	ips      uint64 // ipsKey of the IPv4 addresses it was realised with (announced)
 }
