@@ -343,27 +343,28 @@ func nftReplace(c *nftables.Conn, digest string, ts ...*nftTable) error {
 // batch that makes them).
 func withSetIDs(es []expr.Any, named map[string]*nftables.Set) ([]expr.Any, error) {
 	out := slices.Clone(es)
+	id := func(name string) (uint32, error) {
+		if set := named[name]; set != nil {
+			return set.ID, nil
+		}
+		return 0, fmt.Errorf("nftables: no set %s", name)
+	}
+	var err error
 	for i, e := range out {
 		switch x := e.(type) {
 		case *expr.Lookup:
-			if x.SetName == "" {
-				continue
+			if x.SetName != "" {
+				l := *x
+				l.SetID, err = id(x.SetName)
+				out[i] = &l
 			}
-			set := named[x.SetName]
-			if set == nil {
-				return nil, fmt.Errorf("nftables: no set %s", x.SetName)
-			}
-			l := *x
-			l.SetID = set.ID
-			out[i] = &l
 		case *expr.Dynset:
-			set := named[x.SetName]
-			if set == nil {
-				return nil, fmt.Errorf("nftables: no set %s", x.SetName)
-			}
 			d := *x
-			d.SetID = set.ID
+			d.SetID, err = id(x.SetName)
 			out[i] = &d
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 	return out, nil

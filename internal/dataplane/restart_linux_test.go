@@ -1,10 +1,8 @@
 package dataplane
 
 import (
-	"bufio"
 	"context"
 	"maps"
-	"net"
 	"slices"
 	"testing"
 	"time"
@@ -21,30 +19,7 @@ func TestRestartKeepsFlows(t *testing.T) {
 	d := baseDesired()
 	reconcileStable(t, p, d)
 	tcpEcho(t, p, p.InstanceNS("i-web"), 80)
-	var conn net.Conn
-	if err := p.Do(p.InstanceNS("i-b"), func() error {
-		var err error
-		conn, err = net.DialTimeout("tcp", "10.0.1.10:80", passTimeout)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	r := bufio.NewReader(conn)
-	echo := func(what string) error {
-		_ = conn.SetDeadline(time.Now().Add(passTimeout))
-		if _, err := conn.Write([]byte(what + "\n")); err != nil {
-			return err
-		}
-		line, err := r.ReadString('\n')
-		if err == nil && line != what+"\n" {
-			t.Fatalf("echo of %q: %q", what, line)
-		}
-		return err
-	}
-	if err := echo("before"); err != nil {
-		t.Fatal(err)
-	}
+	echo := echoFlow(t, p, p.InstanceNS("i-b"), "10.0.1.10:80")
 	ifindex := func() map[string]int {
 		m := map[string]int{}
 		for _, inst := range []string{"i-web", "i-b", "i-c"} {

@@ -231,7 +231,7 @@ func TestScale(t *testing.T) {
 	tcpEcho(t, p, p.InstanceNS(d.ENIs[0].InstanceID), 80)
 	var flows []func(string) error
 	for _, from := range []int{n / 2, 1} {
-		flows = append(flows, scaleFlow(t, p, p.InstanceNS(d.ENIs[from].InstanceID), d.ENIs[0].PrimaryIP+":80"))
+		flows = append(flows, echoFlow(t, p, p.InstanceNS(d.ENIs[from].InstanceID), d.ENIs[0].PrimaryIP+":80"))
 	}
 	dropHandles(p) // the old agent's process is gone: its descriptors with it
 	p2, err := New(Options{Prefix: p.prefix})
@@ -346,9 +346,9 @@ func logMemGrowth(t *testing.T, n int, a, b map[string]int64) {
 	t.Logf("memory growth by kind, KiB/instance: %s", strings.Join(parts, ", "))
 }
 
-// scaleFlow opens a TCP connection from inside nsname to addr (a tcpEcho server) and
+// echoFlow opens a TCP connection from inside nsname to addr (a tcpEcho server) and
 // returns its echo: what it sends comes back, within passTimeout.
-func scaleFlow(t *testing.T, p *Plane, nsname, addr string) func(string) error {
+func echoFlow(t *testing.T, p *Plane, nsname, addr string) func(string) error {
 	t.Helper()
 	var conn net.Conn
 	if err := p.Do(nsname, func() error {
