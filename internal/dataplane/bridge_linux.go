@@ -55,7 +55,6 @@ const (
 // which a concatenation's fields follow each other.
 const (
 	reg1  = 1
-	reg8  = 8
 	reg9  = 9
 	mark8 = 8 // where the ENI's number goes before a field in reg9
 )

@@ -18,12 +18,8 @@ func TestSetElementChunks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ns.Close()
-	conn, err := newNFT(int(ns))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.CloseLasting()
+	ns.Close()
+	conn := nftIn(t, p.prefix+"-chunks")
 	tab := conn.AddTable(&nftables.Table{Name: p.prefix, Family: nftables.TableFamilyBridge})
 	conn.AddChain(&nftables.Chain{Name: "to", Table: tab})
 	set := nftMapSet(tab, &nftMap{name: "premap", keyType: nftables.TypeIFName})

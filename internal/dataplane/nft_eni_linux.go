@@ -275,13 +275,6 @@ func transport(off, n uint32) []expr.Any {
 	return []expr.Any{load(expr.PayloadBaseTransportHeader, off, n)}
 }
 
-// transportPrefix matches the IPv6 address at off of the transport header against p.
-func transportPrefix(off uint32, p netip.Prefix) []expr.Any {
-	es := prefixMatch(off, p)
-	es[0].(*expr.Payload).Base = expr.PayloadBaseTransportHeader
-	return es
-}
-
 // linkLocal is the EUI-64 link-local address of mac, the one the kernel gives an ENI.
 func linkLocal(mac []byte) netip.Addr {
 	var a [16]byte

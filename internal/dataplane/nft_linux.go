@@ -104,21 +104,18 @@ func newNFTHere() (*nftables.Conn, error) {
 }
 
 // nftRule is one rule: exprs, optionally followed by a verdict map lookup on register 1
-// (an anonymous map, or the table's named map mapName; a data map's value goes in
-// register 1, for the expressions after).
+// (an anonymous map, or the table's named map mapName).
 type nftRule struct {
 	exprs   []expr.Any
 	vmap    *nftVmap
 	mapName string
-	after   []expr.Any
 }
 
-// nftMap is a named map of a table: a verdict map, or a data map when dataType is set.
+// nftMap is a named verdict map of a table.
 type nftMap struct {
-	name     string
-	keyType  nftables.SetDatatype
-	dataType nftables.SetDatatype
-	elems    []nftVmapElem
+	name    string
+	keyType nftables.SetDatatype
+	elems   []nftVmapElem
 }
 
 type nftVmap struct {
@@ -129,7 +126,6 @@ type nftVmap struct {
 type nftVmapElem struct {
 	key   []byte
 	chain string // jump target
-	data  []byte // a data map's value
 }
 
 type nftChain struct {
@@ -187,7 +183,6 @@ func nftDigest(ts ...*nftTable) string {
 				}
 				if r.mapName != "" {
 					fmt.Fprintf(h, " vmap @%s", r.mapName)
-					hashExprs(h, r.after)
 				}
 				h.Write([]byte("\n"))
 			}
@@ -195,7 +190,7 @@ func nftDigest(ts ...*nftTable) string {
 		for _, m := range t.maps {
 			fmt.Fprintf(h, "map %s %s", m.name, m.keyType.Name)
 			for _, e := range m.elems {
-				fmt.Fprintf(h, " %x:%s%x", e.key, e.chain, e.data)
+				fmt.Fprintf(h, " %x:%s", e.key, e.chain)
 			}
 			h.Write([]byte("\n"))
 		}
@@ -304,13 +299,8 @@ func nftReplace(c *nftables.Conn, digest string, ts ...*nftTable) error {
 					if set == nil {
 						return fmt.Errorf("nftables: no map %s", r.mapName)
 					}
-					var dest uint32 // the verdict
-					if set.DataType.Name != nftables.TypeVerdict.Name {
-						dest = 1
-					}
 					es = append(es, &expr.Lookup{SourceRegister: 1, SetName: set.Name, SetID: set.ID,
-						IsDestRegSet: true, DestRegister: dest})
-					es = append(es, r.after...)
+						IsDestRegSet: true, DestRegister: 0})
 				}
 				if r.vmap != nil {
 					if len(r.vmap.elems) == 0 {
@@ -371,20 +361,12 @@ func withSetIDs(es []expr.Any, named map[string]*nftables.Set) ([]expr.Any, erro
 }
 
 func nftMapSet(tab *nftables.Table, m *nftMap) *nftables.Set {
-	dt := nftables.TypeVerdict
-	if m.dataType.Name != "" {
-		dt = m.dataType
-	}
-	return &nftables.Set{Table: tab, Name: m.name, IsMap: true, KeyType: m.keyType, DataType: dt}
+	return &nftables.Set{Table: tab, Name: m.name, IsMap: true, KeyType: m.keyType, DataType: nftables.TypeVerdict}
 }
 
 func nftElems(es []nftVmapElem) []nftables.SetElement {
 	out := make([]nftables.SetElement, 0, len(es))
 	for _, e := range es {
-		if e.data != nil {
-			out = append(out, nftables.SetElement{Key: e.key, Val: e.data})
-			continue
-		}
 		out = append(out, nftables.SetElement{Key: e.key, VerdictData: &expr.Verdict{Kind: expr.VerdictJump, Chain: e.chain}})
 	}
 	return out
@@ -634,22 +616,21 @@ func dpShards(prefix string) []*nftTable {
 func dpGroupsTable(prefix string, subnets []*subnetInfo) *nftTable {
 	// Each subnet's connections are tracked in a zone of their own (the ordinal of the
 	// subnet), whichever of its bridges they cross: the subnet's bridge and its segments.
-	zones := &nftMap{name: dpZoneMap, keyType: nftables.TypeIFName, dataType: nftables.TypeInteger}
+	zones := &nftSet{set: nftables.Set{Name: dpZoneMap, IsMap: true, KeyType: nftables.TypeIFName, DataType: nftables.TypeInteger}}
 	for _, s := range subnets {
 		zone := append(binaryutil.NativeEndian.PutUint16(uint16(s.ordinal)), 0, 0)
-		zones.elems = append(zones.elems, nftVmapElem{key: ifnameKey(s.bridge), data: zone})
+		zones.elems = append(zones.elems, nftables.SetElement{Key: ifnameKey(s.bridge), Val: zone})
 		for k := 1; k <= maxSegments; k++ {
-			zones.elems = append(zones.elems, nftVmapElem{key: ifnameKey(segBridgeName(prefix, s.ID, k)), data: zone})
+			zones.elems = append(zones.elems, nftables.SetElement{Key: ifnameKey(segBridgeName(prefix, s.ID, k)), Val: zone})
 		}
 	}
-	sg := &nftTable{name: prefix + "sg", family: nftables.TableFamilyINet, maps: []*nftMap{zones}}
+	sg := &nftTable{name: prefix + "sg", family: nftables.TableFamilyINet, sets: []*nftSet{zones}}
 	raw := sg.chain(&nftChain{name: "raw", hook: nftables.ChainHookPrerouting,
 		prio: nftables.ChainPriorityRaw, typ: nftables.ChainTypeFilter})
 	// A frame the overlay table (overlay_linux.go) left untracked keeps out of the zones
 	// (setting a zone would track it).
 	raw.add(append(ctState(expr.CtStateBitUNTRACKED), verdict(expr.VerdictAccept))...)
-	raw.rules = append(raw.rules, nftRule{exprs: []expr.Any{meta(expr.MetaKeyIIFNAME)}, mapName: dpZoneMap,
-		after: []expr.Any{&expr.Ct{Key: expr.CtKeyZONE, Register: 1, SourceRegister: true}}})
+	raw.add(meta(expr.MetaKeyIIFNAME), lookupMap(dpZoneMap), &expr.Ct{Key: expr.CtKeyZONE, Register: reg1, SourceRegister: true})
 	sfwd := sg.chain(&nftChain{name: "forward", hook: nftables.ChainHookForward,
 		prio: nftables.ChainPriorityFilter, typ: nftables.ChainTypeFilter})
 	for _, t := range []byte{130, 131, 132, 133, 134, 135, 136, 143} { // MLD and neighbour discovery

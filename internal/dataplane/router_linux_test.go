@@ -13,16 +13,7 @@ import (
 // its metadata map (MAC -> chain) and the permanent neighbours of its legs, sorted.
 func routerSnapshot(t *testing.T, p *Plane, vpcID string) []string {
 	t.Helper()
-	ns, err := openNS(p.RouterNS(vpcID))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Close()
-	conn, err := newNFT(int(ns))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.CloseLasting()
+	conn := nftIn(t, p.RouterNS(vpcID))
 	tab := &nftables.Table{Name: p.prefix + "rt", Family: nftables.TableFamilyINet}
 	var out []string
 	for _, name := range []string{guardNextHops4, guardNextHops6, "mdmacs"} {
@@ -89,19 +80,9 @@ func TestRouterDelta(t *testing.T) {
 		t.Helper()
 		before := routerSnapshot(t, p, "vpc-1")
 		// Build the router's guard whole: drop it, and a full pass makes it again.
-		ns, err := openNS(p.RouterNS("vpc-1"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn, err := newNFT(int(ns))
-		if err != nil {
-			t.Fatal(err)
-		}
+		conn := nftIn(t, p.RouterNS("vpc-1"))
 		conn.DelTable(&nftables.Table{Name: p.prefix + "rt", Family: nftables.TableFamilyINet})
-		err = conn.Flush()
-		conn.CloseLasting()
-		ns.Close()
-		if err != nil {
+		if err := conn.Flush(); err != nil {
 			t.Fatal(err)
 		}
 		verify(t, p, d)
@@ -139,4 +120,20 @@ func TestRouterDelta(t *testing.T) {
 		}
 		whole(step.name)
 	}
+}
+
+// nftIn is an nftables connection in the named namespace, closed when the test ends.
+func nftIn(tb testing.TB, name string) *nftables.Conn {
+	tb.Helper()
+	ns, err := openNS(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer ns.Close() // the connection's socket stays in the namespace
+	conn, err := newNFT(int(ns))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = conn.CloseLasting() })
+	return conn
 }
