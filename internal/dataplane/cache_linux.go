@@ -59,10 +59,10 @@ type planeCache struct {
 	// kernel's whole table costs milliseconds) until every mark has been used.
 	released   []uint32
 	cleanMarks []uint32
-	// forgetting are released marks whose connections a walk in the background is
-	// forgetting (forgetReleased); nil: no walk under way.
-	forgetting []uint32
-	forgetDone chan error // its result
+	// walks are the walks of connection tracking in the background that forget released
+	// marks' connections (forgetReleased), under way or ended and not yet collected
+	// (forgot), oldest first.
+	walks []*ctWalk
 	// ct is a netfilter handle in the datapath (of its nsCtx generation ctGen) for those
 	// walks, kept open: see ctHandle.
 	ct    *netlink.Handle
@@ -104,8 +104,8 @@ func (c *planeCache) mark(id string) (uint32, error) {
 		c.nextMark++
 		m = c.nextMark
 	} else {
-		if len(c.cleanMarks) == 0 && c.forgetting != nil {
-			c.forgot(true) // every mark used: wait for the walk under way
+		if len(c.cleanMarks) == 0 && len(c.walks) > 0 {
+			c.forgot(true) // every mark used: wait for the walks under way
 		}
 		if len(c.cleanMarks) == 0 {
 			c.reused = append(c.reused, c.released...)

@@ -3,6 +3,7 @@ package dataplane
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -200,5 +201,62 @@ func TestReattachedENIAnswersItsFlow(t *testing.T) {
 	t.Logf("answered %.1f ms after the pass began", float64(time.Since(start).Microseconds())/1000)
 	if now := p.cache.marks["eni-x"]; now == was {
 		t.Fatalf("eni-x came back with its number %d: the test wants it to get eni-y's", now)
+	}
+}
+
+// TestMoveBehindAWalk: an ENI moved while the walk that forgets an earlier release's
+// connections is under way is answered by its new owner without another pass: the walk
+// of its own old mark follows that one. (CI, TestENIMovesLand: the old mark waited for a
+// pass that never came, and a client's flow, kept alive on a connection that named it,
+// went unanswered for 15 s.)
+func TestMoveBehindAWalk(t *testing.T) {
+	p := newTestPlane(t)
+	d := baseDesired()
+	d.Instances = append(d.Instances, Instance{ID: "i-p", Running: true})
+	d.ENIs = append(d.ENIs,
+		ENI{ID: "eni-p", MAC: "02:00:00:00:01:1e", SubnetID: "subnet-a", VPCID: "vpc-1",
+			PrimaryIP: "10.0.1.30", InstanceID: "i-p", SourceDestCheck: true, Groups: []string{"sg-open"}},
+		ENI{ID: "eni-x", MAC: "02:00:00:00:01:14", SubnetID: "subnet-a", VPCID: "vpc-1",
+			PrimaryIP: "10.0.1.20", InstanceID: "i-web", DeviceIndex: 1, SourceDestCheck: true, Groups: []string{"sg-open"}},
+		ENI{ID: "eni-y", MAC: "02:00:00:00:01:15", SubnetID: "subnet-a", VPCID: "vpc-1",
+			PrimaryIP: "10.0.1.21", InstanceID: "i-b", DeviceIndex: 1, SourceDestCheck: true, Groups: []string{"sg-open"}})
+	reconcileStable(t, p, d)
+	echoUDP(t, p, p.InstanceNS("i-web"), "10.0.1.20:7", "i-web")
+	echoUDP(t, p, p.InstanceNS("i-b"), "10.0.1.20:7", "i-b")
+	pr := startProber(t, p, p.InstanceNS("i-p"), "10.0.1.20:7")
+	answered(t, pr, "i-web", "first owner")
+
+	// Every walk is held at its start until the ENI has moved.
+	hold := make(chan struct{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(hold) }) }
+	t.Cleanup(release)
+	started := make(chan []uint32, 8)
+	p.walkStarts = func(marks []uint32) {
+		started <- marks
+		<-hold
+	}
+	findENI(&d, "eni-y").InstanceID = ""
+	reconcile(t, p, d)
+	select {
+	case <-started:
+	case <-time.After(passTimeout):
+		t.Fatal("releasing eni-y's mark started no walk")
+	}
+	was := p.cache.marks["eni-x"]
+	findENI(&d, "eni-x").InstanceID = ""
+	reconcile(t, p, d)
+	findENI(&d, "eni-x").InstanceID = "i-b"
+	if st := reconcile(t, p, d); st.ENIs["eni-x"] != "i-b" {
+		t.Fatalf("eni-x realised in %q, want i-b", st.ENIs["eni-x"])
+	}
+	if now := p.cache.marks["eni-x"]; now == was {
+		t.Fatalf("eni-x came back with its mark %d: the test wants another", now)
+	}
+	pr.reset()
+	release()
+	if !seenWithin(pr, "i-b", passTimeout) {
+		t.Fatalf("no answer from the new owner within %s of the held walk's end, with no pass since; the datapath:%s",
+			passTimeout, datapathState(t, p, "02:00:00:00:01:14", "10.0.1.20"))
 	}
 }

@@ -84,6 +84,10 @@ type Plane struct {
 	// before they are announced.
 	linksMade func()
 
+	// walkStarts, if set (tests), is called in the background as each walk that forgets
+	// released marks' connections starts (forgetReleased).
+	walkStarts func(marks []uint32)
+
 	// selfNS is the network namespace the process was in when the plane was created: the
 	// underlay of an overlay whose UnderlayNS is "" (overlay_linux.go).
 	selfNS netns.NsHandle
@@ -1434,54 +1438,91 @@ func (r *reconciler) forgetConnections() {
 // kernel's whole table (about 9 ms per family on this machine kind, however few
 // connections the datapath has), and the next pass must not wait for it. The marks are
 // clean once it has ended (planeCache.forgot); until then they are given to no ENI.
+//
+// A walk under way does not hold the marks back until a later pass: the next one starts
+// when it ends, on its handle. Held back, a moved ENI's connections would name its old
+// mark for as long as no pass came, and a flow that kept its connection alive would
+// never reach the new owner (CI: an ENI moved again while the walk of its previous move
+// was under way went unanswered for 15 s).
 func (r *reconciler) forgetReleased() {
 	c := r.c
 	c.forgot(false)
-	if len(c.released) == 0 || r.dp == nil || c.forgetting != nil {
+	if len(c.released) == 0 || r.dp == nil {
 		return
 	}
-	h, err := c.ctHandle(r.dp)
-	if err != nil {
-		r.fail(err)
-		return
+	w := &ctWalk{marks: c.released, done: make(chan struct{})}
+	if n := len(c.walks); n > 0 {
+		w.prev = c.walks[n-1]
+		w.h = w.prev.h
+	} else {
+		h, err := c.ctHandle(r.dp)
+		if err != nil {
+			r.fail(err)
+			return
+		}
+		w.h = h
 	}
-	marks := c.released
-	c.forgetting, c.released = marks, nil
-	done := make(chan error, 1)
-	c.forgetDone = done
+	c.released = nil
+	c.walks = append(c.walks, w)
+	starts := r.p.walkStarts
 	r.p.bg.Add(1)
 	go func() {
 		defer r.p.bg.Done()
-		done <- forgetMarksWith(h, marks)
+		w.run(starts)
 	}()
 }
 
-// forgot collects the walk under way once it has ended (wait: waits for it): its marks
-// are clean, or released again if it failed.
-func (c *planeCache) forgot(wait bool) {
-	if c.forgetting == nil {
-		return
-	}
-	var err error
-	if wait {
-		err = <-c.forgetDone
-	} else {
-		select {
-		case err = <-c.forgetDone:
-		default:
+// ctWalk is one walk of the datapath's connection tracking that forgets the connections
+// of marks.
+type ctWalk struct {
+	marks []uint32
+	h     *netlink.Handle // the plane's (planeCache.ctHandle)
+	prev  *ctWalk         // the walk before it on h, if under way when it was made
+	done  chan struct{}   // closed when it has ended
+	err   error           // its result, once done is closed
+}
+
+// run waits for the walk before it, then walks; after a failed walk the handle may hold
+// the rest of its answers, so the walks after it fail too (their marks are released
+// again, for the next pass).
+func (w *ctWalk) run(starts func([]uint32)) {
+	defer close(w.done)
+	if w.prev != nil {
+		<-w.prev.done
+		if w.err = w.prev.err; w.err != nil {
 			return
 		}
 	}
-	if err != nil {
-		c.released = append(c.released, c.forgetting...)
-		if c.ct != nil { // it may hold the rest of the failed walk's answers
+	if starts != nil {
+		starts(w.marks)
+	}
+	w.err = forgetMarksWith(w.h, w.marks)
+}
+
+// forgot collects the walks that have ended, in order (wait: waits for every one): their
+// marks are clean, or released again if they failed.
+func (c *planeCache) forgot(wait bool) {
+	for len(c.walks) > 0 {
+		w := c.walks[0]
+		if !wait {
+			select {
+			case <-w.done:
+			default:
+				return
+			}
+		}
+		<-w.done
+		c.walks = c.walks[1:]
+		if w.err == nil {
+			c.cleanMarks = append(c.cleanMarks, w.marks...)
+			continue
+		}
+		c.released = append(c.released, w.marks...)
+		if c.ct == w.h { // it may hold the rest of the failed walk's answers
 			c.ct.Close()
 			c.ct = nil
 		}
-	} else {
-		c.cleanMarks = append(c.cleanMarks, c.forgetting...)
 	}
-	c.forgetting, c.forgetDone = nil, nil
 }
 
 // forgetMarks deletes the datapath's tracked connections whose mark names one of
