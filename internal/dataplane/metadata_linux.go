@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/netip"
 	"slices"
-	"strconv"
 	"sync"
 	"syscall"
 
@@ -31,11 +30,11 @@ import (
 // source MAC names the port the frame entered by. (Packet marks do not cross network
 // namespaces, so the datapath's own ENI marks cannot be read there.) The router's
 // "mdpre" chain maps the source MAC of every packet for a metadata address to the
-// ENI's metadata number (a verdict map, "mdmacs", one chain md<id> per ENI), sets it
-// as the packet mark, and pins each connection to the ENI that opened it: a new
-// connection's ct mark is set to it, and a later packet of the connection whose mark
-// differs (another ENI guessing a connection's addresses and sequence numbers) is
-// dropped, as is anything for a metadata address from an unknown MAC (the uplink), to
+// ENI's metadata number (a map, "mdids"), sets it as the packet mark, and pins each
+// connection to the ENI that opened it: a new connection's ct mark is set to it, and a
+// later packet of the connection whose mark differs (another ENI guessing a
+// connection's addresses and sequence numbers; the pair ct mark . mark is not in
+// "mdpins") is dropped, as is anything for a metadata address from an unknown MAC (the uplink), to
 // a port other than 80, or not TCP. The router's stack has net.ipv4.tcp_fwmark_accept
 // on, so an accepted connection's socket mark is the mark of its SYN; the listener reads
 // it (SO_MARK) and its connections tell the server their ENI (MetadataAsker). A spoofed
@@ -323,25 +322,36 @@ func socketMark(c net.Conn) (uint32, error) {
 	return uint32(v), serr
 }
 
-// addMetadataRules adds to the router's guard table the chains that name the asking ENI
-// (see the top of this file); the input chain accepts what they marked.
+// addMetadataRules adds to the router's guard table the chain that names the asking ENI
+// (see the top of this file) and its two sets; the input chain accepts what it marked.
+// Nothing in it is per ENI but set elements: an ENI's arrival or departure changes two
+// elements, and no chain or jump, so the kernel validates nothing of the table's chains.
 func addMetadataRules(conn *nftables.Conn, tab *nftables.Table, es []mdEntry) error {
 	md := conn.AddChain(&nftables.Chain{Name: "md", Table: tab})
-	elems := make([]nftables.SetElement, 0, len(es))
+	ids, pins := metadataSets(tab)
+	idElems, pinElems := make([]nftables.SetElement, 0, len(es)), make([]nftables.SetElement, 0, len(es))
 	for _, e := range es {
-		elems = append(elems, addMetadataChain(conn, tab, e))
+		idElems, pinElems = append(idElems, metadataIDElem(e.mac, e.id)), append(pinElems, metadataPinElem(e.id))
 	}
-	macs := metadataMap(tab)
-	if err := addSet(conn, macs, elems); err != nil {
+	if err := addSet(conn, ids, idElems); err != nil {
 		return fmt.Errorf("metadata map: %w", err)
+	}
+	if err := addSet(conn, pins, pinElems); err != nil {
+		return fmt.Errorf("metadata pins: %w", err)
 	}
 	drop := []expr.Any{&expr.Counter{}, verdict(expr.VerdictDrop)}
 	for _, r := range [][]expr.Any{
 		{&expr.Immediate{Register: 1, Data: native32(0)}, markSet()},
 		append([]expr.Any{meta(expr.MetaKeyL4PROTO), cmpNeq([]byte{unix.IPPROTO_TCP})}, drop...),
 		append([]expr.Any{load(expr.PayloadBaseTransportHeader, 2, 2), cmpNeq(binaryutil.BigEndian.PutUint16(metadataPort))}, drop...),
-		{load(expr.PayloadBaseLLHeader, 6, 6), &expr.Lookup{SourceRegister: 1, SetName: macs.Name, SetID: macs.ID, IsDestRegSet: true, DestRegister: 0}},
+		// meta mark set ether saddr map @mdids (no element: the rule ends, the mark stays 0)
+		{load(expr.PayloadBaseLLHeader, 6, 6), &expr.Lookup{SourceRegister: 1, SetName: ids.Name, SetID: ids.ID, IsDestRegSet: true, DestRegister: 1}, markSet()},
 		append([]expr.Any{meta(expr.MetaKeyMARK), cmpEq(native32(0))}, drop...),
+		// ct state new ct mark set meta mark
+		append(ctState(expr.CtStateBitNEW), meta(expr.MetaKeyMARK), &expr.Ct{Key: expr.CtKeyMARK, Register: 1, SourceRegister: true}),
+		// ct mark . meta mark != @mdpins drop: a connection opened by another ENI
+		append([]expr.Any{&expr.Ct{Key: expr.CtKeyMARK, Register: 1}, &expr.Meta{Key: expr.MetaKeyMARK, Register: 9},
+			&expr.Lookup{SourceRegister: 1, SetName: pins.Name, SetID: pins.ID, Invert: true}}, drop...),
 	} {
 		conn.AddRule(&nftables.Rule{Table: tab, Chain: md, Exprs: r})
 	}
@@ -360,54 +370,38 @@ func addMetadataRules(conn *nftables.Conn, tab *nftables.Table, es []mdEntry) er
 	return nil
 }
 
-// metadataMap is the router guard's map of ENI MACs to their metadata chains.
-func metadataMap(tab *nftables.Table) *nftables.Set {
-	return &nftables.Set{Table: tab, Name: "mdmacs", IsMap: true, KeyType: nftables.TypeEtherAddr, DataType: nftables.TypeVerdict}
+// metadataSets are the router guard's map of ENI MACs to their metadata numbers and its
+// set of the pairs (ct mark . meta mark) a connection may carry: a number with itself.
+func metadataSets(tab *nftables.Table) (ids, pins *nftables.Set) {
+	return &nftables.Set{Table: tab, Name: "mdids", IsMap: true, KeyType: nftables.TypeEtherAddr, DataType: nftables.TypeMark},
+		&nftables.Set{Table: tab, Name: "mdpins", Concatenation: true, KeyType: nftables.MustConcatSetType(nftables.TypeMark, nftables.TypeMark)}
 }
 
-func metadataChain(id uint32) string { return "md" + strconv.FormatUint(uint64(id), 10) }
-
-// addMetadataChain adds the chain of one ENI's metadata number and returns its element
-// of the MAC map.
-func addMetadataChain(conn *nftables.Conn, tab *nftables.Table, e mdEntry) nftables.SetElement {
-	name := metadataChain(e.id)
-	ch := conn.AddChain(&nftables.Chain{Name: name, Table: tab})
-	id := native32(e.id)
-	for _, r := range [][]expr.Any{
-		{&expr.Immediate{Register: 1, Data: id}, markSet()},
-		append(ctState(expr.CtStateBitNEW), &expr.Immediate{Register: 1, Data: id},
-			&expr.Ct{Key: expr.CtKeyMARK, Register: 1, SourceRegister: true}),
-		{&expr.Ct{Key: expr.CtKeyMARK, Register: 1}, cmpNeq(id), &expr.Counter{}, verdict(expr.VerdictDrop)},
-	} {
-		conn.AddRule(&nftables.Rule{Table: tab, Chain: ch, Exprs: r})
-	}
-	return nftables.SetElement{Key: e.mac, VerdictData: &expr.Verdict{Kind: expr.VerdictJump, Chain: name}}
+func metadataIDElem(mac []byte, id uint32) nftables.SetElement {
+	return nftables.SetElement{Key: mac, Val: native32(id)}
 }
 
-// metadataDelta queues the changes of the MAC map and its chains from have to want
-// (MAC -> metadata number): an element and its chain out, before the new ones in.
+func metadataPinElem(id uint32) nftables.SetElement {
+	return nftables.SetElement{Key: append(native32(id), native32(id)...)}
+}
+
+// metadataDelta queues the changes of the metadata sets from have to want (MAC ->
+// metadata number): the elements out, before the new ones in.
 func metadataDelta(conn *nftables.Conn, tab *nftables.Table, have, want map[string]uint32) error {
-	macs := metadataMap(tab)
-	var del, add []nftables.SetElement
-	var gone []uint32
+	ids, pins := metadataSets(tab)
+	var delIDs, delPins, addIDs, addPins []nftables.SetElement
 	for mac, id := range have {
 		if want[mac] != id {
-			del = append(del, nftables.SetElement{Key: []byte(mac)})
-			gone = append(gone, id)
+			delIDs, delPins = append(delIDs, nftables.SetElement{Key: []byte(mac)}), append(delPins, metadataPinElem(id))
 		}
-	}
-	if err := delElems(conn, macs, del); err != nil {
-		return err
-	}
-	for _, id := range gone {
-		conn.DelChain(&nftables.Chain{Name: metadataChain(id), Table: tab})
 	}
 	for mac, id := range want {
 		if have[mac] != id {
-			add = append(add, addMetadataChain(conn, tab, mdEntry{mac: []byte(mac), id: id}))
+			addIDs, addPins = append(addIDs, metadataIDElem([]byte(mac), id)), append(addPins, metadataPinElem(id))
 		}
 	}
-	return addElems(conn, macs, add)
+	return errors.Join(delElems(conn, ids, delIDs), delElems(conn, pins, delPins),
+		addElems(conn, ids, addIDs), addElems(conn, pins, addPins))
 }
 
 // metadataEgress are the rules of out_<N> that let an ENI reach the metadata service

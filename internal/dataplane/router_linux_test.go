@@ -10,13 +10,13 @@ import (
 )
 
 // routerSnapshot is what a router namespace holds of its ENIs: its guard's next-hop sets,
-// its metadata map (MAC -> chain) and the permanent neighbours of its legs, sorted.
+// its metadata sets (MAC -> number, number . number) and the permanent neighbours of its legs, sorted.
 func routerSnapshot(t *testing.T, p *Plane, vpcID string) []string {
 	t.Helper()
 	conn := nftIn(t, p.RouterNS(vpcID))
 	tab := &nftables.Table{Name: p.prefix + "rt", Family: nftables.TableFamilyINet}
 	var out []string
-	for _, name := range []string{guardNextHops4, guardNextHops6, "mdmacs"} {
+	for _, name := range []string{guardNextHops4, guardNextHops6, "mdids", "mdpins"} {
 		set, err := conn.GetSetByName(tab, name)
 		if err != nil {
 			t.Fatalf("set %s: %v", name, err)
