@@ -175,6 +175,7 @@ func TestScale(t *testing.T) {
 
 	timed := func(what string, full bool) {
 		t.Helper()
+		steps := logSteps(p)
 		start := time.Now()
 		var st Status
 		var err error
@@ -186,7 +187,7 @@ func TestScale(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
-		t.Logf("%s: %v, %d changes", what, time.Since(start).Round(time.Microsecond), st.Changes)
+		t.Logf("%s: %v, %d changes; steps:%s", what, time.Since(start).Round(time.Microsecond), st.Changes, steps())
 	}
 	timed("incremental pass, nothing changed", false)
 	timed("full pass (Verify), nothing changed", true)
@@ -238,12 +239,13 @@ func TestScale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	steps := logSteps(p2)
 	start = time.Now()
 	st, err = p2.Reconcile(ctx, d)
 	if err != nil {
 		t.Fatalf("restart: %v", err)
 	}
-	t.Logf("restart: a new plane's first pass over %d instances: %v, %d changes", n, time.Since(start).Round(time.Millisecond), st.Changes)
+	t.Logf("restart: a new plane's first pass over %d instances: %v, %d changes; steps:%s", n, time.Since(start).Round(time.Millisecond), st.Changes, steps())
 	for i, inst := range sample {
 		if eth0(inst) != before[i] {
 			t.Fatalf("restart: %s's eth0 was made again", inst)
@@ -260,6 +262,21 @@ func TestScale(t *testing.T) {
 		t.Fatalf("teardown: %v", err)
 	}
 	t.Logf("teardown: %v", time.Since(start).Round(time.Millisecond))
+}
+
+// logSteps times the steps of p's next passes; the function it returns stops and
+// describes those of 0.1 ms or more.
+func logSteps(p *Plane) func() string {
+	var b strings.Builder
+	p.stepTime = func(s string, d time.Duration) {
+		if d >= 100*time.Microsecond {
+			fmt.Fprintf(&b, " %s %.1f ms", s, float64(d.Microseconds())/1000)
+		}
+	}
+	return func() string {
+		p.stepTime = nil
+		return b.String()
+	}
 }
 
 // close stops a prober before the test ends.
