@@ -837,6 +837,48 @@ func dpApply(c *nftables.Conn, prefix string, add []*eniInfo, change []dpChange,
 	return nil
 }
 
+// The datapath's stamp: every batch the plane commits to the datapath's ruleset also
+// replaces a chain of a table of its own (family arp, where nothing else of the plane is)
+// whose name is the generation that batch makes and the spec of the base chains. The
+// kernel moves the generation on every commit in the namespace, whoever makes it: a plane
+// (a restarted one) that finds the stamp of the current generation knows that the
+// ruleset is a plane's last change, untouched since, and need not load it again to trust
+// it (at 5,000 ENIs that load took 4.3 s of a restart's 6.8). A commit between the read
+// of the generation and the batch's only makes the stamp name a generation that never
+// matches: the ruleset is loaded again, as without a stamp.
+func dpStampTable(prefix string) *nftables.Table {
+	return &nftables.Table{Name: prefix + "gen", Family: nftables.TableFamilyARP}
+}
+
+func dpStampName(gen uint32, base uint64) string { return fmt.Sprintf("g%d_%016x", gen, base) }
+
+// queueDPStamp queues the stamp of generation gen (the batch's) with base.
+func queueDPStamp(c *nftables.Conn, prefix string, gen uint32, base uint64) {
+	tab := dpStampTable(prefix)
+	c.AddTable(tab)
+	c.DelTable(tab)
+	c.AddTable(tab)
+	c.AddChain(&nftables.Chain{Name: dpStampName(gen, base), Table: tab})
+}
+
+// dpStamped reports whether the datapath's ruleset carries the stamp of generation gen
+// with base.
+func (r *reconciler) dpStamped(gen uint32, base uint64) bool {
+	conn, err := r.dp.nft()
+	if err != nil {
+		return false // the pass reports the datapath's nftables error itself
+	}
+	chains, err := conn.ListChainsOfTableFamily(nftables.TableFamilyARP)
+	if err != nil {
+		r.dp.nftKeep(false)
+		return false
+	}
+	tab, want := dpStampTable(r.p.prefix), dpStampName(gen, base)
+	return slices.ContainsFunc(chains, func(ch *nftables.Chain) bool {
+		return ch.Table != nil && ch.Table.Name == tab.Name && ch.Name == want
+	})
+}
+
 // dpElems queues the addition (or removal) of es to the bridge table's sets, by set.
 func dpElems(c *nftables.Conn, br *nftables.Table, es []dpElem,
 	queue func(*nftables.Conn, *nftables.Set, []nftables.SetElement) error) error {

@@ -587,6 +587,9 @@ func (r *reconciler) ensureOverlayTable(rmacs []string) {
 	}
 	gen, genErr := r.dp.nftGen()
 	trusted := genErr == nil && uint64(gen)+1 == r.p.dpGen.Load()
+	if genErr == nil {
+		queueDPStamp(conn, r.p.prefix, gen+1, r.c.nftBase)
+	}
 	conn.AddTable(tab)
 	conn.DelTable(tab)
 	conn.AddTable(tab)
@@ -672,6 +675,9 @@ func (r *reconciler) dropOverlayTable() {
 	}
 	gen, genErr := r.dp.nftGen()
 	trusted := genErr == nil && uint64(gen)+1 == r.p.dpGen.Load()
+	if genErr == nil {
+		queueDPStamp(conn, r.p.prefix, gen+1, r.c.nftBase)
+	}
 	conn.DelTable(&nftables.Table{Name: ovTableName(r.p.prefix), Family: nftables.TableFamilyBridge})
 	if err := conn.Flush(); err != nil {
 		r.fail(fmt.Errorf("datapath: delete overlay table: %w", err))

@@ -1378,15 +1378,23 @@ func (r *reconciler) ensureDatapathRules() {
 			}
 		}
 	}()
+	base := dpBaseKey(r.p.prefix, r.subnetSeq)
 	d.gen, d.genErr = r.dp.nftGen()
 	d.trusted = d.genErr == nil && uint64(d.gen)+1 == r.p.dpGen.Load()
+	if !d.trusted && d.genErr == nil && r.dpStamped(d.gen, base) {
+		// The last change was a plane's (a former one's: a restart), with the base chains
+		// wanted now, and nobody changed the ruleset since: what whole finds (its chains
+		// name the specs of its ENIs) it need not load again.
+		d.trusted = true
+		r.p.dpGen.Store(uint64(d.gen) + 1)
+	}
 	if !d.trusted {
 		r.dpUntrusted = true
 		// Not the generation the plane's last change left: someone else changed the
 		// ruleset (or this plane never wrote it): load it again whole.
 		c.nftBase = 0
 	}
-	base := dpBaseKey(r.p.prefix, r.subnetSeq)
+	d.base = base
 	if !r.full && c.nftBase == base {
 		d.incremental()
 		return
@@ -1572,7 +1580,16 @@ type dpPass struct {
 	keys    map[*eniInfo]uint64
 	gen     uint32 // the ruleset's generation before the pass
 	genErr  error
+	base    uint64 // dpBaseKey
 	trusted bool // gen is the one the plane's last change left
+}
+
+// stamp queues, in the batch of the pass's change to the ruleset, the stamp of the
+// generation it makes (dpStamp).
+func (d *dpPass) stamp(conn *nftables.Conn) {
+	if d.genErr == nil {
+		queueDPStamp(conn, d.r.p.prefix, d.gen+1, d.base)
+	}
 }
 
 // wrote records that the plane's change made the generation after d.gen.
@@ -1659,6 +1676,7 @@ func (d *dpPass) incremental() {
 		return
 	}
 	defer r.dp.nftDone(r, r.nerr)
+	d.stamp(conn)
 	if err := dpApply(conn, r.p.prefix, add, change, sgOnly, d.keys, oldKey, gone, r.groups); err != nil {
 		r.fail(fmt.Errorf("datapath: %w", err))
 		c.nftBase = 0 // reload it all next time
@@ -1696,6 +1714,7 @@ func (d *dpPass) whole(base uint64) {
 		return
 	}
 	if !ok || !d.trusted {
+		d.stamp(conn)
 		if err := nftReplace(conn, "", ts...); err != nil {
 			r.fail(fmt.Errorf("datapath: %w", err))
 			for _, e := range d.enis { // not enforced: not attached

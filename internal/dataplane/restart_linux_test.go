@@ -2,11 +2,14 @@ package dataplane
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
 	"github.com/vishvananda/netlink"
 )
 
@@ -57,5 +60,80 @@ func TestRestartKeepsFlows(t *testing.T) {
 	}
 	if err := echo("after"); err != nil {
 		t.Fatalf("the connection established before the restart: %v", err)
+	}
+}
+
+// datapathGen is the nftables generation of the plane's datapath namespace.
+func datapathGen(t *testing.T, p *Plane) uint32 {
+	t.Helper()
+	ns, err := openNS(p.DatapathNS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	q, err := dialNetfilter(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	g, err := nftGenOn(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// TestRestartTrustsItsStamp: a restarted plane whose datapath ruleset is, by its stamp,
+// the former plane's last change, untouched since, keeps it as it is (no batch: the
+// namespace's nftables generation does not move). One changed by hand while no plane ran
+// (a group's chain opened) is loaded again, and so is one whose base chains the new
+// plane wants otherwise (a subnet added while it was down).
+func TestRestartTrustsItsStamp(t *testing.T) {
+	p := newTestPlane(t)
+	d := baseDesired()
+	reconcileStable(t, p, d)
+	serveTCP(t, p, p.InstanceNS("i-web"), 22, "ssh")
+	serveTCP(t, p, p.InstanceNS("i-web"), 80, "web")
+	restart := func() {
+		t.Helper()
+		p2, err := New(Options{Prefix: p.prefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p2.Reconcile(context.Background(), d); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := p2.Reconcile(context.Background(), d); err != nil || st.Changes != 0 {
+			t.Fatalf("the restarted plane's second pass: %d changes, %v", st.Changes, err)
+		}
+	}
+
+	g0 := datapathGen(t, p)
+	restart()
+	if g := datapathGen(t, p); g != g0 {
+		t.Fatalf("untouched, the datapath ruleset was loaded again: generation %d, then %d", g0, g)
+	}
+	mustNotReach(t, p, p.InstanceNS("i-b"), "10.0.1.10:22") // eni-b is not in web's 22 rule
+	mustReach(t, p, p.InstanceNS("i-b"), "10.0.1.10:80", "web")
+
+	// By hand, while no plane runs: web's ingress chain accepts everything.
+	mark := p.cache.marks["eni-web"]
+	c := nftIn(t, p.DatapathNS())
+	ch := &nftables.Chain{Name: fmt.Sprint("in_", mark), Table: &nftables.Table{Name: sgShardName(p.Prefix(), mark), Family: nftables.TableFamilyINet}}
+	c.FlushChain(ch)
+	c.AddRule(&nftables.Rule{Table: ch.Table, Chain: ch, Exprs: []expr.Any{&expr.Verdict{Kind: expr.VerdictAccept}}})
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	mustReach(t, p, p.InstanceNS("i-b"), "10.0.1.10:22", "ssh") // the damage is real
+	restart()
+	mustNotReach(t, p, p.InstanceNS("i-b"), "10.0.1.10:22")
+
+	// A subnet added while no plane ran: the base chains (its conntrack zone) change.
+	d.VPCs[0].Subnets = append(d.VPCs[0].Subnets, Subnet{ID: "subnet-z", CIDR: "10.0.9.0/24"})
+	g1 := datapathGen(t, p)
+	restart()
+	if g := datapathGen(t, p); g == g1 {
+		t.Fatal("with other base chains wanted, the datapath ruleset was not loaded again")
 	}
 }
