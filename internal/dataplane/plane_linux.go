@@ -958,8 +958,16 @@ func (r *reconciler) ensureNAT(c *nsCtx, uplink string, maps []PublicMapping, fo
 
 // ensureInstances: a namespace per running instance.
 func (r *reconciler) ensureInstances() {
-	ids := make([]string, 0, len(r.running))
+	// An incremental pass trusts the open handle of every instance the delta does not
+	// name (as ensureNS would) without sorting them all.
+	incr := r.incr()
+	var ids []string
 	for id := range r.running {
+		if c := r.c.instNS[id]; incr && c != nil && !r.delta.insts[id] {
+			r.insts[id] = c
+			r.status.Instances[id] = true
+			continue
+		}
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
@@ -1581,7 +1589,7 @@ type dpPass struct {
 	gen     uint32 // the ruleset's generation before the pass
 	genErr  error
 	base    uint64 // dpBaseKey
-	trusted bool // gen is the one the plane's last change left
+	trusted bool   // gen is the one the plane's last change left
 }
 
 // stamp queues, in the batch of the pass's change to the ruleset, the stamp of the

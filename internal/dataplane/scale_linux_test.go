@@ -83,9 +83,11 @@ func scaleDesired(n int) Desired {
 	d.VPCs = []VPC{v}
 	for i := 0; i < n; i++ {
 		s := i % nsub
-		id := fmt.Sprintf("i-s%d", i)
+		// Zero-padded: the ENIs sorted by id, as the agent gives them (a Desired out of order
+		// costs every pass a sort of all its ENIs: 3.3 ms of a move's at 5,000).
+		id := fmt.Sprintf("i-s%05d", i)
 		d.Instances = append(d.Instances, Instance{ID: id, Running: true})
-		d.ENIs = append(d.ENIs, ENI{ID: fmt.Sprintf("eni-s%d", i), MAC: fmt.Sprintf("02:01:00:00:%02x:%02x", i>>8, i&0xff),
+		d.ENIs = append(d.ENIs, ENI{ID: fmt.Sprintf("eni-s%05d", i), MAC: fmt.Sprintf("02:01:00:00:%02x:%02x", i>>8, i&0xff),
 			SubnetID: v.Subnets[s].ID, VPCID: v.ID, PrimaryIP: fmt.Sprintf("10.%d.%d.%d", 10+s, (i/nsub)/200, 10+(i/nsub)%200), InstanceID: id,
 			SourceDestCheck: true, Groups: []string{"sg-open"}})
 	}
@@ -195,7 +197,7 @@ func TestScale(t *testing.T) {
 	// One more launch at this scale.
 	id := "i-extra"
 	d.Instances = append(d.Instances, Instance{ID: id, Running: true})
-	d.ENIs = append(d.ENIs, ENI{ID: "eni-extra", MAC: "02:01:00:ff:00:01", SubnetID: d.VPCs[0].Subnets[1].ID, VPCID: "vpc-s",
+	d.ENIs = append(d.ENIs, ENI{ID: "eni-sz-extra" /* sorts last */, MAC: "02:01:00:ff:00:01", SubnetID: d.VPCs[0].Subnets[1].ID, VPCID: "vpc-s",
 		PrimaryIP: "10.11.9.9", InstanceID: id, SourceDestCheck: true, Groups: []string{"sg-open"}})
 	start = time.Now()
 	timed("launch one more instance (Reconcile)", false)

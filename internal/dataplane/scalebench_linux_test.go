@@ -31,7 +31,7 @@ func BenchmarkScalePass(b *testing.B) {
 	d := scaleDesired(n)
 	d.Groups = append(d.Groups, Group{ID: "sg-one", Ingress: []Rule{{Protocol: "tcp", FromPort: 22, ToPort: 22, CIDRs: []string{"10.0.0.0/8"}}}})
 	d.ENIs[0].Groups = []string{"sg-one"}
-	d.ENIs = append(d.ENIs, ENI{ID: "eni-mover", MAC: "02:01:00:ff:00:02", SubnetID: d.VPCs[0].Subnets[1].ID, VPCID: "vpc-s",
+	d.ENIs = append(d.ENIs, ENI{ID: "eni-sz-mover" /* sorts last */, MAC: "02:01:00:ff:00:02", SubnetID: d.VPCs[0].Subnets[1].ID, VPCID: "vpc-s",
 		PrimaryIP: "10.11.9.9", InstanceID: d.ENIs[1].InstanceID, DeviceIndex: 1, SourceDestCheck: true, Groups: []string{"sg-open"}})
 	mover := &d.ENIs[len(d.ENIs)-1]
 	if _, err := p.Reconcile(ctx, d); err != nil {
