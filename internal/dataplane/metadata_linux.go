@@ -141,11 +141,17 @@ func (p *Plane) metadataAsker(vpcID string, id uint32) (mdAsker, bool) {
 
 // mdKey is the spec of a router's metadata entries.
 func mdKey(es []mdEntry) uint64 {
-	k := newKeyHash()
+	var sum uint64 // whatever their order (see neighboursKey)
 	for _, e := range es {
-		k.str(string(e.mac))
-		k.u64(uint64(e.id))
+		sum += mdHash(e)
 	}
+	return sum
+}
+
+func mdHash(e mdEntry) uint64 {
+	k := newKeyHash()
+	k.str(string(e.mac))
+	k.u64(uint64(e.id))
 	return k.sum()
 }
 

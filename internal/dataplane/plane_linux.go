@@ -58,6 +58,9 @@ type Plane struct {
 	// routerDeltas counts routers brought up to date by their ENIs' changes alone
 	// (routerDelta), for tests.
 	routerDeltas atomic.Int64
+	// routerIncrs counts those brought up to date by the changed ENIs alone, without a
+	// look at the others (routerIncr); for tests.
+	routerIncrs atomic.Int64
 	driftMu      sync.Mutex
 	genSocks     genSockets // the drift check's sockets (drift_linux.go)
 
@@ -757,15 +760,20 @@ func (r *reconciler) ensureRouters() {
 			inetRoutes = append(inetRoutes, ent.inetRoutes...)
 			continue
 		}
+		upName := ifName(r.p.prefix, kindUplink, v.ID)
+		if ok && trusted && !r.full && r.incr() && r.routerIncr(v, c, &ent, gen, upName) {
+			inetRoutes = append(inetRoutes, ent.inetRoutes...)
+			continue
+		}
 		if byVPC == nil {
 			byVPC = r.enisByVPC()
 		}
 		nbrs, pfx6 := routerNeighbours(slices.Concat(byVPC[v.ID], r.ov.enisOf(v.ID)))
 		md := r.p.metadataIDs(v.ID, byVPC[v.ID])
+		parts := routerParts(byVPC[v.ID], r.ov.enisOf(v.ID), md)
 		static, pfx6Key := r.routerKey(v, c), neighboursKey(nil, pfx6)
 		key := static ^ neighboursKey(nbrs, pfx6) ^ mdKey(md)
-		upName := ifName(r.p.prefix, kindUplink, v.ID)
-		if ok && trusted && !r.full && (ent.key == key || r.routerDeltaPass(v, c, &ent, gen, key, static, pfx6Key, upName, nbrs, md)) {
+		if ok && trusted && !r.full && (ent.key == key || r.routerDeltaPass(v, c, &ent, gen, key, static, pfx6Key, upName, nbrs, md, parts)) {
 			inetRoutes = append(inetRoutes, ent.inetRoutes...)
 			continue
 		}
@@ -784,7 +792,7 @@ func (r *reconciler) ensureRouters() {
 		r.count(ensureNeighbours(c, legs, nbrs))
 		var st *routerState
 		if r.ensureRouterGuard(c, upName, v.ResolverIP, nbrs, md, !trusted) {
-			st = newRouterState(static, pfx6Key, legs, upName, v.ResolverIP, nbrs, md)
+			st = newRouterState(static, pfx6Key, legs, upName, v.ResolverIP, nbrs, md, parts)
 		}
 		tables := []int{rtInternet, unix.RT_TABLE_MAIN}
 		for _, s := range r.subnetSeq {
@@ -820,11 +828,11 @@ func (r *reconciler) ensureRouters() {
 // routerDeltaPass brings a router whose static part (routerKey) and delegated IPv6
 // routes are what its last pass made up to date by its ENIs' changes alone (routerDelta),
 // and records it. It reports whether it did; if not, the caller makes the router whole.
-func (r *reconciler) routerDeltaPass(v VPC, c *nsCtx, ent *routerEntry, gen uint32, key, static, pfx6Key uint64, upName string, nbrs []neighbour, md []mdEntry) bool {
+func (r *reconciler) routerDeltaPass(v VPC, c *nsCtx, ent *routerEntry, gen uint32, key, static, pfx6Key uint64, upName string, nbrs []neighbour, md []mdEntry, parts map[string]routerPart) bool {
 	if ent.st == nil || ent.st.static != static || ent.st.pfx6 != pfx6Key {
 		return false
 	}
-	if !r.routerDelta(c, ent.st, upName, v.ResolverIP, nbrs, md) {
+	if !r.routerDelta(c, ent.st, upName, v.ResolverIP, nbrs, md, parts) {
 		ent.st = nil // what the kernel holds is unknown: the full pass makes it whole
 		return false
 	}

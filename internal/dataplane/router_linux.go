@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
@@ -123,25 +124,39 @@ func ensureNeighbours(c *nsCtx, legs map[string]netlink.Link, want []neighbour) 
 	return n, nil
 }
 
-// neighboursKey is the spec of a router's neighbours and prefix routes.
+// neighboursKey is the spec of a router's neighbours and prefix routes: the sum of its
+// elements' hashes, whatever their order, so that a change of a few updates it (routerIncr).
 func neighboursKey(ns []neighbour, pfx6 []prefixRoute) uint64 {
-	k := newKeyHash()
+	var sum uint64
 	for _, n := range ns {
-		k.str(n.subnet)
-		k.addr(n.ip)
-		k.str(n.mac.String())
+		sum += nbrHash(n)
 	}
 	for _, p := range pfx6 {
+		k := newKeyHash()
 		k.str(p.subnet)
 		k.prefix(p.pfx)
 		k.addr(p.via)
+		sum += k.sum()
 	}
+	return sum
+}
+
+func nbrHash(n neighbour) uint64 {
+	k := newKeyHash()
+	k.str(n.subnet)
+	k.addr(n.ip)
+	k.str(string(n.mac))
 	return k.sum()
 }
 
 // guardMarker names the router guard's marker chain: the spec of everything it holds.
 func guardMarker(uplink, resolver string, ns []neighbour, md []mdEntry) string {
-	return fmt.Sprintf("v%s_%016x", nftVersion, neighboursKey(ns, nil)^specKey(uplink, "peering-guard", "resolver "+resolver)^mdKey(md))
+	return guardMarkerOf(uplink, resolver, neighboursKey(ns, nil), mdKey(md))
+}
+
+// guardMarkerOf is guardMarker of the neighbours' and metadata entries' keys.
+func guardMarkerOf(uplink, resolver string, nbrSum, mdSum uint64) string {
+	return fmt.Sprintf("v%s_%016x", nftVersion, nbrSum^specKey(uplink, "peering-guard", "resolver "+resolver)^mdSum)
 }
 
 // Named sets of the router guard: the legs' next hops, by family.
@@ -281,6 +296,51 @@ type routerState struct {
 	marker string            // the guard's marker chain
 	nh     map[netip.Addr]bool
 	md     map[string]uint32 // MAC -> metadata number
+
+	// For routerIncr: what each ENI adds, how many neighbours have each next hop, and the
+	// keys of the neighbours and of md (neighboursKey, mdKey).
+	byENI         map[string]routerPart
+	nhRef         map[netip.Addr]int
+	nbrSum, mdSum uint64
+}
+
+// routerPart is what one ENI adds to its VPC's router: neighbours, a metadata number (a
+// local ENI's), and whether it has delegated IPv6 prefixes (routes: routerIncr leaves
+// those to the whole router's pass).
+type routerPart struct {
+	nbrs  []neighbour
+	md    mdEntry
+	hasMD bool
+	pfx6  bool
+}
+
+// routerParts are the parts of the router's local and remote ENIs, md the local ones'
+// metadata numbers.
+func routerParts(local, remote []*eniInfo, md []mdEntry) map[string]routerPart {
+	byMAC := make(map[string]mdEntry, len(md))
+	for _, m := range md {
+		byMAC[string(m.mac)] = m
+	}
+	parts := make(map[string]routerPart, len(local)+len(remote))
+	for i, e := range slices.Concat(local, remote) {
+		ns, pfx6 := routerNeighbours([]*eniInfo{e})
+		part := routerPart{nbrs: ns, pfx6: len(pfx6) > 0}
+		if mac, err := parseMAC(e.mac); err == nil && i < len(local) {
+			part.md, part.hasMD = byMAC[string(mac)]
+		}
+		parts[e.ID] = part
+	}
+	return parts
+}
+
+// setParts records parts, ns and md as what st's router holds.
+func (st *routerState) setParts(parts map[string]routerPart, ns []neighbour, md []mdEntry) {
+	st.byENI = parts
+	st.nhRef = make(map[netip.Addr]int, len(ns))
+	for _, n := range ns {
+		st.nhRef[n.ip]++
+	}
+	st.nbrSum, st.mdSum = neighboursKey(ns, nil), mdKey(md)
 }
 
 type nbrKey struct {
@@ -289,7 +349,7 @@ type nbrKey struct {
 }
 
 // newRouterState records what a full pass made.
-func newRouterState(static, pfx6 uint64, legs map[string]netlink.Link, uplink, resolver string, ns []neighbour, md []mdEntry) *routerState {
+func newRouterState(static, pfx6 uint64, legs map[string]netlink.Link, uplink, resolver string, ns []neighbour, md []mdEntry, parts map[string]routerPart) *routerState {
 	st := &routerState{static: static, pfx6: pfx6, legs: map[string]int{}, nbrs: map[nbrKey]string{},
 		marker: guardMarker(uplink, resolver, ns, md), nh: nextHops(ns), md: map[string]uint32{}}
 	for s, l := range legs {
@@ -303,13 +363,14 @@ func newRouterState(static, pfx6 uint64, legs map[string]netlink.Link, uplink, r
 	for _, e := range md {
 		st.md[string(e.mac)] = e.id
 	}
+	st.setParts(parts, ns, md)
 	return st
 }
 
 // routerDelta brings the router's neighbours and guard from st to ns and md, changing
 // only what differs. It reports whether it did; if not (a neighbour on a leg st does not
 // know, a netlink error), the caller makes the router whole.
-func (r *reconciler) routerDelta(c *nsCtx, st *routerState, uplink, resolver string, ns []neighbour, md []mdEntry) bool {
+func (r *reconciler) routerDelta(c *nsCtx, st *routerState, uplink, resolver string, ns []neighbour, md []mdEntry, parts map[string]routerPart) bool {
 	want := make(map[nbrKey]string, len(ns))
 	for _, n := range ns {
 		if _, ok := st.legs[n.subnet]; ok { // as ensureNeighbours: none where there is no leg
@@ -332,6 +393,7 @@ func (r *reconciler) routerDelta(c *nsCtx, st *routerState, uplink, resolver str
 		changes++
 	}
 	st.nbrs, st.marker, st.nh, st.md = want, marker, nh, mdWant
+	st.setParts(parts, ns, md)
 	r.changes += changes
 	return true
 }
@@ -383,37 +445,48 @@ func (r *reconciler) neighbourDelta(c *nsCtx, st *routerState, want map[nbrKey]s
 
 // guardDelta updates the guard table's next-hop sets and metadata map and chains from st
 // to nh and md, and renames its marker, in one nftables batch.
-func guardDelta(c *nsCtx, table string, st *routerState, marker string, nh map[netip.Addr]bool, md map[string]uint32) (err error) {
+func guardDelta(c *nsCtx, table string, st *routerState, marker string, nh map[netip.Addr]bool, md map[string]uint32) error {
+	var add, del []netip.Addr
+	for a := range nh {
+		if !st.nh[a] {
+			add = append(add, a)
+		}
+	}
+	for a := range st.nh {
+		if !nh[a] {
+			del = append(del, a)
+		}
+	}
+	return guardChange(c, table, st.marker, marker, add, del, st.md, md)
+}
+
+// guardChange renames the guard table's marker from old to marker, adds the next hops add
+// and deletes del, and changes its metadata sets from have to want (metadataDelta), in
+// one nftables batch.
+func guardChange(c *nsCtx, table, old, marker string, add, del []netip.Addr, have, want map[string]uint32) (err error) {
 	conn, err := c.nft()
 	if err != nil {
 		return err
 	}
 	defer func() { c.nftKeep(err == nil) }()
 	tab := &nftables.Table{Name: table, Family: nftables.TableFamilyINet}
-	conn.DelChain(&nftables.Chain{Name: st.marker, Table: tab})
+	conn.DelChain(&nftables.Chain{Name: old, Table: tab})
 	conn.AddChain(&nftables.Chain{Name: marker, Table: tab})
 	set4, set6 := guardSets(tab)
-	var add4, add6, del4, del6 []nftables.SetElement
-	for a := range nh {
-		if !st.nh[a] {
+	byFamily := func(as []netip.Addr) (v4, v6 []nftables.SetElement) {
+		for _, a := range as {
 			if a.Is4() {
-				add4 = append(add4, nftables.SetElement{Key: a.AsSlice()})
+				v4 = append(v4, nftables.SetElement{Key: a.AsSlice()})
 			} else {
-				add6 = append(add6, nftables.SetElement{Key: a.AsSlice()})
+				v6 = append(v6, nftables.SetElement{Key: a.AsSlice()})
 			}
 		}
+		return v4, v6
 	}
-	for a := range st.nh {
-		if !nh[a] {
-			if a.Is4() {
-				del4 = append(del4, nftables.SetElement{Key: a.AsSlice()})
-			} else {
-				del6 = append(del6, nftables.SetElement{Key: a.AsSlice()})
-			}
-		}
-	}
+	add4, add6 := byFamily(add)
+	del4, del6 := byFamily(del)
 	errs := []error{delElems(conn, set4, del4), delElems(conn, set6, del6),
-		addElems(conn, set4, add4), addElems(conn, set6, add6), metadataDelta(conn, tab, st.md, md)}
+		addElems(conn, set4, add4), addElems(conn, set6, add6), metadataDelta(conn, tab, have, want)}
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
