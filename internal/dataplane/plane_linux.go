@@ -61,8 +61,8 @@ type Plane struct {
 	// routerIncrs counts those brought up to date by the changed ENIs alone, without a
 	// look at the others (routerIncr); for tests.
 	routerIncrs atomic.Int64
-	driftMu      sync.Mutex
-	genSocks     genSockets // the drift check's sockets (drift_linux.go)
+	driftMu     sync.Mutex
+	genSocks    genSockets // the drift check's sockets (drift_linux.go)
 
 	metadata MetadataServer
 	md       mdState // metadata numbers and listeners (metadata_linux.go)
@@ -970,6 +970,7 @@ func (r *reconciler) ensureInstances() {
 	// name (as ensureNS would) without sorting them all.
 	incr := r.incr()
 	var ids []string
+	r.insts, r.status.Instances = make(map[string]*nsCtx, len(r.running)), make(map[string]bool, len(r.running))
 	for id := range r.running {
 		if c := r.c.instNS[id]; incr && c != nil && !r.delta.insts[id] {
 			r.insts[id] = c

@@ -104,8 +104,12 @@ func TestRouterDelta(t *testing.T) {
 			findENI(&d, "eni-x").SecondaryIPs = nil
 			findENI(&d, "eni-b").SecondaryIPs = []string{"10.0.1.22"}
 		}},
-		{"instance stopped", func() { d.Instances[slices.IndexFunc(d.Instances, func(i Instance) bool { return i.ID == "i-b" })].Running = false }},
-		{"instance started", func() { d.Instances[slices.IndexFunc(d.Instances, func(i Instance) bool { return i.ID == "i-b" })].Running = true }},
+		{"instance stopped", func() {
+			d.Instances[slices.IndexFunc(d.Instances, func(i Instance) bool { return i.ID == "i-b" })].Running = false
+		}},
+		{"instance started", func() {
+			d.Instances[slices.IndexFunc(d.Instances, func(i Instance) bool { return i.ID == "i-b" })].Running = true
+		}},
 		{"delete", func() {
 			d.ENIs = slices.DeleteFunc(d.ENIs, func(e ENI) bool { return e.ID == "eni-c" })
 			d.PublicIPs = d.PublicIPs[:1]
