@@ -39,8 +39,9 @@ type planeCache struct {
 	routers map[string]routerEntry
 	inetKey uint64 // spec of the internet namespace's routes
 	enis    map[string]eniEntry
-	routing map[string]uint64 // instance id → spec of its routes and rules
-	peers   map[string]uint64 // VPC id → spec of its peering links, routes and rules (peering_linux.go)
+	routing map[string]uint64      // instance id → spec of its routes and rules
+	routed  map[string]routedState // instance id → its routes and rules as last made
+	peers   map[string]uint64      // VPC id → spec of its peering links, routes and rules (peering_linux.go)
 
 	acls  map[string]aclState // VPC id → its router's network ACL table (nacl_linux.go)
 	eigw  eigwCache           // egress-only internet gateways' routes (eigw_linux.go)
@@ -83,6 +84,14 @@ type planeCache struct {
 	// reused are marks released or given again since the datapath's connection tracking
 	// last forgot the connections of their former ENIs (see forgetConnections).
 	reused []uint32
+}
+
+// routedState is what the plane last made of an instance's routes and rules, in its
+// namespace handle of generation gen.
+type routedState struct {
+	gen    uint64
+	routes []route
+	rules  []policy
 }
 
 type nftEntry struct {
@@ -158,7 +167,7 @@ func ipsKey(e *eniInfo) uint64 {
 func newPlaneCache() *planeCache {
 	return &planeCache{routerNS: map[string]*nsCtx{}, instNS: map[string]*nsCtx{},
 		bridges: map[string]int{}, routers: map[string]routerEntry{}, enis: map[string]eniEntry{},
-		routing: map[string]uint64{}, nftENI: map[string]nftEntry{}, marks: map[string]uint32{}, vxlans: map[string]vxlanEntry{}, segs: map[string][]int{}}
+		routing: map[string]uint64{}, routed: map[string]routedState{}, nftENI: map[string]nftEntry{}, marks: map[string]uint32{}, vxlans: map[string]vxlanEntry{}, segs: map[string][]int{}}
 }
 
 // closeAll closes every cached handle and forgets everything.

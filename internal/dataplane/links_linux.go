@@ -451,6 +451,76 @@ func ensureRules(c *nsCtx, lo, hi int, want []policy) (int, error) {
 	return n, errs
 }
 
+// changeRoutes brings c's plane routes from have (what the plane last made them) to want
+// without reading them back: those of have whose destination, gateway, link and table no
+// route of want has go, the routes of want not in have are set. A route the kernel removed
+// since (with its link) is gone already.
+func changeRoutes(c *nsCtx, have, want []route) (int, error) {
+	n := 0
+	var errs error
+	wantKeys := make(map[string]bool, len(want))
+	for _, r := range want {
+		wantKeys[r.key()] = true
+	}
+	for _, r := range have {
+		if wantKeys[r.key()] {
+			continue
+		}
+		if err := c.h.RouteDel(r.netlink()); err != nil && !errors.Is(err, unix.ESRCH) && !errors.Is(err, unix.ENODEV) {
+			errs = errors.Join(errs, fmt.Errorf("%s: delete route %s: %w", c.name, r.dst, err))
+			continue
+		}
+		n++
+	}
+	for _, r := range want {
+		if slices.Contains(have, r) {
+			continue
+		}
+		if err := c.h.RouteReplace(r.netlink()); err != nil {
+			errs = errors.Join(errs, fmt.Errorf("%s: add route %s via %s table %d: %w", c.name, r.dst, r.gw, r.table, err))
+			continue
+		}
+		n++
+	}
+	return n, errs
+}
+
+// changeRules brings c's plane rules from have (what the plane last made them) to want
+// without reading them back.
+func changeRules(c *nsCtx, have, want []policy) (int, error) {
+	n := 0
+	var errs error
+	rule := func(p policy) *netlink.Rule {
+		r := netlink.NewRule()
+		r.Priority, r.Table, r.Src, r.Family = p.prio, p.table, ipNet(p.src), netlink.FAMILY_V4
+		if p.src.Addr().Is6() {
+			r.Family = netlink.FAMILY_V6
+		}
+		return r
+	}
+	for _, p := range have {
+		if slices.Contains(want, p) {
+			continue
+		}
+		if err := c.h.RuleDel(rule(p)); err != nil && !errors.Is(err, unix.ENOENT) {
+			errs = errors.Join(errs, fmt.Errorf("%s: delete rule %s: %w", c.name, p.key(), err))
+			continue
+		}
+		n++
+	}
+	for _, p := range want {
+		if slices.Contains(have, p) {
+			continue
+		}
+		if err := c.h.RuleAdd(rule(p)); err != nil && !errors.Is(err, syscall.EEXIST) {
+			errs = errors.Join(errs, fmt.Errorf("%s: add rule %s: %w", c.name, p.key(), err))
+			continue
+		}
+		n++
+	}
+	return n, errs
+}
+
 // setUp brings a link up when it is down; it returns 1 when it changed something.
 func setUp(c *nsCtx, l netlink.Link) (int, error) {
 	if l.Attrs().Flags&net.FlagUp != 0 {

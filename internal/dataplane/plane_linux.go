@@ -985,11 +985,13 @@ func (r *reconciler) ensureInstances() {
 		if err != nil {
 			delete(r.c.instNS, id)
 			delete(r.c.routing, id)
+			delete(r.c.routed, id)
 			r.fail(err)
 			continue
 		}
 		if c != r.c.instNS[id] {
 			delete(r.c.routing, id)
+			delete(r.c.routed, id)
 		}
 		r.c.instNS[id] = c
 		r.insts[id] = c
@@ -1240,6 +1242,26 @@ func (r *reconciler) createENIPair(e *eniInfo, inst *nsCtx, br int, name string,
 	return idx, nil
 }
 
+// instanceRoutes makes an instance's plane routes and rules: from what the plane last
+// made them in an incremental pass (routed), else read back and repaired.
+func (r *reconciler) instanceRoutes(id string, c *nsCtx, key uint64, tables []int, routes []route, rules []policy) {
+	prev, known := r.c.routed[id]
+	delete(r.c.routing, id)
+	delete(r.c.routed, id)
+	n0 := r.nerr
+	if known && !r.full && prev.gen == c.gen {
+		r.count(changeRoutes(c, prev.routes, routes))
+		r.count(changeRules(c, prev.rules, rules))
+	} else {
+		r.count(ensureRoutes(c, tables, routes))
+		r.count(ensureRules(c, rtPrioInstLo, rtPrioInstHi, rules))
+	}
+	if r.nerr == n0 {
+		r.c.routing[id] = key
+		r.c.routed[id] = routedState{gen: c.gen, routes: routes, rules: rules}
+	}
+}
+
 // ensureInstanceRouting: default routes via eth0 and per-ENI tables and rules, so that
 // replies leave by the ENI they came in on. Instances with recreated (moved, new) ENIs go
 // first, and each announces its ENIs (gratuitous ARP) as soon as its routing is in place.
@@ -1322,13 +1344,7 @@ func (r *reconciler) ensureInstanceRouting() {
 		}
 		key := routingKey(c.gen, tables, routes, rules)
 		if k, ok := r.c.routing[id]; !ok || k != key || r.full || len(r.garps[id]) > 0 {
-			delete(r.c.routing, id)
-			n0 := r.nerr
-			r.count(ensureRoutes(c, tables, routes))
-			r.count(ensureRules(c, rtPrioInstLo, rtPrioInstHi, rules))
-			if r.nerr == n0 {
-				r.c.routing[id] = key
-			}
+			r.instanceRoutes(id, c, key, tables, routes, rules)
 		}
 		for _, g := range r.garps[id] {
 			r.fail(g())
@@ -2010,6 +2026,7 @@ func (r *reconciler) pruneCache() {
 		x.close()
 		delete(c.instNS, id)
 		delete(c.routing, id)
+		delete(c.routed, id)
 		r.fail(deleteNS(p.InstanceNS(id)))
 		r.changes++
 	}
@@ -2017,6 +2034,11 @@ func (r *reconciler) pruneCache() {
 		for id := range c.routing {
 			if c.instNS[id] == nil {
 				delete(c.routing, id)
+			}
+		}
+		for id := range c.routed {
+			if c.instNS[id] == nil {
+				delete(c.routed, id)
 			}
 		}
 	}
