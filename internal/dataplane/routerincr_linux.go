@@ -137,7 +137,7 @@ func (r *reconciler) routerApply(c *nsCtx, st *routerState, uplink, resolver str
 		}
 	}
 	marker := guardMarkerOf(uplink, resolver, st.nbrSum, st.mdSum)
-	if marker != st.marker {
+	if marker != st.marker || len(add)+len(del)+len(mdHave)+len(mdWant) > 0 {
 		if err := guardChange(c, r.p.prefix+"rt", st.marker, marker, add, del, mdHave, mdWant); err != nil {
 			return false
 		}
