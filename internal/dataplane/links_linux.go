@@ -394,6 +394,15 @@ type policy struct {
 	table int
 }
 
+func (p policy) netlink() *netlink.Rule {
+	r := netlink.NewRule()
+	r.Priority, r.Table, r.Src, r.Family = p.prio, p.table, ipNet(p.src), netlink.FAMILY_V4
+	if p.src.Addr().Is6() {
+		r.Family = netlink.FAMILY_V6
+	}
+	return r
+}
+
 func (p policy) key() string { return fmt.Sprintf("%d|%s|%d", p.prio, p.src, p.table) }
 
 // ensureRules makes the rules with priorities in [lo, hi] exactly want.
@@ -434,15 +443,7 @@ func ensureRules(c *nsCtx, lo, hi int, want []policy) (int, error) {
 		if haveKeys[p.key()] {
 			continue
 		}
-		r := netlink.NewRule()
-		r.Priority = p.prio
-		r.Table = p.table
-		r.Src = ipNet(p.src)
-		r.Family = netlink.FAMILY_V4
-		if p.src.Addr().Is6() {
-			r.Family = netlink.FAMILY_V6
-		}
-		if err := c.h.RuleAdd(r); err != nil && !errors.Is(err, syscall.EEXIST) {
+		if err := c.h.RuleAdd(p.netlink()); err != nil && !errors.Is(err, syscall.EEXIST) {
 			errs = errors.Join(errs, fmt.Errorf("%s: add rule %s: %w", c.name, p.key(), err))
 			continue
 		}
@@ -490,19 +491,11 @@ func changeRoutes(c *nsCtx, have, want []route) (int, error) {
 func changeRules(c *nsCtx, have, want []policy) (int, error) {
 	n := 0
 	var errs error
-	rule := func(p policy) *netlink.Rule {
-		r := netlink.NewRule()
-		r.Priority, r.Table, r.Src, r.Family = p.prio, p.table, ipNet(p.src), netlink.FAMILY_V4
-		if p.src.Addr().Is6() {
-			r.Family = netlink.FAMILY_V6
-		}
-		return r
-	}
 	for _, p := range have {
 		if slices.Contains(want, p) {
 			continue
 		}
-		if err := c.h.RuleDel(rule(p)); err != nil && !errors.Is(err, unix.ENOENT) {
+		if err := c.h.RuleDel(p.netlink()); err != nil && !errors.Is(err, unix.ENOENT) {
 			errs = errors.Join(errs, fmt.Errorf("%s: delete rule %s: %w", c.name, p.key(), err))
 			continue
 		}
@@ -512,7 +505,7 @@ func changeRules(c *nsCtx, have, want []policy) (int, error) {
 		if slices.Contains(have, p) {
 			continue
 		}
-		if err := c.h.RuleAdd(rule(p)); err != nil && !errors.Is(err, syscall.EEXIST) {
+		if err := c.h.RuleAdd(p.netlink()); err != nil && !errors.Is(err, syscall.EEXIST) {
 			errs = errors.Join(errs, fmt.Errorf("%s: add rule %s: %w", c.name, p.key(), err))
 			continue
 		}

@@ -294,11 +294,10 @@ type routerState struct {
 	legs   map[string]int    // subnet -> ifindex of its leg
 	nbrs   map[nbrKey]string // permanent neighbours -> MAC
 	marker string            // the guard's marker chain
-	nh     map[netip.Addr]bool
 	md     map[string]uint32 // MAC -> metadata number
 
-	// For routerIncr: what each ENI adds, how many neighbours have each next hop, and the
-	// keys of the neighbours and of md (neighboursKey, mdKey).
+	// What each ENI adds (for routerIncr), the next hops with how many neighbours have
+	// each, and the keys of the neighbours and of md (neighboursKey, mdKey).
 	byENI         map[string]routerPart
 	nhRef         map[netip.Addr]int
 	nbrSum, mdSum uint64
@@ -351,7 +350,7 @@ type nbrKey struct {
 // newRouterState records what a full pass made.
 func newRouterState(static, pfx6 uint64, legs map[string]netlink.Link, uplink, resolver string, ns []neighbour, md []mdEntry, parts map[string]routerPart) *routerState {
 	st := &routerState{static: static, pfx6: pfx6, legs: map[string]int{}, nbrs: map[nbrKey]string{},
-		marker: guardMarker(uplink, resolver, ns, md), nh: nextHops(ns), md: map[string]uint32{}}
+		marker: guardMarker(uplink, resolver, ns, md), md: map[string]uint32{}}
 	for s, l := range legs {
 		st.legs[s] = l.Attrs().Index
 	}
@@ -392,7 +391,7 @@ func (r *reconciler) routerDelta(c *nsCtx, st *routerState, uplink, resolver str
 		}
 		changes++
 	}
-	st.nbrs, st.marker, st.nh, st.md = want, marker, nh, mdWant
+	st.nbrs, st.marker, st.md = want, marker, mdWant
 	st.setParts(parts, ns, md)
 	r.changes += changes
 	return true
@@ -448,11 +447,11 @@ func (r *reconciler) neighbourDelta(c *nsCtx, st *routerState, want map[nbrKey]s
 func guardDelta(c *nsCtx, table string, st *routerState, marker string, nh map[netip.Addr]bool, md map[string]uint32) error {
 	var add, del []netip.Addr
 	for a := range nh {
-		if !st.nh[a] {
+		if st.nhRef[a] <= 0 {
 			add = append(add, a)
 		}
 	}
-	for a := range st.nh {
+	for a := range st.nhRef {
 		if !nh[a] {
 			del = append(del, a)
 		}

@@ -127,12 +127,10 @@ func (r *reconciler) routerApply(c *nsCtx, st *routerState, uplink, resolver str
 		switch {
 		case was+d <= 0:
 			delete(st.nhRef, a)
-			delete(st.nh, a)
 			if was > 0 {
 				del = append(del, a)
 			}
 		case was <= 0:
-			st.nh[a] = true
 			add = append(add, a)
 		}
 	}

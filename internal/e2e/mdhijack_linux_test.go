@@ -133,27 +133,13 @@ func tcpSegment(src, dst netip.Addr, sport, dport uint16, seq, ack uint32, paylo
 	copy(tcp[20:], payload)
 	s4, d4 := src.As4(), dst.As4()
 	pseudo := append(append(append(append([]byte{}, s4[:]...), d4[:]...), 0, unix.IPPROTO_TCP), byte(len(tcp)>>8), byte(len(tcp)))
-	binary.BigEndian.PutUint16(tcp[16:], inetChecksum(append(pseudo, tcp...)))
+	binary.BigEndian.PutUint16(tcp[16:], csum(append(pseudo, tcp...)))
 	ip := make([]byte, 20, 20+len(tcp))
 	ip[0], ip[8], ip[9] = 0x45, 64, unix.IPPROTO_TCP
 	binary.BigEndian.PutUint16(ip[2:], uint16(20+len(tcp)))
 	copy(ip[12:16], s4[:])
 	copy(ip[16:20], d4[:])
 	return append(ip, tcp...)
-}
-
-func inetChecksum(b []byte) uint16 {
-	var sum uint32
-	for i := 0; i+1 < len(b); i += 2 {
-		sum += uint32(b[i])<<8 | uint32(b[i+1])
-	}
-	if len(b)%2 == 1 {
-		sum += uint32(b[len(b)-1]) << 8
-	}
-	for sum>>16 != 0 {
-		sum = sum&0xffff + sum>>16
-	}
-	return ^uint16(sum)
 }
 
 // sendRawIPv4From sends an IPv4 packet, header and all, from inside the instance, routed
