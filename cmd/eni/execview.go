@@ -18,30 +18,25 @@ import (
 func runInOSView(p *dataplane.Plane, ns, target string, vpc netOfVPC, argv []string) error {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	var run *exec.Cmd
 	forward, stop := catchSignals()
 	defer stop()
-	err := p.Do(ns, func() error {
+	release, err := startOSView(p, ns, cmd, func() (string, etcFiles) {
+		if target == "internet" {
+			return target, etcFiles{}
+		}
 		hostname := target
-		var etc etcFiles
-		if target != "internet" {
-			ip, err := primaryIPv4()
-			if err == nil { // else the instance id
-				hostname = privateDNSName(ip, awsRegion())
-			}
-			etc = etcOf(vpc, awsRegion(), ip)
+		ip, err := primaryIPv4()
+		if err == nil { // else the instance id
+			hostname = privateDNSName(ip, awsRegion())
 		}
-		var err error
-		if run, err = osView(cmd, hostname, etc); err != nil {
-			return err
-		}
-		return run.Start()
+		return hostname, etcOf(vpc, awsRegion(), ip)
 	})
 	if err != nil {
 		return fmt.Errorf("exec in %s: %w", ns, err)
 	}
-	forward(run.Process)
-	err = run.Wait()
+	defer release()
+	forward(cmd.Process)
+	err = cmd.Wait()
 	exitAs(err)
 	return err
 }

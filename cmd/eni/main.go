@@ -73,8 +73,6 @@ func main() {
 		err = devClusterCmd(os.Args[2:])
 	case "exec":
 		err = execCmd(os.Args[2:])
-	case nsInitCmd: // eni exec and run-task re-executed inside an instance (osview.go)
-		err = nsInit(os.Args[2:])
 	case "run-task":
 		err = runTask(os.Args[2:])
 	case "usage":

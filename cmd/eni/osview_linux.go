@@ -5,69 +5,79 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"syscall"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/eni-net/eni/internal/dataplane"
 )
 
 // The OS view of a command run in an instance (eni exec) or a task (eni run-task): as
 // `ip netns exec` does, the command gets a mount namespace of its own with /sys
 // mounted afresh, so /sys/class/net shows the instance's interfaces (eth0, eth1, ...)
 // and not the host's; and a UTS namespace of its own whose hostname is the instance's
-// private DNS name, as an EC2 instance's is. The new namespaces need code between fork
-// and exec, which Go does not run: eni re-executes itself as nsInitCmd, which mounts,
-// sets the hostname and then replaces itself (execve) with the command, so the
-// command is the process eni exec started, and gets the signals sent to it.
+// private DNS name, as an EC2 instance's is. The namespaces are made on an OS thread of
+// eni's own, locked and never given back to Go: it joins the instance's network
+// namespace, unshares its mount and UTS namespaces, mounts and sets the hostname there,
+// and starts the command, which inherits all three from it. (eni re-executed itself for
+// that before, to run code between fork and exec: a second start of the binary, 10-16 ms
+// of every eni exec and run-task.)
 
-// nsInitCmd is the hidden subcommand that eni re-executes itself as.
-const nsInitCmd = "__ns-init"
-
-// osView returns the command that runs cmd (resolved, with its stdio and environment)
-// in new mount and UTS namespaces with hostname and the files etc (none when empty,
-// resolvconf.go); it is to be started inside the network namespace. It is killed when
-// the thread that starts it dies (every thread dies with this process).
-func osView(cmd *exec.Cmd, hostname string, etc etcFiles) (*exec.Cmd, error) {
+// startOSView starts cmd (resolved, with its stdio and environment) in the plane's
+// namespace ns with the OS view above; view, called inside ns, names the hostname and
+// the /etc files (none when empty, resolvconf.go). The command is killed when the thread
+// that started it ends: call release once it has been waited for (and every thread ends
+// with this process).
+func startOSView(p *dataplane.Plane, ns string, cmd *exec.Cmd, view func() (string, etcFiles)) (release func(), err error) {
 	if cmd.Err != nil {
 		return nil, cmd.Err
 	}
-	self, err := os.Executable()
-	if err != nil {
+	errc := make(chan error, 1)
+	done := make(chan struct{})
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread's namespaces are the instance's
+		errc <- enterOSView(p, ns, cmd, view)
+		<-done
+	}()
+	if err := <-errc; err != nil {
+		close(done)
 		return nil, err
 	}
-	c := exec.Command(self, append([]string{nsInitCmd, hostname, etc.resolvConf, etc.hosts, cmd.Path}, cmd.Args...)...)
-	c.Stdin, c.Stdout, c.Stderr, c.Env = cmd.Stdin, cmd.Stdout, cmd.Stderr, cmd.Env
-	c.SysProcAttr = &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNS | unix.CLONE_NEWUTS, Pdeathsig: syscall.SIGKILL}
-	return c, nil
+	return func() { close(done) }, nil
 }
 
-// nsInit runs as the first process of the new namespaces: args are the hostname, the
-// contents of resolv.conf and hosts (or empty), the command's path and its argv.
-func nsInit(args []string) error {
-	if len(args) < 5 {
-		return errors.New("ns-init: need a hostname, resolv.conf, hosts, a path and argv")
+// enterOSView, on a locked thread, joins ns, makes the OS view there and starts cmd.
+func enterOSView(p *dataplane.Plane, ns string, cmd *exec.Cmd, view func() (string, etcFiles)) error {
+	if err := p.Join(ns); err != nil {
+		return err
 	}
-	hostname, etc, path, argv := args[0], etcFiles{resolvConf: args[1], hosts: args[2]}, args[3], args[4:]
+	hostname, etc := view()
+	if err := unix.Unshare(unix.CLONE_NEWNS | unix.CLONE_NEWUTS); err != nil {
+		return fmt.Errorf("os view: new mount and UTS namespaces: %w", err)
+	}
 	// Mounts made here stay here (as ip netns exec: the tree becomes a slave of the
 	// host's), then /sys is the network namespace's.
 	if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
-		return fmt.Errorf("ns-init: make / a slave: %w", err)
+		return fmt.Errorf("os view: make / a slave: %w", err)
 	}
 	if err := unix.Unmount("/sys", unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) {
-		return fmt.Errorf("ns-init: unmount /sys: %w", err)
+		return fmt.Errorf("os view: unmount /sys: %w", err)
 	}
 	if err := unix.Mount("sysfs", "/sys", "sysfs", 0, ""); err != nil {
-		return fmt.Errorf("ns-init: mount /sys: %w", err)
+		return fmt.Errorf("os view: mount /sys: %w", err)
 	}
 	if err := mountEtc(etc); err != nil { // the command runs on, as under ip netns exec
 		fmt.Fprintf(os.Stderr, "eni: the instance's /etc files: %v\n", err)
 	}
 	if hostname != "" {
 		if err := unix.Sethostname([]byte(hostname)); err != nil {
-			return fmt.Errorf("ns-init: hostname: %w", err)
+			return fmt.Errorf("os view: hostname: %w", err)
 		}
 	}
-	return syscall.Exec(path, argv, os.Environ())
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	return cmd.Start()
 }
 
 // primaryIPv4 is the primary IPv4 address of eth0 in the calling thread's namespace.

@@ -5,17 +5,16 @@ package main
 import (
 	"errors"
 	"os/exec"
-)
 
-const nsInitCmd = "__ns-init"
+	"github.com/eni-net/eni/internal/dataplane"
+)
 
 var errNoOSView = errors.New("the OS view of an instance needs Linux")
 
-// osView is Linux's.
-func osView(cmd *exec.Cmd, _ string, _ etcFiles) (*exec.Cmd, error) { return cmd, nil }
-
-// nsInit is Linux's.
-func nsInit([]string) error { return errNoOSView }
+// startOSView is Linux's.
+func startOSView(*dataplane.Plane, string, *exec.Cmd, func() (string, etcFiles)) (func(), error) {
+	return nil, errNoOSView
+}
 
 // primaryIPv4 is Linux's.
 func primaryIPv4() (string, error) { return "", errNoOSView }

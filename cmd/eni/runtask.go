@@ -67,11 +67,12 @@ func runTask(args []string) error {
 	if err := r.waitReady(o.wait); err != nil {
 		return err
 	}
-	cmd, err := r.start(o.prefix, cmdArgs, <-etcc)
+	cmd, release, err := r.start(o.prefix, cmdArgs, <-etcc)
 	if err != nil {
 		r.cleanup()
 		return err
 	}
+	defer release()
 	werr, err := r.waitCommand(cmd)
 	if err != nil {
 		return err
@@ -172,25 +173,23 @@ func (r *taskRun) waitReady(wait time.Duration) error {
 // start starts the command in the task's namespace. The command ends with
 // run-task, even one killed outright: its task (and network) goes when the
 // lease runs out, and a command left without a network would be of no use.
-// (The signal follows the thread that starts the command; Go keeps that
-// thread, which Start returns unlocked.) It sees the task's /sys and has its
-// private DNS name as hostname (osview.go).
-func (r *taskRun) start(prefix string, args []string, etc etcFiles) (*exec.Cmd, error) {
+// (The signal follows the thread that starts the command, which lives until
+// release.) It sees the task's /sys and has its private DNS name as hostname
+// (osview_linux.go).
+func (r *taskRun) start(prefix string, args []string, etc etcFiles) (cmd *exec.Cmd, release func(), err error) {
 	p, err := dataplane.New(dataplane.Options{Prefix: prefix})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	cmd := exec.Command(args[0], args[1:]...)
+	cmd = exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(), "ENI_TASK_ID="+r.task.TaskID, "ENI_NETWORK_INTERFACE_ID="+r.task.NetworkInterfaceID, "ENI_PRIVATE_IP="+r.task.PrivateIPAddress)
-	cmd, err = osView(cmd, privateDNSName(r.task.PrivateIPAddress, r.tc.region), etc)
+	hostname := privateDNSName(r.task.PrivateIPAddress, r.tc.region)
+	release, err = startOSView(p, p.InstanceNS(r.task.TaskID), cmd, func() (string, etcFiles) { return hostname, etc })
 	if err != nil {
-		return nil, fmt.Errorf("run-task: %w", err)
+		return nil, nil, fmt.Errorf("run-task: start: %w", err)
 	}
-	if err := p.Start(r.task.TaskID, cmd); err != nil {
-		return nil, fmt.Errorf("run-task: start: %w", err)
-	}
-	return cmd, nil
+	return cmd, release, nil
 }
 
 // waitCommand waits for the command, passing signals on; a lost lease stops

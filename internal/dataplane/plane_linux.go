@@ -152,6 +152,18 @@ func (p *Plane) Do(nsname string, fn func() error) error {
 	return doInNS(ns, fn)
 }
 
+// Join switches the calling goroutine's OS thread into the named namespace of the plane
+// for good. The caller must have locked the thread (runtime.LockOSThread) and must never
+// unlock it: the thread, which may change more of its namespaces, ends with its goroutine.
+func (p *Plane) Join(nsname string) error {
+	ns, err := openNS(nsname)
+	if err != nil {
+		return err
+	}
+	defer ns.Close()
+	return netns.Set(ns)
+}
+
 // DoInstance runs fn inside the instance's namespace.
 func (p *Plane) DoInstance(instanceID string, fn func() error) error {
 	return p.Do(p.InstanceNS(instanceID), fn)

@@ -47,6 +47,9 @@ func (*Plane) Namespaces() ([]string, error) { return nil, ErrUnsupported }
 // Do fails on this OS.
 func (*Plane) Do(string, func() error) error { return ErrUnsupported }
 
+// Join fails on this OS.
+func (*Plane) Join(string) error { return ErrUnsupported }
+
 // DoInstance fails on this OS.
 func (*Plane) DoInstance(string, func() error) error { return ErrUnsupported }
 

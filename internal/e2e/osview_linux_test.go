@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"slices"
@@ -93,8 +94,24 @@ func TestExecOSView(t *testing.T) {
 		t.Fatal("eni exec did not end after SIGTERM")
 	}
 	gone("the command gone after SIGTERM")
-	// SIGKILL to eni exec: the command dies with it.
+	// SIGKILL to eni exec: the command dies with it. Before that: only the command (and
+	// the thread that started it) is in the new mount and UTS namespaces; eni exec
+	// itself is in the host's, and none of the command's mounts reaches the host.
 	cmd = start()
+	for _, kind := range []string{"mnt", "uts"} {
+		host, _ := os.Readlink("/proc/self/ns/" + kind)
+		if got, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", cmd.Process.Pid, kind)); err != nil || got != host {
+			t.Errorf("eni exec's %s namespace: %s %v, want the host's %s", kind, got, err, host)
+		}
+		for _, pid := range e.pidsIn(ns) {
+			if got, _ := os.Readlink("/proc/" + pid + "/ns/" + kind); got == host {
+				t.Errorf("the command (pid %s) is in the host's %s namespace", pid, kind)
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/self/mountinfo"); err != nil || strings.Contains(string(b), " - tmpfs eni ") || strings.Contains(string(b), " /sys/class/net/eth1") {
+		t.Errorf("the host's mounts show the command's (%v):\n%s", err, b)
+	}
 	e.must(cmd.Process.Kill())
 	_ = cmd.Wait() // killed
 	gone("the command gone with eni exec")
