@@ -298,8 +298,14 @@ func TestClusterAgentKill9(t *testing.T) {
 	a, b := c.launchIn(s, open), c.launchIn(s, open)
 	hb := c.hostOf(b)
 	echoTCP(t, c.plane, c.ns(b), 9000)
-	conn, err := c.dialIn(c.ns(a), net.JoinHostPort(*c.primaryENI(b).PrivateIpAddress, "9000"))
-	c.must(err)
+	// Running says b's host has made b; a's host learns of it from etcd, on a pass of
+	// its own that may come later (CI once dialled before it, once, and failed).
+	var conn net.Conn
+	c.waitFor(a+" connected to "+b+" across hosts", func() (bool, string) {
+		var err error
+		conn, err = c.dialIn(c.ns(a), net.JoinHostPort(*c.primaryENI(b).PrivateIpAddress, "9000"))
+		return err == nil, fmt.Sprint(err)
+	})
 	defer conn.Close()
 	echo := lineEcho(t, conn, "the connection across hosts")
 	echo("before")
