@@ -88,6 +88,8 @@ func runPlaybook(t *testing.T, bin, url, dir, playbook string, rolesPath string,
 		"ANSIBLE_ROLES_PATH="+rolesPath,
 		"ANSIBLE_NOCOLOR=1", "ANSIBLE_FORCE_COLOR=0", "ANSIBLE_RETRY_FILES_ENABLED=0",
 		"ANSIBLE_LOCAL_TEMP="+tmp, "ANSIBLE_REMOTE_TEMP="+tmp,
+		// botocore's models parsed once a session (site/sitecustomize.py)
+		"ENI_BOTOCORE_CACHE="+t.TempDir(),
 		"ANSIBLE_DEPRECATION_WARNINGS=0",
 		// each task's start time and duration, and the slowest at the end of the run
 		"ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks",
