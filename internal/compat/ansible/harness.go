@@ -544,7 +544,7 @@ func clientEnv(t *testing.T) []string {
 			strings.EqualFold(k, "no_proxy"), strings.EqualFold(k, "all_proxy"), k == "PYTHONPATH",
 			// With pipelining, a module's python reads its program (the AnsiballZ
 			// payload, 130–300 KB) from a pipe, one byte a read(2) when stdio is
-			// unbuffered: a quarter of a session's CPU.
+			// unbuffered: over a quarter of an AWS module task's CPU.
 			k == "PYTHONUNBUFFERED":
 			continue
 		}

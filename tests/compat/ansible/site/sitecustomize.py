@@ -68,9 +68,12 @@ if _cache:
         data = _load_file(self, full_path, open_method)
         if data is not None:
             tmp = "%s.%d" % (path, os.getpid())
-            with open(tmp, "wb") as f:
-                pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)  # whole or not at all, for the sessions' other modules
+            try:
+                with open(tmp, "wb") as f:
+                    pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, path)  # whole or not at all, for the session's other modules
+            except OSError:
+                pass  # a cache only: the module goes on with what it parsed
         return data
 
     botocore.loaders.JSONFileLoader._load_file = _cached_load_file
