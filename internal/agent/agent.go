@@ -72,6 +72,10 @@ type Starter interface {
 	Start(instanceID string, cmd *exec.Cmd) error
 }
 
+// The data plane must stay a Starter: runUserData finds it by a type
+// assertion, so losing the method would silently stop user data.
+var _ Starter = (*dataplane.Plane)(nil)
+
 // Agent is the reconcile loop.
 type Agent struct {
 	opt  Options
@@ -99,6 +103,9 @@ func New(opt Options) *Agent {
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
+	}
+	if _, ok := opt.Plane.(Starter); opt.UserData && !ok {
+		opt.Logger.Warn("user data will not run: this data plane cannot start commands in an instance")
 	}
 	a := &Agent{opt: opt, kick: make(chan struct{}, 1), passed: make(chan struct{})}
 	a.passes = prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -169,9 +169,15 @@ func (p *Plane) DoInstance(instanceID string, fn func() error) error {
 	return p.Do(p.InstanceNS(instanceID), fn)
 }
 
+// Start starts cmd inside the instance's namespace; the caller waits for
+// it. The agent starts user data with it (agent.Starter).
+func (p *Plane) Start(instanceID string, cmd *exec.Cmd) error {
+	return p.DoInstance(instanceID, cmd.Start)
+}
+
 // Exec runs cmd inside the instance's namespace and waits for it.
 func (p *Plane) Exec(instanceID string, cmd *exec.Cmd) error {
-	if err := p.DoInstance(instanceID, cmd.Start); err != nil {
+	if err := p.Start(instanceID, cmd); err != nil {
 		return err
 	}
 	return cmd.Wait()

@@ -52,3 +52,6 @@ func (*Plane) Join(string) error { return ErrUnsupported }
 
 // DoInstance fails on this OS.
 func (*Plane) DoInstance(string, func() error) error { return ErrUnsupported }
+
+// Start fails on this OS.
+func (*Plane) Start(string, *exec.Cmd) error { return ErrUnsupported }
