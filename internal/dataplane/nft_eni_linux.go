@@ -1,10 +1,12 @@
 package dataplane
 
 import (
+	"encoding/hex"
 	"fmt"
 	"net/netip"
 	"slices"
 
+	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
@@ -25,12 +27,13 @@ import (
 // so that adding, changing or removing an ENI adds and removes elements, which the kernel
 // does without validating the table (a rule added makes it walk every chain). And in the
 // inet table the stateful security groups, which also hold connections to the ENIs that
-// made them (see dpBase and sgEstablished):
+// made them (see dpBase and sgPins):
 //
-//	out_<N>       egress: established packets of this ENI's connections, new ones
-//	              within the groups' egress rules and connPerENI tracked connections
-//	in_<N>        ingress: established packets of this ENI's connections, new ones
-//	              within the groups' ingress rules
+//	out_<N>       egress of what is not a tracked connection's packet: within connPerENI
+//	              tracked connections and the groups' egress rules, then the egress tail
+//	              of its VPC's resolver
+//	in_<N>        ingress of the same: within the groups' ingress rules
+//	pins          four elements (pinElems): the established packets of its connections
 
 const (
 	// ndRate and ndBurst bound the neighbour discovery and MLD packets an ENI may send
@@ -158,27 +161,20 @@ func prefixRange(p netip.Prefix) (first, last []byte) {
 	return first, last
 }
 
-// eniGroups: out_<N> returns when egress is allowed, in_<N> accepts ingress. Packets of
-// tracked connections pass only between the two ENIs that made the connection
-// (sgEstablished); new connections are bounded per ENI.
+// eniGroups: out_<N> returns when a new connection's egress is allowed, in_<N> accepts
+// its ingress. Packets of tracked connections never reach them: the groups table's pins
+// (sgPins) decide those, and the shards accept what passed. New connections are bounded
+// per ENI; what every ENI may reach whatever its groups (the metadata service, its VPC's
+// resolver) is in the shard's egress tail of its VPC's resolver, which out_<N> ends with.
 func eniGroups(e *eniInfo, groups map[string]Group, out, in *nftChain) {
-	n := e.mark
 	if e.Unfiltered {
 		out.add(verdict(expr.VerdictReturn))
 		in.add(verdict(expr.VerdictAccept))
 		return
 	}
-	sgEstablished(out, n, false)
-	sgEstablished(in, n, true)
 	out.add(cat(ctState(expr.CtStateBitNEW), []expr.Any{
 		&expr.Connlimit{Count: connPerENI, Flags: 1 /* NFT_CONNLIMIT_F_INV: over the count */},
 		&expr.Counter{}, verdict(expr.VerdictDrop)})...)
-	for _, es := range metadataEgress() {
-		out.add(es...)
-	}
-	for _, es := range dnsEgress(e.subnet.resolver) {
-		out.add(es...)
-	}
 	for _, gid := range e.Groups {
 		g := groups[gid]
 		for _, r := range g.Egress {
@@ -192,45 +188,92 @@ func eniGroups(e *eniInfo, groups map[string]Group, out, in *nftChain) {
 			}
 		}
 	}
-	out.add(&expr.Counter{}, verdict(expr.VerdictDrop))
+	out.add(&expr.Verdict{Kind: expr.VerdictGoto, Chain: egressTailName(e.subnet.resolver)})
 	in.add(&expr.Counter{}, verdict(expr.VerdictDrop))
 }
 
-// sgEstablished lets the packets of tracked connections pass the chain of ENI n (out_ or
-// in_) only when n is the end of the connection the packet comes from (out) or goes to
-// (in). A connection's ct mark holds the packet mark of its first packet: the source ENI
-// in bits 0-15, the destination ENI in bits 16-31 (0: the VPC router). So a packet an
-// instance forges to plant a connection for another ENI (a spoofed link-local source,
-// or any source with the source/dest check off) lets nothing through to that ENI.
-func sgEstablished(c *nftChain, n uint32, ingress bool) {
-	src := struct {
-		mask uint32
-		want []byte
-	}{0xffff, native32(n)} // n began the connection
-	dst := struct {
-		mask uint32
-		want []byte
-	}{0xffff0000, native32(n << 16)} // n was its destination
-	ok := verdict(expr.VerdictReturn)
-	// out_: n sends an original-direction packet of a connection it began, or a reply
-	// of one it was the destination of; in_: the other way round.
-	origin, reply := src, dst
-	if ingress {
-		ok = verdict(expr.VerdictAccept)
-		origin, reply = dst, src
+// egressTailName is the name of the egress tail of the ENIs whose VPC resolver is
+// resolver (in every shard).
+func egressTailName(resolver netip.Addr) string {
+	if !resolver.IsValid() {
+		return "egress"
 	}
-	for dir, m := range []struct {
-		mask uint32
-		want []byte
-	}{origin, reply} {
-		c.add(cat(ctState(expr.CtStateBitESTABLISHED|expr.CtStateBitRELATED), []expr.Any{
-			&expr.Ct{Key: expr.CtKeyDIRECTION, Register: 1}, cmpEq([]byte{byte(dir)}),
-			&expr.Ct{Key: expr.CtKeyMARK, Register: 1},
-			&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(m.mask), Xor: native32(0)},
-			cmpEq(m.want), ok})...)
+	return "egress_" + hex.EncodeToString(resolver.AsSlice())
+}
+
+// egressTail is what an ENI may reach whatever its groups, as on AWS: the metadata
+// service and its VPC's resolver (returns); then the drop of everything its groups did
+// not let out. Every ENI's out_<N> ends with a goto to the tail of its VPC, so that these
+// rules are not in each ENI's chain.
+func egressTail(resolver netip.Addr) *nftChain {
+	c := &nftChain{name: egressTailName(resolver)}
+	for _, es := range metadataEgress() {
+		c.add(es...)
 	}
-	c.add(cat(ctState(expr.CtStateBitESTABLISHED|expr.CtStateBitRELATED),
-		[]expr.Any{&expr.Counter{}, verdict(expr.VerdictDrop)})...)
+	for _, es := range dnsEgress(resolver) {
+		c.add(es...)
+	}
+	c.add(&expr.Counter{}, verdict(expr.VerdictDrop))
+	return c
+}
+
+// The pins: a packet of a tracked connection passes the datapath only between the two
+// ENIs that made the connection. A connection's ct mark holds the packet mark of its
+// first packet: the source ENI in bits 0-15, the destination ENI in bits 16-31 (0: the VPC
+// router). So a packet an instance forges to plant a connection for another ENI (a
+// spoofed link-local source, or any source with the source/dest check off) lets nothing
+// through to that ENI. nftables cannot compare two registers, so the groups table looks
+// (part of the ct mark . the packet's ENI) up in a set of the pairs that agree, four per
+// ENI n (pinElems): as the connection's source (n . n), as its destination (n<<16 . n<<16),
+// and each as the packet's other end (n<<16 . n: n sends a reply of a connection it was
+// the destination of; n . n<<16: n receives a reply of one it began). A number and a
+// number shifted by 16 never collide (n < 0xffff), so one set holds them all. This was
+// three rules in each of an ENI's two chains; one set shared by all is O(1) per ENI.
+const dpPins = "pins"
+
+func dpPinsSet() *nftSet {
+	return &nftSet{set: nftables.Set{Name: dpPins, Concatenation: true,
+		KeyType: nftables.MustConcatSetType(nftables.TypeMark, nftables.TypeMark)}}
+}
+
+// pinElems are the pins of ENI n.
+func pinElems(n uint32) []nftables.SetElement {
+	pair := func(a, b uint32) nftables.SetElement {
+		return nftables.SetElement{Key: append(native32(a), native32(b)...)}
+	}
+	return []nftables.SetElement{pair(n, n), pair(n<<16, n<<16), pair(n<<16, n), pair(n, n<<16)}
+}
+
+// sgPins drops a tracked connection's packet that does not travel between its two ENIs:
+// its source ENI (the packet's mark, when an ENI sent it) must be the connection's source
+// in the original direction and its destination in the reply direction; its destination
+// ENI (the packet's priority, when it goes to an ENI: not 0, the router, nor markTransit,
+// a frame bound for another bridge of its subnet, which checks it there) the other way
+// round.
+func sgPins(sfwd *nftChain) {
+	for _, c := range []struct {
+		dir    byte
+		key    expr.MetaKey
+		ctMask uint32
+	}{
+		{0, expr.MetaKeyMARK, 0xffff},         // n sends: it began the connection
+		{1, expr.MetaKeyMARK, 0xffff0000},     // n sends a reply: it was the destination
+		{0, expr.MetaKeyPRIORITY, 0xffff0000}, // n receives: it is the destination
+		{1, expr.MetaKeyPRIORITY, 0xffff},     // n receives a reply: it began the connection
+	} {
+		eni := []expr.Any{&expr.Meta{Key: c.key, Register: reg9}}
+		if c.key == expr.MetaKeyMARK { // as the outmap looks it up
+			eni = append(eni, &expr.Bitwise{SourceRegister: reg9, DestRegister: reg9, Len: 4, Mask: native32(0xffff), Xor: native32(0)})
+		} else {
+			eni = append(eni, &expr.Cmp{Op: expr.CmpOpNeq, Register: reg9, Data: native32(markTransit << 16)})
+		}
+		eni = append(eni, &expr.Cmp{Op: expr.CmpOpNeq, Register: reg9, Data: native32(0)})
+		sfwd.add(cat(ctState(expr.CtStateBitESTABLISHED|expr.CtStateBitRELATED),
+			[]expr.Any{&expr.Ct{Key: expr.CtKeyDIRECTION, Register: reg1}, cmpEq([]byte{c.dir})}, eni,
+			[]expr.Any{&expr.Ct{Key: expr.CtKeyMARK, Register: mark8},
+				&expr.Bitwise{SourceRegister: mark8, DestRegister: mark8, Len: 4, Mask: native32(c.ctMask), Xor: native32(0)},
+				notIn(dpPins), &expr.Counter{}, verdict(expr.VerdictDrop)})...)
+	}
 }
 
 // --- expression helpers ---

@@ -21,7 +21,7 @@ import (
 
 // nftVersion changes whenever the shape of the generated rulesets changes, so that a new
 // binary replaces rulesets written by an old one.
-const nftVersion = "14"
+const nftVersion = "15"
 
 // nftSockBuf is the netlink buffer size forced on nftables sockets: with default buffers a
 // batch fails at about 30 ENIs.
@@ -504,7 +504,7 @@ func dpBaseKey(prefix string, subnets []*subnetInfo) uint64 {
 	var b strings.Builder
 	fmt.Fprintf(&b, "v%s %s;", nftVersion, prefix)
 	for _, s := range subnets {
-		fmt.Fprintf(&b, "%s %d;", s.bridge, s.ordinal)
+		fmt.Fprintf(&b, "%s %d %s;", s.bridge, s.ordinal, s.resolver) // the resolver: its egress tail
 	}
 	return specKey(b.String())
 }
@@ -570,7 +570,7 @@ func groupKey(groups map[string]Group, gid string) uint64 {
 // dpBase builds the two tables with their base and shared chains, empty sets and maps,
 // and base marker.
 func dpBase(prefix string, subnets []*subnetInfo) (br, sg *nftTable, shards []*nftTable) {
-	return dpBridge(prefix, subnets), dpGroupsTable(prefix, subnets), dpShards(prefix)
+	return dpBridge(prefix, subnets), dpGroupsTable(prefix, subnets), dpShards(prefix, subnets)
 }
 
 // sgShards is how many tables the ENIs' security group chains are spread over (by mark):
@@ -588,8 +588,17 @@ func sgShardName(prefix string, mark uint32) string {
 // (after the groups table's) that looks the packet's source ENI up in its outmap (egress,
 // out_<N>: returns when allowed) and its destination in its inmap (ingress, in_<N>). A
 // packet passes every shard: an ENI's chains are in one of them, and the packet is dropped
-// if one drops it. Neighbour discovery and MLD pass (the groups do not apply to them).
-func dpShards(prefix string) []*nftTable {
+// if one drops it. Neighbour discovery and MLD pass (the groups do not apply to them), and
+// so do the packets of tracked connections, which the groups table's pins let through
+// only between the connection's two ENIs (sgPins). Each shard also has the egress tail of
+// every VPC resolver of the host's subnets (egressTail).
+func dpShards(prefix string, subnets []*subnetInfo) []*nftTable {
+	var resolvers []netip.Addr
+	for _, s := range subnets {
+		if !slices.Contains(resolvers, s.resolver) {
+			resolvers = append(resolvers, s.resolver)
+		}
+	}
 	var out []*nftTable
 	for k := range uint32(sgShards) {
 		t := &nftTable{name: sgShardName(prefix, k), family: nftables.TableFamilyINet,
@@ -603,9 +612,13 @@ func dpShards(prefix string) []*nftTable {
 			prio: nftables.ChainPriorityRef(*nftables.ChainPriorityFilter + 1), typ: nftables.ChainTypeFilter})
 		fwd.add(meta(expr.MetaKeyL4PROTO), cmpEq([]byte{unix.IPPROTO_ICMPV6}), load(expr.PayloadBaseTransportHeader, 0, 1),
 			in("nd", reg1), verdict(expr.VerdictAccept))
+		fwd.add(append(ctState(expr.CtStateBitESTABLISHED|expr.CtStateBitRELATED), verdict(expr.VerdictAccept))...)
 		fwd.rules = append(fwd.rules, nftRule{exprs: []expr.Any{meta(expr.MetaKeyMARK),
 			&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(0xffff), Xor: native32(0)}}, mapName: dpOutMap},
 			nftRule{exprs: []expr.Any{meta(expr.MetaKeyPRIORITY)}, mapName: dpInMap})
+		for _, a := range resolvers {
+			t.chain(egressTail(a))
+		}
 		out = append(out, t)
 	}
 	return out
@@ -624,7 +637,7 @@ func dpGroupsTable(prefix string, subnets []*subnetInfo) *nftTable {
 			zones.elems = append(zones.elems, nftables.SetElement{Key: ifnameKey(segBridgeName(prefix, s.ID, k)), Val: zone})
 		}
 	}
-	sg := &nftTable{name: prefix + "sg", family: nftables.TableFamilyINet, sets: []*nftSet{zones}}
+	sg := &nftTable{name: prefix + "sg", family: nftables.TableFamilyINet, sets: []*nftSet{zones, dpPinsSet()}}
 	raw := sg.chain(&nftChain{name: "raw", hook: nftables.ChainHookPrerouting,
 		prio: nftables.ChainPriorityRaw, typ: nftables.ChainTypeFilter})
 	// A frame the overlay table (overlay_linux.go) left untracked keeps out of the zones
@@ -639,6 +652,7 @@ func dpGroupsTable(prefix string, subnets []*subnetInfo) *nftTable {
 	}
 	sfwd.add(append(ctState(expr.CtStateBitINVALID), verdict(expr.VerdictDrop))...)
 	sgConnMark(sfwd)
+	sgPins(sfwd)
 	return sg
 }
 
@@ -674,8 +688,10 @@ func dpTables(prefix string, subnets []*subnetInfo, enis []*eniInfo, groups map[
 	for _, st := range br.sets {
 		sets[st.set.Name] = st
 	}
+	pins := sg.sets[slices.IndexFunc(sg.sets, func(s *nftSet) bool { return s.set.Name == dpPins })]
 	for _, e := range enis {
 		part := dpENI(e, groups, dpENIKey(e, groups, groupKeys))
+		pins.elems = append(pins.elems, pinElems(e.mark)...)
 		br.chains = append(br.chains, &nftChain{name: part.marker})
 		for _, el := range part.elems {
 			st := sets[el.set]
@@ -772,12 +788,15 @@ func dpApply(c *nftables.Conn, prefix string, add []*eniInfo, change []dpChange,
 		sg = &nftables.Table{Name: sgShardName(prefix, mark), Family: nftables.TableFamilyINet}
 		return sg, nftMapSet(sg, &nftMap{name: dpOutMap, keyType: nftables.TypeMark}), nftMapSet(sg, &nftMap{name: dpInMap, keyType: nftables.TypeMark})
 	}
+	pins := dpPinsSet().of(&nftables.Table{Name: prefix + "sg", Family: nftables.TableFamilyINet})
 	var del, put []dpElem
+	var delPins, addPins []nftables.SetElement
 	var errs []error
 	// Gone: map elements first (they jump to the chains), then the chains.
 	for _, g := range gone {
 		sg, out, in := shard(g.mark)
 		del = append(del, g.elems...)
+		delPins = append(delPins, pinElems(g.mark)...)
 		errs = append(errs, c.SetDeleteElements(out, []nftables.SetElement{{Key: native32(g.mark)}}),
 			c.SetDeleteElements(in, []nftables.SetElement{{Key: native32(g.mark << 16)}}))
 		for _, n := range dpENIChainNames(g.mark) {
@@ -825,9 +844,11 @@ func dpApply(c *nftables.Conn, prefix string, add []*eniInfo, change []dpChange,
 		}
 		fill(sg, part.sg)
 		put = append(put, part.elems...)
+		addPins = append(addPins, pinElems(e.mark)...)
 		errs = append(errs, addElems(c, out, nftElems(part.out)), addElems(c, in, nftElems(part.in_)))
 	}
-	errs = append(errs, dpElems(c, br, del, delElems), dpElems(c, br, put, addElems))
+	errs = append(errs, dpElems(c, br, del, delElems), dpElems(c, br, put, addElems),
+		delElems(c, pins, delPins), addElems(c, pins, addPins))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("nftables batch: %w", err)
 	}
