@@ -516,6 +516,58 @@ func TestAttackConntrackPlanting(t *testing.T) {
 	})
 }
 
+// TestAttackConntrackHijackThroughRouter: the pins (sgPins in the datapath) let a tracked
+// connection's packet through only from the ENI that is its end, each rule alone. A, its
+// check off, forges packets of connections between ENIs of its subnet and C in the other
+// subnet, to the router's MAC: there the router is the connection's other end, so only
+// the check of the packet's source ENI stands between A and C.
+//
+//	original direction (V began it): Ether(A_MAC→ROUTER_MAC)/IP(V_IP→C_IP)/UDP(5701→5300) "forged"
+//	reply direction (C began it with W): Ether(A_MAC→ROUTER_MAC)/IP(W_IP→C_IP)/UDP(5301→5702) "forged-reply"
+//
+// The same frames sent by V and W themselves reach C: what stops A's is the pins.
+func TestAttackConntrackHijackThroughRouter(t *testing.T) {
+	l := newLab(t)
+	iw := l.launch6(l.sub1, l.open)
+	l.waitRunning(iw)
+	a, v, c, w := l.a, l.v, l.c, l.node(iw)
+	l.setSourceDestCheck(a.eni, false)
+	frame := func(from node, src netip.Addr, sport, dport uint16, payload string) []byte {
+		return eth4(l.rtMAC, from.mac, ip4Pkt(src, c.ip4, 64, ipUDP, udpSeg(src, c.ip4, sport, dport, []byte(payload))))
+	}
+
+	l.sub(t, "OriginalDirection", func(t *testing.T) {
+		rx := l.udpEcho(c.ns, 5300, "c")
+		if ans := l.udpAsk(v.ns, udpAddr(v.ip4, 5701), udpAddr(c.ip4, 5300), "hello", arrive); ans != "c:hello" {
+			t.Fatalf("V's flow to C: answer %q", ans)
+		}
+		l.send(a, frame(a, v.ip4, 5701, 5300, "forged"))
+		if got, ok := rx.received("forged", quiet); ok {
+			t.Errorf("A's forged packet of V's connection to C reached C: %q", got)
+		}
+		l.send(v, frame(v, v.ip4, 5701, 5300, "genuine"))
+		if _, ok := rx.received("genuine", arrive); !ok {
+			t.Errorf("V's own packet of its connection to C did not reach C: the test shows nothing")
+		}
+	})
+
+	l.sub(t, "ReplyDirection", func(t *testing.T) {
+		l.udpEcho(w.ns, 5301, "w")
+		if ans := l.udpAsk(c.ns, udpAddr(c.ip4, 5702), udpAddr(w.ip4, 5301), "hi", arrive); ans != "w:hi" {
+			t.Fatalf("C's flow to W: answer %q", ans)
+		}
+		rx := l.udpEcho(c.ns, 5702, "c2") // C's end of the connection, listening again
+		l.send(a, frame(a, w.ip4, 5301, 5702, "forged-reply"))
+		if got, ok := rx.received("forged-reply", quiet); ok {
+			t.Errorf("A's forged reply of C's connection to W reached C: %q", got)
+		}
+		l.send(w, frame(w, w.ip4, 5301, 5702, "genuine-reply"))
+		if _, ok := rx.received("genuine-reply", arrive); !ok {
+			t.Errorf("W's own reply of C's connection did not reach C: the test shows nothing")
+		}
+	})
+}
+
 // --- 2. spoofed IPv6 sources ---
 
 // TestAttackSpoofedIPv6Source (issue 9, item 2): with the source/dest check on,
