@@ -1,0 +1,56 @@
+package dataplane
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestInstanceSysctls: every instance of a launch gets its sysctls, written through the
+// plane's own procfs instances (more instances than one of them serves), and none of those
+// is mounted where anyone on the host would see it.
+func TestInstanceSysctls(t *testing.T) {
+	p := newTestPlane(t)
+	mounts := procMounts(t)
+	d := baseDesired()
+	for i := range procSysUses + 6 {
+		d.Instances = append(d.Instances, Instance{ID: fmt.Sprintf("i-sys%03d", i), Running: true})
+	}
+	reconcile(t, p, d)
+	for _, in := range d.Instances {
+		err := p.DoInstance(in.ID, func() error {
+			for _, kv := range instanceSysctls {
+				b, err := os.ReadFile("/proc/sys/" + kv.key)
+				if err != nil {
+					return err
+				}
+				if got := strings.TrimSpace(string(b)); got != kv.val {
+					return fmt.Errorf("%s = %s, want %s", kv.key, got, kv.val)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Errorf("%s: %v", in.ID, err)
+		}
+	}
+	if got := procMounts(t); got != mounts {
+		t.Errorf("procfs mounts in the test's mount namespace: %d, before the launch %d", got, mounts)
+	}
+}
+
+// procMounts counts the procfs mounts of the caller's mount namespace.
+func procMounts(t *testing.T) int {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, l := range strings.Split(string(b), "\n") {
+		if _, rest, ok := strings.Cut(l, " - "); ok && strings.HasPrefix(rest, "proc ") {
+			n++
+		}
+	}
+	return n
+}
