@@ -118,13 +118,9 @@ func (r *reconciler) ensureNATGateways() {
 	if r.c.natgw == nil {
 		r.c.natgw = map[string]uint64{}
 	}
-	byID := map[string]*eniInfo{}
-	for _, e := range r.enis {
-		byID[e.ID] = e
-	}
 	seen := map[string]bool{}
 	for _, g := range r.natgws {
-		c, e := r.insts[g.ID], byID[g.ENIID]
+		c, e := r.insts[g.ID], r.planned(g.ENIID)
 		if c == nil || e == nil || e.InstanceID != g.ID || len(e.ips) == 0 {
 			continue // not up (yet): what is missing is reported where it is made
 		}

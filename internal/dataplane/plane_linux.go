@@ -312,8 +312,8 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 	prev := c.memo
 	c.memo = nil
 	r := &reconciler{p: p, c: c, full: full, routers: map[string]*nsCtx{}, insts: map[string]*nsCtx{},
-		bridges: map[string]int{}, fullBridge: map[int]bool{}, eniLink: map[string]int{}, known: map[string]bool{}, garps: map[string][]func() error{}, touched: map[string]bool{},
-		status: Status{Instances: map[string]bool{}, ENIs: map[string]string{}}}
+		bridges: map[string]int{}, fullBridge: map[int]bool{}, eniLink: make(map[string]int, len(d.ENIs)), known: map[string]bool{}, garps: map[string][]func() error{}, touched: map[string]bool{},
+		status: Status{Instances: map[string]bool{}, ENIs: make(map[string]string, len(d.ENIs))}} // sized: a map grown entry by entry rehashes, at every pass
 	t := time.Now()
 	r.plan(&d, prev)
 	if took := time.Since(t); took >= time.Millisecond {
@@ -435,6 +435,7 @@ func (r *reconciler) plan(d *Desired, prev *Desired) {
 		r.c.parsed = map[string]*parsedENI{}
 	}
 	used := make(map[slot]bool, len(d.ENIs))
+	r.enis = make([]*eniInfo, 0, len(d.ENIs))
 	byID := func(a, b ENI) int { return strings.Compare(a.ID, b.ID) }
 	r.sorted = d.ENIs
 	if !slices.IsSortedFunc(r.sorted, byID) {
@@ -491,6 +492,15 @@ func (r *reconciler) plan(d *Desired, prev *Desired) {
 	for _, ms := range r.publics {
 		slices.SortFunc(ms, func(a, b PublicMapping) int { return strings.Compare(a.Public, b.Public) })
 	}
+}
+
+// planned is the ENI of this pass with id (r.enis is in id order, as r.sorted), or nil.
+func (r *reconciler) planned(id string) *eniInfo {
+	i, ok := slices.BinarySearchFunc(r.enis, id, func(e *eniInfo, id string) int { return strings.Compare(e.ID, id) })
+	if !ok {
+		return nil
+	}
+	return r.enis[i]
 }
 
 // findENI looks an ENI of the Desired up by id: one of this host's, or one realised on
@@ -1375,12 +1385,12 @@ func (r *reconciler) ensureInstanceRouting() {
 // Either reloads it whole when someone else changed it (drift_linux.go). The ENIs whose
 // chains are in place are r.enforced.
 func (r *reconciler) ensureDatapathRules() {
-	r.enforced = map[string]bool{}
+	r.enforced = make(map[string]bool, len(r.enis))
 	if r.dp == nil {
 		return
 	}
 	c := r.c
-	d := &dpPass{r: r, keys: map[*eniInfo]uint64{}}
+	d := &dpPass{r: r, keys: make(map[*eniInfo]uint64, len(r.enis)), enis: make([]*eniInfo, 0, len(r.enis))}
 	if c.nextMark == 0 { // a new plane: the marks the kernel's ruleset holds are the ENIs'
 		r.adoptMarks()
 	}
