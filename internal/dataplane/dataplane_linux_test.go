@@ -256,6 +256,24 @@ func sendUDPFrom(t *testing.T, p *Plane, inst, src, dst string) {
 	}
 }
 
+// sendUDP sends one datagram from inst to dst (host:port), from the address the instance
+// picks.
+func sendUDP(t *testing.T, p *Plane, inst, dst string) {
+	t.Helper()
+	err := p.DoInstance(inst, func() error {
+		c, err := net.Dial("udp", dst)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_, err = c.Write([]byte("hello"))
+		return err
+	})
+	if err != nil {
+		t.Fatalf("%s: send to %s: %v", inst, dst, err)
+	}
+}
+
 func mustUDPAddr(s string) *net.UDPAddr {
 	a, err := net.ResolveUDPAddr("udp", s)
 	if err != nil {

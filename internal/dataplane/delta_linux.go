@@ -25,6 +25,9 @@ type delta struct {
 	// datapath ruleset depends on groups).
 	groupENIs map[string]bool
 	remote    bool // the overlay's remote ENIs changed (overlay_linux.go)
+	// released are the addresses that changed or gone ENIs (local or remote) gave up
+	// (announce_linux.go).
+	released []addrKey
 }
 
 // incr reports whether the step may use the delta: an incremental pass with a delta and
@@ -68,6 +71,9 @@ func (r *reconciler) diff(prev *Desired, d *Desired) *delta {
 		}
 	}
 	pairs(prev.ENIs, d.ENIs, func(e ENI) string { return e.ID }, eniEqual, func(a, b *ENI) {
+		if a != nil {
+			x.released = append(x.released, releasedAddrs(a, b)...)
+		}
 		for _, e := range []*ENI{a, b} {
 			if e == nil {
 				continue
@@ -94,6 +100,12 @@ func (r *reconciler) diff(prev *Desired, d *Desired) *delta {
 	if prev.Overlay != nil {
 		pairs(prev.Overlay.Remote, d.Overlay.Remote, func(e RemoteENI) string { return e.ID }, remoteEqual, func(a, b *RemoteENI) {
 			x.remote = true
+			switch {
+			case a != nil && b != nil:
+				x.released = append(x.released, releasedAddrs(&a.ENI, &b.ENI)...)
+			case a != nil:
+				x.released = append(x.released, releasedAddrs(&a.ENI, nil)...)
+			}
 			for _, e := range []*RemoteENI{a, b} {
 				if e != nil {
 					vpcOf(&e.ENI)

@@ -286,18 +286,7 @@ func TestOverlay(t *testing.T) {
 				}
 			})
 			before := txPackets(t, h1, veth)
-			err := p[0].DoInstance("i-a", func() error {
-				c, err := net.Dial("udp", net.JoinHostPort(dst, "9"))
-				if err != nil {
-					return err
-				}
-				defer c.Close()
-				_, err = c.Write([]byte("hello"))
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			sendUDP(t, p[0], "i-a", net.JoinHostPort(dst, "9"))
 			if !received(u, x[1], passTimeout) {
 				t.Fatalf("%s: the datagram did not arrive", dst)
 			}

@@ -77,6 +77,10 @@ type Plane struct {
 
 	bridgePorts int // Options.BridgePorts (segments_linux.go)
 
+	// Who new ENIs' announcements are for (announce_linux.go); guarded by mu.
+	announceAll bool
+	released    map[addrKey]bool
+
 	// stepTime, if set (benchmarks), is told how long each step of a pass took.
 	stepTime func(step string, took time.Duration)
 
@@ -118,7 +122,7 @@ func New(opts Options) (*Plane, error) {
 	if ip == up {
 		up = netip.MustParseAddr("100.64.0.3")
 	}
-	p := &Plane{prefix: opts.Prefix, inetIP: ip, upIP: up, pending: map[string]bool{}, pendingIdx: map[int]bool{},
+	p := &Plane{prefix: opts.Prefix, inetIP: ip, upIP: up, pending: map[string]bool{}, pendingIdx: map[int]bool{}, released: map[addrKey]bool{},
 		fullEvery: opts.FullEvery, bridgePorts: opts.BridgePorts, cache: newPlaneCache(), metadata: opts.Metadata, md: newMDState(),
 		dns: opts.DNS, dnsl: dnsState{routers: map[string]*dnsRouter{}},
 		api:      publicAPI{srv: opts.PublicAPI, port: opts.PublicAPIPort},
@@ -431,6 +435,7 @@ func (r *reconciler) plan(d *Desired, prev *Desired) {
 		r.groups[g.ID] = g
 	}
 	r.delta = r.diff(prev, d)
+	r.noteReleases(prev, d)
 	if r.c.parsed == nil {
 		r.c.parsed = map[string]*parsedENI{}
 	}
@@ -545,6 +550,9 @@ func (r *reconciler) ensureNS(name string, sysctls []sysctl, cached *nsCtx) (*ns
 	}
 	ns, err := openNS(name)
 	fresh := errors.Is(err, os.ErrNotExist)
+	if err == nil {
+		r.p.announceAll = true // a namespace the plane did not make (announce_linux.go)
+	}
 	if fresh {
 		ns, err = createNS(name)
 		if err == nil {
@@ -1258,7 +1266,7 @@ func (r *reconciler) createENIPair(e *eniInfo, inst *nsCtx, br int, name string,
 	// alone, not flooded to every port of the subnet (a flood costs the sender's pass
 	// about 10 µs a port here).
 	ns, ips, to := inst.ns, e.ips, net.HardwareAddr(nil)
-	if r.known[e.ID] {
+	if r.known[e.ID] || r.quietAnnounce(e) { // announce_linux.go
 		to = deterministicMAC(e.subnet.ID)
 	}
 	r.garps[e.InstanceID] = append(r.garps[e.InstanceID], func() error { return r.p.sendGARP(ns, idx, mac, to, ips) })

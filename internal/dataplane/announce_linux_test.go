@@ -1,0 +1,134 @@
+package dataplane
+
+import (
+	"encoding/binary"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// TestAnnouncements: a new ENI whose address no other ENI held is announced to its router
+// alone; one that takes the address of an ENI that went is announced to the whole subnet,
+// so that an instance that knew the old MAC for it learns the new one at once.
+func TestAnnouncements(t *testing.T) {
+	p := newTestPlane(t)
+	d := baseDesired()
+	reconcile(t, p, d)
+	garps := watchGARPs(t, p, "i-b")
+	fresh := ENI{ID: "eni-fresh", MAC: "02:00:00:00:01:0c", SubnetID: "subnet-a", VPCID: "vpc-1", PrimaryIP: "10.0.1.12",
+		InstanceID: "i-web", DeviceIndex: 1, SourceDestCheck: true, Groups: []string{"sg-open"}}
+	d.ENIs = append(d.ENIs, fresh)
+	reconcile(t, p, d)
+	if mac, ok := nextGARP(garps, "10.0.1.12", 500*time.Millisecond); ok {
+		t.Errorf("a new ENI with an address nobody held was announced to the subnet (from %s)", mac)
+	}
+
+	// i-b talks to it, and so knows its MAC.
+	sendUDP(t, p, "i-b", "10.0.1.12:9")
+	if mac := neighbourMAC(t, p, "i-b", "10.0.1.12", 5*time.Second); mac != fresh.MAC {
+		t.Fatalf("i-b's neighbour entry for 10.0.1.12: %q, want %s", mac, fresh.MAC)
+	}
+
+	// It goes; another ENI, with another MAC, takes its address.
+	reuse := fresh
+	reuse.ID, reuse.MAC = "eni-reuse", "02:00:00:00:01:0d"
+	d.ENIs[len(d.ENIs)-1] = reuse
+	reconcile(t, p, d)
+	if mac, ok := nextGARP(garps, "10.0.1.12", 5*time.Second); !ok || mac != reuse.MAC {
+		t.Errorf("the ENI that took a released address: announced to the subnet %v (from %s), want from %s", ok, mac, reuse.MAC)
+	}
+	if mac := neighbourMAC(t, p, "i-b", "10.0.1.12", 0); mac != reuse.MAC {
+		t.Errorf("i-b's neighbour entry for 10.0.1.12 after the announcement: %q, want %s", mac, reuse.MAC)
+	}
+}
+
+// watchGARPs reports the gratuitous ARP requests inst's interfaces receive: sender
+// address and MAC.
+func watchGARPs(t *testing.T, p *Plane, inst string) <-chan [2]string {
+	t.Helper()
+	var fd int
+	err := p.DoInstance(inst, func() error {
+		var err error
+		fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ARP)))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Usec: 100_000}); err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan [2]string, 64)
+	done, ended := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(ended)
+		buf := make([]byte, 128)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			n, from, err := unix.Recvfrom(fd, buf, 0)
+			if err != nil || n < 42 || binary.BigEndian.Uint16(buf[20:22]) != 1 {
+				continue
+			}
+			if ll, ok := from.(*unix.SockaddrLinklayer); ok && ll.Pkttype == unix.PACKET_OUTGOING {
+				continue
+			}
+			sender, target := netip.AddrFrom4([4]byte(buf[28:32])), netip.AddrFrom4([4]byte(buf[38:42]))
+			if sender == target {
+				ch <- [2]string{sender.String(), net.HardwareAddr(buf[22:28]).String()}
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		close(done)
+		<-ended
+		_ = unix.Close(fd)
+	})
+	return ch
+}
+
+// nextGARP waits for a gratuitous ARP for ip and returns its sender MAC.
+func nextGARP(ch <-chan [2]string, ip string, wait time.Duration) (string, bool) {
+	deadline := time.After(wait)
+	for {
+		select {
+		case g := <-ch:
+			if g[0] == ip {
+				return g[1], true
+			}
+		case <-deadline:
+			return "", false
+		}
+	}
+}
+
+// neighbourMAC is inst's neighbour entry's MAC for ip on eth0, waiting up to wait for one.
+func neighbourMAC(t *testing.T, p *Plane, inst, ip string, wait time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		var mac string
+		withHandle(t, p.InstanceNS(inst), func(h *netlink.Handle) {
+			ns, err := h.NeighList(0, netlink.FAMILY_V4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range ns {
+				if n.IP.String() == ip && len(n.HardwareAddr) == 6 {
+					mac = n.HardwareAddr.String()
+				}
+			}
+		})
+		if mac != "" || time.Now().After(deadline) {
+			return mac
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
