@@ -145,7 +145,7 @@ func TestScale(t *testing.T) {
 	p := newTestPlane(t) // its cleanup tears everything down
 	ctx := context.Background()
 	d := scaleDesired(n)
-	mem0, go0, slab0 := meminfo(t), goMem(), slabinfo(t)
+	mem0, go0, slab0, rss0 := meminfo(t), goMem(), slabinfo(t), vmRSS(t)
 
 	start := time.Now()
 	st, err := p.Reconcile(ctx, d)
@@ -164,6 +164,8 @@ func TestScale(t *testing.T) {
 		mem1["Slab"]-mem0["Slab"], float64(mem1["Slab"]-mem0["Slab"])/float64(n),
 		(int64(go1.HeapInuse)-int64(go0.HeapInuse))/1024, float64(int64(go1.HeapInuse)-int64(go0.HeapInuse))/1024/float64(n),
 		(int64(go1.Sys)-int64(go0.Sys))/1024)
+	rss1 := vmRSS(t)
+	t.Logf("the plane's process (the agent's part of a server): resident +%d KiB (%.1f KiB/instance)", rss1-rss0, float64(rss1-rss0)/float64(n))
 	logSlabGrowth(t, n, slab0, slab1)
 	logMemGrowth(t, n, mem0, mem1)
 
@@ -405,4 +407,23 @@ func dropHandles(p *Plane) {
 	p.bg.Wait()
 	p.cache.closeAll()
 	p.cache = newPlaneCache()
+}
+
+// vmRSS is the test process's resident memory, KiB.
+func vmRSS(t *testing.T) int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			kib, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return kib
+		}
+	}
+	t.Fatal("no VmRSS in /proc/self/status")
+	return 0
 }
