@@ -1,8 +1,14 @@
 package dataplane
 
 import (
+	"net"
 	"net/netip"
 	"slices"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // Who a new ENI's gratuitous ARP is for. It teaches the bridges where the ENI's MAC is,
@@ -62,7 +68,8 @@ func (r *reconciler) noteReleases(prev, d *Desired) {
 }
 
 // releasedAddrs are the IPv4 addresses a holds that b (the same ENI later, or nil when it
-// went) does not.
+// went) does not: its own, and those of its delegated prefixes (its instance may have
+// used any of them).
 func releasedAddrs(a, b *ENI) []addrKey {
 	var out []addrKey
 	for _, s := range append([]string{a.PrimaryIP}, a.SecondaryIPs...) {
@@ -73,7 +80,64 @@ func releasedAddrs(a, b *ENI) []addrKey {
 			out = append(out, addrKey{a.VPCID, ip})
 		}
 	}
+	for _, s := range a.IPv4Prefixes {
+		pfx, err := netip.ParsePrefix(s)
+		if err != nil || !pfx.Addr().Is4() || pfx.Bits() < 24 || (b != nil && slices.Contains(b.IPv4Prefixes, s)) {
+			continue // AWS delegates /28s; the plane refuses what it cannot parse
+		}
+		for ip := pfx.Masked().Addr(); pfx.Contains(ip); ip = ip.Next() {
+			out = append(out, addrKey{a.VPCID, ip})
+		}
+	}
 	return out
+}
+
+// announce queues e's gratuitous ARP from its interface idx in inst, sent once the
+// instance's routing is in place (ensureInstanceRouting) and the ENI's port, host, is up:
+// the bridge forwards a new port's frames only once the kernel has seen its carrier come
+// up, in its link watch work a moment after the link did, and drops what comes before. A
+// flood is sent again a little later, in case it went in the moment between the two.
+func (r *reconciler) announce(e *eniInfo, inst *nsCtx, idx int, host string) {
+	if len(e.ips) == 0 {
+		return
+	}
+	mac, _ := net.ParseMAC(e.mac) // validated in plan
+	p, dp, ns, ips, to := r.p, r.dp, inst.ns, e.ips, net.HardwareAddr(nil)
+	if r.known[e.ID] || r.quietAnnounce(e) {
+		to = deterministicMAC(e.subnet.ID)
+	}
+	r.garps[e.InstanceID] = append(r.garps[e.InstanceID], func() error {
+		portUp(dp, host)
+		if to == nil {
+			// Its own handle of the namespace: the instance's may be closed by then.
+			if again, err := unix.Dup(int(ns)); err == nil {
+				p.bg.Add(1)
+				time.AfterFunc(announceAgain, func() {
+					defer p.bg.Done()
+					defer unix.Close(again)
+					_ = p.sendGARP(netns.NsHandle(again), idx, mac, nil, ips) // best effort: the first one went
+				})
+			}
+		}
+		return p.sendGARP(ns, idx, mac, to, ips)
+	})
+}
+
+const (
+	portUpWait    = 200 * time.Millisecond
+	announceAgain = 50 * time.Millisecond
+)
+
+// portUp waits, up to portUpWait, for the datapath's link name to be operationally up.
+func portUp(dp *nsCtx, name string) {
+	deadline := time.Now().Add(portUpWait)
+	for {
+		l, err := dp.linkByName(name)
+		if err != nil || l == nil || l.Attrs().OperState == netlink.OperUp || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // quietAnnounce reports whether e's announcement may go to its router alone.

@@ -2,8 +2,10 @@ package dataplane
 
 import (
 	"encoding/binary"
+	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -44,6 +46,44 @@ func TestAnnouncements(t *testing.T) {
 	// The kernel handles the announcement after the packet socket sees it: a moment.
 	if mac := neighbourMAC(t, p, "i-b", "10.0.1.12", reuse.MAC, 2*time.Second); mac != reuse.MAC {
 		t.Errorf("i-b's neighbour entry for 10.0.1.12 after the announcement: %q, want %s", mac, reuse.MAC)
+	}
+
+	// A secondary address i-b knows at eni-web goes to eni-reuse, whose pair stays.
+	web := findENI(&d, "eni-web")
+	web.SecondaryIPs = []string{"10.0.1.30"}
+	reconcile(t, p, d)
+	sendUDP(t, p, "i-b", "10.0.1.30:9")
+	if mac := neighbourMAC(t, p, "i-b", "10.0.1.30", web.MAC, 5*time.Second); mac != web.MAC {
+		t.Fatalf("i-b's neighbour entry for 10.0.1.30: %q, want %s", mac, web.MAC)
+	}
+	web.SecondaryIPs = nil
+	findENI(&d, "eni-reuse").SecondaryIPs = []string{"10.0.1.30"}
+	reconcile(t, p, d)
+	if mac, ok := nextGARP(garps, "10.0.1.30", 5*time.Second); !ok || mac != reuse.MAC {
+		t.Errorf("a secondary address reassigned: announced to the subnet %v (from %s), want from %s", ok, mac, reuse.MAC)
+	}
+	if mac := neighbourMAC(t, p, "i-b", "10.0.1.30", reuse.MAC, 2*time.Second); mac != reuse.MAC {
+		t.Errorf("i-b's neighbour entry for 10.0.1.30 after the reassignment: %q, want %s", mac, reuse.MAC)
+	}
+}
+
+// TestReleasedAddrs: what an ENI gives up, its delegated prefixes' addresses included.
+func TestReleasedAddrs(t *testing.T) {
+	a := &ENI{VPCID: "vpc-1", PrimaryIP: "10.0.1.5", SecondaryIPs: []string{"10.0.1.6", "10.0.1.7"}, IPv4Prefixes: []string{"10.0.1.48/28", "10.0.1.64/28"}}
+	b := &ENI{VPCID: "vpc-1", PrimaryIP: "10.0.1.5", SecondaryIPs: []string{"10.0.1.7"}, IPv4Prefixes: []string{"10.0.1.64/28"}}
+	var got []string
+	for _, k := range releasedAddrs(a, b) {
+		got = append(got, k.a.String())
+	}
+	want := []string{"10.0.1.6"}
+	for i := 48; i < 64; i++ {
+		want = append(want, fmt.Sprintf("10.0.1.%d", i))
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("released: %v, want %v", got, want)
+	}
+	if n := len(releasedAddrs(a, nil)); n != 3+32 {
+		t.Errorf("an ENI that went released %d addresses, want 35", n)
 	}
 }
 

@@ -1155,7 +1155,11 @@ func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, int, error
 	r.count(ensureMTU(inst, peer, r.mtu))
 	r.count(setUp(r.dp, host))
 	r.count(setUp(inst, peer))
-	r.count(ensureAddrs(inst, peer, addrs, append(slices.Clone(e.pfx4), e.pfx6...)...)) // addresses in delegated prefixes are the instance's to set
+	n, err := ensureAddrs(inst, peer, addrs, append(slices.Clone(e.pfx4), e.pfx6...)...) // addresses in delegated prefixes are the instance's to set
+	r.count(n, err)
+	if n > 0 && !r.known[e.ID] { // its addresses changed: one may have been another ENI's
+		r.announce(e, inst, peer.Attrs().Index, host.Attrs().Name)
+	}
 	return peer.Attrs().Index, br, nil
 }
 
@@ -1264,12 +1268,9 @@ func (r *reconciler) createENIPair(e *eniInfo, inst *nsCtx, br int, name string,
 	// instances which MAC its addresses have. An ENI moved with the addresses it had
 	// (its MAC goes with it) needs only the first: the announcement goes to the router
 	// alone, not flooded to every port of the subnet (a flood costs the sender's pass
-	// about 10 µs a port here).
-	ns, ips, to := inst.ns, e.ips, net.HardwareAddr(nil)
-	if r.known[e.ID] || r.quietAnnounce(e) { // announce_linux.go
-		to = deterministicMAC(e.subnet.ID)
-	}
-	r.garps[e.InstanceID] = append(r.garps[e.InstanceID], func() error { return r.p.sendGARP(ns, idx, mac, to, ips) })
+	// about 10 µs a port here); so does a new one's, unless it tells someone something
+	// (announce_linux.go).
+	r.announce(e, inst, idx, name)
 	return idx, nil
 }
 
