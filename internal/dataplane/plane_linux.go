@@ -87,6 +87,9 @@ type Plane struct {
 	// lastDelta: the last pass knew what changed (delta_linux.go); for tests.
 	lastDelta bool
 
+	// retireStarts, if set (tests), is called by the background deletion of old pairs
+	// before it deletes them.
+	retireStarts func()
 	// linksMade, if set (tests), is called in each pass once the ENIs' links are made,
 	// before they are announced.
 	linksMade func()
@@ -1130,7 +1133,7 @@ func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, int, error
 		return r.createENIPort(e, inst, br, func(br int) (int, error) { return r.createENIPair(e, inst, br, name, mac, addrs) })
 	}
 	if other != nil && !pending(other) { // a stale old pair
-		r.retire(other)
+		r.retire(other, true)
 		r.changes++
 	}
 	if peer.Attrs().HardwareAddr.String() != mac.String() {
@@ -1226,7 +1229,7 @@ func (r *reconciler) freeENISlot(e *eniInfo, inst *nsCtx, h1, h2, peer netlink.L
 	}
 	for _, old := range []netlink.Link{h1, h2} {
 		if old != nil && !pending(old) {
-			r.retire(old)
+			r.retire(old, true)
 			r.changes++
 		}
 	}
@@ -1846,9 +1849,18 @@ func (r *reconciler) setAside(c *nsCtx, l netlink.Link) error {
 
 // retire marks a datapath link (an ENI's old pair) for deletion in the background; the
 // deletions start once the moves of this pass are announced (startRetire), so that they
-// do not compete with them for the kernel's RTNL lock.
-func (r *reconciler) retire(l netlink.Link) {
+// do not compete with them for the kernel's RTNL lock. The old pair of an ENI that moved
+// goes down now (mapped): until it is deleted, its port still maps to the ENI in the
+// datapath, and the old instance's root, who holds the other end, could give it the ENI's
+// addresses again and send as the ENI (TestAttackOldOwnerAfterMove); a port that is down
+// forwards nothing. A gone ENI's port maps to nothing any more.
+func (r *reconciler) retire(l netlink.Link, mapped bool) {
 	idx := l.Attrs().Index
+	if mapped {
+		if err := r.dp.h.LinkSetDown(l); err != nil && !errors.Is(err, unix.ENODEV) {
+			r.fail(fmt.Errorf("retire %s: %w", l.Attrs().Name, err))
+		}
+	}
 	r.p.pendMu.Lock()
 	r.p.pendingIdx[idx] = true
 	r.p.pendMu.Unlock()
@@ -1886,8 +1898,12 @@ func (r *reconciler) startRetire() {
 	p, dpName, idxs := r.p, r.dp.name, r.retirees
 	r.retirees = nil
 	p.bg.Add(1)
+	hold := p.retireStarts
 	go func() {
 		defer p.bg.Done()
+		if hold != nil {
+			hold()
+		}
 		defer func() {
 			p.pendMu.Lock()
 			for _, idx := range idxs {
@@ -2046,7 +2062,7 @@ func (r *reconciler) pruneCache() {
 			if l, err := r.dp.linkByName(ifName(p.prefix, k, id)); err != nil {
 				r.fail(err)
 			} else if l != nil && !p.isPending("", l.Attrs().Index) {
-				r.retire(l)
+				r.retire(l, false)
 				r.changes++
 			}
 		}
