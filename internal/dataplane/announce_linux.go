@@ -38,39 +38,46 @@ func (r *reconciler) noteReleases(prev, d *Desired) {
 		}
 		return
 	}
-	note := func(a, b *ENI) {
-		if a != nil {
-			for _, k := range releasedAddrs(a, b) {
-				p.released[k] = true
-			}
-		}
-	}
+	var released []addrKey
 	if r.delta != nil {
-		for _, k := range r.delta.released {
-			p.released[k] = true
-		}
-		return
-	}
-	pairs(prev.ENIs, d.ENIs, func(e ENI) string { return e.ID }, eniEqual, note)
-	if prev.Overlay != nil && d.Overlay != nil {
-		pairs(prev.Overlay.Remote, d.Overlay.Remote, func(e RemoteENI) string { return e.ID }, remoteEqual, func(a, b *RemoteENI) {
-			if a != nil && b != nil {
-				note(&a.ENI, &b.ENI)
-			} else if a != nil {
-				note(&a.ENI, nil)
-			}
+		released = r.delta.released
+	} else {
+		pairs(prev.ENIs, d.ENIs, func(e ENI) string { return e.ID }, eniEqual, func(a, b *ENI) {
+			released = append(released, releasedAddrs(a, b)...)
 		})
-	} else if prev.Overlay != nil {
-		for i := range prev.Overlay.Remote {
-			note(&prev.Overlay.Remote[i].ENI, nil)
+		var now []RemoteENI
+		if d.Overlay != nil {
+			now = d.Overlay.Remote
+		}
+		if prev.Overlay != nil {
+			pairs(prev.Overlay.Remote, now, func(e RemoteENI) string { return e.ID }, remoteEqual, func(a, b *RemoteENI) {
+				released = append(released, remoteReleased(a, b)...)
+			})
 		}
 	}
+	for _, k := range released {
+		p.released[k] = true
+	}
+}
+
+// remoteReleased is releasedAddrs of a remote ENI.
+func remoteReleased(a, b *RemoteENI) []addrKey {
+	if a == nil {
+		return nil
+	}
+	if b == nil {
+		return releasedAddrs(&a.ENI, nil)
+	}
+	return releasedAddrs(&a.ENI, &b.ENI)
 }
 
 // releasedAddrs are the IPv4 addresses a holds that b (the same ENI later, or nil when it
 // went) does not: its own, and those of its delegated prefixes (its instance may have
-// used any of them).
+// used any of them). A nil a (a new ENI) gave up nothing.
 func releasedAddrs(a, b *ENI) []addrKey {
+	if a == nil {
+		return nil
+	}
 	var out []addrKey
 	for _, s := range append([]string{a.PrimaryIP}, a.SecondaryIPs...) {
 		if b != nil && (s == b.PrimaryIP || slices.Contains(b.SecondaryIPs, s)) {

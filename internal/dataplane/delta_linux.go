@@ -71,9 +71,7 @@ func (r *reconciler) diff(prev *Desired, d *Desired) *delta {
 		}
 	}
 	pairs(prev.ENIs, d.ENIs, func(e ENI) string { return e.ID }, eniEqual, func(a, b *ENI) {
-		if a != nil {
-			x.released = append(x.released, releasedAddrs(a, b)...)
-		}
+		x.released = append(x.released, releasedAddrs(a, b)...)
 		for _, e := range []*ENI{a, b} {
 			if e == nil {
 				continue
@@ -100,12 +98,7 @@ func (r *reconciler) diff(prev *Desired, d *Desired) *delta {
 	if prev.Overlay != nil {
 		pairs(prev.Overlay.Remote, d.Overlay.Remote, func(e RemoteENI) string { return e.ID }, remoteEqual, func(a, b *RemoteENI) {
 			x.remote = true
-			switch {
-			case a != nil && b != nil:
-				x.released = append(x.released, releasedAddrs(&a.ENI, &b.ENI)...)
-			case a != nil:
-				x.released = append(x.released, releasedAddrs(&a.ENI, nil)...)
-			}
+			x.released = append(x.released, remoteReleased(a, b)...)
 			for _, e := range []*RemoteENI{a, b} {
 				if e != nil {
 					vpcOf(&e.ENI)

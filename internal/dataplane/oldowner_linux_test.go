@@ -3,6 +3,7 @@ package dataplane
 import (
 	"context"
 	"net"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,13 +24,7 @@ func TestAttackOldOwnerAfterMove(t *testing.T) {
 	u := listenUDP(t, p, p.InstanceNS("i-b"), "10.0.1.11:7000")
 
 	hold := make(chan struct{})
-	held := false
-	release := func() {
-		if !held {
-			held = true
-			close(hold)
-		}
-	}
+	release := sync.OnceFunc(func() { close(hold) })
 	t.Cleanup(release) // before the teardown, which waits for the deletion
 	p.retireStarts = func() { <-hold }
 	findENI(&d, "eni-x").InstanceID = "i-c"
@@ -52,7 +47,9 @@ func TestAttackOldOwnerAfterMove(t *testing.T) {
 	err := p.DoInstance("i-web", func() error {
 		lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
 			var serr error
-			err := c.Control(func(fd uintptr) { serr = syscall.SetsockoptString(int(fd), syscall.SOL_SOCKET, syscall.SO_BINDTODEVICE, "eth1") })
+			err := c.Control(func(fd uintptr) {
+				serr = syscall.SetsockoptString(int(fd), syscall.SOL_SOCKET, syscall.SO_BINDTODEVICE, "eth1")
+			})
 			if err != nil {
 				return err
 			}

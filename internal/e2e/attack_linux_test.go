@@ -535,20 +535,25 @@ func TestAttackConntrackHijackThroughRouter(t *testing.T) {
 	frame := func(from node, src netip.Addr, sport, dport uint16, payload string) []byte {
 		return eth4(l.rtMAC, from.mac, ip4Pkt(src, c.ip4, 64, ipUDP, udpSeg(src, c.ip4, sport, dport, []byte(payload))))
 	}
+	// forge sends the packet of owner's end of a connection to C from A, then from owner:
+	// only the second may reach C (rx).
+	forge := func(t *testing.T, rx *udpLog, owner node, sport, dport uint16, forged, genuine, what, whose string) {
+		l.send(a, frame(a, owner.ip4, sport, dport, forged))
+		if got, ok := rx.received(forged, quiet); ok {
+			t.Errorf("A's forged %s reached C: %q", what, got)
+		}
+		l.send(owner, frame(owner, owner.ip4, sport, dport, genuine))
+		if _, ok := rx.received(genuine, arrive); !ok {
+			t.Errorf("%s did not reach C: the test shows nothing", whose)
+		}
+	}
 
 	l.sub(t, "OriginalDirection", func(t *testing.T) {
 		rx := l.udpEcho(c.ns, 5300, "c")
 		if ans := l.udpAsk(v.ns, udpAddr(v.ip4, 5701), udpAddr(c.ip4, 5300), "hello", arrive); ans != "c:hello" {
 			t.Fatalf("V's flow to C: answer %q", ans)
 		}
-		l.send(a, frame(a, v.ip4, 5701, 5300, "forged"))
-		if got, ok := rx.received("forged", quiet); ok {
-			t.Errorf("A's forged packet of V's connection to C reached C: %q", got)
-		}
-		l.send(v, frame(v, v.ip4, 5701, 5300, "genuine"))
-		if _, ok := rx.received("genuine", arrive); !ok {
-			t.Errorf("V's own packet of its connection to C did not reach C: the test shows nothing")
-		}
+		forge(t, rx, v, 5701, 5300, "forged", "genuine", "packet of V's connection to C", "V's own packet of its connection to C")
 	})
 
 	l.sub(t, "ReplyDirection", func(t *testing.T) {
@@ -557,14 +562,7 @@ func TestAttackConntrackHijackThroughRouter(t *testing.T) {
 			t.Fatalf("C's flow to W: answer %q", ans)
 		}
 		rx := l.udpEcho(c.ns, 5702, "c2") // C's end of the connection, listening again
-		l.send(a, frame(a, w.ip4, 5301, 5702, "forged-reply"))
-		if got, ok := rx.received("forged-reply", quiet); ok {
-			t.Errorf("A's forged reply of C's connection to W reached C: %q", got)
-		}
-		l.send(w, frame(w, w.ip4, 5301, 5702, "genuine-reply"))
-		if _, ok := rx.received("genuine-reply", arrive); !ok {
-			t.Errorf("W's own reply of C's connection did not reach C: the test shows nothing")
-		}
+		forge(t, rx, w, 5301, 5702, "forged-reply", "genuine-reply", "reply of C's connection to W", "W's own reply of C's connection")
 	})
 }
 
