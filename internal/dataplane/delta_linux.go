@@ -182,25 +182,28 @@ type parsedENI struct {
 	info            eniInfo
 }
 
-// parse returns e parsed (validated) for subnet si, with its interface names.
-func (r *reconciler) parse(e ENI, si *subnetInfo) (*eniInfo, error) {
-	if old := r.c.parsed[e.ID]; old != nil && old.prefix == si.prefix && old.prefix6 == si.prefix6 && eniEqual(&old.from, &e) {
-		ei := old.info
-		ei.ENI, ei.subnet = e, si
-		return &ei, nil
+// parse sets dst to e parsed (validated) for subnet si, with its interface names. An ENI
+// the delta does not name is the one the last clean pass parsed (and realised): its parse
+// is reused without comparing them.
+func (r *reconciler) parse(dst *eniInfo, e ENI, si *subnetInfo) error {
+	if old := r.c.parsed[e.ID]; old != nil && old.prefix == si.prefix && old.prefix6 == si.prefix6 &&
+		((r.delta != nil && !r.delta.enis[e.ID]) || eniEqual(&old.from, &e)) {
+		*dst = old.info
+		dst.ENI, dst.subnet = e, si
+		return nil
 	}
 	delete(r.c.parsed, e.ID)
 	ei, err := parseENI(e, si)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if _, err := parseMAC(ei.mac); err != nil {
-		return nil, fmt.Errorf("eni %s: %w", e.ID, err)
+		return fmt.Errorf("eni %s: %w", e.ID, err)
 	}
 	ei.host = ifName(r.p.prefix, kindENIHost, e.ID)
 	ei.host2 = ifName(r.p.prefix, kindENIHost2, e.ID)
 	ei.eth = ethName(e.DeviceIndex)
-	c := cloneDesired(&Desired{ENIs: []ENI{e}})
-	r.c.parsed[e.ID] = &parsedENI{from: c.ENIs[0], prefix: si.prefix, prefix6: si.prefix6, info: *ei}
-	return ei, nil
+	r.c.parsed[e.ID] = &parsedENI{from: cloneENI(e), prefix: si.prefix, prefix6: si.prefix6, info: *ei}
+	*dst = *ei
+	return nil
 }

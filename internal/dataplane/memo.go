@@ -82,7 +82,12 @@ func ruleEqual(a, b *Rule) bool {
 }
 
 // cloneDesired is a deep copy of d: it shares nothing the caller could change.
-func cloneDesired(d *Desired) Desired {
+func cloneDesired(d *Desired) Desired { return cloneDesiredSharing(d, nil, nil) }
+
+// cloneDesiredSharing is cloneDesired, except that an ENI at the place in d that it has in
+// prev (a deep copy the plane made and never changes) is shared with prev when same says
+// it is equal to it.
+func cloneDesiredSharing(d, prev *Desired, same func(id string) bool) Desired {
 	out := Desired{Instances: slices.Clone(d.Instances), PublicIPs: slices.Clone(d.PublicIPs),
 		Peerings: slices.Clone(d.Peerings), Services: slices.Clone(d.Services)}
 	out.NATGateways = make([]NATGateway, len(d.NATGateways))
@@ -104,6 +109,10 @@ func cloneDesired(d *Desired) Desired {
 	}
 	out.ENIs = make([]ENI, len(d.ENIs))
 	for i, e := range d.ENIs {
+		if same != nil && i < len(prev.ENIs) && prev.ENIs[i].ID == e.ID && same(e.ID) {
+			out.ENIs[i] = prev.ENIs[i]
+			continue
+		}
 		out.ENIs[i] = cloneENI(e)
 	}
 	if d.Overlay != nil {

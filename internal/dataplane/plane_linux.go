@@ -371,7 +371,11 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 	}
 	r.status.Changes = r.changes
 	if r.errs == nil && ctx.Err() == nil {
-		m := cloneDesired(&d)
+		var same func(string) bool
+		if r.delta != nil { // the ENIs it does not name equal those of prev
+			same = func(id string) bool { return !r.delta.enis[id] }
+		}
+		m := cloneDesiredSharing(&d, prev, same)
 		c.memo, c.memoStatus = &m, Status{Instances: maps.Clone(r.status.Instances), ENIs: maps.Clone(r.status.ENIs)}
 	}
 	return r.status, r.errs
@@ -439,6 +443,27 @@ func (r *reconciler) plan(d *Desired, prev *Desired) {
 	}
 	r.delta = r.diff(prev, d)
 	r.noteReleases(prev, d)
+	r.planENIs(d)
+	r.planOverlay(d.Overlay)
+	r.peerings = d.Peerings
+	r.services = d.Services
+	r.natgws = d.NATGateways
+	r.publics = map[string][]PublicMapping{}
+	for _, m := range d.PublicIPs {
+		if r.ov != nil && r.ov.ids[m.ENIID] != nil { // the other host's business (and its internet's)
+			r.ov.publics = append(r.ov.publics, m)
+			continue
+		}
+		r.publics[m.VPCID] = append(r.publics[m.VPCID], m)
+	}
+	for _, ms := range r.publics {
+		slices.SortFunc(ms, func(a, b PublicMapping) int { return strings.Compare(a.Public, b.Public) })
+	}
+}
+
+// planENIs parses and validates the ENIs of d that this host realises (those of its
+// running instances) into r.enis, in id order.
+func (r *reconciler) planENIs(d *Desired) {
 	if r.c.parsed == nil {
 		r.c.parsed = map[string]*parsedENI{}
 	}
@@ -450,6 +475,7 @@ func (r *reconciler) plan(d *Desired, prev *Desired) {
 		r.sorted = slices.Clone(d.ENIs)
 		slices.SortFunc(r.sorted, byID)
 	}
+	var slab []eniInfo
 	for _, e := range r.sorted {
 		if e.InstanceID == "" || !r.running[e.InstanceID] {
 			continue
@@ -459,8 +485,13 @@ func (r *reconciler) plan(d *Desired, prev *Desired) {
 			r.fail(fmt.Errorf("eni %s: unknown subnet %s", e.ID, e.SubnetID))
 			continue
 		}
-		ei, err := r.parse(e, si)
-		if err != nil {
+		if len(slab) == cap(slab) {
+			slab = make([]eniInfo, 0, len(r.sorted)) // one allocation for the pass's ENIs
+		}
+		slab = slab[:len(slab)+1]
+		ei := &slab[len(slab)-1]
+		if err := r.parse(ei, e, si); err != nil {
+			slab = slab[:len(slab)-1]
 			r.fail(err)
 			continue
 		}
@@ -484,21 +515,6 @@ func (r *reconciler) plan(d *Desired, prev *Desired) {
 			}
 		}
 		r.c.parsed = keep
-	}
-	r.planOverlay(d.Overlay)
-	r.peerings = d.Peerings
-	r.services = d.Services
-	r.natgws = d.NATGateways
-	r.publics = map[string][]PublicMapping{}
-	for _, m := range d.PublicIPs {
-		if r.ov != nil && r.ov.ids[m.ENIID] != nil { // the other host's business (and its internet's)
-			r.ov.publics = append(r.ov.publics, m)
-			continue
-		}
-		r.publics[m.VPCID] = append(r.publics[m.VPCID], m)
-	}
-	for _, ms := range r.publics {
-		slices.SortFunc(ms, func(a, b PublicMapping) int { return strings.Compare(a.Public, b.Public) })
 	}
 }
 
@@ -1039,6 +1055,14 @@ func (r *reconciler) ensureENIs() {
 		return
 	}
 	for _, e := range r.enis {
+		ent, cached := r.c.enis[e.ID]
+		// The delta says it is as the last clean pass left it: its instance, bridge and
+		// chains are there (else an error came first, and the pass is not incremental).
+		if cached && ent.key != 0 && ent.instance == e.InstanceID && r.incr() && !r.delta.enis[e.ID] && !r.delta.insts[e.InstanceID] {
+			r.eniLink[e.ID] = ent.peer
+			r.status.ENIs[e.ID] = e.InstanceID
+			continue
+		}
 		inst := r.insts[e.InstanceID]
 		br, ok := r.bridges[e.SubnetID]
 		if inst == nil || !ok {
@@ -1047,12 +1071,6 @@ func (r *reconciler) ensureENIs() {
 		}
 		if !r.enforced[e.ID] {
 			continue // its chains failed (that error is reported): no port without them
-		}
-		ent, cached := r.c.enis[e.ID]
-		if cached && ent.key != 0 && ent.instance == e.InstanceID && r.incr() && !r.delta.enis[e.ID] && !r.delta.insts[e.InstanceID] {
-			r.eniLink[e.ID] = ent.peer // the delta says it is as the last clean pass left it
-			r.status.ENIs[e.ID] = e.InstanceID
-			continue
 		}
 		if cached && r.subnetBridge(e.SubnetID, ent.bridge) {
 			br = ent.bridge // where its port is (segments_linux.go)
@@ -1406,7 +1424,20 @@ func (r *reconciler) ensureDatapathRules() {
 	if c.nextMark == 0 { // a new plane: the marks the kernel's ruleset holds are the ENIs'
 		r.adoptMarks()
 	}
+	incr := r.incr()
+	var fresh []*eniInfo // whose key is computed below
 	for _, e := range r.enis {
+		// An ENI the delta does not name has the spec it had (its groups and subnet are
+		// unchanged too), its mark, and its instance and bridge (else an error came first).
+		if old, ok := c.nftENI[e.ID]; incr && ok && !r.delta.enis[e.ID] && !r.delta.groupENIs[e.ID] {
+			if m := c.marks[e.ID]; m == old.mark {
+				e.mark = m
+				d.enis = append(d.enis, e)
+				d.keys[e] = old.key
+				r.enforced[e.ID] = true
+				continue
+			}
+		}
 		if _, ok := r.bridges[e.SubnetID]; !ok || r.insts[e.InstanceID] == nil {
 			continue
 		}
@@ -1418,17 +1449,11 @@ func (r *reconciler) ensureDatapathRules() {
 		e.mark = m
 		d.enis = append(d.enis, e)
 		r.enforced[e.ID] = true
+		fresh = append(fresh, e)
 	}
 	r.forgetConnections()
 	groupKeys := map[string]uint64{} // each group's rules hashed once per pass
-	incr := r.incr()
-	for _, e := range d.enis {
-		// An ENI the delta does not name has the spec it had (its groups and subnet are
-		// unchanged too), and its mark.
-		if old, ok := c.nftENI[e.ID]; incr && ok && old.mark == e.mark && !r.delta.enis[e.ID] && !r.delta.groupENIs[e.ID] {
-			d.keys[e] = old.key
-			continue
-		}
+	for _, e := range fresh {
 		d.keys[e] = dpENIKey(e, r.groups, groupKeys)
 	}
 	defer func() { // marks of ENIs whose chains are gone
@@ -1687,6 +1712,28 @@ func (d *dpPass) notLoaded(es []*eniInfo) {
 	}
 }
 
+// candidates are the ENIs of d whose parts may have changed: with a delta, those it
+// names (in id order, as d.enis), else all.
+func (d *dpPass) candidates() []*eniInfo {
+	r := d.r
+	if !r.incr() {
+		return d.enis
+	}
+	var out []*eniInfo
+	for id := range r.delta.enis {
+		if e := r.planned(id); e != nil && r.enforced[id] {
+			out = append(out, e)
+		}
+	}
+	for id := range r.delta.groupENIs {
+		if e := r.planned(id); e != nil && r.enforced[id] && !r.delta.enis[id] {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b *eniInfo) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
 // incremental changes the parts of the ENIs that are new, changed or gone.
 func (d *dpPass) incremental() {
 	r, c := d.r, d.r.c
@@ -1698,10 +1745,7 @@ func (d *dpPass) incremental() {
 	// With a delta, the ENIs it does not name are as they were; the gone ones are among
 	// those it names.
 	incr := r.incr()
-	for _, e := range d.enis {
-		if incr && !r.delta.enis[e.ID] && !r.delta.groupENIs[e.ID] {
-			continue
-		}
+	for _, e := range d.candidates() {
 		old, ok := c.nftENI[e.ID]
 		switch {
 		case !ok:
