@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -257,6 +258,9 @@ func newAPIClient(cmd, region string) *taskClient {
 		tc.creds = credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("AWS_SESSION_TOKEN"))
 		return tc
 	}
+	if !mayHaveCredentials() {
+		return tc // the SDK's chain would find none either: unsigned
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region), config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
@@ -270,6 +274,28 @@ func newAPIClient(cmd, region string) *taskClient {
 		}
 	}
 	return tc
+}
+
+// mayHaveCredentials reports whether the SDK's credential chain (the instance
+// metadata service left out) could find any beyond the keys newAPIClient takes from
+// the environment itself: a shared config or credentials file, or a variable naming
+// another source (keys under their old names, a profile, web identity, a container's
+// endpoint). Without one, loading the SDK's configuration finds nothing, and costs
+// milliseconds of a task's start: it parses $AWS_CA_BUNDLE whole (8 ms here).
+func mayHaveCredentials() bool {
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
+		"AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
+		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"} {
+		if os.Getenv(k) != "" {
+			return true
+		}
+	}
+	for _, f := range append(slices.Clone(config.DefaultSharedConfigFiles), config.DefaultSharedCredentialsFiles...) {
+		if _, err := os.Stat(f); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *taskClient) call(method, u string, body []byte, out any) error {
