@@ -31,7 +31,9 @@ type delta struct {
 }
 
 // incr reports whether the step may use the delta: an incremental pass with a delta and
-// no error so far.
+// no error so far. The steps trust, for the ENIs the delta does not name, that every
+// earlier step realised them (their instance, bridge, mark and chains): so a step that
+// skips an ENI must say so with r.fail, never silently.
 func (r *reconciler) incr() bool { return !r.full && r.delta != nil && r.nerr == 0 }
 
 // diff computes the delta of d against the last clean pass's Desired (nil when there is
