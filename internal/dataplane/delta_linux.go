@@ -36,6 +36,10 @@ type delta struct {
 // skips an ENI must say so with r.fail, never silently.
 func (r *reconciler) incr() bool { return !r.full && r.delta != nil && r.nerr == 0 }
 
+// unchanged reports whether the ENI id equals the last clean pass's (a known delta that
+// does not name it).
+func (x *delta) unchanged(id string) bool { return x != nil && !x.enis[id] }
+
 // diff computes the delta of d against the last clean pass's Desired (nil when there is
 // none or something else than ENIs and instances changed).
 func (r *reconciler) diff(prev *Desired, d *Desired) *delta {
@@ -189,7 +193,7 @@ type parsedENI struct {
 // is reused without comparing them.
 func (r *reconciler) parse(dst *eniInfo, e ENI, si *subnetInfo) error {
 	if old := r.c.parsed[e.ID]; old != nil && old.prefix == si.prefix && old.prefix6 == si.prefix6 &&
-		((r.delta != nil && !r.delta.enis[e.ID]) || eniEqual(&old.from, &e)) {
+		(r.delta.unchanged(e.ID) || eniEqual(&old.from, &e)) {
 		*dst = old.info
 		dst.ENI, dst.subnet = e, si
 		return nil

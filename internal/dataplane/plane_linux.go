@@ -372,8 +372,8 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 	r.status.Changes = r.changes
 	if r.errs == nil && ctx.Err() == nil {
 		var same func(string) bool
-		if r.delta != nil { // the ENIs it does not name equal those of prev
-			same = func(id string) bool { return !r.delta.enis[id] }
+		if r.delta != nil {
+			same = r.delta.unchanged
 		}
 		m := cloneDesiredSharing(&d, prev, same)
 		c.memo, c.memoStatus = &m, Status{Instances: maps.Clone(r.status.Instances), ENIs: maps.Clone(r.status.ENIs)}
@@ -475,7 +475,7 @@ func (r *reconciler) planENIs(d *Desired) {
 		r.sorted = slices.Clone(d.ENIs)
 		slices.SortFunc(r.sorted, byID)
 	}
-	var slab []eniInfo
+	slab := make([]eniInfo, 0, len(r.sorted)) // one allocation for the pass's ENIs
 	for _, e := range r.sorted {
 		if e.InstanceID == "" || !r.running[e.InstanceID] {
 			continue
@@ -484,9 +484,6 @@ func (r *reconciler) planENIs(d *Desired) {
 		if si == nil {
 			r.fail(fmt.Errorf("eni %s: unknown subnet %s", e.ID, e.SubnetID))
 			continue
-		}
-		if len(slab) == cap(slab) {
-			slab = make([]eniInfo, 0, len(r.sorted)) // one allocation for the pass's ENIs
 		}
 		slab = slab[:len(slab)+1]
 		ei := &slab[len(slab)-1]
