@@ -53,6 +53,12 @@ type planeCache struct {
 	nftENI   map[string]nftEntry
 	marks    map[string]uint32
 	nextMark uint32
+	// The security group profiles (sgprofile_linux.go) by identity, the numbers a former
+	// plane's ruleset gave them (adoptMarks) not handed out yet, and the free numbers.
+	profs        map[uint64]*profEntry
+	adoptedProfs map[uint64]uint32
+	nextProf     uint32
+	freeProfs    []uint32
 	// Released marks: released ones may still name connections of the ENIs that held
 	// them (the pass that released them forgets those at its end, forgetReleased), clean
 	// ones were forgotten since. Marks are handed out fresh first, then clean, so that no
@@ -97,8 +103,8 @@ type routedState struct {
 type nftEntry struct {
 	mark  uint32
 	key   uint64
-	brKey uint64   // dpENIBridgeKey (0: not known)
-	elems []dpElem // its bridge table elements (dpENIElems)
+	prof  *profEntry
+	elems []dpElem // its elements (dpENIElems)
 }
 
 // mark returns the ENI's mark, allocating one if it has none: a mark never given, else
@@ -167,7 +173,7 @@ func ipsKey(e *eniInfo) uint64 {
 func newPlaneCache() *planeCache {
 	return &planeCache{routerNS: map[string]*nsCtx{}, instNS: map[string]*nsCtx{},
 		bridges: map[string]int{}, routers: map[string]routerEntry{}, enis: map[string]eniEntry{},
-		routing: map[string]uint64{}, routed: map[string]routedState{}, nftENI: map[string]nftEntry{}, marks: map[string]uint32{}, vxlans: map[string]vxlanEntry{}, segs: map[string][]int{}}
+		routing: map[string]uint64{}, routed: map[string]routedState{}, nftENI: map[string]nftEntry{}, marks: map[string]uint32{}, profs: map[uint64]*profEntry{}, adoptedProfs: map[uint64]uint32{}, vxlans: map[string]vxlanEntry{}, segs: map[string][]int{}}
 }
 
 // closeAll closes every cached handle and forgets everything.

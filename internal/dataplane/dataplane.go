@@ -382,6 +382,7 @@ type eniInfo struct {
 	pfx4   []netip.Prefix // delegated IPv4 prefixes
 	pfx6   []netip.Prefix // delegated IPv6 prefixes
 	mark   uint32         // 1-based number on this host (nftables marks)
+	prof   *profEntry     // its security group profile (sgprofile_linux.go)
 	host   string         // host end name (datapath)
 	host2  string         // alternate host end name
 	eth    string         // instance end name

@@ -694,17 +694,29 @@ func TestRulesetNamesUnique(t *testing.T) {
 	}
 	si.ordinal, si.bridge = 1, "br"
 	var enis []*eniInfo
+	c := &planeCache{profs: map[uint64]*profEntry{}}
+	groups := map[string]Group{"sg": {ID: "sg"}, "sg2": {ID: "sg2"}}
+	keys := map[*eniInfo]uint64{}
 	for i := 1; i <= 300; i++ {
 		e, err := parseENI(ENI{ID: fmt.Sprintf("eni-%d", i), MAC: "02:00:00:00:00:01", SubnetID: "subnet-a",
 			PrimaryIP: fmt.Sprintf("10.0.%d.%d", i/200, 10+i%200), IPv6: []string{fmt.Sprintf("2001:db8::%x", i)},
-			SourceDestCheck: true, Groups: []string{"sg"}}, si)
+			SourceDestCheck: true, Groups: []string{"sg", "sg2"}[:1+i%2]}, si)
 		if err != nil {
 			t.Fatal(err)
 		}
 		e.mark, e.host = uint32(i), fmt.Sprintf("h%d", i)
+		e.prof = c.profile(e, groups)
+		keys[e] = dpENIKey(e)
 		enis = append(enis, e)
 	}
-	for _, tab := range dpTables("eni", []*subnetInfo{si}, enis, map[string]Group{"sg": {ID: "sg"}}) {
+	var profs []*profEntry
+	for _, p := range c.profs {
+		profs = append(profs, p)
+	}
+	if len(profs) != 2 {
+		t.Fatalf("%d profiles for two sets of groups", len(profs))
+	}
+	for _, tab := range dpTables("eni", []*subnetInfo{si}, enis, keys, profs, groups) {
 		seen := map[string]bool{}
 		for _, c := range tab.chains {
 			if seen[c.name] {

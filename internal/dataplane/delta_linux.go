@@ -20,11 +20,11 @@ type delta struct {
 	insts   map[string]bool // added, removed, started or stopped, or that held or hold an ENI of enis
 	vpcs    map[string]bool // VPCs whose routers' neighbours may differ (an ENI of theirs realised or not any more, or with other addresses)
 	planned map[string]bool // the ENIs of enis that this pass realises
-	// groupENIs are the ENIs whose groups' rules changed (not their own list of groups,
-	// which puts them in enis): only their security group chains change (only the
-	// datapath ruleset depends on groups).
-	groupENIs map[string]bool
-	remote    bool // the overlay's remote ENIs changed (overlay_linux.go)
+	// groups are the security groups whose rules changed (or that came or went): the
+	// chains of the profiles that hold them change (only the datapath ruleset depends on
+	// groups; an ENI's own list of groups puts it in enis).
+	groups map[string]bool
+	remote bool // the overlay's remote ENIs changed (overlay_linux.go)
 	// released are the addresses that changed or gone ENIs (local or remote) gave up
 	// (announce_linux.go).
 	released []addrKey
@@ -49,7 +49,7 @@ func (r *reconciler) diff(prev *Desired, d *Desired) *delta {
 		return nil
 	}
 	x := &delta{enis: map[string]bool{}, insts: map[string]bool{}, vpcs: map[string]bool{}, planned: map[string]bool{}}
-	x.groupENIs = groupMembersChanged(prev.Groups, d.Groups, d.ENIs)
+	x.groups = groupsChanged(prev.Groups, d.Groups)
 	changed, wasRunning := map[string]bool{}, map[string]bool{} // instances
 	pairs(prev.Instances, d.Instances, func(a Instance) string { return a.ID }, func(a, b *Instance) bool { return *a == *b },
 		func(a, b *Instance) {
@@ -123,9 +123,9 @@ func (r *reconciler) diff(prev *Desired, d *Desired) *delta {
 	return x
 }
 
-// groupMembersChanged are the ENIs of enis that are members of a group of b that differs
-// from the group of a with its id (or of a group only one of them has).
-func groupMembersChanged(a, b []Group, enis []ENI) map[string]bool {
+// groupsChanged are the ids of the groups of b that differ from the group of a with
+// their id, and of the groups only one of them has.
+func groupsChanged(a, b []Group) map[string]bool {
 	changed := map[string]bool{}
 	pairs(a, b, func(g Group) string { return g.ID }, groupEqual, func(x, y *Group) {
 		for _, g := range []*Group{x, y} {
@@ -134,13 +134,7 @@ func groupMembersChanged(a, b []Group, enis []ENI) map[string]bool {
 			}
 		}
 	})
-	out := map[string]bool{}
-	for i := 0; len(changed) > 0 && i < len(enis); i++ {
-		if slices.ContainsFunc(enis[i].Groups, func(g string) bool { return changed[g] }) {
-			out[enis[i].ID] = true
-		}
-	}
-	return out
+	return changed
 }
 
 // pairs calls changed(old, new) for every element of b that differs from the element of a

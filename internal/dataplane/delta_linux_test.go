@@ -34,6 +34,21 @@ func TestDeltaPassesMatchFull(t *testing.T) {
 	step("move", true, func() { findENI(&d, "eni-x").InstanceID = "i-b" })
 	mustAnswer(t, p, "i-c", "10.0.1.20")
 	step("security group rule", true, func() { d.Groups[0].Ingress[1].CIDRs = []string{"10.0.1.0/24"} })
+	// Profiles (sgprofile_linux.go): one that no ENI had comes, then goes.
+	profiles := func(want int) {
+		t.Helper()
+		if n := len(p.cache.profs); n != want {
+			t.Fatalf("%d security group profiles, want %d", n, want)
+		}
+	}
+	profiles(2)
+	step("an ENI's groups (a profile no ENI had)", true, func() { findENI(&d, "eni-x").Groups = []string{"sg-open", "sg-web"} })
+	profiles(3)
+	step("the rule of a group of two profiles", true, func() {
+		d.Groups[1].Ingress = []Rule{{Protocol: "tcp", FromPort: 0, ToPort: 65535, CIDRs: []string{"0.0.0.0/0", "::/0"}}}
+	})
+	step("its groups again (that profile gone)", true, func() { findENI(&d, "eni-x").Groups = []string{"sg-open"} })
+	profiles(2)
 	step("launch", true, func() {
 		d.Instances = append(d.Instances, Instance{ID: "i-d", Running: true})
 		d.ENIs = append(d.ENIs, ENI{ID: "eni-d", MAC: "02:00:00:00:01:0d", SubnetID: "subnet-b", VPCID: "vpc-1",

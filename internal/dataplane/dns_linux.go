@@ -23,7 +23,7 @@ import (
 // The router's guard lets UDP and TCP to port 53 of these addresses in, from the subnet legs
 // only (never from the uplink or a peering link: the internet and peer VPCs cannot query a
 // VPC's resolver); as on AWS,
-// security groups do not filter it (out_<N> lets it pass). When base + 2 falls inside a
+// security groups do not filter it (the egress tail lets it pass). When base + 2 falls inside a
 // subnet, the router's leg answers ARP for it (the router's stack answers for all of its
 // addresses on every link), as the subnet's reserved address.
 
@@ -186,7 +186,7 @@ func dnsInput(prefix string, vpcIP netip.Addr) [][]expr.Any {
 	return out
 }
 
-// dnsEgress are the rules of out_<N> that let an ENI reach its VPC's resolver whatever
+// dnsEgress are the rules of the egress tail (egressTail) that let an ENI reach its VPC's resolver whatever
 // its groups (as on AWS, where groups do not filter Amazon-provided DNS).
 func dnsEgress(vpcIP netip.Addr) [][]expr.Any {
 	var out [][]expr.Any

@@ -2,7 +2,6 @@ package dataplane
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -34,8 +33,8 @@ func TestRulesetDrift(t *testing.T) {
 		default:
 		}
 	})
-	mark := p.cache.marks["eni-web"]
-	sg := &nftables.Table{Name: sgShardName(p.Prefix(), mark), Family: nftables.TableFamilyINet}
+	prof := p.cache.nftENI["eni-web"].prof.num // its profile's chains
+	sg := &nftables.Table{Name: sgShardName(p.Prefix(), prof), Family: nftables.TableFamilyINet}
 	rt := &nftables.Table{Name: p.Prefix() + "rt", Family: nftables.TableFamilyINet}
 	for _, tc := range []struct {
 		name   string
@@ -45,7 +44,8 @@ func TestRulesetDrift(t *testing.T) {
 		healed func() // shows the repair
 	}{
 		{"group chain replaced by accept", p.DatapathNS(), func(c *nftables.Conn) {
-			ch := &nftables.Chain{Name: fmt.Sprint("in_", mark), Table: sg}
+			_, in := profileChainNames(prof)
+			ch := &nftables.Chain{Name: in, Table: sg}
 			c.FlushChain(ch)
 			c.AddRule(&nftables.Rule{Table: sg, Chain: ch, Exprs: []expr.Any{&expr.Verdict{Kind: expr.VerdictAccept}}})
 		}, func() { mustReach(t, p, p.InstanceNS("i-b"), "10.0.1.10:22", "ssh") },

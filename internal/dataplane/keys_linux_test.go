@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -34,7 +35,12 @@ func TestSpecKeysSeeEveryChange(t *testing.T) {
 			mac: "02:00:00:00:00:01", subnet: si, ips: []netip.Addr{a("10.0.1.5")}, mark: 3, host: "h1", host2: "h2", eth: "eth0"}
 	}
 	groups := map[string]Group{"sg-1": {ID: "sg-1", Ingress: []Rule{{Protocol: "tcp", FromPort: 22, ToPort: 22, CIDRs: []string{"10.0.0.0/16"}}}}}
-	dp := func(e *eniInfo, g map[string]Group) uint64 { return dpENIKey(e, g, map[string]uint64{}) }
+	// An ENI's elements' key, and its profile's (its groups' rules).
+	dp := func(e *eniInfo, g map[string]Group) [2]uint64 {
+		c := &planeCache{profs: map[uint64]*profEntry{}}
+		e.prof = c.profile(e, g)
+		return [2]uint64{dpENIKey(e), e.prof.key}
+	}
 	want := dp(base(), groups)
 	for name, change := range map[string]func(e *eniInfo, g map[string]Group){
 		"mark":  func(e *eniInfo, g map[string]Group) { e.mark = 4 },
@@ -68,7 +74,7 @@ func TestSpecKeysSeeEveryChange(t *testing.T) {
 		e, g := base(), map[string]Group{"sg-1": groups["sg-1"]}
 		change(e, g)
 		if dp(e, g) == want {
-			t.Errorf("dpENIKey: a change of %s gives the same key", name)
+			t.Errorf("dpENIKey and profileKey: a change of %s gives the same keys", name)
 		}
 	}
 
@@ -149,4 +155,39 @@ func fnv32a(s string) uint32 {
 	h := fnv.New32a()
 	h.Write([]byte(s))
 	return h.Sum32()
+}
+
+func TestProfileGroups(t *testing.T) {
+	for _, tc := range []struct{ in, want []string }{
+		{nil, nil},
+		{[]string{"sg-a"}, []string{"sg-a"}},
+		{[]string{"sg-a", "sg-b"}, []string{"sg-a", "sg-b"}},
+		{[]string{"sg-b", "sg-a"}, []string{"sg-a", "sg-b"}},
+		{[]string{"sg-a", "sg-a"}, []string{"sg-a"}},
+		{[]string{"sg-b", "sg-a", "sg-b"}, []string{"sg-a", "sg-b"}},
+	} {
+		if got := profileGroups(tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("profileGroups(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	// The same groups in another order, or one repeated: the same profile.
+	si := &subnetInfo{}
+	a := &eniInfo{ENI: ENI{Groups: []string{"sg-a", "sg-b"}}, subnet: si}
+	b := &eniInfo{ENI: ENI{Groups: []string{"sg-b", "sg-a", "sg-a"}}, subnet: si}
+	if profileID(a) != profileID(b) {
+		t.Error("the same groups in another order give another profile")
+	}
+}
+
+func TestProfileMarker(t *testing.T) {
+	name := profileMarker(42, 0x0123456789abcdef, 0xfedcba9876543210)
+	if n, id, ok := parseProfileMarker(name); !ok || n != 42 || id != 0x0123456789abcdef {
+		t.Errorf("parseProfileMarker(%q) = %d, %x, %v", name, n, id, ok)
+	}
+	for _, other := range []string{"p", "p0_0123456789abcdef_fedcba9876543210", "p1_0123_fedcba9876543210", "pre",
+		dpENIMarker(3, 7, "eni-1"), "v0123456789abcdef", "p1_0123456789abcdef"} {
+		if _, _, ok := parseProfileMarker(other); ok {
+			t.Errorf("parseProfileMarker(%q) took it for a profile's marker", other)
+		}
+	}
 }

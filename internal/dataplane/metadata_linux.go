@@ -47,7 +47,7 @@ import (
 // ENI's link in, and the server answers only when the model agrees (imds.InstanceAsker):
 // between the API moving an ENI and the plane moving its link, the old instance, still
 // holding the link, is not answered as the new one (with its role's credentials).
-// Security groups do not apply to the metadata service (as on AWS): out_<N> lets TCP to
+// Security groups do not apply to the metadata service (as on AWS): the egress tail lets TCP to
 // its port 80 pass.
 
 // Metadata service addresses and port.
@@ -410,7 +410,7 @@ func metadataDelta(conn *nftables.Conn, tab *nftables.Table, have, want map[stri
 		addElems(conn, ids, addIDs), addElems(conn, pins, addPins))
 }
 
-// metadataEgress are the rules of out_<N> that let an ENI reach the metadata service
+// metadataEgress are the rules of the egress tail (egressTail) that let an ENI reach the metadata service
 // whatever its groups (as on AWS, where groups do not filter it).
 func metadataEgress() [][]expr.Any {
 	var out [][]expr.Any

@@ -26,14 +26,14 @@ import (
 //
 // so that adding, changing or removing an ENI adds and removes elements, which the kernel
 // does without validating the table (a rule added makes it walk every chain). And in the
-// inet table the stateful security groups, which also hold connections to the ENIs that
-// made them (see dpBase and sgPins):
+// inet tables of the stateful security groups, which also hold connections to the ENIs
+// that made them (see dpBase and sgPins), elements too:
 //
-//	out_<N>       egress of what is not a tracked connection's packet: within connPerENI
-//	              tracked connections and the groups' egress rules, then the egress tail
-//	              of its VPC's resolver
-//	in_<N>        ingress of the same: within the groups' ingress rules
+//	eniout, enin  (in the shard of its profile) n → its profile P, n<<16 → P: the
+//	              profile's chains o<P> and i<P> hold its groups' rules
+//	              (sgprofile_linux.go)
 //	pins          four elements (pinElems): the established packets of its connections
+//	unbound       n, when its profile is unfiltered: no bound on its connections
 
 const (
 	// ndRate and ndBurst bound the neighbour discovery and MLD packets an ENI may send
@@ -61,41 +61,29 @@ const (
 
 // dpENIPart is what one ENI adds to the datapath ruleset.
 type dpENIPart struct {
-	marker   string      // its marker chain (bridge table)
-	sg       []*nftChain // out_<N>, in_<N>
-	out, in_ []nftVmapElem
-	elems    []dpElem // bridge table
+	marker string // its marker chain (bridge table)
+	elems  []dpElem
 }
 
-// dpElem is an element of one of the bridge table's sets or maps.
+// dpElem is an element of one of the datapath's sets or maps: of the bridge table, or of
+// the inet table named prefix+table (the groups table "sg", a shard "g<k>").
 type dpElem struct {
+	table       string // "": the bridge table
 	set         string
 	key, keyEnd []byte // keyEnd: intervals
 	data        []byte // maps
 }
 
-func (e dpElem) String() string { return fmt.Sprintf("%s %x-%x:%x", e.set, e.key, e.keyEnd, e.data) }
-
-// dpENIChainNames are the names of an ENI's chains (the same whatever its spec, so that a
-// change only flushes and refills them).
-func dpENIChainNames(mark uint32) (sg []string) {
-	id := fmt.Sprint(mark)
-	return []string{"out_" + id, "in_" + id}
+func (e dpElem) String() string {
+	return fmt.Sprintf("%s %s %x-%x:%x", e.table, e.set, e.key, e.keyEnd, e.data)
 }
 
-// dpENI builds an ENI's chains and elements.
-func dpENI(e *eniInfo, groups map[string]Group, key uint64) *dpENIPart {
-	n := e.mark
-	names := dpENIChainNames(n)
-	out, in := &nftChain{name: names[0]}, &nftChain{name: names[1]}
-	part := &dpENIPart{marker: dpENIMarker(n, key, e.ID), sg: []*nftChain{out, in},
-		out: []nftVmapElem{{key: native32(n), chain: out.name}}, in_: []nftVmapElem{{key: native32(n << 16), chain: in.name}},
-		elems: dpENIElems(e)}
-	eniGroups(e, groups, out, in)
-	return part
+// dpENI builds an ENI's marker and elements (e.prof set).
+func dpENI(e *eniInfo, key uint64) *dpENIPart {
+	return &dpENIPart{marker: dpENIMarker(e.mark, key, e.ID), elems: dpENIElems(e)}
 }
 
-// dpENIElems are the bridge table's elements of e (see above).
+// dpENIElems are the elements of e (see above; e.prof set).
 func dpENIElems(e *eniInfo) []dpElem {
 	src, dst := native32(e.mark), native32(e.mark<<16)
 	mac, _ := parseMAC(e.mac) // validated in plan
@@ -137,6 +125,18 @@ func dpENIElems(e *eniInfo) []dpElem {
 	if !e.SourceDestCheck {
 		es = append(es, dpElem{set: dpNoSDC, key: src}, dpElem{set: dpNoSDC, key: dst})
 	}
+	return append(es, dpProfElems(e)...)
+}
+
+// dpProfElems are the elements that give e its profile's chains (sgprofile_linux.go), and
+// take it out of the connection bound when its profile is unfiltered (sgConnLimit).
+func dpProfElems(e *eniInfo) []dpElem {
+	sh, num := sgShardSuffix(e.prof.num), native32(e.prof.num)
+	es := []dpElem{{table: sh, set: dpENIOut, key: native32(e.mark), data: num},
+		{table: sh, set: dpENIIn, key: native32(e.mark << 16), data: num}}
+	if e.prof.unfiltered {
+		es = append(es, dpElem{table: dpGroupsSuffix, set: dpUnbound, key: native32(e.mark)})
+	}
 	return es
 }
 
@@ -161,37 +161,6 @@ func prefixRange(p netip.Prefix) (first, last []byte) {
 	return first, last
 }
 
-// eniGroups: out_<N> returns when a new connection's egress is allowed, in_<N> accepts
-// its ingress. Packets of tracked connections never reach them: the groups table's pins
-// (sgPins) decide those, and the shards accept what passed. New connections are bounded
-// per ENI; what every ENI may reach whatever its groups (the metadata service, its VPC's
-// resolver) is in the shard's egress tail of its VPC's resolver, which out_<N> ends with.
-func eniGroups(e *eniInfo, groups map[string]Group, out, in *nftChain) {
-	if e.Unfiltered {
-		out.add(verdict(expr.VerdictReturn))
-		in.add(verdict(expr.VerdictAccept))
-		return
-	}
-	out.add(cat(ctState(expr.CtStateBitNEW), []expr.Any{
-		&expr.Connlimit{Count: connPerENI, Flags: 1 /* NFT_CONNLIMIT_F_INV: over the count */},
-		&expr.Counter{}, verdict(expr.VerdictDrop)})...)
-	for _, gid := range e.Groups {
-		g := groups[gid]
-		for _, r := range g.Egress {
-			for _, es := range sgRuleExprs(r, false) {
-				out.add(append(es, verdict(expr.VerdictReturn))...)
-			}
-		}
-		for _, r := range g.Ingress {
-			for _, es := range sgRuleExprs(r, true) {
-				in.add(append(es, verdict(expr.VerdictAccept))...)
-			}
-		}
-	}
-	out.add(&expr.Verdict{Kind: expr.VerdictGoto, Chain: egressTailName(e.subnet.resolver)})
-	in.add(&expr.Counter{}, verdict(expr.VerdictDrop))
-}
-
 // egressTailName is the name of the egress tail of the ENIs whose VPC resolver is
 // resolver (in every shard).
 func egressTailName(resolver netip.Addr) string {
@@ -203,8 +172,8 @@ func egressTailName(resolver netip.Addr) string {
 
 // egressTail is what an ENI may reach whatever its groups, as on AWS: the metadata
 // service and its VPC's resolver (returns); then the drop of everything its groups did
-// not let out. Every ENI's out_<N> ends with a goto to the tail of its VPC, so that these
-// rules are not in each ENI's chain.
+// not let out. Every filtered profile's o<P> ends with a goto to the tail of its VPC, so
+// that these rules are not in each profile's chain.
 func egressTail(resolver netip.Addr) *nftChain {
 	c := &nftChain{name: egressTailName(resolver)}
 	for _, es := range metadataEgress() {
@@ -262,7 +231,7 @@ func sgPins(sfwd *nftChain) {
 		{1, expr.MetaKeyPRIORITY, 0xffff},     // n receives a reply: it began the connection
 	} {
 		eni := []expr.Any{&expr.Meta{Key: c.key, Register: reg9}}
-		if c.key == expr.MetaKeyMARK { // as the outmap looks it up
+		if c.key == expr.MetaKeyMARK { // as the shards look it up
 			eni = append(eni, &expr.Bitwise{SourceRegister: reg9, DestRegister: reg9, Len: 4, Mask: native32(0xffff), Xor: native32(0)})
 		} else {
 			eni = append(eni, &expr.Cmp{Op: expr.CmpOpNeq, Register: reg9, Data: native32(markTransit << 16)})
@@ -274,6 +243,40 @@ func sgPins(sfwd *nftChain) {
 				&expr.Bitwise{SourceRegister: mark8, DestRegister: mark8, Len: 4, Mask: native32(c.ctMask), Xor: native32(0)},
 				notIn(dpPins), &expr.Counter{}, verdict(expr.VerdictDrop)})...)
 	}
+}
+
+// The datapath's inet sets and maps of ENIs and profiles.
+const (
+	dpGroupsSuffix = "sg"      // the groups table is prefix+"sg"
+	dpENIOut       = "eniout"  // shards: mark n → its profile
+	dpENIIn        = "enin"    // shards: n<<16 → its profile
+	dpProfOut      = "outprof" // shards: profile P → jump o<P>
+	dpProfIn       = "inprof"  // shards: P → jump i<P>
+	dpConnLimit    = "connlim" // groups table: n → its tracked connections (dynamic)
+	dpUnbound      = "unbound" // groups table: the n whose connections are not bounded
+)
+
+// dpConnSets are the groups table's sets of the connection bound (sgConnLimit).
+func dpConnSets() []*nftSet {
+	return []*nftSet{
+		{set: nftables.Set{Name: dpConnLimit, KeyType: nftables.TypeMark, Dynamic: true, Size: 65535}},
+		{set: nftables.Set{Name: dpUnbound, KeyType: nftables.TypeMark}},
+	}
+}
+
+// sgConnLimit bounds each ENI's tracked connections (connPerENI), so that one instance
+// cannot fill the table all ENIs share: a new connection an ENI begins counts in its
+// element of the dynamic set connlim, keyed by its mark, and one over the bound is
+// dropped. The ENIs of unfiltered profiles (a NAT gateway's, which carries every
+// connection of its subnets) are in unbound and not counted.
+func sgConnLimit(sfwd *nftChain) {
+	sfwd.add(cat(ctState(expr.CtStateBitNEW), []expr.Any{meta(expr.MetaKeyMARK),
+		&expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: 4, Mask: native32(0xffff), Xor: native32(0)},
+		cmpNeq(native32(0)),
+		&expr.Lookup{SourceRegister: reg1, SetName: dpUnbound, Invert: true},
+		&expr.Dynset{SrcRegKey: reg1, SetName: dpConnLimit, Operation: 0, // add
+			Exprs: []expr.Any{&expr.Connlimit{Count: connPerENI, Flags: 1 /* NFT_CONNLIMIT_F_INV: over the count */}}},
+		&expr.Counter{}, verdict(expr.VerdictDrop)})...)
 }
 
 // --- expression helpers ---

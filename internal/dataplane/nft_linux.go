@@ -21,7 +21,7 @@ import (
 
 // nftVersion changes whenever the shape of the generated rulesets changes, so that a new
 // binary replaces rulesets written by an old one.
-const nftVersion = "15"
+const nftVersion = "16"
 
 // nftSockBuf is the netlink buffer size forced on nftables sockets: with default buffers a
 // batch fails at about 30 ENIs.
@@ -456,17 +456,15 @@ func otherUnicast(mac []byte) []expr.Any {
 
 // The datapath ruleset: a bridge table (anti-spoofing, source/dest check, the ENIs a frame
 // is between: bridge_linux.go) and an inet table (conntrack zones, stateful security
-// groups). The bridge table's chains are shared, and look up sets keyed by ENI; the inet
-// table's base chain looks up named verdict maps (mark → per-ENI security group chains).
+// groups). The bridge table's chains are shared, and look up sets keyed by ENI; so do the
+// inet tables' base chains (mark → the ENI's profile → the profile's security group
+// chains, sgprofile_linux.go).
 // So an ENI is added, changed or removed in a small batch of its own (dpApply) instead of
 // a reload of the whole ruleset. Which spec each part was built from is recorded in the
-// names of empty marker chains in the bridge table: "v<base key>" and, per ENI,
-// "k<mark>_<key>_<eni>"; a full pass compares the chain names.
-const (
-	dpOutMap  = "outmap" // inet: mark & 0xffff → out_<mark>
-	dpInMap   = "inmap"  // inet: priority (n<<16) → in_<mark>
-	dpZoneMap = "zones"  // inet: iifname (a subnet's bridges) → its conntrack zone
-)
+// names of empty marker chains in the bridge table: "v<base key>", per ENI
+// "k<mark>_<key>_<eni>" and per profile "p<num>_<id>_<key>"; a full pass compares the
+// chain names.
+const dpZoneMap = "zones" // inet: iifname (a subnet's bridges) → its conntrack zone
 
 // markTransit<<16 in a packet's priority says the frame leaves its bridge for another
 // bridge of its subnet (segments_linux.go), not for its destination: the bridge it goes
@@ -509,32 +507,12 @@ func dpBaseKey(prefix string, subnets []*subnetInfo) uint64 {
 	return specKey(b.String())
 }
 
-// dpENIKey is the spec of an ENI's chains and map elements.
-func dpENIKey(e *eniInfo, groups map[string]Group, groupKeys map[string]uint64) uint64 {
+// dpENIKey is the spec of an ENI's elements (e.prof set): its groups' rules are its
+// profile's (profileKey).
+func dpENIKey(e *eniInfo) uint64 {
 	k := newKeyHash()
-	dpENIFields(&k, e)
-	k.int(len(e.Groups))
-	for _, gid := range e.Groups {
-		k.str(gid)
-		gk, ok := groupKeys[gid]
-		if !ok {
-			gk = groupKey(groups, gid)
-			groupKeys[gid] = gk
-		}
-		k.u64(gk)
-	}
-	return k.sum()
-}
-
-// dpENIBridgeKey is the spec of all but an ENI's groups: of its bridge chains and map
-// elements (its security group chains also depend on its groups).
-func dpENIBridgeKey(e *eniInfo) uint64 {
-	k := newKeyHash()
-	dpENIFields(&k, e)
-	return k.sum()
-}
-
-func dpENIFields(k *keyHash, e *eniInfo) {
+	k.u64(e.prof.id)
+	k.u64(uint64(e.prof.num))
 	k.u64(uint64(e.mark))
 	k.str(e.host)
 	k.str(e.host2)
@@ -547,6 +525,7 @@ func dpENIFields(k *keyHash, e *eniInfo) {
 	k.bool(e.Unfiltered)
 	k.addr(e.subnet.bcast)
 	k.addr(e.subnet.resolver)
+	return k.sum()
 }
 
 // groupKey is the spec of a security group's rules (a group missing from groups has its
@@ -573,22 +552,23 @@ func dpBase(prefix string, subnets []*subnetInfo) (br, sg *nftTable, shards []*n
 	return dpBridge(prefix, subnets), dpGroupsTable(prefix, subnets), dpShards(prefix, subnets)
 }
 
-// sgShards is how many tables the ENIs' security group chains are spread over (by mark):
-// a rule added to a table makes the kernel validate that table, every chain its base
-// chains reach, so that a group's rule change costs what its members' shards hold, a
-// sixteenth of the host's ENIs.
+// sgShards is how many tables the profiles' security group chains are spread over (by
+// number): a rule added to a table makes the kernel validate that table, every chain its
+// base chains reach, so that a group's rule change costs what its profiles' shards hold,
+// a sixteenth of the host's profiles (as many as its ENIs when every ENI has groups of
+// its own).
 const sgShards = 16
 
-// sgShardName is the name of the table of mark's security group chains.
-func sgShardName(prefix string, mark uint32) string {
-	return fmt.Sprintf("%sg%x", prefix, mark%sgShards)
-}
+// sgShardName is the name of the table of profile num's security group chains.
+func sgShardName(prefix string, num uint32) string { return prefix + sgShardSuffix(num) }
 
-// dpShards are the tables of the ENIs' security group chains, empty: each has a base chain
-// (after the groups table's) that looks the packet's source ENI up in its outmap (egress,
-// out_<N>: returns when allowed) and its destination in its inmap (ingress, in_<N>). A
-// packet passes every shard: an ENI's chains are in one of them, and the packet is dropped
-// if one drops it. Neighbour discovery and MLD pass (the groups do not apply to them), and
+func sgShardSuffix(num uint32) string { return fmt.Sprintf("g%x", num%sgShards) }
+
+// dpShards are the tables of the profiles' security group chains, empty: each has a base
+// chain (after the groups table's) that looks the packet's source ENI up in its eniout
+// and the profile found in outprof (egress, o<P>: returns when allowed), and its
+// destination in its enin and inprof (ingress, i<P>). A packet passes every shard: an
+// ENI's profile is in one of them, and the packet is dropped if one drops it. Neighbour discovery and MLD pass (the groups do not apply to them), and
 // so do the packets of tracked connections, which the groups table's pins let through
 // only between the connection's two ENIs (sgPins). Each shard also has the egress tail of
 // every VPC resolver of the host's subnets (egressTail).
@@ -602,20 +582,21 @@ func dpShards(prefix string, subnets []*subnetInfo) []*nftTable {
 	var out []*nftTable
 	for k := range uint32(sgShards) {
 		t := &nftTable{name: sgShardName(prefix, k), family: nftables.TableFamilyINet,
-			maps: []*nftMap{{name: dpOutMap, keyType: nftables.TypeMark}, {name: dpInMap, keyType: nftables.TypeMark}}}
+			maps: []*nftMap{{name: dpProfOut, keyType: nftables.TypeMark}, {name: dpProfIn, keyType: nftables.TypeMark}}}
 		nd := &nftSet{set: nftables.Set{Name: "nd", KeyType: nftables.TypeICMP6Type, Constant: true}}
 		for _, typ := range []byte{130, 131, 132, 133, 134, 135, 136, 143} {
 			nd.elems = append(nd.elems, nftables.SetElement{Key: []byte{typ}})
 		}
-		t.sets = []*nftSet{nd}
+		t.sets = []*nftSet{nd, dpProfMap(dpENIOut), dpProfMap(dpENIIn)}
 		fwd := t.chain(&nftChain{name: "forward", hook: nftables.ChainHookForward,
 			prio: nftables.ChainPriorityRef(*nftables.ChainPriorityFilter + 1), typ: nftables.ChainTypeFilter})
 		fwd.add(meta(expr.MetaKeyL4PROTO), cmpEq([]byte{unix.IPPROTO_ICMPV6}), load(expr.PayloadBaseTransportHeader, 0, 1),
 			in("nd", reg1), verdict(expr.VerdictAccept))
 		fwd.add(append(ctState(expr.CtStateBitESTABLISHED|expr.CtStateBitRELATED), verdict(expr.VerdictAccept))...)
 		fwd.rules = append(fwd.rules, nftRule{exprs: []expr.Any{meta(expr.MetaKeyMARK),
-			&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(0xffff), Xor: native32(0)}}, mapName: dpOutMap},
-			nftRule{exprs: []expr.Any{meta(expr.MetaKeyPRIORITY)}, mapName: dpInMap})
+			&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(0xffff), Xor: native32(0)},
+			lookupMap(dpENIOut)}, mapName: dpProfOut},
+			nftRule{exprs: []expr.Any{meta(expr.MetaKeyPRIORITY), lookupMap(dpENIIn)}, mapName: dpProfIn})
 		for _, a := range resolvers {
 			t.chain(egressTail(a))
 		}
@@ -624,8 +605,13 @@ func dpShards(prefix string, subnets []*subnetInfo) []*nftTable {
 	return out
 }
 
-// dpGroupsTable is the inet table of conntrack zones and connections' ct marks (the
-// groups' chains are in the shards, dpShards).
+// dpProfMap is a shard's map of ENIs to their profiles (eniout, enin).
+func dpProfMap(name string) *nftSet {
+	return &nftSet{set: nftables.Set{Name: name, IsMap: true, KeyType: nftables.TypeMark, DataType: nftables.TypeMark}}
+}
+
+// dpGroupsTable is the inet table of conntrack zones, connections' ct marks and the
+// bound of each ENI's connections (the groups' chains are in the shards, dpShards).
 func dpGroupsTable(prefix string, subnets []*subnetInfo) *nftTable {
 	// Each subnet's connections are tracked in a zone of their own (the ordinal of the
 	// subnet), whichever of its bridges they cross: the subnet's bridge and its segments.
@@ -637,7 +623,8 @@ func dpGroupsTable(prefix string, subnets []*subnetInfo) *nftTable {
 			zones.elems = append(zones.elems, nftables.SetElement{Key: ifnameKey(segBridgeName(prefix, s.ID, k)), Val: zone})
 		}
 	}
-	sg := &nftTable{name: prefix + "sg", family: nftables.TableFamilyINet, sets: []*nftSet{zones, dpPinsSet()}}
+	sg := &nftTable{name: prefix + dpGroupsSuffix, family: nftables.TableFamilyINet,
+		sets: append([]*nftSet{zones, dpPinsSet()}, dpConnSets()...)}
 	raw := sg.chain(&nftChain{name: "raw", hook: nftables.ChainHookPrerouting,
 		prio: nftables.ChainPriorityRaw, typ: nftables.ChainTypeFilter})
 	// A frame the overlay table (overlay_linux.go) left untracked keeps out of the zones
@@ -653,12 +640,13 @@ func dpGroupsTable(prefix string, subnets []*subnetInfo) *nftTable {
 	sfwd.add(append(ctState(expr.CtStateBitINVALID), verdict(expr.VerdictDrop))...)
 	sgConnMark(sfwd)
 	sgPins(sfwd)
+	sgConnLimit(sfwd)
 	return sg
 }
 
 // sgConnMark: a new connection remembers which ENIs it is between in its ct mark, the
 // source (the packet's mark, n) in bits 0-15 and the destination (its priority, n<<16) in
-// bits 16-31; out_<N> and in_<N> let its later packets through between those two only.
+// bits 16-31; the pins (sgPins) let its later packets through between those two only.
 // nftables cannot OR two registers, but the connection's labels take an OR: the two go
 // into the labels' first word one after the other, and the ct mark is set from it. A
 // packet in transit to another bridge of its subnet does not know its destination yet:
@@ -680,27 +668,41 @@ func sgConnMark(sfwd *nftChain) {
 	}
 }
 
-// dpTables builds the whole datapath ruleset (e.mark must be set on every ENI).
-func dpTables(prefix string, subnets []*subnetInfo, enis []*eniInfo, groups map[string]Group) []*nftTable {
+// dpTables builds the whole datapath ruleset (e.mark and e.prof must be set on every ENI;
+// profs are their profiles).
+func dpTables(prefix string, subnets []*subnetInfo, enis []*eniInfo, keys map[*eniInfo]uint64,
+	profs []*profEntry, groups map[string]Group) []*nftTable {
 	br, sg, shards := dpBase(prefix, subnets)
-	groupKeys := map[string]uint64{}
-	sets := map[string]*nftSet{}
+	sets := map[string]*nftSet{} // table suffix + " " + set name
 	for _, st := range br.sets {
-		sets[st.set.Name] = st
+		sets[" "+st.set.Name] = st
 	}
-	pins := sg.sets[slices.IndexFunc(sg.sets, func(s *nftSet) bool { return s.set.Name == dpPins })]
+	for _, st := range sg.sets {
+		sets[dpGroupsSuffix+" "+st.set.Name] = st
+	}
+	for k, sh := range shards {
+		for _, st := range sh.sets {
+			sets[sgShardSuffix(uint32(k))+" "+st.set.Name] = st
+		}
+	}
+	pins := sets[dpGroupsSuffix+" "+dpPins]
 	for _, e := range enis {
-		part := dpENI(e, groups, dpENIKey(e, groups, groupKeys))
+		part := dpENI(e, keys[e])
 		pins.elems = append(pins.elems, pinElems(e.mark)...)
 		br.chains = append(br.chains, &nftChain{name: part.marker})
 		for _, el := range part.elems {
-			st := sets[el.set]
+			st := sets[el.table+" "+el.set]
 			st.elems = append(st.elems, nftables.SetElement{Key: el.key, KeyEnd: el.keyEnd, Val: el.data})
 		}
-		sh := shards[e.mark%sgShards]
-		sh.chains = append(sh.chains, part.sg...)
-		sh.maps[0].elems = append(sh.maps[0].elems, part.out...)
-		sh.maps[1].elems = append(sh.maps[1].elems, part.in_...)
+	}
+	for _, p := range profs {
+		br.chains = append(br.chains, &nftChain{name: profileMarker(p.num, p.id, p.key)})
+		sh := shards[p.num%sgShards]
+		out, in := profileChains(p, groups)
+		sh.chains = append(sh.chains, out, in)
+		vo, vi := profVmapElems(p.num)
+		sh.maps[0].elems = append(sh.maps[0].elems, vo)
+		sh.maps[1].elems = append(sh.maps[1].elems, vi)
 	}
 	return append([]*nftTable{br, sg}, shards...)
 }
@@ -778,77 +780,35 @@ type dpChange struct {
 	elems []dpElem
 }
 
-// dpApply changes the ruleset in one atomic batch: adds the new ENIs' parts, changes the
-// changed ones' elements and refills their chains (old marker key in oldKey; sgOnly: only
-// their groups changed) and removes the gone ones.
-func dpApply(c *nftables.Conn, prefix string, add []*eniInfo, change []dpChange, sgOnly []*eniInfo, keys map[*eniInfo]uint64,
-	oldKey map[uint32]uint64, gone []dpGone, groups map[string]Group) error {
+// dpApply changes the ruleset in one atomic batch: the gone ENIs' elements and markers
+// go, the changed ones' elements change and their markers are renamed, the new ones'
+// come, and so do the profiles' changes (dpProfApply).
+func dpApply(c *nftables.Conn, prefix string, add []*eniInfo, change []dpChange, keys map[*eniInfo]uint64,
+	oldKey map[uint32]uint64, gone []dpGone, pc profChanges, groups map[string]Group) error {
 	br := &nftables.Table{Name: prefix, Family: nftables.TableFamilyBridge}
-	shard := func(mark uint32) (sg *nftables.Table, out, in *nftables.Set) {
-		sg = &nftables.Table{Name: sgShardName(prefix, mark), Family: nftables.TableFamilyINet}
-		return sg, nftMapSet(sg, &nftMap{name: dpOutMap, keyType: nftables.TypeMark}), nftMapSet(sg, &nftMap{name: dpInMap, keyType: nftables.TypeMark})
-	}
-	pins := dpPinsSet().of(&nftables.Table{Name: prefix + "sg", Family: nftables.TableFamilyINet})
+	pins := dpPinsSet().of(&nftables.Table{Name: prefix + dpGroupsSuffix, Family: nftables.TableFamilyINet})
 	var del, put []dpElem
 	var delPins, addPins []nftables.SetElement
-	var errs []error
-	// Gone: map elements first (they jump to the chains), then the chains.
 	for _, g := range gone {
-		sg, out, in := shard(g.mark)
 		del = append(del, g.elems...)
 		delPins = append(delPins, pinElems(g.mark)...)
-		errs = append(errs, c.SetDeleteElements(out, []nftables.SetElement{{Key: native32(g.mark)}}),
-			c.SetDeleteElements(in, []nftables.SetElement{{Key: native32(g.mark << 16)}}))
-		for _, n := range dpENIChainNames(g.mark) {
-			c.FlushChain(&nftables.Chain{Name: n, Table: sg})
-			c.DelChain(&nftables.Chain{Name: n, Table: sg})
-		}
 		c.DelChain(&nftables.Chain{Name: dpENIMarker(g.mark, g.key, g.id), Table: br})
 	}
-	fill := func(sg *nftables.Table, chs []*nftChain) {
-		for _, ch := range chs {
-			nc := &nftables.Chain{Name: ch.name, Table: sg}
-			for _, r := range ch.rules {
-				c.AddRule(&nftables.Rule{Table: sg, Chain: nc, Exprs: r.exprs})
-			}
-		}
-	}
-	refill := func(e *eniInfo) *dpENIPart {
-		part := dpENI(e, groups, keys[e])
-		sg, _, _ := shard(e.mark)
-		for _, ch := range part.sg {
-			c.FlushChain(&nftables.Chain{Name: ch.name, Table: sg})
-		}
-		c.DelChain(&nftables.Chain{Name: dpENIMarker(e.mark, oldKey[e.mark], e.ID), Table: br})
-		c.AddChain(&nftables.Chain{Name: part.marker, Table: br})
-		fill(sg, part.sg)
-		return part
-	}
-	// Changed: its elements that went and came, its chains refilled, its marker swapped.
 	for _, ch := range change {
-		part := refill(ch.e)
+		part := dpENI(ch.e, keys[ch.e])
+		c.DelChain(&nftables.Chain{Name: dpENIMarker(ch.e.mark, oldKey[ch.e.mark], ch.e.ID), Table: br})
+		c.AddChain(&nftables.Chain{Name: part.marker, Table: br})
 		gone, came := elemDiff(ch.elems, part.elems)
 		del, put = append(del, gone...), append(put, came...)
 	}
-	// Only their groups changed: their security group chains refilled, the marker swapped.
-	for _, e := range sgOnly {
-		refill(e)
-	}
-	// New: chains, rules, then the elements (the map elements jump to the chains).
 	for _, e := range add {
-		part := dpENI(e, groups, keys[e])
-		sg, out, in := shard(e.mark)
+		part := dpENI(e, keys[e])
 		c.AddChain(&nftables.Chain{Name: part.marker, Table: br})
-		for _, ch := range part.sg {
-			c.AddChain(&nftables.Chain{Name: ch.name, Table: sg})
-		}
-		fill(sg, part.sg)
 		put = append(put, part.elems...)
 		addPins = append(addPins, pinElems(e.mark)...)
-		errs = append(errs, addElems(c, out, nftElems(part.out)), addElems(c, in, nftElems(part.in_)))
 	}
-	errs = append(errs, dpElems(c, br, del, delElems), dpElems(c, br, put, addElems),
-		delElems(c, pins, delPins), addElems(c, pins, addPins))
+	errs := []error{dpProfApply(c, prefix, pc, groups), dpElems(c, prefix, del, delElems), dpElems(c, prefix, put, addElems),
+		delElems(c, pins, delPins), addElems(c, pins, addPins)}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("nftables batch: %w", err)
 	}
@@ -856,6 +816,59 @@ func dpApply(c *nftables.Conn, prefix string, add []*eniInfo, change []dpChange,
 		return fmt.Errorf("nftables batch: %w", err)
 	}
 	return nil
+}
+
+// dpProfApply queues the profiles' changes: the new ones' chains, their rules and the
+// verdict map elements that jump to them; the changed ones' chains refilled; the gone
+// ones' elements, then chains; and their markers.
+func dpProfApply(c *nftables.Conn, prefix string, pc profChanges, groups map[string]Group) error {
+	br := &nftables.Table{Name: prefix, Family: nftables.TableFamilyBridge}
+	shard := func(num uint32) (sh *nftables.Table, out, in *nftables.Set) {
+		sh = &nftables.Table{Name: sgShardName(prefix, num), Family: nftables.TableFamilyINet}
+		return sh, nftMapSet(sh, &nftMap{name: dpProfOut, keyType: nftables.TypeMark}), nftMapSet(sh, &nftMap{name: dpProfIn, keyType: nftables.TypeMark})
+	}
+	fill := func(sh *nftables.Table, chs ...*nftChain) {
+		for _, ch := range chs {
+			nc := &nftables.Chain{Name: ch.name, Table: sh}
+			for _, r := range ch.rules {
+				c.AddRule(&nftables.Rule{Table: sh, Chain: nc, Exprs: r.exprs})
+			}
+		}
+	}
+	var errs []error
+	for _, p := range pc.gone {
+		sh, out, in := shard(p.num)
+		vo, vi := profVmapElems(p.num)
+		errs = append(errs, c.SetDeleteElements(out, []nftables.SetElement{{Key: vo.key}}),
+			c.SetDeleteElements(in, []nftables.SetElement{{Key: vi.key}}))
+		for _, n := range []string{vo.chain, vi.chain} {
+			c.FlushChain(&nftables.Chain{Name: n, Table: sh})
+			c.DelChain(&nftables.Chain{Name: n, Table: sh})
+		}
+		c.DelChain(&nftables.Chain{Name: profileMarker(p.num, p.id, p.loadedKey), Table: br})
+	}
+	// The changed ones' chains are flushed and filled again, the new ones' made and
+	// filled, then their verdict map elements go in.
+	for _, p := range append(slices.Clone(pc.refill), pc.add...) {
+		sh, outMap, inMap := shard(p.num)
+		out, in := profileChains(p, groups)
+		for _, ch := range []*nftChain{out, in} {
+			if nc := (&nftables.Chain{Name: ch.name, Table: sh}); p.loaded {
+				c.FlushChain(nc)
+			} else {
+				c.AddChain(nc)
+			}
+		}
+		fill(sh, out, in)
+		if p.loaded {
+			c.DelChain(&nftables.Chain{Name: profileMarker(p.num, p.id, p.loadedKey), Table: br})
+		} else {
+			vo, vi := profVmapElems(p.num)
+			errs = append(errs, addElems(c, outMap, nftElems([]nftVmapElem{vo})), addElems(c, inMap, nftElems([]nftVmapElem{vi})))
+		}
+		c.AddChain(&nftables.Chain{Name: profileMarker(p.num, p.id, p.key), Table: br})
+	}
+	return errors.Join(errs...)
 }
 
 // The datapath's stamp: every batch the plane commits to the datapath's ruleset also
@@ -900,20 +913,53 @@ func (r *reconciler) dpStamped(gen uint32, base uint64) bool {
 	})
 }
 
-// dpElems queues the addition (or removal) of es to the bridge table's sets, by set.
-func dpElems(c *nftables.Conn, br *nftables.Table, es []dpElem,
+// dpElems queues es by set, in as many messages as nftChunk asks.
+func dpElems(c *nftables.Conn, prefix string, es []dpElem,
 	queue func(*nftables.Conn, *nftables.Set, []nftables.SetElement) error) error {
-	by := map[string][]nftables.SetElement{}
+	type ts struct{ table, set string }
+	by := map[ts][]nftables.SetElement{}
+	var order []ts
 	for _, e := range es {
-		by[e.set] = append(by[e.set], nftables.SetElement{Key: e.key, KeyEnd: e.keyEnd, Val: e.data})
+		k := ts{e.table, e.set}
+		if _, ok := by[k]; !ok {
+			order = append(order, k)
+		}
+		by[k] = append(by[k], nftables.SetElement{Key: e.key, KeyEnd: e.keyEnd, Val: e.data})
 	}
 	var errs []error
-	for _, st := range dpBridgeSets() {
-		if len(by[st.set.Name]) > 0 {
-			errs = append(errs, queue(c, st.of(br), by[st.set.Name]))
+	for _, k := range order {
+		st := dpSetTemplate(k.table, k.set)
+		if st == nil {
+			errs = append(errs, fmt.Errorf("nftables: no set %s in table %q", k.set, k.table))
+			continue
 		}
+		tab := &nftables.Table{Name: prefix + k.table, Family: nftables.TableFamilyINet}
+		if k.table == "" {
+			tab.Family = nftables.TableFamilyBridge
+		}
+		errs = append(errs, queue(c, st.of(tab), by[k]))
 	}
 	return errors.Join(errs...)
+}
+
+// dpSetTemplate is the set name of the datapath's table with suffix table (nil: none
+// that holds ENIs' elements).
+func dpSetTemplate(table, name string) *nftSet {
+	var sets []*nftSet
+	switch {
+	case table == "":
+		sets = dpBridgeSets()
+	case table == dpGroupsSuffix:
+		sets = dpConnSets()
+	case strings.HasPrefix(table, "g"):
+		sets = []*nftSet{dpProfMap(dpENIOut), dpProfMap(dpENIIn)}
+	}
+	for _, st := range sets {
+		if st.set.Name == name {
+			return st
+		}
+	}
+	return nil
 }
 
 // elemDiff is what of before is not in after (gone), and what of after is not in before.

@@ -1424,11 +1424,12 @@ func (r *reconciler) ensureDatapathRules() {
 	incr := r.incr()
 	var fresh []*eniInfo // whose key is computed below
 	for _, e := range r.enis {
-		// An ENI the delta does not name has the spec it had (its groups and subnet are
-		// unchanged too), its mark, and its instance and bridge (else an error came first).
-		if old, ok := c.nftENI[e.ID]; incr && ok && !r.delta.enis[e.ID] && !r.delta.groupENIs[e.ID] {
+		// An ENI the delta does not name has the spec it had (its list of groups and its
+		// subnet are unchanged too: its profile), its mark, and its instance and bridge
+		// (else an error came first).
+		if old, ok := c.nftENI[e.ID]; incr && ok && !r.delta.enis[e.ID] {
 			if m := c.marks[e.ID]; m == old.mark {
-				e.mark = m
+				e.mark, e.prof = m, old.prof
 				d.enis = append(d.enis, e)
 				d.keys[e] = old.key
 				r.enforced[e.ID] = true
@@ -1449,9 +1450,16 @@ func (r *reconciler) ensureDatapathRules() {
 		fresh = append(fresh, e)
 	}
 	r.forgetConnections()
-	groupKeys := map[string]uint64{} // each group's rules hashed once per pass
+	if !incr {
+		c.rekeyProfiles(nil, r.groups)
+		d.rekeyed = true
+	} else if len(r.delta.groups) > 0 {
+		c.rekeyProfiles(r.delta.groups, r.groups)
+		d.rekeyed = true
+	}
 	for _, e := range fresh {
-		d.keys[e] = dpENIKey(e, r.groups, groupKeys)
+		e.prof = c.profile(e, r.groups)
+		d.keys[e] = dpENIKey(e)
 	}
 	defer func() { // marks of ENIs whose chains are gone
 		if incr && r.nerr == 0 {
@@ -1514,6 +1522,10 @@ func (r *reconciler) adoptMarks() {
 		if m, eni, ok := parseENIMarker(ch.Name); ok {
 			c.marks[eni] = m
 			c.nextMark = max(c.nextMark, m)
+		}
+		if n, id, ok := parseProfileMarker(ch.Name); ok && len(c.profs) == 0 {
+			c.adoptedProfs[id] = n
+			c.nextProf = max(c.nextProf, n)
 		}
 	}
 }
@@ -1672,6 +1684,7 @@ type dpPass struct {
 	genErr  error
 	base    uint64 // dpBaseKey
 	trusted bool   // gen is the one the plane's last change left
+	rekeyed bool   // the profiles' keys were computed again: their groups may have changed
 }
 
 // stamp queues, in the batch of the pass's change to the ruleset, the stamp of the
@@ -1694,7 +1707,7 @@ func (d *dpPass) wrote() {
 func (d *dpPass) entries() map[string]nftEntry {
 	m := make(map[string]nftEntry, len(d.enis))
 	for _, e := range d.enis {
-		m[e.ID] = nftEntry{mark: e.mark, key: d.keys[e], brKey: dpENIBridgeKey(e), elems: dpENIElems(e)}
+		m[e.ID] = nftEntry{mark: e.mark, key: d.keys[e], prof: e.prof, elems: dpENIElems(e)}
 	}
 	return m
 }
@@ -1722,60 +1735,32 @@ func (d *dpPass) candidates() []*eniInfo {
 			out = append(out, e)
 		}
 	}
-	for id := range r.delta.groupENIs {
-		if e := r.planned(id); e != nil && r.enforced[id] && !r.delta.enis[id] {
-			out = append(out, e)
-		}
-	}
 	slices.SortFunc(out, func(a, b *eniInfo) int { return strings.Compare(a.ID, b.ID) })
 	return out
 }
 
-// incremental changes the parts of the ENIs that are new, changed or gone.
+// incremental changes the parts of the ENIs that are new, changed or gone, and the
+// profiles whose rules changed or that ENIs came to use or no longer use.
 func (d *dpPass) incremental() {
 	r, c := d.r, d.r.c
-	var add, sgOnly []*eniInfo
-	var change []dpChange
-	var gone []dpGone
-	var goneIDs []string
-	oldKey := map[uint32]uint64{}
-	// With a delta, the ENIs it does not name are as they were; the gone ones are among
-	// those it names.
-	incr := r.incr()
-	for _, e := range d.candidates() {
-		old, ok := c.nftENI[e.ID]
-		switch {
-		case !ok:
-			add = append(add, e)
-		case old.key != d.keys[e] && old.brKey != 0 && old.brKey == dpENIBridgeKey(e):
-			sgOnly = append(sgOnly, e) // only its groups' rules changed
-			oldKey[e.mark] = old.key
-		case old.key != d.keys[e]:
-			change = append(change, dpChange{e: e, elems: old.elems})
-			oldKey[e.mark] = old.key
-		}
+	add, change, gone, goneIDs, oldKey := d.eniChanges()
+	refs := map[*profEntry]int{} // how many more loaded ENIs use each profile
+	for _, e := range add {
+		refs[e.prof]++
 	}
-	if incr {
-		for id := range r.delta.enis {
-			if old, ok := c.nftENI[id]; ok && !r.enforced[id] {
-				gone = append(gone, dpGone{id: id, mark: old.mark, key: old.key, elems: old.elems})
-				goneIDs = append(goneIDs, id)
-			}
-		}
-	} else {
-		for id, old := range c.nftENI {
-			if !r.enforced[id] {
-				gone = append(gone, dpGone{id: id, mark: old.mark, key: old.key, elems: old.elems})
-				goneIDs = append(goneIDs, id)
-			}
-		}
+	for _, ch := range change {
+		refs[c.nftENI[ch.e.ID].prof]--
+		refs[ch.e.prof]++
 	}
+	for _, id := range goneIDs {
+		refs[c.nftENI[id].prof]--
+	}
+	pc := c.profPlan(refs, d.rekeyed)
 	changed := slices.Clone(add) // below, what was added or changed either way
 	for _, ch := range change {
 		changed = append(changed, ch.e)
 	}
-	changed = append(changed, sgOnly...)
-	if len(changed)+len(gone) == 0 {
+	if len(changed)+len(gone) == 0 && pc.empty() {
 		return
 	}
 	conn, err := r.dp.nft()
@@ -1786,7 +1771,7 @@ func (d *dpPass) incremental() {
 	}
 	defer r.dp.nftDone(r, r.nerr)
 	d.stamp(conn)
-	if err := dpApply(conn, r.p.prefix, add, change, sgOnly, d.keys, oldKey, gone, r.groups); err != nil {
+	if err := dpApply(conn, r.p.prefix, add, change, d.keys, oldKey, gone, pc, r.groups); err != nil {
 		r.fail(fmt.Errorf("datapath: %w", err))
 		c.nftBase = 0 // reload it all next time
 		for _, e := range changed {
@@ -1796,18 +1781,65 @@ func (d *dpPass) incremental() {
 	}
 	d.wrote()
 	for _, e := range changed {
-		c.nftENI[e.ID] = nftEntry{mark: e.mark, key: d.keys[e], brKey: dpENIBridgeKey(e), elems: dpENIElems(e)}
+		c.nftENI[e.ID] = nftEntry{mark: e.mark, key: d.keys[e], prof: e.prof, elems: dpENIElems(e)}
 	}
 	for _, id := range goneIDs {
 		delete(c.nftENI, id)
 	}
-	r.changes += len(changed) + len(gone)
+	c.profApplied(pc, refs)
+	r.changes += len(changed) + len(gone) + len(pc.add) + len(pc.refill) + len(pc.gone)
+}
+
+// eniChanges are the ENIs whose parts are new, changed (with their old markers' keys by
+// mark) or gone.
+func (d *dpPass) eniChanges() (add []*eniInfo, change []dpChange, gone []dpGone, goneIDs []string, oldKey map[uint32]uint64) {
+	r, c := d.r, d.r.c
+	oldKey = map[uint32]uint64{}
+	for _, e := range d.candidates() {
+		old, ok := c.nftENI[e.ID]
+		switch {
+		case !ok:
+			add = append(add, e)
+		case old.key != d.keys[e]:
+			change = append(change, dpChange{e: e, elems: old.elems})
+			oldKey[e.mark] = old.key
+		}
+	}
+	// With a delta, the ENIs it does not name are as they were; the gone ones are among
+	// those it names.
+	goneOne := func(id string, old nftEntry) {
+		if !r.enforced[id] {
+			gone = append(gone, dpGone{id: id, mark: old.mark, key: old.key, elems: old.elems})
+			goneIDs = append(goneIDs, id)
+		}
+	}
+	if r.incr() {
+		for id := range r.delta.enis {
+			if old, ok := c.nftENI[id]; ok {
+				goneOne(id, old)
+			}
+		}
+	} else {
+		for id, old := range c.nftENI {
+			goneOne(id, old)
+		}
+	}
+	return add, change, gone, goneIDs, oldKey
 }
 
 // whole checks the ruleset and loads it whole when it is not the plane's.
 func (d *dpPass) whole(base uint64) {
 	r, c := d.r, d.r.c
-	ts := dpTables(r.p.prefix, r.subnetSeq, d.enis, r.groups)
+	var profs []*profEntry // the pass's profiles, each once, by number
+	seen := map[*profEntry]bool{}
+	for _, e := range d.enis {
+		if !seen[e.prof] {
+			seen[e.prof] = true
+			profs = append(profs, e.prof)
+		}
+	}
+	slices.SortFunc(profs, func(a, b *profEntry) int { return int(a.num) - int(b.num) })
+	ts := dpTables(r.p.prefix, r.subnetSeq, d.enis, d.keys, profs, r.groups)
 	conn, err := r.dp.nft()
 	if err != nil {
 		r.fail(fmt.Errorf("datapath nftables: %w", err))
@@ -1836,6 +1868,7 @@ func (d *dpPass) whole(base uint64) {
 	}
 	c.nftBase = base
 	c.nftENI = d.entries()
+	c.profWhole(c.nftENI)
 }
 
 // trash takes a datapath link out of service and deletes it in the background.

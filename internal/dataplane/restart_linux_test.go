@@ -2,7 +2,6 @@ package dataplane
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"slices"
 	"testing"
@@ -117,9 +116,10 @@ func TestRestartTrustsItsStamp(t *testing.T) {
 	mustReach(t, p, p.InstanceNS("i-b"), "10.0.1.10:80", "web")
 
 	// By hand, while no plane runs: web's ingress chain accepts everything.
-	mark := p.cache.marks["eni-web"]
+	prof := p.cache.nftENI["eni-web"].prof.num // its profile's chains
+	_, in := profileChainNames(prof)
 	c := nftIn(t, p.DatapathNS())
-	ch := &nftables.Chain{Name: fmt.Sprint("in_", mark), Table: &nftables.Table{Name: sgShardName(p.Prefix(), mark), Family: nftables.TableFamilyINet}}
+	ch := &nftables.Chain{Name: in, Table: &nftables.Table{Name: sgShardName(p.Prefix(), prof), Family: nftables.TableFamilyINet}}
 	c.FlushChain(ch)
 	c.AddRule(&nftables.Rule{Table: ch.Table, Chain: ch, Exprs: []expr.Any{&expr.Verdict{Kind: expr.VerdictAccept}}})
 	if err := c.Flush(); err != nil {

@@ -26,7 +26,7 @@ import (
 // looked up again in the subnet's zone, dpZoneMap); on a bridge it leaves through a
 // patch, its destination is markTransit, which neither sets the connection's ct mark
 // nor names an ENI whose ingress rules apply; the bridge where it leaves through the
-// destination's port sets the destination (to_<N>), the ct mark and applies in_<N>.
+// destination's port sets the destination (to_<N>), the ct mark and applies its ingress rules.
 
 const (
 	// bridgePorts is how many ENI ports the plane puts on one bridge: a bridge holds at

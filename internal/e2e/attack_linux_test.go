@@ -949,19 +949,18 @@ func TestAttackDatapathStackUnreachable(t *testing.T) {
 // --- 5. ruleset drift ---
 
 // ingressChains returns the datapath's ingress group chains of the ENI whose host end is
-// host: chain in_<mark> of the inet table it is in (one of the shards "<prefix>g<k>"),
-// with mark from the bridge table's map ifsrc (host end → mark); all in_* chains when
-// that map cannot be read.
+// host: chain i<P> of its security group profile P, in the inet table its profile is in
+// (one of the shards "<prefix>g<k>", whose map enin gives the profile of the ENI's mark
+// shifted by 16), with the mark from the bridge table's map ifsrc (host end → mark); every
+// shard's i* chains when those maps cannot be read.
 func (l *lab) ingressChains(c *nftables.Conn, host string) ([]*nftables.Chain, error) {
-	want := ""
+	want, wantTable := "", ""
 	br := &nftables.Table{Name: l.prefix, Family: nftables.TableFamilyBridge}
 	if set, err := c.GetSetByName(br, "ifsrc"); err == nil {
 		els, err := c.GetSetElements(set)
-		if err == nil {
-			for _, el := range els {
-				if strings.TrimRight(string(el.Key), "\x00") == host && len(el.Val) == 4 {
-					want = fmt.Sprint("in_", binary.NativeEndian.Uint32(el.Val))
-				}
+		for _, el := range els {
+			if err == nil && strings.TrimRight(string(el.Key), "\x00") == host && len(el.Val) == 4 {
+				want, wantTable = l.profileIngress(c, binary.NativeEndian.Uint32(el.Val))
 			}
 		}
 	}
@@ -971,11 +970,31 @@ func (l *lab) ingressChains(c *nftables.Conn, host string) ([]*nftables.Chain, e
 	}
 	var out []*nftables.Chain
 	for _, ch := range chains {
-		if strings.HasPrefix(ch.Table.Name, l.prefix+"g") && strings.HasPrefix(ch.Name, "in_") && (want == "" || ch.Name == want) {
+		shard := strings.HasPrefix(ch.Table.Name, l.prefix+"g") && ch.Table.Name != l.prefix+"gen"
+		if want == "" && shard && strings.HasPrefix(ch.Name, "i") || ch.Name == want && ch.Table.Name == wantTable {
 			out = append(out, ch)
 		}
 	}
 	return out, nil
+}
+
+// profileIngress is the ingress chain of the profile of the ENI with mark n and its
+// table (none found: "").
+func (l *lab) profileIngress(c *nftables.Conn, n uint32) (chain, table string) {
+	for k := range 16 {
+		tab := &nftables.Table{Name: fmt.Sprintf("%sg%x", l.prefix, k), Family: nftables.TableFamilyINet}
+		set, err := c.GetSetByName(tab, "enin")
+		if err != nil {
+			continue
+		}
+		els, err := c.GetSetElements(set)
+		for _, el := range els {
+			if err == nil && binary.NativeEndian.Uint32(el.Key) == n<<16 && len(el.Val) == 4 {
+				return fmt.Sprint("i", binary.NativeEndian.Uint32(el.Val)), tab.Name
+			}
+		}
+	}
+	return "", ""
 }
 
 // verdictChain is the chain a verdict map element jumps to. google/nftables
