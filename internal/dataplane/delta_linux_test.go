@@ -3,6 +3,7 @@ package dataplane
 import (
 	"slices"
 	"testing"
+	"time"
 )
 
 // TestDeltaPassesMatchFull: incremental passes that look only at what changed (launch,
@@ -15,11 +16,20 @@ func TestDeltaPassesMatchFull(t *testing.T) {
 	d.ENIs = append(d.ENIs, ENI{ID: "eni-x", MAC: "02:00:00:00:01:14", SubnetID: "subnet-a", VPCID: "vpc-1",
 		PrimaryIP: "10.0.1.20", InstanceID: "i-web", DeviceIndex: 1, SourceDestCheck: true, Groups: []string{"sg-open"}})
 	reconcileStable(t, p, d)
+	// A change of groups' rules alone refills their profiles' chains and looks at nothing
+	// else (regroup): no pass is planned.
+	planned := false
+	p.stepTime = func(s string, _ time.Duration) { planned = planned || s == "plan" }
+	rulesOnly := map[string]bool{"security group rule": true, "the rule of a group of two profiles": true}
 	step := func(what string, wantDelta bool, change func()) {
 		t.Helper()
 		change()
+		planned = false
 		if st := reconcile(t, p, d); st.Changes == 0 {
 			t.Fatalf("%s: no change made", what)
+		}
+		if planned == rulesOnly[what] {
+			t.Fatalf("%s: a pass planned %v, want %v", what, planned, !rulesOnly[what])
 		}
 		if p.lastDelta != wantDelta {
 			t.Fatalf("%s: pass with a delta %v, want %v", what, p.lastDelta, wantDelta)

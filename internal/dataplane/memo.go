@@ -11,10 +11,14 @@ import "slices"
 // desiredEqual reports whether a and b ask for the same thing, field by field (order
 // included: a reordered Desired is realised again, which changes nothing).
 func desiredEqual(a, b *Desired) bool {
+	return eqFunc(a.Groups, b.Groups, groupEqual) && desiredEqualButGroups(a, b)
+}
+
+// desiredEqualButGroups is desiredEqual without the security groups.
+func desiredEqualButGroups(a, b *Desired) bool {
 	return eqFunc(a.VPCs, b.VPCs, vpcEqual) &&
 		slices.Equal(a.Instances, b.Instances) &&
 		eqFunc(a.ENIs, b.ENIs, eniEqual) &&
-		eqFunc(a.Groups, b.Groups, groupEqual) &&
 		slices.Equal(a.PublicIPs, b.PublicIPs) &&
 		slices.Equal(a.Peerings, b.Peerings) && slices.Equal(a.Services, b.Services) &&
 		eqFunc(a.NATGateways, b.NATGateways, natgwEqual) && overlayEqual(a.Overlay, b.Overlay)
@@ -125,10 +129,16 @@ func cloneDesiredSharing(d, prev *Desired, same func(id string) bool) Desired {
 		}
 		out.Overlay = &o
 	}
-	out.Groups = make([]Group, len(d.Groups))
-	for i, g := range d.Groups {
+	out.Groups = cloneGroups(d.Groups)
+	return out
+}
+
+// cloneGroups is a deep copy of gs.
+func cloneGroups(gs []Group) []Group {
+	out := make([]Group, len(gs))
+	for i, g := range gs {
 		g.Ingress, g.Egress = cloneRules(g.Ingress), cloneRules(g.Egress)
-		out.Groups[i] = g
+		out[i] = g
 	}
 	return out
 }

@@ -315,6 +315,9 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 		if st, ok := p.asLeft(&d); ok {
 			return st, nil
 		}
+		if st, ok := p.regroup(&d); ok {
+			return st, nil
+		}
 	}
 	prev := c.memo
 	c.memo = nil
@@ -389,21 +392,33 @@ func (p *Plane) asLeft(d *Desired) (Status, bool) {
 	if c.memo == nil || c.dp == nil || !desiredEqual(c.memo, d) {
 		return Status{}, false
 	}
+	if _, ok := p.rulesetsAsLeft(d); !ok {
+		return Status{}, false
+	}
+	return Status{Instances: maps.Clone(c.memoStatus.Instances), ENIs: maps.Clone(c.memoStatus.ENIs)}, true
+}
+
+// rulesetsAsLeft reports whether the datapath's ruleset (at generation gen) and the
+// routers' of d's VPCs are as the plane's last change left them: nobody changed them.
+func (p *Plane) rulesetsAsLeft(d *Desired) (gen uint32, ok bool) {
+	c := p.cache
 	want := p.dpGen.Load()
 	if g, err := c.dp.nftGen(); want == 0 || err != nil || uint64(g)+1 != want {
-		return Status{}, false
+		return 0, false
+	} else {
+		gen = g
 	}
 	for _, v := range d.VPCs {
 		ent, ok := c.routers[v.ID]
 		x := c.routerNS[v.ID]
 		if !ok || x == nil {
-			return Status{}, false
+			return 0, false
 		}
 		if g, err := x.nftGen(); err != nil || g != ent.gen {
-			return Status{}, false
+			return 0, false
 		}
 	}
-	return Status{Instances: maps.Clone(c.memoStatus.Instances), ENIs: maps.Clone(c.memoStatus.ENIs)}, true
+	return gen, true
 }
 
 // plan indexes and validates d (and finds what changed since prev, the last clean pass's).

@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -271,4 +272,46 @@ func (c *planeCache) profWhole(entries map[string]nftEntry) {
 		}
 	}
 	clear(c.adoptedProfs)
+}
+
+// regroup realises a Desired that differs from the last clean pass's only in its
+// security groups, when nobody changed the plane's rulesets since: a group's rules are
+// the datapath ruleset's business alone, so the chains of the profiles that hold the
+// changed groups are refilled in one batch and nothing else is looked at (a pass would
+// walk every ENI and instance to find that nothing else changed). ok is false when it
+// does not apply, or its batch failed (nothing of it is left): the caller makes a pass.
+func (p *Plane) regroup(d *Desired) (st Status, ok bool) {
+	c := p.cache
+	if c.memo == nil || c.dp == nil || c.nftBase == 0 || !desiredEqualButGroups(c.memo, d) {
+		return Status{}, false
+	}
+	gen, ok := p.rulesetsAsLeft(d)
+	if !ok {
+		return Status{}, false
+	}
+	groups := make(map[string]Group, len(d.Groups))
+	for _, g := range d.Groups {
+		groups[g.ID] = g
+	}
+	c.rekeyProfiles(groupsChanged(c.memo.Groups, d.Groups), groups)
+	pc := c.profPlan(nil, true)
+	if !pc.empty() {
+		conn, err := c.dp.nft()
+		if err != nil {
+			return Status{}, false
+		}
+		queueDPStamp(conn, p.prefix, gen+1, c.nftBase)
+		if err := dpApply(conn, p.prefix, nil, nil, nil, nil, nil, pc, groups); err != nil {
+			c.dp.nftKeep(false)
+			p.dpGen.Store(0) // the generation may have moved: the next pass checks it all
+			return Status{}, false
+		}
+		p.dpGen.Store(uint64(gen+1) + 1)
+		c.profApplied(pc, nil)
+	}
+	m := *c.memo // the rest is shared: equal
+	m.Groups = cloneGroups(d.Groups)
+	c.memo = &m
+	p.lastDelta = true
+	return Status{Instances: maps.Clone(c.memoStatus.Instances), ENIs: maps.Clone(c.memoStatus.ENIs), Changes: len(pc.refill)}, true
 }
