@@ -239,6 +239,14 @@ func bridgeTo(br *nftTable) {
 	to.add(cat([]expr.Any{load(expr.PayloadBaseLLHeader, 0, 1),
 		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 1, Mask: []byte{1}, Xor: []byte{0}}, cmpEq([]byte{0})},
 		markAnd(expr.MetaKeyPRIORITY, expr.PayloadBaseLLHeader, 0, 6), []expr.Any{notIn(dpMACSet)}, drop)...)
+	// Multicast listeners' reports and router solicitations are no instance's business:
+	// only the router's leg gets them (the bridges do no multicast snooping, and no
+	// instance may be a router). Flooded to every port of the subnet, each new ENI's
+	// reports cost every instance there a packet to receive and look at (a launch of n
+	// in one subnet, n² of them), and tell them its addresses.
+	for _, t := range []byte{icmp6MLDReport, icmp6MLDDone, icmp6MLDv2, icmp6RS} {
+		to.add(append(icmp6Type(t), drop...)...)
+	}
 	to.add(meta(expr.MetaKeyPRIORITY), in(dpNoSDC, reg1), verdict(expr.VerdictReturn))
 	to.add(append(etherType(ethIPv4), jump(t4.name))...)
 	to.add(append(etherType(ethIPv6), jump(t6.name))...)

@@ -1217,6 +1217,57 @@ func mdb(br int) (map[int]int, error) {
 	return out, nil
 }
 
+// TestAttackListenerReportsReachNoInstance: an instance's multicast listener reports and
+// router solicitations go to the router's leg only, not to the other instances of its
+// subnet (the bridges flood them to every port: a launch of n in a subnet made n² of
+// them, each telling its addresses' low bits). Sniffed on V's eth0, while A sends:
+//
+//	Ether(A_MAC→33:33:00:00:00:16)/IPv6(A_LL→ff02::16)/HBH(router alert)/ICMPv6 MLDv2 Report
+//	Ether(A_MAC→33:33:00:00:00:02)/IPv6(A_LL→ff02::2)/ICMPv6 RS(source link-layer: A_MAC)
+//	Ether(A_MAC→33:33:ff:…)/IPv6(A_LL→V's solicited-node group)/ICMPv6 NS(V_LL, A_MAC)
+//
+// The first two must not arrive, the solicitation must (address resolution works).
+func TestAttackListenerReportsReachNoInstance(t *testing.T) {
+	l := newLab(t)
+	a, v := l.a, l.v
+	got := l.sniff(v.ns, "eth0", func(p pkt) bool {
+		return !p.outgoing && p.src.String() == a.mac.String() && p.proto == ipICMPv6 && len(p.l4) > 0
+	})
+	mld, rtrs := netip.MustParseAddr("ff02::16"), netip.MustParseAddr("ff02::2")
+	g := netip.MustParseAddr("ff05::1:3").As16()
+	report := icmp6Msg(a.ll, mld, icmp6MLDv2Report, 0, append([]byte{0, 0, 0, 1, 4, 0, 0, 0}, g[:]...))
+	rs := icmp6Msg(a.ll, rtrs, icmp6RS, 0, append([]byte{0, 0, 0, 0, 1, 1}, a.mac...))
+	sn := solicitedNode(v.ll)
+	l.send(a,
+		eth6(mcastMAC(mld), a.mac, ip6Pkt(a.ll, mld, 1, ipHopOpts, optsHdr(ipICMPv6, routerAlert, report))),
+		eth6(mcastMAC(rtrs), a.mac, ip6Pkt(a.ll, rtrs, 255, ipICMPv6, rs)),
+		eth6(mcastMAC(sn), a.mac, ip6Pkt(a.ll, sn, 255, ipICMPv6, ndNS(a.ll, sn, v.ll, a.mac))))
+	deadline := time.Now().Add(quiet)
+	seen := map[byte]bool{}
+	for time.Now().Before(deadline) && !seen[icmp6NS] {
+		time.Sleep(20 * time.Millisecond)
+		got.mu.Lock()
+		for _, p := range got.hits {
+			seen[p.l4[0]] = true
+		}
+		got.mu.Unlock()
+	}
+	time.Sleep(100 * time.Millisecond) // the others, had they come, came before it
+	got.mu.Lock()
+	for _, p := range got.hits {
+		seen[p.l4[0]] = true
+	}
+	got.mu.Unlock()
+	if !seen[icmp6NS] {
+		t.Fatal("A's neighbour solicitation for V never reached V: the test sees nothing")
+	}
+	for typ, name := range map[byte]string{icmp6MLDv2Report: "MLDv2 report", icmp6RS: "router solicitation"} {
+		if seen[typ] {
+			t.Errorf("A's %s reached V", name)
+		}
+	}
+}
+
 // TestAttackMLDFlood: A joins 5,000 multicast groups (MLDv2 reports of 70
 // records each, CHANGE_TO_EXCLUDE with no sources, groups ff05::1:0:N):
 //

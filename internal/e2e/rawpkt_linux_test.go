@@ -40,6 +40,7 @@ const (
 	icmp6EchoRequest = 128
 	icmp6EchoReply   = 129
 	icmp6MLDv2Report = 143
+	icmp6RS          = 133
 	icmp6NS          = 135
 	icmp6NA          = 136
 
