@@ -191,3 +191,20 @@ func TestProfileMarker(t *testing.T) {
 		}
 	}
 }
+
+// TestProfileHashCollision: two group sets whose identities hash alike are two profiles.
+func TestProfileHashCollision(t *testing.T) {
+	c := &planeCache{profs: map[uint64]*profEntry{}}
+	si := &subnetInfo{}
+	a := &eniInfo{ENI: ENI{Groups: []string{"sg-a"}}, subnet: si}
+	b := &eniInfo{ENI: ENI{Groups: []string{"sg-b"}}, subnet: si}
+	pa := c.profile(a, nil)
+	c.profs[profileID(b)] = pa // b's hash taken by a's profile, as a collision would
+	pb := c.profile(b, nil)
+	if pb == pa || !pb.holds(b) || pa.holds(b) {
+		t.Fatalf("b got profile %d of %v, a has %d of %v", pb.num, pb.groups, pa.num, pa.groups)
+	}
+	if c.profile(b, nil) != pb {
+		t.Error("b's profile not found again")
+	}
+}

@@ -1538,7 +1538,7 @@ func (r *reconciler) adoptMarks() {
 			c.marks[eni] = m
 			c.nextMark = max(c.nextMark, m)
 		}
-		if n, id, ok := parseProfileMarker(ch.Name); ok && len(c.profs) == 0 {
+		if n, id, ok := parseProfileMarker(ch.Name); ok {
 			c.adoptedProfs[id] = n
 			c.nextProf = max(c.nextProf, n)
 		}

@@ -157,8 +157,10 @@ func profVmapElems(num uint32) (out, in nftVmapElem) {
 // none with its identity.
 func (c *planeCache) profile(e *eniInfo, groups map[string]Group) *profEntry {
 	id := profileID(e)
-	if p := c.profs[id]; p != nil {
-		return p
+	for ; c.profs[id] != nil; id++ { // another group set with the same hash: the next id
+		if p := c.profs[id]; p.holds(e) {
+			return p
+		}
 	}
 	p := &profEntry{id: id, num: c.profNum(id), unfiltered: e.Unfiltered}
 	if !e.Unfiltered {
@@ -167,6 +169,14 @@ func (c *planeCache) profile(e *eniInfo, groups map[string]Group) *profEntry {
 	p.key = profileKey(p, groups)
 	c.profs[id] = p
 	return p
+}
+
+// holds reports whether p is e's profile (its identity, not only its hash).
+func (p *profEntry) holds(e *eniInfo) bool {
+	if p.unfiltered || e.Unfiltered {
+		return p.unfiltered == e.Unfiltered
+	}
+	return p.resolver == e.subnet.resolver && slices.Equal(p.groups, profileGroups(e.Groups))
 }
 
 // profNum hands out a profile's number: the one the ruleset a former plane left gave it
