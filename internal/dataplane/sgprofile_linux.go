@@ -3,7 +3,6 @@ package dataplane
 import (
 	"fmt"
 	"maps"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,21 +33,6 @@ import (
 // identity (profileID) and the spec of its rules (profileKey), so that a full pass
 // compares names and a restarted plane numbers the profiles as the ruleset does
 // (adoptMarks).
-
-// profEntry is a profile the plane knows: wanted by this pass, loaded in the ruleset, or
-// both.
-type profEntry struct {
-	id         uint64 // profileID
-	num        uint32
-	groups     []string // sorted, each once
-	resolver   netip.Addr
-	unfiltered bool
-
-	key       uint64 // profileKey of the groups as the pass knows them
-	loaded    bool   // its chains are in the ruleset, with the rules of loadedKey
-	loadedKey uint64
-	refs      int // the loaded ENIs that use it (nftENI)
-}
 
 // profileID is the identity of e's profile: what its chains are made of but the groups'
 // rules. An unfiltered ENI's chains let everything through, whatever else it has.
