@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -579,31 +580,57 @@ func (r *reconciler) ensureNS(name string, sysctls []sysctl, cached *nsCtx) (*ns
 		}
 		cached.close() // deleted (and maybe recreated) behind our back
 	}
+	return r.adoptNS(openOrCreateNS(name, sysctls), sysctls)
+}
+
+// nsOpened is a namespace opened, or made (then its sysctls are written), by
+// openOrCreateNS.
+type nsOpened struct {
+	c     *nsCtx
+	fresh bool
+	err   error
+}
+
+// openOrCreateNS opens the namespace name, or makes it and writes its sysctls (no need to
+// read them first). It touches nothing of the plane's: namespaces are made in parallel
+// (openInstances).
+func openOrCreateNS(name string, sysctls []sysctl) nsOpened {
 	ns, err := openNS(name)
 	fresh := errors.Is(err, os.ErrNotExist)
-	if err == nil {
-		r.p.announceAll = true // a namespace the plane did not make (announce_linux.go)
-	}
 	if fresh {
 		ns, err = createNS(name)
-		if err == nil {
-			r.changes++
-		}
 	}
 	if err != nil {
-		return nil, err
+		return nsOpened{err: err}
 	}
 	c, err := openCtx(name, ns)
 	if err != nil {
-		return nil, err
+		return nsOpened{err: err}
 	}
-	r.p.stamp(c)
-	switch {
-	case fresh:
-		if err := writeSysctls(c.ns, sysctls); err != nil { // no need to read them first
+	if fresh {
+		if err := writeSysctls(c.ns, sysctls); err != nil {
 			c.close() // lo stays down: the next pass sets them
-			return nil, err
+			return nsOpened{err: err, fresh: true}
 		}
+	}
+	return nsOpened{c: c, fresh: fresh}
+}
+
+// adoptNS takes the namespace o opened or made into the plane: its generation, the
+// changes, its sysctls when the plane did not make it, lo up.
+func (r *reconciler) adoptNS(o nsOpened, sysctls []sysctl) (*nsCtx, error) {
+	if o.fresh {
+		r.changes++
+	} else if o.err == nil {
+		r.p.announceAll = true // a namespace the plane did not make (announce_linux.go)
+	}
+	if o.err != nil {
+		return nil, o.err
+	}
+	c := r.p.stamp(o.c)
+	own := len(sysctls) > 0 && &sysctls[0] == &instanceSysctls[0]
+	switch {
+	case o.fresh:
 		r.changes += len(sysctls)
 		sysctls = nil
 	case own:
@@ -1042,8 +1069,15 @@ func (r *reconciler) ensureInstances() {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	opened := r.openInstances(ids)
 	for _, id := range ids {
-		c, err := r.ensureNS(r.p.InstanceNS(id), instanceSysctls, r.c.instNS[id])
+		var c *nsCtx
+		var err error
+		if o, ok := opened[id]; ok {
+			c, err = r.adoptNS(o, instanceSysctls)
+		} else {
+			c, err = r.ensureNS(r.p.InstanceNS(id), instanceSysctls, r.c.instNS[id])
+		}
 		if err != nil {
 			delete(r.c.instNS, id)
 			delete(r.c.routing, id)
@@ -1059,6 +1093,39 @@ func (r *reconciler) ensureInstances() {
 		r.insts[id] = c
 		r.status.Instances[id] = true
 	}
+}
+
+// openInstances opens or makes, in parallel (a worker per CPU), the namespaces of the
+// instances of ids that have none open: making one is mostly the kernel's work, much of
+// it outside any lock that serialises them.
+func (r *reconciler) openInstances(ids []string) map[string]nsOpened {
+	var todo []string
+	for _, id := range ids {
+		if r.c.instNS[id] == nil {
+			todo = append(todo, id)
+		}
+	}
+	if len(todo) < 2 || ensureNetnsMount() != nil { // made once, before the workers race to
+		return nil
+	}
+	out := make([]nsOpened, len(todo))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(todo)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(todo); i = int(next.Add(1) - 1) {
+				out[i] = openOrCreateNS(r.p.InstanceNS(todo[i]), instanceSysctls)
+			}
+		}()
+	}
+	wg.Wait()
+	m := make(map[string]nsOpened, len(todo))
+	for i, id := range todo {
+		m[id] = out[i]
+	}
+	return m
 }
 
 // ensureENIs: a veth per realised ENI, eth<N> in the instance, host end on the bridge.

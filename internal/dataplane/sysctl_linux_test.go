@@ -9,7 +9,10 @@ import (
 
 // TestInstanceSysctls: every instance of a launch gets its sysctls, written through the
 // plane's own procfs instances (more instances than one of them serves), and none of those
-// is mounted where anyone on the host would see it.
+// is mounted where anyone on the host would see it. The launch's namespaces are made by
+// several workers (openInstances); two of them exist already, made behind the plane's back
+// with a sysctl wrong, and are adopted and corrected in the same pass; a second pass
+// changes nothing.
 func TestInstanceSysctls(t *testing.T) {
 	p := newTestPlane(t)
 	mounts := procMounts(t)
@@ -17,7 +20,18 @@ func TestInstanceSysctls(t *testing.T) {
 	for i := range procSysUses + 6 {
 		d.Instances = append(d.Instances, Instance{ID: fmt.Sprintf("i-sys%03d", i), Running: true})
 	}
-	reconcile(t, p, d)
+	for _, id := range []string{"i-sys000", "i-sys040"} {
+		ns, err := createNS(p.InstanceNS(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = writeSysctls(ns, []sysctl{{"net/ipv4/conf/all/rp_filter", "1"}})
+		_ = ns.Close() // read-only fd
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	reconcileStable(t, p, d)
 	for _, in := range d.Instances {
 		err := p.DoInstance(in.ID, func() error {
 			for _, kv := range instanceSysctls {
