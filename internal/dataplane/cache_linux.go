@@ -77,6 +77,7 @@ type planeCache struct {
 	// memo is the last Desired realised without an error, memoStatus its Status (memo.go).
 	memo       *Desired
 	memoStatus Status
+	lastPlan   *planMemo             // memo's plan (planincr_linux.go)
 	parsed     map[string]*parsedENI // ENI id → as a pass last parsed it (delta_linux.go)
 
 	// The overlay (overlay_linux.go): the underlay namespace's handle, each subnet's VXLAN

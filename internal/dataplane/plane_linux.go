@@ -248,29 +248,32 @@ type reconciler struct {
 	subnets   map[string]*subnetInfo
 	subnetSeq []*subnetInfo // sorted by id
 	running   map[string]bool
-	enis      []*eniInfo // realised, sorted by id
-	sorted    []ENI      // d.ENIs sorted by id
-	delta     *delta     // what changed since the last clean pass (delta_linux.go); nil: unknown
+	enis      []*eniInfo    // realised, sorted by id
+	used      map[slot]bool // the instances' device indexes that r.enis take
+	last      *planMemo     // the last clean pass's plan, while this pass patches it (planincr_linux.go)
+	sorted    []ENI         // d.ENIs sorted by id
+	delta     *delta        // what changed since the last clean pass (delta_linux.go); nil: unknown
 	groups    map[string]Group
 	publics   map[string][]PublicMapping // by VPC
 	peerings  []Peering
 	services  []ServiceListener
 	natgws    []NATGateway
 
-	dp, inet   *nsCtx
-	routers    map[string]*nsCtx
-	insts      map[string]*nsCtx
-	bridges    map[string]int            // subnet id → bridge ifindex
-	ports      map[int]int               // bridge ifindex → ENI ports on it (countPorts)
-	fullBridge map[int]bool              // bridges the kernel found full this pass
-	retirees   []int                     // datapath ifindexes to delete in the background
-	cuts       []cut                     // instance ends of old pairs to take down first
-	eniLink    map[string]int            // ENI id → ifindex of its instance end
-	garps      map[string][]func() error // instance id → announcements of its recreated ENIs
-	known      map[string]bool           // ENIs recreated with the IPv4 addresses they had (a move): announced to the router only
-	status     Status
-	enforced   map[string]bool // ENIs whose chains are in the datapath ruleset (this pass)
-	touched    map[string]bool // instances whose ENIs' links this pass made or changed
+	dp, inet    *nsCtx
+	routers     map[string]*nsCtx
+	insts       map[string]*nsCtx
+	bridges     map[string]int            // subnet id → bridge ifindex
+	ports       map[int]int               // bridge ifindex → ENI ports on it (countPorts)
+	fullBridge  map[int]bool              // bridges the kernel found full this pass
+	retirees    []int                     // datapath ifindexes to delete in the background
+	cuts        []cut                     // instance ends of old pairs to take down first
+	eniLink     map[string]int            // ENI id → ifindex of its instance end
+	garps       map[string][]func() error // instance id → announcements of its recreated ENIs
+	known       map[string]bool           // ENIs recreated with the IPv4 addresses they had (a move): announced to the router only
+	status      Status
+	enforced    map[string]bool // ENIs whose chains are in the datapath ruleset (this pass): see isEnforced
+	enforcedAll bool            // and those the delta does not name (patching, planincr_linux.go)
+	touched     map[string]bool // instances whose ENIs' links this pass made or changed
 
 	ov          *overlayPlan // the overlay (overlay_linux.go); nil: a single host
 	mtu         int          // of the ENIs and router legs
@@ -322,9 +325,12 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 	}
 	prev := c.memo
 	c.memo = nil
+	last := c.lastPlan
+	c.lastPlan = nil
 	r := &reconciler{p: p, c: c, full: full, routers: map[string]*nsCtx{}, insts: map[string]*nsCtx{},
-		bridges: map[string]int{}, fullBridge: map[int]bool{}, eniLink: make(map[string]int, len(d.ENIs)), known: map[string]bool{}, garps: map[string][]func() error{}, touched: map[string]bool{},
-		status: Status{Instances: map[string]bool{}, ENIs: make(map[string]string, len(d.ENIs))}} // sized: a map grown entry by entry rehashes, at every pass
+		bridges: map[string]int{}, fullBridge: map[int]bool{}, eniLink: map[string]int{}, known: map[string]bool{}, garps: map[string][]func() error{}, touched: map[string]bool{},
+		status: Status{Instances: map[string]bool{}, ENIs: map[string]string{}},
+		last:   last}
 	t := time.Now()
 	r.plan(&d, prev)
 	if took := time.Since(t); took >= time.Millisecond {
@@ -381,6 +387,7 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 		}
 		m := cloneDesiredSharing(&d, prev, same)
 		c.memo, c.memoStatus = &m, Status{Instances: maps.Clone(r.status.Instances), ENIs: maps.Clone(r.status.ENIs)}
+		c.lastPlan = r.memoPlan()
 	}
 	return r.status, r.errs
 }
@@ -424,6 +431,32 @@ func (p *Plane) rulesetsAsLeft(d *Desired) (gen uint32, ok bool) {
 
 // plan indexes and validates d (and finds what changed since prev, the last clean pass's).
 func (r *reconciler) plan(d *Desired, prev *Desired) {
+	if !r.reusePlanned(d, prev) {
+		r.planSubnets(d)
+	}
+	if r.running == nil {
+		r.running = make(map[string]bool, len(d.Instances))
+		for _, in := range d.Instances {
+			if in.Running {
+				r.running[in.ID] = true
+			}
+		}
+	}
+	r.groups = map[string]Group{}
+	for _, g := range d.Groups {
+		r.groups[g.ID] = g
+	}
+	r.delta = r.diff(prev, d)
+	r.noteReleases(prev, d)
+	if r.last == nil || r.delta == nil || !r.planDelta(d) {
+		r.last = nil
+		r.planENIs(d)
+	}
+	r.planRest(d)
+}
+
+// planSubnets parses d's VPCs' subnets.
+func (r *reconciler) planSubnets(d *Desired) {
 	r.subnets = map[string]*subnetInfo{}
 	r.vpcs = slices.Clone(d.VPCs)
 	slices.SortFunc(r.vpcs, func(a, b VPC) int { return strings.Compare(a.ID, b.ID) })
@@ -447,19 +480,10 @@ func (r *reconciler) plan(d *Desired, prev *Desired) {
 	for i, s := range r.subnetSeq {
 		s.ordinal = i + 1
 	}
-	r.running = make(map[string]bool, len(d.Instances))
-	for _, in := range d.Instances {
-		if in.Running {
-			r.running[in.ID] = true
-		}
-	}
-	r.groups = map[string]Group{}
-	for _, g := range d.Groups {
-		r.groups[g.ID] = g
-	}
-	r.delta = r.diff(prev, d)
-	r.noteReleases(prev, d)
-	r.planENIs(d)
+}
+
+// planRest plans the overlay, peerings, services, NAT gateways and public addresses.
+func (r *reconciler) planRest(d *Desired) {
 	r.planOverlay(d.Overlay)
 	r.peerings = d.Peerings
 	r.services = d.Services
@@ -484,13 +508,9 @@ func (r *reconciler) planENIs(d *Desired) {
 		r.c.parsed = map[string]*parsedENI{}
 	}
 	used := make(map[slot]bool, len(d.ENIs))
+	r.used = used
 	r.enis = make([]*eniInfo, 0, len(d.ENIs))
-	byID := func(a, b ENI) int { return strings.Compare(a.ID, b.ID) }
-	r.sorted = d.ENIs
-	if !slices.IsSortedFunc(r.sorted, byID) {
-		r.sorted = slices.Clone(d.ENIs)
-		slices.SortFunc(r.sorted, byID)
-	}
+	r.sorted = sortedENIs(d.ENIs)
 	slab := make([]eniInfo, 0, len(r.sorted)) // one allocation for the pass's ENIs
 	for _, e := range r.sorted {
 		if e.InstanceID == "" || !r.running[e.InstanceID] {
@@ -498,7 +518,7 @@ func (r *reconciler) planENIs(d *Desired) {
 		}
 		si := r.subnets[e.SubnetID]
 		if si == nil {
-			r.fail(fmt.Errorf("eni %s: unknown subnet %s", e.ID, e.SubnetID))
+			r.fail(errUnknownSubnet(e))
 			continue
 		}
 		slab = slab[:len(slab)+1]
@@ -531,9 +551,11 @@ func (r *reconciler) planENIs(d *Desired) {
 	}
 }
 
+func errUnknownSubnet(e ENI) error { return fmt.Errorf("eni %s: unknown subnet %s", e.ID, e.SubnetID) }
+
 // planned is the ENI of this pass with id (r.enis is in id order, as r.sorted), or nil.
 func (r *reconciler) planned(id string) *eniInfo {
-	i, ok := slices.BinarySearchFunc(r.enis, id, func(e *eniInfo, id string) int { return strings.Compare(e.ID, id) })
+	i, ok := findInfo(r.enis, id)
 	if !ok {
 		return nil
 	}
@@ -544,14 +566,11 @@ func (r *reconciler) planned(id string) *eniInfo {
 // another host (the overlay's), where a route to it (a NAT gateway, an instance) leads
 // just as well.
 func (r *reconciler) findENI(id string) (ENI, bool) {
-	i, ok := slices.BinarySearchFunc(r.sorted, id, func(e ENI, id string) int { return strings.Compare(e.ID, id) })
-	if !ok {
-		if r.ov != nil && r.ov.ids[id] != nil {
-			return r.ov.ids[id].ENI, true
-		}
-		return ENI{}, false
+	e, ok := findSorted(r.sorted, id)
+	if !ok && r.ov != nil && r.ov.ids[id] != nil {
+		return r.ov.ids[id].ENI, true
 	}
-	return r.sorted[i], true
+	return e, ok
 }
 
 // ensureNS opens (creating it if needed) a namespace with lo up and the given sysctls.
@@ -1057,17 +1076,7 @@ func (r *reconciler) ensureNAT(c *nsCtx, uplink string, maps []PublicMapping, fo
 func (r *reconciler) ensureInstances() {
 	// An incremental pass trusts the open handle of every instance the delta does not
 	// name (as ensureNS would) without sorting them all.
-	incr := r.incr()
-	var ids []string
-	r.insts, r.status.Instances = make(map[string]*nsCtx, len(r.running)), make(map[string]bool, len(r.running))
-	for id := range r.running {
-		if c := r.c.instNS[id]; incr && c != nil && !r.delta.insts[id] {
-			r.insts[id] = c
-			r.status.Instances[id] = true
-			continue
-		}
-		ids = append(ids, id)
-	}
+	ids := r.instancesToOpen()
 	slices.Sort(ids)
 	opened := r.openInstances(ids)
 	for _, id := range ids {
@@ -1093,6 +1102,35 @@ func (r *reconciler) ensureInstances() {
 		r.insts[id] = c
 		r.status.Instances[id] = true
 	}
+}
+
+// instancesToOpen are the running instances whose namespaces ensureInstances opens (or
+// makes): all of them, or with a delta only those it names (the others' handles are
+// trusted, as ensureNS would, and go straight into r.insts).
+func (r *reconciler) instancesToOpen() []string {
+	var ids []string
+	if r.patched() {
+		r.insts, r.status.Instances = r.last.insts, maps.Clone(r.c.memoStatus.Instances)
+		for id := range r.delta.insts {
+			delete(r.insts, id)
+			delete(r.status.Instances, id)
+			if r.running[id] {
+				ids = append(ids, id)
+			}
+		}
+		return ids
+	}
+	incr := r.incr()
+	r.insts, r.status.Instances = make(map[string]*nsCtx, len(r.running)), make(map[string]bool, len(r.running))
+	for id := range r.running {
+		if c := r.c.instNS[id]; incr && c != nil && !r.delta.insts[id] {
+			r.insts[id] = c
+			r.status.Instances[id] = true
+			continue
+		}
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 // openInstances opens or makes, in parallel (a worker per CPU), the namespaces of the
@@ -1133,7 +1171,7 @@ func (r *reconciler) ensureENIs() {
 	if r.dp == nil {
 		return
 	}
-	for _, e := range r.enis {
+	for _, e := range r.enisToEnsure() {
 		ent, cached := r.c.enis[e.ID]
 		// The delta says it is as the last clean pass left it: its instance, bridge and
 		// chains are there (else an error came first, and the pass is not incremental).
@@ -1148,7 +1186,7 @@ func (r *reconciler) ensureENIs() {
 			r.fail(fmt.Errorf("eni %s: instance namespace or bridge missing", e.ID))
 			continue
 		}
-		if !r.enforced[e.ID] {
+		if !r.isEnforced(e.ID) {
 			continue // its chains failed (that error is reported): no port without them
 		}
 		if cached && r.subnetBridge(e.SubnetID, ent.bridge) {
@@ -1400,26 +1438,7 @@ func (r *reconciler) instanceRoutes(id string, c *nsCtx, key uint64, tables []in
 func (r *reconciler) ensureInstanceRouting() {
 	// With a delta: only the instances that changed, whose ENIs' links changed, or whose
 	// routing the plane does not know.
-	incr := r.incr()
-	dirty := func(id string) bool {
-		if !incr || r.delta.insts[id] || r.touched[id] {
-			return true
-		}
-		_, ok := r.c.routing[id]
-		return !ok
-	}
-	byInst := map[string][]*eniInfo{}
-	for _, e := range r.enis {
-		if dirty(e.InstanceID) {
-			byInst[e.InstanceID] = append(byInst[e.InstanceID], e)
-		}
-	}
-	var ids []string
-	for id := range r.insts {
-		if dirty(id) {
-			ids = append(ids, id)
-		}
-	}
+	ids, byInst := r.routingDirty()
 	slices.SortFunc(ids, func(a, b string) int {
 		fa, fb := len(r.garps[a]) > 0, len(r.garps[b]) > 0
 		if fa != fb {
@@ -1487,6 +1506,45 @@ func (r *reconciler) ensureInstanceRouting() {
 	}
 }
 
+// routingDirty are the instances whose routing ensureInstanceRouting looks at, and their
+// ENIs: all of them, or with a delta those it names, whose ENIs' links changed, or whose
+// routing the plane does not know. When patching, the last are among the others: the
+// last clean pass knew every instance's.
+func (r *reconciler) routingDirty() ([]string, map[string][]*eniInfo) {
+	incr := r.incr()
+	dirty := func(id string) bool {
+		if !incr || r.delta.insts[id] || r.touched[id] {
+			return true
+		}
+		_, ok := r.c.routing[id]
+		return !ok
+	}
+	var ids []string
+	if r.patched() {
+		for _, m := range []map[string]bool{r.delta.insts, r.touched} {
+			for id := range m {
+				if r.insts[id] != nil && !slices.Contains(ids, id) {
+					ids = append(ids, id)
+				}
+			}
+		}
+		dirty = func(id string) bool { return r.delta.insts[id] || r.touched[id] }
+	} else {
+		for id := range r.insts {
+			if dirty(id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	byInst := map[string][]*eniInfo{}
+	for _, e := range r.enis {
+		if dirty(e.InstanceID) {
+			byInst[e.InstanceID] = append(byInst[e.InstanceID], e)
+		}
+	}
+	return ids, byInst
+}
+
 // ensureDatapathRules: the datapath ruleset, for the ENIs ensureENIs realises next (those
 // whose instance namespace and bridge are there), before their links exist. A full pass
 // checks it and reloads it whole in one atomic batch when it differs; an incremental pass
@@ -1494,18 +1552,77 @@ func (r *reconciler) ensureInstanceRouting() {
 // Either reloads it whole when someone else changed it (drift_linux.go). The ENIs whose
 // chains are in place are r.enforced.
 func (r *reconciler) ensureDatapathRules() {
-	r.enforced = make(map[string]bool, len(r.enis))
+	r.enforced = map[string]bool{}
 	if r.dp == nil {
 		return
 	}
 	c := r.c
-	d := &dpPass{r: r, keys: make(map[*eniInfo]uint64, len(r.enis)), enis: make([]*eniInfo, 0, len(r.enis))}
+	d := &dpPass{r: r}
 	if c.nextMark == 0 { // a new plane: the marks the kernel's ruleset holds are the ENIs'
 		r.adoptMarks()
 	}
 	incr := r.incr()
-	var fresh []*eniInfo // whose key is computed below
-	for _, e := range r.enis {
+	base := dpBaseKey(r.p.prefix, r.subnetSeq)
+	d.checkGen(base)
+	// Patching the last clean pass's plan, and changing the ruleset in part: the ENIs the
+	// delta does not name are enforced as they were (r.enforcedAll), unlisted.
+	partial := r.patched() && !r.full && c.nftBase == base
+	fresh := d.list(partial)
+	r.forgetConnections()
+	if !incr {
+		c.rekeyProfiles(nil, r.groups)
+		d.rekeyed = true
+	} else if len(r.delta.groups) > 0 {
+		c.rekeyProfiles(r.delta.groups, r.groups)
+		d.rekeyed = true
+	}
+	for _, e := range fresh {
+		e.prof = c.profile(e, r.groups)
+		d.keys[e] = dpENIKey(e)
+	}
+	defer func() { // marks of ENIs whose chains are gone
+		if incr && r.nerr == 0 {
+			for id := range r.delta.enis {
+				if _, ok := c.nftENI[id]; !ok && !r.isEnforced(id) {
+					c.releaseMark(id)
+				}
+			}
+			return
+		}
+		for id := range c.marks {
+			if _, ok := c.nftENI[id]; !ok && !r.isEnforced(id) {
+				c.releaseMark(id)
+			}
+		}
+	}()
+	d.base = base
+	if !r.full && c.nftBase == base {
+		d.incremental()
+		return
+	}
+	d.whole(base)
+}
+
+// isEnforced reports whether the ENI id's chains are in the datapath ruleset (this pass).
+func (r *reconciler) isEnforced(id string) bool {
+	return r.enforced[id] || (r.enforcedAll && !r.delta.enis[id] && r.planned(id) != nil)
+}
+
+// list lists the ENIs of the pass in d, with their marks (r.enforced), and returns those
+// whose keys (and profiles) are to be computed. partial: only those the delta names; the
+// others are enforced as the last clean pass left them.
+func (d *dpPass) list(partial bool) (fresh []*eniInfo) {
+	r, c := d.r, d.r.c
+	enis := r.enis
+	if partial {
+		r.enforcedAll = true
+		enis = r.deltaPlanned()
+	} else {
+		r.enforced = make(map[string]bool, len(r.enis))
+	}
+	d.keys, d.enis = make(map[*eniInfo]uint64, len(enis)), make([]*eniInfo, 0, len(enis))
+	incr := r.incr()
+	for _, e := range enis {
 		// An ENI the delta does not name has the spec it had (its list of groups and its
 		// subnet are unchanged too: its profile), its mark, and its instance and bridge
 		// (else an error came first).
@@ -1531,34 +1648,13 @@ func (r *reconciler) ensureDatapathRules() {
 		r.enforced[e.ID] = true
 		fresh = append(fresh, e)
 	}
-	r.forgetConnections()
-	if !incr {
-		c.rekeyProfiles(nil, r.groups)
-		d.rekeyed = true
-	} else if len(r.delta.groups) > 0 {
-		c.rekeyProfiles(r.delta.groups, r.groups)
-		d.rekeyed = true
-	}
-	for _, e := range fresh {
-		e.prof = c.profile(e, r.groups)
-		d.keys[e] = dpENIKey(e)
-	}
-	defer func() { // marks of ENIs whose chains are gone
-		if incr && r.nerr == 0 {
-			for id := range r.delta.enis {
-				if _, ok := c.nftENI[id]; !ok && !r.enforced[id] {
-					c.releaseMark(id)
-				}
-			}
-			return
-		}
-		for id := range c.marks {
-			if _, ok := c.nftENI[id]; !ok && !r.enforced[id] {
-				c.releaseMark(id)
-			}
-		}
-	}()
-	base := dpBaseKey(r.p.prefix, r.subnetSeq)
+	return fresh
+}
+
+// checkGen reads the datapath ruleset's generation: whether it is the one the plane's
+// last change left (else it is loaded whole).
+func (d *dpPass) checkGen(base uint64) {
+	r, c := d.r, d.r.c
 	d.gen, d.genErr = r.dp.nftGen()
 	d.trusted = d.genErr == nil && uint64(d.gen)+1 == r.p.dpGen.Load()
 	if !d.trusted && d.genErr == nil && r.dpStamped(d.gen, base) {
@@ -1574,12 +1670,6 @@ func (r *reconciler) ensureDatapathRules() {
 		// ruleset (or this plane never wrote it): load it again whole.
 		c.nftBase = 0
 	}
-	d.base = base
-	if !r.full && c.nftBase == base {
-		d.incremental()
-		return
-	}
-	d.whole(base)
 }
 
 // adoptMarks gives the ENIs of the datapath ruleset a plane left behind (a restart) the
@@ -1813,7 +1903,7 @@ func (d *dpPass) candidates() []*eniInfo {
 	}
 	var out []*eniInfo
 	for id := range r.delta.enis {
-		if e := r.planned(id); e != nil && r.enforced[id] {
+		if e := r.planned(id); e != nil && r.isEnforced(id) {
 			out = append(out, e)
 		}
 	}
@@ -1890,7 +1980,7 @@ func (d *dpPass) eniChanges() (add []*eniInfo, change []dpChange, gone []dpGone,
 	// With a delta, the ENIs it does not name are as they were; the gone ones are among
 	// those it names.
 	goneOne := func(id string, old nftEntry) {
-		if !r.enforced[id] {
+		if !r.isEnforced(id) {
 			gone = append(gone, dpGone{id: id, mark: old.mark, key: old.key, elems: old.elems})
 			goneIDs = append(goneIDs, id)
 		}

@@ -1,0 +1,171 @@
+package dataplane
+
+import (
+	"maps"
+	"slices"
+	"strings"
+)
+
+// A pass with a delta (delta_linux.go) plans by patching the last clean pass's plan
+// instead of making it again: the ENIs the delta does not name keep their eniInfo (and
+// with it their mark and profile), the instances their handles, the subnets theirs. The
+// steps whose cost grows with the host then look at what the delta names only (patched),
+// so that an ENI's move costs the same with 5,000 instances on the host as with ten.
+// A full pass, a pass without a delta, or one after an error plans everything again.
+
+// planMemo is the plan of the last pass that realised its Desired without an error (the
+// plane's memo), for the next pass to patch. Nothing in it changes after that pass:
+// patching copies what it changes, or takes ownership of it (the memo is the next pass's
+// alone).
+type planMemo struct {
+	vpcs      []VPC
+	subnets   map[string]*subnetInfo
+	subnetSeq []*subnetInfo
+	running   map[string]bool
+	enis      []*eniInfo
+	used      map[slot]bool
+	insts     map[string]*nsCtx
+	eniLink   map[string]int
+}
+
+// memoPlan is what the clean pass r leaves the next one.
+func (r *reconciler) memoPlan() *planMemo {
+	return &planMemo{vpcs: r.vpcs, subnets: r.subnets, subnetSeq: r.subnetSeq, running: r.running,
+		enis: r.enis, used: r.used, insts: r.insts, eniLink: r.eniLink}
+}
+
+// patched reports whether the pass patches the last clean pass's plan (and so may look
+// only at what its delta names): an incremental pass with a delta, no error so far, and
+// its plan patched.
+func (r *reconciler) patched() bool { return r.last != nil && r.incr() }
+
+// reusePlanned takes the last clean pass's subnets (its VPCs are d's) and, when d's
+// instances are its too, which of them run.
+func (r *reconciler) reusePlanned(d, prev *Desired) bool {
+	last := r.last
+	if last == nil || prev == nil || r.full || !eqFunc(prev.VPCs, d.VPCs, vpcEqual) {
+		r.last = nil
+		return false
+	}
+	r.vpcs, r.subnets, r.subnetSeq = last.vpcs, last.subnets, last.subnetSeq
+	if slices.Equal(prev.Instances, d.Instances) {
+		r.running = last.running
+	}
+	return true
+}
+
+// planDelta plans d's ENIs as the last clean pass's with those the delta names planned
+// again (in id order, as planENIs would). It reports false when
+// an ENI the delta names would take the device index of one it does not: planENIs
+// decides which of them fails, as a full pass would, and the pass patches nothing.
+func (r *reconciler) planDelta(d *Desired) bool {
+	last := r.last
+	r.sorted = sortedENIs(d.ENIs)
+	ids := slices.Sorted(maps.Keys(r.delta.enis))
+	used := last.used
+	enis := slices.Clone(last.enis)
+	for _, id := range ids { // out with the old
+		if i, ok := findInfo(enis, id); ok {
+			delete(used, slot{enis[i].InstanceID, enis[i].DeviceIndex})
+			enis = slices.Delete(enis, i, i+1)
+		}
+	}
+	var add []*eniInfo
+	for _, id := range ids {
+		e, ok := findSorted(r.sorted, id)
+		if !ok || e.InstanceID == "" || !r.running[e.InstanceID] {
+			continue
+		}
+		if used[slot{e.InstanceID, e.DeviceIndex}] {
+			return false // used is spoilt: nobody else uses it (planENIs makes its own)
+		}
+		ei, ok := r.planOne(e)
+		if !ok {
+			continue
+		}
+		used[slot{e.InstanceID, e.DeviceIndex}] = true
+		add = append(add, ei)
+	}
+	for _, ei := range add {
+		i, _ := findInfo(enis, ei.ID)
+		enis = slices.Insert(enis, i, ei)
+		r.delta.planned[ei.ID] = true
+	}
+	r.enis, r.used = enis, used
+	return true
+}
+
+// planOne parses e into a new eniInfo (failing the pass for a bad one).
+func (r *reconciler) planOne(e ENI) (*eniInfo, bool) {
+	si := r.subnets[e.SubnetID]
+	if si == nil {
+		r.fail(errUnknownSubnet(e))
+		return nil, false
+	}
+	ei := &eniInfo{}
+	if err := r.parse(ei, e, si); err != nil {
+		r.fail(err)
+		return nil, false
+	}
+	return ei, true
+}
+
+// sortedENIs is enis in id order (enis itself when it is).
+func sortedENIs(enis []ENI) []ENI {
+	byID := func(a, b ENI) int { return strings.Compare(a.ID, b.ID) }
+	if slices.IsSortedFunc(enis, byID) {
+		return enis
+	}
+	s := slices.Clone(enis)
+	slices.SortFunc(s, byID)
+	return s
+}
+
+// findSorted is the ENI with id in enis (in id order).
+func findSorted(enis []ENI, id string) (ENI, bool) {
+	i, ok := slices.BinarySearchFunc(enis, id, func(e ENI, id string) int { return strings.Compare(e.ID, id) })
+	if !ok {
+		return ENI{}, false
+	}
+	return enis[i], true
+}
+
+// findInfo is where the ENI id is, or would be, in enis (in id order).
+func findInfo(enis []*eniInfo, id string) (int, bool) {
+	return slices.BinarySearchFunc(enis, id, func(e *eniInfo, id string) int { return strings.Compare(e.ID, id) })
+}
+
+// deltaPlanned are the ENIs of the pass that its delta names, in id order.
+func (r *reconciler) deltaPlanned() []*eniInfo {
+	var out []*eniInfo
+	for id := range r.delta.planned {
+		if e := r.planned(id); e != nil {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b *eniInfo) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// enisToEnsure are the ENIs whose links ensureENIs looks at: all of them (r.eniLink and
+// r.status.ENIs made for them, sized: a map grown entry by entry rehashes, at every
+// pass), or when patching those the delta names or whose instances it names, the others'
+// links and status the last clean pass's.
+func (r *reconciler) enisToEnsure() []*eniInfo {
+	if !r.patched() {
+		r.eniLink, r.status.ENIs = make(map[string]int, len(r.enis)), make(map[string]string, len(r.enis))
+		return r.enis
+	}
+	r.eniLink, r.status.ENIs = r.last.eniLink, maps.Clone(r.c.memoStatus.ENIs)
+	for id := range r.delta.enis {
+		delete(r.eniLink, id)
+		delete(r.status.ENIs, id)
+	}
+	var out []*eniInfo
+	for _, e := range r.enis {
+		if r.delta.enis[e.ID] || r.delta.insts[e.InstanceID] {
+			out = append(out, e)
+		}
+	}
+	return out
+}
