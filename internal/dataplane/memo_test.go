@@ -104,25 +104,34 @@ func TestDesiredEqualSeesEveryField(t *testing.T) {
 }
 
 // TestCloneDesiredSharing: the memo of a pass shares the copies of the last memo's ENIs
-// that the delta says are unchanged (same id at the same place), and copies the others.
+// that the delta says are unchanged (same id at the same place), and copies the others;
+// with as many ENIs, into the last memo's list, which it takes over.
 func TestCloneDesiredSharing(t *testing.T) {
-	prev := Desired{ENIs: []ENI{{ID: "eni-a", SecondaryIPs: []string{"10.0.0.5"}}, {ID: "eni-b", SecondaryIPs: []string{"10.0.0.6"}}}}
-	prev = cloneDesired(&prev)
-	d := Desired{ENIs: []ENI{{ID: "eni-a", SecondaryIPs: []string{"10.0.0.5"}}, {ID: "eni-b", SecondaryIPs: []string{"10.0.0.7"}}}}
-	m := cloneDesiredSharing(&d, &prev, func(id string) bool { return id == "eni-a" })
-	if !desiredEqual(&m, &d) {
-		t.Fatalf("the memo differs from d: %+v", m.ENIs)
-	}
-	if &m.ENIs[0].SecondaryIPs[0] != &prev.ENIs[0].SecondaryIPs[0] {
-		t.Error("an unchanged ENI was copied, not shared with the last memo")
-	}
-	if &m.ENIs[1].SecondaryIPs[0] == &d.ENIs[1].SecondaryIPs[0] || &m.ENIs[1].SecondaryIPs[0] == &prev.ENIs[1].SecondaryIPs[0] {
-		t.Error("a changed ENI shares its addresses with the caller's Desired or the last memo")
-	}
-	// Another order: nothing is shared by position with another ENI.
-	d.ENIs[0], d.ENIs[1] = d.ENIs[1], d.ENIs[0]
-	m = cloneDesiredSharing(&d, &prev, func(string) bool { return true })
-	if !desiredEqual(&m, &d) || &m.ENIs[0].SecondaryIPs[0] == &prev.ENIs[0].SecondaryIPs[0] {
-		t.Errorf("reordered: %+v", m.ENIs)
+	for _, more := range []bool{false, true} {
+		prev := Desired{ENIs: []ENI{{ID: "eni-a", SecondaryIPs: []string{"10.0.0.5"}}, {ID: "eni-b", SecondaryIPs: []string{"10.0.0.6"}}}}
+		prev = cloneDesired(&prev)
+		a, b := &prev.ENIs[0].SecondaryIPs[0], &prev.ENIs[1].SecondaryIPs[0] // the last memo's
+		d := Desired{ENIs: []ENI{{ID: "eni-a", SecondaryIPs: []string{"10.0.0.5"}}, {ID: "eni-b", SecondaryIPs: []string{"10.0.0.7"}}}}
+		if more {
+			d.ENIs = append(d.ENIs, ENI{ID: "eni-c"})
+		}
+		m := cloneDesiredSharing(&d, &prev, func(id string) bool { return id == "eni-a" })
+		if !desiredEqual(&m, &d) {
+			t.Fatalf("the memo differs from d: %+v", m.ENIs)
+		}
+		if &m.ENIs[0].SecondaryIPs[0] != a {
+			t.Error("an unchanged ENI was copied, not shared with the last memo")
+		}
+		if &m.ENIs[1].SecondaryIPs[0] == &d.ENIs[1].SecondaryIPs[0] || &m.ENIs[1].SecondaryIPs[0] == b {
+			t.Error("a changed ENI shares its addresses with the caller's Desired or the last memo")
+		}
+		// Another order: nothing is shared by position with another ENI.
+		prev = m
+		a = &prev.ENIs[0].SecondaryIPs[0]
+		d.ENIs[0], d.ENIs[1] = d.ENIs[1], d.ENIs[0]
+		m = cloneDesiredSharing(&d, &prev, func(string) bool { return true })
+		if !desiredEqual(&m, &d) || &m.ENIs[0].SecondaryIPs[0] == a || &m.ENIs[1].SecondaryIPs[0] == &d.ENIs[1].SecondaryIPs[0] {
+			t.Errorf("reordered: %+v", m.ENIs)
+		}
 	}
 }

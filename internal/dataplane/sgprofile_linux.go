@@ -269,14 +269,14 @@ func (c *planeCache) profWhole(entries map[string]nftEntry) {
 }
 
 // regroup realises a Desired that differs from the last clean pass's only in its
-// security groups, when nobody changed the plane's rulesets since: a group's rules are
+// security groups (the caller compared the rest), when nobody changed the plane's rulesets since: a group's rules are
 // the datapath ruleset's business alone, so the chains of the profiles that hold the
 // changed groups are refilled in one batch and nothing else is looked at (a pass would
 // walk every ENI and instance to find that nothing else changed). ok is false when it
 // does not apply, or its batch failed (nothing of it is left): the caller makes a pass.
 func (p *Plane) regroup(d *Desired) (st Status, ok bool) {
 	c := p.cache
-	if c.memo == nil || c.dp == nil || c.nftBase == 0 || !desiredEqualButGroups(c.memo, d) {
+	if c.memo == nil || c.dp == nil || c.nftBase == 0 {
 		return Status{}, false
 	}
 	gen, ok := p.rulesetsAsLeft(d)
