@@ -240,7 +240,8 @@ type Status struct {
 	// Changes counts the Linux objects created, changed or removed; 0 when the host already
 	// matched the desired state.
 	Changes int
-	// Instances: instance id → its namespace is up.
+	// Instances: instance id → its namespace is up. Its maps are the plane's too, shared
+	// with the next passes (a pass copies them before it changes them): read them only.
 	Instances map[string]bool
 	// ENIs: ENI id → id of the instance it is realised in.
 	ENIs map[string]string

@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -21,13 +22,21 @@ func TestDeltaPassesMatchFull(t *testing.T) {
 	planned := false
 	p.stepTime = func(s string, _ time.Duration) { planned = planned || s == "plan" }
 	rulesOnly := map[string]bool{"security group rule": true, "the rule of a group of two profiles": true}
+	// The Status a pass answered stays as it was (the plane shares its maps and copies them
+	// before changing them), and an incremental pass's equals the full pass's after it.
+	var last, lastCopy Status
 	step := func(what string, wantDelta bool, change func()) {
 		t.Helper()
 		change()
 		planned = false
-		if st := reconcile(t, p, d); st.Changes == 0 {
+		st := reconcile(t, p, d)
+		if st.Changes == 0 {
 			t.Fatalf("%s: no change made", what)
 		}
+		if !maps.Equal(last.Instances, lastCopy.Instances) || !maps.Equal(last.ENIs, lastCopy.ENIs) {
+			t.Fatalf("%s: the last pass's Status changed: %v %v, was %v %v", what, last.Instances, last.ENIs, lastCopy.Instances, lastCopy.ENIs)
+		}
+
 		if planned == rulesOnly[what] {
 			t.Fatalf("%s: a pass planned %v, want %v", what, planned, !rulesOnly[what])
 		}
@@ -37,9 +46,14 @@ func TestDeltaPassesMatchFull(t *testing.T) {
 		if st := reconcile(t, p, d); st.Changes != 0 {
 			t.Fatalf("%s: second pass made %d changes", what, st.Changes)
 		}
-		if vs := verify(t, p, d); vs.Changes != 0 {
+		vs := verify(t, p, d)
+		if vs.Changes != 0 {
 			t.Fatalf("%s: the full pass after it made %d changes: the incremental one missed them", what, vs.Changes)
 		}
+		if !maps.Equal(st.Instances, vs.Instances) || !maps.Equal(st.ENIs, vs.ENIs) {
+			t.Fatalf("%s: status %v %v, the full pass's %v %v", what, st.Instances, st.ENIs, vs.Instances, vs.ENIs)
+		}
+		last, lastCopy = vs, Status{Instances: maps.Clone(vs.Instances), ENIs: maps.Clone(vs.ENIs)} // the next pass patches its maps
 	}
 	step("move", true, func() { findENI(&d, "eni-x").InstanceID = "i-b" })
 	mustAnswer(t, p, "i-c", "10.0.1.20")

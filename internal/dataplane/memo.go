@@ -94,7 +94,7 @@ func cloneDesired(d *Desired) Desired { return cloneDesiredSharing(d, nil, nil) 
 // ENIs becomes the new memo's, the others copied into it (copying 5,000 ENIs took 0.6 ms
 // of an ENI's move).
 func cloneDesiredSharing(d, prev *Desired, same func(id string) bool) Desired {
-	out := Desired{Instances: slices.Clone(d.Instances), PublicIPs: slices.Clone(d.PublicIPs),
+	out := Desired{PublicIPs: slices.Clone(d.PublicIPs),
 		Peerings: slices.Clone(d.Peerings), Services: slices.Clone(d.Services)}
 	out.NATGateways = make([]NATGateway, len(d.NATGateways))
 	for i, g := range d.NATGateways {
@@ -125,6 +125,11 @@ func cloneDesiredSharing(d, prev *Desired, same func(id string) bool) Desired {
 		out.Overlay = &o
 	}
 	out.Groups = cloneGroups(d.Groups)
+	if prev != nil && slices.Equal(prev.Instances, d.Instances) {
+		out.Instances = prev.Instances // values alone: shared while equal
+	} else {
+		out.Instances = slices.Clone(d.Instances)
+	}
 	return out
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net"
 	"net/netip"
 	"os"
@@ -272,8 +271,11 @@ type reconciler struct {
 	known       map[string]bool           // ENIs recreated with the IPv4 addresses they had (a move): announced to the router only
 	status      Status
 	enforced    map[string]bool // ENIs whose chains are in the datapath ruleset (this pass): see isEnforced
-	enforcedAll bool            // and those the delta does not name (patching, planincr_linux.go)
-	touched     map[string]bool // instances whose ENIs' links this pass made or changed
+	enforcedAll bool
+	// instShared, eniShared: status.Instances, status.ENIs are the last Status's (its
+	// caller's and the memo's), copied when the pass first changes them (setStatus).
+	instShared, eniShared bool            // and those the delta does not name (patching, planincr_linux.go)
+	touched               map[string]bool // instances whose ENIs' links this pass made or changed
 
 	ov          *overlayPlan // the overlay (overlay_linux.go); nil: a single host
 	mtu         int          // of the ENIs and router legs
@@ -387,7 +389,9 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 			same = r.delta.unchanged
 		}
 		m := cloneDesiredSharing(&d, prev, same)
-		c.memo, c.memoStatus = &m, Status{Instances: maps.Clone(r.status.Instances), ENIs: maps.Clone(r.status.ENIs)}
+		// The memo and the caller share the status's maps (read-only: the next pass copies
+		// them before it changes them).
+		c.memo, c.memoStatus = &m, Status{Instances: r.status.Instances, ENIs: r.status.ENIs}
 		c.lastPlan = r.memoPlan()
 	}
 	return r.status, r.errs
@@ -404,7 +408,7 @@ func (p *Plane) asLeft(d *Desired) (Status, bool) {
 	if _, ok := p.rulesetsAsLeft(d); !ok {
 		return Status{}, false
 	}
-	return Status{Instances: maps.Clone(c.memoStatus.Instances), ENIs: maps.Clone(c.memoStatus.ENIs)}, true
+	return Status{Instances: c.memoStatus.Instances, ENIs: c.memoStatus.ENIs}, true
 }
 
 // rulesetsAsLeft reports whether the datapath's ruleset (at generation gen) and the
@@ -1092,6 +1096,7 @@ func (r *reconciler) ensureInstances() {
 			delete(r.c.instNS, id)
 			delete(r.c.routing, id)
 			delete(r.c.routed, id)
+			setStatus(&r.status.Instances, &r.instShared, id, false, true)
 			r.fail(err)
 			continue
 		}
@@ -1101,7 +1106,7 @@ func (r *reconciler) ensureInstances() {
 		}
 		r.c.instNS[id] = c
 		r.insts[id] = c
-		r.status.Instances[id] = true
+		setStatus(&r.status.Instances, &r.instShared, id, true, false)
 	}
 }
 
@@ -1111,12 +1116,14 @@ func (r *reconciler) ensureInstances() {
 func (r *reconciler) instancesToOpen() []string {
 	var ids []string
 	if r.patched() {
-		r.insts, r.status.Instances = r.last.insts, maps.Clone(r.c.memoStatus.Instances)
+		r.insts = r.last.insts // theirs, the memo's gone
+		r.status.Instances, r.instShared = r.c.memoStatus.Instances, true
 		for id := range r.delta.insts {
 			delete(r.insts, id)
-			delete(r.status.Instances, id)
 			if r.running[id] {
 				ids = append(ids, id)
+			} else {
+				setStatus(&r.status.Instances, &r.instShared, id, false, true)
 			}
 		}
 		return ids
@@ -1173,59 +1180,67 @@ func (r *reconciler) ensureENIs() {
 		return
 	}
 	for _, e := range r.enisToEnsure() {
-		ent, cached := r.c.enis[e.ID]
-		// The delta says it is as the last clean pass left it: its instance, bridge and
-		// chains are there (else an error came first, and the pass is not incremental).
-		if cached && ent.key != 0 && ent.instance == e.InstanceID && r.incr() && !r.delta.enis[e.ID] && !r.delta.insts[e.InstanceID] {
-			r.eniLink[e.ID] = ent.peer
-			r.status.ENIs[e.ID] = e.InstanceID
-			continue
-		}
-		inst := r.insts[e.InstanceID]
-		br, ok := r.bridges[e.SubnetID]
-		if inst == nil || !ok {
-			r.fail(fmt.Errorf("eni %s: instance namespace or bridge missing", e.ID))
-			continue
-		}
-		if !r.isEnforced(e.ID) {
-			continue // its chains failed (that error is reported): no port without them
-		}
-		if cached && r.subnetBridge(e.SubnetID, ent.bridge) {
-			br = ent.bridge // where its port is (segments_linux.go)
-		}
-		key := eniKey(e, br, inst, r.mtu)
-		if cached && ent.key == key && !r.full {
-			r.eniLink[e.ID] = ent.peer
-			r.status.ENIs[e.ID] = e.InstanceID
-			continue
-		}
-		r.touched[e.InstanceID] = true
-		r.known[e.ID] = cached && ent.ips == ipsKey(e)
-		if cached { // invalid until realised again; still remembered, for removal
-			ent.key = 0
-			r.c.enis[e.ID] = ent
-			r.touched[ent.instance] = true
-			if ent.instance != e.InstanceID || ent.eth != e.eth {
-				r.cuts = append(r.cuts, cut{ent.instance, ent.peer}) // it moves
-			}
-		}
-		n0 := r.nerr
-		peer, br, err := r.ensureENI(e, inst, br)
-		if err != nil {
-			r.fail(fmt.Errorf("eni %s: %w", e.ID, err))
-			continue
-		}
-		if r.nerr == n0 {
-			r.c.enis[e.ID] = eniEntry{key: eniKey(e, br, inst, r.mtu), instance: e.InstanceID, eth: e.eth, peer: peer, bridge: br, ips: ipsKey(e)}
+		if peer, ok := r.ensureENILink(e); ok {
+			r.eniLink[e.ID] = peer
+			setStatus(&r.status.ENIs, &r.eniShared, e.ID, e.InstanceID, false)
 		} else {
-			r.c.enis[e.ID] = eniEntry{instance: e.InstanceID, eth: e.eth, peer: peer, bridge: br, ips: ipsKey(e)}
+			delete(r.eniLink, e.ID)
+			setStatus(&r.status.ENIs, &r.eniShared, e.ID, "", true)
 		}
-		r.eniLink[e.ID] = peer
-		r.status.ENIs[e.ID] = e.InstanceID
 	}
+	r.unrealised()
 	if r.p.linksMade != nil {
 		r.p.linksMade()
 	}
+}
+
+// ensureENILink realises e's link (ensureENI) unless it is as the plane left it, and
+// returns the ifindex of its instance end; ok is false when it is not realised.
+func (r *reconciler) ensureENILink(e *eniInfo) (peer int, ok bool) {
+	ent, cached := r.c.enis[e.ID]
+	// The delta says it is as the last clean pass left it: its instance, bridge and
+	// chains are there (else an error came first, and the pass is not incremental).
+	if cached && ent.key != 0 && ent.instance == e.InstanceID && r.incr() && !r.delta.enis[e.ID] && !r.delta.insts[e.InstanceID] {
+		return ent.peer, true
+	}
+	inst := r.insts[e.InstanceID]
+	br, ok := r.bridges[e.SubnetID]
+	if inst == nil || !ok {
+		r.fail(fmt.Errorf("eni %s: instance namespace or bridge missing", e.ID))
+		return 0, false
+	}
+	if !r.isEnforced(e.ID) {
+		return 0, false // its chains failed (that error is reported): no port without them
+	}
+	if cached && r.subnetBridge(e.SubnetID, ent.bridge) {
+		br = ent.bridge // where its port is (segments_linux.go)
+	}
+	key := eniKey(e, br, inst, r.mtu)
+	if cached && ent.key == key && !r.full {
+		return ent.peer, true
+	}
+	r.touched[e.InstanceID] = true
+	r.known[e.ID] = cached && ent.ips == ipsKey(e)
+	if cached { // invalid until realised again; still remembered, for removal
+		ent.key = 0
+		r.c.enis[e.ID] = ent
+		r.touched[ent.instance] = true
+		if ent.instance != e.InstanceID || ent.eth != e.eth {
+			r.cuts = append(r.cuts, cut{ent.instance, ent.peer}) // it moves
+		}
+	}
+	n0 := r.nerr
+	peer, br, err := r.ensureENI(e, inst, br)
+	if err != nil {
+		r.fail(fmt.Errorf("eni %s: %w", e.ID, err))
+		return 0, false
+	}
+	if r.nerr == n0 {
+		r.c.enis[e.ID] = eniEntry{key: eniKey(e, br, inst, r.mtu), instance: e.InstanceID, eth: e.eth, peer: peer, bridge: br, ips: ipsKey(e)}
+	} else {
+		r.c.enis[e.ID] = eniEntry{instance: e.InstanceID, eth: e.eth, peer: peer, bridge: br, ips: ipsKey(e)}
+	}
+	return peer, true
 }
 
 // ensureENI realises e's veth in inst on a bridge of its subnet, br while it has room

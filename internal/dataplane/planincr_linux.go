@@ -16,7 +16,7 @@ import (
 // planMemo is the plan of the last pass that realised its Desired without an error (the
 // plane's memo), for the next pass to patch. Nothing in it changes after that pass:
 // patching copies what it changes, or takes ownership of it (the memo is the next pass's
-// alone).
+// alone, and the last memo's status with it).
 type planMemo struct {
 	vpcs      []VPC
 	subnets   map[string]*subnetInfo
@@ -63,7 +63,7 @@ func (r *reconciler) planDelta(d *Desired) bool {
 	r.sorted = sortedENIs(d.ENIs)
 	ids := slices.Sorted(maps.Keys(r.delta.enis))
 	used := last.used
-	enis := slices.Clone(last.enis)
+	enis := last.enis        // theirs: the memo is gone
 	for _, id := range ids { // out with the old
 		if i, ok := findInfo(enis, id); ok {
 			delete(used, slot{enis[i].InstanceID, enis[i].DeviceIndex})
@@ -156,10 +156,10 @@ func (r *reconciler) enisToEnsure() []*eniInfo {
 		r.eniLink, r.status.ENIs = make(map[string]int, len(r.enis)), make(map[string]string, len(r.enis))
 		return r.enis
 	}
-	r.eniLink, r.status.ENIs = r.last.eniLink, maps.Clone(r.c.memoStatus.ENIs)
+	r.eniLink = r.last.eniLink // theirs, the memo's gone
+	r.status.ENIs, r.eniShared = r.c.memoStatus.ENIs, true
 	for id := range r.delta.enis {
 		delete(r.eniLink, id)
-		delete(r.status.ENIs, id)
 	}
 	var out []*eniInfo
 	for _, e := range r.enis {
@@ -168,4 +168,34 @@ func (r *reconciler) enisToEnsure() []*eniInfo {
 		}
 	}
 	return out
+}
+
+// unrealised takes out of the status the ENIs the delta names that the pass did not
+// realise (when patching: the others are as they were).
+func (r *reconciler) unrealised() {
+	if !r.patched() {
+		return
+	}
+	for id := range r.delta.enis {
+		if _, ok := r.eniLink[id]; !ok {
+			setStatus(&r.status.ENIs, &r.eniShared, id, "", true)
+		}
+	}
+}
+
+// setStatus sets (*m)[k] to v, or deletes k (del), when that changes *m: first copying
+// *m when it is shared (the last Status's, which its caller holds).
+func setStatus[V comparable](m *map[string]V, shared *bool, k string, v V, del bool) {
+	old, ok := (*m)[k]
+	if (del && !ok) || (!del && ok && old == v) {
+		return
+	}
+	if *shared {
+		*m, *shared = maps.Clone(*m), false
+	}
+	if del {
+		delete(*m, k)
+	} else {
+		(*m)[k] = v
+	}
 }

@@ -2,7 +2,6 @@ package dataplane
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -307,5 +306,5 @@ func (p *Plane) regroup(d *Desired) (st Status, ok bool) {
 	m.Groups = cloneGroups(d.Groups)
 	c.memo = &m
 	p.lastDelta = true
-	return Status{Instances: maps.Clone(c.memoStatus.Instances), ENIs: maps.Clone(c.memoStatus.ENIs), Changes: len(pc.refill)}, true
+	return Status{Instances: c.memoStatus.Instances, ENIs: c.memoStatus.ENIs, Changes: len(pc.refill)}, true
 }
