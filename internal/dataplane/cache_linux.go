@@ -77,8 +77,11 @@ type planeCache struct {
 	// memo is the last Desired realised without an error, memoStatus its Status (memo.go).
 	memo       *Desired
 	memoStatus Status
-	lastPlan   *planMemo             // memo's plan (planincr_linux.go)
-	parsed     map[string]*parsedENI // ENI id → as a pass last parsed it (delta_linux.go)
+	lastPlan   *planMemo // memo's plan (planincr_linux.go)
+	// routersMade counts the routers made whole (their uplinks maybe made again): the
+	// egress-only gateway's part of a router depends on that, not on its ENIs.
+	routersMade uint64
+	parsed      map[string]*parsedENI // ENI id → as a pass last parsed it (delta_linux.go)
 
 	// The overlay (overlay_linux.go): the underlay namespace's handle, each subnet's VXLAN
 	// port, the spec of the datapath's overlay table, the internet segment's.
@@ -153,6 +156,7 @@ type routerEntry struct {
 	inetRoutes []route      // routes this VPC contributes to the internet namespace
 	gen        uint32       // the router's nftables generation after the plane's last change
 	st         *routerState // its per-ENI part, for routerDelta (nil: make it whole)
+	made       uint64       // which making whole of a router this one's last was (planeCache.routersMade)
 }
 
 type eniEntry struct {

@@ -97,8 +97,10 @@ func (r *reconciler) ensureEgressOnlyVPC(v VPC, c *nsCtx) []route {
 	}
 	upName := ifName(r.p.prefix, kindUplink, v.ID)
 	gName := ifName(r.p.prefix, kindInetLeg, v.ID)
-	rt := r.c.routers[v.ID] // a router rebuilt (new uplink) has a new generation
-	key := specKey(fmt.Sprint(pfx), upName, gName, c.gen, r.inet.gen, rt.key, rt.gen)
+	// A router made whole may have a new uplink; one changed by its ENIs alone (a move,
+	// routerincr_linux.go) has the same.
+	rt := r.c.routers[v.ID]
+	key := specKey(fmt.Sprint(pfx), upName, gName, c.gen, r.inet.gen, rt.made)
 	if ent, ok := r.c.eigw.vpcs[v.ID]; ok && ent.key == key && !r.full {
 		return ent.inet
 	}

@@ -920,7 +920,8 @@ func (r *reconciler) ensureRouters() {
 		r.count(ensureRules(c, rtPrioRouter, rtPrioRouter, rules))
 		if r.nerr == n0 {
 			if after, err := c.nftGen(); err == nil {
-				r.c.routers[v.ID] = routerEntry{key: key, inetRoutes: slices.Clone(inetRoutes[nInet:]), gen: after, st: st}
+				r.c.routersMade++
+				r.c.routers[v.ID] = routerEntry{key: key, inetRoutes: slices.Clone(inetRoutes[nInet:]), gen: after, st: st, made: r.c.routersMade}
 				r.ownRouterChange(v.ID, c, gen, after, trusted)
 			}
 		}
