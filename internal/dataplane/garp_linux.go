@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/vishvananda/netns"
@@ -79,4 +80,43 @@ func sendRetrying(fd int, f []byte, to unix.Sockaddr) error {
 		time.Sleep(pause)
 		pause *= 2
 	}
+}
+
+// announcer sends the announcements of a pass's instances (their gratuitous ARPs) in the
+// background, a few at a time, while the pass routes the next instances: sending one is
+// no netlink work (it waits on no lock of the kernel's that routing takes), and it was
+// 60 % of the routing step of a launch of 5,000 (CPU profile).
+type announcer struct {
+	wg   sync.WaitGroup
+	sem  chan struct{}
+	mu   sync.Mutex
+	errs []error
+}
+
+func newAnnouncer(n int) *announcer { return &announcer{sem: make(chan struct{}, max(n, 1))} }
+
+// send sends gs, in order, in the background (waiting while n sends are under way).
+func (a *announcer) send(gs []func() error) {
+	a.sem <- struct{}{}
+	a.wg.Add(1)
+	go func() {
+		defer func() { <-a.sem; a.wg.Done() }()
+		for _, g := range gs {
+			if err := g(); err != nil {
+				a.mu.Lock()
+				a.errs = append(a.errs, err)
+				a.mu.Unlock()
+			}
+		}
+	}()
+}
+
+// wait waits for the sends under way and returns the errors not returned yet.
+func (a *announcer) wait() []error {
+	a.wg.Wait()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	errs := a.errs
+	a.errs = nil
+	return errs
 }

@@ -24,9 +24,10 @@ type nsCtx struct {
 	name string
 	ns   netns.NsHandle
 	h    *netlink.Handle
-	gen  uint64          // changes whenever the plane (re)opens the namespace
-	nfq  *mdnetlink.Conn // netfilter socket in the namespace for generation queries (lazily opened)
-	nfc  *nftables.Conn  // nftables connection kept open between uses (nft)
+	gen  uint64           // changes whenever the plane (re)opens the namespace
+	nfq  *mdnetlink.Conn  // netfilter socket in the namespace for generation queries (lazily opened)
+	nfc  *nftables.Conn   // nftables connection kept open between uses (nft)
+	raw  *nl.SocketHandle // route socket for requests the handle cannot make (vethCreate), lazily opened
 }
 
 // nft returns the namespace's nftables connection, opened on first use and kept open
@@ -88,6 +89,10 @@ func (c *nsCtx) close() {
 	if c.h != nil {
 		c.h.Close()
 		c.h = nil
+	}
+	if c.raw != nil {
+		c.raw.Close()
+		c.raw = nil
 	}
 	if c.ns.IsOpen() {
 		_ = c.ns.Close() // read-only fd; sets c.ns to -1
@@ -153,6 +158,55 @@ func deterministicMAC(s string) net.HardwareAddr {
 	v := hash32("mac:" + s)
 	w := hash32("mac2:" + s)
 	return net.HardwareAddr{0x0a, byte(w), byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}
+}
+
+// veth is a veth pair vethCreate makes in one request: the host end, up on its bridge
+// (master), and the peer, with its MAC, in another namespace.
+type veth struct {
+	name    string
+	master  int
+	mtu     int
+	peer    string
+	peerMAC net.HardwareAddr
+	peerNS  netns.NsHandle
+}
+
+// vethCreate makes v in c in one RTM_NEWLINK: vishvananda/netlink's LinkAdd sets the
+// master afterwards, looking the new link up first: two more round trips under the
+// kernel's RTNL lock per ENI. On error (a bridge full, say) the kernel made nothing.
+func vethCreate(c *nsCtx, v veth) error {
+	if c.raw == nil {
+		s, err := nl.GetNetlinkSocketAt(c.ns, netns.None(), unix.NETLINK_ROUTE)
+		if err != nil {
+			return fmt.Errorf("%s: route socket: %w", c.name, err)
+		}
+		c.raw = &nl.SocketHandle{Socket: s}
+	}
+	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL|unix.NLM_F_ACK)
+	req.Sockets = map[int]*nl.SocketHandle{unix.NETLINK_ROUTE: c.raw}
+	msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
+	msg.Flags, msg.Change = unix.IFF_UP, unix.IFF_UP
+	req.AddData(msg)
+	req.AddData(nl.NewRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(v.name)))
+	req.AddData(nl.NewRtAttr(unix.IFLA_MTU, nl.Uint32Attr(uint32(v.mtu))))
+	req.AddData(nl.NewRtAttr(unix.IFLA_TXQLEN, nl.Uint32Attr(0)))
+	req.AddData(nl.NewRtAttr(unix.IFLA_MASTER, nl.Uint32Attr(uint32(v.master))))
+	li := nl.NewRtAttr(unix.IFLA_LINKINFO, nil)
+	li.AddRtAttr(nl.IFLA_INFO_KIND, nl.NonZeroTerminated("veth"))
+	peer := li.AddRtAttr(nl.IFLA_INFO_DATA, nil).AddRtAttr(nl.VETH_INFO_PEER, nil)
+	nl.NewIfInfomsgChild(peer, unix.AF_UNSPEC) // down: a veth cannot come up before its pair is made (ENOTCONN)
+	peer.AddRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(v.peer))
+	peer.AddRtAttr(unix.IFLA_TXQLEN, nl.Uint32Attr(0))
+	peer.AddRtAttr(unix.IFLA_MTU, nl.Uint32Attr(uint32(v.mtu)))
+	peer.AddRtAttr(unix.IFLA_ADDRESS, []byte(v.peerMAC))
+	peer.AddRtAttr(unix.IFLA_NET_NS_FD, nl.Uint32Attr(uint32(v.peerNS)))
+	req.AddData(li)
+	_, err := req.Execute(unix.NETLINK_ROUTE, 0)
+	if err != nil && !errors.Is(err, unix.EEXIST) && !errors.Is(err, unix.EXFULL) {
+		c.raw.Close() // it may hold the rest of an answer
+		c.raw = nil
+	}
+	return err
 }
 
 // --- bridges with br_netfilter enabled per bridge (not in vishvananda/netlink) ---

@@ -290,6 +290,12 @@ func (r *reconciler) fail(err error) {
 	}
 }
 
+func (r *reconciler) failAll(errs []error) {
+	for _, err := range errs {
+		r.fail(err)
+	}
+}
+
 func (r *reconciler) count(n int, err error) {
 	r.changes += n
 	r.fail(err)
@@ -1392,9 +1398,8 @@ func (r *reconciler) freeENISlot(e *eniInfo, inst *nsCtx, h1, h2, peer netlink.L
 // and addresses in inst, up; its announcement goes once the instance's
 // routing is in place (r.garps). It returns the instance end's ifindex.
 func (r *reconciler) createENIPair(e *eniInfo, inst *nsCtx, br int, name string, mac net.HardwareAddr, addrs []netip.Prefix) (int, error) {
-	v := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: name, MasterIndex: br, Flags: net.FlagUp, MTU: r.mtu},
-		PeerName: e.eth, PeerHardwareAddr: mac, PeerNamespace: netlink.NsFd(int(inst.ns)), PeerMTU: uint32(r.mtu)}
-	if err := r.dp.h.LinkAdd(v); err != nil {
+	err := vethCreate(r.dp, veth{name: name, master: br, mtu: r.mtu, peer: e.eth, peerMAC: mac, peerNS: inst.ns})
+	if err != nil {
 		return 0, fmt.Errorf("create veth %s/%s: %w", name, e.eth, err)
 	}
 	r.changes++
@@ -1456,6 +1461,8 @@ func (r *reconciler) ensureInstanceRouting() {
 	// With a delta: only the instances that changed, whose ENIs' links changed, or whose
 	// routing the plane does not know.
 	ids, byInst := r.routingDirty()
+	an := newAnnouncer(runtime.GOMAXPROCS(0))
+	defer func() { r.failAll(an.wait()) }()
 	slices.SortFunc(ids, func(a, b string) int {
 		fa, fb := len(r.garps[a]) > 0, len(r.garps[b]) > 0
 		if fa != fb {
@@ -1514,12 +1521,12 @@ func (r *reconciler) ensureInstanceRouting() {
 		if k, ok := r.c.routing[id]; !ok || k != key || r.full || len(r.garps[id]) > 0 {
 			r.instanceRoutes(id, c, key, tables, routes, rules)
 		}
-		for _, g := range r.garps[id] {
-			r.fail(g())
+		if len(r.garps[id]) > 0 {
+			an.send(r.garps[id])
+			continue
 		}
-		if len(r.garps[id]) == 0 {
-			r.startRetire() // the moves are done: old pairs go now
-		}
+		r.failAll(an.wait())
+		r.startRetire() // the moves are done and announced: old pairs go now
 	}
 }
 
