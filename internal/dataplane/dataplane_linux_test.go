@@ -979,21 +979,28 @@ func TestIncrementalRules(t *testing.T) {
 }
 
 // /run/netns is a mount point of its own once the plane has made a
-// namespace, so that iproute2's `ip netns add` leaves our mounts alone.
+// namespace, so that iproute2's `ip netns add` leaves our mounts alone, and the
+// namespaces' mounts there are shared too (made in it after it was made shared once,
+// ensureNetnsMountOnce), as iproute2 makes them.
 func TestNetnsDirIsAMountPoint(t *testing.T) {
-	requireNetAdmin(t)
-	if err := ensureNetnsMount(); err != nil {
+	p := newTestPlane(t)
+	d := Desired{Instances: []Instance{{ID: "i-m1", Running: true}, {ID: "i-m2", Running: true}}}
+	reconcile(t, p, d)
+	if _, err := createNS(p.InstanceNS("i-m3")); err != nil { // one more, alone
 		t.Fatal(err)
 	}
 	info, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
 		t.Fatal(err)
 	}
+	want := map[string]bool{netnsDir: true, nsPath(p.InstanceNS("i-m1")): true, nsPath(p.InstanceNS("i-m2")): true, nsPath(p.InstanceNS("i-m3")): true}
 	for _, line := range strings.Split(string(info), "\n") {
 		f := strings.Fields(line)
-		if len(f) > 6 && f[4] == netnsDir && strings.Contains(line, "shared:") {
-			return
+		if len(f) > 6 && want[f[4]] && strings.Contains(line, "shared:") {
+			delete(want, f[4])
 		}
 	}
-	t.Fatalf("%s is not a shared mount point:\n%s", netnsDir, info)
+	if len(want) > 0 {
+		t.Fatalf("not shared mount points: %v\n%s", want, info)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
@@ -44,7 +45,7 @@ func createNS(name string) (netns.NsHandle, error) {
 	if err := os.MkdirAll(netnsDir, 0o755); err != nil {
 		return netns.None(), fmt.Errorf("create netns %s: %w", name, err)
 	}
-	if err := ensureNetnsMount(); err != nil {
+	if err := ensureNetnsMountOnce(); err != nil {
 		return netns.None(), fmt.Errorf("create netns %s: %w", name, err)
 	}
 	p := nsPath(name)
@@ -80,6 +81,24 @@ func createNS(name string) (netns.NsHandle, error) {
 		return netns.None(), fmt.Errorf("create netns %s: %w", name, err)
 	}
 	return openNS(name)
+}
+
+// netnsShared: ensureNetnsMount succeeded in this process.
+var netnsShared atomic.Bool
+
+// ensureNetnsMountOnce is ensureNetnsMount, once: the namespaces' mounts made in a shared
+// mount are shared too, and making it shared again (MS_REC) walks every mount under it,
+// holding the kernel's lock of the mount namespace: with 5,000 namespaces, a launch's
+// creations waited on each other there.
+func ensureNetnsMountOnce() error {
+	if netnsShared.Load() {
+		return nil
+	}
+	err := ensureNetnsMount()
+	if err == nil {
+		netnsShared.Store(true)
+	}
+	return err
 }
 
 // ensureNetnsMount makes /run/netns a shared mount point of its own, as

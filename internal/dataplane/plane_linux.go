@@ -1158,7 +1158,7 @@ func (r *reconciler) openInstances(ids []string) map[string]nsOpened {
 			todo = append(todo, id)
 		}
 	}
-	if len(todo) < 2 || ensureNetnsMount() != nil { // made once, before the workers race to
+	if len(todo) < 2 || ensureNetnsMountOnce() != nil { // made once, before the workers race to
 		return nil
 	}
 	out := make([]nsOpened, len(todo))
