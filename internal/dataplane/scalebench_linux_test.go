@@ -140,8 +140,9 @@ func kernelLaunchRate(b *testing.B, n int) float64 {
 }
 
 // bareInstances makes what the kernel needs for n instances, as the plane's fastest
-// launch could: n namespaces, each with a veth pair whose other end is on one bridge of a
-// hub namespace, up, with an address. It returns their removal.
+// launch could: n namespaces, each with a veth pair whose other end is on a bridge of a
+// hub namespace (250 ports a bridge, as scaleDesired's subnets), up, with an address.
+// It returns their removal.
 func bareInstances(tb testing.TB, n int) (remove func()) {
 	tb.Helper()
 	prefix := fmt.Sprintf("ek%04x", uint16(time.Now().UnixNano()))
@@ -173,8 +174,8 @@ func bareInstances(tb testing.TB, n int) (remove func()) {
 		fail(err)
 	}
 	for i := 0; i < n; i++ {
-		if i > 0 && i%1000 == 0 { // a bridge holds at most 1,023 ports
-			br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: fmt.Sprintf("%sbr%d", prefix, i/1000)}}
+		if i > 0 && i%250 == 0 { // as many ports a bridge as the plane's in scaleDesired (a subnet of 250)
+			br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: fmt.Sprintf("%sbr%d", prefix, i/250)}}
 			if err := hc.h.LinkAdd(br); err != nil {
 				fail(err)
 			}
