@@ -1,8 +1,10 @@
 package dataplane
 
 import (
+	"context"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -101,5 +103,55 @@ func mustAnswer(t *testing.T, p *Plane, from, ip string) {
 	t.Helper()
 	if err := reachable(p, p.InstanceNS(from), ip, passTimeout); err != nil {
 		t.Fatalf("%s → %s: %v", from, ip, err)
+	}
+}
+
+// TestPatchedPassErrors: a patched pass with an error answers the Status a full pass
+// would (an ENI it detached in the same pass is not listed), and an ENI that cannot be
+// planned is reported once when another takes a device index and the pass is planned
+// whole. (A review's findings.)
+func TestPatchedPassErrors(t *testing.T) {
+	p := newTestPlane(t)
+	d := baseDesired()
+	reconcileStable(t, p, d)
+	ns, err := openNS(p.InstanceNS("i-c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// i-c refuses IPv6 on new links: eni-y's address fails in the enis step.
+	err = writeSysctls(ns, []sysctl{{"net/ipv6/conf/default/disable_ipv6", "1"}})
+	_ = ns.Close() // read-only fd
+	if err != nil {
+		t.Fatal(err)
+	}
+	findENI(&d, "eni-b").InstanceID = "" // detached in the same pass
+	d.ENIs = append(d.ENIs, ENI{ID: "eni-y", MAC: "02:00:00:00:01:19", SubnetID: "subnet-a", VPCID: "vpc-1",
+		PrimaryIP: "10.0.1.25", IPv6: []string{"2001:db8:1::25"}, InstanceID: "i-c", DeviceIndex: 1,
+		SourceDestCheck: true, Groups: []string{"sg-open"}})
+	st, err := p.Reconcile(context.Background(), d)
+	if err == nil {
+		t.Fatal("the pass reported no error")
+	}
+	if inst, ok := st.ENIs["eni-b"]; ok {
+		t.Errorf("the Status has the detached eni-b (in %s)", inst)
+	}
+
+	q := newTestPlane(t)
+	d = baseDesired()
+	reconcileStable(t, q, d)
+	d.ENIs = append(d.ENIs,
+		ENI{ID: "eni-bad", MAC: "02:00:00:00:01:31", SubnetID: "subnet-a", VPCID: "vpc-1", PrimaryIP: "10.9.9.9",
+			InstanceID: "i-c", DeviceIndex: 2, SourceDestCheck: true, Groups: []string{"sg-open"}},
+		ENI{ID: "eni-zz", MAC: "02:00:00:00:01:32", SubnetID: "subnet-a", VPCID: "vpc-1", PrimaryIP: "10.0.1.32",
+			InstanceID: "i-b", DeviceIndex: 0, SourceDestCheck: true, Groups: []string{"sg-open"}})
+	_, err = q.Reconcile(context.Background(), d)
+	if err == nil {
+		t.Fatal("the pass reported no error")
+	}
+	if n := strings.Count(err.Error(), "eni eni-bad"); n != 1 {
+		t.Errorf("eni-bad's error reported %d times: %v", n, err)
+	}
+	if !strings.Contains(err.Error(), "eni eni-zz: device index 0 of i-b is taken") {
+		t.Errorf("no device index error: %v", err)
 	}
 }

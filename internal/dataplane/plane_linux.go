@@ -274,7 +274,8 @@ type reconciler struct {
 	enforcedAll bool
 	// instShared, eniShared: status.Instances, status.ENIs are the last Status's (its
 	// caller's and the memo's), copied when the pass first changes them (setStatus).
-	instShared, eniShared bool            // and those the delta does not name (patching, planincr_linux.go)
+	instShared, eniShared bool
+	enisPatched           bool            // ensureENIs looked at the delta's ENIs alone (enisToEnsure)            // and those the delta does not name (patching, planincr_linux.go)
 	touched               map[string]bool // instances whose ENIs' links this pass made or changed
 
 	ov          *overlayPlan // the overlay (overlay_linux.go); nil: a single host
@@ -551,7 +552,12 @@ func (r *reconciler) planENIs(d *Desired) {
 			r.delta.planned[e.ID] = true
 		}
 	}
-	if len(r.c.parsed) > 2*len(r.enis)+64 { // forget ENIs long gone
+	r.pruneParsed()
+}
+
+// pruneParsed forgets the parses of ENIs long gone.
+func (r *reconciler) pruneParsed() {
+	if len(r.c.parsed) > 2*len(r.enis)+64 {
 		keep := make(map[string]*parsedENI, len(r.enis))
 		for _, e := range r.enis {
 			if x := r.c.parsed[e.ID]; x != nil {

@@ -70,14 +70,14 @@ func (r *reconciler) planDelta(d *Desired) bool {
 			enis = slices.Delete(enis, i, i+1)
 		}
 	}
+	if r.slotTaken(ids, used) {
+		return false // used is spoilt: nobody else uses it (planENIs makes its own)
+	}
 	var add []*eniInfo
 	for _, id := range ids {
 		e, ok := findSorted(r.sorted, id)
 		if !ok || e.InstanceID == "" || !r.running[e.InstanceID] {
 			continue
-		}
-		if used[slot{e.InstanceID, e.DeviceIndex}] {
-			return false // used is spoilt: nobody else uses it (planENIs makes its own)
 		}
 		ei, ok := r.planOne(e)
 		if !ok {
@@ -92,7 +92,27 @@ func (r *reconciler) planDelta(d *Desired) bool {
 		r.delta.planned[ei.ID] = true
 	}
 	r.enis, r.used = enis, used
+	r.pruneParsed()
 	return true
+}
+
+// slotTaken reports whether an ENI of ids that this host realises would take a device
+// index that used, or another of ids, holds: before any is parsed, so that planENIs,
+// which then plans the pass, is the only one to report a bad ENI.
+func (r *reconciler) slotTaken(ids []string, used map[slot]bool) bool {
+	mine := map[slot]bool{}
+	for _, id := range ids {
+		e, ok := findSorted(r.sorted, id)
+		if !ok || e.InstanceID == "" || !r.running[e.InstanceID] {
+			continue
+		}
+		k := slot{e.InstanceID, e.DeviceIndex}
+		if used[k] || mine[k] {
+			return true
+		}
+		mine[k] = true
+	}
+	return false
 }
 
 // planOne parses e into a new eniInfo (failing the pass for a bad one).
@@ -156,6 +176,7 @@ func (r *reconciler) enisToEnsure() []*eniInfo {
 		r.eniLink, r.status.ENIs = make(map[string]int, len(r.enis)), make(map[string]string, len(r.enis))
 		return r.enis
 	}
+	r.enisPatched = true
 	r.eniLink = r.last.eniLink // theirs, the memo's gone
 	r.status.ENIs, r.eniShared = r.c.memoStatus.ENIs, true
 	for id := range r.delta.enis {
@@ -173,7 +194,7 @@ func (r *reconciler) enisToEnsure() []*eniInfo {
 // unrealised takes out of the status the ENIs the delta names that the pass did not
 // realise (when patching: the others are as they were).
 func (r *reconciler) unrealised() {
-	if !r.patched() {
+	if !r.enisPatched { // patched() may be false by now: an ENI of the step failed
 		return
 	}
 	for id := range r.delta.enis {
