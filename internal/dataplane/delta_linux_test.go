@@ -114,16 +114,8 @@ func TestPatchedPassErrors(t *testing.T) {
 	p := newTestPlane(t)
 	d := baseDesired()
 	reconcileStable(t, p, d)
-	ns, err := openNS(p.InstanceNS("i-c"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	// i-c refuses IPv6 on new links: eni-y's address fails in the enis step.
-	err = writeSysctls(ns, []sysctl{{"net/ipv6/conf/default/disable_ipv6", "1"}})
-	_ = ns.Close() // read-only fd
-	if err != nil {
-		t.Fatal(err)
-	}
+	sysctlsBehind(t, p.InstanceNS("i-c"), false, sysctl{"net/ipv6/conf/default/disable_ipv6", "1"})
 	findENI(&d, "eni-b").InstanceID = "" // detached in the same pass
 	d.ENIs = append(d.ENIs, ENI{ID: "eni-y", MAC: "02:00:00:00:01:19", SubnetID: "subnet-a", VPCID: "vpc-1",
 		PrimaryIP: "10.0.1.25", IPv6: []string{"2001:db8:1::25"}, InstanceID: "i-c", DeviceIndex: 1,

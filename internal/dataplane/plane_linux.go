@@ -271,11 +271,11 @@ type reconciler struct {
 	known       map[string]bool           // ENIs recreated with the IPv4 addresses they had (a move): announced to the router only
 	status      Status
 	enforced    map[string]bool // ENIs whose chains are in the datapath ruleset (this pass): see isEnforced
-	enforcedAll bool
+	enforcedAll bool            // and those the delta does not name (patching, planincr_linux.go)
 	// instShared, eniShared: status.Instances, status.ENIs are the last Status's (its
 	// caller's and the memo's), copied when the pass first changes them (setStatus).
 	instShared, eniShared bool
-	enisPatched           bool            // ensureENIs looked at the delta's ENIs alone (enisToEnsure)            // and those the delta does not name (patching, planincr_linux.go)
+	enisPatched           bool            // ensureENIs looked at the delta's ENIs alone (enisToEnsure)
 	touched               map[string]bool // instances whose ENIs' links this pass made or changed
 
 	ov          *overlayPlan // the overlay (overlay_linux.go); nil: a single host

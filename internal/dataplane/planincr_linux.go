@@ -75,8 +75,8 @@ func (r *reconciler) planDelta(d *Desired) bool {
 	}
 	var add []*eniInfo
 	for _, id := range ids {
-		e, ok := findSorted(r.sorted, id)
-		if !ok || e.InstanceID == "" || !r.running[e.InstanceID] {
+		e, ok := r.realisedHere(id)
+		if !ok {
 			continue
 		}
 		ei, ok := r.planOne(e)
@@ -102,8 +102,8 @@ func (r *reconciler) planDelta(d *Desired) bool {
 func (r *reconciler) slotTaken(ids []string, used map[slot]bool) bool {
 	mine := map[slot]bool{}
 	for _, id := range ids {
-		e, ok := findSorted(r.sorted, id)
-		if !ok || e.InstanceID == "" || !r.running[e.InstanceID] {
+		e, ok := r.realisedHere(id)
+		if !ok {
 			continue
 		}
 		k := slot{e.InstanceID, e.DeviceIndex}
@@ -113,6 +113,13 @@ func (r *reconciler) slotTaken(ids []string, used map[slot]bool) bool {
 		mine[k] = true
 	}
 	return false
+}
+
+// realisedHere is the ENI id of the Desired when this host realises it (its instance
+// runs here).
+func (r *reconciler) realisedHere(id string) (ENI, bool) {
+	e, ok := findSorted(r.sorted, id)
+	return e, ok && e.InstanceID != "" && r.running[e.InstanceID]
 }
 
 // planOne parses e into a new eniInfo (failing the pass for a bad one).

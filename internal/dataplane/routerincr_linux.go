@@ -2,8 +2,6 @@ package dataplane
 
 import (
 	"net/netip"
-	"slices"
-	"strings"
 )
 
 // routerIncr brings a VPC's router up to date by the ENIs the pass's delta names alone:
@@ -61,12 +59,8 @@ func (r *reconciler) routerIncr(v VPC, c *nsCtx, ent *routerEntry, gen uint32, u
 // routerPartNow is the part of ENI id in VPC vpcID's router in this pass (a new metadata
 // number if it moved), and whether it has one: an ENI planned in the VPC.
 func (r *reconciler) routerPartNow(vpcID, id string) (routerPart, bool) {
-	i, ok := slices.BinarySearchFunc(r.enis, id, func(e *eniInfo, id string) int { return strings.Compare(e.ID, id) })
-	if !ok {
-		return routerPart{}, false
-	}
-	e := r.enis[i]
-	if e.subnet == nil || e.subnet.vpcID != vpcID {
+	e := r.planned(id)
+	if e == nil || e.subnet == nil || e.subnet.vpcID != vpcID {
 		return routerPart{}, false
 	}
 	ns, pfx6 := routerNeighbours([]*eniInfo{e})

@@ -21,15 +21,7 @@ func TestInstanceSysctls(t *testing.T) {
 		d.Instances = append(d.Instances, Instance{ID: fmt.Sprintf("i-sys%03d", i), Running: true})
 	}
 	for _, id := range []string{"i-sys000", "i-sys040"} {
-		ns, err := createNS(p.InstanceNS(id))
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = writeSysctls(ns, []sysctl{{"net/ipv4/conf/all/rp_filter", "1"}})
-		_ = ns.Close() // read-only fd
-		if err != nil {
-			t.Fatal(err)
-		}
+		sysctlsBehind(t, p.InstanceNS(id), true, sysctl{"net/ipv4/conf/all/rp_filter", "1"})
 	}
 	reconcileStable(t, p, d)
 	for _, in := range d.Instances {
@@ -67,4 +59,23 @@ func procMounts(t *testing.T) int {
 		}
 	}
 	return n
+}
+
+// sysctlsBehind writes kvs in the namespace name behind the plane's back, making the
+// namespace first when create.
+func sysctlsBehind(tb testing.TB, name string, create bool, kvs ...sysctl) {
+	tb.Helper()
+	open := openNS
+	if create {
+		open = createNS
+	}
+	ns, err := open(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	err = writeSysctls(ns, kvs)
+	_ = ns.Close() // read-only fd
+	if err != nil {
+		tb.Fatal(err)
+	}
 }
