@@ -191,7 +191,7 @@ func runAgentHost(ctx context.Context, f *agentFlags, cfg core.Config, es *store
 	promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a = agent.New(agent.Options{Core: c, Plane: p, Region: *f.region, Host: *f.host, Logger: log.With("component", "agent"), Registry: promReg,
 		Overlay: &dataplane.Overlay{Local: underlay.String(), UnderlayNS: *f.underlayNS, MTU: *f.mtu},
-		Report:  func(st dataplane.Status) { reg.Report(st.Instances, st.ENIs) }})
+		Report:  func(st dataplane.Status) { reg.Report(st.Instances.All(), st.ENIs.All()) }})
 	go cluster.Watch(ctx, es.Client(), es.Prefix(), log, func(m map[string][]cluster.Host) {
 		c.SetHosts(*f.region, coreHosts(m[*f.region]))
 		kickOnce.Do(func() { close(ready) })
@@ -243,7 +243,7 @@ func agentHandler(a *agent.Agent, reg *prometheus.Registry) http.Handler {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprintln(w, "reconcile failing:", err)
 		default:
-			fmt.Fprintf(w, "ok\n%d instances\n", len(st.Instances))
+			fmt.Fprintf(w, "ok\n%d instances\n", st.Instances.Len())
 		}
 	})
 	return mux

@@ -223,7 +223,7 @@ func (a *Agent) pass(ctx context.Context, full bool) (err error) {
 		return err
 	}
 	if st.Changes > 0 {
-		a.opt.Logger.Info("reconciled", "changes", st.Changes, "instances", len(st.Instances), "enis", len(st.ENIs), "took", time.Since(start).String(), "slow", slowSteps(st.Slow))
+		a.opt.Logger.Info("reconciled", "changes", st.Changes, "instances", st.Instances.Len(), "enis", st.ENIs.Len(), "took", time.Since(start).String(), "slow", slowSteps(st.Slow))
 	}
 	if a.opt.Report != nil {
 		a.opt.Report(st)
@@ -261,7 +261,7 @@ func (a *Agent) runUserData(hv core.HostView, st dataplane.Status) {
 		a.started = map[string]bool{}
 	}
 	for _, i := range hv.Instances {
-		if i.UserData == "" || a.started[i.ID] || !st.Instances[i.ID] || i.State != "pending" {
+		if i.UserData == "" || a.started[i.ID] || !st.Instances.Get(i.ID) || i.State != "pending" {
 			continue
 		}
 		a.started[i.ID] = true
@@ -311,7 +311,7 @@ func (a *Agent) Settle(ctx context.Context) error {
 func (a *Agent) WaitRealised(ctx context.Context, id string) bool {
 	for {
 		a.mu.Lock()
-		up, passed := a.last.Instances[id], a.passed
+		up, passed := a.last.Instances.Get(id), a.passed
 		a.mu.Unlock()
 		if up {
 			return true
@@ -328,7 +328,7 @@ func (a *Agent) WaitRealised(ctx context.Context, id string) bool {
 func (a *Agent) Realised(id string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.last.Instances[id]
+	return a.last.Instances.Get(id)
 }
 
 type panicError struct{}

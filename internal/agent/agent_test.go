@@ -28,16 +28,16 @@ func (f *fakePlane) Reconcile(ctx context.Context, d dataplane.Desired) (datapla
 		return dataplane.Status{}, f.fail
 	}
 	f.last = d
-	st := dataplane.Status{Instances: map[string]bool{}, ENIs: map[string]string{}}
+	insts, enis := map[string]bool{}, map[string]string{}
 	for _, i := range d.Instances {
-		st.Instances[i.ID] = true
+		insts[i.ID] = true
 	}
 	for _, e := range d.ENIs {
 		if e.InstanceID != "" {
-			st.ENIs[e.ID] = e.InstanceID
+			enis[e.ID] = e.InstanceID
 		}
 	}
-	return st, nil
+	return dataplane.Status{Instances: dataplane.RealisedOf(insts), ENIs: dataplane.RealisedOf(enis)}, nil
 }
 
 func TestAgentRealisesAndWritesBack(t *testing.T) {

@@ -153,7 +153,7 @@ func TestReassociateAddressSettles(t *testing.T) {
 			}
 			// What the agent writes back once the namespace is up.
 			if err := e.Core.Write(core.Caller{Account: "123456789012", Region: "us-east-1"}, false, e.API.Commit, func(tx *core.Tx) error {
-				tx.MarkRealised(map[string]bool{inst: true}, enis)
+				tx.MarkRealised(core.SetOf(map[string]bool{inst: true}), core.SetOf(enis))
 				return nil
 			}); err != nil {
 				t.Fatal(err)

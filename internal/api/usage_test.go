@@ -343,7 +343,7 @@ func TestPublicIPv4UsagePending(t *testing.T) {
 	clock.Advance(time.Hour)
 	// The data plane reports the instance up (as the agent does, through the server's committer).
 	if err := e.Core.Write(core.Caller{Account: cfg.DefaultAccount, Region: "us-east-1"}, false, e.API.Commit, func(tx *core.Tx) error {
-		tx.MarkRealised(map[string]bool{id: true, id2: true}, map[string]string{eniID: id2})
+		tx.MarkRealised(core.SetOf(map[string]bool{id: true, id2: true}), core.SetOf(map[string]string{eniID: id2}))
 		return nil
 	}); err != nil {
 		t.Fatal(err)

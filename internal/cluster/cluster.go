@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"maps"
 	"slices"
@@ -214,10 +215,22 @@ func (r *Registration) serve(ctx context.Context, ka <-chan *clientv3.LeaseKeepA
 	}
 }
 
+// sameENIs reports whether enis holds exactly m's entries.
+func sameENIs(enis iter.Seq2[string, string], m map[string]string) bool {
+	n := 0
+	for id, inst := range enis {
+		if v, ok := m[id]; !ok || v != inst {
+			return false
+		}
+		n++
+	}
+	return n == len(m)
+}
+
 // Report records what the host realised; it is written soon (a report equal
 // to the last one writes nothing).
-func (r *Registration) Report(realised map[string]bool, enis map[string]string) {
-	ids := make([]string, 0, len(realised))
+func (r *Registration) Report(realised iter.Seq2[string, bool], enis iter.Seq2[string, string]) {
+	var ids []string
 	for id, up := range realised {
 		if up {
 			ids = append(ids, id)
@@ -225,11 +238,11 @@ func (r *Registration) Report(realised map[string]bool, enis map[string]string) 
 	}
 	slices.Sort(ids)
 	r.mu.Lock()
-	if slices.Equal(ids, r.host.Realised) && maps.Equal(enis, r.host.ENIs) {
+	if slices.Equal(ids, r.host.Realised) && sameENIs(enis, r.host.ENIs) {
 		r.mu.Unlock()
 		return
 	}
-	r.host.Realised, r.host.ENIs = ids, maps.Clone(enis)
+	r.host.Realised, r.host.ENIs = ids, maps.Collect(enis)
 	r.dirty = true
 	r.mu.Unlock()
 	select {

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -74,7 +75,7 @@ func TestRegisterReportExpire(t *testing.T) {
 		hs := m["us-east-1"]
 		return len(hs) == 2 && hs[0].Name == "h1" && hs[0].Underlay == "10.9.0.1" && hs[0].Capacity == 4 && hs[1].AZ == "us-east-1b"
 	})
-	h1.Report(map[string]bool{"i-2": true, "i-1": true, "i-3": false}, map[string]string{"eni-1": "i-1"})
+	h1.Report(maps.All(map[string]bool{"i-2": true, "i-1": true, "i-3": false}), maps.All(map[string]string{"eni-1": "i-1"}))
 	seen.waitFor(t, "h1's report", 5*time.Second, func(m map[string][]Host) bool {
 		hs := m["us-east-1"]
 		return len(hs) == 2 && len(hs[0].Realised) == 2 && hs[0].Realised[0] == "i-1" && hs[0].Realised[1] == "i-2" && hs[0].ENIs["eni-1"] == "i-1"

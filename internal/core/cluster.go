@@ -321,7 +321,7 @@ func (c *Core) SettleHosts(who Caller, commit Committer) error {
 			tx.hostReport(tx.hosts[name], insts, enis)
 		}
 		// once for all hosts: a deleting NAT gateway is gone when no host reports it
-		tx.MarkRealised(insts, enis)
+		tx.MarkRealised(SetOf(insts), SetOf(enis))
 		return nil
 	})
 }

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"iter"
 	"net/netip"
 	"sort"
 	"strings"
@@ -249,13 +250,37 @@ func (tx *Tx) hostGroups(members map[string][]string) []HostGroup {
 	return out
 }
 
+// Set is a read-only view of ids and their values: what a data plane realised
+// (a dataplane.Realised), or a map (SetOf).
+type Set[V comparable] interface {
+	All() iter.Seq2[string, V]
+	Get(id string) V
+}
+
+// SetOf is m as a Set.
+func SetOf[V comparable](m map[string]V) Set[V] { return mapSet[V](m) }
+
+type mapSet[V comparable] map[string]V
+
+func (m mapSet[V]) All() iter.Seq2[string, V] {
+	return func(yield func(string, V) bool) {
+		for k, v := range m {
+			if !yield(k, v) {
+				return
+			}
+		}
+	}
+}
+
+func (m mapSet[V]) Get(id string) V { return m[id] }
+
 // MarkRealised records what the data plane brought up: pending instances
 // whose namespace is up become running, and attachments of ENIs realised in
 // their instance become attached. It returns whether anything changed.
-func (tx *Tx) MarkRealised(instances map[string]bool, enis map[string]string) bool {
+func (tx *Tx) MarkRealised(instances Set[bool], enis Set[string]) bool {
 	changed := false
-	ids := make([]string, 0, len(instances))
-	for id, ok := range instances {
+	var ids []string
+	for id, ok := range instances.All() {
 		if ok {
 			ids = append(ids, id)
 		}
@@ -268,7 +293,7 @@ func (tx *Tx) MarkRealised(instances map[string]bool, enis map[string]string) bo
 		}
 	}
 	changed = tx.markNatRealised(instances) || changed
-	for eniID, inst := range enis {
+	for eniID, inst := range enis.All() {
 		e := tx.enis.Get(eniID)
 		if e != nil && e.Attachment != nil && e.Attachment.InstanceID == inst && e.Attachment.Status == "attaching" {
 			tx.enis.Mut(eniID).Attachment.Status = "attached"

@@ -73,10 +73,10 @@ func (tx *Tx) hostNatRoute(natID string) string {
 
 // markNatRealised makes pending gateways whose namespace is up available,
 // and deleting ones whose namespace is gone deleted.
-func (tx *Tx) markNatRealised(up map[string]bool) bool {
+func (tx *Tx) markNatRealised(up Set[bool]) bool {
 	changed := false
 	for _, g := range tx.nats.Sorted(func(g *NatGateway) bool {
-		return (g.State == "pending" && up[g.ID]) || (g.State == "deleting" && !up[g.ID])
+		return (g.State == "pending" && up.Get(g.ID)) || (g.State == "deleting" && !up.Get(g.ID))
 	}) {
 		m := tx.nats.Mut(g.ID)
 		m.State = map[string]string{"pending": "available", "deleting": "deleted"}[g.State]

@@ -240,11 +240,11 @@ type Status struct {
 	// Changes counts the Linux objects created, changed or removed; 0 when the host already
 	// matched the desired state.
 	Changes int
-	// Instances: instance id → its namespace is up. Its maps are the plane's too, shared
-	// with the next passes (a pass copies them before it changes them): read them only.
-	Instances map[string]bool
+	// Instances: instance id → its namespace is up. Shared with the next passes, which
+	// make theirs over it without changing it (Realised).
+	Instances Realised[bool]
 	// ENIs: ENI id → id of the instance it is realised in.
-	ENIs map[string]string
+	ENIs Realised[string]
 	// Slow lists the steps of the pass that took a millisecond or more, in order:
 	// where a pass's time went (the agent logs it).
 	Slow []Step

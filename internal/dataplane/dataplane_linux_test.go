@@ -319,13 +319,13 @@ func TestDataplane(t *testing.T) {
 	d := baseDesired()
 	st := reconcileStable(t, p, d)
 	for _, id := range []string{"i-web", "i-b", "i-c"} {
-		if !st.Instances[id] {
+		if !st.Instances.Get(id) {
 			t.Errorf("instance %s not up: %+v", id, st.Instances)
 		}
 	}
 	for id, inst := range map[string]string{"eni-web": "i-web", "eni-b": "i-b", "eni-c": "i-c"} {
-		if st.ENIs[id] != inst {
-			t.Errorf("ENI %s attached to %q, want %s", id, st.ENIs[id], inst)
+		if st.ENIs.Get(id) != inst {
+			t.Errorf("ENI %s attached to %q, want %s", id, st.ENIs.Get(id), inst)
 		}
 	}
 	web, b, c := p.InstanceNS("i-web"), p.InstanceNS("i-b"), p.InstanceNS("i-c")
@@ -390,7 +390,7 @@ func TestDataplane(t *testing.T) {
 		}
 		findENI(&d, "eni-web").SourceDestCheck = false
 		// The spoofed address added by hand is damage that only a full pass looks for.
-		if st := reconcile(t, p, d); st.ENIs["eni-web"] != "i-web" || st.Changes == 0 {
+		if st := reconcile(t, p, d); st.ENIs.Get("eni-web") != "i-web" || st.Changes == 0 {
 			t.Fatalf("eni-web not attached: %+v", st.ENIs)
 		}
 		sendUDPFrom(t, p, "i-web", "10.0.1.99", "10.0.1.11:5000")
@@ -444,8 +444,8 @@ func TestENIMove(t *testing.T) {
 
 	findENI(&d, "eni-x").InstanceID = "i-b"
 	st := reconcile(t, p, d)
-	if st.ENIs["eni-x"] != "i-b" {
-		t.Fatalf("eni-x realised in %q, want i-b", st.ENIs["eni-x"])
+	if st.ENIs.Get("eni-x") != "i-b" {
+		t.Fatalf("eni-x realised in %q, want i-b", st.ENIs.Get("eni-x"))
 	}
 	// From another subnet (through the router) and from the same subnet (the old
 	// instance's ARP entry stays valid: the MAC moves with the ENI).
@@ -454,8 +454,8 @@ func TestENIMove(t *testing.T) {
 	// Back and forth before the old pairs are deleted in the background.
 	for _, to := range []string{"i-web", "i-b", "i-web", "i-b"} {
 		findENI(&d, "eni-x").InstanceID = to
-		if st := reconcile(t, p, d); st.ENIs["eni-x"] != to {
-			t.Fatalf("eni-x realised in %q, want %s", st.ENIs["eni-x"], to)
+		if st := reconcile(t, p, d); st.ENIs.Get("eni-x") != to {
+			t.Fatalf("eni-x realised in %q, want %s", st.ENIs.Get("eni-x"), to)
 		}
 		mustReach(t, p, p.InstanceNS("i-c"), "10.0.1.20:9000", strings.TrimPrefix(to, "i-"))
 	}
@@ -469,7 +469,7 @@ func TestENIMove(t *testing.T) {
 	// Detach: the ENI disappears from both.
 	findENI(&d, "eni-x").InstanceID = ""
 	st = reconcileStable(t, p, d)
-	if _, ok := st.ENIs["eni-x"]; ok {
+	if _, ok := st.ENIs.Lookup("eni-x"); ok {
 		t.Fatal("detached eni-x still realised")
 	}
 	mustNotReach(t, p, p.InstanceNS("i-c"), "10.0.1.20:9000")
@@ -486,7 +486,7 @@ func TestReconcileRepairsDamage(t *testing.T) {
 	if err := deleteNS(p.InstanceNS("i-web")); err != nil {
 		t.Fatal(err)
 	}
-	if st := verify(t, p, d); st.Changes == 0 || st.ENIs["eni-web"] != "i-web" {
+	if st := verify(t, p, d); st.Changes == 0 || st.ENIs.Get("eni-web") != "i-web" {
 		t.Fatalf("repair of i-web: %+v", st)
 	}
 	p.bg.Wait()
@@ -587,10 +587,10 @@ func TestLeftoversRemoved(t *testing.T) {
 	// An instance that stops and a VPC that goes away; the strays are found by a full pass.
 	d.Instances[2].Running = false // i-c
 	st := verify(t, p, d)
-	if st.Changes == 0 || st.Instances["i-c"] {
+	if st.Changes == 0 || st.Instances.Get("i-c") {
 		t.Fatalf("leftovers not removed: %+v", st)
 	}
-	if _, ok := st.ENIs["eni-c"]; ok {
+	if _, ok := st.ENIs.Lookup("eni-c"); ok {
 		t.Fatal("ENI of a stopped instance still realised")
 	}
 	reconcileStable(t, p, d)

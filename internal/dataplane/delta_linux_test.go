@@ -2,7 +2,6 @@ package dataplane
 
 import (
 	"context"
-	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -35,7 +34,7 @@ func TestDeltaPassesMatchFull(t *testing.T) {
 		if st.Changes == 0 {
 			t.Fatalf("%s: no change made", what)
 		}
-		if !maps.Equal(last.Instances, lastCopy.Instances) || !maps.Equal(last.ENIs, lastCopy.ENIs) {
+		if !last.Instances.Equal(lastCopy.Instances) || !last.ENIs.Equal(lastCopy.ENIs) {
 			t.Fatalf("%s: the last pass's Status changed: %v %v, was %v %v", what, last.Instances, last.ENIs, lastCopy.Instances, lastCopy.ENIs)
 		}
 
@@ -52,10 +51,10 @@ func TestDeltaPassesMatchFull(t *testing.T) {
 		if vs.Changes != 0 {
 			t.Fatalf("%s: the full pass after it made %d changes: the incremental one missed them", what, vs.Changes)
 		}
-		if !maps.Equal(st.Instances, vs.Instances) || !maps.Equal(st.ENIs, vs.ENIs) {
+		if !st.Instances.Equal(vs.Instances) || !st.ENIs.Equal(vs.ENIs) {
 			t.Fatalf("%s: status %v %v, the full pass's %v %v", what, st.Instances, st.ENIs, vs.Instances, vs.ENIs)
 		}
-		last, lastCopy = vs, Status{Instances: maps.Clone(vs.Instances), ENIs: maps.Clone(vs.ENIs)} // the next pass patches its maps
+		last, lastCopy = vs, Status{Instances: RealisedOf(vs.Instances.Map()), ENIs: RealisedOf(vs.ENIs.Map())} // the next pass patches its own
 	}
 	step("move", true, func() { findENI(&d, "eni-x").InstanceID = "i-b" })
 	mustAnswer(t, p, "i-c", "10.0.1.20")
@@ -124,7 +123,7 @@ func TestPatchedPassErrors(t *testing.T) {
 	if err == nil {
 		t.Fatal("the pass reported no error")
 	}
-	if inst, ok := st.ENIs["eni-b"]; ok {
+	if inst, ok := st.ENIs.Lookup("eni-b"); ok {
 		t.Errorf("the Status has the detached eni-b (in %s)", inst)
 	}
 

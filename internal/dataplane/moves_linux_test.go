@@ -119,8 +119,8 @@ func TestENIPortEnforcedWhileItExists(t *testing.T) {
 	if !hooked {
 		t.Fatal("the pass made no link")
 	}
-	if st.ENIs["eni-x"] != "i-c" {
-		t.Fatalf("eni-x realised in %q, want i-c", st.ENIs["eni-x"])
+	if st.ENIs.Get("eni-x") != "i-c" {
+		t.Fatalf("eni-x realised in %q, want i-c", st.ENIs.Get("eni-x"))
 	}
 	open.reset()
 	answered(t, open, "x7", "after the pass, the flow opened during it")
@@ -192,8 +192,8 @@ func TestReattachedENIAnswersItsFlow(t *testing.T) {
 	findENI(&d, "eni-x").InstanceID = "i-b"
 	pr.reset()
 	start := time.Now()
-	if st := reconcile(t, p, d); st.ENIs["eni-x"] != "i-b" {
-		t.Fatalf("eni-x realised in %q, want i-b", st.ENIs["eni-x"])
+	if st := reconcile(t, p, d); st.ENIs.Get("eni-x") != "i-b" {
+		t.Fatalf("eni-x realised in %q, want i-b", st.ENIs.Get("eni-x"))
 	}
 	if !seenWithin(pr, "i-b", passTimeout) {
 		t.Fatalf("after the ENI came back: no answer from i-b within %s; the datapath:%s", passTimeout, datapathState(t, p, "02:00:00:00:01:14", "10.0.1.20"))
@@ -247,8 +247,8 @@ func TestMoveBehindAWalk(t *testing.T) {
 	findENI(&d, "eni-x").InstanceID = ""
 	reconcile(t, p, d)
 	findENI(&d, "eni-x").InstanceID = "i-b"
-	if st := reconcile(t, p, d); st.ENIs["eni-x"] != "i-b" {
-		t.Fatalf("eni-x realised in %q, want i-b", st.ENIs["eni-x"])
+	if st := reconcile(t, p, d); st.ENIs.Get("eni-x") != "i-b" {
+		t.Fatalf("eni-x realised in %q, want i-b", st.ENIs.Get("eni-x"))
 	}
 	if now := p.cache.marks["eni-x"]; now == was {
 		t.Fatalf("eni-x came back with its mark %d: the test wants another", now)

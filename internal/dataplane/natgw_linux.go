@@ -124,7 +124,7 @@ func (r *reconciler) ensureNATGateways() {
 		if c == nil || e == nil || e.InstanceID != g.ID || len(e.ips) == 0 {
 			continue // not up (yet): what is missing is reported where it is made
 		}
-		if _, ok := r.status.ENIs[e.ID]; !ok {
+		if _, ok := r.status.ENIs.Lookup(e.ID); !ok {
 			continue
 		}
 		seen[g.ID] = true

@@ -28,8 +28,8 @@ func TestAttackOldOwnerAfterMove(t *testing.T) {
 	t.Cleanup(release) // before the teardown, which waits for the deletion
 	p.retireStarts = func() { <-hold }
 	findENI(&d, "eni-x").InstanceID = "i-c"
-	if st := reconcile(t, p, d); st.ENIs["eni-x"] != "i-c" {
-		t.Fatalf("eni-x realised in %q, want i-c", st.ENIs["eni-x"])
+	if st := reconcile(t, p, d); st.ENIs.Get("eni-x") != "i-c" {
+		t.Fatalf("eni-x realised in %q, want i-c", st.ENIs.Get("eni-x"))
 	}
 	p.retireStarts = nil
 

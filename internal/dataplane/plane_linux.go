@@ -272,11 +272,11 @@ type reconciler struct {
 	status      Status
 	enforced    map[string]bool // ENIs whose chains are in the datapath ruleset (this pass): see isEnforced
 	enforcedAll bool            // and those the delta does not name (patching, planincr_linux.go)
-	// instShared, eniShared: status.Instances, status.ENIs are the last Status's (its
-	// caller's and the memo's), copied when the pass first changes them (setStatus).
-	instShared, eniShared bool
-	enisPatched           bool            // ensureENIs looked at the delta's ENIs alone (enisToEnsure)
-	touched               map[string]bool // instances whose ENIs' links this pass made or changed
+	// instOwn, eniOwn: what of status.Instances, status.ENIs the pass may change in place
+	// (patching, they start as the last Status's: its caller's and the memo's; Realised.set).
+	instOwn, eniOwn owner
+	enisPatched     bool            // ensureENIs looked at the delta's ENIs alone (enisToEnsure)
+	touched         map[string]bool // instances whose ENIs' links this pass made or changed
 
 	ov          *overlayPlan // the overlay (overlay_linux.go); nil: a single host
 	mtu         int          // of the ENIs and router legs
@@ -339,8 +339,7 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 	c.lastPlan = nil
 	r := &reconciler{p: p, c: c, full: full, routers: map[string]*nsCtx{}, insts: map[string]*nsCtx{},
 		bridges: map[string]int{}, fullBridge: map[int]bool{}, eniLink: map[string]int{}, known: map[string]bool{}, garps: map[string][]func() error{}, touched: map[string]bool{},
-		status: Status{Instances: map[string]bool{}, ENIs: map[string]string{}},
-		last:   last}
+		last: last, instOwn: ownAll, eniOwn: ownAll}
 	t := time.Now()
 	r.plan(&d, prev)
 	if took := time.Since(t); took >= time.Millisecond {
@@ -1109,7 +1108,7 @@ func (r *reconciler) ensureInstances() {
 			delete(r.c.instNS, id)
 			delete(r.c.routing, id)
 			delete(r.c.routed, id)
-			setStatus(&r.status.Instances, &r.instShared, id, false, true)
+			r.status.Instances.set(&r.instOwn, id, false, true)
 			r.fail(err)
 			continue
 		}
@@ -1119,7 +1118,7 @@ func (r *reconciler) ensureInstances() {
 		}
 		r.c.instNS[id] = c
 		r.insts[id] = c
-		setStatus(&r.status.Instances, &r.instShared, id, true, false)
+		r.status.Instances.set(&r.instOwn, id, true, false)
 	}
 }
 
@@ -1130,23 +1129,23 @@ func (r *reconciler) instancesToOpen() []string {
 	var ids []string
 	if r.patched() {
 		r.insts = r.last.insts // theirs, the memo's gone
-		r.status.Instances, r.instShared = r.c.memoStatus.Instances, true
+		r.status.Instances, r.instOwn = r.c.memoStatus.Instances, ownNothing
 		for id := range r.delta.insts {
 			delete(r.insts, id)
 			if r.running[id] {
 				ids = append(ids, id)
 			} else {
-				setStatus(&r.status.Instances, &r.instShared, id, false, true)
+				r.status.Instances.set(&r.instOwn, id, false, true)
 			}
 		}
 		return ids
 	}
 	incr := r.incr()
-	r.insts, r.status.Instances = make(map[string]*nsCtx, len(r.running)), make(map[string]bool, len(r.running))
+	r.insts, r.status.Instances, r.instOwn = make(map[string]*nsCtx, len(r.running)), newRealised[bool](len(r.running)), ownAll
 	for id := range r.running {
 		if c := r.c.instNS[id]; incr && c != nil && !r.delta.insts[id] {
 			r.insts[id] = c
-			r.status.Instances[id] = true
+			r.status.Instances.set(&r.instOwn, id, true, false)
 			continue
 		}
 		ids = append(ids, id)
@@ -1195,10 +1194,10 @@ func (r *reconciler) ensureENIs() {
 	for _, e := range r.enisToEnsure() {
 		if peer, ok := r.ensureENILink(e); ok {
 			r.eniLink[e.ID] = peer
-			setStatus(&r.status.ENIs, &r.eniShared, e.ID, e.InstanceID, false)
+			r.status.ENIs.set(&r.eniOwn, e.ID, e.InstanceID, false)
 		} else {
 			delete(r.eniLink, e.ID)
-			setStatus(&r.status.ENIs, &r.eniShared, e.ID, "", true)
+			r.status.ENIs.set(&r.eniOwn, e.ID, "", true)
 		}
 	}
 	r.unrealised()
@@ -1485,7 +1484,7 @@ func (r *reconciler) ensureInstanceRouting() {
 		var rules []policy
 		tables := []int{254}
 		for _, e := range byInst[id] {
-			if _, ok := r.status.ENIs[e.ID]; !ok {
+			if _, ok := r.status.ENIs.Lookup(e.ID); !ok {
 				continue
 			}
 			idx := r.eniLink[e.ID]

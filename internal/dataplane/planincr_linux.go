@@ -180,12 +180,12 @@ func (r *reconciler) deltaPlanned() []*eniInfo {
 // links and status the last clean pass's.
 func (r *reconciler) enisToEnsure() []*eniInfo {
 	if !r.patched() {
-		r.eniLink, r.status.ENIs = make(map[string]int, len(r.enis)), make(map[string]string, len(r.enis))
+		r.eniLink, r.status.ENIs, r.eniOwn = make(map[string]int, len(r.enis)), newRealised[string](len(r.enis)), ownAll
 		return r.enis
 	}
 	r.enisPatched = true
 	r.eniLink = r.last.eniLink // theirs, the memo's gone
-	r.status.ENIs, r.eniShared = r.c.memoStatus.ENIs, true
+	r.status.ENIs, r.eniOwn = r.c.memoStatus.ENIs, ownNothing
 	for id := range r.delta.enis {
 		delete(r.eniLink, id)
 	}
@@ -206,24 +206,7 @@ func (r *reconciler) unrealised() {
 	}
 	for id := range r.delta.enis {
 		if _, ok := r.eniLink[id]; !ok {
-			setStatus(&r.status.ENIs, &r.eniShared, id, "", true)
+			r.status.ENIs.set(&r.eniOwn, id, "", true)
 		}
-	}
-}
-
-// setStatus sets (*m)[k] to v, or deletes k (del), when that changes *m: first copying
-// *m when it is shared (the last Status's, which its caller holds).
-func setStatus[V comparable](m *map[string]V, shared *bool, k string, v V, del bool) {
-	old, ok := (*m)[k]
-	if (del && !ok) || (!del && ok && old == v) {
-		return
-	}
-	if *shared {
-		*m, *shared = maps.Clone(*m), false
-	}
-	if del {
-		delete(*m, k)
-	} else {
-		(*m)[k] = v
 	}
 }

@@ -153,8 +153,8 @@ func TestScale(t *testing.T) {
 	if err != nil {
 		t.Fatalf("create %d: %v", n, err)
 	}
-	if len(st.ENIs) != n {
-		t.Fatalf("%d ENIs realised, want %d", len(st.ENIs), n)
+	if st.ENIs.Len() != n {
+		t.Fatalf("%d ENIs realised, want %d", st.ENIs.Len(), n)
 	}
 	t.Logf("create %d instances in one Reconcile: %v (%.0f instances/s)", n, took.Round(time.Millisecond), float64(n)/took.Seconds())
 	mem1, go1, slab1 := meminfo(t), goMem(), slabinfo(t)

@@ -49,6 +49,7 @@ func BenchmarkScalePass(b *testing.B) {
 				}
 			}
 		}()
+		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			change(i)

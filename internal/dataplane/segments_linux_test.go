@@ -156,8 +156,8 @@ func TestSubnetBeyondBridgeLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%d instances in one subnet: %v", n, time.Since(start).Round(time.Millisecond))
-	if len(st.ENIs) != n {
-		t.Fatalf("%d of %d ENIs realised", len(st.ENIs), n)
+	if st.ENIs.Len() != n {
+		t.Fatalf("%d of %d ENIs realised", st.ENIs.Len(), n)
 	}
 	if st, err := p.Reconcile(context.Background(), d); err != nil || st.Changes != 0 {
 		t.Fatalf("a second pass: %d changes, %v", st.Changes, err)

@@ -63,7 +63,7 @@ func (l *passLog) record(ctx context.Context, d dataplane.Desired, full bool) (d
 		realise = v.Verify
 	}
 	st, err := realise(ctx, d)
-	rec.end, rec.got, rec.changes, rec.err = time.Now(), st.ENIs[l.eni], st.Changes, err
+	rec.end, rec.got, rec.changes, rec.err = time.Now(), st.ENIs.Get(l.eni), st.Changes, err
 	l.mu.Lock()
 	l.passes = append(l.passes, rec)
 	l.mu.Unlock()
