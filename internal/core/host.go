@@ -279,18 +279,16 @@ func (m mapSet[V]) Get(id string) V { return m[id] }
 // their instance become attached. It returns whether anything changed.
 func (tx *Tx) MarkRealised(instances Set[bool], enis Set[string]) bool {
 	changed := false
-	var ids []string
+	var ids []string // the pending ones: few, but for a launch
 	for id, ok := range instances.All() {
-		if ok {
+		if i := tx.instances.Get(id); ok && i != nil && i.State == "pending" {
 			ids = append(ids, id)
 		}
 	}
 	sort.Strings(ids)
 	for _, id := range ids {
-		if i := tx.instances.Get(id); i != nil && i.State == "pending" {
-			tx.instances.Mut(id).State = "running"
-			changed = true
-		}
+		tx.instances.Mut(id).State = "running"
+		changed = true
 	}
 	changed = tx.markNatRealised(instances) || changed
 	for eniID, inst := range enis.All() {

@@ -192,10 +192,10 @@ func (tx *Tx) usageTouched() map[string]bool {
 		for eid := range tx.db.idx.byInstance[id] {
 			eni(eid)
 		}
-		for _, e := range tx.enisOfInstance(id) {
-			eni(e.ID)
-		}
 	}
+	// and every ENI the transaction wrote: with the index, all the ENIs of those
+	// instances, before or after (enisOfInstance per instance would walk the
+	// written ENIs once per instance: a launch of n instances, n² steps)
 	for id := range tx.enis.over {
 		eni(id)
 	}
