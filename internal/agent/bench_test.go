@@ -1,0 +1,121 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/eni-net/eni/internal/apitest"
+	"github.com/eni-net/eni/internal/core"
+	"github.com/eni-net/eni/internal/dataplane"
+)
+
+// BenchmarkAgentMove: the agent's own part of a pass that moves one ENI between two of
+// ENI_SCALE instances (default 1,000) running on the host: its view of the model, the
+// desired state made from it, and what it writes back (the plane a stand-in that realises
+// everything at once, so that what is timed is the agent's). Reported: p50 and p99 of a
+// pass, beside the plane's own (BenchmarkScalePass in internal/dataplane, as root); -v
+// logs the first pass, which writes back that all n instances are running.
+func BenchmarkAgentMove(b *testing.B) {
+	n := 1000
+	if v, err := strconv.Atoi(os.Getenv("ENI_SCALE")); err == nil && v > 0 {
+		n = v
+	}
+	cfg := core.DefaultConfig()
+	cfg.DataPlane = true
+	e := apitest.New(b, apitest.Options{Config: &cfg})
+	c, ctx := e.Client(), context.Background()
+	vpc, err := c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.0.0.0/16")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var subnets []string
+	for k := range 2 {
+		s, err := c.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String(fmt.Sprintf("10.0.%d.0/19", 32*k))})
+		if err != nil {
+			b.Fatal(err)
+		}
+		subnets = append(subnets, aws.ToString(s.Subnet.SubnetId))
+	}
+	var ids []string
+	for len(ids) < n {
+		run, err := c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-12345678"), InstanceType: types.InstanceTypeT3Micro,
+			MinCount: aws.Int32(1), MaxCount: aws.Int32(int32(min(500, n-len(ids)))), SubnetId: aws.String(subnets[len(ids)/4000])})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, i := range run.Instances {
+			ids = append(ids, aws.ToString(i.InstanceId))
+		}
+	}
+	eni, err := c.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(subnets[0])})
+	if err != nil {
+		b.Fatal(err)
+	}
+	eniID := aws.ToString(eni.NetworkInterface.NetworkInterfaceId)
+	a := New(Options{Core: e.Core, Plane: &standIn{}, Region: "us-east-1", Account: cfg.DefaultAccount, Commit: e.API.Commit})
+	t0 := time.Now()
+	if err := a.Once(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("the first pass (%d pending instances become running): %s", n, time.Since(t0).Round(time.Millisecond))
+	var ds []time.Duration
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		if i > 0 {
+			if _, err := c.DetachNetworkInterface(ctx, &ec2.DetachNetworkInterfaceInput{AttachmentId: attachment(b, c, eniID), Force: aws.Bool(true)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := c.AttachNetworkInterface(ctx, &ec2.AttachNetworkInterfaceInput{NetworkInterfaceId: aws.String(eniID), InstanceId: aws.String(ids[i%2]), DeviceIndex: aws.Int32(1)}); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := time.Now()
+		if err := a.Once(ctx); err != nil {
+			b.Fatal(err)
+		}
+		ds = append(ds, time.Since(start))
+	}
+	b.StopTimer()
+	slices.Sort(ds)
+	b.ReportMetric(float64(ds[len(ds)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(ds[(len(ds)-1)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+func attachment(b *testing.B, c *ec2.Client, eni string) *string {
+	out, err := c.DescribeNetworkInterfaces(context.Background(), &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: []string{eni}})
+	if err != nil || out.NetworkInterfaces[0].Attachment == nil {
+		b.Fatalf("attachment of %s: %v", eni, err)
+	}
+	return out.NetworkInterfaces[0].Attachment.AttachmentId
+}
+
+// standIn realises at once what it is given, as the plane's patched passes do: its
+// Status is the last one's with the changed entries set.
+type standIn struct{ last dataplane.Status }
+
+func (s *standIn) Reconcile(_ context.Context, d dataplane.Desired) (dataplane.Status, error) {
+	insts, enis := map[string]bool{}, map[string]string{}
+	for _, i := range d.Instances {
+		if i.Running {
+			insts[i.ID] = true
+		}
+	}
+	for _, e := range d.ENIs {
+		if e.InstanceID != "" {
+			enis[e.ID] = e.InstanceID
+		}
+	}
+	s.last = dataplane.Status{Instances: dataplane.RealisedOf(insts), ENIs: dataplane.RealisedOf(enis)}
+	return s.last, nil
+}
