@@ -14,12 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/eni-net/eni/internal/apitest"
 	"github.com/eni-net/eni/internal/core"
-	"github.com/eni-net/eni/internal/dataplane"
 )
 
 // BenchmarkAgentMove: the agent's own part of a pass that moves one ENI between two of
 // ENI_SCALE instances (default 1,000) running on the host: its view of the model, the
-// desired state made from it, and what it writes back (the plane a stand-in that realises
+// desired state made from it, and what it writes back (the plane a fake that realises
 // everything at once, so that what is timed is the agent's). Reported: p50 and p99 of a
 // pass, beside the plane's own (BenchmarkScalePass in internal/dataplane, as root); -v
 // logs the first pass, which writes back that all n instances are running.
@@ -60,7 +59,7 @@ func BenchmarkAgentMove(b *testing.B) {
 		b.Fatal(err)
 	}
 	eniID := aws.ToString(eni.NetworkInterface.NetworkInterfaceId)
-	a := New(Options{Core: e.Core, Plane: &standIn{}, Region: "us-east-1", Account: cfg.DefaultAccount, Commit: e.API.Commit})
+	a := New(Options{Core: e.Core, Plane: &fakePlane{}, Region: "us-east-1", Account: cfg.DefaultAccount, Commit: e.API.Commit})
 	t0 := time.Now()
 	if err := a.Once(ctx); err != nil {
 		b.Fatal(err)
@@ -98,24 +97,4 @@ func attachment(b *testing.B, c *ec2.Client, eni string) *string {
 		b.Fatalf("attachment of %s: %v", eni, err)
 	}
 	return out.NetworkInterfaces[0].Attachment.AttachmentId
-}
-
-// standIn realises at once what it is given, as the plane's patched passes do: its
-// Status is the last one's with the changed entries set.
-type standIn struct{ last dataplane.Status }
-
-func (s *standIn) Reconcile(_ context.Context, d dataplane.Desired) (dataplane.Status, error) {
-	insts, enis := map[string]bool{}, map[string]string{}
-	for _, i := range d.Instances {
-		if i.Running {
-			insts[i.ID] = true
-		}
-	}
-	for _, e := range d.ENIs {
-		if e.InstanceID != "" {
-			enis[e.ID] = e.InstanceID
-		}
-	}
-	s.last = dataplane.Status{Instances: dataplane.RealisedOf(insts), ENIs: dataplane.RealisedOf(enis)}
-	return s.last, nil
 }
