@@ -2,6 +2,7 @@ package core
 
 import (
 	"iter"
+	"maps"
 	"net/netip"
 	"sort"
 	"strings"
@@ -262,15 +263,7 @@ func SetOf[V comparable](m map[string]V) Set[V] { return mapSet[V](m) }
 
 type mapSet[V comparable] map[string]V
 
-func (m mapSet[V]) All() iter.Seq2[string, V] {
-	return func(yield func(string, V) bool) {
-		for k, v := range m {
-			if !yield(k, v) {
-				return
-			}
-		}
-	}
-}
+func (m mapSet[V]) All() iter.Seq2[string, V] { return maps.All(m) }
 
 func (m mapSet[V]) Get(id string) V { return m[id] }
 
