@@ -20,6 +20,7 @@ import (
 	"github.com/eni-net/eni/internal/dataplane"
 	"github.com/eni-net/eni/internal/netadmin"
 	"github.com/eni-net/eni/internal/pidlock"
+	"github.com/eni-net/eni/internal/taskrun"
 )
 
 // dataPlaneMode resolves --dataplane none|linux|auto: whether this server
@@ -122,11 +123,11 @@ func execCmd(args []string) error {
 	if err := netadmin.Check(); err != nil {
 		return fmt.Errorf("exec: entering a namespace: %w", err)
 	}
-	var vpc netOfVPC
+	var vpc taskrun.VPCNet
 	if rest[0] != "internet" {
-		vpc = vpcNetOf("exec", *endpoint, *region, rest[0])
+		vpc = taskrun.VPCNetOf(newAPIClient("exec", *region), *endpoint, rest[0])
 	}
-	return runInOSView(p, ns, rest[0], vpc, rest[1:])
+	return runInOSView(ns, rest[0], vpc, rest[1:])
 }
 
 // cleanupCmd is `eni cleanup [--prefix eni] [--force]`: remove every

@@ -1,16 +1,8 @@
 package main
 
 import (
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/xml"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
-	"strings"
-	"time"
 )
 
 // whyNoNamespace explains, from the server at endpoint, why an instance has
@@ -32,48 +24,20 @@ func whyNoNamespace(endpoint, region, instance, ns, prefix string) error {
 // the AWS credential chain has a key) for an instance's state; "" if the
 // server does not know it.
 func instanceState(endpoint, region, instance string) (string, error) {
-	form := url.Values{"Action": {"DescribeInstances"}, "Version": {"2016-11-15"}, "InstanceId.1": {instance}}
-	body := []byte(form.Encode())
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(string(body)))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	if c := newAPIClient("exec", region); c.creds != nil {
-		creds, err := c.creds.Retrieve(ctx)
-		if err != nil {
-			return "", err
-		}
-		sum := sha256.Sum256(body)
-		if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "ec2", region, time.Now()); err != nil {
-			return "", err
-		}
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return "", err
-	}
 	var out struct {
 		State  []string `xml:"reservationSet>item>instancesSet>item>instanceState>name"`
 		Errors []string `xml:"Errors>Error>Code"`
 	}
-	if err := xml.Unmarshal(raw, &out); err != nil {
-		return "", fmt.Errorf("HTTP %d, not an EC2 reply", resp.StatusCode)
-	}
+	status, err := newAPIClient("exec", region).EC2Query(endpoint, url.Values{"Action": {"DescribeInstances"}, "InstanceId.1": {instance}}, &out)
 	switch {
+	case err != nil:
+		return "", err
 	case len(out.State) == 1:
 		return out.State[0], nil
 	case len(out.Errors) > 0 && out.Errors[0] == "InvalidInstanceID.NotFound":
 		return "", nil
 	case len(out.Errors) > 0:
-		return "", fmt.Errorf("%s (HTTP %d)", out.Errors[0], resp.StatusCode)
+		return "", fmt.Errorf("%s (HTTP %d)", out.Errors[0], status)
 	}
-	return "", fmt.Errorf("HTTP %d, no instance in the reply", resp.StatusCode)
+	return "", fmt.Errorf("HTTP %d, no instance in the reply", status)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 )
 
@@ -31,15 +30,6 @@ func catchSignals() (forward func(*os.Process), stop func()) {
 		close(quit)
 	}
 	return forward, stop
-}
-
-// privateDNSName is AWS's private DNS name of an address in region.
-func privateDNSName(ip, region string) string {
-	name := "ip-" + strings.ReplaceAll(ip, ".", "-")
-	if region == "us-east-1" {
-		return name + ".ec2.internal"
-	}
-	return name + "." + region + ".compute.internal"
 }
 
 // awsRegion is the region of the AWS environment variables, us-east-1 by default.

@@ -1,84 +1,11 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"runtime"
-	"syscall"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
-
-	"github.com/eni-net/eni/internal/dataplane"
 )
-
-// The OS view of a command run in an instance (eni exec) or a task (eni run-task): as
-// `ip netns exec` does, the command gets a mount namespace of its own with /sys
-// mounted afresh, so /sys/class/net shows the instance's interfaces (eth0, eth1, ...)
-// and not the host's; and a UTS namespace of its own whose hostname is the instance's
-// private DNS name, as an EC2 instance's is. The namespaces are made on an OS thread of
-// eni's own, locked and never given back to Go: it joins the instance's network
-// namespace, unshares its mount and UTS namespaces, mounts and sets the hostname there,
-// and starts the command, which inherits all three from it. (eni re-executed itself for
-// that before, to run code between fork and exec: a second start of the binary, 10-16 ms
-// of every eni exec and run-task.)
-
-// startOSView starts cmd (resolved, with its stdio and environment) in the plane's
-// namespace ns with the OS view above; view, called inside ns, names the hostname and
-// the /etc files (none when empty, resolvconf.go). The command is killed when the thread
-// that started it ends: call release once it has been waited for (and every thread ends
-// with this process).
-func startOSView(p *dataplane.Plane, ns string, cmd *exec.Cmd, view func() (string, etcFiles)) (release func(), err error) {
-	if cmd.Err != nil {
-		return nil, cmd.Err
-	}
-	errc := make(chan error, 1)
-	done := make(chan struct{})
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread's namespaces are the instance's
-		errc <- enterOSView(p, ns, cmd, view)
-		<-done
-	}()
-	if err := <-errc; err != nil {
-		close(done)
-		return nil, err
-	}
-	return func() { close(done) }, nil
-}
-
-// enterOSView, on a locked thread, joins ns, makes the OS view there and starts cmd.
-func enterOSView(p *dataplane.Plane, ns string, cmd *exec.Cmd, view func() (string, etcFiles)) error {
-	if err := p.Join(ns); err != nil {
-		return err
-	}
-	hostname, etc := view()
-	if err := unix.Unshare(unix.CLONE_NEWNS | unix.CLONE_NEWUTS); err != nil {
-		return fmt.Errorf("os view: new mount and UTS namespaces: %w", err)
-	}
-	// Mounts made here stay here (as ip netns exec: the tree becomes a slave of the
-	// host's), then /sys is the network namespace's.
-	if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
-		return fmt.Errorf("os view: make / a slave: %w", err)
-	}
-	if err := unix.Unmount("/sys", unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) {
-		return fmt.Errorf("os view: unmount /sys: %w", err)
-	}
-	if err := unix.Mount("sysfs", "/sys", "sysfs", 0, ""); err != nil {
-		return fmt.Errorf("os view: mount /sys: %w", err)
-	}
-	if err := mountEtc(etc); err != nil { // the command runs on, as under ip netns exec
-		fmt.Fprintf(os.Stderr, "eni: the instance's /etc files: %v\n", err)
-	}
-	if hostname != "" {
-		if err := unix.Sethostname([]byte(hostname)); err != nil {
-			return fmt.Errorf("os view: hostname: %w", err)
-		}
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	return cmd.Start()
-}
 
 // primaryIPv4 is the primary IPv4 address of eth0 in the calling thread's namespace.
 func primaryIPv4() (string, error) {
@@ -96,34 +23,4 @@ func primaryIPv4() (string, error) {
 		}
 	}
 	return "", fmt.Errorf("eth0 has no IPv4 address")
-}
-
-// mountEtc bind-mounts etc's files over /etc/resolv.conf and /etc/hosts, in this
-// mount namespace only: they are written to a tmpfs mounted over /tmp for the time of
-// the bind mounts (which keep it), then /tmp is the host's again.
-func mountEtc(etc etcFiles) error {
-	if etc.resolvConf == "" && etc.hosts == "" {
-		return nil
-	}
-	if err := unix.Mount("eni", "/tmp", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=64k,mode=0755"); err != nil {
-		return fmt.Errorf("tmpfs for /etc files: %w", err)
-	}
-	var errs []error
-	for _, f := range []struct{ name, content string }{{"resolv.conf", etc.resolvConf}, {"hosts", etc.hosts}} {
-		if f.content == "" {
-			continue
-		}
-		src := "/tmp/" + f.name
-		if err := os.WriteFile(src, []byte(f.content), 0o644); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if err := unix.Mount(src, "/etc/"+f.name, "", unix.MS_BIND, ""); err != nil {
-			errs = append(errs, fmt.Errorf("bind %s over /etc/%s: %w", src, f.name, err))
-		}
-	}
-	if err := unix.Unmount("/tmp", unix.MNT_DETACH); err != nil {
-		errs = append(errs, fmt.Errorf("unmount the tmpfs: %w", err))
-	}
-	return errors.Join(errs...)
 }

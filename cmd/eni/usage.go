@@ -71,13 +71,13 @@ func usageCmd(args []string) error {
 	base := strings.TrimRight(*endpoint, "/") + api.UsagePath
 	if *now {
 		var rep api.BilledReply
-		if err := c.call(http.MethodGet, base+"/now?"+q.Encode(), nil, &rep); err != nil {
+		if err := c.Call(http.MethodGet, base+"/now?"+q.Encode(), nil, &rep); err != nil {
 			return err
 		}
 		return printBilled(os.Stdout, rep, *format)
 	}
 	var rep api.UsageReply
-	if err := c.call(http.MethodGet, base+"?"+q.Encode(), nil, &rep); err != nil {
+	if err := c.Call(http.MethodGet, base+"?"+q.Encode(), nil, &rep); err != nil {
 		return err
 	}
 	return printUsage(os.Stdout, rep, *format)

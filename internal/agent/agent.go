@@ -94,6 +94,9 @@ type Agent struct {
 	ended   uint64          // passes ended, however
 	endErr  error           // the last pass's error, write-back included
 	passed  chan struct{}   // closed (and replaced) when a pass ends
+	// realised is closed (and replaced) when a pass has realised its model, before its
+	// write-back: WaitRealised's waiters need not wait for that commit.
+	realised chan struct{}
 }
 
 // New returns an agent; Run starts it.
@@ -107,7 +110,7 @@ func New(opt Options) *Agent {
 	if _, ok := opt.Plane.(Starter); opt.UserData && !ok {
 		opt.Logger.Warn("user data will not run: this data plane cannot start commands in an instance")
 	}
-	a := &Agent{opt: opt, kick: make(chan struct{}, 1), passed: make(chan struct{})}
+	a := &Agent{opt: opt, kick: make(chan struct{}, 1), passed: make(chan struct{}), realised: make(chan struct{})}
 	a.passes = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "eni_agent_reconciles_total", Help: "Data plane reconcile passes by kind (incremental, full) and result (ok, error).",
 	}, []string{"kind", "result"})
@@ -217,6 +220,8 @@ func (a *Agent) pass(ctx context.Context, full bool) (err error) {
 	a.err = err
 	if err == nil {
 		a.last = st
+		close(a.realised)
+		a.realised = make(chan struct{})
 	}
 	a.mu.Unlock()
 	if err != nil {
@@ -307,17 +312,18 @@ func (a *Agent) Settle(ctx context.Context) error {
 }
 
 // WaitRealised waits until a pass has brought the instance (or task) up, or
-// ctx ends, and says whether one has.
+// ctx ends, and says whether one has. It answers once the pass has realised
+// it, without waiting for the pass's write-back.
 func (a *Agent) WaitRealised(ctx context.Context, id string) bool {
 	for {
 		a.mu.Lock()
-		up, passed := a.last.Instances.Get(id), a.passed
+		up, realised := a.last.Instances.Get(id), a.realised
 		a.mu.Unlock()
 		if up {
 			return true
 		}
 		select {
-		case <-passed:
+		case <-realised:
 		case <-ctx.Done():
 			return false
 		}

@@ -172,3 +172,32 @@ func TestResetWaitsForTheDataPlane(t *testing.T) {
 		t.Fatalf("reset returned with %d instances realised, want 0", n)
 	}
 }
+
+// WaitRealised answers once the pass has realised the instance, without waiting
+// for the pass's write-back (a task's start waits on it: the commit is not its).
+func TestWaitRealisedBeforeWriteBack(t *testing.T) {
+	cfg := core.DefaultConfig()
+	cfg.DataPlane = true
+	e := apitest.New(t, apitest.Options{Config: &cfg})
+	ctx := context.Background()
+	run, err := e.Client().RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-12345678"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1), InstanceType: types.InstanceTypeT3Micro})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(run.Instances[0].InstanceId)
+	release := make(chan struct{})
+	held := func(cs core.ChangeSet) (func() error, error) { <-release; return e.API.Commit(cs) }
+	a := New(Options{Core: e.Core, Plane: &fakePlane{}, Region: "us-east-1", Account: cfg.DefaultAccount, Commit: held})
+	done := make(chan error, 1)
+	go func() { done <- a.Once(ctx) }()
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	realised := a.WaitRealised(wctx, id)
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !realised {
+		t.Fatal("WaitRealised waited for the write-back's commit")
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/eni-net/eni/internal/core"
+	"github.com/eni-net/eni/internal/taskapi"
 )
 
 // The task endpoints serve `eni run-task` (not part of EC2): a command in a
@@ -23,7 +24,8 @@ import (
 // service TaskService, whose key's account owns the task). A task belongs to
 // its account and region: another account's task id is not found.
 //
-//	POST   /eni/v1/tasks[?region=R]  {"region","subnetId","securityGroupIds"} -> TaskReply
+//	POST   /eni/v1/tasks[?region=R][&wait=S]  {"region","subnetId","securityGroupIds"} -> TaskReply
+//	       (with the VPC's block and DHCP options; wait: as GET's, ready once the task is up)
 //	GET    /eni/v1/tasks/ID?region=R[&wait=S]                           -> TaskReply (ready: realised; wait:
 //	       up to S seconds, at most maxTaskWait, for it to be, answered as soon as it is)
 //	PUT    /eni/v1/tasks/ID?region=R                                    -> TaskReply (lease renewed)
@@ -38,28 +40,16 @@ import (
 // (killed with SIGKILL, say), with its ENI.
 
 // TaskService is the service name task API requests are signed for.
-const TaskService = "eni"
+const TaskService = taskapi.Service
 
 // TasksPath is where the task API is served.
-const TasksPath = "/eni/v1/tasks"
+const TasksPath = taskapi.Path
 
 // TaskRequest creates a task.
-type TaskRequest struct {
-	Region           string   `json:"region"`
-	SubnetID         string   `json:"subnetId"`
-	SecurityGroupIDs []string `json:"securityGroupIds"`
-}
+type TaskRequest = taskapi.Request
 
 // TaskReply describes a task.
-type TaskReply struct {
-	TaskID             string `json:"taskId"`
-	NetworkInterfaceID string `json:"networkInterfaceId"`
-	PrivateIPAddress   string `json:"privateIpAddress,omitempty"`
-	MACAddress         string `json:"macAddress,omitempty"`
-	Ready              bool   `json:"ready"`
-	// LeaseSeconds is how long the task lives unless renewed (PUT).
-	LeaseSeconds float64 `json:"leaseSeconds,omitempty"`
-}
+type TaskReply = taskapi.Reply
 
 // DefaultTaskLease is a task's lease when Options.TaskLease is 0: run-task
 // renews it every third of it.
@@ -196,7 +186,7 @@ func (s *Server) serveTask(r *http.Request, req *request, buf *bytes.Buffer) err
 	var rep *TaskReply
 	switch op {
 	case "CreateTask":
-		rep, err = s.createTask(req.who, spec)
+		rep, err = s.createTask(r.Context(), req.who, spec, taskWait(r))
 	case "DescribeTask":
 		rep, err = s.describeTask(r.Context(), req.who, id, taskWait(r))
 	case "RenewTask":
@@ -228,7 +218,9 @@ func (s *Server) identifyTask(r *http.Request, req *request, body []byte, region
 	return nil
 }
 
-func (s *Server) createTask(who core.Caller, spec TaskRequest) (*TaskReply, error) {
+// createTask creates a task and, asked to wait, waits (as describeTask) for it
+// to be up.
+func (s *Server) createTask(ctx context.Context, who core.Caller, spec TaskRequest, wait time.Duration) (*TaskReply, error) {
 	var info *core.TaskInfo
 	err := s.core.Write(who, false, s.commit, func(tx *core.Tx) error {
 		var err error
@@ -238,8 +230,27 @@ func (s *Server) createTask(who core.Caller, spec TaskRequest) (*TaskReply, erro
 	if err != nil {
 		return nil, err
 	}
-	return &TaskReply{TaskID: info.ID, NetworkInterfaceID: info.ENIID, PrivateIPAddress: info.PrivateIP, MACAddress: info.MAC,
-		LeaseSeconds: s.taskLease().Seconds()}, nil
+	rep := &TaskReply{TaskID: info.ID, NetworkInterfaceID: info.ENIID, PrivateIPAddress: info.PrivateIP, MACAddress: info.MAC,
+		LeaseSeconds: s.taskLease().Seconds(), VPCCIDR: info.VPCCIDR}
+	if info.DHCP != nil {
+		rep.DHCPOptions = map[string][]string{}
+		for _, c := range info.DHCP {
+			rep.DHCPOptions[c.Key] = c.Values
+		}
+	}
+	rep.Ready = s.taskReady(ctx, info.ID, wait)
+	return rep, nil
+}
+
+// taskReady says whether a task is up, waiting up to wait for it to be.
+func (s *Server) taskReady(ctx context.Context, id string, wait time.Duration) bool {
+	ready := s.opt.Tasks(id)
+	if !ready && wait > 0 && s.opt.TaskWait != nil {
+		wctx, cancel := context.WithTimeout(ctx, wait)
+		ready = s.opt.TaskWait(wctx, id)
+		cancel()
+	}
+	return ready
 }
 
 func (s *Server) describeTask(ctx context.Context, who core.Caller, id string, wait time.Duration) (*TaskReply, error) {
@@ -252,19 +263,13 @@ func (s *Server) describeTask(ctx context.Context, who core.Caller, id string, w
 	if t == nil {
 		return nil, errTaskNotFound(id)
 	}
-	ready := s.opt.Tasks(t.ID)
-	if !ready && wait > 0 && s.opt.TaskWait != nil {
-		wctx, cancel := context.WithTimeout(ctx, wait)
-		ready = s.opt.TaskWait(wctx, t.ID)
-		cancel()
-	}
-	return &TaskReply{TaskID: t.ID, NetworkInterfaceID: t.ENIID, Ready: ready}, nil
+	return &TaskReply{TaskID: t.ID, NetworkInterfaceID: t.ENIID, Ready: s.taskReady(ctx, t.ID, wait)}, nil
 }
 
 // maxTaskWait bounds a DescribeTask's wait.
 const maxTaskWait = 5 * time.Second
 
-// taskWait is the wait a DescribeTask asks for (?wait=SECONDS, fractions allowed).
+// taskWait is the wait a CreateTask or DescribeTask asks for (?wait=SECONDS, fractions allowed).
 func taskWait(r *http.Request) time.Duration {
 	sec, err := strconv.ParseFloat(r.URL.Query().Get("wait"), 64)
 	if err != nil || !(sec > 0) {

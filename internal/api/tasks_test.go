@@ -283,3 +283,57 @@ func TestTaskWait(t *testing.T) {
 		t.Fatal("wait=5: not ready, though the task came up")
 	}
 }
+
+// A CreateTask with ?wait=S answers once the task is up, as a DescribeTask's
+// wait does (run-task's one call before its command starts), and gives the
+// task's VPC block and DHCP options: what its resolv.conf is made of.
+func TestCreateTaskWaitsAndNamesItsVPC(t *testing.T) {
+	up := make(chan struct{})
+	var isUp atomic.Bool
+	e := apitest.New(t, apitest.Options{
+		Tasks: func(string) bool { return isUp.Load() },
+		TaskWait: func(ctx context.Context, _ string) bool {
+			select {
+			case <-up:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		},
+	})
+	c := e.Client()
+	spec := api.TaskRequest{Region: "us-east-1", SubnetID: taskSubnet(t, c)}
+	start := time.Now()
+	status, body, rep := taskCall(t, e, taskKey{}, "POST", api.TasksPath+"?wait=0.2", spec)
+	if status != 200 || rep.Ready || time.Since(start) < 200*time.Millisecond {
+		t.Fatalf("wait=0.2 on a task that stays down: %d %s, ready %v after %v", status, body, rep.Ready, time.Since(start))
+	}
+	want := map[string][]string{"domain-name": {"ec2.internal"}, "domain-name-servers": {"AmazonProvidedDNS"}}
+	if rep.VPCCIDR != "172.31.0.0/16" || !reflect.DeepEqual(rep.DHCPOptions, want) {
+		t.Errorf("the default VPC: block %q, DHCP options %v; want 172.31.0.0/16, %v", rep.VPCCIDR, rep.DHCPOptions, want)
+	}
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		isUp.Store(true)
+		close(up)
+	}()
+	if _, body, rep := taskCall(t, e, taskKey{}, "POST", api.TasksPath+"?wait=5", spec); !rep.Ready {
+		t.Fatalf("wait=5: not ready, though the task came up: %s", body)
+	}
+	// A VPC without DHCP options ("default"): its block, no options.
+	vpc, err := c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.7.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AssociateDhcpOptions(ctx, &ec2.AssociateDhcpOptionsInput{VpcId: vpc.Vpc.VpcId, DhcpOptionsId: aws.String("default")}); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := c.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.7.1.0/24")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.SubnetID = aws.ToString(sub.Subnet.SubnetId)
+	if _, body, rep := taskCall(t, e, taskKey{}, "POST", api.TasksPath, spec); rep.VPCCIDR != "10.7.0.0/16" || rep.DHCPOptions != nil {
+		t.Errorf("a VPC without DHCP options: %s", body)
+	}
+}

@@ -38,6 +38,11 @@ type TaskSpec struct {
 // TaskInfo describes a created task.
 type TaskInfo struct {
 	ID, ENIID, PrivateIP, MAC, SubnetID string
+	// VPCCIDR is the primary block of the task's VPC, and DHCP its DHCP options
+	// (nil: none, "default"): what the task's resolv.conf is made of, given with
+	// the task so that run-task need not ask for them.
+	VPCCIDR string
+	DHCP    []DhcpConfig
 }
 
 // CreateTask creates a task with its requester-managed ENI, attached (as
@@ -66,7 +71,25 @@ func (tx *Tx) CreateTask(spec TaskSpec) (*TaskInfo, error) {
 		t.LeaseUntil = tx.now.Add(spec.Lease)
 	}
 	tx.tasks.Put(t)
-	return &TaskInfo{ID: id, ENIID: e.ID, PrivateIP: e.PrimaryIP(), MAC: e.MAC, SubnetID: s.ID}, nil
+	info := &TaskInfo{ID: id, ENIID: e.ID, PrivateIP: e.PrimaryIP(), MAC: e.MAC, SubnetID: s.ID}
+	info.VPCCIDR, info.DHCP = tx.vpcNetOf(s.VpcID)
+	return info, nil
+}
+
+// vpcNetOf is a VPC's primary block and DHCP options (nil when it has none).
+func (tx *Tx) vpcNetOf(vpcID string) (string, []DhcpConfig) {
+	v := tx.vpcs.Get(vpcID)
+	if v == nil {
+		return "", nil
+	}
+	if v.DhcpOptionsID == NoDhcpOptions {
+		return v.CidrBlock, nil
+	}
+	d := tx.dhcp.Get(v.DhcpOptionsID)
+	if d == nil {
+		return v.CidrBlock, nil
+	}
+	return v.CidrBlock, d.clone().Configs
 }
 
 // DeleteTask removes a task and its ENI. Deleting a task that is gone succeeds.

@@ -32,6 +32,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/eni-net/eni/internal/nsname"
 )
 
 // Desired is everything one host must realise (plain data, derived from the control plane).
@@ -273,19 +275,9 @@ const (
 	kindPatchSeg = 'j' // its end on the segment (datapath)
 )
 
-const maxPrefix = 6 // 6 + kind + 8 hex digits = 15 bytes, the kernel's limit
+const maxPrefix = nsname.MaxPrefix
 
-func validPrefix(p string) error {
-	if p == "" || len(p) > maxPrefix {
-		return fmt.Errorf("dataplane: prefix %q must be 1-%d characters", p, maxPrefix)
-	}
-	for _, c := range p {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
-			return fmt.Errorf("dataplane: prefix %q may hold only [a-z0-9]", p)
-		}
-	}
-	return nil
-}
+func validPrefix(p string) error { return nsname.ValidPrefix(p) }
 
 // ifName is the interface name of kind k for resource id: prefix, kind, 8 hex digits of a hash.
 func ifName(prefix string, k byte, id string) string {
@@ -300,7 +292,7 @@ func ifName(prefix string, k byte, id string) string {
 }
 
 // nsName is the namespace name for a resource id ("vpc-…", "i-…") or a role ("dp", "inet").
-func nsName(prefix, id string) string { return prefix + "-" + id }
+func nsName(prefix, id string) string { return nsname.Of(prefix, id) }
 
 // hash32 is a stable 32-bit hash of s.
 func hash32(s string) uint32 {

@@ -6,7 +6,6 @@ import (
 	mdnetlink "github.com/mdlayher/netlink"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -14,28 +13,20 @@ import (
 
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/eni-net/eni/internal/nsname"
 )
 
 // netnsDir is where named namespaces are bind-mounted (the iproute2 convention).
-const netnsDir = "/run/netns"
+const netnsDir = nsname.Dir
 
-const nsfsMagic = 0x6e736673
-
-func nsPath(name string) string { return filepath.Join(netnsDir, name) }
+func nsPath(name string) string { return nsname.Path(name) }
 
 // openNS opens the named namespace. A missing (or stale, unmounted) name is os.ErrNotExist.
 func openNS(name string) (netns.NsHandle, error) {
-	fd, err := unix.Open(nsPath(name), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	fd, err := nsname.Open(name)
 	if err != nil {
-		if errors.Is(err, unix.ENOENT) {
-			return netns.None(), fmt.Errorf("netns %s: %w", name, os.ErrNotExist)
-		}
-		return netns.None(), fmt.Errorf("netns %s: %w", name, err)
-	}
-	var st unix.Statfs_t
-	if err := unix.Fstatfs(fd, &st); err != nil || st.Type != nsfsMagic {
-		_ = unix.Close(fd) // read-only fd
-		return netns.None(), fmt.Errorf("netns %s: not mounted: %w", name, os.ErrNotExist)
+		return netns.None(), err
 	}
 	return netns.NsHandle(fd), nil
 }

@@ -668,16 +668,22 @@ func eniBinary(t testing.TB) string {
 			return
 		}
 		binPath = filepath.Join(binDir, "eni")
-		cmd := exec.Command("go", "build", "-o", binPath, "github.com/eni-net/eni/cmd/eni")
+		// eni-run-task beside eni, where it finds eni when it hands a task over.
+		cmd := exec.Command("go", "build", "-o", binDir, "github.com/eni-net/eni/cmd/eni", "github.com/eni-net/eni/cmd/eni-run-task")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			binError = fmt.Errorf("go build ./cmd/eni: %v\n%s", err, out)
+			binError = fmt.Errorf("go build ./cmd/eni ./cmd/eni-run-task: %v\n%s", err, out)
 		}
 	})
 	if binError != nil {
 		t.Fatal(binError)
 	}
 	return binPath
+}
+
+// runTaskBinary is eni-run-task, built with eni (eniBinary).
+func runTaskBinary(t testing.TB) string {
+	return filepath.Join(filepath.Dir(eniBinary(t)), "eni-run-task")
 }
 
 // sgOpen creates a security group allowing all traffic from cidr.

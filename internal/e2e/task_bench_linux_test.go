@@ -7,21 +7,22 @@ import (
 	"time"
 )
 
-// BenchmarkRunTaskStart: `eni run-task` itself (the binary) from its start to its command
+// BenchmarkRunTaskStart: eni-run-task itself (the binary) from its start to its command
 // running inside the task's namespace with the task's ENI up: the command prints
 // "listening" once it runs (this test binary's helper, once it listens there: start-*;
 // a shell, sh -c 'echo listening; cat', the lightest command: sh-start-*); then the
 // command ends (its stdin closes), run-task deletes the task and the data plane settles
-// (untimed) before the next start. Reported: the p50 and p90 of each, and, measured in
-// the same run, binary-p50-ms: starting the eni binary alone (`eni version`), the floor
-// of any run-task.
+// (untimed) before the next start. Reported: the p50 and p90 of each; eni-sh-start-*:
+// the shell's through `eni run-task`; and, measured in the same run, binary-p50-ms and
+// eni-binary-p50-ms: starting the eni-run-task binary alone (--help) and the eni binary
+// alone (`eni version`), the floors of each.
 func BenchmarkRunTaskStart(b *testing.B) {
 	e := newEnv(b)
 	vpc := e.vpc("10.0.0.0/16")
 	subnet := e.subnet(vpc, "10.0.1.0/24")
 	sg := e.sg(vpc, "task", 8080, "10.0.0.0/16")
-	bin := eniBinary(b)
-	var starts, shStarts, bare []time.Duration
+	bin, lean := eniBinary(b), runTaskBinary(b)
+	var starts, shStarts, eniShStarts, bare, eniBare []time.Duration
 	timed := func(into *[]time.Duration, start func() *task) {
 		t0 := time.Now()
 		tk := start()
@@ -37,22 +38,30 @@ func BenchmarkRunTaskStart(b *testing.B) {
 		}
 		e.settle() // the task's deletion realised: the next start is alone
 	}
+	sh := []string{"/bin/sh", "-c", "echo listening; cat >/dev/null"}
 	for b.Loop() {
-		t0 := time.Now()
-		if err := exec.Command(bin, "version").Run(); err != nil {
-			b.Fatal(err)
-		}
-		bare = append(bare, time.Since(t0))
+		bare = append(bare, timeRun(b, lean, "--help"))
+		eniBare = append(eniBare, timeRun(b, bin, "version"))
 		timed(&starts, func() *task { return e.runTask(subnet, sg, "task", 8080) })
-		timed(&shStarts, func() *task {
-			return e.runTaskCmd(subnet, sg, "sh", nil, "/bin/sh", "-c", "echo listening; cat >/dev/null")
-		})
+		timed(&shStarts, func() *task { return e.runTaskCmd(subnet, sg, "sh", nil, sh...) })
+		timed(&eniShStarts, func() *task { return e.runTaskCmdVia([]string{bin, "run-task"}, subnet, sg, "sh", nil, sh...) })
 	}
 	b.ReportMetric(pctMS(starts, 0.5), "start-p50-ms")
 	b.ReportMetric(pctMS(starts, 0.9), "start-p90-ms")
 	b.ReportMetric(pctMS(shStarts, 0.5), "sh-start-p50-ms")
 	b.ReportMetric(pctMS(shStarts, 0.9), "sh-start-p90-ms")
+	b.ReportMetric(pctMS(eniShStarts, 0.5), "eni-sh-start-p50-ms")
 	b.ReportMetric(pctMS(bare, 0.5), "binary-p50-ms")
+	b.ReportMetric(pctMS(eniBare, 0.5), "eni-binary-p50-ms")
+}
+
+// timeRun is how long bin args takes to run.
+func timeRun(b *testing.B, bin string, args ...string) time.Duration {
+	t0 := time.Now()
+	if err := exec.Command(bin, args...).Run(); err != nil {
+		b.Fatal(err)
+	}
+	return time.Since(t0)
 }
 
 // pctMS is the q-quantile of ds in milliseconds.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -37,22 +38,36 @@ var taskLine = regexp.MustCompile(`task (task-[0-9a-f]+), ENI (eni-[0-9a-f]+), (
 // name on the ports) and waits until the helper listens inside the task.
 func (e *env) runTask(subnet, group, name string, ports ...int) *task {
 	e.t.Helper()
+	return e.runTaskVia([]string{runTaskBinary(e.t)}, subnet, group, name, ports...)
+}
+
+// runTaskVia is runTask with the command prog (eni-run-task, or eni run-task).
+func (e *env) runTaskVia(prog []string, subnet, group, name string, ports ...int) *task {
+	e.t.Helper()
 	self, err := os.Executable()
 	e.must(err)
 	var ps []string
 	for _, p := range ports {
 		ps = append(ps, fmt.Sprint(p))
 	}
-	return e.runTaskCmd(subnet, group, name, []string{helperEnv + "=" + name + ":" + strings.Join(ps, ",")}, self)
+	return e.runTaskCmdVia(prog, subnet, group, name, []string{helperEnv + "=" + name + ":" + strings.Join(ps, ",")}, self)
 }
 
 // runTaskCmd is runTask with another command: argv, with env added to the
 // environment, must print "listening" and run until its stdin closes.
 func (e *env) runTaskCmd(subnet, group, name string, env []string, argv ...string) *task {
 	e.t.Helper()
-	cmd := exec.Command(eniBinary(e.t), append([]string{"run-task", "--endpoint", e.api.Server.URL, "--prefix", e.prefix,
-		"--subnet", subnet, "--security-group", group, "--"}, argv...)...)
-	cmd.Env = append(os.Environ(), env...)
+	return e.runTaskCmdVia([]string{runTaskBinary(e.t)}, subnet, group, name, env, argv...)
+}
+
+// runTaskCmdVia is runTaskCmd with the command prog (eni-run-task, or eni run-task).
+func (e *env) runTaskCmdVia(prog []string, subnet, group, name string, env []string, argv ...string) *task {
+	e.t.Helper()
+	args := append(slices.Clone(prog[1:]), "--endpoint", e.api.Server.URL, "--prefix", e.prefix, "--subnet", subnet, "--security-group", group, "--")
+	cmd := exec.Command(prog[0], append(args, argv...)...)
+	// Keys in the environment (the server does not check them): eni-run-task signs
+	// with them itself, whatever the machine's ~/.aws holds.
+	cmd.Env = append(os.Environ(), append([]string{"AWS_ACCESS_KEY_ID=AKIDE2ETASK", "AWS_SECRET_ACCESS_KEY=e2e", "AWS_SESSION_TOKEN="}, env...)...)
 	tk := &task{cmd: cmd, stderr: &lockedBuffer{}, done: make(chan error, 1)}
 	var err error
 	tk.stdin, err = cmd.StdinPipe()
@@ -118,8 +133,8 @@ func (tk *task) kill() {
 }
 
 // TestTasks is the data plane issue's second use case: two tasks with
-// different security groups on one host, run by the real `eni run-task`
-// command. Each shows as a requester-managed ENI while it runs; its group
+// different security groups on one host, run by the real commands, eni-run-task
+// and eni run-task. Each shows as a requester-managed ENI while it runs; its group
 // decides who reaches it; the ENI and the namespace go away when the command
 // exits, or when run-task is interrupted.
 func TestTasks(t *testing.T) {
@@ -132,8 +147,8 @@ func TestTasks(t *testing.T) {
 	e.waitRunning(client)
 	clientNS := e.plane.InstanceNS(client)
 
-	a := e.runTask(subnet, sgA, "task-a", 8080)
-	b := e.runTask(subnet, sgB, "task-b", 8080, 9090)
+	a := e.runTask(subnet, sgA, "task-a", 8080)                                              // eni-run-task
+	b := e.runTaskVia([]string{eniBinary(t), "run-task"}, subnet, sgB, "task-b", 8080, 9090) // the same, in eni
 
 	for _, tc := range []struct {
 		tk    *task

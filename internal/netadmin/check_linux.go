@@ -13,12 +13,8 @@ import (
 // namespace can be created (a seccomp filter or a user namespace may forbid
 // it even so).
 func Check() error {
-	eff, err := effective()
-	if err != nil {
-		return fmt.Errorf("read capabilities: %w", err)
-	}
-	if missing := Missing(eff); len(missing) > 0 {
-		return fmt.Errorf("%w: %s missing (run as root)", ErrNoPrivilege, strings.Join(missing, " and "))
+	if err := Capable(); err != nil {
+		return err
 	}
 	errc := make(chan error, 1)
 	go func() {
@@ -29,6 +25,20 @@ func Check() error {
 	}()
 	if err := <-errc; err != nil {
 		return fmt.Errorf("create a network namespace: %w", err)
+	}
+	return nil
+}
+
+// Capable returns which capabilities this process lacks to run the data plane, or
+// nil: Check without making a namespace, which takes milliseconds (what enters the
+// plane's namespaces, and makes none, asks only this: eni-run-task).
+func Capable() error {
+	eff, err := effective()
+	if err != nil {
+		return fmt.Errorf("read capabilities: %w", err)
+	}
+	if missing := Missing(eff); len(missing) > 0 {
+		return fmt.Errorf("%w: %s missing (run as root)", ErrNoPrivilege, strings.Join(missing, " and "))
 	}
 	return nil
 }

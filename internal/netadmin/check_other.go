@@ -9,3 +9,6 @@ import "fmt"
 func Check() error {
 	return fmt.Errorf("%w: the data plane needs Linux (network namespaces)", ErrNoPrivilege)
 }
+
+// Capable is Check.
+func Capable() error { return Check() }

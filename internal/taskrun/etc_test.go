@@ -1,4 +1,4 @@
-package main
+package taskrun
 
 import "testing"
 
@@ -11,16 +11,16 @@ func TestResolvConf(t *testing.T) {
 	head := "# the instance's, from its VPC's DHCP options (eni exec)\n"
 	for _, c := range []struct {
 		what   string
-		n      netOfVPC
+		n      VPCNet
 		region string
 		want   string
 	}{
-		{"default options", netOfVPC{cidr: "10.0.0.0/16", dhcp: map[string][]string{"domain-name": {"ec2.internal"}, "domain-name-servers": {"AmazonProvidedDNS"}}},
+		{"default options", VPCNet{CIDR: "10.0.0.0/16", DHCP: map[string][]string{"domain-name": {"ec2.internal"}, "domain-name-servers": {"AmazonProvidedDNS"}}},
 			"us-east-1", "search ec2.internal\nnameserver 10.0.0.2\n"},
-		{"no options set", netOfVPC{cidr: "172.31.0.0/16"}, "eu-west-1", "search eu-west-1.compute.internal\nnameserver 172.31.0.2\n"},
-		{"own servers and domains", netOfVPC{cidr: "10.1.0.0/16", dhcp: map[string][]string{"domain-name": {"corp.example lab.example"},
+		{"no options set", VPCNet{CIDR: "172.31.0.0/16"}, "eu-west-1", "search eu-west-1.compute.internal\nnameserver 172.31.0.2\n"},
+		{"own servers and domains", VPCNet{CIDR: "10.1.0.0/16", DHCP: map[string][]string{"domain-name": {"corp.example lab.example"},
 			"domain-name-servers": {"10.1.0.53", "AmazonProvidedDNS"}}}, "us-east-1", "search corp.example lab.example\nnameserver 10.1.0.53\nnameserver 10.1.0.2\n"},
-		{"the server did not say", netOfVPC{}, "us-east-1", "search ec2.internal\nnameserver 169.254.169.253\n"},
+		{"the server did not say", VPCNet{}, "us-east-1", "search ec2.internal\nnameserver 169.254.169.253\n"},
 	} {
 		if got := resolvConf(c.n, c.region); got != head+c.want {
 			t.Errorf("%s: %q, want %q", c.what, got, head+c.want)

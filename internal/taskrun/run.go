@@ -1,0 +1,289 @@
+// Package taskrun is `eni run-task` (and the eni-run-task binary, which is only
+// this): the Fargate "awsvpc" pattern. The server creates a requester-managed ENI
+// and a namespace for the task; the command runs there; the ENI is deleted when
+// the command exits or run-task is interrupted (SIGINT/SIGTERM are passed on to
+// the command first). It links no more than that needs: not the server, not the
+// SDK's configuration (the eni binary's start alone is 40 ms of a task's, the
+// package initialisations of all it links; eni-run-task's is a few).
+package taskrun
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/eni-net/eni/internal/netadmin"
+	"github.com/eni-net/eni/internal/nsname"
+	"github.com/eni-net/eni/internal/taskapi"
+)
+
+// Options are run-task's flags.
+type Options struct {
+	Endpoint, Region, Subnet, Prefix string
+	Groups                           multiFlag
+	Wait                             time.Duration
+}
+
+// Flags is run-task's flag set, bound to the options it returns; prog names the
+// command in its usage ("eni run-task", "eni-run-task").
+func Flags(prog string) (*flag.FlagSet, *Options) {
+	o := &Options{}
+	fs := flag.NewFlagSet("run-task", flag.ContinueOnError)
+	fs.StringVar(&o.Endpoint, "endpoint", EnvOr("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"), "the eni server (on this host)")
+	fs.StringVar(&o.Region, "region", EnvOr("AWS_REGION", EnvOr("AWS_DEFAULT_REGION", "us-east-1")), "region (the server's --dataplane-region)")
+	fs.StringVar(&o.Subnet, "subnet", "", "subnet of the task's ENI (required)")
+	fs.Var(&o.Groups, "security-group", "security group of the task's ENI (repeat, or comma-separate; default: the VPC's default group)")
+	fs.StringVar(&o.Prefix, "prefix", "eni", "the server's --dataplane-prefix")
+	fs.DurationVar(&o.Wait, "wait", 30*time.Second, "how long to wait for the task's network")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: %s --subnet SUBNET [--security-group SG]... -- COMMAND [ARG...]\n\n"+
+			"Runs COMMAND in a fresh network namespace with its own requester-managed ENI (as ECS does\n"+
+			"for tasks in awsvpc mode). The ENI shows in DescribeNetworkInterfaces while the task runs and\n"+
+			"is deleted when COMMAND exits or run-task is interrupted. Needs root, on the server's host.\n"+
+			"Its calls are signed (SigV4, service \"eni\") with the standard AWS credential chain\n"+
+			"(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws), as eni serve --auth sigv4\n"+
+			"needs; the task is that key's account's. (eni-run-task is the same command in a binary of\n"+
+			"its own, which starts in a few milliseconds where eni takes tens; it takes keys from the\n"+
+			"environment, and hands a task whose credentials are elsewhere to eni run-task.)\n\nFlags:\n", prog)
+		fs.PrintDefaults()
+	}
+	return fs, o
+}
+
+// Command is the command to run, of the arguments left once the flags are parsed;
+// an error is a mistake on the command line.
+func (o *Options) Command(args []string) ([]string, error) {
+	if len(args) > 0 && args[0] == "--" {
+		args = args[1:]
+	}
+	if o.Subnet == "" || len(args) == 0 {
+		return nil, errors.New("need --subnet and a command")
+	}
+	if err := nsname.ValidPrefix(o.Prefix); err != nil {
+		return nil, err
+	}
+	return args, nil
+}
+
+// Run runs argv as a task of o's, its calls signed with creds (nil: unsigned),
+// and returns when it has ended: as the command did (it exits as the command
+// did when that failed, exitAsCommand).
+func Run(o *Options, argv []string, creds aws.CredentialsProvider) error {
+	// Before a task is made for nothing. (A kernel that refuses the namespaces even
+	// so fails the command's start, and the task is deleted then.)
+	if err := netadmin.Capable(); err != nil {
+		return fmt.Errorf("run-task: %w", err)
+	}
+	tc := NewClient("run-task", o.Region, creds)
+	r := &taskRun{tc: tc, lost: make(chan error, 1), sigs: make(chan os.Signal, 2)}
+	base := strings.TrimRight(o.Endpoint, "/") + taskapi.Path
+	body, _ := json.Marshal(taskapi.Request{Region: o.Region, SubnetID: o.Subnet, SecurityGroupIDs: o.Groups}) // plain data
+	// Made and waited for in one call (a server that does not wait answers at once).
+	if err := tc.Call(http.MethodPost, base+"?region="+url.QueryEscape(o.Region)+"&wait="+waitSeconds(o.Wait), body, &r.task); err != nil {
+		return err
+	}
+	r.url = base + "/" + r.task.TaskID + "?region=" + url.QueryEscape(o.Region)
+	fmt.Fprintf(os.Stderr, "eni run-task: task %s, ENI %s, %s\n", r.task.TaskID, r.task.NetworkInterfaceID, r.task.PrivateIPAddress)
+	etc := r.etcFiles(o.Endpoint)
+	// Renew the task's lease from now on; the server deletes a task whose
+	// run-task stopped renewing (this process killed, say).
+	stopRenew := make(chan struct{})
+	defer close(stopRenew)
+	go renewTask(tc, r.url, r.task.LeaseSeconds, stopRenew, r.lost)
+	// Signals from now on end the task, not run-task.
+	signal.Notify(r.sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(r.sigs)
+	if err := r.waitReady(o.Wait); err != nil {
+		return err
+	}
+	cmd, release, err := r.start(o.Prefix, argv, <-etc)
+	if err != nil {
+		r.cleanup()
+		return err
+	}
+	defer release()
+	werr, err := r.waitCommand(cmd)
+	if err != nil {
+		return err
+	}
+	r.cleanup()
+	exitAsCommand(werr)
+	return werr
+}
+
+// waitSeconds is the wait a call asks the server for: a second at most (the
+// server's own bound is 5), polled again until wait has passed.
+func waitSeconds(wait time.Duration) string {
+	return fmt.Sprint(min(wait, time.Second).Seconds())
+}
+
+// etcFiles are the command's resolv.conf and hosts (its VPC's resolver, its
+// name): of the VPC the create's reply names, else asked of the server while the
+// task's network comes up.
+func (r *taskRun) etcFiles(endpoint string) <-chan EtcFiles {
+	etc := make(chan EtcFiles, 1)
+	if r.task.VPCCIDR != "" {
+		etc <- EtcOf(VPCNet{CIDR: r.task.VPCCIDR, DHCP: r.task.DHCPOptions}, r.tc.Region, r.task.PrivateIPAddress)
+		return etc
+	}
+	go func() {
+		etc <- EtcOf(VPCNetOf(r.tc, endpoint, r.task.NetworkInterfaceID), r.tc.Region, r.task.PrivateIPAddress)
+	}()
+	return etc
+}
+
+// taskRun is one task of run-task: its API, the lease renewal's failure and
+// the signals that end it.
+type taskRun struct {
+	tc   *Client
+	task taskapi.Reply
+	url  string
+	lost chan error
+	sigs chan os.Signal
+}
+
+// cleanup deletes the task; one already gone (its lease ran out) is not found:
+// nothing to do.
+func (r *taskRun) cleanup() {
+	if err := r.tc.Call(http.MethodDelete, r.url, nil, nil); err != nil && !strings.Contains(err.Error(), "InvalidTaskID.NotFound") {
+		fmt.Fprintf(os.Stderr, "eni run-task: deleting %s: %v\n", r.task.TaskID, err)
+	}
+}
+
+// waitReady polls until the task's network is up, unless the create said it is
+// (deleting the task when it gives up or is interrupted).
+func (r *taskRun) waitReady(wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for !r.task.Ready {
+		var st taskapi.Reply
+		// The server answers as soon as the task is up, within a second (a server
+		// without ?wait answers at once: polled every 5 ms then).
+		if err := r.tc.Call(http.MethodGet, r.url+"&wait=1", nil, &st); err != nil {
+			r.cleanup()
+			return err
+		}
+		if r.task.Ready = st.Ready; st.Ready {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			r.cleanup()
+			return fmt.Errorf("run-task: the task's network was not up after %s (is the server's data plane on?)", wait)
+		}
+		select {
+		case <-r.sigs:
+			r.cleanup()
+			return errors.New("run-task: interrupted")
+		case err := <-r.lost:
+			return fmt.Errorf("run-task: %w", err)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// start starts the command in the task's namespace. The command ends with
+// run-task, even one killed outright: its task (and network) goes when the
+// lease runs out, and a command left without a network would be of no use.
+// (The signal follows the thread that starts the command, which lives until
+// release.) It sees the task's /sys and has its private DNS name as hostname
+// (osview_linux.go).
+func (r *taskRun) start(prefix string, args []string, etc EtcFiles) (cmd *exec.Cmd, release func(), err error) {
+	cmd = exec.Command(args[0], args[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(), "ENI_TASK_ID="+r.task.TaskID, "ENI_NETWORK_INTERFACE_ID="+r.task.NetworkInterfaceID, "ENI_PRIVATE_IP="+r.task.PrivateIPAddress)
+	hostname := PrivateDNSName(r.task.PrivateIPAddress, r.tc.Region)
+	release, err = StartOSView(nsname.Of(prefix, r.task.TaskID), cmd, func() (string, EtcFiles) { return hostname, etc })
+	if err != nil {
+		return nil, nil, fmt.Errorf("run-task: start: %w", err)
+	}
+	return cmd, release, nil
+}
+
+// waitCommand waits for the command, passing signals on; a lost lease stops
+// it (SIGTERM, SIGKILL after 10 s) and is run-task's error.
+func (r *taskRun) waitCommand(cmd *exec.Cmd) (werr, err error) {
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case werr = <-done:
+	case err := <-r.lost:
+		fmt.Fprintf(os.Stderr, "eni run-task: %v; stopping the command\n", err)
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		return nil, fmt.Errorf("run-task: %w", err)
+	case s := <-r.sigs:
+		_ = cmd.Process.Signal(s) // it may have exited meanwhile
+		select {
+		case werr = <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			werr = <-done
+		}
+	}
+	return werr, nil
+}
+
+// exitAsCommand exits with the command's status when it failed: its exit code,
+// or 128 + the signal that killed it, as a shell reports it.
+func exitAsCommand(werr error) {
+	var ee *exec.ExitError
+	if errors.As(werr, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			os.Exit(128 + int(ws.Signal()))
+		}
+		os.Exit(ee.ExitCode())
+	}
+}
+
+// renewTask renews the task's lease every third of it until stop closes,
+// following the lease each renewal reports (the server may have been
+// restarted with another --task-lease). It sends on lost when the server
+// says the task is gone, or when renewals have failed for a whole lease (the
+// server then deletes the task anyway). Against a server without leases
+// (leaseSeconds 0) there is nothing to renew.
+func renewTask(tc *Client, taskURL string, leaseSeconds float64, stop <-chan struct{}, lost chan<- error) {
+	if leaseSeconds <= 0 {
+		return
+	}
+	lease := time.Duration(leaseSeconds * float64(time.Second))
+	t := time.NewTicker(lease / 3)
+	defer t.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		var rep taskapi.Reply
+		err := tc.Call(http.MethodPut, taskURL, nil, &rep)
+		if err == nil {
+			last = time.Now()
+			if l := time.Duration(rep.LeaseSeconds * float64(time.Second)); l > 0 && l != lease {
+				lease = l
+				t.Reset(lease / 3)
+			}
+			continue
+		}
+		if strings.Contains(err.Error(), "InvalidTaskID.NotFound") || time.Since(last) > lease {
+			lost <- fmt.Errorf("the task's lease is lost (%v)", err)
+			return
+		}
+	}
+}
