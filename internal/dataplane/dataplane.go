@@ -223,7 +223,15 @@ type Options struct {
 	// on a segment, a further bridge tied to it (segments_linux.go). 0: 900 (a Linux
 	// bridge holds at most 1,023 ports). Lower it to have a few ENIs cross segments.
 	BridgePorts int
+	// Spares is how many instance namespaces the plane keeps made ahead of the passes
+	// that bring instances up (spares_linux.go). 0: defaultSpares; negative: none.
+	Spares int
 }
+
+// defaultSpares is Options.Spares' default: enough for the tasks and launches of one
+// at a time, whose start waits on their pass (a namespace kept ready holds about 300
+// KiB of the kernel's memory).
+const defaultSpares = 2
 
 // DNSServer answers the VPC resolver's queries of one VPC on the sockets the plane
 // hands it, until they are closed. A *vpcdns.Server is one.

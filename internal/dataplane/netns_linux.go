@@ -33,16 +33,8 @@ func openNS(name string) (netns.NsHandle, error) {
 
 // createNS creates a named network namespace without changing the caller's namespace.
 func createNS(name string) (netns.NsHandle, error) {
-	if err := os.MkdirAll(netnsDir, 0o755); err != nil {
-		return netns.None(), fmt.Errorf("create netns %s: %w", name, err)
-	}
-	if err := ensureNetnsMountOnce(); err != nil {
-		return netns.None(), fmt.Errorf("create netns %s: %w", name, err)
-	}
-	p := nsPath(name)
-	// A stale file (not a mount) would make the bind mount fail: remove it.
-	_ = unix.Unmount(p, unix.MNT_DETACH) // not mounted is fine
-	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+	p, err := mountPoint(name)
+	if err != nil {
 		return netns.None(), fmt.Errorf("create netns %s: %w", name, err)
 	}
 	errc := make(chan error, 1)
@@ -54,24 +46,36 @@ func createNS(name string) (netns.NsHandle, error) {
 			errc <- err
 			return
 		}
-		f, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_RDONLY, 0o444)
-		if err != nil {
-			errc <- err
-			return
-		}
-		_ = f.Close() // empty mount point
 		src := fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid())
-		if err := unix.Mount(src, p, "none", unix.MS_BIND, ""); err != nil {
-			_ = os.Remove(p) // undo the mount point
-			errc <- err
-			return
-		}
-		errc <- nil
+		errc <- unix.Mount(src, p, "none", unix.MS_BIND, "")
 	}()
 	if err := <-errc; err != nil {
+		_ = os.Remove(p) // undo the mount point
 		return netns.None(), fmt.Errorf("create netns %s: %w", name, err)
 	}
 	return openNS(name)
+}
+
+// mountPoint makes the empty file a namespace name is bind-mounted on (a stale one,
+// not a mount, is replaced) and returns its path.
+func mountPoint(name string) (string, error) {
+	if err := os.MkdirAll(netnsDir, 0o755); err != nil {
+		return "", err
+	}
+	if err := ensureNetnsMountOnce(); err != nil {
+		return "", err
+	}
+	p := nsPath(name)
+	// A stale file (not a mount) would make the bind mount fail: remove it.
+	_ = unix.Unmount(p, unix.MNT_DETACH) // not mounted is fine
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_RDONLY, 0o444)
+	if err != nil {
+		return "", err
+	}
+	return p, f.Close() // empty mount point
 }
 
 // netnsShared: ensureNetnsMount succeeded in this process.

@@ -48,6 +48,7 @@ type Plane struct {
 
 	fullEvery time.Duration
 	cache     *planeCache // what the plane last realised (guarded by mu)
+	spares    spareNS     // instance namespaces made ahead (spares_linux.go)
 
 	// dpGen is 1 + the nftables generation of the datapath namespace that the plane's
 	// own last change of its ruleset produced (0: not known). See drift_linux.go.
@@ -133,6 +134,10 @@ func New(opts Options) (*Plane, error) {
 		mdConns: newConnBudget(ConnsPerSource, ConnsTotal), dnsConns: newConnBudget(ConnsPerSource, ConnsTotal)}
 	p.trashSeq.Store(uint32(time.Now().UnixNano()))
 	p.selfNS = currentNS()
+	p.spares.want = opts.Spares
+	if opts.Spares == 0 {
+		p.spares.want = defaultSpares
+	}
 	return p, nil
 }
 
@@ -198,6 +203,7 @@ func (p *Plane) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cache.memo, p.cache.lastPlan = nil, nil // the next pass opens them again
+	p.spares.close()
 	p.closeAllMetadata()
 	p.closeAllDNS()
 	p.closePublicAPI()
@@ -210,6 +216,7 @@ func (p *Plane) Teardown(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.bg.Wait()
+	p.spares.close()
 	p.closeAllMetadata()
 	p.closeAllDNS()
 	p.closePublicAPI()
@@ -319,6 +326,7 @@ func (p *Plane) Reconcile(ctx context.Context, d Desired) (Status, error) {
 func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	defer p.spares.refill() // the spares this pass took, made again after it
 	c := p.cache
 	if !c.valid || (p.fullEvery > 0 && time.Since(c.lastFull) >= p.fullEvery) {
 		full = true
@@ -615,7 +623,7 @@ func (r *reconciler) ensureNS(name string, sysctls []sysctl, cached *nsCtx) (*ns
 		}
 		cached.close() // deleted (and maybe recreated) behind our back
 	}
-	return r.adoptNS(openOrCreateNS(name, sysctls), sysctls)
+	return r.adoptNS(openOrCreateNS(name, sysctls, &r.p.spares), sysctls)
 }
 
 // nsOpened is a namespace opened, or made (then its sysctls are written), by
@@ -627,11 +635,18 @@ type nsOpened struct {
 }
 
 // openOrCreateNS opens the namespace name, or makes it and writes its sysctls (no need to
-// read them first). It touches nothing of the plane's: namespaces are made in parallel
+// read them first); an instance's is a spare when there is one (spares_linux.go). It
+// touches nothing of the plane's but the spares: namespaces are made in parallel
 // (openInstances).
-func openOrCreateNS(name string, sysctls []sysctl) nsOpened {
+func openOrCreateNS(name string, sysctls []sysctl, spares *spareNS) nsOpened {
 	ns, err := openNS(name)
 	fresh := errors.Is(err, os.ErrNotExist)
+	if fresh && len(sysctls) > 0 && &sysctls[0] == &instanceSysctls[0] {
+		if c := spares.take(); c != nil {
+			c, err := nameSpare(c, name)
+			return nsOpened{c: c, fresh: true, err: err}
+		}
+	}
 	if fresh {
 		ns, err = createNS(name)
 	}
@@ -1174,7 +1189,7 @@ func (r *reconciler) openInstances(ids []string) map[string]nsOpened {
 		go func() {
 			defer wg.Done()
 			for i := int(next.Add(1) - 1); i < len(todo); i = int(next.Add(1) - 1) {
-				out[i] = openOrCreateNS(r.p.InstanceNS(todo[i]), instanceSysctls)
+				out[i] = openOrCreateNS(r.p.InstanceNS(todo[i]), instanceSysctls, &r.p.spares)
 			}
 		}()
 	}

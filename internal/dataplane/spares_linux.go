@@ -1,0 +1,141 @@
+package dataplane
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// Spare namespaces: an instance's namespace is made ahead of the pass that needs
+// it (unshare, its sysctls, lo up, a route socket in it: 1–2.5 ms of a pass that
+// brings one instance up, a task's start waiting on it), and that pass only names
+// it (a bind mount). Spares are unnamed: the plane holds them by a descriptor and
+// its route socket, so they appear nowhere (not under /run/netns, not to a restart
+// or eni cleanup) and go with the process, however it ends. A pass that takes one
+// has the next made in the background, one at a time.
+
+// spareNS is the plane's spare namespaces.
+type spareNS struct {
+	mu      sync.Mutex
+	ready   []*nsCtx // unnamed, their sysctls (instanceSysctls) written and lo up
+	want    int
+	filling bool
+	closed  bool
+}
+
+// take hands over a spare, or nil when there is none.
+func (s *spareNS) take() *nsCtx {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.ready) == 0 {
+		return nil
+	}
+	c := s.ready[len(s.ready)-1]
+	s.ready = s.ready[:len(s.ready)-1]
+	return c
+}
+
+// refill makes spares in the background, one at a time, until there are want
+// (it stops at the first failure: the next refill tries again).
+func (s *spareNS) refill() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = false
+	if s.filling || len(s.ready) >= s.want {
+		return
+	}
+	s.filling = true
+	go func() {
+		for {
+			c, err := makeSpare()
+			s.mu.Lock()
+			if err == nil && !s.closed {
+				s.ready = append(s.ready, c)
+			} else if err == nil {
+				c.close()
+			}
+			if err != nil || s.closed || len(s.ready) >= s.want {
+				s.filling = false
+				s.mu.Unlock()
+				return
+			}
+			s.mu.Unlock()
+		}
+	}()
+}
+
+// close lets the spares go (a refill made after takes them up again).
+func (s *spareNS) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	for _, c := range s.ready {
+		c.close()
+	}
+	s.ready = nil
+}
+
+// makeSpare makes an unnamed namespace with an instance's sysctls and lo up.
+func makeSpare() (*nsCtx, error) {
+	type made struct {
+		fd  int
+		err error
+	}
+	mc := make(chan made, 1)
+	go func() {
+		// The thread stays locked: it ends with this goroutine and never runs other code
+		// in the new namespace.
+		runtime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			mc <- made{-1, err}
+			return
+		}
+		fd, err := unix.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		mc <- made{fd, err}
+	}()
+	m := <-mc
+	if m.err != nil {
+		return nil, fmt.Errorf("spare netns: %w", m.err)
+	}
+	ns := netns.NsHandle(m.fd)
+	if err := writeSysctls(ns, instanceSysctls); err != nil {
+		_ = ns.Close() // read-only fd: the namespace goes with it
+		return nil, err
+	}
+	c, err := openCtx("spare", ns)
+	if err != nil {
+		return nil, err // openCtx closed ns
+	}
+	lo, err := c.linkByName("lo")
+	if err == nil && lo != nil {
+		_, err = setUp(c, lo)
+	}
+	if err != nil {
+		c.close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// nameSpare names the spare c name (bind-mounts it under /run/netns), which then
+// is what createNS would have made, with its sysctls written; c is closed on error.
+func nameSpare(c *nsCtx, name string) (*nsCtx, error) {
+	p, err := mountPoint(name)
+	if err == nil {
+		if err = unix.Mount(fmt.Sprintf("/proc/self/fd/%d", int(c.ns)), p, "none", unix.MS_BIND, ""); err != nil {
+			_ = unix.Unlink(p) // undo the mount point
+		}
+	}
+	if err != nil {
+		c.close()
+		return nil, fmt.Errorf("create netns %s: %w", name, err)
+	}
+	c.name = name
+	return c, nil
+}

@@ -1,0 +1,93 @@
+package dataplane
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestSpareNamespaces: after a pass the plane keeps a namespace made ahead, named
+// nowhere; the next instance to come up gets it, with its sysctls and lo up as a
+// namespace made for it has; the spare taken is made again; Close lets them go.
+func TestSpareNamespaces(t *testing.T) {
+	p := newTestPlane(t)
+	p.spares.want = 1
+	d := baseDesired()
+	d.Instances = append(d.Instances, Instance{ID: "i-spare0", Running: true})
+	reconcileStable(t, p, d)
+	spare := waitSpare(t, p)
+	ino := nsIno(t, fmt.Sprintf("/proc/self/fd/%d", int(spare)))
+	names, err := listNS(p.prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if nsIno(t, nsPath(n)) == ino {
+			t.Fatalf("the spare is named %s", n)
+		}
+	}
+	d.Instances = append(d.Instances, Instance{ID: "i-spare1", Running: true})
+	reconcileStable(t, p, d)
+	if got := nsIno(t, nsPath(p.InstanceNS("i-spare1"))); got != ino {
+		t.Fatalf("the new instance's namespace is %d, not the spare %d", got, ino)
+	}
+	err = p.DoInstance("i-spare1", func() error {
+		for _, kv := range instanceSysctls {
+			b, err := os.ReadFile("/proc/sys/" + kv.key)
+			if err != nil {
+				return err
+			}
+			if got := strings.TrimSpace(string(b)); got != kv.val {
+				return fmt.Errorf("%s = %s, want %s", kv.key, got, kv.val)
+			}
+		}
+		b, err := os.ReadFile("/sys/class/net/lo/operstate")
+		if err != nil || strings.TrimSpace(string(b)) == "down" {
+			return fmt.Errorf("lo: %q %v", b, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next := nsIno(t, fmt.Sprintf("/proc/self/fd/%d", int(waitSpare(t, p)))); next == ino {
+		t.Fatal("the spare taken is still the spare")
+	}
+	p.Close()
+	if p.spares.take() != nil {
+		t.Fatal("a spare kept after Close")
+	}
+}
+
+// waitSpare waits for the plane to have a spare and returns its descriptor.
+func waitSpare(t *testing.T, p *Plane) uintptr {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		p.spares.mu.Lock()
+		var fd uintptr
+		ok := len(p.spares.ready) > 0
+		if ok {
+			fd = uintptr(p.spares.ready[0].ns)
+		}
+		p.spares.mu.Unlock()
+		if ok {
+			return fd
+		}
+	}
+	t.Fatal("no spare namespace made within 30 s")
+	return 0
+}
+
+// nsIno is the inode of the namespace file at path.
+func nsIno(t *testing.T, path string) uint64 {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Ino
+}
