@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
@@ -14,8 +15,10 @@ import (
 // brings one instance up, a task's start waiting on it), and that pass only names
 // it (a bind mount). Spares are unnamed: the plane holds them by a descriptor and
 // its route socket, so they appear nowhere (not under /run/netns, not to a restart
-// or eni cleanup) and go with the process, however it ends. A pass that takes one
-// has the next made in the background, one at a time.
+// or eni cleanup) and go with the process, however it ends. The spares a pass took
+// are made again in the background, one at a time, once no pass has run for
+// spareIdle: not while the task whose pass took one starts its command (on two
+// CPUs, a namespace made then cost the task's start what the spare had saved it).
 
 // spareNS is the plane's spare namespaces.
 type spareNS struct {
@@ -24,7 +27,11 @@ type spareNS struct {
 	want    int
 	filling bool
 	closed  bool
+	timer   *time.Timer // starts fill once the passes pause
 }
+
+// spareIdle is how long the passes pause before spares are made.
+const spareIdle = 50 * time.Millisecond
 
 // take hands over a spare, or nil when there is none.
 func (s *spareNS) take() *nsCtx {
@@ -41,33 +48,47 @@ func (s *spareNS) take() *nsCtx {
 	return c
 }
 
-// refill makes spares in the background, one at a time, until there are want
-// (it stops at the first failure: the next refill tries again).
+// refill has spares made in the background, one at a time, until there are want,
+// each once no refill has been asked for spareIdle (they stop at the first failure:
+// the next refill tries again).
 func (s *spareNS) refill() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = false
-	if s.filling || len(s.ready) >= s.want {
+	if len(s.ready) >= s.want {
+		return
+	}
+	if s.timer == nil {
+		s.timer = time.AfterFunc(spareIdle, s.fill)
+		return
+	}
+	s.timer.Reset(spareIdle)
+}
+
+// fill makes a spare, and has the next made after another pause while there are
+// fewer than want.
+func (s *spareNS) fill() {
+	s.mu.Lock()
+	if s.filling || s.closed || len(s.ready) >= s.want {
+		s.mu.Unlock()
 		return
 	}
 	s.filling = true
-	go func() {
-		for {
-			c, err := makeSpare()
-			s.mu.Lock()
-			if err == nil && !s.closed {
-				s.ready = append(s.ready, c)
-			} else if err == nil {
-				c.close()
-			}
-			if err != nil || s.closed || len(s.ready) >= s.want {
-				s.filling = false
-				s.mu.Unlock()
-				return
-			}
-			s.mu.Unlock()
+	s.mu.Unlock()
+	c, err := makeSpare()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.filling = false
+	switch {
+	case err != nil: // the next pass's refill tries again
+	case s.closed || len(s.ready) >= s.want:
+		c.close()
+	default:
+		s.ready = append(s.ready, c)
+		if len(s.ready) < s.want {
+			s.timer.Reset(spareIdle)
 		}
-	}()
+	}
 }
 
 // close lets the spares go (a refill made after takes them up again).
