@@ -252,19 +252,7 @@ func TestTaskRegionInjection(t *testing.T) {
 // A DescribeTask with ?wait=S answers as soon as the task is up (TaskWait), and
 // without it at once; a task still down after the wait is answered not ready.
 func TestTaskWait(t *testing.T) {
-	up := make(chan struct{})
-	var isUp atomic.Bool
-	e := apitest.New(t, apitest.Options{
-		Tasks: func(string) bool { return isUp.Load() },
-		TaskWait: func(ctx context.Context, _ string) bool {
-			select {
-			case <-up:
-				return true
-			case <-ctx.Done():
-				return false
-			}
-		},
-	})
+	e, comeUp := waitingTaskEnv(t)
 	_, _, task := taskCall(t, e, taskKey{}, "POST", api.TasksPath, api.TaskRequest{Region: "us-east-1", SubnetID: taskSubnet(t, e.Client())})
 	path := api.TasksPath + "/" + task.TaskID + "?region=us-east-1"
 	if _, _, rep := taskCall(t, e, taskKey{}, "GET", path, nil); rep.Ready {
@@ -276,8 +264,7 @@ func TestTaskWait(t *testing.T) {
 	}
 	go func() {
 		time.Sleep(100 * time.Millisecond)
-		isUp.Store(true)
-		close(up)
+		comeUp()
 	}()
 	if _, _, rep := taskCall(t, e, taskKey{}, "GET", path+"&wait=5", nil); !rep.Ready {
 		t.Fatal("wait=5: not ready, though the task came up")
@@ -288,19 +275,7 @@ func TestTaskWait(t *testing.T) {
 // wait does (run-task's one call before its command starts), and gives the
 // task's VPC block and DHCP options: what its resolv.conf is made of.
 func TestCreateTaskWaitsAndNamesItsVPC(t *testing.T) {
-	up := make(chan struct{})
-	var isUp atomic.Bool
-	e := apitest.New(t, apitest.Options{
-		Tasks: func(string) bool { return isUp.Load() },
-		TaskWait: func(ctx context.Context, _ string) bool {
-			select {
-			case <-up:
-				return true
-			case <-ctx.Done():
-				return false
-			}
-		},
-	})
+	e, comeUp := waitingTaskEnv(t)
 	c := e.Client()
 	spec := api.TaskRequest{Region: "us-east-1", SubnetID: taskSubnet(t, c)}
 	start := time.Now()
@@ -314,8 +289,7 @@ func TestCreateTaskWaitsAndNamesItsVPC(t *testing.T) {
 	}
 	go func() {
 		time.Sleep(100 * time.Millisecond)
-		isUp.Store(true)
-		close(up)
+		comeUp()
 	}()
 	if _, body, rep := taskCall(t, e, taskKey{}, "POST", api.TasksPath+"?wait=5", spec); !rep.Ready {
 		t.Fatalf("wait=5: not ready, though the task came up: %s", body)
@@ -336,4 +310,23 @@ func TestCreateTaskWaitsAndNamesItsVPC(t *testing.T) {
 	if _, body, rep := taskCall(t, e, taskKey{}, "POST", api.TasksPath, spec); rep.VPCCIDR != "10.7.0.0/16" || rep.DHCPOptions != nil {
 		t.Errorf("a VPC without DHCP options: %s", body)
 	}
+}
+
+// waitingTaskEnv is a server whose tasks are down, and wait (TaskWait), until
+// comeUp is called.
+func waitingTaskEnv(t *testing.T) (e *apitest.Env, comeUp func()) {
+	up := make(chan struct{})
+	var isUp atomic.Bool
+	e = apitest.New(t, apitest.Options{
+		Tasks: func(string) bool { return isUp.Load() },
+		TaskWait: func(ctx context.Context, _ string) bool {
+			select {
+			case <-up:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		},
+	})
+	return e, func() { isUp.Store(true); close(up) }
 }

@@ -25,25 +25,27 @@ func TestInstanceSysctls(t *testing.T) {
 	}
 	reconcileStable(t, p, d)
 	for _, in := range d.Instances {
-		err := p.DoInstance(in.ID, func() error {
-			for _, kv := range instanceSysctls {
-				b, err := os.ReadFile("/proc/sys/" + kv.key)
-				if err != nil {
-					return err
-				}
-				if got := strings.TrimSpace(string(b)); got != kv.val {
-					return fmt.Errorf("%s = %s, want %s", kv.key, got, kv.val)
-				}
-			}
-			return nil
-		})
-		if err != nil {
+		if err := p.DoInstance(in.ID, hasInstanceSysctls); err != nil {
 			t.Errorf("%s: %v", in.ID, err)
 		}
 	}
 	if got := procMounts(t); got != mounts {
 		t.Errorf("procfs mounts in the test's mount namespace: %d, before the launch %d", got, mounts)
 	}
+}
+
+// hasInstanceSysctls says which of instanceSysctls the caller's namespace does not have.
+func hasInstanceSysctls() error {
+	for _, kv := range instanceSysctls {
+		b, err := os.ReadFile("/proc/sys/" + kv.key)
+		if err != nil {
+			return err
+		}
+		if got := strings.TrimSpace(string(b)); got != kv.val {
+			return fmt.Errorf("%s = %s, want %s", kv.key, got, kv.val)
+		}
+	}
+	return nil
 }
 
 // procMounts counts the procfs mounts of the caller's mount namespace.
