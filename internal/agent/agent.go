@@ -392,12 +392,14 @@ func Desired(hv core.HostView) dataplane.Desired {
 	for _, pc := range hv.Peerings {
 		d.Peerings = append(d.Peerings, dataplane.Peering{ID: pc.ID, VPCs: pc.VPCs})
 	}
+	d.Instances = make([]dataplane.Instance, 0, len(hv.Instances))
 	for _, i := range hv.Instances {
 		d.Instances = append(d.Instances, dataplane.Instance{ID: i.ID, Running: true})
 	}
 	for _, s := range hv.Services {
 		d.Services = append(d.Services, dataplane.ServiceListener{Instance: s.Namespace, Addr: s.Addr, Service: s.Service})
 	}
+	d.ENIs = make([]dataplane.ENI, 0, len(hv.ENIs))
 	for _, e := range hv.ENIs {
 		de := dataplane.ENI{ID: e.ID, MAC: e.MAC, SubnetID: e.SubnetID, VPCID: e.VpcID, IPv6: e.IPv6, IPv4Prefixes: e.IPv4Prefixes, IPv6Prefixes: e.IPv6Prefixes,
 			InstanceID: e.InstanceID, DeviceIndex: e.DeviceIndex, SourceDestCheck: e.SourceDestCheck, Groups: e.Groups, Unfiltered: e.Unfiltered}

@@ -91,10 +91,10 @@ func swapRow[T any, P record[T]](t *table[T, P], id string, v any) (old, new *T)
 // set puts (v set) or deletes the row id.
 func (t *table[T, P]) set(id string, v any) {
 	if v == nil {
-		delete(t.rows, id)
+		t.setRow(id, nil)
 		return
 	}
-	t.rows[id] = v.(*T)
+	t.setRow(id, v.(*T))
 }
 
 // follow puts (v set) or deletes a peering connection, as a new snapshot

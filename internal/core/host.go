@@ -106,8 +106,10 @@ func (c *Core) HostView(regionName string) HostView {
 
 func (tx *Tx) hostView() HostView {
 	var hv HostView
-	up := map[string]bool{}
-	for _, i := range tx.instances.Sorted(nil) {
+	insts := tx.instances.Sorted(nil)
+	up := make(map[string]bool, len(insts))
+	hv.Instances = make([]HostInstance, 0, len(insts))
+	for _, i := range insts {
 		if i.State == "pending" || i.State == "running" {
 			up[i.ID] = true
 			hv.Instances = append(hv.Instances, HostInstance{ID: i.ID, State: i.State, UserData: i.UserData})
@@ -173,15 +175,16 @@ func (tx *Tx) hostVPCs() ([]HostVPC, map[string]bool) {
 // tasks, endpoints and NAT gateways that are up attached to them), and the
 // member addresses of each security group, as CIDRs.
 func (tx *Tx) hostENIs(up map[string]bool, taskOf, natOf map[string]string, ipv6Only map[string]bool) ([]HostENI, map[string][]string) {
-	var out []HostENI
+	enis := tx.enis.Sorted(nil)
+	out := make([]HostENI, 0, len(enis))
 	members := map[string][]string{} // group -> member addresses as CIDRs
-	for _, e := range tx.enis.Sorted(nil) {
+	for _, e := range enis {
 		if ipv6Only[e.SubnetID] {
 			continue
 		}
 		he := HostENI{ID: e.ID, MAC: e.MAC, SubnetID: e.SubnetID, VpcID: e.VpcID, IPv6: e.IPv6,
 			IPv4Prefixes: e.IPv4Prefixes, IPv6Prefixes: e.IPv6Prefixes, SourceDestCheck: e.SourceDestCheck, Groups: e.Groups}
-		he.PrivateIPs = append(he.PrivateIPs, e.PrimaryIP())
+		he.PrivateIPs = append(make([]string, 0, len(e.PrivateIPs)+1), e.PrimaryIP())
 		for _, ip := range e.PrivateIPs {
 			if !ip.Primary {
 				he.PrivateIPs = append(he.PrivateIPs, ip.Address)

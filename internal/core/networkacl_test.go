@@ -19,7 +19,7 @@ func TestUpgradeGivesVPCsTheirDefaultACL(t *testing.T) {
 	}
 	d := c.region(testCaller.Region).db
 	for id := range d.acls.rows { // what an older release stored
-		delete(d.acls.rows, id)
+		d.acls.setRow(id, nil)
 	}
 	delete(d.meta.rows["meta"].Defaults, testCaller.Account)
 	if errs := c.Check(); len(errs) != 2 {
