@@ -62,13 +62,29 @@ func execEni(args []string) error {
 	return syscall.Exec(path, append([]string{"eni", "run-task"}, args...), os.Environ())
 }
 
-// eniBinary is the eni binary beside this one, else eni on $PATH.
+// eniBinary is the eni binary beside this one, else eni on $PATH; not this one
+// (installed as eni, say).
 func eniBinary() (string, error) {
-	if self, err := os.Executable(); err == nil {
+	self, err := os.Executable()
+	if err == nil {
 		p := filepath.Join(filepath.Dir(self), "eni")
-		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 && !sameFile(p, self) {
 			return p, nil
 		}
 	}
-	return exec.LookPath("eni")
+	p, err := exec.LookPath("eni")
+	if err == nil && self != "" && sameFile(p, self) {
+		return "", errors.New("eni on $PATH is eni-run-task itself")
+	}
+	return p, err
+}
+
+// sameFile says whether a and b are one file.
+func sameFile(a, b string) bool {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
 }

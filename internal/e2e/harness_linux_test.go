@@ -668,11 +668,17 @@ func eniBinary(t testing.TB) string {
 			return
 		}
 		binPath = filepath.Join(binDir, "eni")
-		// eni-run-task beside eni, where it finds eni when it hands a task over.
-		cmd := exec.Command("go", "build", "-o", binDir, "github.com/eni-net/eni/cmd/eni", "github.com/eni-net/eni/cmd/eni-run-task")
-		out, err := cmd.CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", binPath, "github.com/eni-net/eni/cmd/eni").CombinedOutput()
 		if err != nil {
-			binError = fmt.Errorf("go build ./cmd/eni ./cmd/eni-run-task: %v\n%s", err, out)
+			binError = fmt.Errorf("go build ./cmd/eni: %v\n%s", err, out)
+			return
+		}
+		// eni-run-task beside eni, where it finds eni when it hands a task over; built
+		// as the README says, static (CGO_ENABLED=0).
+		cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, "eni-run-task"), "github.com/eni-net/eni/cmd/eni-run-task")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			binError = fmt.Errorf("CGO_ENABLED=0 go build ./cmd/eni-run-task: %v\n%s", err, out)
 		}
 	})
 	if binError != nil {

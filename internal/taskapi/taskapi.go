@@ -26,9 +26,9 @@ type Reply struct {
 	// LeaseSeconds is how long the task lives unless renewed (PUT).
 	LeaseSeconds float64 `json:"leaseSeconds,omitempty"`
 	// VPCCIDR is the primary block of the task's VPC and DHCPOptions its DHCP
-	// options (key -> values; none: the VPC has none, "default"), given by a
+	// options (key -> values; null: the VPC has none, "default"), given by a
 	// create: what the task's resolv.conf is made of. A server that does not give
 	// them leaves VPCCIDR empty.
 	VPCCIDR     string              `json:"vpcCidrBlock,omitempty"`
-	DHCPOptions map[string][]string `json:"dhcpOptions,omitempty"`
+	DHCPOptions map[string][]string `json:"dhcpOptions"`
 }

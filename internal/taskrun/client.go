@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"time"
@@ -65,8 +66,12 @@ func MayHaveOtherCredentials() bool {
 		}
 	}
 	home, err := os.UserHomeDir()
-	if err != nil {
-		return false
+	if err != nil { // no $HOME (a service, env -i): the SDK looks up the user's home, as here
+		u, uerr := user.Current()
+		if uerr != nil {
+			return true // the files might be anywhere: let the SDK's chain look
+		}
+		home = u.HomeDir
 	}
 	for _, f := range []string{"config", "credentials"} {
 		if _, err := os.Stat(filepath.Join(home, ".aws", f)); err == nil {

@@ -85,26 +85,24 @@ func Run(o *Options, argv []string, creds aws.CredentialsProvider) error {
 	if err := netadmin.Capable(); err != nil {
 		return fmt.Errorf("run-task: %w", err)
 	}
-	tc := NewClient("run-task", o.Region, creds)
-	r := &taskRun{tc: tc, lost: make(chan error, 1), sigs: make(chan os.Signal, 2)}
-	base := strings.TrimRight(o.Endpoint, "/") + taskapi.Path
-	body, _ := json.Marshal(taskapi.Request{Region: o.Region, SubnetID: o.Subnet, SecurityGroupIDs: o.Groups}) // plain data
-	// Made and waited for in one call (a server that does not wait answers at once).
-	if err := tc.Call(http.MethodPost, base+"?region="+url.QueryEscape(o.Region)+"&wait="+waitSeconds(o.Wait), body, &r.task); err != nil {
+	r := &taskRun{tc: NewClient("run-task", o.Region, creds), lost: make(chan error, 1), sigs: make(chan os.Signal, 2)}
+	// Signals from now on end the task, not run-task (one that comes while the
+	// create waits deletes the task it made).
+	signal.Notify(r.sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(r.sigs)
+	sent := time.Now()
+	deadline := sent.Add(o.Wait)
+	if err := r.create(o); err != nil {
 		return err
 	}
-	r.url = base + "/" + r.task.TaskID + "?region=" + url.QueryEscape(o.Region)
 	fmt.Fprintf(os.Stderr, "eni run-task: task %s, ENI %s, %s\n", r.task.TaskID, r.task.NetworkInterfaceID, r.task.PrivateIPAddress)
 	etc := r.etcFiles(o.Endpoint)
 	// Renew the task's lease from now on; the server deletes a task whose
 	// run-task stopped renewing (this process killed, say).
 	stopRenew := make(chan struct{})
 	defer close(stopRenew)
-	go renewTask(tc, r.url, r.task.LeaseSeconds, stopRenew, r.lost)
-	// Signals from now on end the task, not run-task.
-	signal.Notify(r.sigs, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(r.sigs)
-	if err := r.waitReady(o.Wait); err != nil {
+	go renewTask(r.tc, r.url, r.task.LeaseSeconds, sent, stopRenew, r.lost)
+	if err := r.waitReady(deadline, o.Wait); err != nil {
 		return err
 	}
 	cmd, release, err := r.start(o.Prefix, argv, <-etc)
@@ -120,6 +118,24 @@ func Run(o *Options, argv []string, creds aws.CredentialsProvider) error {
 	r.cleanup()
 	exitAsCommand(werr)
 	return werr
+}
+
+// create makes the task and waits for it to be up, in one call (a server that
+// does not wait answers at once); a signal that came meanwhile deletes it.
+func (r *taskRun) create(o *Options) error {
+	base := strings.TrimRight(o.Endpoint, "/") + taskapi.Path
+	body, _ := json.Marshal(taskapi.Request{Region: o.Region, SubnetID: o.Subnet, SecurityGroupIDs: o.Groups}) // plain data
+	if err := r.tc.Call(http.MethodPost, base+"?region="+url.QueryEscape(o.Region)+"&wait="+waitSeconds(o.Wait), body, &r.task); err != nil {
+		return err
+	}
+	r.url = base + "/" + r.task.TaskID + "?region=" + url.QueryEscape(o.Region)
+	select {
+	case <-r.sigs:
+		r.cleanup()
+		return errors.New("run-task: interrupted")
+	default:
+		return nil
+	}
 }
 
 // waitSeconds is the wait a call asks the server for: a second at most (the
@@ -162,9 +178,9 @@ func (r *taskRun) cleanup() {
 }
 
 // waitReady polls until the task's network is up, unless the create said it is
-// (deleting the task when it gives up or is interrupted).
-func (r *taskRun) waitReady(wait time.Duration) error {
-	deadline := time.Now().Add(wait)
+// (deleting the task when it gives up at deadline, wait after it began, or is
+// interrupted).
+func (r *taskRun) waitReady(deadline time.Time, wait time.Duration) error {
 	for !r.task.Ready {
 		var st taskapi.Reply
 		// The server answers as soon as the task is up, within a second (a server
@@ -251,20 +267,21 @@ func exitAsCommand(werr error) {
 	}
 }
 
-// renewTask renews the task's lease every third of it until stop closes,
-// following the lease each renewal reports (the server may have been
-// restarted with another --task-lease). It sends on lost when the server
-// says the task is gone, or when renewals have failed for a whole lease (the
-// server then deletes the task anyway). Against a server without leases
+// renewTask renews the task's lease every third of it, the first a third after
+// start (when the create was sent: the lease runs from the create at the latest),
+// until stop closes, following the lease each renewal reports (the server may
+// have been restarted with another --task-lease). It sends on lost when the
+// server says the task is gone, or when renewals have failed for a whole lease
+// (the server then deletes the task anyway). Against a server without leases
 // (leaseSeconds 0) there is nothing to renew.
-func renewTask(tc *Client, taskURL string, leaseSeconds float64, stop <-chan struct{}, lost chan<- error) {
+func renewTask(tc *Client, taskURL string, leaseSeconds float64, start time.Time, stop <-chan struct{}, lost chan<- error) {
 	if leaseSeconds <= 0 {
 		return
 	}
 	lease := time.Duration(leaseSeconds * float64(time.Second))
-	t := time.NewTicker(lease / 3)
+	t := time.NewTimer(time.Until(start.Add(lease / 3)))
 	defer t.Stop()
-	last := time.Now()
+	last := start
 	for {
 		select {
 		case <-stop:
@@ -275,15 +292,13 @@ func renewTask(tc *Client, taskURL string, leaseSeconds float64, stop <-chan str
 		err := tc.Call(http.MethodPut, taskURL, nil, &rep)
 		if err == nil {
 			last = time.Now()
-			if l := time.Duration(rep.LeaseSeconds * float64(time.Second)); l > 0 && l != lease {
+			if l := time.Duration(rep.LeaseSeconds * float64(time.Second)); l > 0 {
 				lease = l
-				t.Reset(lease / 3)
 			}
-			continue
-		}
-		if strings.Contains(err.Error(), "InvalidTaskID.NotFound") || time.Since(last) > lease {
+		} else if strings.Contains(err.Error(), "InvalidTaskID.NotFound") || time.Since(last) > lease {
 			lost <- fmt.Errorf("the task's lease is lost (%v)", err)
 			return
 		}
+		t.Reset(lease / 3)
 	}
 }

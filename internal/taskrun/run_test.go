@@ -47,7 +47,7 @@ func TestRenewFollowsTheServersLease(t *testing.T) {
 	taskURL := hs.URL + "/eni/v1/tasks/" + task.TaskID + "?region=us-east-1"
 	stop := make(chan struct{})
 	lost := make(chan error, 1)
-	go renewTask(tc, taskURL, task.LeaseSeconds, stop, lost)
+	go renewTask(tc, taskURL, task.LeaseSeconds, time.Now(), stop, lost)
 	select {
 	case err := <-lost:
 		t.Fatalf("a live, renewing run-task lost its task: %v", err)
@@ -71,7 +71,7 @@ func TestRenewWithoutLeases(t *testing.T) {
 	lost := make(chan error, 1)
 	done := make(chan struct{})
 	go func() {
-		renewTask(NewClient("test", "", nil), hs.URL+"/eni/v1/tasks/task-1", 0, stop, lost)
+		renewTask(NewClient("test", "", nil), hs.URL+"/eni/v1/tasks/task-1", 0, time.Now(), stop, lost)
 		close(done)
 	}()
 	select {
