@@ -1,11 +1,19 @@
 package main
 
 import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/eni-net/eni/internal/netadmin"
 )
 
 // eni-run-task hands a task whose credentials only the SDK's chain finds (here a
@@ -42,5 +50,57 @@ func TestHandsOverToEni(t *testing.T) {
 	b, err := cmd.CombinedOutput()
 	if want := "eni-run-task: flag needs an argument: -subnet\nRun 'eni-run-task --help' for usage.\n"; err == nil || string(b) != want {
 		t.Errorf("a mistake: %v, %q; want %q", err, b, want)
+	}
+}
+
+// A signal while the create waits for the task (up to a second) deletes the task
+// the create made: run-task catches signals before it sends the create.
+func TestSignalDuringCreateDeletesTheTask(t *testing.T) {
+	if err := netadmin.Capable(); err != nil && os.Getenv("CI") != "true" {
+		t.Skipf("run-task refuses before its create: %v", err)
+	}
+	var mu sync.Mutex
+	var calls []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls = append(calls, r.Method)
+		mu.Unlock()
+		if r.Method == http.MethodPost {
+			time.Sleep(time.Second) // the server's wait for the task to be up
+		}
+		fmt.Fprint(w, `{"taskId":"task-0123456789abcdef0","networkInterfaceId":"eni-1","leaseSeconds":30}`)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "eni-run-task")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "--endpoint", srv.URL, "--subnet", "subnet-1", "--", "true")
+	cmd.Env = []string{"HOME=" + dir, "AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=x"}
+	var out strings.Builder
+	cmd.Stderr = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		n := len(calls)
+		mu.Unlock()
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no create within 10 s")
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if got := strings.Join(calls, " "); got != "POST DELETE" || err == nil || !strings.Contains(out.String(), "interrupted") {
+		t.Errorf("calls %q, exit %v, stderr %q; want POST DELETE and interrupted", got, err, out.String())
 	}
 }
