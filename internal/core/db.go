@@ -422,6 +422,11 @@ type indexes struct {
 	eniByTag     map[string]map[string]map[string]struct{} // tag key -> value -> ENIs
 	volByInst    map[string]map[string]struct{}            // instance -> attached volumes
 	usageOpen    map[string]string                         // address key -> its open usage interval
+	// pending and attaching are the instances still pending and the ENIs whose
+	// attachment is still attaching: what a data plane's write-back may change
+	// (MarkRealised), found without walking every instance and ENI it realised.
+	pending   map[string]struct{}
+	attaching map[string]struct{}
 }
 
 // popTokens drops the queue's head entries whose token is gone or newer.
@@ -454,6 +459,8 @@ func (x *indexes) init() {
 	x.eniByTag = map[string]map[string]map[string]struct{}{}
 	x.volByInst = map[string]map[string]struct{}{}
 	x.usageOpen = map[string]string{}
+	x.pending = map[string]struct{}{}
+	x.attaching = map[string]struct{}{}
 }
 
 // eniTags updates the tag index of ENI id from its old to its new tags.
@@ -529,6 +536,12 @@ func delFrom(m map[string]map[string]struct{}, k, v string) {
 }
 
 func (x *indexes) eni(old, new *ENI) {
+	if old != nil {
+		delete(x.attaching, old.ID)
+	}
+	if new != nil && new.Attachment != nil && new.Attachment.Status == "attaching" {
+		x.attaching[new.ID] = struct{}{}
+	}
 	switch {
 	case old != nil && new != nil && old.ID == new.ID:
 		x.eniTags(new.ID, old.Tags, new.Tags)
@@ -637,7 +650,14 @@ func (x *indexes) address(old, new *Address) {
 	}
 }
 
-func (x *indexes) instance(old, new *Instance) {}
+func (x *indexes) instance(old, new *Instance) {
+	if old != nil {
+		delete(x.pending, old.ID)
+	}
+	if new != nil && new.State == "pending" {
+		x.pending[new.ID] = struct{}{}
+	}
+}
 
 func (x *indexes) usageInterval(old, new *UsageInterval) {
 	if old != nil && old.End.IsZero() && x.usageOpen[old.addressKey()] == old.ID {

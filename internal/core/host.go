@@ -4,7 +4,7 @@ import (
 	"iter"
 	"maps"
 	"net/netip"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -275,24 +275,19 @@ func (m mapSet[V]) Get(id string) V { return m[id] }
 // their instance become attached. It returns whether anything changed.
 func (tx *Tx) MarkRealised(instances Set[bool], enis Set[string]) bool {
 	changed := false
-	var ids []string // the pending ones: few, but for a launch
-	for id, ok := range instances.All() {
-		if i := tx.instances.Get(id); ok && i != nil && i.State == "pending" {
-			ids = append(ids, id)
-		}
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		tx.instances.Mut(id).State = "running"
+	for _, i := range tx.instances.Pick(slices.Collect(maps.Keys(tx.db.idx.pending)), func(i *Instance) bool {
+		return i.State == "pending" && instances.Get(i.ID)
+	}) {
+		tx.instances.Mut(i.ID).State = "running"
 		changed = true
 	}
 	changed = tx.markNatRealised(instances) || changed
-	for eniID, inst := range enis.All() {
-		e := tx.enis.Get(eniID)
-		if e != nil && e.Attachment != nil && e.Attachment.InstanceID == inst && e.Attachment.Status == "attaching" {
-			tx.enis.Mut(eniID).Attachment.Status = "attached"
-			changed = true
-		}
+	for _, e := range tx.enis.Pick(slices.Collect(maps.Keys(tx.db.idx.attaching)), func(e *ENI) bool {
+		a := e.Attachment
+		return a != nil && a.Status == "attaching" && a.InstanceID != "" && enis.Get(e.ID) == a.InstanceID
+	}) {
+		tx.enis.Mut(e.ID).Attachment.Status = "attached"
+		changed = true
 	}
 	return changed
 }

@@ -2,7 +2,10 @@ package core
 
 import (
 	"errors"
+	"math/rand/v2"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/eni-net/eni/internal/ec2wire"
 )
@@ -448,4 +451,52 @@ func TestRunInstancesNetworkCards(t *testing.T) {
 		{DeviceIndex: p(int32(1))}, {DeviceIndex: p(int32(0)), NetworkCardIndex: p(int32(1))},
 	}})
 	wantCode(t, err, CodeInvalidParameterValue) // no primary at card 0, device 0
+}
+
+// MarkRealised makes the realised pending instances running and their attaching
+// ENIs attached, and leaves the others as they are; the index of what it may
+// change (pending instances, attaching ENIs) follows the records (Check).
+func TestMarkRealised(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DataPlane = true
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	c := New(Env{Now: func() time.Time { return now }, Rand: &testRand{rand.NewChaCha8([32]byte{1})}}, cfg)
+	var ids, enis []string
+	for range 2 {
+		i, err := runOne(t, c, &ec2wire.RunInstancesInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, enis = append(ids, *i.InstanceId), append(enis, *i.NetworkInterfaces[0].NetworkInterfaceId)
+	}
+	states := func() string {
+		var s []string
+		_ = view(t, c, func(tx *Tx) error {
+			for k := range ids {
+				s = append(s, tx.instances.Get(ids[k]).State+"/"+tx.enis.Get(enis[k]).Attachment.Status)
+			}
+			return nil
+		})
+		return strings.Join(s, " ")
+	}
+	if got := states(); got != "pending/attaching pending/attaching" {
+		t.Fatalf("launched: %s", got)
+	}
+	if errs := c.Check(); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if err := mutate(t, c, func(tx *Tx) error {
+		if !tx.MarkRealised(SetOf(map[string]bool{ids[0]: true}), SetOf(map[string]string{enis[0]: ids[0], enis[1]: "i-other"})) {
+			t.Error("MarkRealised changed nothing")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := states(); got != "running/attached pending/attaching" {
+		t.Fatalf("the first realised: %s", got)
+	}
+	if errs := c.Check(); len(errs) > 0 {
+		t.Fatal(errs)
+	}
 }

@@ -44,6 +44,7 @@ func (d *db) check() []error {
 	}
 	c.delegatedOverlap()
 	c.elasticIPsTasksInstances()
+	c.writeBackIndexes()
 	c.subnetIndexes()
 	c.tagIndex()
 	bad := c.bad
@@ -171,6 +172,32 @@ func (c *invariantCheck) eniAttachment(e *ENI) {
 		if _, ok := c.d.idx.byInstance[a.InstanceID][e.ID]; !ok {
 			c.bad("index: attachment of %s not indexed", e.ID)
 		}
+	}
+}
+
+// writeBackIndexes checks the index of pending instances and attaching ENIs.
+func (c *invariantCheck) writeBackIndexes() {
+	pending, attaching := 0, 0
+	for _, i := range c.d.instances.rows {
+		_, indexed := c.d.idx.pending[i.ID]
+		if indexed != (i.State == "pending") {
+			c.bad("index: instance %s (%s) indexed as pending: %v", i.ID, i.State, indexed)
+		}
+		if indexed {
+			pending++
+		}
+	}
+	for _, e := range c.d.enis.rows {
+		_, indexed := c.d.idx.attaching[e.ID]
+		if indexed != (e.Attachment != nil && e.Attachment.Status == "attaching") {
+			c.bad("index: ENI %s indexed as attaching: %v", e.ID, indexed)
+		}
+		if indexed {
+			attaching++
+		}
+	}
+	if pending != len(c.d.idx.pending) || attaching != len(c.d.idx.attaching) {
+		c.bad("index: %d pending instances and %d attaching ENIs indexed, records say %d and %d", len(c.d.idx.pending), len(c.d.idx.attaching), pending, attaching)
 	}
 }
 
