@@ -2,10 +2,12 @@ package dataplane
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // Spare namespaces: an instance's namespace is made ahead of the pass that needs
@@ -102,11 +104,27 @@ func (s *spareNS) close() {
 
 // makeSpare makes an unnamed namespace with an instance's sysctls and lo up.
 func makeSpare() (*nsCtx, error) {
-	fd, err := unshareNet()
-	if err != nil {
-		return nil, fmt.Errorf("spare netns: %w", err)
+	type made struct {
+		fd  int
+		err error
 	}
-	ns := netns.NsHandle(fd)
+	mc := make(chan made, 1)
+	go func() {
+		// The thread stays locked: it ends with this goroutine and never runs other code
+		// in the new namespace.
+		runtime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			mc <- made{-1, err}
+			return
+		}
+		fd, err := unix.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		mc <- made{fd, err}
+	}()
+	m := <-mc
+	if m.err != nil {
+		return nil, fmt.Errorf("spare netns: %w", m.err)
+	}
+	ns := netns.NsHandle(m.fd)
 	if err := writeSysctls(ns, instanceSysctls); err != nil {
 		_ = ns.Close() // read-only fd: the namespace goes with it
 		return nil, err
@@ -129,9 +147,15 @@ func makeSpare() (*nsCtx, error) {
 // nameSpare names the spare c name (bind-mounts it under /run/netns), which then
 // is what createNS would have made, with its sysctls written; c is closed on error.
 func nameSpare(c *nsCtx, name string) (*nsCtx, error) {
-	if err := bindNS(int(c.ns), name); err != nil {
+	p, err := mountPoint(name)
+	if err == nil {
+		if err = unix.Mount(fmt.Sprintf("/proc/self/fd/%d", int(c.ns)), p, "none", unix.MS_BIND, ""); err != nil {
+			_ = unix.Unlink(p) // undo the mount point
+		}
+	}
+	if err != nil {
 		c.close()
-		return nil, err
+		return nil, fmt.Errorf("create netns %s: %w", name, err)
 	}
 	c.name = name
 	return c, nil
