@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -749,16 +750,19 @@ func TestNames(t *testing.T) {
 
 // --- benchmarks ---
 
-// probeUDP sends a datagram to addr every millisecond from inside nsname and records the
-// first time each responder name is seen after reset.
+// prober sends a datagram to addr every millisecond from inside nsname and records the
+// first time each responder name answers a probe sent after the last reset. A probe
+// carries its number, and an echo (echoUDP) returns it: an answer still queued, or in
+// flight, when reset is called is not taken for one to a later probe.
 type prober struct {
 	mu     sync.Mutex
 	seen   map[string]time.Time
+	from   int64 // the first probe whose answers count (under mu)
 	conn   *net.UDPConn
 	stop   chan struct{}
 	wg     sync.WaitGroup
 	target *net.UDPAddr
-	sent   atomic.Int64 // probes sent
+	sent   atomic.Int64 // probes sent; the next probe's number
 }
 
 func startProber(tb testing.TB, p *Plane, nsname, addr string) *prober {
@@ -781,7 +785,8 @@ func startProber(tb testing.TB, p *Plane, nsname, addr string) *prober {
 			case <-pr.stop:
 				return
 			case <-tick.C:
-				_, _ = pr.conn.WriteToUDP([]byte("?"), pr.target) // losses are what we measure
+				seq := strconv.FormatInt(pr.sent.Load(), 10)
+				_, _ = pr.conn.WriteToUDP([]byte(seq), pr.target) // losses are what we measure
 				pr.sent.Add(1)
 			}
 		}
@@ -794,9 +799,10 @@ func startProber(tb testing.TB, p *Plane, nsname, addr string) *prober {
 			if err != nil {
 				return
 			}
-			name := string(buf[:n])
+			name, seq, _ := strings.Cut(string(buf[:n]), "#")
+			num, err := strconv.ParseInt(seq, 10, 64)
 			pr.mu.Lock()
-			if _, ok := pr.seen[name]; !ok {
+			if _, ok := pr.seen[name]; !ok && err == nil && num >= pr.from {
 				pr.seen[name] = time.Now()
 			}
 			pr.mu.Unlock()
@@ -806,9 +812,12 @@ func startProber(tb testing.TB, p *Plane, nsname, addr string) *prober {
 	return pr
 }
 
+// reset forgets what was seen and counts only the answers to probes sent after it: the
+// probe numbered sent may be on its way already (the sender counts it once written).
 func (pr *prober) reset() {
 	pr.mu.Lock()
 	pr.seen = map[string]time.Time{}
+	pr.from = pr.sent.Load() + 1
 	pr.mu.Unlock()
 }
 
@@ -819,7 +828,8 @@ func (pr *prober) firstSeen(name string) (time.Time, bool) {
 	return t, ok
 }
 
-// echoUDP answers every datagram to addr (bound even before the address exists) with name.
+// echoUDP answers every datagram to addr (bound even before the address exists) with
+// name, "#" and the datagram (a prober's probe number).
 func echoUDP(tb testing.TB, p *Plane, nsname, addr, name string) {
 	var c net.PacketConn
 	err := p.Do(nsname, func() error {
@@ -841,11 +851,11 @@ func echoUDP(tb testing.TB, p *Plane, nsname, addr, name string) {
 	go func() {
 		buf := make([]byte, 64)
 		for {
-			_, from, err := c.ReadFrom(buf)
+			n, from, err := c.ReadFrom(buf)
 			if err != nil {
 				return
 			}
-			_, _ = c.WriteTo([]byte(name), from) // a lost reply is a lost probe
+			_, _ = c.WriteTo([]byte(name+"#"+string(buf[:n])), from) // a lost reply is a lost probe
 		}
 	}()
 }
