@@ -1,11 +1,9 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"syscall"
 
 	"github.com/eni-net/eni/internal/taskrun"
 )
@@ -37,19 +35,6 @@ func runInOSView(ns, target string, vpc taskrun.VPCNet, argv []string) error {
 	defer release()
 	forward(cmd.Process)
 	err = cmd.Wait()
-	exitAs(err)
+	taskrun.ExitAs(err)
 	return err
-}
-
-// exitAs exits as the command that ended with err did (128+N when signal N killed it,
-// as a shell reports it); it returns when err is not the command's exit.
-func exitAs(err error) {
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) {
-		return
-	}
-	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		os.Exit(128 + int(ws.Signal()))
-	}
-	os.Exit(ee.ExitCode())
 }

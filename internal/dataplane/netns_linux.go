@@ -33,27 +33,53 @@ func openNS(name string) (netns.NsHandle, error) {
 
 // createNS creates a named network namespace without changing the caller's namespace.
 func createNS(name string) (netns.NsHandle, error) {
-	p, err := mountPoint(name)
+	fd, err := unshareNet()
 	if err != nil {
 		return netns.None(), fmt.Errorf("create netns %s: %w", name, err)
 	}
-	errc := make(chan error, 1)
+	err = bindNS(fd, name)
+	_ = unix.Close(fd) // read-only fd; the mount keeps the namespace
+	if err != nil {
+		return netns.None(), err
+	}
+	return openNS(name)
+}
+
+// unshareNet makes a network namespace and returns a read-only descriptor of it,
+// which alone keeps it, without changing the caller's namespace.
+func unshareNet() (int, error) {
+	type made struct {
+		fd  int
+		err error
+	}
+	mc := make(chan made, 1)
 	go func() {
 		// The thread stays locked: it ends with this goroutine and never runs other code
 		// in the new namespace.
 		runtime.LockOSThread()
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			errc <- err
+			mc <- made{-1, err}
 			return
 		}
-		src := fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid())
-		errc <- unix.Mount(src, p, "none", unix.MS_BIND, "")
+		fd, err := unix.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		mc <- made{fd, err}
 	}()
-	if err := <-errc; err != nil {
-		_ = os.Remove(p) // undo the mount point
-		return netns.None(), fmt.Errorf("create netns %s: %w", name, err)
+	m := <-mc
+	return m.fd, m.err
+}
+
+// bindNS names the namespace of descriptor fd name (bind-mounts it under /run/netns).
+func bindNS(fd int, name string) error {
+	p, err := mountPoint(name)
+	if err == nil {
+		if err = unix.Mount(fmt.Sprintf("/proc/self/fd/%d", fd), p, "none", unix.MS_BIND, ""); err != nil {
+			_ = os.Remove(p) // undo the mount point
+		}
 	}
-	return openNS(name)
+	if err != nil {
+		return fmt.Errorf("create netns %s: %w", name, err)
+	}
+	return nil
 }
 
 // mountPoint makes the empty file a namespace name is bind-mounted on (a stale one,

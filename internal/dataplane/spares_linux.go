@@ -2,12 +2,10 @@ package dataplane
 
 import (
 	"fmt"
-	"runtime"
 	"sync"
 	"time"
 
 	"github.com/vishvananda/netns"
-	"golang.org/x/sys/unix"
 )
 
 // Spare namespaces: an instance's namespace is made ahead of the pass that needs
@@ -104,27 +102,11 @@ func (s *spareNS) close() {
 
 // makeSpare makes an unnamed namespace with an instance's sysctls and lo up.
 func makeSpare() (*nsCtx, error) {
-	type made struct {
-		fd  int
-		err error
+	fd, err := unshareNet()
+	if err != nil {
+		return nil, fmt.Errorf("spare netns: %w", err)
 	}
-	mc := make(chan made, 1)
-	go func() {
-		// The thread stays locked: it ends with this goroutine and never runs other code
-		// in the new namespace.
-		runtime.LockOSThread()
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			mc <- made{-1, err}
-			return
-		}
-		fd, err := unix.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()), unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		mc <- made{fd, err}
-	}()
-	m := <-mc
-	if m.err != nil {
-		return nil, fmt.Errorf("spare netns: %w", m.err)
-	}
-	ns := netns.NsHandle(m.fd)
+	ns := netns.NsHandle(fd)
 	if err := writeSysctls(ns, instanceSysctls); err != nil {
 		_ = ns.Close() // read-only fd: the namespace goes with it
 		return nil, err
@@ -147,15 +129,9 @@ func makeSpare() (*nsCtx, error) {
 // nameSpare names the spare c name (bind-mounts it under /run/netns), which then
 // is what createNS would have made, with its sysctls written; c is closed on error.
 func nameSpare(c *nsCtx, name string) (*nsCtx, error) {
-	p, err := mountPoint(name)
-	if err == nil {
-		if err = unix.Mount(fmt.Sprintf("/proc/self/fd/%d", int(c.ns)), p, "none", unix.MS_BIND, ""); err != nil {
-			_ = unix.Unlink(p) // undo the mount point
-		}
-	}
-	if err != nil {
+	if err := bindNS(int(c.ns), name); err != nil {
 		c.close()
-		return nil, fmt.Errorf("create netns %s: %w", name, err)
+		return nil, err
 	}
 	c.name = name
 	return c, nil

@@ -78,7 +78,7 @@ func (o *Options) Command(args []string) ([]string, error) {
 
 // Run runs argv as a task of o's, its calls signed with creds (nil: unsigned),
 // and returns when it has ended: as the command did (it exits as the command
-// did when that failed, exitAsCommand).
+// did when that failed, ExitAs).
 func Run(o *Options, argv []string, creds aws.CredentialsProvider) error {
 	// Before a task is made for nothing. (A kernel that refuses the namespaces even
 	// so fails the command's start, and the task is deleted then.)
@@ -116,7 +116,7 @@ func Run(o *Options, argv []string, creds aws.CredentialsProvider) error {
 		return err
 	}
 	r.cleanup()
-	exitAsCommand(werr)
+	ExitAs(werr)
 	return werr
 }
 
@@ -255,9 +255,9 @@ func (r *taskRun) waitCommand(cmd *exec.Cmd) (werr, err error) {
 	return werr, nil
 }
 
-// exitAsCommand exits with the command's status when it failed: its exit code,
+// ExitAs exits as the command that ended with werr did when it failed: its exit code,
 // or 128 + the signal that killed it, as a shell reports it.
-func exitAsCommand(werr error) {
+func ExitAs(werr error) {
 	var ee *exec.ExitError
 	if errors.As(werr, &ee) {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
