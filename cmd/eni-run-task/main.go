@@ -5,8 +5,9 @@
 //
 // It signs with keys from the environment (AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), or not at all when there are no
-// credentials anywhere. Credentials only the SDK's chain finds (a profile, the
-// shared files, web identity, ...) it leaves to `eni run-task`, which it
+// credentials anywhere, and speaks plain HTTP (to the server on its host).
+// Credentials only the SDK's chain finds (a profile, the shared files, web
+// identity, ...) and https:// endpoints it leaves to `eni run-task`, which it
 // executes in its place: the eni binary beside it, else on $PATH.
 package main
 
@@ -18,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/eni-net/eni/internal/taskrun"
@@ -41,10 +43,10 @@ func main() {
 		os.Exit(2)
 	}
 	creds := taskrun.EnvCredentials()
-	if creds == nil && taskrun.MayHaveOtherCredentials() {
+	if creds == nil && taskrun.MayHaveOtherCredentials() || !strings.HasPrefix(o.Endpoint, "http://") {
 		err = execEni(os.Args[1:])
 	} else {
-		err = taskrun.Run(o, argv, creds)
+		err = taskrun.Run(o, argv, taskrun.NewClient("run-task", o.Region, creds))
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "eni-run-task:", err)
@@ -57,7 +59,7 @@ func main() {
 func execEni(args []string) error {
 	path, err := eniBinary()
 	if err != nil {
-		return fmt.Errorf("credentials other than AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (a profile, ~/.aws) need eni run-task, and there is no eni beside %s or on $PATH: %w", os.Args[0], err)
+		return fmt.Errorf("an https:// endpoint, or credentials other than AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (a profile, ~/.aws), need eni run-task, and there is no eni beside %s or on $PATH: %w", os.Args[0], err)
 	}
 	return syscall.Exec(path, append([]string{"eni", "run-task"}, args...), os.Environ())
 }

@@ -125,7 +125,7 @@ func execCmd(args []string) error {
 	}
 	var vpc taskrun.VPCNet
 	if rest[0] != "internet" {
-		vpc = taskrun.VPCNetOf(newAPIClient("exec", *region), *endpoint, rest[0])
+		vpc = vpcNetOf(newAPIClient("exec", *region), *endpoint, rest[0])
 	}
 	return runInOSView(ns, rest[0], vpc, rest[1:])
 }

@@ -28,7 +28,7 @@ func instanceState(endpoint, region, instance string) (string, error) {
 		State  []string `xml:"reservationSet>item>instancesSet>item>instanceState>name"`
 		Errors []string `xml:"Errors>Error>Code"`
 	}
-	status, err := newAPIClient("exec", region).EC2Query(endpoint, url.Values{"Action": {"DescribeInstances"}, "InstanceId.1": {instance}}, &out)
+	status, err := ec2Query(newAPIClient("exec", region), endpoint, url.Values{"Action": {"DescribeInstances"}, "InstanceId.1": {instance}}, &out)
 	switch {
 	case err != nil:
 		return "", err

@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"time"
 
@@ -24,34 +27,56 @@ func runTask(args []string) error {
 	if err != nil {
 		return &usageError{cmd: "run-task", err: err}
 	}
-	return taskrun.Run(o, argv, newAPIClient("run-task", o.Region).Creds)
+	return taskrun.Run(o, argv, newAPIClient("run-task", o.Region))
 }
 
 // newAPIClient is a client of the eni command cmd, signing with the credentials
 // of the standard AWS chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,
-// AWS_PROFILE and the shared files, ...) when it finds any. The instance
-// metadata service is not asked: a role's session credentials are never in eni
-// serve's keys.
+// AWS_PROFILE and the shared files, ...) when it finds any, and speaking https://
+// too. The instance metadata service is not asked: a role's session credentials
+// are never in eni serve's keys.
 func newAPIClient(cmd, region string) *taskrun.Client {
+	c := taskrun.NewClient(cmd, region, sdkCredentials(cmd, region))
+	c.Dial = dialTLS
+	return c
+}
+
+// sdkCredentials are the keys of the environment, else of the SDK's chain; nil
+// when there are none.
+func sdkCredentials(cmd, region string) taskrun.Credentials {
 	if creds := taskrun.EnvCredentials(); creds != nil || !taskrun.MayHaveOtherCredentials() {
 		// Keys in the environment, taken as they are without loading the SDK's
 		// configuration (milliseconds of a task's start); none at all: the SDK's
 		// chain would find none either, unsigned.
-		return taskrun.NewClient(cmd, region, creds)
+		return creds
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region), config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "eni %s: no AWS configuration (%v); requests are not signed\n", cmd, err)
-		return taskrun.NewClient(cmd, region, nil)
+		return nil
 	}
 	if cfg.Credentials != nil {
 		if _, err := cfg.Credentials.Retrieve(ctx); err == nil {
-			return taskrun.NewClient(cmd, region, cfg.Credentials)
+			return func(ctx context.Context) (taskrun.Keys, error) {
+				c, err := cfg.Credentials.Retrieve(ctx)
+				return taskrun.Keys{ID: c.AccessKeyID, Secret: c.SecretAccessKey, Token: c.SessionToken}, err
+			}
 		}
 	}
-	return taskrun.NewClient(cmd, region, nil)
+	return nil
+}
+
+// dialTLS connects to an https:// endpoint, its certificate checked against the
+// system's roots.
+func dialTLS(ctx context.Context, u *url.URL) (net.Conn, error) {
+	port := u.Port()
+	if port == "" {
+		port = "443"
+	}
+	d := tls.Dialer{Config: &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12}}
+	return d.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
 }
 
 // envOr is the variable k, or def when it is empty.

@@ -50,7 +50,7 @@ func TestMayHaveCredentials(t *testing.T) {
 	if tc.Creds == nil {
 		t.Fatal("a credentials file: the client does not sign")
 	}
-	if c, err := tc.Creds.Retrieve(context.Background()); err != nil || c.AccessKeyID != "AKIDFILE" {
-		t.Errorf("credentials from the file: %v, %v", c.AccessKeyID, err)
+	if c, err := tc.Creds(context.Background()); err != nil || c.ID != "AKIDFILE" {
+		t.Errorf("credentials from the file: %v, %v", c.ID, err)
 	}
 }

@@ -59,10 +59,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsv4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/eni-net/eni/internal/core"
+	"github.com/eni-net/eni/internal/sigv4/canon"
 )
 
 // Algorithm is the only signing algorithm accepted.
-const Algorithm = "AWS4-HMAC-SHA256"
+const Algorithm = canon.Algorithm
 
 // DefaultMaxSkew is how far a request's timestamp may be from the server's
 // clock, as in AWS.
@@ -72,7 +73,7 @@ const DefaultMaxSkew = 15 * time.Minute
 const MaxPresignExpiry = 7 * 24 * time.Hour
 
 // amzDateLayout is the ISO 8601 basic format of X-Amz-Date.
-const amzDateLayout = "20060102T150405Z"
+const amzDateLayout = canon.DateLayout
 
 // Verifier checks SigV4 signatures against a set of keys.
 type Verifier struct {
@@ -509,30 +510,4 @@ func requestHost(r *http.Request) string {
 		return r.Host
 	}
 	return r.URL.Host
-}
-
-// headerValue is the value of a signed header as the client sent it,
-// including those Go's server moves out of the header map.
-func headerValue(r *http.Request, h string) string {
-	switch h {
-	case "host":
-		return requestHost(r)
-	case "content-length":
-		if v := r.Header.Get("Content-Length"); v != "" {
-			return v
-		}
-		if r.ContentLength >= 0 {
-			return strconv.FormatInt(r.ContentLength, 10)
-		}
-		return ""
-	case "transfer-encoding":
-		if len(r.TransferEncoding) > 0 {
-			return strings.Join(r.TransferEncoding, ",")
-		}
-	}
-	vals := slices.Clone(r.Header.Values(h)) // Values shares the request's slice
-	for i, v := range vals {
-		vals[i] = strings.TrimSpace(stripExcessSpaces(v))
-	}
-	return strings.Join(vals, ",")
 }

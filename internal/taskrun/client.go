@@ -1,15 +1,13 @@
 package taskrun
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/xml"
+	"errors"
 	"fmt"
-	"io"
-	"net/http"
+	"net"
 	"net/url"
 	"os"
 	"os/user"
@@ -17,37 +15,45 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
+	"github.com/eni-net/eni/internal/sigv4/canon"
 	"github.com/eni-net/eni/internal/taskapi"
 )
 
+// Keys are the credentials a request is signed with.
+type Keys struct{ ID, Secret, Token string }
+
+// Credentials gives the keys to sign with (the SDK's chain, in eni run-task).
+type Credentials func(context.Context) (Keys, error)
+
 // Client calls the server's task API, and EC2 actions, signed (SigV4) with
-// Creds when it has them; a server with --auth none needs none.
+// Creds when it has them; a server with --auth none needs none. It speaks
+// HTTP/1.1 itself (wire.go): net/http's initialisation alone is milliseconds of a
+// task's start.
 type Client struct {
 	Cmd    string // the command, in messages
 	Region string
-	Creds  aws.CredentialsProvider // nil: unsigned
-	signer *v4.Signer
+	Creds  Credentials // nil: unsigned
+	// Dial connects to an https:// endpoint (eni's, over TLS); nil: the client
+	// speaks only http:// (eni-run-task hands https:// to eni run-task).
+	Dial func(ctx context.Context, u *url.URL) (net.Conn, error)
 }
 
 // NewClient is a client of the command cmd in region, signing with creds (nil:
 // unsigned).
-func NewClient(cmd, region string, creds aws.CredentialsProvider) *Client {
-	return &Client{Cmd: cmd, Region: region, Creds: creds, signer: v4.NewSigner()}
+func NewClient(cmd, region string, creds Credentials) *Client {
+	return &Client{Cmd: cmd, Region: region, Creds: creds}
 }
 
 // EnvCredentials are the keys in the environment (AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), first in the SDK's chain too,
 // taken as they are; nil when there are none.
-func EnvCredentials() aws.CredentialsProvider {
+func EnvCredentials() Credentials {
 	id, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
 	if id == "" || secret == "" {
 		return nil
 	}
-	return credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("AWS_SESSION_TOKEN"))
+	k := Keys{ID: id, Secret: secret, Token: os.Getenv("AWS_SESSION_TOKEN")}
+	return func(context.Context) (Keys, error) { return k, nil }
 }
 
 // MayHaveOtherCredentials reports whether the SDK's credential chain (the instance
@@ -84,82 +90,81 @@ func MayHaveOtherCredentials() bool {
 // Call calls the task API: method on u with a JSON body, the JSON reply decoded
 // into out (when not nil); an error reply is "CODE: message (HTTP status)".
 func (c *Client) Call(method, u string, body []byte, out any) error {
-	resp, err := c.do(method, u, "application/json", taskapi.Service, body)
+	status, reply, err := c.Do(method, u, "application/json", taskapi.Service, body)
 	if err != nil {
 		return fmt.Errorf("%s: %w", c.Cmd, err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
+	if status != 200 {
 		var e struct{ Code, Message string }
-		_ = json.NewDecoder(resp.Body).Decode(&e) // best effort: the status says enough
-		return fmt.Errorf("%s: %s: %s (HTTP %d)", c.Cmd, e.Code, e.Message, resp.StatusCode)
+		_ = json.Unmarshal(reply, &e) // best effort: the status says enough
+		return fmt.Errorf("%s: %s: %s (HTTP %d)", c.Cmd, e.Code, e.Message, status)
 	}
 	if out != nil {
-		return json.NewDecoder(resp.Body).Decode(out)
+		return json.Unmarshal(reply, out)
 	}
 	return nil
 }
 
-// EC2Query calls an EC2 Query action on the server at endpoint (signed for
-// "ec2") and decodes its XML reply into out: an error reply too, with the HTTP
-// status returned.
-func (c *Client) EC2Query(endpoint string, form url.Values, out any) (int, error) {
-	form.Set("Version", "2016-11-15")
-	resp, err := c.do(http.MethodPost, endpoint, "application/x-www-form-urlencoded; charset=utf-8", "ec2", []byte(form.Encode()))
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return resp.StatusCode, err
-	}
-	if err := xml.Unmarshal(raw, out); err != nil {
-		return resp.StatusCode, fmt.Errorf("%s: HTTP %d, not an EC2 reply", form.Get("Action"), resp.StatusCode)
-	}
-	return resp.StatusCode, nil
-}
-
-// do sends one request, signed for service when c has credentials.
-func (c *Client) do(method, u, contentType, service string, body []byte) (*http.Response, error) {
+// Do sends one request with a body of contentType, signed for service when c has
+// credentials, and returns the reply's status and body.
+func (c *Client) Do(method, rawURL, contentType, service string, body []byte) (status int, reply []byte, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+	defer cancel()
+	u, err := url.Parse(rawURL)
 	if err != nil {
-		cancel()
-		return nil, err
+		return 0, nil, err
 	}
-	req.Header.Set("Content-Type", contentType)
+	hdr := [][2]string{{"content-type", contentType}, {"host", u.Host}}
 	if c.Creds != nil {
-		creds, err := c.Creds.Retrieve(ctx)
-		if err != nil {
-			cancel()
-			return nil, fmt.Errorf("credentials: %w", err)
-		}
-		sum := sha256.Sum256(body)
-		if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), service, c.Region, time.Now()); err != nil {
-			cancel()
-			return nil, fmt.Errorf("signing: %w", err)
+		if hdr, err = c.sign(ctx, method, u, hdr, service, body); err != nil {
+			return 0, nil, err
 		}
 	}
-	resp, err := http.DefaultClient.Do(req)
+	conn, err := c.dial(ctx, u)
 	if err != nil {
-		cancel()
-		return nil, err
+		return 0, nil, err
 	}
-	resp.Body = cancelOnClose{resp.Body, cancel}
-	return resp, nil
+	defer conn.Close()
+	return roundTrip(ctx, conn, method, u, hdr, body)
 }
 
-// cancelOnClose ends a request's context when its body is closed.
-type cancelOnClose struct {
-	io.ReadCloser
-	cancel context.CancelFunc
+// sign adds to hdr (lower-case names, sorted, host among them) the date, the
+// session token and the Authorization that signs them all.
+func (c *Client) sign(ctx context.Context, method string, u *url.URL, hdr [][2]string, service string, body []byte) ([][2]string, error) {
+	k, err := c.Creds(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("credentials: %w", err)
+	}
+	now := time.Now().UTC()
+	hdr = append(hdr, [2]string{"x-amz-date", now.Format(canon.DateLayout)})
+	if k.Token != "" {
+		hdr = append(hdr, [2]string{"x-amz-security-token", k.Token})
+	}
+	sum := sha256.Sum256(body)
+	r := canon.Request{Method: method, EscapedPath: u.EscapedPath(), RawQuery: u.RawQuery, PayloadHash: hex.EncodeToString(sum[:])}
+	vals := map[string]string{}
+	for _, h := range hdr {
+		r.SignedHeaders = append(r.SignedHeaders, h[0])
+		vals[h[0]] = canon.HeaderValue([]string{h[1]})
+	}
+	r.Value = func(name string) string { return vals[name] }
+	return append(hdr, [2]string{"authorization", canon.Authorization(r, now, k.ID, k.Secret, c.Region, service)}), nil
 }
 
-func (b cancelOnClose) Close() error {
-	err := b.ReadCloser.Close()
-	b.cancel()
-	return err
+// dial connects to u's host: over TCP for http://, with c.Dial for https://.
+func (c *Client) dial(ctx context.Context, u *url.URL) (net.Conn, error) {
+	switch {
+	case u.Scheme == "https" && c.Dial != nil:
+		return c.Dial(ctx, u)
+	case u.Scheme == "http":
+		port := u.Port()
+		if port == "" {
+			port = "80"
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
+	}
+	return nil, errors.New("the endpoint " + u.Redacted() + " is not http:// (https:// needs eni run-task)")
 }
 
 // EnvOr is the variable k, or def when it is empty.

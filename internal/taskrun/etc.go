@@ -1,9 +1,7 @@
 package taskrun
 
 import (
-	"fmt"
 	"net/netip"
-	"net/url"
 	"strings"
 )
 
@@ -85,78 +83,6 @@ func dhcpDomain(region string) string {
 // EtcOf are the files of an instance of VPC n whose private address is ip.
 func EtcOf(n VPCNet, region, ip string) EtcFiles {
 	return EtcFiles{ResolvConf: resolvConf(n, region), Hosts: hostsFile(ip, PrivateDNSName(ip, region))}
-}
-
-// VPCNetOf asks the server at endpoint for the VPC of instance id ("i-…") or of ENI
-// id ("eni-…", a task's); zero when it does not answer.
-func VPCNetOf(c *Client, endpoint, id string) VPCNet {
-	vpc, err := vpcOf(c, endpoint, id)
-	if err != nil {
-		return VPCNet{}
-	}
-	n, err := vpcNet(c, endpoint, vpc)
-	if err != nil {
-		return VPCNet{}
-	}
-	return n
-}
-
-// vpcOf is the VPC of an instance or ENI.
-func vpcOf(c *Client, endpoint, id string) (string, error) {
-	if strings.HasPrefix(id, "eni-") {
-		var out struct {
-			VPC []string `xml:"networkInterfaceSet>item>vpcId"`
-		}
-		if err := c.ec2Action(endpoint, url.Values{"Action": {"DescribeNetworkInterfaces"}, "NetworkInterfaceId.1": {id}}, &out); err != nil || len(out.VPC) != 1 {
-			return "", fmt.Errorf("no VPC for %s: %v", id, err)
-		}
-		return out.VPC[0], nil
-	}
-	var out struct {
-		VPC []string `xml:"reservationSet>item>instancesSet>item>vpcId"`
-	}
-	if err := c.ec2Action(endpoint, url.Values{"Action": {"DescribeInstances"}, "InstanceId.1": {id}}, &out); err != nil || len(out.VPC) != 1 {
-		return "", fmt.Errorf("no VPC for %s: %v", id, err)
-	}
-	return out.VPC[0], nil
-}
-
-// vpcNet is a VPC's primary block and DHCP options.
-func vpcNet(c *Client, endpoint, vpc string) (VPCNet, error) {
-	var v struct {
-		CIDR []string `xml:"vpcSet>item>cidrBlock"`
-		DHCP []string `xml:"vpcSet>item>dhcpOptionsId"`
-	}
-	if err := c.ec2Action(endpoint, url.Values{"Action": {"DescribeVpcs"}, "VpcId.1": {vpc}}, &v); err != nil || len(v.CIDR) != 1 {
-		return VPCNet{}, fmt.Errorf("VPC %s: %v", vpc, err)
-	}
-	n := VPCNet{CIDR: v.CIDR[0]}
-	if len(v.DHCP) != 1 || v.DHCP[0] == "" || v.DHCP[0] == "default" {
-		return n, nil
-	}
-	var d struct {
-		Configs []struct {
-			Key    string   `xml:"key"`
-			Values []string `xml:"valueSet>item>value"`
-		} `xml:"dhcpOptionsSet>item>dhcpConfigurationSet>item"`
-	}
-	if err := c.ec2Action(endpoint, url.Values{"Action": {"DescribeDhcpOptions"}, "DhcpOptionsId.1": {v.DHCP[0]}}, &d); err != nil {
-		return n, err
-	}
-	n.DHCP = map[string][]string{}
-	for _, cf := range d.Configs {
-		n.DHCP[cf.Key] = cf.Values
-	}
-	return n, nil
-}
-
-// ec2Action is EC2Query with an error for a reply other than 200.
-func (c *Client) ec2Action(endpoint string, form url.Values, out any) error {
-	status, err := c.EC2Query(endpoint, form, out)
-	if err == nil && status != 200 {
-		err = fmt.Errorf("%s: HTTP %d", form.Get("Action"), status)
-	}
-	return err
 }
 
 // PrivateDNSName is AWS's private DNS name of an address in region.

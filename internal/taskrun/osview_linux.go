@@ -24,46 +24,96 @@ import (
 // that before, to run code between fork and exec: a second start of the binary, 10-16 ms
 // of every eni exec and run-task.)
 
-// StartOSView starts cmd (resolved, with its stdio and environment) in the data
-// plane's namespace ns with the OS view above; view, called inside ns, names the hostname and
-// the /etc files (none when empty, etc.go). The command is killed when the thread
-// that started it ends: call release once it has been waited for (and every thread ends
-// with this process).
-func StartOSView(ns string, cmd *exec.Cmd, view func() (string, EtcFiles)) (release func(), err error) {
-	if cmd.Err != nil {
-		return nil, cmd.Err
-	}
-	errc := make(chan error, 1)
-	done := make(chan struct{})
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread's namespaces are the instance's
-		errc <- enterOSView(ns, cmd, view)
-		<-done
-	}()
-	if err := <-errc; err != nil {
-		close(done)
-		return nil, err
-	}
-	return func() { close(done) }, nil
+// An OSView is the locked thread that starts a command with the OS view above. It is
+// made ahead of the command's network namespace (PrepareOSView): it unshares its mount
+// and UTS namespaces and mounts its scratch tmpfs while run-task's create is under
+// way; then Start joins the namespace and does the rest.
+type OSView struct {
+	work chan func() error
+	errc chan error
+	done chan struct{}
 }
 
-// enterOSView, on a locked thread, joins ns, makes the OS view there and starts cmd.
-func enterOSView(ns string, cmd *exec.Cmd, view func() (string, EtcFiles)) error {
-	if err := nsname.Join(ns); err != nil {
-		return err
+// PrepareOSView starts an OS view's thread. Start it, or Abort it.
+func PrepareOSView() *OSView {
+	v := &OSView{work: make(chan func() error), errc: make(chan error, 1), done: make(chan struct{})}
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread's namespaces are the instance's
+		err := prepareView()
+		f, ok := <-v.work
+		if !ok {
+			return
+		}
+		if err == nil {
+			err = f()
+		}
+		v.errc <- err
+		<-v.done
+	}()
+	return v
+}
+
+// Abort ends a view that will not be started.
+func (v *OSView) Abort() { close(v.work) }
+
+// Start starts cmd (resolved, with its stdio and environment) in the data plane's
+// namespace ns with the view's OS view; view, called inside ns, names the hostname and
+// the /etc files (none when empty, etc.go). The command is killed when the thread that
+// started it ends: call release once it has been waited for (and every thread ends
+// with this process).
+func (v *OSView) Start(ns string, cmd *exec.Cmd, view func() (string, EtcFiles)) (release func(), err error) {
+	if cmd.Err != nil {
+		v.Abort()
+		return nil, cmd.Err
 	}
-	hostname, etc := view()
+	fd, err := nsname.Open(ns) // by this thread: the view's mount namespace predates ns's name
+	if err != nil {
+		v.Abort()
+		return nil, err
+	}
+	defer unix.Close(fd) // read-only fd
+	v.work <- func() error {
+		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+			return fmt.Errorf("netns %s: join: %w", ns, err)
+		}
+		return finishView(cmd, view)
+	}
+	if err := <-v.errc; err != nil {
+		close(v.done)
+		return nil, err
+	}
+	return func() { close(v.done) }, nil
+}
+
+// StartOSView is PrepareOSView and Start.
+func StartOSView(ns string, cmd *exec.Cmd, view func() (string, EtcFiles)) (release func(), err error) {
+	return PrepareOSView().Start(ns, cmd, view)
+}
+
+// prepareView, on the view's thread, makes what is the same whatever the namespace:
+// its own mount and UTS namespaces, its mounts kept from the host (as ip netns exec:
+// the tree becomes a slave of the host's), the host's /sys gone and a tmpfs over /tmp
+// for the /etc files (finishView).
+func prepareView() error {
 	if err := unix.Unshare(unix.CLONE_NEWNS | unix.CLONE_NEWUTS); err != nil {
 		return fmt.Errorf("os view: new mount and UTS namespaces: %w", err)
 	}
-	// Mounts made here stay here (as ip netns exec: the tree becomes a slave of the
-	// host's), then /sys is the network namespace's.
 	if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("os view: make / a slave: %w", err)
 	}
 	if err := unix.Unmount("/sys", unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) {
 		return fmt.Errorf("os view: unmount /sys: %w", err)
 	}
+	if err := unix.Mount("eni", "/tmp", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=64k,mode=0755"); err != nil {
+		return fmt.Errorf("os view: tmpfs for /etc files: %w", err)
+	}
+	return nil
+}
+
+// finishView, on the view's thread inside the namespace, mounts its /sys and /etc
+// files, sets the hostname and starts cmd.
+func finishView(cmd *exec.Cmd, view func() (string, EtcFiles)) error {
+	hostname, etc := view()
 	if err := unix.Mount("sysfs", "/sys", "sysfs", 0, ""); err != nil {
 		return fmt.Errorf("os view: mount /sys: %w", err)
 	}
@@ -80,15 +130,9 @@ func enterOSView(ns string, cmd *exec.Cmd, view func() (string, EtcFiles)) error
 }
 
 // mountEtc bind-mounts etc's files over /etc/resolv.conf and /etc/hosts, in this
-// mount namespace only: they are written to a tmpfs mounted over /tmp for the time of
-// the bind mounts (which keep it), then /tmp is the host's again.
+// mount namespace only: they are written to the tmpfs over /tmp (prepareView), which
+// the bind mounts keep; then /tmp is the host's again.
 func mountEtc(etc EtcFiles) error {
-	if etc.ResolvConf == "" && etc.Hosts == "" {
-		return nil
-	}
-	if err := unix.Mount("eni", "/tmp", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=64k,mode=0755"); err != nil {
-		return fmt.Errorf("tmpfs for /etc files: %w", err)
-	}
 	var errs []error
 	for _, f := range []struct{ name, content string }{{"resolv.conf", etc.ResolvConf}, {"hosts", etc.Hosts}} {
 		if f.content == "" {

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -20,8 +19,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/eni-net/eni/internal/netadmin"
 	"github.com/eni-net/eni/internal/nsname"
@@ -76,36 +73,38 @@ func (o *Options) Command(args []string) ([]string, error) {
 	return args, nil
 }
 
-// Run runs argv as a task of o's, its calls signed with creds (nil: unsigned),
-// and returns when it has ended: as the command did (it exits as the command
+// Run runs argv as a task of o's, calling the server with tc, and returns when it has ended: as the command did (it exits as the command
 // did when that failed, ExitAs).
-func Run(o *Options, argv []string, creds aws.CredentialsProvider) error {
+func Run(o *Options, argv []string, tc *Client) error {
 	// Before a task is made for nothing. (A kernel that refuses the namespaces even
 	// so fails the command's start, and the task is deleted then.)
 	if err := netadmin.Capable(); err != nil {
 		return fmt.Errorf("run-task: %w", err)
 	}
-	r := &taskRun{tc: NewClient("run-task", o.Region, creds), lost: make(chan error, 1), sigs: make(chan os.Signal, 2)}
+	r := &taskRun{tc: tc, lost: make(chan error, 1), sigs: make(chan os.Signal, 2)}
 	// Signals from now on end the task, not run-task (one that comes while the
 	// create waits deletes the task it made).
 	signal.Notify(r.sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(r.sigs)
 	sent := time.Now()
 	deadline := sent.Add(o.Wait)
+	view := PrepareOSView() // while the server makes the task
 	if err := r.create(o); err != nil {
+		view.Abort()
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "eni run-task: task %s, ENI %s, %s\n", r.task.TaskID, r.task.NetworkInterfaceID, r.task.PrivateIPAddress)
-	etc := r.etcFiles(o.Endpoint)
+	etc := EtcOf(VPCNet{CIDR: r.task.VPCCIDR, DHCP: r.task.DHCPOptions}, r.tc.Region, r.task.PrivateIPAddress)
 	// Renew the task's lease from now on; the server deletes a task whose
 	// run-task stopped renewing (this process killed, say).
 	stopRenew := make(chan struct{})
 	defer close(stopRenew)
 	go renewTask(r.tc, r.url, r.task.LeaseSeconds, sent, stopRenew, r.lost)
 	if err := r.waitReady(deadline, o.Wait); err != nil {
+		view.Abort()
 		return err
 	}
-	cmd, release, err := r.start(o.Prefix, argv, <-etc)
+	cmd, release, err := r.start(view, o.Prefix, argv, etc)
 	if err != nil {
 		r.cleanup()
 		return err
@@ -125,7 +124,7 @@ func Run(o *Options, argv []string, creds aws.CredentialsProvider) error {
 func (r *taskRun) create(o *Options) error {
 	base := strings.TrimRight(o.Endpoint, "/") + taskapi.Path
 	body, _ := json.Marshal(taskapi.Request{Region: o.Region, SubnetID: o.Subnet, SecurityGroupIDs: o.Groups}) // plain data
-	if err := r.tc.Call(http.MethodPost, base+"?region="+url.QueryEscape(o.Region)+"&wait="+waitSeconds(o.Wait), body, &r.task); err != nil {
+	if err := r.tc.Call("POST", base+"?region="+url.QueryEscape(o.Region)+"&wait="+waitSeconds(o.Wait), body, &r.task); err != nil {
 		return err
 	}
 	r.url = base + "/" + r.task.TaskID + "?region=" + url.QueryEscape(o.Region)
@@ -144,21 +143,6 @@ func waitSeconds(wait time.Duration) string {
 	return fmt.Sprint(min(wait, time.Second).Seconds())
 }
 
-// etcFiles are the command's resolv.conf and hosts (its VPC's resolver, its
-// name): of the VPC the create's reply names, else asked of the server while the
-// task's network comes up.
-func (r *taskRun) etcFiles(endpoint string) <-chan EtcFiles {
-	etc := make(chan EtcFiles, 1)
-	if r.task.VPCCIDR != "" {
-		etc <- EtcOf(VPCNet{CIDR: r.task.VPCCIDR, DHCP: r.task.DHCPOptions}, r.tc.Region, r.task.PrivateIPAddress)
-		return etc
-	}
-	go func() {
-		etc <- EtcOf(VPCNetOf(r.tc, endpoint, r.task.NetworkInterfaceID), r.tc.Region, r.task.PrivateIPAddress)
-	}()
-	return etc
-}
-
 // taskRun is one task of run-task: its API, the lease renewal's failure and
 // the signals that end it.
 type taskRun struct {
@@ -172,7 +156,7 @@ type taskRun struct {
 // cleanup deletes the task; one already gone (its lease ran out) is not found:
 // nothing to do.
 func (r *taskRun) cleanup() {
-	if err := r.tc.Call(http.MethodDelete, r.url, nil, nil); err != nil && !strings.Contains(err.Error(), "InvalidTaskID.NotFound") {
+	if err := r.tc.Call("DELETE", r.url, nil, nil); err != nil && !strings.Contains(err.Error(), "InvalidTaskID.NotFound") {
 		fmt.Fprintf(os.Stderr, "eni run-task: deleting %s: %v\n", r.task.TaskID, err)
 	}
 }
@@ -185,7 +169,7 @@ func (r *taskRun) waitReady(deadline time.Time, wait time.Duration) error {
 		var st taskapi.Reply
 		// The server answers as soon as the task is up, within a second (a server
 		// without ?wait answers at once: polled every 5 ms then).
-		if err := r.tc.Call(http.MethodGet, r.url+"&wait=1", nil, &st); err != nil {
+		if err := r.tc.Call("GET", r.url+"&wait=1", nil, &st); err != nil {
 			r.cleanup()
 			return err
 		}
@@ -214,12 +198,12 @@ func (r *taskRun) waitReady(deadline time.Time, wait time.Duration) error {
 // (The signal follows the thread that starts the command, which lives until
 // release.) It sees the task's /sys and has its private DNS name as hostname
 // (osview_linux.go).
-func (r *taskRun) start(prefix string, args []string, etc EtcFiles) (cmd *exec.Cmd, release func(), err error) {
+func (r *taskRun) start(view *OSView, prefix string, args []string, etc EtcFiles) (cmd *exec.Cmd, release func(), err error) {
 	cmd = exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(), "ENI_TASK_ID="+r.task.TaskID, "ENI_NETWORK_INTERFACE_ID="+r.task.NetworkInterfaceID, "ENI_PRIVATE_IP="+r.task.PrivateIPAddress)
 	hostname := PrivateDNSName(r.task.PrivateIPAddress, r.tc.Region)
-	release, err = StartOSView(nsname.Of(prefix, r.task.TaskID), cmd, func() (string, EtcFiles) { return hostname, etc })
+	release, err = view.Start(nsname.Of(prefix, r.task.TaskID), cmd, func() (string, EtcFiles) { return hostname, etc })
 	if err != nil {
 		return nil, nil, fmt.Errorf("run-task: start: %w", err)
 	}
@@ -289,7 +273,7 @@ func renewTask(tc *Client, taskURL string, leaseSeconds float64, start time.Time
 		case <-t.C:
 		}
 		var rep taskapi.Reply
-		err := tc.Call(http.MethodPut, taskURL, nil, &rep)
+		err := tc.Call("PUT", taskURL, nil, &rep)
 		if err == nil {
 			last = time.Now()
 			if l := time.Duration(rep.LeaseSeconds * float64(time.Second)); l > 0 {

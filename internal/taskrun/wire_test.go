@@ -1,0 +1,86 @@
+package taskrun
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eni-net/eni/internal/core"
+	"github.com/eni-net/eni/internal/sigv4"
+)
+
+// readReply reads what servers send: a body by its length, chunked (with extensions
+// and a trailer), or up to the connection's end; a HEAD's none; a 100 Continue
+// before the reply; and refuses what is not HTTP.
+func TestReadReply(t *testing.T) {
+	for _, c := range []struct{ name, method, raw, body string }{
+		{"length", "GET", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloextra", "hello"},
+		{"chunked", "GET", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: 1\r\n\r\n", "hello world"},
+		{"close", "GET", "HTTP/1.0 200 OK\r\n\r\nto the end", "to the end"},
+		{"head", "HEAD", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", ""},
+		{"continue", "POST", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nno", "no"},
+	} {
+		status, body, err := readReply(bufio.NewReader(strings.NewReader(c.raw)), c.method)
+		if err != nil || string(body) != c.body || status < 200 {
+			t.Errorf("%s: %d %q %v, want %q", c.name, status, body, err, c.body)
+		}
+	}
+	for _, raw := range []string{"SSH-2.0-OpenSSH\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n"} {
+		if _, _, err := readReply(bufio.NewReader(strings.NewReader(raw)), "GET"); err == nil {
+			t.Errorf("%q: read as a reply", raw)
+		}
+	}
+}
+
+// A signed call with a session token reaches the server's verifier whole: its token
+// signed and checked, its query and JSON body as sent, and a long reply (chunked by
+// Go's server) read in full.
+func TestSignedCallWithSessionToken(t *testing.T) {
+	keys, err := sigv4.Parse(strings.NewReader("AKIAALICE0000000001 alice-secret 111111111111\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &sigv4.Verifier{Keys: keys, Now: time.Now, Session: func(id, token string) (sigv4.Key, error) {
+		if id != "ASIATEMP" || token != "the-token" {
+			return sigv4.Key{}, &core.Error{Code: "AuthFailure", Message: "bad token " + token}
+		}
+		return sigv4.Key{AccessKeyID: id, SecretAccessKey: "temp-secret", Account: "111111111111"}, nil
+	}}
+	long := strings.Repeat("x", 100_000)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if _, err := v.Verify(r, body); err != nil {
+			w.WriteHeader(403)
+			fmt.Fprintf(w, `{"Code":"AuthFailure","Message":%q}`, err.Error())
+			return
+		}
+		fmt.Fprintf(w, `{"query":%q,"body":%q,"long":%q}`, r.URL.RawQuery, body, long)
+	}))
+	defer srv.Close()
+	c := NewClient("test", "us-east-1", func(context.Context) (Keys, error) {
+		return Keys{ID: "ASIATEMP", Secret: "temp-secret", Token: "the-token"}, nil
+	})
+	var out struct{ Query, Body, Long string }
+	if err := c.Call("POST", srv.URL+"/eni/v1/tasks?region=us-east-1&wait=0.5", []byte(`{"a":"b c"}`), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Query != "region=us-east-1&wait=0.5" || out.Body != `{"a":"b c"}` || out.Long != long {
+		t.Errorf("the server got %q %q, and %d of %d bytes back", out.Query, out.Body, len(out.Long), len(long))
+	}
+	c.Creds = func(context.Context) (Keys, error) {
+		return Keys{ID: "ASIATEMP", Secret: "temp-secret", Token: "another"}, nil
+	}
+	if err := c.Call("GET", srv.URL+"/", nil, nil); err == nil || !strings.Contains(err.Error(), "AuthFailure") {
+		t.Errorf("a wrong token: %v", err)
+	}
+	if err := c.Call("GET", strings.Replace(srv.URL, "http:", "https:", 1)+"/", nil, nil); err == nil || !strings.Contains(err.Error(), "https:// needs eni run-task") {
+		t.Errorf("https without a dialer: %v", err)
+	}
+}
