@@ -22,6 +22,7 @@ type db struct {
 	enis      *table[ENI, *ENI]
 	instances *table[Instance, *Instance]
 	addresses *table[Address, *Address]
+	hostMemo  hostMemo // of the host view (hostmemo.go)
 	igws      *table[InternetGateway, *InternetGateway]
 	rtbs      *table[RouteTable, *RouteTable]
 	perms     *table[Permission, *Permission]

@@ -178,18 +178,19 @@ func (tx *Tx) hostENIs(up map[string]bool, taskOf, natOf map[string]string, ipv6
 	enis := tx.enis.Sorted(nil)
 	out := make([]HostENI, 0, len(enis))
 	members := map[string][]string{} // group -> member addresses as CIDRs
+	memo := &tx.db.hostMemo
+	memo.mu.Lock()
+	defer memo.mu.Unlock()
+	base := memo.eni
+	if len(tx.enis.over) > 0 {
+		base = newHostENIBase // a write's own rows may change yet: not memoised
+	}
 	for _, e := range enis {
 		if ipv6Only[e.SubnetID] {
 			continue
 		}
-		he := HostENI{ID: e.ID, MAC: e.MAC, SubnetID: e.SubnetID, VpcID: e.VpcID, IPv6: e.IPv6,
-			IPv4Prefixes: e.IPv4Prefixes, IPv6Prefixes: e.IPv6Prefixes, SourceDestCheck: e.SourceDestCheck, Groups: e.Groups}
-		he.PrivateIPs = append(make([]string, 0, len(e.PrivateIPs)+1), e.PrimaryIP())
-		for _, ip := range e.PrivateIPs {
-			if !ip.Primary {
-				he.PrivateIPs = append(he.PrivateIPs, ip.Address)
-			}
-		}
+		b := base(e)
+		he := b.he
 		if a := e.Attachment; a != nil && up[a.InstanceID] {
 			he.InstanceID = a.InstanceID
 			he.DeviceIndex = int(a.DeviceIndex)
@@ -202,16 +203,10 @@ func (tx *Tx) hostENIs(up map[string]bool, taskOf, natOf map[string]string, ipv6
 		}
 		out = append(out, he)
 		for _, g := range e.Groups {
-			for _, ip := range he.PrivateIPs {
-				members[g] = append(members[g], ip+"/32")
-			}
-			for _, ip := range e.IPv6 {
-				members[g] = append(members[g], ip+"/128")
-			}
-			members[g] = append(members[g], e.IPv4Prefixes...) // addresses in them are the ENI's too
-			members[g] = append(members[g], e.IPv6Prefixes...)
+			members[g] = append(members[g], b.cidrs...)
 		}
 	}
+	memo.prune(enis)
 	return out, members
 }
 
