@@ -1,6 +1,9 @@
 package core
 
-import "sync"
+import (
+	"slices"
+	"sync"
+)
 
 // hostMemo remembers each committed ENI row's part of the host view that depends on
 // the row alone: a host view of 5,000 ENIs converts only the rows written since the
@@ -58,6 +61,7 @@ func newHostENIBase(e *ENI) *hostENIBase {
 			he.PrivateIPs = append(he.PrivateIPs, ip.Address)
 		}
 	}
+	he.PrivateIPs = slices.Clip(he.PrivateIPs) // shared by every view: an append copies
 	b := &hostENIBase{he: he}
 	if len(e.Groups) > 0 {
 		for _, ip := range he.PrivateIPs {
@@ -67,7 +71,7 @@ func newHostENIBase(e *ENI) *hostENIBase {
 			b.cidrs = append(b.cidrs, ip+"/128")
 		}
 		b.cidrs = append(b.cidrs, e.IPv4Prefixes...) // addresses in them are the ENI's too
-		b.cidrs = append(b.cidrs, e.IPv6Prefixes...)
+		b.cidrs = slices.Clip(append(b.cidrs, e.IPv6Prefixes...))
 	}
 	return b
 }

@@ -23,9 +23,10 @@
 //   - otherwise (a client that signed user-agent, used the Date header instead
 //     of X-Amz-Date, signed "content-length: 0", ...) with canonical.go, which
 //     builds the canonical request from the client's list and derives the key
-//     with crypto/hmac. The SDK exports no key-derivation helper (it lives in
-//     aws/signer/internal/v4), so this fallback has to do the HMAC chain
-//     itself. Tests check that both paths agree on every request the SDK can
+//     with internal/sigv4/canon (the specification's arithmetic, which
+//     eni-run-task signs with too). The SDK exports no key-derivation helper
+//     (it lives in aws/signer/internal/v4), so this fallback has to do the
+//     HMAC chain itself. Tests check that both paths agree on every request the SDK can
 //     sign and that both reproduce AWS's published test-suite signatures.
 //
 // Signatures are compared with crypto/subtle.ConstantTimeCompare.
@@ -112,10 +113,6 @@ type Auth struct {
 
 // SignedHeadersString is the SignedHeaders value as the client sent it.
 func (a *Auth) SignedHeadersString() string { return strings.Join(a.SignedHeaders, ";") }
-
-func (a *Auth) scope() string {
-	return a.ScopeDate + "/" + a.Region + "/" + a.Service + "/aws4_request"
-}
 
 // ParseAuthorization parses an Authorization header value:
 //

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsv4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/eni-net/eni/internal/core"
+	"github.com/eni-net/eni/internal/sigv4/canon"
 )
 
 // The key and time of AWS's published SigV4 test suite.
@@ -428,7 +429,7 @@ func TestVerifyFallbackSets(t *testing.T) {
 			t.Fatalf("SDK path accepted %v", signed)
 		}
 		a.Signature = manualSignature(r, a, testSecret, hashHex(describeBody))
-		r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+testAKID+"/"+a.scope()+", SignedHeaders="+a.SignedHeadersString()+", Signature="+a.Signature)
+		r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+testAKID+"/"+canon.Scope(a.ScopeDate, a.Region, a.Service)+", SignedHeaders="+a.SignedHeadersString()+", Signature="+a.Signature)
 		return r
 	}
 	// Java v1 style: user-agent signed.

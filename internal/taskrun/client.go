@@ -114,6 +114,9 @@ func (c *Client) Do(method, rawURL, contentType, service string, body []byte) (s
 	if err != nil {
 		return 0, nil, err
 	}
+	if u.Opaque != "" || u.Host == "" {
+		return 0, nil, errors.New("the endpoint " + u.Redacted() + " is not a URL with a host")
+	}
 	hdr := [][2]string{{"content-type", contentType}, {"host", u.Host}}
 	if c.Creds != nil {
 		if hdr, err = c.sign(ctx, method, u, hdr, service, body); err != nil {

@@ -29,23 +29,23 @@ import (
 // and UTS namespaces and mounts its scratch tmpfs while run-task's create is under
 // way; then Start joins the namespace and does the rest.
 type OSView struct {
-	work chan func() error
+	work chan func(tmp bool) error
 	errc chan error
 	done chan struct{}
 }
 
 // PrepareOSView starts an OS view's thread. Start it, or Abort it.
 func PrepareOSView() *OSView {
-	v := &OSView{work: make(chan func() error), errc: make(chan error, 1), done: make(chan struct{})}
+	v := &OSView{work: make(chan func(bool) error), errc: make(chan error, 1), done: make(chan struct{})}
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread's namespaces are the instance's
-		err := prepareView()
+		tmp, err := prepareView()
 		f, ok := <-v.work
 		if !ok {
 			return
 		}
 		if err == nil {
-			err = f()
+			err = f(tmp)
 		}
 		v.errc <- err
 		<-v.done
@@ -57,7 +57,8 @@ func PrepareOSView() *OSView {
 func (v *OSView) Abort() { close(v.work) }
 
 // Start starts cmd (resolved, with its stdio and environment) in the data plane's
-// namespace ns with the view's OS view; view, called inside ns, names the hostname and
+// namespace ns with the view's OS view; view, called inside ns (and the view's own mount
+// namespace, where /sys is not yet mounted), names the hostname and
 // the /etc files (none when empty, etc.go). The command is killed when the thread that
 // started it ends: call release once it has been waited for (and every thread ends
 // with this process).
@@ -72,11 +73,11 @@ func (v *OSView) Start(ns string, cmd *exec.Cmd, view func() (string, EtcFiles))
 		return nil, err
 	}
 	defer unix.Close(fd) // read-only fd
-	v.work <- func() error {
+	v.work <- func(tmp bool) error {
 		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
 			return fmt.Errorf("netns %s: join: %w", ns, err)
 		}
-		return finishView(cmd, view)
+		return finishView(cmd, view, tmp)
 	}
 	if err := <-v.errc; err != nil {
 		close(v.done)
@@ -93,31 +94,33 @@ func StartOSView(ns string, cmd *exec.Cmd, view func() (string, EtcFiles)) (rele
 // prepareView, on the view's thread, makes what is the same whatever the namespace:
 // its own mount and UTS namespaces, its mounts kept from the host (as ip netns exec:
 // the tree becomes a slave of the host's), the host's /sys gone and a tmpfs over /tmp
-// for the /etc files (finishView).
-func prepareView() error {
+// for the /etc files (finishView); tmp says whether that tmpfs is there (without it
+// the command runs on, with the host's files, as it would under ip netns exec).
+func prepareView() (tmp bool, err error) {
 	if err := unix.Unshare(unix.CLONE_NEWNS | unix.CLONE_NEWUTS); err != nil {
-		return fmt.Errorf("os view: new mount and UTS namespaces: %w", err)
+		return false, fmt.Errorf("os view: new mount and UTS namespaces: %w", err)
 	}
 	if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
-		return fmt.Errorf("os view: make / a slave: %w", err)
+		return false, fmt.Errorf("os view: make / a slave: %w", err)
 	}
 	if err := unix.Unmount("/sys", unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) {
-		return fmt.Errorf("os view: unmount /sys: %w", err)
+		return false, fmt.Errorf("os view: unmount /sys: %w", err)
 	}
-	if err := unix.Mount("eni", "/tmp", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=64k,mode=0755"); err != nil {
-		return fmt.Errorf("os view: tmpfs for /etc files: %w", err)
+	err = unix.Mount("eni", "/tmp", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=64k,mode=0755")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "eni: the instance's /etc files: tmpfs: %v\n", err)
 	}
-	return nil
+	return err == nil, nil
 }
 
 // finishView, on the view's thread inside the namespace, mounts its /sys and /etc
 // files, sets the hostname and starts cmd.
-func finishView(cmd *exec.Cmd, view func() (string, EtcFiles)) error {
+func finishView(cmd *exec.Cmd, view func() (string, EtcFiles), tmp bool) error {
 	hostname, etc := view()
 	if err := unix.Mount("sysfs", "/sys", "sysfs", 0, ""); err != nil {
 		return fmt.Errorf("os view: mount /sys: %w", err)
 	}
-	if err := mountEtc(etc); err != nil { // the command runs on, as under ip netns exec
+	if err := mountEtc(etc, tmp); err != nil { // the command runs on, as under ip netns exec
 		fmt.Fprintf(os.Stderr, "eni: the instance's /etc files: %v\n", err)
 	}
 	if hostname != "" {
@@ -130,9 +133,12 @@ func finishView(cmd *exec.Cmd, view func() (string, EtcFiles)) error {
 }
 
 // mountEtc bind-mounts etc's files over /etc/resolv.conf and /etc/hosts, in this
-// mount namespace only: they are written to the tmpfs over /tmp (prepareView), which
-// the bind mounts keep; then /tmp is the host's again.
-func mountEtc(etc EtcFiles) error {
+// mount namespace only: they are written to the tmpfs over /tmp (prepareView; tmp:
+// it is there), which the bind mounts keep; then /tmp is the host's again.
+func mountEtc(etc EtcFiles, tmp bool) error {
+	if !tmp {
+		return nil
+	}
 	var errs []error
 	for _, f := range []struct{ name, content string }{{"resolv.conf", etc.ResolvConf}, {"hosts", etc.Hosts}} {
 		if f.content == "" {

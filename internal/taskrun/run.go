@@ -94,6 +94,8 @@ func Run(o *Options, argv []string, tc *Client) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "eni run-task: task %s, ENI %s, %s\n", r.task.TaskID, r.task.NetworkInterfaceID, r.task.PrivateIPAddress)
+	// (A server that does not name the task's VPC, older than vpcCidrBlock, gets the
+	// resolver's subnet-independent address, 169.254.169.253: etc.go.)
 	etc := EtcOf(VPCNet{CIDR: r.task.VPCCIDR, DHCP: r.task.DHCPOptions}, r.tc.Region, r.task.PrivateIPAddress)
 	// Renew the task's lease from now on; the server deletes a task whose
 	// run-task stopped renewing (this process killed, say).

@@ -14,13 +14,20 @@ import (
 	"strings"
 )
 
-// maxReply bounds a reply's body.
-const maxReply = 4 << 20
+// The client's HTTP/1.1 (net/http's initialisation alone is milliseconds of a task's
+// start): one request per connection, to the server on this host. It follows no
+// redirects and takes no proxy (the server is local: net/http's client never
+// proxies loopback either). A reply is bounded: its status line and headers to
+// maxHead, its body to maxReply, at most maxInterim interim (1xx) replies before it.
+const (
+	maxReply   = 4 << 20
+	maxHead    = 1 << 20
+	maxInterim = 5
+)
 
 // roundTrip sends one HTTP/1.1 request on conn (then closed: Connection: close) with
 // the headers hdr (lower-case names; host among them) and body, and reads the whole
-// reply. The reply may be delimited by its length, chunked, or end with the
-// connection.
+// reply.
 func roundTrip(ctx context.Context, conn net.Conn, method string, u *url.URL, hdr [][2]string, body []byte) (status int, reply []byte, err error) {
 	if d, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(d)
@@ -38,48 +45,102 @@ func roundTrip(ctx context.Context, conn net.Conn, method string, u *url.URL, hd
 	if _, err := conn.Write(b.Bytes()); err != nil {
 		return 0, nil, err
 	}
-	return readReply(bufio.NewReader(conn), method)
+	return readReply(conn, method)
 }
 
-// readReply reads a reply's status line, headers and body (none to HEAD).
-func readReply(r *bufio.Reader, method string) (status int, body []byte, err error) {
-	tp := textproto.NewReader(r)
-	line, err := tp.ReadLine()
-	if err != nil {
-		return 0, nil, fmt.Errorf("reading the reply: %w", err)
+// capped reads at most n more bytes of r, then fails.
+type capped struct {
+	r io.Reader
+	n int64
+}
+
+var errTooLong = errors.New("the reply is too long")
+
+func (c *capped) Read(p []byte) (int, error) {
+	if c.n <= 0 {
+		return 0, errTooLong
 	}
-	proto, rest, _ := strings.Cut(line, " ")
-	code, _, _ := strings.Cut(rest, " ")
-	if status, err = strconv.Atoi(code); err != nil || !strings.HasPrefix(proto, "HTTP/1.") || status < 100 {
-		return 0, nil, fmt.Errorf("not an HTTP reply: %q", line)
+	if int64(len(p)) > c.n {
+		p = p[:c.n]
 	}
-	h, err := tp.ReadMIMEHeader()
-	if err != nil {
-		return 0, nil, fmt.Errorf("reading the reply: %w", err)
+	n, err := c.r.Read(p)
+	c.n -= int64(n)
+	return n, err
+}
+
+// readReply reads from r a reply's status line, headers and body (none to HEAD): its
+// interim replies skipped, its body by its length, chunked, or to the connection's
+// end.
+func readReply(r io.Reader, method string) (status int, body []byte, err error) {
+	lim := &capped{r: r, n: maxHead}
+	br := bufio.NewReader(lim)
+	var h textproto.MIMEHeader
+	for interim := 0; ; interim++ {
+		if status, h, err = readHead(br); err != nil {
+			return 0, nil, fmt.Errorf("reading the reply: %w", err)
+		}
+		if status >= 200 || status == 101 { // 101 ends the exchange as much as a 2xx does
+			break
+		}
+		if interim == maxInterim {
+			return 0, nil, errors.New("reading the reply: too many interim replies")
+		}
 	}
-	if status < 200 { // 100 Continue and the like: the reply follows
-		return readReply(r, method)
-	}
-	if method == "HEAD" || status == 204 || status == 304 {
+	lim.n = 2 * maxReply // the body's, with its chunks' framing (readBody bounds the body itself)
+	if method == "HEAD" || status < 200 || status == 204 || status == 304 {
 		return status, nil, nil
 	}
-	switch {
-	case strings.EqualFold(h.Get("Transfer-Encoding"), "chunked"):
-		body, err = readChunked(r)
-	case h.Get("Content-Length") != "":
-		n, perr := strconv.ParseInt(h.Get("Content-Length"), 10, 64)
-		if perr != nil || n < 0 || n > maxReply {
-			return 0, nil, fmt.Errorf("reply length %q", h.Get("Content-Length"))
-		}
-		body = make([]byte, n)
-		_, err = io.ReadFull(r, body)
-	default:
-		body, err = io.ReadAll(io.LimitReader(r, maxReply))
-	}
-	if err != nil {
+	if body, err = readBody(br, h); err != nil {
 		return 0, nil, fmt.Errorf("reading the reply: %w", err)
 	}
 	return status, body, nil
+}
+
+// readHead reads a status line ("HTTP/1.x NNN reason") and its headers.
+func readHead(br *bufio.Reader) (int, textproto.MIMEHeader, error) {
+	tp := textproto.NewReader(br)
+	line, err := tp.ReadLine()
+	if err != nil {
+		return 0, nil, err
+	}
+	proto, rest, _ := strings.Cut(line, " ")
+	code, _, _ := strings.Cut(rest, " ")
+	status, err := strconv.Atoi(code)
+	if (proto != "HTTP/1.1" && proto != "HTTP/1.0") || len(code) != 3 || err != nil || status < 100 {
+		return 0, nil, fmt.Errorf("not an HTTP/1 reply: %.40q", line)
+	}
+	h, err := tp.ReadMIMEHeader()
+	return status, h, err
+}
+
+// readBody reads a body of headers h from br: chunked, of its length, or to the end.
+func readBody(br *bufio.Reader, h textproto.MIMEHeader) ([]byte, error) {
+	te, cl := h.Values("Transfer-Encoding"), h.Values("Content-Length")
+	switch {
+	case len(te) > 0:
+		if len(te) != 1 || !strings.EqualFold(strings.TrimSpace(te[0]), "chunked") {
+			return nil, fmt.Errorf("transfer encoding %q", strings.Join(te, ", "))
+		}
+		return readChunked(br)
+	case len(cl) > 0:
+		n, err := strconv.ParseUint(cl[0], 10, 63)
+		if err != nil || n > maxReply {
+			return nil, fmt.Errorf("length %.20q", cl[0])
+		}
+		for _, v := range cl[1:] {
+			if v != cl[0] {
+				return nil, errors.New("two lengths")
+			}
+		}
+		body := make([]byte, n)
+		_, err = io.ReadFull(br, body)
+		return body, err
+	}
+	body, err := io.ReadAll(io.LimitReader(br, maxReply+1))
+	if len(body) > maxReply {
+		return nil, errTooLong
+	}
+	return body, err
 }
 
 // readChunked reads a chunked body (its trailer skipped).
@@ -92,9 +153,10 @@ func readChunked(r *bufio.Reader) ([]byte, error) {
 			return nil, err
 		}
 		size, _, _ := strings.Cut(line, ";")
-		n, err := strconv.ParseInt(strings.TrimSpace(size), 16, 64)
-		if err != nil || n < 0 || int64(len(body))+n > maxReply {
-			return nil, fmt.Errorf("chunk size %q", line)
+		size = strings.TrimSpace(size)
+		n, err := strconv.ParseUint(size, 16, 63)
+		if err != nil || int64(n) > maxReply-int64(len(body)) {
+			return nil, fmt.Errorf("chunk size %.20q", line)
 		}
 		if n == 0 {
 			_, err := tp.ReadMIMEHeader() // the trailer, up to the blank line
