@@ -91,7 +91,7 @@ func vpcNet(c *taskrun.Client, endpoint, vpc string) (taskrun.VPCNet, error) {
 	return n, nil
 }
 
-// ec2Action is EC2Query with an error for a reply other than 200.
+// ec2Action is ec2Query with an error for a reply other than 200.
 func ec2Action(c *taskrun.Client, endpoint string, form url.Values, out any) error {
 	status, err := ec2Query(c, endpoint, form, out)
 	if err == nil && status != 200 {

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/eni-net/eni/internal/apitest"
 	"github.com/eni-net/eni/internal/core"
+	"github.com/eni-net/eni/internal/dataplane"
 )
 
 // BenchmarkAgentMove: the agent's own part of a pass that moves one ENI between two of
@@ -59,13 +60,14 @@ func BenchmarkAgentMove(b *testing.B) {
 		b.Fatal(err)
 	}
 	eniID := aws.ToString(eni.NetworkInterface.NetworkInterfaceId)
-	a := New(Options{Core: e.Core, Plane: &fakePlane{}, Region: "us-east-1", Account: cfg.DefaultAccount, Commit: e.API.Commit})
+	plane := &timedPlane{}
+	a := New(Options{Core: e.Core, Plane: plane, Region: "us-east-1", Account: cfg.DefaultAccount, Commit: e.API.Commit})
 	t0 := time.Now()
 	if err := a.Once(ctx); err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("the first pass (%d pending instances become running): %s", n, time.Since(t0).Round(time.Millisecond))
-	var ds []time.Duration
+	var ds, own []time.Duration
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -84,11 +86,30 @@ func BenchmarkAgentMove(b *testing.B) {
 			b.Fatal(err)
 		}
 		ds = append(ds, time.Since(start))
+		own = append(own, ds[len(ds)-1]-plane.took)
 	}
 	b.StopTimer()
 	slices.Sort(ds)
 	b.ReportMetric(float64(ds[len(ds)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(ds[(len(ds)-1)*99/100].Microseconds())/1000, "p99-ms")
+	slices.Sort(own)
+	b.ReportMetric(float64(own[len(own)/2].Microseconds())/1000, "agent-p50-ms")
+	b.ReportMetric(float64(own[(len(own)-1)*99/100].Microseconds())/1000, "agent-p99-ms")
+}
+
+// timedPlane is the fake plane, timed: its own bookkeeping (a Status made afresh of
+// every instance and ENI, which the real plane keeps between passes) is not the
+// agent's part of a pass (agent-p50-ms).
+type timedPlane struct {
+	fakePlane
+	took time.Duration
+}
+
+func (p *timedPlane) Reconcile(ctx context.Context, d dataplane.Desired) (dataplane.Status, error) {
+	t := time.Now()
+	st, err := p.fakePlane.Reconcile(ctx, d)
+	p.took = time.Since(t)
+	return st, err
 }
 
 func attachment(b *testing.B, c *ec2.Client, eni string) *string {

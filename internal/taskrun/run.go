@@ -3,8 +3,9 @@
 // and a namespace for the task; the command runs there; the ENI is deleted when
 // the command exits or run-task is interrupted (SIGINT/SIGTERM are passed on to
 // the command first). It links no more than that needs: not the server, not the
-// SDK's configuration (the eni binary's start alone is 40 ms of a task's, the
-// package initialisations of all it links; eni-run-task's is a few).
+// SDK, not net/http (the eni binary's start alone is 40 ms of a task's, the
+// package initialisations and page faults of all it links; eni-run-task's is a
+// few).
 package taskrun
 
 import (
