@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
-	"net/url"
 	"os"
 	"time"
 
@@ -68,15 +67,11 @@ func sdkCredentials(cmd, region string) taskrun.Credentials {
 	return nil
 }
 
-// dialTLS connects to an https:// endpoint, its certificate checked against the
-// system's roots.
-func dialTLS(ctx context.Context, u *url.URL) (net.Conn, error) {
-	port := u.Port()
-	if port == "" {
-		port = "443"
-	}
-	d := tls.Dialer{Config: &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12}}
-	return d.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
+// dialTLS connects to an https:// endpoint's addr, its certificate for host
+// checked against the system's roots.
+func dialTLS(ctx context.Context, addr, host string) (net.Conn, error) {
+	d := tls.Dialer{Config: &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}}
+	return d.DialContext(ctx, "tcp", addr)
 }
 
 // envOr is the variable k, or def when it is empty.

@@ -12,24 +12,11 @@ import (
 // written since is not converted again; and the memo holds no more than twice the
 // ENIs there are, however many came and went.
 func TestHostViewMemo(t *testing.T) {
-	c := newTestCore(t)
-	var sub, eni string
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	f := newENIFix(t)
+	c, sub := f.c, f.subA
+	must := func(err error) { t.Helper(); eniMust(t, err) }
+	var eni string
 	must(mutate(t, c, func(tx *Tx) error {
-		v, err := tx.CreateVpc(&ec2wire.CreateVpcInput{CidrBlock: p("10.0.0.0/16")})
-		if err != nil {
-			return err
-		}
-		s, err := tx.CreateSubnet(&ec2wire.CreateSubnetInput{VpcId: v.Vpc.VpcId, CidrBlock: p("10.0.1.0/24"), AvailabilityZone: p("us-east-1a")})
-		if err != nil {
-			return err
-		}
-		sub = *s.Subnet.SubnetId
 		e, err := tx.CreateNetworkInterface(&ec2wire.CreateNetworkInterfaceInput{SubnetId: &sub})
 		if err != nil {
 			return err

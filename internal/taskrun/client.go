@@ -33,9 +33,10 @@ type Client struct {
 	Cmd    string // the command, in messages
 	Region string
 	Creds  Credentials // nil: unsigned
-	// Dial connects to an https:// endpoint (eni's, over TLS); nil: the client
-	// speaks only http:// (eni-run-task hands https:// to eni run-task).
-	Dial func(ctx context.Context, u *url.URL) (net.Conn, error)
+	// Dial connects over TLS to an https:// endpoint's addr (host:port), its
+	// certificate for host (eni's); nil: the client speaks only http://
+	// (eni-run-task hands https:// to eni run-task).
+	Dial func(ctx context.Context, addr, host string) (net.Conn, error)
 }
 
 // NewClient is a client of the command cmd in region, signing with creds (nil:
@@ -156,11 +157,14 @@ func (c *Client) sign(ctx context.Context, method string, u *url.URL, hdr [][2]s
 
 // dial connects to u's host: over TCP for http://, with c.Dial for https://.
 func (c *Client) dial(ctx context.Context, u *url.URL) (net.Conn, error) {
+	port := u.Port()
 	switch {
 	case u.Scheme == "https" && c.Dial != nil:
-		return c.Dial(ctx, u)
+		if port == "" {
+			port = "443"
+		}
+		return c.Dial(ctx, net.JoinHostPort(u.Hostname(), port), u.Hostname())
 	case u.Scheme == "http":
-		port := u.Port()
 		if port == "" {
 			port = "80"
 		}
