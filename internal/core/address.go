@@ -492,6 +492,19 @@ type PublicMapping struct {
 // associations and auto-assigned public addresses) of every account, sorted
 // by public address. It only reads.
 func (tx *Tx) PublicMappings() []PublicMapping {
+	out := tx.eipMappings()
+	tx.enis.Each(func(e *ENI) bool {
+		if m, ok := eniPublicMapping(e); ok {
+			out = append(out, m)
+		}
+		return true
+	})
+	sortPublicMappings(out)
+	return out
+}
+
+// eipMappings are the Elastic IPs associated with an address their ENI has, unsorted.
+func (tx *Tx) eipMappings() []PublicMapping {
 	var out []PublicMapping
 	tx.addresses.Each(func(a *Address) bool {
 		if a.ENIID == "" {
@@ -502,20 +515,26 @@ func (tx *Tx) PublicMappings() []PublicMapping {
 		}
 		return true
 	})
-	tx.enis.Each(func(e *ENI) bool {
-		if e.PublicIP != "" {
-			if ip := e.PrimaryIP(); ip != "" {
-				out = append(out, PublicMapping{Public: e.PublicIP, Private: ip, ENIID: e.ID, VpcID: e.VpcID})
-			}
-		}
-		return true
-	})
-	slices.SortFunc(out, func(x, y PublicMapping) int {
+	return out
+}
+
+// eniPublicMapping is the mapping of e's own public IPv4 address (not an Elastic IP's)
+// to its primary private one, if it has both.
+func eniPublicMapping(e *ENI) (PublicMapping, bool) {
+	if e == nil || e.PublicIP == "" {
+		return PublicMapping{}, false
+	}
+	ip := e.PrimaryIP()
+	return PublicMapping{Public: e.PublicIP, Private: ip, ENIID: e.ID, VpcID: e.VpcID}, ip != ""
+}
+
+// sortPublicMappings orders mappings by public address, then ENI.
+func sortPublicMappings(ms []PublicMapping) {
+	slices.SortFunc(ms, func(x, y PublicMapping) int {
 		xa, _ := netip.ParseAddr(x.Public)
 		ya, _ := netip.ParseAddr(y.Public)
 		return cmp.Or(xa.Compare(ya), cmp.Compare(x.ENIID, y.ENIID))
 	})
-	return out
 }
 
 // addressServiceMsg is what AWS answers (AuthFailure) when a user

@@ -250,6 +250,7 @@ func (tx *Tx) hostFilter(hv HostView, host string) HostView {
 		}
 	}
 	hv.Instances = insts
+	hv.ENIs = slices.Clone(hv.ENIs) // shared with other views
 	for k, e := range hv.ENIs {
 		if e.InstanceID == "" {
 			continue

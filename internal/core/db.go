@@ -75,6 +75,7 @@ func newDB(region string) *db {
 		roles:     newTable[IAMRole]("iamrole"),
 		profiles:  newTable[IAMInstanceProfile]("iamprofile"),
 	}
+	d.enis.logWrites, d.instances.logWrites = true, true // the host view follows them (hostmemo.go)
 	d.idx.init()
 	return d
 }

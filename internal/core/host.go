@@ -92,7 +92,8 @@ type HostRule struct {
 	CIDRs            []string
 }
 
-// HostView returns the region's desired data plane state.
+// HostView returns the region's desired data plane state. Its slices are shared with
+// other views and must not be changed.
 func (c *Core) HostView(regionName string) HostView {
 	if !c.ServesRegion(regionName) {
 		return HostView{}
@@ -106,41 +107,35 @@ func (c *Core) HostView(regionName string) HostView {
 
 func (tx *Tx) hostView() HostView {
 	var hv HostView
-	insts := tx.instances.Sorted(nil)
-	up := make(map[string]bool, len(insts))
-	hv.Instances = make([]HostInstance, 0, len(insts))
-	for _, i := range insts {
-		if i.State == "pending" || i.State == "running" {
-			up[i.ID] = true
-			hv.Instances = append(hv.Instances, HostInstance{ID: i.ID, State: i.State, UserData: i.UserData})
-		}
+	in := hostENIInputs{taskOf: map[string]string{}}
+	hv.Instances = tx.hostInstances()
+	up := func(id string) {
+		hv.Instances = append(hv.Instances, HostInstance{ID: id, State: "running"})
 	}
-	taskOf := map[string]string{} // ENI -> task
 	for _, t := range tx.tasks.Sorted(nil) {
-		up[t.ID] = true
-		taskOf[t.ENIID] = t.ID
-		hv.Instances = append(hv.Instances, HostInstance{ID: t.ID, State: "running"})
+		up(t.ID)
+		in.taskOf[t.ENIID] = t.ID
 	}
 	endpointNS, services := tx.hostEndpoints()
 	for _, id := range endpointNS {
-		up[id] = true
-		taskOf[id] = id // eth0 of its namespace, as a task's
-		hv.Instances = append(hv.Instances, HostInstance{ID: id, State: "running"})
+		up(id)
+		in.taskOf[id] = id // eth0 of its namespace, as a task's
 	}
 	hv.Services = services
-	natGWs, natOf := tx.hostNatGateways() // natOf: ENI -> NAT gateway
-	hv.NatGateways = natGWs
+	hv.NatGateways, in.natOf = tx.hostNatGateways() // natOf: ENI -> NAT gateway
 	for _, g := range hv.NatGateways {
-		up[g.ID] = true
-		hv.Instances = append(hv.Instances, HostInstance{ID: g.ID, State: "running"})
+		up(g.ID)
 	}
-	var ipv6Only map[string]bool
-	hv.VPCs, ipv6Only = tx.hostVPCs()
+	hv.VPCs, in.ipv6Only = tx.hostVPCs()
 	assignVNIs(hv.VPCs)
-	var members map[string][]string
-	hv.ENIs, members = tx.hostENIs(up, taskOf, natOf, ipv6Only)
-	hv.Groups = tx.hostGroups(members)
-	hv.PublicIPs = tx.PublicMappings()
+	v := tx.hostENIView(in)
+	hv.ENIs = v.out
+	hv.Groups = tx.hostGroups(v.members)
+	hv.PublicIPs = v.public
+	if eips := tx.eipMappings(); len(eips) > 0 {
+		hv.PublicIPs = append(eips, v.public...)
+		sortPublicMappings(hv.PublicIPs)
+	}
 	hv.Peerings = tx.hostPeerings()
 	return hv
 }
@@ -169,45 +164,6 @@ func (tx *Tx) hostVPCs() ([]HostVPC, map[string]bool) {
 		out = append(out, HostVPC{ID: v.ID, Subnets: subnetsByVPC[v.ID], ResolverIP: VPCResolverIP(v.CidrBlock).String()})
 	}
 	return out, ipv6Only
-}
-
-// hostENIs are the ENIs as the data plane sees them (those of instances,
-// tasks, endpoints and NAT gateways that are up attached to them), and the
-// member addresses of each security group, as CIDRs.
-func (tx *Tx) hostENIs(up map[string]bool, taskOf, natOf map[string]string, ipv6Only map[string]bool) ([]HostENI, map[string][]string) {
-	enis := tx.enis.Sorted(nil)
-	out := make([]HostENI, 0, len(enis))
-	members := map[string][]string{} // group -> member addresses as CIDRs
-	memo := &tx.db.hostMemo
-	memo.mu.Lock()
-	defer memo.mu.Unlock()
-	base := memo.eni
-	if len(tx.enis.over) > 0 {
-		base = newHostENIBase // a write's own rows may change yet: not memoised
-	}
-	for _, e := range enis {
-		if ipv6Only[e.SubnetID] {
-			continue
-		}
-		b := base(e)
-		he := b.he
-		if a := e.Attachment; a != nil && up[a.InstanceID] {
-			he.InstanceID = a.InstanceID
-			he.DeviceIndex = int(a.DeviceIndex)
-		}
-		if t := taskOf[e.ID]; t != "" {
-			he.InstanceID, he.DeviceIndex = t, 0 // a task's ENI is eth0 of its namespace
-		}
-		if g := natOf[e.ID]; g != "" {
-			he.InstanceID, he.DeviceIndex, he.Unfiltered = g, 0, true // likewise a NAT gateway's
-		}
-		out = append(out, he)
-		for _, g := range e.Groups {
-			members[g] = append(members[g], b.cidrs...)
-		}
-	}
-	memo.prune(enis)
-	return out, members
 }
 
 // hostGroups are the security groups with their rules as CIDRs: a group

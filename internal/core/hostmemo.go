@@ -1,7 +1,10 @@
 package core
 
 import (
+	"iter"
+	"maps"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -13,6 +16,37 @@ import (
 type hostMemo struct {
 	mu   sync.Mutex
 	enis map[*ENI]*hostENIBase
+	// insts and view are the instances' and the ENIs' parts of the last host view: the
+	// next one patches them with the rows written since (changedSince) when it can, so
+	// that a pass's view of 5,000 instances costs what changed, not 5,000 conversions.
+	// Their slices are shared by every view made of them and never changed.
+	insts *instView
+	view  *eniView
+}
+
+// instView is the instances' part of a host view (those pending or running, by id) at
+// the instances table's gen.
+type instView struct {
+	gen  uint64
+	list []HostInstance
+}
+
+// eniView is the ENIs' part of a host view, made at the ENI and instance tables' gens
+// from in.
+type eniView struct {
+	enisGen, instGen uint64
+	in               hostENIInputs
+	out              []HostENI
+	members          map[string][]string // group -> member addresses as CIDRs
+	public           []PublicMapping     // the ENIs' own public IPv4 addresses, sorted
+}
+
+// hostENIInputs is what the ENIs' part of a host view depends on besides the ENI rows
+// and the instances' states.
+type hostENIInputs struct {
+	taskOf   map[string]string // ENI -> the task (or endpoint namespace) it is eth0 of
+	natOf    map[string]string // ENI -> the NAT gateway it is eth0 of
+	ipv6Only map[string]bool   // IPv6-only subnets (not realised)
 }
 
 // hostENIBase is an ENI's HostENI before its realisation (InstanceID, DeviceIndex,
@@ -35,13 +69,14 @@ func (m *hostMemo) eni(e *ENI) *hostENIBase {
 	return b
 }
 
-// prune forgets the rows not in live once the memo holds twice as many as live: its
+// prune forgets the rows not in the table t once the memo holds twice as many as t: its
 // size stays bounded by the table's, at a cost spread over the writes that made it
-// grow.
-func (m *hostMemo) prune(live []*ENI) {
-	if len(m.enis) <= 2*len(live)+64 {
+// grow (sorted: t's rows).
+func (m *hostMemo) prune(t *table[ENI, *ENI], sorted func(keep func(*ENI) bool) []*ENI) {
+	if len(m.enis) <= 2*len(t.rows)+64 {
 		return
 	}
+	live := sorted(nil)
 	next := make(map[*ENI]*hostENIBase, len(live))
 	for _, e := range live {
 		if b := m.enis[e]; b != nil {
@@ -74,4 +109,262 @@ func newHostENIBase(e *ENI) *hostENIBase {
 		b.cidrs = slices.Clip(append(b.cidrs, e.IPv6Prefixes...))
 	}
 	return b
+}
+
+// hostInstances is the instances' part of the host view: the instances pending or
+// running, by id, patched from the last view's when few were written since.
+func (tx *Tx) hostInstances() []HostInstance {
+	if !tx.readOnly {
+		return appendInstancesUp(nil, tx.instances.Sorted(nil)) // a write's own rows: not memoised
+	}
+	m, t := &tx.db.hostMemo, tx.db.instances
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if v := m.insts; v != nil {
+		if ids, ok := t.changedSince(v.gen); ok && len(ids) <= len(v.list)/4+64 {
+			list := mergeSorted(v.list, func(i *HostInstance) string { return i.ID }, sortedSet(ids),
+				func(out []HostInstance, id string, _ *HostInstance) []HostInstance {
+					return appendInstancesUp(out, []*Instance{tx.instances.Get(id)})
+				})
+			m.insts = &instView{gen: t.gen, list: slices.Clip(list)}
+			return m.insts.list
+		}
+	}
+	m.insts = &instView{gen: t.gen, list: slices.Clip(appendInstancesUp(nil, tx.instances.Sorted(nil)))}
+	return m.insts.list
+}
+
+// hostENIView is the ENIs' part of the host view, patched from the last view's when
+// it can be.
+func (tx *Tx) hostENIView(in hostENIInputs) *eniView {
+	if !tx.readOnly {
+		return tx.buildENIView(in, newHostENIBase) // a write's own rows may change yet: not memoised
+	}
+	m := &tx.db.hostMemo
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if v := m.view; v != nil {
+		if next, ok := tx.patchENIView(v, in); ok {
+			m.view = next
+			m.prune(tx.db.enis, tx.enis.Sorted)
+			return next
+		}
+	}
+	m.view = tx.buildENIView(in, m.eni)
+	m.prune(tx.db.enis, tx.enis.Sorted)
+	return m.view
+}
+
+// patchENIView is v with the ENIs whose part may have changed made again: those written
+// since, those attached to instances written since, and those whose task, endpoint or
+// NAT gateway came or went. false: v cannot be patched (an IPv6-only subnet came or
+// went, the tables' logs no longer reach back to v) or so much changed that making
+// the view afresh costs as much.
+func (tx *Tx) patchENIView(v *eniView, in hostENIInputs) (*eniView, bool) {
+	enis, ok := tx.db.enis.changedSince(v.enisGen)
+	insts, ok2 := tx.db.instances.changedSince(v.instGen)
+	if !ok || !ok2 || !maps.Equal(v.in.ipv6Only, in.ipv6Only) {
+		return nil, false
+	}
+	dirty := make(map[string]bool, len(enis))
+	for _, id := range enis {
+		dirty[id] = true
+	}
+	attached := func(ns string) {
+		for id := range tx.db.idx.byInstance[ns] {
+			dirty[id] = true
+		}
+	}
+	for _, id := range insts {
+		attached(id)
+	}
+	for id := range keysDiffer(v.in.taskOf, in.taskOf) {
+		dirty[id] = true
+	}
+	for id := range keysDiffer(v.in.natOf, in.natOf) {
+		dirty[id] = true
+	}
+	if len(dirty) > len(v.out)/4+64 {
+		return nil, false
+	}
+	next := &eniView{enisGen: tx.db.enis.gen, instGen: tx.db.instances.gen, in: in, members: v.members}
+	regroup := false
+	ids := slices.Sorted(maps.Keys(dirty))
+	next.out = slices.Clip(mergeSorted(v.out, func(e *HostENI) string { return e.ID }, ids,
+		func(out []HostENI, id string, old *HostENI) []HostENI {
+			e := tx.enis.Get(id)
+			if e != nil && !in.ipv6Only[e.SubnetID] {
+				out = append(out, tx.hostENI(e, tx.db.hostMemo.eni(e), in))
+				regroup = regroup || !sameMembership(old, &out[len(out)-1])
+			} else {
+				regroup = regroup || !sameMembership(old, nil)
+			}
+			return out
+		}))
+	if regroup {
+		next.members = tx.hostMembers(next.out)
+	}
+	next.public = patchPublic(v.public, ids, func(id string) (PublicMapping, bool) { return eniPublicMapping(tx.enis.Get(id)) })
+	return next, true
+}
+
+// buildENIView makes the ENIs' part of the host view from every ENI row (base: an ENI's
+// conversion, memoised or not).
+func (tx *Tx) buildENIView(in hostENIInputs, base func(*ENI) *hostENIBase) *eniView {
+	v := &eniView{enisGen: tx.db.enis.gen, instGen: tx.db.instances.gen, in: in, members: map[string][]string{}}
+	enis := tx.enis.Sorted(nil)
+	v.out = make([]HostENI, 0, len(enis))
+	for _, e := range enis {
+		if m, ok := eniPublicMapping(e); ok {
+			v.public = append(v.public, m)
+		}
+		if in.ipv6Only[e.SubnetID] {
+			continue
+		}
+		b := base(e)
+		v.out = append(v.out, tx.hostENI(e, b, in))
+		for _, g := range e.Groups {
+			v.members[g] = append(v.members[g], b.cidrs...)
+		}
+	}
+	for g, cidrs := range v.members {
+		v.members[g] = slices.Clip(cidrs)
+	}
+	if len(v.out) == 0 {
+		v.out = nil // as a patched one has it
+	}
+	sortPublicMappings(v.public)
+	return v
+}
+
+// hostMembers are the member addresses of each security group, as CIDRs, of the ENIs
+// of a view.
+func (tx *Tx) hostMembers(out []HostENI) map[string][]string {
+	members := map[string][]string{}
+	for i := range out {
+		if len(out[i].Groups) == 0 {
+			continue
+		}
+		b := tx.db.hostMemo.eni(tx.enis.Get(out[i].ID))
+		for _, g := range out[i].Groups {
+			members[g] = append(members[g], b.cidrs...)
+		}
+	}
+	for g, cidrs := range members {
+		members[g] = slices.Clip(cidrs)
+	}
+	return members
+}
+
+// hostENI is e as the data plane sees it: attached to its instance when that is up,
+// eth0 of its task's, endpoint's or NAT gateway's namespace.
+func (tx *Tx) hostENI(e *ENI, b *hostENIBase, in hostENIInputs) HostENI {
+	he := b.he
+	if a := e.Attachment; a != nil && tx.instanceUp(a.InstanceID) {
+		he.InstanceID = a.InstanceID
+		he.DeviceIndex = int(a.DeviceIndex)
+	}
+	if t := in.taskOf[e.ID]; t != "" {
+		he.InstanceID, he.DeviceIndex = t, 0 // a task's ENI is eth0 of its namespace
+	}
+	if g := in.natOf[e.ID]; g != "" {
+		he.InstanceID, he.DeviceIndex, he.Unfiltered = g, 0, true // likewise a NAT gateway's
+	}
+	return he
+}
+
+// instanceUp reports whether the instance id should be up: pending or running. (An
+// attachment names an instance: a task's, an endpoint's or a NAT gateway's ENI is
+// attached to no instance, and is eth0 of its namespace by hostENIInputs.)
+func (tx *Tx) instanceUp(id string) bool {
+	i := tx.instances.Get(id)
+	return i != nil && (i.State == "pending" || i.State == "running")
+}
+
+// appendInstancesUp appends those of insts (nil ones skipped) pending or running.
+func appendInstancesUp(out []HostInstance, insts []*Instance) []HostInstance {
+	for _, i := range insts {
+		if i != nil && (i.State == "pending" || i.State == "running") {
+			out = append(out, HostInstance{ID: i.ID, State: i.State, UserData: i.UserData})
+		}
+	}
+	return out
+}
+
+// sameMembership reports whether two conversions of an ENI (nil: none) make the same
+// security group members.
+func sameMembership(a, b *HostENI) bool {
+	if a == nil || b == nil {
+		return (a == nil || len(a.Groups) == 0) && (b == nil || len(b.Groups) == 0)
+	}
+	return slices.Equal(a.Groups, b.Groups) && slices.Equal(a.PrivateIPs, b.PrivateIPs) && slices.Equal(a.IPv6, b.IPv6) &&
+		slices.Equal(a.IPv4Prefixes, b.IPv4Prefixes) && slices.Equal(a.IPv6Prefixes, b.IPv6Prefixes)
+}
+
+// patchPublic is ms (sorted) with the mappings of the ENIs ids made again by of; ms
+// itself when none of them has or had one.
+func patchPublic(ms []PublicMapping, ids []string, of func(id string) (PublicMapping, bool)) []PublicMapping {
+	var add []PublicMapping
+	for _, id := range ids {
+		if m, ok := of(id); ok {
+			add = append(add, m)
+		}
+	}
+	drop := func(m PublicMapping) bool { _, ok := slices.BinarySearch(ids, m.ENIID); return ok }
+	if len(add) == 0 && !slices.ContainsFunc(ms, drop) {
+		return ms
+	}
+	out := append(slices.DeleteFunc(slices.Clone(ms), drop), add...)
+	if len(out) == 0 {
+		return nil // as a view made afresh has it
+	}
+	sortPublicMappings(out)
+	return slices.Clip(out)
+}
+
+// mergeSorted returns s (sorted by id) with its entries of ids (sorted, distinct)
+// replaced by what remake appends for each (given the entry it replaces, or nil;
+// nothing: the entry goes). s is not changed: the result is new (s itself when ids is
+// empty).
+func mergeSorted[E any](s []E, id func(*E) string, ids []string, remake func(out []E, id string, old *E) []E) []E {
+	if len(ids) == 0 {
+		return s
+	}
+	out := make([]E, 0, len(s)+len(ids))
+	i := 0
+	for _, k := range ids {
+		j, found := slices.BinarySearchFunc(s[i:], k, func(e E, k string) int { return strings.Compare(id(&e), k) })
+		out = append(out, s[i:i+j]...)
+		i += j
+		var old *E
+		if found {
+			old = &s[i]
+			i++
+		}
+		out = remake(out, k, old)
+	}
+	if out = append(out, s[i:]...); len(out) == 0 {
+		return nil // as a view made afresh has it
+	}
+	return out
+}
+
+// sortedSet is ids sorted, without repeats.
+func sortedSet(ids []string) []string { return slices.Compact(slices.Sorted(slices.Values(ids))) }
+
+// keysDiffer yields the keys whose values differ between a and b (missing in one of them
+// included).
+func keysDiffer[V comparable](a, b map[string]V) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for k, v := range a {
+			if w, ok := b[k]; (!ok || w != v) && !yield(k) {
+				return
+			}
+		}
+		for k := range b {
+			if _, ok := a[k]; !ok && !yield(k) {
+				return
+			}
+		}
+	}
 }

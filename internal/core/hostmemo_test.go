@@ -1,6 +1,11 @@
 package core
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -64,12 +69,7 @@ func TestHostViewMemo(t *testing.T) {
 		t.Fatalf("after the writes: %+v (before %+v)", after, before)
 	}
 	// Its group's members, as a rule naming the group sees them: both addresses.
-	var members []string
-	must(mutate(t, c, func(tx *Tx) error {
-		_, ms := tx.hostENIs(map[string]bool{}, nil, nil, nil)
-		members = ms[after.Groups[0]]
-		return nil
-	}))
+	members := c.region("us-east-1").db.hostMemo.view.members[after.Groups[0]]
 	for _, ip := range after.PrivateIPs {
 		if !slices.Contains(members, ip+"/32") {
 			t.Errorf("%s not among the members of %s: %v", ip, after.Groups[0], members)
@@ -102,4 +102,190 @@ func TestHostViewMemo(t *testing.T) {
 	if n := len(c.region("us-east-1").db.hostMemo.enis); n > 2*1+64 {
 		t.Errorf("the memo holds %d rows for 1 ENI", n)
 	}
+}
+
+// The host view patched from the last one (the rows written since made again) is the
+// view made afresh, after every one of a random sequence of writes: ENIs created,
+// deleted, attached, detached, given addresses and groups; instances launched, started,
+// stopped and gone; tasks created and deleted; NAT gateways; a subnet made IPv6-only. Every view is also checked against the
+// one before it, which later patches must not have changed.
+func TestHostViewPatchedIsMadeAfresh(t *testing.T) {
+	f := newENIFix(t)
+	c := f.c
+	rnd := rand.New(rand.NewPCG(1, 2))
+	var enis, insts, tasks []string
+	pick := func(ids []string) string { return ids[rnd.IntN(len(ids))] }
+	ops := []func(tx *Tx) error{
+		func(tx *Tx) error { // an ENI
+			sub := []string{f.subA, f.subA, f.subB, f.sub6}[rnd.IntN(4)]
+			in := &ec2wire.CreateNetworkInterfaceInput{SubnetId: &sub}
+			if rnd.IntN(2) == 0 {
+				in.Groups = []string{f.sg1}
+			}
+			e, err := tx.CreateNetworkInterface(in)
+			if err == nil {
+				enis = append(enis, *e.NetworkInterface.NetworkInterfaceId)
+			}
+			return err
+		},
+		func(tx *Tx) error { // an instance, pending or running
+			id := tx.newID("i")
+			tx.PutInstanceForTest(id, "t3.micro", "us-east-1a", f.subA, f.vpc, []string{"pending", "running", "stopped"}[rnd.IntN(3)])
+			insts = append(insts, id)
+			return nil
+		},
+		func(tx *Tx) error { // an instance's state
+			if len(insts) == 0 {
+				return nil
+			}
+			id := pick(insts)
+			if rnd.IntN(5) == 0 {
+				tx.instances.Delete(id)
+				return nil
+			}
+			if i := tx.instances.Mut(id); i != nil {
+				i.State = []string{"pending", "running", "stopping", "stopped", "terminated"}[rnd.IntN(5)]
+			}
+			return nil
+		},
+		func(tx *Tx) error { // attach
+			if len(enis) == 0 || len(insts) == 0 {
+				return nil
+			}
+			_, err := tx.AttachNetworkInterface(&ec2wire.AttachNetworkInterfaceInput{NetworkInterfaceId: p(pick(enis)), InstanceId: p(pick(insts)), DeviceIndex: p(int32(1 + rnd.IntN(3)))})
+			return err
+		},
+		func(tx *Tx) error { // detach
+			if len(enis) == 0 {
+				return nil
+			}
+			if e := tx.enis.Get(pick(enis)); e != nil && e.Attachment != nil && e.Attachment.ID != "" {
+				_, err := tx.DetachNetworkInterface(&ec2wire.DetachNetworkInterfaceInput{AttachmentId: p(e.Attachment.ID), Force: p(true)})
+				return err
+			}
+			return nil
+		},
+		func(tx *Tx) error { // an address more
+			if len(enis) == 0 {
+				return nil
+			}
+			_, err := tx.AssignPrivateIpAddresses(&ec2wire.AssignPrivateIpAddressesInput{NetworkInterfaceId: p(pick(enis)), SecondaryPrivateIpAddressCount: p(int32(1))})
+			return err
+		},
+		func(tx *Tx) error { // other groups
+			if len(enis) == 0 {
+				return nil
+			}
+			_, err := tx.ModifyNetworkInterfaceAttribute(&ec2wire.ModifyNetworkInterfaceAttributeInput{NetworkInterfaceId: p(pick(enis)), Groups: []string{[]string{f.sg1, f.sg2, f.defSG}[rnd.IntN(3)]}})
+			return err
+		},
+		func(tx *Tx) error { // delete an ENI
+			if len(enis) == 0 {
+				return nil
+			}
+			id := pick(enis)
+			_, err := tx.DeleteNetworkInterface(&ec2wire.DeleteNetworkInterfaceInput{NetworkInterfaceId: &id})
+			return err
+		},
+		func(tx *Tx) error { // a task
+			ti, err := tx.CreateTask(TaskSpec{SubnetID: f.subB})
+			if err == nil {
+				tasks = append(tasks, ti.ID)
+			}
+			return err
+		},
+		func(tx *Tx) error { // a task ends
+			if len(tasks) == 0 {
+				return nil
+			}
+			return tx.DeleteTask(pick(tasks))
+		},
+		func(tx *Tx) error { // a task's row goes, its ENI stays
+			if len(tasks) == 0 {
+				return nil
+			}
+			tx.tasks.Delete(pick(tasks))
+			return nil
+		},
+		func(tx *Tx) error { // a NAT gateway's row names an ENI, or goes
+			if len(enis) == 0 {
+				return nil
+			}
+			id := []string{"nat-1", "nat-2"}[rnd.IntN(2)]
+			if rnd.IntN(3) == 0 {
+				tx.nats.Delete(id)
+				return nil
+			}
+			tx.nats.Put(&NatGateway{ID: id, Owner: tx.Account, VpcID: f.vpc, SubnetID: f.subA, ENIID: pick(enis), State: []string{"pending", "available", "failed"}[rnd.IntN(3)]})
+			return nil
+		},
+		func(tx *Tx) error { // a subnet becomes IPv6-only, or no longer is
+			s := tx.subnets.Mut(f.subB)
+			s.Ipv6Native = !s.Ipv6Native
+			return nil
+		},
+		func(tx *Tx) error { // an ENI's own public address comes or goes
+			if len(enis) == 0 {
+				return nil
+			}
+			if e := tx.enis.Mut(pick(enis)); e != nil {
+				e.PublicIP = []string{"", "54.0.0.1", "54.0.0.2"}[rnd.IntN(3)]
+			}
+			return nil
+		},
+	}
+	var last, lastCopy HostView
+	for step := range 1500 {
+		k := rnd.IntN(len(ops))
+		var apiErr *Error
+		if err := mutate(t, c, ops[k]); err != nil && !errors.As(err, &apiErr) {
+			t.Fatalf("step %d, op %d: %v", step, k, err)
+		}
+		got := c.HostView("us-east-1")
+		var want HostView
+		eniMust(t, mutate(t, c, func(tx *Tx) error { want = tx.hostView(); return nil })) // a write's: made afresh
+		if d := viewDiff(got, want); d != "" {
+			t.Fatalf("step %d (op %d): the patched view differs from the view made afresh: %s", step, k, d)
+		}
+		if !reflect.DeepEqual(last, lastCopy) {
+			t.Fatalf("step %d: the view before was changed by this one", step)
+		}
+		last, lastCopy = got, deepCopyView(got)
+	}
+	if v := c.region("us-east-1").db.hostMemo.view; v == nil || len(v.out) == 0 {
+		t.Fatal("no ENIs in the memoised view at the end")
+	}
+}
+
+// viewDiff names the first part of a that differs from b's, with both ("": none).
+func viewDiff(a, b HostView) string {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	for i := range va.NumField() {
+		fa, fb := va.Field(i), vb.Field(i)
+		if reflect.DeepEqual(fa.Interface(), fb.Interface()) {
+			continue
+		}
+		if fa.Kind() == reflect.Slice {
+			for j := range min(fa.Len(), fb.Len()) {
+				if !reflect.DeepEqual(fa.Index(j).Interface(), fb.Index(j).Interface()) {
+					return fmt.Sprintf("%s[%d]:\n%+v\n%+v", va.Type().Field(i).Name, j, fa.Index(j).Interface(), fb.Index(j).Interface())
+				}
+			}
+		}
+		return fmt.Sprintf("%s:\n%+v\n%+v", va.Type().Field(i).Name, fa.Interface(), fb.Interface())
+	}
+	return ""
+}
+
+// deepCopyView copies what a view is made of (for TestHostViewPatchedIsMadeAfresh).
+func deepCopyView(hv HostView) HostView {
+	b, err := json.Marshal(hv)
+	if err != nil {
+		panic(err)
+	}
+	var out HostView
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic(err)
+	}
+	return out
 }

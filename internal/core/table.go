@@ -27,6 +27,37 @@ type table[T any, P record[T]] struct {
 	// read lock, makes it: a reader sorts only after keys came or went, not on every
 	// read (the agent's host view of 5,000 instances sorted them on every pass).
 	sorted atomic.Pointer[[]string]
+	// gen counts the writes to rows (puts and deletes). With logWrites, recent holds the
+	// ids of the last of them, oldest first: a reader that remembers a gen finds what was
+	// written since (changedSince) instead of reading every row (the host view, hostmemo.go).
+	gen       uint64
+	logWrites bool
+	recent    []string
+}
+
+// recentWrites is how many writes a table's log keeps at least.
+const recentWrites = 4096
+
+// wrote counts a write of the row id.
+func (t *table[T, P]) wrote(id string) {
+	t.gen++
+	if !t.logWrites {
+		return
+	}
+	if len(t.recent) >= 2*recentWrites {
+		t.recent = slices.Clone(t.recent[len(t.recent)-recentWrites:])
+	}
+	t.recent = append(t.recent, id)
+}
+
+// changedSince returns the ids of the rows written after gen (an id may repeat), or
+// false when the log no longer reaches back that far (or the table logs no writes).
+// Call under the region's lock; the result is valid until the next write.
+func (t *table[T, P]) changedSince(gen uint64) ([]string, bool) {
+	if !t.logWrites || gen > t.gen || t.gen-gen > uint64(len(t.recent)) {
+		return nil, false
+	}
+	return t.recent[len(t.recent)-int(t.gen-gen):], true
 }
 
 // sortedKeys are the keys of rows, in order.
@@ -46,6 +77,7 @@ func (t *table[T, P]) setRow(id string, v *T) {
 		if _, ok := t.rows[id]; ok {
 			delete(t.rows, id)
 			t.sorted.Store(nil)
+			t.wrote(id)
 		}
 		return
 	}
@@ -53,6 +85,7 @@ func (t *table[T, P]) setRow(id string, v *T) {
 		t.sorted.Store(nil)
 	}
 	t.rows[id] = v
+	t.wrote(id)
 }
 
 func newTable[T any, P record[T]](kind string) *table[T, P] {
