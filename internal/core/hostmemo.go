@@ -234,6 +234,7 @@ func (tx *Tx) buildENIView(in hostENIInputs, base func(*ENI) *hostENIBase) *eniV
 		v.out = nil // as a patched one has it
 	}
 	sortPublicMappings(v.public)
+	v.out, v.public = slices.Clip(v.out), slices.Clip(v.public) // shared by every view: an append copies
 	return v
 }
 

@@ -107,7 +107,10 @@ func TestHostViewMemo(t *testing.T) {
 // The host view patched from the last one (the rows written since made again) is the
 // view made afresh, after every one of a random sequence of writes: ENIs created,
 // deleted, attached, detached, given addresses and groups; instances launched, started,
-// stopped and gone; tasks created and deleted; NAT gateways; a subnet made IPv6-only. Every view is also checked against the
+// stopped and gone; tasks created and deleted; NAT gateways; a subnet made IPv6-only;
+// IPv6 addresses and delegated prefixes; one to three commits between views, and now and
+// then more writes than the log keeps. Every view is also checked against the one before
+// it, which later views (and a caller appending to its own) must not have changed. Every view is also checked against the
 // one before it, which later patches must not have changed.
 func TestHostViewPatchedIsMadeAfresh(t *testing.T) {
 	f := newENIFix(t)
@@ -170,6 +173,20 @@ func TestHostViewPatchedIsMadeAfresh(t *testing.T) {
 				return nil
 			}
 			_, err := tx.AssignPrivateIpAddresses(&ec2wire.AssignPrivateIpAddressesInput{NetworkInterfaceId: p(pick(enis)), SecondaryPrivateIpAddressCount: p(int32(1))})
+			return err
+		},
+		func(tx *Tx) error { // an IPv6 address more (where the subnet has a block)
+			if len(enis) == 0 {
+				return nil
+			}
+			_, err := tx.AssignIpv6Addresses(&ec2wire.AssignIpv6AddressesInput{NetworkInterfaceId: p(pick(enis)), Ipv6AddressCount: p(int32(1))})
+			return err
+		},
+		func(tx *Tx) error { // a delegated /28
+			if len(enis) == 0 {
+				return nil
+			}
+			_, err := tx.AssignPrivateIpAddresses(&ec2wire.AssignPrivateIpAddressesInput{NetworkInterfaceId: p(pick(enis)), Ipv4PrefixCount: p(int32(1))})
 			return err
 		},
 		func(tx *Tx) error { // other groups
@@ -235,11 +252,26 @@ func TestHostViewPatchedIsMadeAfresh(t *testing.T) {
 		},
 	}
 	var last, lastCopy HostView
+	r := c.region("us-east-1")
 	for step := range 1500 {
+		if step%300 == 299 && len(insts) > 0 { // more writes than the log keeps, no view between
+			r.mu.Lock()
+			for n := range 2*recentWrites + 10 {
+				if i := r.db.instances.rows[insts[n%len(insts)]]; i != nil {
+					j := i.clone()
+					r.db.instances.setRow(j.ID, j)
+					r.db.idx.instance(i, j)
+				}
+			}
+			r.mu.Unlock()
+		}
 		k := rnd.IntN(len(ops))
-		var apiErr *Error
-		if err := mutate(t, c, ops[k]); err != nil && !errors.As(err, &apiErr) {
-			t.Fatalf("step %d, op %d: %v", step, k, err)
+		for range 1 + rnd.IntN(3) { // one to three commits between views
+			k = rnd.IntN(len(ops))
+			var apiErr *Error
+			if err := mutate(t, c, ops[k]); err != nil && !errors.As(err, &apiErr) {
+				t.Fatalf("step %d, op %d: %v", step, k, err)
+			}
 		}
 		got := c.HostView("us-east-1")
 		var want HostView
@@ -251,10 +283,36 @@ func TestHostViewPatchedIsMadeAfresh(t *testing.T) {
 			t.Fatalf("step %d: the view before was changed by this one", step)
 		}
 		last, lastCopy = got, deepCopyView(got)
+		appendsAlone(t, got, c.HostView("us-east-1"))
 	}
 	if v := c.region("us-east-1").db.hostMemo.view; v == nil || len(v.out) == 0 {
 		t.Fatal("no ENIs in the memoised view at the end")
 	}
+}
+
+// appendsAlone checks that what callers append to their views (a and b, of the same
+// state) is their own: an append to a slice that views share copies it.
+func appendsAlone(t *testing.T, a, b HostView) {
+	t.Helper()
+	if !ownAppend(a.ENIs, b.ENIs, HostENI{ID: "a"}, HostENI{ID: "b"}) ||
+		!ownAppend(a.PublicIPs, b.PublicIPs, PublicMapping{ENIID: "a"}, PublicMapping{ENIID: "b"}) ||
+		!ownAppend(a.Instances, b.Instances, HostInstance{ID: "a"}, HostInstance{ID: "b"}) {
+		t.Fatal("two views' appends share an array")
+	}
+	for i := range min(len(a.Groups), len(b.Groups)) {
+		for k := range min(len(a.Groups[i].Ingress), len(b.Groups[i].Ingress)) {
+			if !ownAppend(a.Groups[i].Ingress[k].CIDRs, b.Groups[i].Ingress[k].CIDRs, "a", "b") {
+				t.Fatalf("two views' appends to %s's rule share an array", a.Groups[i].ID)
+			}
+		}
+	}
+}
+
+// ownAppend appends x to a, then y to b, and reports whether a's append still ends in x.
+func ownAppend[E any](a, b []E, x, y E) bool {
+	a = append(a, x)
+	_ = append(b, y)
+	return reflect.DeepEqual(a[len(a)-1], x)
 }
 
 // viewDiff names the first part of a that differs from b's, with both ("": none).
