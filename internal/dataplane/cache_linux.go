@@ -38,7 +38,8 @@ type planeCache struct {
 	segs    map[string][]int // subnet id → its segments' ifindexes (segments_linux.go)
 	routers map[string]routerEntry
 	inetKey uint64 // spec of the internet namespace's routes
-	enis    map[string]eniEntry
+	enis    map[string]eniEntry // through setENI and delENI
+	ports   map[int]int         // bridge ifindex → the ENI ports of enis on it
 	routing map[string]uint64      // instance id → spec of its routes and rules
 	routed  map[string]routedState // instance id → its routes and rules as last made
 	peers   map[string]uint64      // VPC id → spec of its peering links, routes and rules (peering_linux.go)
@@ -168,6 +169,29 @@ type eniEntry struct {
 	ips      uint64 // ipsKey of the IPv4 addresses it was realised with (announced)
 }
 
+// setENI remembers ent for the ENI id, and counts its port on its bridge.
+func (c *planeCache) setENI(id string, ent eniEntry) {
+	c.delENI(id)
+	c.enis[id] = ent
+	if ent.bridge > 0 {
+		c.ports[ent.bridge]++
+	}
+}
+
+// delENI forgets the ENI id, and its port.
+func (c *planeCache) delENI(id string) {
+	old, ok := c.enis[id]
+	if !ok {
+		return
+	}
+	delete(c.enis, id)
+	if old.bridge > 0 {
+		if c.ports[old.bridge]--; c.ports[old.bridge] <= 0 {
+			delete(c.ports, old.bridge)
+		}
+	}
+}
+
 // ipsKey is a hash of e's IPv4 addresses.
 func ipsKey(e *eniInfo) uint64 {
 	k := newKeyHash()
@@ -177,7 +201,7 @@ func ipsKey(e *eniInfo) uint64 {
 
 func newPlaneCache() *planeCache {
 	return &planeCache{routerNS: map[string]*nsCtx{}, instNS: map[string]*nsCtx{},
-		bridges: map[string]int{}, routers: map[string]routerEntry{}, enis: map[string]eniEntry{},
+		bridges: map[string]int{}, routers: map[string]routerEntry{}, enis: map[string]eniEntry{}, ports: map[int]int{},
 		routing: map[string]uint64{}, routed: map[string]routedState{}, nftENI: map[string]nftEntry{}, marks: map[string]uint32{}, profs: map[uint64]*profEntry{}, adoptedProfs: map[uint64]uint32{}, vxlans: map[string]vxlanEntry{}, segs: map[string][]int{}}
 }
 

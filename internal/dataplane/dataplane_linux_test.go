@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -65,6 +66,7 @@ func reconcile(tb testing.TB, p *Plane, d Desired) Status {
 	if err != nil {
 		tb.Fatalf("reconcile: %v", err)
 	}
+	checkPortCount(tb, p)
 	return st
 }
 
@@ -75,7 +77,24 @@ func verify(tb testing.TB, p *Plane, d Desired) Status {
 	if err != nil {
 		tb.Fatalf("verify: %v", err)
 	}
+	checkPortCount(tb, p)
 	return st
+}
+
+// checkPortCount checks the cache's count of ports per bridge against its ENIs.
+func checkPortCount(tb testing.TB, p *Plane) {
+	tb.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	want := map[int]int{}
+	for _, ent := range p.cache.enis {
+		if ent.bridge > 0 {
+			want[ent.bridge]++
+		}
+	}
+	if !maps.Equal(want, p.cache.ports) {
+		tb.Fatalf("the cache counts ports %v, its ENIs are on %v", p.cache.ports, want)
+	}
 }
 
 // reconcileStable reconciles twice and checks that the second pass changes nothing, and

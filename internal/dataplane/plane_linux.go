@@ -1250,7 +1250,7 @@ func (r *reconciler) ensureENILink(e *eniInfo) (peer int, ok bool) {
 	r.known[e.ID] = cached && ent.ips == ipsKey(e)
 	if cached { // invalid until realised again; still remembered, for removal
 		ent.key = 0
-		r.c.enis[e.ID] = ent
+		r.c.setENI(e.ID, ent)
 		r.touched[ent.instance] = true
 		if ent.instance != e.InstanceID || ent.eth != e.eth {
 			r.cuts = append(r.cuts, cut{ent.instance, ent.peer}) // it moves
@@ -1263,9 +1263,9 @@ func (r *reconciler) ensureENILink(e *eniInfo) (peer int, ok bool) {
 		return 0, false
 	}
 	if r.nerr == n0 {
-		r.c.enis[e.ID] = eniEntry{key: eniKey(e, br, inst, r.mtu), instance: e.InstanceID, eth: e.eth, peer: peer, bridge: br, ips: ipsKey(e)}
+		r.c.setENI(e.ID, eniEntry{key: eniKey(e, br, inst, r.mtu), instance: e.InstanceID, eth: e.eth, peer: peer, bridge: br, ips: ipsKey(e)})
 	} else {
-		r.c.enis[e.ID] = eniEntry{instance: e.InstanceID, eth: e.eth, peer: peer, bridge: br, ips: ipsKey(e)}
+		r.c.setENI(e.ID, eniEntry{instance: e.InstanceID, eth: e.eth, peer: peer, bridge: br, ips: ipsKey(e)})
 	}
 	return peer, true
 }
@@ -2342,7 +2342,7 @@ func (r *reconciler) pruneCache() {
 		if want[id] {
 			continue
 		}
-		delete(c.enis, id)
+		c.delENI(id)
 		r.cuts = append(r.cuts, cut{ent.instance, ent.peer})
 		if r.dp == nil {
 			continue

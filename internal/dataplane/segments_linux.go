@@ -3,6 +3,7 @@ package dataplane
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/vishvananda/netlink"
@@ -148,16 +149,11 @@ func (r *reconciler) subnetBridge(subnet string, idx int) bool {
 	return idx > 0 && (r.bridges[subnet] == idx || slices.Contains(r.c.segs[subnet], idx))
 }
 
-// countPorts counts, once a pass, the ENI ports the plane put on each bridge.
+// countPorts counts, once a pass, the ENI ports the plane put on each bridge (the
+// cache keeps the count: counting them was a walk of every ENI at every move).
 func (r *reconciler) countPorts() {
-	if r.ports != nil {
-		return
-	}
-	r.ports = map[int]int{}
-	for _, ent := range r.c.enis {
-		if ent.bridge > 0 {
-			r.ports[ent.bridge]++
-		}
+	if r.ports == nil {
+		r.ports = maps.Clone(r.c.ports)
 	}
 }
 
