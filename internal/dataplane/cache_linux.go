@@ -37,9 +37,9 @@ type planeCache struct {
 	bridges map[string]int   // subnet id → bridge ifindex
 	segs    map[string][]int // subnet id → its segments' ifindexes (segments_linux.go)
 	routers map[string]routerEntry
-	inetKey uint64 // spec of the internet namespace's routes
-	enis    map[string]eniEntry // through setENI and delENI
-	ports   map[int]int         // bridge ifindex → the ENI ports of enis on it
+	inetKey uint64                 // spec of the internet namespace's routes
+	enis    map[string]eniEntry    // through setENI and delENI
+	ports   map[int]int            // bridge ifindex → the ENI ports of enis on it
 	routing map[string]uint64      // instance id → spec of its routes and rules
 	routed  map[string]routedState // instance id → its routes and rules as last made
 	peers   map[string]uint64      // VPC id → spec of its peering links, routes and rules (peering_linux.go)
