@@ -97,7 +97,7 @@ func (c *Core) Hosts(regionName string) []HostInfo {
 func (tx *Tx) hostLoad() map[string]int {
 	load := map[string]int{}
 	for _, i := range tx.instances.Sorted(nil) {
-		if i.Host != "" && (i.State == "pending" || i.State == "running") {
+		if i.Host != "" && instanceLive(i) {
 			load[i.Host]++
 		}
 	}
@@ -333,7 +333,7 @@ func (c *Core) SettleHosts(who Caller, commit Committer) error {
 // unplaced (impaired) until a host of its zone has some.
 func (tx *Tx) adoptUnplaced() {
 	unplaced := tx.instances.Sorted(func(i *Instance) bool {
-		return i.Host == "" && (i.State == "pending" || i.State == "running")
+		return i.Host == "" && instanceLive(i)
 	})
 	for _, i := range unplaced {
 		if hosts, err := tx.placeInstances(i.AZ, i.InstanceType, 1, 1); err == nil {

@@ -109,22 +109,22 @@ func (tx *Tx) hostView() HostView {
 	var hv HostView
 	in := hostENIInputs{taskOf: map[string]string{}}
 	hv.Instances = tx.hostInstances()
-	up := func(id string) {
+	namespace := func(id string) { // a task's, an endpoint's, a NAT gateway's
 		hv.Instances = append(hv.Instances, HostInstance{ID: id, State: "running"})
 	}
 	for _, t := range tx.tasks.Sorted(nil) {
-		up(t.ID)
+		namespace(t.ID)
 		in.taskOf[t.ENIID] = t.ID
 	}
 	endpointNS, services := tx.hostEndpoints()
 	for _, id := range endpointNS {
-		up(id)
+		namespace(id)
 		in.taskOf[id] = id // eth0 of its namespace, as a task's
 	}
 	hv.Services = services
 	hv.NatGateways, in.natOf = tx.hostNatGateways() // natOf: ENI -> NAT gateway
 	for _, g := range hv.NatGateways {
-		up(g.ID)
+		namespace(g.ID)
 	}
 	hv.VPCs, in.ipv6Only = tx.hostVPCs()
 	assignVNIs(hv.VPCs)

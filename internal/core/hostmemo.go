@@ -202,7 +202,7 @@ func (tx *Tx) patchENIView(v *eniView, in hostENIInputs) (*eniView, bool) {
 			return out
 		}))
 	if regroup {
-		next.members = tx.hostMembers(next.out)
+		next.members = groupMembers(next.out, func(i int) []string { return tx.db.hostMemo.eni(tx.enis.Get(next.out[i].ID)).cidrs })
 	}
 	next.public = patchPublic(v.public, ids, func(id string) (PublicMapping, bool) { return eniPublicMapping(tx.enis.Get(id)) })
 	return next, true
@@ -211,9 +211,10 @@ func (tx *Tx) patchENIView(v *eniView, in hostENIInputs) (*eniView, bool) {
 // buildENIView makes the ENIs' part of the host view from every ENI row (base: an ENI's
 // conversion, memoised or not).
 func (tx *Tx) buildENIView(in hostENIInputs, base func(*ENI) *hostENIBase) *eniView {
-	v := &eniView{enisGen: tx.db.enis.gen, instGen: tx.db.instances.gen, in: in, members: map[string][]string{}}
+	v := &eniView{enisGen: tx.db.enis.gen, instGen: tx.db.instances.gen, in: in}
 	enis := tx.enis.Sorted(nil)
 	v.out = make([]HostENI, 0, len(enis))
+	bases := make([]*hostENIBase, 0, len(enis))
 	for _, e := range enis {
 		if m, ok := eniPublicMapping(e); ok {
 			v.public = append(v.public, m)
@@ -223,13 +224,9 @@ func (tx *Tx) buildENIView(in hostENIInputs, base func(*ENI) *hostENIBase) *eniV
 		}
 		b := base(e)
 		v.out = append(v.out, tx.hostENI(e, b, in))
-		for _, g := range e.Groups {
-			v.members[g] = append(v.members[g], b.cidrs...)
-		}
+		bases = append(bases, b)
 	}
-	for g, cidrs := range v.members {
-		v.members[g] = slices.Clip(cidrs)
-	}
+	v.members = groupMembers(v.out, func(i int) []string { return bases[i].cidrs })
 	if len(v.out) == 0 {
 		v.out = nil // as a patched one has it
 	}
@@ -238,17 +235,13 @@ func (tx *Tx) buildENIView(in hostENIInputs, base func(*ENI) *hostENIBase) *eniV
 	return v
 }
 
-// hostMembers are the member addresses of each security group, as CIDRs, of the ENIs
-// of a view.
-func (tx *Tx) hostMembers(out []HostENI) map[string][]string {
+// groupMembers are the member addresses of each security group, as CIDRs, of the ENIs
+// of a view (cidrs: those of out[i]).
+func groupMembers(out []HostENI, cidrs func(i int) []string) map[string][]string {
 	members := map[string][]string{}
 	for i := range out {
-		if len(out[i].Groups) == 0 {
-			continue
-		}
-		b := tx.db.hostMemo.eni(tx.enis.Get(out[i].ID))
 		for _, g := range out[i].Groups {
-			members[g] = append(members[g], b.cidrs...)
+			members[g] = append(members[g], cidrs(i)...)
 		}
 	}
 	for g, cidrs := range members {
@@ -261,7 +254,7 @@ func (tx *Tx) hostMembers(out []HostENI) map[string][]string {
 // eth0 of its task's, endpoint's or NAT gateway's namespace.
 func (tx *Tx) hostENI(e *ENI, b *hostENIBase, in hostENIInputs) HostENI {
 	he := b.he
-	if a := e.Attachment; a != nil && tx.instanceUp(a.InstanceID) {
+	if a := e.Attachment; a != nil && instanceLive(tx.instances.Get(a.InstanceID)) {
 		he.InstanceID = a.InstanceID
 		he.DeviceIndex = int(a.DeviceIndex)
 	}
@@ -274,18 +267,17 @@ func (tx *Tx) hostENI(e *ENI, b *hostENIBase, in hostENIInputs) HostENI {
 	return he
 }
 
-// instanceUp reports whether the instance id should be up: pending or running. (An
-// attachment names an instance: a task's, an endpoint's or a NAT gateway's ENI is
+// instanceLive reports whether i's namespace should exist: it is pending or running.
+// (An attachment names an instance: a task's, an endpoint's or a NAT gateway's ENI is
 // attached to no instance, and is eth0 of its namespace by hostENIInputs.)
-func (tx *Tx) instanceUp(id string) bool {
-	i := tx.instances.Get(id)
+func instanceLive(i *Instance) bool {
 	return i != nil && (i.State == "pending" || i.State == "running")
 }
 
 // appendInstancesUp appends those of insts (nil ones skipped) pending or running.
 func appendInstancesUp(out []HostInstance, insts []*Instance) []HostInstance {
 	for _, i := range insts {
-		if i != nil && (i.State == "pending" || i.State == "running") {
+		if instanceLive(i) {
 			out = append(out, HostInstance{ID: i.ID, State: i.State, UserData: i.UserData})
 		}
 	}
