@@ -70,6 +70,7 @@ func BenchmarkAgentMove(b *testing.B) {
 	}
 	b.Logf("the first pass (%d pending instances become running): %s", n, time.Since(t0).Round(time.Millisecond))
 	var ds, own []time.Duration
+	var slow []string
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -89,8 +90,14 @@ func BenchmarkAgentMove(b *testing.B) {
 		}
 		ds = append(ds, time.Since(start))
 		own = append(own, ds[len(ds)-1]-plane.took)
+		if plane.took >= 10*time.Millisecond {
+			slow = append(slow, fmt.Sprintf("%.1f ms: %v", float64(plane.took.Microseconds())/1000, plane.slow))
+		}
 	}
 	b.StopTimer()
+	for _, s := range slow {
+		b.Logf("a slow plane pass: %s", s)
+	}
 	slices.Sort(ds)
 	b.ReportMetric(float64(ds[len(ds)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(ds[(len(ds)-1)*99/100].Microseconds())/1000, "p99-ms")
@@ -106,6 +113,7 @@ type timedPlane struct {
 	fakePlane
 	real Realiser // nil: the fake
 	took time.Duration
+	slow []dataplane.Step // the real plane's steps of a millisecond or more
 }
 
 func (p *timedPlane) Reconcile(ctx context.Context, d dataplane.Desired) (dataplane.Status, error) {
@@ -115,7 +123,7 @@ func (p *timedPlane) Reconcile(ctx context.Context, d dataplane.Desired) (datapl
 		realise = p.real.Reconcile
 	}
 	st, err := realise(ctx, d)
-	p.took = time.Since(t)
+	p.took, p.slow = time.Since(t), st.Slow
 	return st, err
 }
 

@@ -42,7 +42,7 @@ func (r *reconciler) noteReleases(prev, d *Desired) {
 	if r.delta != nil {
 		released = r.delta.released
 	} else {
-		pairs(prev.ENIs, d.ENIs, func(e ENI) string { return e.ID }, eniEqual, func(a, b *ENI) {
+		pairs(prev.ENIs, d.ENIs, func(e *ENI) string { return e.ID }, eniEqual, func(a, b *ENI) {
 			released = append(released, releasedAddrs(a, b)...)
 		})
 		var now []RemoteENI
@@ -50,7 +50,7 @@ func (r *reconciler) noteReleases(prev, d *Desired) {
 			now = d.Overlay.Remote
 		}
 		if prev.Overlay != nil {
-			pairs(prev.Overlay.Remote, now, func(e RemoteENI) string { return e.ID }, remoteEqual, func(a, b *RemoteENI) {
+			pairs(prev.Overlay.Remote, now, func(e *RemoteENI) string { return e.ID }, remoteEqual, func(a, b *RemoteENI) {
 				released = append(released, remoteReleased(a, b)...)
 			})
 		}

@@ -95,6 +95,23 @@ func checkPortCount(tb testing.TB, p *Plane) {
 	if !maps.Equal(want, p.cache.ports) {
 		tb.Fatalf("the cache counts ports %v, its ENIs are on %v", p.cache.ports, want)
 	}
+	checkInstIndex(tb, p.cache.lastPlan)
+}
+
+// checkInstIndex checks that the last clean pass's index of ENIs by instance, when it
+// has one (patched, planDelta), is its ENIs'.
+func checkInstIndex(tb testing.TB, m *planMemo) {
+	tb.Helper()
+	if m == nil || m.byInst == nil {
+		return
+	}
+	want := instIndex{}
+	for _, e := range m.enis {
+		want[e.InstanceID] = append(want[e.InstanceID], e)
+	}
+	if !maps.EqualFunc(want, m.byInst, slices.Equal) {
+		tb.Fatalf("the plan's ENIs by instance are %v, its ENIs' %v", m.byInst, want)
+	}
 }
 
 // reconcileStable reconciles twice and checks that the second pass changes nothing, and

@@ -51,7 +51,7 @@ func (r *reconciler) diff(prev *Desired, d *Desired) *delta {
 	x := &delta{enis: map[string]bool{}, insts: map[string]bool{}, vpcs: map[string]bool{}, planned: map[string]bool{}}
 	x.groups = groupsChanged(prev.Groups, d.Groups)
 	changed, wasRunning := map[string]bool{}, map[string]bool{} // instances
-	pairs(prev.Instances, d.Instances, func(a Instance) string { return a.ID }, func(a, b *Instance) bool { return *a == *b },
+	pairs(prev.Instances, d.Instances, func(a *Instance) string { return a.ID }, func(a, b *Instance) bool { return *a == *b },
 		func(a, b *Instance) {
 			for _, in := range []*Instance{a, b} {
 				if in != nil {
@@ -76,7 +76,7 @@ func (r *reconciler) diff(prev *Desired, d *Desired) *delta {
 			x.vpcs[si.vpcID] = true
 		}
 	}
-	pairs(prev.ENIs, d.ENIs, func(e ENI) string { return e.ID }, eniEqual, func(a, b *ENI) {
+	pairs(prev.ENIs, d.ENIs, func(e *ENI) string { return e.ID }, eniEqual, func(a, b *ENI) {
 		x.released = append(x.released, releasedAddrs(a, b)...)
 		for _, e := range []*ENI{a, b} {
 			if e == nil {
@@ -102,7 +102,7 @@ func (r *reconciler) diff(prev *Desired, d *Desired) *delta {
 	})
 	// The remote ENIs: the routers know them as their own.
 	if prev.Overlay != nil {
-		pairs(prev.Overlay.Remote, d.Overlay.Remote, func(e RemoteENI) string { return e.ID }, remoteEqual, func(a, b *RemoteENI) {
+		pairs(prev.Overlay.Remote, d.Overlay.Remote, func(e *RemoteENI) string { return e.ID }, remoteEqual, func(a, b *RemoteENI) {
 			x.remote = true
 			x.released = append(x.released, remoteReleased(a, b)...)
 			for _, e := range []*RemoteENI{a, b} {
@@ -127,7 +127,7 @@ func (r *reconciler) diff(prev *Desired, d *Desired) *delta {
 // their id, and of the groups only one of them has.
 func groupsChanged(a, b []Group) map[string]bool {
 	changed := map[string]bool{}
-	pairs(a, b, func(g Group) string { return g.ID }, groupEqual, func(x, y *Group) {
+	pairs(a, b, func(g *Group) string { return g.ID }, groupEqual, func(x, y *Group) {
 		for _, g := range []*Group{x, y} {
 			if g != nil {
 				changed[g.ID] = true
@@ -141,10 +141,10 @@ func groupsChanged(a, b []Group) map[string]bool {
 // with the same id (old nil: new in b) and for every element of a that b lacks (new nil).
 // Lists in the same order (the usual case: the model lists them so) are compared in
 // place; others through an index.
-func pairs[T any](a, b []T, id func(T) string, eq func(x, y *T) bool, changed func(old, new *T)) {
+func pairs[T any](a, b []T, id func(*T) string, eq func(x, y *T) bool, changed func(old, new *T)) {
 	n := min(len(a), len(b))
 	i := 0
-	for ; i < n && id(a[i]) == id(b[i]); i++ {
+	for ; i < n && id(&a[i]) == id(&b[i]); i++ {
 		if !eq(&a[i], &b[i]) {
 			changed(&a[i], &b[i])
 		}
@@ -160,11 +160,11 @@ func pairs[T any](a, b []T, id func(T) string, eq func(x, y *T) bool, changed fu
 	}
 	old := make(map[string]*T, len(a)-i)
 	for j := i; j < len(a); j++ {
-		old[id(a[j])] = &a[j]
+		old[id(&a[j])] = &a[j]
 	}
 	for j := i; j < len(b); j++ {
-		o := old[id(b[j])]
-		delete(old, id(b[j]))
+		o := old[id(&b[j])]
+		delete(old, id(&b[j]))
 		if o == nil || !eq(o, &b[j]) {
 			changed(o, &b[j])
 		}

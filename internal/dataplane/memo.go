@@ -1,6 +1,10 @@
 package dataplane
 
-import "slices"
+import (
+	"slices"
+	"sort"
+	"strings"
+)
 
 // The plane remembers the last Desired it realised without an error (a deep copy: the
 // caller may change its own afterwards). A Reconcile given an equal Desired has nothing to
@@ -89,11 +93,11 @@ func ruleEqual(a, b *Rule) bool {
 func cloneDesired(d *Desired) Desired { return cloneDesiredSharing(d, nil, nil) }
 
 // cloneDesiredSharing is cloneDesired, except that an ENI at the place in d that it has in
-// prev (a deep copy the plane made, the memo this one replaces) is shared with prev when
-// same says it is equal to it. prev is used up: when d has as many ENIs, its list of
-// ENIs becomes the new memo's, the others copied into it (copying 5,000 ENIs took 0.6 ms
-// of an ENI's move).
-func cloneDesiredSharing(d, prev *Desired, same func(id string) bool) Desired {
+// prev (a deep copy the plane made, the memo this one replaces) is shared with prev unless
+// changed (the delta's ENIs; nil: none is known to be equal) names it. prev is used up:
+// when d has as many ENIs, its list of ENIs becomes the new memo's, the others copied
+// into it (copying 5,000 ENIs took 0.6 ms of an ENI's move).
+func cloneDesiredSharing(d, prev *Desired, changed map[string]bool) Desired {
 	out := Desired{PublicIPs: slices.Clone(d.PublicIPs),
 		Peerings: slices.Clone(d.Peerings), Services: slices.Clone(d.Services)}
 	out.NATGateways = make([]NATGateway, len(d.NATGateways))
@@ -113,7 +117,7 @@ func cloneDesiredSharing(d, prev *Desired, same func(id string) bool) Desired {
 		}
 		out.VPCs[i] = v
 	}
-	out.ENIs = cloneENIsSharing(d.ENIs, prev, same)
+	out.ENIs = cloneENIsSharing(d.ENIs, prev, changed)
 	if d.Overlay != nil {
 		o := *d.Overlay
 		o.Hosts = slices.Clone(o.Hosts)
@@ -133,12 +137,14 @@ func cloneDesiredSharing(d, prev *Desired, same func(id string) bool) Desired {
 	return out
 }
 
-// cloneENIsSharing is the ENIs of cloneDesiredSharing.
-func cloneENIsSharing(enis []ENI, prev *Desired, same func(id string) bool) []ENI {
-	if same == nil || len(prev.ENIs) != len(enis) {
+// cloneENIsSharing is the ENIs of cloneDesiredSharing. With as many ENIs as prev, it
+// looks up only the ENIs changed names (a map lookup for each of 5,000 ENIs took 0.15 ms
+// of a move).
+func cloneENIsSharing(enis []ENI, prev *Desired, changed map[string]bool) []ENI {
+	if changed == nil || len(prev.ENIs) != len(enis) {
 		out := make([]ENI, len(enis))
 		for i, e := range enis {
-			if same != nil && i < len(prev.ENIs) && prev.ENIs[i].ID == e.ID && same(e.ID) {
+			if changed != nil && i < len(prev.ENIs) && prev.ENIs[i].ID == e.ID && !changed[e.ID] {
 				out[i] = prev.ENIs[i]
 				continue
 			}
@@ -148,11 +154,30 @@ func cloneENIsSharing(enis []ENI, prev *Desired, same func(id string) bool) []EN
 	}
 	out := prev.ENIs
 	for i := range enis {
-		if out[i].ID != enis[i].ID || !same(enis[i].ID) {
+		if out[i].ID != enis[i].ID {
+			out[i] = cloneENI(enis[i])
+		}
+	}
+	for id := range changed {
+		if i, ok := indexENI(enis, id); ok {
 			out[i] = cloneENI(enis[i])
 		}
 	}
 	return out
+}
+
+// indexENI is where the ENI id is in enis: found by bisection when enis is in id order,
+// else by a walk.
+func indexENI(enis []ENI, id string) (int, bool) {
+	if i, ok := sort.Find(len(enis), func(i int) int { return strings.Compare(id, enis[i].ID) }); ok {
+		return i, true
+	}
+	for i := range enis {
+		if enis[i].ID == id {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 // cloneGroups is a deep copy of gs.

@@ -115,7 +115,7 @@ func TestCloneDesiredSharing(t *testing.T) {
 		if more {
 			d.ENIs = append(d.ENIs, ENI{ID: "eni-c"})
 		}
-		m := cloneDesiredSharing(&d, &prev, func(id string) bool { return id == "eni-a" })
+		m := cloneDesiredSharing(&d, &prev, map[string]bool{"eni-b": true})
 		if !desiredEqual(&m, &d) {
 			t.Fatalf("the memo differs from d: %+v", m.ENIs)
 		}
@@ -129,9 +129,16 @@ func TestCloneDesiredSharing(t *testing.T) {
 		prev = m
 		a = &prev.ENIs[0].SecondaryIPs[0]
 		d.ENIs[0], d.ENIs[1] = d.ENIs[1], d.ENIs[0]
-		m = cloneDesiredSharing(&d, &prev, func(string) bool { return true })
+		m = cloneDesiredSharing(&d, &prev, map[string]bool{})
 		if !desiredEqual(&m, &d) || &m.ENIs[0].SecondaryIPs[0] == a || &m.ENIs[1].SecondaryIPs[0] == &d.ENIs[1].SecondaryIPs[0] {
 			t.Errorf("reordered: %+v", m.ENIs)
+		}
+		// Out of id order, a changed ENI in its place: found and copied all the same.
+		prev = m
+		d.ENIs[1].SecondaryIPs = []string{"10.0.0.9"}
+		m = cloneDesiredSharing(&d, &prev, map[string]bool{d.ENIs[1].ID: true})
+		if !desiredEqual(&m, &d) || &m.ENIs[1].SecondaryIPs[0] == &d.ENIs[1].SecondaryIPs[0] {
+			t.Errorf("out of order, changed: %+v", m.ENIs)
 		}
 	}
 }

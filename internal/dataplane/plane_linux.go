@@ -257,6 +257,7 @@ type reconciler struct {
 	enis      []*eniInfo    // realised, sorted by id
 	used      map[slot]bool // the instances' device indexes that r.enis take
 	last      *planMemo     // the last clean pass's plan, while this pass patches it (planincr_linux.go)
+	byInst    instIndex     // r.enis by instance, once a patched pass needs it (enisOf)
 	sorted    []ENI         // d.ENIs sorted by id
 	delta     *delta        // what changed since the last clean pass (delta_linux.go); nil: unknown
 	groups    map[string]Group
@@ -398,11 +399,11 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 	}
 	r.status.Changes = r.changes
 	if r.errs == nil && ctx.Err() == nil {
-		var same func(string) bool
+		var changed map[string]bool
 		if r.delta != nil {
-			same = r.delta.unchanged
+			changed = r.delta.enis
 		}
-		m := cloneDesiredSharing(&d, prev, same)
+		m := cloneDesiredSharing(&d, prev, changed)
 		// The memo and the caller share the status's maps (read-only: the next pass copies
 		// them before it changes them).
 		c.memo, c.memoStatus = &m, Status{Instances: r.status.Instances, ENIs: r.status.ENIs}
@@ -527,7 +528,7 @@ func (r *reconciler) planENIs(d *Desired) {
 		r.c.parsed = map[string]*parsedENI{}
 	}
 	used := make(map[slot]bool, len(d.ENIs))
-	r.used = used
+	r.used, r.byInst = used, nil
 	r.enis = make([]*eniInfo, 0, len(d.ENIs))
 	r.sorted = sortedENIs(d.ENIs)
 	slab := make([]eniInfo, 0, len(r.sorted)) // one allocation for the pass's ENIs
@@ -1581,6 +1582,14 @@ func (r *reconciler) routingDirty() ([]string, map[string][]*eniInfo) {
 		}
 	}
 	byInst := map[string][]*eniInfo{}
+	if r.patched() { // the few the delta names, looked up
+		for _, id := range ids {
+			if l := r.enisOf(id); len(l) > 0 {
+				byInst[id] = l
+			}
+		}
+		return ids, byInst
+	}
 	for _, e := range r.enis {
 		if dirty(e.InstanceID) {
 			byInst[e.InstanceID] = append(byInst[e.InstanceID], e)

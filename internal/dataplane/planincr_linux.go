@@ -3,6 +3,7 @@ package dataplane
 import (
 	"maps"
 	"slices"
+	"sort"
 	"strings"
 )
 
@@ -26,12 +27,13 @@ type planMemo struct {
 	used      map[slot]bool
 	insts     map[string]*nsCtx
 	eniLink   map[string]int
+	byInst    instIndex // nil: not made yet
 }
 
 // memoPlan is what the clean pass r leaves the next one.
 func (r *reconciler) memoPlan() *planMemo {
 	return &planMemo{vpcs: r.vpcs, subnets: r.subnets, subnetSeq: r.subnetSeq, running: r.running,
-		enis: r.enis, used: r.used, insts: r.insts, eniLink: r.eniLink}
+		enis: r.enis, used: r.used, insts: r.insts, eniLink: r.eniLink, byInst: r.byInst}
 }
 
 // patched reports whether the pass patches the last clean pass's plan (and so may look
@@ -62,11 +64,12 @@ func (r *reconciler) planDelta(d *Desired) bool {
 	last := r.last
 	r.sorted = sortedENIs(d.ENIs)
 	ids := slices.Sorted(maps.Keys(r.delta.enis))
-	used := last.used
+	used, byInst := last.used, last.byInst
 	enis := last.enis        // theirs: the memo is gone
 	for _, id := range ids { // out with the old
 		if i, ok := findInfo(enis, id); ok {
 			delete(used, slot{enis[i].InstanceID, enis[i].DeviceIndex})
+			byInst.remove(enis[i])
 			enis = slices.Delete(enis, i, i+1)
 		}
 	}
@@ -89,9 +92,10 @@ func (r *reconciler) planDelta(d *Desired) bool {
 	for _, ei := range add {
 		i, _ := findInfo(enis, ei.ID)
 		enis = slices.Insert(enis, i, ei)
+		byInst.add(ei)
 		r.delta.planned[ei.ID] = true
 	}
-	r.enis, r.used = enis, used
+	r.enis, r.used, r.byInst = enis, used, byInst
 	r.pruneParsed()
 	return true
 }
@@ -137,20 +141,24 @@ func (r *reconciler) planOne(e ENI) (*eniInfo, bool) {
 	return ei, true
 }
 
-// sortedENIs is enis in id order (enis itself when it is).
+// sortedENIs is enis in id order (enis itself when it is: the check compares the ids in
+// place, as copying each ENI to a comparison function cost 0.2 ms at 5,000).
 func sortedENIs(enis []ENI) []ENI {
-	byID := func(a, b ENI) int { return strings.Compare(a.ID, b.ID) }
-	if slices.IsSortedFunc(enis, byID) {
+	sorted := true
+	for i := 1; i < len(enis) && sorted; i++ {
+		sorted = enis[i-1].ID <= enis[i].ID
+	}
+	if sorted {
 		return enis
 	}
 	s := slices.Clone(enis)
-	slices.SortFunc(s, byID)
+	slices.SortFunc(s, func(a, b ENI) int { return strings.Compare(a.ID, b.ID) })
 	return s
 }
 
 // findSorted is the ENI with id in enis (in id order).
 func findSorted(enis []ENI, id string) (ENI, bool) {
-	i, ok := slices.BinarySearchFunc(enis, id, func(e ENI, id string) int { return strings.Compare(e.ID, id) })
+	i, ok := sort.Find(len(enis), func(i int) int { return strings.Compare(id, enis[i].ID) })
 	if !ok {
 		return ENI{}, false
 	}
@@ -176,8 +184,9 @@ func (r *reconciler) deltaPlanned() []*eniInfo {
 
 // enisToEnsure are the ENIs whose links ensureENIs looks at: all of them (r.eniLink and
 // r.status.ENIs made for them, sized: a map grown entry by entry rehashes, at every
-// pass), or when patching those the delta names or whose instances it names, the others'
-// links and status the last clean pass's.
+// pass), or when patching those the delta names or whose instances it names (in id
+// order, found without walking every ENI), the others' links and status the last clean
+// pass's.
 func (r *reconciler) enisToEnsure() []*eniInfo {
 	if !r.patched() {
 		r.eniLink, r.status.ENIs, r.eniOwn = make(map[string]int, len(r.enis)), newRealised[string](len(r.enis)), ownAll
@@ -190,12 +199,55 @@ func (r *reconciler) enisToEnsure() []*eniInfo {
 		delete(r.eniLink, id)
 	}
 	var out []*eniInfo
-	for _, e := range r.enis {
-		if r.delta.enis[e.ID] || r.delta.insts[e.InstanceID] {
+	for id := range r.delta.enis {
+		if e := r.planned(id); e != nil && !r.delta.insts[e.InstanceID] {
 			out = append(out, e)
 		}
 	}
+	for id := range r.delta.insts {
+		out = append(out, r.enisOf(id)...)
+	}
+	slices.SortFunc(out, func(a, b *eniInfo) int { return strings.Compare(a.ID, b.ID) })
 	return out
+}
+
+// instIndex is the realised ENIs of each instance, in id order.
+type instIndex map[string][]*eniInfo
+
+// enisOf are the ENIs of the pass realised in instance id, in id order (the index made
+// at the first look of a pass that has none, then patched with the plan, planDelta).
+func (r *reconciler) enisOf(id string) []*eniInfo {
+	if r.byInst == nil {
+		r.byInst = instIndex{}
+		for _, e := range r.enis {
+			r.byInst[e.InstanceID] = append(r.byInst[e.InstanceID], e)
+		}
+	}
+	return r.byInst[id]
+}
+
+// add puts e in its instance's list (nothing when x is not made yet).
+func (x instIndex) add(e *eniInfo) {
+	if x == nil {
+		return
+	}
+	l := x[e.InstanceID]
+	i, _ := findInfo(l, e.ID)
+	x[e.InstanceID] = slices.Insert(l, i, e)
+}
+
+// remove takes e out of its instance's list.
+func (x instIndex) remove(e *eniInfo) {
+	l := x[e.InstanceID]
+	i, ok := findInfo(l, e.ID)
+	if !ok {
+		return
+	}
+	if l = slices.Delete(l, i, i+1); len(l) == 0 {
+		delete(x, e.InstanceID)
+	} else {
+		x[e.InstanceID] = l
+	}
 }
 
 // unrealised takes out of the status the ENIs the delta names that the pass did not
