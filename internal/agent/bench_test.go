@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"testing"
@@ -71,6 +72,7 @@ func BenchmarkAgentMove(b *testing.B) {
 	b.Logf("the first pass (%d pending instances become running): %s", n, time.Since(t0).Round(time.Millisecond))
 	var ds, own []time.Duration
 	var slow []string
+	stopProfile := profileMoves(b)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -95,6 +97,7 @@ func BenchmarkAgentMove(b *testing.B) {
 		}
 	}
 	b.StopTimer()
+	stopProfile()
 	for _, s := range slow {
 		b.Logf("a slow plane pass: %s", s)
 	}
@@ -104,6 +107,28 @@ func BenchmarkAgentMove(b *testing.B) {
 	slices.Sort(own)
 	b.ReportMetric(float64(own[len(own)/2].Microseconds())/1000, "agent-p50-ms")
 	b.ReportMetric(float64(own[(len(own)-1)*99/100].Microseconds())/1000, "agent-p99-ms")
+}
+
+// profileMoves writes a CPU profile of the moves alone (not of the launch before them)
+// to $ENI_MOVE_CPUPROFILE, when set; it returns the function that stops it.
+func profileMoves(b *testing.B) func() {
+	path := os.Getenv("ENI_MOVE_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Error(err)
+		}
+	}
 }
 
 // timedPlane is the plane, timed: its own part (the fake's bookkeeping, a Status made
