@@ -220,8 +220,9 @@ type Options struct {
 	// (service_linux.go).
 	Endpoint EndpointServer
 	// BridgePorts is how many ENI ports go on one bridge of a subnet before the next go
-	// on a segment, a further bridge tied to it (segments_linux.go). 0: 900 (a Linux
-	// bridge holds at most 1,023 ports). Lower it to have a few ENIs cross segments.
+	// on a segment, a further bridge tied to it (segments_linux.go). 0: 250 (a Linux
+	// bridge holds at most 1,023 ports; a port's operations cost more on a bigger
+	// bridge). Lower it to have a few ENIs cross segments.
 	BridgePorts int
 	// Spares is how many instance namespaces the plane keeps made ahead of the passes
 	// that bring instances up (spares_linux.go). 0: defaultSpares; negative: none.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -124,7 +125,7 @@ func testSegmentLayout(t *testing.T) {
 
 // TestSubnetBeyondBridgeLimit: more ENIs in one subnet on one host than a Linux bridge
 // holds ports (1,023), with the plane's real budget: the subnet's bridge holds
-// bridgePorts of them, a segment the rest; the last ENI (on the segment) and the first
+// bridgePorts of them, segments the rest; the last ENI (on the last segment) and the first
 // (on the subnet's bridge) reach each other, the router and the internet; a second pass
 // changes nothing. Before segments, the 1,024th ENI's port failed (EXFULL).
 // ENI_BRIDGE_LIMIT_ENIS sets how many (default 1,030); -short skips it.
@@ -162,35 +163,36 @@ func TestSubnetBeyondBridgeLimit(t *testing.T) {
 	if st, err := p.Reconcile(context.Background(), d); err != nil || st.Changes != 0 {
 		t.Fatalf("a second pass: %d changes, %v", st.Changes, err)
 	}
-	var onBridge, onSeg int
+	// The subnet's bridge holds bridgePorts ENI ports, each segment in turn as many, the
+	// last the rest.
+	var got, want []int
 	withHandle(t, p.DatapathNS(), func(h *netlink.Handle) {
-		br, err := h.LinkByName(ifName(p.prefix, kindBridge, "subnet-l"))
-		if err != nil {
-			t.Fatal(err)
+		bridges := []string{ifName(p.prefix, kindBridge, "subnet-l")}
+		for k := 1; k <= (n-1)/bridgePorts; k++ {
+			bridges = append(bridges, segBridgeName(p.prefix, "subnet-l", k))
 		}
-		seg, err := h.LinkByName(segBridgeName(p.prefix, "subnet-l", 1))
-		if err != nil {
-			t.Fatalf("no segment: %v", err)
-		}
+		ports := map[int]int{} // bridge ifindex → ENI ports
 		links, err := h.LinkList()
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, l := range links {
 			name := l.Attrs().Name
-			if !strings.HasPrefix(name, p.prefix+string(kindENIHost)) && !strings.HasPrefix(name, p.prefix+string(kindENIHost2)) {
-				continue
-			}
-			switch l.Attrs().MasterIndex {
-			case br.Attrs().Index:
-				onBridge++
-			case seg.Attrs().Index:
-				onSeg++
+			if strings.HasPrefix(name, p.prefix+string(kindENIHost)) || strings.HasPrefix(name, p.prefix+string(kindENIHost2)) {
+				ports[l.Attrs().MasterIndex]++
 			}
 		}
+		for i, name := range bridges {
+			br, err := h.LinkByName(name)
+			if err != nil {
+				t.Fatalf("bridge %d of the subnet: %v", i, err)
+			}
+			got = append(got, ports[br.Attrs().Index])
+			want = append(want, min(bridgePorts, n-i*bridgePorts))
+		}
 	})
-	if onBridge != bridgePorts || onSeg != n-bridgePorts {
-		t.Fatalf("ENI ports: %d on the subnet's bridge, %d on its segment; want %d and %d", onBridge, onSeg, bridgePorts, n-bridgePorts)
+	if !slices.Equal(got, want) {
+		t.Fatalf("ENI ports on the subnet's bridge and its segments: %v, want %v", got, want)
 	}
 	serveTCP(t, p, p.InstanceNS(first.InstanceID), 7000, "first")
 	serveTCP(t, p, p.InstanceNS(last.InstanceID), 7000, "last")
