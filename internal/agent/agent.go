@@ -24,6 +24,8 @@ import (
 )
 
 // Realiser is what the agent drives (dataplane.Plane on Linux; a fake in tests).
+// Reconcile and Verify must not keep d's lists of ENIs and instances after they return:
+// the agent makes the next pass's in the same memory (dataplane.Plane keeps a deep copy).
 type Realiser interface {
 	Reconcile(ctx context.Context, d dataplane.Desired) (dataplane.Status, error)
 }
@@ -97,6 +99,35 @@ type Agent struct {
 	// realised is closed (and replaced) when a pass has realised its model, before its
 	// write-back: WaitRealised's waiters need not wait for that commit.
 	realised chan struct{}
+	// buf is the memory of the last pass's Desired, for the next (nil while a pass
+	// has it): at 5,000 instances, 1.3 MB a pass made afresh cost a page fault every
+	// 4 KiB of it whenever the heap grew, 3.5–4 ms of a move's pass.
+	buf *desiredBuf
+}
+
+// desiredBuf is the memory of a Desired's lists.
+type desiredBuf struct {
+	enis  []dataplane.ENI
+	insts []dataplane.Instance
+}
+
+// takeBuf is the memory for a pass's Desired (empty: another pass has it).
+func (a *Agent) takeBuf() *desiredBuf {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b := a.buf
+	a.buf = nil
+	if b == nil {
+		b = &desiredBuf{}
+	}
+	return b
+}
+
+// putBuf gives the memory of d's lists back to the next pass, once d's pass is done.
+func (a *Agent) putBuf(d *dataplane.Desired) {
+	a.mu.Lock()
+	a.buf = &desiredBuf{enis: d.ENIs[:0], insts: d.Instances[:0]}
+	a.mu.Unlock()
 }
 
 // New returns an agent; Run starts it.
@@ -204,7 +235,9 @@ func (a *Agent) pass(ctx context.Context, full bool) (err error) {
 	if v, ok := a.opt.Plane.(Verifier); ok && full {
 		realise = v.Verify
 	}
-	st, err := realise(ctx, DesiredOn(hv, a.opt.Overlay))
+	d := desiredOn(hv, a.opt.Overlay, a.takeBuf())
+	st, err := realise(ctx, d)
+	a.putBuf(&d)
 	kind, result := "incremental", "ok"
 	if full {
 		kind = "full"
@@ -353,7 +386,12 @@ func (a *Agent) Status() (dataplane.Status, int, error) {
 // DesiredOn is Desired on a host of a cluster: ENIs realised on other hosts
 // go to the overlay (a copy of ov with its Remote filled); ov nil: Desired.
 func DesiredOn(hv core.HostView, ov *dataplane.Overlay) dataplane.Desired {
-	d := Desired(hv)
+	return desiredOn(hv, ov, &desiredBuf{})
+}
+
+// desiredOn is DesiredOn, its lists of ENIs and instances made in buf's memory.
+func desiredOn(hv core.HostView, ov *dataplane.Overlay, buf *desiredBuf) dataplane.Desired {
+	d := desired(hv, buf)
 	if ov == nil {
 		return d
 	}
@@ -373,7 +411,10 @@ func DesiredOn(hv core.HostView, ov *dataplane.Overlay) dataplane.Desired {
 }
 
 // Desired translates the model's host view into the data plane's input.
-func Desired(hv core.HostView) dataplane.Desired {
+func Desired(hv core.HostView) dataplane.Desired { return desired(hv, &desiredBuf{}) }
+
+// desired is Desired, its lists of ENIs and instances made in buf's memory.
+func desired(hv core.HostView, buf *desiredBuf) dataplane.Desired {
 	var d dataplane.Desired
 	for _, v := range hv.VPCs {
 		dv := dataplane.VPC{ID: v.ID, ResolverIP: v.ResolverIP}
@@ -392,14 +433,14 @@ func Desired(hv core.HostView) dataplane.Desired {
 	for _, pc := range hv.Peerings {
 		d.Peerings = append(d.Peerings, dataplane.Peering{ID: pc.ID, VPCs: pc.VPCs})
 	}
-	d.Instances = make([]dataplane.Instance, 0, len(hv.Instances))
+	d.Instances = grown(buf.insts, len(hv.Instances))
 	for _, i := range hv.Instances {
 		d.Instances = append(d.Instances, dataplane.Instance{ID: i.ID, Running: true})
 	}
 	for _, s := range hv.Services {
 		d.Services = append(d.Services, dataplane.ServiceListener{Instance: s.Namespace, Addr: s.Addr, Service: s.Service})
 	}
-	d.ENIs = make([]dataplane.ENI, 0, len(hv.ENIs))
+	d.ENIs = grown(buf.enis, len(hv.ENIs))
 	for _, e := range hv.ENIs {
 		de := dataplane.ENI{ID: e.ID, MAC: e.MAC, SubnetID: e.SubnetID, VPCID: e.VpcID, IPv6: e.IPv6, IPv4Prefixes: e.IPv4Prefixes, IPv6Prefixes: e.IPv6Prefixes,
 			InstanceID: e.InstanceID, DeviceIndex: e.DeviceIndex, SourceDestCheck: e.SourceDestCheck, Groups: e.Groups, Unfiltered: e.Unfiltered}
@@ -428,6 +469,17 @@ func Desired(hv core.HostView) dataplane.Desired {
 		d.PublicIPs = append(d.PublicIPs, dataplane.PublicMapping{Public: m.Public, Private: m.Private, ENIID: m.ENIID, VPCID: m.VpcID})
 	}
 	return d
+}
+
+// grown is s emptied, with room for the n elements the caller appends (s's memory when
+// it has; what lies beyond them cleared, so that it holds on to nothing of the last
+// pass's).
+func grown[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, 0, n)
+	}
+	clear(s[n:cap(s)])
+	return s[:0]
 }
 
 // slowSteps formats a pass's slow steps for its log line ("enis=3.1ms overlay=1.2ms").

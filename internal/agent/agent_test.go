@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -27,7 +28,8 @@ func (f *fakePlane) Reconcile(ctx context.Context, d dataplane.Desired) (datapla
 	if f.fail != nil {
 		return dataplane.Status{}, f.fail
 	}
-	f.last = d
+	f.last = d // the agent's lists are its own after the pass (Realiser)
+	f.last.ENIs, f.last.Instances = slices.Clone(d.ENIs), slices.Clone(d.Instances)
 	insts, enis := map[string]bool{}, map[string]string{}
 	for _, i := range d.Instances {
 		insts[i.ID] = true
