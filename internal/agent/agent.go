@@ -231,6 +231,7 @@ func (a *Agent) pass(ctx context.Context, full bool) (err error) {
 	a.mu.Unlock()
 	start := time.Now()
 	hv := a.opt.Core.HostViewFor(a.opt.Region, a.opt.Host)
+	defer a.opt.Core.ReturnHostView(a.opt.Region, hv) // its memory, the next pass's view's
 	realise := a.opt.Plane.Reconcile
 	if v, ok := a.opt.Plane.(Verifier); ok && full {
 		realise = v.Verify

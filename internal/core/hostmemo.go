@@ -22,6 +22,99 @@ type hostMemo struct {
 	// Their slices are shared by every view made of them and never changed.
 	insts *instView
 	view  *eniView
+	// lent counts, by their first element, the views handed out of each of the last
+	// lists of ENIs and those given back (Core.ReturnHostView); spare is a list no view
+	// holds any more, the memory of the next patch's list (5,000 ENIs made afresh a pass
+	// cost a page fault every 4 KiB whenever the heap grew). Only a list lent knows
+	// entirely given back is reused: it forgets the oldest beyond maxLent, and one it
+	// forgot is never reused.
+	lent  map[*HostENI]*lentList
+	seq   uint64
+	spare []HostENI
+}
+
+// lentList is one of the memo's lists of ENIs: how many views of it are out, whether
+// the memo's view has moved on from it, and when it was first lent (lent forgets the
+// oldest first).
+type lentList struct {
+	out, seq uint64
+	retired  bool
+	list     []HostENI // with its memory's whole capacity
+}
+
+// maxLent bounds how many lists the memo keeps count of.
+const maxLent = 8
+
+// lend counts a view of the list l (full: with its memory's capacity) as handed out.
+// Call with m.mu held.
+func (m *hostMemo) lend(l, full []HostENI) {
+	if len(l) == 0 {
+		return
+	}
+	if x := m.lent[&l[0]]; x != nil {
+		x.out++
+		return
+	}
+	if m.lent == nil {
+		m.lent = map[*HostENI]*lentList{}
+	}
+	if len(m.lent) >= maxLent { // forget the oldest: it will never be reused
+		var oldest *HostENI
+		for k, x := range m.lent {
+			if oldest == nil || x.seq < m.lent[oldest].seq {
+				oldest = k
+			}
+		}
+		delete(m.lent, oldest)
+	}
+	m.seq++
+	m.lent[&l[0]] = &lentList{out: 1, seq: m.seq, list: full}
+}
+
+// giveBack counts a view of the list l as given back. Call with m.mu held.
+func (m *hostMemo) giveBack(l []HostENI) {
+	if len(l) == 0 {
+		return
+	}
+	x := m.lent[&l[0]]
+	if x == nil || x.out == 0 {
+		return // not the memo's, or forgotten
+	}
+	x.out--
+	m.reuse(&l[0], x)
+}
+
+// retire notes that the memo's view moved on from the list l. Call with m.mu held.
+func (m *hostMemo) retire(l []HostENI) {
+	if len(l) == 0 {
+		return
+	}
+	if x := m.lent[&l[0]]; x != nil {
+		x.retired = true
+		m.reuse(&l[0], x)
+	}
+}
+
+// reuse makes the list x (first element k) spare once no view holds it.
+func (m *hostMemo) reuse(k *HostENI, x *lentList) {
+	if x.out > 0 || !x.retired {
+		return
+	}
+	delete(m.lent, k)
+	if cap(x.list) > cap(m.spare) {
+		m.spare = x.list[:0]
+	}
+}
+
+// sameList reports whether a and b are the same memory (both empty: not a list).
+func sameList(a, b []HostENI) bool { return len(a) > 0 && len(b) > 0 && &a[0] == &b[0] }
+
+// takeSpare is the spare list's memory, emptied (nil when there is none). Call with
+// m.mu held.
+func (m *hostMemo) takeSpare() []HostENI {
+	s := m.spare
+	m.spare = nil
+	return s
 }
 
 // instView is the instances' part of a host view (those pending or running, by id) at
@@ -37,6 +130,7 @@ type eniView struct {
 	enisGen, instGen uint64
 	in               hostENIInputs
 	out              []HostENI
+	full             []HostENI           // out with its memory's whole capacity (the memo's, to reuse)
 	members          map[string][]string // group -> member addresses as CIDRs
 	public           []PublicMapping     // the ENIs' own public IPv4 addresses, sorted
 }
@@ -122,7 +216,7 @@ func (tx *Tx) hostInstances() []HostInstance {
 	defer m.mu.Unlock()
 	if v := m.insts; v != nil {
 		if ids, ok := t.changedSince(v.gen); ok && len(ids) <= len(v.list)/4+64 {
-			list := mergeSorted(v.list, func(i *HostInstance) string { return i.ID }, sortedSet(ids),
+			list := mergeSorted(v.list, nil, func(i *HostInstance) string { return i.ID }, sortedSet(ids),
 				func(out []HostInstance, id string, _ *HostInstance) []HostInstance {
 					return appendInstancesUp(out, []*Instance{tx.instances.Get(id)})
 				})
@@ -143,16 +237,21 @@ func (tx *Tx) hostENIView(in hostENIInputs) *eniView {
 	m := &tx.db.hostMemo
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if v := m.view; v != nil {
-		if next, ok := tx.patchENIView(v, in); ok {
-			m.view = next
-			m.prune(tx.db.enis, tx.enis.Sorted)
-			return next
-		}
+	last := m.view
+	next, ok := (*eniView)(nil), false
+	if last != nil {
+		next, ok = tx.patchENIView(last, in)
 	}
-	m.view = tx.buildENIView(in, m.eni)
+	if !ok {
+		next = tx.buildENIView(in, m.eni)
+	}
+	m.view = next
+	if last != nil && !sameList(last.out, next.out) {
+		m.retire(last.full)
+	}
+	m.lend(next.out, next.full)
 	m.prune(tx.db.enis, tx.enis.Sorted)
-	return m.view
+	return next
 }
 
 // patchENIView is v with the ENIs whose part may have changed made again: those written
@@ -190,7 +289,11 @@ func (tx *Tx) patchENIView(v *eniView, in hostENIInputs) (*eniView, bool) {
 	next := &eniView{enisGen: tx.db.enis.gen, instGen: tx.db.instances.gen, in: in, members: v.members}
 	regroup := false
 	ids := slices.Sorted(maps.Keys(dirty))
-	next.out = slices.Clip(mergeSorted(v.out, func(e *HostENI) string { return e.ID }, ids,
+	var into []HostENI
+	if len(ids) > 0 {
+		into = tx.db.hostMemo.takeSpare()
+	}
+	next.full = mergeSorted(v.out, into, func(e *HostENI) string { return e.ID }, ids,
 		func(out []HostENI, id string, old *HostENI) []HostENI {
 			e := tx.enis.Get(id)
 			if e != nil && !in.ipv6Only[e.SubnetID] {
@@ -200,7 +303,12 @@ func (tx *Tx) patchENIView(v *eniView, in hostENIInputs) (*eniView, bool) {
 				regroup = regroup || !sameMembership(old, nil)
 			}
 			return out
-		}))
+		})
+	if len(ids) == 0 {
+		next.full = v.full // the same list
+	}
+	clear(next.full[len(next.full):cap(next.full)]) // of a reused list: holds on to no row of before
+	next.out = slices.Clip(next.full)
 	if regroup {
 		next.members = groupMembers(next.out, func(i int) []string { return tx.db.hostMemo.eni(tx.enis.Get(next.out[i].ID)).cidrs })
 	}
@@ -231,6 +339,7 @@ func (tx *Tx) buildENIView(in hostENIInputs, base func(*ENI) *hostENIBase) *eniV
 		v.out = nil // as a patched one has it
 	}
 	sortPublicMappings(v.public)
+	v.full = v.out
 	v.out, v.public = slices.Clip(v.out), slices.Clip(v.public) // shared by every view: an append copies
 	return v
 }
@@ -318,12 +427,15 @@ func patchPublic(ms []PublicMapping, ids []string, of func(id string) (PublicMap
 // mergeSorted returns s (sorted by id) with its entries of ids (sorted, distinct)
 // replaced by what remake appends for each (given the entry it replaces, or nil;
 // nothing: the entry goes). s is not changed: the result is new (s itself when ids is
-// empty).
-func mergeSorted[E any](s []E, id func(*E) string, ids []string, remake func(out []E, id string, old *E) []E) []E {
+// empty), made in into's memory when into (empty, another array than s's) has room.
+func mergeSorted[E any](s, into []E, id func(*E) string, ids []string, remake func(out []E, id string, old *E) []E) []E {
 	if len(ids) == 0 {
 		return s
 	}
-	out := make([]E, 0, len(s)+len(ids))
+	out := into[:0]
+	if cap(out) < len(s)+len(ids) { // room for a few more, so that it may be reused
+		out = make([]E, 0, len(s)+len(ids)+len(s)/64+8)
+	}
 	i := 0
 	for _, k := range ids {
 		j, found := slices.BinarySearchFunc(s[i:], k, func(e E, k string) int { return strings.Compare(id(&e), k) })

@@ -251,7 +251,17 @@ func TestHostViewPatchedIsMadeAfresh(t *testing.T) {
 			return nil
 		},
 	}
-	var last, lastCopy HostView
+	// Views kept (and their copies at the time) must never change; views given back may
+	// lend their memory to later ones.
+	type kept struct{ v, copy HostView }
+	var held []kept
+	given, reused := map[*HostENI]bool{}, 0
+	giveBack := func(v HostView) {
+		if len(v.ENIs) > 0 {
+			given[&v.ENIs[0]] = true
+		}
+		c.ReturnHostView("us-east-1", v)
+	}
 	r := c.region("us-east-1")
 	for step := range 1500 {
 		if step%300 == 299 && len(insts) > 0 { // more writes than the log keeps, no view between
@@ -279,12 +289,33 @@ func TestHostViewPatchedIsMadeAfresh(t *testing.T) {
 		if d := viewDiff(got, want); d != "" {
 			t.Fatalf("step %d (op %d): the patched view differs from the view made afresh: %s", step, k, d)
 		}
-		if !reflect.DeepEqual(last, lastCopy) {
-			t.Fatalf("step %d: the view before was changed by this one", step)
+		for i, h := range held {
+			if !reflect.DeepEqual(h.v, h.copy) {
+				t.Fatalf("step %d: a view kept (%d of %d) was changed by a later one", step, i, len(held))
+			}
 		}
-		last, lastCopy = got, deepCopyView(got)
-		appendsAlone(t, got, c.HostView("us-east-1"))
+		if len(got.ENIs) > 0 && given[&got.ENIs[0]] {
+			reused++
+			delete(given, &got.ENIs[0])
+		}
+		other := c.HostView("us-east-1")
+		appendsAlone(t, got, other)
+		giveBack(other)
+		if rnd.IntN(2) == 0 {
+			giveBack(got)
+		} else {
+			held = append(held, kept{got, deepCopyView(got)})
+		}
+		if len(held) > []int{3, 2 * maxLent}[step/100%2] { // now and then more than the memo counts
+			i := rnd.IntN(len(held))
+			giveBack(held[i].v)
+			held = slices.Delete(held, i, i+1)
+		}
 	}
+	if reused < 100 {
+		t.Fatalf("%d of 1,500 views reused the memory of one given back", reused)
+	}
+	t.Logf("%d of 1,500 views reused the memory of one given back", reused)
 	if v := c.region("us-east-1").db.hostMemo.view; v == nil || len(v.out) == 0 {
 		t.Fatal("no ENIs in the memoised view at the end")
 	}
