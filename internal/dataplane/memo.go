@@ -169,7 +169,7 @@ func cloneENIsSharing(enis []ENI, prev *Desired, changed map[string]bool) []ENI 
 // indexENI is where the ENI id is in enis: found by bisection when enis is in id order,
 // else by a walk.
 func indexENI(enis []ENI, id string) (int, bool) {
-	if i, ok := sort.Find(len(enis), func(i int) int { return strings.Compare(id, enis[i].ID) }); ok {
+	if i, ok := bisectENI(enis, id); ok {
 		return i, true
 	}
 	for i := range enis {
@@ -204,4 +204,9 @@ func cloneENI(e ENI) ENI {
 	e.IPv4Prefixes, e.IPv6Prefixes = slices.Clone(e.IPv4Prefixes), slices.Clone(e.IPv6Prefixes)
 	e.Groups = slices.Clone(e.Groups)
 	return e
+}
+
+// bisectENI is where the ENI id is in enis (in id order), found by bisection.
+func bisectENI(enis []ENI, id string) (int, bool) {
+	return sort.Find(len(enis), func(i int) int { return strings.Compare(id, enis[i].ID) })
 }

@@ -3,7 +3,6 @@ package dataplane
 import (
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -158,7 +157,7 @@ func sortedENIs(enis []ENI) []ENI {
 
 // findSorted is the ENI with id in enis (in id order).
 func findSorted(enis []ENI, id string) (ENI, bool) {
-	i, ok := sort.Find(len(enis), func(i int) int { return strings.Compare(id, enis[i].ID) })
+	i, ok := bisectENI(enis, id)
 	if !ok {
 		return ENI{}, false
 	}
