@@ -89,6 +89,7 @@ func dpBridge(prefix string, subnets []*subnetInfo) *nftTable {
 	for _, k := range []byte{kindENIHost, kindENIHost2} {
 		pre.add(meta(expr.MetaKeyIIFNAME), cmpEq([]byte(prefix+string(k))), jump("from")) // a prefix match
 	}
+	bridgePatchResets(pre, prefix)
 	// Nothing reaches or leaves the datapath namespace's own stack: the bridges are
 	// switches, not hosts an instance could talk to.
 	for _, hook := range []*nftables.ChainHook{nftables.ChainHookInput, nftables.ChainHookOutput} {
@@ -118,6 +119,25 @@ func dpBridge(prefix string, subnets []*subnetInfo) *nftTable {
 	bridgeND(br)
 	bridgeTo(br)
 	return br
+}
+
+// bridgePatchResets marks (markPatchReset) a TCP reset that comes from another bridge of
+// its subnet (through a patch, segments_linux.go); the inet chains let it through if
+// conntrack finds it invalid (patchResets). A connection's packets are tracked on each
+// bridge they cross, in one entry (the subnet's zone). A reset that is its connection's
+// first reply (a closed port's) makes conntrack delete the entry on the first bridge it
+// crosses (nf_conntrack_proto_tcp: "only reply is a RST"), so that on the next one it
+// belongs to no connection, and was dropped as invalid: a closed port across bridges
+// looked filtered, not refused. It passed the first bridge's checks as its connection's
+// (a reset belonging to no connection is invalid there too, and dropped); this bridge's
+// table still checks its destination (bridgeTo). (The bridge table cannot read conntrack
+// without bridge conntrack; the inet chains cannot tell the bridge's port it came in by.)
+func bridgePatchResets(pre *nftChain, prefix string) {
+	for _, k := range []byte{kindPatchHub, kindPatchSeg} {
+		pre.add(cat([]expr.Any{meta(expr.MetaKeyIIFNAME), cmpEq([]byte(prefix + string(k)))}, // a prefix match
+			tcpReset(), []expr.Any{meta(expr.MetaKeyMARK), &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4,
+				Mask: native32(^uint32(markPatchReset)), Xor: native32(markPatchReset)}, markSet(), &expr.Counter{}})...)
+	}
 }
 
 // bridgeFrom: from, from_arp, from_ip4.

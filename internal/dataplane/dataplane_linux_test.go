@@ -205,6 +205,15 @@ func mustNotReach(t *testing.T, p *Plane, from, addr string) {
 	}
 }
 
+// mustRefuse: a connection from inside from to addr, a closed port that its security
+// groups let through, is refused (the reset reached from), not left unanswered.
+func mustRefuse(t *testing.T, p *Plane, from, addr string) {
+	t.Helper()
+	if got, err := dialTCP(p, from, addr, 5*time.Second); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("%s → %s: %q, %v; want the connection refused", from, addr, got, err)
+	}
+}
+
 // baseDesired: one VPC, a public subnet A (IPv4+IPv6) and a private subnet B; web (sg-web)
 // and b in A, c in B; an Elastic IP on web and one on c.
 func baseDesired() Desired {
@@ -391,6 +400,14 @@ func TestDataplane(t *testing.T) {
 		// web's ingress allows only 80 and 22: the reply to its own connection to b:8080
 		// comes back to an ephemeral port.
 		mustReach(t, p, web, "10.0.1.11:8080", "b")
+	})
+	t.Run("ClosedPortRefused", func(t *testing.T) {
+		// A closed port's reset comes back, also as the first and only reply of a
+		// connection, across the bridges of a subnet (TestSegments) and the router.
+		mustRefuse(t, p, web, "10.0.1.11:8081")
+		mustRefuse(t, p, web, "[2001:db8:1::11]:8081")
+		mustRefuse(t, p, b, "10.0.2.10:81")
+		mustRefuse(t, p, c, "10.0.1.11:8081")
 	})
 	t.Run("FlushInsideInstanceChangesNothing", func(t *testing.T) {
 		ns, err := openNS(web)

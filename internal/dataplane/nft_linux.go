@@ -21,7 +21,7 @@ import (
 
 // nftVersion changes whenever the shape of the generated rulesets changes, so that a new
 // binary replaces rulesets written by an old one.
-const nftVersion = "18"
+const nftVersion = "19"
 
 // nftSockBuf is the netlink buffer size forced on nftables sockets: with default buffers a
 // batch fails at about 30 ENIs.
@@ -593,6 +593,7 @@ func dpShards(prefix string, subnets []*subnetInfo) []*nftTable {
 		fwd.add(meta(expr.MetaKeyL4PROTO), cmpEq([]byte{unix.IPPROTO_ICMPV6}), load(expr.PayloadBaseTransportHeader, 0, 1),
 			in("nd", reg1), verdict(expr.VerdictAccept))
 		fwd.add(append(ctState(expr.CtStateBitESTABLISHED|expr.CtStateBitRELATED), verdict(expr.VerdictAccept))...)
+		patchResets(fwd)
 		fwd.rules = append(fwd.rules, nftRule{exprs: []expr.Any{meta(expr.MetaKeyMARK),
 			&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(0xffff), Xor: native32(0)},
 			lookupMap(dpENIOut)}, mapName: dpProfOut},
@@ -637,11 +638,32 @@ func dpGroupsTable(prefix string, subnets []*subnetInfo) *nftTable {
 		sfwd.add(meta(expr.MetaKeyL4PROTO), cmpEq([]byte{unix.IPPROTO_ICMPV6}),
 			load(expr.PayloadBaseTransportHeader, 0, 1), cmpEq([]byte{t}), verdict(expr.VerdictAccept))
 	}
+	patchResets(sfwd)
 	sfwd.add(append(ctState(expr.CtStateBitINVALID), verdict(expr.VerdictDrop))...)
 	sgConnMark(sfwd)
 	sgPins(sfwd)
 	sgConnLimit(sfwd)
 	return sg
+}
+
+// tcpReset matches TCP segments with the RST flag.
+func tcpReset() []expr.Any {
+	return []expr.Any{meta(expr.MetaKeyL4PROTO), cmpEq([]byte{unix.IPPROTO_TCP}), load(expr.PayloadBaseTransportHeader, 13, 1),
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 1, Mask: []byte{0x04}, Xor: []byte{0}}, cmpNeq([]byte{0})}
+}
+
+// markPatchReset in a packet's mark says the bridge table found it a TCP reset that came
+// from another bridge of its subnet (bridgePatchResets). ENI marks are 16 bits: the rules
+// that look a mark up take its low half.
+const markPatchReset = 0x80000000
+
+// patchResets (the inet chains) lets through the TCP resets the bridge table marked
+// markPatchReset that conntrack finds invalid: their connection ended on the bridge they
+// came from.
+func patchResets(c *nftChain) {
+	c.add(cat(ctState(expr.CtStateBitINVALID), []expr.Any{meta(expr.MetaKeyMARK),
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(markPatchReset), Xor: native32(0)}, cmpNeq(native32(0))},
+		tcpReset(), []expr.Any{&expr.Counter{}, verdict(expr.VerdictAccept)})...)
 }
 
 // sgConnMark: a new connection remembers which ENIs it is between in its ct mark, the

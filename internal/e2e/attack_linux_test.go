@@ -1567,3 +1567,46 @@ func TestAttackConntrackTableShare(t *testing.T) {
 		t.Errorf("V → C after A's flood: %q %v", got, err)
 	}
 }
+
+// TestAttackForgedResets: a closed port's TCP reset reaches the instance that connected,
+// and resets A forges do not reach V, also when they cross bridges of the subnet
+// (TestAttacksAcrossSegments): there a reset passes the bridge it comes to without a
+// connection of its own (its connection may have ended on the bridge it came from,
+// bridgePatchResets in the datapath), so the bridge A's frame enters must stop it.
+func TestAttackForgedResets(t *testing.T) {
+	l := newLab(t)
+	a, v, c := l.a, l.v, l.c
+	l.sub(t, "ClosedPortRefused", func(t *testing.T) {
+		for _, dst := range []netip.Addr{a.ip4, a.ip6, c.ip4} {
+			if got, err := l.dial(v.ns, hostPort(dst, 9), arrive); !errors.Is(err, syscall.ECONNREFUSED) {
+				t.Errorf("V → %s: %q, %v; want the connection refused", hostPort(dst, 9), got, err)
+			}
+		}
+	})
+	forged := func(sport uint16) *sniffer {
+		return l.sniff(v.ns, "eth0", func(p pkt) bool {
+			s, _ := p.ports()
+			return !p.outgoing && p.tcpFlags()&tcpRST != 0 && s == sport
+		})
+	}
+	l.sub(t, "ResetOfNoConnection", func(t *testing.T) {
+		rx := forged(5701)
+		l.send(a, eth4(v.mac, a.mac, ip4Pkt(a.ip4, v.ip4, 64, ipTCP, tcpSeg(a.ip4, v.ip4, 5701, 80, 1, 0, tcpRST, nil))),
+			eth6(v.mac, a.mac, ip6Pkt(a.ip6, v.ip6, 64, ipTCP, tcpSeg(a.ip6, v.ip6, 5701, 80, 1, 0, tcpRST, nil))))
+		if p, ok := rx.seen(quiet); ok {
+			t.Errorf("V received A's reset of no connection: %v", p)
+		}
+	})
+	l.setSourceDestCheck(a.eni, false)
+	l.sub(t, "ResetOfAnotherInstancesConnection", func(t *testing.T) {
+		if got, err := l.dialFrom(c.ns, tcpAddr(c.ip4, 5702), hostPort(v.ip4, 80), arrive); err != nil || !strings.HasPrefix(got, "v ") {
+			t.Fatalf("C → V:80 from port 5702: %q, %v", got, err)
+		}
+		// A, its check off, forges C's reset of that connection, straight to V.
+		rx := forged(5702)
+		l.send(a, eth4(v.mac, a.mac, ip4Pkt(c.ip4, v.ip4, 64, ipTCP, tcpSeg(c.ip4, v.ip4, 5702, 80, 1, 0, tcpRST, nil))))
+		if p, ok := rx.seen(quiet); ok {
+			t.Errorf("V received A's reset of C's connection: %v", p)
+		}
+	})
+}

@@ -26,6 +26,7 @@ func TestAttacksAcrossSegments(t *testing.T) {
 		{"MetadataSpoofing", TestAttackMetadataSpoofing},
 		{"MetadataMovedENI", TestAttackMetadataMovedENI},
 		{"ENIMovesLand", TestENIMovesLand},
+		{"ForgedResets", TestAttackForgedResets},
 	} {
 		t.Run(a.name, a.test)
 	}
