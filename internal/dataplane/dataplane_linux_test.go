@@ -375,6 +375,35 @@ func TestDataplane(t *testing.T) {
 		}
 	}
 	web, b, c := p.InstanceNS("i-web"), p.InstanceNS("i-b"), p.InstanceNS("i-c")
+	// Each end of an ENI's pair has one queue each way (vethQueues).
+	queues := func(l netlink.Link) {
+		if a := l.Attrs(); a.NumTxQueues != vethQueues || a.NumRxQueues != vethQueues {
+			t.Errorf("%s: %d transmit and %d receive queues, want %d", a.Name, a.NumTxQueues, a.NumRxQueues, vethQueues)
+		}
+	}
+	withHandle(t, web, func(h *netlink.Handle) {
+		eth, err := h.LinkByName("eth0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		queues(eth)
+	})
+	withHandle(t, p.DatapathNS(), func(h *netlink.Handle) {
+		links, err := h.LinkList()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, l := range links {
+			if strings.HasPrefix(l.Attrs().Name, p.prefix+string(kindENIHost)) {
+				queues(l)
+				n++
+			}
+		}
+		if n != 3 {
+			t.Errorf("%d ENI host ends in the datapath, want 3", n)
+		}
+	})
 	serveTCP(t, p, web, 80, "web")
 	serveTCP(t, p, web, 22, "ssh")
 	serveTCP(t, p, b, 8080, "b")

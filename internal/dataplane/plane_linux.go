@@ -839,7 +839,7 @@ func (r *reconciler) ensurePair(ca *nsCtx, aName string, aMAC net.HardwareAddr, 
 		if lb != nil {
 			r.fail(delLink(cb.h, lb))
 		}
-		v := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: aName, HardwareAddr: aMAC}, PeerName: bName,
+		v := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: aName, HardwareAddr: aMAC, NumTxQueues: vethQueues, NumRxQueues: vethQueues}, PeerName: bName,
 			PeerNamespace: netlink.NsFd(int(cb.ns))}
 		if err := ca.h.LinkAdd(v); err != nil {
 			r.fail(fmt.Errorf("%s: create veth %s/%s: %w", ca.name, aName, bName, err))
