@@ -20,7 +20,8 @@ import (
 )
 
 // BenchmarkAgentMove: a pass that moves one ENI between two of ENI_SCALE instances
-// (default 1,000) running on the host. The agent's own part of it (agent-p50-ms): its view
+// (default 1,000) running on the host, back and forth (ENI_MOVE_AMONG=k: round the
+// first k). The agent's own part of it (agent-p50-ms): its view
 // of the model, the desired state made from it, and what it writes back. The plane is a
 // fake that realises everything at once, or with ENI_PLANE=linux (as root) the Linux data
 // plane: p50-ms and p99-ms are then a server's whole pass, the plane's included. -v logs
@@ -70,7 +71,12 @@ func BenchmarkAgentMove(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("the first pass (%d pending instances become running): %s", n, time.Since(t0).Round(time.Millisecond))
-	// move moves the ENI to the other instance (its i-th move) and times the pass.
+	// move moves the ENI to the next of the first k instances (its i-th move: k is
+	// ENI_MOVE_AMONG, 2 by default, back and forth) and times the pass.
+	k := 2
+	if v, err := strconv.Atoi(os.Getenv("ENI_MOVE_AMONG")); err == nil && v >= 2 {
+		k = min(v, n)
+	}
 	move := func(i int) time.Duration {
 		b.StopTimer()
 		if i > 0 {
@@ -78,7 +84,7 @@ func BenchmarkAgentMove(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		if _, err := c.AttachNetworkInterface(ctx, &ec2.AttachNetworkInterfaceInput{NetworkInterfaceId: aws.String(eniID), InstanceId: aws.String(ids[i%2]), DeviceIndex: aws.Int32(1)}); err != nil {
+		if _, err := c.AttachNetworkInterface(ctx, &ec2.AttachNetworkInterfaceInput{NetworkInterfaceId: aws.String(eniID), InstanceId: aws.String(ids[i%k]), DeviceIndex: aws.Int32(1)}); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()
