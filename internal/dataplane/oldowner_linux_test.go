@@ -4,17 +4,22 @@ import (
 	"context"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // TestAttackOldOwnerAfterMove: an ENI moves from i-web to i-c; while its old pair waits to
 // be deleted in the background (held here), i-web's root gives the old interface the ENI's
 // address back and sends from it to i-b: nothing it sends may leave the old port as the
-// ENI's.
+// ENI's. Nor after its other tricks on that interface: down and up again (a bridge port
+// that were only disabled, not down, would come back with the carrier), and another MAC
+// address. And what i-b sends to the ENI reaches i-c, its owner now, and nothing reaches
+// the old interface, not even what the subnet floods.
 func TestAttackOldOwnerAfterMove(t *testing.T) {
 	p := newTestPlane(t)
 	d := baseDesired()
@@ -33,44 +38,161 @@ func TestAttackOldOwnerAfterMove(t *testing.T) {
 	}
 	p.retireStarts = nil
 
-	withHandle(t, p.InstanceNS("i-web"), func(h *netlink.Handle) {
-		l, err := h.LinkByName("eth1")
-		if err != nil {
-			t.Fatalf("the old pair's end in i-web: %v (the test needs it still there)", err)
-		}
-		a, _ := netlink.ParseAddr("10.0.1.20/24")
-		if err := h.AddrReplace(l, a); err != nil {
-			t.Fatal(err)
-		}
-		_ = h.LinkSetUp(l)
-	})
-	err := p.DoInstance("i-web", func() error {
-		lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-			var serr error
-			err := c.Control(func(fd uintptr) {
-				serr = syscall.SetsockoptString(int(fd), syscall.SOL_SOCKET, syscall.SO_BINDTODEVICE, "eth1")
-			})
-			if err != nil {
+	tricks := []struct {
+		name string
+		do   func(h *netlink.Handle, l netlink.Link) error
+	}{
+		{"the address back", func(*netlink.Handle, netlink.Link) error { return nil }},
+		{"down and up", func(h *netlink.Handle, l netlink.Link) error { return h.LinkSetDown(l) }},
+		{"another MAC", func(h *netlink.Handle, l netlink.Link) error {
+			if err := h.LinkSetDown(l); err != nil {
 				return err
 			}
-			return serr
-		}}
-		c, err := lc.ListenPacket(context.Background(), "udp4", "10.0.1.20:0")
+			return h.LinkSetHardwareAddr(l, net.HardwareAddr{0x02, 0, 0, 0, 0x0a, 0x0b})
+		}},
+	}
+	for _, trick := range tricks {
+		t.Run(trick.name, func(t *testing.T) {
+			withHandle(t, p.InstanceNS("i-web"), func(h *netlink.Handle) {
+				l, err := h.LinkByName("eth1")
+				if err != nil {
+					t.Fatalf("the old pair's end in i-web: %v (the test needs it still there)", err)
+				}
+				if err := trick.do(h, l); err != nil {
+					t.Fatal(err)
+				}
+				a, _ := netlink.ParseAddr("10.0.1.20/24")
+				if err := h.AddrReplace(l, a); err != nil {
+					t.Fatal(err)
+				}
+				if err := h.LinkSetUp(l); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if err := p.DoInstance("i-web", func() error { return sendOn("eth1", "10.0.1.20:0", "10.0.1.11:7000", 20) }); err != nil {
+				t.Fatal(err)
+			}
+			if received(u, "10.0.1.20", time.Second) {
+				t.Fatal("i-web, the ENI's old owner, sent as the ENI through its old pair after the move")
+			}
+		})
+	}
+
+	t.Run("to the ENI", func(t *testing.T) {
+		now := listenUDP(t, p, p.InstanceNS("i-c"), "10.0.1.20:7001")
+		var old *net.UDPConn
+		err := p.DoInstance("i-web", func() error {
+			c, err := listenOn("eth1", "10.0.1.20:7001")
+			old = c
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer old.Close()
+		frames := countFrames(t, p, "i-web", "eth1")
+		for range 10 {
+			sendUDP(t, p, "i-b", "10.0.1.20:7001")
+			sendUDP(t, p, "i-b", "10.0.1.77:7001") // no one's: i-b asks the subnet (ARP)
+			time.Sleep(20 * time.Millisecond)
+		}
+		if !received(now, "10.0.1.11", time.Second) {
+			t.Error("i-c, the ENI's owner now, did not get what i-b sent to the ENI")
+		}
+		if received(old, "10.0.1.11", 300*time.Millisecond) {
+			t.Error("i-web's old interface got what i-b sent to the ENI after the move")
+		}
+		if n := frames(); n > 0 {
+			t.Errorf("i-web's old interface received %d frames after the move (the subnet's broadcasts, say)", n)
+		}
+	})
+	release()
+}
+
+// bindToDevice binds a socket to dev (SO_BINDTODEVICE).
+func bindToDevice(dev string) net.ListenConfig {
+	return net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptString(int(fd), syscall.SOL_SOCKET, syscall.SO_BINDTODEVICE, dev)
+		})
 		if err != nil {
 			return err
 		}
-		defer c.Close()
-		for range 20 {
-			_, _ = c.WriteTo([]byte("from the old owner"), &net.UDPAddr{IP: net.IPv4(10, 0, 1, 11), Port: 7000})
-			time.Sleep(25 * time.Millisecond)
+		return serr
+	}}
+}
+
+// sendOn sends n datagrams from src to dst on dev, 25 ms apart, in this namespace.
+func sendOn(dev, src, dst string, n int) error {
+	lc := bindToDevice(dev)
+	c, err := lc.ListenPacket(context.Background(), "udp4", src)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	for range n {
+		_, _ = c.WriteTo([]byte("from the old owner"), mustUDPAddr(dst))
+		time.Sleep(25 * time.Millisecond)
+	}
+	return nil
+}
+
+// listenOn listens for datagrams to addr on dev, in this namespace.
+func listenOn(dev, addr string) (*net.UDPConn, error) {
+	lc := bindToDevice(dev)
+	c, err := lc.ListenPacket(context.Background(), "udp4", addr)
+	if err != nil {
+		return nil, err
+	}
+	return c.(*net.UDPConn), nil
+}
+
+// countFrames counts the frames dev in inst receives from now on (its own outgoing ones
+// left out) until the function it returns is called, which returns the count.
+func countFrames(t *testing.T, p *Plane, inst, dev string) func() int {
+	t.Helper()
+	var fd int
+	err := p.DoInstance(inst, func() error {
+		l, err := netlink.LinkByName(dev)
+		if err != nil {
+			return err
 		}
-		return nil
+		if fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ALL))); err != nil {
+			return err
+		}
+		return unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: l.Attrs().Index})
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if received(u, "10.0.1.20", time.Second) {
-		t.Fatal("i-web, the ENI's old owner, sent as the ENI through its old pair after the move")
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Usec: 50_000}); err != nil {
+		t.Fatal(err)
 	}
-	release()
+	var n atomic.Int64
+	done, ended := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(ended)
+		buf := make([]byte, 2048)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			_, from, err := unix.Recvfrom(fd, buf, 0)
+			if err != nil {
+				continue
+			}
+			if ll, ok := from.(*unix.SockaddrLinklayer); ok && ll.Pkttype != unix.PACKET_OUTGOING {
+				n.Add(1)
+			}
+		}
+	}()
+	return func() int {
+		close(done)
+		<-ended
+		_ = unix.Close(fd)
+		return int(n.Load())
+	}
 }
