@@ -183,15 +183,10 @@ type veth struct {
 // kernel's RTNL lock per ENI. On error (a bridge full, say) the kernel made nothing.
 // Each end has one queue each way (vethQueues).
 func vethCreate(c *nsCtx, v veth) error {
-	if c.raw == nil {
-		s, err := nl.GetNetlinkSocketAt(c.ns, netns.None(), unix.NETLINK_ROUTE)
-		if err != nil {
-			return fmt.Errorf("%s: route socket: %w", c.name, err)
-		}
-		c.raw = &nl.SocketHandle{Socket: s}
+	req, err := c.rawRequest(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL|unix.NLM_F_ACK)
+	if err != nil {
+		return err
 	}
-	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL|unix.NLM_F_ACK)
-	req.Sockets = map[int]*nl.SocketHandle{unix.NETLINK_ROUTE: c.raw}
 	msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
 	msg.Flags, msg.Change = unix.IFF_UP, unix.IFF_UP
 	req.AddData(msg)
@@ -213,12 +208,69 @@ func vethCreate(c *nsCtx, v veth) error {
 	peer.AddRtAttr(unix.IFLA_ADDRESS, []byte(v.peerMAC))
 	peer.AddRtAttr(unix.IFLA_NET_NS_FD, nl.Uint32Attr(uint32(v.peerNS)))
 	req.AddData(li)
+	return c.rawExecute(req, unix.EEXIST, unix.EXFULL)
+}
+
+// rawRequest is a request on c's own route socket (opened on first use), for what the
+// handle cannot send.
+func (c *nsCtx) rawRequest(proto, flags int) (*nl.NetlinkRequest, error) {
+	if c.raw == nil {
+		s, err := nl.GetNetlinkSocketAt(c.ns, netns.None(), unix.NETLINK_ROUTE)
+		if err != nil {
+			return nil, fmt.Errorf("%s: route socket: %w", c.name, err)
+		}
+		c.raw = &nl.SocketHandle{Socket: s}
+	}
+	req := nl.NewNetlinkRequest(proto, flags)
+	req.Sockets = map[int]*nl.SocketHandle{unix.NETLINK_ROUTE: c.raw}
+	return req, nil
+}
+
+// rawExecute sends req (rawRequest) and waits for its answer; after an error other than
+// the expected ones the socket is closed (it may hold the rest of an answer).
+func (c *nsCtx) rawExecute(req *nl.NetlinkRequest, expected ...unix.Errno) error {
 	_, err := req.Execute(unix.NETLINK_ROUTE, 0)
-	if err != nil && !errors.Is(err, unix.EEXIST) && !errors.Is(err, unix.EXFULL) {
-		c.raw.Close() // it may hold the rest of an answer
+	if err != nil && !slices.ContainsFunc(expected, func(e unix.Errno) bool { return errors.Is(err, e) }) {
+		c.raw.Close()
 		c.raw = nil
 	}
 	return err
+}
+
+// shutGroup is the device group of a shut port's link (portShut): a link found in it is
+// an old pair's, never an ENI's port to keep (isShut).
+const shutGroup = 0xe51d
+
+// isShut reports whether l is a shut port's link (portShut).
+func isShut(l netlink.Link) bool { return l != nil && l.Attrs().Group == shutGroup }
+
+// portShut shuts the bridge port l in c without taking its link down (which waits for
+// an RCU grace period under the RTNL lock): the port becomes locked, a bridge passes a
+// frame that comes in by a locked port only when the frame's source MAC has an FDB entry
+// for that port, and its entries are flushed and it learns none; nothing is flooded to it
+// either. Carrier changes (its peer's root taking the other end down and up) do not undo
+// it, as they would a port state. The link goes into shutGroup first, so that a pass
+// never takes it for an ENI's port again (one after a restart, say: isShut).
+func portShut(c *nsCtx, l netlink.Link) error {
+	if err := c.h.LinkSetGroup(l, shutGroup); err != nil {
+		return err
+	}
+	req, err := c.rawRequest(unix.RTM_SETLINK, unix.NLM_F_ACK)
+	if err != nil {
+		return err
+	}
+	msg := nl.NewIfInfomsg(unix.AF_BRIDGE)
+	msg.Index = int32(l.Attrs().Index)
+	req.AddData(msg)
+	pi := nl.NewRtAttr(unix.IFLA_PROTINFO|unix.NLA_F_NESTED, nil)
+	pi.AddRtAttr(nl.IFLA_BRPORT_LOCKED, []byte{1})
+	pi.AddRtAttr(nl.IFLA_BRPORT_LEARNING, []byte{0})
+	pi.AddRtAttr(nl.IFLA_BRPORT_UNICAST_FLOOD, []byte{0})
+	pi.AddRtAttr(nl.IFLA_BRPORT_MCAST_FLOOD, []byte{0})
+	pi.AddRtAttr(nl.IFLA_BRPORT_BCAST_FLOOD, []byte{0})
+	pi.AddRtAttr(nl.IFLA_BRPORT_FLUSH, nil)
+	req.AddData(pi)
+	return c.rawExecute(req, unix.ENODEV)
 }
 
 // --- bridges with br_netfilter enabled per bridge (not in vishvananda/netlink) ---

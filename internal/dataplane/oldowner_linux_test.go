@@ -17,7 +17,7 @@ import (
 // be deleted in the background (held here), i-web's root gives the old interface the ENI's
 // address back and sends from it to i-b: nothing it sends may leave the old port as the
 // ENI's. Nor after its other tricks on that interface: down and up again (a bridge port
-// that were only disabled, not down, would come back with the carrier), and another MAC
+// that were only disabled, not locked, would come back with the carrier), and another MAC
 // address. And what i-b sends to the ENI reaches i-c, its owner now, and nothing reaches
 // the old interface, not even what the subnet floods.
 func TestAttackOldOwnerAfterMove(t *testing.T) {
@@ -195,4 +195,36 @@ func countFrames(t *testing.T, p *Plane, inst, dev string) func() int {
 		_ = unix.Close(fd)
 		return int(n.Load())
 	}
+}
+
+// TestShutPairNotAdopted: an ENI moves from i-web to i-c, and the agent stops before its
+// old pair in i-web is deleted (held here); when it restarts, the ENI is back on i-web. The
+// restarted plane must not take the shut old pair for the ENI's (its port passes nothing):
+// it makes a new one, and the ENI answers in i-web.
+func TestShutPairNotAdopted(t *testing.T) {
+	p := newTestPlane(t)
+	d := baseDesired()
+	d.ENIs = append(d.ENIs, ENI{ID: "eni-x", MAC: "02:00:00:00:01:14", SubnetID: "subnet-a", VPCID: "vpc-1",
+		PrimaryIP: "10.0.1.20", InstanceID: "i-web", DeviceIndex: 1, SourceDestCheck: true, Groups: []string{"sg-open"}})
+	reconcileStable(t, p, d)
+	hold := make(chan struct{})
+	release := sync.OnceFunc(func() { close(hold) })
+	t.Cleanup(release)
+	p.retireStarts = func() { <-hold }
+	findENI(&d, "eni-x").InstanceID = "i-c"
+	reconcile(t, p, d)
+
+	p2, err := New(Options{Prefix: p.prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2.bridgePorts = testBridgePorts
+	t.Cleanup(p2.bg.Wait) // before p's teardown
+	findENI(&d, "eni-x").InstanceID = "i-web"
+	if st := reconcile(t, p2, d); st.ENIs.Get("eni-x") != "i-web" {
+		t.Fatalf("eni-x realised in %q, want i-web", st.ENIs.Get("eni-x"))
+	}
+	serveTCP(t, p2, p2.InstanceNS("i-web"), 8080, "web")
+	mustReach(t, p2, p2.InstanceNS("i-b"), "10.0.1.20:8080", "web")
+	release()
 }

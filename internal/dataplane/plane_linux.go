@@ -1289,13 +1289,14 @@ func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, int, error
 	}
 	addrs := eniAddrs(e)
 	// A pair being deleted in the background (the ENI moved away and back quickly) is not
-	// the ENI's.
+	// the ENI's, nor is a shut one (an old pair whose deletion a restart cut short).
 	pending := func(l netlink.Link) bool { return l != nil && r.p.isPending("", l.Attrs().Index) }
+	ours := func(l netlink.Link) bool { return !pending(l) && !isShut(l) && isPair(r.dp, l, inst, peer) }
 	var host, other netlink.Link
 	switch {
-	case !pending(h1) && isPair(r.dp, h1, inst, peer):
+	case ours(h1):
 		host, other = h1, h2
-	case !pending(h2) && isPair(r.dp, h2, inst, peer):
+	case ours(h2):
 		host, other = h2, h1
 	}
 	if host == nil {
@@ -2149,14 +2150,16 @@ func (r *reconciler) setAside(c *nsCtx, l netlink.Link) error {
 // retire marks a datapath link (an ENI's old pair) for deletion in the background; the
 // deletions start once the moves of this pass are announced (startRetire), so that they
 // do not compete with them for the kernel's RTNL lock. The old pair of an ENI that moved
-// goes down now (mapped): until it is deleted, its port still maps to the ENI in the
-// datapath, and the old instance's root, who holds the other end, could give it the ENI's
-// addresses again and send as the ENI (TestAttackOldOwnerAfterMove); a port that is down
-// forwards nothing. A gone ENI's port maps to nothing any more.
+// is shut now (mapped, portShut): until it is deleted, its port still maps to the ENI in
+// the datapath, and the old instance's root, who holds the other end, could give it the
+// ENI's addresses again and send as the ENI (TestAttackOldOwnerAfterMove); a shut port
+// brings nothing in and gets nothing. (Taking it down would too, but waits for an RCU
+// grace period under the RTNL lock: milliseconds of the move's pass on a busy host.) A
+// gone ENI's port maps to nothing any more.
 func (r *reconciler) retire(l netlink.Link, mapped bool) {
 	idx := l.Attrs().Index
 	if mapped {
-		if err := r.dp.h.LinkSetDown(l); err != nil && !errors.Is(err, unix.ENODEV) {
+		if err := portShut(r.dp, l); err != nil && !errors.Is(err, unix.ENODEV) {
 			r.fail(fmt.Errorf("retire %s: %w", l.Attrs().Name, err))
 		}
 	}
