@@ -21,22 +21,8 @@ import (
 // address. And what i-b sends to the ENI reaches i-c, its owner now, and nothing reaches
 // the old interface, not even what the subnet floods.
 func TestAttackOldOwnerAfterMove(t *testing.T) {
-	p := newTestPlane(t)
-	d := baseDesired()
-	d.ENIs = append(d.ENIs, ENI{ID: "eni-x", MAC: "02:00:00:00:01:14", SubnetID: "subnet-a", VPCID: "vpc-1",
-		PrimaryIP: "10.0.1.20", InstanceID: "i-web", DeviceIndex: 1, SourceDestCheck: true, Groups: []string{"sg-open"}})
-	reconcileStable(t, p, d)
+	p, _, release := movedHeld(t)
 	u := listenUDP(t, p, p.InstanceNS("i-b"), "10.0.1.11:7000")
-
-	hold := make(chan struct{})
-	release := sync.OnceFunc(func() { close(hold) })
-	t.Cleanup(release) // before the teardown, which waits for the deletion
-	p.retireStarts = func() { <-hold }
-	findENI(&d, "eni-x").InstanceID = "i-c"
-	if st := reconcile(t, p, d); st.ENIs.Get("eni-x") != "i-c" {
-		t.Fatalf("eni-x realised in %q, want i-c", st.ENIs.Get("eni-x"))
-	}
-	p.retireStarts = nil
 
 	tricks := []struct {
 		name string
@@ -202,17 +188,7 @@ func countFrames(t *testing.T, p *Plane, inst, dev string) func() int {
 // restarted plane must not take the shut old pair for the ENI's (its port passes nothing):
 // it makes a new one, and the ENI answers in i-web.
 func TestShutPairNotAdopted(t *testing.T) {
-	p := newTestPlane(t)
-	d := baseDesired()
-	d.ENIs = append(d.ENIs, ENI{ID: "eni-x", MAC: "02:00:00:00:01:14", SubnetID: "subnet-a", VPCID: "vpc-1",
-		PrimaryIP: "10.0.1.20", InstanceID: "i-web", DeviceIndex: 1, SourceDestCheck: true, Groups: []string{"sg-open"}})
-	reconcileStable(t, p, d)
-	hold := make(chan struct{})
-	release := sync.OnceFunc(func() { close(hold) })
-	t.Cleanup(release)
-	p.retireStarts = func() { <-hold }
-	findENI(&d, "eni-x").InstanceID = "i-c"
-	reconcile(t, p, d)
+	p, d, release := movedHeld(t)
 
 	p2, err := New(Options{Prefix: p.prefix})
 	if err != nil {
@@ -227,4 +203,26 @@ func TestShutPairNotAdopted(t *testing.T) {
 	serveTCP(t, p2, p2.InstanceNS("i-web"), 8080, "web")
 	mustReach(t, p2, p2.InstanceNS("i-b"), "10.0.1.20:8080", "web")
 	release()
+}
+
+// movedHeld is a plane where eni-x moved from i-web to i-c by d, the deletion of its old
+// pair in i-web held until release (or the test's end, before the teardown, which waits
+// for it).
+func movedHeld(t *testing.T) (p *Plane, d Desired, release func()) {
+	t.Helper()
+	p = newTestPlane(t)
+	d = baseDesired()
+	d.ENIs = append(d.ENIs, ENI{ID: "eni-x", MAC: "02:00:00:00:01:14", SubnetID: "subnet-a", VPCID: "vpc-1",
+		PrimaryIP: "10.0.1.20", InstanceID: "i-web", DeviceIndex: 1, SourceDestCheck: true, Groups: []string{"sg-open"}})
+	reconcileStable(t, p, d)
+	hold := make(chan struct{})
+	release = sync.OnceFunc(func() { close(hold) })
+	t.Cleanup(release)
+	p.retireStarts = func() { <-hold }
+	findENI(&d, "eni-x").InstanceID = "i-c"
+	if st := reconcile(t, p, d); st.ENIs.Get("eni-x") != "i-c" {
+		t.Fatalf("eni-x realised in %q, want i-c", st.ENIs.Get("eni-x"))
+	}
+	p.retireStarts = nil
+	return p, d, release
 }
