@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"sync"
 	"syscall"
 
 	mdnetlink "github.com/mdlayher/netlink"
@@ -244,16 +245,38 @@ const shutGroup = 0xe51d
 // isShut reports whether l is a shut port's link (portShut).
 func isShut(l netlink.Link) bool { return l != nil && l.Attrs().Group == shutGroup }
 
+// portLocks says whether this kernel locks bridge ports (IFLA_BRPORT_LOCKED, Linux 5.18):
+// an older one ignores the attribute without an error, so portShut takes the link down
+// there instead.
+var portLocks = sync.OnceValue(func() bool {
+	var u unix.Utsname
+	return unix.Uname(&u) == nil && kernelAtLeast(unix.ByteSliceToString(u.Release[:]), 5, 18)
+})
+
+// kernelAtLeast reports whether the kernel release (uname -r: "6.18.44-fc", say) is
+// major.minor or later; false when it cannot tell.
+func kernelAtLeast(release string, major, minor int) bool {
+	var ma, mi int
+	if n, _ := fmt.Sscanf(release, "%d.%d", &ma, &mi); n != 2 {
+		return false
+	}
+	return ma > major || ma == major && mi >= minor
+}
+
 // portShut shuts the bridge port l in c without taking its link down (which waits for
 // an RCU grace period under the RTNL lock): the port becomes locked, a bridge passes a
 // frame that comes in by a locked port only when the frame's source MAC has an FDB entry
 // for that port, and its entries are flushed and it learns none; nothing is flooded to it
 // either. Carrier changes (its peer's root taking the other end down and up) do not undo
 // it, as they would a port state. The link goes into shutGroup first, so that a pass
-// never takes it for an ENI's port again (one after a restart, say: isShut).
+// never takes it for an ENI's port again (one after a restart, say: isShut). On a kernel
+// without locked ports (portLocks) the link goes down instead.
 func portShut(c *nsCtx, l netlink.Link) error {
 	if err := c.h.LinkSetGroup(l, shutGroup); err != nil {
 		return err
+	}
+	if !portLocks() {
+		return c.h.LinkSetDown(l)
 	}
 	req, err := c.rawRequest(unix.RTM_SETLINK, unix.NLM_F_ACK)
 	if err != nil {

@@ -20,7 +20,18 @@ import (
 // that were only disabled, not locked, would come back with the carrier), and another MAC
 // address. And what i-b sends to the ENI reaches i-c, its owner now, and nothing reaches
 // the old interface, not even what the subnet floods.
-func TestAttackOldOwnerAfterMove(t *testing.T) {
+func TestAttackOldOwnerAfterMove(t *testing.T) { attackOldOwner(t) }
+
+// TestAttackOldOwnerAfterMoveWithoutLocks: the same on a kernel without locked bridge
+// ports (older than 5.18), where the old port goes down (portLocks).
+func TestAttackOldOwnerAfterMoveWithoutLocks(t *testing.T) {
+	locks := portLocks
+	portLocks = func() bool { return false }
+	t.Cleanup(func() { portLocks = locks })
+	attackOldOwner(t)
+}
+
+func attackOldOwner(t *testing.T) {
 	p, _, release := movedHeld(t)
 	u := listenUDP(t, p, p.InstanceNS("i-b"), "10.0.1.11:7000")
 
@@ -225,4 +236,20 @@ func movedHeld(t *testing.T) (p *Plane, d Desired, release func()) {
 	}
 	p.retireStarts = nil
 	return p, d, release
+}
+
+// TestKernelAtLeast: portLocks' check of the kernel's release, which must say no when in
+// doubt (a port then goes down, as on kernels without locked ports).
+func TestKernelAtLeast(t *testing.T) {
+	for _, c := range []struct {
+		release string
+		want    bool
+	}{
+		{"6.18.44-fc-v1272", true}, {"5.18.0", true}, {"5.19.17-generic", true}, {"10.1", true},
+		{"5.15.0-91-generic", false}, {"4.19.1", false}, {"5", false}, {"", false}, {"x.y", false},
+	} {
+		if got := kernelAtLeast(c.release, 5, 18); got != c.want {
+			t.Errorf("kernelAtLeast(%q, 5, 18) = %v, want %v", c.release, got, c.want)
+		}
+	}
 }
