@@ -293,7 +293,15 @@ func portShut(c *nsCtx, l netlink.Link) error {
 	pi.AddRtAttr(nl.IFLA_BRPORT_BCAST_FLOOD, []byte{0})
 	pi.AddRtAttr(nl.IFLA_BRPORT_FLUSH, nil)
 	req.AddData(pi)
-	return c.rawExecute(req, unix.ENODEV)
+	err = c.rawExecute(req, unix.ENODEV)
+	if err != nil && !errors.Is(err, unix.ENODEV) {
+		// Not left open: down, as without locked ports.
+		if derr := c.h.LinkSetDown(l); derr != nil {
+			return errors.Join(err, derr)
+		}
+		return nil
+	}
+	return err
 }
 
 // --- bridges with br_netfilter enabled per bridge (not in vishvananda/netlink) ---
