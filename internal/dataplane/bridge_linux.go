@@ -86,7 +86,7 @@ func dpBridge(prefix string, subnets []*subnetInfo) *nftTable {
 		prio: nftables.ChainPriorityRef(-200), typ: nftables.ChainTypeFilter})
 	fwd := br.chain(&nftChain{name: "forward", hook: nftables.ChainHookForward,
 		prio: nftables.ChainPriorityRef(-200), typ: nftables.ChainTypeFilter})
-	for _, k := range []byte{kindENIHost, kindENIHost2} {
+	for _, k := range eniHostKinds {
 		pre.add(meta(expr.MetaKeyIIFNAME), cmpEq([]byte(prefix+string(k))), jump("from")) // a prefix match
 	}
 	bridgePatchResets(pre, prefix)
@@ -104,7 +104,7 @@ func dpBridge(prefix string, subnets []*subnetInfo) *nftTable {
 		fwd.add(meta(expr.MetaKeyOIFNAME), cmpEq([]byte(prefix+string(k))), // a prefix match
 			&expr.Immediate{Register: reg1, Data: native32(markTransit << 16)}, prioritySet())
 	}
-	for _, k := range []byte{kindENIHost, kindENIHost2} {
+	for _, k := range eniHostKinds {
 		fwd.add(meta(expr.MetaKeyOIFNAME), cmpEq([]byte(prefix+string(k))), jump("to"))
 	}
 	// The router's leg gets no unicast frame for another MAC (one the bridge floods

@@ -271,7 +271,8 @@ type Step struct {
 const (
 	kindBridge   = 'b' // subnet bridge (datapath)
 	kindENIHost  = 'e' // host end of an ENI (datapath, bridge port)
-	kindENIHost2 = 'f' // its alternate name: a move creates the new pair under the other name
+	kindENIHost2 = 'f' // its alternate names: a move creates the new pair under a free one
+	kindENIHost3 = 'd' // (the pair a move left is kept a while, in case the ENI comes back)
 	kindRouterDP = 'r' // router leg, bridge side (datapath)
 	kindRouterNS = 's' // router leg, router side (router namespace)
 	kindUplink   = 'u' // router uplink (router namespace)
@@ -287,6 +288,13 @@ const (
 const maxPrefix = nsname.MaxPrefix
 
 func validPrefix(p string) error { return nsname.ValidPrefix(p) }
+
+// eniHostKinds are the kinds of an ENI's host end names (eniInfo.hostNames).
+var eniHostKinds = []byte{kindENIHost, kindENIHost2, kindENIHost3}
+
+// hostNames are e's host end names: its pair has one of them, a pair it left (kept a
+// while: retire) another.
+func (e *eniInfo) hostNames() []string { return []string{e.host, e.host2, e.host3} }
 
 // ifName is the interface name of kind k for resource id: prefix, kind, 8 hex digits of a hash.
 func ifName(prefix string, k byte, id string) string {
@@ -386,8 +394,9 @@ type eniInfo struct {
 	mark   uint32         // 1-based number on this host (nftables marks)
 	prof   *profEntry     // its security group profile (sgprofile_linux.go)
 	host   string         // host end name (datapath)
-	host2  string         // alternate host end name
-	eth    string         // instance end name
+	host2  string         // alternate host end names
+	host3  string
+	eth    string // instance end name
 }
 
 func parseENI(e ENI, si *subnetInfo) (*eniInfo, error) {

@@ -542,7 +542,7 @@ func TestENIMove(t *testing.T) {
 		}
 		mustReach(t, p, p.InstanceNS("i-c"), "10.0.1.20:9000", strings.TrimPrefix(to, "i-"))
 	}
-	p.bg.Wait()
+	waitRetired(t, p)
 	reconcileStable(t, p, d)
 	withHandle(t, p.InstanceNS("i-web"), func(h *netlink.Handle) {
 		if _, err := h.LinkByName("eth1"); err == nil {
@@ -812,7 +812,7 @@ func TestRulesetNamesUnique(t *testing.T) {
 
 func TestNames(t *testing.T) {
 	for _, id := range []string{"eni-0123456789abcdef0", "subnet-1", "vpc-1"} {
-		for _, k := range []byte{kindBridge, kindENIHost, kindENIHost2, kindRouterDP, kindRouterNS, kindUplink, kindInetLeg} {
+		for _, k := range []byte{kindBridge, kindENIHost, kindENIHost2, kindENIHost3, kindRouterDP, kindRouterNS, kindUplink, kindInetLeg} {
 			n := ifName("eni123", k, id)
 			if len(n) > 15 || !strings.HasPrefix(n, "eni123") {
 				t.Errorf("ifName(%q) = %q", id, n)

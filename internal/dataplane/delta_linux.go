@@ -202,6 +202,7 @@ func (r *reconciler) parse(dst *eniInfo, e ENI, si *subnetInfo) error {
 	}
 	ei.host = ifName(r.p.prefix, kindENIHost, e.ID)
 	ei.host2 = ifName(r.p.prefix, kindENIHost2, e.ID)
+	ei.host3 = ifName(r.p.prefix, kindENIHost3, e.ID)
 	ei.eth = ethName(e.DeviceIndex)
 	r.c.parsed[e.ID] = &parsedENI{from: cloneENI(e), prefix: si.prefix, prefix6: si.prefix6, info: *ei}
 	*dst = *ei

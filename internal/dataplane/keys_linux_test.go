@@ -32,7 +32,7 @@ func TestSpecKeysSeeEveryChange(t *testing.T) {
 	si := &subnetInfo{prefix: pf("10.0.1.0/24"), bcast: a("10.0.1.255")}
 	base := func() *eniInfo {
 		return &eniInfo{ENI: ENI{ID: "eni-1", InstanceID: "i-1", SubnetID: "subnet-1", SourceDestCheck: true, Groups: []string{"sg-1"}},
-			mac: "02:00:00:00:00:01", subnet: si, ips: []netip.Addr{a("10.0.1.5")}, mark: 3, host: "h1", host2: "h2", eth: "eth0"}
+			mac: "02:00:00:00:00:01", subnet: si, ips: []netip.Addr{a("10.0.1.5")}, mark: 3, host: "h1", host2: "h2", host3: "h3", eth: "eth0"}
 	}
 	groups := map[string]Group{"sg-1": {ID: "sg-1", Ingress: []Rule{{Protocol: "tcp", FromPort: 22, ToPort: 22, CIDRs: []string{"10.0.0.0/16"}}}}}
 	// An ENI's elements' key, and its profile's (its groups' rules).
@@ -46,6 +46,7 @@ func TestSpecKeysSeeEveryChange(t *testing.T) {
 		"mark":  func(e *eniInfo, g map[string]Group) { e.mark = 4 },
 		"host":  func(e *eniInfo, g map[string]Group) { e.host = "hx" },
 		"host2": func(e *eniInfo, g map[string]Group) { e.host2 = "hx" },
+		"host3": func(e *eniInfo, g map[string]Group) { e.host3 = "hx" },
 		"mac":   func(e *eniInfo, g map[string]Group) { e.mac = "02:00:00:00:00:02" },
 		"ips":   func(e *eniInfo, g map[string]Group) { e.ips = append(e.ips, a("10.0.1.6")) },
 		"ips6":  func(e *eniInfo, g map[string]Group) { e.ips6 = []netip.Addr{a("2001:db8::1")} },

@@ -304,6 +304,33 @@ func portShut(c *nsCtx, l netlink.Link) error {
 	return err
 }
 
+// portOpen opens the shut port l in c again (portShut): unlocked, learning and flooding
+// as a new port (the kernel's defaults), and out of shutGroup last, so that a port it
+// could not open stays one a pass never takes. (Without locked ports the port went down:
+// the pass brings it up.)
+func portOpen(c *nsCtx, l netlink.Link) error {
+	if portLocks() {
+		req, err := c.rawRequest(unix.RTM_SETLINK, unix.NLM_F_ACK)
+		if err != nil {
+			return err
+		}
+		msg := nl.NewIfInfomsg(unix.AF_BRIDGE)
+		msg.Index = int32(l.Attrs().Index)
+		req.AddData(msg)
+		pi := nl.NewRtAttr(unix.IFLA_PROTINFO|unix.NLA_F_NESTED, nil)
+		pi.AddRtAttr(nl.IFLA_BRPORT_LOCKED, []byte{0})
+		pi.AddRtAttr(nl.IFLA_BRPORT_LEARNING, []byte{1})
+		pi.AddRtAttr(nl.IFLA_BRPORT_UNICAST_FLOOD, []byte{1})
+		pi.AddRtAttr(nl.IFLA_BRPORT_MCAST_FLOOD, []byte{1})
+		pi.AddRtAttr(nl.IFLA_BRPORT_BCAST_FLOOD, []byte{1})
+		req.AddData(pi)
+		if err := c.rawExecute(req, unix.ENODEV); err != nil {
+			return err
+		}
+	}
+	return c.h.LinkSetGroup(l, 0)
+}
+
 // --- bridges with br_netfilter enabled per bridge (not in vishvananda/netlink) ---
 
 func bridgeRequest(ns netns.NsHandle, name string, index int, create bool) error {

@@ -94,7 +94,7 @@ func dpENIElems(e *eniInfo) []dpElem {
 		}
 	}
 	both := [][]byte{src, dst}
-	for _, h := range []string{e.host, e.host2} {
+	for _, h := range e.hostNames() {
 		if h != "" {
 			es = append(es, dpElem{set: dpSrcMap, key: ifnameKey(h), data: src}, dpElem{set: dpDstMap, key: ifnameKey(h), data: dst})
 		}

@@ -516,6 +516,7 @@ func dpENIKey(e *eniInfo) uint64 {
 	k.u64(uint64(e.mark))
 	k.str(e.host)
 	k.str(e.host2)
+	k.str(e.host3)
 	k.str(e.mac)
 	k.addrs(e.ips)
 	k.addrs(e.ips6)

@@ -20,7 +20,18 @@ import (
 // that were only disabled, not locked, would come back with the carrier), and another MAC
 // address. And what i-b sends to the ENI reaches i-c, its owner now, and nothing reaches
 // the old interface, not even what the subnet floods.
-func TestAttackOldOwnerAfterMove(t *testing.T) { attackOldOwner(t) }
+func TestAttackOldOwnerAfterMove(t *testing.T) {
+	p, _, release := movedHeld(t)
+	attackOldOwner(t, p, release)
+}
+
+// TestAttackOldOwnerAfterMoveBack: the same when the ENI's port in i-c is one opened
+// again: the ENI went i-web, i-c, i-web, i-c in quick succession (movedBack), and its
+// pair in i-web is the one kept, shut.
+func TestAttackOldOwnerAfterMoveBack(t *testing.T) {
+	p, _ := movedBack(t)
+	attackOldOwner(t, p, func() {})
+}
 
 // TestAttackOldOwnerAfterMoveWithoutLocks: the same on a kernel without locked bridge
 // ports (older than 5.18), where the old port goes down (portLocks).
@@ -28,11 +39,13 @@ func TestAttackOldOwnerAfterMoveWithoutLocks(t *testing.T) {
 	locks := portLocks
 	portLocks = func() bool { return false }
 	t.Cleanup(func() { portLocks = locks })
-	attackOldOwner(t)
+	p, _, release := movedHeld(t)
+	attackOldOwner(t, p, release)
 }
 
-func attackOldOwner(t *testing.T) {
-	p, _, release := movedHeld(t)
+// attackOldOwner attacks from i-web's eth1, the end of the pair eni-x left for i-c (p's
+// state), then release()s that pair's deletion.
+func attackOldOwner(t *testing.T, p *Plane, release func()) {
 	u := listenUDP(t, p, p.InstanceNS("i-b"), "10.0.1.11:7000")
 
 	tricks := []struct {
@@ -238,6 +251,103 @@ func movedHeld(t *testing.T) (p *Plane, d Desired, release func()) {
 	return p, d, release
 }
 
+// movedBack is a plane (the kept pairs kept for the test's length) where eni-x went
+// i-web, i-c, i-web and i-c again, each pass right after the last: the last two took the
+// pair the ENI had left in their instance, opened again (the same link), and the one in
+// i-web is kept, shut. Each time the ENI answers where it is, and a pass after the last
+// changes nothing.
+func movedBack(t *testing.T) (*Plane, Desired) {
+	t.Helper()
+	p := newTestPlane(t)
+	p.keepIdle, p.keepFor = time.Hour, time.Hour
+	d := baseDesired()
+	d.ENIs = append(d.ENIs, ENI{ID: "eni-x", MAC: "02:00:00:00:01:14", SubnetID: "subnet-a", VPCID: "vpc-1",
+		PrimaryIP: "10.0.1.20", InstanceID: "i-web", DeviceIndex: 1, SourceDestCheck: true, Groups: []string{"sg-open"}})
+	reconcileStable(t, p, d)
+	for _, id := range []string{"i-web", "i-c"} {
+		serveTCP(t, p, p.InstanceNS(id), 9000, id)
+	}
+	index := map[string]int{}
+	withHandle(t, p.InstanceNS("i-web"), func(h *netlink.Handle) {
+		l, err := h.LinkByName("eth1")
+		if err != nil {
+			t.Fatalf("eth1 in i-web: %v", err)
+		}
+		index["i-web"] = l.Attrs().Index
+	})
+	for k, to := range []string{"i-c", "i-web", "i-c"} {
+		findENI(&d, "eni-x").InstanceID = to
+		if st := reconcile(t, p, d); st.ENIs.Get("eni-x") != to {
+			t.Fatalf("move %d: eni-x realised in %q, want %s", k+1, st.ENIs.Get("eni-x"), to)
+		}
+		mustReach(t, p, p.InstanceNS("i-b"), "10.0.1.20:9000", to)
+		withHandle(t, p.InstanceNS(to), func(h *netlink.Handle) {
+			l, err := h.LinkByName("eth1")
+			if err != nil {
+				t.Fatalf("move %d: eth1 in %s: %v", k+1, to, err)
+			}
+			if was, ok := index[to]; ok && was != l.Attrs().Index {
+				t.Errorf("move %d: eth1 in %s is a new link (%d, was %d): the pair the ENI left there was not opened again", k+1, to, l.Attrs().Index, was)
+			}
+			index[to] = l.Attrs().Index
+		})
+	}
+	reconcileStable(t, p, d)
+	return p, d
+}
+
+// TestMovesAmongThree: an ENI moved on before the pair it left is deleted, among three
+// instances, finds a free host name each time (three: its pair, the one kept, one being
+// deleted) and answers where it is; once the passes pause, only its pair is left.
+func TestMovesAmongThree(t *testing.T) {
+	p := newTestPlane(t)
+	d := baseDesired()
+	d.ENIs = append(d.ENIs, ENI{ID: "eni-x", MAC: "02:00:00:00:01:14", SubnetID: "subnet-a", VPCID: "vpc-1",
+		PrimaryIP: "10.0.1.20", InstanceID: "i-web", DeviceIndex: 1, SourceDestCheck: true, Groups: []string{"sg-open"}})
+	reconcileStable(t, p, d)
+	for _, id := range []string{"i-web", "i-b", "i-c"} {
+		serveTCP(t, p, p.InstanceNS(id), 9000, id)
+	}
+	for k, to := range []string{"i-b", "i-c", "i-web", "i-b", "i-c", "i-b", "i-web"} {
+		findENI(&d, "eni-x").InstanceID = to
+		if st := reconcile(t, p, d); st.ENIs.Get("eni-x") != to {
+			t.Fatalf("move %d: eni-x realised in %q, want %s", k+1, st.ENIs.Get("eni-x"), to)
+		}
+		from := "i-web"
+		if to == from {
+			from = "i-b"
+		}
+		mustReach(t, p, p.InstanceNS(from), "10.0.1.20:9000", to)
+	}
+	waitRetired(t, p)
+	reconcileStable(t, p, d)
+	for _, id := range []string{"i-b", "i-c"} {
+		withHandle(t, p.InstanceNS(id), func(h *netlink.Handle) {
+			if _, err := h.LinkByName("eth1"); err == nil {
+				t.Errorf("eth1 still in %s once the passes paused", id)
+			}
+		})
+	}
+}
+
+// TestKeptForAtMost: a pair an ENI left goes after keepFor even while the passes go on.
+func TestKeptForAtMost(t *testing.T) {
+	p := newTestPlane(t)
+	p.keepIdle, p.keepFor = time.Hour, 0
+	d := baseDesired()
+	d.ENIs = append(d.ENIs, ENI{ID: "eni-x", MAC: "02:00:00:00:01:14", SubnetID: "subnet-a", VPCID: "vpc-1",
+		PrimaryIP: "10.0.1.20", InstanceID: "i-web", DeviceIndex: 1, SourceDestCheck: true, Groups: []string{"sg-open"}})
+	reconcileStable(t, p, d)
+	findENI(&d, "eni-x").InstanceID = "i-c"
+	reconcile(t, p, d)
+	p.bg.Wait()
+	withHandle(t, p.InstanceNS("i-web"), func(h *netlink.Handle) {
+		if _, err := h.LinkByName("eth1"); err == nil {
+			t.Error("eth1 still in i-web: the pair the ENI left was kept beyond keepFor")
+		}
+	})
+}
+
 // TestKernelAtLeast: portLocks' check of the kernel's release, which must say no when in
 // doubt (a port then goes down, as on kernels without locked ports).
 func TestKernelAtLeast(t *testing.T) {
@@ -252,4 +362,24 @@ func TestKernelAtLeast(t *testing.T) {
 			t.Errorf("kernelAtLeast(%q, 5, 18) = %v, want %v", c.release, got, c.want)
 		}
 	}
+}
+
+// waitRetired waits until the pairs the ENIs left are deleted: those kept (retire) go once
+// the passes pause for deferIdle.
+func waitRetired(t testing.TB, p *Plane) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		p.mu.Lock()
+		n := len(p.deferred)
+		p.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d pairs the ENIs left still kept after 10s", n)
+		}
+		time.Sleep(deferIdle / 5)
+	}
+	p.bg.Wait()
 }

@@ -44,6 +44,12 @@ type Plane struct {
 	pendMu     sync.Mutex
 	pending    map[string]bool // trash interface names (datapath) being deleted
 	pendingIdx map[int]bool    // and their ifindexes
+	// deferred: the pair each ENI left last, shut and kept in case it comes back
+	// (retire); guarded by mu.
+	deferred   map[string]deferredPair
+	deferTimer *time.Timer
+	keepIdle   time.Duration // deferIdle (tests may keep them longer)
+	keepFor    time.Duration // deferMax
 	trashSeq   atomic.Uint32
 
 	fullEvery time.Duration
@@ -126,13 +132,14 @@ func New(opts Options) (*Plane, error) {
 	if ip == up {
 		up = netip.MustParseAddr("100.64.0.3")
 	}
-	p := &Plane{prefix: opts.Prefix, inetIP: ip, upIP: up, pending: map[string]bool{}, pendingIdx: map[int]bool{}, released: map[addrKey]bool{},
+	p := &Plane{prefix: opts.Prefix, inetIP: ip, upIP: up, pending: map[string]bool{}, pendingIdx: map[int]bool{}, deferred: map[string]deferredPair{}, released: map[addrKey]bool{},
 		fullEvery: opts.FullEvery, bridgePorts: opts.BridgePorts, cache: newPlaneCache(), metadata: opts.Metadata, md: newMDState(),
 		dns: opts.DNS, dnsl: dnsState{routers: map[string]*dnsRouter{}},
 		api:      publicAPI{srv: opts.PublicAPI, port: opts.PublicAPIPort},
 		endpoint: opts.Endpoint, svc: svcState{open: map[string]*svcListeners{}}, conns: newConnBudget(ConnsPerSource, ConnsTotal),
 		mdConns: newConnBudget(ConnsPerSource, ConnsTotal), dnsConns: newConnBudget(ConnsPerSource, ConnsTotal)}
 	p.trashSeq.Store(uint32(time.Now().UnixNano()))
+	p.keepIdle, p.keepFor = deferIdle, deferMax
 	p.selfNS = currentNS()
 	p.spares.want = opts.Spares
 	if opts.Spares == 0 {
@@ -203,6 +210,7 @@ func (p *Plane) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cache.memo, p.cache.lastPlan = nil, nil // the next pass opens them again
+	p.dropDeferred()
 	p.spares.close()
 	p.closeAllMetadata()
 	p.closeAllDNS()
@@ -215,6 +223,7 @@ func (p *Plane) Close() {
 func (p *Plane) Teardown(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.dropDeferred()
 	p.bg.Wait()
 	p.spares.close()
 	p.closeAllMetadata()
@@ -272,7 +281,7 @@ type reconciler struct {
 	bridges     map[string]int            // subnet id → bridge ifindex
 	ports       map[int]int               // bridge ifindex → ENI ports on it (countPorts)
 	fullBridge  map[int]bool              // bridges the kernel found full this pass
-	retirees    []int                     // datapath ifindexes to delete in the background
+	retirees    []retiree                 // datapath links to delete in the background
 	cuts        []cut                     // instance ends of old pairs to take down first
 	eniLink     map[string]int            // ENI id → ifindex of its instance end
 	garps       map[string][]func() error // instance id → announcements of its recreated ENIs
@@ -328,6 +337,7 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	defer p.spares.refill() // the spares this pass took, made again after it
+	defer p.armDeferred()   // the pairs the ENIs left, deleted once the passes pause
 	c := p.cache
 	if !c.valid || (p.fullEvery > 0 && time.Since(c.lastFull) >= p.fullEvery) {
 		full = true
@@ -378,6 +388,7 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 			r.status.Slow = append(r.status.Slow, Step{stepNames[i], took})
 		}
 	}
+	r.expireDeferred()
 	r.startRetire()
 	p.lastDelta = r.delta != nil
 	if r.incr() {
@@ -1275,13 +1286,13 @@ func (r *reconciler) ensureENILink(e *eniInfo) (peer int, ok bool) {
 // (segments_linux.go); it returns the instance end's ifindex and the bridge.
 func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, int, error) {
 	mac, _ := net.ParseMAC(e.mac) // validated in plan
-	h1, err := r.dp.linkByName(e.host)
-	if err != nil {
-		return 0, 0, err
-	}
-	h2, err := r.dp.linkByName(e.host2)
-	if err != nil {
-		return 0, 0, err
+	var hosts []netlink.Link
+	for _, name := range e.hostNames() {
+		l, err := r.dp.linkByName(name)
+		if err != nil {
+			return 0, 0, err
+		}
+		hosts = append(hosts, l)
 	}
 	peer, err := inst.linkByName(e.eth)
 	if err != nil {
@@ -1289,32 +1300,42 @@ func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, int, error
 	}
 	addrs := eniAddrs(e)
 	// A pair being deleted in the background (the ENI moved away and back quickly) is not
-	// the ENI's, nor is a shut one (an old pair whose deletion a restart cut short).
+	// the ENI's, nor is a shut one (one it left, or an old pair whose deletion a restart
+	// cut short) unless the plane opens it again (reopen).
 	pending := func(l netlink.Link) bool { return l != nil && r.p.isPending("", l.Attrs().Index) }
 	ours := func(l netlink.Link) bool { return !pending(l) && !isShut(l) && isPair(r.dp, l, inst, peer) }
-	var host, other netlink.Link
-	switch {
-	case ours(h1):
-		host, other = h1, h2
-	case ours(h2):
-		host, other = h2, h1
+	var host netlink.Link
+	reopened := false
+	if i := slices.IndexFunc(hosts, ours); i >= 0 {
+		host = hosts[i]
+	} else {
+		if host, peer, err = r.reopen(e, inst, hosts, peer); err != nil {
+			return 0, 0, err
+		}
+		reopened = host != nil
 	}
 	if host == nil {
-		// Recreate (also how an ENI moves): a new pair with the same MAC under whichever of
-		// the ENI's two host names is free (the ruleset covers both) answers within
-		// milliseconds; the old pair is deleted in the background, after the announcement.
-		name, err := r.freeENISlot(e, inst, h1, h2, peer, pending)
+		// Recreate (also how an ENI moves): a new pair with the same MAC under a free one
+		// of the ENI's host names (the ruleset covers them all) answers within
+		// milliseconds; the old pair is shut, and kept a while or deleted in the
+		// background after the announcement (retire).
+		name, err := r.freeENISlot(e, inst, hosts, peer, pending)
 		if err != nil {
 			return 0, 0, err
 		}
-		if h := firstLink(h1, h2); h != nil && r.subnetBridge(e.SubnetID, h.Attrs().MasterIndex) {
+		if h := firstLink(hosts...); h != nil && r.subnetBridge(e.SubnetID, h.Attrs().MasterIndex) {
 			br = h.Attrs().MasterIndex // a move: the new pair goes where the old one is
 		}
 		return r.createENIPort(e, inst, br, func(br int) (int, error) { return r.createENIPair(e, inst, br, name, mac, addrs) })
 	}
-	if other != nil && !pending(other) { // a stale old pair
-		r.retire(other, true)
-		r.changes++
+	kept := r.p.deferred[e.ID].idx
+	for _, other := range hosts {
+		// A pair it left (but not the one kept: a pass that finds the ENI where it is
+		// changes nothing).
+		if other != nil && other.Attrs().Index != host.Attrs().Index && other.Attrs().Index != kept && !pending(other) {
+			r.retire(e.ID, other, true)
+			r.changes++
+		}
 	}
 	if peer.Attrs().HardwareAddr.String() != mac.String() {
 		if err := inst.h.LinkSetHardwareAddr(peer, mac); err != nil {
@@ -1340,7 +1361,7 @@ func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, int, error
 	r.count(setUp(inst, peer))
 	n, err := ensureAddrs(inst, peer, addrs, append(slices.Clone(e.pfx4), e.pfx6...)...) // addresses in delegated prefixes are the instance's to set
 	r.count(n, err)
-	if n > 0 && !r.known[e.ID] { // its addresses changed: one may have been another ENI's
+	if reopened || n > 0 && !r.known[e.ID] { // back (the bridges learn where), or its addresses changed: one may have been another ENI's
 		r.announce(e, inst, peer.Attrs().Index, host.Attrs().Name)
 	}
 	return peer.Attrs().Index, br, nil
@@ -1363,25 +1384,24 @@ func eniAddrs(e *eniInfo) []netip.Prefix {
 	return addrs
 }
 
-// freeENISlot clears the way for e's new pair: whatever holds eth<N> in inst
-// goes (set aside when it is the ENI's own old pair being deleted), one of
-// the two host names is freed if both are taken, the other old pairs are
-// retired; it returns the host name to use.
-func (r *reconciler) freeENISlot(e *eniInfo, inst *nsCtx, h1, h2, peer netlink.Link, pending func(netlink.Link) bool) (string, error) {
+// freeENISlot clears the way for e's new pair: whatever holds eth<N> in inst goes
+// (set aside when it is the ENI's own old pair being deleted), the oldest of its host
+// names is freed if all are taken, the pairs it left are retired; it returns the host
+// name to use.
+func (r *reconciler) freeENISlot(e *eniInfo, inst *nsCtx, hosts []netlink.Link, peer netlink.Link, pending func(netlink.Link) bool) (string, error) {
+	hosts = slices.Clone(hosts)
 	if peer != nil { // something else holds eth<N> in this instance
-		switch {
-		case pending(h1) && isPair(r.dp, h1, inst, peer), pending(h2) && isPair(r.dp, h2, inst, peer):
+		i := slices.IndexFunc(hosts, func(h netlink.Link) bool { return isPair(r.dp, h, inst, peer) })
+		if i >= 0 && pending(hosts[i]) {
 			// The old pair of this ENI (it moved away and back quickly), being deleted in
 			// the background: deleting it here would wait for that (tens of ms); moving
 			// it out of the way takes a rename.
 			if err := r.setAside(inst, peer); err != nil {
 				return "", err
 			}
-		default:
-			if isPair(r.dp, h1, inst, peer) {
-				h1 = nil // goes with its peer
-			} else if isPair(r.dp, h2, inst, peer) {
-				h2 = nil
+		} else {
+			if i >= 0 {
+				hosts[i] = nil // goes with its peer
 			}
 			if err := delLink(inst.h, peer); err != nil {
 				return "", err
@@ -1389,31 +1409,23 @@ func (r *reconciler) freeENISlot(e *eniInfo, inst *nsCtx, h1, h2, peer netlink.L
 		}
 		r.changes++
 	}
-	name := e.host
-	switch {
-	case h1 == nil:
-	case h2 == nil:
-		name = e.host2
-	default: // both taken (a move right after a move): free one now
-		victim := h1
-		if pending(h2) && !pending(h1) {
-			victim, name = h2, e.host2
+	names := e.hostNames()
+	free := slices.IndexFunc(hosts, func(h netlink.Link) bool { return h == nil })
+	if free < 0 { // all taken (moves in quick succession): free one now, a pending one first
+		if free = slices.IndexFunc(hosts, pending); free < 0 {
+			free = max(slices.IndexFunc(hosts, isShut), 0)
 		}
-		r.trash(victim)
+		r.trash(hosts[free])
 		r.changes++
-		if victim == h1 {
-			h1 = nil
-		} else {
-			h2 = nil
-		}
+		hosts[free] = nil
 	}
-	for _, old := range []netlink.Link{h1, h2} {
+	for _, old := range hosts {
 		if old != nil && !pending(old) {
-			r.retire(old, true)
+			r.retire(e.ID, old, true)
 			r.changes++
 		}
 	}
-	return name, nil
+	return names[free], nil
 }
 
 // createENIPair makes e's veth: name on bridge br, eth<N> with the ENI's MAC
@@ -2147,26 +2159,143 @@ func (r *reconciler) setAside(c *nsCtx, l netlink.Link) error {
 	return nil
 }
 
-// retire marks a datapath link (an ENI's old pair) for deletion in the background; the
-// deletions start once the moves of this pass are announced (startRetire), so that they
-// do not compete with them for the kernel's RTNL lock. The old pair of an ENI that moved
-// is shut now (mapped, portShut): until it is deleted, its port still maps to the ENI in
-// the datapath, and the old instance's root, who holds the other end, could give it the
-// ENI's addresses again and send as the ENI (TestAttackOldOwnerAfterMove); a shut port
-// brings nothing in and gets nothing. (Taking it down would too, but waits for an RCU
-// grace period under the RTNL lock: milliseconds of the move's pass on a busy host.) A
-// gone ENI's port maps to nothing any more.
-func (r *reconciler) retire(l netlink.Link, mapped bool) {
+// retire takes a datapath link (a pair an ENI left, or a gone ENI's) out of service. The
+// pair an ENI leaves now (mapped, not yet shut) is shut (portShut): until it is deleted,
+// its port still maps to the ENI in the datapath, and the old instance's root, who holds
+// the other end, could give it the ENI's addresses again and send as the ENI
+// (TestAttackOldOwnerAfterMove); a shut port brings nothing in and gets nothing. (Taking
+// it down would too, but waits for an RCU grace period under the RTNL lock: milliseconds
+// of the move's pass on a busy host.) That pair is kept (Plane.deferred) until the ENI
+// comes back to that instance (reopen), leaves another, or the passes pause (deferIdle),
+// or for deferMax; any other goes now: deleted in the background once the moves of this
+// pass are announced (startRetire), so that the deletion does not compete with them for
+// the kernel's RTNL lock. (A deletion takes the lock for grace periods of its own; with a
+// move every few milliseconds several ran at once, and the passes waited for them.)
+func (r *reconciler) retire(eni string, l netlink.Link, mapped bool) {
 	idx := l.Attrs().Index
-	if mapped {
+	keep := mapped && !isShut(l)
+	if keep {
 		if err := portShut(r.dp, l); err != nil && !errors.Is(err, unix.ENODEV) {
 			r.fail(fmt.Errorf("retire %s: %w", l.Attrs().Name, err))
+			keep = false
 		}
 	}
+	p := r.p
+	if d, ok := p.deferred[eni]; ok && (keep || d.idx == idx) {
+		delete(p.deferred, eni)
+		if d.idx != idx {
+			r.retireNow(retiree{idx: d.idx, hold: d.hold}) // displaced by the newer one
+		}
+	}
+	if keep {
+		p.deferred[eni] = deferredPair{retiree: retiree{idx: idx, hold: p.retireStarts}, since: time.Now()}
+		return
+	}
+	r.retireNow(retiree{idx: idx, hold: p.retireStarts})
+}
+
+// retireNow has the link deleted in the background (startRetire).
+func (r *reconciler) retireNow(x retiree) {
 	r.p.pendMu.Lock()
-	r.p.pendingIdx[idx] = true
+	r.p.pendingIdx[x.idx] = true
 	r.p.pendMu.Unlock()
-	r.retirees = append(r.retirees, idx)
+	r.retirees = append(r.retirees, x)
+}
+
+// retiree is a datapath link to delete in the background: its ifindex, and the tests'
+// hold when it was retired (Plane.retireStarts).
+type retiree struct {
+	idx  int
+	hold func()
+}
+
+// deferredPair is the pair an ENI left last, shut and kept (retire).
+type deferredPair struct {
+	retiree
+	since time.Time
+}
+
+const (
+	deferIdle = 50 * time.Millisecond // the passes pause this long: the kept pairs go
+	deferMax  = 2 * time.Second       // a kept pair goes after this at the latest
+)
+
+// reopen opens the pair e left in inst again, as e comes back there while the pair is
+// kept (retire): no new pair to make, and none to delete (the other pairs are retired by
+// the caller). It returns the pair's host end, or nil and the instance's eth<N> as it is
+// now when there is none to open.
+func (r *reconciler) reopen(e *eniInfo, inst *nsCtx, hosts []netlink.Link, peer netlink.Link) (netlink.Link, netlink.Link, error) {
+	d, ok := r.p.deferred[e.ID]
+	i := slices.IndexFunc(hosts, func(h netlink.Link) bool { return h != nil && h.Attrs().Index == d.idx })
+	if !ok || i < 0 || !isShut(hosts[i]) || !isPair(r.dp, hosts[i], inst, peer) {
+		return nil, peer, nil
+	}
+	delete(r.p.deferred, e.ID)
+	if err := portOpen(r.dp, hosts[i]); err != nil {
+		if !errors.Is(err, unix.ENODEV) {
+			r.fail(fmt.Errorf("eni %s: open %s again: %w", e.ID, hosts[i].Attrs().Name, err))
+			return nil, peer, nil // a new pair, this one's instance end deleted (freeENISlot)
+		}
+		peer, err = inst.linkByName(e.eth) // deleted meanwhile (by the instance), with its pair
+		return nil, peer, err
+	}
+	r.changes++
+	return hosts[i], peer, nil
+}
+
+// expireDeferred retires the kept pairs older than deferMax.
+func (r *reconciler) expireDeferred() {
+	for eni, d := range r.p.deferred {
+		if time.Since(d.since) >= r.p.keepFor {
+			delete(r.p.deferred, eni)
+			r.retireNow(d.retiree)
+		}
+	}
+}
+
+// armDeferred has the kept pairs deleted once the passes pause for deferIdle (the timer
+// is reset by each pass). Called with mu held.
+func (p *Plane) armDeferred() {
+	if len(p.deferred) == 0 {
+		return
+	}
+	if p.deferTimer == nil {
+		p.deferTimer = time.AfterFunc(p.keepIdle, p.flushDeferred)
+		return
+	}
+	p.deferTimer.Reset(p.keepIdle)
+}
+
+// flushDeferred deletes the kept pairs in the background, unless a pass runs (its end
+// arms the timer again).
+func (p *Plane) flushDeferred() {
+	if !p.mu.TryLock() {
+		return
+	}
+	defer p.mu.Unlock()
+	if len(p.deferred) == 0 || p.cache.dp == nil {
+		return
+	}
+	r := &reconciler{p: p, c: p.cache, dp: p.cache.dp}
+	r.expireAll()
+	r.startRetire()
+}
+
+// expireAll retires every kept pair.
+func (r *reconciler) expireAll() {
+	for eni, d := range r.p.deferred {
+		delete(r.p.deferred, eni)
+		r.retireNow(d.retiree)
+	}
+}
+
+// dropDeferred forgets the kept pairs (they are left as they are, shut, as a restart
+// leaves them: a pass retires them when it meets them). Called with mu held.
+func (p *Plane) dropDeferred() {
+	if p.deferTimer != nil {
+		p.deferTimer.Stop()
+	}
+	clear(p.deferred)
 }
 
 // cut is the instance end of an ENI's old pair: instance id, ifindex.
@@ -2197,19 +2326,20 @@ func (r *reconciler) startRetire() {
 	if len(r.retirees) == 0 || r.dp == nil {
 		return
 	}
-	p, dpName, idxs := r.p, r.dp.name, r.retirees
+	p, dpName, xs := r.p, r.dp.name, r.retirees
 	r.retirees = nil
 	p.bg.Add(1)
-	hold := p.retireStarts
 	go func() {
 		defer p.bg.Done()
-		if hold != nil {
-			hold()
+		for _, x := range xs {
+			if x.hold != nil {
+				x.hold()
+			}
 		}
 		defer func() {
 			p.pendMu.Lock()
-			for _, idx := range idxs {
-				delete(p.pendingIdx, idx)
+			for _, x := range xs {
+				delete(p.pendingIdx, x.idx)
 			}
 			p.pendMu.Unlock()
 		}()
@@ -2222,10 +2352,10 @@ func (r *reconciler) startRetire() {
 			return
 		}
 		defer c.close()
-		for _, idx := range idxs {
+		for _, x := range xs {
 			// By index: the name may already belong to a new pair. A leftover is removed by
 			// the next full pass.
-			_ = delLink(c.h, &netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: idx}})
+			_ = delLink(c.h, &netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: x.idx}})
 		}
 	}()
 }
@@ -2276,7 +2406,9 @@ func (r *reconciler) removeLeftovers() {
 			}
 		}
 		for _, e := range r.enis {
-			want[e.host], want[e.host2] = true, true
+			for _, h := range e.hostNames() {
+				want[h] = true
+			}
 		}
 		r.removeLinks(r.dp, func(l netlink.Link) bool {
 			n := l.Attrs().Name
@@ -2316,9 +2448,14 @@ func (r *reconciler) removeLeftovers() {
 	for _, e := range r.enis {
 		want[e.InstanceID+"/"+e.eth] = true
 	}
+	kept := map[int]bool{} // the pairs ENIs left, kept a while (retire)
+	for _, d := range p.deferred {
+		kept[d.idx] = true
+	}
 	for id, c := range r.insts {
 		r.removeLinks(c, func(l netlink.Link) bool {
-			return l.Type() == "veth" && !want[id+"/"+l.Attrs().Name] && !p.isPending("", l.Attrs().ParentIndex)
+			peer := l.Attrs().ParentIndex
+			return l.Type() == "veth" && !want[id+"/"+l.Attrs().Name] && !p.isPending("", peer) && !kept[peer]
 		})
 	}
 }
@@ -2360,11 +2497,11 @@ func (r *reconciler) pruneCache() {
 			continue
 		}
 		// The host end (and with it the instance end) goes in the background.
-		for _, k := range []byte{kindENIHost, kindENIHost2} {
+		for _, k := range eniHostKinds {
 			if l, err := r.dp.linkByName(ifName(p.prefix, k, id)); err != nil {
 				r.fail(err)
 			} else if l != nil && !p.isPending("", l.Attrs().Index) {
-				r.retire(l, false)
+				r.retire(id, l, false)
 				r.changes++
 			}
 		}

@@ -418,6 +418,7 @@ func echoFlow(t *testing.T, p *Plane, nsname, addr string) func(string) error {
 func dropHandles(p *Plane) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.dropDeferred()
 	p.bg.Wait()
 	p.cache.closeAll()
 	p.cache = newPlaneCache()

@@ -63,7 +63,7 @@ func testSegmentLayout(t *testing.T) {
 			}
 			for _, l := range links {
 				n := l.Attrs().Name
-				if strings.HasPrefix(n, p.prefix+string(kindENIHost)) || strings.HasPrefix(n, p.prefix+string(kindENIHost2)) {
+				if isENIHostName(p.prefix, n) {
 					ports[names[l.Attrs().MasterIndex]]++
 				}
 			}
@@ -94,7 +94,7 @@ func testSegmentLayout(t *testing.T) {
 	findENI(&d, "eni-s5").InstanceID = "i-s1"
 	findENI(&d, "eni-s5").DeviceIndex = 1
 	reconcile(t, p, d)
-	p.bg.Wait()
+	waitRetired(t, p)
 	reconcileStable(t, p, d)
 	if got := layout(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("after a move, ENI ports by bridge: %v, want %v", got, want)
@@ -178,7 +178,7 @@ func TestSubnetBeyondBridgeLimit(t *testing.T) {
 		}
 		for _, l := range links {
 			name := l.Attrs().Name
-			if strings.HasPrefix(name, p.prefix+string(kindENIHost)) || strings.HasPrefix(name, p.prefix+string(kindENIHost2)) {
+			if isENIHostName(p.prefix, name) {
 				ports[l.Attrs().MasterIndex]++
 			}
 		}
@@ -201,4 +201,9 @@ func TestSubnetBeyondBridgeLimit(t *testing.T) {
 	mustReach(t, p, p.InstanceNS(first.InstanceID), last.PrimaryIP+":7000", "last")
 	mustReach(t, p, p.InstanceNS(last.InstanceID), p.InternetIP().String()+":8000", "internet")
 	mustReach(t, p, p.InternetNS(), "198.51.100.20:7000", "last")
+}
+
+// isENIHostName reports whether the datapath link name is one of an ENI's host ends.
+func isENIHostName(prefix, name string) bool {
+	return slices.ContainsFunc(eniHostKinds, func(k byte) bool { return strings.HasPrefix(name, prefix+string(k)) })
 }
