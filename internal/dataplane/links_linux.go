@@ -122,6 +122,20 @@ func (c *nsCtx) linkByName(name string) (netlink.Link, error) {
 	return l, nil
 }
 
+// linksByName reads all of c's links: by name, nil when they cannot be read (the
+// caller looks them up one by one then).
+func (c *nsCtx) linksByName() map[string]netlink.Link {
+	links, err := c.h.LinkList()
+	if err != nil {
+		return nil
+	}
+	m := make(map[string]netlink.Link, len(links))
+	for _, l := range links {
+		m[l.Attrs().Name] = l
+	}
+	return m
+}
+
 // nsid is the id under which c knows other (-1 when none is assigned yet).
 func (c *nsCtx) nsid(other *nsCtx) int {
 	id, err := c.h.GetNetNsIdByFd(int(other.ns))

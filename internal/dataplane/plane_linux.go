@@ -282,6 +282,7 @@ type reconciler struct {
 	ports       map[int]int               // bridge ifindex → ENI ports on it (countPorts)
 	fullBridge  map[int]bool              // bridges the kernel found full this pass
 	retirees    []retiree                 // datapath links to delete in the background
+	dpLinks     map[string]netlink.Link   // ensureENIs: the datapath's links by name, when it read them all
 	cuts        []cut                     // instance ends of old pairs to take down first
 	eniLink     map[string]int            // ENI id → ifindex of its instance end
 	garps       map[string][]func() error // instance id → announcements of its recreated ENIs
@@ -1218,7 +1219,12 @@ func (r *reconciler) ensureENIs() {
 	if r.dp == nil {
 		return
 	}
-	for _, e := range r.enisToEnsure() {
+	list := r.enisToEnsure()
+	if len(list) >= dumpLinksAt {
+		r.dpLinks = r.dp.linksByName()
+		defer func() { r.dpLinks = nil }()
+	}
+	for _, e := range list {
 		if peer, ok := r.ensureENILink(e); ok {
 			r.eniLink[e.ID] = peer
 			r.status.ENIs.set(&r.eniOwn, e.ID, e.InstanceID, false)
@@ -1282,13 +1288,29 @@ func (r *reconciler) ensureENILink(e *eniInfo) (peer int, ok bool) {
 	return peer, true
 }
 
+// dumpLinksAt is how many ENIs a pass ensures from which it reads the datapath's links
+// at once (dpLinks) rather than each ENI's host names one by one: three lookups an ENI
+// cost more than one dump at a few dozen.
+const dumpLinksAt = 64
+
+// dpLink is the datapath link of that name, or nil: from the pass's dump of them
+// (ensureENIs), else looked up. The dump is as the links were when the pass began; an
+// ENI's host names change only as that ENI is ensured, and a pair deleted in the
+// background since is one being deleted (pending) anyway.
+func (r *reconciler) dpLink(name string) (netlink.Link, error) {
+	if r.dpLinks != nil {
+		return r.dpLinks[name], nil
+	}
+	return r.dp.linkByName(name)
+}
+
 // ensureENI realises e's veth in inst on a bridge of its subnet, br while it has room
 // (segments_linux.go); it returns the instance end's ifindex and the bridge.
 func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, int, error) {
 	mac, _ := net.ParseMAC(e.mac) // validated in plan
 	var hosts []netlink.Link
 	for _, name := range e.hostNames() {
-		l, err := r.dp.linkByName(name)
+		l, err := r.dpLink(name)
 		if err != nil {
 			return 0, 0, err
 		}
