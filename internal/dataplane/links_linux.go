@@ -292,22 +292,7 @@ func portShut(c *nsCtx, l netlink.Link) error {
 	if !portLocks() {
 		return c.h.LinkSetDown(l)
 	}
-	req, err := c.rawRequest(unix.RTM_SETLINK, unix.NLM_F_ACK)
-	if err != nil {
-		return err
-	}
-	msg := nl.NewIfInfomsg(unix.AF_BRIDGE)
-	msg.Index = int32(l.Attrs().Index)
-	req.AddData(msg)
-	pi := nl.NewRtAttr(unix.IFLA_PROTINFO|unix.NLA_F_NESTED, nil)
-	pi.AddRtAttr(nl.IFLA_BRPORT_LOCKED, []byte{1})
-	pi.AddRtAttr(nl.IFLA_BRPORT_LEARNING, []byte{0})
-	pi.AddRtAttr(nl.IFLA_BRPORT_UNICAST_FLOOD, []byte{0})
-	pi.AddRtAttr(nl.IFLA_BRPORT_MCAST_FLOOD, []byte{0})
-	pi.AddRtAttr(nl.IFLA_BRPORT_BCAST_FLOOD, []byte{0})
-	pi.AddRtAttr(nl.IFLA_BRPORT_FLUSH, nil)
-	req.AddData(pi)
-	err = c.rawExecute(req, unix.ENODEV)
+	err := portFlags(c, l, false)
 	if err != nil && !errors.Is(err, unix.ENODEV) {
 		// Not left open: down, as without locked ports.
 		if derr := c.h.LinkSetDown(l); derr != nil {
@@ -324,25 +309,39 @@ func portShut(c *nsCtx, l netlink.Link) error {
 // the pass brings it up.)
 func portOpen(c *nsCtx, l netlink.Link) error {
 	if portLocks() {
-		req, err := c.rawRequest(unix.RTM_SETLINK, unix.NLM_F_ACK)
-		if err != nil {
-			return err
-		}
-		msg := nl.NewIfInfomsg(unix.AF_BRIDGE)
-		msg.Index = int32(l.Attrs().Index)
-		req.AddData(msg)
-		pi := nl.NewRtAttr(unix.IFLA_PROTINFO|unix.NLA_F_NESTED, nil)
-		pi.AddRtAttr(nl.IFLA_BRPORT_LOCKED, []byte{0})
-		pi.AddRtAttr(nl.IFLA_BRPORT_LEARNING, []byte{1})
-		pi.AddRtAttr(nl.IFLA_BRPORT_UNICAST_FLOOD, []byte{1})
-		pi.AddRtAttr(nl.IFLA_BRPORT_MCAST_FLOOD, []byte{1})
-		pi.AddRtAttr(nl.IFLA_BRPORT_BCAST_FLOOD, []byte{1})
-		req.AddData(pi)
-		if err := c.rawExecute(req, unix.ENODEV); err != nil {
+		if err := portFlags(c, l, true); err != nil {
 			return err
 		}
 	}
 	return c.h.LinkSetGroup(l, 0)
+}
+
+// portFlags sets the bridge port l's flags in one bridge-family RTM_SETLINK: open (a new
+// port's: unlocked, learning, flooding to it) or shut (locked, not learning, no flooding
+// to it, its FDB entries flushed).
+func portFlags(c *nsCtx, l netlink.Link, open bool) error {
+	req, err := c.rawRequest(unix.RTM_SETLINK, unix.NLM_F_ACK)
+	if err != nil {
+		return err
+	}
+	msg := nl.NewIfInfomsg(unix.AF_BRIDGE)
+	msg.Index = int32(l.Attrs().Index)
+	req.AddData(msg)
+	on, off := []byte{1}, []byte{0}
+	if !open {
+		on, off = off, on
+	}
+	pi := nl.NewRtAttr(unix.IFLA_PROTINFO|unix.NLA_F_NESTED, nil)
+	pi.AddRtAttr(nl.IFLA_BRPORT_LOCKED, off)
+	pi.AddRtAttr(nl.IFLA_BRPORT_LEARNING, on)
+	pi.AddRtAttr(nl.IFLA_BRPORT_UNICAST_FLOOD, on)
+	pi.AddRtAttr(nl.IFLA_BRPORT_MCAST_FLOOD, on)
+	pi.AddRtAttr(nl.IFLA_BRPORT_BCAST_FLOOD, on)
+	if !open {
+		pi.AddRtAttr(nl.IFLA_BRPORT_FLUSH, nil)
+	}
+	req.AddData(pi)
+	return c.rawExecute(req, unix.ENODEV)
 }
 
 // --- bridges with br_netfilter enabled per bridge (not in vishvananda/netlink) ---

@@ -43,6 +43,65 @@ func TestAttackOldOwnerAfterMoveWithoutLocks(t *testing.T) {
 	attackOldOwner(t, p, release)
 }
 
+// TestAttackOldOwnerAfterMoveBackWithoutLocks: the same on a kernel without locked bridge
+// ports, where a shut port is down and opening it brings it up.
+func TestAttackOldOwnerAfterMoveBackWithoutLocks(t *testing.T) {
+	locks := portLocks
+	portLocks = func() bool { return false }
+	t.Cleanup(func() { portLocks = locks })
+	p, _ := movedBack(t)
+	attackOldOwner(t, p, func() {})
+}
+
+// TestKeptPairNotReopenedWhenReplaced: while eni-x's pair in i-web is kept, i-web's root
+// renames its end and makes a veth of its own named eth1. When the ENI comes back, that
+// eth1 is not taken for the ENI's (it is deleted and a new pair made), and the renamed
+// kept end passes nothing: the ENI answers in i-web through its new eth1.
+func TestKeptPairNotReopenedWhenReplaced(t *testing.T) {
+	p := newTestPlane(t)
+	p.keepIdle, p.keepFor = time.Hour, time.Hour
+	d := baseDesired()
+	d.ENIs = append(d.ENIs, ENI{ID: "eni-x", MAC: "02:00:00:00:01:14", SubnetID: "subnet-a", VPCID: "vpc-1",
+		PrimaryIP: "10.0.1.20", InstanceID: "i-web", DeviceIndex: 1, SourceDestCheck: true, Groups: []string{"sg-open"}})
+	reconcileStable(t, p, d)
+	findENI(&d, "eni-x").InstanceID = "i-c"
+	reconcile(t, p, d)
+	var fake int
+	withHandle(t, p.InstanceNS("i-web"), func(h *netlink.Handle) {
+		l, err := h.LinkByName("eth1")
+		if err != nil {
+			t.Fatalf("the kept pair's end in i-web: %v", err)
+		}
+		if err := h.LinkSetDown(l); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.LinkSetName(l, "eth9"); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "eth1"}, PeerName: "fake1"}); err != nil {
+			t.Fatal(err)
+		}
+		l, err = h.LinkByName("eth1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fake = l.Attrs().Index
+	})
+	findENI(&d, "eni-x").InstanceID = "i-web"
+	if st := reconcile(t, p, d); st.ENIs.Get("eni-x") != "i-web" {
+		t.Fatalf("eni-x realised in %q, want i-web", st.ENIs.Get("eni-x"))
+	}
+	withHandle(t, p.InstanceNS("i-web"), func(h *netlink.Handle) {
+		l, err := h.LinkByName("eth1")
+		if err != nil || l.Attrs().Index == fake {
+			t.Fatalf("eth1 in i-web: %v, the instance's own veth (%d) kept as the ENI's", err, fake)
+		}
+	})
+	serveTCP(t, p, p.InstanceNS("i-web"), 9000, "web")
+	mustReach(t, p, p.InstanceNS("i-b"), "10.0.1.20:9000", "web")
+	reconcileStable(t, p, d)
+}
+
 // attackOldOwner attacks from i-web's eth1, the end of the pair eni-x left for i-c (p's
 // state), then release()s that pair's deletion.
 func attackOldOwner(t *testing.T, p *Plane, release func()) {
@@ -219,7 +278,10 @@ func TestShutPairNotAdopted(t *testing.T) {
 		t.Fatal(err)
 	}
 	p2.bridgePorts = testBridgePorts
-	t.Cleanup(p2.bg.Wait) // before p's teardown
+	t.Cleanup(func() { // before p's teardown
+		p2.Close() // its kept pair stays
+		p2.bg.Wait()
+	})
 	findENI(&d, "eni-x").InstanceID = "i-web"
 	if st := reconcile(t, p2, d); st.ENIs.Get("eni-x") != "i-web" {
 		t.Fatalf("eni-x realised in %q, want i-web", st.ENIs.Get("eni-x"))
@@ -298,9 +360,11 @@ func movedBack(t *testing.T) (*Plane, Desired) {
 
 // TestMovesAmongThree: an ENI moved on before the pair it left is deleted, among three
 // instances, finds a free host name each time (three: its pair, the one kept, one being
-// deleted) and answers where it is; once the passes pause, only its pair is left.
+// deleted) and answers where it is; once the passes pause, only its pair is left. Its
+// passes read the datapath's links in one dump, as large ones do (dumpAt).
 func TestMovesAmongThree(t *testing.T) {
 	p := newTestPlane(t)
+	p.keepIdle, p.keepFor, p.dumpAt = time.Hour, time.Hour, 1
 	d := baseDesired()
 	d.ENIs = append(d.ENIs, ENI{ID: "eni-x", MAC: "02:00:00:00:01:14", SubnetID: "subnet-a", VPCID: "vpc-1",
 		PrimaryIP: "10.0.1.20", InstanceID: "i-web", DeviceIndex: 1, SourceDestCheck: true, Groups: []string{"sg-open"}})
@@ -308,6 +372,7 @@ func TestMovesAmongThree(t *testing.T) {
 	for _, id := range []string{"i-web", "i-b", "i-c"} {
 		serveTCP(t, p, p.InstanceNS(id), 9000, id)
 	}
+	var index []int // eth1's in the instance it moved to
 	for k, to := range []string{"i-b", "i-c", "i-web", "i-b", "i-c", "i-b", "i-web"} {
 		findENI(&d, "eni-x").InstanceID = to
 		if st := reconcile(t, p, d); st.ENIs.Get("eni-x") != to {
@@ -318,7 +383,21 @@ func TestMovesAmongThree(t *testing.T) {
 			from = "i-b"
 		}
 		mustReach(t, p, p.InstanceNS(from), "10.0.1.20:9000", to)
+		withHandle(t, p.InstanceNS(to), func(h *netlink.Handle) {
+			l, err := h.LinkByName("eth1")
+			if err != nil {
+				t.Fatalf("move %d: eth1 in %s: %v", k+1, to, err)
+			}
+			index = append(index, l.Attrs().Index)
+		})
 	}
+	// The sixth move took back the pair the fifth left in i-b (the fourth's); every other
+	// move made a pair.
+	if index[5] != index[3] {
+		t.Errorf("move 6: eth1 in i-b is a new link (%d), not the one the ENI left there (%d)", index[5], index[3])
+	}
+	p.keepIdle, p.keepFor = deferIdle, deferMax
+	reconcile(t, p, d) // arms the pause's timer with them
 	waitRetired(t, p)
 	reconcileStable(t, p, d)
 	for _, id := range []string{"i-b", "i-c"} {
@@ -330,22 +409,36 @@ func TestMovesAmongThree(t *testing.T) {
 	}
 }
 
-// TestKeptForAtMost: a pair an ENI left goes after keepFor even while the passes go on.
+// TestKeptForAtMost: a pair an ENI left goes after keepFor even while the passes go on
+// (passes with nothing to do, every 20 ms: the pause never comes).
 func TestKeptForAtMost(t *testing.T) {
 	p := newTestPlane(t)
-	p.keepIdle, p.keepFor = time.Hour, 0
+	p.keepIdle, p.keepFor = time.Hour, time.Second
 	d := baseDesired()
 	d.ENIs = append(d.ENIs, ENI{ID: "eni-x", MAC: "02:00:00:00:01:14", SubnetID: "subnet-a", VPCID: "vpc-1",
 		PrimaryIP: "10.0.1.20", InstanceID: "i-web", DeviceIndex: 1, SourceDestCheck: true, Groups: []string{"sg-open"}})
 	reconcileStable(t, p, d)
 	findENI(&d, "eni-x").InstanceID = "i-c"
 	reconcile(t, p, d)
-	p.bg.Wait()
-	withHandle(t, p.InstanceNS("i-web"), func(h *netlink.Handle) {
-		if _, err := h.LinkByName("eth1"); err == nil {
-			t.Error("eth1 still in i-web: the pair the ENI left was kept beyond keepFor")
+	moved := time.Now()
+	eth1 := func() bool {
+		found := false
+		withHandle(t, p.InstanceNS("i-web"), func(h *netlink.Handle) { _, err := h.LinkByName("eth1"); found = err == nil })
+		return found
+	}
+	if !eth1() && time.Since(moved) < p.keepFor {
+		t.Fatal("eth1 gone from i-web at once: the pair the ENI left was not kept")
+	}
+	for eth1() {
+		if time.Since(moved) > 10*time.Second {
+			t.Fatal("eth1 still in i-web 10 s after the move: the pair the ENI left was kept beyond keepFor")
 		}
-	})
+		reconcile(t, p, d)
+		time.Sleep(20 * time.Millisecond)
+	}
+	if took := time.Since(moved); took < p.keepFor/2 {
+		t.Errorf("the kept pair went after %s, before keepFor (%s)", took, p.keepFor)
+	}
 }
 
 // TestKernelAtLeast: portLocks' check of the kernel's release, which must say no when in

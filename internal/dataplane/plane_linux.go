@@ -50,6 +50,8 @@ type Plane struct {
 	deferTimer *time.Timer
 	keepIdle   time.Duration // deferIdle (tests may keep them longer)
 	keepFor    time.Duration // deferMax
+	lastPass   time.Time     // when the last pass ended (armDeferred)
+	dumpAt     int           // dumpLinksAt (tests: lower)
 	trashSeq   atomic.Uint32
 
 	fullEvery time.Duration
@@ -139,7 +141,7 @@ func New(opts Options) (*Plane, error) {
 		endpoint: opts.Endpoint, svc: svcState{open: map[string]*svcListeners{}}, conns: newConnBudget(ConnsPerSource, ConnsTotal),
 		mdConns: newConnBudget(ConnsPerSource, ConnsTotal), dnsConns: newConnBudget(ConnsPerSource, ConnsTotal)}
 	p.trashSeq.Store(uint32(time.Now().UnixNano()))
-	p.keepIdle, p.keepFor = deferIdle, deferMax
+	p.keepIdle, p.keepFor, p.dumpAt = deferIdle, deferMax, dumpLinksAt
 	p.selfNS = currentNS()
 	p.spares.want = opts.Spares
 	if opts.Spares == 0 {
@@ -338,7 +340,7 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	defer p.spares.refill() // the spares this pass took, made again after it
-	defer p.armDeferred()   // the pairs the ENIs left, deleted once the passes pause
+	defer p.passEnded()     // the pairs the ENIs left, deleted once the passes pause
 	c := p.cache
 	if !c.valid || (p.fullEvery > 0 && time.Since(c.lastFull) >= p.fullEvery) {
 		full = true
@@ -389,7 +391,7 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 			r.status.Slow = append(r.status.Slow, Step{stepNames[i], took})
 		}
 	}
-	r.expireDeferred()
+	r.expireDeferred(p.keepFor)
 	r.startRetire()
 	p.lastDelta = r.delta != nil
 	if r.incr() {
@@ -1220,7 +1222,7 @@ func (r *reconciler) ensureENIs() {
 		return
 	}
 	list := r.enisToEnsure()
-	if len(list) >= dumpLinksAt {
+	if len(list) >= r.p.dumpAt {
 		r.dpLinks = r.dp.linksByName()
 		defer func() { r.dpLinks = nil }()
 	}
@@ -1293,13 +1295,15 @@ func (r *reconciler) ensureENILink(e *eniInfo) (peer int, ok bool) {
 // cost more than one dump at a few dozen.
 const dumpLinksAt = 64
 
-// dpLink is the datapath link of that name, or nil: from the pass's dump of them
-// (ensureENIs), else looked up. The dump is as the links were when the pass began; an
-// ENI's host names change only as that ENI is ensured, and a pair deleted in the
-// background since is one being deleted (pending) anyway.
+// dpLink is the datapath link of that name, or nil. A name the pass's dump of the links
+// (ensureENIs) does not have is none: an ENI's host names are made only as that ENI is
+// ensured. One it has is looked up again: the link may have gone since (deleted in the
+// background, or with its peer).
 func (r *reconciler) dpLink(name string) (netlink.Link, error) {
 	if r.dpLinks != nil {
-		return r.dpLinks[name], nil
+		if _, ok := r.dpLinks[name]; !ok {
+			return nil, nil
+		}
 	}
 	return r.dp.linkByName(name)
 }
@@ -1345,7 +1349,11 @@ func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, int, error
 		if err != nil {
 			return 0, 0, err
 		}
-		if h := firstLink(hosts...); h != nil && r.subnetBridge(e.SubnetID, h.Attrs().MasterIndex) {
+		h := firstLink(hosts...) // the pair it leaves first
+		if i := slices.IndexFunc(hosts, func(h netlink.Link) bool { return h != nil && !isShut(h) && !pending(h) }); i >= 0 {
+			h = hosts[i]
+		}
+		if h != nil && r.subnetBridge(e.SubnetID, h.Attrs().MasterIndex) {
 			br = h.Attrs().MasterIndex // a move: the new pair goes where the old one is
 		}
 		return r.createENIPort(e, inst, br, func(br int) (int, error) { return r.createENIPair(e, inst, br, name, mac, addrs) })
@@ -1423,6 +1431,7 @@ func (r *reconciler) freeENISlot(e *eniInfo, inst *nsCtx, hosts []netlink.Link, 
 			}
 		} else {
 			if i >= 0 {
+				r.forgetKept(e.ID, hosts[i])
 				hosts[i] = nil // goes with its peer
 			}
 			if err := delLink(inst.h, peer); err != nil {
@@ -1437,6 +1446,7 @@ func (r *reconciler) freeENISlot(e *eniInfo, inst *nsCtx, hosts []netlink.Link, 
 		if free = slices.IndexFunc(hosts, pending); free < 0 {
 			free = max(slices.IndexFunc(hosts, isShut), 0)
 		}
+		r.forgetKept(e.ID, hosts[free])
 		r.trash(hosts[free])
 		r.changes++
 		hosts[free] = nil
@@ -2265,49 +2275,65 @@ func (r *reconciler) reopen(e *eniInfo, inst *nsCtx, hosts []netlink.Link, peer 
 	return hosts[i], peer, nil
 }
 
-// expireDeferred retires the kept pairs older than deferMax.
-func (r *reconciler) expireDeferred() {
+// expireDeferred retires the kept pairs kept for maxAge or longer.
+func (r *reconciler) expireDeferred(maxAge time.Duration) {
 	for eni, d := range r.p.deferred {
-		if time.Since(d.since) >= r.p.keepFor {
+		if time.Since(d.since) >= maxAge {
 			delete(r.p.deferred, eni)
 			r.retireNow(d.retiree)
 		}
 	}
 }
 
-// armDeferred has the kept pairs deleted once the passes pause for deferIdle (the timer
-// is reset by each pass). Called with mu held.
+// forgetKept drops e's kept pair when it is l (about to be deleted otherwise).
+func (r *reconciler) forgetKept(eni string, l netlink.Link) {
+	if d, ok := r.p.deferred[eni]; ok && l != nil && d.idx == l.Attrs().Index {
+		delete(r.p.deferred, eni)
+	}
+}
+
+// passEnded notes a pass's end, and arms the kept pairs' timer. Called with mu held.
+func (p *Plane) passEnded() {
+	p.lastPass = time.Now()
+	p.armDeferred()
+}
+
+// armDeferred has the kept pairs deleted once the passes pause for keepIdle, and each
+// once kept for keepFor even if they do not (passes with nothing to do return before
+// expireDeferred). Called with mu held.
 func (p *Plane) armDeferred() {
 	if len(p.deferred) == 0 {
 		return
 	}
+	wait := p.keepIdle
+	for _, d := range p.deferred {
+		wait = min(wait, max(p.keepFor-time.Since(d.since), 0))
+	}
 	if p.deferTimer == nil {
-		p.deferTimer = time.AfterFunc(p.keepIdle, p.flushDeferred)
+		p.deferTimer = time.AfterFunc(wait, p.flushDeferred)
 		return
 	}
-	p.deferTimer.Reset(p.keepIdle)
+	p.deferTimer.Reset(wait)
 }
 
-// flushDeferred deletes the kept pairs in the background, unless a pass runs (its end
-// arms the timer again).
+// flushDeferred deletes in the background the kept pairs whose time is up: all of them
+// once the passes paused for keepIdle, else those kept for keepFor (and arms the timer
+// for the others). It waits for a pass that runs.
 func (p *Plane) flushDeferred() {
-	if !p.mu.TryLock() {
-		return
-	}
+	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.deferred) == 0 || p.cache.dp == nil {
 		return
 	}
 	r := &reconciler{p: p, c: p.cache, dp: p.cache.dp}
-	r.expireAll()
+	if time.Since(p.lastPass) >= p.keepIdle {
+		r.expireDeferred(0)
+	} else {
+		r.expireDeferred(p.keepFor)
+	}
 	r.startRetire()
-}
-
-// expireAll retires every kept pair.
-func (r *reconciler) expireAll() {
-	for eni, d := range r.p.deferred {
-		delete(r.p.deferred, eni)
-		r.retireNow(d.retiree)
+	if len(p.deferred) > 0 {
+		p.armDeferred()
 	}
 }
 
