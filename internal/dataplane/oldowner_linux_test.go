@@ -60,10 +60,7 @@ func TestAttackOldOwnerAfterMoveBackWithoutLocks(t *testing.T) {
 func TestKeptPairNotReopenedWhenReplaced(t *testing.T) {
 	p := newTestPlane(t)
 	p.keepIdle, p.keepFor = time.Hour, time.Hour
-	d := baseDesired()
-	d.ENIs = append(d.ENIs, ENI{ID: "eni-x", MAC: "02:00:00:00:01:14", SubnetID: "subnet-a", VPCID: "vpc-1",
-		PrimaryIP: "10.0.1.20", InstanceID: "i-web", DeviceIndex: 1, SourceDestCheck: true, Groups: []string{"sg-open"}})
-	reconcileStable(t, p, d)
+	d := eniXInWeb(t, p)
 	findENI(&d, "eni-x").InstanceID = "i-c"
 	reconcile(t, p, d)
 	var fake int
@@ -297,10 +294,7 @@ func TestShutPairNotAdopted(t *testing.T) {
 func movedHeld(t *testing.T) (p *Plane, d Desired, release func()) {
 	t.Helper()
 	p = newTestPlane(t)
-	d = baseDesired()
-	d.ENIs = append(d.ENIs, ENI{ID: "eni-x", MAC: "02:00:00:00:01:14", SubnetID: "subnet-a", VPCID: "vpc-1",
-		PrimaryIP: "10.0.1.20", InstanceID: "i-web", DeviceIndex: 1, SourceDestCheck: true, Groups: []string{"sg-open"}})
-	reconcileStable(t, p, d)
+	d = eniXInWeb(t, p)
 	hold := make(chan struct{})
 	release = sync.OnceFunc(func() { close(hold) })
 	t.Cleanup(release)
@@ -322,10 +316,7 @@ func movedBack(t *testing.T) (*Plane, Desired) {
 	t.Helper()
 	p := newTestPlane(t)
 	p.keepIdle, p.keepFor = time.Hour, time.Hour
-	d := baseDesired()
-	d.ENIs = append(d.ENIs, ENI{ID: "eni-x", MAC: "02:00:00:00:01:14", SubnetID: "subnet-a", VPCID: "vpc-1",
-		PrimaryIP: "10.0.1.20", InstanceID: "i-web", DeviceIndex: 1, SourceDestCheck: true, Groups: []string{"sg-open"}})
-	reconcileStable(t, p, d)
+	d := eniXInWeb(t, p)
 	for _, id := range []string{"i-web", "i-c"} {
 		serveTCP(t, p, p.InstanceNS(id), 9000, id)
 	}
@@ -365,10 +356,7 @@ func movedBack(t *testing.T) (*Plane, Desired) {
 func TestMovesAmongThree(t *testing.T) {
 	p := newTestPlane(t)
 	p.keepIdle, p.keepFor, p.dumpAt = time.Hour, time.Hour, 1
-	d := baseDesired()
-	d.ENIs = append(d.ENIs, ENI{ID: "eni-x", MAC: "02:00:00:00:01:14", SubnetID: "subnet-a", VPCID: "vpc-1",
-		PrimaryIP: "10.0.1.20", InstanceID: "i-web", DeviceIndex: 1, SourceDestCheck: true, Groups: []string{"sg-open"}})
-	reconcileStable(t, p, d)
+	d := eniXInWeb(t, p)
 	for _, id := range []string{"i-web", "i-b", "i-c"} {
 		serveTCP(t, p, p.InstanceNS(id), 9000, id)
 	}
@@ -414,10 +402,7 @@ func TestMovesAmongThree(t *testing.T) {
 func TestKeptForAtMost(t *testing.T) {
 	p := newTestPlane(t)
 	p.keepIdle, p.keepFor = time.Hour, time.Second
-	d := baseDesired()
-	d.ENIs = append(d.ENIs, ENI{ID: "eni-x", MAC: "02:00:00:00:01:14", SubnetID: "subnet-a", VPCID: "vpc-1",
-		PrimaryIP: "10.0.1.20", InstanceID: "i-web", DeviceIndex: 1, SourceDestCheck: true, Groups: []string{"sg-open"}})
-	reconcileStable(t, p, d)
+	d := eniXInWeb(t, p)
 	findENI(&d, "eni-x").InstanceID = "i-c"
 	reconcile(t, p, d)
 	moved := time.Now()
@@ -475,4 +460,15 @@ func waitRetired(t testing.TB, p *Plane) {
 		time.Sleep(deferIdle / 5)
 	}
 	p.bg.Wait()
+}
+
+// eniXInWeb is the base with eni-x (10.0.1.20, device index 1) attached to i-web, realised
+// by p (and a second pass changing nothing).
+func eniXInWeb(t *testing.T, p *Plane) Desired {
+	t.Helper()
+	d := baseDesired()
+	d.ENIs = append(d.ENIs, ENI{ID: "eni-x", MAC: "02:00:00:00:01:14", SubnetID: "subnet-a", VPCID: "vpc-1",
+		PrimaryIP: "10.0.1.20", InstanceID: "i-web", DeviceIndex: 1, SourceDestCheck: true, Groups: []string{"sg-open"}})
+	reconcileStable(t, p, d)
+	return d
 }
