@@ -373,7 +373,7 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 	// Moves and launches first: an ENI's link, addresses, routing and announcement depend
 	// only on its bridge, its instance namespace and its chains in the datapath ruleset,
 	// which go in before its link exists (a port carries nothing without them); the
-	// routers come after. A moved ENI keeps its chains: they cover both its host names.
+	// routers come after. A moved ENI keeps its chains: they cover all its host names.
 	steps := []func(){r.infra, r.ensureBridges, r.ensureInstances, r.ensureDatapathRules, r.ensureENIs,
 		r.ensureOverlay, r.ensureInstanceRouting, r.ensureServiceListeners, r.ensureNATGateways, r.ensureRouters, r.ensurePeerings, r.ensureEgressOnly, r.ensureACLs, r.removeLeftovers, r.forgetReleased}
 	for i, step := range steps {
