@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -63,17 +62,17 @@ type planeCache struct {
 	// Released marks: released ones may still name connections of the ENIs that held
 	// them (the pass that released them forgets those at its end, forgetReleased), clean
 	// ones were forgotten since. Marks are handed out fresh first, then clean, so that no
-	// pass has to walk connection tracking before its ENIs' chains go in (a walk of the
-	// kernel's whole table costs milliseconds) until every mark has been used.
+	// pass has to forget connections before its ENIs' chains go in (the kernel passes
+	// over its whole table for that: conntrack_linux.go) until every mark has been used.
 	released   []uint32
 	cleanMarks []uint32
 	// walks are the walks of connection tracking in the background that forget released
 	// marks' connections (forgetReleased), under way or ended and not yet collected
 	// (forgot), oldest first.
 	walks []*ctWalk
-	// ct is a netfilter handle in the datapath (of its nsCtx generation ctGen) for those
-	// walks, kept open: see ctHandle.
-	ct    *netlink.Handle
+	// ct is the netfilter sockets in the datapath (of its nsCtx generation ctGen) for
+	// those walks, kept open: see ctHandle.
+	ct    *ctConn
 	ctGen uint64
 	// memo is the last Desired realised without an error, memoStatus its Status (memo.go).
 	memo       *Desired
@@ -228,13 +227,13 @@ func (c *planeCache) closeAll() {
 	}
 }
 
-// ctHandle returns the handle with a netfilter socket in the datapath dp for walks of
-// its connection tracking (none may be under way). It is kept open: closing a netfilter
+// ctHandle returns the netfilter sockets in the datapath dp for walks of its connection
+// tracking (none may be under way). It is kept open: closing a netfilter
 // socket waits for the kernel's pending ruleset destructions while holding the
 // namespace's nftables lock (see nsCtx.nft). Its own handle, because the datapath's has
 // only a route socket, and for any other family the library opens one in the calling
 // thread's namespace (the host's).
-func (c *planeCache) ctHandle(dp *nsCtx) (*netlink.Handle, error) {
+func (c *planeCache) ctHandle(dp *nsCtx) (*ctConn, error) {
 	if c.ct != nil && c.ctGen == dp.gen {
 		return c.ct, nil
 	}
@@ -242,7 +241,7 @@ func (c *planeCache) ctHandle(dp *nsCtx) (*netlink.Handle, error) {
 		c.ct.Close()
 		c.ct = nil
 	}
-	h, err := netlink.NewHandleAt(dp.ns, unix.NETLINK_NETFILTER)
+	h, err := openCT(dp.ns)
 	if err != nil {
 		return nil, fmt.Errorf("datapath: forget connections: %w", err)
 	}

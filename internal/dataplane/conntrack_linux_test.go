@@ -1,0 +1,137 @@
+package dataplane
+
+import (
+	"encoding/binary"
+	"net"
+	"slices"
+	"testing"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// TestForgetMarks: both ways of forgetting marks' connections (the kernel's deletions
+// by mark for a few marks, one walk for more) delete exactly the connections whose mark
+// names one of them, as their source or their destination, in any zone and family.
+func TestForgetMarks(t *testing.T) {
+	requireNetAdmin(t)
+	type conn struct {
+		port     uint16 // the connection's source port: which it is
+		v6       bool
+		zone     uint16
+		src, dst uint32 // the ENI marks in its mark
+	}
+	conns := []conn{
+		{1001, false, 0, 1, 2},
+		{1002, false, 5, 3, 1},
+		{1003, true, 7, 4, 5},
+		{1004, true, 300, 1, 6},
+		{1005, false, 300, 6, 7},
+		{1006, false, 9, 0x101, 0x201}, // 1 in its low byte only: not mark 1's
+	}
+	for _, tc := range []struct {
+		name  string
+		marks []uint32
+		left  []uint16
+	}{
+		{"by mark", []uint32{1}, []uint16{1003, 1005, 1006}},
+		{"by mark, two", []uint32{1, 4}, []uint16{1005, 1006}},
+		{"walk", []uint32{1, 4, 900, 901, 902, 903, 904, 905, 906}, []uint16{1005, 1006}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fd, err := unshareNet()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ns := netns.NsHandle(fd)
+			defer ns.Close()
+			ct, err := openCT(ns)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ct.Close()
+			for _, c := range conns {
+				src, dst := net.ParseIP("10.0.0.1"), net.ParseIP("10.0.0.2")
+				if c.v6 {
+					src, dst = net.ParseIP("fd00::1"), net.ParseIP("fd00::2")
+				}
+				if err := ctCreate(ct, src, dst, c.port, c.zone, c.dst<<16|c.src); err != nil {
+					t.Fatalf("create connection %d: %v", c.port, err)
+				}
+			}
+			if got := ctPorts(t, ct); len(got) != len(conns) {
+				t.Fatalf("connections made: %v, want %d", got, len(conns))
+			}
+			if (len(tc.marks) > flushMarksAtMost) != (tc.name == "walk") {
+				t.Fatalf("%d marks do not take the way this case is for", len(tc.marks))
+			}
+			if err := forgetMarksWith(ct, tc.marks); err != nil {
+				t.Fatal(err)
+			}
+			if got := ctPorts(t, ct); !slices.Equal(got, tc.left) {
+				t.Errorf("forget %v: connections left %v, want %v", tc.marks, got, tc.left)
+			}
+		})
+	}
+}
+
+// ctCreate adds a UDP connection from src:port to dst:53 with mark in zone to the
+// connection tracking of ct's namespace.
+func ctCreate(ct *ctConn, src, dst net.IP, port, zone uint16, mark uint32) error {
+	fam := uint8(unix.AF_INET)
+	if src.To4() == nil {
+		fam = unix.AF_INET6
+	}
+	req := &nl.NetlinkRequest{
+		NlMsghdr: unix.NlMsghdr{Len: unix.SizeofNlMsghdr, Type: uint16(int(netlink.ConntrackTable)<<8 | nl.IPCTNL_MSG_CT_NEW),
+			Flags: unix.NLM_F_REQUEST | unix.NLM_F_ACK | unix.NLM_F_CREATE},
+		Sockets: map[int]*nl.SocketHandle{unix.NETLINK_NETFILTER: {Socket: ct.s}},
+	}
+	req.AddData(&nl.Nfgenmsg{NfgenFamily: fam, Version: nl.NFNETLINK_V0})
+	req.AddData(ctTuple(nl.CTA_TUPLE_ORIG, src, dst, port, 53))
+	req.AddData(ctTuple(nl.CTA_TUPLE_REPLY, dst, src, 53, port))
+	req.AddData(nl.NewRtAttr(nl.CTA_TIMEOUT, binary.BigEndian.AppendUint32(nil, 300)))
+	req.AddData(nl.NewRtAttr(nl.CTA_MARK, binary.BigEndian.AppendUint32(nil, mark)))
+	req.AddData(nl.NewRtAttr(nl.CTA_ZONE, binary.BigEndian.AppendUint16(nil, zone)))
+	_, err := req.Execute(unix.NETLINK_NETFILTER, 0)
+	return err
+}
+
+// ctTuple is a connection's UDP tuple attribute (kind: original or reply).
+func ctTuple(kind int, src, dst net.IP, sport, dport uint16) *nl.RtAttr {
+	t := nl.NewRtAttr(unix.NLA_F_NESTED|kind, nil)
+	ip := nl.NewRtAttr(unix.NLA_F_NESTED|nl.CTA_TUPLE_IP, nil)
+	if src.To4() != nil {
+		ip.AddRtAttr(nl.CTA_IP_V4_SRC, src.To4())
+		ip.AddRtAttr(nl.CTA_IP_V4_DST, dst.To4())
+	} else {
+		ip.AddRtAttr(nl.CTA_IP_V6_SRC, src.To16())
+		ip.AddRtAttr(nl.CTA_IP_V6_DST, dst.To16())
+	}
+	t.AddChild(ip)
+	p := nl.NewRtAttr(unix.NLA_F_NESTED|nl.CTA_TUPLE_PROTO, nil)
+	p.AddRtAttr(nl.CTA_PROTO_NUM, []byte{unix.IPPROTO_UDP})
+	p.AddRtAttr(nl.CTA_PROTO_SRC_PORT, binary.BigEndian.AppendUint16(nil, sport))
+	p.AddRtAttr(nl.CTA_PROTO_DST_PORT, binary.BigEndian.AppendUint16(nil, dport))
+	t.AddChild(p)
+	return t
+}
+
+// ctPorts are the source ports of the connections tracked in ct's namespace, sorted.
+func ctPorts(t *testing.T, ct *ctConn) []uint16 {
+	t.Helper()
+	var ports []uint16
+	for _, fam := range []netlink.InetFamily{unix.AF_INET, unix.AF_INET6} {
+		flows, err := ct.h.ConntrackTableList(netlink.ConntrackTable, fam)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range flows {
+			ports = append(ports, f.Forward.SrcPort)
+		}
+	}
+	slices.Sort(ports)
+	return ports
+}
