@@ -3,6 +3,7 @@ package dataplane
 import (
 	"encoding/binary"
 	"fmt"
+	"sync"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
@@ -12,10 +13,11 @@ import (
 
 // ctConn is the plane's netfilter sockets in the datapath, for forgetting the tracked
 // connections of released marks: a handle that walks the whole table, and a socket
-// that asks the kernel to delete the connections of one mark.
+// that asks the kernel to delete the connections of one mark (with its own sequence
+// numbers: a stale answer is told apart).
 type ctConn struct {
 	h *netlink.Handle
-	s *nl.NetlinkSocket
+	s *nl.SocketHandle
 }
 
 // openCT opens a ctConn in the namespace ns.
@@ -29,9 +31,10 @@ func openCT(ns netns.NsHandle) (*ctConn, error) {
 		h.Close()
 		return nil, err
 	}
-	return &ctConn{h: h, s: s}, nil
+	return &ctConn{h: h, s: &nl.SocketHandle{Socket: s}}, nil
 }
 
+// Close closes c's sockets.
 func (c *ctConn) Close() {
 	c.h.Close()
 	c.s.Close()
@@ -39,17 +42,26 @@ func (c *ctConn) Close() {
 
 // flushMarksAtMost is the most marks forgotten by the kernel's deletions by mark
 // (ctConn.flushMark), two per mark; more are forgotten by one walk of the table.
-// A deletion by mark costs about 0.15 ms here, a walk of both families about 4
-// ms: the kernel's dump locks each of the table's buckets (262,144 here), used or
-// not, where its deletion passes over the empty ones (and over a namespace without
-// connections at once).
+// On an idle host here a deletion by mark costs about 0.15 ms, a walk of both families
+// about 4 ms: the kernel's dump locks each bucket of its table (262,144 here, shared by
+// every namespace), used or not, where its deletion passes over the empty ones (and
+// returns at once from a namespace without connections).
 const flushMarksAtMost = 8
+
+// flushByMark says whether this kernel deletes connections by mark and mask as
+// forgetMarksWith needs: it does since Linux 4.10 (before, a deletion without a tuple
+// deleted them all), and 5.8 compared the whole mark after the masked one (fixed in
+// 5.9). An older kernel forgets them by walks.
+var flushByMark = sync.OnceValue(func() bool {
+	var u unix.Utsname
+	return unix.Uname(&u) == nil && kernelAtLeast(unix.ByteSliceToString(u.Release[:]), 5, 9)
+})
 
 // forgetMarksWith deletes the datapath's tracked connections whose mark names one of
 // marks, as the source's ENI (bits 0-15) or the destination's (bits 16-31), whatever
 // their zone and family, on ct.
 func forgetMarksWith(ct *ctConn, marks []uint32) error {
-	if len(marks) > flushMarksAtMost {
+	if len(marks) > flushMarksAtMost || !flushByMark() {
 		return walkForget(ct.h, marks)
 	}
 	for _, m := range marks {
@@ -69,7 +81,7 @@ func (c *ctConn) flushMark(val, mask uint32) error {
 	req := &nl.NetlinkRequest{
 		NlMsghdr: unix.NlMsghdr{Len: unix.SizeofNlMsghdr, Type: uint16(int(netlink.ConntrackTable)<<8 | nl.IPCTNL_MSG_CT_DELETE),
 			Flags: unix.NLM_F_REQUEST | unix.NLM_F_ACK},
-		Sockets: map[int]*nl.SocketHandle{unix.NETLINK_NETFILTER: {Socket: c.s}},
+		Sockets: map[int]*nl.SocketHandle{unix.NETLINK_NETFILTER: c.s},
 	}
 	req.AddData(&nl.Nfgenmsg{NfgenFamily: unix.AF_UNSPEC, Version: nl.NFNETLINK_V0})
 	req.AddData(nl.NewRtAttr(nl.CTA_MARK, binary.BigEndian.AppendUint32(nil, val)))

@@ -30,15 +30,17 @@ func TestForgetMarks(t *testing.T) {
 		{1004, true, 300, 1, 6},
 		{1005, false, 300, 6, 7},
 		{1006, false, 9, 0x101, 0x201}, // 1 in its low byte only: not mark 1's
+		{1007, false, 0, 1, markTransit},
+		{1008, true, 0, markTransit, 9},
 	}
 	for _, tc := range []struct {
 		name  string
 		marks []uint32
 		left  []uint16
 	}{
-		{"by mark", []uint32{1}, []uint16{1003, 1005, 1006}},
-		{"by mark, two", []uint32{1, 4}, []uint16{1005, 1006}},
-		{"walk", []uint32{1, 4, 900, 901, 902, 903, 904, 905, 906}, []uint16{1005, 1006}},
+		{"by mark", []uint32{1}, []uint16{1003, 1005, 1006, 1008}},
+		{"by mark, two", []uint32{1, 4}, []uint16{1005, 1006, 1008}},
+		{"walk", []uint32{1, 4, 900, 901, 902, 903, 904, 905, 906}, []uint16{1005, 1006, 1008}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fd, err := unshareNet()
@@ -87,7 +89,7 @@ func ctCreate(ct *ctConn, src, dst net.IP, port, zone uint16, mark uint32) error
 	req := &nl.NetlinkRequest{
 		NlMsghdr: unix.NlMsghdr{Len: unix.SizeofNlMsghdr, Type: uint16(int(netlink.ConntrackTable)<<8 | nl.IPCTNL_MSG_CT_NEW),
 			Flags: unix.NLM_F_REQUEST | unix.NLM_F_ACK | unix.NLM_F_CREATE},
-		Sockets: map[int]*nl.SocketHandle{unix.NETLINK_NETFILTER: {Socket: ct.s}},
+		Sockets: map[int]*nl.SocketHandle{unix.NETLINK_NETFILTER: ct.s},
 	}
 	req.AddData(&nl.Nfgenmsg{NfgenFamily: fam, Version: nl.NFNETLINK_V0})
 	req.AddData(ctTuple(nl.CTA_TUPLE_ORIG, src, dst, port, 53))

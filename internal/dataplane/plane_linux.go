@@ -1814,10 +1814,10 @@ func (r *reconciler) forgetConnections() {
 }
 
 // forgetReleased, at the end of a pass, starts forgetting the connections of the ENIs
-// whose marks were released, in the background: the kernel deletes them a mark at a
-// time, passing over its whole table each time (0.15 ms here), or one walk reads the
-// table for many marks (about 4 ms for both families: conntrack_linux.go), and the next
-// pass must not wait for either. The marks are clean once it has ended
+// whose marks were released, in the background: the kernel deletes them, two deletions
+// a mark that each pass over its whole table (0.15 ms here), or one walk reads the table
+// for many marks (about 4 ms for both families: conntrack_linux.go), and the next pass
+// must not wait for either. The marks are clean once it has ended
 // (planeCache.forgot); until then they are given to no ENI.
 //
 // A walk under way does not hold the marks back until a later pass: the next one starts
@@ -1863,9 +1863,9 @@ type ctWalk struct {
 	err   error         // its result, once done is closed
 }
 
-// run waits for the walk before it, then walks; after a failed walk the handle may hold
+// run waits for the walk before it, then walks; after a failed walk the sockets may hold
 // the rest of its answers, so the walks after it fail too (their marks are released
-// again, for the next pass).
+// again, for the next pass, which opens new ones).
 func (w *ctWalk) run(starts func([]uint32)) {
 	defer close(w.done)
 	if w.prev != nil {
