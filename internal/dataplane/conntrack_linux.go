@@ -52,10 +52,7 @@ const flushMarksAtMost = 8
 // forgetMarksWith needs: it does since Linux 4.10 (before, a deletion without a tuple
 // deleted them all), and 5.8 compared the whole mark after the masked one (fixed in
 // 5.9). An older kernel forgets them by walks.
-var flushByMark = sync.OnceValue(func() bool {
-	var u unix.Utsname
-	return unix.Uname(&u) == nil && kernelAtLeast(unix.ByteSliceToString(u.Release[:]), 5, 9)
-})
+var flushByMark = sync.OnceValue(func() bool { return runningAtLeast(5, 9) })
 
 // forgetMarksWith deletes the datapath's tracked connections whose mark names one of
 // marks, as the source's ENI (bits 0-15) or the destination's (bits 16-31), whatever
@@ -78,16 +75,22 @@ func forgetMarksWith(ct *ctConn, marks []uint32) error {
 // mark masked by mask is val (ctnetlink's flush, filtered by CTA_MARK and
 // CTA_MARK_MASK).
 func (c *ctConn) flushMark(val, mask uint32) error {
-	req := &nl.NetlinkRequest{
-		NlMsghdr: unix.NlMsghdr{Len: unix.SizeofNlMsghdr, Type: uint16(int(netlink.ConntrackTable)<<8 | nl.IPCTNL_MSG_CT_DELETE),
-			Flags: unix.NLM_F_REQUEST | unix.NLM_F_ACK},
-		Sockets: map[int]*nl.SocketHandle{unix.NETLINK_NETFILTER: c.s},
-	}
-	req.AddData(&nl.Nfgenmsg{NfgenFamily: unix.AF_UNSPEC, Version: nl.NFNETLINK_V0})
+	req := c.request(nl.IPCTNL_MSG_CT_DELETE, unix.NLM_F_ACK, unix.AF_UNSPEC)
 	req.AddData(nl.NewRtAttr(nl.CTA_MARK, binary.BigEndian.AppendUint32(nil, val)))
 	req.AddData(nl.NewRtAttr(ctaMarkMask, binary.BigEndian.AppendUint32(nil, mask)))
 	_, err := req.Execute(unix.NETLINK_NETFILTER, 0)
 	return err
+}
+
+// request is a request of op (IPCTNL_MSG_CT_...) on the connection table, for the
+// family fam, on c's socket.
+func (c *ctConn) request(op int, flags uint16, fam uint8) *nl.NetlinkRequest {
+	req := &nl.NetlinkRequest{
+		NlMsghdr: unix.NlMsghdr{Len: unix.SizeofNlMsghdr, Type: uint16(int(netlink.ConntrackTable)<<8 | op), Flags: unix.NLM_F_REQUEST | flags},
+		Sockets:  map[int]*nl.SocketHandle{unix.NETLINK_NETFILTER: c.s},
+	}
+	req.AddData(&nl.Nfgenmsg{NfgenFamily: fam, Version: nl.NFNETLINK_V0})
+	return req
 }
 
 // ctaMarkMask is CTA_MARK_MASK (linux/netfilter/nfnetlink_conntrack.h).

@@ -86,12 +86,7 @@ func ctCreate(ct *ctConn, src, dst net.IP, port, zone uint16, mark uint32) error
 	if src.To4() == nil {
 		fam = unix.AF_INET6
 	}
-	req := &nl.NetlinkRequest{
-		NlMsghdr: unix.NlMsghdr{Len: unix.SizeofNlMsghdr, Type: uint16(int(netlink.ConntrackTable)<<8 | nl.IPCTNL_MSG_CT_NEW),
-			Flags: unix.NLM_F_REQUEST | unix.NLM_F_ACK | unix.NLM_F_CREATE},
-		Sockets: map[int]*nl.SocketHandle{unix.NETLINK_NETFILTER: ct.s},
-	}
-	req.AddData(&nl.Nfgenmsg{NfgenFamily: fam, Version: nl.NFNETLINK_V0})
+	req := ct.request(nl.IPCTNL_MSG_CT_NEW, unix.NLM_F_ACK|unix.NLM_F_CREATE, fam)
 	req.AddData(ctTuple(nl.CTA_TUPLE_ORIG, src, dst, port, 53))
 	req.AddData(ctTuple(nl.CTA_TUPLE_REPLY, dst, src, 53, port))
 	req.AddData(nl.NewRtAttr(nl.CTA_TIMEOUT, binary.BigEndian.AppendUint32(nil, 300)))

@@ -262,10 +262,14 @@ func isShut(l netlink.Link) bool { return l != nil && l.Attrs().Group == shutGro
 // portLocks says whether this kernel locks bridge ports (IFLA_BRPORT_LOCKED, Linux 5.18):
 // an older one ignores the attribute without an error, so portShut takes the link down
 // there instead.
-var portLocks = sync.OnceValue(func() bool {
+var portLocks = sync.OnceValue(func() bool { return runningAtLeast(5, 18) })
+
+// runningAtLeast reports whether the running kernel is major.minor or later (uname -r,
+// kernelAtLeast); false when it cannot tell.
+func runningAtLeast(major, minor int) bool {
 	var u unix.Utsname
-	return unix.Uname(&u) == nil && kernelAtLeast(unix.ByteSliceToString(u.Release[:]), 5, 18)
-})
+	return unix.Uname(&u) == nil && kernelAtLeast(unix.ByteSliceToString(u.Release[:]), major, minor)
+}
 
 // kernelAtLeast reports whether the kernel release (uname -r: "6.18.44-fc", say) is
 // major.minor or later; false when it cannot tell.
