@@ -5,10 +5,12 @@
 //
 // It signs with keys from the environment (AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), or not at all when there are no
-// credentials anywhere, and speaks plain HTTP (to the server on its host).
-// Credentials only the SDK's chain finds (a profile, the shared files, web
-// identity, ...) and https:// endpoints it leaves to `eni run-task`, which it
-// executes in its place: the eni binary beside it, else on $PATH.
+// credentials anywhere, and speaks plain HTTP (to the server on its host) over
+// sockets it makes itself: it links neither net/http nor net. Credentials only
+// the SDK's chain finds (a profile, the shared files, web identity, ...),
+// https:// endpoints and endpoints named by a host name other than localhost it
+// leaves to `eni run-task`, which it executes in its place: the eni binary
+// beside it, else on $PATH.
 package main
 
 import (
@@ -19,7 +21,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 
 	"github.com/eni-net/eni/internal/taskrun"
@@ -43,7 +44,7 @@ func main() {
 		os.Exit(2)
 	}
 	creds := taskrun.EnvCredentials()
-	if creds == nil && taskrun.MayHaveOtherCredentials() || !strings.HasPrefix(o.Endpoint, "http://") {
+	if creds == nil && taskrun.MayHaveOtherCredentials() || !taskrun.DialsItself(o.Endpoint) {
 		err = execEni(os.Args[1:])
 	} else {
 		err = taskrun.Run(o, argv, taskrun.NewClient("run-task", o.Region, creds))

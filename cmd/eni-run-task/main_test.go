@@ -17,7 +17,7 @@ import (
 )
 
 // eni-run-task hands a task whose credentials only the SDK's chain finds (here a
-// profile) to the eni binary beside it, with its arguments as they were; without
+// profile), or whose endpoint is named by a host name, to the eni binary beside it, with its arguments as they were; without
 // one it says what is missing. A mistake on the command line is one line and a
 // pointer to --help.
 func TestHandsOverToEni(t *testing.T) {
@@ -45,7 +45,14 @@ func TestHandsOverToEni(t *testing.T) {
 	if want := "[run-task][--subnet][subnet-1][--][echo][a b]"; err != nil || out != want {
 		t.Errorf("handed over: %v, %q; want %q", err, out, want)
 	}
-	cmd := exec.Command(bin, "--subnet")
+	// An endpoint named by a host name (not localhost) is eni run-task's too, keys or not:
+	// eni-run-task dials only addresses and localhost (it does not link net's resolver).
+	cmd := exec.Command(bin, "--endpoint", "http://eni.example:4566", "--subnet", "subnet-1", "--", "true")
+	cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=/nonexistent", "AWS_ACCESS_KEY_ID=AKID", "AWS_SECRET_ACCESS_KEY=s"}
+	if b, err := cmd.CombinedOutput(); err != nil || string(b) != "[run-task][--endpoint][http://eni.example:4566][--subnet][subnet-1][--][true]" {
+		t.Errorf("a host name: %v, %q", err, b)
+	}
+	cmd = exec.Command(bin, "--subnet")
 	cmd.Env = env
 	b, err := cmd.CombinedOutput()
 	if want := "eni-run-task: flag needs an argument: -subnet\nRun 'eni-run-task --help' for usage.\n"; err == nil || string(b) != want {

@@ -36,7 +36,7 @@ func runTask(args []string) error {
 // are never in eni serve's keys.
 func newAPIClient(cmd, region string) *taskrun.Client {
 	c := taskrun.NewClient(cmd, region, sdkCredentials(cmd, region))
-	c.Dial = dialTLS
+	c.Dial = dialEndpoint
 	return c
 }
 
@@ -67,10 +67,15 @@ func sdkCredentials(cmd, region string) taskrun.Credentials {
 	return nil
 }
 
-// dialTLS connects to an https:// endpoint's addr, its certificate for host
-// checked against the system's roots.
-func dialTLS(ctx context.Context, addr, host string) (net.Conn, error) {
-	d := tls.Dialer{Config: &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}}
+// dialEndpoint connects to an endpoint's addr that taskrun does not dial itself:
+// https:// over TLS, its certificate for host checked against the system's
+// roots; http:// to a host name over TCP.
+func dialEndpoint(ctx context.Context, scheme, addr, host string) (taskrun.Conn, error) {
+	if scheme == "https" {
+		d := tls.Dialer{Config: &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}}
+		return d.DialContext(ctx, "tcp", addr)
+	}
+	var d net.Dialer
 	return d.DialContext(ctx, "tcp", addr)
 }
 

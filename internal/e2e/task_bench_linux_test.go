@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"os/exec"
 	"slices"
 	"testing"
@@ -15,14 +16,18 @@ import (
 // (untimed) before the next start. Reported: the p50 and p90 of each; eni-sh-start-*:
 // the shell's through `eni run-task`; and, measured in the same run, binary-p50-ms and
 // eni-binary-p50-ms: starting the eni-run-task binary alone (--help) and the eni binary
-// alone (`eni version`), the floors of each.
+// alone (`eni version`), the floors of each. ENI_RUN_TASK_B names a second eni-run-task
+// (another build of it, to compare with this tree's): its shell's start and its --help
+// are timed too, each after this tree's, against the same server (b-sh-start-*,
+// b-binary-p50-ms).
 func BenchmarkRunTaskStart(b *testing.B) {
 	e := newEnv(b)
 	vpc := e.vpc("10.0.0.0/16")
 	subnet := e.subnet(vpc, "10.0.1.0/24")
 	sg := e.sg(vpc, "task", 8080, "10.0.0.0/16")
 	bin, lean := eniBinary(b), runTaskBinary(b)
-	var starts, shStarts, eniShStarts, bare, eniBare []time.Duration
+	other := os.Getenv("ENI_RUN_TASK_B")
+	var starts, shStarts, eniShStarts, bare, eniBare, bShStarts, bBare []time.Duration
 	timed := func(into *[]time.Duration, start func() *task) {
 		t0 := time.Now()
 		tk := start()
@@ -45,6 +50,15 @@ func BenchmarkRunTaskStart(b *testing.B) {
 		timed(&starts, func() *task { return e.runTask(subnet, sg, "task", 8080) })
 		timed(&shStarts, func() *task { return e.runTaskCmd(subnet, sg, "sh", nil, sh...) })
 		timed(&eniShStarts, func() *task { return e.runTaskCmdVia([]string{bin, "run-task"}, subnet, sg, "sh", nil, sh...) })
+		if other != "" {
+			bBare = append(bBare, timeRun(b, other, "--help"))
+			timed(&bShStarts, func() *task { return e.runTaskCmdVia([]string{other}, subnet, sg, "sh", nil, sh...) })
+		}
+	}
+	if other != "" {
+		b.ReportMetric(pctMS(bShStarts, 0.5), "b-sh-start-p50-ms")
+		b.ReportMetric(pctMS(bShStarts, 0.9), "b-sh-start-p90-ms")
+		b.ReportMetric(pctMS(bBare, 0.5), "b-binary-p50-ms")
 	}
 	b.ReportMetric(pctMS(starts, 0.5), "start-p50-ms")
 	b.ReportMetric(pctMS(starts, 0.9), "start-p90-ms")

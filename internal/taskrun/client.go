@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
+	"io"
 	"net/url"
 	"os"
 	"os/user"
@@ -33,10 +33,19 @@ type Client struct {
 	Cmd    string // the command, in messages
 	Region string
 	Creds  Credentials // nil: unsigned
-	// Dial connects over TLS to an https:// endpoint's addr (host:port), its
-	// certificate for host (eni's); nil: the client speaks only http://
-	// (eni-run-task hands https:// to eni run-task).
-	Dial func(ctx context.Context, addr, host string) (net.Conn, error)
+	// Dial connects to an endpoint's addr (host:port) that the client does not
+	// dial itself (DialsItself): over TLS for https://, its certificate for host
+	// (eni's), over TCP for http:// to a host name; nil: the client reaches only
+	// http:// endpoints at an IP address or localhost (eni-run-task hands the
+	// others to eni run-task).
+	Dial func(ctx context.Context, scheme, addr, host string) (Conn, error)
+}
+
+// Conn is a connection to the server: a net.Conn, or the *os.File of a socket
+// the client dialled itself.
+type Conn interface {
+	io.ReadWriteCloser
+	SetDeadline(time.Time) error
 }
 
 // NewClient is a client of the command cmd in region, signing with creds (nil:
@@ -111,12 +120,9 @@ func (c *Client) Call(method, u string, body []byte, out any) error {
 func (c *Client) Do(method, rawURL, contentType, service string, body []byte) (status int, reply []byte, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	u, err := url.Parse(rawURL)
+	u, err := parseEndpoint(rawURL)
 	if err != nil {
 		return 0, nil, err
-	}
-	if u.Opaque != "" || u.Host == "" {
-		return 0, nil, errors.New("the endpoint " + u.Redacted() + " is not a URL with a host")
 	}
 	hdr := [][2]string{{"content-type", contentType}, {"host", u.Host}}
 	if c.Creds != nil {
@@ -155,23 +161,47 @@ func (c *Client) sign(ctx context.Context, method string, u *url.URL, hdr [][2]s
 	return append(hdr, [2]string{"authorization", canon.Authorization(r, now, k.ID, k.Secret, c.Region, service)}), nil
 }
 
-// dial connects to u's host: over TCP for http://, with c.Dial for https://.
-func (c *Client) dial(ctx context.Context, u *url.URL) (net.Conn, error) {
+// parseEndpoint parses a URL with a host.
+func parseEndpoint(rawURL string) (*url.URL, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if u.Opaque != "" || u.Host == "" {
+		return nil, errors.New("the endpoint " + u.Redacted() + " is not a URL with a host")
+	}
+	return u, nil
+}
+
+// dial connects to u's host: itself for http:// to an IP address or localhost
+// (dialDirect), else with c.Dial.
+func (c *Client) dial(ctx context.Context, u *url.URL) (Conn, error) {
 	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	if u.Scheme == "http" {
+		if conn, ok, err := dialDirect(ctx, u.Hostname(), port); ok {
+			return conn, err
+		}
+	}
 	switch {
-	case u.Scheme == "https" && c.Dial != nil:
-		if port == "" {
-			port = "443"
-		}
-		return c.Dial(ctx, net.JoinHostPort(u.Hostname(), port), u.Hostname())
+	case (u.Scheme == "http" || u.Scheme == "https") && c.Dial != nil:
+		return c.Dial(ctx, u.Scheme, joinHostPort(u.Hostname(), port), u.Hostname())
+	case u.Scheme == "https":
+		return nil, errors.New("the endpoint " + u.Redacted() + " is https:// (https:// needs eni run-task)")
 	case u.Scheme == "http":
-		if port == "" {
-			port = "80"
-		}
-		var d net.Dialer
-		return d.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
+		return nil, errors.New("the endpoint " + u.Redacted() + " names a host (not an IP address or localhost: that needs eni run-task)")
 	}
 	return nil, errors.New("the endpoint " + u.Redacted() + " is not http:// (https:// needs eni run-task)")
+}
+
+// joinHostPort is net.JoinHostPort (net is not linked into eni-run-task).
+func joinHostPort(host, port string) string {
+	if strings.Contains(host, ":") {
+		return "[" + host + "]:" + port
+	}
+	return host + ":" + port
 }
 
 // EnvOr is the variable k, or def when it is empty.

@@ -7,15 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
 )
 
 // The client's HTTP/1.1 (net/http's initialisation alone is milliseconds of a task's
-// start): one request per connection, to the server on this host. It follows no
+// start; net/textproto links net): one request per connection, to the server on this host. It follows no
 // redirects and takes no proxy (the server is local: net/http's client never
 // proxies loopback either). A reply is bounded: its status line and headers to
 // maxHead, its body to maxReply, at most maxInterim interim (1xx) replies before it.
@@ -28,7 +26,7 @@ const (
 // roundTrip sends one HTTP/1.1 request on conn (then closed: Connection: close) with
 // the headers hdr (lower-case names; host among them) and body, and reads the whole
 // reply.
-func roundTrip(ctx context.Context, conn net.Conn, method string, u *url.URL, hdr [][2]string, body []byte) (status int, reply []byte, err error) {
+func roundTrip(ctx context.Context, conn Conn, method string, u *url.URL, hdr [][2]string, body []byte) (status int, reply []byte, err error) {
 	if d, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(d)
 	}
@@ -38,7 +36,7 @@ func roundTrip(ctx context.Context, conn net.Conn, method string, u *url.URL, hd
 		if strings.ContainsAny(h[1], "\r\n") {
 			return 0, nil, fmt.Errorf("header %s: a line break in its value", h[0])
 		}
-		b.WriteString(textproto.CanonicalMIMEHeaderKey(h[0]) + ": " + h[1] + "\r\n")
+		b.WriteString(canonicalKey(h[0]) + ": " + h[1] + "\r\n")
 	}
 	b.WriteString("Content-Length: " + strconv.Itoa(len(body)) + "\r\nConnection: close\r\n\r\n")
 	b.Write(body)
@@ -74,7 +72,7 @@ func (c *capped) Read(p []byte) (int, error) {
 func readReply(r io.Reader, method string) (status int, body []byte, err error) {
 	lim := &capped{r: r, n: maxHead}
 	br := bufio.NewReader(lim)
-	var h textproto.MIMEHeader
+	var h header
 	for interim := 0; ; interim++ {
 		if status, h, err = readHead(br); err != nil {
 			return 0, nil, fmt.Errorf("reading the reply: %w", err)
@@ -97,9 +95,8 @@ func readReply(r io.Reader, method string) (status int, body []byte, err error) 
 }
 
 // readHead reads a status line ("HTTP/1.x NNN reason") and its headers.
-func readHead(br *bufio.Reader) (int, textproto.MIMEHeader, error) {
-	tp := textproto.NewReader(br)
-	line, err := tp.ReadLine()
+func readHead(br *bufio.Reader) (int, header, error) {
+	line, err := readLine(br)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -109,13 +106,60 @@ func readHead(br *bufio.Reader) (int, textproto.MIMEHeader, error) {
 	if (proto != "HTTP/1.1" && proto != "HTTP/1.0") || len(code) != 3 || err != nil || status < 100 {
 		return 0, nil, fmt.Errorf("not an HTTP/1 reply: %.40q", line)
 	}
-	h, err := tp.ReadMIMEHeader()
+	h, err := readHeader(br)
 	return status, h, err
 }
 
+// header is a reply's header fields: their values by their lower-case names.
+type header map[string][]string
+
+// readLine reads a line, without its CRLF (or LF); the reader's caller bounds it.
+func readLine(br *bufio.Reader) (string, error) {
+	line, err := br.ReadString('\n')
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return "", err
+	}
+	line = strings.TrimSuffix(line[:len(line)-1], "\r")
+	return line, nil
+}
+
+// readHeader reads header fields up to the blank line after them. A folded field
+// (a line that starts with a space: obsolete since RFC 7230) is refused.
+func readHeader(br *bufio.Reader) (header, error) {
+	h := header{}
+	for {
+		line, err := readLine(br)
+		if err != nil || line == "" {
+			return h, err
+		}
+		name, value, ok := strings.Cut(line, ":")
+		if !ok || name == "" || strings.ContainsAny(name, " \t") {
+			return nil, fmt.Errorf("a malformed header line: %.40q", line)
+		}
+		k := strings.ToLower(name)
+		h[k] = append(h[k], strings.Trim(value, " \t"))
+	}
+}
+
+// canonicalKey is a header name as net/http sends it: Content-Type, X-Amz-Date.
+func canonicalKey(name string) string {
+	b := []byte(strings.ToLower(name))
+	upper := true
+	for i, c := range b {
+		if upper && 'a' <= c && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+		upper = c == '-'
+	}
+	return string(b)
+}
+
 // readBody reads a body of headers h from br: chunked, of its length, or to the end.
-func readBody(br *bufio.Reader, h textproto.MIMEHeader) ([]byte, error) {
-	te, cl := h.Values("Transfer-Encoding"), h.Values("Content-Length")
+func readBody(br *bufio.Reader, h header) ([]byte, error) {
+	te, cl := h["transfer-encoding"], h["content-length"]
 	switch {
 	case len(te) > 0:
 		if len(te) != 1 || !strings.EqualFold(strings.TrimSpace(te[0]), "chunked") {
@@ -146,9 +190,8 @@ func readBody(br *bufio.Reader, h textproto.MIMEHeader) ([]byte, error) {
 // readChunked reads a chunked body (its trailer skipped).
 func readChunked(r *bufio.Reader) ([]byte, error) {
 	var body []byte
-	tp := textproto.NewReader(r)
 	for {
-		line, err := tp.ReadLine()
+		line, err := readLine(r)
 		if err != nil {
 			return nil, err
 		}
@@ -159,7 +202,7 @@ func readChunked(r *bufio.Reader) ([]byte, error) {
 			return nil, fmt.Errorf("chunk size %.20q", line)
 		}
 		if n == 0 {
-			_, err := tp.ReadMIMEHeader() // the trailer, up to the blank line
+			_, err := readHeader(r) // the trailer, up to the blank line
 			return body, err
 		}
 		chunk := make([]byte, n+2)

@@ -144,3 +144,22 @@ func TestSignedCallWithSessionToken(t *testing.T) {
 		}
 	}
 }
+
+// Header fields the way servers write them: any case, spaces around the value; a
+// folded field or a line without a colon is not a reply.
+func TestReadReplyHeaders(t *testing.T) {
+	status, body, err := readReply(strings.NewReader("HTTP/1.1 200 OK\r\ncontent-LENGTH:   2 \r\nX-Other:\r\n\r\nok"), "GET")
+	if err != nil || status != 200 || string(body) != "ok" {
+		t.Errorf("lower-case, padded: %d %q %v", status, body, err)
+	}
+	for _, raw := range []string{"HTTP/1.1 200 OK\r\nX-A: 1\r\n folded\r\nContent-Length: 2\r\n\r\nok",
+		"HTTP/1.1 200 OK\r\nno colon\r\nContent-Length: 2\r\n\r\nok", "HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok",
+		"HTTP/1.1 200 OK\r\nContent-Length: 2"} {
+		if _, _, err := readReply(strings.NewReader(raw), "GET"); err == nil {
+			t.Errorf("%q: read as a reply", raw)
+		}
+	}
+	if got := canonicalKey("x-amz-security-token"); got != "X-Amz-Security-Token" {
+		t.Errorf("canonicalKey: %q", got)
+	}
+}
