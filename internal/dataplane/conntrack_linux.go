@@ -2,8 +2,10 @@ package dataplane
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
@@ -31,8 +33,21 @@ func openCT(ns netns.NsHandle) (*ctConn, error) {
 		h.Close()
 		return nil, err
 	}
+	tv := unix.NsecToTimeval(ctTimeout.Nanoseconds())
+	err = errors.Join(h.SetSocketTimeout(ctTimeout), s.SetReceiveTimeout(&tv), s.SetSendTimeout(&tv))
+	if err != nil {
+		h.Close()
+		s.Close()
+		return nil, err
+	}
 	return &ctConn{h: h, s: &nl.SocketHandle{Socket: s}}, nil
 }
+
+// ctTimeout bounds each send and receive on the connection-tracking sockets: a pass
+// that waits for the background walks (planeCache.forgot) waits at most that long for
+// a kernel that does not answer; the walk fails then, its marks are released again
+// and its sockets closed.
+const ctTimeout = 10 * time.Second
 
 // Close closes c's sockets.
 func (c *ctConn) Close() {

@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 	"net"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
@@ -131,4 +133,68 @@ func ctPorts(t *testing.T, ct *ctConn) []uint16 {
 	}
 	slices.Sort(ports)
 	return ports
+}
+
+// TestForgetAfterDatapathAgain: a mark released while a walk is under way on the
+// sockets of a datapath namespace made again since is forgotten in the new one. (The
+// walk after it was chained on the old namespace's sockets: the new namespace's
+// connections of that mark stayed, to be taken by its next owner.)
+func TestForgetAfterDatapathAgain(t *testing.T) {
+	p := newTestPlane(t)
+	d := baseDesired()
+	d.ENIs = append(d.ENIs,
+		ENI{ID: "eni-x", MAC: "02:00:00:00:01:14", SubnetID: "subnet-a", VPCID: "vpc-1",
+			PrimaryIP: "10.0.1.20", InstanceID: "i-web", DeviceIndex: 1, SourceDestCheck: true, Groups: []string{"sg-open"}},
+		ENI{ID: "eni-y", MAC: "02:00:00:00:01:15", SubnetID: "subnet-a", VPCID: "vpc-1",
+			PrimaryIP: "10.0.1.21", InstanceID: "i-b", DeviceIndex: 1, SourceDestCheck: true, Groups: []string{"sg-open"}})
+	reconcileStable(t, p, d)
+	hold := make(chan struct{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(hold) }) }
+	t.Cleanup(release)
+	started := make(chan []uint32, 8)
+	p.walkStarts = func(marks []uint32) {
+		started <- marks
+		<-hold
+	}
+	findENI(&d, "eni-y").InstanceID = ""
+	reconcile(t, p, d)
+	select {
+	case <-started: // held, on the first datapath's sockets
+	case <-time.After(passTimeout):
+		t.Fatal("releasing eni-y's mark started no walk")
+	}
+	gen := p.cache.dp.gen
+	if err := deleteNS(p.DatapathNS()); err != nil {
+		t.Fatal(err)
+	}
+	verify(t, p, d) // the datapath made again
+	if p.cache.dp.gen == gen {
+		t.Fatal("the datapath namespace was not opened anew")
+	}
+	dp, err := netns.GetFromName(p.DatapathNS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dp.Close()
+	ct, err := openCT(dp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ct.Close()
+	if err := ctCreate(ct, net.ParseIP("10.0.1.20"), net.ParseIP("10.0.1.21"), 4242, 0, p.cache.marks["eni-x"]); err != nil {
+		t.Fatal(err)
+	}
+	// The held walk ends a while after the next pass starts; that pass may wait for it,
+	// and its own walk must run on the new datapath's sockets.
+	time.AfterFunc(300*time.Millisecond, release)
+	findENI(&d, "eni-x").InstanceID = ""
+	reconcile(t, p, d)
+	deadline := time.Now().Add(passTimeout)
+	for slices.Contains(ctPorts(t, ct), 4242) {
+		if time.Now().After(deadline) {
+			t.Fatalf("eni-x's connection in the new datapath is still tracked %s after its mark's release", passTimeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

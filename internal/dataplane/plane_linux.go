@@ -773,7 +773,9 @@ func (r *reconciler) infra() {
 	if r.dp != r.c.dp { // new handle: everything in the datapath must be looked at again
 		r.c.dp = r.dp
 		clear(r.c.bridges)
+		clear(r.c.segs)
 		clear(r.c.enis)
+		clear(r.c.ports) // the ports of r.c.enis (setENI), counted again as they are made
 		clear(r.c.vxlans)
 		r.c.nftBase = 0
 		r.c.ovNFT = 0
@@ -1831,10 +1833,19 @@ func (r *reconciler) forgetReleased() {
 	if len(c.released) == 0 || r.dp == nil {
 		return
 	}
-	w := &ctWalk{marks: c.released, done: make(chan struct{})}
+	var prev *ctWalk
 	if n := len(c.walks); n > 0 {
-		w.prev = c.walks[n-1]
-		w.h = w.prev.h
+		if last := c.walks[n-1]; last.h == c.ct && c.ctGen == r.dp.gen {
+			prev = last // after it, on its sockets
+		} else {
+			// Its sockets are of a datapath namespace made again since (or closed
+			// after a failed walk): ctHandle replaces them once the walks on them end.
+			c.forgot(true)
+		}
+	}
+	w := &ctWalk{prev: prev, done: make(chan struct{})}
+	if prev != nil {
+		w.h = prev.h
 	} else {
 		h, err := c.ctHandle(r.dp)
 		if err != nil {
@@ -1843,6 +1854,7 @@ func (r *reconciler) forgetReleased() {
 		}
 		w.h = h
 	}
+	w.marks = c.released // with those of the walks that failed meanwhile
 	c.released = nil
 	c.walks = append(c.walks, w)
 	starts := r.p.walkStarts
