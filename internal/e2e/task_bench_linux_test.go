@@ -19,7 +19,10 @@ import (
 // alone (`eni version`), the floors of each. ENI_RUN_TASK_B names a second eni-run-task
 // (another build of it, to compare with this tree's): its shell's start and its --help
 // are timed too, each after this tree's, against the same server (b-sh-start-*,
-// b-binary-p50-ms).
+// b-binary-p50-ms). And the floor (task_floor_linux_test.go), in the same run: a
+// do-nothing Go program's start, an interface made in a namespace and the same sh
+// started there (floor-go-, floor-netif-, floor-sh-p50-ms; floor-p50-ms their sum's),
+// and sh-start's ratio to it.
 func BenchmarkRunTaskStart(b *testing.B) {
 	e := newEnv(b)
 	vpc := e.vpc("10.0.0.0/16")
@@ -28,6 +31,8 @@ func BenchmarkRunTaskStart(b *testing.B) {
 	bin, lean := eniBinary(b), runTaskBinary(b)
 	other := os.Getenv("ENI_RUN_TASK_B")
 	var starts, shStarts, eniShStarts, bare, eniBare, bShStarts, bBare []time.Duration
+	var floorGo, floorNet, floorSh, floor []time.Duration
+	floorBin := floorProgram(b, b.TempDir())
 	timed := func(into *[]time.Duration, start func() *task) {
 		t0 := time.Now()
 		tk := start()
@@ -50,6 +55,9 @@ func BenchmarkRunTaskStart(b *testing.B) {
 		timed(&starts, func() *task { return e.runTask(subnet, sg, "task", 8080) })
 		timed(&shStarts, func() *task { return e.runTaskCmd(subnet, sg, "sh", nil, sh...) })
 		timed(&eniShStarts, func() *task { return e.runTaskCmdVia([]string{bin, "run-task"}, subnet, sg, "sh", nil, sh...) })
+		fg := timeRun(b, floorBin)
+		fn, fs := floorOnce(b, sh)
+		floorGo, floorNet, floorSh, floor = append(floorGo, fg), append(floorNet, fn), append(floorSh, fs), append(floor, fg+fn+fs)
 		if other != "" {
 			bBare = append(bBare, timeRun(b, other, "--help"))
 			timed(&bShStarts, func() *task { return e.runTaskCmdVia([]string{other}, subnet, sg, "sh", nil, sh...) })
@@ -66,6 +74,13 @@ func BenchmarkRunTaskStart(b *testing.B) {
 	b.ReportMetric(pctMS(shStarts, 0.9), "sh-start-p90-ms")
 	b.ReportMetric(pctMS(eniShStarts, 0.5), "eni-sh-start-p50-ms")
 	b.ReportMetric(pctMS(bare, 0.5), "binary-p50-ms")
+	b.ReportMetric(pctMS(floorGo, 0.5), "floor-go-p50-ms")
+	b.ReportMetric(pctMS(floorNet, 0.5), "floor-netif-p50-ms")
+	b.ReportMetric(pctMS(floorSh, 0.5), "floor-sh-p50-ms")
+	b.ReportMetric(pctMS(floor, 0.5), "floor-p50-ms")
+	if f := pctMS(floor, 0.5); f > 0 {
+		b.ReportMetric(pctMS(shStarts, 0.5)/f, "sh-start/floor")
+	}
 	b.ReportMetric(pctMS(eniBare, 0.5), "eni-binary-p50-ms")
 }
 
