@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"net"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -148,15 +147,7 @@ func TestForgetAfterDatapathAgain(t *testing.T) {
 		ENI{ID: "eni-y", MAC: "02:00:00:00:01:15", SubnetID: "subnet-a", VPCID: "vpc-1",
 			PrimaryIP: "10.0.1.21", InstanceID: "i-b", DeviceIndex: 1, SourceDestCheck: true, Groups: []string{"sg-open"}})
 	reconcileStable(t, p, d)
-	hold := make(chan struct{})
-	var once sync.Once
-	release := func() { once.Do(func() { close(hold) }) }
-	t.Cleanup(release)
-	started := make(chan []uint32, 8)
-	p.walkStarts = func(marks []uint32) {
-		started <- marks
-		<-hold
-	}
+	started, release := holdWalks(t, p)
 	findENI(&d, "eni-y").InstanceID = ""
 	reconcile(t, p, d)
 	select {

@@ -227,15 +227,7 @@ func TestMoveBehindAWalk(t *testing.T) {
 	answered(t, pr, "i-web", "first owner")
 
 	// Every walk is held at its start until the ENI has moved.
-	hold := make(chan struct{})
-	var once sync.Once
-	release := func() { once.Do(func() { close(hold) }) }
-	t.Cleanup(release)
-	started := make(chan []uint32, 8)
-	p.walkStarts = func(marks []uint32) {
-		started <- marks
-		<-hold
-	}
+	started, release := holdWalks(t, p)
 	findENI(&d, "eni-y").InstanceID = ""
 	reconcile(t, p, d)
 	select {
@@ -259,4 +251,19 @@ func TestMoveBehindAWalk(t *testing.T) {
 		t.Fatalf("no answer from the new owner within %s of the held walk's end, with no pass since; the datapath:%s",
 			passTimeout, datapathState(t, p, "02:00:00:00:01:14", "10.0.1.20"))
 	}
+}
+
+// holdWalks holds every walk of p's released marks at its start (it sends its marks on
+// started) until release is called (or the test ends).
+func holdWalks(t *testing.T, p *Plane) (started <-chan []uint32, release func()) {
+	hold := make(chan struct{})
+	var once sync.Once
+	release = func() { once.Do(func() { close(hold) }) }
+	t.Cleanup(release)
+	ch := make(chan []uint32, 8)
+	p.walkStarts = func(marks []uint32) {
+		ch <- marks
+		<-hold
+	}
+	return ch, release
 }

@@ -3,7 +3,6 @@ package taskrun
 import (
 	"context"
 	"errors"
-	"io"
 	"net"
 	"net/url"
 	"strconv"
@@ -25,19 +24,6 @@ func TestDialsItself(t *testing.T) {
 			t.Errorf("DialsItself(%q) = %v, want %v", u, got, want)
 		}
 	}
-}
-
-// serveOnce answers one request on ln with reply, then closes.
-func serveOnce(ln net.Listener, reply string) {
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		_, _ = c.Read(make([]byte, 4096))
-		_, _ = io.WriteString(c, reply)
-	}()
 }
 
 // The client's own sockets reach an IPv4 and an IPv6 loopback server, and localhost

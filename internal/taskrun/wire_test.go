@@ -62,15 +62,7 @@ func TestHostileReplies(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		go func() {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-			_, _ = c.Read(make([]byte, 4096))
-			_, _ = io.WriteString(c, raw)
-		}()
+		serveOnce(ln, raw)
 		func() {
 			defer func() {
 				if p := recover(); p != nil {
@@ -162,4 +154,17 @@ func TestReadReplyHeaders(t *testing.T) {
 	if got := canonicalKey("x-amz-security-token"); got != "X-Amz-Security-Token" {
 		t.Errorf("canonicalKey: %q", got)
 	}
+}
+
+// serveOnce answers one request on ln with reply, then closes the connection.
+func serveOnce(ln net.Listener, reply string) {
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_, _ = c.Read(make([]byte, 4096))
+		_, _ = io.WriteString(c, reply)
+	}()
 }
