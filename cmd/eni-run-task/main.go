@@ -60,7 +60,7 @@ func main() {
 func execEni(args []string) error {
 	path, err := eniBinary()
 	if err != nil {
-		return fmt.Errorf("an https:// endpoint, or credentials other than AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (a profile, ~/.aws), need eni run-task, and there is no eni beside %s or on $PATH: %w", os.Args[0], err)
+		return fmt.Errorf("an https:// endpoint, one named by a host name other than localhost, or credentials other than AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (a profile, ~/.aws), need eni run-task, and there is no eni beside %s or on $PATH: %w", os.Args[0], err)
 	}
 	return syscall.Exec(path, append([]string{"eni", "run-task"}, args...), os.Environ())
 }

@@ -43,10 +43,11 @@ func openCT(ns netns.NsHandle) (*ctConn, error) {
 	return &ctConn{h: h, s: &nl.SocketHandle{Socket: s}}, nil
 }
 
-// ctTimeout bounds each send and receive on the connection-tracking sockets: a pass
-// that waits for the background walks (planeCache.forgot) waits at most that long for
-// a kernel that does not answer; the walk fails then, its marks are released again
-// and its sockets closed.
+// ctTimeout bounds each send and receive on the connection-tracking sockets, so that
+// a kernel that does not answer fails the walk (its marks are released again and its
+// sockets closed) instead of holding it, and a pass that waits for the walks
+// (planeCache.forgot), forever. A walk sends and receives many times (a deletion a
+// connection, two requests a mark): it is not a bound on a whole walk.
 const ctTimeout = 10 * time.Second
 
 // Close closes c's sockets.

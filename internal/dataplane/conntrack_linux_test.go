@@ -188,4 +188,16 @@ func TestForgetAfterDatapathAgain(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	// With no walk under way, the datapath made again closes the old one's sockets
+	// (they kept the old namespace alive).
+	p.mu.Lock()
+	p.cache.forgot(true)
+	p.mu.Unlock()
+	if err := deleteNS(p.DatapathNS()); err != nil {
+		t.Fatal(err)
+	}
+	verify(t, p, d)
+	if c := p.cache; c.ct != nil && c.ctGen != c.dp.gen {
+		t.Error("the connection-tracking sockets of the datapath before are still open")
+	}
 }

@@ -779,6 +779,14 @@ func (r *reconciler) infra() {
 		clear(r.c.vxlans)
 		r.c.nftBase = 0
 		r.c.ovNFT = 0
+		// The connection-tracking sockets of the old namespace keep it (its bridges,
+		// its ruleset) alive: closed unless a walk is still on them (forgetReleased
+		// replaces them then, once the walks have ended).
+		r.c.forgot(false)
+		if len(r.c.walks) == 0 && r.c.ct != nil {
+			r.c.ct.Close()
+			r.c.ct = nil
+		}
 	}
 	r.inet, err = r.ensureNS(r.p.InternetNS(), inetSysctls, r.c.inet)
 	r.fail(err)

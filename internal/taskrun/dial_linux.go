@@ -1,6 +1,7 @@
 package taskrun
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -19,16 +20,21 @@ import (
 // host it does not dial (a name other than localhost): the Client's Dial does.
 func dialDirect(ctx context.Context, host, port string) (c Conn, ok bool, err error) {
 	addrs := directAddrs(host)
-	p, perr := strconv.ParseUint(port, 10, 16)
-	if addrs == nil || perr != nil {
+	if addrs == nil {
 		return nil, false, nil
 	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return nil, true, fmt.Errorf("dial tcp %s: invalid port %q", host, port)
+	}
+	var first error
 	for _, a := range addrs {
 		if c, err = dialAddr(ctx, a, int(p)); err == nil {
 			return c, true, nil
 		}
+		first = cmp.Or(first, err) // as net: the first address's error
 	}
-	return nil, true, err
+	return nil, true, first
 }
 
 // directAddrs are the addresses dialDirect tries for host; nil: it does not dial
@@ -104,6 +110,8 @@ func awaitConnect(f *os.File) error {
 		switch e := unix.Errno(v); e {
 		case unix.EINPROGRESS, unix.EALREADY, unix.EINTR:
 			return false
+		case unix.EISCONN:
+			return true
 		default:
 			cerr = os.NewSyscallError("connect", e)
 			return true

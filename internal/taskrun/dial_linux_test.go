@@ -70,6 +70,13 @@ func TestDialDirect(t *testing.T) {
 	if err := c.Call("GET", closedURL, nil, nil); err == nil || !strings.Contains(err.Error(), "connection refused") {
 		t.Errorf("a closed port: %v", err)
 	}
+	closedPort := closedURL[strings.LastIndex(closedURL, ":")+1 : len(closedURL)-1]
+	if err := c.Call("GET", "http://localhost:"+closedPort+"/", nil, nil); err == nil || !strings.Contains(err.Error(), "127.0.0.1:"+closedPort+": connect: connection refused") {
+		t.Errorf("localhost, nothing listening: %v (want the first address's error)", err)
+	}
+	if err := c.Call("GET", "http://127.0.0.1:99999/", nil, nil); err == nil || !strings.Contains(err.Error(), "invalid port") {
+		t.Errorf("port 99999: %v", err)
+	}
 	if err := c.Call("GET", "http://eni.example:4566/", nil, nil); err == nil || !strings.Contains(err.Error(), "needs eni run-task") {
 		t.Errorf("a host name without a Dial: %v", err)
 	}
