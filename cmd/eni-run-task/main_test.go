@@ -17,9 +17,9 @@ import (
 )
 
 // eni-run-task hands a task whose credentials only the SDK's chain finds (here a
-// profile), or whose endpoint is named by a host name, to the eni binary beside it, with its arguments as they were; without
-// one it says what is missing. A mistake on the command line is one line and a
-// pointer to --help.
+// profile), or whose endpoint is named by a host name, to the eni binary beside
+// it, with its arguments as they were; without one it says what is missing. A
+// mistake on the command line is one line and a pointer to --help.
 func TestHandsOverToEni(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "eni-run-task")
