@@ -98,7 +98,9 @@ func (e *env) runTaskCmdVia(prog []string, subnet, group, name string, env []str
 	case <-time.After(eventually):
 		e.t.Fatalf("run-task %s: the command did not start within %s; stderr: %s", name, eventually, tk.stderr)
 	}
-	m := taskLine.FindStringSubmatch(tk.stderr.String())
+	// The line is written before the command starts, but reaches tk.stderr through
+	// os/exec's copying goroutine, which may not have run yet.
+	m := tk.stderr.await(taskLine, eventually)
 	if m == nil {
 		e.t.Fatalf("run-task %s: no task line on stderr: %s", name, tk.stderr)
 	}
@@ -230,14 +232,43 @@ func TestTasks(t *testing.T) {
 
 // lockedBuffer is a concurrency-safe bytes.Buffer (a subprocess's stderr).
 type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu    sync.Mutex
+	b     bytes.Buffer
+	wrote chan struct{} // a write since the last await looked (made by await)
 }
 
 func (l *lockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.wrote != nil {
+		select {
+		case l.wrote <- struct{}{}:
+		default:
+		}
+	}
 	return l.b.Write(p)
+}
+
+// await is re's submatches in what has been written, once it matches; nil when
+// it has not within timeout.
+func (l *lockedBuffer) await(re *regexp.Regexp, timeout time.Duration) []string {
+	deadline := time.After(timeout)
+	for {
+		l.mu.Lock()
+		if l.wrote == nil {
+			l.wrote = make(chan struct{}, 1)
+		}
+		m := re.FindStringSubmatch(l.b.String())
+		l.mu.Unlock()
+		if m != nil {
+			return m
+		}
+		select {
+		case <-l.wrote:
+		case <-deadline:
+			return nil
+		}
+	}
 }
 
 func (l *lockedBuffer) String() string {
