@@ -224,6 +224,18 @@ func TestTasks(t *testing.T) {
 	e.waitFor("the killed run-task's namespace removed", func() (bool, string) {
 		return !e.hasNS(e.plane.InstanceNS(c.ID)), ""
 	})
+
+	// run-task exits as its command did: its exit code, or 128 + the signal that
+	// killed it.
+	for _, tc := range []struct {
+		script string
+		want   int
+	}{{"echo listening; exit 3", 3}, {"echo listening; kill -TERM $$", 128 + int(syscall.SIGTERM)}} {
+		tk := e.runTaskCmd(subnet, sgA, "exits", nil, "/bin/sh", "-c", tc.script)
+		if code := tk.wait(t); code != tc.want {
+			t.Errorf("run-task of sh -c %q exited %d, want %d; stderr: %s", tc.script, code, tc.want, tk.stderr)
+		}
+	}
 	e.settle()
 	if got, want := strings.Join(e.namespaces(), " "), strings.Join(e.wantNamespaces(), " "); got != want {
 		t.Errorf("namespaces %s, want %s", got, want)

@@ -3,6 +3,8 @@
 // the client without linking either into the other.
 package taskapi
 
+import "unicode/utf8"
+
 // Service is the service name task API requests are signed for.
 const Service = "eni"
 
@@ -14,6 +16,49 @@ type Request struct {
 	Region           string   `json:"region"`
 	SubnetID         string   `json:"subnetId"`
 	SecurityGroupIDs []string `json:"securityGroupIds"`
+}
+
+// AppendJSON appends r as encoding/json encodes it (the same value when decoded),
+// without encoding/json: its first use, reflection and all, is half a millisecond
+// of eni-run-task's start, before its request can go.
+func (r Request) AppendJSON(b []byte) []byte {
+	b = append(b, `{"region":`...)
+	b = appendString(b, r.Region)
+	b = append(b, `,"subnetId":`...)
+	b = appendString(b, r.SubnetID)
+	b = append(b, `,"securityGroupIds":`...)
+	if r.SecurityGroupIDs == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, g := range r.SecurityGroupIDs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, g)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+// appendString appends s as a JSON string: quotation marks, backslashes and
+// control characters escaped, each byte of invalid UTF-8 as U+FFFD (as
+// encoding/json does).
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for _, c := range s { // invalid UTF-8: a U+FFFD a byte
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', byte(c))
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = utf8.AppendRune(b, c)
+		}
+	}
+	return append(b, '"')
 }
 
 // Reply describes a task.

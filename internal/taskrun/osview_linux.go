@@ -56,17 +56,13 @@ func PrepareOSView() *OSView {
 // Abort ends a view that will not be started.
 func (v *OSView) Abort() { close(v.work) }
 
-// Start starts cmd (resolved, with its stdio and environment) in the data plane's
-// namespace ns with the view's OS view; view, called inside ns (and the view's own mount
-// namespace, where /sys is not yet mounted), names the hostname and
-// the /etc files (none when empty, etc.go). The command is killed when the thread that
-// started it ends: call release once it has been waited for (and every thread ends
-// with this process).
-func (v *OSView) Start(ns string, cmd *exec.Cmd, view func() (string, EtcFiles)) (release func(), err error) {
-	if cmd.Err != nil {
-		v.Abort()
-		return nil, cmd.Err
-	}
+// Start starts a command with start, called on the view's thread in the data plane's
+// namespace ns with the view's OS view (a command it starts inherits them all, and is
+// killed when the thread ends); view, called inside ns (and the view's own mount
+// namespace, where /sys is not yet mounted), names the hostname and the /etc files
+// (none when empty, etc.go). Call release once the command has been waited for (and
+// every thread ends with this process).
+func (v *OSView) Start(ns string, start func() error, view func() (string, EtcFiles)) (release func(), err error) {
 	fd, err := nsname.Open(ns) // by this thread: the view's mount namespace predates ns's name
 	if err != nil {
 		v.Abort()
@@ -77,7 +73,7 @@ func (v *OSView) Start(ns string, cmd *exec.Cmd, view func() (string, EtcFiles))
 		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
 			return fmt.Errorf("netns %s: join: %w", ns, err)
 		}
-		return finishView(cmd, view, tmp)
+		return finishView(start, view, tmp)
 	}
 	if err := <-v.errc; err != nil {
 		close(v.done)
@@ -86,9 +82,16 @@ func (v *OSView) Start(ns string, cmd *exec.Cmd, view func() (string, EtcFiles))
 	return func() { close(v.done) }, nil
 }
 
-// StartOSView is PrepareOSView and Start.
+// StartOSView is PrepareOSView and Start, of cmd (resolved, with its stdio and
+// environment), which is killed when the view's thread ends.
 func StartOSView(ns string, cmd *exec.Cmd, view func() (string, EtcFiles)) (release func(), err error) {
-	return PrepareOSView().Start(ns, cmd, view)
+	if cmd.Err != nil {
+		return nil, cmd.Err
+	}
+	return PrepareOSView().Start(ns, func() error {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		return cmd.Start()
+	}, view)
 }
 
 // prepareView, on the view's thread, makes what is the same whatever the namespace:
@@ -114,8 +117,8 @@ func prepareView() (tmp bool, err error) {
 }
 
 // finishView, on the view's thread inside the namespace, mounts its /sys and /etc
-// files, sets the hostname and starts cmd.
-func finishView(cmd *exec.Cmd, view func() (string, EtcFiles), tmp bool) error {
+// files, sets the hostname and starts the command.
+func finishView(start func() error, view func() (string, EtcFiles), tmp bool) error {
 	hostname, etc := view()
 	if err := unix.Mount("sysfs", "/sys", "sysfs", 0, ""); err != nil {
 		return fmt.Errorf("os view: mount /sys: %w", err)
@@ -128,8 +131,7 @@ func finishView(cmd *exec.Cmd, view func() (string, EtcFiles), tmp bool) error {
 			return fmt.Errorf("os view: hostname: %w", err)
 		}
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	return cmd.Start()
+	return start()
 }
 
 // mountEtc bind-mounts etc's files over /etc/resolv.conf and /etc/hosts, in this

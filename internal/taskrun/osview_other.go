@@ -20,7 +20,7 @@ func PrepareOSView() *OSView { return &OSView{} }
 func (*OSView) Abort() {}
 
 // Start is Linux's.
-func (*OSView) Start(string, *exec.Cmd, func() (string, EtcFiles)) (func(), error) {
+func (*OSView) Start(string, func() error, func() (string, EtcFiles)) (func(), error) {
 	return nil, ErrNoOSView
 }
 

@@ -9,7 +9,6 @@
 package taskrun
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -82,15 +82,20 @@ func Run(o *Options, argv []string, tc *Client) error {
 	if err := netadmin.Capable(); err != nil {
 		return fmt.Errorf("run-task: %w", err)
 	}
-	r := &taskRun{tc: tc, lost: make(chan error, 1), sigs: make(chan os.Signal, 2)}
-	// Signals from now on end the task, not run-task (one that comes while the
-	// create waits deletes the task it made).
-	signal.Notify(r.sigs, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(r.sigs)
+	proc, err := NewProc(argv, nil) // a command not found makes no task
+	if err != nil {
+		return fmt.Errorf("run-task: %w", err)
+	}
+	sigs, notified := CatchSignals()
+	defer func() {
+		<-notified
+		signal.Stop(caught.sigs)
+	}()
+	r := &taskRun{tc: tc, lost: make(chan error, 1), sigs: sigs}
+	view := PrepareOSView() // while the server makes the task
 	sent := time.Now()
 	deadline := sent.Add(o.Wait)
-	view := PrepareOSView() // while the server makes the task
-	if err := r.create(o); err != nil {
+	if err := r.create(o, notified); err != nil {
 		view.Abort()
 		return err
 	}
@@ -107,13 +112,13 @@ func Run(o *Options, argv []string, tc *Client) error {
 		view.Abort()
 		return err
 	}
-	cmd, release, err := r.start(view, o.Prefix, argv, etc)
+	release, err := r.start(view, o.Prefix, proc, etc)
 	if err != nil {
 		r.cleanup()
 		return err
 	}
 	defer release()
-	werr, err := r.waitCommand(cmd)
+	werr, err := r.waitCommand(proc)
 	if err != nil {
 		return err
 	}
@@ -122,15 +127,43 @@ func Run(o *Options, argv []string, tc *Client) error {
 	return werr
 }
 
+// caught are the signals that end a task rather than run-task (CatchSignals).
+var caught struct {
+	once     sync.Once
+	sigs     chan os.Signal
+	notified chan struct{}
+}
+
+// CatchSignals starts catching SIGINT and SIGTERM for Run: from then on one ends
+// the task, not run-task (one that comes while the create waits deletes the task
+// it made). signal.Notify takes a millisecond here (the runtime starts a thread to
+// mask signals and hands it each signal in turn), so it is done in the
+// background, from as early as can be (eni-run-task calls this first; Run does
+// too), and Run waits for it only once its create has been answered. A signal
+// that comes before ends run-task, as one did before signal.Notify anyway; a task
+// it had asked for by then goes when its lease runs out, as a killed run-task's.
+func CatchSignals() (sigs <-chan os.Signal, notified <-chan struct{}) {
+	caught.once.Do(func() {
+		caught.sigs, caught.notified = make(chan os.Signal, 2), make(chan struct{})
+		go func() {
+			signal.Notify(caught.sigs, syscall.SIGINT, syscall.SIGTERM)
+			close(caught.notified)
+		}()
+	})
+	return caught.sigs, caught.notified
+}
+
 // create makes the task and waits for it to be up, in one call (a server that
-// does not wait answers at once); a signal that came meanwhile deletes it.
-func (r *taskRun) create(o *Options) error {
+// does not wait answers at once); a signal that came meanwhile deletes it (once
+// notified: signals are caught, CatchSignals).
+func (r *taskRun) create(o *Options, notified <-chan struct{}) error {
 	base := strings.TrimRight(o.Endpoint, "/") + taskapi.Path
-	body, _ := json.Marshal(taskapi.Request{Region: o.Region, SubnetID: o.Subnet, SecurityGroupIDs: o.Groups}) // plain data
+	body := taskapi.Request{Region: o.Region, SubnetID: o.Subnet, SecurityGroupIDs: o.Groups}.AppendJSON(nil)
 	if err := r.tc.Call("POST", base+"?region="+url.QueryEscape(o.Region)+"&wait="+waitSeconds(o.Wait), body, &r.task); err != nil {
 		return err
 	}
 	r.url = base + "/" + r.task.TaskID + "?region=" + url.QueryEscape(o.Region)
+	<-notified
 	select {
 	case <-r.sigs:
 		r.cleanup()
@@ -153,7 +186,7 @@ type taskRun struct {
 	task taskapi.Reply
 	url  string
 	lost chan error
-	sigs chan os.Signal
+	sigs <-chan os.Signal
 }
 
 // cleanup deletes the task; one already gone (its lease ran out) is not found:
@@ -201,56 +234,79 @@ func (r *taskRun) waitReady(deadline time.Time, wait time.Duration) error {
 // (The signal follows the thread that starts the command, which lives until
 // release.) It sees the task's /sys and has its private DNS name as hostname
 // (osview_linux.go).
-func (r *taskRun) start(view *OSView, prefix string, args []string, etc EtcFiles) (cmd *exec.Cmd, release func(), err error) {
-	cmd = exec.Command(args[0], args[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(), "ENI_TASK_ID="+r.task.TaskID, "ENI_NETWORK_INTERFACE_ID="+r.task.NetworkInterfaceID, "ENI_PRIVATE_IP="+r.task.PrivateIPAddress)
+func (r *taskRun) start(view *OSView, prefix string, proc *Proc, etc EtcFiles) (release func(), err error) {
+	proc.Env = append(os.Environ(), "ENI_TASK_ID="+r.task.TaskID, "ENI_NETWORK_INTERFACE_ID="+r.task.NetworkInterfaceID, "ENI_PRIVATE_IP="+r.task.PrivateIPAddress)
 	hostname := PrivateDNSName(r.task.PrivateIPAddress, r.tc.Region)
-	release, err = view.Start(nsname.Of(prefix, r.task.TaskID), cmd, func() (string, EtcFiles) { return hostname, etc })
+	release, err = view.Start(nsname.Of(prefix, r.task.TaskID), proc.start, func() (string, EtcFiles) { return hostname, etc })
 	if err != nil {
-		return nil, nil, fmt.Errorf("run-task: start: %w", err)
+		return nil, fmt.Errorf("run-task: start: %w", err)
 	}
-	return cmd, release, nil
+	return release, nil
 }
 
 // waitCommand waits for the command, passing signals on; a lost lease stops
-// it (SIGTERM, SIGKILL after 10 s) and is run-task's error.
-func (r *taskRun) waitCommand(cmd *exec.Cmd) (werr, err error) {
+// it (SIGTERM, SIGKILL after 10 s) and is run-task's error. werr is the
+// command's failure (an *ExitError), nil when it exited 0.
+func (r *taskRun) waitCommand(proc *Proc) (werr, err error) {
 	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	go func() {
+		ws, err := proc.Wait()
+		if err == nil && ws != 0 {
+			err = &ExitError{ws}
+		}
+		done <- err
+	}()
 	select {
 	case werr = <-done:
 	case err := <-r.lost:
 		fmt.Fprintf(os.Stderr, "eni run-task: %v; stopping the command\n", err)
-		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = proc.Signal(syscall.SIGTERM)
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
+			_ = proc.Signal(syscall.SIGKILL)
 			<-done
 		}
 		return nil, fmt.Errorf("run-task: %w", err)
 	case s := <-r.sigs:
-		_ = cmd.Process.Signal(s) // it may have exited meanwhile
+		if sig, ok := s.(syscall.Signal); ok {
+			_ = proc.Signal(sig) // it may have exited meanwhile
+		}
 		select {
 		case werr = <-done:
 		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
+			_ = proc.Signal(syscall.SIGKILL)
 			werr = <-done
 		}
 	}
 	return werr, nil
 }
 
+// An ExitError is a command's exit other than with 0.
+type ExitError struct{ Status syscall.WaitStatus }
+
+func (e *ExitError) Error() string {
+	if e.Status.Signaled() {
+		return "signal: " + e.Status.Signal().String()
+	}
+	return fmt.Sprintf("exit status %d", e.Status.ExitStatus())
+}
+
 // ExitAs exits as the command that ended with werr did when it failed: its exit code,
 // or 128 + the signal that killed it, as a shell reports it.
 func ExitAs(werr error) {
 	var ee *exec.ExitError
-	if errors.As(werr, &ee) {
+	var pe *ExitError
+	switch {
+	case errors.As(werr, &ee):
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			os.Exit(128 + int(ws.Signal()))
 		}
 		os.Exit(ee.ExitCode())
+	case errors.As(werr, &pe) && pe.Status.Signaled():
+		os.Exit(128 + int(pe.Status.Signal()))
+	case errors.As(werr, &pe):
+		os.Exit(pe.Status.ExitStatus())
 	}
 }
 
