@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	mdnetlink "github.com/mdlayher/netlink"
@@ -31,6 +32,12 @@ import (
 
 // driftPoll is how often WatchDrift reads the generation when no notification came.
 const driftPoll = 500 * time.Millisecond
+
+// endsTransaction reports whether m is the notification of a committed nftables
+// transaction's end (NFT_MSG_NEWGEN).
+func endsTransaction(m mdnetlink.Message) bool {
+	return m.Header.Type == mdnetlink.HeaderType(unix.NFNL_SUBSYS_NFTABLES<<8|unix.NFT_MSG_NEWGEN)
+}
 
 // nftGenOn reads the nftables ruleset generation of the namespace c's socket is in.
 func nftGenOn(c *mdnetlink.Conn) (uint32, error) {
@@ -169,8 +176,12 @@ func (s genSockets) drop(name string) {
 	}
 }
 
-// listenRulesets forwards the datapath namespace's nftables notifications to notes (the
-// subscription is made again whenever it fails, e.g. because the namespace is new).
+// listenRulesets forwards the datapath namespace's nftables transactions to notes, once
+// each (the subscription is made again whenever it fails, e.g. because the namespace is
+// new). A transaction notifies each object it adds or deletes, then its end, with the
+// generation it made (NFT_MSG_NEWGEN): only the end is forwarded, or the plane's own
+// batches, which add a dozen objects an ENI, would have the drift check read every
+// generation a dozen times, while the pass that made them runs.
 func (p *Plane) listenRulesets(ctx context.Context, notes chan<- struct{}) {
 	for ctx.Err() == nil {
 		if err := p.listenOnce(ctx, notes); err != nil {
@@ -199,8 +210,12 @@ func (p *Plane) listenOnce(ctx context.Context, notes chan<- struct{}) error {
 		return err
 	}
 	for {
-		if _, err := c.Receive(); err != nil {
+		msgs, err := c.Receive()
+		if err != nil {
 			return err
+		}
+		if !slices.ContainsFunc(msgs, endsTransaction) {
+			continue // a transaction's objects: its end comes
 		}
 		select {
 		case notes <- struct{}{}:
