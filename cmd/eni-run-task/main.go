@@ -28,7 +28,6 @@ import (
 
 func main() {
 	taskrun.CatchSignals() // first: it takes a millisecond, in the background
-	taskrun.CatchSignals() // early: it takes a millisecond, which passes meanwhile
 	fs, o := taskrun.Flags("eni-run-task")
 	fs.SetOutput(io.Discard)
 	err := fs.Parse(os.Args[1:])

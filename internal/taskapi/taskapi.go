@@ -19,8 +19,10 @@ type Request struct {
 }
 
 // AppendJSON appends r as encoding/json encodes it (the same value when decoded),
-// without encoding/json: its first use, reflection and all, is half a millisecond
-// of eni-run-task's start, before its request can go.
+// without encoding/json: its first use, reflection and all, took half a millisecond
+// of eni-run-task's start before its request could go (the reply's decoding, which
+// still uses it, then takes some of that: 0.2 ms off a task's start in all, medians
+// of 200 starts each).
 func (r Request) AppendJSON(b []byte) []byte {
 	b = append(b, `{"region":`...)
 	b = appendString(b, r.Region)
