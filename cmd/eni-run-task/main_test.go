@@ -61,7 +61,9 @@ func TestHandsOverToEni(t *testing.T) {
 }
 
 // A signal while the create waits for the task (up to a second) deletes the task
-// the create made: run-task catches signals before it sends the create.
+// the create made: run-task catches signals from its start (CatchSignals; that
+// takes a millisecond, in the background, which the create does not wait for:
+// the signal comes half a second after the create, by when it has long been done).
 func TestSignalDuringCreateDeletesTheTask(t *testing.T) {
 	if err := netadmin.Capable(); err != nil && os.Getenv("CI") != "true" {
 		t.Skipf("run-task refuses before its create: %v", err)
@@ -73,7 +75,7 @@ func TestSignalDuringCreateDeletesTheTask(t *testing.T) {
 		calls = append(calls, r.Method)
 		mu.Unlock()
 		if r.Method == http.MethodPost {
-			time.Sleep(time.Second) // the server's wait for the task to be up
+			time.Sleep(2 * time.Second) // the server's wait for the task to be up
 		}
 		fmt.Fprint(w, `{"taskId":"task-0123456789abcdef0","networkInterfaceId":"eni-1","leaseSeconds":30}`)
 	}))
@@ -84,7 +86,7 @@ func TestSignalDuringCreateDeletesTheTask(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin, "--endpoint", srv.URL, "--subnet", "subnet-1", "--", "true")
-	cmd.Env = []string{"HOME=" + dir, "AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=x"}
+	cmd.Env = []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH"), "AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=x"}
 	var out strings.Builder
 	cmd.Stderr = &out
 	if err := cmd.Start(); err != nil {
@@ -101,6 +103,7 @@ func TestSignalDuringCreateDeletesTheTask(t *testing.T) {
 			t.Fatal("no create within 10 s")
 		}
 	}
+	time.Sleep(500 * time.Millisecond)
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -109,5 +112,34 @@ func TestSignalDuringCreateDeletesTheTask(t *testing.T) {
 	defer mu.Unlock()
 	if got := strings.Join(calls, " "); got != "POST DELETE" || err == nil || !strings.Contains(out.String(), "interrupted") {
 		t.Errorf("calls %q, exit %v, stderr %q; want POST DELETE and interrupted", got, err, out.String())
+	}
+}
+
+// A command that is not on $PATH makes no task: run-task looks it up first.
+func TestCommandNotFoundMakesNoTask(t *testing.T) {
+	if err := netadmin.Capable(); err != nil && os.Getenv("CI") != "true" {
+		t.Skipf("run-task refuses before it looks for the command: %v", err)
+	}
+	var mu sync.Mutex
+	var calls []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls = append(calls, r.Method)
+		mu.Unlock()
+		fmt.Fprint(w, `{"taskId":"task-0123456789abcdef0","networkInterfaceId":"eni-1","leaseSeconds":30}`)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "eni-run-task")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "--endpoint", srv.URL, "--subnet", "subnet-1", "--", "eni-no-such-command")
+	cmd.Env = []string{"HOME=" + dir, "PATH=" + dir, "AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=x"}
+	out, err := cmd.CombinedOutput()
+	mu.Lock()
+	defer mu.Unlock()
+	if err == nil || !strings.Contains(string(out), `"eni-no-such-command": executable file not found`) || len(calls) != 0 {
+		t.Errorf("exit %v, output %q, calls %q; want a failure that names the command, and no call", err, out, calls)
 	}
 }
