@@ -63,6 +63,7 @@ func execEni(args []string) error {
 	if err != nil {
 		return fmt.Errorf("an https:// endpoint, one named by a host name other than localhost, or credentials other than AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (a profile, ~/.aws), need eni run-task, and there is no eni beside %s or on $PATH: %w", os.Args[0], err)
 	}
+	taskrun.ReleaseSignals() // a Ctrl-C meanwhile ends this process, as it would have
 	return syscall.Exec(path, append([]string{"eni", "run-task"}, args...), os.Environ())
 }
 

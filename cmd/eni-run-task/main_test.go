@@ -60,7 +60,7 @@ func TestHandsOverToEni(t *testing.T) {
 	}
 }
 
-// A signal while the create waits for the task (up to a second) deletes the task
+// A signal while the create waits for the task (two seconds here) deletes the task
 // the create made: run-task catches signals from its start (CatchSignals; that
 // takes a millisecond, in the background, which the create does not wait for:
 // the signal comes half a second after the create, by when it has long been done).

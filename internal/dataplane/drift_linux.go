@@ -67,7 +67,8 @@ func nftGenOn(c *mdnetlink.Conn) (uint32, error) {
 }
 
 // WatchDrift calls kick whenever the datapath ruleset was changed by anyone but the plane,
-// until ctx ends: at once on an nftables notification, and at the latest after driftPoll.
+// until ctx ends: at once at the end of an nftables transaction there, and at the latest
+// after driftPoll.
 func (p *Plane) WatchDrift(ctx context.Context, kick func()) {
 	notes := make(chan struct{}, 1)
 	go p.listenRulesets(ctx, notes)

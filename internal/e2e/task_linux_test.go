@@ -88,13 +88,22 @@ func (e *env) runTaskCmdVia(prog []string, subnet, group, name string, env []str
 		}
 		tk.done <- cmd.Wait() // after stdout is drained
 	}()
-	select {
-	case l := <-lines:
+	first := func(l string) {
 		if l != "listening" {
 			e.t.Fatalf("run-task %s: %q, want listening; stderr: %s", name, l, tk.stderr)
 		}
+	}
+	select {
+	case l := <-lines:
+		first(l)
 	case err := <-tk.done:
-		e.t.Fatalf("run-task %s ended before its command listened: %v; stderr: %s", name, err, tk.stderr)
+		select {
+		case l := <-lines: // it listened, then ended (sh -c 'echo listening; exit 3'): both were ready
+			tk.done <- err // for wait
+			first(l)
+		default:
+			e.t.Fatalf("run-task %s ended before its command listened: %v; stderr: %s", name, err, tk.stderr)
+		}
 	case <-time.After(eventually):
 		e.t.Fatalf("run-task %s: the command did not start within %s; stderr: %s", name, eventually, tk.stderr)
 	}
@@ -236,6 +245,12 @@ func TestTasks(t *testing.T) {
 			t.Errorf("run-task of sh -c %q exited %d, want %d; stderr: %s", tc.script, code, tc.want, tk.stderr)
 		}
 	}
+	// A task started in a task (ENI_TASK_ID already set) gives its command its own
+	// variables, each once: sh's /proc/$$/environ is what run-task passed it.
+	nested := e.runTaskCmd(subnet, sgA, "nested", []string{"ENI_TASK_ID=task-outer"}, "/bin/sh", "-c",
+		`n=$(grep -zc ^ENI_TASK_ID= /proc/$$/environ); if [ "$n" = 1 ] && [ "$ENI_TASK_ID" != task-outer ]; then echo listening; else echo "ENI_TASK_ID $n times, $ENI_TASK_ID"; fi; cat >/dev/null`)
+	e.must(nested.stdin.Close())
+	nested.wait(t)
 	e.settle()
 	if got, want := strings.Join(e.namespaces(), " "), strings.Join(e.wantNamespaces(), " "); got != want {
 		t.Errorf("namespaces %s, want %s", got, want)

@@ -35,8 +35,11 @@ func NewProc(argv, env []string) (*Proc, error) {
 // start starts the command on this thread (inheriting its namespaces), killed when the
 // thread ends.
 func (p *Proc) start() error {
+	// Fd, as os/exec's start does, puts each descriptor in blocking mode: a command may
+	// not expect EAGAIN on its stdio.
+	files := []uintptr{os.Stdin.Fd(), os.Stdout.Fd(), os.Stderr.Fd()}
 	pid, err := syscall.ForkExec(p.Path, p.Args, &syscall.ProcAttr{
-		Env: p.Env, Files: []uintptr{0, 1, 2}, Sys: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
+		Env: p.Env, Files: files, Sys: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
 	})
 	if err != nil {
 		return &os.PathError{Op: "fork/exec", Path: p.Path, Err: err}

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -79,6 +80,11 @@ func (o *Options) Command(args []string) ([]string, error) {
 func Run(o *Options, argv []string, tc *Client) error {
 	// Before a task is made for nothing. (A kernel that refuses the namespaces even
 	// so fails the command's start, and the task is deleted then.)
+	sigs, notified := CatchSignals()
+	defer func() {
+		<-notified
+		signal.Stop(caught.sigs)
+	}()
 	if err := netadmin.Capable(); err != nil {
 		return fmt.Errorf("run-task: %w", err)
 	}
@@ -86,11 +92,6 @@ func Run(o *Options, argv []string, tc *Client) error {
 	if err != nil {
 		return fmt.Errorf("run-task: %w", err)
 	}
-	sigs, notified := CatchSignals()
-	defer func() {
-		<-notified
-		signal.Stop(caught.sigs)
-	}()
 	r := &taskRun{tc: tc, lost: make(chan error, 1), sigs: sigs}
 	view := PrepareOSView() // while the server makes the task
 	sent := time.Now()
@@ -134,16 +135,19 @@ var caught struct {
 	notified chan struct{}
 }
 
-// CatchSignals starts catching SIGINT and SIGTERM for Run: from then on one ends
-// the task, not run-task (one that comes while the create waits deletes the task
-// it made). signal.Notify takes a millisecond here (the runtime starts a thread to
-// mask signals and hands it each signal in turn), so it is done in the
-// background, from as early as can be (eni-run-task calls this first; Run does
-// too), and Run waits for it only once its create has been answered: 0.9 ms off a
-// task's start here (medians of 200 starts each, in turn with builds that wait for
-// it before the create, and that call it in Run). A signal that comes before ends
-// run-task, as one did before signal.Notify anyway; a task it had asked for by then
-// goes when its lease runs out, as a killed run-task's does.
+// CatchSignals starts catching SIGINT and SIGTERM for Run (once a process: Run is
+// run once): from then on one ends the task, not run-task (one that comes while the
+// create waits deletes the task it made). signal.Notify takes a millisecond here
+// (the runtime starts a thread to mask signals and hands it each signal in turn),
+// so it runs in the background, from as early as can be (eni-run-task calls this
+// first, Run does too), and Run waits for it only once its create has been
+// answered: 0.7-0.9 ms off a task's start here (medians of 200 starts each, in turn
+// with builds that catch signals in Run before the create). The price: a signal
+// that comes after the create is sent and before signal.Notify is done (a
+// millisecond or two into run-task) ends run-task, and the task it asked for goes
+// when its lease runs out, as a killed run-task's does; before, signals were
+// caught before the create was sent. A process that will not Run calls
+// ReleaseSignals.
 func CatchSignals() (sigs <-chan os.Signal, notified <-chan struct{}) {
 	caught.once.Do(func() {
 		caught.sigs, caught.notified = make(chan os.Signal, 2), make(chan struct{})
@@ -153,6 +157,22 @@ func CatchSignals() (sigs <-chan os.Signal, notified <-chan struct{}) {
 		}()
 	})
 	return caught.sigs, caught.notified
+}
+
+// ReleaseSignals undoes CatchSignals in a process that will not Run
+// (eni-run-task handing its task to eni run-task): SIGINT and SIGTERM do what they
+// would have without it, and one it caught meanwhile is sent again, to do that now.
+func ReleaseSignals() {
+	sigs, notified := CatchSignals()
+	<-notified
+	signal.Stop(caught.sigs)
+	select {
+	case s := <-sigs:
+		if sig, ok := s.(syscall.Signal); ok {
+			_ = syscall.Kill(os.Getpid(), sig)
+		}
+	default:
+	}
 }
 
 // create makes the task and waits for it to be up, in one call (a server that
@@ -237,13 +257,25 @@ func (r *taskRun) waitReady(deadline time.Time, wait time.Duration) error {
 // release.) It sees the task's /sys and has its private DNS name as hostname
 // (osview_linux.go).
 func (r *taskRun) start(view *OSView, prefix string, proc *Proc, etc EtcFiles) (release func(), err error) {
-	proc.Env = append(os.Environ(), "ENI_TASK_ID="+r.task.TaskID, "ENI_NETWORK_INTERFACE_ID="+r.task.NetworkInterfaceID, "ENI_PRIVATE_IP="+r.task.PrivateIPAddress)
+	proc.Env = append(environWithout("ENI_TASK_ID", "ENI_NETWORK_INTERFACE_ID", "ENI_PRIVATE_IP"),
+		"ENI_TASK_ID="+r.task.TaskID, "ENI_NETWORK_INTERFACE_ID="+r.task.NetworkInterfaceID, "ENI_PRIVATE_IP="+r.task.PrivateIPAddress)
 	hostname := PrivateDNSName(r.task.PrivateIPAddress, r.tc.Region)
 	release, err = view.Start(nsname.Of(prefix, r.task.TaskID), proc.start, func() (string, EtcFiles) { return hostname, etc })
 	if err != nil {
 		return nil, fmt.Errorf("run-task: start: %w", err)
 	}
 	return release, nil
+}
+
+// environWithout is this process's environment without the variables names (a task
+// started in a task gets its own task's, not both: os/exec would have kept only the
+// last of each, and many programs read the first).
+func environWithout(names ...string) []string {
+	env := os.Environ()
+	return slices.DeleteFunc(env, func(kv string) bool {
+		k, _, _ := strings.Cut(kv, "=")
+		return slices.Contains(names, k)
+	})
 }
 
 // waitCommand waits for the command, passing signals on; a lost lease stops
