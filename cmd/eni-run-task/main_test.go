@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,11 +22,7 @@ import (
 // it, with its arguments as they were; without one it says what is missing. A
 // mistake on the command line is one line and a pointer to --help.
 func TestHandsOverToEni(t *testing.T) {
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "eni-run-task")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin, dir := buildRunTask(t)
 	env := []string{"HOME=" + t.TempDir(), "PATH=/nonexistent", "AWS_PROFILE=dev"}
 	run := func() (string, error) {
 		cmd := exec.Command(bin, "--subnet", "subnet-1", "--", "echo", "a b")
@@ -68,23 +65,8 @@ func TestSignalDuringCreateDeletesTheTask(t *testing.T) {
 	if err := netadmin.Capable(); err != nil && os.Getenv("CI") != "true" {
 		t.Skipf("run-task refuses before its create: %v", err)
 	}
-	var mu sync.Mutex
-	var calls []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		calls = append(calls, r.Method)
-		mu.Unlock()
-		if r.Method == http.MethodPost {
-			time.Sleep(2 * time.Second) // the server's wait for the task to be up
-		}
-		fmt.Fprint(w, `{"taskId":"task-0123456789abcdef0","networkInterfaceId":"eni-1","leaseSeconds":30}`)
-	}))
-	defer srv.Close()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "eni-run-task")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	srv := newTaskServer(t, 2*time.Second)
+	bin, dir := buildRunTask(t)
 	cmd := exec.Command(bin, "--endpoint", srv.URL, "--subnet", "subnet-1", "--", "true")
 	cmd.Env = []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH"), "AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=x"}
 	var out strings.Builder
@@ -93,10 +75,7 @@ func TestSignalDuringCreateDeletesTheTask(t *testing.T) {
 		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		mu.Lock()
-		n := len(calls)
-		mu.Unlock()
-		if n > 0 {
+		if len(srv.methods()) > 0 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -108,9 +87,7 @@ func TestSignalDuringCreateDeletesTheTask(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := cmd.Wait()
-	mu.Lock()
-	defer mu.Unlock()
-	if got := strings.Join(calls, " "); got != "POST DELETE" || err == nil || !strings.Contains(out.String(), "interrupted") {
+	if got := strings.Join(srv.methods(), " "); got != "POST DELETE" || err == nil || !strings.Contains(out.String(), "interrupted") {
 		t.Errorf("calls %q, exit %v, stderr %q; want POST DELETE and interrupted", got, err, out.String())
 	}
 }
@@ -120,26 +97,53 @@ func TestCommandNotFoundMakesNoTask(t *testing.T) {
 	if err := netadmin.Capable(); err != nil && os.Getenv("CI") != "true" {
 		t.Skipf("run-task refuses before it looks for the command: %v", err)
 	}
-	var mu sync.Mutex
-	var calls []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		calls = append(calls, r.Method)
-		mu.Unlock()
-		fmt.Fprint(w, `{"taskId":"task-0123456789abcdef0","networkInterfaceId":"eni-1","leaseSeconds":30}`)
-	}))
-	defer srv.Close()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "eni-run-task")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	srv := newTaskServer(t, 0)
+	bin, dir := buildRunTask(t)
 	cmd := exec.Command(bin, "--endpoint", srv.URL, "--subnet", "subnet-1", "--", "eni-no-such-command")
 	cmd.Env = []string{"HOME=" + dir, "PATH=" + dir, "AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=x"}
 	out, err := cmd.CombinedOutput()
-	mu.Lock()
-	defer mu.Unlock()
-	if err == nil || !strings.Contains(string(out), `"eni-no-such-command": executable file not found`) || len(calls) != 0 {
+	if calls := srv.methods(); err == nil || !strings.Contains(string(out), `"eni-no-such-command": executable file not found`) || len(calls) != 0 {
 		t.Errorf("exit %v, output %q, calls %q; want a failure that names the command, and no call", err, out, calls)
 	}
+}
+
+// taskServer is a fake task API that records the methods it is called with.
+type taskServer struct {
+	*httptest.Server
+	mu    sync.Mutex
+	calls []string
+}
+
+// newTaskServer starts a taskServer whose create answers after postDelay (the
+// server's wait for the task to be up), with a task.
+func newTaskServer(t *testing.T, postDelay time.Duration) *taskServer {
+	s := &taskServer{}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.calls = append(s.calls, r.Method)
+		s.mu.Unlock()
+		if r.Method == http.MethodPost {
+			time.Sleep(postDelay)
+		}
+		fmt.Fprint(w, `{"taskId":"task-0123456789abcdef0","networkInterfaceId":"eni-1","leaseSeconds":30}`)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// methods are the methods the server was called with, in order.
+func (s *taskServer) methods() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.calls)
+}
+
+// buildRunTask builds eni-run-task into a directory of its own.
+func buildRunTask(t *testing.T) (bin, dir string) {
+	dir = t.TempDir()
+	bin = filepath.Join(dir, "eni-run-task")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin, dir
 }
