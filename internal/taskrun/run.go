@@ -78,13 +78,13 @@ func (o *Options) Command(args []string) ([]string, error) {
 // Run runs argv as a task of o's, calling the server with tc, and returns when it has ended: as the command did (it exits as the command
 // did when that failed, ExitAs).
 func Run(o *Options, argv []string, tc *Client) error {
-	// Before a task is made for nothing. (A kernel that refuses the namespaces even
-	// so fails the command's start, and the task is deleted then.)
 	sigs, notified := CatchSignals()
 	defer func() {
 		<-notified
 		signal.Stop(caught.sigs)
 	}()
+	// Before a task is made for nothing. (A kernel that refuses the namespaces even
+	// so fails the command's start, and the task is deleted then.)
 	if err := netadmin.Capable(); err != nil {
 		return fmt.Errorf("run-task: %w", err)
 	}
