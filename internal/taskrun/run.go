@@ -88,7 +88,7 @@ func Run(o *Options, argv []string, tc *Client) error {
 	if err := netadmin.Capable(); err != nil {
 		return fmt.Errorf("run-task: %w", err)
 	}
-	proc, err := NewProc(argv, nil) // a command not found makes no task
+	proc, err := NewProc(argv) // a command not found makes no task
 	if err != nil {
 		return fmt.Errorf("run-task: %w", err)
 	}
@@ -332,16 +332,22 @@ func ExitAs(werr error) {
 	var ee *exec.ExitError
 	var pe *ExitError
 	switch {
+	case errors.As(werr, &pe):
+		exitAs(pe.Status)
 	case errors.As(werr, &ee):
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			os.Exit(128 + int(ws.Signal()))
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok {
+			exitAs(ws)
 		}
 		os.Exit(ee.ExitCode())
-	case errors.As(werr, &pe) && pe.Status.Signaled():
-		os.Exit(128 + int(pe.Status.Signal()))
-	case errors.As(werr, &pe):
-		os.Exit(pe.Status.ExitStatus())
 	}
+}
+
+// exitAs exits as a command that ended with ws: its exit code, or 128 + the signal.
+func exitAs(ws syscall.WaitStatus) {
+	if ws.Signaled() {
+		os.Exit(128 + int(ws.Signal()))
+	}
+	os.Exit(ws.ExitStatus())
 }
 
 // renewTask renews the task's lease every third of it, the first a third after
