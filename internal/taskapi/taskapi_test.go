@@ -33,3 +33,41 @@ func TestRequestAppendJSON(t *testing.T) {
 		}
 	}
 }
+
+// replySeeds are replies, good and bad, that DecodeJSON must read as encoding/json
+// does.
+var replySeeds = []string{
+	`{"taskId":"task-1","networkInterfaceId":"eni-1","privateIpAddress":"10.0.1.5","macAddress":"02:00:00:00:00:01","ready":true,"leaseSeconds":30,"vpcCidrBlock":"10.0.0.0/16","dhcpOptions":{"domain-name":["ec2.internal"],"domain-name-servers":["AmazonProvidedDNS","10.0.0.2"]}}`,
+	`{"taskId":"task-1","dhcpOptions":null}`,
+	`{"dhcpOptions":{"a":null,"b":[],"c":[null,"x"]},"DHCPOPTIONS":{"d":["y"]}}`,
+	`{"TASKID":"upper","taskid":"lower","TaskId":null}`,
+	`{"ready":false,"ready":true,"leaseSeconds":-1.5e3,"leaseSeconds":null}`,
+	`{"unknown":{"a":[1,2,{"b":null}],"c":"\u00e9\ud83d\ude00\ud800x\\\"\/\b\f\n\r\t"},"taskId":"t"}`,
+	`{"taskId":"caf\u00e9 \ud83d\ude00 \udc00 \ud800\u0041"}`,
+	"{\"taskId\":\"bad \xff utf8 \xc3\"}",
+	` null `, `null`, `{}`, ` { } `, `[]`, `"s"`, `1`, `true`,
+	`{"taskId":1}`, `{"ready":"yes"}`, `{"leaseSeconds":"1"}`, `{"leaseSeconds":1e400}`, `{"dhcpOptions":[]}`,
+	`{"dhcpOptions":{"a":"x"}}`, `{"dhcpOptions":{"a":[1]}}`,
+	`{"taskId":"t"`, `{"taskId":"t",}`, `{"taskId" "t"}`, `{taskId:"t"}`, `{"taskId":"t"} x`, `{"a":01}`, `{"a":1.}`,
+	`{"a":-}`, `{"a":.5}`, `{"a":1e}`, `{"a":tru}`, `{"a":nul}`, `{"a":"\x"}`, `{"a":"\u12"}`, "{\"a\":\"\x01\"}",
+	`{"a":[1,]}`, `{"a":[,1]}`, `{"ready":true}}`, ``, ` `, `{"a":{"b":{"c":[[[]]]}}}`, `{"taskId":"\ud83d\u0041"}`,
+	`{"taſkId":"long s"}`, `{"dhcpOptions":{}}`, `{"":{"":null},"DHCPOPTIONS":{}}`,
+	"{\"tas\u212aid\":\"kelvin\"}", `{"tas\u212aid":"kelvin escaped"}`, `{"leaseseconds":7,"LEASESECONDS":8}`, `{"a":1E+2,"b":-0.0e-0}`,
+}
+
+func FuzzReplyDecodeJSON(f *testing.F) {
+	for _, s := range replySeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want, got Reply
+		werr := json.Unmarshal(b, &want)
+		gerr := got.DecodeJSON(b)
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("%q: encoding/json says %v, DecodeJSON %v", b, werr, gerr)
+		}
+		if werr == nil && !reflect.DeepEqual(want, got) {
+			t.Fatalf("%q: encoding/json decodes %#v, DecodeJSON %#v", b, want, got)
+		}
+	})
+}

@@ -109,6 +109,9 @@ func (c *Client) Call(method, u string, body []byte, out any) error {
 		_ = json.Unmarshal(reply, &e) // best effort: the status says enough
 		return fmt.Errorf("%s: %s: %s (HTTP %d)", c.Cmd, e.Code, e.Message, status)
 	}
+	if d, ok := out.(interface{ DecodeJSON([]byte) error }); ok {
+		return d.DecodeJSON(reply) // a task's reply, without encoding/json's first use
+	}
 	if out != nil {
 		return json.Unmarshal(reply, out)
 	}
