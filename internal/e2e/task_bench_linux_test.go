@@ -3,6 +3,7 @@ package e2e
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -30,6 +31,13 @@ func BenchmarkRunTaskStart(b *testing.B) {
 	sg := e.sg(vpc, "task", 8080, "10.0.0.0/16")
 	bin, lean := eniBinary(b), runTaskBinary(b)
 	other := os.Getenv("ENI_RUN_TASK_B")
+	if other != "" { // a copy, as this tree's is (installCopy)
+		cp := filepath.Join(b.TempDir(), "eni-run-task-b")
+		if err := installCopy(other, cp); err != nil {
+			b.Fatal(err)
+		}
+		other = cp
+	}
 	var starts, shStarts, eniShStarts, bare, eniBare, bShStarts, bBare []time.Duration
 	var floorGo, floorNet, floorSh, floor []time.Duration
 	floorBin := floorProgram(b, b.TempDir())
