@@ -21,32 +21,40 @@ func (r *Reply) DecodeJSON(b []byte) error {
 	if d.literal("null") {
 		return d.end()
 	}
-	strs := [...]struct {
-		key string
-		to  *string
-	}{{"taskId", &r.TaskID}, {"networkInterfaceId", &r.NetworkInterfaceID}, {"privateIpAddress", &r.PrivateIPAddress},
-		{"macAddress", &r.MACAddress}, {"vpcCidrBlock", &r.VPCCIDR}}
 	err := d.object(func(key []byte) error {
 		k := string(key)
-		for _, f := range strs {
-			if strings.EqualFold(k, f.key) {
-				return d.str(f.to)
-			}
+		if err := d.field(r, k); err != errType {
+			return err
 		}
-		switch {
-		case strings.EqualFold(k, "ready"):
-			return d.boolean(&r.Ready)
-		case strings.EqualFold(k, "leaseSeconds"):
-			return d.number(&r.LeaseSeconds)
-		case strings.EqualFold(k, "dhcpOptions"):
-			return d.options(&r.DHCPOptions)
-		}
-		return d.skip(0)
+		return errors.New("taskapi: a reply's " + strconv.Quote(k) + " of the wrong type")
 	})
 	if err != nil {
 		return err
 	}
 	return d.end()
+}
+
+// field decodes the value of the reply's key k into r.
+func (d *decoder) field(r *Reply, k string) error {
+	strs := [...]struct {
+		key string
+		to  *string
+	}{{"taskId", &r.TaskID}, {"networkInterfaceId", &r.NetworkInterfaceID}, {"privateIpAddress", &r.PrivateIPAddress},
+		{"macAddress", &r.MACAddress}, {"vpcCidrBlock", &r.VPCCIDR}}
+	for _, f := range strs {
+		if strings.EqualFold(k, f.key) {
+			return d.str(f.to)
+		}
+	}
+	switch {
+	case strings.EqualFold(k, "ready"):
+		return d.boolean(&r.Ready)
+	case strings.EqualFold(k, "leaseSeconds"):
+		return d.number(&r.LeaseSeconds)
+	case strings.EqualFold(k, "dhcpOptions"):
+		return d.options(&r.DHCPOptions)
+	}
+	return d.skip(1) // within the reply's object
 }
 
 // A decoder reads JSON from b at i.
@@ -57,7 +65,8 @@ type decoder struct {
 
 var errType = errors.New("taskapi: a reply's value of the wrong type")
 
-// maxDepth is encoding/json's bound on nesting.
+// maxDepth is encoding/json's bound on nesting: the objects and arrays a value may be
+// within, the reply's own object one of them.
 const maxDepth = 10000
 
 func (d *decoder) syntax() error {
@@ -153,7 +162,9 @@ func (d *decoder) str(s *string) error {
 	}
 	if d.i < len(d.b) && d.b[d.i] == '"' {
 		v, err := d.text()
-		*s = string(v)
+		if err == nil {
+			*s = string(v)
+		}
 		return err
 	}
 	return d.mismatch()
@@ -209,7 +220,7 @@ func (d *decoder) options(m *map[string][]string) error {
 			(*m)[k] = nil
 			return nil
 		}
-		vs, err := d.strings()
+		vs, err := d.stringList()
 		if err == nil {
 			(*m)[k] = vs
 		}
@@ -217,8 +228,8 @@ func (d *decoder) options(m *map[string][]string) error {
 	})
 }
 
-// strings decodes an array of strings (an element null: ""); [] is empty, not nil.
-func (d *decoder) strings() ([]string, error) {
+// stringList decodes an array of strings (an element null: ""); [] is empty, not nil.
+func (d *decoder) stringList() ([]string, error) {
 	if d.i >= len(d.b) || d.b[d.i] != '[' {
 		return nil, d.mismatch()
 	}
@@ -245,15 +256,14 @@ func (d *decoder) mismatch() error {
 	return errType
 }
 
-// skip consumes one JSON value, checking its syntax.
+// skip consumes one JSON value within depth objects and arrays, checking its syntax.
 func (d *decoder) skip(depth int) error {
-	if depth > maxDepth {
-		return errors.New("taskapi: a reply nested too deeply")
-	}
 	if d.i >= len(d.b) {
 		return d.syntax()
 	}
 	switch c := d.b[d.i]; {
+	case (c == '{' || c == '[') && depth >= maxDepth:
+		return errors.New("taskapi: a reply nested too deeply")
 	case c == '"':
 		_, err := d.text()
 		return err

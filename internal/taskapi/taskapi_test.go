@@ -3,6 +3,7 @@ package taskapi
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -51,6 +52,7 @@ var replySeeds = []string{
 	`{"taskId":"t"`, `{"taskId":"t",}`, `{"taskId" "t"}`, `{taskId:"t"}`, `{"taskId":"t"} x`, `{"a":01}`, `{"a":1.}`,
 	`{"a":-}`, `{"a":.5}`, `{"a":1e}`, `{"a":tru}`, `{"a":nul}`, `{"a":"\x"}`, `{"a":"\u12"}`, "{\"a\":\"\x01\"}",
 	`{"a":[1,]}`, `{"a":[,1]}`, `{"ready":true}}`, ``, ` `, `{"a":{"b":{"c":[[[]]]}}}`, `{"taskId":"\ud83d\u0041"}`,
+	`{"leaseSeconds":-}`, `{"a":`, `{"taskId":"abc`, `{"taskId":"\`, `{"taskId":"\ud800\u12`, `{"taskId":"\u00C9\u00e9"}`,
 	`{"taſkId":"long s"}`, `{"dhcpOptions":{}}`, `{"":{"":null},"DHCPOPTIONS":{}}`,
 	"{\"tas\u212aid\":\"kelvin\"}", `{"tas\u212aid":"kelvin escaped"}`, `{"leaseseconds":7,"LEASESECONDS":8}`, `{"a":1E+2,"b":-0.0e-0}`,
 }
@@ -58,6 +60,11 @@ var replySeeds = []string{
 func FuzzReplyDecodeJSON(f *testing.F) {
 	for _, s := range replySeeds {
 		f.Add([]byte(s))
+	}
+	// At encoding/json's bound on nesting (10,000, the reply's object one of them).
+	for _, n := range []int{9998, 9999, 10000, 10001} {
+		f.Add([]byte(`{"a":` + strings.Repeat("[", n) + strings.Repeat("]", n) + "}"))
+		f.Add([]byte(`{"a":` + strings.Repeat(`{"b":`, n) + "1" + strings.Repeat("}", n+1)))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var want, got Reply
