@@ -2,6 +2,8 @@ package dataplane
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -59,4 +61,24 @@ func TestDatapathBatchRefused(t *testing.T) {
 	reconcileStable(t, p, up)
 	serveTCP(t, p, p.InstanceNS("i-x"), 80, "x")
 	mustReach(t, p, p.InstanceNS("i-b"), "10.0.1.99:80", "x")
+}
+
+// TestGoPass: what goPass runs hands its error to join, and its panic to join's caller
+// (the pass's goroutine, whose panics the agent recovers).
+func TestGoPass(t *testing.T) {
+	if err := goPass(func() error { return nil })(); err != nil {
+		t.Fatalf("nil: %v", err)
+	}
+	want := errors.New("refused")
+	if err := goPass(func() error { return want })(); err != want {
+		t.Fatalf("an error: %v, want %v", err, want)
+	}
+	defer func() {
+		if v := recover(); v == nil || !strings.Contains(fmt.Sprint(v), "boom") {
+			t.Fatalf("join's panic: %v, want boom's", v)
+		}
+	}()
+	join := goPass(func() error { panic("boom") })
+	_ = join()
+	t.Fatal("join did not panic")
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -2067,10 +2068,37 @@ func (d *dpPass) incremental() {
 	d.stamp(conn)
 	// The batch goes while ensureENIs makes the new ENIs' ports (joinDatapath waits for
 	// it): a port carries nothing until its ENI's elements are in (bridgeFrom, bridgeTo).
-	done := make(chan error, 1)
 	groups, prefix, keys := r.groups, r.p.prefix, d.keys
-	go func() { done <- dpApply(conn, prefix, add, change, keys, oldKey, gone, pc, groups) }()
-	r.dpPending = func() { d.applied(<-done, changed, goneIDs, pc, refs) }
+	join := goPass(func() error { return dpApply(conn, prefix, add, change, keys, oldKey, gone, pc, groups) })
+	r.dpPending = func() { d.applied(join(), changed, goneIDs, pc, refs) }
+}
+
+// goPass runs f on a goroutine of its own for a pass, and returns what waits for its
+// error. A panic of f's panics the pass's own goroutine when it waits (the agent
+// recovers a pass's panic: one on another goroutine would end the server).
+func goPass(f func() error) (join func() error) {
+	type panicked struct {
+		v     any
+		stack []byte
+	}
+	done := make(chan any, 1)
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				done <- panicked{v, debug.Stack()}
+			}
+		}()
+		done <- f()
+	}()
+	return func() error {
+		switch v := (<-done).(type) {
+		case panicked:
+			panic(fmt.Sprintf("%v\n\n(on the pass's goroutine of:)\n%s", v.v, v.stack))
+		case error:
+			return v
+		}
+		return nil
+	}
 }
 
 // applied takes the outcome of the incremental batch that changed the ENIs changed and
