@@ -27,19 +27,12 @@ func TestDatapathBatchRefused(t *testing.T) {
 	// The bridge table deleted behind the plane's back, and the plane made to take the
 	// ruleset's generation for its own (else it would load the ruleset whole): the
 	// pass's batch adds to a table that is not there.
-	ns, err := openNS(p.DatapathNS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Close()
-	c, err := nftables.New(nftables.WithNetNSFd(int(ns)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.DelTable(&nftables.Table{Name: p.Prefix(), Family: nftables.TableFamilyBridge})
-	if err := c.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	withNFT(t, p.DatapathNS(), func(c *nftables.Conn) {
+		c.DelTable(&nftables.Table{Name: p.Prefix(), Family: nftables.TableFamilyBridge})
+		if err := c.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	})
 	p.mu.Lock()
 	gen, err := p.cache.dp.nftGen()
 	p.dpGen.Store(uint64(gen) + 1)
