@@ -1662,14 +1662,15 @@ func (r *reconciler) routingDirty() ([]string, map[string][]*eniInfo) {
 // whose instance namespace and bridge are there). A full pass checks it and reloads it
 // whole in one atomic batch when it differs, before their links exist; an incremental
 // pass changes only the parts of the ENIs that are new, changed or gone, in one atomic
-// batch sent while ensureENIs makes their links (on two CPUs, 0.15-0.2 ms off the pass
-// that brings an instance up: BenchmarkInstanceUpPass), which it waits for before it
-// counts any of them realised (joinDatapath). A link made before its ENI's elements are
-// in carries nothing: the shared chains drop what a port without them sends or would
-// receive (bridgeFrom), and TestENIPortEnforcedWhileItExists checks from the end of
-// ensureENIs that the port's rules are in.
-// Either reloads it whole when someone else changed it (drift_linux.go). The ENIs whose
-// chains are in place are r.enforced.
+// batch. Either reloads it whole when someone else changed it (drift_linux.go). The ENIs
+// whose chains are in place are r.enforced.
+//
+// The incremental batch is sent while ensureENIs makes the links (on two CPUs, 0.1-0.2 ms
+// off the pass that brings an instance up: BenchmarkInstanceUpPass), which waits for it
+// before it counts any of them realised (joinDatapath). A link made before its ENI's
+// elements are in carries nothing: the shared chains drop what a port without them sends
+// or would be sent (bridgeFrom, bridgeTo); TestENIPortEnforcedWhileItExists checks from
+// the end of ensureENIs that the port's rules are in.
 func (r *reconciler) ensureDatapathRules() {
 	r.enforced = map[string]bool{}
 	if r.dp == nil {
