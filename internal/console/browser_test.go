@@ -52,6 +52,9 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.UserDataDir(t.TempDir()),
+		// Chromium makes its singleton's socket directory in TMPDIR and
+		// leaves it there when killed: in the test's directory, it goes.
+		chromedp.Env("TMPDIR=" + t.TempDir()),
 		chromedp.WindowSize(1440, 960),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)

@@ -545,7 +545,7 @@ func clientEnv(t *testing.T) []string {
 			// With pipelining, a module's python reads its program (the AnsiballZ
 			// payload, 130–300 KB) from a pipe, one byte a read(2) when stdio is
 			// unbuffered: over a quarter of an AWS module task's CPU.
-			k == "PYTHONUNBUFFERED":
+			k == "PYTHONUNBUFFERED", k == "TMPDIR":
 			continue
 		}
 		env = append(env, kv)
@@ -557,5 +557,8 @@ func clientEnv(t *testing.T) []string {
 		"AWS_EC2_METADATA_DISABLED=true",
 		"NO_PROXY=127.0.0.1,localhost",
 		"HOME="+t.TempDir(), // no ~/.ansible, no ~/.aws
+		// The tempfile module (setup_sshkey's keys) and python make their
+		// files here, which the test removes.
+		"TMPDIR="+t.TempDir(),
 	)
 }

@@ -7,8 +7,10 @@ thing patched is the platform check (on EC2, the DMI / hypervisor UUID starts
 with "ec2"), so that the data source takes AWS's path: IMDSv2 tokens first.
 Prints one JSON object on stdout; logs on stderr.
 """
+import atexit
 import json
 import logging
+import shutil
 import sys
 import tempfile
 
@@ -37,7 +39,9 @@ sys_cfg = {
         }
     }
 }
-paths = helpers.Paths({"run_dir": tempfile.mkdtemp()})
+run_dir = tempfile.mkdtemp()
+atexit.register(shutil.rmtree, run_dir, ignore_errors=True)
+paths = helpers.Paths({"run_dir": run_dir})
 ds = ec2.DataSourceEc2(sys_cfg=sys_cfg, distro={}, paths=paths)
 ok = ds.get_data()
 out = {"get_data": ok, "cloud_name": ds.cloud_name}
