@@ -25,10 +25,13 @@ type nsCtx struct {
 	name string
 	ns   netns.NsHandle
 	h    *netlink.Handle
-	gen  uint64           // changes whenever the plane (re)opens the namespace
-	nfq  *mdnetlink.Conn  // netfilter socket in the namespace for generation queries (lazily opened)
-	nfc  *nftables.Conn   // nftables connection kept open between uses (nft)
-	raw  *nl.SocketHandle // route socket for requests the handle cannot make (vethCreate), lazily opened
+	gen  uint64 // changes whenever the plane (re)opens the namespace
+	// fresh: the plane made the namespace when it opened it (adoptNS), so it held
+	// nothing of the plane's then but lo.
+	fresh bool
+	nfq   *mdnetlink.Conn  // netfilter socket in the namespace for generation queries (lazily opened)
+	nfc   *nftables.Conn   // nftables connection kept open between uses (nft)
+	raw   *nl.SocketHandle // route socket for requests the handle cannot make (vethCreate), lazily opened
 }
 
 // nft returns the namespace's nftables connection, opened on first use and kept open

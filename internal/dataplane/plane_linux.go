@@ -650,6 +650,7 @@ func (r *reconciler) ensureNS(name string, sysctls []sysctl, cached *nsCtx) (*ns
 type nsOpened struct {
 	c     *nsCtx
 	fresh bool
+	spare bool // fresh, from the spares: its sysctls written and lo up
 	err   error
 }
 
@@ -663,7 +664,7 @@ func openOrCreateNS(name string, sysctls []sysctl, spares *spareNS) nsOpened {
 	if fresh && len(sysctls) > 0 && &sysctls[0] == &instanceSysctls[0] {
 		if c := spares.take(); c != nil {
 			c, err := nameSpare(c, name)
-			return nsOpened{c: c, fresh: true, err: err}
+			return nsOpened{c: c, fresh: true, spare: true, err: err}
 		}
 	}
 	if fresh {
@@ -697,6 +698,10 @@ func (r *reconciler) adoptNS(o nsOpened, sysctls []sysctl) (*nsCtx, error) {
 		return nil, o.err
 	}
 	c := r.p.stamp(o.c)
+	c.fresh = o.fresh
+	if o.spare {
+		return c, nil // lo is up (makeSpare)
+	}
 	own := len(sysctls) > 0 && &sysctls[0] == &instanceSysctls[0]
 	switch {
 	case o.fresh:
@@ -1159,6 +1164,9 @@ func (r *reconciler) ensureInstances() {
 		if c != r.c.instNS[id] {
 			delete(r.c.routing, id)
 			delete(r.c.routed, id)
+			if c.fresh { // made now: no route or rule of the plane's in it to read back
+				r.c.routed[id] = routedState{gen: c.gen}
+			}
 		}
 		r.c.instNS[id] = c
 		r.insts[id] = c
