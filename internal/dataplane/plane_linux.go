@@ -687,7 +687,8 @@ func openOrCreateNS(name string, sysctls []sysctl, spares *spareNS) nsOpened {
 }
 
 // adoptNS takes the namespace o opened or made into the plane: its generation, the
-// changes, its sysctls when the plane did not make it, lo up.
+// changes, its sysctls when the plane did not make it, lo up (a spare's is), and
+// whether it is fresh (nsCtx.fresh).
 func (r *reconciler) adoptNS(o nsOpened, sysctls []sysctl) (*nsCtx, error) {
 	if o.fresh {
 		r.changes++
@@ -699,13 +700,13 @@ func (r *reconciler) adoptNS(o nsOpened, sysctls []sysctl) (*nsCtx, error) {
 	}
 	c := r.p.stamp(o.c)
 	c.fresh = o.fresh
-	if o.spare {
-		return c, nil // lo is up (makeSpare)
-	}
 	own := len(sysctls) > 0 && &sysctls[0] == &instanceSysctls[0]
 	switch {
 	case o.fresh:
 		r.changes += len(sysctls)
+		if o.spare {
+			return c, nil // and lo is up (makeSpare)
+		}
 		sysctls = nil
 	case own:
 		if lo, err := c.linkByName("lo"); err == nil && lo != nil && lo.Attrs().Flags&net.FlagUp != 0 {
