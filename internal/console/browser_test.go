@@ -44,6 +44,15 @@ func chromium(t *testing.T) string {
 // context that drives it.
 func browser(t *testing.T) context.Context {
 	t.Helper()
+	// Chromium makes its singleton's socket directory in TMPDIR and leaves it there
+	// when killed: in a directory of the test's, removed after the browser (best
+	// effort: its helpers may outlive it). A short path: a socket's must fit in 107
+	// bytes, which t.TempDir's (the test's name) could make it exceed.
+	tmp, err := os.MkdirTemp("", "cr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(tmp) })
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium(t)),
 		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
@@ -52,9 +61,7 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.UserDataDir(t.TempDir()),
-		// Chromium makes its singleton's socket directory in TMPDIR and
-		// leaves it there when killed: in the test's directory, it goes.
-		chromedp.Env("TMPDIR=" + t.TempDir()),
+		chromedp.Env("TMPDIR=" + tmp),
 		chromedp.WindowSize(1440, 960),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)

@@ -72,7 +72,7 @@ func TestCloudInitEC2DataSource(t *testing.T) {
 	e.waitFor("eth1 in "+inst, func() (bool, string) { _, ok := e.ifaceIn(ns, "eth1"); return ok, "" })
 
 	cmd := exec.Command(eniBinary(t), "exec", "--prefix", e.prefix, "--endpoint", e.api.Server.URL, inst, "--", "/usr/bin/python3", script)
-	cmd.Env = append(os.Environ(), "AWS_REGION=us-east-1")
+	cmd.Env = append(os.Environ(), "AWS_REGION=us-east-1", "TMPDIR="+t.TempDir()) // the script's run_dir, should it be killed
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	raw, err := cmd.Output()
