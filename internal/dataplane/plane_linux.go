@@ -71,8 +71,11 @@ type Plane struct {
 	// routerIncrs counts those brought up to date by the changed ENIs alone, without a
 	// look at the others (routerIncr); for tests.
 	routerIncrs atomic.Int64
-	driftMu     sync.Mutex
-	genSocks    genSockets // the drift check's sockets (drift_linux.go)
+	// routingReads counts the instances whose routes and rules a pass read back
+	// (instanceRoutes); for tests.
+	routingReads atomic.Int64
+	driftMu      sync.Mutex
+	genSocks     genSockets // the drift check's sockets (drift_linux.go)
 
 	metadata MetadataServer
 	md       mdState // metadata numbers and listeners (metadata_linux.go)
@@ -1535,6 +1538,7 @@ func (r *reconciler) instanceRoutes(id string, c *nsCtx, key uint64, tables []in
 		r.count(changeRoutes(c, prev.routes, routes))
 		r.count(changeRules(c, prev.rules, rules))
 	} else {
+		r.p.routingReads.Add(1)
 		r.count(ensureRoutes(c, tables, routes))
 		r.count(ensureRules(c, rtPrioInstLo, rtPrioInstHi, rules))
 	}

@@ -13,9 +13,9 @@ import (
 
 // TestSpareNamespaces: after a pass the plane keeps a namespace made ahead, named
 // nowhere; the next instance to come up gets it, with its sysctls and lo up as a
-// namespace made for it has, and its ENI's routes and rules (made without reading
-// the new namespace's back: a full pass then changes nothing, reconcileStable); the
-// spare taken is made again; Close lets them go.
+// namespace made for it has, and its ENI's routes and rules, made without reading
+// the new namespace's back (routingReads), and whole: a full pass then changes nothing
+// (reconcileStable); the spare taken is made again; Close lets them go.
 func TestSpareNamespaces(t *testing.T) {
 	p := newTestPlane(t)
 	p.spares.want = 1
@@ -36,9 +36,14 @@ func TestSpareNamespaces(t *testing.T) {
 	d.Instances = append(d.Instances, Instance{ID: "i-spare1", Running: true})
 	d.ENIs = append(d.ENIs, ENI{ID: "eni-spare1", MAC: "02:00:00:00:01:5a", SubnetID: "subnet-a", VPCID: "vpc-1",
 		PrimaryIP: "10.0.1.90", IPv6: []string{"2001:db8:1::90"}, InstanceID: "i-spare1", SourceDestCheck: true, Groups: []string{"sg-open"}})
-	if _, ok := reconcileStable(t, p, d).ENIs.Lookup("eni-spare1"); !ok {
+	reads := p.routingReads.Load()
+	if _, ok := reconcile(t, p, d).ENIs.Lookup("eni-spare1"); !ok {
 		t.Fatal("eni-spare1 not realised")
 	}
+	if n := p.routingReads.Load() - reads; n != 0 {
+		t.Fatalf("the pass read back the routing of %d instances, want none (a namespace it made)", n)
+	}
+	reconcileStable(t, p, d)
 	if got := nsIno(t, nsPath(p.InstanceNS("i-spare1"))); got != ino {
 		t.Fatalf("the new instance's namespace is %d, not the spare %d", got, ino)
 	}
