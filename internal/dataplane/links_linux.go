@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -199,11 +200,13 @@ type veth struct {
 // vethCreate makes v in c in one RTM_NEWLINK: vishvananda/netlink's LinkAdd sets the
 // master afterwards, looking the new link up first: two more round trips under the
 // kernel's RTNL lock per ENI. On error (a bridge full, say) the kernel made nothing.
-// Each end has one queue each way (vethQueues).
-func vethCreate(c *nsCtx, v veth) error {
-	req, err := c.rawRequest(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL|unix.NLM_F_ACK)
+// Each end has one queue each way (vethQueues). It returns the peer's ifindex in its
+// namespace when the kernel echoes the new link with it (NLM_F_ECHO: Linux 6.3 on,
+// the IFLA_LINK of the link made), else 0: then look it up.
+func vethCreate(c *nsCtx, v veth) (int, error) {
+	req, err := c.rawRequest(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL|unix.NLM_F_ACK|unix.NLM_F_ECHO)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
 	msg.Flags, msg.Change = unix.IFF_UP, unix.IFF_UP
@@ -226,7 +229,40 @@ func vethCreate(c *nsCtx, v veth) error {
 	peer.AddRtAttr(unix.IFLA_ADDRESS, []byte(v.peerMAC))
 	peer.AddRtAttr(unix.IFLA_NET_NS_FD, nl.Uint32Attr(uint32(v.peerNS)))
 	req.AddData(li)
-	return c.rawExecute(req, unix.EEXIST, unix.EXFULL)
+	msgs, err := c.rawExecute(req, unix.EEXIST, unix.EXFULL)
+	if err != nil {
+		return 0, err
+	}
+	return echoedPeer(msgs, v.name), nil
+}
+
+// echoedPeer is the peer's ifindex (IFLA_LINK) that the echo of the link name made
+// names, or 0.
+func echoedPeer(msgs [][]byte, name string) int {
+	for _, m := range msgs {
+		if len(m) < unix.SizeofIfInfomsg {
+			continue
+		}
+		attrs, err := nl.ParseRouteAttr(m[unix.SizeofIfInfomsg:])
+		if err != nil {
+			continue
+		}
+		peer, named := 0, false
+		for _, a := range attrs {
+			switch a.Attr.Type {
+			case unix.IFLA_IFNAME:
+				named = strings.TrimRight(string(a.Value), "\x00") == name
+			case unix.IFLA_LINK:
+				if len(a.Value) == 4 {
+					peer = int(nl.NativeEndian().Uint32(a.Value))
+				}
+			}
+		}
+		if named && peer > 0 {
+			return peer
+		}
+	}
+	return 0
 }
 
 // rawRequest is a request on c's own route socket (opened on first use), for what the
@@ -244,15 +280,16 @@ func (c *nsCtx) rawRequest(proto, flags int) (*nl.NetlinkRequest, error) {
 	return req, nil
 }
 
-// rawExecute sends req (rawRequest) and waits for its answer; after an error other than
-// the expected ones the socket is closed (it may hold the rest of an answer).
-func (c *nsCtx) rawExecute(req *nl.NetlinkRequest, expected ...unix.Errno) error {
-	_, err := req.Execute(unix.NETLINK_ROUTE, 0)
+// rawExecute sends req (rawRequest) and waits for its answer (the messages before its
+// ACK: an echo); after an error other than the expected ones the socket is closed (it
+// may hold the rest of an answer).
+func (c *nsCtx) rawExecute(req *nl.NetlinkRequest, expected ...unix.Errno) ([][]byte, error) {
+	msgs, err := req.Execute(unix.NETLINK_ROUTE, 0)
 	if err != nil && !slices.ContainsFunc(expected, func(e unix.Errno) bool { return errors.Is(err, e) }) {
 		c.raw.Close()
 		c.raw = nil
 	}
-	return err
+	return msgs, err
 }
 
 // shutGroup is the device group of a shut port's link (portShut): a link found in it is
@@ -348,7 +385,8 @@ func portFlags(c *nsCtx, l netlink.Link, open bool) error {
 		pi.AddRtAttr(nl.IFLA_BRPORT_FLUSH, nil)
 	}
 	req.AddData(pi)
-	return c.rawExecute(req, unix.ENODEV)
+	_, err = c.rawExecute(req, unix.ENODEV)
+	return err
 }
 
 // --- bridges with br_netfilter enabled per bridge (not in vishvananda/netlink) ---

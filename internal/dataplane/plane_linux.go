@@ -301,6 +301,7 @@ type reconciler struct {
 	instOwn, eniOwn owner
 	enisPatched     bool            // ensureENIs looked at the delta's ENIs alone (enisToEnsure)
 	touched         map[string]bool // instances whose ENIs' links this pass made or changed
+	made            map[string]bool // instances whose namespaces this pass made (nothing in them but lo then)
 
 	ov          *overlayPlan // the overlay (overlay_linux.go); nil: a single host
 	mtu         int          // of the ENIs and router legs
@@ -365,7 +366,7 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 	last := c.lastPlan
 	c.lastPlan = nil
 	r := &reconciler{p: p, c: c, full: full, routers: map[string]*nsCtx{}, insts: map[string]*nsCtx{},
-		bridges: map[string]int{}, fullBridge: map[int]bool{}, eniLink: map[string]int{}, known: map[string]bool{}, garps: map[string][]func() error{}, touched: map[string]bool{},
+		bridges: map[string]int{}, fullBridge: map[int]bool{}, eniLink: map[string]int{}, known: map[string]bool{}, garps: map[string][]func() error{}, touched: map[string]bool{}, made: map[string]bool{},
 		last: last, instOwn: ownAll, eniOwn: ownAll}
 	t := time.Now()
 	r.plan(&d, prev)
@@ -1170,6 +1171,7 @@ func (r *reconciler) ensureInstances() {
 			delete(r.c.routed, id)
 			if c.fresh { // made now: no route or rule of the plane's in it to read back
 				r.c.routed[id] = routedState{gen: c.gen}
+				r.made[id] = true
 			}
 		}
 		r.c.instNS[id] = c
@@ -1347,9 +1349,12 @@ func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, int, error
 		}
 		hosts = append(hosts, l)
 	}
-	peer, err := inst.linkByName(e.eth)
-	if err != nil {
-		return 0, 0, err
+	var peer netlink.Link
+	var err error
+	if !r.made[e.InstanceID] { // else no link holds eth<N> there: it has lo alone but what this pass adds
+		if peer, err = inst.linkByName(e.eth); err != nil {
+			return 0, 0, err
+		}
 	}
 	addrs := eniAddrs(e)
 	// A pair being deleted in the background (the ENI moved away and back quickly) is not
@@ -1491,18 +1496,21 @@ func (r *reconciler) freeENISlot(e *eniInfo, inst *nsCtx, hosts []netlink.Link, 
 // and addresses in inst, up; its announcement goes once the instance's
 // routing is in place (r.garps). It returns the instance end's ifindex.
 func (r *reconciler) createENIPair(e *eniInfo, inst *nsCtx, br int, name string, mac net.HardwareAddr, addrs []netip.Prefix) (int, error) {
-	err := vethCreate(r.dp, veth{name: name, master: br, mtu: r.mtu, peer: e.eth, peerMAC: mac, peerNS: inst.ns})
+	idx, err := vethCreate(r.dp, veth{name: name, master: br, mtu: r.mtu, peer: e.eth, peerMAC: mac, peerNS: inst.ns})
 	if err != nil {
 		return 0, fmt.Errorf("create veth %s/%s: %w", name, e.eth, err)
 	}
 	r.changes++
 	// Fresh: the MAC, master and host-end state are as created; only the instance end
-	// needs to come up and get its addresses (there are none to remove).
-	peer, err := inst.linkByName(e.eth)
-	if err != nil || peer == nil {
-		return 0, fmt.Errorf("veth %s vanished: %v", e.eth, err)
+	// needs to come up and get its addresses (there are none to remove). Its index is
+	// the kernel's echo's, else looked up.
+	var peer netlink.Link = &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Index: idx, Name: e.eth}}
+	if idx == 0 {
+		if peer, err = inst.linkByName(e.eth); err != nil || peer == nil {
+			return 0, fmt.Errorf("veth %s vanished: %v", e.eth, err)
+		}
+		idx = peer.Attrs().Index
 	}
-	idx := peer.Attrs().Index
 	if err := inst.h.LinkSetUp(peer); err != nil {
 		return 0, fmt.Errorf("%s: set %s up: %w", inst.name, e.eth, err)
 	}
