@@ -201,8 +201,8 @@ type veth struct {
 // master afterwards, looking the new link up first: two more round trips under the
 // kernel's RTNL lock per ENI. On error (a bridge full, say) the kernel made nothing.
 // Each end has one queue each way (vethQueues). It returns the peer's ifindex in its
-// namespace when the kernel echoes the new link with it (NLM_F_ECHO: Linux 6.3 on,
-// the IFLA_LINK of the link made), else 0: then look it up.
+// namespace when the kernel echoes the new link with it (NLM_F_ECHO, which recent
+// kernels honour for a link made, 6.18 here: its IFLA_LINK), else 0: then look it up.
 func vethCreate(c *nsCtx, v veth) (int, error) {
 	req, err := c.rawRequest(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL|unix.NLM_F_ACK|unix.NLM_F_ECHO)
 	if err != nil {
