@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/netip"
 	"slices"
-	"strings"
 	"sync"
 	"syscall"
 
@@ -26,13 +25,10 @@ type nsCtx struct {
 	name string
 	ns   netns.NsHandle
 	h    *netlink.Handle
-	gen  uint64 // changes whenever the plane (re)opens the namespace
-	// fresh: the plane made the namespace when it opened it (adoptNS), so it held
-	// nothing of the plane's then but lo.
-	fresh bool
-	nfq   *mdnetlink.Conn  // netfilter socket in the namespace for generation queries (lazily opened)
-	nfc   *nftables.Conn   // nftables connection kept open between uses (nft)
-	raw   *nl.SocketHandle // route socket for requests the handle cannot make (vethCreate), lazily opened
+	gen  uint64           // changes whenever the plane (re)opens the namespace
+	nfq  *mdnetlink.Conn  // netfilter socket in the namespace for generation queries (lazily opened)
+	nfc  *nftables.Conn   // nftables connection kept open between uses (nft)
+	raw  *nl.SocketHandle // route socket for requests the handle cannot make (vethCreate), lazily opened
 }
 
 // nft returns the namespace's nftables connection, opened on first use and kept open
@@ -243,23 +239,8 @@ func echoedPeer(msgs [][]byte, name string) int {
 		if len(m) < unix.SizeofIfInfomsg {
 			continue
 		}
-		attrs, err := nl.ParseRouteAttr(m[unix.SizeofIfInfomsg:])
-		if err != nil {
-			continue
-		}
-		peer, named := 0, false
-		for _, a := range attrs {
-			switch a.Attr.Type {
-			case unix.IFLA_IFNAME:
-				named = strings.TrimRight(string(a.Value), "\x00") == name
-			case unix.IFLA_LINK:
-				if len(a.Value) == 4 {
-					peer = int(nl.NativeEndian().Uint32(a.Value))
-				}
-			}
-		}
-		if named && peer > 0 {
-			return peer
+		if l, err := netlink.LinkDeserialize(nil, m); err == nil && l.Attrs().Name == name && l.Attrs().ParentIndex > 0 {
+			return l.Attrs().ParentIndex
 		}
 	}
 	return 0

@@ -301,7 +301,7 @@ type reconciler struct {
 	instOwn, eniOwn owner
 	enisPatched     bool            // ensureENIs looked at the delta's ENIs alone (enisToEnsure)
 	touched         map[string]bool // instances whose ENIs' links this pass made or changed
-	made            map[string]bool // instances whose namespaces this pass made (nothing in them but lo then)
+	made            map[string]bool // the namespaces (by name) this pass made: nothing of the plane's in them then but lo
 
 	ov          *overlayPlan // the overlay (overlay_linux.go); nil: a single host
 	mtu         int          // of the ENIs and router legs
@@ -692,7 +692,7 @@ func openOrCreateNS(name string, sysctls []sysctl, spares *spareNS) nsOpened {
 
 // adoptNS takes the namespace o opened or made into the plane: its generation, the
 // changes, its sysctls when the plane did not make it, lo up (a spare's is), and
-// whether it is fresh (nsCtx.fresh).
+// whether the pass made it (r.made).
 func (r *reconciler) adoptNS(o nsOpened, sysctls []sysctl) (*nsCtx, error) {
 	if o.fresh {
 		r.changes++
@@ -703,7 +703,9 @@ func (r *reconciler) adoptNS(o nsOpened, sysctls []sysctl) (*nsCtx, error) {
 		return nil, o.err
 	}
 	c := r.p.stamp(o.c)
-	c.fresh = o.fresh
+	if o.fresh {
+		r.made[c.name] = true
+	}
 	own := len(sysctls) > 0 && &sysctls[0] == &instanceSysctls[0]
 	switch {
 	case o.fresh:
@@ -1169,9 +1171,8 @@ func (r *reconciler) ensureInstances() {
 		if c != r.c.instNS[id] {
 			delete(r.c.routing, id)
 			delete(r.c.routed, id)
-			if c.fresh { // made now: no route or rule of the plane's in it to read back
+			if r.made[c.name] { // no route or rule of the plane's in it to read back
 				r.c.routed[id] = routedState{gen: c.gen}
-				r.made[id] = true
 			}
 		}
 		r.c.instNS[id] = c
@@ -1351,7 +1352,7 @@ func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, int, error
 	}
 	var peer netlink.Link
 	var err error
-	if !r.made[e.InstanceID] { // else no link holds eth<N> there: it has lo alone but what this pass adds
+	if !r.made[inst.name] { // else no link holds eth<N> there: it has lo alone but what this pass adds
 		if peer, err = inst.linkByName(e.eth); err != nil {
 			return 0, 0, err
 		}
