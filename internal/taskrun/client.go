@@ -2,11 +2,11 @@ package taskrun
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/eni-net/eni/internal/sigv4/sha"
 	"io"
 	"net/url"
 	"os"
@@ -153,7 +153,7 @@ func (c *Client) sign(ctx context.Context, method string, u *url.URL, hdr [][2]s
 	if k.Token != "" {
 		hdr = append(hdr, [2]string{"x-amz-security-token", k.Token})
 	}
-	sum := sha256.Sum256(body)
+	sum := sha.Sum256(body)
 	r := canon.Request{Method: method, EscapedPath: u.EscapedPath(), RawQuery: u.RawQuery, PayloadHash: hex.EncodeToString(sum[:])}
 	vals := map[string]string{}
 	for _, h := range hdr {

@@ -10,9 +10,8 @@
 package canon
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/hex"
+	"github.com/eni-net/eni/internal/sigv4/sha"
 	"net/url"
 	"sort"
 	"strings"
@@ -73,7 +72,7 @@ func Scope(date, region, service string) string {
 // Signature is the hex signature of r, signed at t within the scope of date (YYYYMMDD),
 // region and service, with secret.
 func Signature(r Request, t time.Time, secret, date, region, service string) string {
-	sum := sha256.Sum256([]byte(r.Canonical()))
+	sum := sha.Sum256([]byte(r.Canonical()))
 	sts := Algorithm + "\n" + t.UTC().Format(DateLayout) + "\n" + Scope(date, region, service) + "\n" + hex.EncodeToString(sum[:])
 	return hex.EncodeToString(hmacSHA256(SigningKey(secret, date, region, service), []byte(sts)))
 }
@@ -96,9 +95,8 @@ func SigningKey(secret, date, region, service string) []byte {
 }
 
 func hmacSHA256(key, data []byte) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write(data)
-	return m.Sum(nil)
+	s := sha.HMAC(key, data)
+	return s[:]
 }
 
 // HeaderValue is a header's canonical value of its values as sent: each trimmed, inner
