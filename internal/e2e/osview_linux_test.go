@@ -53,6 +53,17 @@ func TestExecOSView(t *testing.T) {
 	if out, err := e.eniExec(inst, "ls", "/sys/class/net"); err != nil || !slices.Equal(strings.Fields(out), []string{"eth0", "eth1", "lo"}) {
 		t.Errorf("ls /sys/class/net: %q %v, want eth0 eth1 lo", out, err)
 	}
+	// Its /sys is a sysfs (over the tmpfs that holds the /etc files), its /tmp the host's.
+	if out, err := e.eniExec(inst, "stat", "-f", "-c", "%T", "/sys"); err != nil || out != "sysfs" {
+		t.Errorf("stat -f /sys: %q %v, want sysfs", out, err)
+	}
+	mark, err := os.CreateTemp("/tmp", "zqosview")
+	e.must(err)
+	_ = mark.Close()
+	defer os.Remove(mark.Name())
+	if out, err := e.eniExec(inst, "ls", mark.Name()); err != nil || out != mark.Name() {
+		t.Errorf("ls %s (the host's /tmp): %q %v", mark.Name(), out, err)
+	}
 	ip := *e.primaryENI(inst).PrivateIpAddress
 	want := "ip-" + strings.ReplaceAll(ip, ".", "-") + ".ec2.internal"
 	if out, err := e.eniExec(inst, "hostname"); err != nil || out != want {

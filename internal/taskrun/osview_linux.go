@@ -96,9 +96,10 @@ func StartOSView(ns string, cmd *exec.Cmd, view func() (string, EtcFiles)) (rele
 
 // prepareView, on the view's thread, makes what is the same whatever the namespace:
 // its own mount and UTS namespaces, its mounts kept from the host (as ip netns exec:
-// the tree becomes a slave of the host's), the host's /sys gone and a tmpfs over /tmp
-// for the /etc files (finishView); tmp says whether that tmpfs is there (without it
-// the command runs on, with the host's files, as it would under ip netns exec).
+// the tree becomes a slave of the host's), the host's /sys gone and in its place a
+// small tmpfs for the /etc files (finishView); tmp says whether that tmpfs is there
+// (without it the command runs on, with the host's files, as it would under ip netns
+// exec).
 func prepareView() (tmp bool, err error) {
 	if err := unix.Unshare(unix.CLONE_NEWNS | unix.CLONE_NEWUTS); err != nil {
 		return false, fmt.Errorf("os view: new mount and UTS namespaces: %w", err)
@@ -109,22 +110,24 @@ func prepareView() (tmp bool, err error) {
 	if err := unix.Unmount("/sys", unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) {
 		return false, fmt.Errorf("os view: unmount /sys: %w", err)
 	}
-	err = unix.Mount("eni", "/tmp", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=64k,mode=0755")
+	err = unix.Mount("eni", "/sys", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=64k,mode=0755")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "eni: the instance's /etc files: tmpfs: %v\n", err)
 	}
 	return err == nil, nil
 }
 
-// finishView, on the view's thread inside the namespace, mounts its /sys and /etc
-// files, sets the hostname and starts the command.
+// finishView, on the view's thread inside the namespace, mounts its /etc files and its
+// /sys (over the tmpfs that holds the files: nothing is unmounted, which here would
+// wait for an RCU grace period while the command's start waits), sets the hostname
+// and starts the command.
 func finishView(start func() error, view func() (string, EtcFiles), tmp bool) error {
 	hostname, etc := view()
-	if err := unix.Mount("sysfs", "/sys", "sysfs", 0, ""); err != nil {
-		return fmt.Errorf("os view: mount /sys: %w", err)
-	}
 	if err := mountEtc(etc, tmp); err != nil { // the command runs on, as under ip netns exec
 		fmt.Fprintf(os.Stderr, "eni: the instance's /etc files: %v\n", err)
+	}
+	if err := unix.Mount("sysfs", "/sys", "sysfs", 0, ""); err != nil {
+		return fmt.Errorf("os view: mount /sys: %w", err)
 	}
 	if hostname != "" {
 		if err := unix.Sethostname([]byte(hostname)); err != nil {
@@ -135,8 +138,8 @@ func finishView(start func() error, view func() (string, EtcFiles), tmp bool) er
 }
 
 // mountEtc bind-mounts etc's files over /etc/resolv.conf and /etc/hosts, in this
-// mount namespace only: they are written to the tmpfs over /tmp (prepareView; tmp:
-// it is there), which the bind mounts keep; then /tmp is the host's again.
+// mount namespace only: they are written to the tmpfs on /sys (prepareView; tmp: it
+// is there), which the bind mounts keep and the instance's sysfs then covers.
 func mountEtc(etc EtcFiles, tmp bool) error {
 	if !tmp {
 		return nil
@@ -146,7 +149,7 @@ func mountEtc(etc EtcFiles, tmp bool) error {
 		if f.content == "" {
 			continue
 		}
-		src := "/tmp/" + f.name
+		src := "/sys/" + f.name
 		if err := os.WriteFile(src, []byte(f.content), 0o644); err != nil {
 			errs = append(errs, err)
 			continue
@@ -154,9 +157,6 @@ func mountEtc(etc EtcFiles, tmp bool) error {
 		if err := unix.Mount(src, "/etc/"+f.name, "", unix.MS_BIND, ""); err != nil {
 			errs = append(errs, fmt.Errorf("bind %s over /etc/%s: %w", src, f.name, err))
 		}
-	}
-	if err := unix.Unmount("/tmp", unix.MNT_DETACH); err != nil {
-		errs = append(errs, fmt.Errorf("unmount the tmpfs: %w", err))
 	}
 	return errors.Join(errs...)
 }
