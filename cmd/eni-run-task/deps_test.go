@@ -1,9 +1,8 @@
 package main
 
 import (
+	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -12,8 +11,10 @@ import (
 // task's start paid for (README, "eni-run-task start"): the HTTP stack, package net,
 // and the standard library's crypto (it signs with internal/sigv4/sha).
 func TestLean(t *testing.T) {
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	out, err := exec.Command(goBin, "list", "-deps", ".").CombinedOutput()
+	// go test puts its own go first on $PATH; the build as shipped: static, for Linux.
+	cmd := exec.Command("go", "list", "-deps", ".")
+	cmd.Env = append(os.Environ(), "GOOS=linux", "CGO_ENABLED=0")
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}

@@ -6,7 +6,8 @@
 // It signs with keys from the environment (AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), or not at all when there are no
 // credentials anywhere, and speaks plain HTTP (to the server on its host) over
-// sockets it makes itself: it links neither net/http nor net. Credentials only
+// sockets it makes itself: it links neither net/http, net nor crypto (it signs with
+// internal/sigv4/sha; TestLean). Credentials only
 // the SDK's chain finds (a profile, the shared files, web identity, ...),
 // https:// endpoints and endpoints named by a host name other than localhost it
 // leaves to `eni run-task`, which it executes in its place: the eni binary

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/eni-net/eni/internal/sigv4/sha"
 	"io"
 	"net/url"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/eni-net/eni/internal/sigv4/canon"
+	"github.com/eni-net/eni/internal/sigv4/sha"
 	"github.com/eni-net/eni/internal/taskapi"
 )
 

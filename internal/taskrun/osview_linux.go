@@ -59,7 +59,8 @@ func (v *OSView) Abort() { close(v.work) }
 // Start starts a command with start, called on the view's thread in the data plane's
 // namespace ns with the view's OS view (a command it starts inherits them all, and is
 // killed when the thread ends); view, called inside ns (and the view's own mount
-// namespace, where /sys is not yet mounted), names the hostname and the /etc files
+// namespace, where /sys is the scratch tmpfs, not yet the instance's sysfs), names the
+// hostname and the /etc files
 // (none when empty, etc.go). Call release once the command has been waited for (and
 // every thread ends with this process).
 func (v *OSView) Start(ns string, start func() error, view func() (string, EtcFiles)) (release func(), err error) {
@@ -120,7 +121,8 @@ func prepareView() (tmp bool, err error) {
 // finishView, on the view's thread inside the namespace, mounts its /etc files and its
 // /sys (over the tmpfs that holds the files: nothing is unmounted, which here would
 // wait for an RCU grace period while the command's start waits), sets the hostname
-// and starts the command.
+// and starts the command. The command's mount table shows that tmpfs ("eni", 64k) on
+// /sys under the sysfs; one that unmounts its /sys finds its own /etc files there.
 func finishView(start func() error, view func() (string, EtcFiles), tmp bool) error {
 	hostname, etc := view()
 	if err := mountEtc(etc, tmp); err != nil { // the command runs on, as under ip netns exec

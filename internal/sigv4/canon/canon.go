@@ -2,7 +2,9 @@
 // canonical request, the string to sign, the signing key and the signature. The
 // server's verifier (internal/sigv4) rebuilds with it the requests the SDK's
 // signer cannot, and eni-run-task signs its requests with it (it links no
-// net/http, whose initialisation is milliseconds of a task's start). It follows
+// net/http, whose initialisation is milliseconds of a task's start). Its hashes are
+// internal/sigv4/sha's, for the same reason (no crypto package in eni-run-task;
+// outside Go's FIPS module, then, on the verifier's fallback path too). It follows
 // the specification step by step and mirrors the SDK where the specification
 // leaves room: query pairs are sorted after encoding; the path is escaped once
 // more, as for every service but S3; header values are trimmed and inner runs of
@@ -11,11 +13,12 @@ package canon
 
 import (
 	"encoding/hex"
-	"github.com/eni-net/eni/internal/sigv4/sha"
 	"net/url"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/eni-net/eni/internal/sigv4/sha"
 )
 
 // Algorithm is the signing algorithm.
