@@ -29,7 +29,7 @@ import (
 // and UTS namespaces and mounts its scratch tmpfs while run-task's create is under
 // way; then Start joins the namespace and does the rest.
 type OSView struct {
-	work chan func(tmp bool) error
+	work chan func(scratch bool) error
 	errc chan error
 	done chan struct{}
 }
@@ -39,13 +39,13 @@ func PrepareOSView() *OSView {
 	v := &OSView{work: make(chan func(bool) error), errc: make(chan error, 1), done: make(chan struct{})}
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread's namespaces are the instance's
-		tmp, err := prepareView()
+		scratch, err := prepareView()
 		f, ok := <-v.work
 		if !ok {
 			return
 		}
 		if err == nil {
-			err = f(tmp)
+			err = f(scratch)
 		}
 		v.errc <- err
 		<-v.done
@@ -60,9 +60,8 @@ func (v *OSView) Abort() { close(v.work) }
 // namespace ns with the view's OS view (a command it starts inherits them all, and is
 // killed when the thread ends); view, called inside ns (and the view's own mount
 // namespace, where /sys is the scratch tmpfs, not yet the instance's sysfs), names the
-// hostname and the /etc files
-// (none when empty, etc.go). Call release once the command has been waited for (and
-// every thread ends with this process).
+// hostname and the /etc files (none when empty, etc.go). Call release once the command
+// has been waited for (and every thread ends with this process).
 func (v *OSView) Start(ns string, start func() error, view func() (string, EtcFiles)) (release func(), err error) {
 	fd, err := nsname.Open(ns) // by this thread: the view's mount namespace predates ns's name
 	if err != nil {
@@ -70,11 +69,11 @@ func (v *OSView) Start(ns string, start func() error, view func() (string, EtcFi
 		return nil, err
 	}
 	defer unix.Close(fd) // read-only fd
-	v.work <- func(tmp bool) error {
+	v.work <- func(scratch bool) error {
 		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
 			return fmt.Errorf("netns %s: join: %w", ns, err)
 		}
-		return finishView(start, view, tmp)
+		return finishView(start, view, scratch)
 	}
 	if err := <-v.errc; err != nil {
 		close(v.done)
@@ -98,10 +97,10 @@ func StartOSView(ns string, cmd *exec.Cmd, view func() (string, EtcFiles)) (rele
 // prepareView, on the view's thread, makes what is the same whatever the namespace:
 // its own mount and UTS namespaces, its mounts kept from the host (as ip netns exec:
 // the tree becomes a slave of the host's), the host's /sys gone and in its place a
-// small tmpfs for the /etc files (finishView); tmp says whether that tmpfs is there
+// small tmpfs for the /etc files (finishView); scratch says whether that tmpfs is there
 // (without it the command runs on, with the host's files, as it would under ip netns
 // exec).
-func prepareView() (tmp bool, err error) {
+func prepareView() (scratch bool, err error) {
 	if err := unix.Unshare(unix.CLONE_NEWNS | unix.CLONE_NEWUTS); err != nil {
 		return false, fmt.Errorf("os view: new mount and UTS namespaces: %w", err)
 	}
@@ -123,9 +122,9 @@ func prepareView() (tmp bool, err error) {
 // wait for an RCU grace period while the command's start waits), sets the hostname
 // and starts the command. The command's mount table shows that tmpfs ("eni", 64k) on
 // /sys under the sysfs; one that unmounts its /sys finds its own /etc files there.
-func finishView(start func() error, view func() (string, EtcFiles), tmp bool) error {
+func finishView(start func() error, view func() (string, EtcFiles), scratch bool) error {
 	hostname, etc := view()
-	if err := mountEtc(etc, tmp); err != nil { // the command runs on, as under ip netns exec
+	if err := mountEtc(etc, scratch); err != nil { // the command runs on, as under ip netns exec
 		fmt.Fprintf(os.Stderr, "eni: the instance's /etc files: %v\n", err)
 	}
 	if err := unix.Mount("sysfs", "/sys", "sysfs", 0, ""); err != nil {
@@ -140,10 +139,10 @@ func finishView(start func() error, view func() (string, EtcFiles), tmp bool) er
 }
 
 // mountEtc bind-mounts etc's files over /etc/resolv.conf and /etc/hosts, in this
-// mount namespace only: they are written to the tmpfs on /sys (prepareView; tmp: it
+// mount namespace only: they are written to the tmpfs on /sys (prepareView; scratch: it
 // is there), which the bind mounts keep and the instance's sysfs then covers.
-func mountEtc(etc EtcFiles, tmp bool) error {
-	if !tmp {
+func mountEtc(etc EtcFiles, scratch bool) error {
+	if !scratch {
 		return nil
 	}
 	var errs []error
