@@ -137,3 +137,72 @@ func TestRestartTrustsItsStamp(t *testing.T) {
 		t.Fatal("with other base chains wanted, the datapath ruleset was not loaded again")
 	}
 }
+
+// TestStampWrittenOncePassesPause: an incremental change's batch carries no stamp; the
+// stamp is written once the passes pause (keepIdle), and then a restarted plane trusts
+// the ruleset (its generation does not move). A plane killed before that (its due stamp
+// dropped) leaves an older stamp: its successor loads the ruleset whole, and it is right.
+func TestStampWrittenOncePassesPause(t *testing.T) {
+	p := newTestPlane(t)
+	d := baseDesired()
+	reconcileStable(t, p, d)
+	cur := p // the running plane
+	launch := func(id, eni, mac, ip string) {
+		t.Helper()
+		d.Instances = append(d.Instances, Instance{ID: id, Running: true})
+		d.ENIs = append(d.ENIs, ENI{ID: eni, MAC: mac, SubnetID: "subnet-b", VPCID: "vpc-1", PrimaryIP: ip,
+			InstanceID: id, SourceDestCheck: true, Groups: []string{"sg-open"}})
+		reconcile(t, cur, d)
+	}
+	due := func() bool {
+		cur.mu.Lock()
+		defer cur.mu.Unlock()
+		return cur.stampDue
+	}
+	restart := func() (moved bool) { // the running plane's process gone, a new one
+		t.Helper()
+		g := datapathGen(t, p)
+		p2, err := New(Options{Prefix: p.prefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p2.Reconcile(context.Background(), d); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := p2.Reconcile(context.Background(), d); err != nil || st.Changes != 0 {
+			t.Fatalf("the restarted plane's second pass: %d changes, %v", st.Changes, err)
+		}
+		cur = p2
+		return datapathGen(t, p) != g
+	}
+
+	g := datapathGen(t, p)
+	launch("i-a", "eni-a", "02:00:00:00:02:14", "10.0.2.20")
+	if !due() || datapathGen(t, p) != g+1 {
+		t.Fatalf("after an incremental change: stamp due %v, generation %d after %d; want due, one batch", due(), datapathGen(t, p), g)
+	}
+	for deadline := time.Now().Add(5 * time.Second); due(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the stamp was not written within 5 s of the last pass")
+		}
+	}
+	if moved := restart(); moved {
+		t.Fatal("stamped once the passes paused, the ruleset was loaded again by a restarted plane")
+	}
+	serveTCP(t, p, p.InstanceNS("i-a"), 22, "ssh")
+	mustReach(t, p, p.InstanceNS("i-b"), "10.0.2.20:22", "ssh") // the trusted ruleset enforces eni-a (sg-open)
+
+	// Killed before the stamp: the next plane loads the ruleset whole.
+	launch("i-d", "eni-d", "02:00:00:00:02:15", "10.0.2.21")
+	if !due() {
+		t.Fatal("after the restarted plane's incremental change, no stamp due")
+	}
+	cur.mu.Lock()
+	cur.dropStamp()
+	cur.mu.Unlock()
+	if moved := restart(); !moved {
+		t.Fatal("with an older stamp, a restarted plane trusted the ruleset")
+	}
+	serveTCP(t, p, p.InstanceNS("i-d"), 22, "ssh-d")
+	mustReach(t, p, p.InstanceNS("i-b"), "10.0.2.21:22", "ssh-d")
+}

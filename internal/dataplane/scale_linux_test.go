@@ -302,7 +302,8 @@ func testScale(t *testing.T, n int) (kernelKiB float64) {
 	for _, from := range []int{n / 2, 1} {
 		flows = append(flows, echoFlow(t, p, p.InstanceNS(d.ENIs[from].InstanceID), d.ENIs[0].PrimaryIP+":80"))
 	}
-	dropHandles(p) // the old agent's process is gone: its descriptors with it
+	waitStamped(t, p) // as a process that ran on would have, the passes having paused
+	dropHandles(p)    // the old agent's process is gone: its descriptors with it
 	p2, err := New(Options{Prefix: p.prefix})
 	if err != nil {
 		t.Fatal(err)
@@ -469,10 +470,27 @@ func echoFlow(t *testing.T, p *Plane, nsname, addr string) func(string) error {
 func dropHandles(p *Plane) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.dropStamp()
 	p.dropDeferred()
 	p.bg.Wait()
 	p.cache.closeAll()
 	p.cache = newPlaneCache()
+}
+
+// waitStamped waits until p has written its datapath ruleset's stamp (writeStamp).
+func waitStamped(t *testing.T, p *Plane) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		p.mu.Lock()
+		due := p.stampDue
+		p.mu.Unlock()
+		if !due {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the datapath ruleset's stamp was not written within 10 s")
+		}
+	}
 }
 
 // vmRSS is the test process's resident memory, KiB.

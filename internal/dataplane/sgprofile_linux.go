@@ -293,13 +293,13 @@ func (p *Plane) regroup(d *Desired) (st Status, ok bool) {
 		if err != nil {
 			return Status{}, false
 		}
-		queueDPStamp(conn, p.prefix, gen+1, c.nftBase)
 		if err := dpApply(conn, p.prefix, nil, nil, nil, nil, nil, pc, groups); err != nil {
 			c.dp.nftKeep(false)
 			p.dpGen.Store(0) // the generation may have moved: the next pass checks it all
 			return Status{}, false
 		}
 		p.dpGen.Store(uint64(gen+1) + 1)
+		p.stampLater(c.nftBase) // once the passes pause (writeStamp)
 		c.profApplied(pc, nil)
 	}
 	m := *c.memo // the rest is shared: equal
