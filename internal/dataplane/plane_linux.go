@@ -52,10 +52,12 @@ type Plane struct {
 	keepIdle   time.Duration // deferIdle (tests may keep them longer)
 	keepFor    time.Duration // deferMax
 	// stampDue: an incremental change left the datapath ruleset without its stamp, written
-	// (with stampBase) once the passes pause for keepIdle (writeStamp); guarded by mu.
+	// (with stampBase) once the passes pause for keepIdle (writeStamp); markersDue: a
+	// router's guard marker is to be renamed then (writeMarkers). Guarded by mu.
 	stampDue   bool
 	stampBase  uint64
-	stampTimer *time.Timer
+	markersDue bool
+	idleTimer  *time.Timer
 	lastPass   time.Time // when the last pass ended (armDeferred)
 	dumpAt     int       // dumpLinksAt (tests: lower)
 	trashSeq   atomic.Uint32
@@ -221,8 +223,8 @@ func (p *Plane) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cache.memo, p.cache.lastPlan = nil, nil // the next pass opens them again
-	p.writeStamp()                            // the next plane trusts the ruleset without waiting for a pause
-	p.dropStamp()
+	p.writeIdle()                             // the next plane trusts the ruleset without waiting for a pause
+	p.dropIdle()
 	p.dropDeferred()
 	p.spares.close()
 	p.closeAllMetadata()
@@ -236,7 +238,7 @@ func (p *Plane) Close() {
 func (p *Plane) Teardown(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.dropStamp()
+	p.dropIdle()
 	p.dropDeferred()
 	p.bg.Wait()
 	p.spares.close()
@@ -358,6 +360,9 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 	c := p.cache
 	if !c.valid || (p.fullEvery > 0 && time.Since(c.lastFull) >= p.fullEvery) {
 		full = true
+	}
+	if full {
+		p.writeMarkers() // a full pass checks each router's guard by its marker
 	}
 	start := time.Now()
 	if !full && c.memo != nil && desiredEqualButGroups(c.memo, &d) { // compared once: tens of ns an ENI
@@ -2400,7 +2405,7 @@ func (r *reconciler) forgetKept(eni string, l netlink.Link) {
 func (p *Plane) passEnded() {
 	p.lastPass = time.Now()
 	p.armDeferred()
-	p.armStamp()
+	p.armIdle()
 }
 
 // The datapath ruleset's stamp (queueDPStamp) tells a restarted plane that the ruleset
@@ -2417,30 +2422,79 @@ func (p *Plane) passEnded() {
 // Called with mu held.
 func (p *Plane) stampLater(base uint64) { p.stampDue, p.stampBase = true, base }
 
-// armStamp has the due stamp written once the passes pause for keepIdle. Called with mu
-// held.
-func (p *Plane) armStamp() {
-	if !p.stampDue {
+// armIdle has the due stamp and markers written once the passes pause for keepIdle.
+// Called with mu held.
+func (p *Plane) armIdle() {
+	if !p.stampDue && !p.markersDue {
 		return
 	}
-	if p.stampTimer == nil {
-		p.stampTimer = time.AfterFunc(p.keepIdle, p.stampIdle)
+	if p.idleTimer == nil {
+		p.idleTimer = time.AfterFunc(p.keepIdle, p.idleWrite)
 		return
 	}
-	p.stampTimer.Reset(p.keepIdle)
+	p.idleTimer.Reset(p.keepIdle)
 }
 
-// stampIdle writes the due stamp if the passes have paused for keepIdle (else waits on).
-func (p *Plane) stampIdle() {
+// idleWrite writes what is due if the passes have paused for keepIdle (else waits on).
+func (p *Plane) idleWrite() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if wait := p.keepIdle - time.Since(p.lastPass); wait > 0 {
-		if p.stampDue {
-			p.stampTimer.Reset(wait)
+		if p.stampDue || p.markersDue {
+			p.idleTimer.Reset(wait)
 		}
 		return
 	}
+	p.writeIdle()
+}
+
+// writeIdle writes the due stamp and markers. Called with mu held.
+func (p *Plane) writeIdle() {
+	p.writeMarkers()
 	p.writeStamp()
+}
+
+// writeMarkers renames the routers' guard markers that are due (routerApply), each in a
+// batch of its own, where the router's tables are still the plane's last change (else the
+// next pass finds someone else's and makes the router whole). Called with mu held.
+func (p *Plane) writeMarkers() {
+	if !p.markersDue {
+		return
+	}
+	p.markersDue = false
+	r := &reconciler{p: p, c: p.cache}
+	for id, ent := range p.cache.routers {
+		st, c := ent.st, p.cache.routerNS[id]
+		if st == nil || st.due == "" || c == nil {
+			continue
+		}
+		if !r.renameMarker(id, c, ent) {
+			delete(p.cache.routers, id) // unknown: the next pass makes it whole
+		}
+	}
+}
+
+// renameMarker renames router id's guard marker to its due name (its tables in c, ent
+// its entry) and records the change as the plane's own. It reports whether the router's
+// tables are as ent's state says.
+func (r *reconciler) renameMarker(id string, c *nsCtx, ent routerEntry) bool {
+	st := ent.st
+	gen, err := c.nftGen()
+	if err != nil || gen != ent.gen {
+		return false
+	}
+	if err := guardChange(c, r.p.prefix+"rt", st.marker, st.due, nil, nil, nil, nil); err != nil {
+		return false
+	}
+	after, err := c.nftGen()
+	if err != nil {
+		return false
+	}
+	st.marker, st.due = st.due, ""
+	ent.gen = after
+	r.c.routers[id] = ent
+	r.ownRouterChange(id, c, gen, after, true)
+	return true
 }
 
 // writeStamp writes the due stamp, in a batch of its own, if the ruleset is still the
@@ -2470,12 +2524,13 @@ func (p *Plane) writeStamp() {
 	p.dpGen.Store(uint64(gen+1) + 1)
 }
 
-// dropStamp forgets a due stamp (as a killed process does). Called with mu held.
-func (p *Plane) dropStamp() {
-	if p.stampTimer != nil {
-		p.stampTimer.Stop()
+// dropIdle forgets the due stamp and markers (as a killed process does). Called with mu
+// held.
+func (p *Plane) dropIdle() {
+	if p.idleTimer != nil {
+		p.idleTimer.Stop()
 	}
-	p.stampDue = false
+	p.stampDue, p.markersDue = false, false
 }
 
 // armDeferred has the kept pairs deleted once the passes pause for keepIdle, and each

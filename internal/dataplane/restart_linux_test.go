@@ -65,7 +65,13 @@ func TestRestartKeepsFlows(t *testing.T) {
 // datapathGen is the nftables generation of the plane's datapath namespace.
 func datapathGen(t *testing.T, p *Plane) uint32 {
 	t.Helper()
-	ns, err := openNS(p.DatapathNS())
+	return nsGen(t, p.DatapathNS())
+}
+
+// nsGen is the nftables generation of the namespace named name.
+func nsGen(t *testing.T, name string) uint32 {
+	t.Helper()
+	ns, err := openNS(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +204,7 @@ func TestStampWrittenOncePassesPause(t *testing.T) {
 		t.Fatal("after the restarted plane's incremental change, no stamp due")
 	}
 	cur.mu.Lock()
-	cur.dropStamp()
+	cur.dropIdle()
 	cur.mu.Unlock()
 	if moved := restart(); !moved {
 		t.Fatal("with an older stamp, a restarted plane trusted the ruleset")

@@ -294,6 +294,7 @@ type routerState struct {
 	legs   map[string]int    // subnet -> ifindex of its leg
 	nbrs   map[nbrKey]string // permanent neighbours -> MAC
 	marker string            // the guard's marker chain
+	due    string            // the name it is to have once the passes pause ("": marker's); writeMarkers
 	md     map[string]uint32 // MAC -> metadata number
 
 	// What each ENI adds (for routerIncr), the next hops with how many neighbours have
@@ -391,7 +392,7 @@ func (r *reconciler) routerDelta(c *nsCtx, st *routerState, uplink, resolver str
 		}
 		changes++
 	}
-	st.nbrs, st.marker, st.md = want, marker, mdWant
+	st.nbrs, st.marker, st.md, st.due = want, marker, mdWant, ""
 	st.setParts(parts, ns, md)
 	r.changes += changes
 	return true
@@ -459,9 +460,9 @@ func guardDelta(c *nsCtx, table string, st *routerState, marker string, nh map[n
 	return guardChange(c, table, st.marker, marker, add, del, st.md, md)
 }
 
-// guardChange renames the guard table's marker from old to marker, adds the next hops add
-// and deletes del, and changes its metadata sets from have to want (metadataDelta), in
-// one nftables batch.
+// guardChange renames the guard table's marker from old to marker (unless they are the
+// same), adds the next hops add and deletes del, and changes its metadata sets from have to
+// want (metadataDelta), in one nftables batch.
 func guardChange(c *nsCtx, table, old, marker string, add, del []netip.Addr, have, want map[string]uint32) (err error) {
 	conn, err := c.nft()
 	if err != nil {
@@ -469,8 +470,10 @@ func guardChange(c *nsCtx, table, old, marker string, add, del []netip.Addr, hav
 	}
 	defer func() { c.nftKeep(err == nil) }()
 	tab := &nftables.Table{Name: table, Family: nftables.TableFamilyINet}
-	conn.DelChain(&nftables.Chain{Name: old, Table: tab})
-	conn.AddChain(&nftables.Chain{Name: marker, Table: tab})
+	if old != marker {
+		conn.DelChain(&nftables.Chain{Name: old, Table: tab})
+		conn.AddChain(&nftables.Chain{Name: marker, Table: tab})
+	}
 	set4, set6 := guardSets(tab)
 	byFamily := func(as []netip.Addr) (v4, v6 []nftables.SetElement) {
 		for _, a := range as {

@@ -3,6 +3,7 @@ package dataplane
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/nftables"
@@ -78,6 +79,7 @@ func TestRouterDelta(t *testing.T) {
 	serveTCP(t, p, p.InstanceNS("i-b"), 9000, "b")
 	whole := func(step string) {
 		t.Helper()
+		waitIdle(t, p) // the guard's marker is renamed once the passes pause
 		before := routerSnapshot(t, p, "vpc-1")
 		// Build the router's guard whole: drop it, and a full pass makes it again.
 		conn := nftIn(t, p.RouterNS("vpc-1"))
@@ -146,4 +148,58 @@ func nftIn(tb testing.TB, name string) *nftables.Conn {
 	}
 	tb.Cleanup(func() { _ = conn.CloseLasting() })
 	return conn
+}
+
+// TestRouterMarkerOncePassesPause: the pass that brings an ENI up adds its router's guard
+// elements and leaves the guard's marker chain to be renamed once the passes pause
+// (writeMarkers); then it names what the router holds, the router's other tables are not
+// taken for someone else's (a pass with nothing to do, and a full pass, change nothing in
+// its namespace), and the ENI is reached through the router.
+func TestRouterMarkerOncePassesPause(t *testing.T) {
+	p := newTestPlane(t)
+	d := baseDesired()
+	reconcileStable(t, p, d)
+	markers := func() []string {
+		t.Helper()
+		var out []string
+		for _, l := range routerSnapshot(t, p, "vpc-1") {
+			if name, ok := strings.CutPrefix(l, "chain v"); ok {
+				out = append(out, name)
+			}
+		}
+		return out
+	}
+	due := func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.markersDue
+	}
+	m0 := markers()
+	if len(m0) != 1 {
+		t.Fatalf("the guard's marker chains: %q, want one", m0)
+	}
+	d.Instances = append(d.Instances, Instance{ID: "i-x", Running: true})
+	d.ENIs = append(d.ENIs, ENI{ID: "eni-x", MAC: "02:00:00:00:02:16", SubnetID: "subnet-b", VPCID: "vpc-1", PrimaryIP: "10.0.2.22",
+		InstanceID: "i-x", SourceDestCheck: true, Groups: []string{"sg-open"}})
+	reconcile(t, p, d)
+	if m := markers(); !due() || !slices.Equal(m, m0) {
+		t.Fatalf("right after the pass: marker due %v, markers %q (before %q); want due, unchanged", due(), m, m0)
+	}
+	waitIdle(t, p)
+	m1 := markers()
+	if len(m1) != 1 || slices.Equal(m1, m0) {
+		t.Fatalf("once the passes paused: markers %q (before %q), want another one", m1, m0)
+	}
+	g := nsGen(t, p.RouterNS("vpc-1"))
+	if st := reconcile(t, p, d); st.Changes != 0 {
+		t.Fatalf("a pass with nothing to do made %d changes", st.Changes)
+	}
+	if vs := verify(t, p, d); vs.Changes != 0 {
+		t.Fatalf("a full pass made %d changes", vs.Changes)
+	}
+	if g2 := nsGen(t, p.RouterNS("vpc-1")); g2 != g {
+		t.Fatalf("the router's nftables generation moved from %d to %d: its tables were taken for someone else's", g, g2)
+	}
+	serveTCP(t, p, p.InstanceNS("i-x"), 9001, "x")
+	mustReach(t, p, p.InstanceNS("i-web"), "10.0.2.22:9001", "x") // subnet-a to subnet-b: through the router
 }

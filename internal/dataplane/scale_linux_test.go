@@ -302,8 +302,8 @@ func testScale(t *testing.T, n int) (kernelKiB float64) {
 	for _, from := range []int{n / 2, 1} {
 		flows = append(flows, echoFlow(t, p, p.InstanceNS(d.ENIs[from].InstanceID), d.ENIs[0].PrimaryIP+":80"))
 	}
-	waitStamped(t, p) // as a process that ran on would have, the passes having paused
-	dropHandles(p)    // the old agent's process is gone: its descriptors with it
+	waitIdle(t, p) // as a process that ran on would have, the passes having paused
+	dropHandles(p) // the old agent's process is gone: its descriptors with it
 	p2, err := New(Options{Prefix: p.prefix})
 	if err != nil {
 		t.Fatal(err)
@@ -470,25 +470,26 @@ func echoFlow(t *testing.T, p *Plane, nsname, addr string) func(string) error {
 func dropHandles(p *Plane) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.dropStamp()
+	p.dropIdle()
 	p.dropDeferred()
 	p.bg.Wait()
 	p.cache.closeAll()
 	p.cache = newPlaneCache()
 }
 
-// waitStamped waits until p has written its datapath ruleset's stamp (writeStamp).
-func waitStamped(t *testing.T, p *Plane) {
+// waitIdle waits until p has written what it writes once the passes pause: its datapath
+// ruleset's stamp and its routers' markers (writeIdle).
+func waitIdle(t *testing.T, p *Plane) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		p.mu.Lock()
-		due := p.stampDue
+		due := p.stampDue || p.markersDue
 		p.mu.Unlock()
 		if !due {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the datapath ruleset's stamp was not written within 10 s")
+			t.Fatal("the stamp and markers due were not written within 10 s")
 		}
 	}
 }
