@@ -52,11 +52,13 @@ type Plane struct {
 	keepIdle   time.Duration // deferIdle (tests may keep them longer)
 	keepFor    time.Duration // deferMax
 	// stampDue: an incremental change left the datapath ruleset without its stamp, written
-	// (with stampBase) once the passes pause for keepIdle (writeStamp); markersDue: a
-	// router's guard marker is to be renamed then (writeMarkers). Guarded by mu.
+	// (with stampBase) once the passes pause for keepIdle, or keepFor after it became due
+	// (dueSince) if they do not (writeStamp); markersDue: a router's guard marker is to be
+	// renamed then (writeMarkers). Guarded by mu.
 	stampDue   bool
 	stampBase  uint64
 	markersDue bool
+	dueSince   time.Time
 	idleTimer  *time.Timer
 	lastPass   time.Time // when the last pass ended (armDeferred)
 	dumpAt     int       // dumpLinksAt (tests: lower)
@@ -223,7 +225,7 @@ func (p *Plane) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cache.memo, p.cache.lastPlan = nil, nil // the next pass opens them again
-	p.writeIdle()                             // the next plane trusts the ruleset without waiting for a pause
+	p.writeStamp()                            // the next plane trusts the ruleset (a router it makes whole)
 	p.dropIdle()
 	p.dropDeferred()
 	p.spares.close()
@@ -947,6 +949,9 @@ func (r *reconciler) ensureRouters() {
 		r.ensureMetadataListeners(v.ID, c)
 		r.ensureDNSListeners(v, c)
 		ent, ok := r.c.routers[v.ID]
+		// A marker due (writeMarkers) does not name what the guard holds: made whole, the
+		// guard is replaced whatever its marker says.
+		due := ok && ent.st != nil && ent.st.due != ""
 		gen, genErr := c.nftGen()
 		trusted := ok && genErr == nil && gen == ent.gen      // nobody else changed its tables
 		if ok && trusted && r.incr() && !r.delta.vpcs[v.ID] { // none of its ENIs changed for it
@@ -984,7 +989,7 @@ func (r *reconciler) ensureRouters() {
 		}
 		r.count(ensureNeighbours(c, legs, nbrs))
 		var st *routerState
-		if r.ensureRouterGuard(c, upName, v.ResolverIP, nbrs, md, !trusted) {
+		if r.ensureRouterGuard(c, upName, v.ResolverIP, nbrs, md, !trusted || due) {
 			st = newRouterState(static, pfx6Key, legs, upName, v.ResolverIP, nbrs, md, parts)
 		}
 		tables := []int{rtInternet, unix.RT_TABLE_MAIN}
@@ -2414,13 +2419,31 @@ func (p *Plane) passEnded() {
 // table in the batch that brings an instance's ENI up cost that pass 0.2-0.4 ms here (the
 // old table's objects are freed after an RCU grace period, and on this machine every one
 // is expedited: it interrupts the other CPU, which is making the ENI's pair meanwhile).
-// It is written once the passes pause for keepIdle, and at Close. A process killed
-// before that leaves an older stamp: its successor loads the ruleset whole, as one does
-// without a stamp.
+// It is written once the passes pause for keepIdle (or keepFor after it became due, if
+// they do not), and at Close. A process killed before that leaves an older stamp: its
+// successor loads the ruleset whole, as one does without a stamp. Routers' guard markers
+// are renamed at the same moments but for Close (a new plane makes its routers whole).
 
 // stampLater records that the ruleset's stamp, with the base chains' key base, is due.
 // Called with mu held.
-func (p *Plane) stampLater(base uint64) { p.stampDue, p.stampBase = true, base }
+func (p *Plane) stampLater(base uint64) {
+	p.noteDue()
+	p.stampDue, p.stampBase = true, base
+}
+
+// noteDue notes when something first became due since the last idle write. Called with
+// mu held, before the flag is set.
+func (p *Plane) noteDue() {
+	if !p.stampDue && !p.markersDue {
+		p.dueSince = time.Now()
+	}
+}
+
+// idleWait is how long the idle writes wait now: until the passes have paused for
+// keepIdle, or keepFor has passed since they became due.
+func (p *Plane) idleWait() time.Duration {
+	return min(p.keepIdle-time.Since(p.lastPass), p.keepFor-time.Since(p.dueSince))
+}
 
 // armIdle has the due stamp and markers written once the passes pause for keepIdle.
 // Called with mu held.
@@ -2428,18 +2451,20 @@ func (p *Plane) armIdle() {
 	if !p.stampDue && !p.markersDue {
 		return
 	}
+	wait := max(p.idleWait(), 0)
 	if p.idleTimer == nil {
-		p.idleTimer = time.AfterFunc(p.keepIdle, p.idleWrite)
+		p.idleTimer = time.AfterFunc(wait, p.idleWrite)
 		return
 	}
-	p.idleTimer.Reset(p.keepIdle)
+	p.idleTimer.Reset(wait)
 }
 
-// idleWrite writes what is due if the passes have paused for keepIdle (else waits on).
+// idleWrite writes what is due if the passes have paused for keepIdle, or it has been
+// due for keepFor (else waits on).
 func (p *Plane) idleWrite() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if wait := p.keepIdle - time.Since(p.lastPass); wait > 0 {
+	if wait := p.idleWait(); wait > 0 {
 		if p.stampDue || p.markersDue {
 			p.idleTimer.Reset(wait)
 		}
@@ -2524,13 +2549,13 @@ func (p *Plane) writeStamp() {
 	p.dpGen.Store(uint64(gen+1) + 1)
 }
 
-// dropIdle forgets the due stamp and markers (as a killed process does). Called with mu
-// held.
+// dropIdle stops the idle writes and forgets the due stamp (as a killed process does; the
+// markers due are the cache's routers', renamed if a pass runs again). Called with mu held.
 func (p *Plane) dropIdle() {
 	if p.idleTimer != nil {
 		p.idleTimer.Stop()
 	}
-	p.stampDue, p.markersDue = false, false
+	p.stampDue = false
 }
 
 // armDeferred has the kept pairs deleted once the passes pause for keepIdle, and each

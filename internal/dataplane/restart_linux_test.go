@@ -62,6 +62,23 @@ func TestRestartKeepsFlows(t *testing.T) {
 	}
 }
 
+// restartPlane is a new plane on prefix (a restart) after its first pass over d, whose
+// second changes nothing.
+func restartPlane(t *testing.T, prefix string, d Desired) *Plane {
+	t.Helper()
+	p2, err := New(Options{Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p2.Reconcile(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := p2.Reconcile(context.Background(), d); err != nil || st.Changes != 0 {
+		t.Fatalf("the restarted plane's second pass: %d changes, %v", st.Changes, err)
+	}
+	return p2
+}
+
 // datapathGen is the nftables generation of the plane's datapath namespace.
 func datapathGen(t *testing.T, p *Plane) uint32 {
 	t.Helper()
@@ -101,16 +118,7 @@ func TestRestartTrustsItsStamp(t *testing.T) {
 	serveTCP(t, p, p.InstanceNS("i-web"), 80, "web")
 	restart := func() {
 		t.Helper()
-		p2, err := New(Options{Prefix: p.prefix})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := p2.Reconcile(context.Background(), d); err != nil {
-			t.Fatal(err)
-		}
-		if st, err := p2.Reconcile(context.Background(), d); err != nil || st.Changes != 0 {
-			t.Fatalf("the restarted plane's second pass: %d changes, %v", st.Changes, err)
-		}
+		restartPlane(t, p.prefix, d)
 	}
 
 	g0 := datapathGen(t, p)
@@ -168,25 +176,17 @@ func TestStampWrittenOncePassesPause(t *testing.T) {
 	restart := func() (moved bool) { // the running plane's process gone, a new one
 		t.Helper()
 		g := datapathGen(t, p)
-		p2, err := New(Options{Prefix: p.prefix})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := p2.Reconcile(context.Background(), d); err != nil {
-			t.Fatal(err)
-		}
-		if st, err := p2.Reconcile(context.Background(), d); err != nil || st.Changes != 0 {
-			t.Fatalf("the restarted plane's second pass: %d changes, %v", st.Changes, err)
-		}
-		cur = p2
+		cur = restartPlane(t, p.prefix, d)
 		return datapathGen(t, p) != g
 	}
 
 	g := datapathGen(t, p)
+	release := holdIdle(cur)
 	launch("i-a", "eni-a", "02:00:00:00:02:14", "10.0.2.20")
 	if !due() || datapathGen(t, p) != g+1 {
 		t.Fatalf("after an incremental change: stamp due %v, generation %d after %d; want due, one batch", due(), datapathGen(t, p), g)
 	}
+	release()
 	for deadline := time.Now().Add(5 * time.Second); due(); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the stamp was not written within 5 s of the last pass")
@@ -199,6 +199,7 @@ func TestStampWrittenOncePassesPause(t *testing.T) {
 	mustReach(t, p, p.InstanceNS("i-b"), "10.0.2.20:22", "ssh") // the trusted ruleset enforces eni-a (sg-open)
 
 	// Killed before the stamp: the next plane loads the ruleset whole.
+	holdIdle(cur) // not released: the plane is killed
 	launch("i-d", "eni-d", "02:00:00:00:02:15", "10.0.2.21")
 	if !due() {
 		t.Fatal("after the restarted plane's incremental change, no stamp due")

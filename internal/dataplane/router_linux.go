@@ -386,7 +386,7 @@ func (r *reconciler) routerDelta(c *nsCtx, st *routerState, uplink, resolver str
 	for _, e := range md {
 		mdWant[string(e.mac)] = e.id
 	}
-	if marker != st.marker {
+	if marker != st.marker || st.due != "" { // due: the elements are not what st.marker names
 		if err := guardDelta(c, r.p.prefix+"rt", st, marker, nh, mdWant); err != nil {
 			return false
 		}

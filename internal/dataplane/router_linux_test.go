@@ -117,6 +117,17 @@ func TestRouterDelta(t *testing.T) {
 			d.PublicIPs = d.PublicIPs[:1]
 			d.Instances = slices.DeleteFunc(d.Instances, func(i Instance) bool { return i.ID == "i-c" })
 		}},
+		// An ENI launched, its guard marker due (writeMarkers), and gone in the next pass,
+		// which changes the router otherwise than by its ENIs: by its ENIs' changes alone
+		// (routerDelta: another VPC came, so the pass has no delta), and made whole (a
+		// public mapping came, which changes its NAT). The guard's marker names what it
+		// held before the launch, not what it holds: neither path may take the name for it.
+		{"launched, then gone with another VPC", launchThen(t, p, &d, func() {
+			d.VPCs = append(d.VPCs, VPC{ID: "vpc-2", Subnets: []Subnet{{ID: "subnet-z", CIDR: "10.2.1.0/24"}}})
+		})},
+		{"launched, then gone with a public mapping", launchThen(t, p, &d, func() {
+			d.PublicIPs = append(d.PublicIPs, PublicMapping{Public: "198.51.100.12", Private: "10.0.1.11", ENIID: "eni-b", VPCID: "vpc-1"})
+		})},
 	} {
 		n0 := p.routerIncrs.Load()
 		step.change()
@@ -131,6 +142,31 @@ func TestRouterDelta(t *testing.T) {
 			t.Fatalf("%s: a second pass made %d changes", step.name, st.Changes)
 		}
 		whole(step.name)
+	}
+}
+
+// launchThen is a TestRouterDelta step: an ENI in vpc-1 launched by a pass that leaves its
+// router's marker due, then gone, with more's change, in a pass before the marker is
+// written.
+func launchThen(t *testing.T, p *Plane, d *Desired, more func()) func() {
+	return func() {
+		t.Helper()
+		release := holdIdle(p)
+		d.Instances = append(d.Instances, Instance{ID: "i-e", Running: true})
+		d.ENIs = append(d.ENIs, ENI{ID: "eni-e", MAC: "02:00:00:00:02:17", SubnetID: "subnet-b", VPCID: "vpc-1", PrimaryIP: "10.0.2.23",
+			InstanceID: "i-e", SourceDestCheck: true, Groups: []string{"sg-open"}})
+		reconcile(t, p, *d)
+		p.mu.Lock()
+		due := p.markersDue
+		p.mu.Unlock()
+		if !due {
+			t.Fatal("after the launch, no router marker due")
+		}
+		d.ENIs = slices.DeleteFunc(d.ENIs, func(e ENI) bool { return e.ID == "eni-e" })
+		d.Instances = slices.DeleteFunc(d.Instances, func(i Instance) bool { return i.ID == "i-e" })
+		more()
+		reconcile(t, p, *d) // the marker still due
+		release()
 	}
 }
 
@@ -181,10 +217,12 @@ func TestRouterMarkerOncePassesPause(t *testing.T) {
 	d.Instances = append(d.Instances, Instance{ID: "i-x", Running: true})
 	d.ENIs = append(d.ENIs, ENI{ID: "eni-x", MAC: "02:00:00:00:02:16", SubnetID: "subnet-b", VPCID: "vpc-1", PrimaryIP: "10.0.2.22",
 		InstanceID: "i-x", SourceDestCheck: true, Groups: []string{"sg-open"}})
+	release := holdIdle(p)
 	reconcile(t, p, d)
 	if m := markers(); !due() || !slices.Equal(m, m0) {
 		t.Fatalf("right after the pass: marker due %v, markers %q (before %q); want due, unchanged", due(), m, m0)
 	}
+	release()
 	waitIdle(t, p)
 	m1 := markers()
 	if len(m1) != 1 || slices.Equal(m1, m0) {

@@ -140,6 +140,7 @@ func (r *reconciler) routerApply(c *nsCtx, st *routerState, uplink, resolver str
 	st.due = ""
 	if marker := guardMarkerOf(uplink, resolver, st.nbrSum, st.mdSum); marker != st.marker {
 		st.due = marker
+		r.p.noteDue()
 		r.p.markersDue = true
 	}
 	for mac := range mdHave {

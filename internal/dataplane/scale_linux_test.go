@@ -494,6 +494,21 @@ func waitIdle(t *testing.T, p *Plane) {
 	}
 }
 
+// holdIdle keeps p's idle writes (writeIdle) from happening until release is called, so
+// that a test sees what is due right after a pass however slow the machine is.
+func holdIdle(p *Plane) (release func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	idle, most := p.keepIdle, p.keepFor
+	p.keepIdle, p.keepFor = time.Hour, time.Hour
+	return func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.keepIdle, p.keepFor = idle, most
+		p.armIdle()
+	}
+}
+
 // vmRSS is the test process's resident memory, KiB.
 func vmRSS(t *testing.T) int64 {
 	b, err := os.ReadFile("/proc/self/status")
