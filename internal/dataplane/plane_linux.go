@@ -52,11 +52,10 @@ type Plane struct {
 	keepIdle   time.Duration // deferIdle (tests may keep them longer)
 	keepFor    time.Duration // deferMax
 	// stampDue: an incremental change left the datapath ruleset without its stamp, written
-	// (with stampBase) once the passes pause for keepIdle, or keepFor after it became due
-	// (dueSince) if they do not (writeStamp); markersDue: a router's guard marker is to be
-	// renamed then (writeMarkers). Guarded by mu.
+	// once the passes pause for keepIdle, or keepFor after it became due (dueSince) if they
+	// do not (writeStamp); markersDue: a router's guard marker is to be renamed then
+	// (writeMarkers). Guarded by mu.
 	stampDue   bool
-	stampBase  uint64
 	markersDue bool
 	dueSince   time.Time
 	idleTimer  *time.Timer
@@ -2162,7 +2161,7 @@ func (d *dpPass) applied(err error, changed []*eniInfo, goneIDs []string, pc pro
 	}
 	d.wrote()
 	if d.genErr == nil {
-		r.p.stampLater(d.base)
+		r.p.stampLater()
 	}
 	for _, e := range changed {
 		c.nftENI[e.ID] = nftEntry{mark: e.mark, key: d.keys[e], prof: e.prof, elems: dpENIElems(e)}
@@ -2424,11 +2423,10 @@ func (p *Plane) passEnded() {
 // successor loads the ruleset whole, as one does without a stamp. Routers' guard markers
 // are renamed at the same moments but for Close (a new plane makes its routers whole).
 
-// stampLater records that the ruleset's stamp, with the base chains' key base, is due.
-// Called with mu held.
-func (p *Plane) stampLater(base uint64) {
+// stampLater records that the ruleset's stamp is due. Called with mu held.
+func (p *Plane) stampLater() {
 	p.noteDue()
-	p.stampDue, p.stampBase = true, base
+	p.stampDue = true
 }
 
 // noteDue notes when something first became due since the last idle write. Called with
@@ -2451,12 +2449,16 @@ func (p *Plane) armIdle() {
 	if !p.stampDue && !p.markersDue {
 		return
 	}
-	wait := max(p.idleWait(), 0)
-	if p.idleTimer == nil {
-		p.idleTimer = time.AfterFunc(wait, p.idleWrite)
+	rearm(&p.idleTimer, max(p.idleWait(), 0), p.idleWrite)
+}
+
+// rearm has f run after d by *t, made at the first call.
+func rearm(t **time.Timer, d time.Duration, f func()) {
+	if *t == nil {
+		*t = time.AfterFunc(d, f)
 		return
 	}
-	p.idleTimer.Reset(wait)
+	(*t).Reset(d)
 }
 
 // idleWrite writes what is due if the passes have paused for keepIdle, or it has been
@@ -2522,15 +2524,18 @@ func (r *reconciler) renameMarker(id string, c *nsCtx, ent routerEntry) bool {
 	return true
 }
 
-// writeStamp writes the due stamp, in a batch of its own, if the ruleset is still the
-// plane's last change (else the next pass finds someone else's and loads it whole).
-// Called with mu held.
+// writeStamp writes the due stamp (of the base chains the ruleset was last loaded with,
+// nftBase), in a batch of its own, if the ruleset is still the plane's last change (else
+// the next pass finds someone else's and loads it whole). Called with mu held.
 func (p *Plane) writeStamp() {
-	dp := p.cache.dp
+	dp, base := p.cache.dp, p.cache.nftBase
 	if !p.stampDue || dp == nil {
 		return
 	}
 	p.stampDue = false
+	if base == 0 { // to be loaded whole: that batch carries the stamp
+		return
+	}
 	gen, err := dp.nftGen()
 	if err != nil || uint64(gen)+1 != p.dpGen.Load() {
 		return
@@ -2539,7 +2544,7 @@ func (p *Plane) writeStamp() {
 	if err != nil {
 		return
 	}
-	queueDPStamp(conn, p.prefix, gen+1, p.stampBase)
+	queueDPStamp(conn, p.prefix, gen+1, base)
 	err = conn.Flush()
 	dp.nftKeep(err == nil)
 	if err != nil {
@@ -2569,11 +2574,7 @@ func (p *Plane) armDeferred() {
 	for _, d := range p.deferred {
 		wait = min(wait, max(p.keepFor-time.Since(d.since), 0))
 	}
-	if p.deferTimer == nil {
-		p.deferTimer = time.AfterFunc(wait, p.flushDeferred)
-		return
-	}
-	p.deferTimer.Reset(wait)
+	rearm(&p.deferTimer, wait, p.flushDeferred)
 }
 
 // flushDeferred deletes in the background the kept pairs whose time is up: all of them

@@ -299,7 +299,7 @@ func (p *Plane) regroup(d *Desired) (st Status, ok bool) {
 			return Status{}, false
 		}
 		p.dpGen.Store(uint64(gen+1) + 1)
-		p.stampLater(c.nftBase) // once the passes pause (writeStamp)
+		p.stampLater() // once the passes pause (writeStamp)
 		c.profApplied(pc, nil)
 	}
 	m := *c.memo // the rest is shared: equal

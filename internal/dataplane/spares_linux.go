@@ -56,11 +56,7 @@ func (s *spareNS) refill() {
 	if len(s.ready) >= s.want {
 		return
 	}
-	if s.timer == nil {
-		s.timer = time.AfterFunc(spareIdle, s.fill)
-		return
-	}
-	s.timer.Reset(spareIdle)
+	rearm(&s.timer, spareIdle, s.fill)
 }
 
 // fill makes a spare, and has the next made after another pause while there are
