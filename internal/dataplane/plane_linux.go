@@ -54,9 +54,11 @@ type Plane struct {
 	// stampDue: an incremental change left the datapath ruleset without its stamp, written
 	// once the passes pause for keepIdle, or keepFor after it became due (dueSince) if they
 	// do not (writeStamp); markersDue: a router's guard marker is to be renamed then
-	// (writeMarkers). Guarded by mu.
+	// (writeMarkers). idleOff: Close or Teardown stopped the idle writes (a timer's that
+	// fired meanwhile, waiting for mu, writes nothing) until a pass ends again. Guarded by mu.
 	stampDue   bool
 	markersDue bool
+	idleOff    bool
 	dueSince   time.Time
 	idleTimer  *time.Timer
 	lastPass   time.Time // when the last pass ended (armDeferred)
@@ -223,6 +225,11 @@ func (p *Plane) Exec(instanceID string, cmd *exec.Cmd) error {
 func (p *Plane) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.closeLocked()
+}
+
+// closeLocked is Close, called with mu held.
+func (p *Plane) closeLocked() {
 	p.cache.memo, p.cache.lastPlan = nil, nil // the next pass opens them again
 	p.writeStamp()                            // the next plane trusts the ruleset (a router it makes whole)
 	p.dropIdle()
@@ -2038,7 +2045,6 @@ func (d *dpPass) wrote() {
 		return
 	}
 	d.r.p.dpGen.Store(uint64(d.gen+1) + 1)
-	d.r.p.stampDue = false // the stamp went with the change (whole), or another comes (applied)
 }
 
 func (d *dpPass) entries() map[string]nftEntry {
@@ -2247,6 +2253,7 @@ func (d *dpPass) whole(base uint64) {
 			return
 		}
 		d.wrote()
+		r.p.stampDue = false // the stamp went with the change (an incremental one's stays due: dueSince holds)
 		r.changes++
 	}
 	c.nftBase = base
@@ -2408,6 +2415,7 @@ func (r *reconciler) forgetKept(eni string, l netlink.Link) {
 // passEnded notes a pass's end, and arms the kept pairs' timer. Called with mu held.
 func (p *Plane) passEnded() {
 	p.lastPass = time.Now()
+	p.idleOff = false
 	p.armDeferred()
 	p.armIdle()
 }
@@ -2466,6 +2474,9 @@ func rearm(t **time.Timer, d time.Duration, f func()) {
 func (p *Plane) idleWrite() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.idleOff {
+		return
+	}
 	if wait := p.idleWait(); wait > 0 {
 		if p.stampDue || p.markersDue {
 			p.idleTimer.Reset(wait)
@@ -2514,7 +2525,7 @@ func (r *reconciler) renameMarker(id string, c *nsCtx, ent routerEntry) bool {
 		return false
 	}
 	after, err := c.nftGen()
-	if err != nil {
+	if err != nil || after != gen+1 { // another change came between: not known to be the plane's
 		return false
 	}
 	st.marker, st.due = st.due, ""
@@ -2554,12 +2565,14 @@ func (p *Plane) writeStamp() {
 	p.dpGen.Store(uint64(gen+1) + 1)
 }
 
-// dropIdle stops the idle writes and forgets the due stamp (as a killed process does; the
-// markers due are the cache's routers', renamed if a pass runs again). Called with mu held.
+// dropIdle stops the idle writes, one whose timer fired already too (idleOff), and forgets
+// the due stamp (as a killed process does; the markers due are the cache's routers',
+// renamed if a pass runs again). Called with mu held.
 func (p *Plane) dropIdle() {
 	if p.idleTimer != nil {
 		p.idleTimer.Stop()
 	}
+	p.idleOff = true
 	p.stampDue = false
 }
 

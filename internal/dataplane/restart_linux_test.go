@@ -213,3 +213,35 @@ func TestStampWrittenOncePassesPause(t *testing.T) {
 	serveTCP(t, p, p.InstanceNS("i-d"), 22, "ssh-d")
 	mustReach(t, p, p.InstanceNS("i-b"), "10.0.2.21:22", "ssh-d")
 }
+
+// TestStampDueAtMostKeepFor: passes that keep changing the datapath ruleset, closer
+// together than keepIdle, have its stamp written keepFor after it became due. (Each
+// incremental change used to make it due anew: the wait started again with every pass,
+// and the stamp was never written while they went on.)
+func TestStampDueAtMostKeepFor(t *testing.T) {
+	p := newTestPlane(t)
+	d := baseDesired()
+	reconcileStable(t, p, d)
+	p.mu.Lock()
+	p.keepIdle, p.keepFor = time.Hour, 200*time.Millisecond // keepFor alone has it written
+	p.mu.Unlock()
+	written, passes := 0, 0
+	for start := time.Now(); time.Since(start) < 1500*time.Millisecond; passes++ {
+		groups := []string{"sg-web"}
+		if passes%2 == 1 {
+			groups = []string{"sg-open"}
+		}
+		findENI(&d, "eni-c").Groups = groups // a change of the datapath ruleset alone
+		reconcile(t, p, d)
+		time.Sleep(20 * time.Millisecond)
+		p.mu.Lock()
+		if !p.stampDue {
+			written++
+		}
+		p.mu.Unlock()
+	}
+	t.Logf("the stamp written before %d of %d passes", written, passes)
+	if written == 0 {
+		t.Fatalf("%d passes in 1.5 s, 20 ms apart, each changed the ruleset; its stamp was never written (keepFor 200 ms)", passes)
+	}
+}

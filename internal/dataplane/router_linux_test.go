@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/nftables"
 	"github.com/vishvananda/netlink"
@@ -240,4 +241,36 @@ func TestRouterMarkerOncePassesPause(t *testing.T) {
 	}
 	serveTCP(t, p, p.InstanceNS("i-x"), 9001, "x")
 	mustReach(t, p, p.InstanceNS("i-web"), "10.0.2.22:9001", "x") // subnet-a to subnet-b: through the router
+}
+
+// TestNoIdleWriteAfterClose: an idle write whose timer fired while Close held the plane's
+// lock does nothing once Close is done: a closed plane leaves every namespace as it is
+// (a new plane may have them already). It renamed the routers' markers due.
+func TestNoIdleWriteAfterClose(t *testing.T) {
+	p := newTestPlane(t)
+	d := baseDesired()
+	reconcileStable(t, p, d)
+	release := holdIdle(p)
+	d.Instances = append(d.Instances, Instance{ID: "i-e", Running: true})
+	d.ENIs = append(d.ENIs, ENI{ID: "eni-e", MAC: "02:00:00:00:02:17", SubnetID: "subnet-b", VPCID: "vpc-1", PrimaryIP: "10.0.2.23",
+		InstanceID: "i-e", SourceDestCheck: true, Groups: []string{"sg-open"}})
+	reconcile(t, p, d)
+	release()
+	p.mu.Lock()
+	if !p.markersDue {
+		p.mu.Unlock()
+		t.Fatal("after the launch, no router marker due")
+	}
+	for fired := false; !fired; { // the timer fires; its write waits for the lock
+		p.idleTimer.Reset(0)
+		time.Sleep(20 * time.Millisecond)
+		fired = !p.idleTimer.Stop()
+	}
+	g := nsGen(t, p.RouterNS("vpc-1"))
+	p.closeLocked()
+	p.mu.Unlock()
+	time.Sleep(100 * time.Millisecond)
+	if now := nsGen(t, p.RouterNS("vpc-1")); now != g {
+		t.Fatalf("the router's nftables generation went from %d to %d after Close", g, now)
+	}
 }
