@@ -267,3 +267,40 @@ func holdWalks(t *testing.T, p *Plane) (started <-chan []uint32, release func())
 	}
 	return ch, release
 }
+
+// TestENIHostNameTaken: an ENI the plane holds nothing of gets its pair without its host
+// names looked up first (holdsNothingOf). A link that holds the first of them behind the
+// plane's back makes the kernel refuse that pair (EEXIST): the names are looked up then,
+// and the ENI comes up on another of them, answering, and the link is retired once the
+// passes pause, as when they are looked up first.
+func TestENIHostNameTaken(t *testing.T) {
+	p := newTestPlane(t)
+	d := baseDesired()
+	reconcileStable(t, p, d)
+	squat := ifName(p.prefix, kindENIHost, "eni-new")
+	withHandle(t, p.DatapathNS(), func(h *netlink.Handle) {
+		if err := h.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: squat}}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	d.Instances = append(d.Instances, Instance{ID: "i-new", Running: true})
+	d.ENIs = append(d.ENIs, ENI{ID: "eni-new", MAC: "02:00:00:00:01:31", SubnetID: "subnet-a", VPCID: "vpc-1",
+		PrimaryIP: "10.0.1.31", InstanceID: "i-new", SourceDestCheck: true, Groups: []string{"sg-open"}})
+	if st := reconcile(t, p, d); st.ENIs.Get("eni-new") != "i-new" {
+		t.Fatalf("eni-new realised in %q, want i-new", st.ENIs.Get("eni-new"))
+	}
+	reconcileStable(t, p, d)
+	waitIdle(t, p)
+	p.bg.Wait()
+	withHandle(t, p.DatapathNS(), func(h *netlink.Handle) {
+		if l, err := h.LinkByName(squat); err == nil {
+			t.Errorf("%s is still there (%s), want it retired", squat, l.Type())
+		}
+		if l, err := h.LinkByName(ifName(p.prefix, kindENIHost2, "eni-new")); err != nil || l.Type() != "veth" {
+			t.Errorf("eni-new's second host name: %v, %v; want its port", l, err)
+		}
+	})
+	echoUDP(t, p, p.InstanceNS("i-new"), "10.0.1.31:7", "i-new")
+	pr := startProber(t, p, p.InstanceNS("i-web"), "10.0.1.31:7")
+	answered(t, pr, "i-new", "the ENI whose host name was taken")
+}

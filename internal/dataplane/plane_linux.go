@@ -1363,9 +1363,17 @@ func (r *reconciler) dpLink(name string) (netlink.Link, error) {
 }
 
 // ensureENI realises e's veth in inst on a bridge of its subnet, br while it has room
-// (segments_linux.go); it returns the instance end's ifindex and the bridge.
+// (segments_linux.go); it returns the instance end's ifindex and the bridge. An ENI the
+// plane holds nothing of (holdsNothingOf) gets its pair without its host names looked up
+// first (three lookups, a tenth of a task's pass here); should one be taken after all,
+// the kernel refuses the new pair (EEXIST), and they are looked up then.
 func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, int, error) {
-	mac, _ := net.ParseMAC(e.mac) // validated in plan
+	if r.holdsNothingOf(e) {
+		peer, b, err := r.ensureENIWith(e, inst, br, make([]netlink.Link, len(e.hostNames())))
+		if !errors.Is(err, unix.EEXIST) {
+			return peer, b, err
+		}
+	}
 	var hosts []netlink.Link
 	for _, name := range e.hostNames() {
 		l, err := r.dpLink(name)
@@ -1374,6 +1382,23 @@ func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, int, error
 		}
 		hosts = append(hosts, l)
 	}
+	return r.ensureENIWith(e, inst, br, hosts)
+}
+
+// holdsNothingOf reports whether the plane made no link of e's that may still be there,
+// as far as an incremental pass knows (a full one reads them all): it has not realised e
+// (no entry), keeps no pair e left (deferred), and reads the links one by one (dpLinks:
+// with a dump, a lookup costs nothing). A pair of e's being deleted in the background may
+// still hold a host name: the kernel's EEXIST says so.
+func (r *reconciler) holdsNothingOf(e *eniInfo) bool {
+	_, cached := r.c.enis[e.ID]
+	_, kept := r.p.deferred[e.ID]
+	return r.incr() && r.dpLinks == nil && !cached && !kept
+}
+
+// ensureENIWith is ensureENI with the datapath links of e's host names (nil: none).
+func (r *reconciler) ensureENIWith(e *eniInfo, inst *nsCtx, br int, hosts []netlink.Link) (int, int, error) {
+	mac, _ := net.ParseMAC(e.mac) // validated in plan
 	var peer netlink.Link
 	var err error
 	if !r.made[inst.name] { // else no link holds eth<N> there: it has lo alone but what this pass adds
