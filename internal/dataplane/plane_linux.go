@@ -81,6 +81,13 @@ type Plane struct {
 	// routerIncrs counts those brought up to date by the changed ENIs alone, without a
 	// look at the others (routerIncr); for tests.
 	routerIncrs atomic.Int64
+	// stampWrites counts the stamps written in a batch of their own (writeStamp), and
+	// pairRetries the pairs made again with their host names looked up after the kernel
+	// refused one made without (ensureENI); for tests.
+	stampWrites, pairRetries atomic.Int64
+	// retireFailed: a background deletion of old pairs failed since the last full pass, so
+	// links of ENIs the plane forgot may be left (holdsNothingOf).
+	retireFailed atomic.Bool
 	// routingReads counts the instances whose routes and rules a pass read back
 	// (instanceRoutes); for tests.
 	routingReads atomic.Int64
@@ -370,7 +377,8 @@ func (p *Plane) reconcile(ctx context.Context, d Desired, full bool) (Status, er
 		full = true
 	}
 	if full {
-		p.writeMarkers() // a full pass checks each router's guard by its marker
+		p.writeMarkers()            // a full pass checks each router's guard by its marker
+		p.retireFailed.Store(false) // and reads every link: it removes what a failed deletion left
 	}
 	start := time.Now()
 	if !full && c.memo != nil && desiredEqualButGroups(c.memo, &d) { // compared once: tens of ns an ENI
@@ -1368,11 +1376,12 @@ func (r *reconciler) dpLink(name string) (netlink.Link, error) {
 // first (three lookups, a tenth of a task's pass here); should one be taken after all,
 // the kernel refuses the new pair (EEXIST), and they are looked up then.
 func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, int, error) {
-	if r.holdsNothingOf(e) {
+	if r.holdsNothingOf(e, inst) {
 		peer, b, err := r.ensureENIWith(e, inst, br, make([]netlink.Link, len(e.hostNames())))
 		if !errors.Is(err, unix.EEXIST) {
 			return peer, b, err
 		}
+		r.p.pairRetries.Add(1)
 	}
 	var hosts []netlink.Link
 	for _, name := range e.hostNames() {
@@ -1386,14 +1395,16 @@ func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, int, error
 }
 
 // holdsNothingOf reports whether the plane made no link of e's that may still be there,
-// as far as an incremental pass knows (a full one reads them all): it has not realised e
-// (no entry), keeps no pair e left (deferred), and reads the links one by one (dpLinks:
-// with a dump, a lookup costs nothing). A pair of e's being deleted in the background may
-// still hold a host name: the kernel's EEXIST says so.
-func (r *reconciler) holdsNothingOf(e *eniInfo) bool {
+// as far as an incremental pass knows (a full one reads them all), for e in inst, a
+// namespace this pass made (a launch's, a task's: nothing holds e's eth<N> there): it has
+// not realised e (no entry), keeps no pair e left (deferred), no deletion of old pairs
+// failed since the last full pass (retireFailed), and it reads the links one by one
+// (dpLinks: with a dump, a lookup costs nothing). A pair of e's being deleted in the
+// background may still hold a host name: the kernel's EEXIST says so.
+func (r *reconciler) holdsNothingOf(e *eniInfo, inst *nsCtx) bool {
 	_, cached := r.c.enis[e.ID]
 	_, kept := r.p.deferred[e.ID]
-	return r.incr() && r.dpLinks == nil && !cached && !kept
+	return r.incr() && r.made[inst.name] && r.dpLinks == nil && !cached && !kept && !r.p.retireFailed.Load()
 }
 
 // ensureENIWith is ensureENI with the datapath links of e's host names (nil: none).
@@ -2588,6 +2599,7 @@ func (p *Plane) writeStamp() {
 		return
 	}
 	p.dpGen.Store(uint64(gen+1) + 1)
+	p.stampWrites.Add(1)
 }
 
 // dropIdle stops the idle writes, one whose timer fired already too (idleOff), and forgets
@@ -2696,13 +2708,16 @@ func (r *reconciler) startRetire() {
 		}
 		c, err := openCtx(dpName, ns)
 		if err != nil {
+			p.retireFailed.Store(true)
 			return
 		}
 		defer c.close()
 		for _, x := range xs {
 			// By index: the name may already belong to a new pair. A leftover is removed by
 			// the next full pass.
-			_ = delLink(c.h, &netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: x.idx}})
+			if err := delLink(c.h, &netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: x.idx}}); err != nil {
+				p.retireFailed.Store(true)
+			}
 		}
 	}()
 }

@@ -250,13 +250,13 @@ func TestNoIdleWriteAfterClose(t *testing.T) {
 	p := newTestPlane(t)
 	d := baseDesired()
 	reconcileStable(t, p, d)
-	release := holdIdle(p)
+	holdIdle(p) // restored below, with the lock held: no idle write before the test's
 	d.Instances = append(d.Instances, Instance{ID: "i-e", Running: true})
 	d.ENIs = append(d.ENIs, ENI{ID: "eni-e", MAC: "02:00:00:00:02:17", SubnetID: "subnet-b", VPCID: "vpc-1", PrimaryIP: "10.0.2.23",
 		InstanceID: "i-e", SourceDestCheck: true, Groups: []string{"sg-open"}})
 	reconcile(t, p, d)
-	release()
 	p.mu.Lock()
+	p.keepIdle, p.keepFor = deferIdle, deferMax
 	if !p.markersDue {
 		p.mu.Unlock()
 		t.Fatal("after the launch, no router marker due")
