@@ -1373,8 +1373,8 @@ func (r *reconciler) dpLink(name string) (netlink.Link, error) {
 // ensureENI realises e's veth in inst on a bridge of its subnet, br while it has room
 // (segments_linux.go); it returns the instance end's ifindex and the bridge. An ENI the
 // plane holds nothing of (holdsNothingOf) gets its pair without its host names looked up
-// first (three lookups, a tenth of a task's pass here); should one be taken after all,
-// the kernel refuses the new pair (EEXIST), and they are looked up then.
+// first (three round trips to the kernel); should one be taken after all, the kernel
+// refuses the new pair (EEXIST), and they are looked up then.
 func (r *reconciler) ensureENI(e *eniInfo, inst *nsCtx, br int) (int, int, error) {
 	if r.holdsNothingOf(e, inst) {
 		peer, b, err := r.ensureENIWith(e, inst, br, make([]netlink.Link, len(e.hostNames())))
@@ -2289,7 +2289,9 @@ func (d *dpPass) whole(base uint64) {
 			return
 		}
 		d.wrote()
-		r.p.stampDue = false // the stamp went with the change (an incremental one's stays due: dueSince holds)
+		if d.genErr == nil {
+			r.p.stampDue = false // the stamp went with the change (an incremental one's stays due: dueSince holds)
+		}
 		r.changes++
 	}
 	c.nftBase = base
