@@ -49,6 +49,7 @@ func main() {
 	if creds == nil && taskrun.MayHaveOtherCredentials() || !taskrun.DialsItself(o.Endpoint) {
 		err = execEni(os.Args[1:])
 	} else {
+		warmHeap()
 		err = taskrun.Run(o, argv, taskrun.NewClient("run-task", o.Region, creds))
 	}
 	if err != nil {
