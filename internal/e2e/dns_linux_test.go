@@ -382,7 +382,7 @@ func TestVPCResolverIPv6(t *testing.T) {
 	vpc := e.vpc("10.0.0.0/16")
 	assoc, err := e.ec2.AssociateVpcCidrBlock(ctx(), &ec2.AssociateVpcCidrBlockInput{VpcId: aws.String(vpc), AmazonProvidedIpv6CidrBlock: aws.Bool(true)})
 	e.must(err)
-	sub64 := strings.Replace(*assoc.Ipv6CidrBlockAssociation.Ipv6CidrBlock, "00::/56", "01::/64", 1)
+	sub64 := subnet64(t, *assoc.Ipv6CidrBlockAssociation.Ipv6CidrBlock, 1)
 	sub, err := e.ec2.CreateSubnet(ctx(), &ec2.CreateSubnetInput{VpcId: aws.String(vpc), CidrBlock: aws.String("10.0.1.0/24"),
 		Ipv6CidrBlock: aws.String(sub64), AvailabilityZone: aws.String(testAZ)})
 	e.must(err)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -728,4 +729,18 @@ func (e *env) sgOpen(vpc, name, cidr string) string {
 		IpPermissions: []types.IpPermission{{IpProtocol: aws.String("-1"), IpRanges: []types.IpRange{{CidrIp: aws.String(cidr)}}}}})
 	e.must(err)
 	return id
+}
+
+// subnet64 is the n-th /64 of a VPC's /56 IPv6 block. (The tests took the block's text
+// with its "00::/56" made "01::/64": a block whose fourth group is 0 is written
+// "x:y:z::/56", and the subnet was asked for with the /56, one run in 256.)
+func subnet64(tb testing.TB, block string, n byte) string {
+	tb.Helper()
+	p, err := netip.ParsePrefix(block)
+	if err != nil || p.Bits() != 56 {
+		tb.Fatalf("a VPC's IPv6 block %q: %v, want a /56", block, err)
+	}
+	a := p.Addr().As16()
+	a[7] = n
+	return netip.PrefixFrom(netip.AddrFrom16(a), 64).String()
 }

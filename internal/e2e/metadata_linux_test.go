@@ -235,7 +235,7 @@ func TestMetadataIPv6(t *testing.T) {
 	assoc, err := e.ec2.AssociateVpcCidrBlock(ctx(), &ec2.AssociateVpcCidrBlockInput{VpcId: aws.String(vpc), AmazonProvidedIpv6CidrBlock: aws.Bool(true)})
 	e.must(err)
 	block := *assoc.Ipv6CidrBlockAssociation.Ipv6CidrBlock
-	sub64 := strings.Replace(block, "00::/56", "01::/64", 1)
+	sub64 := subnet64(t, block, 1)
 	out, err := e.ec2.CreateSubnet(ctx(), &ec2.CreateSubnetInput{VpcId: aws.String(vpc), CidrBlock: aws.String("10.0.1.0/24"),
 		Ipv6CidrBlock: aws.String(sub64), AvailabilityZone: aws.String(testAZ)})
 	e.must(err)
