@@ -141,7 +141,8 @@ func kernelLaunchRate(b *testing.B, n int) float64 {
 }
 
 // bareInstances makes what the kernel needs for n instances, as the plane's fastest
-// launch could: n namespaces, each with a veth pair whose other end is on a bridge of a
+// launch could: n namespaces, each with a veth pair (one queue each way on each end, as
+// the plane's) whose other end is on a bridge of a
 // hub namespace (250 ports a bridge, as scaleDesired's subnets), up, with an address.
 // It returns their removal.
 func bareInstances(tb testing.TB, n int) (remove func()) {
@@ -192,7 +193,10 @@ func bareInstances(tb testing.TB, n int) (remove func()) {
 		if err != nil {
 			fail(err)
 		}
-		v := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: fmt.Sprintf("%sh%d", prefix, i), MasterIndex: bl.Attrs().Index},
+		// One queue each way on each end, as the plane's pairs (vethQueues): the
+		// kernel's default (one per possible CPU) would make the baseline dearer.
+		v := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: fmt.Sprintf("%sh%d", prefix, i), MasterIndex: bl.Attrs().Index,
+			NumTxQueues: vethQueues, NumRxQueues: vethQueues},
 			PeerName: "eth0", PeerNamespace: netlink.NsFd(int(ns))}
 		if err := hc.h.LinkAdd(v); err != nil {
 			fail(err)
