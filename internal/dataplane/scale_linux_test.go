@@ -196,8 +196,9 @@ func bareKernelKiB(t *testing.T, n int) float64 {
 // kernelQuiet waits, at most a minute, until the kernel's unreclaimable memory has not
 // fallen by 1 MiB for 2 s: the namespaces of an earlier run are freed in the background,
 // for tens of seconds after 5,000, and a baseline taken while they were gave 7 KiB an
-// instance to the bare ones of the run after.
-func kernelQuiet(t *testing.T) {
+// instance to the bare ones of the run after; launches timed then wait on that work for
+// the RTNL lock.
+func kernelQuiet(t testing.TB) {
 	start := time.Now()
 	ref, since := unreclaimableKiB(meminfo(t)), time.Now()
 	for time.Since(since) < 2*time.Second {
