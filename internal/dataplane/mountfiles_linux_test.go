@@ -43,6 +43,9 @@ func TestMountPointsAreLinks(t *testing.T) {
 	if m.off {
 		t.Skipf("%s makes no unnamed files: mount points are files of their own", netnsDir)
 	}
+	if m.fd < 0 {
+		t.Fatalf("no unnamed file in %s: %v", netnsDir, unix.Access(netnsDir, unix.W_OK))
+	}
 	if a.Ino != b.Ino {
 		t.Fatalf("two mount points are inodes %d and %d, want links of one", a.Ino, b.Ino)
 	}
@@ -58,5 +61,40 @@ func TestMountPointsAreLinks(t *testing.T) {
 	c, d := mk("c"), mk("d")
 	if c.Ino != d.Ino || d.Nlink != 2 {
 		t.Fatalf("after every link was removed: inodes %d and %d, %d links, want one inode with 2", c.Ino, d.Ino, d.Nlink)
+	}
+}
+
+// The plane's own namespaces are bind-mounted on links of one file too (createNS through
+// mountPoint), and stay namespaces: once unmounted, their files are one inode.
+func TestNamespacesOnLinks(t *testing.T) {
+	requireNetAdmin(t)
+	base := fmt.Sprintf("el%04x", uint16(time.Now().UnixNano()))
+	var inos []uint64
+	for _, n := range []string{base + "-a", base + "-b"} {
+		ns, err := createNS(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = deleteNS(n) }()
+		_ = ns.Close()
+		if o, err := openNS(n); err != nil {
+			t.Fatalf("%s: %v", n, err)
+		} else {
+			_ = o.Close()
+		}
+		if err := unix.Unmount(nsPath(n), unix.MNT_DETACH); err != nil {
+			t.Fatal(err)
+		}
+		var st syscall.Stat_t
+		if err := syscall.Stat(nsPath(n), &st); err != nil {
+			t.Fatal(err)
+		}
+		inos = append(inos, st.Ino)
+	}
+	if mountFiles.off {
+		t.Skipf("%s makes no unnamed files: mount points are files of their own", netnsDir)
+	}
+	if inos[0] != inos[1] {
+		t.Fatalf("two namespaces' mount points are inodes %d and %d, want links of one", inos[0], inos[1])
 	}
 }

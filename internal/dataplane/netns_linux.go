@@ -147,7 +147,11 @@ func (m *mountFileLinks) create(p string) error {
 		}
 		// Its last link was removed (an unnamed file once linked cannot be again: ENOENT),
 		// it has as many links as the file system allows (EMLINK), or netnsDir is not the
-		// mount it was made in (EXDEV): a new one.
+		// mount it was made in (EXDEV): a new one. Another error (no space, a file system
+		// or security module refusing links) would refuse a new one's too: a file instead.
+		if !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.EMLINK) && !errors.Is(err, unix.EXDEV) {
+			break
+		}
 		_ = unix.Close(m.fd)
 		m.fd = -1
 	}
