@@ -104,14 +104,15 @@ func releasedAddrs(a, b *ENI) []addrKey {
 // the bridge forwards a new port's frames only once the kernel has seen its carrier come
 // up, in its link watch work a moment after the link did, and drops what comes before. A
 // flood is sent again a little later, in case it went in the moment between the two.
-func (r *reconciler) announce(e *eniInfo, inst *nsCtx, idx int, host string) {
+// The port is on bridge br.
+func (r *reconciler) announce(e *eniInfo, inst *nsCtx, idx int, host string, br int) {
 	if len(e.ips) == 0 {
 		return
 	}
 	mac, _ := net.ParseMAC(e.mac) // validated in plan
 	p, dp, ns, ips, to := r.p, r.dp, inst.ns, e.ips, net.HardwareAddr(nil)
 	if r.known[e.ID] || r.quietAnnounce(e) {
-		to = deterministicMAC(e.subnet.ID)
+		to = quietTo(mac, deterministicMAC(e.subnet.ID), br != r.bridges[e.SubnetID])
 	}
 	r.garps[e.InstanceID] = append(r.garps[e.InstanceID], func() error {
 		portUp(dp, host)
@@ -145,6 +146,21 @@ func portUp(dp *nsCtx, name string) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// quietTo is where a quiet announcement goes: to the ENI's own MAC, which teaches its
+// bridge where it is and goes no further (the bridge learns the frame's source before it
+// looks up its destination, the port it came by), or, from a segment, to the router, so
+// that the subnet's bridge learns it too (its MAC is a static entry there: not flooded).
+// To the router alone, a new subnet's announcements were flooded all the same: its router
+// is made after its instances' routing, where they are sent, so the bridge did not know
+// where the router's MAC was (a launch of 1,000 in subnets of 250 flooded each to 250
+// ports, 14 % of its CPU, perf).
+func quietTo(own, router net.HardwareAddr, segment bool) net.HardwareAddr {
+	if segment {
+		return router
+	}
+	return own
 }
 
 // quietAnnounce reports whether e's announcement may go to its router alone.

@@ -6,9 +6,12 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -172,4 +175,77 @@ func neighbourMAC(t *testing.T, p *Plane, inst, ip, want string, wait time.Durat
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestQuietAnnouncementsNotFlooded: the instances of a new subnet, launched in one pass,
+// are announced without a frame flooded to the subnet's other ports. (Their
+// announcements went to the router alone, and the router is made after they go: the
+// bridge did not know where its MAC was, and flooded each, to be dropped at every
+// other port by the destination check, as counted there.)
+func TestQuietAnnouncementsNotFlooded(t *testing.T) {
+	p := newTestPlane(t)
+	d := baseDesired()
+	reconcile(t, p, d)
+	before := notTheirs(t, p)
+	d.VPCs[0].Subnets = append(d.VPCs[0].Subnets, Subnet{ID: "subnet-n", CIDR: "10.0.9.0/24"})
+	for i := 1; i <= 4; i++ {
+		id := fmt.Sprintf("i-n%d", i)
+		d.Instances = append(d.Instances, Instance{ID: id, Running: true})
+		d.ENIs = append(d.ENIs, ENI{ID: "eni-" + id, MAC: fmt.Sprintf("02:00:00:00:09:%02x", i), SubnetID: "subnet-n",
+			VPCID: "vpc-1", PrimaryIP: fmt.Sprintf("10.0.9.%d", 10+i), InstanceID: id, SourceDestCheck: true, Groups: []string{"sg-open"}})
+	}
+	reconcile(t, p, d)
+	// The bridge learnt where each is: the announcements went (the pass waits for them).
+	withHandle(t, p.DatapathNS(), func(h *netlink.Handle) {
+		fdb, err := h.NeighList(0, unix.AF_BRIDGE)
+		if err != nil {
+			t.Fatal(err)
+		}
+		learnt := 0
+		for _, n := range fdb {
+			if strings.HasPrefix(n.HardwareAddr.String(), "02:00:00:00:09:") && n.MasterIndex != 0 {
+				learnt++
+			}
+		}
+		if learnt != 4 {
+			t.Errorf("the bridge knows %d of the 4 new ENIs' MACs, want all (from their announcements)", learnt)
+		}
+	})
+	time.Sleep(100 * time.Millisecond) // a flood's copies are forwarded in softirq work, a moment after
+	if n := notTheirs(t, p) - before; n != 0 {
+		t.Errorf("%d frames flooded to ports whose ENI they were not for, want none", n)
+	}
+}
+
+// notTheirs is the datapath's count of frames dropped at a port whose ENI they were not
+// for (a unicast frame the bridge flooded): the "to" chain's rule that looks the
+// destination MAC up in dpMACSet, inverted.
+func notTheirs(t *testing.T, p *Plane) uint64 {
+	t.Helper()
+	var n uint64
+	found := false
+	withNFT(t, p.DatapathNS(), func(c *nftables.Conn) {
+		rules, err := c.GetRules(&nftables.Table{Name: p.Prefix(), Family: nftables.TableFamilyBridge}, &nftables.Chain{Name: "to"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rules {
+			mac, counter := false, (*expr.Counter)(nil)
+			for _, e := range r.Exprs {
+				switch e := e.(type) {
+				case *expr.Lookup:
+					mac = mac || e.SetName == dpMACSet && e.Invert
+				case *expr.Counter:
+					counter = e
+				}
+			}
+			if mac && counter != nil {
+				n, found = n+counter.Packets, true
+			}
+		}
+	})
+	if !found {
+		t.Fatal("no counted rule in the bridge table's to chain looks the destination MAC up")
+	}
+	return n
 }

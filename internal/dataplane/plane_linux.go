@@ -1114,6 +1114,7 @@ func (r *reconciler) routerLegs(v VPC, c *nsCtx) map[string]netlink.Link {
 			r.fail(err)
 		} else if l != nil {
 			r.count(ensureMTU(r.dp, l, r.mtu))
+			r.count(ensureStaticFDB(r.dp, l, deterministicMAC(si.ID)))
 		}
 		want := []netip.Prefix{netip.PrefixFrom(si.router, si.prefix.Bits())}
 		if si.prefix6.IsValid() {
@@ -1485,7 +1486,7 @@ func (r *reconciler) ensureENIWith(e *eniInfo, inst *nsCtx, br int, hosts []netl
 	n, err := ensureAddrs(inst, peer, addrs, append(slices.Clone(e.pfx4), e.pfx6...)...) // addresses in delegated prefixes are the instance's to set
 	r.count(n, err)
 	if reopened || n > 0 && !r.known[e.ID] { // back (the bridges learn where), or its addresses changed: one may have been another ENI's
-		r.announce(e, inst, peer.Attrs().Index, host.Attrs().Name)
+		r.announce(e, inst, peer.Attrs().Index, host.Attrs().Name, br)
 	}
 	return peer.Attrs().Index, br, nil
 }
@@ -1592,7 +1593,7 @@ func (r *reconciler) createENIPair(e *eniInfo, inst *nsCtx, br int, name string,
 	// alone, not flooded to every port of the subnet (a flood costs the sender's pass
 	// about 10 µs a port here); so does a new one's, unless it tells someone something
 	// (announce_linux.go).
-	r.announce(e, inst, idx, name)
+	r.announce(e, inst, idx, name, br)
 	return idx, nil
 }
 

@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // testBridgePorts, when set, is how many ENI ports the planes of newTestPlane put on a
@@ -76,6 +78,32 @@ func testSegmentLayout(t *testing.T) {
 		segBridgeName(p.prefix, "subnet-a", 3): 1, ifName(p.prefix, kindBridge, "subnet-b"): 1}
 	if fmt.Sprint(ports) != fmt.Sprint(want) {
 		t.Fatalf("ENI ports by bridge: %v, want %v", ports, want)
+	}
+	// The router's MAC is a static forwarding entry of its leg, and of each segment's
+	// patch: no frame to the router is flooded (ensureStaticFDB).
+	var static []string
+	withHandle(t, p.DatapathNS(), func(h *netlink.Handle) {
+		fdb, err := h.NeighList(0, unix.AF_BRIDGE)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range fdb {
+			if bytes.Equal(n.HardwareAddr, deterministicMAC("subnet-a")) && n.MasterIndex != 0 && n.State&netlink.NUD_NOARP != 0 {
+				if l, err := h.LinkByIndex(n.LinkIndex); err == nil {
+					static = append(static, l.Attrs().Name)
+				}
+			}
+		}
+	})
+	wantStatic := []string{ifName(p.prefix, kindRouterDP, "subnet-a")}
+	for k := 1; k <= 3; k++ {
+		_, seg := segPatchNames(p.prefix, "subnet-a", k)
+		wantStatic = append(wantStatic, seg)
+	}
+	slices.Sort(static)
+	slices.Sort(wantStatic)
+	if !slices.Equal(static, wantStatic) {
+		t.Fatalf("static forwarding entries of subnet-a's router MAC on %v, want %v", static, wantStatic)
 	}
 	for _, ns := range []string{"i-s1", "i-s3", "i-s5"} {
 		serveTCP(t, p, p.InstanceNS(ns), 7000, ns)
