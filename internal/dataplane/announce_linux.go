@@ -112,7 +112,10 @@ func (r *reconciler) announce(e *eniInfo, inst *nsCtx, idx int, host string, br 
 	mac, _ := net.ParseMAC(e.mac) // validated in plan
 	p, dp, ns, ips, to := r.p, r.dp, inst.ns, e.ips, net.HardwareAddr(nil)
 	if r.known[e.ID] || r.quietAnnounce(e) {
-		to = quietTo(mac, deterministicMAC(e.subnet.ID), br != r.bridges[e.SubnetID] && r.legKnown(e))
+		to = mac // a quiet announcement (see below)
+		if br != r.bridges[e.SubnetID] && r.legKnown(e) {
+			to = deterministicMAC(e.subnet.ID)
+		}
 	}
 	r.garps[e.InstanceID] = append(r.garps[e.InstanceID], func() error {
 		portUp(dp, host)
@@ -148,21 +151,14 @@ func portUp(dp *nsCtx, name string) {
 	}
 }
 
-// quietTo is where a quiet announcement goes: to the ENI's own MAC, which teaches its
-// bridge where it is and goes no further (the bridge learns the frame's source before it
-// looks up its destination, the port it came by), or, from a segment whose subnet's
-// router leg was there before the pass (toRouter), to the router, so that the subnet's
-// bridge learns it too (the router's MAC is a static entry there: not flooded). To the
-// router alone, a new subnet's announcements were flooded all the same: its router is
-// made after its instances' routing, where they are sent, so the bridge did not know
-// where the router's MAC was (a launch of 1,000 in subnets of 250 flooded each to 250
-// ports, 14 % of its CPU, perf).
-func quietTo(own, router net.HardwareAddr, toRouter bool) net.HardwareAddr {
-	if toRouter {
-		return router
-	}
-	return own
-}
+// A quiet announcement goes to the ENI's own MAC, which teaches its bridge where it is
+// and goes no further (the bridge learns the frame's source before it looks up its
+// destination, the port it came by); from a segment whose subnet's router leg was there
+// before the pass, to the router, so that the subnet's bridge learns it too (the router's
+// MAC is a static entry there: not flooded). To the router alone, a new subnet's
+// announcements were flooded all the same: its router is made after its instances'
+// routing, where they are sent, so the bridge did not know where the router's MAC was (a
+// launch of 1,000 in subnets of 250 flooded each to 250 ports, 14 % of its CPU, perf).
 
 // legKnown reports whether e's subnet had its router leg before this pass (the routers
 // step, which makes new ones, comes after the announcements).

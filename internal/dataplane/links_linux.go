@@ -741,7 +741,7 @@ func setUp(c *nsCtx, l netlink.Link) (int, error) {
 }
 
 // ensureStaticFDB makes mac a static, sticky forwarding entry of the bridge port l
-// unless the bridge has one for it (its own, or learnt: then the MAC has spoken from
+// (fdbMaster) unless the bridge has one for it (its own, or learnt: then the MAC has spoken from
 // there). A router leg's MAC gets one on the leg (and, on a segment, on its patch): the
 // router sends nothing of its own, so its bridges may not have learnt where its MAC is,
 // and flood each frame to it to every port of the subnet, each copy through the forward
@@ -749,11 +749,7 @@ func setUp(c *nsCtx, l netlink.Link) (int, error) {
 // (which the kernel does not filter by port for an ndmsg) made a full pass's routers
 // step at 5,000 instances 1.1 s instead of 0.1.
 func ensureStaticFDB(c *nsCtx, l netlink.Link, mac net.HardwareAddr) (int, error) {
-	if l == nil || l.Attrs().MasterIndex == 0 {
-		return 0, nil
-	}
-	err := c.h.NeighAdd(&netlink.Neigh{LinkIndex: l.Attrs().Index, Family: unix.AF_BRIDGE,
-		Flags: netlink.NTF_MASTER | ntfSticky, State: netlink.NUD_NOARP, HardwareAddr: mac})
+	err := c.h.NeighAdd(fdbMaster(l.Attrs().Index, mac.String()))
 	switch {
 	case err == nil:
 		return 1, nil

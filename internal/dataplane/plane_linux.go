@@ -1114,7 +1114,9 @@ func (r *reconciler) routerLegs(v VPC, c *nsCtx) map[string]netlink.Link {
 			r.fail(err)
 		} else if l != nil {
 			r.count(ensureMTU(r.dp, l, r.mtu))
-			r.count(ensureStaticFDB(r.dp, l, deterministicMAC(si.ID)))
+			if l.Attrs().MasterIndex != 0 { // on the bridge (else ensurePair said why not)
+				r.count(ensureStaticFDB(r.dp, l, deterministicMAC(si.ID)))
+			}
 		}
 		want := []netip.Prefix{netip.PrefixFrom(si.router, si.prefix.Bits())}
 		if si.prefix6.IsValid() {

@@ -138,9 +138,7 @@ func (r *reconciler) ensureSegment(s *subnetInfo, k int, create bool) (int, erro
 	}
 	if end != nil {
 		r.count(ensureMTU(r.dp, end, r.mtu))
-		// The router's MAC is across the patch (ensureStaticFDB).
-		end.Attrs().MasterIndex = idx
-		r.count(ensureStaticFDB(r.dp, end, deterministicMAC(s.ID)))
+		r.count(ensureStaticFDB(r.dp, end, deterministicMAC(s.ID))) // the router's MAC is across the patch
 		if h, err := r.dp.linkByName(hub); err == nil && h != nil {
 			r.count(ensureMTU(r.dp, h, r.mtu))
 		}
